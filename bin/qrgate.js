@@ -1,0 +1,8 @@
+#!/usr/bin/env node
+// Runs the TypeScript sources through tsx so `npx qrgate` works right after `npm install`,
+// with no build step. On a device, run the compiled `node dist/cli/main.js` instead:
+// tsx costs start-up time and memory a Raspberry Pi should not pay (docs/deploy.md).
+import { register } from 'tsx/esm/api';
+
+register();
+await import('../cli/main.ts');

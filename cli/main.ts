@@ -1,0 +1,68 @@
+import type { Command } from './command.js';
+import { UsageError } from './command.js';
+
+/**
+ * One binary, `qrgate`. Commands load lazily so `qrgate terminal` does not pay for the
+ * central's or the benchmarks' modules at start-up.
+ */
+interface Entry {
+  readonly words: readonly string[];
+  readonly summary: string;
+  readonly load: () => Promise<{ run: Command }>;
+}
+
+const commands: readonly Entry[] = [
+  { words: ['demo'], summary: 'a simulated checkpoint on this machine, no set-up', load: () => import('./commands/demo.js') },
+  { words: ['terminal'], summary: '--config F: run one terminal', load: () => import('./commands/terminal.js') },
+  { words: ['keys', 'generate'], summary: '--out DIR: list authority key pair and ref key', load: () => import('./commands/keys.js') },
+  {
+    words: ['lists', 'build'],
+    summary: '--scope S --list-version N --key DIR --entries CSV --out FILE: a signed list',
+    load: () => import('./commands/listsBuild.js'),
+  },
+  { words: ['lists', 'import'], summary: '--config F FILE: verify a list and install it on a terminal', load: () => import('./commands/listsImport.js') },
+  { words: ['bench', 'scan'], summary: '[--json] [--entries N] [--scans N]: scan-path benchmark', load: () => import('./commands/benchScan.js') },
+];
+
+function usage(): string {
+  const width = Math.max(...commands.map((c) => c.words.join(' ').length));
+  return [
+    'usage: qrgate <command> [options]',
+    '',
+    ...commands.map((c) => `  ${c.words.join(' ').padEnd(width)}  ${c.summary}`),
+    '',
+    'Logs are JSON lines on stdout; pipe them through `npx pino-pretty` to read them.',
+  ].join('\n');
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+    process.stdout.write(`${usage()}\n`);
+    return argv.length === 0 ? 2 : 0;
+  }
+  const entry = commands.find((c) => c.words.every((word, i) => argv[i] === word));
+  if (!entry) {
+    process.stderr.write(`qrgate: unknown command "${argv.join(' ')}"\n\n${usage()}\n`);
+    return 2;
+  }
+  const { run } = await entry.load();
+  try {
+    return await run({ argv: argv.slice(entry.words.length), stdout: process.stdout, stderr: process.stderr });
+  } catch (err) {
+    const name = `qrgate ${entry.words.join(' ')}`;
+    if (err instanceof UsageError) {
+      process.stderr.write(`${name}: ${err.message}\n  ${entry.words.join(' ')} ${entry.summary}\n`);
+      return 2;
+    }
+    // Our own errors carry a `code` and a message written for the person at the keyboard.
+    if (err instanceof Error && typeof (err as { code?: unknown }).code === 'string') {
+      process.stderr.write(`${name}: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+}
+
+// Commands that keep running (terminal, demo) resolve only once they have stopped.
+const code = await main(process.argv.slice(2));
+process.exitCode = code;

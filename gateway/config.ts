@@ -1,0 +1,126 @@
+import { z } from 'zod';
+import { checkpointCodeSchema } from '../protocol/checkpointCode.js';
+import { deepFreeze, loadJsonConfig, resolveFrom } from '../protocol/configFile.js';
+import { gpioConfigSchema } from '../hardware/gpio/config.js';
+import { scannerConfigSchema } from '../hardware/scanners/config.js';
+
+/**
+ * The terminal's configuration (DESIGN.md "Terminal configuration"). Objects are strict:
+ * a misspelt field is reported, not silently ignored while its default applies.
+ */
+
+/** Ids end up inside MQTT topics: no `+`, `#`, `/` or NUL can ever reach one. */
+export const terminalIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, ".", "_" and "-" only, 1 to 64 characters');
+
+export const scopeSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'lowercase letters, digits, ".", "_" and "-" only, 1 to 64 characters');
+
+const confirmSchema = z.enum(['auto', 'manual']);
+
+const laneSchema = z
+  .strictObject({
+    name: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'letters, digits, "_" and "-" only, 1 to 32 characters'),
+    direction: z.enum(['in', 'out']),
+    /** Overrides the checkpoint's confirmation mode for this lane. */
+    confirm: confirmSchema.optional(),
+    /** An operator stands at this lane; defaults to true exactly when the lane confirms manually. */
+    attended: z.boolean().optional(),
+    scanner: scannerConfigSchema,
+    gpio: gpioConfigSchema,
+  });
+
+const policySchema = z.strictObject({
+  /** The same credential at the same lane within this window is a `duplicate`: no second pulse. */
+  debounceMs: z.number().int().min(0).max(600_000).default(3000),
+  relayPulseMs: z.number().int().min(50).max(60_000).default(1000),
+  manualTimeoutMs: z.number().int().min(1000).max(600_000).default(15_000),
+  /** How long after the relay pulse a passage sensor may still report the person passing. */
+  passageGraceMs: z.number().int().min(0).max(60_000).default(2000),
+  onStaleList: z.enum(['deny', 'manual', 'allow-known']).default('deny'),
+  antiPassback: z.enum(['off', 'soft', 'hard']).default('off'),
+  /** A passage older than this no longer counts for anti-passback: nobody is locked out for good by a missed exit scan. */
+  antiPassbackWindowMs: z.number().int().min(60_000).default(12 * 3600_000),
+});
+
+const storageSchema = z.strictObject({
+  /**
+   * false: WAL with synchronous=NORMAL — survives any process crash (SIGKILL, OOM), may lose
+   * the last moments on power loss. true: synchronous=FULL — an fsync per decision, survives
+   * power loss, costs SD-card write latency on every scan. See docs/terminal.md.
+   */
+  powerLossSafe: z.boolean().default(false),
+});
+
+export const terminalConfigSchema = z
+  .strictObject({
+    terminalId: terminalIdSchema,
+    checkpoint: z.strictObject({
+      code: checkpointCodeSchema,
+      name: z.string().min(1).max(200),
+      confirm: confirmSchema.default('auto'),
+    }),
+    dataDir: z.string().min(1),
+    keys: z.strictObject({
+      listPublicKeys: z.array(z.string().min(1)).min(1, 'at least one list authority public key'),
+      refKey: z.string().min(1),
+    }),
+    lists: z.array(scopeSchema).min(1, 'at least one list scope'),
+    lanes: z.array(laneSchema).min(1, 'at least one lane'),
+    policy: policySchema.default(() => policySchema.parse({})),
+    storage: storageSchema.default(() => storageSchema.parse({})),
+    log: z.strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info') }).optional(),
+    /** Issue 3 (uplink) gives this its full shape; without it the terminal runs offline. */
+    central: z.record(z.string(), z.unknown()).optional(),
+  })
+  .superRefine((config, ctx) => {
+    const seen = new Set<string>();
+    config.lanes.forEach((lane, i) => {
+      if (seen.has(lane.name)) ctx.addIssue({ code: 'custom', path: ['lanes', i, 'name'], message: `duplicate lane name "${lane.name}"` });
+      seen.add(lane.name);
+      const confirm = lane.confirm ?? config.checkpoint.confirm;
+      if (confirm === 'manual' && lane.attended === false) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['lanes', i, 'attended'],
+          message: 'a manual-confirm lane needs an operator: set attended to true or confirm to "auto"',
+        });
+      }
+    });
+  });
+
+export type TerminalConfigInput = z.input<typeof terminalConfigSchema>;
+type ParsedConfig = z.output<typeof terminalConfigSchema>;
+type ParsedLane = ParsedConfig['lanes'][number];
+
+export interface LaneConfig extends Omit<ParsedLane, 'confirm' | 'attended'> {
+  readonly confirm: 'auto' | 'manual';
+  readonly attended: boolean;
+}
+
+export interface TerminalConfig extends Omit<ParsedConfig, 'lanes'> {
+  readonly lanes: readonly LaneConfig[];
+  /** The file it was read from; relative paths in it are already resolved. */
+  readonly file: string;
+}
+
+/** Reads and validates a terminal config; throws ConfigError naming every bad field. */
+export function loadTerminalConfig(file: string): TerminalConfig {
+  const parsed = loadJsonConfig(file, terminalConfigSchema);
+  const lanes = parsed.lanes.map((lane) => {
+    const confirm = lane.confirm ?? parsed.checkpoint.confirm;
+    return { ...lane, confirm, attended: lane.attended ?? confirm === 'manual' };
+  });
+  return deepFreeze({
+    ...parsed,
+    file,
+    lanes,
+    dataDir: resolveFrom(file, parsed.dataDir),
+    keys: {
+      listPublicKeys: parsed.keys.listPublicKeys.map((p) => resolveFrom(file, p)),
+      refKey: resolveFrom(file, parsed.keys.refKey),
+    },
+  });
+}

@@ -1,0 +1,305 @@
+import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { DigitalInput, Level } from '../hardware/gpio/gpio.js';
+import type { ScanFrame, Scanner } from '../hardware/scanners/scanner.js';
+import { parseCredential } from '../protocol/credentials/index.js';
+import type { CredentialTypeOrUnknown, Decision, Reason, ScanEvent } from '../protocol/event.js';
+import type { TerminalClock } from './clock.js';
+import type { LaneConfig, TerminalConfig } from './config.js';
+import { allOff, clearIndicators, showGranted, showPending, showRefused, type LaneSignals } from './feedback.js';
+import type { ListCache } from './listCache.js';
+import type { Outbox } from './outbox.js';
+import { decide, strictestEntry, type ListState } from './policy.js';
+import type { Presence } from './presence.js';
+import { RecentScans } from './recentScans.js';
+
+export interface LaneInputs {
+  readonly confirm?: DigitalInput;
+  readonly reject?: DigitalInput;
+  readonly passage?: DigitalInput;
+}
+
+export interface LaneDeps {
+  readonly config: LaneConfig;
+  readonly policy: TerminalConfig['policy'];
+  readonly scopes: readonly string[];
+  readonly scanner: Scanner;
+  readonly signals: LaneSignals;
+  readonly inputs: LaneInputs;
+  readonly outbox: Outbox;
+  readonly lists: ListCache;
+  readonly presence: Presence;
+  readonly clock: TerminalClock;
+  readonly hashRef: (namespace: string, id: string) => Buffer;
+  readonly logger: Logger;
+}
+
+/** What the lane knows about a scan once the credential is read. */
+interface Scan {
+  readonly debounceKey: string;
+  readonly ref: Buffer | null;
+  readonly credentialType: CredentialTypeOrUnknown;
+  readonly lastByteAtNs: bigint | null;
+}
+
+interface PendingScan {
+  readonly scan: Scan;
+  readonly listVersion: number | null;
+  readonly passback: boolean;
+  readonly timer: NodeJS.Timeout;
+}
+
+interface AwaitingPassage {
+  readonly eventId: string;
+  readonly ref: Buffer | null;
+  readonly timer: NodeJS.Timeout;
+}
+
+const elapsedMs = (fromNs: bigint): number => Number(process.hrtime.bigint() - fromNs) / 1e6;
+
+/**
+ * One lane: a scanner, a direction, its outputs and inputs. Turns each frame into exactly
+ * one recorded decision, recorded before any output moves (DESIGN.md "The scan path").
+ */
+export class Lane {
+  private readonly recent: RecentScans;
+  private pending: PendingScan | null = null;
+  private readonly awaitingPassage: AwaitingPassage[] = [];
+  private started = false;
+  private readonly onFrame = (frame: ScanFrame): void => this.guard(() => this.handleFrame(frame));
+  private readonly onConfirm = (level: Level, atNs: bigint): void => {
+    if (level === 1) this.guard(() => this.resolvePending('granted', 'confirmed', atNs));
+  };
+  private readonly onReject = (level: Level, atNs: bigint): void => {
+    if (level === 1) this.guard(() => this.resolvePending('refused', 'rejected', atNs));
+  };
+  private readonly onPassage = (level: Level): void => {
+    if (level === 1) this.guard(() => this.settleOldestPassage(true));
+  };
+  private readonly onScannerUp = (): void => this.deps.logger.info('scanner.connected');
+  private readonly onScannerDown = (reason: string): void => this.deps.logger.warn({ reason }, 'scanner.disconnected');
+
+  constructor(private readonly deps: LaneDeps) {
+    this.recent = new RecentScans(deps.policy.debounceMs);
+  }
+
+  get name(): string {
+    return this.deps.config.name;
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    const { scanner, inputs } = this.deps;
+    allOff(this.deps.signals);
+    scanner.on('frame', this.onFrame);
+    scanner.on('connected', this.onScannerUp);
+    scanner.on('disconnected', this.onScannerDown);
+    inputs.confirm?.on('change', this.onConfirm);
+    inputs.reject?.on('change', this.onReject);
+    inputs.passage?.on('change', this.onPassage);
+    await scanner.start();
+  }
+
+  async stop(): Promise<void> {
+    if (!this.started) return;
+    this.started = false;
+    const { scanner, inputs } = this.deps;
+    scanner.off('frame', this.onFrame);
+    scanner.off('connected', this.onScannerUp);
+    scanner.off('disconnected', this.onScannerDown);
+    inputs.confirm?.off('change', this.onConfirm);
+    inputs.reject?.off('change', this.onReject);
+    inputs.passage?.off('change', this.onPassage);
+    if (this.pending) clearTimeout(this.pending.timer);
+    this.pending = null; // never decided, never actuated: nothing to record
+    for (const waiting of this.awaitingPassage.splice(0)) clearTimeout(waiting.timer);
+    allOff(this.deps.signals);
+    await scanner.stop();
+  }
+
+  /** A lane must keep deciding after one bad frame: a failure is logged, never thrown to the scanner. */
+  private guard(work: () => void): void {
+    try {
+      work();
+    } catch (err) {
+      this.deps.logger.error({ err }, 'lane.failed');
+      try {
+        showRefused(this.deps.signals);
+      } catch {
+        // the outputs themselves failed; the relay-safety hook still covers the gate
+      }
+    }
+  }
+
+  private readScan(frame: ScanFrame): Scan {
+    const parsed = frame.problem ? null : parseCredential(frame.text, { typed: frame.source === 'keyboard' });
+    if (!parsed?.ok) {
+      if (parsed) this.deps.logger.debug({ detail: parsed.detail }, 'scan.malformed');
+      else this.deps.logger.debug({ problem: frame.problem, bytes: frame.byteLength }, 'scan.malformed');
+      // Debounce garbage too, by a hash of it: a smudged card on the glass must not buzz forever.
+      const digest = createHash('sha256').update(frame.text).digest('hex');
+      return { debounceKey: `x:${digest}`, ref: null, credentialType: 'unknown', lastByteAtNs: frame.lastByteAtNs };
+    }
+    const { credential } = parsed;
+    const ref = this.deps.hashRef(credential.namespace, credential.id);
+    return { debounceKey: ref.toString('hex'), ref, credentialType: credential.type, lastByteAtNs: frame.lastByteAtNs };
+  }
+
+  private handleFrame(frame: ScanFrame): void {
+    const scan = this.readScan(frame);
+    const { ms: nowMs } = this.deps.clock.now();
+    const repeatsPending = this.pending?.scan.debounceKey === scan.debounceKey;
+    if (this.recent.seen(scan.debounceKey, nowMs) || repeatsPending) {
+      this.recordOnly(scan, 'duplicate', 'debounce');
+      return;
+    }
+    if (this.pending) {
+      // One person at a time in front of the operator: the waiting scan keeps its place and
+      // its amber signal; the newcomer is recorded as refused without disturbing either.
+      this.recordOnly(scan, 'refused', 'lane-busy');
+      return;
+    }
+    if (!scan.ref) {
+      this.finish(scan, 'refused', 'malformed', { listVersion: null, passback: false });
+      return;
+    }
+    const { state, fallbackVersion } = this.listState(nowMs);
+    const entries = this.deps.lists.lookup(scan.ref).filter((e) => this.deps.scopes.includes(e.scope));
+    const listVersion = strictestEntry(entries)?.listVersion ?? fallbackVersion;
+    const verdict = decide(this.deps.config, this.deps.policy, {
+      entries,
+      listState: state,
+      nowMs,
+      lastDirection: this.deps.policy.antiPassback === 'off' ? null : this.deps.presence.lastDirection(scan.ref, nowMs),
+    });
+    switch (verdict.outcome) {
+      case 'grant':
+        this.finish(scan, 'granted', verdict.reason, { listVersion, passback: verdict.passback });
+        return;
+      case 'refuse':
+        this.finish(scan, 'refused', verdict.reason, { listVersion, passback: verdict.passback });
+        return;
+      case 'ask-operator':
+        this.holdForOperator(scan, listVersion, verdict.passback);
+        return;
+    }
+  }
+
+  private listState(nowMs: number): { state: ListState; fallbackVersion: number | null } {
+    const installed = this.deps.lists.installed();
+    let state: ListState = 'none';
+    let fallbackVersion: number | null = null;
+    for (const scope of this.deps.scopes) {
+      const list = installed.get(scope);
+      if (!list) continue;
+      fallbackVersion ??= list.version;
+      if (nowMs >= list.expiresAtMs) return { state: 'stale', fallbackVersion };
+      state = 'fresh';
+    }
+    return { state, fallbackVersion };
+  }
+
+  private holdForOperator(scan: Scan, listVersion: number | null, passback: boolean): void {
+    const timer = setTimeout(() => this.guard(() => this.resolvePending('refused', 'timeout', null)), this.deps.policy.manualTimeoutMs);
+    this.pending = { scan, listVersion, passback, timer };
+    showPending(this.deps.signals);
+    this.deps.logger.info({ lane: this.name, credentialType: scan.credentialType }, 'scan.pending');
+  }
+
+  private resolvePending(decision: 'granted' | 'refused', reason: Reason, atNs: bigint | null): void {
+    const pending = this.pending;
+    if (!pending) return;
+    clearTimeout(pending.timer);
+    this.pending = null;
+    clearIndicators(this.deps.signals);
+    // Latency now runs from the operator's button, not from the scan long ago.
+    const scan = { ...pending.scan, lastByteAtNs: atNs };
+    this.finish(scan, decision, reason, { listVersion: pending.listVersion, passback: pending.passback });
+  }
+
+  /** Records the decision, then actuates it: the row exists before the gate moves. */
+  private finish(
+    scan: Scan,
+    decision: 'granted' | 'refused',
+    reason: Reason,
+    context: { listVersion: number | null; passback: boolean },
+  ): void {
+    const { passage } = this.deps.inputs;
+    const granted = decision === 'granted';
+    const event = this.record(scan, decision, reason, context, { awaitingPassage: granted && passage !== undefined });
+    if (granted) showGranted(this.deps.signals, this.deps.policy.relayPulseMs);
+    else showRefused(this.deps.signals);
+    const latencyMs = scan.lastByteAtNs === null ? null : elapsedMs(scan.lastByteAtNs);
+    this.logDecision(event, latencyMs);
+    if (!granted || !scan.ref) return;
+    if (passage) this.awaitPassage(event.id, scan.ref);
+    else this.deps.presence.passed(scan.ref, this.deps.config.direction, this.deps.clock.now().ms);
+  }
+
+  /** A decision that moves no output (a repeat read, a scan while the operator is busy). */
+  private recordOnly(scan: Scan, decision: Decision, reason: Reason): void {
+    const event = this.record({ ...scan, lastByteAtNs: null }, decision, reason, { listVersion: null, passback: false }, {});
+    this.logDecision(event, null);
+  }
+
+  private record(
+    scan: Scan,
+    decision: Decision,
+    reason: Reason,
+    context: { listVersion: number | null; passback: boolean },
+    options: { awaitingPassage?: boolean },
+  ): ScanEvent {
+    return this.deps.outbox.record(
+      {
+        lane: this.name,
+        direction: this.deps.config.direction,
+        credentialType: scan.credentialType,
+        credentialRef: scan.ref ? scan.ref.toString('hex') : null,
+        listVersion: context.listVersion,
+        decision,
+        reason,
+        passback: context.passback,
+        passed: null,
+        latencyMs: scan.lastByteAtNs === null ? null : elapsedMs(scan.lastByteAtNs),
+      },
+      options,
+    );
+  }
+
+  private logDecision(event: ScanEvent, latencyMs: number | null): void {
+    this.deps.logger.info(
+      {
+        lane: event.lane,
+        direction: event.direction,
+        credentialType: event.credentialType,
+        decision: event.decision,
+        reason: event.reason,
+        passback: event.passback,
+        latencyMs: latencyMs === null ? null : Math.round(latencyMs * 1000) / 1000,
+        eventId: event.id,
+        seq: event.seq,
+      },
+      'scan.decided',
+    );
+  }
+
+  private awaitPassage(eventId: string, ref: Buffer): void {
+    const windowMs = this.deps.policy.relayPulseMs + this.deps.policy.passageGraceMs;
+    const timer = setTimeout(() => this.guard(() => this.settleOldestPassage(false)), windowMs);
+    this.awaitingPassage.push({ eventId, ref, timer });
+  }
+
+  /** The sensor cannot tell people apart: a passage belongs to the oldest grant still waiting. */
+  private settleOldestPassage(passed: boolean): void {
+    const waiting = this.awaitingPassage.shift();
+    if (!waiting) {
+      if (passed) this.deps.logger.warn({ lane: this.name }, 'passage.unexpected');
+      return;
+    }
+    clearTimeout(waiting.timer);
+    this.deps.outbox.settlePassage(waiting.eventId, passed);
+    if (passed && waiting.ref) this.deps.presence.passed(waiting.ref, this.deps.config.direction, this.deps.clock.now().ms);
+    this.deps.logger.info({ lane: this.name, eventId: waiting.eventId, passed }, 'passage.settled');
+  }
+}

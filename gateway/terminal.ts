@@ -1,0 +1,152 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { DigitalOutput, GpioBackend } from '../hardware/gpio/gpio.js';
+import { createGpio } from '../hardware/gpio/createGpio.js';
+import { installRelaySafety } from '../hardware/gpio/relaySafety.js';
+import { Signal } from '../hardware/gpio/signal.js';
+import { createScanner } from '../hardware/scanners/createScanner.js';
+import type { Scanner } from '../hardware/scanners/scanner.js';
+import { createRefHasher } from '../protocol/credentialRef.js';
+import { loadPublicKeys, loadRefKey } from '../protocol/keys.js';
+import { TerminalClock } from './clock.js';
+import type { LaneConfig, TerminalConfig } from './config.js';
+import type { LaneSignals } from './feedback.js';
+import { Lane, type LaneInputs } from './lane.js';
+import { ListCache } from './listCache.js';
+import { Outbox } from './outbox.js';
+import { Presence } from './presence.js';
+import { openTerminalDb, type TerminalDb } from './terminalDb.js';
+
+/** The hardware a lane runs on; tests and the benchmark may build their own. */
+export interface LaneHardware {
+  readonly scanner: Scanner;
+  readonly gpio: GpioBackend;
+  readonly signals: LaneSignals;
+  readonly inputs: LaneInputs;
+  readonly relay: DigitalOutput | null;
+}
+
+export interface TerminalDeps {
+  readonly logger: Logger;
+  /** Defaults to the drivers the config names (createScanner / createGpio). */
+  readonly buildHardware?: (lane: LaneConfig, logger: Logger) => LaneHardware;
+}
+
+export function buildLaneHardware(lane: LaneConfig, logger: Logger): LaneHardware {
+  const scanner = createScanner(lane.scanner, { logger });
+  const gpio = createGpio(lane.gpio, { logger });
+  const output = (name: 'green' | 'red' | 'buzzer' | 'relay') => {
+    const line = lane.gpio.outputs[name];
+    return line === undefined ? null : gpio.output(name, line);
+  };
+  const input = (name: 'confirm' | 'reject' | 'passage') => {
+    const line = lane.gpio.inputs[name];
+    const activeLow = lane.gpio.activeLow?.[name] ?? false;
+    return line === undefined ? undefined : gpio.input(name, line, { debounceMs: lane.gpio.inputDebounceMs, activeLow });
+  };
+  const relay = output('relay');
+  const signals: LaneSignals = {
+    relay: new Signal(relay),
+    green: new Signal(output('green')),
+    red: new Signal(output('red')),
+    buzzer: new Signal(output('buzzer')),
+  };
+  const inputs: LaneInputs = { confirm: input('confirm'), reject: input('reject'), passage: input('passage') };
+  return { scanner, gpio, signals, inputs, relay };
+}
+
+/**
+ * The terminal service: one SQLite file, the verified lists, and its lanes. It needs no
+ * network: everything a decision needs is local.
+ */
+export class Terminal {
+  readonly bootId = randomUUID();
+  private db: TerminalDb | null = null;
+  private lanes: Lane[] = [];
+  private hardware: LaneHardware[] = [];
+  private clock: TerminalClock | null = null;
+  private uninstallRelaySafety: (() => void) | null = null;
+  private stopping: Promise<void> | null = null;
+
+  constructor(
+    private readonly config: TerminalConfig,
+    private readonly deps: TerminalDeps,
+  ) {}
+
+  async start(): Promise<void> {
+    if (this.db) return;
+    const { config, deps } = this;
+    const logger = deps.logger;
+    // Keys first: a terminal that cannot check lists must not come up half-working.
+    loadPublicKeys(config.keys.listPublicKeys);
+    const hashRef = createRefHasher(loadRefKey(config.keys.refKey));
+
+    const db = openTerminalDb(config.dataDir, { powerLossSafe: config.storage.powerLossSafe });
+    this.db = db;
+    const clock = new TerminalClock(db);
+    this.clock = clock;
+    const lists = new ListCache(db);
+    for (const list of lists.installed().values()) clock.observe(list.issuedAtMs);
+    const outbox = new Outbox(db, { terminalId: config.terminalId, checkpointCode: config.checkpoint.code, bootId: this.bootId }, clock);
+    const abandoned = outbox.finalizeAbandoned();
+    if (abandoned > 0) logger.info({ events: abandoned }, 'outbox.passage-unknown');
+    const presence = new Presence(db, config.policy.antiPassbackWindowMs);
+
+    const build = deps.buildHardware ?? buildLaneHardware;
+    this.hardware = config.lanes.map((lane) => build(lane, logger.child({ lane: lane.name })));
+    // The relay is de-energised on every exit path this process can see (DESIGN.md "Fail-safe").
+    this.uninstallRelaySafety = installRelaySafety(
+      this.hardware.flatMap((hw) => (hw.relay ? [hw.relay] : [])),
+      logger,
+    );
+    this.lanes = config.lanes.map(
+      (lane, i) =>
+        new Lane({
+          config: lane,
+          policy: config.policy,
+          scopes: config.lists,
+          scanner: this.hardware[i]!.scanner,
+          signals: this.hardware[i]!.signals,
+          inputs: this.hardware[i]!.inputs,
+          outbox,
+          lists,
+          presence,
+          clock,
+          hashRef,
+          logger: logger.child({ lane: lane.name }),
+        }),
+    );
+    for (const lane of this.lanes) await lane.start();
+
+    const installed = lists.installed();
+    logger.info(
+      {
+        terminalId: config.terminalId,
+        checkpoint: config.checkpoint.code,
+        bootId: this.bootId,
+        lanes: config.lanes.map((l) => ({ name: l.name, direction: l.direction, scanner: l.scanner.type, gpio: l.gpio.type })),
+        lists: config.lists.map((scope) => ({ scope, version: installed.get(scope)?.version ?? null })),
+        outboxDepth: outbox.depth(),
+        readyMs: Math.round(performance.now()),
+      },
+      'terminal.ready',
+    );
+  }
+
+  /** Safe to call twice and from a signal handler; the relay is off when it resolves. */
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  private async shutdown(): Promise<void> {
+    for (const lane of [...this.lanes].reverse()) {
+      await lane.stop().catch((err: unknown) => this.deps.logger.error({ err, lane: lane.name }, 'lane.stop-failed'));
+    }
+    for (const hw of this.hardware) hw.gpio.closeAll();
+    this.uninstallRelaySafety?.();
+    this.clock?.persist();
+    this.db?.close();
+    this.deps.logger.info('terminal.stopped');
+  }
+}
