@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { checkpointCodeSchema } from '../protocol/checkpointCode.js';
+import { listScopeSchema } from '../protocol/lists/index.js';
 import { deepFreeze, loadJsonConfig, resolveFrom } from '../protocol/configFile.js';
 import { gpioConfigSchema } from '../hardware/gpio/config.js';
 import { scannerConfigSchema } from '../hardware/scanners/config.js';
@@ -13,10 +14,6 @@ import { scannerConfigSchema } from '../hardware/scanners/config.js';
 export const terminalIdSchema = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, ".", "_" and "-" only, 1 to 64 characters');
-
-export const scopeSchema = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'lowercase letters, digits, ".", "_" and "-" only, 1 to 64 characters');
 
 const confirmSchema = z.enum(['auto', 'manual']);
 
@@ -67,7 +64,7 @@ export const terminalConfigSchema = z
       listPublicKeys: z.array(z.string().min(1)).min(1, 'at least one list authority public key'),
       refKey: z.string().min(1),
     }),
-    lists: z.array(scopeSchema).min(1, 'at least one list scope'),
+    lists: z.array(listScopeSchema).min(1, 'at least one list scope'),
     lanes: z.array(laneSchema).min(1, 'at least one lane'),
     policy: policySchema.default(() => policySchema.parse({})),
     storage: storageSchema.default(() => storageSchema.parse({})),
@@ -75,21 +72,30 @@ export const terminalConfigSchema = z
     /** Issue 3 (uplink) gives this its full shape; without it the terminal runs offline. */
     central: z.record(z.string(), z.unknown()).optional(),
   })
-  .superRefine((config, ctx) => {
-    const seen = new Set<string>();
-    config.lanes.forEach((lane, i) => {
-      if (seen.has(lane.name)) ctx.addIssue({ code: 'custom', path: ['lanes', i, 'name'], message: `duplicate lane name "${lane.name}"` });
-      seen.add(lane.name);
-      const confirm = lane.confirm ?? config.checkpoint.confirm;
-      if (confirm === 'manual' && lane.attended === false) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['lanes', i, 'attended'],
-          message: 'a manual-confirm lane needs an operator: set attended to true or confirm to "auto"',
-        });
-      }
-    });
-  });
+  // Runs even when other fields are bad, so one pass names every problem: the value may be
+  // only partly valid here, hence the defensive reads.
+  .superRefine(
+    (config, ctx) => {
+      const lanes: unknown[] = Array.isArray(config?.lanes) ? config.lanes : [];
+      const checkpointConfirm = config?.checkpoint?.confirm ?? 'auto';
+      const seen = new Set<unknown>();
+      lanes.forEach((value, i) => {
+        const lane = (value ?? {}) as { name?: unknown; confirm?: unknown; attended?: unknown };
+        if (seen.has(lane.name)) {
+          ctx.addIssue({ code: 'custom', path: ['lanes', i, 'name'], message: `duplicate lane name "${String(lane.name)}"` });
+        }
+        seen.add(lane.name);
+        if ((lane.confirm ?? checkpointConfirm) === 'manual' && lane.attended === false) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['lanes', i, 'attended'],
+            message: 'a manual-confirm lane needs an operator: set attended to true or confirm to "auto"',
+          });
+        }
+      });
+    },
+    { when: () => true },
+  );
 
 export type TerminalConfigInput = z.input<typeof terminalConfigSchema>;
 type ParsedConfig = z.output<typeof terminalConfigSchema>;

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { DigitalInput, Level } from '../hardware/gpio/gpio.js';
 import type { ScanFrame, Scanner } from '../hardware/scanners/scanner.js';
 import { parseCredential } from '../protocol/credentials/index.js';
+import type { RefHasher } from '../protocol/credentialRef.js';
 import type { CredentialTypeOrUnknown, Decision, Reason, ScanEvent } from '../protocol/event.js';
 import type { TerminalClock } from './clock.js';
 import type { LaneConfig, TerminalConfig } from './config.js';
@@ -30,7 +31,7 @@ export interface LaneDeps {
   readonly lists: ListCache;
   readonly presence: Presence;
   readonly clock: TerminalClock;
-  readonly hashRef: (namespace: string, id: string) => Buffer;
+  readonly hashRef: RefHasher;
   readonly logger: Logger;
 }
 

@@ -1,4 +1,4 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 
@@ -14,7 +14,7 @@ export interface LoggerOptions {
   /** Fixed context on every line, e.g. `{ terminalId }`. */
   readonly base?: Record<string, unknown>;
   /** Defaults to stdout. Tests pass a stream to read lines back. */
-  readonly destination?: NodeJS.WritableStream;
+  readonly destination?: DestinationStream;
 }
 
 export function createLogger(options: LoggerOptions = {}): Logger {

@@ -10,7 +10,7 @@ import type { SimScanner } from '../../hardware/scanners/simScanner.js';
 import { createLogger } from '../../protocol/logger.js';
 import { parseOptions, UsageError, type Command } from '../command.js';
 import { Crowd } from '../demo/crowd.js';
-import { createDemoSite } from '../demo/offlineSite.js';
+import { createDemoSite } from '../../provisioning/demoSite.js';
 
 function positiveNumber(value: string | undefined, name: string, fallback: number): number {
   if (value === undefined) return fallback;

@@ -1,11 +1,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { TerminalConfigInput } from '../../gateway/config.js';
-import { createRefHasher } from '../../protocol/credentialRef.js';
-import { generateKeyFiles, loadAuthorityPrivateKey, loadRefKey } from '../../protocol/keys.js';
-import { encodeSignedList } from '../../protocol/lists/index.js';
-import { generateCheckpointCode } from '../../protocol/checkpointCode.js';
-import { samplePerson, type SamplePerson, type SampleStatus } from '../../provisioning/samplePeople.js';
+import type { TerminalConfigInput } from '../gateway/config.js';
+import { createRefHasher } from '../protocol/credentialRef.js';
+import { generateKeyFiles, loadAuthorityPrivateKey, loadRefKey } from '../protocol/keys.js';
+import { encodeSignedList } from '../protocol/lists/index.js';
+import { generateCheckpointCode } from '../protocol/checkpointCode.js';
+import { samplePerson, type SamplePerson, type SampleStatus } from './samplePeople.js';
 
 export interface DemoSite {
   readonly configFile: string;
@@ -21,7 +21,14 @@ const DAY_MS = 86_400_000;
  * Everything a technician would have set up for one checkpoint, made in `dir`: keys, a
  * signed list of invented people, and a terminal config with two simulated lanes.
  */
-export function createDemoSite(dir: string, options: { people?: number } = {}): DemoSite {
+export interface DemoSiteOptions {
+  readonly people?: number;
+  /** Replaces the two simulated lanes (tests put a pty scanner here). */
+  readonly lanes?: TerminalConfigInput['lanes'];
+  readonly policy?: TerminalConfigInput['policy'];
+}
+
+export function createDemoSite(dir: string, options: DemoSiteOptions = {}): DemoSite {
   const keysDir = join(dir, 'keys');
   generateKeyFiles(keysDir);
   const count = options.people ?? 60;
@@ -66,8 +73,8 @@ export function createDemoSite(dir: string, options: { people?: number } = {}): 
     keys: { listPublicKeys: ['keys/authority.pub'], refKey: 'keys/ref.key' },
     lists: ['demo-site'],
     // The out lane is attended, so people with a `check` entry wait for the operator there.
-    lanes: [lane('in', 'in', 17), { ...lane('out', 'out', 5), attended: true }],
-    policy: { debounceMs: 3000, relayPulseMs: 1000, manualTimeoutMs: 4000, onStaleList: 'deny', antiPassback: 'soft' },
+    lanes: options.lanes ?? [lane('in', 'in', 17), { ...lane('out', 'out', 5), attended: true }],
+    policy: options.policy ?? { debounceMs: 3000, relayPulseMs: 1000, manualTimeoutMs: 4000, onStaleList: 'deny', antiPassback: 'soft' },
   };
   mkdirSync(dir, { recursive: true });
   const configFile = join(dir, 'terminal.json');

@@ -1,0 +1,53 @@
+import { z } from 'zod';
+
+/**
+ * A lane's GPIO (DESIGN.md "Terminal configuration"). Pins are LINE OFFSETS on `chip`, not
+ * sysfs numbers: on newer Raspberry Pi kernels the sysfs number is the chip's base (512+)
+ * plus the offset, and the onoff backend resolves it (STYLE.md "Known traps").
+ */
+
+const lineSchema = z.number().int().min(0).max(1023);
+
+const OUTPUT_NAMES = ['green', 'red', 'buzzer', 'relay'] as const;
+const INPUT_NAMES = ['confirm', 'reject', 'passage'] as const;
+
+export const gpioConfigSchema = z
+  .strictObject({
+    type: z.enum(['onoff', 'sim']),
+    /** The chip's name as the kernel gives it (`gpiochip0`), or its label (`pinctrl-bcm2711`). */
+    chip: z.string().min(1).default('gpiochip0'),
+    outputs: z
+      .strictObject({ green: lineSchema.optional(), red: lineSchema.optional(), buzzer: lineSchema.optional(), relay: lineSchema.optional() })
+      .default({}),
+    inputs: z.strictObject({ confirm: lineSchema.optional(), reject: lineSchema.optional(), passage: lineSchema.optional() }).default({}),
+    /** A line that is active when low: a relay board energised by a low pin, a button to ground. */
+    activeLow: z
+      .strictObject({
+        green: z.boolean().optional(),
+        red: z.boolean().optional(),
+        buzzer: z.boolean().optional(),
+        relay: z.boolean().optional(),
+        confirm: z.boolean().optional(),
+        reject: z.boolean().optional(),
+        passage: z.boolean().optional(),
+      })
+      .optional(),
+    /** An input must hold a new level this long before it counts, ms. */
+    inputDebounceMs: z.number().int().min(0).max(1000).default(30),
+  })
+  .superRefine((config, ctx) => {
+    const owner = new Map<number, string>();
+    const check = (group: 'outputs' | 'inputs', name: string, line: number | undefined): void => {
+      if (line === undefined) return;
+      const other = owner.get(line);
+      if (other !== undefined) {
+        ctx.addIssue({ code: 'custom', path: [group, name], message: `line ${line} is already used by ${other}` });
+      }
+      owner.set(line, name);
+    };
+    for (const name of OUTPUT_NAMES) check('outputs', name, config.outputs[name]);
+    for (const name of INPUT_NAMES) check('inputs', name, config.inputs[name]);
+  });
+
+export type GpioConfig = z.output<typeof gpioConfigSchema>;
+export type GpioConfigInput = z.input<typeof gpioConfigSchema>;

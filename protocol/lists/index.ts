@@ -1,0 +1,12 @@
+export { encodeSignedList, ListBodyBuilder } from './encode.js';
+export { ListEncodeError, ListError, type ListEncodeProblem, type ListProblem } from './errors.js';
+export {
+  listHeaderSchema,
+  listScopeSchema,
+  listStatuses,
+  type ListEntry,
+  type ListHeader,
+  type ListHeaderInput,
+  type ListStatus,
+} from './format.js';
+export { verifySignedList, type VerifiedList, type VerifyOptions } from './verify.js';

@@ -1,0 +1,165 @@
+import { verify, type KeyObject } from 'node:crypto';
+import { keyId } from '../keys.js';
+import { ListError } from './errors.js';
+import {
+  entryBaseBytes,
+  hasValidFrom,
+  hasValidUntil,
+  keyIdBytes,
+  listHeaderSchema,
+  listMagic,
+  listStatuses,
+  maxHeaderBytes,
+  prefixBytes,
+  refBytes,
+  reservedBits,
+  signatureBytes,
+  statusMask,
+  trailerBytes,
+  type ListEntry,
+  type ListHeader,
+  type ListStatus,
+} from './format.js';
+
+export interface VerifyOptions {
+  /** The authority public keys this terminal trusts: more than one during a key rotation. */
+  readonly trustedKeys: readonly KeyObject[];
+  /** The scope(s) the caller accepts; a list of any other scope is refused. */
+  readonly scope: string | readonly string[];
+  /**
+   * The version installed for the list's scope; an older list is a rollback. Equal is
+   * allowed (already installed). A function when several scopes are accepted: it gets the
+   * verified list's scope.
+   */
+  readonly installedVersion?: number | null | ((scope: string) => number | null);
+}
+
+export interface VerifiedList {
+  readonly header: ListHeader;
+  /** Key id of the key that signed it. */
+  readonly keyId: string;
+  readonly byteLength: number;
+  /**
+   * Decodes entries one at a time from the verified bytes; call it as often as needed.
+   * The caller must not modify the buffer it passed to verifySignedList afterwards.
+   */
+  entries(): Generator<ListEntry>;
+}
+
+// Key ids of trusted keys, computed once per KeyObject rather than per list.
+const keyIds = new WeakMap<KeyObject, string>();
+
+function idOf(key: KeyObject): string {
+  let id = keyIds.get(key);
+  if (id === undefined) {
+    if (key.type !== 'public' || key.asymmetricKeyType !== 'ed25519') {
+      throw new TypeError('verifySignedList: trusted keys must be Ed25519 public keys');
+    }
+    id = keyId(key);
+    keyIds.set(key, id);
+  }
+  return id;
+}
+
+function malformed(message: string): ListError {
+  return new ListError('malformed', `malformed list: ${message}`);
+}
+
+/**
+ * Checks a list file end to end and returns its header and a lazy entry reader. Order
+ * matters: the signature is checked before the header JSON is parsed, so nothing an
+ * attacker wrote is interpreted beyond its length fields.
+ */
+export function verifySignedList(bytes: Buffer, options: VerifyOptions): VerifiedList {
+  if (bytes.length < prefixBytes + trailerBytes) throw malformed(`${bytes.length} bytes is too short to be a list`);
+  if (!bytes.subarray(0, listMagic.length).equals(listMagic)) throw malformed('not a qrgate list file (bad magic)');
+  const headerBytes = bytes.readUInt32BE(listMagic.length);
+  const bodyStart = prefixBytes + headerBytes;
+  const bodyEnd = bytes.length - trailerBytes;
+  if (headerBytes > maxHeaderBytes || bodyStart > bodyEnd) throw malformed('header length runs past the end of the file');
+
+  const signerId = bytes.toString('hex', bodyEnd, bodyEnd + keyIdBytes);
+  const signer = options.trustedKeys.find((key) => idOf(key) === signerId);
+  if (!signer) throw new ListError('unknown-key', `list is signed by key ${signerId}, which this terminal does not trust`);
+  const signature = bytes.subarray(bodyEnd + keyIdBytes, bodyEnd + keyIdBytes + signatureBytes);
+  if (!verify(null, bytes.subarray(0, bodyEnd), signer, signature)) {
+    throw new ListError('bad-signature', `list signature does not verify with key ${signerId}: the file was altered or damaged`);
+  }
+
+  const header = parseHeader(bytes.subarray(prefixBytes, bodyStart));
+  const scopes: readonly string[] = typeof options.scope === 'string' ? [options.scope] : options.scope;
+  if (!scopes.includes(header.scope)) {
+    throw new ListError('wrong-scope', `list is for scope "${header.scope}", expected ${scopes.map((s) => `"${s}"`).join(' or ')}`);
+  }
+  const installed =
+    typeof options.installedVersion === 'function' ? options.installedVersion(header.scope) : (options.installedVersion ?? null);
+  if (installed !== null && header.version < installed) {
+    throw new ListError('rollback', `list "${header.scope}" version ${header.version} is older than installed version ${installed}`);
+  }
+  checkEntries(bytes, bodyStart, bodyEnd, header);
+
+  return {
+    header,
+    keyId: signerId,
+    byteLength: bytes.length,
+    entries: () => readEntries(bytes, bodyStart, header.count),
+  };
+}
+
+function parseHeader(json: Buffer): ListHeader {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json.toString('utf8'));
+  } catch {
+    throw malformed('header is not JSON');
+  }
+  const parsed = listHeaderSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'header'}: ${issue.message}`);
+    throw malformed(`bad header: ${problems.join('; ')}`);
+  }
+  return parsed.data;
+}
+
+/**
+ * One pass over the flag bytes, no allocation: exactly `count` well-formed entries must fill
+ * the body, so the lazy reader never meets a surprise halfway through an install.
+ */
+function checkEntries(bytes: Buffer, bodyStart: number, bodyEnd: number, header: ListHeader): void {
+  let at = bodyStart;
+  for (let n = 0; n < header.count; n++) {
+    if (at + entryBaseBytes > bodyEnd) throw malformed(`header says ${header.count} entries, the file holds ${n}`);
+    const flags = bytes[at + refBytes]!;
+    if ((flags & reservedBits) !== 0) throw malformed(`entry ${n + 1} has unknown flags`);
+    const isRemove = (flags & statusMask) === 3;
+    if (isRemove && header.kind === 'snapshot') throw malformed(`entry ${n + 1}: a snapshot cannot remove entries`);
+    if (isRemove && (flags & (hasValidFrom | hasValidUntil)) !== 0) throw malformed(`entry ${n + 1}: a remove entry has a validity window`);
+    at += entryBaseBytes + (flags & hasValidFrom ? 4 : 0) + (flags & hasValidUntil ? 4 : 0);
+  }
+  if (at !== bodyEnd) {
+    throw malformed(at > bodyEnd ? `entry ${header.count} runs past the entries` : `bytes left over after ${header.count} entries`);
+  }
+}
+
+function* readEntries(bytes: Buffer, bodyStart: number, count: number): Generator<ListEntry> {
+  let at = bodyStart;
+  for (let n = 0; n < count; n++) {
+    // A copy: a caller keeping refs (in a Map, a cache) must not pin the whole file in memory.
+    const ref = Buffer.from(bytes.subarray(at, at + refBytes));
+    const flags = bytes[at + refBytes]!;
+    at += entryBaseBytes;
+    const entry: { ref: Buffer; status: ListStatus; validFrom?: number; validUntil?: number } = {
+      ref,
+      status: listStatuses[flags & statusMask]!,
+    };
+    if (flags & hasValidFrom) {
+      entry.validFrom = bytes.readUInt32BE(at) * 1000;
+      at += 4;
+    }
+    if (flags & hasValidUntil) {
+      entry.validUntil = bytes.readUInt32BE(at) * 1000;
+      at += 4;
+    }
+    yield entry;
+  }
+}

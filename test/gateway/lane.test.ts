@@ -1,0 +1,255 @@
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { TerminalClock } from '../../gateway/clock.js';
+import { loadTerminalConfig, type LaneConfig, type TerminalConfig } from '../../gateway/config.js';
+import { Lane } from '../../gateway/lane.js';
+import { ListCache } from '../../gateway/listCache.js';
+import { importListFile } from '../../gateway/listImport.js';
+import { Outbox } from '../../gateway/outbox.js';
+import { Presence } from '../../gateway/presence.js';
+import { openTerminalDb, type TerminalDb } from '../../gateway/terminalDb.js';
+import { Signal } from '../../hardware/gpio/signal.js';
+import { SimGpio } from '../../hardware/gpio/simGpio.js';
+import type { ScanEvent } from '../../protocol/event.js';
+import { createDemoSite } from '../../provisioning/demoSite.js';
+import { cccdQr, type SamplePerson } from '../../provisioning/samplePeople.js';
+import { FakeScanner } from '../fakes/fakeScanner.js';
+import { refHasherFor, writeList } from '../helpers/lists.js';
+import { useTempDir } from '../helpers/tempDir.js';
+
+const logger = pino({ level: 'silent' });
+
+interface Rig {
+  lane: Lane;
+  scanner: FakeScanner;
+  gpio: SimGpio;
+  db: TerminalDb;
+  events: () => Array<ScanEvent & { final: number }>;
+  relayPulses: () => number;
+  /** How many outbox rows existed each time the relay was switched on. */
+  rowsWhenRelayOn: number[];
+  /** The n-th registered person with that status. */
+  person: (status: 'allow' | 'deny' | 'check', n?: number) => SamplePerson;
+  config: TerminalConfig;
+}
+
+describe('Lane', () => {
+  const tempDir = useTempDir();
+  const rigs: Rig[] = [];
+
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
+    vi.setSystemTime(Date.parse('2026-11-23T08:00:00Z'));
+  });
+  afterEach(async () => {
+    for (const rig of rigs.splice(0)) {
+      await rig.lane.stop();
+      rig.db.close();
+    }
+    vi.useRealTimers();
+  });
+
+  async function rig(
+    laneOverrides: Partial<LaneConfig> = {},
+    policyOverrides: Partial<TerminalConfig['policy']> = {},
+    listHeader: { expiresAt?: string } = {},
+  ): Promise<Rig> {
+    const dir = tempDir();
+    const site = createDemoSite(dir, { people: 30 });
+    const config = loadTerminalConfig(site.configFile);
+    if (listHeader.expiresAt) {
+      const hash = refHasherFor(join(dir, 'keys'));
+      writeList(
+        join(dir, 'keys'),
+        site.listFile,
+        { version: 1, issuedAt: new Date(Date.now() - 86_400_000).toISOString(), expiresAt: listHeader.expiresAt },
+        site.people.map((p) => ({ ref: hash('citizen', p.idNumber), status: p.status })),
+      );
+    }
+    importListFile(config, site.listFile);
+    const db = openTerminalDb(config.dataDir);
+    const clock = new TerminalClock(db);
+    const gpio = new SimGpio({ logger });
+    const laneConfig: LaneConfig = { ...config.lanes[0]!, ...laneOverrides };
+    const inputs = {
+      confirm: gpio.input('confirm', 10, { debounceMs: 0, activeLow: false }),
+      reject: gpio.input('reject', 11, { debounceMs: 0, activeLow: false }),
+      ...(laneOverrides.gpio?.inputs.passage !== undefined
+        ? { passage: gpio.input('passage', 12, { debounceMs: 0, activeLow: false }) }
+        : {}),
+    };
+    const simRelay = gpio.output('relay', 4);
+    const rowsWhenRelayOn: number[] = [];
+    const countRows = db.prepare<[], number>('SELECT count(*) FROM outbox').pluck();
+    const relayOutput: typeof simRelay = {
+      name: 'relay',
+      write: (level) => {
+        if (level === 1) rowsWhenRelayOn.push(countRows.get()!);
+        simRelay.write(level);
+      },
+      read: () => simRelay.read(),
+      close: () => simRelay.close(),
+    };
+    const scanner = new FakeScanner();
+    const lane = new Lane({
+      config: laneConfig,
+      policy: { ...config.policy, ...policyOverrides },
+      scopes: config.lists,
+      scanner,
+      signals: {
+        relay: new Signal(relayOutput),
+        green: new Signal(gpio.output('green', 1)),
+        red: new Signal(gpio.output('red', 2)),
+        buzzer: new Signal(gpio.output('buzzer', 3)),
+      },
+      inputs,
+      outbox: new Outbox(db, { terminalId: config.terminalId, checkpointCode: config.checkpoint.code, bootId: crypto.randomUUID() }, clock),
+      lists: new ListCache(db),
+      presence: new Presence(db, config.policy.antiPassbackWindowMs),
+      clock,
+      hashRef: refHasherFor(join(dir, 'keys')),
+      logger,
+    });
+    await lane.start();
+    const result: Rig = {
+      lane,
+      scanner,
+      gpio,
+      db,
+      config,
+      events: () =>
+        db
+          .prepare<[], { event: string; final: number }>('SELECT event, final FROM outbox ORDER BY seq')
+          .all()
+          .map((row) => ({ ...(JSON.parse(row.event) as ScanEvent), final: row.final })),
+      rowsWhenRelayOn,
+      relayPulses: () => gpio.history.filter((w) => w.output === 'relay' && w.value === 1).length,
+      person: (status, n = 0) => site.people.filter((p) => p.status === status)[n]!,
+    };
+    rigs.push(result);
+    return result;
+  }
+
+  it('stores the decision before the relay moves, then pulses it for relayPulseMs', async () => {
+    const r = await rig();
+    r.scanner.scan(cccdQr(r.person('allow')));
+    r.scanner.scan(cccdQr(r.person('allow', 1)));
+    expect(r.rowsWhenRelayOn).toEqual([1, 2]);
+    expect(r.events()[0]).toMatchObject({ decision: 'granted', reason: 'allowed', credentialType: 'cccd', passed: null, final: 1 });
+    expect(r.gpio.level('relay')).toBe(1);
+    await vi.advanceTimersByTimeAsync(r.config.policy.relayPulseMs - 1);
+    expect(r.gpio.level('relay')).toBe(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(r.gpio.level('relay')).toBe(0);
+  });
+
+  it('does not pulse twice for a card held on the glass', async () => {
+    const r = await rig();
+    const qr = cccdQr(r.person('allow'));
+    r.scanner.scan(qr);
+    await vi.advanceTimersByTimeAsync(500);
+    r.scanner.scan(qr);
+    await vi.advanceTimersByTimeAsync(2000);
+    r.scanner.scan(qr);
+    expect(r.events().map((e) => e.decision)).toEqual(['granted', 'duplicate', 'duplicate']);
+    expect(r.relayPulses()).toBe(1);
+  });
+
+  it('refuses with red and a long buzz, never touching the relay', async () => {
+    const r = await rig();
+    r.scanner.scan(cccdQr(r.person('deny')));
+    r.scanner.scan('not a credential');
+    r.scanner.scan('', 'scanner', 'too-long');
+    expect(r.events().map((e) => [e.decision, e.reason])).toEqual([
+      ['refused', 'denied'],
+      ['refused', 'malformed'],
+      ['refused', 'malformed'],
+    ]);
+    expect(r.relayPulses()).toBe(0);
+    expect(r.gpio.level('red')).toBe(1);
+    expect(r.gpio.level('buzzer')).toBe(1);
+  });
+
+  describe('at a manual lane', () => {
+    const manual = { confirm: 'manual', attended: true } as const;
+
+    it('holds the scan until the operator confirms, then opens', async () => {
+      const r = await rig(manual);
+      r.scanner.scan(cccdQr(r.person('allow')));
+      expect(r.events()).toHaveLength(0);
+      expect(r.relayPulses()).toBe(0);
+      await vi.advanceTimersByTimeAsync(2000);
+      r.gpio.press('confirm');
+      await vi.advanceTimersByTimeAsync(10);
+      expect(r.events()).toMatchObject([{ decision: 'granted', reason: 'confirmed' }]);
+      expect(r.relayPulses()).toBe(1);
+    });
+
+    it('refuses on reject and on timeout, and keeps a second person waiting out of it', async () => {
+      const r = await rig(manual);
+      r.scanner.scan(cccdQr(r.person('allow')));
+      r.scanner.scan(cccdQr(r.person('check')));
+      r.gpio.press('reject');
+      await vi.advanceTimersByTimeAsync(10);
+      r.scanner.scan(cccdQr(r.person('allow', 1)));
+      await vi.advanceTimersByTimeAsync(r.config.policy.manualTimeoutMs);
+      expect(r.events().map((e) => [e.decision, e.reason])).toEqual([
+        ['refused', 'lane-busy'],
+        ['refused', 'rejected'],
+        ['refused', 'timeout'],
+      ]);
+      expect(r.relayPulses()).toBe(0);
+    });
+  });
+
+  it('asks an operator for a check entry at an attended auto lane', async () => {
+    const r = await rig({ attended: true });
+    r.scanner.scan(cccdQr(r.person('check')));
+    expect(r.events()).toHaveLength(0);
+    r.gpio.press('confirm');
+    await vi.advanceTimersByTimeAsync(10);
+    expect(r.events()).toMatchObject([{ decision: 'granted', reason: 'confirmed' }]);
+  });
+
+  it('records whether the person passed, from the passage sensor', async () => {
+    const base = await rig();
+    const gpio = { ...base.config.lanes[0]!.gpio, inputs: { ...base.config.lanes[0]!.gpio.inputs, passage: 12 } };
+    const r = await rig({ gpio });
+    r.scanner.scan(cccdQr(r.person('allow')));
+    expect(r.events()[0]).toMatchObject({ decision: 'granted', final: 0, passed: null });
+    r.gpio.press('passage');
+    await vi.advanceTimersByTimeAsync(10);
+    expect(r.events()[0]).toMatchObject({ final: 1, passed: true });
+
+    r.scanner.scan(cccdQr(r.person('allow', 1)));
+    const secondAllowed = r.events()[1]!;
+    expect(secondAllowed).toMatchObject({ final: 0 });
+    await vi.advanceTimersByTimeAsync(r.config.policy.relayPulseMs + r.config.policy.passageGraceMs);
+    expect(r.events()[1]).toMatchObject({ final: 1, passed: false });
+  });
+
+  it('refuses the same direction twice with hard anti-passback', async () => {
+    const r = await rig({}, { antiPassback: 'hard', debounceMs: 1000 });
+    const qr = cccdQr(r.person('allow'));
+    r.scanner.scan(qr);
+    await vi.advanceTimersByTimeAsync(1500);
+    r.scanner.scan(qr);
+    expect(r.events().map((e) => [e.decision, e.reason, e.passback])).toEqual([
+      ['granted', 'allowed', false],
+      ['refused', 'passback', true],
+    ]);
+  });
+
+  it('applies the stale-list policy once the list has expired', async () => {
+    const expiresAt = new Date(Date.now() + 60_000).toISOString();
+    const r = await rig({}, {}, { expiresAt });
+    r.scanner.scan(cccdQr(r.person('allow')));
+    vi.setSystemTime(Date.now() + 120_000);
+    r.scanner.scan(cccdQr(r.person('allow', 1)));
+    expect(r.events().map((e) => [e.decision, e.reason])).toEqual([
+      ['granted', 'allowed'],
+      ['refused', 'stale-list'],
+    ]);
+  });
+});

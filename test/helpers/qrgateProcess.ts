@@ -1,0 +1,104 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+
+const bin = resolve(import.meta.dirname, '../../bin/qrgate.js');
+
+export interface LogLine {
+  readonly msg: string;
+  readonly level: number;
+  readonly [field: string]: unknown;
+}
+
+/**
+ * A real `qrgate` process whose JSON log lines are collected as they arrive, so a test
+ * can wait for a line with a deadline instead of sleeping.
+ */
+export class QrgateProcess {
+  readonly lines: LogLine[] = [];
+  readonly stderr: string[] = [];
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  private readonly child: ChildProcess;
+  private waiters: Array<() => void> = [];
+
+  constructor(args: readonly string[], options: { stdin?: 'pipe' | 'ignore'; env?: NodeJS.ProcessEnv } = {}) {
+    this.child = spawn(process.execPath, [bin, ...args], {
+      stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...options.env },
+    });
+    createInterface({ input: this.child.stdout! }).on('line', (text) => {
+      try {
+        this.lines.push(JSON.parse(text) as LogLine);
+      } catch {
+        this.lines.push({ msg: '(not json)', level: 0, text });
+      }
+      this.notify();
+    });
+    createInterface({ input: this.child.stderr! }).on('line', (text) => {
+      this.stderr.push(text);
+      this.notify();
+    });
+    this.exited = new Promise((done) => {
+      this.child.once('exit', (code, signal) => {
+        done({ code, signal });
+        this.notify();
+      });
+    });
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  get stdin(): NodeJS.WritableStream {
+    return this.child.stdin!;
+  }
+
+  kill(signal: NodeJS.Signals): void {
+    this.child.kill(signal);
+  }
+
+  linesWith(msg: string): LogLine[] {
+    return this.lines.filter((line) => line.msg === msg);
+  }
+
+  /** Resolves with the first line for which `match` holds; rejects after `timeoutMs` with what was seen. */
+  waitForLine(match: (line: LogLine) => boolean, timeoutMs = 30_000): Promise<LogLine> {
+    return this.waitFor(() => this.lines.find(match), timeoutMs, 'log line');
+  }
+
+  /** Waits until `count` lines with message `msg` have arrived. */
+  waitForCount(msg: string, count: number, timeoutMs = 30_000): Promise<LogLine[]> {
+    return this.waitFor(
+      () => {
+        const found = this.linesWith(msg);
+        return found.length >= count ? found : undefined;
+      },
+      timeoutMs,
+      `${count} × ${msg}`,
+    );
+  }
+
+  waitFor<T>(probe: () => T | undefined, timeoutMs: number, what: string): Promise<T> {
+    return new Promise((resolveWait, rejectWait) => {
+      const check = (): boolean => {
+        const value = probe();
+        if (value === undefined) return false;
+        clearTimeout(timer);
+        this.waiters = this.waiters.filter((w) => w !== check);
+        resolveWait(value);
+        return true;
+      };
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== check);
+        const tail = this.lines.slice(-10).map((l) => JSON.stringify(l)).join('\n');
+        rejectWait(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last lines:\n${tail}\nstderr:\n${this.stderr.join('\n')}`));
+      }, timeoutMs);
+      if (!check()) this.waiters.push(check);
+    });
+  }
+
+  private notify(): void {
+    for (const waiter of [...this.waiters]) waiter();
+  }
+}
