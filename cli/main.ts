@@ -21,7 +21,7 @@ const commands: readonly Entry[] = [
     load: () => import('./commands/listsBuild.js'),
   },
   { words: ['lists', 'import'], summary: '--config F FILE: verify a list and install it on a terminal', load: () => import('./commands/listsImport.js') },
-  { words: ['bench', 'scan'], summary: '[--json] [--entries N] [--scans N]: scan-path benchmark', load: () => import('./commands/benchScan.js') },
+  { words: ['bench', 'scan'], summary: '[--json] [--entries N] [--scans N] [--burst N] [--power-loss-safe]: scan-path benchmark', load: () => import('./commands/benchScan.js') },
 ];
 
 function usage(): string {

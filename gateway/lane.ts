@@ -205,7 +205,7 @@ export class Lane {
     const timer = setTimeout(() => this.guard(() => this.resolvePending('refused', 'timeout', null)), this.deps.policy.manualTimeoutMs);
     this.pending = { scan, listVersion, passback, timer };
     showPending(this.deps.signals);
-    this.deps.logger.info({ lane: this.name, credentialType: scan.credentialType }, 'scan.pending');
+    this.deps.logger.info({ credentialType: scan.credentialType }, 'scan.pending');
   }
 
   private resolvePending(decision: 'granted' | 'refused', reason: Reason, atNs: bigint | null): void {
@@ -271,7 +271,7 @@ export class Lane {
   private logDecision(event: ScanEvent, latencyMs: number | null): void {
     this.deps.logger.info(
       {
-        lane: event.lane,
+        // `lane` comes from this logger's bindings
         direction: event.direction,
         credentialType: event.credentialType,
         decision: event.decision,
@@ -295,12 +295,12 @@ export class Lane {
   private settleOldestPassage(passed: boolean): void {
     const waiting = this.awaitingPassage.shift();
     if (!waiting) {
-      if (passed) this.deps.logger.warn({ lane: this.name }, 'passage.unexpected');
+      if (passed) this.deps.logger.warn('passage.unexpected');
       return;
     }
     clearTimeout(waiting.timer);
     this.deps.outbox.settlePassage(waiting.eventId, passed);
     if (passed && waiting.ref) this.deps.presence.passed(waiting.ref, this.deps.config.direction, this.deps.clock.now().ms);
-    this.deps.logger.info({ lane: this.name, eventId: waiting.eventId, passed }, 'passage.settled');
+    this.deps.logger.info({ eventId: waiting.eventId, passed }, 'passage.settled');
   }
 }

@@ -19,20 +19,29 @@ export interface ScanBenchOptions {
   readonly latencyScans: number;
   /** Scans sent back to back: the throughput sample. */
   readonly burstScans: number;
+  /** Run the terminal with `storage.powerLossSafe` (an fsync per decision). */
+  readonly powerLossSafe?: boolean;
   readonly log?: (line: string) => void;
 }
 
 export interface ScanBenchResult {
   readonly listEntries: number;
+  /** Scans sent in the latency sample (one at a time). */
   readonly scans: number;
+  /** Of those, scans that moved an output and so have a latency (duplicates move none). */
+  readonly latencySamples: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly maxMs: number;
   readonly scansPerSec: number;
+  /** Peak resident set of the terminal process over the whole run. */
   readonly rssMb: number;
+  /** Resident set right after `terminal.ready`, before any scan. */
+  readonly rssReadyMb: number;
   readonly readyMs: number;
   readonly runtime: 'node-dist' | 'tsx';
   readonly scanner: 'serial-pty';
+  readonly powerLossSafe: boolean;
   readonly listBuildMs: number;
   readonly listImportMs: number;
 }
@@ -97,6 +106,7 @@ export async function runScanBench(options: ScanBenchOptions): Promise<ScanBench
       ],
       // Every scan is a different person, so debounce never hides one.
       policy: { debounceMs: 3000, relayPulseMs: 200 },
+      storage: { powerLossSafe: options.powerLossSafe ?? false },
     };
     const configFile = join(dir, 'terminal.json');
     writeFileSync(configFile, JSON.stringify(config));
@@ -130,7 +140,8 @@ export async function runScanBench(options: ScanBenchOptions): Promise<ScanBench
       });
     });
     await ready;
-    log(`terminal ready in ${Math.round(readyMs)} ms (${runtime})`);
+    const atReady = await processMemoryMb(child.pid!);
+    log(`terminal ready in ${Math.round(readyMs)} ms (${runtime}), ${atReady.rssMb} MB resident`);
     const untilDecided = (count: number) =>
       new Promise<void>((done) => {
         if (decided >= count) return done();
@@ -159,15 +170,18 @@ export async function runScanBench(options: ScanBenchOptions): Promise<ScanBench
 
       return {
         listEntries: options.entries,
-        scans: latencySample.length,
+        scans: options.latencyScans,
+        latencySamples: latencySample.length,
         p50Ms: round(percentile(latencySample, 50)),
         p99Ms: round(percentile(latencySample, 99)),
         maxMs: round(latencySample.at(-1) ?? Number.NaN),
         scansPerSec: Math.round((options.burstScans / burstMs) * 1000),
         rssMb: memory.peakRssMb,
+        rssReadyMb: atReady.rssMb,
         readyMs: Math.round(readyMs),
         runtime,
         scanner: 'serial-pty',
+        powerLossSafe: options.powerLossSafe ?? false,
         listBuildMs: Math.round(listBuildMs),
         listImportMs: Math.round(listImportMs),
       };

@@ -14,11 +14,13 @@ export const run: Command = async (ctx) => {
     entries: { type: 'string' },
     scans: { type: 'string' },
     burst: { type: 'string' },
+    'power-loss-safe': { type: 'boolean' },
   });
   const result = await runScanBench({
     entries: count(values.entries, 'entries', 1_000_000),
     latencyScans: count(values.scans, 'scans', 2000),
     burstScans: count(values.burst, 'burst', 5000),
+    powerLossSafe: values['power-loss-safe'] ?? false,
     log: (line) => ctx.stderr.write(`bench scan: ${line}\n`),
   });
   if (values.json) {

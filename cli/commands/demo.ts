@@ -42,7 +42,7 @@ export const run: Command = async (ctx) => {
   const pretty = !values.json && process.stdout.isTTY;
   const logger = createLogger({
     base: { terminalId: config.terminalId },
-    ...(pretty ? { destination: pino.transport({ target: 'pino-pretty', options: { ignore: 'pid,hostname', translateTime: 'SYS:HH:MM:ss.l' } }) } : {}),
+    ...(pretty ? { destination: pino.transport({ target: 'pino-pretty', options: { ignore: 'pid,hostname,terminalId,eventId', singleLine: true, translateTime: 'SYS:HH:MM:ss.l' } }) } : {}),
   });
   const scanners = new Map<string, SimScanner>();
   const gpios = new Map<string, SimGpio>();

@@ -60,7 +60,7 @@ class OnoffOutput implements DigitalOutput {
 }
 
 class OnoffInput extends EventEmitter<DigitalInputEvents> implements DigitalInput {
-  private level: Level;
+  private level: Level = 0;
   private closed = false;
 
   constructor(
@@ -69,10 +69,14 @@ class OnoffInput extends EventEmitter<DigitalInputEvents> implements DigitalInpu
     private readonly logger: Logger,
   ) {
     super();
-    this.level = gpio.readSync();
+  }
+
+  /** Reads the current level and starts watching; called once by the backend. */
+  watch(): void {
+    this.level = this.gpio.readSync();
     // onoff's debounce (lodash trailing) reports the level after the quiet period; it may
     // report the same level twice after a glitch, so only real changes are passed on.
-    gpio.watch((err, value) => {
+    this.gpio.watch((err, value) => {
       if (err) {
         this.logger.warn({ err, input: this.name }, 'gpio.watch-failed');
         return;
@@ -80,7 +84,7 @@ class OnoffInput extends EventEmitter<DigitalInputEvents> implements DigitalInpu
       if (this.closed || value === this.level) return;
       this.level = value;
       const atNs = process.hrtime.bigint();
-      for (const listener of this.listeners('change')) {
+      for (const listener of this.rawListeners('change') as ((level: Level, atNs: bigint) => void)[]) {
         try {
           listener.call(this, value, atNs);
         } catch (err) {
@@ -132,6 +136,7 @@ export class OnoffGpio implements GpioBackend {
   input(name: InputName, offset: number, options: { debounceMs: number; activeLow: boolean }): DigitalInput {
     const gpio = this.open(name, offset, 'in', 'both', { debounceTimeout: options.debounceMs, activeLow: options.activeLow });
     const input = new OnoffInput(name, gpio, this.deps.logger);
+    input.watch();
     this.lines.push(input);
     return input;
   }

@@ -120,7 +120,7 @@ class SimInput extends EventEmitter<DigitalInputEvents> implements DigitalInput 
     this.level = logical;
     const atNs = this.deps.now ? this.deps.now() : process.hrtime.bigint();
     // Isolated: this runs from a timer, where a throw would take the process down.
-    for (const listener of this.listeners('change')) {
+    for (const listener of this.rawListeners('change') as ((level: Level, atNs: bigint) => void)[]) {
       try {
         listener.call(this, logical, atNs);
       } catch (err) {

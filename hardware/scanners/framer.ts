@@ -67,6 +67,7 @@ export class Framer {
   private length = 0;
   /** Bytes of the current frame beyond the buffer (a too-long frame). */
   private overflowBytes = 0;
+  private lastOverflowByte = 0;
   private lastChunkAtNs = 0n;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private timerDueNs = 0n;
@@ -109,6 +110,7 @@ export class Framer {
         this.buffer[this.length++] = byte;
       } else {
         this.overflowBytes++;
+        this.lastOverflowByte = byte;
       }
     }
     this.armTimer(now);
@@ -121,11 +123,20 @@ export class Framer {
     this.overflowBytes = 0;
   }
 
+  private isLineEnd(byte: number | undefined): boolean {
+    return byte === CR || (this.options.suffix === '' && byte === LF);
+  }
+
   private endFrame(atNs: bigint): void {
     let length = this.length;
-    // Trailing CR before the LF terminator, or trailing CR/LF in idle-gap mode.
-    while (length > 0 && this.overflowBytes === 0 && (this.buffer[length - 1] === CR || (this.options.suffix === '' && this.buffer[length - 1] === LF))) length--;
-    const byteLength = length + this.overflowBytes;
+    let overflow = this.overflowBytes;
+    // A CR before the LF terminator (or CR/LF before an idle gap) belongs to the suffix.
+    if (overflow > 0) {
+      if (this.isLineEnd(this.lastOverflowByte)) overflow--;
+    } else {
+      while (length > 0 && this.isLineEnd(this.buffer[length - 1])) length--;
+    }
+    const byteLength = length + overflow;
     const tooLong = byteLength > this.maxFrameBytes;
     this.length = 0;
     this.overflowBytes = 0;
@@ -142,7 +153,7 @@ export class Framer {
   private armTimer(now: bigint): void {
     this.clearTimer();
     if ((this.length === 0 && this.overflowBytes === 0) || this.timeoutMs <= 0) return;
-    this.timerDueNs = now + BigInt(this.timeoutMs) * 1_000_000n;
+    this.timerDueNs = now + BigInt(Math.round(this.timeoutMs * 1000)) * 1000n;
     this.timer = setTimeout(() => this.onIdle(false), this.timeoutMs);
   }
 
@@ -150,7 +161,8 @@ export class Framer {
     this.timer = null;
     const now = this.now();
     const lateNs = now - this.timerDueNs;
-    if (!rearmed && lateNs > (BigInt(this.timeoutMs) * 1_000_000n) / 2n) {
+    const toleranceNs = BigInt(Math.max(5, Math.round(this.timeoutMs / 5))) * 1_000_000n;
+    if (!rearmed && lateNs > toleranceNs) {
       // Our loop was blocked: let pending reads run before judging the gap.
       this.timer = setTimeout(() => this.onIdle(true), this.timeoutMs);
       return;

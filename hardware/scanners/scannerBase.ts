@@ -26,20 +26,15 @@ export abstract class ScannerBase extends EventEmitter<ScannerEvents> implements
   abstract stop(): Promise<void>;
 
   protected deliver(frame: ScanFrame): void {
-    for (const listener of this.listeners('frame')) {
-      try {
-        listener.call(this, frame);
-      } catch (err) {
-        this.logger.error({ err }, 'scanner.listener-failed');
-      }
-    }
+    this.emitIsolated('frame', frame);
   }
 
   /** Emits `connected` / `disconnected` when the state changes (or is first known after start). */
   protected setConnected(up: boolean, reason = ''): void {
     if (up === this.state) return;
     this.state = up;
-    this.safeEmit(() => (up ? this.emit('connected') : this.emit('disconnected', reason)));
+    if (up) this.emitIsolated('connected');
+    else this.emitIsolated('disconnected', reason);
   }
 
   /** stop(): not connected, and no event (nobody is waiting for a reopen). */
@@ -47,11 +42,14 @@ export abstract class ScannerBase extends EventEmitter<ScannerEvents> implements
     this.state = null;
   }
 
-  private safeEmit(emit: () => void): void {
-    try {
-      emit();
-    } catch (err) {
-      this.logger.error({ err }, 'scanner.listener-failed');
+  /** Like emit(), but every listener runs even if one throws. rawListeners: `once` wrappers still remove themselves. */
+  private emitIsolated<K extends keyof ScannerEvents>(event: K, ...args: ScannerEvents[K]): void {
+    for (const listener of this.rawListeners(event) as ((...a: ScannerEvents[K]) => void)[]) {
+      try {
+        listener.apply(this, args);
+      } catch (err) {
+        this.logger.error({ err, event }, 'scanner.listener-failed');
+      }
     }
   }
 }

@@ -78,6 +78,25 @@ describe('SimScanner', () => {
     await scanner.stop();
   });
 
+  it('honours once() listeners and isolates a connected listener that throws', async () => {
+    const log = captureLogger();
+    const scanner = new SimScanner({}, { logger: log.logger });
+    const once: string[] = [];
+    scanner.once('frame', (f) => once.push(f.text));
+    scanner.on('connected', () => {
+      throw new Error('listener bug');
+    });
+    let connected = 0;
+    scanner.on('connected', () => connected++);
+    await scanner.start();
+    await scanner.inject('FIRST');
+    await scanner.inject('SECOND');
+    expect(once).toEqual(['FIRST']);
+    expect(connected).toBe(1);
+    expect(log.messages('scanner.listener-failed')).toHaveLength(1);
+    await scanner.stop();
+  });
+
   it('drops injected bytes when not started', async () => {
     const scanner = new SimScanner({}, { logger: silentLogger() });
     const frames: ScanFrame[] = [];

@@ -9,8 +9,10 @@ import type { FrameProblem } from '../scanner.js';
  *   repeat, rollover: `[a]`, `[a, b]`, `[b]` is "ab"); releases produce nothing.
  * - Alt held + keypad digits, character on Alt release: the Windows Alt-code convention
  *   scanners fall back on for characters a US layout cannot type (Vietnamese diacritics).
- *   A value of 256 or more is a Unicode code point (the scanners' "Unicode" Alt mode);
- *   `0ddd` is Windows-1252; `ddd` below 256 is the OEM code page 437.
+ *   The digits are the Unicode code point (the scanners' "Unicode Alt" output; `Alt+0ddd`
+ *   is the same for Latin-1), except 128..159, which only Windows-1252 gives a meaning
+ *   (`Alt+0128` = €). Windows itself reads `Alt+ddd` below 256 in the OEM code page 437;
+ *   we do not, because a scanner typing Vietnamese sends code points (ô = Alt+244).
  * - Anything else that is not text (F-keys, arrows, Alt+letter, Ctrl+letter, a bad Alt
  *   code) becomes U+FFFD and the frame goes on: the ID at its start is what matters.
  */
@@ -74,24 +76,19 @@ const keypadDigit = (usage: number): string | null => {
   return usage === 0x62 ? '0' : null;
 };
 
-// Code page 437, 0x80..0xFF.
-const CP437_HIGH =
-  'ÇüéâäàåçêëèïîìÄÅÉæÆôöòûùÿÖÜ¢£¥₧ƒáíóúñÑªº¿⌐¬½¼¡«»░▒▓│┤╡╢╖╕╣║╗╝╜╛┐└┴┬├─┼╞╟╚╔╩╦╠═╬╧╨╤╥╙╘╒╓╫╪┘┌█▄▌▐▀αßΓπΣσµτΦΘΩδ∞φε∩≡±≥≤⌠⌡÷≈°∙·√ⁿ²■\u00a0';
-const windows1252 = new TextDecoder('windows-1252');
+// Windows-1252, 0x80..0x9F. Not TextDecoder('windows-1252'): Node since 20.18.3 decodes
+// that label as plain Latin-1 (nodejs/node#56542, #60888). U+FFFD marks its five holes.
+const CP1252_C1 = '€\uFFFD‚ƒ„…†‡ˆ‰Š‹Œ\uFFFDŽ\uFFFD\uFFFD‘’“”•–—˜™š›œ\uFFFDžŸ';
 
 /** The character an Alt+keypad sequence types (see the module comment); U+FFFD if none. */
 export function altCodeToChar(digits: string): string {
   if (!/^\d{1,7}$/.test(digits)) return REPLACEMENT;
   const value = Number.parseInt(digits, 10);
-  if (value >= 256) {
-    const scalar = value <= 0x10ffff && (value < 0xd800 || value > 0xdfff);
-    return scalar ? String.fromCodePoint(value) : REPLACEMENT;
-  }
   if (value < 0x20 || value === 0x7f) return REPLACEMENT;
-  if (value < 0x80) return String.fromCharCode(value);
-  const char = digits.startsWith('0') ? windows1252.decode(Uint8Array.of(value)) : CP437_HIGH[value - 0x80]!;
-  // WHATWG windows-1252 maps its five holes to C1 controls.
-  return char.charCodeAt(0) >= 0x80 && char.charCodeAt(0) < 0xa0 ? REPLACEMENT : char;
+  // C1 controls are never text: 0x80..0x9F can only mean Windows-1252 (Alt+0128 = €).
+  if (value >= 0x80 && value < 0xa0) return CP1252_C1[value - 0x80]!;
+  const scalar = value <= 0x10ffff && (value < 0xd800 || value > 0xdfff);
+  return scalar ? String.fromCodePoint(value) : REPLACEMENT;
 }
 
 export interface KeyboardReportDecoderOptions {
