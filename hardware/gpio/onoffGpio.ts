@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import type { BinaryValue, Direction, Edge, Options } from 'onoff';
 import type { Logger } from 'pino';
 import type { DigitalInput, DigitalInputEvents, DigitalOutput, GpioBackend, InputName, Level, OutputName } from './gpio.js';
-import { closedLineError } from './simGpio.js';
+import { checkLevel, closedLineError } from './lineChecks.js';
 import type { ResolvedChip } from './sysfsChip.js';
 
 /** The part of onoff's `Gpio` this driver uses; tests inject a fake class. */
@@ -37,7 +37,7 @@ class OnoffOutput implements DigitalOutput {
 
   write(level: Level): void {
     if (this.closed) throw closedLineError(this.name);
-    if (level !== 0 && level !== 1) throw new TypeError(`a GPIO level is 0 or 1, got ${String(level)}`);
+    checkLevel(level);
     this.gpio.writeSync(level);
     if (level !== this.level) this.logger.debug({ output: this.name, value: level }, 'gpio.set');
     this.level = level;

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { DigitalInput, DigitalInputEvents, DigitalOutput, GpioBackend, InputName, Level, OutputName } from './gpio.js';
+import { checkLevel, closedLineError } from './lineChecks.js';
 
 /** One change of an output line, as the sim saw it. */
 export interface GpioWrite {
@@ -14,19 +15,6 @@ export interface GpioWrite {
 export interface SimGpioDeps {
   readonly logger: Logger;
   readonly now?: () => bigint;
-}
-
-/** The error onoff gives for a write to an unexported line (fs.writeSync on a closed fd). */
-export function closedLineError(name: string): NodeJS.ErrnoException {
-  const err: NodeJS.ErrnoException = new Error(`EBADF: bad file descriptor, write (gpio ${name} is closed)`);
-  err.code = 'EBADF';
-  err.errno = -9;
-  err.syscall = 'write';
-  return err;
-}
-
-function checkLevel(level: unknown): asserts level is Level {
-  if (level !== 0 && level !== 1) throw new TypeError(`a GPIO level is 0 or 1, got ${String(level)}`);
 }
 
 class SimOutput implements DigitalOutput {

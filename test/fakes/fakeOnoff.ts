@@ -1,6 +1,6 @@
 import type { BinaryValue, Direction, Edge, Options } from 'onoff';
 import type { OnoffLine } from '../../hardware/gpio/onoffGpio.js';
-import { closedLineError } from '../../hardware/gpio/simGpio.js';
+import { closedLineError } from '../../hardware/gpio/lineChecks.js';
 
 /** A stand-in for onoff's `Gpio`: records how it was opened and every write; `fire()` plays an interrupt. */
 export class FakeOnoffLine implements OnoffLine {
