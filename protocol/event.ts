@@ -5,7 +5,8 @@ import { z } from 'zod';
  * (DESIGN.md "Scan event"). A raw ID number never appears here: only the keyed ref.
  */
 
-export const credentialTypes = ['card', 'cccd', 'pccovid', 'typed', 'unknown'] as const;
+/** `unknown`: the frame was not a credential; `none`: no scan at all (a remote `open` command). */
+export const credentialTypes = ['card', 'cccd', 'pccovid', 'typed', 'unknown', 'none'] as const;
 export type CredentialTypeOrUnknown = (typeof credentialTypes)[number];
 
 export const decisions = ['granted', 'refused', 'duplicate'] as const;
@@ -16,6 +17,7 @@ export const reasons = [
   'allowed', // valid entry, auto lane
   'confirmed', // operator pressed confirm
   'allowed-stale', // list expired, onStaleList = allow-known, entry says allow
+  'remote-open', // the central's `open` command pulsed the relay
   // refused
   'malformed', // not a credential we recognise, or the frame itself was bad
   'unknown', // credential well-formed but not on any cached list

@@ -1,0 +1,119 @@
+import type { Decision, Direction, ScanEvent } from '../../protocol/event.js';
+import type { Telemetry, TerminalStatus } from '../../protocol/messages.js';
+
+/**
+ * The central's storage (DESIGN.md "Storage"): one interface, SQLite by default and
+ * PostgreSQL later, both held to one contract suite (test/broker/store/). Methods are
+ * async so a networked database fits; the SQLite implementation may answer synchronously
+ * inside them.
+ */
+
+export type CheckpointDirection = 'in' | 'out' | 'both';
+
+export interface Checkpoint {
+  readonly code: string;
+  readonly name: string;
+  readonly direction: CheckpointDirection;
+  readonly confirm: 'auto' | 'manual';
+  readonly createdAt: string;
+  readonly retiredAt: string | null;
+}
+
+export interface TerminalCredentials {
+  readonly terminalId: string;
+  readonly checkpointCode: string;
+  /** scrypt hash in the format of broker/auth/secrets.ts; the secret itself is never stored. */
+  readonly secretHash: string;
+  readonly removedAt: string | null;
+}
+
+export interface InsertResult {
+  /** Events stored now. */
+  readonly inserted: number;
+  /** Events already stored before (a redelivery): harmless, not stored twice. */
+  readonly duplicates: number;
+}
+
+/** A missing range of a terminal's sequence numbers, inclusive. */
+export interface SequenceGap {
+  readonly terminalId: string;
+  readonly fromSeq: number;
+  readonly toSeq: number;
+}
+
+export interface CheckpointStats {
+  readonly code: string;
+  readonly name: string;
+  readonly lastHour: number;
+  readonly lastDay: number;
+  readonly lastWeek: number;
+  readonly lastMonth: number;
+  /** The same four windows split by decision. */
+  readonly byDecision: Record<Decision, { lastHour: number; lastDay: number; lastWeek: number; lastMonth: number }>;
+}
+
+export interface EventQuery {
+  readonly checkpoint?: string;
+  readonly terminal?: string;
+  /** Inclusive lower bound on the terminal timestamp `ts`, ISO 8601. */
+  readonly from?: string;
+  /** Exclusive upper bound on `ts`, ISO 8601. */
+  readonly to?: string;
+  readonly direction?: Direction;
+  readonly decision?: Decision;
+  readonly limit: number;
+  /** Opaque; from the previous page's `nextCursor`. */
+  readonly cursor?: string;
+}
+
+export interface EventPage {
+  /** Newest first. */
+  readonly events: readonly (ScanEvent & { readonly receivedAt: string })[];
+  readonly nextCursor: string | null;
+}
+
+export interface FleetTerminal {
+  readonly terminalId: string;
+  readonly checkpointCode: string;
+  readonly online: boolean;
+  /** Last status, telemetry or event from it, ISO 8601; null if never seen. */
+  readonly lastSeenAt: string | null;
+  readonly bootId: string | null;
+  readonly telemetry: Telemetry | null;
+  readonly lastSeq: number | null;
+  readonly gaps: readonly SequenceGap[];
+  readonly removed: boolean;
+}
+
+export interface CentralStore {
+  /** Creates or upgrades the schema. Safe to call on every start. */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+
+  createCheckpoint(checkpoint: Omit<Checkpoint, 'createdAt' | 'retiredAt'>): Promise<Checkpoint>;
+  getCheckpoint(code: string): Promise<Checkpoint | null>;
+  listCheckpoints(): Promise<Checkpoint[]>;
+
+  addTerminal(terminal: { terminalId: string; checkpointCode: string; secretHash: string }): Promise<void>;
+  getTerminalCredentials(terminalId: string): Promise<TerminalCredentials | null>;
+  removeTerminal(terminalId: string): Promise<boolean>;
+
+  /**
+   * Stores events exactly once (the event id is unique; a redelivery counts as a
+   * duplicate) and updates the per-terminal sequence bookkeeping, in one transaction.
+   * Resolves only once the transaction is durable.
+   */
+  insertEvents(events: readonly ScanEvent[], receivedAtMs: number): Promise<InsertResult>;
+
+  /** Missing sequence ranges; a range disappears when its late events arrive. */
+  gaps(terminalId?: string): Promise<SequenceGap[]>;
+
+  recordStatus(terminalId: string, status: TerminalStatus, atMs: number): Promise<void>;
+  recordTelemetry(terminalId: string, telemetry: Telemetry, atMs: number): Promise<void>;
+  /** Connection-level view: a terminal connected or disconnected (the status message may lag). */
+  recordConnection(terminalId: string, online: boolean, atMs: number): Promise<void>;
+
+  checkpointStats(code: string, nowMs: number): Promise<CheckpointStats | null>;
+  searchEvents(query: EventQuery): Promise<EventPage>;
+  fleet(): Promise<FleetTerminal[]>;
+}

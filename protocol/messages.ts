@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import { scanEventSchema } from './event.js';
+
+/**
+ * MQTT payloads (JSON, UTF-8). Every payload is validated with these schemas on receipt;
+ * a payload that fails is counted and dropped, never allowed to crash a process.
+ */
+
+/** Largest batch a terminal sends in one publish; the broker's packet limit is sized from it. */
+export const maxEventsPerBatch = 200;
+
+/** `…/events`, terminal -> central, QoS 1, not retained. */
+export const eventBatchSchema = z.strictObject({
+  v: z.literal(1),
+  events: z.array(scanEventSchema).min(1).max(maxEventsPerBatch),
+});
+export type EventBatch = z.infer<typeof eventBatchSchema>;
+
+/** `…/status`, retained, QoS 1; the `offline` one is the terminal's MQTT will. */
+export const statusSchema = z.strictObject({
+  v: z.literal(1),
+  state: z.enum(['online', 'offline']),
+  bootId: z.uuid(),
+  at: z.iso.datetime(),
+});
+export type TerminalStatus = z.infer<typeof statusSchema>;
+
+/** `…/telemetry`, QoS 0 heartbeat, not retained. */
+export const telemetrySchema = z.strictObject({
+  v: z.literal(1),
+  bootId: z.uuid(),
+  at: z.iso.datetime(),
+  uptimeS: z.number().nonnegative(),
+  outboxDepth: z.number().int().nonnegative(),
+  /** Events sent but not yet acknowledged. */
+  inFlight: z.number().int().nonnegative(),
+  lists: z.array(
+    z.strictObject({
+      scope: z.string(),
+      version: z.number().int().nullable(),
+      /** Seconds since the list was issued; null without a list. */
+      ageS: z.number().nullable(),
+      expiresAt: z.iso.datetime().nullable(),
+      stale: z.boolean(),
+    }),
+  ),
+  scanners: z.array(z.strictObject({ lane: z.string(), connected: z.boolean() })),
+  clockTrusted: z.boolean(),
+  /** From the OS (systemd-timesyncd / chrony); null where it cannot be known. */
+  clockSynced: z.boolean().nullable(),
+});
+export type Telemetry = z.infer<typeof telemetrySchema>;
+
+/**
+ * `…/cmd/{name}`, central -> terminal, QoS 1, never retained (STYLE.md habit 10: a retained
+ * `open` would reopen the gate after every reboot). Expired commands are ignored.
+ */
+export const commandNames = ['open', 'ping', 'sync-lists'] as const;
+export type CommandName = (typeof commandNames)[number];
+
+export const commandSchema = z.strictObject({
+  v: z.literal(1),
+  id: z.uuid(),
+  issuedAt: z.iso.datetime(),
+  expiresAt: z.iso.datetime(),
+  /** `open`: which lane's relay to pulse. */
+  lane: z.string().max(32).optional(),
+});
+export type Command = z.infer<typeof commandSchema>;
