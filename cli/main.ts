@@ -21,6 +21,17 @@ const commands: readonly Entry[] = [
     load: () => import('./commands/listsBuild.js'),
   },
   { words: ['lists', 'import'], summary: '--config F FILE: verify a list and install it on a terminal', load: () => import('./commands/listsImport.js') },
+  { words: ['central'], summary: '--config F: MQTT broker, ingestion and HTTP API', load: () => import('./commands/central.js') },
+  {
+    words: ['checkpoints', 'create'],
+    summary: '--central-config F --name N --direction in|out|both --confirm auto|manual [--json]: a new checkpoint code',
+    load: () => import('./commands/checkpoints.js'),
+  },
+  {
+    words: ['terminals', 'add'],
+    summary: '--central-config F --checkpoint CODE --url mqtt://HOST:PORT --out FILE [--terminal-id ID] [--json]: a terminal and its config',
+    load: () => import('./commands/terminals.js'),
+  },
   { words: ['bench', 'scan'], summary: '[--json] [--entries N] [--scans N] [--burst N] [--power-loss-safe]: scan-path benchmark', load: () => import('./commands/benchScan.js') },
 ];
 

@@ -4,6 +4,7 @@ import { listScopeSchema } from '../protocol/lists/index.js';
 import { deepFreeze, loadJsonConfig, resolveFrom } from '../protocol/configFile.js';
 import { gpioConfigSchema } from '../hardware/gpio/config.js';
 import { scannerConfigSchema } from '../hardware/scanners/config.js';
+import { centralConfigSchema, resolveCentralPaths } from './uplink/config.js';
 
 /**
  * The terminal's configuration (DESIGN.md "Terminal configuration"). Objects are strict:
@@ -69,8 +70,8 @@ export const terminalConfigSchema = z
     policy: policySchema.default(() => policySchema.parse({})),
     storage: storageSchema.default(() => storageSchema.parse({})),
     log: z.strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info') }).optional(),
-    /** Issue 3 (uplink) gives this its full shape; without it the terminal runs offline. */
-    central: z.record(z.string(), z.unknown()).optional(),
+    /** The MQTT uplink (gateway/uplink/config.ts); without it the terminal runs offline. */
+    central: centralConfigSchema.optional(),
   })
   // Runs even when other fields are bad, so one pass names every problem: the value may be
   // only partly valid here, hence the defensive reads.
@@ -128,5 +129,6 @@ export function loadTerminalConfig(file: string): TerminalConfig {
       listPublicKeys: parsed.keys.listPublicKeys.map((p) => resolveFrom(file, p)),
       refKey: resolveFrom(file, parsed.keys.refKey),
     },
+    central: parsed.central === undefined ? undefined : resolveCentralPaths(file, parsed.central),
   });
 }

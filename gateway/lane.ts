@@ -219,13 +219,24 @@ export class Lane {
     this.finish(scan, decision, reason, { listVersion: pending.listVersion, passback: pending.passback });
   }
 
+  /**
+   * The central's `open` command (DESIGN.md "MQTT": commands are recorded as events): a
+   * grant with no credential, recorded and then actuated by the same path as a scan, so
+   * the row exists before the relay moves. Null when the lane is not running.
+   */
+  remoteOpen(): ScanEvent | null {
+    if (!this.started) return null;
+    const scan: Scan = { debounceKey: 'remote-open', ref: null, credentialType: 'none', lastByteAtNs: null };
+    return this.finish(scan, 'granted', 'remote-open', { listVersion: null, passback: false });
+  }
+
   /** Records the decision, then actuates it: the row exists before the gate moves. */
   private finish(
     scan: Scan,
     decision: 'granted' | 'refused',
     reason: Reason,
     context: { listVersion: number | null; passback: boolean },
-  ): void {
+  ): ScanEvent {
     const { passage } = this.deps.inputs;
     const granted = decision === 'granted';
     const event = this.record(scan, decision, reason, context, { awaitingPassage: granted && passage !== undefined });
@@ -233,9 +244,12 @@ export class Lane {
     else showRefused(this.deps.signals);
     const latencyMs = scan.lastByteAtNs === null ? null : elapsedMs(scan.lastByteAtNs);
     this.logDecision(event, latencyMs);
-    if (!granted || !scan.ref) return;
+    if (!granted) return event;
+    // A grant recorded as awaiting passage must be settled even without a credential (a
+    // remote open), or its row would never become final and never leave.
     if (passage) this.awaitPassage(event.id, scan.ref);
-    else this.deps.presence.passed(scan.ref, this.deps.config.direction, this.deps.clock.now().ms);
+    else if (scan.ref) this.deps.presence.passed(scan.ref, this.deps.config.direction, this.deps.clock.now().ms);
+    return event;
   }
 
   /** A decision that moves no output (a repeat read, a scan while the operator is busy). */
@@ -285,7 +299,7 @@ export class Lane {
     );
   }
 
-  private awaitPassage(eventId: string, ref: Buffer): void {
+  private awaitPassage(eventId: string, ref: Buffer | null): void {
     const windowMs = this.deps.policy.relayPulseMs + this.deps.policy.passageGraceMs;
     const timer = setTimeout(() => this.guard(() => this.settleOldestPassage(false)), windowMs);
     this.awaitingPassage.push({ eventId, ref, timer });

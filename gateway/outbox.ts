@@ -12,6 +12,12 @@ export interface TerminalIdentity {
 /** What a lane knows about a decision; the outbox adds identity, sequence and time. */
 export type EventDraft = Omit<ScanEvent, 'id' | 'seq' | 'bootId' | 'terminalId' | 'checkpointCode' | 'ts' | 'clockTrusted'>;
 
+/** A stored event ready to leave the terminal. */
+export interface PendingEvent {
+  readonly seq: number;
+  readonly event: ScanEvent;
+}
+
 /**
  * The durable outbox. `record` is one synchronous SQLite transaction that takes the next
  * sequence number and stores the event, so the row exists before any output is driven
@@ -24,7 +30,12 @@ export class Outbox {
   private readonly settle;
   private readonly finalizeAll;
   private readonly countRows;
+  private readonly anyRow;
+  private readonly selectPending;
+  private readonly deleteRow;
   private readonly recordTx;
+  private readonly removeTx;
+  private readonly readyListeners = new Set<() => void>();
 
   constructor(
     db: TerminalDb,
@@ -38,6 +49,12 @@ export class Outbox {
     );
     this.finalizeAll = db.prepare('UPDATE outbox SET final = 1 WHERE final = 0');
     this.countRows = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM outbox');
+    this.anyRow = db.prepare<[], number>('SELECT 1 FROM outbox LIMIT 1').pluck();
+    // seq is the rowid: a range scan from `afterSeq`, whatever the backlog's size.
+    this.selectPending = db.prepare<[number, number], { seq: number; event: string }>(
+      'SELECT seq, event FROM outbox WHERE seq > ? AND final = 1 ORDER BY seq LIMIT ?',
+    );
+    this.deleteRow = db.prepare<[number]>('DELETE FROM outbox WHERE seq = ?');
     this.recordTx = db.transaction((draft: EventDraft, final: boolean): ScanEvent => {
       const seq = this.nextSeq.get()!.value;
       const time = this.clock.now();
@@ -54,6 +71,11 @@ export class Outbox {
       this.insert.run(seq, event.id, JSON.stringify(event), final ? 1 : 0);
       return event;
     });
+    this.removeTx = db.transaction((seqs: readonly number[]): number => {
+      let removed = 0;
+      for (const seq of seqs) removed += this.deleteRow.run(seq).changes;
+      return removed;
+    });
   }
 
   /**
@@ -61,11 +83,53 @@ export class Outbox {
    * sensor has spoken (or its window closed): see `settlePassage`.
    */
   record(draft: EventDraft, options: { awaitingPassage?: boolean } = {}): ScanEvent {
-    return this.recordTx(draft, !options.awaitingPassage);
+    const final = !options.awaitingPassage;
+    const event = this.recordTx(draft, final);
+    if (final) this.notifyReady();
+    return event;
   }
 
   settlePassage(eventId: string, passed: boolean): void {
-    this.settle.run(JSON.stringify(passed), eventId);
+    if (this.settle.run(JSON.stringify(passed), eventId).changes > 0) this.notifyReady();
+  }
+
+  /**
+   * The oldest final rows after `afterSeq`, in seq order. Rows still waiting for the
+   * passage sensor (final = 0) are skipped: `passed` must be settled before an event leaves.
+   */
+  pendingBatch(limit: number, afterSeq = 0): PendingEvent[] {
+    return this.selectPending.all(afterSeq, limit).map((row) => ({ seq: row.seq, event: JSON.parse(row.event) as ScanEvent }));
+  }
+
+  /** Deletes delivered rows in one transaction; returns how many were there. */
+  remove(seqs: readonly number[]): number {
+    return seqs.length === 0 ? 0 : this.removeTx(seqs);
+  }
+
+  isEmpty(): boolean {
+    return this.anyRow.get() === undefined;
+  }
+
+  /**
+   * `listener` runs (synchronously, after the commit) whenever a row becomes sendable: a
+   * final record or a settled passage. It runs on the scan path, so it must only take
+   * note and defer its work. Returns the unsubscribe function.
+   */
+  onReady(listener: () => void): () => void {
+    this.readyListeners.add(listener);
+    return () => this.readyListeners.delete(listener);
+  }
+
+  private notifyReady(): void {
+    for (const listener of this.readyListeners) {
+      try {
+        listener();
+      } catch (err) {
+        // The event is stored and the next drain picks it up; a listener's failure must
+        // never turn a recorded decision into an exception on the scan path (STYLE.md habit 7).
+        process.emitWarning(err instanceof Error ? err : new Error(String(err)), { code: 'QRGATE_OUTBOX_LISTENER' });
+      }
+    }
   }
 
   /** At start-up: rows a previous run left waiting for a sensor go out with `passed` unknown. */

@@ -16,6 +16,7 @@ import { ListCache } from './listCache.js';
 import { Outbox } from './outbox.js';
 import { Presence } from './presence.js';
 import { openTerminalDb, type TerminalDb } from './terminalDb.js';
+import { Uplink } from './uplink/uplink.js';
 
 /** The hardware a lane runs on; tests and the benchmark may build their own. */
 export interface LaneHardware {
@@ -65,6 +66,7 @@ export class Terminal {
   private lanes: Lane[] = [];
   private hardware: LaneHardware[] = [];
   private clock: TerminalClock | null = null;
+  private uplink: Uplink | null = null;
   private uninstallRelaySafety: (() => void) | null = null;
   private stopping: Promise<void> | null = null;
 
@@ -118,10 +120,32 @@ export class Terminal {
     );
     for (const lane of this.lanes) await lane.start();
 
+    // After the lanes: the gate already decides offline; the uplink connects in the
+    // background and start() never waits for the network (STYLE.md habit 9).
+    if (config.central) {
+      this.uplink = new Uplink({
+        config: config.central,
+        terminalId: config.terminalId,
+        checkpointCode: config.checkpoint.code,
+        bootId: this.bootId,
+        outbox,
+        clock,
+        lists,
+        scopes: config.lists,
+        lanes: this.lanes.map((lane, i) => ({
+          name: lane.name,
+          scannerConnected: () => this.hardware[i]!.scanner.connected,
+          remoteOpen: () => lane.remoteOpen(),
+        })),
+        logger: logger.child({ component: 'uplink' }),
+      });
+      this.uplink.start();
+    }
+
     const installed = lists.installed();
     logger.info(
       {
-        terminalId: config.terminalId,
+        // terminalId is in the logger's bindings
         checkpoint: config.checkpoint.code,
         bootId: this.bootId,
         lanes: config.lanes.map((l) => ({ name: l.name, direction: l.direction, scanner: l.scanner.type, gpio: l.gpio.type })),
@@ -140,6 +164,9 @@ export class Terminal {
   }
 
   private async shutdown(): Promise<void> {
+    // First: a clean offline status while the connection is still there, and no PUBACK
+    // can arrive for a row after the database is closed.
+    await this.uplink?.stop().catch((err: unknown) => this.deps.logger.error({ err }, 'uplink.stop-failed'));
     for (const lane of [...this.lanes].reverse()) {
       await lane.stop().catch((err: unknown) => this.deps.logger.error({ err, lane: lane.name }, 'lane.stop-failed'));
     }

@@ -52,6 +52,9 @@ export interface CheckpointStats {
   readonly byDecision: Record<Decision, { lastHour: number; lastDay: number; lastWeek: number; lastMonth: number }>;
 }
 
+/** The largest page searchEvents returns (EventQuery.limit is 1..this). */
+export const maxEventsPerPage = 1000;
+
 export interface EventQuery {
   readonly checkpoint?: string;
   readonly terminal?: string;
@@ -113,7 +116,14 @@ export interface CentralStore {
   /** Connection-level view: a terminal connected or disconnected (the status message may lag). */
   recordConnection(terminalId: string, online: boolean, atMs: number): Promise<void>;
 
+  /**
+   * Counts by the terminal's `ts`: a window is (nowMs - length, nowMs], a month is 30 days,
+   * and an event stamped after nowMs (a clock running ahead) is in no window. Null for an
+   * unknown checkpoint.
+   */
   checkpointStats(code: string, nowMs: number): Promise<CheckpointStats | null>;
+  /** Rejects with StoreError (storeError.ts) `cursor-invalid` or `query-invalid`; limit is 1..1000. */
   searchEvents(query: EventQuery): Promise<EventPage>;
+  /** Every terminal ever added, removed ones included, by terminal id. */
   fleet(): Promise<FleetTerminal[]>;
 }

@@ -1,0 +1,75 @@
+import { z } from 'zod';
+import { checkpointCodeSchema } from '../../../protocol/checkpointCode.js';
+import { decisions, directions } from '../../../protocol/event.js';
+import { maxEventsPerPage, type CentralStore, type EventQuery } from '../../store/centralStore.js';
+import { isStoreError } from '../../store/storeError.js';
+import { badRequest } from '../http.js';
+import { parseQuery } from '../query.js';
+import type { Route } from '../router.js';
+
+export const defaultEventsLimit = 100;
+
+/** As protocol/event.ts terminalId. */
+const terminalIdMessage = 'expected a terminal id of 1 to 64 characters';
+
+const isoDateTime = z.iso.datetime({ offset: true });
+const isoDate = z.iso.date();
+
+/**
+ * A time bound: a date (UTC midnight) or a date-time with its zone, passed on as UTC ISO.
+ * A zone-less date-time is refused: whose local time would it be?
+ */
+const instant = z
+  .string()
+  .superRefine((value, ctx) => {
+    if (isoDateTime.safeParse(value).success || isoDate.safeParse(value).success) return;
+    // URLSearchParams turns '+' into a space: "…T07:30:00+07:00" arrives as "…T07:30:00 07:00".
+    const hint = value.includes(' ') ? " (send '+' as %2B)" : '';
+    ctx.addIssue({ code: 'custom', message: `expected an ISO 8601 date or date-time with a zone, e.g. 2025-05-01 or 2025-05-01T07:30:00Z${hint}` });
+  })
+  .transform((value) => new Date(value).toISOString());
+
+const limit = z
+  .string()
+  .refine((value) => /^\d{1,4}$/.test(value) && Number(value) >= 1 && Number(value) <= maxEventsPerPage, {
+    message: `expected a whole number from 1 to ${maxEventsPerPage}`,
+  })
+  .transform(Number);
+
+export const eventsQuerySchema = z
+  .strictObject({
+    checkpoint: checkpointCodeSchema.optional(),
+    terminal: z
+      .string()
+      .min(1, { message: terminalIdMessage })
+      .max(64, { message: terminalIdMessage })
+      .optional(),
+    from: instant.optional(),
+    to: instant.optional(),
+    direction: z.enum(directions, { message: `expected one of ${directions.join(', ')}` }).optional(),
+    decision: z.enum(decisions, { message: `expected one of ${decisions.join(', ')}` }).optional(),
+    limit: limit.default(defaultEventsLimit),
+    cursor: z.string().min(1, { message: 'empty: leave it out for the first page' }).optional(),
+  })
+  .superRefine((query, ctx) => {
+    if (query.from !== undefined && query.to !== undefined && query.from >= query.to) {
+      ctx.addIssue({ code: 'custom', path: ['to'], message: 'must be later than from' });
+    }
+  });
+
+/** `GET /api/events`: the in/out log, newest first, one page at a time. */
+export function eventsRoute(deps: { readonly store: CentralStore }): Route {
+  return {
+    path: '/api/events',
+    async handle({ query }) {
+      const eventQuery: EventQuery = parseQuery(query, eventsQuerySchema);
+      try {
+        return { status: 200, json: await deps.store.searchEvents(eventQuery) };
+      } catch (err) {
+        if (isStoreError(err, 'cursor-invalid')) throw badRequest(`cursor: ${err.message}`);
+        if (isStoreError(err, 'query-invalid')) throw badRequest(err.message);
+        throw err;
+      }
+    },
+  };
+}

@@ -1,0 +1,64 @@
+import { listScopeSchema } from '../../protocol/lists/index.js';
+import { commandFilter, parseTopic, terminalPrefix, topicRoot, type ParsedTopic } from '../../protocol/topics.js';
+
+/**
+ * Who may publish and subscribe where (DESIGN.md "MQTT"): a terminal publishes only under
+ * its own `cp/{code}/t/{terminal}/` and subscribes only to its own `cmd/…` and to list
+ * topics. Pure functions of the principal and the topic, so the whole matrix is testable
+ * without a socket; the aedes hooks (authorizePublish.ts, authorizeSubscribe.ts) only
+ * translate the answers into MQTT.
+ */
+
+export type Principal =
+  | { readonly kind: 'terminal'; readonly terminalId: string; readonly checkpointCode: string }
+  /** `lab: true` only: a client without credentials, with full access. */
+  | { readonly kind: 'lab' };
+
+/** `$SYS/` belongs to the broker; a client publishing there could fake broker heartbeats (aedes#597). */
+export function isReservedTopic(topic: string): boolean {
+  return topic.startsWith('$');
+}
+
+/** The parsed topic when `principal` may publish to it, otherwise null. */
+export function authorizedPublishTopic(principal: Principal, topic: string): ParsedTopic | { readonly kind: 'other' } | null {
+  if (isReservedTopic(topic)) return null;
+  const parsed = parseTopic(topic);
+  if (principal.kind === 'lab') return parsed ?? { kind: 'other' };
+  if (parsed === null || parsed.kind === 'cmd' || parsed.kind === 'list') return null;
+  return parsed.terminalId === principal.terminalId && parsed.checkpointCode === principal.checkpointCode ? parsed : null;
+}
+
+export function mayPublish(principal: Principal, topic: string): boolean {
+  return authorizedPublishTopic(principal, topic) !== null;
+}
+
+/** A terminal's will is its retained `offline` status on its own status topic, nothing else. */
+export function mayUseWill(principal: Principal, topic: string): boolean {
+  if (principal.kind === 'lab') return !isReservedTopic(topic);
+  return authorizedPublishTopic(principal, topic)?.kind === 'status';
+}
+
+/**
+ * A subscription filter (already syntax-checked by aedes: `#` last, `+` a whole level,
+ * depth within maxTopicLevels). Wildcards are allowed only below a level that pins the
+ * subscription to what is the terminal's: `cmd/#` of its own prefix, or one named list scope.
+ */
+export function maySubscribe(principal: Principal, filter: string): boolean {
+  if (principal.kind === 'lab') return true;
+  const { terminalId, checkpointCode } = principal;
+  if (filter === commandFilter(checkpointCode, terminalId)) return true;
+  const ownCommands = `${terminalPrefix(checkpointCode, terminalId)}cmd/`;
+  if (filter.startsWith(ownCommands)) return isLiteralLevel(filter.slice(ownCommands.length));
+  const listRoot = `${topicRoot}/lists/`;
+  if (filter.startsWith(listRoot)) {
+    const [scope, ...rest] = filter.slice(listRoot.length).split('/');
+    // "for now: any scope": the central does not yet know which lists a terminal holds.
+    return scope !== undefined && listScopeSchema.safeParse(scope).success && rest.length > 0 && rest[0] !== '';
+  }
+  return false;
+}
+
+/** One topic level, no wildcard, not empty. */
+function isLiteralLevel(level: string): boolean {
+  return level.length > 0 && !/[/+#]/.test(level);
+}

@@ -1,0 +1,144 @@
+import type { AuthenticateError, AuthErrorCode, Client, ConnectPacket } from 'aedes';
+import type { Logger } from '../../protocol/logger.js';
+import type { CentralStore } from '../store/centralStore.js';
+import type { CounterLike } from '../mqtt/brokerMetrics.js';
+import { printable } from '../mqtt/printable.js';
+import { mayUseWill, type Principal } from './acl.js';
+import { verifyAgainstDecoy, verifySecret } from './secrets.js';
+import type { ConnectFacts, Sessions } from './sessions.js';
+
+/**
+ * The CONNECT check: username = terminal id, password = the terminal's secret, client id =
+ * the username. MQTT 3.1.1 CONNACK return codes (§3.2.2.3):
+ *   2 identifier rejected   — client id empty with CleanSession 0 [MQTT-3.1.3-8], longer than
+ *                             we allow, or not the username [MQTT-3.1.3-9]
+ *   3 server unavailable    — the store could not be asked
+ *   4 bad user name/password — unknown terminal or wrong secret (indistinguishable on purpose)
+ *   5 not authorized        — no credentials, removed terminal, retired checkpoint, a will
+ *                             outside the terminal's own status topic
+ * Whether a terminal was removed is only revealed to someone who knows its secret.
+ */
+
+/** Terminal ids are at most 64 characters (gateway/config.ts terminalIdSchema). [MQTT-3.1.3-5] lets a server cap ids above 23. */
+export const maxClientIdLength = 64;
+/** Secrets we issue are 32 characters; anything this long is not one and is refused before scrypt runs. */
+const maxPasswordBytes = 1024;
+
+export const connackCodes = { identifierRejected: 2, serverUnavailable: 3, badUsernameOrPassword: 4, notAuthorized: 5 } as const;
+type ConnackCode = (typeof connackCodes)[keyof typeof connackCodes];
+
+export type RefusalReason =
+  | 'client-id-empty'
+  | 'client-id-too-long'
+  | 'client-id-mismatch'
+  | 'anonymous'
+  | 'unknown-terminal'
+  | 'bad-password'
+  | 'terminal-removed'
+  | 'checkpoint-retired'
+  | 'will-not-allowed'
+  | 'store-unavailable';
+
+const returnCodeOf: Record<RefusalReason, ConnackCode> = {
+  'client-id-empty': connackCodes.identifierRejected,
+  'client-id-too-long': connackCodes.identifierRejected,
+  'client-id-mismatch': connackCodes.identifierRejected,
+  anonymous: connackCodes.notAuthorized,
+  'unknown-terminal': connackCodes.badUsernameOrPassword,
+  'bad-password': connackCodes.badUsernameOrPassword,
+  'terminal-removed': connackCodes.notAuthorized,
+  'checkpoint-retired': connackCodes.notAuthorized,
+  'will-not-allowed': connackCodes.notAuthorized,
+  'store-unavailable': connackCodes.serverUnavailable,
+};
+
+export type ConnectDecision = { readonly ok: true; readonly principal: Principal } | { readonly ok: false; readonly reason: RefusalReason };
+
+export interface AuthenticateDeps {
+  readonly store: Pick<CentralStore, 'getTerminalCredentials' | 'getCheckpoint'>;
+  readonly sessions: Sessions;
+  readonly lab: boolean;
+  readonly logger: Logger;
+  readonly refused?: CounterLike;
+}
+
+interface ConnectAttempt {
+  readonly facts: ConnectFacts;
+  readonly username: string | undefined;
+  readonly password: Buffer | undefined;
+}
+
+async function checkTerminal(attempt: ConnectAttempt, username: string, store: AuthenticateDeps['store']): Promise<ConnectDecision> {
+  const password = attempt.password;
+  const secret = password && password.length <= maxPasswordBytes ? password.toString('utf8') : null;
+  const credentials = await store.getTerminalCredentials(username);
+  if (credentials === null) {
+    if (secret !== null) await verifyAgainstDecoy(secret);
+    return { ok: false, reason: 'unknown-terminal' };
+  }
+  if (secret === null || !(await verifySecret(secret, credentials.secretHash))) return { ok: false, reason: 'bad-password' };
+  if (credentials.removedAt !== null) return { ok: false, reason: 'terminal-removed' };
+  const checkpoint = await store.getCheckpoint(credentials.checkpointCode);
+  if (checkpoint === null || checkpoint.retiredAt !== null) return { ok: false, reason: 'checkpoint-retired' };
+  return { ok: true, principal: { kind: 'terminal', terminalId: credentials.terminalId, checkpointCode: credentials.checkpointCode } };
+}
+
+/** The whole decision, without aedes: unit-testable, and the hook below only translates it. */
+export async function decideConnect(attempt: ConnectAttempt, deps: Pick<AuthenticateDeps, 'store' | 'lab'>): Promise<ConnectDecision> {
+  const { clientId, clean, willTopic } = attempt.facts;
+  // [MQTT-3.1.3-8]: aedes 1.2 accepts this and invents an id (moscajs/aedes#1095).
+  if (clientId.length === 0 && !clean) return { ok: false, reason: 'client-id-empty' };
+  if (Buffer.byteLength(clientId) > maxClientIdLength) return { ok: false, reason: 'client-id-too-long' };
+  const username = attempt.username;
+  let decision: ConnectDecision;
+  if (username === undefined || username === '') {
+    decision = deps.lab ? { ok: true, principal: { kind: 'lab' } } : { ok: false, reason: 'anonymous' };
+  } else if (clientId !== username) {
+    return { ok: false, reason: 'client-id-mismatch' };
+  } else {
+    decision = await checkTerminal(attempt, username, deps.store);
+  }
+  // A will is published later on the terminal's behalf; refuse now a will it could not publish itself.
+  if (decision.ok && willTopic !== null && !mayUseWill(decision.principal, willTopic)) return { ok: false, reason: 'will-not-allowed' };
+  return decision;
+}
+
+function connackError(reason: RefusalReason): AuthenticateError {
+  return Object.assign(new Error(`connection refused: ${reason}`), { returnCode: returnCodeOf[reason] as number as AuthErrorCode });
+}
+
+/** aedes `preConnect`: remembers what `authenticate` needs from the CONNECT packet. */
+export function createPreConnect(sessions: Sessions) {
+  return (client: Client, packet: ConnectPacket, callback: (error: Error | null, success: boolean) => void): void => {
+    sessions.noteConnect(client, packet);
+    callback(null, true);
+  };
+}
+
+/** aedes `authenticate`. */
+export function createAuthenticate(deps: AuthenticateDeps) {
+  const { sessions, logger } = deps;
+  return (
+    client: Client,
+    username: Readonly<string | undefined>,
+    password: Readonly<Buffer | undefined>,
+    done: (error: AuthenticateError | null, success: boolean | null) => void,
+  ): void => {
+    const facts = sessions.connectFacts(client) ?? { clientId: client.id, clean: client.clean, willTopic: null };
+    decideConnect({ facts, username, password }, deps)
+      .catch((err: unknown): ConnectDecision => {
+        logger.error({ err, clientId: printable(facts.clientId) }, 'mqtt.auth-failed');
+        return { ok: false, reason: 'store-unavailable' };
+      })
+      .then((decision) => {
+        if (decision.ok) {
+          sessions.admit(client, decision.principal);
+          done(null, true);
+          return;
+        }
+        deps.refused?.inc();
+        logger.warn({ clientId: printable(facts.clientId), username: username === undefined ? undefined : printable(username), reason: decision.reason, returnCode: returnCodeOf[decision.reason] }, 'mqtt.auth-refused');
+        done(connackError(decision.reason), false);
+      });
+  };
+}

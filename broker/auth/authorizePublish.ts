@@ -1,0 +1,96 @@
+import type { Client, PublishPacket } from 'aedes';
+import type { Logger } from '../../protocol/logger.js';
+import { parseTopic } from '../../protocol/topics.js';
+import type { Ingestion, Routing } from '../ingestion/ingestion.js';
+import type { AckOrder } from '../mqtt/ackOrder.js';
+import type { BrokerMetrics } from '../mqtt/brokerMetrics.js';
+import { dropPublish } from '../mqtt/dropPublish.js';
+import { printable } from '../mqtt/printable.js';
+import { authorizedPublishTopic } from './acl.js';
+import type { Sessions } from './sessions.js';
+
+/**
+ * aedes `authorizePublish`: the ACL, then ingestion. This is the hook that runs BEFORE
+ * aedes writes the PUBACK (lib/handlers/publish.js runs `authorizePublish` then
+ * `enqueuePublish`, which writes the PUBACK and only then publishes and calls `published`),
+ * so a terminal's `…/events` batch is acknowledged only once it is in the store (DESIGN.md
+ * "A PUBACK is not a receipt").
+ *
+ * Outcomes, in MQTT 3.1.1 terms:
+ *   - allowed and ingested or routed: callback() -> PUBACK, message routed
+ *   - outside the ACL, malformed, or stored events: rewritten by dropPublish, callback() ->
+ *     PUBACK, nothing delivered or retained [MQTT-3.3.5-2] (acknowledge, do not carry out)
+ *   - the store failed: callback(error) -> no PUBACK, aedes closes the connection, and the
+ *     terminal sends the batch again after reconnecting
+ */
+
+export interface AuthorizePublishDeps {
+  readonly sessions: Sessions;
+  readonly ingestion: Ingestion;
+  readonly ackOrder: AckOrder<Client>;
+  readonly metrics: BrokerMetrics;
+  readonly logger: Logger;
+}
+
+type Callback = (error?: Error | null) => void;
+
+export function createAuthorizePublish(deps: AuthorizePublishDeps) {
+  const { sessions, ingestion, metrics, logger } = deps;
+  /** Clients already warned about: a broken terminal retrying a bad topic must not flood the log. */
+  const warned = new WeakSet<Client>();
+
+  function refuse(client: Client | null, packet: PublishPacket, why: string): Routing {
+    metrics.publishRefused.inc();
+    const line = { clientId: client ? printable(client.id) : null, topic: printable(packet.topic), why };
+    if (client && warned.has(client)) logger.debug(line, 'mqtt.publish-refused');
+    else {
+      if (client) warned.add(client);
+      logger.warn(line, 'mqtt.publish-refused');
+    }
+    return 'drop';
+  }
+
+  /**
+   * `client === null`: aedes publishing a will it restored from persistence after the
+   * client's broker went away. Only a terminal's offline status is believable there.
+   */
+  function routeOrphanWill(packet: PublishPacket): Promise<Routing> {
+    const parsed = parseTopic(packet.topic);
+    if (parsed?.kind !== 'status') return Promise.resolve(refuse(null, packet, 'will without a client outside a status topic'));
+    return ingestion.status(parsed, packet.payload, { offlineOnly: true });
+  }
+
+  function route(client: Client, packet: PublishPacket): Promise<Routing> {
+    const principal = sessions.principal(client);
+    if (principal === undefined) return Promise.reject(new Error('publish from a client that has not authenticated'));
+    const parsed = authorizedPublishTopic(principal, packet.topic);
+    if (parsed === null) return Promise.resolve(refuse(client, packet, 'outside the client ACL'));
+    switch (parsed.kind) {
+      case 'events':
+        return ingestion.events(parsed, packet.payload);
+      case 'status':
+        return ingestion.status(parsed, packet.payload);
+      case 'telemetry':
+        return ingestion.telemetry(parsed, packet.payload);
+      default:
+        // Only a lab client gets here (commands, lists, any other topic): plain routing.
+        return Promise.resolve('forward');
+    }
+  }
+
+  return (client: Client | null, packet: PublishPacket, callback: Callback): void => {
+    const routing = client === null ? routeOrphanWill(packet) : route(client, packet);
+    const verdict = routing.then((how): null => {
+      if (how === 'drop') dropPublish(packet);
+      return null;
+    });
+    if (client === null) {
+      verdict.then(callback, callback);
+      return;
+    }
+    deps.ackOrder.enqueue(client, verdict, (error) => {
+      if (error) logger.warn({ err: error, clientId: printable(client.id) }, 'mqtt.publish-not-acknowledged');
+      callback(error);
+    });
+  };
+}

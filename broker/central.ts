@@ -1,0 +1,111 @@
+import type { Server } from 'node:http';
+import { loadAuthorityPrivateKey, loadRefKey } from '../protocol/keys.js';
+import type { Logger } from '../protocol/logger.js';
+import { createApiServer } from './api/server.js';
+import { openCentralStore, type CentralConfig } from './config.js';
+import { MetricsRegistry } from './metrics.js';
+import { createBrokerMetrics } from './mqtt/brokerMetrics.js';
+import { createMqttBroker, type MqttBroker } from './mqtt/createMqttBroker.js';
+import { closeServer, listen } from './mqtt/listen.js';
+import type { CentralStore } from './store/centralStore.js';
+
+/**
+ * `qrgate central`: the store, the MQTT broker with ingestion, and the HTTP API in one
+ * process (DESIGN.md "The parts": broker/). The constructor keeps its arguments; `start()`
+ * opens the parts in dependency order and resolves with the ports actually bound; `stop()`
+ * closes them in reverse and is safe to call twice, or after a failed start.
+ */
+
+export interface CentralPorts {
+  readonly mqttPort: number;
+  readonly tlsPort?: number;
+  readonly httpPort: number;
+}
+
+export interface CentralDeps {
+  readonly logger: Logger;
+}
+
+export class Central {
+  private store: CentralStore | null = null;
+  private broker: MqttBroker | null = null;
+  private api: Server | null = null;
+  private stopping: Promise<void> | null = null;
+  private started = false;
+
+  constructor(
+    private readonly config: CentralConfig,
+    private readonly deps: CentralDeps,
+  ) {}
+
+  async start(): Promise<CentralPorts> {
+    if (this.started) throw new Error('Central.start: already started');
+    this.started = true;
+    try {
+      return await this.open();
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+  }
+
+  private async open(): Promise<CentralPorts> {
+    const { config } = this;
+    const logger = this.deps.logger;
+    if (config.lab) {
+      logger.warn(
+        { lab: true, warning: 'clients WITHOUT credentials are admitted with FULL access to every topic: interoperability testing only, never production' },
+        'central.lab-mode',
+      );
+    }
+    // Key files are checked now, not when a list is first published: a wrong path should
+    // stop the start, with the file named (KeyFileError).
+    loadAuthorityPrivateKey(config.keys.authorityKey);
+    loadRefKey(config.keys.refKey);
+
+    const store = await openCentralStore(config, { logger });
+    this.store = store;
+    const metrics = new MetricsRegistry();
+    const broker = createMqttBroker(
+      { mqtt: config.mqtt, ingest: config.ingest, lab: config.lab },
+      { store, metrics: createBrokerMetrics(metrics), logger: logger.child({ component: 'mqtt' }) },
+    );
+    this.broker = broker;
+    const mqtt = await broker.start();
+
+    const api = createApiServer({ store, metrics, logger });
+    this.api = api;
+    const httpPort = await listen(api, { host: config.http.host, port: config.http.port, hostSetting: 'http.host', portSetting: 'http.port' });
+
+    const ports: CentralPorts = { mqttPort: mqtt.port, ...(mqtt.tlsPort === undefined ? {} : { tlsPort: mqtt.tlsPort }), httpPort };
+    logger.info(
+      {
+        mqtt: { port: mqtt.port, ...(mqtt.tlsPort === undefined ? {} : { tlsPort: mqtt.tlsPort }) },
+        http: { port: httpPort },
+        store: config.store.type,
+        dataDir: config.dataDir,
+        lab: config.lab,
+      },
+      'central.ready',
+    );
+    return ports;
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= this.close();
+    return this.stopping;
+  }
+
+  /** Reverse order: no new HTTP requests, then the broker (which commits what waits), then the store. */
+  private async close(): Promise<void> {
+    const api = this.api;
+    if (api) {
+      const closed = closeServer(api);
+      api.closeAllConnections(); // idle keep-alive connections would hold close() open
+      await closed;
+    }
+    await this.broker?.stop();
+    await this.store?.close();
+    if (this.started) this.deps.logger.info('central.stopped');
+  }
+}

@@ -1,0 +1,154 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { deepFreeze, loadJsonConfig, resolveFrom } from '../protocol/configFile.js';
+import type { Logger } from '../protocol/logger.js';
+import type { CentralStore } from './store/centralStore.js';
+
+/**
+ * The central's configuration (DESIGN.md "Central configuration"). Objects are strict so a
+ * misspelt field is reported instead of silently falling back to its default; every bad
+ * field is named in one pass (protocol/configFile.ts).
+ */
+
+/** 0 asks the OS for a free port; `central.ready` logs the one it chose. */
+const portSchema = z.number().int().min(0).max(65_535);
+const hostSchema = z.string().min(1);
+const pathSchema = z.string().min(1);
+
+/**
+ * The largest `…/events` batch (protocol/messages.ts maxEventsPerBatch = 200 events of
+ * roughly 600 bytes of JSON each) is about 120 KiB; 256 KiB leaves room without letting a
+ * client park megabytes in the parser. mqtt-packet buffers a whole packet before aedes sees
+ * it, so this is the bound on per-connection read memory (broker/mqtt/packetSizeGuard.ts).
+ */
+export const defaultMaxPacketBytes = 256 * 1024;
+
+const mqttSchema = z.strictObject({
+  host: hostSchema.default('0.0.0.0'),
+  port: portSchema.default(1883),
+  tls: z
+    .strictObject({
+      port: portSchema.default(8883),
+      /** PEM certificate chain and private key; relative paths resolve against the config file. */
+      cert: pathSchema,
+      key: pathSchema,
+    })
+    .optional(),
+  /** Largest MQTT packet accepted (fixed header + remaining length), bytes. A bigger one closes the connection. */
+  maxPacketBytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(defaultMaxPacketBytes),
+  /** Open connections per listener; further ones are refused by the OS-level accept. */
+  maxConnections: z.number().int().min(1).max(1_000_000).default(10_000),
+  /** Packets a client may pipeline before its CONNACK; more closes it (aedes `queueLimit`). */
+  queueLimit: z.number().int().min(1).max(1000).default(42),
+  /** A client whose socket stays unwritable this long is dropped (aedes `drainTimeout`), ms. */
+  drainTimeoutMs: z.number().int().min(1000).max(600_000).default(30_000),
+  /** Time from TCP accept to CONNECT before the socket is closed (aedes `connectTimeout`), ms. */
+  connectTimeoutMs: z.number().int().min(1000).max(120_000).default(10_000),
+});
+
+const storeSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('sqlite') }),
+  z.strictObject({ type: z.literal('postgres'), url: z.string().min(1) }),
+]);
+
+const ingestSchema = z.strictObject({
+  /**
+   * How long the group committer waits for more publishes before one `insertEvents`, ms.
+   * Every PUBACK for `…/events` waits for its commit, so this is added to each ack.
+   */
+  commitDelayMs: z.number().int().min(0).max(1000).default(5),
+  /**
+   * A commit starts early once this many events are waiting. A synchronous SQLite commit
+   * stalls every connection while it runs (~34 ms for 2,000 rows, DESIGN.md), so keep it modest.
+   */
+  commitMaxEvents: z.number().int().min(1).max(20_000).default(2000),
+});
+
+export const centralConfigSchema = z.strictObject({
+  dataDir: pathSchema,
+  mqtt: mqttSchema.default(() => mqttSchema.parse({})),
+  http: z
+    .strictObject({ host: hostSchema.default('127.0.0.1'), port: portSchema.default(8080) })
+    .default({ host: '127.0.0.1', port: 8080 }),
+  store: storeSchema.default({ type: 'sqlite' }),
+  keys: z.strictObject({ authorityKey: pathSchema, refKey: pathSchema }),
+  ingest: ingestSchema.default(() => ingestSchema.parse({})),
+  log: z.strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info') }).optional(),
+  /**
+   * Interoperability testing only: clients without a username are admitted with full
+   * access. Logged loudly at start (`central.lab-mode`).
+   */
+  lab: z.boolean().default(false),
+});
+
+export type CentralConfigInput = z.input<typeof centralConfigSchema>;
+type ParsedCentralConfig = z.output<typeof centralConfigSchema>;
+
+export interface CentralConfig extends ParsedCentralConfig {
+  /** The file it was read from; every relative path in it is already resolved against its folder. */
+  readonly file: string;
+}
+
+export type CentralMqttConfig = CentralConfig['mqtt'];
+
+/** The SQLite file inside `dataDir`. */
+export const centralDbFileName = 'central.db';
+
+/** Resolves relative paths against `file`'s folder and freezes the result. */
+export function resolveCentralConfig(file: string, parsed: ParsedCentralConfig): CentralConfig {
+  const mqtt = parsed.mqtt;
+  return deepFreeze({
+    ...parsed,
+    file,
+    dataDir: resolveFrom(file, parsed.dataDir),
+    mqtt: mqtt.tls ? { ...mqtt, tls: { ...mqtt.tls, cert: resolveFrom(file, mqtt.tls.cert), key: resolveFrom(file, mqtt.tls.key) } } : mqtt,
+    keys: { authorityKey: resolveFrom(file, parsed.keys.authorityKey), refKey: resolveFrom(file, parsed.keys.refKey) },
+  });
+}
+
+/** Reads and validates a central config; throws ConfigError naming every bad field. */
+export function loadCentralConfig(file: string): CentralConfig {
+  return resolveCentralConfig(file, loadJsonConfig(file, centralConfigSchema));
+}
+
+/** A store the config names but this build cannot open. */
+export class StoreUnavailableError extends Error {
+  readonly code = 'store-unavailable';
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoreUnavailableError';
+  }
+}
+
+/**
+ * Opens and migrates the store the config names: the central, `checkpoints create` and
+ * `terminals add` all go through here, so they always agree on where the data lives.
+ */
+export async function openCentralStore(config: CentralConfig, deps: { readonly logger: Logger }): Promise<CentralStore> {
+  if (config.store.type === 'postgres') {
+    throw new StoreUnavailableError('store.type "postgres" is not implemented yet: use {"type": "sqlite"} for now');
+  }
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  // Loaded on demand, so code that only needs the config (the broker's own tests, a future
+  // PostgreSQL build) does not load the SQLite implementation.
+  const { SqliteCentralStore } = await import('./store/sqliteStore.js');
+  const store = new SqliteCentralStore({ file: join(config.dataDir, centralDbFileName), logger: deps.logger });
+  try {
+    await store.migrate();
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  return store;
+}
+
+/** Opens the store, runs `work`, and closes the store whatever happens: for one-shot commands. */
+export async function withCentralStore<T>(config: CentralConfig, deps: { readonly logger: Logger }, work: (store: CentralStore) => Promise<T>): Promise<T> {
+  const store = await openCentralStore(config, deps);
+  try {
+    return await work(store);
+  } finally {
+    await store.close();
+  }
+}

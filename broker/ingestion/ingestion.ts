@@ -1,0 +1,132 @@
+import type { Logger } from '../../protocol/logger.js';
+import type { CentralStore } from '../store/centralStore.js';
+import type { BrokerMetrics } from '../mqtt/brokerMetrics.js';
+import { GroupCommitter, type GroupCommitterOptions } from './groupCommitter.js';
+import { validateEventBatch, validateStatus, validateTelemetry, type TopicIdentity } from './validate.js';
+
+/**
+ * What the central does with what terminals publish: scan events into the store exactly
+ * once and before they are acknowledged; status and telemetry into the fleet view.
+ * Called from `authorizePublish` (broker/auth/authorizePublish.ts), which turns the answers
+ * into MQTT: `forward` lets aedes route the message, `drop` acknowledges it without
+ * routing, a rejection withholds the acknowledgement and closes the connection.
+ */
+
+export type Routing = 'forward' | 'drop';
+
+export type MessageKind = 'events' | 'status' | 'telemetry';
+
+export interface IngestionDeps {
+  readonly store: Pick<CentralStore, 'insertEvents' | 'recordStatus' | 'recordTelemetry' | 'recordConnection'>;
+  readonly metrics: BrokerMetrics;
+  readonly logger: Logger;
+  readonly commit: GroupCommitterOptions;
+  readonly now?: () => number;
+}
+
+export class Ingestion {
+  private readonly committer: GroupCommitter;
+  private readonly now: () => number;
+  /** Fleet-view store writes under way; `stop()` waits for them before the store closes. */
+  private readonly background = new Set<Promise<void>>();
+
+  constructor(private readonly deps: IngestionDeps) {
+    this.now = deps.now ?? Date.now;
+    const { metrics, logger } = deps;
+    this.committer = new GroupCommitter(deps.commit, {
+      insert: (events, receivedAtMs) => deps.store.insertEvents(events, receivedAtMs),
+      now: this.now,
+      onCommit: (result) => {
+        metrics.commits.inc();
+        metrics.eventsIngested.inc(result.inserted);
+        metrics.eventsDuplicate.inc(result.duplicates);
+        logger.debug(result, 'ingest.committed');
+      },
+      onFailure: (err, events) => {
+        metrics.commitFailures.inc();
+        logger.error({ err, events }, 'ingest.commit-failed');
+      },
+    });
+  }
+
+  /**
+   * Resolves once the batch is durable, or at once for a malformed batch. A malformed batch
+   * is acknowledged and dropped rather than refused: refusing it would make the terminal
+   * reconnect and send the same bytes again, forever, while the good events queued behind
+   * it in its outbox wait. It is counted and logged so the broken terminal gets noticed.
+   * Rejects when the store fails, so the batch is not acknowledged and comes back.
+   */
+  async events(identity: TopicIdentity, payload: Buffer | string): Promise<Routing> {
+    const batch = validateEventBatch(payload, identity);
+    if (!batch.ok) {
+      this.malformed('events', identity.terminalId, batch.reason);
+      return 'drop';
+    }
+    this.deps.logger.debug({ terminalId: identity.terminalId, events: batch.value.length }, 'ingest.batch-queued');
+    await this.committer.submit(batch.value);
+    // Stored: nobody needs the message routed (DESIGN.md keeps the broker light).
+    return 'drop';
+  }
+
+  /**
+   * Retained status. `offlineOnly` is for a will published with no client attached (aedes
+   * passes `client === null` for wills it restores), where only the offline status a
+   * terminal's will carries is believable.
+   */
+  async status(identity: TopicIdentity, payload: Buffer | string, options: { readonly offlineOnly?: boolean } = {}): Promise<Routing> {
+    const status = validateStatus(payload);
+    if (!status.ok || (options.offlineOnly && status.value.state !== 'offline')) {
+      this.malformed('status', identity.terminalId, status.ok ? 'a will without its client must say offline' : status.reason);
+      return 'drop';
+    }
+    await this.record('status', () => this.deps.store.recordStatus(identity.terminalId, status.value, this.now()), identity.terminalId);
+    return 'forward';
+  }
+
+  async telemetry(identity: TopicIdentity, payload: Buffer | string): Promise<Routing> {
+    const telemetry = validateTelemetry(payload);
+    if (!telemetry.ok) {
+      this.malformed('telemetry', identity.terminalId, telemetry.reason);
+      return 'drop';
+    }
+    await this.record('telemetry', () => this.deps.store.recordTelemetry(identity.terminalId, telemetry.value, this.now()), identity.terminalId);
+    return 'forward';
+  }
+
+  /** A terminal's connection opened or closed; recorded without holding anything up. */
+  connection(terminalId: string, online: boolean): void {
+    const atMs = this.now();
+    void this.record('connection', () => this.deps.store.recordConnection(terminalId, online, atMs), terminalId);
+  }
+
+  /** Commits the events waiting now; their publishes are acknowledged once it is done. */
+  flush(): Promise<void> {
+    return this.committer.flush();
+  }
+
+  /** Commits what waits, refuses new batches, then waits for background writes. Safe to call twice. */
+  async stop(): Promise<void> {
+    await this.committer.stop();
+    await Promise.allSettled([...this.background]);
+  }
+
+  /**
+   * Fleet-view writes: a failure is logged, never turned into a refused message. Status is
+   * repeated on every connect and telemetry every interval, so the next one repairs it.
+   */
+  private record(kind: string, write: () => Promise<void>, terminalId: string): Promise<void> {
+    const work = Promise.resolve()
+      .then(write)
+      .catch((err: unknown) => {
+        this.deps.logger.error({ err, terminalId, kind }, 'ingest.record-failed');
+      });
+    this.background.add(work);
+    void work.finally(() => this.background.delete(work));
+    return work;
+  }
+
+  private malformed(kind: MessageKind, terminalId: string, reason: string): void {
+    this.deps.metrics.malformed.inc();
+    this.deps.logger.warn({ terminalId, kind, reason }, 'ingest.malformed');
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * The counters and gauges the broker side exports on `/metrics`. Typed structurally
+ * against the registry in broker/metrics.ts (`counter(name, help)`, `gauge(name, help)`),
+ * so hooks and tests depend on two methods, not on the registry class.
+ */
+
+export interface CounterLike {
+  inc(by?: number): void;
+}
+
+export interface GaugeLike {
+  set(value: number): void;
+}
+
+export interface MetricsRegistryLike {
+  counter(name: string, help: string): CounterLike;
+  gauge(name: string, help: string): GaugeLike;
+}
+
+export interface BrokerMetrics {
+  readonly authRefused: CounterLike;
+  readonly publishRefused: CounterLike;
+  readonly subscribeRefused: CounterLike;
+  readonly malformed: CounterLike;
+  readonly eventsIngested: CounterLike;
+  readonly eventsDuplicate: CounterLike;
+  readonly commits: CounterLike;
+  readonly commitFailures: CounterLike;
+  readonly clientsConnected: GaugeLike;
+}
+
+export function createBrokerMetrics(registry: MetricsRegistryLike): BrokerMetrics {
+  return {
+    authRefused: registry.counter('qrgate_mqtt_auth_refused_total', 'CONNECTs refused (bad credentials, removed terminal, retired checkpoint, bad client id)'),
+    publishRefused: registry.counter('qrgate_mqtt_publish_refused_total', 'PUBLISHes outside the client ACL, acknowledged and dropped'),
+    subscribeRefused: registry.counter('qrgate_mqtt_subscribe_refused_total', 'subscriptions outside the client ACL, answered with SUBACK 0x80'),
+    malformed: registry.counter('qrgate_messages_malformed_total', 'events, status or telemetry payloads that failed validation, dropped'),
+    eventsIngested: registry.counter('qrgate_events_ingested_total', 'scan events stored for the first time'),
+    eventsDuplicate: registry.counter('qrgate_events_duplicate_total', 'scan events received again after they were stored (redeliveries)'),
+    commits: registry.counter('qrgate_ingest_commits_total', 'group commits of scan events'),
+    commitFailures: registry.counter('qrgate_ingest_commit_failures_total', 'group commits that failed; their publishes were not acknowledged'),
+    clientsConnected: registry.gauge('qrgate_mqtt_clients_connected', 'MQTT clients connected to this broker'),
+  };
+}

@@ -1,0 +1,200 @@
+import type { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
+import { Aedes, type Client } from 'aedes';
+import type { Logger } from '../../protocol/logger.js';
+import { createAuthenticate, createPreConnect } from '../auth/authenticate.js';
+import { createAuthorizePublish } from '../auth/authorizePublish.js';
+import { createAuthorizeSubscribe } from '../auth/authorizeSubscribe.js';
+import { Sessions } from '../auth/sessions.js';
+import type { CentralConfig, CentralMqttConfig } from '../config.js';
+import { Ingestion } from '../ingestion/ingestion.js';
+import type { CentralStore } from '../store/centralStore.js';
+import { AckOrder } from './ackOrder.js';
+import type { BrokerMetrics } from './brokerMetrics.js';
+import { aedesLimits, tcpKeepAliveDelayMs } from './limits.js';
+import { closeServer, listen } from './listen.js';
+import { guardConnection } from './packetSizeGuard.js';
+import { printable } from './printable.js';
+
+/**
+ * The central's MQTT side: aedes 1.x with our hooks (broker/auth), ingestion behind
+ * `authorizePublish`, a TCP listener and an optional TLS listener, every connection behind
+ * the packet size guard. No WebSocket listener: aedes needs a WebSocket server package for
+ * it and terminals speak plain MQTT over TCP/TLS.
+ *
+ * Lifecycle: the constructor only stores its arguments; `start()` opens everything and
+ * resolves with the bound ports; `stop()` closes in reverse and is safe to call twice.
+ */
+
+export interface MqttBrokerOptions {
+  readonly mqtt: CentralMqttConfig;
+  readonly ingest: CentralConfig['ingest'];
+  readonly lab: boolean;
+}
+
+export interface MqttBrokerDeps {
+  readonly store: CentralStore;
+  readonly metrics: BrokerMetrics;
+  readonly logger: Logger;
+}
+
+export interface MqttPorts {
+  readonly port: number;
+  /** Only with `mqtt.tls` configured. */
+  readonly tlsPort?: number;
+}
+
+export class TlsFilesError extends Error {
+  readonly code = 'tls-files-unreadable';
+  constructor(
+    readonly setting: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'TlsFilesError';
+  }
+}
+
+function readPem(path: string, setting: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new TlsFilesError(setting, `${setting} ${path} cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
+export class MqttBroker {
+  private aedes: Aedes | null = null;
+  private ingestion: Ingestion | null = null;
+  private servers: Server[] = [];
+  /** Open sockets, including those that never sent CONNECT (aedes only closes clients it registered). */
+  private readonly sockets = new Set<Socket>();
+  private stopping: Promise<void> | null = null;
+  private readonly logger: Logger;
+
+  constructor(
+    private readonly options: MqttBrokerOptions,
+    private readonly deps: MqttBrokerDeps,
+  ) {
+    this.logger = deps.logger;
+  }
+
+  /** The running aedes instance, for the central's own publishes (commands, lists). */
+  get broker(): Aedes | null {
+    return this.aedes;
+  }
+
+  async start(): Promise<MqttPorts> {
+    if (this.aedes) throw new Error('MqttBroker.start: already started');
+    try {
+      return await this.open();
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+  }
+
+  private async open(): Promise<MqttPorts> {
+    const { mqtt, lab, ingest } = this.options;
+    const { store, metrics, logger } = this.deps;
+    // Read TLS files before opening anything: a typo in a path fails the start cleanly.
+    const tlsFiles = mqtt.tls ? { cert: readPem(mqtt.tls.cert, 'mqtt.tls.cert'), key: readPem(mqtt.tls.key, 'mqtt.tls.key') } : null;
+
+    const sessions = new Sessions();
+    const ingestion = new Ingestion({
+      store,
+      metrics,
+      logger: logger.child({ component: 'ingest' }),
+      commit: { maxDelayMs: ingest.commitDelayMs, maxEvents: ingest.commitMaxEvents },
+    });
+    this.ingestion = ingestion;
+    const aedes = await Aedes.createBroker({
+      ...aedesLimits(mqtt),
+      preConnect: createPreConnect(sessions),
+      authenticate: createAuthenticate({ store, sessions, lab, logger, refused: metrics.authRefused }),
+      authorizePublish: createAuthorizePublish({ sessions, ingestion, ackOrder: new AckOrder<Client>(), metrics, logger }),
+      authorizeSubscribe: createAuthorizeSubscribe({ sessions, metrics, logger }),
+    });
+    this.aedes = aedes;
+    this.observe(aedes, sessions, ingestion);
+
+    const onConnection = (socket: Socket): void => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+      socket.setNoDelay(true); // a PUBACK should not wait for Nagle
+      socket.setKeepAlive(true, tcpKeepAliveDelayMs);
+      aedes.handle(guardConnection(socket, mqtt.maxPacketBytes));
+    };
+    const tcp = createServer(onConnection);
+    tcp.maxConnections = mqtt.maxConnections;
+    this.servers.push(tcp);
+    const port = await listen(tcp, { host: mqtt.host, port: mqtt.port, hostSetting: 'mqtt.host', portSetting: 'mqtt.port' });
+    if (!mqtt.tls || !tlsFiles) return { port };
+
+    const tls = createTlsServer({ ...tlsFiles, handshakeTimeout: mqtt.connectTimeoutMs }, onConnection);
+    tls.maxConnections = mqtt.maxConnections;
+    tls.on('tlsClientError', (err) => logger.debug({ err: err.message }, 'mqtt.tls-error'));
+    this.servers.push(tls);
+    const tlsPort = await listen(tls, { host: mqtt.host, port: mqtt.tls.port, hostSetting: 'mqtt.host', portSetting: 'mqtt.tls.port' });
+    return { port, tlsPort };
+  }
+
+  private observe(aedes: Aedes, sessions: Sessions, ingestion: Ingestion): void {
+    const { logger, metrics } = this.deps;
+    const connections = (): void => metrics.clientsConnected.set(aedes.connectedClients);
+    aedes.on('clientReady', (client: Client) => {
+      connections();
+      const terminalId = sessions.terminalId(client);
+      if (terminalId !== null) ingestion.connection(terminalId, true);
+      logger.info({ clientId: printable(client.id) }, 'mqtt.client-connected');
+    });
+    aedes.on('clientDisconnect', (client: Client) => {
+      connections();
+      const terminalId = sessions.terminalId(client);
+      if (terminalId !== null) ingestion.connection(terminalId, false);
+      logger.info({ clientId: printable(client.id) }, 'mqtt.client-disconnected');
+    });
+    // A client's errors end its own connection (aedes closes it); they are news, not faults.
+    // aedes repeats the error for every write still pending on it: log the first one.
+    const reported = new WeakSet<Client>();
+    aedes.on('clientError', (client: Client, err: Error) => {
+      const line = { clientId: printable(client.id ?? ''), reason: err.message, code: (err as { code?: unknown }).code };
+      if (reported.has(client)) return logger.debug(line, 'mqtt.client-error');
+      reported.add(client);
+      logger.info(line, 'mqtt.client-error');
+    });
+    aedes.on('connectionError', (_client: Client, err: Error) => {
+      logger.info({ reason: err.message, code: (err as { code?: unknown }).code }, 'mqtt.connection-error');
+    });
+    aedes.on('keepaliveTimeout', (client: Client) => logger.info({ clientId: printable(client.id) }, 'mqtt.keepalive-timeout'));
+    // Without a listener an 'error' event would throw and take the process down. aedes
+    // emits it (persistence failures, will sweeps) but its typings do not list it.
+    const emitter: EventEmitter = aedes;
+    emitter.on('error', (err: Error) => logger.error({ err }, 'mqtt.broker-error'));
+  }
+
+  /**
+   * Stops accepting, commits the events already waiting (their PUBACKs can still go out),
+   * closes every client (their wills become offline statuses), then lets ingestion finish.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.close();
+    return this.stopping;
+  }
+
+  private async close(): Promise<void> {
+    const closed = this.servers.map(closeServer);
+    await this.ingestion?.flush();
+    const aedes = this.aedes;
+    if (aedes) await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    for (const socket of this.sockets) socket.destroy();
+    await Promise.all(closed);
+    await this.ingestion?.stop();
+  }
+}
+
+export function createMqttBroker(options: MqttBrokerOptions, deps: MqttBrokerDeps): MqttBroker {
+  return new MqttBroker(options, deps);
+}

@@ -1,0 +1,151 @@
+import type { Statement } from 'better-sqlite3';
+import { decisions, type Decision, type ScanEvent } from '../../protocol/event.js';
+import { maxEventsPerPage, type CheckpointStats, type EventPage, type EventQuery } from './centralStore.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
+import type { CentralDb } from './sqliteSchema.js';
+import { StoreError } from './storeError.js';
+import { msToIso } from './time.js';
+
+/** The stats windows (CentralStore.checkpointStats): a month is 30 days. */
+export const statsWindowsMs = {
+  lastHour: 3_600_000,
+  lastDay: 86_400_000,
+  lastWeek: 7 * 86_400_000,
+  lastMonth: 30 * 86_400_000,
+} as const;
+
+type Windows = { lastHour: number; lastDay: number; lastWeek: number; lastMonth: number };
+
+/**
+ * One pass over the checkpoint's last 30 days, answered from events_checkpoint alone
+ * (it carries `decision`): the four windows are sums over the same rows.
+ */
+export const statsSql = `
+  SELECT decision,
+    sum(ts > @hour) AS lastHour, sum(ts > @day) AS lastDay, sum(ts > @week) AS lastWeek, count(*) AS lastMonth
+  FROM events
+  WHERE checkpoint_code = @code AND ts > @month AND ts <= @now
+  GROUP BY decision`;
+
+/** Which filters a search uses; each combination is one SQL text and one prepared statement. */
+export interface SearchShape {
+  readonly checkpoint: boolean;
+  readonly terminal: boolean;
+  readonly from: boolean;
+  readonly to: boolean;
+  readonly direction: boolean;
+  readonly decision: boolean;
+  readonly cursor: boolean;
+}
+
+/**
+ * Newest first by (ts, id). Every index on events ends in (ts, id) (sqliteSchema.ts), so
+ * the planner walks one backwards and stops after `limit` rows; the cursor is a row-value
+ * bound on the same columns.
+ */
+export function searchSql(shape: SearchShape): string {
+  const where = [
+    shape.checkpoint && 'checkpoint_code = @checkpoint',
+    shape.terminal && 'terminal_id = @terminal',
+    shape.from && 'ts >= @from',
+    shape.to && 'ts < @to',
+    shape.direction && 'direction = @direction',
+    shape.decision && 'decision = @decision',
+    shape.cursor && '(ts, id) < (@cursorTs, @cursorId)',
+  ].filter((clause) => clause !== false);
+  return `SELECT id, ts, received_at AS receivedAt, event FROM events
+    ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+    ORDER BY ts DESC, id DESC LIMIT @limit`;
+}
+
+type SearchParams = Record<string, string | number>;
+interface EventRow {
+  readonly id: string;
+  readonly ts: number;
+  readonly receivedAt: number;
+  readonly event: string;
+}
+
+export class SqliteEventReader {
+  private readonly stats;
+  /** At most 2^7 shapes. */
+  private readonly searches = new Map<string, Statement<SearchParams, EventRow>>();
+
+  constructor(private readonly db: CentralDb) {
+    this.stats = db.prepare<Record<string, string | number>, Windows & { decision: string }>(statsSql);
+  }
+
+  /** Counts per decision; the caller adds the checkpoint's code and name. */
+  checkpointCounts(code: string, nowMs: number): Pick<CheckpointStats, 'lastHour' | 'lastDay' | 'lastWeek' | 'lastMonth' | 'byDecision'> {
+    const rows = this.stats.all({
+      code,
+      now: nowMs,
+      hour: nowMs - statsWindowsMs.lastHour,
+      day: nowMs - statsWindowsMs.lastDay,
+      week: nowMs - statsWindowsMs.lastWeek,
+      month: nowMs - statsWindowsMs.lastMonth,
+    });
+    const zero = (): Windows => ({ lastHour: 0, lastDay: 0, lastWeek: 0, lastMonth: 0 });
+    const byDecision = Object.fromEntries(decisions.map((d) => [d, zero()])) as Record<Decision, Windows>;
+    const total = zero();
+    for (const row of rows) {
+      const windows = byDecision[row.decision as Decision];
+      if (windows === undefined) continue;
+      for (const key of Object.keys(total) as (keyof Windows)[]) {
+        windows[key] = row[key];
+        total[key] += row[key];
+      }
+    }
+    return { ...total, byDecision };
+  }
+
+  search(query: EventQuery): EventPage {
+    if (!Number.isInteger(query.limit) || query.limit < 1 || query.limit > maxEventsPerPage) {
+      throw new StoreError('query-invalid', `limit must be a whole number from 1 to ${maxEventsPerPage}, got ${query.limit}`);
+    }
+    const cursor = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    const params: SearchParams = { limit: query.limit + 1 };
+    if (query.checkpoint !== undefined) params.checkpoint = query.checkpoint;
+    if (query.terminal !== undefined) params.terminal = query.terminal;
+    if (query.from !== undefined) params.from = parseInstant('from', query.from);
+    if (query.to !== undefined) params.to = parseInstant('to', query.to);
+    if (query.direction !== undefined) params.direction = query.direction;
+    if (query.decision !== undefined) params.decision = query.decision;
+    if (cursor !== undefined) {
+      params.cursorTs = cursor.tsMs;
+      params.cursorId = cursor.id;
+    }
+    const rows = this.statement({
+      checkpoint: query.checkpoint !== undefined,
+      terminal: query.terminal !== undefined,
+      from: query.from !== undefined,
+      to: query.to !== undefined,
+      direction: query.direction !== undefined,
+      decision: query.decision !== undefined,
+      cursor: cursor !== undefined,
+    }).all(params);
+    // One row more than asked says whether another page exists, without a count.
+    const page = rows.slice(0, query.limit);
+    const last = page.at(-1);
+    return {
+      events: page.map((row) => ({ ...(JSON.parse(row.event) as ScanEvent), receivedAt: msToIso(row.receivedAt) })),
+      nextCursor: rows.length > query.limit && last ? encodeCursor({ tsMs: last.ts, id: last.id }) : null,
+    };
+  }
+
+  private statement(shape: SearchShape): Statement<SearchParams, EventRow> {
+    const sql = searchSql(shape);
+    let statement = this.searches.get(sql);
+    if (statement === undefined) {
+      statement = this.db.prepare<SearchParams, EventRow>(sql);
+      this.searches.set(sql, statement);
+    }
+    return statement;
+  }
+}
+
+function parseInstant(name: string, iso: string): number {
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) throw new StoreError('query-invalid', `${name} is not an ISO 8601 time: ${JSON.stringify(iso.slice(0, 40))}`);
+  return ms;
+}

@@ -1,0 +1,146 @@
+import type { ScanEvent } from '../../protocol/event.js';
+import type { Logger } from '../../protocol/logger.js';
+import type { Telemetry, TerminalStatus } from '../../protocol/messages.js';
+import type {
+  CentralStore,
+  Checkpoint,
+  CheckpointStats,
+  EventPage,
+  EventQuery,
+  FleetTerminal,
+  InsertResult,
+  SequenceGap,
+  TerminalCredentials,
+} from './centralStore.js';
+import { SqliteEventReader } from './sqliteEventReader.js';
+import { SqliteEventWriter } from './sqliteEventWriter.js';
+import { SqliteFleet } from './sqliteFleet.js';
+import { SqliteRegistry } from './sqliteRegistry.js';
+import { openCentralDb, schemaVersion, type CentralDb } from './sqliteSchema.js';
+import { StoreError } from './storeError.js';
+
+export interface SqliteCentralStoreOptions {
+  /** The database file, normally `central.db` in the central's dataDir. Its folder is created if missing. */
+  readonly file: string;
+  readonly logger: Logger;
+  /** See CentralDbOptions in sqliteSchema.ts. Default NORMAL. */
+  readonly synchronous?: 'NORMAL' | 'FULL';
+  /** Clock for createdAt/removedAt, ms since the epoch. Default Date.now. */
+  readonly nowMs?: () => number;
+}
+
+interface OpenStore {
+  readonly db: CentralDb;
+  readonly registry: SqliteRegistry;
+  readonly writer: SqliteEventWriter;
+  readonly reader: SqliteEventReader;
+  readonly fleet: SqliteFleet;
+}
+
+/**
+ * The default central store (DESIGN.md "Storage"): one embedded SQLite file in WAL mode.
+ * Every method answers synchronously inside its promise; a write blocks the event loop for
+ * the length of its transaction (insertEvents: see sqliteEventWriter.ts).
+ *
+ * Lifecycle: the constructor only keeps its options; migrate() opens the file (creating
+ * or upgrading the schema) and must come first; close() may be called at any time, twice.
+ */
+export class SqliteCentralStore implements CentralStore {
+  private opened: OpenStore | null = null;
+  private closed = false;
+  private readonly logger: Logger;
+
+  constructor(private readonly options: SqliteCentralStoreOptions) {
+    this.logger = options.logger.child({ component: 'store' });
+  }
+
+  async migrate(): Promise<void> {
+    if (this.closed) throw new StoreError('store-closed', 'the central store was closed');
+    if (this.opened !== null) return;
+    const db = openCentralDb(this.options.file, { synchronous: this.options.synchronous ?? 'NORMAL' });
+    const logger = this.logger;
+    this.opened = {
+      db,
+      registry: new SqliteRegistry(db, this.options.nowMs ?? Date.now),
+      writer: new SqliteEventWriter(db, logger),
+      reader: new SqliteEventReader(db),
+      fleet: new SqliteFleet(db),
+    };
+    logger.info({ file: this.options.file, schema: schemaVersion }, 'store.opened');
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const opened = this.opened;
+    this.opened = null;
+    if (opened === null) return;
+    opened.db.close();
+    this.logger.info('store.closed');
+  }
+
+  async createCheckpoint(checkpoint: Omit<Checkpoint, 'createdAt' | 'retiredAt'>): Promise<Checkpoint> {
+    return this.open().registry.createCheckpoint(checkpoint);
+  }
+
+  async getCheckpoint(code: string): Promise<Checkpoint | null> {
+    return this.open().registry.getCheckpoint(code);
+  }
+
+  async listCheckpoints(): Promise<Checkpoint[]> {
+    return this.open().registry.listCheckpoints();
+  }
+
+  async addTerminal(terminal: { terminalId: string; checkpointCode: string; secretHash: string }): Promise<void> {
+    this.open().registry.addTerminal(terminal);
+  }
+
+  async getTerminalCredentials(terminalId: string): Promise<TerminalCredentials | null> {
+    return this.open().registry.getTerminalCredentials(terminalId);
+  }
+
+  async removeTerminal(terminalId: string): Promise<boolean> {
+    return this.open().registry.removeTerminal(terminalId);
+  }
+
+  async insertEvents(events: readonly ScanEvent[], receivedAtMs: number): Promise<InsertResult> {
+    return this.open().writer.insert(events, receivedAtMs);
+  }
+
+  async gaps(terminalId?: string): Promise<SequenceGap[]> {
+    return this.open().fleet.gaps(terminalId);
+  }
+
+  async recordStatus(terminalId: string, status: TerminalStatus, atMs: number): Promise<void> {
+    this.open().fleet.recordStatus(terminalId, status, atMs);
+  }
+
+  async recordTelemetry(terminalId: string, telemetry: Telemetry, atMs: number): Promise<void> {
+    this.open().fleet.recordTelemetry(terminalId, telemetry, atMs);
+  }
+
+  async recordConnection(terminalId: string, online: boolean, atMs: number): Promise<void> {
+    this.open().fleet.recordConnection(terminalId, online, atMs);
+  }
+
+  async checkpointStats(code: string, nowMs: number): Promise<CheckpointStats | null> {
+    const store = this.open();
+    const checkpoint = store.registry.getCheckpoint(code);
+    if (checkpoint === null) return null;
+    return { code, name: checkpoint.name, ...store.reader.checkpointCounts(code, nowMs) };
+  }
+
+  async searchEvents(query: EventQuery): Promise<EventPage> {
+    return this.open().reader.search(query);
+  }
+
+  async fleet(): Promise<FleetTerminal[]> {
+    return this.open().fleet.list();
+  }
+
+  private open(): OpenStore {
+    if (this.opened === null) {
+      throw new StoreError('store-closed', this.closed ? 'the central store was closed' : 'the central store is not open: call migrate() first');
+    }
+    return this.opened;
+  }
+}

@@ -1,0 +1,34 @@
+import { Central } from '../../broker/central.js';
+import { loadCentralConfig } from '../../broker/config.js';
+import { createLogger } from '../../protocol/logger.js';
+import { parseOptions, requireOption, type Command } from '../command.js';
+
+export const usage = 'qrgate central --config FILE';
+
+/**
+ * `qrgate central --config F`: runs the broker, ingestion and the API until SIGTERM or
+ * SIGINT. A failed start (a bad config, a port in use, an unreadable key) exits 1 with a
+ * message naming what to change.
+ */
+export const run: Command = async (ctx) => {
+  const { values } = parseOptions(ctx.argv, { config: { type: 'string', short: 'c' } });
+  // Throws ConfigError naming every bad field, before anything is opened.
+  const config = loadCentralConfig(requireOption(values, 'config'));
+  const logger = createLogger({ level: config.log?.level });
+  const central = new Central(config, { logger });
+
+  const stopped = new Promise<string>((resolve) => {
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => resolve(signal));
+  });
+  try {
+    await central.start();
+  } catch (err) {
+    logger.fatal({ err }, 'central.failed');
+    ctx.stderr.write(`qrgate central: ${(err as Error).message}\n`);
+    return 1;
+  }
+  const signal = await stopped;
+  logger.info({ signal }, 'central.stopping');
+  await central.stop();
+  return 0;
+};

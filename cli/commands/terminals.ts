@@ -1,0 +1,48 @@
+import { loadCentralConfig, withCentralStore } from '../../broker/config.js';
+import { addTerminal } from '../../provisioning/terminals.js';
+import { parseOptions, requireOption, UsageError, type Command } from '../command.js';
+import { provisioningLogger } from './checkpoints.js';
+
+export const usage =
+  'qrgate terminals add --central-config F --checkpoint CODE --url mqtt://HOST:PORT --out terminal.json [--terminal-id ID] [--json]';
+
+/**
+ * `qrgate terminals add`. The terminal's secret is written to the config file only and
+ * never printed: this output ends up in shell history, tickets and chat.
+ */
+export const run: Command = async (ctx) => {
+  const { values, positionals } = parseOptions(
+    ctx.argv,
+    {
+      'central-config': { type: 'string' },
+      checkpoint: { type: 'string' },
+      url: { type: 'string' },
+      out: { type: 'string' },
+      'terminal-id': { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+    true,
+  );
+  if (positionals.length > 1 || (positionals.length === 1 && positionals[0] !== 'add')) {
+    throw new UsageError(`unknown terminals sub-command; usage: ${usage}`);
+  }
+  const checkpointCode = requireOption(values, 'checkpoint');
+  const url = requireOption(values, 'url');
+  const outFile = requireOption(values, 'out');
+  const terminalId = values['terminal-id'];
+  const config = loadCentralConfig(requireOption(values, 'central-config'));
+  const added = await withCentralStore(config, { logger: provisioningLogger(ctx) }, (store) =>
+    addTerminal({ config, store, checkpointCode, url, outFile, ...(terminalId === undefined ? {} : { terminalId }) }),
+  );
+  ctx.stdout.write(
+    values.json
+      ? `${JSON.stringify({ terminalId: added.terminalId, config: added.configFile })}\n`
+      : [
+          `terminal ${added.terminalId} added to checkpoint ${added.checkpoint.code} ("${added.checkpoint.name}")`,
+          `config:  ${added.configFile}  (mode 0600: it holds the terminal's secret; copy it to the terminal, then delete it here)`,
+          `keys:    ${added.keyFiles.authorityPub}, ${added.keyFiles.refKey}`,
+          '',
+        ].join('\n'),
+  );
+  return 0;
+};

@@ -1,0 +1,79 @@
+import type { Logger } from 'pino';
+import type { TerminalClock } from '../clock.js';
+import { checkCommand, type IgnoreReason, type IncomingCommand } from './commandCheck.js';
+import type { UplinkLane } from './lanes.js';
+
+export interface CommandHandlerDeps {
+  readonly checkpointCode: string;
+  readonly terminalId: string;
+  readonly clock: TerminalClock;
+  readonly lanes: readonly UplinkLane[];
+  /** Publishes a heartbeat now; false when not connected. */
+  readonly publishTelemetry: () => boolean;
+  readonly logger: Logger;
+}
+
+/** QoS 1 is at-least-once: a redelivered `open` must not pulse the relay twice. */
+const REMEMBERED_IDS = 256;
+
+/**
+ * Runs the central's commands (DESIGN.md "MQTT"; protocol/messages.ts commandSchema).
+ * Whatever arrives, it logs and returns: a bad command never throws into the MQTT client.
+ */
+export class CommandHandler {
+  private readonly recentIds = new Set<string>();
+
+  constructor(private readonly deps: CommandHandlerDeps) {}
+
+  handle(message: IncomingCommand): void {
+    const check = checkCommand(message, this.deps, this.deps.clock.now().ms);
+    if (!check.ok) {
+      this.ignored(check.reason, check.name, check.id);
+      return;
+    }
+    const { name, command } = check;
+    if (this.recentIds.has(command.id)) {
+      this.ignored('duplicate', name, command.id);
+      return;
+    }
+    this.remember(command.id);
+    switch (name) {
+      case 'open': {
+        const lane = command.lane === undefined ? this.deps.lanes[0] : this.deps.lanes.find((l) => l.name === command.lane);
+        if (!lane) {
+          this.ignored('unknown-lane', name, command.id);
+          return;
+        }
+        const event = lane.remoteOpen();
+        if (!event) {
+          this.ignored('lane-stopped', name, command.id);
+          return;
+        }
+        this.deps.logger.info({ name, id: command.id, lane: lane.name, eventId: event.id, seq: event.seq }, 'command.executed');
+        return;
+      }
+      case 'ping': {
+        const sent = this.deps.publishTelemetry();
+        this.deps.logger.info({ name, id: command.id, sent }, 'command.executed');
+        return;
+      }
+      case 'sync-lists':
+        // List sync over MQTT comes with its own issue; for now the request is on record.
+        this.deps.logger.info({ id: command.id }, 'lists.sync-requested');
+        this.deps.logger.info({ name, id: command.id }, 'command.executed');
+        return;
+    }
+  }
+
+  private ignored(reason: IgnoreReason, name: string | null, id: string | null): void {
+    this.deps.logger.warn({ reason, name, id }, 'command.ignored');
+  }
+
+  private remember(id: string): void {
+    this.recentIds.add(id);
+    if (this.recentIds.size > REMEMBERED_IDS) {
+      const oldest = this.recentIds.values().next().value;
+      if (oldest !== undefined) this.recentIds.delete(oldest);
+    }
+  }
+}

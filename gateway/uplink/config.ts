@@ -1,0 +1,81 @@
+import { z } from 'zod';
+import { resolveFrom } from '../../protocol/configFile.js';
+import { maxEventsPerBatch } from '../../protocol/messages.js';
+
+/**
+ * The terminal's `central` section (DESIGN.md "Terminal configuration"): where the MQTT
+ * broker is, how to log in, and how hard to push. Without it the terminal runs offline.
+ */
+
+/**
+ * `mqtt://` or `mqtts://`, host and optional port, nothing else. Credentials belong in
+ * `username`/`password`, never in the URL: a URL gets logged, a password must not be
+ * (protocol/logger.ts redacts `password` keys, it cannot redact inside a string).
+ */
+const brokerUrlSchema = z.string().superRefine((value, ctx) => {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'not a URL (expected mqtt://host:port or mqtts://host:port)' });
+    return;
+  }
+  if (url.protocol !== 'mqtt:' && url.protocol !== 'mqtts:') {
+    ctx.addIssue({ code: 'custom', message: `protocol must be mqtt: or mqtts:, got ${url.protocol}` });
+  }
+  if (!url.hostname) ctx.addIssue({ code: 'custom', message: 'no host' });
+  if (url.username || url.password) {
+    ctx.addIssue({ code: 'custom', message: 'put credentials in "username" and "password", not in the URL' });
+  }
+  if ((url.pathname && url.pathname !== '/') || url.search || url.hash) {
+    ctx.addIssue({ code: 'custom', message: 'no path, query or fragment: only mqtt[s]://host[:port]' });
+  }
+});
+
+export const centralConfigSchema = z
+  .strictObject({
+    url: brokerUrlSchema,
+    username: z.string().min(1).max(256),
+    password: z.string().min(1).max(1024),
+    /** PEM files; relative paths resolve against the config file's folder. */
+    ca: z.string().min(1).optional(),
+    cert: z.string().min(1).optional(),
+    key: z.string().min(1).optional(),
+    /** Only for a lab broker with a self-signed certificate: false accepts any server. */
+    rejectUnauthorized: z.boolean().default(true),
+    /** Events per `…/events` publish. */
+    batchSize: z.number().int().min(1).max(maxEventsPerBatch).default(100),
+    /**
+     * Batches published and not yet acknowledged. Through a third-party broker a PUBACK
+     * gives no backpressure (DESIGN.md "A PUBACK is not a receipt"), so this is the bound.
+     */
+    maxInFlightBatches: z.number().int().min(1).max(64).default(4),
+    telemetryIntervalMs: z.number().int().min(1000).max(3_600_000).default(30_000),
+    /** Reconnect waits grow from here, doubling per failed attempt, with full jitter. */
+    reconnectMinMs: z.number().int().min(50).max(600_000).default(500),
+    reconnectMaxMs: z.number().int().min(50).max(3_600_000).default(30_000),
+    /** MQTT keep-alive: a silently dead link is noticed within 1.5 times this. */
+    keepaliveS: z.number().int().min(5).max(65_535).default(30),
+  })
+  .superRefine((central, ctx) => {
+    if (central.reconnectMaxMs < central.reconnectMinMs) {
+      ctx.addIssue({ code: 'custom', path: ['reconnectMaxMs'], message: 'must be at least reconnectMinMs' });
+    }
+    if ((central.cert === undefined) !== (central.key === undefined)) {
+      ctx.addIssue({ code: 'custom', path: [central.cert === undefined ? 'cert' : 'key'], message: 'a client certificate needs both "cert" and "key"' });
+    }
+    const tls = central.url.startsWith('mqtts:');
+    for (const field of ['ca', 'cert', 'key'] as const) {
+      if (central[field] !== undefined && !tls) {
+        ctx.addIssue({ code: 'custom', path: [field], message: 'TLS files need an mqtts:// url' });
+      }
+    }
+  });
+
+export type CentralConfig = z.output<typeof centralConfigSchema>;
+
+/** The TLS file paths made absolute against the config file, like every other path. */
+export function resolveCentralPaths(configFile: string, central: CentralConfig): CentralConfig {
+  const resolve = (path: string | undefined) => (path === undefined ? undefined : resolveFrom(configFile, path));
+  return { ...central, ca: resolve(central.ca), cert: resolve(central.cert), key: resolve(central.key) };
+}

@@ -1,0 +1,341 @@
+import { connect as mqttConnect, type IClientOptions, type MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
+import { commandFilter, terminalTopic } from '../../protocol/topics.js';
+import type { TerminalClock } from '../clock.js';
+import type { ListCache } from '../listCache.js';
+import type { Outbox } from '../outbox.js';
+import { Backoff } from './backoff.js';
+import { BatchWindow } from './batchWindow.js';
+import { brokerForLogs, buildClientOptions } from './clientOptions.js';
+import { systemdClockSynced } from './clockSync.js';
+import { CommandHandler } from './commandHandler.js';
+import type { CentralConfig } from './config.js';
+import type { UplinkLane } from './lanes.js';
+import { statusPayload } from './payloads.js';
+import { buildTelemetry, type TelemetrySources } from './telemetry.js';
+
+export interface UplinkDeps {
+  readonly config: CentralConfig;
+  readonly terminalId: string;
+  readonly checkpointCode: string;
+  readonly bootId: string;
+  readonly outbox: Outbox;
+  readonly clock: TerminalClock;
+  readonly lists: ListCache;
+  /** The terminal's list scopes, for telemetry. */
+  readonly scopes: readonly string[];
+  /** In config order: `open` without a lane opens the first. */
+  readonly lanes: readonly UplinkLane[];
+  readonly logger: Logger;
+  /** Defaults to mqtt.js `connect`. */
+  readonly connect?: (url: string, options: IClientOptions) => MqttClient;
+  /** Defaults to systemd-timesyncd's flag file (gateway/uplink/clockSync.ts). */
+  readonly clockSynced?: () => boolean | null;
+  /** Defaults to the process's uptime. */
+  readonly uptimeS?: () => number;
+  /** Jitter source for the reconnect backoff; defaults to Math.random. */
+  readonly random?: () => number;
+  /** A connection up this long resets the backoff. Default 10 s. */
+  readonly stableConnectionMs?: number;
+  /** How long a stop waits for the broker (offline status PUBACK, then DISCONNECT). Default 2 s each. */
+  readonly stopTimeoutMs?: number;
+}
+
+const STABLE_CONNECTION_MS = 10_000;
+const STOP_TIMEOUT_MS = 2_000;
+
+/**
+ * The terminal's MQTT uplink (DESIGN.md "MQTT", "Scan event"). It never blocks the terminal:
+ * `start()` returns at once and the gate decides offline from its first second; events wait
+ * in the SQLite outbox and drain on every connect, in batches, a bounded window at a time.
+ *
+ * Reconnects are ours, not mqtt.js's. mqtt.js's `reconnectPeriod` is one fixed interval
+ * (no growth, no jitter), and its auto-reconnect keeps the in-memory outgoing store: it
+ * would replay its own copy of the in-flight batches while our drain sends them again from
+ * SQLite, and the publish callbacks of a dead connection may never fire (MQTT.js #765,
+ * #952), which also stalls a graceful `end()`. So each attempt gets a fresh client with
+ * `reconnectPeriod: 0` and a clean session; when it closes, its window is dropped, and the
+ * next attempt is scheduled with capped, jittered exponential backoff (gateway/uplink/backoff.ts).
+ * Nothing outlives a connection except the outbox, which is the point.
+ */
+export class Uplink {
+  private readonly backoff: Backoff;
+  private readonly commands: CommandHandler;
+  private readonly telemetry: TelemetrySources;
+  private readonly eventsTopic: string;
+  private readonly statusTopic: string;
+  private readonly broker: string;
+  private started = false;
+  private running = false;
+  private stopping: Promise<void> | null = null;
+  private client: MqttClient | null = null;
+  private window: BatchWindow | null = null;
+  private connectedAtMs: number | null = null;
+  private lastError: string | null = null;
+  private failedAttempts = 0;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  private telemetryTimer: NodeJS.Timeout | null = null;
+  private pumpImmediate: NodeJS.Immediate | null = null;
+  private unsubscribeOutbox: (() => void) | null = null;
+  /** Events acknowledged since the outbox was last empty, for `uplink.drained`. */
+  private ackedSinceEmpty = 0;
+  private backlog = false;
+
+  constructor(private readonly deps: UplinkDeps) {
+    const { config } = deps;
+    this.backoff = new Backoff({
+      minMs: config.reconnectMinMs,
+      maxMs: config.reconnectMaxMs,
+      stableMs: deps.stableConnectionMs ?? STABLE_CONNECTION_MS,
+      random: deps.random,
+    });
+    this.eventsTopic = terminalTopic(deps.checkpointCode, deps.terminalId, 'events');
+    this.statusTopic = terminalTopic(deps.checkpointCode, deps.terminalId, 'status');
+    this.broker = brokerForLogs(config.url);
+    this.telemetry = {
+      bootId: deps.bootId,
+      clock: deps.clock,
+      lists: deps.lists,
+      scopes: deps.scopes,
+      outbox: deps.outbox,
+      lanes: deps.lanes,
+      uptimeS: deps.uptimeS ?? process.uptime,
+      clockSynced: deps.clockSynced ?? (() => systemdClockSynced()),
+    };
+    this.commands = new CommandHandler({
+      checkpointCode: deps.checkpointCode,
+      terminalId: deps.terminalId,
+      clock: deps.clock,
+      lanes: deps.lanes,
+      publishTelemetry: () => this.publishTelemetry(),
+      logger: deps.logger,
+    });
+  }
+
+  get connected(): boolean {
+    return this.connectedAtMs !== null;
+  }
+
+  /** Events published and not yet acknowledged. */
+  get inFlight(): number {
+    return this.window?.inFlightEvents ?? 0;
+  }
+
+  /** Starts connecting in the background; never waits for the network. One life: start, then stop. */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.running = true;
+    this.unsubscribeOutbox = this.deps.outbox.onReady(() => this.schedulePump());
+    this.telemetryTimer = setInterval(() => this.publishTelemetry(), this.deps.config.telemetryIntervalMs);
+    this.attempt();
+  }
+
+  /** Safe to call twice. Publishes a clean offline status when connected, then disconnects. */
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  /** A heartbeat now (telemetrySchema, QoS 0, not retained); false when not connected. */
+  publishTelemetry(): boolean {
+    const client = this.client;
+    if (!client || !this.connected || !this.running) return false;
+    try {
+      const payload = JSON.stringify(buildTelemetry(this.telemetry, this.inFlight));
+      client.publish(terminalTopic(this.deps.checkpointCode, this.deps.terminalId, 'telemetry'), payload, { qos: 0, retain: false });
+      return true;
+    } catch (err) {
+      this.deps.logger.error({ err }, 'uplink.telemetry-failed');
+      return false;
+    }
+  }
+
+  private attempt(): void {
+    this.reconnectTimer = null;
+    if (!this.running) return;
+    const { config } = this.deps;
+    let client: MqttClient;
+    try {
+      const options = buildClientOptions(config, {
+        terminalId: this.deps.terminalId,
+        statusTopic: this.statusTopic,
+        willPayload: statusPayload('offline', this.deps.bootId, this.deps.clock.now().ms),
+      });
+      client = (this.deps.connect ?? mqttConnect)(config.url, options);
+    } catch (err) {
+      // e.g. an unreadable TLS file: this attempt fails, the terminal goes on deciding offline
+      this.attemptFailed(err instanceof Error ? err.message : String(err));
+      return;
+    }
+    this.client = client;
+    this.lastError = null;
+    // Every handler checks it still belongs to the current client: a dead client's late
+    // events must not touch the next connection's state. The error listener stays for
+    // good, so a late error from a dead client is never an unhandled 'error' event.
+    client.on('error', (err) => {
+      if (this.client === client) this.lastError = err.message;
+    });
+    client.on('connect', () => this.guard('uplink.connect-failed', () => this.onConnect(client)));
+    client.on('close', () => this.guard('uplink.close-failed', () => this.onClose(client)));
+    client.on('message', (topic, payload, packet) => {
+      if (this.client !== client) return;
+      this.guard('command.failed', () => this.commands.handle({ topic, payload, retain: packet.retain }));
+    });
+  }
+
+  private onConnect(client: MqttClient): void {
+    if (this.client !== client || !this.running) return;
+    this.connectedAtMs = performance.now();
+    this.failedAttempts = 0;
+    const { logger, config } = this.deps;
+    logger.info({ broker: this.broker, outboxDepth: this.deps.outbox.depth() }, 'uplink.connected');
+    client.publish(this.statusTopic, statusPayload('online', this.deps.bootId, this.deps.clock.now().ms), { qos: 1, retain: true });
+    client.subscribe(commandFilter(this.deps.checkpointCode, this.deps.terminalId), { qos: 1 }, (err, granted) => {
+      // SUBACK return code 0x80 is how a 3.1.1 broker refuses a subscription (§3.9.3).
+      if (err || granted?.some((g) => g.qos === 128)) {
+        logger.warn({ reason: err?.message ?? 'refused by the broker' }, 'uplink.subscribe-failed');
+      }
+    });
+    this.window = new BatchWindow({
+      outbox: this.deps.outbox,
+      batchSize: config.batchSize,
+      maxInFlight: config.maxInFlightBatches,
+      publish: (payload, done) => client.publish(this.eventsTopic, payload, { qos: 1, retain: false }, (err) => done(err)),
+      onAcked: (events) => this.onAcked(events),
+    });
+    if (!this.deps.outbox.isEmpty()) this.backlog = true;
+    this.publishTelemetry();
+    this.window.pump();
+  }
+
+  private onAcked(events: number): void {
+    this.deps.logger.debug({ events }, 'uplink.batch-acked');
+    this.ackedSinceEmpty += events;
+    if (events >= this.deps.config.batchSize) this.backlog = true;
+    if (!this.deps.outbox.isEmpty()) return;
+    if (this.backlog) this.deps.logger.info({ count: this.ackedSinceEmpty }, 'uplink.drained');
+    this.backlog = false;
+    this.ackedSinceEmpty = 0;
+  }
+
+  private onClose(client: MqttClient): void {
+    if (this.client !== client) return;
+    this.client = null;
+    this.window?.close();
+    this.window = null;
+    if (!this.running) {
+      this.connectedAtMs = null; // closed by stop(), which logs `uplink.stopped`
+      return;
+    }
+    const reason = this.lastError ?? 'connection closed';
+    if (this.connectedAtMs !== null) {
+      const upMs = Math.round(performance.now() - this.connectedAtMs);
+      this.connectedAtMs = null;
+      this.backoff.connectionEnded(upMs);
+      this.deps.logger.warn({ reason, upMs }, 'uplink.disconnected');
+      this.scheduleReconnect();
+      return;
+    }
+    this.attemptFailed(reason);
+  }
+
+  private attemptFailed(reason: string): void {
+    this.failedAttempts++;
+    // The first failure of a streak is worth a warning; the next thousand offline are not.
+    const level = this.failedAttempts === 1 ? 'warn' : 'debug';
+    this.deps.logger[level]({ broker: this.broker, reason, attempt: this.failedAttempts }, 'uplink.connect-failed');
+    if (this.running) this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    if (this.reconnectTimer) return;
+    const delayMs = this.backoff.next();
+    this.deps.logger.debug({ delayMs, attempt: this.backoff.attempt }, 'uplink.reconnect-scheduled');
+    this.reconnectTimer = setTimeout(() => this.guard('uplink.connect-failed', () => this.attempt()), delayMs);
+  }
+
+  /** Coalesces outbox notifications: they arrive on the scan path, the drain runs after it. */
+  private schedulePump(): void {
+    if (this.pumpImmediate || !this.window) return;
+    this.pumpImmediate = setImmediate(() => {
+      this.pumpImmediate = null;
+      this.guard('uplink.drain-failed', () => this.window?.pump());
+    });
+  }
+
+  /** Work triggered by timers and client events must never become an uncaught exception. */
+  private guard(failure: string, work: () => void): void {
+    try {
+      work();
+    } catch (err) {
+      this.deps.logger.error({ err }, failure);
+    }
+  }
+
+  private async shutdown(): Promise<void> {
+    this.running = false;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    if (this.telemetryTimer) clearInterval(this.telemetryTimer);
+    if (this.pumpImmediate) clearImmediate(this.pumpImmediate);
+    this.reconnectTimer = null;
+    this.telemetryTimer = null;
+    this.pumpImmediate = null;
+    this.unsubscribeOutbox?.();
+    this.unsubscribeOutbox = null;
+    const client = this.client;
+    if (!client) return;
+    // Acknowledgements still remove rows while we close; no new batch goes out.
+    this.window?.pause();
+    if (this.connected) await this.publishOffline(client);
+    if (this.connected) {
+      // A graceful end() waits for every unacknowledged publish (MQTT.js #952); those rows
+      // are in SQLite and go out on the next boot, so let mqtt.js forget them.
+      for (const id of Object.keys(client.outgoing)) client.removeOutgoingMessage(Number(id));
+      // DISCONNECT makes the broker discard the will [MQTT-3.1.2-10]: the offline status
+      // just published stays, instead of the will's older one.
+      await this.endClient(client);
+    } else {
+      client.end(true); // still connecting, or the link died while we said goodbye
+    }
+    this.client = null;
+    this.window?.close();
+    this.window = null;
+    this.connectedAtMs = null;
+    this.deps.logger.info('uplink.stopped');
+  }
+
+  private publishOffline(client: MqttClient): Promise<void> {
+    const payload = statusPayload('offline', this.deps.bootId, this.deps.clock.now().ms);
+    return this.settleWithin(client, (done) => client.publish(this.statusTopic, payload, { qos: 1, retain: true }, () => done()));
+  }
+
+  private endClient(client: MqttClient): Promise<void> {
+    // A half-open link never confirms the close: cut it (the broker then sends the will).
+    return this.settleWithin(client, (done) => client.end(false, () => done()), () => client.stream?.destroy());
+  }
+
+  /**
+   * Runs `begin` and resolves when it reports done, when the connection closes (mqtt.js
+   * may never call back for a dead link), or after the stop timeout: a stop always ends.
+   */
+  private settleWithin(client: MqttClient, begin: (done: () => void) => void, onTimeout?: () => void): Promise<void> {
+    const timeoutMs = this.deps.stopTimeoutMs ?? STOP_TIMEOUT_MS;
+    return new Promise((resolve) => {
+      let settled = false;
+      const finish = (): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        client.removeListener('close', finish);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        onTimeout?.();
+        finish();
+      }, timeoutMs);
+      client.once('close', finish);
+      begin(finish);
+    });
+  }
+}

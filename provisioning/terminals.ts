@@ -1,0 +1,186 @@
+import { createPublicKey, randomBytes } from 'node:crypto';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { hashSecret, generateSecret } from '../broker/auth/secrets.js';
+import type { CentralConfig } from '../broker/config.js';
+import type { CentralStore, Checkpoint } from '../broker/store/centralStore.js';
+import { terminalConfigSchema, terminalIdSchema, type TerminalConfigInput } from '../gateway/config.js';
+import { parseCheckpointCode } from '../protocol/checkpointCode.js';
+import { describeIssues } from '../protocol/configFile.js';
+import { keyFileNames, keyId, loadAuthorityPrivateKey, loadPublicKey, loadRefKey } from '../protocol/keys.js';
+
+/**
+ * `qrgate terminals add`: a new terminal identity with a random secret, registered in the
+ * central store (as a scrypt hash only), and a complete terminal config a technician copies
+ * to the device: identity, checkpoint, central credentials, key files next to it, one sim
+ * lane to replace with the real hardware. The secret exists in exactly one place: that file
+ * (mode 0600). Nothing is half-done: the config is written to a temporary file first, the
+ * store insert follows, and only then does the file get its name.
+ */
+
+export interface AddTerminalOptions {
+  readonly config: CentralConfig;
+  readonly store: Pick<CentralStore, 'getCheckpoint' | 'getTerminalCredentials' | 'addTerminal' | 'removeTerminal'>;
+  readonly checkpointCode: string;
+  /** The broker as the terminal reaches it, `mqtt://host:port` or `mqtts://host:port`. */
+  readonly url: string;
+  readonly outFile: string;
+  /** Default `t-` and 10 random hex digits. */
+  readonly terminalId?: string;
+}
+
+export interface AddedTerminal {
+  readonly terminalId: string;
+  readonly checkpoint: Checkpoint;
+  /** Absolute path of the written config. */
+  readonly configFile: string;
+  readonly keyFiles: { readonly authorityPub: string; readonly refKey: string };
+}
+
+export type TerminalProvisioningProblem =
+  | 'checkpoint-unknown'
+  | 'checkpoint-retired'
+  | 'invalid-terminal-id'
+  | 'terminal-exists'
+  | 'invalid-config'
+  | 'out-exists'
+  | 'keys-conflict'
+  | 'write-failed';
+
+export class TerminalProvisioningError extends Error {
+  constructor(
+    readonly code: TerminalProvisioningProblem,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'TerminalProvisioningError';
+  }
+}
+
+/** Sim pins as in docs/examples/terminal.sim.json, so the sim lane logs familiar numbers. */
+const simOutputs = { green: 17, red: 27, buzzer: 22, relay: 23 } as const;
+const simInputs = { confirm: 5, reject: 6 } as const;
+
+async function chooseTerminalId(store: AddTerminalOptions['store'], wanted: string | undefined): Promise<string> {
+  if (wanted !== undefined) {
+    const parsed = terminalIdSchema.safeParse(wanted);
+    if (!parsed.success) throw new TerminalProvisioningError('invalid-terminal-id', `terminal id "${wanted}": ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+    if ((await store.getTerminalCredentials(wanted)) !== null) throw new TerminalProvisioningError('terminal-exists', `terminal ${wanted} already exists`);
+    return wanted;
+  }
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const id = `t-${randomBytes(5).toString('hex')}`;
+    if ((await store.getTerminalCredentials(id)) === null) return id;
+  }
+  throw new TerminalProvisioningError('terminal-exists', 'no unused terminal id after 10 attempts');
+}
+
+async function openCheckpoint(store: AddTerminalOptions['store'], input: string): Promise<Checkpoint> {
+  const code = parseCheckpointCode(input); // a typo is refused with its own message (CheckpointCodeError)
+  const checkpoint = await store.getCheckpoint(code);
+  if (checkpoint === null) throw new TerminalProvisioningError('checkpoint-unknown', `checkpoint ${code} is not registered at this central`);
+  if (checkpoint.retiredAt !== null) throw new TerminalProvisioningError('checkpoint-retired', `checkpoint ${code} was retired on ${checkpoint.retiredAt}`);
+  return checkpoint;
+}
+
+function terminalConfig(terminalId: string, checkpoint: Checkpoint, url: string, secret: string): TerminalConfigInput {
+  const manual = checkpoint.confirm === 'manual';
+  return {
+    terminalId,
+    checkpoint: { code: checkpoint.code, name: checkpoint.name, confirm: checkpoint.confirm },
+    dataDir: 'data',
+    keys: { listPublicKeys: [`keys/${keyFileNames.authorityPub}`], refKey: `keys/${keyFileNames.refKey}` },
+    lists: ['default'],
+    lanes: [
+      {
+        name: checkpoint.direction === 'out' ? 'out' : 'in',
+        direction: checkpoint.direction === 'out' ? 'out' : 'in',
+        scanner: { type: 'sim' },
+        gpio: { type: 'sim', outputs: { ...simOutputs }, inputs: manual ? { ...simInputs } : {} },
+      },
+    ],
+    central: { url, username: terminalId, password: secret },
+  };
+}
+
+/**
+ * Writes `data` at `file` unless a file is already there; an existing file is accepted
+ * only if `same` says it holds the same key, so provisioning into the central's own key
+ * folder, or twice into one folder, is harmless, and a different deployment's key is never
+ * overwritten.
+ */
+function placeKeyFile(file: string, data: Buffer | string, mode: number, same: () => boolean): void {
+  if (existsSync(file)) {
+    if (!same()) throw new TerminalProvisioningError('keys-conflict', `${file} holds a different key: choose another --out folder`);
+    return;
+  }
+  writeFileSync(file, data, { flag: 'wx', mode });
+}
+
+function copyKeys(config: CentralConfig, keysDir: string): AddedTerminal['keyFiles'] {
+  // The public key is derived from the private one, so it cannot disagree with what signs the lists.
+  const authority = createPublicKey(loadAuthorityPrivateKey(config.keys.authorityKey));
+  const refKey = loadRefKey(config.keys.refKey);
+  mkdirSync(keysDir, { recursive: true, mode: 0o700 });
+  const authorityPub = join(keysDir, keyFileNames.authorityPub);
+  const refKeyFile = join(keysDir, keyFileNames.refKey);
+  placeKeyFile(authorityPub, authority.export({ type: 'spki', format: 'pem' }), 0o644, () => keyId(loadPublicKey(authorityPub)) === keyId(authority));
+  placeKeyFile(refKeyFile, refKey, 0o600, () => loadRefKey(refKeyFile).equals(refKey));
+  return { authorityPub, refKey: refKeyFile };
+}
+
+/** temp file (0600, fsynced) -> `commit()` -> rename; the folder is fsynced so the name survives a crash. */
+function writeSecretFile(file: string, text: string, commit: () => Promise<void>): Promise<void> {
+  const temp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
+  const fd = openSync(temp, 'wx', 0o600);
+  try {
+    writeFileSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  return commit()
+    .then(() => {
+      renameSync(temp, file);
+      const dir = openSync(dirname(file), 'r');
+      try {
+        fsyncSync(dir);
+      } finally {
+        closeSync(dir);
+      }
+    })
+    .finally(() => rmSync(temp, { force: true }));
+}
+
+export async function addTerminal(options: AddTerminalOptions): Promise<AddedTerminal> {
+  const { store } = options;
+  const configFile = resolve(options.outFile);
+  if (existsSync(configFile)) throw new TerminalProvisioningError('out-exists', `${configFile} already exists: refusing to overwrite another terminal's config`);
+  const checkpoint = await openCheckpoint(store, options.checkpointCode);
+  const terminalId = await chooseTerminalId(store, options.terminalId);
+  const secret = generateSecret();
+  const config = terminalConfig(terminalId, checkpoint, options.url, secret);
+  const valid = terminalConfigSchema.safeParse(config);
+  if (!valid.success) {
+    // Only the command line can make it invalid (the URL); the secret is not in the messages.
+    throw new TerminalProvisioningError('invalid-config', `the terminal config would be invalid:\n${describeIssues(valid.error).map((p) => `  - ${p}`).join('\n')}`);
+  }
+  const keyFiles = copyKeys(options.config, join(dirname(configFile), 'keys'));
+  const secretHash = await hashSecret(secret);
+  let added = false;
+  try {
+    // Written with every default filled in, so the technician sees each setting there is.
+    await writeSecretFile(configFile, `${JSON.stringify(valid.data, null, 2)}\n`, async () => {
+      await store.addTerminal({ terminalId, checkpointCode: checkpoint.code, secretHash });
+      added = true;
+    });
+  } catch (err) {
+    // Registered but without a config nobody could use the secret: take the id back out.
+    if (added) await store.removeTerminal(terminalId);
+    if (typeof (err as NodeJS.ErrnoException).syscall === 'string') {
+      throw new TerminalProvisioningError('write-failed', `cannot write ${configFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    throw err; // a store refusal carries its own code (StoreError)
+  }
+  return { terminalId, checkpoint, configFile, keyFiles };
+}

@@ -1,0 +1,48 @@
+import { describe, it, expect } from 'vitest';
+import { terminalTopic } from '../../../protocol/topics.js';
+import { useSqliteBroker } from '../mqtt/brokerHarness.js';
+import { batch, scanEvents, status, telemetry } from '../mqtt/fixtures.js';
+
+/** The broker over the real store: a SQLite file in a temp folder. */
+describe('ingestion into SqliteCentralStore', () => {
+  const startBroker = useSqliteBroker();
+
+  it('has the batch in the database when publishAsync resolves, and stores a redelivery once', async () => {
+    const h = await startBroker();
+    const t = await h.addTerminal();
+    const client = await h.connectTerminal(t);
+    const topic = terminalTopic(t.checkpointCode, t.terminalId, 'events');
+    const events = scanEvents(t, 120);
+    await client.publishAsync(topic, batch(events), { qos: 1 });
+    const stored = await h.store.searchEvents({ terminal: t.terminalId, limit: 1000 });
+    expect(stored.events.map((e) => e.id).sort()).toEqual(events.map((e) => e.id).sort());
+
+    await client.publishAsync(topic, batch(events), { qos: 1, dup: true });
+    expect((await h.store.searchEvents({ terminal: t.terminalId, limit: 1000 })).events).toHaveLength(120);
+    expect(h.metric('qrgate_events_ingested_total')).toBe(120);
+    expect(h.metric('qrgate_events_duplicate_total')).toBe(120);
+  });
+
+  it('refuses wrong secrets, unknown and removed terminals with CONNACK 4, 4 and 5', async () => {
+    const h = await startBroker();
+    const t = await h.addTerminal();
+    expect(await h.connackCode(h.terminalOptions(t, { password: 'wrong' }))).toBe(4);
+    expect(await h.connackCode(h.terminalOptions(t, { username: 'nobody', clientId: 'nobody' }))).toBe(4);
+    await h.store.removeTerminal(t.terminalId);
+    expect(await h.connackCode(h.terminalOptions(t))).toBe(5);
+  });
+
+  it('feeds the fleet view: connection, status, telemetry, last sequence', async () => {
+    const h = await startBroker();
+    const t = await h.addTerminal();
+    const client = await h.connectTerminal(t);
+    await client.publishAsync(terminalTopic(t.checkpointCode, t.terminalId, 'status'), status('online'), { qos: 1, retain: true });
+    await client.publishAsync(terminalTopic(t.checkpointCode, t.terminalId, 'telemetry'), telemetry(), { qos: 1 });
+    await client.publishAsync(terminalTopic(t.checkpointCode, t.terminalId, 'events'), batch(scanEvents(t, 3)), { qos: 1 });
+    await expect
+      .poll(async () => (await h.store.fleet()).find((f) => f.terminalId === t.terminalId))
+      .toMatchObject({ online: true, lastSeq: 3, telemetry: { outboxDepth: 0 }, gaps: [] });
+    await client.endAsync();
+    await expect.poll(async () => (await h.store.fleet()).find((f) => f.terminalId === t.terminalId)?.online).toBe(false);
+  });
+});

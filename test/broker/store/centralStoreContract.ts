@@ -1,0 +1,506 @@
+import { randomUUID } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ScanEvent } from '../../../protocol/event.js';
+import type { CentralStore, EventQuery, SequenceGap } from '../../../broker/store/centralStore.js';
+import { toRuns } from '../../../broker/store/sequenceGaps.js';
+import { batches, CP_A, CP_B, eventRun, scanEvent, seededRandom, shuffled, telemetry } from './scanEvents.js';
+
+/**
+ * The CentralStore contract (STYLE.md habit 3, as aedes-persistence's abstract suite): one
+ * suite, run against every implementation — SQLite now, PostgreSQL next. It talks to the
+ * store only through the interface. `makeStore` returns a store on fresh, empty storage,
+ * not yet migrated; the suite migrates and closes it.
+ */
+
+const HASH = 'scrypt$N=16384,r=8,p=1$c2FsdA$aGFzaA';
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+/** Gaps a terminal must report after storing `stored` (distinct seqs): the holes below its maximum. */
+function expectedGaps(terminalId: string, stored: ReadonlySet<number>): SequenceGap[] {
+  const max = Math.max(0, ...stored);
+  const missing: number[] = [];
+  for (let seq = 1; seq <= max; seq++) if (!stored.has(seq)) missing.push(seq);
+  return toRuns(missing).map((run) => ({ terminalId, ...run }));
+}
+
+function newestFirst(a: ScanEvent, b: ScanEvent): number {
+  const byTs = Date.parse(b.ts) - Date.parse(a.ts);
+  if (byTs !== 0) return byTs;
+  return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
+}
+
+export function describeCentralStore(name: string, makeStore: () => Promise<CentralStore>): void {
+  describe(`CentralStore contract: ${name}`, () => {
+    const stores: CentralStore[] = [];
+    afterEach(async () => {
+      for (const store of stores.splice(0)) await store.close();
+    });
+
+    async function open(): Promise<CentralStore> {
+      const store = await makeStore();
+      stores.push(store);
+      await store.migrate();
+      return store;
+    }
+
+    /** Checkpoints A (terminals t1, t2) and B (terminal t3). */
+    async function openWithFleet(): Promise<CentralStore> {
+      const store = await open();
+      await store.createCheckpoint({ code: CP_A, name: 'Gate A', direction: 'both', confirm: 'auto' });
+      await store.createCheckpoint({ code: CP_B, name: 'Gate B', direction: 'in', confirm: 'manual' });
+      for (const [terminalId, checkpointCode] of [['t1', CP_A], ['t2', CP_A], ['t3', CP_B]] as const) {
+        await store.addTerminal({ terminalId, checkpointCode, secretHash: HASH });
+      }
+      return store;
+    }
+
+    describe('lifecycle', () => {
+      it('migrates an already migrated store without harm and closes twice', async () => {
+        const store = await openWithFleet();
+        await store.migrate();
+        expect((await store.listCheckpoints()).map((c) => c.code)).toEqual([CP_A, CP_B].sort());
+        await store.close();
+        await store.close();
+      });
+    });
+
+    describe('checkpoints and terminals', () => {
+      it('creates, reads and lists checkpoints', async () => {
+        const store = await open();
+        const created = await store.createCheckpoint({ code: CP_B, name: 'Gate B', direction: 'in', confirm: 'manual' });
+        expect(created).toMatchObject({ code: CP_B, name: 'Gate B', direction: 'in', confirm: 'manual', retiredAt: null });
+        expect(Number.isNaN(Date.parse(created.createdAt))).toBe(false);
+        await store.createCheckpoint({ code: CP_A, name: 'Gate A', direction: 'both', confirm: 'auto' });
+        expect(await store.getCheckpoint(CP_B)).toEqual(created);
+        expect(await store.getCheckpoint('12345678901234')).toBeNull();
+        expect((await store.listCheckpoints()).map((c) => c.code).sort()).toEqual([CP_A, CP_B].sort());
+      });
+
+      it('refuses a checkpoint code that is already registered, keeping the first', async () => {
+        const store = await open();
+        await store.createCheckpoint({ code: CP_A, name: 'Gate A', direction: 'both', confirm: 'auto' });
+        await expect(store.createCheckpoint({ code: CP_A, name: 'Other', direction: 'in', confirm: 'manual' })).rejects.toMatchObject({
+          code: 'checkpoint-exists',
+        });
+        expect(await store.getCheckpoint(CP_A)).toMatchObject({ name: 'Gate A' });
+      });
+
+      it('adds terminals, refusing a taken id and an unknown checkpoint', async () => {
+        const store = await openWithFleet();
+        expect(await store.getTerminalCredentials('t1')).toEqual({ terminalId: 't1', checkpointCode: CP_A, secretHash: HASH, removedAt: null });
+        expect(await store.getTerminalCredentials('nobody')).toBeNull();
+        await expect(store.addTerminal({ terminalId: 't1', checkpointCode: CP_B, secretHash: HASH })).rejects.toMatchObject({
+          code: 'terminal-exists',
+        });
+        await expect(store.addTerminal({ terminalId: 't9', checkpointCode: '12345678901234', secretHash: HASH })).rejects.toMatchObject({
+          code: 'checkpoint-unknown',
+        });
+        expect(await store.getTerminalCredentials('t9')).toBeNull();
+        expect(await store.getTerminalCredentials('t1')).toMatchObject({ checkpointCode: CP_A });
+      });
+
+      it('removes a terminal once and never hands its id out again', async () => {
+        const store = await openWithFleet();
+        expect(await store.removeTerminal('t2')).toBe(true);
+        expect(await store.removeTerminal('t2')).toBe(false);
+        expect(await store.removeTerminal('nobody')).toBe(false);
+        const credentials = await store.getTerminalCredentials('t2');
+        expect(credentials?.removedAt).toEqual(expect.any(String));
+        await expect(store.addTerminal({ terminalId: 't2', checkpointCode: CP_A, secretHash: HASH })).rejects.toMatchObject({
+          code: 'terminal-exists',
+        });
+      });
+    });
+
+    describe('insertEvents', () => {
+      const t0 = Date.UTC(2025, 4, 1, 8);
+
+      it('stores each event exactly once however often it is delivered', async () => {
+        const store = await openWithFleet();
+        const events = eventRun('t1', CP_A, 1, 10, t0);
+        expect(await store.insertEvents(events, t0)).toEqual({ inserted: 10, duplicates: 0 });
+        expect(await store.insertEvents(events, t0 + 1000)).toEqual({ inserted: 0, duplicates: 10 });
+        const more = eventRun('t1', CP_A, 11, 15, t0);
+        expect(await store.insertEvents([...events.slice(5), ...more], t0 + 2000)).toEqual({ inserted: 5, duplicates: 5 });
+        const page = await store.searchEvents({ terminal: 't1', limit: 100 });
+        expect(page.events).toHaveLength(15);
+        expect(new Set(page.events.map((e) => e.id)).size).toBe(15);
+      });
+
+      it('counts an event repeated inside one batch once', async () => {
+        const store = await openWithFleet();
+        const [a, b] = eventRun('t1', CP_A, 1, 2, t0) as [ScanEvent, ScanEvent];
+        expect(await store.insertEvents([a, b, a, a], t0)).toEqual({ inserted: 2, duplicates: 2 });
+        expect(await store.gaps()).toEqual([]);
+      });
+
+      it('stores overlapping batches written at the same time exactly once', async () => {
+        const store = await openWithFleet();
+        const events = eventRun('t1', CP_A, 1, 60, t0);
+        const results = await Promise.all([
+          store.insertEvents(events.slice(0, 40), t0),
+          store.insertEvents(events.slice(20, 60), t0),
+          store.insertEvents(events.slice(10, 50), t0),
+        ]);
+        expect(results.reduce((n, r) => n + r.inserted, 0)).toBe(60);
+        expect(results.reduce((n, r) => n + r.duplicates, 0)).toBe(60);
+        expect(await store.gaps('t1')).toEqual([]);
+        expect((await store.fleet()).find((t) => t.terminalId === 't1')?.lastSeq).toBe(60);
+      });
+
+      it('accepts an empty batch', async () => {
+        const store = await openWithFleet();
+        expect(await store.insertEvents([], t0)).toEqual({ inserted: 0, duplicates: 0 });
+      });
+
+      it('keeps the event exactly as sent, with the time it was received', async () => {
+        const store = await openWithFleet();
+        const event = { ...scanEvent({ terminalId: 't3', checkpointCode: CP_B, seq: 1, tsMs: t0, decision: 'refused' }), credentialRef: null, latencyMs: null };
+        await store.insertEvents([event], t0 + 2500);
+        const page = await store.searchEvents({ limit: 10 });
+        expect(page.events).toEqual([{ ...event, receivedAt: new Date(t0 + 2500).toISOString() }]);
+      });
+    });
+
+    describe('sequence gaps', () => {
+      const t0 = Date.UTC(2025, 4, 1, 8);
+      const run = (terminalId: string, from: number, to: number) => eventRun(terminalId, terminalId === 't3' ? CP_B : CP_A, from, to, t0);
+
+      it('opens a gap when numbers are skipped and closes it piece by piece as they arrive', async () => {
+        const store = await openWithFleet();
+        const [e1, e2, e3, e4, e5, e6, e7] = run('t1', 1, 7);
+        await store.insertEvents([e1!, e2!, e3!, e7!], t0);
+        expect(await store.gaps('t1')).toEqual([{ terminalId: 't1', fromSeq: 4, toSeq: 6 }]);
+        await store.insertEvents([e5!], t0);
+        expect(await store.gaps('t1')).toEqual([
+          { terminalId: 't1', fromSeq: 4, toSeq: 4 },
+          { terminalId: 't1', fromSeq: 6, toSeq: 6 },
+        ]);
+        await store.insertEvents([e6!], t0);
+        expect(await store.gaps('t1')).toEqual([{ terminalId: 't1', fromSeq: 4, toSeq: 4 }]);
+        await store.insertEvents([e4!], t0);
+        expect(await store.gaps('t1')).toEqual([]);
+      });
+
+      it('reports the numbers before a terminal’s first event as missing', async () => {
+        const store = await openWithFleet();
+        await store.insertEvents(run('t2', 5, 6), t0);
+        expect(await store.gaps('t2')).toEqual([{ terminalId: 't2', fromSeq: 1, toSeq: 4 }]);
+      });
+
+      it('finds no gap in a complete batch that arrives out of order', async () => {
+        const store = await openWithFleet();
+        const events = run('t1', 1, 50);
+        await store.insertEvents(shuffled(events, seededRandom(7)), t0);
+        expect(await store.gaps('t1')).toEqual([]);
+        expect((await store.fleet()).find((t) => t.terminalId === 't1')?.lastSeq).toBe(50);
+      });
+
+      it('sees later batches arrive before earlier ones without reporting a lasting gap', async () => {
+        const store = await openWithFleet();
+        const events = run('t1', 1, 30);
+        await store.insertEvents(events.slice(20, 30), t0);
+        expect(await store.gaps('t1')).toEqual([{ terminalId: 't1', fromSeq: 1, toSeq: 20 }]);
+        await store.insertEvents(events.slice(10, 20), t0);
+        expect(await store.gaps('t1')).toEqual([{ terminalId: 't1', fromSeq: 1, toSeq: 10 }]);
+        await store.insertEvents([...events.slice(0, 4), ...events.slice(6, 10)].reverse(), t0);
+        expect(await store.gaps('t1')).toEqual([{ terminalId: 't1', fromSeq: 5, toSeq: 6 }]);
+        await store.insertEvents(events.slice(4, 6), t0);
+        expect(await store.gaps('t1')).toEqual([]);
+      });
+
+      it('fills several gaps with one batch', async () => {
+        const store = await openWithFleet();
+        const events = run('t1', 1, 20);
+        await store.insertEvents(events.filter((e) => e.seq % 4 !== 0), t0);
+        expect((await store.gaps('t1')).map((g) => [g.fromSeq, g.toSeq])).toEqual([[4, 4], [8, 8], [12, 12], [16, 16]]);
+        await store.insertEvents(events.filter((e) => e.seq % 4 === 0), t0);
+        expect(await store.gaps('t1')).toEqual([]);
+      });
+
+      it('leaves gaps alone on redelivery and on a number reused under a new id', async () => {
+        const store = await openWithFleet();
+        const events = run('t1', 1, 10);
+        await store.insertEvents([...events.slice(0, 3), ...events.slice(6)], t0);
+        const before = await store.gaps('t1');
+        expect(before).toEqual([{ terminalId: 't1', fromSeq: 4, toSeq: 6 }]);
+        expect(await store.insertEvents(events.slice(6), t0)).toEqual({ inserted: 0, duplicates: 4 });
+        expect(await store.gaps('t1')).toEqual(before);
+        // A terminal restored from an old backup numbers again from 2: stored, but no gap is filled by it.
+        const reused = scanEvent({ terminalId: 't1', checkpointCode: CP_A, seq: 2, tsMs: t0 + 99_000 });
+        expect(await store.insertEvents([reused], t0)).toEqual({ inserted: 1, duplicates: 0 });
+        expect(await store.gaps('t1')).toEqual(before);
+      });
+
+      it('keeps each terminal’s sequence separate and lists gaps by terminal', async () => {
+        const store = await openWithFleet();
+        await store.insertEvents([...run('t1', 1, 2), ...run('t3', 1, 1), ...run('t1', 5, 5), ...run('t3', 3, 3), ...run('t2', 2, 2)], t0);
+        expect(await store.gaps()).toEqual([
+          { terminalId: 't1', fromSeq: 3, toSeq: 4 },
+          { terminalId: 't2', fromSeq: 1, toSeq: 1 },
+          { terminalId: 't3', fromSeq: 2, toSeq: 2 },
+        ]);
+        expect(await store.gaps('t3')).toEqual([{ terminalId: 't3', fromSeq: 2, toSeq: 2 }]);
+        expect(await store.gaps('nobody')).toEqual([]);
+      });
+
+      it('agrees with a model after random loss, reordering and redelivery', async () => {
+        const store = await openWithFleet();
+        const random = seededRandom(2025);
+        const events = run('t1', 1, 300);
+        const lost = new Set(events.filter(() => random(10) === 0).map((e) => e.seq));
+        const delivered = shuffled(
+          events.filter((e) => !lost.has(e.seq)),
+          random,
+        );
+        const stored = new Set<number>();
+        let inserted = 0;
+        for (const batch of batches(delivered, 25, random)) {
+          // Each batch also carries a few events already stored: the broker redelivering them.
+          const storedEvents = events.filter((e) => stored.has(e.seq));
+          const redelivered = storedEvents.length > 0 ? [storedEvents[random(storedEvents.length)]!] : [];
+          const result = await store.insertEvents(shuffled([...batch, ...redelivered], random), t0);
+          inserted += result.inserted;
+          expect(result.duplicates).toBe(redelivered.length);
+          for (const e of batch) stored.add(e.seq);
+          expect(await store.gaps('t1')).toEqual(expectedGaps('t1', stored));
+        }
+        expect(inserted).toBe(300 - lost.size);
+      });
+    });
+
+    describe('checkpointStats', () => {
+      const now = Date.UTC(2025, 4, 31, 12);
+
+      it('counts events in the last hour, day, week and 30 days, by decision', async () => {
+        const store = await openWithFleet();
+        let seq = 0;
+        const at = (offsetMs: number, decision: 'granted' | 'refused' | 'duplicate', terminalId = 't1') =>
+          scanEvent({ terminalId, checkpointCode: terminalId === 't3' ? CP_B : CP_A, seq: ++seq, tsMs: now + offsetMs, decision });
+        await store.insertEvents(
+          [
+            at(0, 'granted'), // the newest moment counted
+            at(-MINUTE, 'granted'),
+            at(-59 * MINUTE, 'refused'),
+            at(-HOUR, 'granted'), // on the boundary: outside the hour
+            at(-2 * HOUR, 'duplicate'),
+            at(-23 * HOUR, 'refused'),
+            at(-25 * HOUR, 'granted'),
+            at(-6 * DAY, 'granted'),
+            at(-8 * DAY, 'refused'),
+            at(-29 * DAY, 'duplicate'),
+            at(-30 * DAY, 'granted'), // outside the month
+            at(-40 * DAY, 'granted'),
+            at(MINUTE, 'granted'), // a clock running ahead: in no window
+            at(-MINUTE, 'granted', 't3'), // another checkpoint
+          ],
+          now,
+        );
+        expect(await store.checkpointStats(CP_A, now)).toEqual({
+          code: CP_A,
+          name: 'Gate A',
+          lastHour: 3,
+          lastDay: 6,
+          lastWeek: 8,
+          lastMonth: 10,
+          byDecision: {
+            granted: { lastHour: 2, lastDay: 3, lastWeek: 5, lastMonth: 5 },
+            refused: { lastHour: 1, lastDay: 2, lastWeek: 2, lastMonth: 3 },
+            duplicate: { lastHour: 0, lastDay: 1, lastWeek: 1, lastMonth: 2 },
+          },
+        });
+        expect(await store.checkpointStats(CP_B, now)).toMatchObject({ code: CP_B, name: 'Gate B', lastHour: 1, lastMonth: 1 });
+        // The same events a day later: the one stamped a minute ahead is now the only one in the last day.
+        expect(await store.checkpointStats(CP_A, now + DAY)).toMatchObject({ lastHour: 0, lastDay: 1, lastWeek: 8, lastMonth: 10 });
+      });
+
+      it('answers zeros for a checkpoint without events and null for an unknown one', async () => {
+        const store = await openWithFleet();
+        const zero = { lastHour: 0, lastDay: 0, lastWeek: 0, lastMonth: 0 };
+        expect(await store.checkpointStats(CP_B, now)).toEqual({
+          code: CP_B,
+          name: 'Gate B',
+          ...zero,
+          byDecision: { granted: zero, refused: zero, duplicate: zero },
+        });
+        expect(await store.checkpointStats('12345678901234', now)).toBeNull();
+      });
+    });
+
+    describe('searchEvents', () => {
+      const t0 = Date.UTC(2025, 2, 3, 7);
+      const receivedAtMs = t0 + DAY;
+
+      /**
+       * 250 events over t1, t2 (checkpoint A) and t3 (B), three to a millisecond so the id
+       * breaks ties, stored in shuffled batches so storage order says nothing.
+       */
+      async function openWith250(): Promise<{ store: CentralStore; all: ScanEvent[] }> {
+        const store = await openWithFleet();
+        const seqs = new Map<string, number>();
+        const all: ScanEvent[] = [];
+        for (let i = 0; i < 250; i++) {
+          const terminalId = ['t1', 't2', 't3'][i % 3]!;
+          const seq = (seqs.get(terminalId) ?? 0) + 1;
+          seqs.set(terminalId, seq);
+          all.push(
+            scanEvent({
+              terminalId,
+              checkpointCode: terminalId === 't3' ? CP_B : CP_A,
+              seq,
+              tsMs: t0 + Math.floor(i / 3) * 1000,
+              direction: i % 2 === 0 ? 'in' : 'out',
+              decision: (['granted', 'granted', 'refused', 'duplicate'] as const)[i % 4],
+            }),
+          );
+        }
+        const random = seededRandom(250);
+        for (const batch of batches(shuffled(all, random), 40, random)) await store.insertEvents(batch, receivedAtMs);
+        return { store, all: all.sort(newestFirst) };
+      }
+
+      async function readAll(store: CentralStore, query: Omit<EventQuery, 'cursor'>): Promise<{ events: ScanEvent[]; pages: number[] }> {
+        const events: ScanEvent[] = [];
+        const pages: number[] = [];
+        let cursor: string | undefined;
+        do {
+          const page = await store.searchEvents({ ...query, ...(cursor === undefined ? {} : { cursor }) });
+          pages.push(page.events.length);
+          events.push(...page.events.map(({ receivedAt: _receivedAt, ...event }) => event));
+          cursor = page.nextCursor ?? undefined;
+          expect(pages.length).toBeLessThan(300);
+        } while (cursor !== undefined);
+        return { events, pages };
+      }
+
+      it('pages through every event newest first, ties broken by id', async () => {
+        const { store, all } = await openWith250();
+        const { events, pages } = await readAll(store, { limit: 100 });
+        expect(pages).toEqual([100, 100, 50]);
+        expect(events).toEqual(all);
+      });
+
+      it('returns whole events with the time they were received', async () => {
+        const { store, all } = await openWith250();
+        const page = await store.searchEvents({ limit: 3 });
+        expect(page.events).toEqual(all.slice(0, 3).map((e) => ({ ...e, receivedAt: new Date(receivedAtMs).toISOString() })));
+        expect(page.nextCursor).toEqual(expect.any(String));
+      });
+
+      const filters: readonly (readonly [string, Omit<EventQuery, 'limit' | 'cursor'>, (e: ScanEvent) => boolean])[] = [
+        ['checkpoint', { checkpoint: CP_A }, (e) => e.checkpointCode === CP_A],
+        ['terminal', { terminal: 't3' }, (e) => e.terminalId === 't3'],
+        ['direction', { direction: 'out' }, (e) => e.direction === 'out'],
+        ['decision', { decision: 'refused' }, (e) => e.decision === 'refused'],
+        [
+          'from (inclusive) and to (exclusive)',
+          { from: new Date(t0 + 10_000).toISOString(), to: new Date(t0 + 50_000).toISOString() },
+          (e) => Date.parse(e.ts) >= t0 + 10_000 && Date.parse(e.ts) < t0 + 50_000,
+        ],
+        [
+          'checkpoint, direction and decision together',
+          { checkpoint: CP_A, direction: 'in', decision: 'granted' },
+          (e) => e.checkpointCode === CP_A && e.direction === 'in' && e.decision === 'granted',
+        ],
+        ['terminal and from', { terminal: 't1', from: new Date(t0 + 40_000).toISOString() }, (e) => e.terminalId === 't1' && Date.parse(e.ts) >= t0 + 40_000],
+      ];
+      for (const [what, filter, matches] of filters) {
+        it(`filters by ${what}, across pages`, async () => {
+          const { store, all } = await openWith250();
+          const expected = all.filter(matches);
+          expect(expected.length).toBeGreaterThan(7);
+          const { events, pages } = await readAll(store, { ...filter, limit: 7 });
+          expect(events).toEqual(expected);
+          expect(pages.slice(0, -1).every((n) => n === 7)).toBe(true);
+        });
+      }
+
+      it('ends with a null cursor when the last page is exactly full, and on no match', async () => {
+        const { store, all } = await openWith250();
+        const count = all.filter((e) => e.terminalId === 't2').length;
+        const page = await store.searchEvents({ terminal: 't2', limit: count });
+        expect(page.events).toHaveLength(count);
+        expect(page.nextCursor).toBeNull();
+        expect(await store.searchEvents({ terminal: 'nobody', limit: 10 })).toEqual({ events: [], nextCursor: null });
+      });
+
+      it('refuses a malformed cursor', async () => {
+        const store = await openWithFleet();
+        const valid = (await store.insertEvents(eventRun('t1', CP_A, 1, 3, t0), t0), await store.searchEvents({ limit: 1 })).nextCursor!;
+        for (const cursor of ['', 'not a cursor', '%%%', 'AAAA', valid.slice(0, -4), `${valid}x`, Buffer.from(`1:${t0}:x`).toString('base64url')]) {
+          await expect(store.searchEvents({ limit: 10, cursor }), cursor).rejects.toMatchObject({ code: 'cursor-invalid' });
+        }
+      });
+
+      it('refuses a limit outside 1..1000 and a time that is not ISO 8601', async () => {
+        const store = await openWithFleet();
+        for (const limit of [0, -1, 1001, 2.5, Number.NaN]) {
+          await expect(store.searchEvents({ limit }), String(limit)).rejects.toMatchObject({ code: 'query-invalid' });
+        }
+        await expect(store.searchEvents({ limit: 10, from: 'yesterday' })).rejects.toMatchObject({ code: 'query-invalid' });
+        expect(await store.searchEvents({ limit: 1000 })).toEqual({ events: [], nextCursor: null });
+      });
+    });
+
+    describe('fleet', () => {
+      const t0 = Date.UTC(2025, 4, 1, 8);
+      const bootId = randomUUID();
+      const iso = (ms: number) => new Date(ms).toISOString();
+      const status = (state: 'online' | 'offline', atMs: number) => ({ v: 1 as const, state, bootId, at: iso(atMs) });
+
+      it('lists every terminal, never seen ones and removed ones included', async () => {
+        const store = await openWithFleet();
+        await store.removeTerminal('t3');
+        const never = { online: false, lastSeenAt: null, bootId: null, telemetry: null, lastSeq: null, gaps: [] };
+        expect(await store.fleet()).toEqual([
+          { terminalId: 't1', checkpointCode: CP_A, ...never, removed: false },
+          { terminalId: 't2', checkpointCode: CP_A, ...never, removed: false },
+          { terminalId: 't3', checkpointCode: CP_B, ...never, removed: true },
+        ]);
+      });
+
+      it('follows connections, status, telemetry and events', async () => {
+        const store = await openWithFleet();
+        const t1 = async () => (await store.fleet()).find((t) => t.terminalId === 't1')!;
+
+        await store.recordConnection('t1', true, t0);
+        expect(await t1()).toMatchObject({ online: true, lastSeenAt: iso(t0), bootId: null });
+
+        await store.recordStatus('t1', status('online', t0 + 1000), t0 + 1000);
+        expect(await t1()).toMatchObject({ online: true, lastSeenAt: iso(t0 + 1000), bootId });
+
+        const heartbeat = telemetry(bootId, t0 + 2000, 4);
+        await store.recordTelemetry('t1', heartbeat, t0 + 2000);
+        expect(await t1()).toMatchObject({ lastSeenAt: iso(t0 + 2000), telemetry: heartbeat });
+
+        await store.insertEvents([...eventRun('t1', CP_A, 1, 2, t0), ...eventRun('t1', CP_A, 5, 5, t0)], t0 + 3000);
+        expect(await t1()).toMatchObject({ lastSeenAt: iso(t0 + 3000), lastSeq: 5, gaps: [{ terminalId: 't1', fromSeq: 3, toSeq: 4 }] });
+
+        // The will, published by the broker, says offline but is no sign of life.
+        await store.recordStatus('t1', status('offline', t0 + 4000), t0 + 4000);
+        expect(await t1()).toMatchObject({ online: false, lastSeenAt: iso(t0 + 3000) });
+        await store.recordConnection('t1', false, t0 + 4001);
+        expect(await t1()).toMatchObject({ online: false, lastSeenAt: iso(t0 + 3000), telemetry: heartbeat });
+
+        const others = (await store.fleet()).filter((t) => t.terminalId !== 't1');
+        expect(others.every((t) => !t.online && t.lastSeenAt === null)).toBe(true);
+      });
+
+      it('ignores an update older than what it already holds', async () => {
+        const store = await openWithFleet();
+        const t1 = async () => (await store.fleet()).find((t) => t.terminalId === 't1')!;
+        await store.recordConnection('t1', false, t0 + 5000);
+        await store.recordConnection('t1', true, t0 + 4000);
+        await store.recordStatus('t1', status('online', t0 + 3000), t0 + 3000);
+        expect(await t1()).toMatchObject({ online: false, lastSeenAt: iso(t0 + 4000) });
+
+        const newer = telemetry(bootId, t0 + 9000, 1);
+        await store.recordTelemetry('t1', newer, t0 + 9000);
+        await store.recordTelemetry('t1', { ...telemetry(randomUUID(), t0 + 8000, 2) }, t0 + 8000);
+        expect(await t1()).toMatchObject({ telemetry: newer, bootId, lastSeenAt: iso(t0 + 9000) });
+      });
+    });
+  });
+}

@@ -1,0 +1,111 @@
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { searchSql, statsSql, type SearchShape } from '../../../broker/store/sqliteEventReader.js';
+import { SqliteCentralStore } from '../../../broker/store/sqliteStore.js';
+import { captureLogger, silentLogger } from '../../fakes/captureLogger.js';
+import { useTempDir } from '../../helpers/tempDir.js';
+import { describeCentralStore } from './centralStoreContract.js';
+import { CP_A, eventRun, scanEvent } from './scanEvents.js';
+
+const tempDir = useTempDir('qrgate-central-');
+
+describeCentralStore('sqlite', async () => new SqliteCentralStore({ file: join(tempDir(), 'central.db'), logger: silentLogger() }));
+describeCentralStore(
+  'sqlite, synchronous FULL',
+  async () => new SqliteCentralStore({ file: join(tempDir(), 'central.db'), logger: silentLogger(), synchronous: 'FULL' }),
+);
+
+describe('SqliteCentralStore', () => {
+  const HASH = 'scrypt$hash';
+
+  async function opened(file: string, logger = silentLogger()): Promise<SqliteCentralStore> {
+    const store = new SqliteCentralStore({ file, logger });
+    await store.migrate();
+    return store;
+  }
+
+  it('keeps everything across a close and a reopen, creating the data folder', async () => {
+    const file = join(tempDir(), 'nested', 'data', 'central.db');
+    const first = await opened(file);
+    await first.createCheckpoint({ code: CP_A, name: 'Gate A', direction: 'both', confirm: 'auto' });
+    await first.addTerminal({ terminalId: 't1', checkpointCode: CP_A, secretHash: HASH });
+    const events = eventRun('t1', CP_A, 1, 6, 0);
+    await first.insertEvents([...events.slice(0, 3), events[5]!], 1000);
+    await first.close();
+
+    const second = await opened(file);
+    expect(await second.getTerminalCredentials('t1')).toMatchObject({ checkpointCode: CP_A });
+    expect(await second.gaps()).toEqual([{ terminalId: 't1', fromSeq: 4, toSeq: 5 }]);
+    expect(await second.insertEvents(events.slice(3), 2000)).toEqual({ inserted: 2, duplicates: 1 });
+    expect(await second.gaps()).toEqual([]);
+    await second.close();
+  });
+
+  it('is a WAL database another process can use at the same time (the provisioning CLI)', async () => {
+    const file = join(tempDir(), 'central.db');
+    const central = await opened(file);
+    const cli = await opened(file);
+    await cli.createCheckpoint({ code: CP_A, name: 'Gate A', direction: 'in', confirm: 'auto' });
+    await cli.addTerminal({ terminalId: 't1', checkpointCode: CP_A, secretHash: HASH });
+    expect(await central.getTerminalCredentials('t1')).toMatchObject({ terminalId: 't1' });
+    await cli.close();
+    await central.close();
+    const raw = new Database(file, { readonly: true });
+    expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
+    raw.close();
+  });
+
+  it('refuses calls before migrate() and after close(), with a code', async () => {
+    const store = new SqliteCentralStore({ file: join(tempDir(), 'central.db'), logger: silentLogger() });
+    await expect(store.listCheckpoints()).rejects.toMatchObject({ code: 'store-closed' });
+    await store.close();
+    await expect(store.migrate()).rejects.toMatchObject({ code: 'store-closed' });
+  });
+
+  it('refuses a database written by a newer qrgate and leaves it untouched', async () => {
+    const file = join(tempDir(), 'central.db');
+    const raw = new Database(file);
+    raw.pragma('user_version = 99');
+    raw.close();
+    const store = new SqliteCentralStore({ file, logger: silentLogger() });
+    await expect(store.migrate()).rejects.toMatchObject({ code: 'schema-too-new' });
+    await store.close();
+    const after = new Database(file);
+    expect(after.pragma('user_version', { simple: true })).toBe(99);
+    expect(after.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get()).toEqual({ n: 0 });
+    after.close();
+  });
+
+  it('logs a terminal that reuses sequence numbers', async () => {
+    const log = captureLogger();
+    const store = await opened(join(tempDir(), 'central.db'), log.logger);
+    await store.insertEvents(eventRun('t1', CP_A, 1, 5, 0), 0);
+    await store.insertEvents([scanEvent({ terminalId: 't1', checkpointCode: CP_A, seq: 2, tsMs: 9_000 })], 0);
+    expect(log.messages('store.sequence-reused')).toMatchObject([{ terminalId: 't1', events: 1 }]);
+    await store.close();
+  });
+
+  describe('query plans', () => {
+    // Guards the indexes: a full scan here is fine on a test database and fatal on a year of events.
+    const plan = (db: Database.Database, sql: string, params: Record<string, string | number>) =>
+      (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(params) as { detail: string }[]).map((row) => row.detail).join(' | ');
+
+    it('answers stats from the checkpoint index alone and walks an index for every search shape', async () => {
+      const file = join(tempDir(), 'central.db');
+      await (await opened(file)).close();
+      const db = new Database(file, { readonly: true });
+      expect(plan(db, statsSql, { code: CP_A, now: 0, hour: 0, day: 0, week: 0, month: 0 })).toMatch(/SEARCH events USING COVERING INDEX events_checkpoint/);
+
+      const keys = ['checkpoint', 'terminal', 'from', 'to', 'direction', 'decision', 'cursor'] as const;
+      const params = { checkpoint: CP_A, terminal: 't1', from: 0, to: 1, direction: 'in', decision: 'granted', cursorTs: 1, cursorId: 'x', limit: 10 };
+      for (let mask = 0; mask < 2 ** keys.length; mask++) {
+        const shape = Object.fromEntries(keys.map((key, i) => [key, (mask & (1 << i)) !== 0])) as unknown as SearchShape;
+        const detail = plan(db, searchSql(shape), params);
+        expect(detail, JSON.stringify(shape)).not.toMatch(/SCAN events(?! USING)|TEMP B-TREE/);
+        expect(detail, JSON.stringify(shape)).toMatch(/INDEX events_(checkpoint|terminal|ts)/);
+      }
+      db.close();
+    });
+  });
+});

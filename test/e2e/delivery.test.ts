@@ -1,0 +1,155 @@
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ScanEvent } from '../../protocol/event.js';
+import { createCentralSite, type CentralSite } from '../helpers/centralSite.js';
+import { freePort } from '../helpers/freePort.js';
+import { QrgateProcess } from '../helpers/qrgateProcess.js';
+import { useTempDir } from '../helpers/tempDir.js';
+
+/**
+ * Delivery end to end with real processes: `qrgate central` and `qrgate terminal`, real
+ * sockets, real SQLite files, scans typed into the terminal's keyboard lane. The claim under
+ * test is DESIGN.md's: every decided event reaches the central store exactly once, whatever
+ * is killed when.
+ */
+
+interface Fleet {
+  terminals: Array<{ terminalId: string; online: boolean; lastSeq: number | null; gaps: unknown[] }>;
+}
+
+async function getJson<T>(port: number, path: string): Promise<T> {
+  const response = await fetch(`http://127.0.0.1:${port}${path}`);
+  if (!response.ok) throw new Error(`GET ${path}: ${response.status} ${await response.text()}`);
+  return (await response.json()) as T;
+}
+
+/** Every event of one terminal in the central store, through the API's cursor paging. */
+async function storedEvents(httpPort: number, terminalId: string): Promise<ScanEvent[]> {
+  const all: ScanEvent[] = [];
+  let cursor: string | null = null;
+  do {
+    const page: { events: ScanEvent[]; nextCursor: string | null } = await getJson(
+      httpPort,
+      `/api/events?terminal=${terminalId}&limit=1000${cursor ? `&cursor=${cursor}` : ''}`,
+    );
+    all.push(...page.events);
+    cursor = page.nextCursor;
+  } while (cursor);
+  return all;
+}
+
+function outboxDepth(site: CentralSite, name: string): number {
+  const db = new Database(join(site.dir, `${name}-data`, 'terminal.db'), { readonly: true });
+  try {
+    return db.prepare<[], number>('SELECT count(*) FROM outbox').pluck().get()!;
+  } finally {
+    db.close();
+  }
+}
+
+/** Exactly once: seq 1..n, each event stored once, and the central reports no gap. */
+async function expectExactlyOnce(httpPort: number, terminalId: string, decided: number): Promise<void> {
+  const events = await storedEvents(httpPort, terminalId);
+  const seqs = events.map((e) => e.seq).sort((a, b) => a - b);
+  expect(seqs).toEqual(Array.from({ length: decided }, (_, i) => i + 1));
+  expect(new Set(events.map((e) => e.id)).size).toBe(decided);
+  const fleet = await getJson<Fleet>(httpPort, '/api/terminals');
+  expect(fleet.terminals.find((t) => t.terminalId === terminalId)).toMatchObject({ lastSeq: decided, gaps: [] });
+}
+
+describe('delivery: terminal -> MQTT -> central store', () => {
+  const tempDir = useTempDir();
+  const running: QrgateProcess[] = [];
+  afterEach(async () => {
+    for (const proc of running.splice(0)) {
+      proc.kill('SIGKILL');
+      await proc.exited;
+    }
+  });
+
+  const start = (args: string[], stdin: 'pipe' | 'ignore' = 'ignore'): QrgateProcess => {
+    const proc = new QrgateProcess(args, { stdin });
+    running.push(proc);
+    return proc;
+  };
+
+  /** Types `count` scans into a running terminal and waits until it has decided `already + count` in this run. */
+  async function typeScans(terminal: QrgateProcess, site: CentralSite, count: number, already: number): Promise<number> {
+    for (let i = 0; i < count; i++) {
+      // every tenth person is a stranger: refused events must arrive too
+      const id = i % 10 === 9 ? `0461${String(10_000_000 + i)}` : site.people[i % site.people.length]!;
+      terminal.stdin.write(`${id}\n`);
+    }
+    await terminal.waitForCount('scan.decided', already + count, 60_000);
+    return already + count;
+  }
+
+  /** A provisioned terminal, running, that has decided `scans` scans with the central down. */
+  async function terminalWithBacklog(site: CentralSite, scans: number, batchSize?: number) {
+    const t = await site.addTerminal('gate-1', batchSize ? { batchSize } : {});
+    const terminal = start(['terminal', '--config', t.config], 'pipe');
+    await terminal.waitForLine((l) => l.msg === 'terminal.ready');
+    const decided = await typeScans(terminal, site, scans, 0);
+    expect(outboxDepth(site, 'gate-1')).toBe(scans);
+    return { terminalId: t.terminalId, config: t.config, terminal, decided };
+  }
+
+  const drained = (watcher: QrgateProcess, site: CentralSite) =>
+    watcher.waitFor(() => (outboxDepth(site, 'gate-1') === 0 ? true : undefined), 60_000, 'outbox drained');
+
+  it('buffers 500 scans while the central is down and delivers each exactly once when it comes up', async () => {
+    const site = await createCentralSite(tempDir(), await freePort());
+    const { terminalId, terminal, decided } = await terminalWithBacklog(site, 500);
+    const central = await site.startCentral();
+    running.push(central.proc);
+    await drained(terminal, site);
+    await expectExactlyOnce(central.httpPort, terminalId, decided);
+  });
+
+  it('loses and doubles nothing when the terminal is killed with SIGKILL during the drain, 10 times', async () => {
+    const site = await createCentralSite(tempDir(), await freePort());
+    const backlog = await terminalWithBacklog(site, 1500, 10);
+    const { terminalId, config, terminal: first } = backlog;
+    let decided = backlog.decided;
+    first.kill('SIGKILL');
+    await first.exited;
+
+    const central = await site.startCentral();
+    running.push(central.proc);
+    for (let round = 0; round < 10; round++) {
+      const terminal = start(['terminal', '--config', config], 'pipe');
+      await terminal.waitForLine((l) => l.msg === 'uplink.connected', 30_000);
+      // keep scanning while draining, then kill at a different moment each round
+      await typeScans(terminal, site, 20, 0);
+      decided += 20;
+      await new Promise((r) => setTimeout(r, (round * 37) % 120));
+      terminal.kill('SIGKILL');
+      await terminal.exited;
+    }
+    const last = start(['terminal', '--config', config], 'pipe');
+    await last.waitForLine((l) => l.msg === 'terminal.ready');
+    await drained(last, site);
+    await expectExactlyOnce(central.httpPort, terminalId, decided);
+  });
+
+  it('loses and doubles nothing when the central is killed with SIGKILL during ingestion, 10 times', async () => {
+    const site = await createCentralSite(tempDir(), await freePort());
+    const backlog = await terminalWithBacklog(site, 2000, 20);
+    const { terminalId, terminal } = backlog;
+    let decided = backlog.decided;
+
+    for (let round = 0; round < 10; round++) {
+      const central = await site.startCentral();
+      running.push(central.proc);
+      decided = await typeScans(terminal, site, 20, decided);
+      await new Promise((r) => setTimeout(r, (round * 41) % 150));
+      central.proc.kill('SIGKILL');
+      await central.proc.exited;
+    }
+    const central = await site.startCentral();
+    running.push(central.proc);
+    await drained(terminal, site);
+    await expectExactlyOnce(central.httpPort, terminalId, decided);
+  });
+});

@@ -1,0 +1,123 @@
+import type { ScanEvent } from '../../protocol/event.js';
+import type { Telemetry, TerminalStatus } from '../../protocol/messages.js';
+import type {
+  CentralStore,
+  Checkpoint,
+  CheckpointStats,
+  EventPage,
+  EventQuery,
+  FleetTerminal,
+  InsertResult,
+  SequenceGap,
+  TerminalCredentials,
+} from '../../broker/store/centralStore.js';
+
+/**
+ * An in-memory CentralStore for broker unit tests: the same async answers as the real
+ * store for what the broker uses (credentials, checkpoints, exactly-once inserts, fleet
+ * records), plus test helpers to retire a checkpoint, fail or hold inserts, and read back
+ * what was stored. Statistics and search are deliberately simple.
+ */
+export class MemoryCentralStore implements CentralStore {
+  readonly checkpoints = new Map<string, Checkpoint>();
+  readonly terminals = new Map<string, { -readonly [K in keyof TerminalCredentials]: TerminalCredentials[K] }>();
+  readonly events = new Map<string, ScanEvent & { receivedAt: string }>();
+  readonly statuses: Array<{ terminalId: string; status: TerminalStatus }> = [];
+  readonly telemetry: Array<{ terminalId: string; telemetry: Telemetry }> = [];
+  readonly connections: Array<{ terminalId: string; online: boolean }> = [];
+  /** Every insertEvents call, in order, with its size. */
+  readonly insertCalls: number[] = [];
+  /** While set, insertEvents rejects with it (a full disk, a lost database). */
+  failInsertsWith: Error | null = null;
+  /** While set, insertEvents waits for this promise before storing (a slow commit). */
+  holdInserts: Promise<void> | null = null;
+  closed = false;
+
+  async migrate(): Promise<void> {}
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  async createCheckpoint(checkpoint: Omit<Checkpoint, 'createdAt' | 'retiredAt'>): Promise<Checkpoint> {
+    if (this.checkpoints.has(checkpoint.code)) throw new Error(`checkpoint ${checkpoint.code} exists`);
+    const created = { ...checkpoint, createdAt: new Date().toISOString(), retiredAt: null };
+    this.checkpoints.set(checkpoint.code, created);
+    return created;
+  }
+
+  async getCheckpoint(code: string): Promise<Checkpoint | null> {
+    return this.checkpoints.get(code) ?? null;
+  }
+
+  async listCheckpoints(): Promise<Checkpoint[]> {
+    return [...this.checkpoints.values()];
+  }
+
+  retireCheckpoint(code: string): void {
+    const checkpoint = this.checkpoints.get(code);
+    if (!checkpoint) throw new Error(`no checkpoint ${code}`);
+    this.checkpoints.set(code, { ...checkpoint, retiredAt: new Date().toISOString() });
+  }
+
+  async addTerminal(terminal: { terminalId: string; checkpointCode: string; secretHash: string }): Promise<void> {
+    if (this.terminals.has(terminal.terminalId)) throw new Error(`terminal ${terminal.terminalId} exists`);
+    this.terminals.set(terminal.terminalId, { ...terminal, removedAt: null });
+  }
+
+  async getTerminalCredentials(terminalId: string): Promise<TerminalCredentials | null> {
+    const terminal = this.terminals.get(terminalId);
+    return terminal ? { ...terminal } : null;
+  }
+
+  async removeTerminal(terminalId: string): Promise<boolean> {
+    const terminal = this.terminals.get(terminalId);
+    if (!terminal || terminal.removedAt !== null) return false;
+    terminal.removedAt = new Date().toISOString();
+    return true;
+  }
+
+  async insertEvents(events: readonly ScanEvent[], receivedAtMs: number): Promise<InsertResult> {
+    this.insertCalls.push(events.length);
+    if (this.holdInserts) await this.holdInserts;
+    if (this.failInsertsWith) throw this.failInsertsWith;
+    let inserted = 0;
+    for (const event of events) {
+      if (this.events.has(event.id)) continue;
+      this.events.set(event.id, { ...event, receivedAt: new Date(receivedAtMs).toISOString() });
+      inserted++;
+    }
+    return { inserted, duplicates: events.length - inserted };
+  }
+
+  async gaps(): Promise<SequenceGap[]> {
+    return [];
+  }
+
+  async recordStatus(terminalId: string, status: TerminalStatus): Promise<void> {
+    this.statuses.push({ terminalId, status });
+  }
+
+  async recordTelemetry(terminalId: string, telemetry: Telemetry): Promise<void> {
+    this.telemetry.push({ terminalId, telemetry });
+  }
+
+  async recordConnection(terminalId: string, online: boolean): Promise<void> {
+    this.connections.push({ terminalId, online });
+  }
+
+  async checkpointStats(): Promise<CheckpointStats | null> {
+    return null;
+  }
+
+  async searchEvents(query: EventQuery): Promise<EventPage> {
+    const events = [...this.events.values()]
+      .filter((e) => (query.terminal === undefined || e.terminalId === query.terminal) && (query.checkpoint === undefined || e.checkpointCode === query.checkpoint))
+      .slice(0, query.limit);
+    return { events, nextCursor: null };
+  }
+
+  async fleet(): Promise<FleetTerminal[]> {
+    return [];
+  }
+}

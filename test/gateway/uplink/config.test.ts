@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { centralConfigSchema, resolveCentralPaths } from '../../../gateway/uplink/config.js';
+
+const base = { url: 'mqtts://central.example:8883', username: 'gate-a-1', password: 'secret' };
+const problems = (input: unknown) => {
+  const result = centralConfigSchema.safeParse(input);
+  return result.success ? [] : result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+};
+
+describe('centralConfigSchema', () => {
+  it('fills the documented defaults', () => {
+    expect(centralConfigSchema.parse(base)).toEqual({
+      ...base,
+      rejectUnauthorized: true,
+      batchSize: 100,
+      maxInFlightBatches: 4,
+      telemetryIntervalMs: 30_000,
+      reconnectMinMs: 500,
+      reconnectMaxMs: 30_000,
+      keepaliveS: 30,
+    });
+  });
+
+  it('refuses credentials in the URL, other protocols, unknown fields and inconsistent settings', () => {
+    expect(problems({ ...base, url: 'mqtt://gate:secret@central.example' })).toEqual([
+      'url: put credentials in "username" and "password", not in the URL',
+    ]);
+    expect(problems({ ...base, url: 'http://central.example' })[0]).toMatch(/^url: protocol must be mqtt: or mqtts:/);
+    expect(problems({ ...base, pasword: 'typo' })[0]).toMatch(/^: Unrecognized key/);
+    expect(problems({ ...base, batchSize: 201 })[0]).toMatch(/^batchSize:/);
+    expect(problems({ ...base, reconnectMinMs: 5000, reconnectMaxMs: 1000 })).toEqual(['reconnectMaxMs: must be at least reconnectMinMs']);
+    expect(problems({ ...base, cert: 'tls/client.crt' })).toEqual(['key: a client certificate needs both "cert" and "key"']);
+    expect(problems({ ...base, url: 'mqtt://central.example', ca: 'tls/ca.pem' })).toEqual(['ca: TLS files need an mqtts:// url']);
+  });
+
+  it('resolves TLS files against the config file', () => {
+    const central = resolveCentralPaths('/etc/qrgate/terminal.json', centralConfigSchema.parse({ ...base, ca: 'tls/ca.pem', cert: '/abs/c.crt', key: 'k.key' }));
+    expect(central).toMatchObject({ ca: '/etc/qrgate/tls/ca.pem', cert: '/abs/c.crt', key: '/etc/qrgate/k.key' });
+  });
+});

@@ -1,0 +1,81 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { generateKeyFiles } from '../../protocol/keys.js';
+import { QrgateProcess } from './qrgateProcess.js';
+
+/** Runs a one-shot qrgate command and returns its stdout, failing loudly on a non-zero exit. */
+export async function qrgate(args: readonly string[]): Promise<string> {
+  const proc = new QrgateProcess(args);
+  const { code } = await proc.exited;
+  const stdout = proc.lines.map((l) => ('text' in l ? String(l.text) : JSON.stringify(l))).join('\n');
+  if (code !== 0) throw new Error(`qrgate ${args.join(' ')} exited ${code}:\n${proc.stderr.join('\n')}\n${stdout}`);
+  return stdout;
+}
+
+export interface CentralSite {
+  readonly dir: string;
+  readonly centralConfig: string;
+  readonly mqttPort: number;
+  /** Registered people's citizen ids (all `allow`), typed at a keyboard lane. */
+  readonly people: readonly string[];
+  addTerminal(name: string, options?: { batchSize?: number }): Promise<{ terminalId: string; config: string; code: string }>;
+  startCentral(): Promise<{ proc: QrgateProcess; httpPort: number }>;
+}
+
+/**
+ * A central and its provisioning done the way a technician does it, through the CLI:
+ * keys, a checkpoint, terminals, a signed list installed on each terminal. Terminals get a
+ * keyboard (stdin) lane so a test can type scans into the real process.
+ */
+export async function createCentralSite(dir: string, mqttPort: number, people = 50): Promise<CentralSite> {
+  generateKeyFiles(join(dir, 'keys'));
+  const centralConfig = join(dir, 'central.json');
+  writeFileSync(
+    centralConfig,
+    JSON.stringify({
+      dataDir: 'central-data',
+      mqtt: { host: '127.0.0.1', port: mqttPort },
+      http: { host: '127.0.0.1', port: 0 },
+      store: { type: 'sqlite' },
+      keys: { authorityKey: 'keys/authority.key', refKey: 'keys/ref.key' },
+      lab: false,
+    }),
+  );
+  const ids = Array.from({ length: people }, (_, i) => `0460${String(90_000_000 + i)}`);
+  const csv = join(dir, 'people.csv');
+  writeFileSync(csv, `namespace,id,status\n${ids.map((id) => `citizen,${id},allow`).join('\n')}\n`);
+  const listFile = join(dir, 'default.qgl');
+  await qrgate(['lists', 'build', '--scope', 'default', '--list-version', '1', '--key', join(dir, 'keys'), '--entries', csv, '--out', listFile]);
+  const { code } = JSON.parse(
+    await qrgate(['checkpoints', 'create', '--central-config', centralConfig, '--name', 'Cổng chính', '--direction', 'both', '--confirm', 'auto', '--json']),
+  ) as { code: string };
+
+  return {
+    dir,
+    centralConfig,
+    mqttPort,
+    people: ids,
+    async addTerminal(name, options = {}) {
+      const out = join(dir, `${name}.json`);
+      const added = JSON.parse(
+        await qrgate([
+          'terminals', 'add', '--central-config', centralConfig, '--checkpoint', code,
+          '--url', `mqtt://127.0.0.1:${mqttPort}`, '--out', out, '--json',
+        ]),
+      ) as { terminalId: string; config: string };
+      const config = JSON.parse(readFileSync(added.config, 'utf8'));
+      config.dataDir = `${name}-data`;
+      config.lanes = [{ name: 'in', direction: 'in', scanner: { type: 'stdin' }, gpio: { type: 'sim', outputs: { relay: 4 } } }];
+      config.policy = { ...config.policy, debounceMs: 0, relayPulseMs: 50 };
+      if (options.batchSize) config.central.batchSize = options.batchSize;
+      writeFileSync(added.config, JSON.stringify(config));
+      await qrgate(['lists', 'import', '--config', added.config, listFile]);
+      return { terminalId: added.terminalId, config: added.config, code };
+    },
+    async startCentral() {
+      const proc = new QrgateProcess(['central', '--config', centralConfig]);
+      const ready = await proc.waitForLine((l) => l.msg === 'central.ready');
+      return { proc, httpPort: (ready.http as { port: number }).port };
+    },
+  };
+}
