@@ -2,6 +2,7 @@ import { Central } from '../../broker/central.js';
 import { loadCentralConfig } from '../../broker/config.js';
 import { createLogger } from '../../protocol/logger.js';
 import { parseOptions, requireOption, type Command } from '../command.js';
+import { runUntilSignal } from '../service.js';
 
 export const usage = 'qrgate central --config FILE';
 
@@ -15,20 +16,5 @@ export const run: Command = async (ctx) => {
   // Throws ConfigError naming every bad field, before anything is opened.
   const config = loadCentralConfig(requireOption(values, 'config'));
   const logger = createLogger({ level: config.log?.level });
-  const central = new Central(config, { logger });
-
-  const stopped = new Promise<string>((resolve) => {
-    for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => resolve(signal));
-  });
-  try {
-    await central.start();
-  } catch (err) {
-    logger.fatal({ err }, 'central.failed');
-    ctx.stderr.write(`qrgate central: ${(err as Error).message}\n`);
-    return 1;
-  }
-  const signal = await stopped;
-  logger.info({ signal }, 'central.stopping');
-  await central.stop();
-  return 0;
+  return runUntilSignal('central', new Central(config, { logger }), logger, ctx);
 };

@@ -17,6 +17,7 @@ import { cccdQr, type SamplePerson } from '../../provisioning/samplePeople.js';
 import { FakeScanner } from '../fakes/fakeScanner.js';
 import { refHasherFor, writeList } from '../helpers/lists.js';
 import { useTempDir } from '../helpers/tempDir.js';
+import { outboxWatchingRelay } from '../fakes/outboxWatchingRelay.js';
 
 const logger = pino({ level: 'silent' });
 
@@ -79,18 +80,7 @@ describe('Lane', () => {
         ? { passage: gpio.input('passage', 12, { debounceMs: 0, activeLow: false }) }
         : {}),
     };
-    const simRelay = gpio.output('relay', 4);
-    const rowsWhenRelayOn: number[] = [];
-    const countRows = db.prepare<[], number>('SELECT count(*) FROM outbox').pluck();
-    const relayOutput: typeof simRelay = {
-      name: 'relay',
-      write: (level) => {
-        if (level === 1) rowsWhenRelayOn.push(countRows.get()!);
-        simRelay.write(level);
-      },
-      read: () => simRelay.read(),
-      close: () => simRelay.close(),
-    };
+    const { relay: relayOutput, rowsWhenRelayOn } = outboxWatchingRelay(gpio.output('relay', 4), db);
     const scanner = new FakeScanner();
     const lane = new Lane({
       config: laneConfig,

@@ -15,6 +15,7 @@ import { createDemoSite } from '../../../provisioning/demoSite.js';
 import { FakeScanner } from '../../fakes/fakeScanner.js';
 import { refHasherFor } from '../../helpers/lists.js';
 import { useTempDir } from '../../helpers/tempDir.js';
+import { outboxWatchingRelay } from '../../fakes/outboxWatchingRelay.js';
 
 const logger = pino({ level: 'silent' });
 
@@ -41,18 +42,7 @@ describe('Lane.remoteOpen', () => {
     const db = openTerminalDb(config.dataDir);
     const clock = new TerminalClock(db);
     const gpio = new SimGpio({ logger });
-    const countRows = db.prepare<[], number>('SELECT count(*) FROM outbox').pluck();
-    const simRelay = gpio.output('relay', 4);
-    const rowsWhenRelayOn: number[] = [];
-    const relay: typeof simRelay = {
-      name: 'relay',
-      write: (level) => {
-        if (level === 1) rowsWhenRelayOn.push(countRows.get()!);
-        simRelay.write(level);
-      },
-      read: () => simRelay.read(),
-      close: () => simRelay.close(),
-    };
+    const { relay: relay, rowsWhenRelayOn } = outboxWatchingRelay(gpio.output('relay', 4), db);
     const laneConfig: LaneConfig = config.lanes[0]!;
     const outbox = new Outbox(db, { terminalId: config.terminalId, checkpointCode: config.checkpoint.code, bootId: crypto.randomUUID() }, clock);
     const lane = new Lane({

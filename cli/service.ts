@@ -1,0 +1,31 @@
+import type { Logger } from '../protocol/logger.js';
+import type { CliContext } from './command.js';
+
+export interface Service {
+  start(): Promise<unknown>;
+  /** Safe to call twice, and after a failed start. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs a long-lived service (`terminal`, `central`, `ingest`) until SIGTERM or SIGINT, then
+ * stops it. A failed start is logged as `{name}.failed`, told on stderr, and exits 1 after
+ * the service has been stopped (for a terminal: relays off).
+ */
+export async function runUntilSignal(name: string, service: Service, logger: Logger, ctx: CliContext): Promise<number> {
+  const stopped = new Promise<string>((resolve) => {
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => resolve(signal));
+  });
+  try {
+    await service.start();
+  } catch (err) {
+    logger.fatal({ err }, `${name}.failed`);
+    await service.stop();
+    ctx.stderr.write(`qrgate ${name}: ${(err as Error).message}\n`);
+    return 1;
+  }
+  const signal = await stopped;
+  logger.info({ signal }, `${name}.stopping`);
+  await service.stop();
+  return 0;
+}
