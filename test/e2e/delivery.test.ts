@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ScanEvent } from '../../protocol/event.js';
+import { testCertificate, testCertificateKey } from '../broker/mqtt/centralFixture.js';
 import { createCentralSite, type CentralSite } from '../helpers/centralSite.js';
 import { freePort } from '../helpers/freePort.js';
 import { QrgateProcess } from '../helpers/qrgateProcess.js';
@@ -151,5 +152,21 @@ describe('delivery: terminal -> MQTT -> central store', () => {
     running.push(central.proc);
     await drained(terminal, site);
     await expectExactlyOnce(central.httpPort, terminalId, decided);
+  });
+
+  it('delivers over TLS to a terminal that trusts the central, and never logs its password', async () => {
+    const site = await createCentralSite(tempDir(), await freePort(), {
+      tls: { port: await freePort(), cert: testCertificate, key: testCertificateKey },
+    });
+    const t = await site.addTerminal('gate-1');
+    const central = await site.startCentral();
+    running.push(central.proc);
+    const terminal = start(['terminal', '--config', t.config], 'pipe');
+    await terminal.waitForLine((l) => l.msg === 'uplink.connected', 30_000);
+    const decided = await typeScans(terminal, site, 50, 0);
+    await drained(terminal, site);
+    await expectExactlyOnce(central.httpPort, t.terminalId, decided);
+    const everything = [...terminal.lines, ...central.proc.lines].map((l) => JSON.stringify(l)).join('\n');
+    expect(everything).not.toContain(t.password);
   });
 });

@@ -18,7 +18,7 @@ export interface CentralSite {
   readonly mqttPort: number;
   /** Registered people's citizen ids (all `allow`), typed at a keyboard lane. */
   readonly people: readonly string[];
-  addTerminal(name: string, options?: { batchSize?: number }): Promise<{ terminalId: string; config: string; code: string }>;
+  addTerminal(name: string, options?: { batchSize?: number }): Promise<{ terminalId: string; config: string; code: string; password: string }>;
   startCentral(): Promise<{ proc: QrgateProcess; httpPort: number }>;
 }
 
@@ -27,14 +27,25 @@ export interface CentralSite {
  * keys, a checkpoint, terminals, a signed list installed on each terminal. Terminals get a
  * keyboard (stdin) lane so a test can type scans into the real process.
  */
-export async function createCentralSite(dir: string, mqttPort: number, people = 50): Promise<CentralSite> {
+export interface CentralSiteOptions {
+  readonly people?: number;
+  /** Adds a TLS listener on this port with this PEM certificate and key; terminals then use mqtts:// and trust `cert`. */
+  readonly tls?: { readonly port: number; readonly cert: string; readonly key: string };
+}
+
+export async function createCentralSite(dir: string, mqttPort: number, options: CentralSiteOptions = {}): Promise<CentralSite> {
+  const { people = 50, tls } = options;
   generateKeyFiles(join(dir, 'keys'));
+  if (tls) {
+    writeFileSync(join(dir, 'server.crt'), tls.cert);
+    writeFileSync(join(dir, 'server.key'), tls.key);
+  }
   const centralConfig = join(dir, 'central.json');
   writeFileSync(
     centralConfig,
     JSON.stringify({
       dataDir: 'central-data',
-      mqtt: { host: '127.0.0.1', port: mqttPort },
+      mqtt: { host: '127.0.0.1', port: mqttPort, ...(tls ? { tls: { port: tls.port, cert: 'server.crt', key: 'server.key' } } : {}) },
       http: { host: '127.0.0.1', port: 0 },
       store: { type: 'sqlite' },
       keys: { authorityKey: 'keys/authority.key', refKey: 'keys/ref.key' },
@@ -60,7 +71,7 @@ export async function createCentralSite(dir: string, mqttPort: number, people = 
       const added = JSON.parse(
         await qrgate([
           'terminals', 'add', '--central-config', centralConfig, '--checkpoint', code,
-          '--url', `mqtt://127.0.0.1:${mqttPort}`, '--out', out, '--json',
+          '--url', tls ? `mqtts://localhost:${tls.port}` : `mqtt://127.0.0.1:${mqttPort}`, '--out', out, '--json',
         ]),
       ) as { terminalId: string; config: string };
       const config = JSON.parse(readFileSync(added.config, 'utf8'));
@@ -68,9 +79,10 @@ export async function createCentralSite(dir: string, mqttPort: number, people = 
       config.lanes = [{ name: 'in', direction: 'in', scanner: { type: 'stdin' }, gpio: { type: 'sim', outputs: { relay: 4 } } }];
       config.policy = { ...config.policy, debounceMs: 0, relayPulseMs: 50 };
       if (options.batchSize) config.central.batchSize = options.batchSize;
+      if (tls) config.central.ca = join(dir, 'server.crt');
       writeFileSync(added.config, JSON.stringify(config));
       await qrgate(['lists', 'import', '--config', added.config, listFile]);
-      return { terminalId: added.terminalId, config: added.config, code };
+      return { terminalId: added.terminalId, config: added.config, code, password: config.central.password as string };
     },
     async startCentral() {
       const proc = new QrgateProcess(['central', '--config', centralConfig]);
