@@ -23,6 +23,11 @@ const commands: readonly Entry[] = [
   { words: ['lists', 'import'], summary: '--config F FILE: verify a list and install it on a terminal', load: () => import('./commands/listsImport.js') },
   { words: ['central'], summary: '--config F: MQTT broker, ingestion and HTTP API', load: () => import('./commands/central.js') },
   {
+    words: ['ingest'],
+    summary: '--central-config F --broker mqtt://HOST:PORT [--username U] [--client-id ID]: store what terminals publish to a third-party broker',
+    load: () => import('./commands/ingest.js'),
+  },
+  {
     words: ['checkpoints', 'create'],
     summary: '--central-config F --name N --direction in|out|both --confirm auto|manual [--json]: a new checkpoint code',
     load: () => import('./commands/checkpoints.js'),
@@ -31,6 +36,16 @@ const commands: readonly Entry[] = [
     words: ['terminals', 'add'],
     summary: '--central-config F --checkpoint CODE --url mqtt://HOST:PORT --out FILE [--terminal-id ID] [--json]: a terminal and its config',
     load: () => import('./commands/terminals.js'),
+  },
+  {
+    words: ['bench', 'e2e'],
+    summary: '[--json] [--terminals N] [--events N] [--rate N] [--burst N] [--load-processes N] [--backlog] [--broker URL]: terminals -> broker -> store benchmark',
+    load: () => import('./commands/benchE2e.js'),
+  },
+  {
+    words: ['bench', 'e2e-terminals'],
+    summary: '--spec FILE: (internal) a share of bench e2e\'s simulated terminals, started by it',
+    load: () => import('./commands/benchE2eTerminals.js'),
   },
   { words: ['bench', 'scan'], summary: '[--json] [--entries N] [--scans N] [--burst N] [--power-loss-safe]: scan-path benchmark', load: () => import('./commands/benchScan.js') },
 ];

@@ -1,0 +1,96 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { sep } from 'node:path';
+import { createInterface } from 'node:readline';
+import { processMemoryMb } from '../stats.js';
+
+/** A JSON log line of a qrgate process (protocol/logger.ts). */
+export interface ChildLogLine {
+  readonly msg: string;
+  readonly [field: string]: unknown;
+}
+
+/**
+ * How this bench was started decides what its children run: `node dist/cli/main.js bench …`
+ * measures the build a device runs, `npx qrgate bench …` the tsx development path (the same
+ * rule as `bench scan`, cli/bench/scanBench.ts).
+ */
+export function benchRuntime(entry: string): 'node-dist' | 'tsx' {
+  return entry.endsWith('.js') && entry.includes(`${sep}dist${sep}`) ? 'node-dist' : 'tsx';
+}
+
+/**
+ * A `qrgate` child process started with the bench's own entry. Its stdout (JSON log lines)
+ * is read continuously, so a chatty child never blocks on a full pipe; stderr goes to ours.
+ * `stop()` sends SIGTERM and waits, then SIGKILLs after a deadline: a bench always ends.
+ */
+export class BenchChild {
+  readonly exited: Promise<number | null>;
+  private readonly child: ChildProcess;
+  private readonly lines: ChildLogLine[] = [];
+  private readonly waiters = new Set<() => void>();
+
+  constructor(entry: string, args: readonly string[], env: NodeJS.ProcessEnv = {}) {
+    this.child = spawn(process.execPath, [entry, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
+    createInterface({ input: this.child.stdout! }).on('line', (text) => {
+      try {
+        this.lines.push(JSON.parse(text) as ChildLogLine);
+      } catch {
+        return; // not a log line (a stack trace on stdout): nothing to wait for
+      }
+      for (const waiter of [...this.waiters]) waiter();
+    });
+    this.exited = new Promise((resolve) => {
+      this.child.once('exit', (code) => {
+        resolve(code);
+        for (const waiter of [...this.waiters]) waiter();
+      });
+    });
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  /** The last line with this message, if any. */
+  last(msg: string): ChildLogLine | undefined {
+    return this.lines.findLast((line) => line.msg === msg);
+  }
+
+  /** Resolves with the first line `match` accepts; rejects if the child exits or `timeoutMs` passes first. */
+  waitForLine(match: (line: ChildLogLine) => boolean, timeoutMs: number, what: string): Promise<ChildLogLine> {
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        const found = this.lines.find(match);
+        if (found) finish(() => resolve(found));
+        else if (this.child.exitCode !== null || this.child.signalCode !== null) finish(() => reject(new Error(`qrgate child exited before ${what}`)));
+      };
+      const timer = setTimeout(() => finish(() => reject(new Error(`no ${what} from the qrgate child within ${timeoutMs} ms`))), timeoutMs);
+      const finish = (settle: () => void): void => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+        settle();
+      };
+      this.waiters.add(check);
+      check();
+    });
+  }
+
+  /** Current and peak (VmHWM) resident set; null once the process is gone. */
+  async memory(): Promise<{ rssMb: number; peakRssMb: number } | null> {
+    try {
+      return await processMemoryMb(this.pid);
+    } catch {
+      return null;
+    }
+  }
+
+  async stop(timeoutMs = 15_000): Promise<number | null> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
+    try {
+      return await this.exited;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

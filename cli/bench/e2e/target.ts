@@ -1,0 +1,72 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { centralDbFileName, loadCentralConfig, type CentralConfig, type CentralConfigInput } from '../../../broker/config.js';
+import type { CentralConfig as UplinkCentralConfig } from '../../../gateway/uplink/config.js';
+import { generateKeyFiles } from '../../../protocol/keys.js';
+
+/** One simulated terminal as the target set it up: identity and its `central` section. */
+export interface BenchTerminal {
+  readonly terminalId: string;
+  readonly checkpointCode: string;
+  readonly central: UplinkCentralConfig;
+}
+
+export interface ProcessMemory {
+  readonly pid: number;
+  /** VmHWM read at the end of the run. */
+  readonly peakRssMb: number | null;
+}
+
+/**
+ * Where the simulated terminals publish and where their events end up: our central
+ * (centralTarget.ts) or a third-party broker with the standalone ingestion worker
+ * (externalTarget.ts). Both write to a SQLite store the bench reads back afterwards.
+ */
+export interface BenchTarget {
+  readonly kind: 'qrgate-central' | 'external';
+  readonly terminals: readonly BenchTerminal[];
+  /** The central SQLite file holding the stored events. */
+  readonly storeFile: string;
+  /** Pids to sample while the bench runs: the broker's, and the worker's when it is separate. */
+  readonly brokerPid: number | null;
+  readonly ingestPid: number | null;
+  /** Peak resident sets, read before `stop()`. */
+  memory(): Promise<{ broker: ProcessMemory | null; ingest: ProcessMemory | null }>;
+  /** Stops the server side; resolves with the ingestion's redelivery count (events received again, deduplicated). */
+  stop(): Promise<{ redeliveries: number | null }>;
+}
+
+/**
+ * A central's folder as an operator sets it up (keys, central.json with relative paths),
+ * every port 0 and loopback only. The standalone worker uses it for the store path alone.
+ */
+export function writeBenchSite(dir: string): { configFile: string; config: CentralConfig; storeFile: string } {
+  generateKeyFiles(join(dir, 'keys'));
+  const input: CentralConfigInput = {
+    dataDir: 'central-data',
+    mqtt: { host: '127.0.0.1', port: 0 },
+    http: { host: '127.0.0.1', port: 0 },
+    store: { type: 'sqlite' },
+    keys: { authorityKey: 'keys/authority.key', refKey: 'keys/ref.key' },
+    log: { level: 'info' },
+    lab: false,
+  };
+  const configFile = join(dir, 'central.json');
+  writeFileSync(configFile, JSON.stringify(input, null, 2));
+  const config = loadCentralConfig(configFile);
+  return { configFile, config, storeFile: join(config.dataDir, centralDbFileName) };
+}
+
+/** Runs `work` over `items` with at most `limit` at a time, results in input order. */
+export async function mapConcurrently<T, R>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index]!, index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
