@@ -16,7 +16,7 @@ import { ListCache } from './listCache.js';
 import { Outbox } from './outbox.js';
 import { Presence } from './presence.js';
 import { openTerminalDb, type TerminalDb } from './terminalDb.js';
-import { Uplink } from './uplink/uplink.js';
+import type { Uplink } from './uplink/uplink.js';
 
 /** The hardware a lane runs on; tests and the benchmark may build their own. */
 export interface LaneHardware {
@@ -120,9 +120,26 @@ export class Terminal {
     );
     for (const lane of this.lanes) await lane.start();
 
-    // After the lanes: the gate already decides offline; the uplink connects in the
-    // background and start() never waits for the network (STYLE.md habit 9).
+    const installed = lists.installed();
+    logger.info(
+      {
+        // terminalId is in the logger's bindings
+        checkpoint: config.checkpoint.code,
+        bootId: this.bootId,
+        lanes: config.lanes.map((l) => ({ name: l.name, direction: l.direction, scanner: l.scanner.type, gpio: l.gpio.type })),
+        lists: config.lists.map((scope) => ({ scope, version: installed.get(scope)?.version ?? null })),
+        outboxDepth: outbox.depth(),
+        readyMs: Math.round(performance.now()),
+      },
+      'terminal.ready',
+    );
+
+    // After ready: the gate already decides offline; the uplink (and mqtt.js with it) loads
+    // afterwards and connects in the background. start() never waits for the network
+    // (STYLE.md habit 9), and an offline-only terminal never loads the MQTT client at all.
     if (config.central) {
+      const { Uplink } = await import('./uplink/uplink.js');
+      if (this.stopping) return;
       this.uplink = new Uplink({
         config: config.central,
         terminalId: config.terminalId,
@@ -141,20 +158,6 @@ export class Terminal {
       });
       this.uplink.start();
     }
-
-    const installed = lists.installed();
-    logger.info(
-      {
-        // terminalId is in the logger's bindings
-        checkpoint: config.checkpoint.code,
-        bootId: this.bootId,
-        lanes: config.lanes.map((l) => ({ name: l.name, direction: l.direction, scanner: l.scanner.type, gpio: l.gpio.type })),
-        lists: config.lists.map((scope) => ({ scope, version: installed.get(scope)?.version ?? null })),
-        outboxDepth: outbox.depth(),
-        readyMs: Math.round(performance.now()),
-      },
-      'terminal.ready',
-    );
   }
 
   /** Safe to call twice and from a signal handler; the relay is off when it resolves. */
