@@ -8,10 +8,10 @@ import { importListFile } from '../../gateway/listImport.js';
 import { buildLaneHardware, Terminal } from '../../gateway/terminal.js';
 import type { SimGpio } from '../../hardware/gpio/simGpio.js';
 import type { SimScanner } from '../../hardware/scanners/simScanner.js';
-import { generateKeyFiles } from '../../protocol/keys.js';
 import type { Logger } from '../../protocol/logger.js';
 import { createCheckpoint } from '../../provisioning/checkpoints.js';
 import { demoLanes, demoPeople, demoPolicy, demoScope, writeDemoList } from '../../provisioning/demoSite.js';
+import { writeLocalCentral } from '../../provisioning/localCentral.js';
 import { addTerminal } from '../../provisioning/terminals.js';
 import { Crowd } from './crowd.js';
 
@@ -52,27 +52,14 @@ export class CentralDemo {
 
   async start(): Promise<{ ports: CentralPorts; checkpoints: DemoCheckpoint[] }> {
     const { dir, logger } = this.options;
-    const keysDir = join(dir, 'keys');
-    generateKeyFiles(keysDir);
+    const centralFile = writeLocalCentral(dir, {
+      mqtt: { host: '127.0.0.1', port: this.options.mqttPort },
+      http: { host: '127.0.0.1', port: this.options.httpPort },
+    });
     const { people, strangers } = demoPeople();
     const listFile = join(dir, `${demoScope}.v1.qgl`);
-    writeDemoList(keysDir, listFile, people);
+    writeDemoList(join(dir, 'keys'), listFile, people);
 
-    const centralFile = join(dir, 'central.json');
-    writeFileSync(
-      centralFile,
-      JSON.stringify(
-        {
-          dataDir: 'central-data',
-          mqtt: { host: '127.0.0.1', port: this.options.mqttPort },
-          http: { host: '127.0.0.1', port: this.options.httpPort },
-          store: { type: 'sqlite' },
-          keys: { authorityKey: 'keys/authority.key', refKey: 'keys/ref.key' },
-        },
-        null,
-        2,
-      ),
-    );
     const centralConfig = loadCentralConfig(centralFile);
     this.central = new Central(centralConfig, { logger });
     const ports = await this.central.start();

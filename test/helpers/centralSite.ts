@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { generateKeyFiles } from '../../protocol/keys.js';
+import { writeLocalCentral } from '../../provisioning/localCentral.js';
 import { QrgateProcess } from './qrgateProcess.js';
 
 /** Runs a one-shot qrgate command and returns its stdout, failing loudly on a non-zero exit. */
@@ -35,23 +35,13 @@ export interface CentralSiteOptions {
 
 export async function createCentralSite(dir: string, mqttPort: number, options: CentralSiteOptions = {}): Promise<CentralSite> {
   const { people = 50, tls } = options;
-  generateKeyFiles(join(dir, 'keys'));
   if (tls) {
     writeFileSync(join(dir, 'server.crt'), tls.cert);
     writeFileSync(join(dir, 'server.key'), tls.key);
   }
-  const centralConfig = join(dir, 'central.json');
-  writeFileSync(
-    centralConfig,
-    JSON.stringify({
-      dataDir: 'central-data',
-      mqtt: { host: '127.0.0.1', port: mqttPort, ...(tls ? { tls: { port: tls.port, cert: 'server.crt', key: 'server.key' } } : {}) },
-      http: { host: '127.0.0.1', port: 0 },
-      store: { type: 'sqlite' },
-      keys: { authorityKey: 'keys/authority.key', refKey: 'keys/ref.key' },
-      lab: false,
-    }),
-  );
+  const centralConfig = writeLocalCentral(dir, {
+    mqtt: { host: '127.0.0.1', port: mqttPort, ...(tls ? { tls: { port: tls.port, cert: 'server.crt', key: 'server.key' } } : {}) },
+  });
   const ids = Array.from({ length: people }, (_, i) => `0460${String(90_000_000 + i)}`);
   const csv = join(dir, 'people.csv');
   writeFileSync(csv, `namespace,id,status\n${ids.map((id) => `citizen,${id},allow`).join('\n')}\n`);

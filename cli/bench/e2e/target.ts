@@ -1,8 +1,7 @@
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { centralDbFileName, loadCentralConfig, type CentralConfig, type CentralConfigInput } from '../../../broker/config.js';
+import { centralDbFileName, loadCentralConfig, type CentralConfig } from '../../../broker/config.js';
 import type { CentralConfig as UplinkCentralConfig } from '../../../gateway/uplink/config.js';
-import { generateKeyFiles } from '../../../protocol/keys.js';
+import { writeLocalCentral } from '../../../provisioning/localCentral.js';
 
 /** One simulated terminal as the target set it up: identity and its `central` section. */
 export interface BenchTerminal {
@@ -36,23 +35,9 @@ export interface BenchTarget {
   stop(): Promise<{ redeliveries: number | null }>;
 }
 
-/**
- * A central's folder as an operator sets it up (keys, central.json with relative paths),
- * every port 0 and loopback only. The standalone worker uses it for the store path alone.
- */
+/** A loopback central folder (provisioning/localCentral.ts), with its store's path. */
 export function writeBenchSite(dir: string): { configFile: string; config: CentralConfig; storeFile: string } {
-  generateKeyFiles(join(dir, 'keys'));
-  const input: CentralConfigInput = {
-    dataDir: 'central-data',
-    mqtt: { host: '127.0.0.1', port: 0 },
-    http: { host: '127.0.0.1', port: 0 },
-    store: { type: 'sqlite' },
-    keys: { authorityKey: 'keys/authority.key', refKey: 'keys/ref.key' },
-    log: { level: 'info' },
-    lab: false,
-  };
-  const configFile = join(dir, 'central.json');
-  writeFileSync(configFile, JSON.stringify(input, null, 2));
+  const configFile = writeLocalCentral(dir, { log: { level: 'info' } });
   const config = loadCentralConfig(configFile);
   return { configFile, config, storeFile: join(config.dataDir, centralDbFileName) };
 }

@@ -1,24 +1,6 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import type { CentralConfigInput } from '../../../broker/config.js';
-import { generateKeyFiles } from '../../../protocol/keys.js';
 
-/** A central's folder as an operator sets it up: keys, then central.json with relative paths. */
-export function writeCentralSite(dir: string, overrides: Partial<CentralConfigInput> = {}): string {
-  generateKeyFiles(join(dir, 'keys'));
-  const config: CentralConfigInput = {
-    dataDir: 'central-data',
-    mqtt: { host: '127.0.0.1', port: 0 },
-    http: { host: '127.0.0.1', port: 0 },
-    store: { type: 'sqlite' },
-    keys: { authorityKey: 'keys/authority.key', refKey: 'keys/ref.key' },
-    lab: false,
-    ...overrides,
-  };
-  const file = join(dir, 'central.json');
-  writeFileSync(file, JSON.stringify(config, null, 2));
-  return file;
-}
+/** Tests call it by its old name; the one implementation is provisioning/localCentral.ts. */
+export { writeLocalCentral as writeCentralSite } from '../../../provisioning/localCentral.js';
 
 /**
  * A self-signed certificate for localhost / 127.0.0.1 valid until 2126 (P-256), made once
