@@ -1,6 +1,5 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { connectAsync } from 'mqtt';
 import { describe, it, expect } from 'vitest';
 import { verifySecret } from '../../broker/auth/secrets.js';
@@ -20,16 +19,8 @@ import { writeCentralSite } from '../broker/mqtt/centralFixture.js';
 import { MemoryCentralStore } from '../fakes/memoryCentralStore.js';
 import { silentLogger } from '../fakes/captureLogger.js';
 import { useTempDir } from '../helpers/tempDir.js';
+import { cliContext } from '../helpers/cliContext.js';
 
-function context(argv: string[]) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out: string[] = [];
-  const err: string[] = [];
-  stdout.on('data', (chunk: Buffer) => out.push(chunk.toString()));
-  stderr.on('data', (chunk: Buffer) => err.push(chunk.toString()));
-  return { ctx: { argv, stdout, stderr }, out: () => out.join(''), err: () => err.join('') };
-}
 
 describe('central provisioning: checkpoints create, terminals add', () => {
   const tempDir = useTempDir('qrgate-provisioning-');
@@ -37,7 +28,7 @@ describe('central provisioning: checkpoints create, terminals add', () => {
   async function site() {
     const dir = tempDir();
     const centralConfig = writeCentralSite(dir);
-    const c = context(['create', '--central-config', centralConfig, '--name', 'Cổng chính', '--direction', 'both', '--confirm', 'auto', '--json']);
+    const c = cliContext(['create', '--central-config', centralConfig, '--name', 'Cổng chính', '--direction', 'both', '--confirm', 'auto', '--json']);
     expect(await checkpoints(c.ctx)).toBe(0);
     const { code } = JSON.parse(c.out()) as { code: string };
     return { dir, centralConfig, code, config: loadCentralConfig(centralConfig) };
@@ -46,7 +37,7 @@ describe('central provisioning: checkpoints create, terminals add', () => {
   it('checkpoints create registers a valid code and prints it once (or one JSON object)', async () => {
     const s = await site();
     expect(parseCheckpointCode(s.code)).toBe(s.code);
-    const human = context(['--central-config', s.centralConfig, '--name', 'Gate B', '--direction', 'in', '--confirm', 'manual']);
+    const human = cliContext(['--central-config', s.centralConfig, '--name', 'Gate B', '--direction', 'in', '--confirm', 'manual']);
     expect(await checkpoints(human.ctx)).toBe(0);
     const [, code] = /checkpoint (\d{14}) created: "Gate B", direction in, confirm manual\n$/.exec(human.out()) ?? [];
     expect(code).toBeDefined();
@@ -67,9 +58,9 @@ describe('central provisioning: checkpoints create, terminals add', () => {
 
   it('checkpoints create refuses bad options as usage errors', async () => {
     const s = await site();
-    await expect(checkpoints(context(['--central-config', s.centralConfig, '--name', 'X', '--direction', 'sideways', '--confirm', 'auto']).ctx)).rejects.toThrow(UsageError);
-    await expect(checkpoints(context(['--central-config', s.centralConfig, '--direction', 'in', '--confirm', 'auto']).ctx)).rejects.toThrow('missing --name');
-    await expect(checkpoints(context(['retire', '--central-config', s.centralConfig]).ctx)).rejects.toThrow(UsageError);
+    await expect(checkpoints(cliContext(['--central-config', s.centralConfig, '--name', 'X', '--direction', 'sideways', '--confirm', 'auto']).ctx)).rejects.toThrow(UsageError);
+    await expect(checkpoints(cliContext(['--central-config', s.centralConfig, '--direction', 'in', '--confirm', 'auto']).ctx)).rejects.toThrow('missing --name');
+    await expect(checkpoints(cliContext(['retire', '--central-config', s.centralConfig]).ctx)).rejects.toThrow(UsageError);
   });
 
   it('terminals add writes a complete, valid, 0600 config with its keys, and prints no secret', async () => {
@@ -77,7 +68,7 @@ describe('central provisioning: checkpoints create, terminals add', () => {
     const outDir = join(tempDir(), 'gate-1');
     mkdirSync(outDir);
     const out = join(outDir, 'terminal.json');
-    const c = context(['add', '--central-config', s.centralConfig, '--checkpoint', s.code, '--url', 'mqtt://central.example:1883', '--out', out, '--json']);
+    const c = cliContext(['add', '--central-config', s.centralConfig, '--checkpoint', s.code, '--url', 'mqtt://central.example:1883', '--out', out, '--json']);
     expect(await terminals(c.ctx)).toBe(0);
     const printed = JSON.parse(c.out()) as { terminalId: string; config: string };
     expect(printed).toEqual({ terminalId: expect.stringMatching(/^t-[0-9a-f]{10}$/), config: out });
@@ -111,7 +102,7 @@ describe('central provisioning: checkpoints create, terminals add', () => {
   it('terminals add without --json says where the secret went, never the secret', async () => {
     const s = await site();
     const out = join(s.dir, 'gate-a-1.json'); // next to the central's own keys folder: reused, not overwritten
-    const c = context(['--central-config', s.centralConfig, '--checkpoint', s.code, '--url', 'mqtt://127.0.0.1:1883', '--out', out, '--terminal-id', 'gate-a-1']);
+    const c = cliContext(['--central-config', s.centralConfig, '--checkpoint', s.code, '--url', 'mqtt://127.0.0.1:1883', '--out', out, '--terminal-id', 'gate-a-1']);
     expect(await terminals(c.ctx)).toBe(0);
     expect(c.out()).toContain('terminal gate-a-1 added to checkpoint');
     expect(c.out()).toContain(`config:  ${out}`);
@@ -132,7 +123,7 @@ describe('central provisioning: checkpoints create, terminals add', () => {
     const index = args.indexOf(override[0]!);
     if (index >= 0) args.splice(index, 2, ...override);
     else args.push(...override);
-    await expect(terminals(context(args).ctx)).rejects.toMatchObject({ code });
+    await expect(terminals(cliContext(args).ctx)).rejects.toMatchObject({ code });
     expect(readdirSync(outDir)).toEqual([]);
   });
 
@@ -175,7 +166,7 @@ describe('central provisioning: checkpoints create, terminals add', () => {
     const ports = await central.start();
     try {
       const out = join(tempDir(), 'terminal.json');
-      const c = context(['--central-config', s.centralConfig, '--checkpoint', s.code, '--url', `mqtt://127.0.0.1:${ports.mqttPort}`, '--out', out, '--json']);
+      const c = cliContext(['--central-config', s.centralConfig, '--checkpoint', s.code, '--url', `mqtt://127.0.0.1:${ports.mqttPort}`, '--out', out, '--json']);
       expect(await terminals(c.ctx)).toBe(0);
       const config = loadTerminalConfig(out);
       const client = await connectAsync(config.central!.url, { clientId: config.terminalId, username: config.central!.username, password: config.central!.password, reconnectPeriod: 0 }, false);

@@ -1,28 +1,19 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { describe, it, expect } from 'vitest';
 import { run as keys } from '../../cli/commands/keys.js';
 import { run as listsBuild } from '../../cli/commands/listsBuild.js';
 import { UsageError } from '../../cli/command.js';
 import { loadPublicKey } from '../../protocol/keys.js';
 import { verifySignedList } from '../../protocol/lists/index.js';
+import { cliContext } from '../helpers/cliContext.js';
 
-function context(argv: string[]) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out: string[] = [];
-  const err: string[] = [];
-  stdout.on('data', (chunk: Buffer) => out.push(chunk.toString()));
-  stderr.on('data', (chunk: Buffer) => err.push(chunk.toString()));
-  return { ctx: { argv, stdout, stderr }, out: () => out.join(''), err: () => err.join('') };
-}
 
 describe('qrgate keys generate', () => {
   it('prints the three paths and no key material', async () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'qrgate-cli-')), 'keys');
-    const c = context(['generate', '--out', dir]);
+    const c = cliContext(['generate', '--out', dir]);
     expect(await keys(c.ctx)).toBe(0);
     const printed = c.out();
     for (const name of ['authority.key', 'authority.pub', 'ref.key']) expect(printed).toContain(join(dir, name));
@@ -33,16 +24,16 @@ describe('qrgate keys generate', () => {
 
   it('works without the sub-command word too, and refuses to overwrite', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'qrgate-cli-'));
-    expect(await keys(context(['--out', dir]).ctx)).toBe(0);
-    const again = context(['--out', dir]);
+    expect(await keys(cliContext(['--out', dir]).ctx)).toBe(0);
+    const again = cliContext(['--out', dir]);
     expect(await keys(again.ctx)).toBe(1);
     expect(again.err()).toContain('already exists: refusing to overwrite a key');
   });
 
   it('throws usage errors for missing or unknown arguments', async () => {
-    await expect(keys(context(['generate']).ctx)).rejects.toThrow(UsageError);
-    await expect(keys(context(['rotate', '--out', 'x']).ctx)).rejects.toThrow(UsageError);
-    await expect(keys(context(['--out', 'x', '--force']).ctx)).rejects.toThrow(UsageError);
+    await expect(keys(cliContext(['generate']).ctx)).rejects.toThrow(UsageError);
+    await expect(keys(cliContext(['rotate', '--out', 'x']).ctx)).rejects.toThrow(UsageError);
+    await expect(keys(cliContext(['--out', 'x', '--force']).ctx)).rejects.toThrow(UsageError);
   });
 });
 
@@ -50,7 +41,7 @@ describe('qrgate lists build', () => {
   function setup() {
     const dir = mkdtempSync(join(tmpdir(), 'qrgate-cli-'));
     const keyDir = join(dir, 'keys');
-    const c = context(['--out', keyDir]);
+    const c = cliContext(['--out', keyDir]);
     return { dir, keyDir, generate: () => keys(c.ctx) };
   }
 
@@ -60,7 +51,7 @@ describe('qrgate lists build', () => {
     const csv = join(s.dir, 'entries.csv');
     writeFileSync(csv, 'namespace,id,status\ncitizen,046199001234,allow\ncitizen,191234567,deny\n');
     const out = join(s.dir, 'list.qgl');
-    const c = context(['--scope', 'site-a', '--list-version', '5', '--key', s.keyDir, '--entries', csv, '--out', out, '--expires-in-days', '7']);
+    const c = cliContext(['--scope', 'site-a', '--list-version', '5', '--key', s.keyDir, '--entries', csv, '--out', out, '--expires-in-days', '7']);
     expect(await listsBuild(c.ctx)).toBe(0);
     const line = c.out();
     expect(line.split('\n').filter(Boolean)).toHaveLength(1);
@@ -75,7 +66,7 @@ describe('qrgate lists build', () => {
     await s.generate();
     const csv = join(s.dir, 'entries.csv');
     writeFileSync(csv, 'namespace,id,status\ncitizen,046199001234,allow\ncitizen,0461990012,allow\n');
-    const c = context(['--scope', 'site-a', '--list-version', '5', '--key', s.keyDir, '--entries', csv, '--out', join(s.dir, 'list.qgl')]);
+    const c = cliContext(['--scope', 'site-a', '--list-version', '5', '--key', s.keyDir, '--entries', csv, '--out', join(s.dir, 'list.qgl')]);
     expect(await listsBuild(c.ctx)).toBe(1);
     expect(c.err()).toContain('line 3: citizen id: ID number has 10 digits');
     expect(c.err()).toContain('nothing written');
@@ -83,10 +74,10 @@ describe('qrgate lists build', () => {
   });
 
   it('throws usage errors for missing or malformed options', async () => {
-    await expect(listsBuild(context(['--scope', 'site-a']).ctx)).rejects.toThrow('missing --list-version');
+    await expect(listsBuild(cliContext(['--scope', 'site-a']).ctx)).rejects.toThrow('missing --list-version');
     const bad = ['--scope', 'a', '--list-version', 'five', '--key', 'k', '--entries', 'e', '--out', 'o'];
-    await expect(listsBuild(context(bad).ctx)).rejects.toThrow(UsageError);
+    await expect(listsBuild(cliContext(bad).ctx)).rejects.toThrow(UsageError);
     const badDays = ['--scope', 'a', '--list-version', '1', '--key', 'k', '--entries', 'e', '--out', 'o', '--expires-in-days', 'soon'];
-    await expect(listsBuild(context(badDays).ctx)).rejects.toThrow(UsageError);
+    await expect(listsBuild(cliContext(badDays).ctx)).rejects.toThrow(UsageError);
   });
 });
