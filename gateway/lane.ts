@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { DigitalInput, Level } from '../hardware/gpio/gpio.js';
 import type { ScanFrame, Scanner } from '../hardware/scanners/scanner.js';
 import { parseCredential } from '../protocol/credentials/index.js';
-import type { RefHasher } from '../protocol/credentialRef.js';
+import { refToHex, type RefHasher } from '../protocol/credentialRef.js';
 import type { CredentialTypeOrUnknown, Decision, Reason, ScanEvent } from '../protocol/event.js';
 import type { TerminalClock } from './clock.js';
 import type { LaneConfig, TerminalConfig } from './config.js';
@@ -39,6 +39,8 @@ export interface LaneDeps {
 interface Scan {
   readonly debounceKey: string;
   readonly ref: Buffer | null;
+  /** The ref as events carry it, computed once per scan. */
+  readonly refHex: string | null;
   readonly credentialType: CredentialTypeOrUnknown;
   readonly lastByteAtNs: bigint | null;
 }
@@ -140,11 +142,12 @@ export class Lane {
       else this.deps.logger.debug({ problem: frame.problem, bytes: frame.byteLength }, 'scan.malformed');
       // Debounce garbage too, by a hash of it: a smudged card on the glass must not buzz forever.
       const digest = createHash('sha256').update(frame.text).digest('hex');
-      return { debounceKey: `x:${digest}`, ref: null, credentialType: 'unknown', lastByteAtNs: frame.lastByteAtNs };
+      return { debounceKey: `x:${digest}`, ref: null, refHex: null, credentialType: 'unknown', lastByteAtNs: frame.lastByteAtNs };
     }
     const { credential } = parsed;
     const ref = this.deps.hashRef(credential.namespace, credential.id);
-    return { debounceKey: ref.toString('hex'), ref, credentialType: credential.type, lastByteAtNs: frame.lastByteAtNs };
+    const refHex = refToHex(ref);
+    return { debounceKey: refHex, ref, refHex, credentialType: credential.type, lastByteAtNs: frame.lastByteAtNs };
   }
 
   private handleFrame(frame: ScanFrame): void {
@@ -226,7 +229,7 @@ export class Lane {
    */
   remoteOpen(): ScanEvent | null {
     if (!this.started) return null;
-    const scan: Scan = { debounceKey: 'remote-open', ref: null, credentialType: 'none', lastByteAtNs: null };
+    const scan: Scan = { debounceKey: 'remote-open', ref: null, refHex: null, credentialType: 'none', lastByteAtNs: null };
     return this.finish(scan, 'granted', 'remote-open', { listVersion: null, passback: false });
   }
 
@@ -270,7 +273,7 @@ export class Lane {
         lane: this.name,
         direction: this.deps.config.direction,
         credentialType: scan.credentialType,
-        credentialRef: scan.ref ? scan.ref.toString('hex') : null,
+        credentialRef: scan.refHex,
         listVersion: context.listVersion,
         decision,
         reason,

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { ListError, verifySignedList } from '../protocol/lists/index.js';
+import { verifySignedList } from '../protocol/lists/index.js';
 import { loadPublicKeys } from '../protocol/keys.js';
 import type { TerminalConfig } from './config.js';
 import { ListCache, type InstallResult } from './listCache.js';
@@ -27,4 +27,3 @@ export function importListFile(config: TerminalConfig, file: string): InstallRes
   }
 }
 
-export { ListError };
