@@ -32,6 +32,16 @@ export function listTopicPrefix(scope: string): string {
   return `${topicRoot}/lists/${scope}/`;
 }
 
+/** Retained, signed manifest of a scope's current list (protocol/lists/manifest.ts). */
+export function listManifestTopic(scope: string): string {
+  return `${listTopicPrefix(scope)}manifest`;
+}
+
+/** Retained chunk `index` (from 0) of a list file named in the manifest (`s7`, `d6-7`). */
+export function listChunkTopic(scope: string, fileName: string, index: number): string {
+  return `${listTopicPrefix(scope)}files/${fileName}/${index}`;
+}
+
 export type ParsedTopic =
   | { readonly kind: TerminalLeaf; readonly checkpointCode: string; readonly terminalId: string }
   | { readonly kind: 'cmd'; readonly checkpointCode: string; readonly terminalId: string; readonly command: string }

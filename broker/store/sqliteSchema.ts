@@ -100,6 +100,61 @@ const migrations: readonly string[] = [
     last_seen_at_ms INTEGER
   ) WITHOUT ROWID;
   `,
+  // 2: the people registry, cards and published lists (issue 4). The raw ID number is never
+  // stored: `id_ref` is its credential ref in namespace `citizen` (the same ref a terminal
+  // computes from a CCCD scan), `id_masked` the last 3 digits for operators.
+  `
+  CREATE TABLE members (
+    member_id INTEGER PRIMARY KEY,
+    id_ref BLOB NOT NULL UNIQUE,
+    id_masked TEXT NOT NULL,
+    name TEXT NOT NULL,
+    phone TEXT NOT NULL,
+    address TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('allow', 'deny', 'check')),
+    created_at_ms INTEGER NOT NULL,
+    updated_at_ms INTEGER NOT NULL
+  );
+  CREATE INDEX members_scope ON members (scope);
+  CREATE INDEX members_unit ON members (unit);
+
+  -- qrgate cards. card_id is the 26-character id printed in the QR (the card is a bearer
+  -- token, kept so it can be printed again); card_ref its ref in namespace 'card'. A
+  -- reissue revokes the member's live card in the same transaction.
+  CREATE TABLE cards (
+    card_ref BLOB PRIMARY KEY,
+    card_id TEXT NOT NULL UNIQUE,
+    member_id INTEGER NOT NULL REFERENCES members (member_id) ON DELETE CASCADE,
+    issued_at_ms INTEGER NOT NULL,
+    revoked_at_ms INTEGER
+  );
+  CREATE INDEX cards_member ON cards (member_id);
+
+  -- One row per published version of a scope's list; files live in dataDir/lists/{scope}/.
+  CREATE TABLE list_versions (
+    scope TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    issued_at_ms INTEGER NOT NULL,
+    expires_at_ms INTEGER NOT NULL,
+    entry_count INTEGER NOT NULL,
+    snapshot_file TEXT NOT NULL,
+    -- Null for a scope's first version.
+    delta_file TEXT,
+    delta_count INTEGER,
+    published_at_ms INTEGER NOT NULL,
+    PRIMARY KEY (scope, version)
+  ) WITHOUT ROWID;
+
+  -- The entries of each scope's latest published version, so the next publish is a diff.
+  CREATE TABLE list_published (
+    scope TEXT NOT NULL,
+    ref BLOB NOT NULL,
+    status INTEGER NOT NULL,
+    PRIMARY KEY (scope, ref)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export const schemaVersion = migrations.length;

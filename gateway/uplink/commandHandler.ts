@@ -10,6 +10,8 @@ export interface CommandHandlerDeps {
   readonly lanes: readonly UplinkLane[];
   /** Publishes a heartbeat now; false when not connected. */
   readonly publishTelemetry: () => boolean;
+  /** Asks for the list manifests again (`sync-lists`). */
+  readonly syncLists: () => void;
   readonly logger: Logger;
 }
 
@@ -58,8 +60,8 @@ export class CommandHandler {
         return;
       }
       case 'sync-lists':
-        // List sync over MQTT comes with its own issue; for now the request is on record.
         this.deps.logger.info({ id: command.id }, 'lists.sync-requested');
+        this.deps.syncLists();
         this.deps.logger.info({ name, id: command.id }, 'command.executed');
         return;
     }

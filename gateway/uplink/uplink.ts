@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { commandFilter, terminalTopic } from '../../protocol/topics.js';
 import type { TerminalClock } from '../clock.js';
 import type { ListCache } from '../listCache.js';
+import type { ListSync, SyncLink } from '../listSync/listSync.js';
 import type { Outbox } from '../outbox.js';
 import { Backoff } from './backoff.js';
 import { BatchWindow } from './batchWindow.js';
@@ -26,6 +27,8 @@ export interface UplinkDeps {
   readonly scopes: readonly string[];
   /** In config order: `open` without a lane opens the first. */
   readonly lanes: readonly UplinkLane[];
+  /** Keeps the lists current over this connection; none in tests that do not need it. */
+  readonly listSync?: ListSync;
   readonly logger: Logger;
   /** Defaults to mqtt.js `connect`. */
   readonly connect?: (url: string, options: IClientOptions) => MqttClient;
@@ -108,6 +111,7 @@ export class Uplink {
       clock: deps.clock,
       lanes: deps.lanes,
       publishTelemetry: () => this.publishTelemetry(),
+      syncLists: () => deps.listSync?.resync(),
       logger: deps.logger,
     });
   }
@@ -180,6 +184,7 @@ export class Uplink {
     client.on('close', () => this.guard('uplink.close-failed', () => this.onClose(client)));
     client.on('message', (topic, payload, packet) => {
       if (this.client !== client) return;
+      if (this.deps.listSync?.handle(topic, payload)) return;
       this.guard('command.failed', () => this.commands.handle({ topic, payload, retain: packet.retain }));
     });
   }
@@ -207,6 +212,22 @@ export class Uplink {
     if (!this.deps.outbox.isEmpty()) this.backlog = true;
     this.publishTelemetry();
     this.window.pump();
+    this.deps.listSync?.attach(this.syncLink(client));
+  }
+
+  private syncLink(client: MqttClient): SyncLink {
+    const { logger } = this.deps;
+    return {
+      subscribe: (topics) =>
+        client.subscribe([...topics], { qos: 1 }, (err, granted) => {
+          if (err || granted?.some((g) => g.qos === 128)) {
+            logger.warn({ topics: topics.length, reason: err?.message ?? 'refused by the broker' }, 'lists.subscribe-failed');
+          }
+        }),
+      unsubscribe: (topics) => {
+        client.unsubscribe([...topics]);
+      },
+    };
   }
 
   private onAcked(events: number): void {
@@ -222,6 +243,7 @@ export class Uplink {
   private onClose(client: MqttClient): void {
     if (this.client !== client) return;
     this.client = null;
+    this.deps.listSync?.detach();
     this.window?.close();
     this.window = null;
     if (!this.running) {

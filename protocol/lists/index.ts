@@ -10,3 +10,17 @@ export {
   type ListStatus,
 } from './format.js';
 export { verifySignedList, type VerifiedList, type VerifyOptions } from './verify.js';
+export {
+  chunkOf,
+  defaultChunkBytes,
+  describeFile,
+  fileName,
+  manifestSchema,
+  planFetch,
+  sha256Hex,
+  signManifest,
+  verifyManifest,
+  type ListManifest,
+  type ManifestFile,
+  type ManifestVerifyOptions,
+} from './manifest.js';
