@@ -293,6 +293,7 @@ export class Lane {
         credentialType: event.credentialType,
         decision: event.decision,
         reason: event.reason,
+        listVersion: event.listVersion,
         passback: event.passback,
         latencyMs: latencyMs === null ? null : Math.round(latencyMs * 1000) / 1000,
         eventId: event.id,

@@ -27,6 +27,8 @@ export interface AddTerminalOptions {
   readonly outFile: string;
   /** Default `t-` and 10 random hex digits. */
   readonly terminalId?: string;
+  /** The list scopes the terminal holds and keeps in sync (`lists publish --scope`). Default `["default"]`. */
+  readonly lists?: readonly string[];
 }
 
 export interface AddedTerminal {
@@ -83,14 +85,14 @@ async function openCheckpoint(store: AddTerminalOptions['store'], input: string)
   return checkpoint;
 }
 
-function terminalConfig(terminalId: string, checkpoint: Checkpoint, url: string, secret: string): TerminalConfigInput {
+function terminalConfig(terminalId: string, checkpoint: Checkpoint, url: string, secret: string, lists: readonly string[]): TerminalConfigInput {
   const manual = checkpoint.confirm === 'manual';
   return {
     terminalId,
     checkpoint: { code: checkpoint.code, name: checkpoint.name, confirm: checkpoint.confirm },
     dataDir: 'data',
     keys: { listPublicKeys: [`keys/${keyFileNames.authorityPub}`], refKey: `keys/${keyFileNames.refKey}` },
-    lists: ['default'],
+    lists: [...lists],
     lanes: [
       {
         name: checkpoint.direction === 'out' ? 'out' : 'in',
@@ -159,7 +161,7 @@ export async function addTerminal(options: AddTerminalOptions): Promise<AddedTer
   const checkpoint = await openCheckpoint(store, options.checkpointCode);
   const terminalId = await chooseTerminalId(store, options.terminalId);
   const secret = generateSecret();
-  const config = terminalConfig(terminalId, checkpoint, options.url, secret);
+  const config = terminalConfig(terminalId, checkpoint, options.url, secret, options.lists ?? ['default']);
   const valid = terminalConfigSchema.safeParse(config);
   if (!valid.success) {
     // Only the command line can make it invalid (the URL); the secret is not in the messages.

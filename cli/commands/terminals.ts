@@ -4,7 +4,7 @@ import { parseOptions, requireOption, UsageError, type Command } from '../comman
 import { provisioningLogger } from './checkpoints.js';
 
 export const usage =
-  'qrgate terminals add --central-config F --checkpoint CODE --url mqtt://HOST:PORT --out terminal.json [--terminal-id ID] [--json]';
+  'qrgate terminals add --central-config F --checkpoint CODE --url mqtt://HOST:PORT --out terminal.json [--terminal-id ID] [--lists S1,S2] [--json]';
 
 /**
  * `qrgate terminals add`. The terminal's secret is written to the config file only and
@@ -19,6 +19,7 @@ export const run: Command = async (ctx) => {
       url: { type: 'string' },
       out: { type: 'string' },
       'terminal-id': { type: 'string' },
+      lists: { type: 'string' },
       json: { type: 'boolean', default: false },
     },
     true,
@@ -30,9 +31,11 @@ export const run: Command = async (ctx) => {
   const url = requireOption(values, 'url');
   const outFile = requireOption(values, 'out');
   const terminalId = values['terminal-id'];
+  // Scope names are checked with the rest of the config the command writes (terminalConfigSchema).
+  const lists = values.lists?.split(',').map((scope) => scope.trim());
   const config = loadCentralConfig(requireOption(values, 'central-config'));
   const added = await withCentralStore(config, { logger: provisioningLogger(ctx) }, (store) =>
-    addTerminal({ config, store, checkpointCode, url, outFile, ...(terminalId === undefined ? {} : { terminalId }) }),
+    addTerminal({ config, store, checkpointCode, url, outFile, ...(terminalId === undefined ? {} : { terminalId }), ...(lists === undefined ? {} : { lists }) }),
   );
   ctx.stdout.write(
     values.json

@@ -18,7 +18,7 @@ export interface CentralSite {
   readonly mqttPort: number;
   /** Registered people's citizen ids (all `allow`), typed at a keyboard lane. */
   readonly people: readonly string[];
-  addTerminal(name: string, options?: { batchSize?: number }): Promise<{ terminalId: string; config: string; code: string; password: string }>;
+  addTerminal(name: string, options?: { batchSize?: number; lists?: readonly string[] }): Promise<{ terminalId: string; config: string; code: string; password: string }>;
   startCentral(): Promise<{ proc: QrgateProcess; httpPort: number }>;
 }
 
@@ -70,8 +70,10 @@ export async function createCentralSite(dir: string, mqttPort: number, options: 
       config.policy = { ...config.policy, debounceMs: 0, relayPulseMs: 50 };
       if (options.batchSize) config.central.batchSize = options.batchSize;
       if (tls) config.central.ca = join(dir, 'server.crt');
+      if (options.lists) config.lists = options.lists;
       writeFileSync(added.config, JSON.stringify(config));
-      await qrgate(['lists', 'import', '--config', added.config, listFile]);
+      // The site's hand-built list, unless the terminal takes its lists from the central's registry.
+      if (config.lists.includes('default')) await qrgate(['lists', 'import', '--config', added.config, listFile]);
       return { terminalId: added.terminalId, config: added.config, code, password: config.central.password as string };
     },
     async startCentral() {

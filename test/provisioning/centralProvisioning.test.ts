@@ -99,6 +99,18 @@ describe('central provisioning: checkpoints create, terminals add', () => {
     expect(await verifySecret(secret, stored!.secretHash)).toBe(true);
   });
 
+  it('terminals add --lists names the scopes the terminal keeps, and refuses a scope that cannot be a topic level', async () => {
+    const s = await site();
+    const out = join(tempDir(), 'gate-lists.json');
+    const base = ['add', '--central-config', s.centralConfig, '--checkpoint', s.code, '--url', 'mqtt://central.example:1883'];
+    const c = cliContext([...base, '--out', out, '--lists', 'site-a, province-46', '--json']);
+    expect(await terminals(c.ctx)).toBe(0);
+    expect(loadTerminalConfig(out).lists).toEqual(['site-a', 'province-46']);
+
+    const bad = cliContext([...base, '--out', join(tempDir(), 'bad.json'), '--lists', 'site-a,Site/B']);
+    await expect(terminals(bad.ctx)).rejects.toMatchObject({ code: 'invalid-config', message: expect.stringContaining('lists') });
+  });
+
   it('terminals add without --json says where the secret went, never the secret', async () => {
     const s = await site();
     const out = join(s.dir, 'gate-a-1.json'); // next to the central's own keys folder: reused, not overwritten
