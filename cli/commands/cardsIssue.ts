@@ -1,0 +1,67 @@
+import { loadCentralConfig } from '../../broker/config.js';
+import { citizenIdRef, issueCards, type CardSelection, type IssueCardsResult } from '../../broker/registry/cards.js';
+import { registryRefHasher, withRegistryDb } from '../../broker/registry/registryDb.js';
+import { groupCardNumber } from '../../provisioning/cardSheet.js';
+import { parseOptions, requireOption, UsageError, type Command } from '../command.js';
+
+export const usage = 'qrgate cards issue --central-config F (--id-number N | --unit U | --scope S | --all) [--reissue] [--json]';
+
+/** The selection options `cards issue` and `cards print` share. */
+export const selectionOptions = {
+  'id-number': { type: 'string' },
+  unit: { type: 'string' },
+  scope: { type: 'string' },
+} as const;
+
+interface SelectionValues {
+  readonly 'id-number'?: string | undefined;
+  readonly unit?: string | undefined;
+  readonly scope?: string | undefined;
+  readonly all?: boolean | undefined;
+}
+
+/**
+ * Exactly one of --id-number, --unit, --scope, --all; with `noneMeansAll`, none at all
+ * means everyone. The ID number is turned into its citizen ref (`idRef`) here and goes no further.
+ */
+export function cardSelectionFromOptions(values: SelectionValues, idRef: (rawIdNumber: string) => Buffer, noneMeansAll: boolean): CardSelection {
+  const given = (['id-number', 'unit', 'scope', 'all'] as const).filter((name) => values[name] !== undefined && values[name] !== false);
+  if (given.length > 1) throw new UsageError(`choose one of ${given.map((name) => `--${name}`).join(', ')}`);
+  const idNumber = values['id-number'];
+  if (idNumber !== undefined) return { by: 'member', idRef: idRef(idNumber) };
+  if (values.unit !== undefined) return { by: 'unit', unit: values.unit };
+  if (values.scope !== undefined) return { by: 'scope', scope: values.scope };
+  if (values.all === true || noneMeansAll) return { by: 'all' };
+  throw new UsageError('choose the members: --id-number N, --unit U, --scope S or --all');
+}
+
+function describe(result: IssueCardsResult, reissue: boolean): string {
+  if (result.cardId !== undefined) {
+    const number = groupCardNumber(result.cardId);
+    if (result.issued === 1) return `card ${number} issued\n`;
+    if (result.reissued === 1) return `card ${number} issued; the member's previous card is revoked\n`;
+    return `the member already holds live card ${number}; --reissue replaces it\n`;
+  }
+  const skipped = reissue || result.skipped === 0 ? '' : ` (they hold a live card; --reissue replaces it)`;
+  return `cards: ${result.issued} issued, ${result.reissued} reissued (previous cards revoked), ${result.skipped} skipped${skipped}\n`;
+}
+
+/**
+ * `qrgate cards issue`. The output may carry a card number (for one member): the card is a
+ * bearer token, but the operator asked for exactly that card. It never carries the ID number.
+ */
+export const run: Command = async (ctx) => {
+  const { values } = parseOptions(ctx.argv, {
+    'central-config': { type: 'string' },
+    ...selectionOptions,
+    all: { type: 'boolean' },
+    reissue: { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+  });
+  const config = loadCentralConfig(requireOption(values, 'central-config'));
+  const hasher = registryRefHasher(config);
+  const selection = cardSelectionFromOptions(values, (raw) => citizenIdRef(hasher, raw), false);
+  const result = await withRegistryDb(config, (db) => issueCards(db, { hasher }, selection, { reissue: values.reissue }));
+  ctx.stdout.write(values.json ? `${JSON.stringify(result)}\n` : describe(result, values.reissue));
+  return 0;
+};

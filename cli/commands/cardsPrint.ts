@@ -1,0 +1,48 @@
+import { resolve } from 'node:path';
+import { loadCentralConfig } from '../../broker/config.js';
+import { citizenIdRef, openLiveCards } from '../../broker/registry/cards.js';
+import { registryRefHasher, withRegistryDb } from '../../broker/registry/registryDb.js';
+import { sheetKinds, type SheetKind } from '../../provisioning/cardSheet.js';
+import { writeCardsPdf } from '../../provisioning/cardsPdf.js';
+import { parseOptions, requireOption, UsageError, type Command } from '../command.js';
+import { cardSelectionFromOptions, selectionOptions } from './cardsIssue.js';
+
+export const usage = 'qrgate cards print --central-config F --out FILE.pdf [--unit U | --scope S | --id-number N] [--sheet cr80|a4] [--json]';
+
+function sheetKind(value: string): SheetKind {
+  if (!(sheetKinds as readonly string[]).includes(value)) throw new UsageError(`--sheet must be ${sheetKinds.join(' | ')}, got "${value}"`);
+  return value as SheetKind;
+}
+
+/**
+ * `qrgate cards print`: the live cards of the selection (everyone without a selection),
+ * by unit then name, as a PDF for a card printer (`cr80`, one card per page) or for A4
+ * card sheets (`a4`, 10 per page). The PDF holds working cards: print it, do not mail it.
+ */
+export const run: Command = async (ctx) => {
+  const { values } = parseOptions(ctx.argv, {
+    'central-config': { type: 'string' },
+    out: { type: 'string' },
+    ...selectionOptions,
+    sheet: { type: 'string', default: 'cr80' },
+    json: { type: 'boolean', default: false },
+  });
+  const file = resolve(requireOption(values, 'out'));
+  const sheet = sheetKind(values.sheet);
+  const config = loadCentralConfig(requireOption(values, 'central-config'));
+  const selection = cardSelectionFromOptions(values, (raw) => citizenIdRef(registryRefHasher(config), raw), true);
+  const result = await withRegistryDb(config, async (db) => {
+    const { cards } = openLiveCards(db, selection);
+    try {
+      return await writeCardsPdf(cards, { sheet, file });
+    } finally {
+      cards.return?.();
+    }
+  });
+  ctx.stdout.write(
+    values.json
+      ? `${JSON.stringify({ file, sheet, ...result })}\n`
+      : `${result.cards} cards on ${result.pages} ${sheet === 'a4' ? 'A4 pages' : 'CR80 pages'} written to ${file}\n`,
+  );
+  return 0;
+};
