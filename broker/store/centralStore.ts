@@ -88,6 +88,20 @@ export interface FleetTerminal {
   readonly removed: boolean;
 }
 
+/**
+ * Who a credential ref belongs to, for the in/out log (issue 4). The raw ID number is never
+ * held by the central; `idMasked` shows its last 3 digits.
+ */
+export interface MemberSummary {
+  readonly name: string;
+  readonly phone: string;
+  readonly address: string;
+  readonly unit: string;
+  readonly scope: string;
+  readonly idMasked: string;
+  readonly status: 'allow' | 'deny' | 'check';
+}
+
 export interface CentralStore {
   /** Creates or upgrades the schema. Safe to call on every start. */
   migrate(): Promise<void>;
@@ -126,4 +140,12 @@ export interface CentralStore {
   searchEvents(query: EventQuery): Promise<EventPage>;
   /** Every terminal ever added, removed ones included, by terminal id. */
   fleet(): Promise<FleetTerminal[]>;
+
+  /**
+   * The registered people behind credential refs (64 hex digits, as events carry them):
+   * a ref matches a member's ID-number ref or any of their cards' refs, revoked cards
+   * included (the log is history). Refs that match no one are absent from the map. Meant
+   * for one page of events: one round trip, not one per ref.
+   */
+  membersByRefs(refs: readonly string[]): Promise<Map<string, MemberSummary>>;
 }

@@ -9,9 +9,11 @@ import type {
   EventQuery,
   FleetTerminal,
   InsertResult,
+  MemberSummary,
   SequenceGap,
   TerminalCredentials,
 } from './centralStore.js';
+import { SqliteMembersLookup } from '../registry/membersByRefs.js';
 import { SqliteEventReader } from './sqliteEventReader.js';
 import { SqliteEventWriter } from './sqliteEventWriter.js';
 import { SqliteFleet } from './sqliteFleet.js';
@@ -35,6 +37,7 @@ interface OpenStore {
   readonly writer: SqliteEventWriter;
   readonly reader: SqliteEventReader;
   readonly fleet: SqliteFleet;
+  readonly members: SqliteMembersLookup;
 }
 
 /**
@@ -65,6 +68,7 @@ export class SqliteCentralStore implements CentralStore {
       writer: new SqliteEventWriter(db, logger),
       reader: new SqliteEventReader(db),
       fleet: new SqliteFleet(db),
+      members: new SqliteMembersLookup(db),
     };
     logger.info({ file: this.options.file, schema: schemaVersion }, 'store.opened');
   }
@@ -135,6 +139,10 @@ export class SqliteCentralStore implements CentralStore {
 
   async fleet(): Promise<FleetTerminal[]> {
     return this.open().fleet.list();
+  }
+
+  async membersByRefs(refs: readonly string[]): Promise<Map<string, MemberSummary>> {
+    return this.open().members.byRefs(refs);
   }
 
   private open(): OpenStore {

@@ -8,6 +8,7 @@ import type {
   EventQuery,
   FleetTerminal,
   InsertResult,
+  MemberSummary,
   SequenceGap,
   TerminalCredentials,
 } from '../../broker/store/centralStore.js';
@@ -25,6 +26,8 @@ export class MemoryCentralStore implements CentralStore {
   readonly statuses: Array<{ terminalId: string; status: TerminalStatus }> = [];
   readonly telemetry: Array<{ terminalId: string; telemetry: Telemetry }> = [];
   readonly connections: Array<{ terminalId: string; online: boolean }> = [];
+  /** Who is behind a credential ref (hex), as membersByRefs answers: set what a test needs. */
+  readonly members = new Map<string, MemberSummary>();
   /** Every insertEvents call, in order, with its size. */
   readonly insertCalls: number[] = [];
   /** While set, insertEvents rejects with it (a full disk, a lost database). */
@@ -119,5 +122,14 @@ export class MemoryCentralStore implements CentralStore {
 
   async fleet(): Promise<FleetTerminal[]> {
     return [];
+  }
+
+  async membersByRefs(refs: readonly string[]): Promise<Map<string, MemberSummary>> {
+    const found = new Map<string, MemberSummary>();
+    for (const ref of refs) {
+      const member = this.members.get(ref);
+      if (member) found.set(ref, member);
+    }
+    return found;
   }
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { checkpointCodeSchema } from '../../../protocol/checkpointCode.js';
 import { decisions, directions } from '../../../protocol/event.js';
-import { maxEventsPerPage, type CentralStore, type EventQuery } from '../../store/centralStore.js';
+import { maxEventsPerPage, type CentralStore, type EventPage, type EventQuery, type MemberSummary } from '../../store/centralStore.js';
 import { isStoreError } from '../../store/storeError.js';
 import { badRequest } from '../http.js';
 import { parseQuery } from '../query.js';
@@ -57,14 +57,32 @@ export const eventsQuerySchema = z
     }
   });
 
-/** `GET /api/events`: the in/out log, newest first, one page at a time. */
+type LoggedEvent = EventPage['events'][number];
+
+/** An event as the in/out log shows it: with the registered person its credential belongs to. */
+export type EventWithMember = LoggedEvent & { readonly member: MemberSummary | null };
+
+/** One registry lookup for the whole page, not one per event. */
+async function withMembers(store: CentralStore, page: EventPage): Promise<{ events: EventWithMember[]; nextCursor: string | null }> {
+  const refs = page.events.flatMap((event) => (event.credentialRef === null ? [] : [event.credentialRef]));
+  const members = refs.length === 0 ? new Map<string, MemberSummary>() : await store.membersByRefs(refs);
+  return {
+    events: page.events.map((event) => ({ ...event, member: event.credentialRef === null ? null : (members.get(event.credentialRef) ?? null) })),
+    nextCursor: page.nextCursor,
+  };
+}
+
+/**
+ * `GET /api/events`: the in/out log, newest first, one page at a time, each event with the
+ * person behind it (`member`, null for an unregistered or unreadable credential).
+ */
 export function eventsRoute(deps: { readonly store: CentralStore }): Route {
   return {
     path: '/api/events',
     async handle({ query }) {
       const eventQuery: EventQuery = parseQuery(query, eventsQuerySchema);
       try {
-        return { status: 200, json: await deps.store.searchEvents(eventQuery) };
+        return { status: 200, json: await withMembers(deps.store, await deps.store.searchEvents(eventQuery)) };
       } catch (err) {
         if (isStoreError(err, 'cursor-invalid')) throw badRequest(`cursor: ${err.message}`);
         if (isStoreError(err, 'query-invalid')) throw badRequest(err.message);

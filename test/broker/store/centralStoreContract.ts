@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ScanEvent } from '../../../protocol/event.js';
-import type { CentralStore, EventQuery, SequenceGap } from '../../../broker/store/centralStore.js';
+import type { CentralStore, EventQuery, MemberSummary, SequenceGap } from '../../../broker/store/centralStore.js';
 import { toRuns } from '../../../broker/store/sequenceGaps.js';
 import { batches, CP_A, CP_B, eventRun, scanEvent, seededRandom, shuffled, telemetry } from './scanEvents.js';
 
@@ -501,6 +501,82 @@ export function describeCentralStore(name: string, makeStore: () => Promise<Cent
         await store.recordTelemetry('t1', { ...telemetry(randomUUID(), t0 + 8000, 2) }, t0 + 8000);
         expect(await t1()).toMatchObject({ telemetry: newer, bootId, lastSeenAt: iso(t0 + 9000) });
       });
+    });
+
+    describe('membersByRefs', () => {
+      it('answers an empty map for no refs and for refs nobody holds', async () => {
+        const store = await open();
+        expect(await store.membersByRefs([])).toEqual(new Map());
+        expect(await store.membersByRefs(['ab'.repeat(32), 'cd'.repeat(32)])).toEqual(new Map());
+      });
+    });
+  });
+}
+
+/** A person as the registry holds them, for seeding a store in describeMemberJoin. */
+export interface RegisteredMember {
+  /** Credential ref of the ID number, 64 hex digits. */
+  readonly idRef: string;
+  readonly cards: readonly { readonly ref: string; readonly revoked: boolean }[];
+  readonly summary: MemberSummary;
+}
+
+/**
+ * The registry join the in/out log relies on. The registry is not written through
+ * CentralStore (`qrgate members` works on the database directly), so each implementation
+ * brings `register`, its own way to put a person in, as it brings `makeStore`.
+ */
+export function describeMemberJoin(
+  name: string,
+  makeStore: () => Promise<{ store: CentralStore; register: (member: RegisteredMember) => Promise<void> }>,
+): void {
+  describe(`CentralStore contract, membersByRefs: ${name}`, () => {
+    const stores: CentralStore[] = [];
+    afterEach(async () => {
+      for (const store of stores.splice(0)) await store.close();
+    });
+
+    const ref = (n: number) => n.toString(16).padStart(64, '0');
+    const lan: RegisteredMember = {
+      idRef: ref(1),
+      cards: [
+        { ref: ref(11), revoked: true },
+        { ref: ref(12), revoked: false },
+      ],
+      summary: { name: 'Nguyễn Thị Lan', phone: '0905123456', address: '12 Lê Lợi, Phường Phú Hội, Thành phố Huế', unit: 'Công ty May Huế', scope: 'site-a', idMasked: '*********001', status: 'allow' },
+    };
+    const hung: RegisteredMember = {
+      idRef: ref(2),
+      cards: [],
+      summary: { name: 'Trần Văn Hùng', phone: '+84914000111', address: '', unit: 'Tổ dân phố 5', scope: 'site-b', idMasked: '******002', status: 'check' },
+    };
+
+    async function seeded(): Promise<CentralStore> {
+      const { store, register } = await makeStore();
+      stores.push(store);
+      await store.migrate();
+      await register(lan);
+      await register(hung);
+      return store;
+    }
+
+    it('finds a person by their ID-number ref and by every card, revoked ones too, in one call', async () => {
+      const store = await seeded();
+      const found = await store.membersByRefs([ref(1), ref(11), ref(12), ref(2), ref(99)]);
+      expect(found).toEqual(
+        new Map([
+          [ref(1), lan.summary],
+          [ref(11), lan.summary],
+          [ref(12), lan.summary],
+          [ref(2), hung.summary],
+        ]),
+      );
+    });
+
+    it('answers a ref repeated on a page once, and leaves unknown refs out', async () => {
+      const store = await seeded();
+      const found = await store.membersByRefs([ref(2), ref(2), ref(3), ref(2)]);
+      expect([...found.entries()]).toEqual([[ref(2), hung.summary]]);
     });
   });
 }

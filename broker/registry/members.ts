@@ -1,0 +1,111 @@
+import type { RefHasher } from '../../protocol/credentialRef.js';
+import type { CentralDb } from '../store/sqliteSchema.js';
+import { checkMemberField, maskIdNumber, memberDetailFields, type MemberDetails } from './memberRow.js';
+
+/**
+ * One person at a time: `qrgate members update`, `set-status` and `remove`. The person is
+ * found by the ref of their ID number, never by the number itself; replies and errors show
+ * the masked form only.
+ */
+
+export type MemberProblem = 'member-unknown' | 'member-invalid';
+
+export class MemberError extends Error {
+  constructor(
+    readonly code: MemberProblem,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'MemberError';
+  }
+}
+
+/** A checked, normalised ID number and what stands for it everywhere else. */
+export interface MemberKey {
+  readonly ref: Buffer;
+  readonly idMasked: string;
+}
+
+/** Checks an ID number typed as an option, by the same rule as the members file. */
+export function memberKey(hasher: RefHasher, rawIdNumber: string): MemberKey {
+  const id = checkMemberField('idNumber', rawIdNumber);
+  if (!id.ok) throw new MemberError('member-invalid', `--id-number ${id.message}`);
+  return { ref: hasher('citizen', id.value), idMasked: maskIdNumber(id.value) };
+}
+
+export type MemberChanges = Partial<MemberDetails>;
+
+/**
+ * Checks new values given as options (`--phone …`) by the members file's rules, reporting
+ * every bad one at once.
+ */
+export function checkMemberChanges(raw: Partial<Record<keyof MemberDetails, string>>): MemberChanges {
+  const changes: Partial<Record<keyof MemberDetails, string>> = {};
+  const problems: string[] = [];
+  for (const field of memberDetailFields) {
+    const value = raw[field];
+    if (value === undefined) continue;
+    const checked = checkMemberField(field, value);
+    if (checked.ok) changes[field] = checked.value;
+    else problems.push(`--${field} ${checked.message}`);
+  }
+  if (problems.length > 0) throw new MemberError('member-invalid', problems.join('; '));
+  return changes as MemberChanges;
+}
+
+export interface UpdateResult {
+  readonly idMasked: string;
+  /** The fields whose value changed; empty when everything already matched. */
+  readonly changed: readonly (keyof MemberDetails)[];
+}
+
+interface MemberRecord extends MemberDetails {
+  readonly member_id: number;
+}
+
+const unknown = (key: MemberKey) => new MemberError('member-unknown', `no member is registered with ID number ${key.idMasked}`);
+
+/**
+ * Sets the given fields. `updated_at_ms` moves only when a value really changes, as in an
+ * import. The values must come from checkMemberField (the CLI's options are checked there).
+ */
+export function updateMember(db: CentralDb, key: MemberKey, changes: MemberChanges, nowMs: number): UpdateResult {
+  return db
+    .transaction((): UpdateResult => {
+      const current = db
+        .prepare('SELECT member_id, name, phone, address, unit, scope, status FROM members WHERE id_ref = ?')
+        .get(key.ref) as MemberRecord | undefined;
+      if (current === undefined) throw unknown(key);
+      const changed = memberDetailFields.filter((field) => changes[field] !== undefined && changes[field] !== current[field]);
+      if (changed.length > 0) {
+        // Column names come from memberDetailFields, never from input.
+        const set = changed.map((field) => `${field} = @${field}`).join(', ');
+        db.prepare(`UPDATE members SET ${set}, updated_at_ms = @nowMs WHERE member_id = @memberId`).run({
+          ...Object.fromEntries(changed.map((field) => [field, changes[field]])),
+          nowMs,
+          memberId: current.member_id,
+        });
+      }
+      return { idMasked: key.idMasked, changed };
+    })
+    .immediate();
+}
+
+export interface RemoveResult {
+  readonly idMasked: string;
+  /** Cards deleted with the member (live and revoked). */
+  readonly cards: number;
+}
+
+/** Deletes the member; their cards go with them (ON DELETE CASCADE; openCentralDb enables foreign keys). */
+export function removeMember(db: CentralDb, key: MemberKey): RemoveResult {
+  return db
+    .transaction((): RemoveResult => {
+      const memberId = db.prepare('SELECT member_id FROM members WHERE id_ref = ?').pluck().get(key.ref) as number | undefined;
+      if (memberId === undefined) throw unknown(key);
+      const cards = db.prepare('SELECT count(*) FROM cards WHERE member_id = ?').pluck().get(memberId) as number;
+      db.prepare('DELETE FROM members WHERE member_id = ?').run(memberId);
+      return { idMasked: key.idMasked, cards };
+    })
+    .immediate();
+}

@@ -1,0 +1,24 @@
+import { loadCentralConfig } from '../../broker/config.js';
+import { memberKey, removeMember } from '../../broker/registry/members.js';
+import { registryRefHasher, withRegistryDb } from '../../broker/registry/registryDb.js';
+import { parseOptions, requireOption, type Command } from '../command.js';
+
+export const usage = 'qrgate members remove --central-config F --id-number N [--json]';
+
+/** `qrgate members remove`: deletes a person and their cards; the next published list drops them. */
+export const run: Command = async (ctx) => {
+  const { values } = parseOptions(ctx.argv, {
+    'central-config': { type: 'string' },
+    'id-number': { type: 'string' },
+    json: { type: 'boolean', default: false },
+  });
+  const config = loadCentralConfig(requireOption(values, 'central-config'));
+  const key = memberKey(registryRefHasher(config), requireOption(values, 'id-number'));
+  const removed = await withRegistryDb(config, (db) => removeMember(db, key));
+  ctx.stdout.write(
+    values.json
+      ? `${JSON.stringify({ ...removed, removed: true })}\n`
+      : `member ${removed.idMasked} removed, with ${removed.cards} card${removed.cards === 1 ? '' : 's'}\n`,
+  );
+  return 0;
+};

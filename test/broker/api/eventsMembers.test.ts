@@ -1,0 +1,126 @@
+import type { AddressInfo } from 'node:net';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createApiServer } from '../../../broker/api/server.js';
+import { centralDbFileName, loadCentralConfig } from '../../../broker/config.js';
+import { MetricsRegistry } from '../../../broker/metrics.js';
+import { registryRefHasher, withRegistryDb } from '../../../broker/registry/registryDb.js';
+import type { CentralStore, MemberSummary } from '../../../broker/store/centralStore.js';
+import { SqliteCentralStore } from '../../../broker/store/sqliteStore.js';
+import { run as membersImport } from '../../../cli/commands/membersImport.js';
+import type { ScanEvent } from '../../../protocol/event.js';
+import { refToHex } from '../../../protocol/credentialRef.js';
+import { writeLocalCentral } from '../../../provisioning/localCentral.js';
+import { silentLogger } from '../../fakes/captureLogger.js';
+import { MemoryCentralStore } from '../../fakes/memoryCentralStore.js';
+import { cliContext } from '../../helpers/cliContext.js';
+import { useTempDir } from '../../helpers/tempDir.js';
+import { CP_A, scanEvent } from '../store/scanEvents.js';
+
+const NOW = Date.UTC(2025, 4, 31, 12);
+const AN = '046085000101';
+const BINH = '046185000102';
+const tempDir = useTempDir('qrgate-api-members-');
+
+type LoggedEvent = ScanEvent & { receivedAt: string; member: MemberSummary | null };
+
+describe('GET /api/events with the registry', () => {
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  async function serve(store: CentralStore): Promise<(path: string) => Promise<{ events: LoggedEvent[]; nextCursor: string | null }>> {
+    const server = createApiServer({ store, metrics: new MetricsRegistry(), logger: silentLogger(), now: () => NOW });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const { port } = server.address() as AddressInfo;
+    return async (path) => {
+      const response = await fetch(`http://127.0.0.1:${port}${path}`);
+      expect(response.status).toBe(200);
+      return (await response.json()) as { events: LoggedEvent[]; nextCursor: string | null };
+    };
+  }
+
+  const event = (seq: number, credential: Pick<ScanEvent, 'credentialType' | 'credentialRef'>): ScanEvent => ({
+    ...scanEvent({ terminalId: 'gate-a-1', checkpointCode: CP_A, seq, tsMs: NOW - seq * 60_000 }),
+    ...credential,
+  });
+
+  it('shows who passed: name, phone and address by ID number or by card, revoked cards too, never the ID number', async () => {
+    const dir = tempDir();
+    const centralConfig = writeLocalCentral(dir);
+    const csv = join(dir, 'people.csv');
+    writeFileSync(
+      csv,
+      'name,phone,address,unit,scope,idNumber,status\n' +
+        `Nguyễn Văn An,0905123456,"12 Lê Lợi, Phường Phú Hội, Huế",Công ty May Huế,site-a,${AN},allow\n` +
+        `Trần Thị Bình,0914000111,,Tổ 5,site-a,${BINH},check\n`,
+    );
+    expect(await membersImport(cliContext(['--central-config', centralConfig, csv]).ctx)).toBe(0);
+    const config = loadCentralConfig(centralConfig);
+    const hasher = registryRefHasher(config);
+    const cardRef = hasher('card', 'AAAABBBBCCCCDDDDEEEEFFFFGG');
+    await withRegistryDb(config, (db) => {
+      db.prepare("INSERT INTO cards (card_ref, card_id, member_id, issued_at_ms, revoked_at_ms) SELECT ?, 'old-card', member_id, 0, 1 FROM members WHERE id_ref = ?").run(
+        cardRef,
+        hasher('citizen', BINH),
+      );
+    });
+
+    const store = new SqliteCentralStore({ file: join(config.dataDir, centralDbFileName), logger: silentLogger() });
+    await store.migrate();
+    cleanups.push(() => store.close());
+    await store.insertEvents(
+      [
+        event(1, { credentialType: 'cccd', credentialRef: refToHex(hasher('citizen', AN)) }),
+        event(2, { credentialType: 'card', credentialRef: refToHex(cardRef) }),
+        event(3, { credentialType: 'pccovid', credentialRef: refToHex(hasher('citizen', '046085000999')) }),
+        event(4, { credentialType: 'unknown', credentialRef: null }),
+        event(5, { credentialType: 'typed', credentialRef: refToHex(hasher('citizen', AN)) }),
+      ],
+      NOW,
+    );
+    const get = await serve(store);
+
+    const page = await get('/api/events');
+    const an = { name: 'Nguyễn Văn An', phone: '0905123456', address: '12 Lê Lợi, Phường Phú Hội, Huế', unit: 'Công ty May Huế', scope: 'site-a', idMasked: '*********101', status: 'allow' };
+    const binh = { name: 'Trần Thị Bình', phone: '0914000111', address: '', unit: 'Tổ 5', scope: 'site-a', idMasked: '*********102', status: 'check' };
+    expect(page.events.map((e) => [e.seq, e.member])).toEqual([
+      [1, an],
+      [2, binh],
+      [3, null],
+      [4, null],
+      [5, an],
+    ]);
+    // Paging keeps the join.
+    const first = await get('/api/events?limit=2');
+    const second = await get(`/api/events?limit=2&cursor=${encodeURIComponent(first.nextCursor!)}`);
+    expect([...first.events, ...second.events].map((e) => e.member?.name ?? null)).toEqual(['Nguyễn Văn An', 'Trần Thị Bình', null, null]);
+
+    const body = JSON.stringify(page);
+    for (const id of [AN, BINH]) expect(body).not.toContain(id);
+  });
+
+  it('asks the registry once per page, and not at all when no event carries a ref', async () => {
+    const store = new MemoryCentralStore();
+    const calls: (readonly string[])[] = [];
+    const lookup = store.membersByRefs.bind(store);
+    store.membersByRefs = (refs) => {
+      calls.push(refs);
+      return lookup(refs);
+    };
+    const someone: MemberSummary = { name: 'Lê Châu', phone: '0905000000', address: '', unit: 'Tổ 1', scope: 'default', idMasked: '*********103', status: 'deny' };
+    store.members.set('cd'.repeat(32), someone);
+    const get = await serve(store);
+
+    expect((await get('/api/events')).events).toEqual([]);
+    expect(calls).toEqual([]);
+
+    await store.insertEvents([event(1, { credentialType: 'card', credentialRef: 'cd'.repeat(32) }), event(2, { credentialType: 'cccd', credentialRef: 'ef'.repeat(32) })], NOW);
+    const page = await get('/api/events');
+    expect(page.events.map((e) => e.member)).toEqual([someone, null]);
+    expect(calls).toEqual([['cd'.repeat(32), 'ef'.repeat(32)]]);
+  });
+});
