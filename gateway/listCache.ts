@@ -1,9 +1,7 @@
-import type { VerifiedList } from '../protocol/lists/index.js';
-import type { TerminalDb } from './terminalDb.js';
+import Database from 'better-sqlite3';
+import { generationTable, openListsDb, statusFromCode, type EntryStatus, type ListsDb } from './lists/listsDb.js';
 
-export type EntryStatus = 'allow' | 'deny' | 'check';
-const statusCodes: Record<EntryStatus, number> = { allow: 1, deny: 2, check: 3 };
-const statusByCode = new Map(Object.entries(statusCodes).map(([status, code]) => [code, status as EntryStatus]));
+export type { EntryStatus } from './lists/listsDb.js';
 
 export interface InstalledList {
   readonly scope: string;
@@ -23,30 +21,6 @@ export interface CachedEntry {
   readonly validUntilMs: number | null;
 }
 
-export interface InstallResult {
-  readonly scope: string;
-  readonly version: number;
-  readonly previousVersion: number | null;
-  readonly entries: number;
-  readonly changed: boolean;
-}
-
-export class ListInstallError extends Error {
-  constructor(
-    readonly code: 'base-missing' | 'unknown-status',
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-interface EntryRow {
-  scope: string;
-  status: number;
-  valid_from_ms: number | null;
-  valid_until_ms: number | null;
-}
-
 interface ListRow {
   scope: string;
   version: number;
@@ -55,104 +29,115 @@ interface ListRow {
   key_id: string;
   entry_count: number;
   installed_at_ms: number;
+  generation: number;
+}
+
+interface LookupRow {
+  scope: string;
+  version: number;
+  status: number | null;
+  validFromMs: number | null;
+  validUntilMs: number | null;
 }
 
 /**
- * The terminal's cached, verified lists in SQLite. Lookups are one primary-key probe.
- * `install` is one transaction: another connection (the scan path while
- * `qrgate lists import` runs in its own process) sees the old list or the new one, never a
- * mix (WAL snapshot isolation). Installed-list metadata is cached in memory and reloaded
- * when SQLite's `data_version` says another connection committed.
+ * The scan path's view of the verified lists in lists.db (gateway/lists/listsDb.ts), on a
+ * connection of its own that never writes. Writers are the apply worker and `qrgate lists
+ * import` in another process; SQLite's `data_version` tells this connection when one of
+ * them committed, and the installed lists are reloaded then.
+ *
+ * A lookup is one statement: one primary-key probe per scope's generation table, each
+ * joined to that scope's `lists` row *for that generation*. So an entry and the version
+ * reported with it come from one read snapshot, and a statement that reaches a generation
+ * a writer has just replaced returns no row for it (or fails, if the table is already
+ * dropped): the lookup then reloads and asks again inside one read transaction.
  */
 export class ListCache {
-  private readonly selectEntries;
+  private readonly db: ListsDb;
   private readonly selectLists;
   private readonly dataVersion;
   private lastDataVersion = -1;
   private listsByScope = new Map<string, InstalledList>();
+  private generations: readonly number[] = [];
+  private lookupStatement: Database.Statement<[{ ref: Buffer }], LookupRow> | null = null;
 
-  constructor(private readonly db: TerminalDb) {
-    this.selectEntries = db.prepare<[Buffer], EntryRow>(
-      'SELECT scope, status, valid_from_ms, valid_until_ms FROM list_entries WHERE ref = ?',
-    );
-    this.selectLists = db.prepare<[], ListRow>('SELECT * FROM lists');
-    this.dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
+  constructor(dataDir: string) {
+    this.db = openListsDb(dataDir);
+    this.db.pragma('query_only = ON');
+    this.selectLists = this.db.prepare<[], ListRow>('SELECT * FROM lists ORDER BY scope');
+    this.dataVersion = this.db.prepare<[], number>('PRAGMA data_version').pluck();
   }
 
   /** Lists installed, by scope (all scopes in the file; callers filter to their own). */
   installed(): ReadonlyMap<string, InstalledList> {
-    const version = this.dataVersion.get()!;
-    if (version !== this.lastDataVersion) {
-      this.lastDataVersion = version;
-      this.listsByScope = new Map(this.selectLists.all().map((row) => [row.scope, fromListRow(row)]));
-    }
+    this.refresh();
     return this.listsByScope;
   }
 
   lookup(ref: Buffer): CachedEntry[] {
-    const lists = this.installed();
-    const result: CachedEntry[] = [];
-    for (const row of this.selectEntries.all(ref)) {
-      const list = lists.get(row.scope);
-      const status = statusByCode.get(row.status);
-      if (!list || !status) continue;
-      result.push({
-        scope: row.scope,
-        listVersion: list.version,
-        status,
-        validFromMs: row.valid_from_ms,
-        validUntilMs: row.valid_until_ms,
-      });
+    this.refresh();
+    try {
+      const entries = this.query(ref);
+      if (entries) return entries;
+    } catch (err) {
+      if (!(err instanceof Database.SqliteError)) throw err;
+      // a generation table dropped under us: a writer swapped a snapshot in just now
     }
-    return result;
+    return this.db.transaction(() => {
+      this.reload();
+      return this.query(ref) ?? [];
+    })();
   }
 
-  /**
-   * Installs a verified snapshot (replaces the scope's entries) or delta (applies on top of
-   * its base version). Re-installing the installed version changes nothing.
-   */
-  install(list: VerifiedList, nowMs: number = Date.now()): InstallResult {
-    const { header } = list;
-    const run = this.db.transaction((): InstallResult => {
-      const current = this.db.prepare<[string], ListRow>('SELECT * FROM lists WHERE scope = ?').get(header.scope);
-      const previousVersion = current?.version ?? null;
-      if (previousVersion === header.version) {
-        return { scope: header.scope, version: header.version, previousVersion, entries: current!.entry_count, changed: false };
-      }
-      if (header.kind === 'delta' && previousVersion !== header.baseVersion) {
-        throw new ListInstallError(
-          'base-missing',
-          `delta ${header.baseVersion}->${header.version} for scope "${header.scope}" needs version ${header.baseVersion} installed, have ${previousVersion ?? 'none'}`,
-        );
-      }
-      if (header.kind === 'snapshot') {
-        this.db.prepare('DELETE FROM list_entries WHERE scope = ?').run(header.scope);
-      }
-      const upsert = this.db.prepare<[Buffer, string, number, number | null, number | null]>(
-        'INSERT OR REPLACE INTO list_entries (ref, scope, status, valid_from_ms, valid_until_ms) VALUES (?, ?, ?, ?, ?)',
-      );
-      const remove = this.db.prepare<[Buffer, string]>('DELETE FROM list_entries WHERE ref = ? AND scope = ?');
-      for (const entry of list.entries()) {
-        if (entry.status === 'remove') {
-          remove.run(entry.ref, header.scope);
-          continue;
-        }
-        const code = statusCodes[entry.status];
-        upsert.run(entry.ref, header.scope, code, entry.validFrom ?? null, entry.validUntil ?? null);
-      }
-      const count = this.db
-        .prepare<[string], number>('SELECT count(*) FROM list_entries WHERE scope = ?')
-        .pluck()
-        .get(header.scope)!;
-      this.db
-        .prepare(
-          `INSERT OR REPLACE INTO lists (scope, version, issued_at_ms, expires_at_ms, key_id, entry_count, installed_at_ms)
-           VALUES (?, ?, ?, ?, ?, ?, ?)`,
+  close(): void {
+    this.db.close();
+  }
+
+  private refresh(): void {
+    if (this.dataVersion.get() !== this.lastDataVersion) this.reload();
+  }
+
+  private reload(): void {
+    this.lastDataVersion = this.dataVersion.get()!;
+    const rows = this.selectLists.all();
+    this.listsByScope = new Map(rows.map((row) => [row.scope, fromListRow(row)]));
+    const generations = rows.map((row) => row.generation);
+    // A delta commit changes versions, not tables: the statement stays.
+    if (generations.join() !== this.generations.join()) {
+      this.generations = generations;
+      this.lookupStatement = null;
+    }
+  }
+
+  /** The entries for `ref`, or null when a scope's generation moved since the last reload. */
+  private query(ref: Buffer): CachedEntry[] | null {
+    if (this.generations.length === 0) return [];
+    this.lookupStatement ??= this.db.prepare<[{ ref: Buffer }], LookupRow>(
+      this.generations
+        .map(
+          (generation) =>
+            `SELECT l.scope AS scope, l.version AS version, e.status AS status,
+                    e.valid_from_ms AS validFromMs, e.valid_until_ms AS validUntilMs
+             FROM lists AS l LEFT JOIN ${generationTable(generation)} AS e ON e.ref = @ref
+             WHERE l.generation = ${generation}`,
         )
-        .run(header.scope, header.version, Date.parse(header.issuedAt), Date.parse(header.expiresAt), list.keyId, count, nowMs);
-      return { scope: header.scope, version: header.version, previousVersion, entries: count, changed: true };
-    });
-    return run.immediate();
+        .join(' UNION ALL '),
+    );
+    const rows = this.lookupStatement.all({ ref });
+    if (rows.length !== this.generations.length) return null;
+    const entries: CachedEntry[] = [];
+    for (const row of rows) {
+      const status = row.status === null ? undefined : statusFromCode(row.status);
+      if (!status) continue;
+      entries.push({
+        scope: row.scope,
+        listVersion: row.version,
+        status,
+        validFromMs: row.validFromMs,
+        validUntilMs: row.validUntilMs,
+      });
+    }
+    return entries;
   }
 }
 

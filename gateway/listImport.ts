@@ -1,29 +1,22 @@
-import { readFileSync } from 'node:fs';
-import { verifySignedList } from '../protocol/lists/index.js';
 import { loadPublicKeys } from '../protocol/keys.js';
 import type { TerminalConfig } from './config.js';
-import { ListCache, type InstallResult } from './listCache.js';
-import { openTerminalDb } from './terminalDb.js';
+import { applyListFile } from './lists/applyFile.js';
+import type { ApplyResult } from './lists/applyResult.js';
+import { openListWriter } from './lists/listWriter.js';
 
 /**
- * Verifies a signed list file against the terminal's trusted keys and scopes, then installs
- * it in one transaction. A refused list leaves the installed one untouched.
+ * `qrgate lists import`: verifies a signed list file against the terminal's trusted keys and
+ * scopes, then installs it in lists.db, synchronously (a one-shot process needs no worker).
+ * A running terminal beside it sees the old list or the new one, never a mix, and its
+ * scans never wait: they read and write other connections. A refused list leaves the
+ * installed one untouched. Fails with a ListApplyError.
  */
-export function importListFile(config: TerminalConfig, file: string): InstallResult {
+export function importListFile(config: TerminalConfig, file: string): ApplyResult {
   const trustedKeys = loadPublicKeys(config.keys.listPublicKeys);
-  const bytes = readFileSync(file);
-  const db = openTerminalDb(config.dataDir, { powerLossSafe: config.storage.powerLossSafe });
+  const writer = openListWriter(config.dataDir, { powerLossSafe: config.storage.powerLossSafe });
   try {
-    const cache = new ListCache(db);
-    const installed = cache.installed();
-    const list = verifySignedList(bytes, {
-      trustedKeys,
-      scope: config.lists,
-      installedVersion: (scope: string) => installed.get(scope)?.version ?? null,
-    });
-    return cache.install(list);
+    return applyListFile(writer, file, { trustedKeys, scopes: config.lists });
   } finally {
-    db.close();
+    writer.close();
   }
 }
-

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 export type TerminalDb = Database.Database;
 
 /**
- * One SQLite file per terminal holds the outbox, the list cache, the sequence counter and
- * anti-passback state (DESIGN.md "Storage"). Migrations are append-only; `user_version`
- * says how many have run.
+ * One SQLite file per terminal holds the outbox, the sequence counter and anti-passback
+ * state (DESIGN.md "Storage"); the verified lists live beside it in lists.db. Migrations
+ * are append-only; `user_version` says how many have run.
  */
 const migrations: readonly string[] = [
   `
@@ -50,6 +50,14 @@ const migrations: readonly string[] = [
     at_ms INTEGER NOT NULL
   ) WITHOUT ROWID;
   `,
+  // Lists moved to their own file, lists.db (gateway/lists/listsDb.ts), so a long list
+  // apply never holds the write lock the outbox needs (issue 4). The lists cached here are
+  // dropped, not copied: an upgraded terminal starts with no list and fetches the current
+  // one on its next sync (or a technician runs `qrgate lists import` again).
+  `
+  DROP TABLE IF EXISTS list_entries;
+  DROP TABLE IF EXISTS lists;
+  `,
 ];
 
 export interface OpenOptions {
@@ -65,7 +73,7 @@ export function terminalDbPath(dataDir: string): string {
 export function openTerminalDb(dataDir: string, options: OpenOptions = {}): TerminalDb {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const db = new Database(terminalDbPath(dataDir), { readonly: options.readonly ?? false });
-  // Another process (`qrgate lists import`) may hold the write lock for a moment.
+  // Another connection (a test, a tool reading the outbox) may hold the write lock for a moment.
   db.pragma('busy_timeout = 5000');
   if (options.readonly) return db;
   db.pragma('journal_mode = WAL');

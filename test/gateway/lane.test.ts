@@ -26,6 +26,7 @@ interface Rig {
   scanner: FakeScanner;
   gpio: SimGpio;
   db: TerminalDb;
+  lists: ListCache;
   events: () => Array<ScanEvent & { final: number }>;
   relayPulses: () => number;
   /** How many outbox rows existed each time the relay was switched on. */
@@ -47,6 +48,7 @@ describe('Lane', () => {
     for (const rig of rigs.splice(0)) {
       await rig.lane.stop();
       rig.db.close();
+      rig.lists.close();
     }
     vi.useRealTimers();
   });
@@ -70,6 +72,7 @@ describe('Lane', () => {
     }
     importListFile(config, site.listFile);
     const db = openTerminalDb(config.dataDir);
+    const lists = new ListCache(config.dataDir);
     const clock = new TerminalClock(db);
     const gpio = new SimGpio({ logger });
     const laneConfig: LaneConfig = { ...config.lanes[0]!, ...laneOverrides };
@@ -95,7 +98,7 @@ describe('Lane', () => {
       },
       inputs,
       outbox: new Outbox(db, { terminalId: config.terminalId, checkpointCode: config.checkpoint.code, bootId: crypto.randomUUID() }, clock),
-      lists: new ListCache(db),
+      lists,
       presence: new Presence(db, config.policy.antiPassbackWindowMs),
       clock,
       hashRef: refHasherFor(join(dir, 'keys')),
@@ -107,6 +110,7 @@ describe('Lane', () => {
       scanner,
       gpio,
       db,
+      lists,
       config,
       events: () =>
         db

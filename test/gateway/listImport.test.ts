@@ -1,11 +1,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { loadTerminalConfig } from '../../gateway/config.js';
 import { ListCache } from '../../gateway/listCache.js';
 import { importListFile } from '../../gateway/listImport.js';
-import { openTerminalDb } from '../../gateway/terminalDb.js';
 import { generateKeyFiles } from '../../protocol/keys.js';
 import { createDemoSite } from '../../provisioning/demoSite.js';
 import { refHasherFor, writeList } from '../helpers/lists.js';
@@ -18,11 +16,11 @@ function setUp(dir: string) {
   const hash = refHasherFor(keysDir);
   const ref = (id: string) => hash('citizen', id);
   const lookup = (id: string) => {
-    const db = openTerminalDb(config.dataDir);
+    const cache = new ListCache(config.dataDir);
     try {
-      return new ListCache(db).lookup(ref(id)).map((e) => `${e.scope}@${e.listVersion}:${e.status}`);
+      return cache.lookup(ref(id)).map((e) => `${e.scope}@${e.listVersion}:${e.status}`);
     } finally {
-      db.close();
+      cache.close();
     }
   };
   return { config, keysDir, ref, lookup, list: (name: string) => join(dir, name) };
@@ -79,22 +77,22 @@ describe('lists import', () => {
     expect(lookup('046000000001')).toEqual(['demo-site@2:allow']);
   });
 
-  it('lets a reader see the old list or the new one, never a mix', () => {
+  it('is seen by a running terminal: its list cache notices the import and answers from the new version', () => {
     const { config, keysDir, ref, list } = setUp(tempDir());
     const ids = Array.from({ length: 500 }, (_, i) => `0460${String(i).padStart(8, '0')}`);
     writeList(keysDir, list('v1'), { version: 1 }, ids.map((id) => ({ ref: ref(id), status: 'allow' as const })));
     writeList(keysDir, list('v2'), { version: 2 }, ids.map((id) => ({ ref: ref(id), status: 'deny' as const })));
     importListFile(config, list('v1'));
 
-    // the scan path's connection, in the middle of a read when another process installs
-    const reader = new Database(join(config.dataDir, 'terminal.db'), { readonly: true });
-    const statuses = reader.prepare<[], { status: number; n: number }>('SELECT status, count(*) AS n FROM list_entries GROUP BY status');
-    reader.exec('BEGIN');
-    expect(statuses.all()).toEqual([{ status: 1, n: 500 }]);
-    importListFile(config, list('v2'));
-    expect(statuses.all()).toEqual([{ status: 1, n: 500 }]);
-    reader.exec('COMMIT');
-    expect(statuses.all()).toEqual([{ status: 2, n: 500 }]);
-    reader.close();
+    // the scan path's connection, open while another process imports
+    const running = new ListCache(config.dataDir);
+    try {
+      expect(running.lookup(ref(ids[7]!))).toEqual([expect.objectContaining({ listVersion: 1, status: 'allow' })]);
+      expect(importListFile(config, list('v2'))).toMatchObject({ version: 2, previousVersion: 1, kind: 'snapshot', entries: 500 });
+      expect(running.installed().get('demo-site')).toMatchObject({ version: 2, entryCount: 500 });
+      expect(running.lookup(ref(ids[7]!))).toEqual([expect.objectContaining({ listVersion: 2, status: 'deny' })]);
+    } finally {
+      running.close();
+    }
   });
 });

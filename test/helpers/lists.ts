@@ -28,3 +28,14 @@ export function writeList(
 export function refHasherFor(keysDir: string) {
   return createRefHasher(loadRefKey(join(keysDir, 'ref.key')));
 }
+
+/**
+ * The n-th of a run of distinct refs that sort in the order of n (as a publisher sorts a
+ * snapshot), for generated lists of any size; `run` keeps runs apart.
+ */
+export function sequentialRef(n: number, run = 0): Buffer {
+  const ref = Buffer.alloc(32, run);
+  ref.writeUInt32BE(run, 0);
+  ref.writeUInt32BE(n, 4);
+  return ref;
+}

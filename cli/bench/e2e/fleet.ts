@@ -34,6 +34,8 @@ interface Member {
  */
 export class SimulatedFleet {
   private members: Member[] = [];
+  /** The fleet's terminals hold no lists (scopes []): one empty list cache serves them all. */
+  private lists: ListCache | null = null;
   private stopping: Promise<void> | null = null;
 
   constructor(private readonly options: FleetOptions) {}
@@ -44,6 +46,8 @@ export class SimulatedFleet {
 
   open(): void {
     if (this.members.length > 0) return;
+    const lists = new ListCache(this.options.dir);
+    this.lists = lists;
     this.members = this.options.terminals.map((terminal) => {
       const db = openTerminalDb(join(this.options.dir, terminal.terminalId));
       const clock = new TerminalClock(db);
@@ -56,7 +60,7 @@ export class SimulatedFleet {
         bootId,
         outbox,
         clock,
-        lists: new ListCache(db),
+        lists,
         scopes: [],
         lanes: [],
         logger: this.options.logger.child({ terminalId: terminal.terminalId }),
@@ -104,5 +108,6 @@ export class SimulatedFleet {
   private async close(): Promise<void> {
     await Promise.all(this.members.map((member) => member.uplink.stop()));
     for (const member of this.members) member.db.close();
+    this.lists?.close();
   }
 }

@@ -21,16 +21,17 @@ const logger = pino({ level: 'silent' });
 
 describe('Lane.remoteOpen', () => {
   const tempDir = useTempDir();
-  const open: Array<{ lane: Lane; db: TerminalDb }> = [];
+  const open: Array<{ lane: Lane; db: TerminalDb; lists: ListCache }> = [];
 
   beforeEach(() => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
     vi.setSystemTime(Date.parse('2026-11-23T08:00:00Z'));
   });
   afterEach(async () => {
-    for (const { lane, db } of open.splice(0)) {
+    for (const { lane, db, lists } of open.splice(0)) {
       await lane.stop();
       db.close();
+      lists.close();
     }
     vi.useRealTimers();
   });
@@ -40,6 +41,7 @@ describe('Lane.remoteOpen', () => {
     const site = createDemoSite(dir, { people: 3 });
     const config = loadTerminalConfig(site.configFile);
     const db = openTerminalDb(config.dataDir);
+    const lists = new ListCache(config.dataDir);
     const clock = new TerminalClock(db);
     const gpio = new SimGpio({ logger });
     const { relay: relay, rowsWhenRelayOn } = outboxWatchingRelay(gpio.output('relay', 4), db);
@@ -58,13 +60,13 @@ describe('Lane.remoteOpen', () => {
       },
       inputs: withPassage ? { passage: gpio.input('passage', 12, { debounceMs: 0, activeLow: false }) } : {},
       outbox,
-      lists: new ListCache(db),
+      lists,
       presence: new Presence(db, config.policy.antiPassbackWindowMs),
       clock,
       hashRef: refHasherFor(join(dir, 'keys')),
       logger,
     });
-    open.push({ lane, db });
+    open.push({ lane, db, lists });
     const rows = () =>
       db
         .prepare<[], { event: string; final: number }>('SELECT event, final FROM outbox ORDER BY seq')

@@ -228,7 +228,7 @@ export function uplinkRig(options: RigOptions): UplinkRig {
     bootId,
     outbox,
     clock,
-    lists: new ListCache(db),
+    lists: new ListCache(options.dataDir),
     scopes: ['demo-site'],
     lanes: options.lanes ?? [],
     logger: options.logger,

@@ -1,0 +1,183 @@
+import { Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import type { ExpectedFile } from './applyFile.js';
+import { ListApplyError, type ApplyResult } from './applyResult.js';
+import type { ApplyJob, ApplyReply, ApplyWorkerData } from './applyWorker.js';
+
+export interface ListApplyRequest {
+  /** A downloaded signed list file. */
+  readonly file: string;
+  /** What the manifest promised; checked before anything is written. */
+  readonly expected?: ExpectedFile;
+}
+
+/** Installs downloaded list files off the scan thread (issue 4, "Terminal sync"). */
+export interface ListApplier {
+  /** Queued: one apply runs at a time. Rejects with a ListApplyError. */
+  apply(request: ListApplyRequest): Promise<ApplyResult>;
+  /** Stops the worker; an apply still running is abandoned (its transaction rolls back). */
+  close(): Promise<void>;
+}
+
+export interface ListApplierOptions {
+  readonly dataDir: string;
+  /** PEM files of the list authority's public keys (config.keys.listPublicKeys). */
+  readonly trustedKeyFiles: readonly string[];
+  /** The scopes this terminal accepts (config.lists). */
+  readonly scopes: readonly string[];
+  /** config.storage.powerLossSafe */
+  readonly powerLossSafe: boolean;
+  readonly logger: Logger;
+  /**
+   * The worker is stopped after this long without work, so an idle terminal does not keep
+   * a second V8 heap. Default 30 s.
+   */
+  readonly idleMs?: number;
+  /** Called with each worker started (tests use it to stop one mid-apply). */
+  readonly onWorker?: (worker: Worker) => void;
+}
+
+const DEFAULT_IDLE_MS = 30_000;
+
+/**
+ * A raw Worker is loaded by Node itself: no vitest transform, and in Node 20 no module hooks
+ * registered in the main thread (bin/qrgate.js registers tsx there). So the worker starts
+ * from this plain script, which registers tsx in the worker only when the entry is a .ts
+ * source; the compiled build (dist/, .js) loads with no loader at all. It runs as CommonJS,
+ * or as ESM when the process runs with --input-type=module (a worker inherits execArgv): so
+ * no require and no top-level await.
+ */
+const bootstrap = `
+(async () => {
+  const { workerData } = await import('node:worker_threads');
+  if (workerData.tsxApi) (await import(workerData.tsxApi)).register();
+  await import(workerData.entry);
+})();
+`;
+
+/** applyWorker.ts from sources (tsx, vitest), applyWorker.js in the compiled build. */
+function workerEntry(): { entry: string; tsxApi: string | null } {
+  const fromSources = new URL(import.meta.url).pathname.endsWith('.ts');
+  const entry = new URL(fromSources ? './applyWorker.ts' : './applyWorker.js', import.meta.url).href;
+  return { entry, tsxApi: fromSources ? import.meta.resolve('tsx/esm/api') : null };
+}
+
+interface Pending {
+  readonly job: ApplyJob;
+  readonly resolve: (result: ApplyResult) => void;
+  readonly reject: (err: ListApplyError) => void;
+}
+
+interface Running {
+  readonly worker: Worker;
+  /** The last error the worker reported before exiting, for the operator's message. */
+  error: Error | null;
+}
+
+class WorkerListApplier implements ListApplier {
+  private readonly queue: Pending[] = [];
+  private current: Pending | null = null;
+  private running: Running | null = null;
+  private idleTimer: NodeJS.Timeout | null = null;
+  private nextId = 1;
+  private closed = false;
+
+  constructor(private readonly options: ListApplierOptions) {}
+
+  apply(request: ListApplyRequest): Promise<ApplyResult> {
+    if (this.closed) return Promise.reject(new ListApplyError('io', 'the list applier is closed'));
+    return new Promise((resolve, reject) => {
+      const job: ApplyJob = { id: this.nextId++, file: request.file, ...(request.expected ? { expected: request.expected } : {}) };
+      this.queue.push({ job, resolve, reject });
+      this.pump();
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.clearIdleTimer();
+    const stopped = new ListApplyError('io', 'the list applier was closed before the list was applied');
+    for (const pending of this.queue.splice(0)) pending.reject(stopped);
+    this.current?.reject(stopped);
+    this.current = null;
+    const running = this.running;
+    this.running = null;
+    await running?.worker.terminate();
+  }
+
+  private pump(): void {
+    if (this.current || this.closed) return;
+    const next = this.queue.shift();
+    if (!next) {
+      this.whenIdle();
+      return;
+    }
+    this.clearIdleTimer();
+    this.current = next;
+    const { worker } = this.ensureWorker();
+    // Held by the process while it works, so a script awaiting apply() does not exit under it.
+    worker.ref();
+    worker.postMessage(next.job);
+  }
+
+  private ensureWorker(): Running {
+    if (this.running) return this.running;
+    const { dataDir, trustedKeyFiles, scopes, powerLossSafe } = this.options;
+    const data: ApplyWorkerData & ReturnType<typeof workerEntry> = { dataDir, trustedKeyFiles, scopes, powerLossSafe, ...workerEntry() };
+    const worker = new Worker(bootstrap, { eval: true, workerData: data });
+    const running: Running = { worker, error: null };
+    worker.on('message', (reply: ApplyReply) => this.settle(running, reply));
+    worker.on('error', (err) => {
+      running.error = err;
+    });
+    worker.on('exit', (exitCode) => this.exited(running, exitCode));
+    this.running = running;
+    this.options.logger.debug({ threadId: worker.threadId }, 'lists.apply-worker-started');
+    this.options.onWorker?.(worker);
+    return running;
+  }
+
+  private settle(running: Running, reply: ApplyReply): void {
+    const current = this.current;
+    if (this.running !== running || !current || current.job.id !== reply.id) return;
+    this.current = null;
+    if (reply.ok) current.resolve(reply.result);
+    else current.reject(new ListApplyError(reply.code, reply.message));
+    this.pump();
+  }
+
+  /** A worker that dies takes its job with it; the next job gets a new worker. */
+  private exited(running: Running, exitCode: number): void {
+    if (this.running !== running) return; // stopped on purpose (idle or close)
+    this.running = null;
+    const reason = running.error?.message ?? `exit code ${exitCode}`;
+    this.options.logger.warn({ exitCode, err: running.error ?? undefined }, 'lists.apply-worker-exited');
+    const current = this.current;
+    this.current = null;
+    current?.reject(new ListApplyError('io', `the list apply worker stopped before it answered (${reason}); the next sync checks the installed version again`));
+    this.pump();
+  }
+
+  private whenIdle(): void {
+    const running = this.running;
+    if (!running || this.idleTimer) return;
+    running.worker.unref();
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = null;
+      if (this.running !== running || this.current) return;
+      this.running = null;
+      void running.worker.terminate();
+    }, this.options.idleMs ?? DEFAULT_IDLE_MS);
+    this.idleTimer.unref();
+  }
+
+  private clearIdleTimer(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
+  }
+}
+
+/** The terminal's list applier: a worker thread, started on the first apply. */
+export function createListApplier(options: ListApplierOptions): ListApplier {
+  return new WorkerListApplier(options);
+}
