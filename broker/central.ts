@@ -1,8 +1,10 @@
+import { createPublicKey } from 'node:crypto';
 import type { Server } from 'node:http';
 import { loadAuthorityPrivateKey, loadRefKey } from '../protocol/keys.js';
 import type { Logger } from '../protocol/logger.js';
 import { createApiServer } from './api/server.js';
 import { openCentralStore, type CentralConfig } from './config.js';
+import { ListDistributor } from './lists/distributor.js';
 import { MetricsRegistry } from './metrics.js';
 import { createBrokerMetrics } from './mqtt/brokerMetrics.js';
 import { createMqttBroker, type MqttBroker } from './mqtt/createMqttBroker.js';
@@ -29,6 +31,7 @@ export interface CentralDeps {
 export class Central {
   private store: CentralStore | null = null;
   private broker: MqttBroker | null = null;
+  private lists: ListDistributor | null = null;
   private api: Server | null = null;
   private stopping: Promise<void> | null = null;
   private started = false;
@@ -60,7 +63,7 @@ export class Central {
     }
     // Key files are checked now, not when a list is first published: a wrong path should
     // stop the start, with the file named (KeyFileError).
-    loadAuthorityPrivateKey(config.keys.authorityKey);
+    const authorityKey = loadAuthorityPrivateKey(config.keys.authorityKey);
     loadRefKey(config.keys.refKey);
 
     const store = await openCentralStore(config, { logger });
@@ -72,6 +75,15 @@ export class Central {
     );
     this.broker = broker;
     const mqtt = await broker.start();
+    // Published lists go out once the broker listens (broker/lists/distributor.ts).
+    const lists = new ListDistributor({
+      dataDir: config.dataDir,
+      trustedKeys: [createPublicKey(authorityKey)],
+      broker: broker.broker!,
+      logger: logger.child({ component: 'lists' }),
+    });
+    this.lists = lists;
+    await lists.start();
 
     const api = createApiServer({ store, metrics, logger });
     this.api = api;
@@ -96,7 +108,7 @@ export class Central {
     return this.stopping;
   }
 
-  /** Reverse order: no new HTTP requests, then the broker (which commits what waits), then the store. */
+  /** Reverse order: no new HTTP requests, no new list publishes, then the broker (which commits what waits), then the store. */
   private async close(): Promise<void> {
     const api = this.api;
     if (api) {
@@ -104,6 +116,7 @@ export class Central {
       api.closeAllConnections(); // idle keep-alive connections would hold close() open
       await closed;
     }
+    await this.lists?.stop();
     await this.broker?.stop();
     await this.store?.close();
     if (this.started) this.deps.logger.info('central.stopped');

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { DigitalOutput, GpioBackend } from '../hardware/gpio/gpio.js';
 import { createGpio } from '../hardware/gpio/createGpio.js';
@@ -13,9 +14,11 @@ import type { LaneConfig, TerminalConfig } from './config.js';
 import type { LaneSignals } from './feedback.js';
 import { Lane, type LaneInputs } from './lane.js';
 import { ListCache } from './listCache.js';
+import { createListApplier, type ListApplier } from './lists/listApplier.js';
 import { Outbox } from './outbox.js';
 import { Presence } from './presence.js';
 import { openTerminalDb, type TerminalDb } from './terminalDb.js';
+import type { ListSync } from './listSync/listSync.js';
 import type { Uplink } from './uplink/uplink.js';
 
 /** The hardware a lane runs on; tests and the benchmark may build their own. */
@@ -66,7 +69,10 @@ export class Terminal {
   private lanes: Lane[] = [];
   private hardware: LaneHardware[] = [];
   private clock: TerminalClock | null = null;
+  private lists: ListCache | null = null;
+  private applier: ListApplier | null = null;
   private uplink: Uplink | null = null;
+  private listSync: ListSync | null = null;
   private uninstallRelaySafety: (() => void) | null = null;
   private stopping: Promise<void> | null = null;
 
@@ -80,14 +86,24 @@ export class Terminal {
     const { config, deps } = this;
     const logger = deps.logger;
     // Keys first: a terminal that cannot check lists must not come up half-working.
-    loadPublicKeys(config.keys.listPublicKeys);
+    const trustedKeys = loadPublicKeys(config.keys.listPublicKeys);
     const hashRef = createRefHasher(loadRefKey(config.keys.refKey));
 
     const db = openTerminalDb(config.dataDir, { powerLossSafe: config.storage.powerLossSafe });
     this.db = db;
     const clock = new TerminalClock(db);
     this.clock = clock;
-    const lists = new ListCache(db);
+    const lists = new ListCache(config.dataDir);
+    this.lists = lists;
+    // Verifies and installs downloaded lists on a worker thread: scans never wait for it.
+    const applier = createListApplier({
+      dataDir: config.dataDir,
+      trustedKeyFiles: config.keys.listPublicKeys,
+      scopes: config.lists,
+      powerLossSafe: config.storage.powerLossSafe,
+      logger: logger.child({ component: 'lists' }),
+    });
+    this.applier = applier;
     for (const list of lists.installed().values()) clock.observe(list.issuedAtMs);
     const outbox = new Outbox(db, { terminalId: config.terminalId, checkpointCode: config.checkpoint.code, bootId: this.bootId }, clock);
     const abandoned = outbox.finalizeAbandoned();
@@ -138,8 +154,16 @@ export class Terminal {
     // afterwards and connects in the background. start() never waits for the network
     // (STYLE.md habit 9), and an offline-only terminal never loads the MQTT client at all.
     if (config.central) {
-      const { Uplink } = await import('./uplink/uplink.js');
+      const [{ Uplink }, { ListSync }] = await Promise.all([import('./uplink/uplink.js'), import('./listSync/listSync.js')]);
       if (this.stopping) return;
+      this.listSync = new ListSync({
+        scopes: config.lists,
+        trustedKeys,
+        installedVersion: (scope) => lists.installed().get(scope)?.version ?? null,
+        installer: applier,
+        downloadDir: join(config.dataDir, 'lists', 'downloads'),
+        logger: logger.child({ component: 'lists' }),
+      });
       this.uplink = new Uplink({
         config: config.central,
         terminalId: config.terminalId,
@@ -148,6 +172,7 @@ export class Terminal {
         outbox,
         clock,
         lists,
+        listSync: this.listSync,
         scopes: config.lists,
         lanes: this.lanes.map((lane, i) => ({
           name: lane.name,
@@ -160,6 +185,11 @@ export class Terminal {
     }
   }
 
+  /** Installs list files off the scan thread (for the list sync); null until started. */
+  get listApplier(): ListApplier | null {
+    return this.applier;
+  }
+
   /** Safe to call twice and from a signal handler; the relay is off when it resolves. */
   stop(): Promise<void> {
     this.stopping ??= this.shutdown();
@@ -170,12 +200,15 @@ export class Terminal {
     // First: a clean offline status while the connection is still there, and no PUBACK
     // can arrive for a row after the database is closed.
     await this.uplink?.stop().catch((err: unknown) => this.deps.logger.error({ err }, 'uplink.stop-failed'));
+    await this.listSync?.close().catch((err: unknown) => this.deps.logger.error({ err }, 'lists.sync-close-failed'));
     for (const lane of [...this.lanes].reverse()) {
       await lane.stop().catch((err: unknown) => this.deps.logger.error({ err, lane: lane.name }, 'lane.stop-failed'));
     }
     for (const hw of this.hardware) hw.gpio.closeAll();
     this.uninstallRelaySafety?.();
     this.clock?.persist();
+    await this.applier?.close().catch((err: unknown) => this.deps.logger.error({ err }, 'lists.applier-close-failed'));
+    this.lists?.close();
     this.db?.close();
     this.deps.logger.info('terminal.stopped');
   }

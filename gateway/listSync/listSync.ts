@@ -146,6 +146,8 @@ export class ListSync {
 
 class ScopeSync {
   private job: Job | null = null;
+  /** A newer manifest that came while the job was installing a file: it replaces the job after. */
+  private pending: ListManifest | null = null;
   private retryAtMs = 0;
   private readonly log: Logger;
 
@@ -178,6 +180,13 @@ class ScopeSync {
     }
     if (installed === manifest.version) {
       this.log.debug({ version: installed }, 'lists.up-to-date');
+      return;
+    }
+    // Replacing a job mid-install would fetch and install the same file twice: the new plan
+    // is made from the version that install leaves behind.
+    if (this.job?.busy) {
+      this.pending = manifest;
+      this.log.info({ version: manifest.version, busyWith: this.job.files[this.job.fileIndex]?.name }, 'lists.sync-deferred');
       return;
     }
     this.start(manifest, planFetch(manifest, installed));
@@ -232,6 +241,7 @@ class ScopeSync {
   async close(): Promise<void> {
     const job = this.job;
     this.job = null;
+    this.pending = null;
     await job?.part?.close();
   }
 
@@ -274,6 +284,7 @@ class ScopeSync {
       }
       job.part = part;
       job.busy = false;
+      if (this.startPending()) return;
       this.log.info({ file: file.name, bytes: file.bytes, chunks: part.chunkCount, onDisk: part.received }, 'lists.fetch-started');
       if (part.complete) await this.finishFile(job, part);
       else this.pump();
@@ -327,6 +338,8 @@ class ScopeSync {
       const code = (err as { code?: unknown }).code;
       await part.discard().catch(() => undefined);
       if (this.job !== job) return;
+      job.busy = false;
+      if (this.startPending()) return;
       if (typeof code === 'string' && snapshotCures.has(code) && file !== job.manifest.snapshot) {
         this.log.warn({ file: file.name, code, reason: (err as Error).message }, 'lists.delta-fallback');
         this.start(job.manifest, [job.manifest.snapshot]);
@@ -338,6 +351,7 @@ class ScopeSync {
     if (this.job !== job) return;
     job.busy = false;
     job.part = null;
+    if (this.startPending()) return;
     job.requested.clear();
     job.fileIndex++;
     if (job.fileIndex < job.files.length) {
@@ -368,6 +382,16 @@ class ScopeSync {
     const retryMs = this.deps.retryMs ?? DEFAULT_RETRY_MS;
     this.retryAtMs = performance.now() + retryMs;
     this.log.error({ version: job.manifest.version, file: file?.name, code, reason: (err as Error)?.message, retryMs }, 'lists.sync-failed');
+    this.startPending();
+  }
+
+  /** Starts the manifest that came while the job was busy; false when none did. */
+  private startPending(): boolean {
+    const manifest = this.pending;
+    if (!manifest) return false;
+    this.pending = null;
+    this.start(manifest, planFetch(manifest, this.deps.installedVersion(this.scope)));
+    return true;
   }
 
   private partPath(file: ManifestFile): string {

@@ -63,6 +63,29 @@ class MapInstaller implements ListInstaller {
   }
 }
 
+/** Holds one apply until released, as a slow SD card would. */
+class GatedInstaller extends MapInstaller {
+  private gate: Promise<void> | null = null;
+  waiting = false;
+
+  holdNext(): () => void {
+    let release!: () => void;
+    this.gate = new Promise((resolve) => (release = resolve));
+    return release;
+  }
+
+  override async apply(request: ApplyRequest): Promise<AppliedList> {
+    const gate = this.gate;
+    this.gate = null;
+    if (gate) {
+      this.waiting = true;
+      await gate;
+      this.waiting = false;
+    }
+    return super.apply(request);
+  }
+}
+
 function evolve(state: ListState, changes: number): Map<string, 'allow' | 'deny' | 'check'> {
   const next = new Map(state);
   let n = 0;
@@ -140,6 +163,30 @@ describe('ListSync', () => {
     await waitFor(() => behind.installer.version === 4, 10_000, 'version 4 by snapshot');
     expect(behind.installer.applied).toEqual(['snapshot:4']);
     await behind.sync.close();
+  });
+
+  it('takes a newer manifest that comes mid-install after that install, without installing a file twice', async () => {
+    const states = [randomState(200)];
+    for (let v = 2; v <= 4; v++) states.push(evolve(states.at(-1)!, 20));
+    const installer = new GatedInstaller();
+    const { broker, sync, connect, log } = rig({ installer });
+    broker.publish(buildRelease(authority.privateKey, scope, states.slice(0, 2)).retained);
+    connect();
+    await waitFor(() => installer.version === 2, 10_000, 'version 2');
+
+    const release = installer.holdNext();
+    broker.publish(buildRelease(authority.privateKey, scope, states.slice(0, 3)).retained);
+    sync.resync();
+    await waitFor(() => installer.waiting, 10_000, 'the delta to 3 being installed');
+    broker.publish(buildRelease(authority.privateKey, scope, states).retained);
+    sync.resync();
+    await waitFor(() => log.messages('lists.sync-deferred').some((l) => l.version === 4), 10_000, 'the manifest of 4 deferred');
+    release();
+    await waitFor(() => installer.version === 4, 10_000, 'version 4');
+    expect(installer.applied).toEqual(['snapshot:2', 'delta:3', 'delta:4']);
+    expect(installer.holds(states[3]!)).toBe(true);
+    expect(log.messages('lists.synced').map((l) => l.version)).toEqual([2, 4]);
+    await sync.close();
   });
 
   it('falls back to the snapshot when a delta leaves the wrong count', async () => {
@@ -248,7 +295,7 @@ describe('ListSync', () => {
     const second = rig({ downloadDir });
     second.broker.publish(release.retained);
     second.connect();
-    await waitFor(() => second.installer.version === 1, 10_000, 'installed after resume');
+    await waitFor(() => second.log.messages('lists.synced').length === 1, 10_000, 'installed after resume');
     expect(second.installer.holds(v1)).toBe(true);
     const fetched = second.broker.subscribedTo(`${listTopicPrefix(scope)}files/s1/`).length;
     expect(fetched).toBeLessThanOrEqual(chunks - 4);

@@ -1,0 +1,145 @@
+import Database from 'better-sqlite3';
+import { randomBytes } from 'node:crypto';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { ListPublishError } from './errors.js';
+
+/**
+ * Where a scope's published lists live, `{dataDir}/lists/{scope}/`:
+ *
+ *   s7.qgl, d6-7.qgl   signed list files, named as in the manifest (protocol/lists/manifest.ts fileName)
+ *   manifest.json      the signed manifest envelope: exactly the retained payload
+ *
+ * `qrgate lists publish` writes them; the central's distributor (distributor.ts) reads them.
+ * They never change in place: a file appears whole under its name (temp file, fsync,
+ * rename, folder fsync), so a reader in another process never sees half of one.
+ */
+
+export const manifestFileName = 'manifest.json';
+const listFileSuffix = '.qgl';
+const listFilePattern = /^(s[1-9][0-9]*|d[1-9][0-9]*-[1-9][0-9]*)\.qgl$/;
+const tempPattern = /^\..+\.tmp$/;
+/** A temp file this old was left by a crashed publish, not by one running now. */
+const staleTempMs = 60 * 60 * 1000;
+
+export function listsRoot(dataDir: string): string {
+  return join(dataDir, 'lists');
+}
+
+export function scopeDir(dataDir: string, scope: string): string {
+  return join(listsRoot(dataDir), scope);
+}
+
+/** `s7` -> `s7.qgl`. */
+export function listFileName(name: string): string {
+  return `${name}${listFileSuffix}`;
+}
+
+/** A file written and fsynced under a temporary name, waiting for `commitStaged`. */
+export interface StagedFile {
+  readonly temp: string;
+  readonly path: string;
+}
+
+function writeFailed(path: string, err: unknown): ListPublishError {
+  const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+  return new ListPublishError('write-failed', `cannot write ${path}: ${code}`);
+}
+
+export function stageFile(path: string, bytes: Buffer): StagedFile {
+  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
+    const fd = openSync(temp, 'wx', 0o644);
+    try {
+      let written = 0;
+      while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    return { temp, path };
+  } catch (err) {
+    rmSync(temp, { force: true });
+    throw writeFailed(path, err);
+  }
+}
+
+/** Gives staged files their names; the folders are fsynced so the names survive a crash. */
+export function commitStaged(files: readonly StagedFile[]): void {
+  const dirs = new Set<string>();
+  for (const file of files) {
+    try {
+      renameSync(file.temp, file.path);
+    } catch (err) {
+      throw writeFailed(file.path, err);
+    }
+    dirs.add(dirname(file.path));
+  }
+  for (const dir of dirs) {
+    const fd = openSync(dir, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
+
+export function discardStaged(files: readonly StagedFile[]): void {
+  for (const file of files) rmSync(file.temp, { force: true });
+}
+
+export function writeFileAtomically(path: string, bytes: Buffer): void {
+  const staged = stageFile(path, bytes);
+  try {
+    commitStaged([staged]);
+  } catch (err) {
+    discardStaged([staged]);
+    throw err;
+  }
+}
+
+/**
+ * Deletes the list files of `dir` that `keep` (file names as in the manifest: `s7`, `d6-7`)
+ * does not name, and temp files left by a crashed publish. Returns the names removed.
+ * Anything else in the folder is not ours and stays.
+ */
+export function removeUnreferenced(dir: string, keep: ReadonlySet<string>, nowMs: number): string[] {
+  const removed: string[] = [];
+  for (const entry of readdirSync(dir)) {
+    const path = join(dir, entry);
+    const isListFile = listFilePattern.test(entry) && !keep.has(entry.slice(0, -listFileSuffix.length));
+    const isStaleTemp = tempPattern.test(entry) && nowMs - statSync(path).mtimeMs > staleTempMs;
+    if (!isListFile && !isStaleTemp) continue;
+    rmSync(path, { force: true });
+    removed.push(entry);
+  }
+  return removed;
+}
+
+/**
+ * Holds the scope's publish lock until the returned function is called. Two publishes of
+ * one scope at once would delete each other's files and overwrite each other's manifest.
+ * The lock is an exclusive SQLite lock on a small file: the OS drops it when the process
+ * dies, so a publish killed halfway never leaves a stale lock for the operator to clear.
+ */
+export function lockScope(dataDir: string, scope: string): () => void {
+  const root = listsRoot(dataDir);
+  mkdirSync(root, { recursive: true, mode: 0o755 });
+  // Beside the scope folders, not in one: a refused publish (a misspelt scope) leaves no folder.
+  const lock = new Database(join(root, `.${scope}.publish.lock`), { timeout: 0 });
+  try {
+    lock.exec('BEGIN EXCLUSIVE');
+  } catch (err) {
+    lock.close();
+    if ((err as { code?: unknown }).code === 'SQLITE_BUSY') {
+      throw new ListPublishError('concurrent-publish', `another "lists publish" of scope "${scope}" is running: wait for it, then run this again if still needed`);
+    }
+    throw err;
+  }
+  return () => {
+    lock.exec('ROLLBACK');
+    lock.close();
+  };
+}

@@ -1,0 +1,284 @@
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  defaultChunkBytes,
+  fileName,
+  ListBodyBuilder,
+  listScopeSchema,
+  listStatuses,
+  signManifest,
+  verifySignedList,
+  type ListEntry,
+  type ListHeaderInput,
+} from '../../protocol/lists/index.js';
+import type { CentralDb } from '../store/sqliteSchema.js';
+import { ListPublishError } from './errors.js';
+import {
+  commitStaged,
+  discardStaged,
+  listFileName,
+  lockScope,
+  manifestFileName,
+  removeUnreferenced,
+  scopeDir,
+  stageFile,
+  writeFileAtomically,
+  type StagedFile,
+} from './listFiles.js';
+import { buildManifest, maxChainDeltas, type DeltaCandidate } from './manifestBuilder.js';
+import { walkScope } from './scopeDiff.js';
+
+/**
+ * `qrgate lists publish`: the next version of a scope's list, built from the registry
+ * (DESIGN.md "Signed card list", issue 4). One call:
+ *
+ * 1. reads the scope's entries and what was last published, in one read transaction, and
+ *    builds in the same pass the snapshot (every entry, ascending ref: a terminal bulk-loads
+ *    its B-tree by appending) and the delta from the previous version (new refs, changed
+ *    statuses, `remove` for refs that left);
+ * 2. signs both, verifies them as a terminal will, and writes them fsynced under temp names;
+ * 3. in one IMMEDIATE transaction: checks no other publish got there first, renames the
+ *    files into place, brings `list_published` to the new entries and records the version.
+ *    Files are named before the commit, so a recorded version always has its files; a crash
+ *    in between leaves an orphan file the next publish of that version overwrites;
+ * 4. writes the signed manifest (snapshot + recent delta chain) and deletes the files it no
+ *    longer names. The running central notices the new manifest and distributes it.
+ */
+
+export interface PublishListOptions {
+  readonly dataDir: string;
+  readonly scope: string;
+  /** The list authority's Ed25519 private key. */
+  readonly privateKey: KeyObject;
+  /** Days from now until terminals treat the list as stale. Default 7: publish at least weekly. */
+  readonly expiresInDays?: number;
+  readonly chunkBytes?: number;
+  readonly now?: () => number;
+}
+
+export interface PublishListResult {
+  readonly scope: string;
+  readonly version: number;
+  /** Entries in the new version. */
+  readonly count: number;
+  readonly added: number;
+  readonly changed: number;
+  readonly removed: number;
+  readonly snapshotBytes: number;
+  /** Null for a scope's first version, which has no delta. */
+  readonly deltaBytes: number | null;
+  /** Reading the registry, building and signing both files, ms. */
+  readonly buildSignMs: number;
+  /** Reading to manifest written, ms. */
+  readonly totalMs: number;
+  readonly issuedAt: string;
+  readonly expiresAt: string;
+  /** Deltas the manifest offers (oldest first), by name. */
+  readonly chain: readonly string[];
+  /** Files deleted because the manifest no longer names them. */
+  readonly deletedFiles: readonly string[];
+}
+
+export const defaultExpiresInDays = 7;
+const dayMs = 86_400_000;
+
+interface VersionRow {
+  readonly version: number;
+  readonly entry_count: number;
+}
+
+interface Built {
+  readonly previous: VersionRow | null;
+  readonly snapshot: Buffer;
+  readonly delta: Buffer | null;
+  readonly added: number;
+  readonly changed: number;
+  readonly removed: number;
+}
+
+function checkOptions(options: PublishListOptions): number {
+  const scope = listScopeSchema.safeParse(options.scope);
+  if (!scope.success) throw new ListPublishError('invalid-option', `scope "${options.scope}": ${scope.error.issues[0]?.message ?? 'invalid'}`);
+  const days = options.expiresInDays ?? defaultExpiresInDays;
+  if (!Number.isFinite(days) || days <= 0 || days > 3650) {
+    throw new ListPublishError('invalid-option', `expires-in-days must be above 0 and at most 3650, got ${days}`);
+  }
+  return days;
+}
+
+export function publishList(db: CentralDb, options: PublishListOptions): PublishListResult {
+  const expiresInDays = checkOptions(options);
+  const release = lockScope(options.dataDir, options.scope);
+  try {
+    return publishLocked(db, options, expiresInDays);
+  } finally {
+    release();
+  }
+}
+
+function publishLocked(db: CentralDb, options: PublishListOptions, expiresInDays: number): PublishListResult {
+  const { scope, privateKey } = options;
+  const publicKey = createPublicKey(privateKey);
+  const chunkBytes = options.chunkBytes ?? defaultChunkBytes;
+  const dir = scopeDir(options.dataDir, scope);
+  const started = performance.now();
+  const nowMs = (options.now ?? Date.now)();
+  const issuedAt = new Date(nowMs).toISOString();
+  const expiresAt = new Date(nowMs + expiresInDays * dayMs).toISOString();
+
+  const built = readAndBuild(db, scope, (header, builder) => builder.finish({ ...header, scope, issuedAt, expiresAt }, privateKey));
+  const buildSignMs = performance.now() - started;
+  const version = (built.previous?.version ?? 0) + 1;
+
+  // Checked as a terminal will check them; the entries applied to list_published below are
+  // read back from these verified bytes, so the table holds exactly what was signed.
+  const snapshot = verifySignedList(built.snapshot, { trustedKeys: [publicKey], scope });
+  const delta = built.delta === null ? null : verifySignedList(built.delta, { trustedKeys: [publicKey], scope });
+
+  const snapshotName = fileName(version);
+  const deltaName = built.previous === null ? null : fileName(version, built.previous.version);
+  const staged: StagedFile[] = [stageFile(join(dir, listFileName(snapshotName)), built.snapshot)];
+  try {
+    if (built.delta !== null && deltaName !== null) staged.push(stageFile(join(dir, listFileName(deltaName)), built.delta));
+    db.transaction(() => {
+      const latest = latestVersion(db, scope);
+      if ((latest?.version ?? null) !== (built.previous?.version ?? null)) {
+        throw new ListPublishError(
+          'concurrent-publish',
+          `another publish of "${scope}" recorded version ${latest?.version ?? '?'} while this one ran; nothing was recorded: run it again`,
+        );
+      }
+      commitStaged(staged);
+      applyPublished(db, scope, delta === null ? { replace: snapshot.entries() } : { apply: delta.entries() });
+      db.prepare(
+        `INSERT INTO list_versions (scope, version, issued_at_ms, expires_at_ms, entry_count, snapshot_file, delta_file, delta_count, published_at_ms)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        scope,
+        version,
+        nowMs,
+        Date.parse(expiresAt),
+        snapshot.header.count,
+        listFileName(snapshotName),
+        deltaName === null ? null : listFileName(deltaName),
+        delta === null ? null : delta.header.count,
+        Date.now(),
+      );
+    }).immediate();
+  } finally {
+    discardStaged(staged); // a no-op for files already renamed
+  }
+
+  const manifest = buildManifest({
+    scope,
+    version,
+    issuedAt,
+    expiresAt,
+    count: snapshot.header.count,
+    snapshot: built.snapshot,
+    deltas: deltaCandidates(db, dir, scope, version, built.delta),
+    chunkBytes,
+  });
+  writeFileAtomically(join(dir, manifestFileName), signManifest(manifest, privateKey));
+  const deletedFiles = removeUnreferenced(dir, new Set([manifest.snapshot.name, ...manifest.deltas.map((d) => d.name)]), Date.now());
+
+  return {
+    scope,
+    version,
+    count: snapshot.header.count,
+    added: built.added,
+    changed: built.changed,
+    removed: built.removed,
+    snapshotBytes: built.snapshot.length,
+    deltaBytes: built.delta?.length ?? null,
+    buildSignMs: Math.round(buildSignMs),
+    totalMs: Math.round(performance.now() - started),
+    issuedAt,
+    expiresAt,
+    chain: manifest.deltas.map((d) => d.name),
+    deletedFiles,
+  };
+}
+
+function latestVersion(db: CentralDb, scope: string): VersionRow | null {
+  const row = db.prepare('SELECT version, entry_count FROM list_versions WHERE scope = ? ORDER BY version DESC LIMIT 1').get(scope);
+  return (row as VersionRow | undefined) ?? null;
+}
+
+type Finish = (header: Pick<ListHeaderInput, 'kind' | 'version' | 'baseVersion'>, builder: ListBodyBuilder) => Buffer;
+
+/** Step 1: one read transaction, one merged pass, both files. */
+function readAndBuild(db: CentralDb, scope: string, finish: Finish): Built {
+  db.exec('BEGIN');
+  try {
+    const previous = latestVersion(db, scope);
+    const version = (previous?.version ?? 0) + 1;
+    const snapshot = new ListBodyBuilder();
+    const delta = previous === null ? null : new ListBodyBuilder();
+    let added = 0;
+    let changed = 0;
+    let removed = 0;
+    walkScope(db, scope, (ref, current, published) => {
+      if (current !== null) snapshot.add({ ref, status: listStatuses[current] });
+      if (current === published) return;
+      if (published === null) added++;
+      else if (current === null) removed++;
+      else changed++;
+      delta?.add({ ref, status: listStatuses[current ?? 3] });
+    });
+    if (previous === null && snapshot.count === 0) {
+      throw new ListPublishError(
+        'empty-scope',
+        `no member has scope "${scope}" and it was never published: check the scope's spelling (an empty list would refuse everyone)`,
+      );
+    }
+    return {
+      previous,
+      snapshot: finish({ kind: 'snapshot', version }, snapshot),
+      delta: previous === null || delta === null ? null : finish({ kind: 'delta', version, baseVersion: previous.version }, delta),
+      added,
+      changed,
+      removed,
+    };
+  } finally {
+    db.exec('COMMIT'); // read-only: ends the read transaction
+  }
+}
+
+/** Step 3: `list_published` becomes the entries of the new version. */
+function applyPublished(db: CentralDb, scope: string, change: { replace: Iterable<ListEntry> } | { apply: Iterable<ListEntry> }): void {
+  const upsert = db.prepare(
+    'INSERT INTO list_published (scope, ref, status) VALUES (?, ?, ?) ON CONFLICT (scope, ref) DO UPDATE SET status = excluded.status',
+  );
+  const remove = db.prepare('DELETE FROM list_published WHERE scope = ? AND ref = ?');
+  const code = (status: ListEntry['status']): number => listStatuses.indexOf(status);
+  if ('replace' in change) {
+    db.prepare('DELETE FROM list_published WHERE scope = ?').run(scope);
+    for (const entry of change.replace) upsert.run(scope, entry.ref, code(entry.status));
+    return;
+  }
+  for (const entry of change.apply) {
+    if (entry.status === 'remove') remove.run(scope, entry.ref);
+    else upsert.run(scope, entry.ref, code(entry.status));
+  }
+}
+
+/** The recorded deltas of a scope, newest first, their files read from disk only when the chain gets that far. */
+function* deltaCandidates(db: CentralDb, dir: string, scope: string, version: number, newest: Buffer | null): Generator<DeltaCandidate> {
+  const rows = db
+    .prepare(
+      `SELECT version, entry_count, delta_file FROM list_versions
+       WHERE scope = ? AND version <= ? AND delta_file IS NOT NULL ORDER BY version DESC LIMIT ?`,
+    )
+    .all(scope, version, maxChainDeltas) as { version: number; entry_count: number; delta_file: string }[];
+  for (const row of rows) {
+    const path = join(dir, row.delta_file);
+    yield {
+      version: row.version,
+      baseVersion: row.version - 1,
+      resultCount: row.entry_count,
+      read: () => (row.version === version && newest !== null ? newest : existsSync(path) ? readFileSync(path) : null),
+    };
+  }
+}
