@@ -1,6 +1,6 @@
-import { createPublicKey, randomBytes } from 'node:crypto';
-import { closeSync, createReadStream, existsSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { createPublicKey } from 'node:crypto';
+import { createReadStream, existsSync } from 'node:fs';
+import { writeFileAtomically } from '../protocol/atomicFile.js';
 import { createRefHasher } from '../protocol/credentialRef.js';
 import { keyFilePaths, keyId, loadAuthorityPrivateKey, loadPublicKey, loadRefKey } from '../protocol/keys.js';
 import { ListBodyBuilder, listScopeSchema, verifySignedList } from '../protocol/lists/index.js';
@@ -102,19 +102,9 @@ export async function buildList(options: BuildListOptions): Promise<BuildListRes
 }
 
 function writeAtomically(path: string, bytes: Buffer): void {
-  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
-    const fd = openSync(temp, 'wx', 0o644);
-    try {
-      let written = 0;
-      while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temp, path);
+    writeFileAtomically(path, bytes);
   } catch (err) {
-    rmSync(temp, { force: true });
     const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
     throw new ListBuildError('write-failed', `cannot write ${path}: ${code}`);
   }

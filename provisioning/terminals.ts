@@ -1,5 +1,5 @@
 import { createPublicKey, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { hashSecret, generateSecret } from '../broker/auth/secrets.js';
 import type { CentralConfig } from '../broker/config.js';
@@ -8,6 +8,7 @@ import { terminalConfigSchema, terminalIdSchema, type TerminalConfigInput } from
 import { parseCheckpointCode } from '../protocol/checkpointCode.js';
 import { describeIssues } from '../protocol/configFile.js';
 import { keyFileNames, keyId, loadAuthorityPrivateKey, loadPublicKey, loadRefKey } from '../protocol/keys.js';
+import { commitStaged, discardStaged, stageFile } from '../protocol/atomicFile.js';
 
 /**
  * `qrgate terminals add`: a new terminal identity with a random secret, registered in the
@@ -131,27 +132,15 @@ function copyKeys(config: CentralConfig, keysDir: string): AddedTerminal['keyFil
   return { authorityPub, refKey: refKeyFile };
 }
 
-/** temp file (0600, fsynced) -> `commit()` -> rename; the folder is fsynced so the name survives a crash. */
-function writeSecretFile(file: string, text: string, commit: () => Promise<void>): Promise<void> {
-  const temp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
-  const fd = openSync(temp, 'wx', 0o600);
+/** Staged (0600, fsynced), then `commit()`, then renamed: no config exists for a terminal the central does not know. */
+async function writeSecretFile(file: string, text: string, commit: () => Promise<void>): Promise<void> {
+  const staged = stageFile(file, text, 0o600);
   try {
-    writeFileSync(fd, text);
-    fsyncSync(fd);
+    await commit();
+    commitStaged([staged]);
   } finally {
-    closeSync(fd);
+    discardStaged([staged]);
   }
-  return commit()
-    .then(() => {
-      renameSync(temp, file);
-      const dir = openSync(dirname(file), 'r');
-      try {
-        fsyncSync(dir);
-      } finally {
-        closeSync(dir);
-      }
-    })
-    .finally(() => rmSync(temp, { force: true }));
 }
 
 export async function addTerminal(options: AddTerminalOptions): Promise<AddedTerminal> {

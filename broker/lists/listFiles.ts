@@ -1,7 +1,8 @@
 import Database from 'better-sqlite3';
-import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import * as atomic from '../../protocol/atomicFile.js';
+import type { StagedFile } from '../../protocol/atomicFile.js';
 import { ListPublishError } from './errors.js';
 
 /**
@@ -18,7 +19,6 @@ import { ListPublishError } from './errors.js';
 export const manifestFileName = 'manifest.json';
 const listFileSuffix = '.qgl';
 const listFilePattern = /^(s[1-9][0-9]*|d[1-9][0-9]*-[1-9][0-9]*)\.qgl$/;
-const tempPattern = /^\..+\.tmp$/;
 /** A temp file this old was left by a crashed publish, not by one running now. */
 const staleTempMs = 60 * 60 * 1000;
 
@@ -35,68 +35,37 @@ export function listFileName(name: string): string {
   return `${name}${listFileSuffix}`;
 }
 
-/** A file written and fsynced under a temporary name, waiting for `commitStaged`. */
-export interface StagedFile {
-  readonly temp: string;
-  readonly path: string;
-}
+export type { StagedFile } from '../../protocol/atomicFile.js';
 
 function writeFailed(path: string, err: unknown): ListPublishError {
   const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
   return new ListPublishError('write-failed', `cannot write ${path}: ${code}`);
 }
 
+/** protocol/atomicFile's stageFile, failing as a ListPublishError that names the file. */
 export function stageFile(path: string, bytes: Buffer): StagedFile {
-  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
-    mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
-    const fd = openSync(temp, 'wx', 0o644);
-    try {
-      let written = 0;
-      while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    return { temp, path };
+    return atomic.stageFile(path, bytes);
   } catch (err) {
-    rmSync(temp, { force: true });
     throw writeFailed(path, err);
   }
 }
 
-/** Gives staged files their names; the folders are fsynced so the names survive a crash. */
 export function commitStaged(files: readonly StagedFile[]): void {
-  const dirs = new Set<string>();
-  for (const file of files) {
-    try {
-      renameSync(file.temp, file.path);
-    } catch (err) {
-      throw writeFailed(file.path, err);
-    }
-    dirs.add(dirname(file.path));
-  }
-  for (const dir of dirs) {
-    const fd = openSync(dir, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
+  try {
+    atomic.commitStaged(files);
+  } catch (err) {
+    throw writeFailed(files[0]?.path ?? '(nothing)', err);
   }
 }
 
-export function discardStaged(files: readonly StagedFile[]): void {
-  for (const file of files) rmSync(file.temp, { force: true });
-}
+export const discardStaged = atomic.discardStaged;
 
 export function writeFileAtomically(path: string, bytes: Buffer): void {
-  const staged = stageFile(path, bytes);
   try {
-    commitStaged([staged]);
+    atomic.writeFileAtomically(path, bytes);
   } catch (err) {
-    discardStaged([staged]);
-    throw err;
+    throw writeFailed(path, err);
   }
 }
 
@@ -110,7 +79,7 @@ export function removeUnreferenced(dir: string, keep: ReadonlySet<string>, nowMs
   for (const entry of readdirSync(dir)) {
     const path = join(dir, entry);
     const isListFile = listFilePattern.test(entry) && !keep.has(entry.slice(0, -listFileSuffix.length));
-    const isStaleTemp = tempPattern.test(entry) && nowMs - statSync(path).mtimeMs > staleTempMs;
+    const isStaleTemp = atomic.tempFilePattern.test(entry) && nowMs - statSync(path).mtimeMs > staleTempMs;
     if (!isListFile && !isStaleTemp) continue;
     rmSync(path, { force: true });
     removed.push(entry);
