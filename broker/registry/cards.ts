@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { RefHasher } from '../../protocol/credentialRef.js';
 import { generateCardId } from '../../protocol/credentials/card.js';
-import { normaliseCredentialId } from '../../protocol/credentials/ids.js';
 import type { CentralDb } from '../store/sqliteSchema.js';
 
 /**
@@ -18,7 +17,7 @@ export type CardSelection =
   | { readonly by: 'scope'; readonly scope: string }
   | { readonly by: 'all' };
 
-export type CardsErrorCode = 'invalid-id-number' | 'unknown-member' | 'no-members' | 'no-cards';
+export type CardsErrorCode = 'unknown-member' | 'no-members' | 'no-cards';
 
 export class CardsError extends Error {
   constructor(
@@ -28,17 +27,6 @@ export class CardsError extends Error {
     super(message);
     this.name = 'CardsError';
   }
-}
-
-/**
- * The citizen ref of an ID number typed by the operator, normalised as a terminal
- * normalises a scan, so it finds the member a CCCD scan would. The refusal names only the
- * shape of the input (normaliseCredentialId's `detail`), never the number.
- */
-export function citizenIdRef(hasher: RefHasher, rawIdNumber: string): Buffer {
-  const id = normaliseCredentialId('citizen', rawIdNumber);
-  if (!id.ok) throw new CardsError('invalid-id-number', `--id-number: ${id.detail}`);
-  return hasher('citizen', id.id);
 }
 
 function memberFilter(selection: CardSelection): { readonly where: string; readonly params: readonly (string | Buffer)[] } {

@@ -1,5 +1,6 @@
 import { loadCentralConfig } from '../../broker/config.js';
-import { citizenIdRef, issueCards, type CardSelection, type IssueCardsResult } from '../../broker/registry/cards.js';
+import { issueCards, type CardSelection, type IssueCardsResult } from '../../broker/registry/cards.js';
+import { memberKey } from '../../broker/registry/members.js';
 import { registryRefHasher, withRegistryDb } from '../../broker/registry/registryDb.js';
 import { groupCardNumber } from '../../provisioning/cardSheet.js';
 import { parseOptions, requireOption, UsageError, type Command } from '../command.js';
@@ -60,7 +61,7 @@ export const run: Command = async (ctx) => {
   });
   const config = loadCentralConfig(requireOption(values, 'central-config'));
   const hasher = registryRefHasher(config);
-  const selection = cardSelectionFromOptions(values, (raw) => citizenIdRef(hasher, raw), false);
+  const selection = cardSelectionFromOptions(values, (raw) => memberKey(hasher, raw).ref, false);
   const result = await withRegistryDb(config, (db) => issueCards(db, { hasher }, selection, { reissue: values.reissue }));
   ctx.stdout.write(values.json ? `${JSON.stringify(result)}\n` : describe(result, values.reissue));
   return 0;

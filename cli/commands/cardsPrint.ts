@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { loadCentralConfig } from '../../broker/config.js';
-import { citizenIdRef, openLiveCards } from '../../broker/registry/cards.js';
+import { openLiveCards } from '../../broker/registry/cards.js';
+import { memberKey } from '../../broker/registry/members.js';
 import { registryRefHasher, withRegistryDb } from '../../broker/registry/registryDb.js';
 import { sheetKinds, type SheetKind } from '../../provisioning/cardSheet.js';
 import { writeCardsPdf } from '../../provisioning/cardsPdf.js';
@@ -30,7 +31,7 @@ export const run: Command = async (ctx) => {
   const file = resolve(requireOption(values, 'out'));
   const sheet = sheetKind(values.sheet);
   const config = loadCentralConfig(requireOption(values, 'central-config'));
-  const selection = cardSelectionFromOptions(values, (raw) => citizenIdRef(registryRefHasher(config), raw), true);
+  const selection = cardSelectionFromOptions(values, (raw) => memberKey(registryRefHasher(config), raw).ref, true);
   const result = await withRegistryDb(config, async (db) => {
     const { cards } = openLiveCards(db, selection);
     try {
