@@ -33,3 +33,11 @@ export function requireOption(values: Record<string, unknown>, name: string): st
   if (typeof value !== 'string' || value === '') throw new UsageError(`missing --${name}`);
   return value;
 }
+
+/** A whole-number option such as `--members 1000000`: the fallback when absent, a UsageError below `min`. */
+export function countOption(value: string | undefined, name: string, fallback: number, min = 1): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be a whole number of at least ${min}`);
+  return n;
+}

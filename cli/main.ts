@@ -21,6 +21,37 @@ const commands: readonly Entry[] = [
     load: () => import('./commands/listsBuild.js'),
   },
   { words: ['lists', 'import'], summary: '--config F FILE: verify a list and install it on a terminal', load: () => import('./commands/listsImport.js') },
+  {
+    words: ['lists', 'publish'],
+    summary: '--central-config F --scope S [--expires-in-days N] [--json]: the next signed list version of a scope from the registry, with its delta',
+    load: () => import('./commands/listsPublish.js'),
+  },
+  {
+    words: ['members', 'import'],
+    summary: '--central-config F FILE.csv [--json]: add or update people (name,phone,address,unit,scope,idNumber,status)',
+    load: () => import('./commands/membersImport.js'),
+  },
+  {
+    words: ['members', 'update'],
+    summary: '--central-config F --id-number N [--name ..] [--phone ..] [--address ..] [--unit ..] [--scope ..]: change one person',
+    load: () => import('./commands/membersUpdate.js'),
+  },
+  {
+    words: ['members', 'set-status'],
+    summary: '--central-config F --id-number N --status allow|deny|check',
+    load: () => import('./commands/membersSetStatus.js'),
+  },
+  { words: ['members', 'remove'], summary: '--central-config F --id-number N: delete a person and their cards', load: () => import('./commands/membersRemove.js') },
+  {
+    words: ['cards', 'issue'],
+    summary: '--central-config F (--id-number N | --unit U | --scope S | --all) [--reissue] [--json]: qrgate cards for members',
+    load: () => import('./commands/cardsIssue.js'),
+  },
+  {
+    words: ['cards', 'print'],
+    summary: '--central-config F --out FILE.pdf [--unit U | --scope S | --id-number N] [--sheet cr80|a4] [--json]: printable cards',
+    load: () => import('./commands/cardsPrint.js'),
+  },
   { words: ['central'], summary: '--config F: MQTT broker, ingestion and HTTP API', load: () => import('./commands/central.js') },
   {
     words: ['ingest'],
@@ -34,7 +65,7 @@ const commands: readonly Entry[] = [
   },
   {
     words: ['terminals', 'add'],
-    summary: '--central-config F --checkpoint CODE --url mqtt://HOST:PORT --out FILE [--terminal-id ID] [--json]: a terminal and its config',
+    summary: '--central-config F --checkpoint CODE --url mqtt://HOST:PORT --out FILE [--terminal-id ID] [--lists S1,S2] [--json]: a terminal and its config',
     load: () => import('./commands/terminals.js'),
   },
   {
@@ -46,6 +77,11 @@ const commands: readonly Entry[] = [
     words: ['bench', 'e2e-terminals'],
     summary: '--spec FILE: (internal) a share of bench e2e\'s simulated terminals, started by it',
     load: () => import('./commands/benchE2eTerminals.js'),
+  },
+  {
+    words: ['bench', 'lists'],
+    summary: '[--json] [--members N] [--changes N]: list build, sign, distribution and apply benchmark',
+    load: () => import('./commands/benchLists.js'),
   },
   { words: ['bench', 'scan'], summary: '[--json] [--entries N] [--scans N] [--burst N] [--power-loss-safe]: scan-path benchmark', load: () => import('./commands/benchScan.js') },
 ];

@@ -1,12 +1,6 @@
 import { runE2eBench } from '../bench/e2eBench.js';
-import { parseOptions, UsageError, type Command } from '../command.js';
+import { countOption as count, parseOptions, UsageError, type Command } from '../command.js';
 
-function count(value: string | undefined, name: string, fallback: number, min = 1): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be a whole number >= ${min}`);
-  return n;
-}
 
 function brokerUrl(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;

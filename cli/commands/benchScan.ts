@@ -1,12 +1,6 @@
 import { runScanBench } from '../bench/scanBench.js';
-import { parseOptions, UsageError, type Command } from '../command.js';
+import { countOption as count, parseOptions, type Command } from '../command.js';
 
-function count(value: string | undefined, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} must be a positive whole number`);
-  return n;
-}
 
 export const run: Command = async (ctx) => {
   const { values } = parseOptions(ctx.argv, {

@@ -325,13 +325,14 @@ class ScopeSync {
     try {
       await part.finish();
       await part.close();
+      this.log.info({ file: file.name, bytes: file.bytes }, 'lists.fetched');
       const applied = await this.deps.installer.apply({
         file: part.path,
         expected: { sha256: file.sha256, version: file.version, resultCount: file.resultCount },
       });
       await part.discard();
       this.log.info(
-        { version: applied.version, kind: applied.kind, entries: applied.entries, applyMs: Math.round(applied.applyMs) },
+        { version: applied.version, kind: applied.kind, entries: applied.entries, applyMs: Math.round(applied.applyMs), },
         'lists.applied',
       );
     } catch (err) {

@@ -28,15 +28,19 @@ export class BenchChild {
   private readonly child: ChildProcess;
   private readonly lines: ChildLogLine[] = [];
   private readonly waiters = new Set<() => void>();
+  private readonly listeners = new Set<(line: ChildLogLine) => void>();
 
   constructor(entry: string, args: readonly string[], env: NodeJS.ProcessEnv = {}) {
     this.child = spawn(process.execPath, [entry, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
     createInterface({ input: this.child.stdout! }).on('line', (text) => {
+      let line: ChildLogLine;
       try {
-        this.lines.push(JSON.parse(text) as ChildLogLine);
+        line = JSON.parse(text) as ChildLogLine;
       } catch {
         return; // not a log line (a stack trace on stdout): nothing to wait for
       }
+      this.lines.push(line);
+      for (const listener of this.listeners) listener(line);
       for (const waiter of [...this.waiters]) waiter();
     });
     this.exited = new Promise((resolve) => {
@@ -49,6 +53,12 @@ export class BenchChild {
 
   get pid(): number {
     return this.child.pid!;
+  }
+
+  /** Calls `listener` with every later log line, in order; returns the way to stop. */
+  onLine(listener: (line: ChildLogLine) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** The last line with this message, if any. */
@@ -93,4 +103,23 @@ export class BenchChild {
       clearTimeout(timer);
     }
   }
+}
+
+/**
+ * Runs a one-shot `qrgate` command (`members import`, `lists publish`, …) with the bench's
+ * own entry and returns its stdout; its stderr (progress lines) goes to ours. Rejects on a
+ * non-zero exit.
+ */
+export function runQrgate(entry: string, args: readonly string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [entry, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const out: Buffer[] = [];
+    child.stdout!.on('data', (chunk: Buffer) => out.push(chunk));
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      const stdout = Buffer.concat(out).toString('utf8');
+      if (code === 0) resolve(stdout);
+      else reject(new Error(`qrgate ${args.slice(0, 2).join(' ')} exited with code ${code}: ${stdout.slice(-500)}`));
+    });
+  });
 }

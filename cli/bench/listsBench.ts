@@ -1,0 +1,223 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { VirtualSerialPair } from '../../hardware/scanners/virtualSerialPair.js';
+import { cccdQr, sampleIdNumber } from '../../provisioning/samplePeople.js';
+import { sampleMemberLine, writeSampleMembersCsv } from '../../provisioning/membersSample.js';
+import { membersCsvHeader } from '../../broker/registry/membersCsv.js';
+import { writeLocalCentral } from '../../provisioning/localCentral.js';
+import { BenchChild, benchRuntime, runQrgate, type ChildLogLine } from './e2e/child.js';
+import { percentile, round } from './stats.js';
+
+export interface ListsBenchOptions {
+  /** People in the registry, all in one scope: the size of the full list. */
+  readonly members: number;
+  /** People whose status changes between the first and the second release: the delta. */
+  readonly changes: number;
+  readonly log?: (line: string) => void;
+}
+
+export interface ListsBenchResult {
+  readonly members: number;
+  readonly changes: number;
+  /** `qrgate members import` of the whole registry, wall time of the command. */
+  readonly importMs: number;
+  /** First `lists publish`: read the registry, build and sign the snapshot. */
+  readonly buildSignMs: number;
+  readonly snapshotBytes: number;
+  /** Second `lists publish`, after the changes: diff, snapshot and delta, signed. */
+  readonly republishMs: number;
+  readonly deltaBytes: number;
+  readonly deltaEntries: number;
+  /** Terminal: verify and install the full snapshot (the apply worker's own figure). */
+  readonly fullApplyMs: number;
+  /** Terminal: manifest seen to snapshot installed, transfer included. */
+  readonly fullSyncMs: number;
+  /** Terminal: verify and install the delta. */
+  readonly delta10kApplyMs: number;
+  readonly deltaSyncMs: number;
+  /** Scans decided while a sync ran (transfer or apply), one at a time through the serial driver. */
+  readonly scansDuringSync: number;
+  readonly scanP50DuringSyncMs: number;
+  readonly scanP99DuringSyncMs: number;
+  readonly scanMaxDuringSyncMs: number;
+  /**
+   * Highest resident set sampled (every 50 ms) while the terminal was otherwise idle but
+   * scanning, while it fetched chunks, and while it installed them; and its VmHWM at the end.
+   */
+  readonly terminalRssMbAtReady: number;
+  readonly terminalRssMbIdle: number;
+  readonly terminalRssMbDuringTransfer: number;
+  readonly terminalRssMbDuringApply: number;
+  readonly terminalPeakRssMb: number;
+  readonly centralRssMb: number;
+  readonly runtime: 'node-dist' | 'tsx';
+}
+
+const scope = 'bench';
+
+/** Milliseconds between two log lines of one process, by their pino `time` (epoch ms or ISO). */
+function logGapMs(from: ChildLogLine, to: ChildLogLine): number {
+  const at = (line: ChildLogLine) => (typeof line.time === 'number' ? line.time : Date.parse(String(line.time)));
+  return at(to) - at(from);
+}
+
+/** The same people with their status flipped (allow <-> deny), details unchanged: a delta of exactly `count`. */
+function writeChangesCsv(file: string, count: number): void {
+  const lines = [membersCsvHeader];
+  for (let i = 0; i < count; i++) {
+    const line = sampleMemberLine(i, { scopes: [scope] });
+    const cut = line.lastIndexOf(',');
+    lines.push(`${line.slice(0, cut)},${line.slice(cut + 1) === 'allow' ? 'deny' : 'allow'}`);
+  }
+  writeFileSync(file, `${lines.join('\n')}\n`);
+}
+
+/**
+ * `qrgate bench lists`: issue 4's path at province scale, with real processes. A registry
+ * of N people is imported and published; a real `qrgate central` serves the list as
+ * retained chunks; a real `qrgate terminal` fetches and installs it over MQTT while scans
+ * arrive one after another through its serial driver (a socat pseudo-terminal); then
+ * `changes` people change status and the delta follows the same way.
+ */
+export async function runListsBench(options: ListsBenchOptions): Promise<ListsBenchResult> {
+  const log = options.log ?? (() => {});
+  const entry = process.argv[1]!;
+  const dir = mkdtempSync(join(tmpdir(), 'qrgate-bench-lists-'));
+  const pair = await VirtualSerialPair.open();
+  const children: BenchChild[] = [];
+  let scanner: FileHandle | null = null;
+  try {
+    const centralConfig = writeLocalCentral(dir);
+    const qrgate = async (args: readonly string[]) => JSON.parse(await runQrgate(entry, [...args, '--json'])) as Record<string, unknown>;
+
+    const membersCsv = join(dir, 'members.csv');
+    await writeSampleMembersCsv(membersCsv, options.members, { scopes: [scope] });
+    let started = performance.now();
+    await qrgate(['members', 'import', '--central-config', centralConfig, membersCsv]);
+    const importMs = performance.now() - started;
+    log(`imported ${options.members} members in ${Math.round(importMs)} ms`);
+    const first = await qrgate(['lists', 'publish', '--central-config', centralConfig, '--scope', scope]);
+    log(`published version ${first.version}: ${first.snapshotBytes} bytes in ${first.buildSignMs} ms`);
+
+    const central = new BenchChild(entry, ['central', '--config', centralConfig]);
+    children.push(central);
+    const ready = await central.waitForLine((l) => l.msg === 'central.ready', 60_000, 'central.ready');
+    const mqttPort = (ready.mqtt as { port: number }).port;
+    await central.waitForLine((l) => l.msg === 'lists.distributed', 120_000, 'lists.distributed');
+
+    const { code } = await qrgate(['checkpoints', 'create', '--central-config', centralConfig, '--name', 'Bench', '--direction', 'in', '--confirm', 'auto']);
+    const added = await qrgate([
+      'terminals', 'add', '--central-config', centralConfig, '--checkpoint', String(code),
+      '--url', `mqtt://127.0.0.1:${mqttPort}`, '--out', join(dir, 'terminal.json'), '--lists', scope,
+    ]);
+    const terminalConfig = String(added.config);
+    const config = JSON.parse(readFileSync(terminalConfig, 'utf8'));
+    config.lanes = [
+      {
+        name: 'in',
+        direction: 'in',
+        scanner: { type: 'serial', path: pair.devicePath, baudRate: 115200, suffix: '\r\n' },
+        gpio: { type: 'sim', outputs: { green: 1, red: 2, buzzer: 3, relay: 4 } },
+      },
+    ];
+    config.policy = { debounceMs: 0, relayPulseMs: 200 };
+    writeFileSync(terminalConfig, JSON.stringify(config));
+
+    const terminal = new BenchChild(entry, ['terminal', '--config', terminalConfig]);
+    children.push(terminal);
+    // A scan's latency counts as "during sync" when its decision lands between the sync's
+    // start and its install, in the terminal's own log order.
+    let phase: 'idle' | 'transfer' | 'apply' = 'idle';
+    let decided = 0;
+    const duringSync: number[] = [];
+    terminal.onLine((line: ChildLogLine) => {
+      if (line.msg === 'lists.sync-started') phase = 'transfer';
+      else if (line.msg === 'lists.fetched') phase = 'apply';
+      else if (line.msg === 'lists.applied') phase = 'idle';
+      else if (line.msg === 'scan.decided') {
+        const syncing = phase !== 'idle';
+        decided++;
+        if (syncing && typeof line.latencyMs === 'number') duringSync.push(line.latencyMs);
+      }
+    });
+    await terminal.waitForLine((l) => l.msg === 'terminal.ready', 60_000, 'terminal.ready');
+    const atReady = await terminal.memory();
+
+    const rss = { idle: 0, transfer: 0, apply: 0 };
+    const sampler = setInterval(() => {
+      const during = phase;
+      void terminal.memory().then((m) => {
+        if (m) rss[during] = Math.max(rss[during], m.rssMb);
+      });
+    }, 50);
+
+    // One scan at a time, a couple of milliseconds apart: a busy gate, never a backlog.
+    scanner = await open(pair.scannerPath, 'w');
+    const pen = scanner;
+    let scanning = true;
+    const scanLoop = (async () => {
+      for (let i = 0; scanning; i++) {
+        const before = decided;
+        await pen.write(`${cccdQr({ name: 'Nguyễn Văn Bình', idNumber: sampleIdNumber((i * 7919) % options.members), cardId: null, status: 'allow' })}\r\n`);
+        await terminal.waitForLine(() => decided > before, 10_000, 'scan.decided');
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+    })();
+
+    const full = await terminal.waitForLine((l) => l.msg === 'lists.applied' && l.version === 1, 600_000, 'the snapshot installed');
+    const fullStarted = terminal.last('lists.sync-started')!;
+    const fullSyncMs = logGapMs(fullStarted, full);
+    log(`terminal installed ${full.entries} entries: apply ${full.applyMs} ms, sync ${fullSyncMs} ms`);
+
+    const changesCsv = join(dir, 'changes.csv');
+    writeChangesCsv(changesCsv, options.changes);
+    await qrgate(['members', 'import', '--central-config', centralConfig, changesCsv]);
+    started = performance.now();
+    const second = await qrgate(['lists', 'publish', '--central-config', centralConfig, '--scope', scope]);
+    const republishMs = performance.now() - started;
+    log(`published version ${second.version}: delta of ${String(second.changed)} changes, ${second.deltaBytes} bytes`);
+    const delta = await terminal.waitForLine((l) => l.msg === 'lists.applied' && l.version === 2, 120_000, 'the delta installed');
+    const deltaStarted = terminal.last('lists.sync-started')!;
+    const deltaSyncMs = logGapMs(deltaStarted, delta);
+    log(`terminal applied the delta: apply ${delta.applyMs} ms, sync ${deltaSyncMs} ms`);
+
+    scanning = false;
+    await scanLoop;
+    clearInterval(sampler);
+    const terminalMemory = await terminal.memory();
+    const centralMemory = await central.memory();
+    const sorted = [...duringSync].sort((a, b) => a - b);
+    return {
+      members: options.members,
+      changes: options.changes,
+      importMs: Math.round(importMs),
+      buildSignMs: Number(first.buildSignMs),
+      snapshotBytes: Number(first.snapshotBytes),
+      republishMs: Math.round(republishMs),
+      deltaBytes: Number(second.deltaBytes),
+      deltaEntries: Number(second.added) + Number(second.changed) + Number(second.removed),
+      fullApplyMs: Number(full.applyMs),
+      fullSyncMs,
+      delta10kApplyMs: Number(delta.applyMs),
+      deltaSyncMs,
+      scansDuringSync: sorted.length,
+      scanP50DuringSyncMs: round(percentile(sorted, 50)),
+      scanP99DuringSyncMs: round(percentile(sorted, 99)),
+      scanMaxDuringSyncMs: round(sorted.at(-1) ?? Number.NaN),
+      terminalRssMbAtReady: atReady?.rssMb ?? Number.NaN,
+      terminalRssMbIdle: rss.idle,
+      terminalRssMbDuringTransfer: rss.transfer,
+      terminalRssMbDuringApply: rss.apply,
+      terminalPeakRssMb: terminalMemory?.peakRssMb ?? Number.NaN,
+      centralRssMb: centralMemory?.rssMb ?? Number.NaN,
+      runtime: benchRuntime(entry),
+    };
+  } finally {
+    await scanner?.close();
+    for (const child of children.reverse()) await child.stop();
+    await pair.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
