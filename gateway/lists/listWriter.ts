@@ -109,7 +109,7 @@ export class ListWriter {
     let previous: Buffer | null = null;
     let ascending = true;
     let inserted = 0;
-    for (const entry of list.entries()) {
+    for (const entry of list.entries({ views: true })) {
       if (entry.status === 'remove') throw new ListApplyError('malformed', 'malformed list: a snapshot cannot remove entries');
       if (ascending && previous !== null && Buffer.compare(previous, entry.ref) >= 0) ascending = false;
       previous = entry.ref;
@@ -148,7 +148,7 @@ export class ListWriter {
     );
     const remove = this.db.prepare<[Buffer]>(`DELETE FROM ${table} WHERE ref = ?`);
     let entries = current.entry_count;
-    for (const entry of list.entries()) {
+    for (const entry of list.entries({ views: true })) {
       if (entry.status === 'remove') {
         entries -= remove.run(entry.ref).changes;
         continue;

@@ -9,7 +9,7 @@ export {
   type ListHeaderInput,
   type ListStatus,
 } from './format.js';
-export { verifySignedList, type VerifiedList, type VerifyOptions } from './verify.js';
+export { verifySignedList, type EntryReadOptions, type VerifiedList, type VerifyOptions } from './verify.js';
 export {
   chunkOf,
   defaultChunkBytes,

@@ -84,6 +84,17 @@ describe('signed list round trip', () => {
     expect([...list.entries()]).toHaveLength(5);
   });
 
+  it('reads refs as copies that outlive the file, or as views into it for a consumer that copies them at once', () => {
+    const bytes = encodeSignedList(snapshot, entries, authorityA.privateKey);
+    const list = verifySignedList(bytes, trustA);
+    const copies = [...list.entries()];
+    const views = [...list.entries({ views: true })];
+    expect(views).toEqual(copies);
+    bytes.fill(0);
+    expect(copies).toEqual(entries);
+    expect(views.every((entry) => entry.ref.equals(Buffer.alloc(32)))).toBe(true);
+  });
+
   it('is compact: 33 bytes an entry plus 4 per time', () => {
     const bytes = encodeSignedList(snapshot, entries, authorityA.privateKey);
     const headerLength = bytes.readUInt32BE(4);
