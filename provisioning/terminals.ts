@@ -12,11 +12,12 @@ import { commitStaged, discardStaged, stageFile } from '../protocol/atomicFile.j
 
 /**
  * `qrgate terminals add`: a new terminal identity with a random secret, registered in the
- * central store (as a scrypt hash only), and a complete terminal config a technician copies
- * to the device: identity, checkpoint, central credentials, key files next to it, one sim
- * lane to replace with the real hardware. The secret exists in exactly one place: that file
- * (mode 0600). Nothing is half-done: the config is written to a temporary file first, the
- * store insert follows, and only then does the file get its name.
+ * central store (as a scrypt hash only, with the list scopes the broker's ACL then allows
+ * it), and a complete terminal config a technician copies to the device: identity,
+ * checkpoint, central credentials, key files next to it, one sim lane to replace with the
+ * real hardware. The secret exists in exactly one place: that file (mode 0600). Nothing
+ * is half-done: the config is written to a temporary file first, the store insert
+ * follows, and only then does the file get its name.
  */
 
 export interface AddTerminalOptions {
@@ -162,7 +163,8 @@ export async function addTerminal(options: AddTerminalOptions): Promise<AddedTer
   try {
     // Written with every default filled in, so the technician sees each setting there is.
     await writeSecretFile(configFile, `${JSON.stringify(valid.data, null, 2)}\n`, async () => {
-      await store.addTerminal({ terminalId, checkpointCode: checkpoint.code, secretHash });
+      // The scopes as validated and written into the config: the ACL and the terminal agree.
+      await store.addTerminal({ terminalId, checkpointCode: checkpoint.code, secretHash, listScopes: valid.data.lists });
       added = true;
     });
   } catch (err) {

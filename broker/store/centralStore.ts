@@ -25,6 +25,23 @@ export interface TerminalCredentials {
   /** scrypt hash in the format of broker/auth/secrets.ts; the secret itself is never stored. */
   readonly secretHash: string;
   readonly removedAt: string | null;
+  /**
+   * The list scopes the terminal was provisioned with (`terminals add --lists`): the only
+   * `qrgate/v1/lists/{scope}/` topics the ACL lets it subscribe to. Null for a terminal added
+   * before the central recorded scopes (SQLite schema 3): unknown, so it keeps any scope
+   * until it is re-added (broker/auth/acl.ts, docs/central.md "Terminals added before").
+   */
+  readonly listScopes: readonly string[] | null;
+}
+
+/** What provisioning registers. A new terminal always names its list scopes. */
+export interface NewTerminal {
+  readonly terminalId: string;
+  readonly checkpointCode: string;
+  /** scrypt hash (broker/auth/secrets.ts). */
+  readonly secretHash: string;
+  /** Scopes valid under listScopeSchema (protocol/lists), as written into the terminal's config. */
+  readonly listScopes: readonly string[];
 }
 
 export interface InsertResult {
@@ -111,7 +128,7 @@ export interface CentralStore {
   getCheckpoint(code: string): Promise<Checkpoint | null>;
   listCheckpoints(): Promise<Checkpoint[]>;
 
-  addTerminal(terminal: { terminalId: string; checkpointCode: string; secretHash: string }): Promise<void>;
+  addTerminal(terminal: NewTerminal): Promise<void>;
   getTerminalCredentials(terminalId: string): Promise<TerminalCredentials | null>;
   removeTerminal(terminalId: string): Promise<boolean>;
 

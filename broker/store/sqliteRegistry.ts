@@ -1,4 +1,6 @@
-import type { Checkpoint, CheckpointDirection, TerminalCredentials } from './centralStore.js';
+import { z } from 'zod';
+import { listScopeSchema } from '../../protocol/lists/index.js';
+import type { Checkpoint, CheckpointDirection, NewTerminal, TerminalCredentials } from './centralStore.js';
 import type { CentralDb } from './sqliteSchema.js';
 import { StoreError } from './storeError.js';
 import { msToIso, msToIsoOrNull } from './time.js';
@@ -19,7 +21,15 @@ interface TerminalRow {
   readonly checkpointCode: string;
   readonly secretHash: string;
   readonly removedAtMs: number | null;
+  /** JSON array; NULL for a terminal added before schema 3 (sqliteSchema.ts). */
+  readonly listScopes: string | null;
 }
+
+/**
+ * The scopes become ACL entries: read back through the same schema a terminal's config
+ * uses, so a hand-edited row fails the connect (CONNACK 3) instead of widening the ACL.
+ */
+const storedScopesSchema = z.array(listScopeSchema);
 
 const checkpointColumns = `SELECT code, name, direction, confirm, created_at_ms AS createdAtMs, retired_at_ms AS retiredAtMs FROM checkpoints`;
 
@@ -41,19 +51,22 @@ export class SqliteRegistry {
     );
     this.selectCheckpoint = db.prepare<[string], CheckpointRow>(`${checkpointColumns} WHERE code = ?`);
     this.selectCheckpoints = db.prepare<[], CheckpointRow>(`${checkpointColumns} ORDER BY code`);
-    this.insertTerminal = db.prepare<[string, string, string, number]>(
-      `INSERT INTO terminals (terminal_id, checkpoint_code, secret_hash, created_at_ms) VALUES (?, ?, ?, ?) ON CONFLICT (terminal_id) DO NOTHING`,
+    this.insertTerminal = db.prepare<[string, string, string, string, number]>(
+      `INSERT INTO terminals (terminal_id, checkpoint_code, secret_hash, list_scopes, created_at_ms) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (terminal_id) DO NOTHING`,
     );
     this.selectTerminal = db.prepare<[string], TerminalRow>(
-      `SELECT terminal_id AS terminalId, checkpoint_code AS checkpointCode, secret_hash AS secretHash, removed_at_ms AS removedAtMs
+      `SELECT terminal_id AS terminalId, checkpoint_code AS checkpointCode, secret_hash AS secretHash, removed_at_ms AS removedAtMs,
+              list_scopes AS listScopes
        FROM terminals WHERE terminal_id = ?`,
     );
     this.markRemoved = db.prepare<[number, string]>('UPDATE terminals SET removed_at_ms = ? WHERE terminal_id = ? AND removed_at_ms IS NULL');
-    this.addTerminalTx = db.transaction((terminal: { terminalId: string; checkpointCode: string; secretHash: string }) => {
+    this.addTerminalTx = db.transaction((terminal: NewTerminal) => {
       if (this.selectCheckpoint.get(terminal.checkpointCode) === undefined) {
         throw new StoreError('checkpoint-unknown', `checkpoint ${terminal.checkpointCode} is not registered`);
       }
-      const { changes } = this.insertTerminal.run(terminal.terminalId, terminal.checkpointCode, terminal.secretHash, this.nowMs());
+      const scopes = JSON.stringify(terminal.listScopes);
+      const { changes } = this.insertTerminal.run(terminal.terminalId, terminal.checkpointCode, terminal.secretHash, scopes, this.nowMs());
       if (changes === 0) throw new StoreError('terminal-exists', `terminal ${JSON.stringify(terminal.terminalId)} already exists`);
     });
   }
@@ -74,7 +87,7 @@ export class SqliteRegistry {
     return this.selectCheckpoints.all().map(toCheckpoint);
   }
 
-  addTerminal(terminal: { terminalId: string; checkpointCode: string; secretHash: string }): void {
+  addTerminal(terminal: NewTerminal): void {
     // IMMEDIATE: the checkpoint read and the insert must see the same database, even with
     // the CLI and the central writing to the file at once.
     this.addTerminalTx.immediate(terminal);
@@ -83,13 +96,25 @@ export class SqliteRegistry {
   getTerminalCredentials(terminalId: string): TerminalCredentials | null {
     const row = this.selectTerminal.get(terminalId);
     if (row === undefined) return null;
-    return { terminalId: row.terminalId, checkpointCode: row.checkpointCode, secretHash: row.secretHash, removedAt: msToIsoOrNull(row.removedAtMs) };
+    return {
+      terminalId: row.terminalId,
+      checkpointCode: row.checkpointCode,
+      secretHash: row.secretHash,
+      removedAt: msToIsoOrNull(row.removedAtMs),
+      listScopes: row.listScopes === null ? null : parseScopes(row.terminalId, row.listScopes),
+    };
   }
 
   /** True when the terminal was removed by this call; false if unknown or already removed. */
   removeTerminal(terminalId: string): boolean {
     return this.markRemoved.run(this.nowMs(), terminalId).changes > 0;
   }
+}
+
+function parseScopes(terminalId: string, json: string): string[] {
+  const parsed = storedScopesSchema.safeParse(JSON.parse(json));
+  if (!parsed.success) throw new Error(`terminal ${terminalId}: stored list scopes ${json} are not list scopes`);
+  return parsed.data;
 }
 
 function toCheckpoint(row: CheckpointRow): Checkpoint {

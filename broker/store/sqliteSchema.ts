@@ -155,6 +155,15 @@ const migrations: readonly string[] = [
     PRIMARY KEY (scope, ref)
   ) WITHOUT ROWID;
   `,
+  // 3: the list scopes each terminal was provisioned with (`terminals add --lists`), as a
+  // JSON array: the ACL lets a terminal subscribe to those scopes' topics only. Rows from
+  // before stay NULL ("unknown, any scope"): their scopes were only ever written into the
+  // terminal's own config, and guessing ["default"] would silently cut off every site that
+  // syncs another scope. The central warns about them (auth.list-scopes-unknown) until they
+  // are re-added; new terminals always have scopes (sqliteRegistry.ts).
+  `
+  ALTER TABLE terminals ADD COLUMN list_scopes TEXT CHECK (list_scopes IS NULL OR json_valid(list_scopes));
+  `,
 ];
 
 export const schemaVersion = migrations.length;

@@ -10,6 +10,7 @@ import type {
   FleetTerminal,
   InsertResult,
   MemberSummary,
+  NewTerminal,
   SequenceGap,
   TerminalCredentials,
 } from './centralStore.js';
@@ -94,7 +95,7 @@ export class SqliteCentralStore implements CentralStore {
     return this.open().registry.listCheckpoints();
   }
 
-  async addTerminal(terminal: { terminalId: string; checkpointCode: string; secretHash: string }): Promise<void> {
+  async addTerminal(terminal: NewTerminal): Promise<void> {
     this.open().registry.addTerminal(terminal);
   }
 

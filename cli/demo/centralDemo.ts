@@ -75,6 +75,7 @@ export class CentralDemo {
           url: `mqtt://127.0.0.1:${ports.mqttPort}`,
           outFile: join(dir, `terminal-${i + 1}.json`),
           terminalId: `demo-gate-${i + 1}`,
+          lists: [demoScope],
         });
         result.push({ code: created.code, name: created.name, terminalId: added.terminalId, configFile: added.configFile });
       }
@@ -118,7 +119,6 @@ export class CentralDemo {
   private fitDemoHardware(configFile: string, terminalId: string): void {
     const config = JSON.parse(readFileSync(configFile, 'utf8'));
     config.dataDir = `${terminalId}-data`;
-    config.lists = [demoScope];
     config.lanes = demoLanes();
     config.policy = demoPolicy;
     // A quick heartbeat so the fleet view comes alive within seconds.

@@ -9,6 +9,7 @@ import type {
   FleetTerminal,
   InsertResult,
   MemberSummary,
+  NewTerminal,
   SequenceGap,
   TerminalCredentials,
 } from '../../broker/store/centralStore.js';
@@ -21,6 +22,7 @@ import type {
  */
 export class MemoryCentralStore implements CentralStore {
   readonly checkpoints = new Map<string, Checkpoint>();
+  /** Mutable, so a test can make a terminal from before schema 3 (`listScopes = null`). */
   readonly terminals = new Map<string, { -readonly [K in keyof TerminalCredentials]: TerminalCredentials[K] }>();
   readonly events = new Map<string, ScanEvent & { receivedAt: string }>();
   readonly statuses: Array<{ terminalId: string; status: TerminalStatus }> = [];
@@ -63,14 +65,15 @@ export class MemoryCentralStore implements CentralStore {
     this.checkpoints.set(code, { ...checkpoint, retiredAt: new Date().toISOString() });
   }
 
-  async addTerminal(terminal: { terminalId: string; checkpointCode: string; secretHash: string }): Promise<void> {
+  async addTerminal(terminal: NewTerminal): Promise<void> {
     if (this.terminals.has(terminal.terminalId)) throw new Error(`terminal ${terminal.terminalId} exists`);
-    this.terminals.set(terminal.terminalId, { ...terminal, removedAt: null });
+    // A copy, as a database row would be: the caller's array changing later changes nothing here.
+    this.terminals.set(terminal.terminalId, { ...terminal, listScopes: [...terminal.listScopes], removedAt: null });
   }
 
   async getTerminalCredentials(terminalId: string): Promise<TerminalCredentials | null> {
     const terminal = this.terminals.get(terminalId);
-    return terminal ? { ...terminal } : null;
+    return terminal ? { ...terminal, listScopes: terminal.listScopes && [...terminal.listScopes] } : null;
   }
 
   async removeTerminal(terminalId: string): Promise<boolean> {

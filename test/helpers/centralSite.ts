@@ -62,6 +62,8 @@ export async function createCentralSite(dir: string, mqttPort: number, options: 
         await qrgate([
           'terminals', 'add', '--central-config', centralConfig, '--checkpoint', code,
           '--url', tls ? `mqtts://localhost:${tls.port}` : `mqtt://127.0.0.1:${mqttPort}`, '--out', out, '--json',
+          // Given at provisioning, as a technician does: the central's ACL holds the same scopes as the config.
+          ...(options.lists ? ['--lists', options.lists.join(',')] : []),
         ]),
       ) as { terminalId: string; config: string };
       const config = JSON.parse(readFileSync(added.config, 'utf8'));
@@ -70,7 +72,6 @@ export async function createCentralSite(dir: string, mqttPort: number, options: 
       config.policy = { ...config.policy, debounceMs: 0, relayPulseMs: 50 };
       if (options.batchSize) config.central.batchSize = options.batchSize;
       if (tls) config.central.ca = join(dir, 'server.crt');
-      if (options.lists) config.lists = options.lists;
       writeFileSync(added.config, JSON.stringify(config));
       // The site's hand-built list, unless the terminal takes its lists from the central's registry.
       if (config.lists.includes('default')) await qrgate(['lists', 'import', '--config', added.config, listFile]);

@@ -93,7 +93,7 @@ describe('central provisioning: checkpoints create, terminals add', () => {
     expect(readFileSync(config.keys.refKey)).toEqual(readFileSync(s.config.keys.refKey));
     expect(statSync(config.keys.refKey).mode & 0o777).toBe(0o600);
     const stored = await withCentralStore(s.config, { logger: silentLogger() }, (store) => store.getTerminalCredentials(printed.terminalId));
-    expect(stored).toMatchObject({ checkpointCode: s.code, removedAt: null });
+    expect(stored).toMatchObject({ checkpointCode: s.code, removedAt: null, listScopes: ['default'] });
     expect(stored!.secretHash).toMatch(/^scrypt\$/);
     expect(stored!.secretHash).not.toContain(secret);
     expect(await verifySecret(secret, stored!.secretHash)).toBe(true);
@@ -106,6 +106,10 @@ describe('central provisioning: checkpoints create, terminals add', () => {
     const c = cliContext([...base, '--out', out, '--lists', 'site-a, province-46', '--json']);
     expect(await terminals(c.ctx)).toBe(0);
     expect(loadTerminalConfig(out).lists).toEqual(['site-a', 'province-46']);
+    // The central's ACL holds the same scopes as the config: its list topics and no others.
+    const { terminalId } = JSON.parse(c.out()) as { terminalId: string };
+    const stored = await withCentralStore(s.config, { logger: silentLogger() }, (store) => store.getTerminalCredentials(terminalId));
+    expect(stored?.listScopes).toEqual(['site-a', 'province-46']);
 
     const bad = cliContext([...base, '--out', join(tempDir(), 'bad.json'), '--lists', 'site-a,Site/B']);
     await expect(terminals(bad.ctx)).rejects.toMatchObject({ code: 'invalid-config', message: expect.stringContaining('lists') });

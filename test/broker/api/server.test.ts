@@ -16,8 +16,8 @@ describe('central HTTP API', () => {
     const api = await startApi({ nowMs: NOW });
     await api.store.createCheckpoint({ code: CP_A, name: 'Gate A', direction: 'both', confirm: 'auto' });
     await api.store.createCheckpoint({ code: CP_B, name: 'Cổng B', direction: 'in', confirm: 'manual' });
-    await api.store.addTerminal({ terminalId: 'gate-a-1', checkpointCode: CP_A, secretHash: 'h' });
-    await api.store.addTerminal({ terminalId: 'gate-b-1', checkpointCode: CP_B, secretHash: 'h' });
+    await api.store.addTerminal({ terminalId: 'gate-a-1', checkpointCode: CP_A, secretHash: 'h', listScopes: ['default'] });
+    await api.store.addTerminal({ terminalId: 'gate-b-1', checkpointCode: CP_B, secretHash: 'h', listScopes: ['default'] });
     return api;
   }
 

@@ -59,7 +59,7 @@ describe('the central distributes published lists over MQTT', () => {
       const code = generateCheckpointCode();
       await store.createCheckpoint({ code, name: 'Cổng A', direction: 'both', confirm: 'auto' });
       const secret = generateSecret();
-      await store.addTerminal({ terminalId: 'gate-a-1', checkpointCode: code, secretHash: await hashSecret(secret) });
+      await store.addTerminal({ terminalId: 'gate-a-1', checkpointCode: code, secretHash: await hashSecret(secret), listScopes: [scope] });
       return { terminalId: 'gate-a-1', secret };
     });
     const db: CentralDb = openRegistryDb(config);

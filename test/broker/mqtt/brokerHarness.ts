@@ -75,10 +75,15 @@ export class BrokerHarness<S extends CentralStore = MemoryCentralStore> {
     return code;
   }
 
-  async addTerminal(checkpointCode?: string, terminalId = `t-${Math.random().toString(36).slice(2, 10)}`): Promise<TestTerminal> {
+  /** `listScopes`: the list topics its ACL allows, as `terminals add --lists` would register them. */
+  async addTerminal(
+    checkpointCode?: string,
+    terminalId = `t-${Math.random().toString(36).slice(2, 10)}`,
+    listScopes: readonly string[] = ['default'],
+  ): Promise<TestTerminal> {
     const code = checkpointCode ?? (await this.addCheckpoint());
     const secret = generateSecret();
-    await this.store.addTerminal({ terminalId, checkpointCode: code, secretHash: await hashSecret(secret) });
+    await this.store.addTerminal({ terminalId, checkpointCode: code, secretHash: await hashSecret(secret), listScopes });
     return { terminalId, checkpointCode: code, secret };
   }
 

@@ -45,13 +45,14 @@ export function describeCentralStore(name: string, makeStore: () => Promise<Cent
       return store;
     }
 
-    /** Checkpoints A (terminals t1, t2) and B (terminal t3). */
+    /** Checkpoints A (terminals t1, t2) and B (terminal t3), each terminal with the list scopes of `fleetScopes`. */
+    const fleetScopes = { t1: ['default'], t2: ['site-a', 'province-46'], t3: ['default'] } as const;
     async function openWithFleet(): Promise<CentralStore> {
       const store = await open();
       await store.createCheckpoint({ code: CP_A, name: 'Gate A', direction: 'both', confirm: 'auto' });
       await store.createCheckpoint({ code: CP_B, name: 'Gate B', direction: 'in', confirm: 'manual' });
       for (const [terminalId, checkpointCode] of [['t1', CP_A], ['t2', CP_A], ['t3', CP_B]] as const) {
-        await store.addTerminal({ terminalId, checkpointCode, secretHash: HASH });
+        await store.addTerminal({ terminalId, checkpointCode, secretHash: HASH, listScopes: fleetScopes[terminalId] });
       }
       return store;
     }
@@ -89,16 +90,29 @@ export function describeCentralStore(name: string, makeStore: () => Promise<Cent
 
       it('adds terminals, refusing a taken id and an unknown checkpoint', async () => {
         const store = await openWithFleet();
-        expect(await store.getTerminalCredentials('t1')).toEqual({ terminalId: 't1', checkpointCode: CP_A, secretHash: HASH, removedAt: null });
+        expect(await store.getTerminalCredentials('t1')).toEqual({ terminalId: 't1', checkpointCode: CP_A, secretHash: HASH, removedAt: null, listScopes: ['default'] });
         expect(await store.getTerminalCredentials('nobody')).toBeNull();
-        await expect(store.addTerminal({ terminalId: 't1', checkpointCode: CP_B, secretHash: HASH })).rejects.toMatchObject({
+        await expect(store.addTerminal({ terminalId: 't1', checkpointCode: CP_B, secretHash: HASH, listScopes: ['site-b'] })).rejects.toMatchObject({
           code: 'terminal-exists',
         });
-        await expect(store.addTerminal({ terminalId: 't9', checkpointCode: '12345678901234', secretHash: HASH })).rejects.toMatchObject({
+        await expect(store.addTerminal({ terminalId: 't9', checkpointCode: '12345678901234', secretHash: HASH, listScopes: ['default'] })).rejects.toMatchObject({
           code: 'checkpoint-unknown',
         });
         expect(await store.getTerminalCredentials('t9')).toBeNull();
-        expect(await store.getTerminalCredentials('t1')).toMatchObject({ checkpointCode: CP_A });
+        expect(await store.getTerminalCredentials('t1')).toMatchObject({ checkpointCode: CP_A, listScopes: ['default'] });
+      });
+
+      it('keeps the list scopes each terminal was added with, in order, across a removal', async () => {
+        // The broker's ACL is built from these: a terminal subscribes to these scopes' list topics only.
+        const store = await openWithFleet();
+        const scopes = ['site-a', 'province-46', 'default'];
+        await store.addTerminal({ terminalId: 't4', checkpointCode: CP_B, secretHash: HASH, listScopes: scopes });
+        scopes.push('site-b'); // the caller's array, changed after the call, is not what was stored
+        expect((await store.getTerminalCredentials('t4'))?.listScopes).toEqual(['site-a', 'province-46', 'default']);
+        expect((await store.getTerminalCredentials('t2'))?.listScopes).toEqual(['site-a', 'province-46']);
+        expect((await store.getTerminalCredentials('t3'))?.listScopes).toEqual(['default']);
+        await store.removeTerminal('t2');
+        expect(await store.getTerminalCredentials('t2')).toMatchObject({ removedAt: expect.any(String), listScopes: ['site-a', 'province-46'] });
       });
 
       it('removes a terminal once and never hands its id out again', async () => {
@@ -108,7 +122,7 @@ export function describeCentralStore(name: string, makeStore: () => Promise<Cent
         expect(await store.removeTerminal('nobody')).toBe(false);
         const credentials = await store.getTerminalCredentials('t2');
         expect(credentials?.removedAt).toEqual(expect.any(String));
-        await expect(store.addTerminal({ terminalId: 't2', checkpointCode: CP_A, secretHash: HASH })).rejects.toMatchObject({
+        await expect(store.addTerminal({ terminalId: 't2', checkpointCode: CP_A, secretHash: HASH, listScopes: ['default'] })).rejects.toMatchObject({
           code: 'terminal-exists',
         });
       });

@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { searchSql, statsSql, type SearchShape } from '../../../broker/store/sqliteEventReader.js';
+import { schemaVersion } from '../../../broker/store/sqliteSchema.js';
 import { SqliteCentralStore } from '../../../broker/store/sqliteStore.js';
 import { captureLogger, silentLogger } from '../../fakes/captureLogger.js';
 import { useTempDir } from '../../helpers/tempDir.js';
@@ -29,7 +30,7 @@ describe('SqliteCentralStore', () => {
     const file = join(tempDir(), 'nested', 'data', 'central.db');
     const first = await opened(file);
     await first.createCheckpoint({ code: CP_A, name: 'Gate A', direction: 'both', confirm: 'auto' });
-    await first.addTerminal({ terminalId: 't1', checkpointCode: CP_A, secretHash: HASH });
+    await first.addTerminal({ terminalId: 't1', checkpointCode: CP_A, secretHash: HASH, listScopes: ['default'] });
     const events = eventRun('t1', CP_A, 1, 6, 0);
     await first.insertEvents([...events.slice(0, 3), events[5]!], 1000);
     await first.close();
@@ -47,7 +48,7 @@ describe('SqliteCentralStore', () => {
     const central = await opened(file);
     const cli = await opened(file);
     await cli.createCheckpoint({ code: CP_A, name: 'Gate A', direction: 'in', confirm: 'auto' });
-    await cli.addTerminal({ terminalId: 't1', checkpointCode: CP_A, secretHash: HASH });
+    await cli.addTerminal({ terminalId: 't1', checkpointCode: CP_A, secretHash: HASH, listScopes: ['default'] });
     expect(await central.getTerminalCredentials('t1')).toMatchObject({ terminalId: 't1' });
     await cli.close();
     await central.close();
@@ -75,6 +76,40 @@ describe('SqliteCentralStore', () => {
     expect(after.pragma('user_version', { simple: true })).toBe(99);
     expect(after.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get()).toEqual({ n: 0 });
     after.close();
+  });
+
+  it('upgrades a schema 2 database: terminals added before keep unknown list scopes (null), new ones get theirs', async () => {
+    const file = join(tempDir(), 'central.db');
+    await (await opened(file)).close();
+    // The terminals table as schema 2 left it, with a terminal added back then.
+    const old = new Database(file);
+    old.exec('ALTER TABLE terminals DROP COLUMN list_scopes');
+    old.pragma('user_version = 2');
+    old.prepare("INSERT INTO checkpoints (code, name, direction, confirm, created_at_ms) VALUES (?, 'Gate A', 'both', 'auto', 0)").run(CP_A);
+    old.prepare("INSERT INTO terminals (terminal_id, checkpoint_code, secret_hash, created_at_ms) VALUES ('old-1', ?, ?, 0)").run(CP_A, HASH);
+    old.close();
+
+    const store = await opened(file);
+    expect(await store.getTerminalCredentials('old-1')).toEqual({ terminalId: 'old-1', checkpointCode: CP_A, secretHash: HASH, removedAt: null, listScopes: null });
+    await store.addTerminal({ terminalId: 'new-1', checkpointCode: CP_A, secretHash: HASH, listScopes: ['site-a'] });
+    expect((await store.getTerminalCredentials('new-1'))?.listScopes).toEqual(['site-a']);
+    await store.close();
+    const after = new Database(file, { readonly: true });
+    expect(after.pragma('user_version', { simple: true })).toBe(schemaVersion);
+    after.close();
+  });
+
+  it('fails the read of list scopes edited into something that is not a scope, rather than widen the ACL', async () => {
+    const file = join(tempDir(), 'central.db');
+    const store = await opened(file);
+    await store.createCheckpoint({ code: CP_A, name: 'Gate A', direction: 'both', confirm: 'auto' });
+    await store.addTerminal({ terminalId: 't1', checkpointCode: CP_A, secretHash: HASH, listScopes: ['site-a'] });
+    const raw = new Database(file);
+    raw.prepare(`UPDATE terminals SET list_scopes = '["#"]' WHERE terminal_id = 't1'`).run();
+    expect(() => raw.prepare(`UPDATE terminals SET list_scopes = 'site-a' WHERE terminal_id = 't1'`).run()).toThrow(/CHECK constraint/);
+    raw.close();
+    await expect(store.getTerminalCredentials('t1')).rejects.toThrow('terminal t1: stored list scopes ["#"] are not list scopes');
+    await store.close();
   });
 
   it('logs a terminal that reuses sequence numbers', async () => {
