@@ -3,14 +3,20 @@ import { commandFilter, parseTopic, terminalPrefix, topicRoot, type ParsedTopic 
 
 /**
  * Who may publish and subscribe where (DESIGN.md "MQTT"): a terminal publishes only under
- * its own `cp/{code}/t/{terminal}/` and subscribes only to its own `cmd/…` and to list
- * topics. Pure functions of the principal and the topic, so the whole matrix is testable
- * without a socket; the aedes hooks (authorizePublish.ts, authorizeSubscribe.ts) only
- * translate the answers into MQTT.
+ * its own `cp/{code}/t/{terminal}/` and subscribes only to its own `cmd/…` and to the
+ * topics of its own list scopes. Pure functions of the principal and the topic, so the
+ * whole matrix is testable without a socket; the aedes hooks (authorizePublish.ts,
+ * authorizeSubscribe.ts) only translate the answers into MQTT.
  */
 
 export type Principal =
-  | { readonly kind: 'terminal'; readonly terminalId: string; readonly checkpointCode: string }
+  | {
+      readonly kind: 'terminal';
+      readonly terminalId: string;
+      readonly checkpointCode: string;
+      /** As stored at provisioning (TerminalCredentials.listScopes); null: added before scopes were recorded. */
+      readonly listScopes: readonly string[] | null;
+    }
   /** `lab: true` only: a client without credentials, with full access. */
   | { readonly kind: 'lab' };
 
@@ -52,10 +58,21 @@ export function maySubscribe(principal: Principal, filter: string): boolean {
   const listRoot = `${topicRoot}/lists/`;
   if (filter.startsWith(listRoot)) {
     const [scope, ...rest] = filter.slice(listRoot.length).split('/');
-    // "for now: any scope": the central does not yet know which lists a terminal holds.
-    return scope !== undefined && listScopeSchema.safeParse(scope).success && rest.length > 0 && rest[0] !== '';
+    // The scope level is checked first, so `+`, `#` or an invalid name never reach the lookup.
+    if (scope === undefined || !listScopeSchema.safeParse(scope).success || rest.length === 0 || rest[0] === '') return false;
+    return holdsScope(principal.listScopes, scope);
   }
   return false;
+}
+
+/**
+ * Null: a terminal added before the central recorded scopes. Refusing it would cut a site
+ * off its lists at the upgrade, and guessing `default` would do the same to every site that
+ * syncs another scope; so it keeps any scope, and authenticate.ts warns
+ * (`auth.list-scopes-unknown`) until it is re-added (docs/central.md).
+ */
+function holdsScope(listScopes: readonly string[] | null, scope: string): boolean {
+  return listScopes === null || listScopes.includes(scope);
 }
 
 /** One topic level, no wildcard, not empty. */

@@ -80,7 +80,8 @@ async function checkTerminal(attempt: ConnectAttempt, username: string, store: A
   if (credentials.removedAt !== null) return { ok: false, reason: 'terminal-removed' };
   const checkpoint = await store.getCheckpoint(credentials.checkpointCode);
   if (checkpoint === null || checkpoint.retiredAt !== null) return { ok: false, reason: 'checkpoint-retired' };
-  return { ok: true, principal: { kind: 'terminal', terminalId: credentials.terminalId, checkpointCode: credentials.checkpointCode } };
+  const { terminalId, checkpointCode, listScopes } = credentials;
+  return { ok: true, principal: { kind: 'terminal', terminalId, checkpointCode, listScopes } };
 }
 
 /** The whole decision, without aedes: unit-testable, and the hook below only translates it. */
@@ -115,9 +116,24 @@ export function createPreConnect(sessions: Sessions) {
   };
 }
 
+/**
+ * A terminal whose list scopes the central never recorded (added before SQLite schema 3)
+ * may subscribe to any scope (acl.ts). Said once per terminal per run, not at every
+ * reconnect: the operator needs the list of terminals to re-add, not a line per flap.
+ */
+function unknownScopesWarner(logger: Logger): (principal: Principal) => void {
+  const warned = new Set<string>();
+  return (principal) => {
+    if (principal.kind !== 'terminal' || principal.listScopes !== null || warned.has(principal.terminalId)) return;
+    warned.add(principal.terminalId);
+    logger.warn({ terminalId: principal.terminalId, checkpointCode: principal.checkpointCode }, 'auth.list-scopes-unknown');
+  };
+}
+
 /** aedes `authenticate`. */
 export function createAuthenticate(deps: AuthenticateDeps) {
   const { sessions, logger } = deps;
+  const warnUnknownScopes = unknownScopesWarner(logger);
   return (
     client: Client,
     username: Readonly<string | undefined>,
@@ -132,6 +148,7 @@ export function createAuthenticate(deps: AuthenticateDeps) {
       })
       .then((decision) => {
         if (decision.ok) {
+          warnUnknownScopes(decision.principal);
           sessions.admit(client, decision.principal);
           done(null, true);
           return;

@@ -1,7 +1,10 @@
 import { describe, it, expect } from 'vitest';
 import { mayPublish, maySubscribe, mayUseWill, type Principal } from '../../../broker/auth/acl.js';
 
-const a: Principal = { kind: 'terminal', terminalId: 'gate-a-1', checkpointCode: '10000000000008' };
+/** Provisioned with `--lists default,site-a`. */
+const a: Principal = { kind: 'terminal', terminalId: 'gate-a-1', checkpointCode: '10000000000008', listScopes: ['default', 'site-a'] };
+/** The same terminal as added before the central recorded scopes (schema 3): scopes unknown. */
+const legacy: Principal = { ...a, listScopes: null };
 const lab: Principal = { kind: 'lab' };
 const own = 'qrgate/v1/cp/10000000000008/t/gate-a-1';
 const other = 'qrgate/v1/cp/10000000000008/t/gate-a-2';
@@ -44,7 +47,12 @@ describe('ACL: subscribe', () => {
     ['qrgate/v1/cp/+/t/gate-a-1/cmd/#', false],
     ['qrgate/v1/lists/default/#', true],
     ['qrgate/v1/lists/site-a/manifest', true],
+    ['qrgate/v1/lists/site-a/files/s7/0', true],
     ['qrgate/v1/lists/site-a/+', true],
+    ['qrgate/v1/lists/site-b/manifest', false], // a scope it does not hold
+    ['qrgate/v1/lists/site-b/#', false],
+    ['qrgate/v1/lists/site-a-b/manifest', false], // a prefix of its scope is no match
+    ['qrgate/v1/lists/site/manifest', false],
     ['qrgate/v1/lists/+/#', false],
     ['qrgate/v1/lists/#', false],
     ['qrgate/v1/lists/Site-A/#', false], // not a valid scope
@@ -55,6 +63,24 @@ describe('ACL: subscribe', () => {
     ['$SYS/#', false],
   ])('terminal A -> %s: %s', (filter, allowed) => {
     expect(maySubscribe(a, filter)).toBe(allowed);
+  });
+
+  it.each([
+    ['qrgate/v1/lists/site-b/manifest', true], // any valid scope: its own were never recorded
+    ['qrgate/v1/lists/default/#', true],
+    ['qrgate/v1/lists/+/#', false], // but still one named scope, never a wildcard
+    ['qrgate/v1/lists/#', false],
+    ['qrgate/v1/lists/Site-B/#', false],
+    ['qrgate/v1/lists/site-b', false],
+    [`${own}/cmd/#`, true],
+    [`${other}/cmd/#`, false],
+  ])('terminal A added before scopes were recorded -> %s: %s', (filter, allowed) => {
+    expect(maySubscribe(legacy, filter)).toBe(allowed);
+  });
+
+  it('a terminal provisioned with no list scope subscribes to no list', () => {
+    expect(maySubscribe({ ...a, listScopes: [] }, 'qrgate/v1/lists/default/manifest')).toBe(false);
+    expect(maySubscribe({ ...a, listScopes: [] }, `${own}/cmd/#`)).toBe(true);
   });
 
   it('lab clients subscribe to anything', () => {

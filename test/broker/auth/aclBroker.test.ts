@@ -1,6 +1,6 @@
 import type { AedesPublishPacket } from 'aedes';
 import { describe, it, expect } from 'vitest';
-import { commandTopic, terminalTopic } from '../../../protocol/topics.js';
+import { commandTopic, listManifestTopic, terminalTopic } from '../../../protocol/topics.js';
 import { useBroker, type BrokerHarness, type TestTerminal } from '../mqtt/brokerHarness.js';
 import { batch, scanEvents, status, telemetry } from '../mqtt/fixtures.js';
 import { connectPacket, rawConnect, subscribePacket } from '../mqtt/rawMqtt.js';
@@ -53,7 +53,9 @@ type SubscribeCase = readonly [what: string, filter: (w: World) => string, grant
 const subscribeCases: readonly SubscribeCase[] = [
   ['its own cmd/#', (w) => `qrgate/v1/cp/${w.a.checkpointCode}/t/${w.a.terminalId}/cmd/#`, true],
   ['one of its own commands', (w) => commandTopic(w.a.checkpointCode, w.a.terminalId, 'open'), true],
-  ['a list scope', () => 'qrgate/v1/lists/default/#', true],
+  ['its own list scope', () => 'qrgate/v1/lists/default/#', true], // the harness provisions `default`
+  ["another scope's manifest", () => listManifestTopic('site-b'), false],
+  ['another list scope', () => 'qrgate/v1/lists/site-b/#', false],
   ["B's cmd/#", (w) => `qrgate/v1/cp/${w.b.checkpointCode}/t/${w.b.terminalId}/cmd/#`, false],
   ["one of B's commands", (w) => commandTopic(w.b.checkpointCode, w.b.terminalId, 'open'), false],
   ["every terminal's commands", (w) => `qrgate/v1/cp/${w.a.checkpointCode}/t/+/cmd/#`, false],
@@ -111,6 +113,21 @@ describe('ACL over MQTT: terminal A next to terminal B', () => {
     raw.socket.write(subscribePacket(7, [own, '#', 'qrgate/v1/lists/default/#']));
     await expect.poll(() => [...raw.received().subarray(4)]).toEqual([0x90, 0x05, 0x00, 0x07, 0x01, 0x80, 0x01]);
     raw.socket.destroy();
+  });
+
+  it('a terminal added before scopes were recorded keeps any scope, and the central names it once', async () => {
+    const h = await startBroker();
+    const t = await h.addTerminal();
+    h.store.terminals.get(t.terminalId)!.listScopes = null; // as a row from before SQLite schema 3
+    for (let connect = 0; connect < 2; connect++) {
+      const client = await h.connectTerminal(t);
+      expect((await client.subscribeAsync(listManifestTopic('site-b'), { qos: 1 }))[0]?.qos).toBe(1);
+      await client.endAsync();
+    }
+    // Logged before the CONNACK is sent: no waiting needed.
+    expect(h.log.messages('auth.list-scopes-unknown')).toEqual([expect.objectContaining({ level: 40, terminalId: t.terminalId, checkpointCode: t.checkpointCode })]);
+    await h.connectTerminal(await h.addTerminal(t.checkpointCode)); // scopes recorded: not named
+    expect(h.log.messages('auth.list-scopes-unknown')).toHaveLength(1);
   });
 
   it('terminal B never receives what A publishes to B\'s command topic, but does receive the central\'s command', async () => {

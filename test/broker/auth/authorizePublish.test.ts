@@ -64,7 +64,7 @@ describe('authorizePublish: a refused retained publish', () => {
   it('is rewritten so it can neither be delivered nor replace the retained message of its topic', async () => {
     const s = setup();
     const client = { id: 'gate-a-2' } as Client;
-    s.sessions.admit(client, { kind: 'terminal', terminalId: 'gate-a-2', checkpointCode: who.checkpointCode });
+    s.sessions.admit(client, { kind: 'terminal', terminalId: 'gate-a-2', checkpointCode: who.checkpointCode, listScopes: ['default'] });
     const packet = publish(statusTopic, status('offline'), true);
     expect(await s.authorize(client, packet)).toBeNull();
     expect(packet).toMatchObject({ topic: droppedTopic, retain: false, payload: Buffer.alloc(0) });
