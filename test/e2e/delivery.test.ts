@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ScanEvent } from '../../protocol/event.js';
 import { testCertificate, testCertificateKey } from '../broker/mqtt/centralFixture.js';
 import { createCentralSite, type CentralSite } from '../helpers/centralSite.js';
 import { freePort } from '../helpers/freePort.js';
-import { QrgateProcess } from '../helpers/qrgateProcess.js';
+import { useQrgateProcesses, type QrgateProcess } from '../helpers/qrgateProcess.js';
 import { useTempDir } from '../helpers/tempDir.js';
 
 /**
@@ -61,19 +61,7 @@ async function expectExactlyOnce(httpPort: number, terminalId: string, decided: 
 
 describe('delivery: terminal -> MQTT -> central store', () => {
   const tempDir = useTempDir();
-  const running: QrgateProcess[] = [];
-  afterEach(async () => {
-    for (const proc of running.splice(0)) {
-      proc.kill('SIGKILL');
-      await proc.exited;
-    }
-  });
-
-  const start = (args: string[], stdin: 'pipe' | 'ignore' = 'ignore'): QrgateProcess => {
-    const proc = new QrgateProcess(args, { stdin });
-    running.push(proc);
-    return proc;
-  };
+  const { start, track } = useQrgateProcesses();
 
   /** Types `count` scans into a running terminal and waits until it has decided `already + count` in this run. */
   async function typeScans(terminal: QrgateProcess, site: CentralSite, count: number, already: number): Promise<number> {
@@ -103,7 +91,7 @@ describe('delivery: terminal -> MQTT -> central store', () => {
     const site = await createCentralSite(tempDir(), await freePort());
     const { terminalId, terminal, decided } = await terminalWithBacklog(site, 500);
     const central = await site.startCentral();
-    running.push(central.proc);
+    track(central.proc);
     await drained(terminal, site);
     await expectExactlyOnce(central.httpPort, terminalId, decided);
   });
@@ -117,7 +105,7 @@ describe('delivery: terminal -> MQTT -> central store', () => {
     await first.exited;
 
     const central = await site.startCentral();
-    running.push(central.proc);
+    track(central.proc);
     for (let round = 0; round < 10; round++) {
       const terminal = start(['terminal', '--config', config], 'pipe');
       await terminal.waitForLine((l) => l.msg === 'uplink.connected', 30_000);
@@ -142,14 +130,14 @@ describe('delivery: terminal -> MQTT -> central store', () => {
 
     for (let round = 0; round < 10; round++) {
       const central = await site.startCentral();
-      running.push(central.proc);
+      track(central.proc);
       decided = await typeScans(terminal, site, 20, decided);
       await new Promise((r) => setTimeout(r, (round * 41) % 150));
       central.proc.kill('SIGKILL');
       await central.proc.exited;
     }
     const central = await site.startCentral();
-    running.push(central.proc);
+    track(central.proc);
     await drained(terminal, site);
     await expectExactlyOnce(central.httpPort, terminalId, decided);
   });
@@ -160,7 +148,7 @@ describe('delivery: terminal -> MQTT -> central store', () => {
     });
     const t = await site.addTerminal('gate-1');
     const central = await site.startCentral();
-    running.push(central.proc);
+    track(central.proc);
     const terminal = start(['terminal', '--config', t.config], 'pipe');
     await terminal.waitForLine((l) => l.msg === 'uplink.connected', 30_000);
     const decided = await typeScans(terminal, site, 50, 0);

@@ -1,10 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sampleIdNumber } from '../../provisioning/samplePeople.js';
 import { createCentralSite, qrgate, type CentralSite } from '../helpers/centralSite.js';
 import { freePort } from '../helpers/freePort.js';
-import { QrgateProcess, type LogLine } from '../helpers/qrgateProcess.js';
+import { useQrgateProcesses, type LogLine, type QrgateProcess } from '../helpers/qrgateProcess.js';
 import { useTempDir } from '../helpers/tempDir.js';
 
 /**
@@ -22,19 +22,7 @@ function writeMembers(file: string, ids: readonly string[]): void {
 
 describe('list sync from the registry to a terminal', () => {
   const tempDir = useTempDir('qrgate-e2e-lists-');
-  const running: QrgateProcess[] = [];
-  afterEach(async () => {
-    for (const proc of running.splice(0)) {
-      proc.kill('SIGKILL');
-      await proc.exited;
-    }
-  });
-
-  const start = (args: string[], stdin: 'pipe' | 'ignore' = 'ignore'): QrgateProcess => {
-    const proc = new QrgateProcess(args, { stdin });
-    running.push(proc);
-    return proc;
-  };
+  const { start } = useQrgateProcesses();
 
   async function setUp(people: number): Promise<{ site: CentralSite; ids: string[]; terminalConfig: string }> {
     const dir = tempDir();

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { afterEach } from 'vitest';
 
 const bin = resolve(import.meta.dirname, '../../bin/qrgate.js');
 
@@ -101,4 +102,27 @@ export class QrgateProcess {
   private notify(): void {
     for (const waiter of [...this.waiters]) waiter();
   }
+}
+
+export interface QrgateProcesses {
+  /** Starts a `qrgate` process that is killed after the current test. */
+  start(args: readonly string[], stdin?: 'pipe' | 'ignore'): QrgateProcess;
+  /** Kills a process started elsewhere (a central from createCentralSite) after the current test too. */
+  track(proc: QrgateProcess): QrgateProcess;
+}
+
+/** Processes a test starts, SIGKILLed and reaped after each test whatever its outcome. */
+export function useQrgateProcesses(): QrgateProcesses {
+  const running: QrgateProcess[] = [];
+  afterEach(async () => {
+    for (const proc of running.splice(0)) {
+      proc.kill('SIGKILL');
+      await proc.exited;
+    }
+  });
+  const track = (proc: QrgateProcess) => {
+    running.push(proc);
+    return proc;
+  };
+  return { start: (args, stdin = 'ignore') => track(new QrgateProcess(args, { stdin })), track };
 }
