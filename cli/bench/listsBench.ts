@@ -6,6 +6,7 @@ import { VirtualSerialPair } from '../../hardware/scanners/virtualSerialPair.js'
 import { cccdQr, sampleIdNumber } from '../../provisioning/samplePeople.js';
 import { sampleMemberLine, writeSampleMembersCsv } from '../../provisioning/membersSample.js';
 import { membersCsvHeader } from '../../broker/registry/membersCsv.js';
+import { terminalNodeFlags } from '../../gateway/nodeFlags.js';
 import { writeLocalCentral } from '../../provisioning/localCentral.js';
 import { BenchChild, benchRuntime, runQrgate, type ChildLogLine } from './e2e/child.js';
 import { percentile, round } from './stats.js';
@@ -124,7 +125,7 @@ export async function runListsBench(options: ListsBenchOptions): Promise<ListsBe
     config.policy = { debounceMs: 0, relayPulseMs: 200 };
     writeFileSync(terminalConfig, JSON.stringify(config));
 
-    const terminal = new BenchChild(entry, ['terminal', '--config', terminalConfig]);
+    const terminal = new BenchChild(entry, ['terminal', '--config', terminalConfig], { nodeFlags: terminalNodeFlags });
     children.push(terminal);
     // A scan's latency counts as "during sync" when its decision lands between the sync's
     // start and its install, in the terminal's own log order.

@@ -6,6 +6,7 @@ import { join, sep } from 'node:path';
 import { createInterface } from 'node:readline';
 import { loadTerminalConfig, type TerminalConfigInput } from '../../gateway/config.js';
 import { importListFile } from '../../gateway/listImport.js';
+import { terminalNodeFlags } from '../../gateway/nodeFlags.js';
 import { VirtualSerialPair } from '../../hardware/scanners/virtualSerialPair.js';
 import { createRefHasher } from '../../protocol/credentialRef.js';
 import { generateKeyFiles, loadAuthorityPrivateKey, loadRefKey } from '../../protocol/keys.js';
@@ -120,7 +121,7 @@ export async function runScanBench(options: ScanBenchOptions): Promise<ScanBench
     const entry = process.argv[1]!;
     const runtime = entry.endsWith('.js') && entry.includes(`${sep}dist${sep}`) ? 'node-dist' : 'tsx';
     const spawnedAt = performance.now();
-    const child = spawn(process.execPath, [entry, 'terminal', '--config', configFile], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [...terminalNodeFlags, entry, 'terminal', '--config', configFile], { stdio: ['ignore', 'pipe', 'inherit'] });
     const latencies: number[] = [];
     let readyMs = Number.NaN;
     let waiting: { count: number; done: () => void } | null = null;

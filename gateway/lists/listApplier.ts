@@ -40,6 +40,15 @@ export interface ListApplierOptions {
 const DEFAULT_IDLE_MS = 30_000;
 
 /**
+ * A snapshot apply walks a million entries; with V8's default young generation the
+ * garbage of that walk, and the file's read buffers, wait long for a scavenge and the
+ * terminal's memory grows by tens of MB. 2 MB keeps a 1M apply ~50 MB lower for a few
+ * per cent of apply time (bench lists, docs/benchmarks.md; gateway/nodeFlags.ts does the
+ * same for the main thread).
+ */
+const workerLimits = { maxYoungGenerationSizeMb: 2 };
+
+/**
  * A raw Worker is loaded by Node itself: no vitest transform, and in Node 20 no module hooks
  * registered in the main thread (bin/qrgate.js registers tsx there). So the worker starts
  * from this plain script, which registers tsx in the worker only when the entry is a .ts
@@ -124,7 +133,7 @@ class WorkerListApplier implements ListApplier {
     if (this.running) return this.running;
     const { dataDir, trustedKeyFiles, scopes, powerLossSafe } = this.options;
     const data: ApplyWorkerData & ReturnType<typeof workerEntry> = { dataDir, trustedKeyFiles, scopes, powerLossSafe, ...workerEntry() };
-    const worker = new Worker(bootstrap, { eval: true, workerData: data });
+    const worker = new Worker(bootstrap, { eval: true, workerData: data, resourceLimits: workerLimits });
     const running: Running = { worker, error: null };
     worker.on('message', (reply: ApplyReply) => this.settle(running, reply));
     worker.on('error', (err) => {

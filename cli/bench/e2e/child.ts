@@ -30,8 +30,12 @@ export class BenchChild {
   private readonly waiters = new Set<() => void>();
   private readonly listeners = new Set<(line: ChildLogLine) => void>();
 
-  constructor(entry: string, args: readonly string[], env: NodeJS.ProcessEnv = {}) {
-    this.child = spawn(process.execPath, [entry, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
+  /** `nodeFlags` go before the entry: a terminal runs with gateway/nodeFlags.ts's, as on a device. */
+  constructor(entry: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; nodeFlags?: readonly string[] } = {}) {
+    this.child = spawn(process.execPath, [...(options.nodeFlags ?? []), entry, ...args], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, ...options.env },
+    });
     createInterface({ input: this.child.stdout! }).on('line', (text) => {
       let line: ChildLogLine;
       try {
