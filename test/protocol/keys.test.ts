@@ -1,8 +1,7 @@
 import { createHash, generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, it, expect } from 'vitest';
+import { beforeEach, describe, it, expect } from 'vitest';
 import {
   generateKeyFiles,
   KeyFileError,
@@ -12,10 +11,9 @@ import {
   loadPublicKeys,
   loadRefKey,
 } from '../../protocol/keys.js';
+import { useTempDir } from '../helpers/tempDir.js';
 
-function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), 'qrgate-keys-'));
-}
+const tempDir = useTempDir('qrgate-keys-');
 
 function keyError(fn: () => unknown): KeyFileError {
   try {
@@ -64,8 +62,12 @@ describe('generateKeyFiles', () => {
 });
 
 describe('key loaders', () => {
-  const dir = tempDir();
-  const paths = generateKeyFiles(dir);
+  let dir = '';
+  let paths = {} as ReturnType<typeof generateKeyFiles>;
+  beforeEach(() => {
+    dir = tempDir();
+    paths = generateKeyFiles(dir);
+  });
 
   it('name the file when it cannot be read', () => {
     const missing = join(dir, 'nope.pub');

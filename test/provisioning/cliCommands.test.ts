@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it, expect } from 'vitest';
 import { run as keys } from '../../cli/commands/keys.js';
@@ -8,11 +7,14 @@ import { UsageError } from '../../cli/command.js';
 import { loadPublicKey } from '../../protocol/keys.js';
 import { verifySignedList } from '../../protocol/lists/index.js';
 import { cliContext } from '../helpers/cliContext.js';
+import { useTempDir } from '../helpers/tempDir.js';
+
+const scratchDir = useTempDir('qrgate-cli-');
 
 
 describe('qrgate keys generate', () => {
   it('prints the three paths and no key material', async () => {
-    const dir = join(mkdtempSync(join(tmpdir(), 'qrgate-cli-')), 'keys');
+    const dir = join(scratchDir(), 'keys');
     const c = cliContext(['generate', '--out', dir]);
     expect(await keys(c.ctx)).toBe(0);
     const printed = c.out();
@@ -23,7 +25,7 @@ describe('qrgate keys generate', () => {
   });
 
   it('works without the sub-command word too, and refuses to overwrite', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'qrgate-cli-'));
+    const dir = scratchDir();
     expect(await keys(cliContext(['--out', dir]).ctx)).toBe(0);
     const again = cliContext(['--out', dir]);
     expect(await keys(again.ctx)).toBe(1);
@@ -39,7 +41,7 @@ describe('qrgate keys generate', () => {
 
 describe('qrgate lists build', () => {
   function setup() {
-    const dir = mkdtempSync(join(tmpdir(), 'qrgate-cli-'));
+    const dir = scratchDir();
     const keyDir = join(dir, 'keys');
     const c = cliContext(['--out', keyDir]);
     return { dir, keyDir, generate: () => keys(c.ctx) };

@@ -1,10 +1,12 @@
-import { createReadStream, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createReadStream, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, it, expect } from 'vitest';
 import { formatCardQr } from '../../protocol/credentials/index.js';
 import { EntriesCsvError, readEntriesCsv, type EntryRow } from '../../provisioning/entriesCsv.js';
+import { useTempDir } from '../helpers/tempDir.js';
+
+const scratchDir = useTempDir('qrgate-csv-');
 
 const cardId = '0HDKM1XDBYPCAQMTSWJBBSE9AX';
 
@@ -102,7 +104,7 @@ describe('readEntriesCsv', () => {
   });
 
   it('reports an unreadable file', async () => {
-    const missing = join(mkdtempSync(join(tmpdir(), 'qrgate-csv-')), 'missing.csv');
+    const missing = join(scratchDir(), 'missing.csv');
     const err = await (async () => {
       try {
         for await (const _ of readEntriesCsv(createReadStream(missing))) void _;
@@ -117,7 +119,7 @@ describe('readEntriesCsv', () => {
   });
 
   it('streams a real file', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'qrgate-csv-'));
+    const dir = scratchDir();
     const file = join(dir, 'entries.csv');
     const lines = ['namespace,id,status'];
     for (let i = 0; i < 20_000; i++) lines.push(`citizen,${String(46_199_000_000 + i).padStart(12, '0')},allow`);

@@ -1,5 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it, expect } from 'vitest';
 import { createRefHasher } from '../../protocol/credentialRef.js';
@@ -9,12 +8,15 @@ import { verifySignedList } from '../../protocol/lists/index.js';
 import { EntriesCsvError } from '../../provisioning/entriesCsv.js';
 import { generateKeys } from '../../provisioning/keysGenerate.js';
 import { buildList, ListBuildError } from '../../provisioning/listsBuild.js';
+import { useTempDir } from '../helpers/tempDir.js';
+
+const scratchDir = useTempDir('qrgate-build-');
 
 const cardId = '0HDKM1XDBYPCAQMTSWJBBSE9AX';
 const now = Date.parse('2025-03-01T00:00:00.000Z');
 
 function workspace() {
-  const dir = mkdtempSync(join(tmpdir(), 'qrgate-build-'));
+  const dir = scratchDir();
   const keyDir = join(dir, 'keys');
   const { paths } = generateKeys(keyDir);
   const entriesFile = join(dir, 'entries.csv');
