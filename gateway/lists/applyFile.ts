@@ -1,8 +1,9 @@
 import type { KeyObject } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { ListError, sha256Hex, verifySignedList } from '../../protocol/lists/index.js';
+import { ListError, verifySignedList, type VerifiedList } from '../../protocol/lists/index.js';
 import { ListApplyError, type ApplyResult } from './applyResult.js';
 import type { ListWriter } from './listWriter.js';
+import { openVouchedList } from './vouchedList.js';
 
 /** What the list manifest promised about a file (gateway/listSync). */
 export interface ExpectedFile {
@@ -20,12 +21,27 @@ export interface ApplyFileOptions {
 }
 
 /**
- * Reads, checks and installs one signed list file: the hash the manifest promised, then the
- * signature, scope and rollback checks of verifySignedList, then the write. Nothing is
- * written unless every check passes. Every failure is a ListApplyError.
+ * Checks and installs one list file. A file the list sync fetched comes with what its
+ * verified manifest promised (`expected`): its hash vouches for it, and it is read a block at
+ * a time (vouchedList.ts). Otherwise it is read whole and its own signature checked. Either
+ * way the scope, rollback, version and count checks hold, a problem found while entries are
+ * written rolls the transaction back, and every failure is a ListApplyError.
  */
 export function applyListFile(writer: ListWriter, file: string, options: ApplyFileOptions, reader = new ListFileReader()): ApplyResult {
-  return applyListBytes(writer, reader.read(file), options);
+  if (!options.expected) return applySignedBytes(writer, reader.read(file), options);
+  const { expected } = options;
+  try {
+    // The manifest vouches for the file's hash: read it a block at a time (vouchedList.ts).
+    const list = openVouchedList(file, {
+      sha256: expected.sha256,
+      trustedKeys: options.trustedKeys,
+      scopes: options.scopes,
+      installedVersion: (scope) => writer.installedVersion(scope),
+    });
+    return install(writer, list, options);
+  } catch (err) {
+    throw asApplyError(err);
+  }
 }
 
 /**
@@ -60,28 +76,30 @@ export class ListFileReader {
   }
 }
 
-export function applyListBytes(writer: ListWriter, bytes: Buffer, options: ApplyFileOptions): ApplyResult {
-  const { expected } = options;
+/** A list read whole, its signature checked: `qrgate lists import`, which has no manifest. */
+function applySignedBytes(writer: ListWriter, bytes: Buffer, options: ApplyFileOptions): ApplyResult {
   try {
-    const sha256 = expected ? sha256Hex(bytes) : null;
-    if (expected && sha256 !== expected.sha256) {
-      throw new ListApplyError('hash-mismatch', `list file has SHA-256 ${sha256}, the manifest says ${expected.sha256}`);
-    }
     const list = verifySignedList(bytes, {
       trustedKeys: options.trustedKeys,
       scope: options.scopes,
       installedVersion: (scope) => writer.installedVersion(scope),
     });
-    if (expected && list.header.version !== expected.version) {
-      throw new ListApplyError('malformed', `list file holds version ${list.header.version}, the manifest says ${expected.version}`);
-    }
-    return writer.apply(list, {
-      ...(expected ? { expectedCount: expected.resultCount } : {}),
-      ...(options.nowMs === undefined ? {} : { nowMs: options.nowMs }),
-    });
+    return install(writer, list, options);
   } catch (err) {
     throw asApplyError(err);
   }
+}
+
+/** A checked list into the writer, held to what the manifest promised when there is one. */
+function install(writer: ListWriter, list: VerifiedList, options: ApplyFileOptions): ApplyResult {
+  const { expected } = options;
+  if (expected && list.header.version !== expected.version) {
+    throw new ListApplyError('malformed', `list file holds version ${list.header.version}, the manifest says ${expected.version}`);
+  }
+  return writer.apply(list, {
+    ...(expected ? { expectedCount: expected.resultCount } : {}),
+    ...(options.nowMs === undefined ? {} : { nowMs: options.nowMs }),
+  });
 }
 
 export function asApplyError(err: unknown): ListApplyError {

@@ -9,7 +9,21 @@ export {
   type ListHeaderInput,
   type ListStatus,
 } from './format.js';
-export { verifySignedList, type EntryReadOptions, type VerifiedList, type VerifyOptions } from './verify.js';
+export {
+  checkListAudience,
+  decodeEntry,
+  entryLength,
+  leftoverOrShort,
+  listFrame,
+  malformed as malformedList,
+  parseListHeader,
+  trustedSigner,
+  verifySignedList,
+  type EntryReadOptions,
+  type ListFrame,
+  type VerifiedList,
+  type VerifyOptions,
+} from './verify.js';
 export {
   chunkOf,
   defaultChunkBytes,

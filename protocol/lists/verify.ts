@@ -71,7 +71,7 @@ function idOf(key: KeyObject): string {
   return id;
 }
 
-function malformed(message: string): ListError {
+export function malformed(message: string): ListError {
   return new ListError('malformed', `malformed list: ${message}`);
 }
 
@@ -81,22 +81,45 @@ function malformed(message: string): ListError {
  * attacker wrote is interpreted beyond its length fields.
  */
 export function verifySignedList(bytes: Buffer, options: VerifyOptions): VerifiedList {
-  if (bytes.length < prefixBytes + trailerBytes) throw malformed(`${bytes.length} bytes is too short to be a list`);
-  if (!bytes.subarray(0, listMagic.length).equals(listMagic)) throw malformed('not a qrgate list file (bad magic)');
-  const headerBytes = bytes.readUInt32BE(listMagic.length);
-  const bodyStart = prefixBytes + headerBytes;
-  const bodyEnd = bytes.length - trailerBytes;
-  if (headerBytes > maxHeaderBytes || bodyStart > bodyEnd) throw malformed('header length runs past the end of the file');
+  const { bodyStart, bodyEnd } = listFrame(bytes, bytes.length);
 
   const signerId = bytes.toString('hex', bodyEnd, bodyEnd + keyIdBytes);
-  const signer = options.trustedKeys.find((key) => idOf(key) === signerId);
-  if (!signer) throw new ListError('unknown-key', `list is signed by key ${signerId}, which this terminal does not trust`);
+  const signer = trustedSigner(options.trustedKeys, signerId);
   const signature = bytes.subarray(bodyEnd + keyIdBytes, bodyEnd + keyIdBytes + signatureBytes);
   if (!verify(null, bytes.subarray(0, bodyEnd), signer, signature)) {
     throw new ListError('bad-signature', `list signature does not verify with key ${signerId}: the file was altered or damaged`);
   }
 
-  const header = parseHeader(bytes.subarray(prefixBytes, bodyStart));
+  const header = parseListHeader(bytes.subarray(prefixBytes, bodyStart));
+  checkListAudience(header, options);
+  checkEntries(bytes, bodyStart, bodyEnd, header);
+
+  return {
+    header,
+    keyId: signerId,
+    byteLength: bytes.length,
+    entries: (read) => readEntries(bytes, bodyStart, header, read?.views ?? false),
+  };
+}
+
+/** Where a list file's parts are, from its first `prefixBytes` bytes and its size. */
+export interface ListFrame {
+  readonly bodyStart: number;
+  readonly bodyEnd: number;
+}
+
+export function listFrame(prefix: Buffer, size: number): ListFrame {
+  if (size < prefixBytes + trailerBytes || prefix.length < prefixBytes) throw malformed(`${size} bytes is too short to be a list`);
+  if (!prefix.subarray(0, listMagic.length).equals(listMagic)) throw malformed('not a qrgate list file (bad magic)');
+  const headerBytes = prefix.readUInt32BE(listMagic.length);
+  const bodyStart = prefixBytes + headerBytes;
+  const bodyEnd = size - trailerBytes;
+  if (headerBytes > maxHeaderBytes || bodyStart > bodyEnd) throw malformed('header length runs past the end of the file');
+  return { bodyStart, bodyEnd };
+}
+
+/** The scope and rollback checks, on a header whose bytes are known to be authentic. */
+export function checkListAudience(header: ListHeader, options: Pick<VerifyOptions, 'scope' | 'installedVersion'>): void {
   const scopes: readonly string[] = typeof options.scope === 'string' ? [options.scope] : options.scope;
   if (!scopes.includes(header.scope)) {
     throw new ListError('wrong-scope', `list is for scope "${header.scope}", expected ${scopes.map((s) => `"${s}"`).join(' or ')}`);
@@ -106,17 +129,16 @@ export function verifySignedList(bytes: Buffer, options: VerifyOptions): Verifie
   if (installed !== null && header.version < installed) {
     throw new ListError('rollback', `list "${header.scope}" version ${header.version} is older than installed version ${installed}`);
   }
-  checkEntries(bytes, bodyStart, bodyEnd, header);
-
-  return {
-    header,
-    keyId: signerId,
-    byteLength: bytes.length,
-    entries: (read) => readEntries(bytes, bodyStart, header.count, read?.views ?? false),
-  };
 }
 
-function parseHeader(json: Buffer): ListHeader {
+/** The trusted key whose id is `signerId`; refuses an unknown one. */
+export function trustedSigner(trustedKeys: readonly KeyObject[], signerId: string): KeyObject {
+  const signer = trustedKeys.find((key) => idOf(key) === signerId);
+  if (!signer) throw new ListError('unknown-key', `list is signed by key ${signerId}, which this terminal does not trust`);
+  return signer;
+}
+
+export function parseListHeader(json: Buffer): ListHeader {
   let raw: unknown;
   try {
     raw = JSON.parse(json.toString('utf8'));
@@ -139,38 +161,51 @@ function checkEntries(bytes: Buffer, bodyStart: number, bodyEnd: number, header:
   let at = bodyStart;
   for (let n = 0; n < header.count; n++) {
     if (at + entryBaseBytes > bodyEnd) throw malformed(`header says ${header.count} entries, the file holds ${n}`);
-    const flags = bytes[at + refBytes]!;
-    if ((flags & reservedBits) !== 0) throw malformed(`entry ${n + 1} has unknown flags`);
-    const isRemove = (flags & statusMask) === 3;
-    if (isRemove && header.kind === 'snapshot') throw malformed(`entry ${n + 1}: a snapshot cannot remove entries`);
-    if (isRemove && (flags & (hasValidFrom | hasValidUntil)) !== 0) throw malformed(`entry ${n + 1}: a remove entry has a validity window`);
-    at += entryBaseBytes + (flags & hasValidFrom ? 4 : 0) + (flags & hasValidUntil ? 4 : 0);
+    at += entryLength(bytes[at + refBytes]!, n, header);
   }
-  if (at !== bodyEnd) {
-    throw malformed(at > bodyEnd ? `entry ${header.count} runs past the entries` : `bytes left over after ${header.count} entries`);
-  }
+  if (at !== bodyEnd) throw leftoverOrShort(at, bodyEnd, header);
 }
 
-function* readEntries(bytes: Buffer, bodyStart: number, count: number, views: boolean): Generator<ListEntry> {
+/** The end of the entries is not where the file says: `at` is past it, or short of it. */
+export function leftoverOrShort(at: number, bodyEnd: number, header: ListHeader): ListError {
+  return malformed(at > bodyEnd ? `entry ${header.count} runs past the entries` : `bytes left over after ${header.count} entries`);
+}
+
+/**
+ * The length of entry `n` (0-based) from its flags byte, after the rules every entry must
+ * keep; the one place those rules live.
+ */
+export function entryLength(flags: number, n: number, header: ListHeader): number {
+  if ((flags & reservedBits) !== 0) throw malformed(`entry ${n + 1} has unknown flags`);
+  const isRemove = (flags & statusMask) === 3;
+  if (isRemove && header.kind === 'snapshot') throw malformed(`entry ${n + 1}: a snapshot cannot remove entries`);
+  if (isRemove && (flags & (hasValidFrom | hasValidUntil)) !== 0) throw malformed(`entry ${n + 1}: a remove entry has a validity window`);
+  return entryBaseBytes + (flags & hasValidFrom ? 4 : 0) + (flags & hasValidUntil ? 4 : 0);
+}
+
+/** Decodes the checked entry at `at`; a view into `bytes` when `views`, else a copy. */
+export function decodeEntry(bytes: Buffer, at: number, views: boolean): ListEntry {
+  // By default a copy: a caller keeping refs (in a Map, a cache) must not pin the whole file in memory.
+  const view = bytes.subarray(at, at + refBytes);
+  const flags = bytes[at + refBytes]!;
+  const entry: { ref: Buffer; status: ListStatus; validFrom?: number; validUntil?: number } = {
+    ref: views ? view : Buffer.from(view),
+    status: listStatuses[flags & statusMask]!,
+  };
+  let next = at + entryBaseBytes;
+  if (flags & hasValidFrom) {
+    entry.validFrom = bytes.readUInt32BE(next) * 1000;
+    next += 4;
+  }
+  if (flags & hasValidUntil) entry.validUntil = bytes.readUInt32BE(next) * 1000;
+  return entry;
+}
+
+function* readEntries(bytes: Buffer, bodyStart: number, header: ListHeader, views: boolean): Generator<ListEntry> {
   let at = bodyStart;
-  for (let n = 0; n < count; n++) {
-    // By default a copy: a caller keeping refs (in a Map, a cache) must not pin the whole file in memory.
-    const view = bytes.subarray(at, at + refBytes);
-    const ref = views ? view : Buffer.from(view);
-    const flags = bytes[at + refBytes]!;
-    at += entryBaseBytes;
-    const entry: { ref: Buffer; status: ListStatus; validFrom?: number; validUntil?: number } = {
-      ref,
-      status: listStatuses[flags & statusMask]!,
-    };
-    if (flags & hasValidFrom) {
-      entry.validFrom = bytes.readUInt32BE(at) * 1000;
-      at += 4;
-    }
-    if (flags & hasValidUntil) {
-      entry.validUntil = bytes.readUInt32BE(at) * 1000;
-      at += 4;
-    }
+  for (let n = 0; n < header.count; n++) {
+    const entry = decodeEntry(bytes, at, views);
+    at += entryLength(bytes[at + refBytes]!, n, header);
     yield entry;
   }
 }

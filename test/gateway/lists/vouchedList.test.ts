@@ -1,0 +1,96 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openVouchedList, type VouchedListOptions } from '../../../gateway/lists/vouchedList.js';
+import { generateKeyFiles, loadPublicKeys } from '../../../protocol/keys.js';
+import { sha256Hex, verifySignedList, type ListEntry, type ListStatus } from '../../../protocol/lists/index.js';
+import { sequentialRef, writeList } from '../../helpers/lists.js';
+import { useTempDir } from '../../helpers/tempDir.js';
+
+const statuses: readonly ListStatus[] = ['allow', 'deny', 'check'];
+
+/** Every entry shape, so entries of 33, 37 and 41 bytes straddle the 1 MB read blocks. */
+function* mixed(count: number): Generator<ListEntry> {
+  for (let n = 0; n < count; n++) {
+    const entry: { ref: Buffer; status: ListStatus; validFrom?: number; validUntil?: number } = { ref: sequentialRef(n, 3), status: statuses[n % 3]! };
+    if (n % 4 === 1 || n % 4 === 3) entry.validFrom = 1_700_000_000_000 + n * 1000;
+    if (n % 4 >= 2) entry.validUntil = 1_800_000_000_000 + n * 1000;
+    yield entry;
+  }
+}
+
+describe('a list file vouched for by its manifest, read a block at a time', () => {
+  const tempDir = useTempDir();
+
+  function setUp(count = 100_000) {
+    const dir = tempDir();
+    const keysDir = join(dir, 'keys');
+    const keys = generateKeyFiles(keysDir);
+    const trustedKeys = loadPublicKeys([keys.authorityPub]);
+    const file = writeList(keysDir, join(dir, 'list'), { scope: 'site-a', version: 4 }, mixed(count));
+    const options = (bytes = readFileSync(file)): VouchedListOptions => ({
+      sha256: sha256Hex(bytes),
+      trustedKeys,
+      scopes: ['site-a'],
+      installedVersion: () => null,
+    });
+    return { dir, keysDir, trustedKeys, file, options };
+  }
+
+  it('yields exactly the entries verifySignedList reads from the whole file, across block boundaries', () => {
+    const { file, options, trustedKeys } = setUp();
+    const bytes = readFileSync(file);
+    expect(bytes.length).toBeGreaterThan(3 * (1 << 20));
+    const whole = verifySignedList(bytes, { trustedKeys, scope: 'site-a' });
+    const vouched = openVouchedList(file, options());
+    expect(vouched.header).toEqual(whole.header);
+    expect(vouched.keyId).toBe(whole.keyId);
+    expect(vouched.byteLength).toBe(bytes.length);
+    const read = [...vouched.entries({ views: true })];
+    expect(read).toHaveLength(whole.header.count);
+    expect(read).toEqual([...whole.entries()]);
+  });
+
+  it('refuses a file whose hash is not the one the manifest names, before parsing a byte of it', () => {
+    const { file, options } = setUp(1000);
+    const expected = options();
+    const bytes = readFileSync(file);
+    bytes[200]! ^= 1;
+    writeFileSync(file, bytes);
+    expect(() => openVouchedList(file, expected)).toThrow(expect.objectContaining({ code: 'hash-mismatch' }));
+    writeFileSync(file, 'not a list at all');
+    expect(() => openVouchedList(file, expected)).toThrow(expect.objectContaining({ code: 'hash-mismatch' }));
+  });
+
+  it('still refuses another scope, a rollback and a key it does not trust', () => {
+    const { file, options, dir } = setUp(1000);
+    expect(() => openVouchedList(file, { ...options(), scopes: ['site-b'] })).toThrow(expect.objectContaining({ code: 'wrong-scope' }));
+    expect(() => openVouchedList(file, { ...options(), installedVersion: () => 5 })).toThrow(expect.objectContaining({ code: 'rollback' }));
+    const stranger = loadPublicKeys([generateKeyFiles(join(dir, 'other')).authorityPub]);
+    expect(() => openVouchedList(file, { ...options(), trustedKeys: stranger })).toThrow(expect.objectContaining({ code: 'unknown-key' }));
+  });
+
+  it('refuses entries that break the format even when the hash matches, naming what is wrong', () => {
+    const { file, options } = setUp(1000);
+    const bytes = readFileSync(file);
+    const trailer = bytes.subarray(bytes.length - 72);
+    // Drop the last entry (a 41-byte one: 999 % 4 === 3) but keep the trailer: the count no longer fits.
+    const short = Buffer.concat([bytes.subarray(0, bytes.length - 72 - 41), trailer]);
+    writeFileSync(file, short);
+    expect(() => [...openVouchedList(file, options(short)).entries()]).toThrow(expect.objectContaining({ code: 'malformed' }));
+    // Unknown flag bits on the first entry.
+    const flagged = Buffer.from(bytes);
+    flagged[8 + flagged.readUInt32BE(4) + 32]! |= 0x80;
+    writeFileSync(file, flagged);
+    expect(() => [...openVouchedList(file, options(flagged)).entries()]).toThrow(/entry 1 has unknown flags/);
+  });
+
+  it('reads an empty list', () => {
+    const { dir, keysDir } = setUp(1);
+    const file = writeList(keysDir, join(dir, 'empty'), { scope: 'site-a', version: 1 }, []);
+    const trustedKeys = loadPublicKeys([join(keysDir, 'authority.pub')]);
+    const list = openVouchedList(file, { sha256: sha256Hex(readFileSync(file)), trustedKeys, scopes: ['site-a'], installedVersion: () => null });
+    expect(list.header.count).toBe(0);
+    expect([...list.entries()]).toEqual([]);
+  });
+});
