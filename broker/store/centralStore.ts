@@ -10,7 +10,19 @@ import type { Telemetry, TerminalStatus } from '../../protocol/messages.js';
 
 export type CheckpointDirection = 'in' | 'out' | 'both';
 
-export interface Checkpoint {
+/** Where a checkpoint is and who runs it, as the seed system recorded them (issue 5). */
+export interface CheckpointDetails {
+  /** The organisation or department running the checkpoint; '' when not given. */
+  readonly unit: string;
+  /** WGS 84 degrees, -90..90; null when not given. Latitude and longitude are set together. */
+  readonly latitude: number | null;
+  /** WGS 84 degrees, -180..180; null exactly when latitude is. */
+  readonly longitude: number | null;
+  /** Outside the headquarters: a branch site. */
+  readonly branch: boolean;
+}
+
+export interface Checkpoint extends CheckpointDetails {
   readonly code: string;
   readonly name: string;
   readonly direction: CheckpointDirection;
@@ -18,6 +30,12 @@ export interface Checkpoint {
   readonly createdAt: string;
   readonly retiredAt: string | null;
 }
+
+/** What createCheckpoint takes; details left out are '' / null / false. */
+export type NewCheckpoint = Pick<Checkpoint, 'code' | 'name' | 'direction' | 'confirm'> & Partial<CheckpointDetails>;
+
+/** What updateCheckpoint may change; a field left out keeps its value. */
+export type CheckpointChanges = Partial<Pick<Checkpoint, 'name' | 'direction' | 'confirm'> & CheckpointDetails>;
 
 export interface TerminalCredentials {
   readonly terminalId: string;
@@ -124,13 +142,30 @@ export interface CentralStore {
   migrate(): Promise<void>;
   close(): Promise<void>;
 
-  createCheckpoint(checkpoint: Omit<Checkpoint, 'createdAt' | 'retiredAt'>): Promise<Checkpoint>;
+  createCheckpoint(checkpoint: NewCheckpoint): Promise<Checkpoint>;
   getCheckpoint(code: string): Promise<Checkpoint | null>;
+  /** Retired ones included, by code. */
   listCheckpoints(): Promise<Checkpoint[]>;
+  /**
+   * The checkpoint after the change; null for an unknown code. Rejects with StoreError
+   * `checkpoint-retired` for a retired one: its history is kept as it was.
+   */
+  updateCheckpoint(code: string, changes: CheckpointChanges): Promise<Checkpoint | null>;
+  /**
+   * True when the checkpoint was retired by this call; false if unknown or already retired.
+   * Its terminals are refused from then on (broker/auth/authenticate.ts), and cut off if
+   * connected (broker/auth/revocationWatcher.ts).
+   */
+  retireCheckpoint(code: string): Promise<boolean>;
 
   addTerminal(terminal: NewTerminal): Promise<void>;
   getTerminalCredentials(terminalId: string): Promise<TerminalCredentials | null>;
   removeTerminal(terminalId: string): Promise<boolean>;
+  /**
+   * Replaces a terminal's secret hash (`terminals rotate-secret`): the old secret is refused
+   * from then on. True when replaced; false if the terminal is unknown or removed.
+   */
+  setTerminalSecret(terminalId: string, secretHash: string): Promise<boolean>;
 
   /**
    * Stores events exactly once (the event id is unique; a redelivery counts as a

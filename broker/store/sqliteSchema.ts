@@ -164,6 +164,15 @@ const migrations: readonly string[] = [
   `
   ALTER TABLE terminals ADD COLUMN list_scopes TEXT CHECK (list_scopes IS NULL OR json_valid(list_scopes));
   `,
+  // 4: the checkpoint details the seed system kept (issue 5): the unit running it, its
+  // position (WGS 84 degrees, set together or not at all) and whether it is a branch site
+  // outside the headquarters. Existing checkpoints get '' / NULL / 0: nothing is guessed.
+  `
+  ALTER TABLE checkpoints ADD COLUMN unit TEXT NOT NULL DEFAULT '';
+  ALTER TABLE checkpoints ADD COLUMN latitude REAL CHECK (latitude IS NULL OR latitude BETWEEN -90 AND 90);
+  ALTER TABLE checkpoints ADD COLUMN longitude REAL CHECK (longitude IS NULL OR longitude BETWEEN -180 AND 180);
+  ALTER TABLE checkpoints ADD COLUMN branch INTEGER NOT NULL DEFAULT 0 CHECK (branch IN (0, 1));
+  `,
 ];
 
 export const schemaVersion = migrations.length;

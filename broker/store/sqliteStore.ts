@@ -4,12 +4,14 @@ import type { Telemetry, TerminalStatus } from '../../protocol/messages.js';
 import type {
   CentralStore,
   Checkpoint,
+  CheckpointChanges,
   CheckpointStats,
   EventPage,
   EventQuery,
   FleetTerminal,
   InsertResult,
   MemberSummary,
+  NewCheckpoint,
   NewTerminal,
   SequenceGap,
   TerminalCredentials,
@@ -83,7 +85,7 @@ export class SqliteCentralStore implements CentralStore {
     this.logger.info('store.closed');
   }
 
-  async createCheckpoint(checkpoint: Omit<Checkpoint, 'createdAt' | 'retiredAt'>): Promise<Checkpoint> {
+  async createCheckpoint(checkpoint: NewCheckpoint): Promise<Checkpoint> {
     return this.open().registry.createCheckpoint(checkpoint);
   }
 
@@ -93,6 +95,14 @@ export class SqliteCentralStore implements CentralStore {
 
   async listCheckpoints(): Promise<Checkpoint[]> {
     return this.open().registry.listCheckpoints();
+  }
+
+  async updateCheckpoint(code: string, changes: CheckpointChanges): Promise<Checkpoint | null> {
+    return this.open().registry.updateCheckpoint(code, changes);
+  }
+
+  async retireCheckpoint(code: string): Promise<boolean> {
+    return this.open().registry.retireCheckpoint(code);
   }
 
   async addTerminal(terminal: NewTerminal): Promise<void> {
@@ -105,6 +115,10 @@ export class SqliteCentralStore implements CentralStore {
 
   async removeTerminal(terminalId: string): Promise<boolean> {
     return this.open().registry.removeTerminal(terminalId);
+  }
+
+  async setTerminalSecret(terminalId: string, secretHash: string): Promise<boolean> {
+    return this.open().registry.setTerminalSecret(terminalId, secretHash);
   }
 
   async insertEvents(events: readonly ScanEvent[], receivedAtMs: number): Promise<InsertResult> {

@@ -8,6 +8,8 @@ export type StoreErrorCode =
   | 'checkpoint-exists'
   /** addTerminal: the checkpoint is not registered. */
   | 'checkpoint-unknown'
+  /** updateCheckpoint: the checkpoint was retired and is kept as it was. */
+  | 'checkpoint-retired'
   /** addTerminal: the terminal id is taken (removed terminals keep theirs: their events still name it). */
   | 'terminal-exists'
   /** searchEvents: the cursor is not one this store handed out. */

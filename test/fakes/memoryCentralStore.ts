@@ -3,12 +3,14 @@ import type { Telemetry, TerminalStatus } from '../../protocol/messages.js';
 import type {
   CentralStore,
   Checkpoint,
+  CheckpointChanges,
   CheckpointStats,
   EventPage,
   EventQuery,
   FleetTerminal,
   InsertResult,
   MemberSummary,
+  NewCheckpoint,
   NewTerminal,
   SequenceGap,
   TerminalCredentials,
@@ -44,9 +46,9 @@ export class MemoryCentralStore implements CentralStore {
     this.closed = true;
   }
 
-  async createCheckpoint(checkpoint: Omit<Checkpoint, 'createdAt' | 'retiredAt'>): Promise<Checkpoint> {
-    if (this.checkpoints.has(checkpoint.code)) throw new Error(`checkpoint ${checkpoint.code} exists`);
-    const created = { ...checkpoint, createdAt: new Date().toISOString(), retiredAt: null };
+  async createCheckpoint(checkpoint: NewCheckpoint): Promise<Checkpoint> {
+    if (this.checkpoints.has(checkpoint.code)) throw Object.assign(new Error(`checkpoint ${checkpoint.code} exists`), { code: 'checkpoint-exists' });
+    const created = { unit: '', latitude: null, longitude: null, branch: false, ...checkpoint, createdAt: new Date().toISOString(), retiredAt: null };
     this.checkpoints.set(checkpoint.code, created);
     return created;
   }
@@ -59,10 +61,28 @@ export class MemoryCentralStore implements CentralStore {
     return [...this.checkpoints.values()];
   }
 
-  retireCheckpoint(code: string): void {
+  async updateCheckpoint(code: string, changes: CheckpointChanges): Promise<Checkpoint | null> {
     const checkpoint = this.checkpoints.get(code);
-    if (!checkpoint) throw new Error(`no checkpoint ${code}`);
+    if (!checkpoint) return null;
+    if (checkpoint.retiredAt !== null) throw Object.assign(new Error(`checkpoint ${code} retired`), { code: 'checkpoint-retired' });
+    const defined = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
+    const updated = { ...checkpoint, ...defined };
+    this.checkpoints.set(code, updated);
+    return updated;
+  }
+
+  async retireCheckpoint(code: string): Promise<boolean> {
+    const checkpoint = this.checkpoints.get(code);
+    if (!checkpoint || checkpoint.retiredAt !== null) return false;
     this.checkpoints.set(code, { ...checkpoint, retiredAt: new Date().toISOString() });
+    return true;
+  }
+
+  async setTerminalSecret(terminalId: string, secretHash: string): Promise<boolean> {
+    const terminal = this.terminals.get(terminalId);
+    if (!terminal || terminal.removedAt !== null) return false;
+    terminal.secretHash = secretHash;
+    return true;
   }
 
   async addTerminal(terminal: NewTerminal): Promise<void> {

@@ -160,7 +160,7 @@ describe('central provisioning: checkpoints create, terminals add', () => {
     await expect(addTerminal({ ...base, outFile: join(foreign, 'c.json') })).rejects.toBeInstanceOf(TerminalProvisioningError);
     expect(existsSync(join(foreign, 'c.json'))).toBe(false);
 
-    store.retireCheckpoint(s.code);
+    await store.retireCheckpoint(s.code);
     await expect(addTerminal({ ...base, outFile: join(dir, 'd.json') })).rejects.toMatchObject({ code: 'checkpoint-retired' });
     expect([...store.terminals.keys()]).toEqual(['gate-1']);
   });

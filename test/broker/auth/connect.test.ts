@@ -40,7 +40,7 @@ describe('CONNECT: who gets in', () => {
   it('refuses a terminal of a retired checkpoint with CONNACK 5', async () => {
     const h = await startBroker();
     const t = await h.addTerminal();
-    h.store.retireCheckpoint(t.checkpointCode);
+    await h.store.retireCheckpoint(t.checkpointCode);
     expect(await h.connackCode(h.terminalOptions(t))).toBe(5);
   });
 

@@ -79,6 +79,64 @@ export function describeCentralStore(name: string, makeStore: () => Promise<Cent
         expect((await store.listCheckpoints()).map((c) => c.code).sort()).toEqual([CP_A, CP_B].sort());
       });
 
+      it('keeps the details of a checkpoint, with empty defaults when none are given', async () => {
+        const store = await open();
+        const plain = await store.createCheckpoint({ code: CP_A, name: 'Gate A', direction: 'both', confirm: 'auto' });
+        expect(plain).toMatchObject({ unit: '', latitude: null, longitude: null, branch: false });
+        const detailed = { code: CP_B, name: 'Cổng nhánh', direction: 'in', confirm: 'manual', unit: 'Công ty May Huế', latitude: 16.4637, longitude: 107.5909, branch: true } as const;
+        expect(await store.createCheckpoint(detailed)).toMatchObject(detailed);
+        expect(await store.getCheckpoint(CP_B)).toMatchObject(detailed);
+        expect(await store.getCheckpoint(CP_A)).toEqual(plain);
+        expect((await store.listCheckpoints()).find((c) => c.code === CP_B)).toMatchObject(detailed);
+      });
+
+      it('updates only the fields given, and says null for an unknown checkpoint', async () => {
+        const store = await open();
+        const created = await store.createCheckpoint({ code: CP_A, name: 'Gate A', direction: 'both', confirm: 'auto', unit: 'Unit 1', latitude: 16.4, longitude: 107.5 });
+        const updated = await store.updateCheckpoint(CP_A, { name: 'Gate A2', branch: true, latitude: -90, longitude: 180 });
+        expect(updated).toEqual({ ...created, name: 'Gate A2', branch: true, latitude: -90, longitude: 180 });
+        expect(await store.getCheckpoint(CP_A)).toEqual(updated);
+        expect(await store.updateCheckpoint(CP_A, { direction: 'out', confirm: 'manual', unit: '', latitude: null, longitude: null, branch: false })).toEqual({
+          ...created,
+          name: 'Gate A2',
+          direction: 'out',
+          confirm: 'manual',
+          unit: '',
+          latitude: null,
+          longitude: null,
+          branch: false,
+        });
+        expect(await store.updateCheckpoint(CP_A, {})).toMatchObject({ name: 'Gate A2' });
+        expect(await store.updateCheckpoint('12345678901234', { name: 'x' })).toBeNull();
+      });
+
+      it('retires a checkpoint once, keeps it listed, and refuses to change it afterwards', async () => {
+        const store = await openWithFleet();
+        expect(await store.retireCheckpoint(CP_A)).toBe(true);
+        const retired = await store.getCheckpoint(CP_A);
+        expect(retired?.retiredAt).toEqual(expect.any(String));
+        expect(await store.retireCheckpoint(CP_A)).toBe(false);
+        expect((await store.getCheckpoint(CP_A))?.retiredAt).toBe(retired?.retiredAt);
+        expect(await store.retireCheckpoint('12345678901234')).toBe(false);
+        await expect(store.updateCheckpoint(CP_A, { name: 'again' })).rejects.toMatchObject({ code: 'checkpoint-retired' });
+        expect(await store.getCheckpoint(CP_A)).toEqual(retired);
+        expect(Object.fromEntries((await store.listCheckpoints()).map((c) => [c.code, c.retiredAt !== null]))).toEqual({ [CP_A]: true, [CP_B]: false });
+        // Its terminals stay registered: their events still name them.
+        expect(await store.getTerminalCredentials('t1')).toMatchObject({ checkpointCode: CP_A, removedAt: null });
+      });
+
+      it('replaces the secret hash of a live terminal only', async () => {
+        const store = await openWithFleet();
+        const other = 'scrypt$16384$8$1$b3RoZXJzYWx0$b3RoZXJoYXNoMTIzNDU2Nzg=';
+        expect(await store.setTerminalSecret('t1', other)).toBe(true);
+        expect(await store.getTerminalCredentials('t1')).toMatchObject({ secretHash: other, removedAt: null, listScopes: ['default'] });
+        expect(await store.getTerminalCredentials('t2')).toMatchObject({ secretHash: HASH });
+        expect(await store.setTerminalSecret('nobody', other)).toBe(false);
+        await store.removeTerminal('t3');
+        expect(await store.setTerminalSecret('t3', other)).toBe(false);
+        expect(await store.getTerminalCredentials('t3')).toMatchObject({ secretHash: HASH });
+      });
+
       it('refuses a checkpoint code that is already registered, keeping the first', async () => {
         const store = await open();
         await store.createCheckpoint({ code: CP_A, name: 'Gate A', direction: 'both', confirm: 'auto' });

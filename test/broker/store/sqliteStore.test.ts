@@ -84,6 +84,7 @@ describe('SqliteCentralStore', () => {
     // The terminals table as schema 2 left it, with a terminal added back then.
     const old = new Database(file);
     old.exec('ALTER TABLE terminals DROP COLUMN list_scopes');
+    dropCheckpointDetails(old);
     old.pragma('user_version = 2');
     old.prepare("INSERT INTO checkpoints (code, name, direction, confirm, created_at_ms) VALUES (?, 'Gate A', 'both', 'auto', 0)").run(CP_A);
     old.prepare("INSERT INTO terminals (terminal_id, checkpoint_code, secret_hash, created_at_ms) VALUES ('old-1', ?, ?, 0)").run(CP_A, HASH);
@@ -97,6 +98,29 @@ describe('SqliteCentralStore', () => {
     const after = new Database(file, { readonly: true });
     expect(after.pragma('user_version', { simple: true })).toBe(schemaVersion);
     after.close();
+  });
+
+  it('upgrades a schema 3 database: checkpoints created before get no unit, no position, not a branch', async () => {
+    const file = join(tempDir(), 'central.db');
+    await (await opened(file)).close();
+    const old = new Database(file);
+    dropCheckpointDetails(old);
+    old.pragma('user_version = 3');
+    old.prepare("INSERT INTO checkpoints (code, name, direction, confirm, created_at_ms) VALUES (?, 'Gate A', 'both', 'auto', 0)").run(CP_A);
+    old.close();
+
+    const store = await opened(file);
+    expect(await store.getCheckpoint(CP_A)).toEqual({
+      code: CP_A, name: 'Gate A', direction: 'both', confirm: 'auto', unit: '', latitude: null, longitude: null, branch: false,
+      createdAt: new Date(0).toISOString(), retiredAt: null,
+    });
+    await store.close();
+    const raw = new Database(file);
+    expect(raw.pragma('user_version', { simple: true })).toBe(4);
+    // The ranges hold for a hand-edited row too.
+    expect(() => raw.prepare(`UPDATE checkpoints SET latitude = 91 WHERE code = ?`).run(CP_A)).toThrow(/CHECK constraint/);
+    expect(() => raw.prepare(`UPDATE checkpoints SET longitude = -180.5 WHERE code = ?`).run(CP_A)).toThrow(/CHECK constraint/);
+    raw.close();
   });
 
   it('fails the read of list scopes edited into something that is not a scope, rather than widen the ACL', async () => {
@@ -144,3 +168,8 @@ describe('SqliteCentralStore', () => {
     });
   });
 });
+
+/** Takes a database back to before schema 4 (sqliteSchema.ts): the checkpoint details columns go. */
+function dropCheckpointDetails(db: Database.Database): void {
+  for (const column of ['unit', 'latitude', 'longitude', 'branch']) db.exec(`ALTER TABLE checkpoints DROP COLUMN ${column}`);
+}
