@@ -1,5 +1,6 @@
 import type { Logger } from '../protocol/logger.js';
 import type { CliContext } from './command.js';
+import { openServiceNotifier } from './systemdNotify.js';
 
 export interface Service {
   start(): Promise<unknown>;
@@ -16,16 +17,27 @@ export async function runUntilSignal(name: string, service: Service, logger: Log
   const stopped = new Promise<string>((resolve) => {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => resolve(signal));
   });
+  // Under systemd (deploy/systemd/): READY=1 after start, watchdog pings, STOPPING=1.
+  const notifier = openServiceNotifier(process.env, logger);
   try {
-    await service.start();
-  } catch (err) {
-    logger.fatal({ err }, `${name}.failed`);
+    try {
+      await service.start();
+    } catch (err) {
+      logger.fatal({ err }, `${name}.failed`);
+      await service.stop();
+      ctx.stderr.write(`qrgate ${name}: ${(err as Error).message}\n`);
+      return 1;
+    }
+    notifier?.ready();
+    // Signal listeners do not keep Node's event loop alive: a terminal with simulated lanes
+    // and no central holds no other handle, and would exit (code 13) right after starting.
+    const keepAlive = setInterval(() => undefined, 1 << 30);
+    const signal = await stopped.finally(() => clearInterval(keepAlive));
+    notifier?.stopping();
+    logger.info({ signal }, `${name}.stopping`);
     await service.stop();
-    ctx.stderr.write(`qrgate ${name}: ${(err as Error).message}\n`);
-    return 1;
+    return 0;
+  } finally {
+    notifier?.close();
   }
-  const signal = await stopped;
-  logger.info({ signal }, `${name}.stopping`);
-  await service.stop();
-  return 0;
 }

@@ -35,6 +35,10 @@ describe('deployment files', () => {
     expect(setting('User')).toEqual(['qrgate']);
     expect(setting('Restart')).toEqual(['always']);
     expect(setting('KillSignal')).toEqual(['SIGTERM']);
+    // cli/systemdNotify.ts sends READY=1 and watchdog pings from a helper process.
+    expect(setting('Type')).toEqual(['notify']);
+    expect(setting('NotifyAccess')).toEqual(['all']);
+    expect(Number.parseInt(setting('WatchdogSec')[0]!, 10)).toBeGreaterThan(0);
   });
 
   it('the unit keeps the example config data folder writable and lets through GPIO, serial and HID devices', () => {
