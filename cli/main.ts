@@ -14,6 +14,11 @@ interface Entry {
 const commands: readonly Entry[] = [
   { words: ['demo'], summary: 'a simulated checkpoint on this machine, no set-up', load: () => import('./commands/demo.js') },
   { words: ['terminal'], summary: '--config F: run one terminal', load: () => import('./commands/terminal.js') },
+  {
+    words: ['doctor'],
+    summary: '--config F [--yes] [--json] [--scan-timeout S]: self-test of LEDs, buzzer, relay, scanner, central, clock, lists, disk (service stopped)',
+    load: () => import('./commands/doctor.js'),
+  },
   { words: ['keys', 'generate'], summary: '--out DIR: list authority key pair and ref key', load: () => import('./commands/keys.js') },
   {
     words: ['lists', 'build'],
@@ -60,13 +65,39 @@ const commands: readonly Entry[] = [
   },
   {
     words: ['checkpoints', 'create'],
-    summary: '--central-config F --name N --direction in|out|both --confirm auto|manual [--json]: a new checkpoint code',
+    summary: '--central-config F --name N --direction in|out|both --confirm auto|manual [--unit U] [--lat DEG --lon DEG] [--branch] [--json]: a new checkpoint code',
     load: () => import('./commands/checkpoints.js'),
+  },
+  {
+    words: ['checkpoints', 'list'],
+    summary: '--central-config F [--json]: every checkpoint, retired ones marked',
+    load: () => import('./commands/checkpointsList.js'),
+  },
+  {
+    words: ['checkpoints', 'update'],
+    summary:
+      '--central-config F --code C [--name N] [--unit U] [--direction ..] [--confirm ..] [--lat DEG --lon DEG] [--branch|--no-branch] [--json]: change a checkpoint',
+    load: () => import('./commands/checkpointsUpdate.js'),
+  },
+  {
+    words: ['checkpoints', 'retire'],
+    summary: '--central-config F --code C [--json]: retire a checkpoint; its terminals are refused and disconnected',
+    load: () => import('./commands/checkpointsRetire.js'),
   },
   {
     words: ['terminals', 'add'],
     summary: '--central-config F --checkpoint CODE --url mqtt://HOST:PORT --out FILE [--terminal-id ID] [--lists S1,S2] [--json]: a terminal and its config',
     load: () => import('./commands/terminals.js'),
+  },
+  {
+    words: ['terminals', 'rotate-secret'],
+    summary: '--central-config F --terminal-id T [--config TERMINAL.json] [--json]: a new secret; the old one is refused and disconnected',
+    load: () => import('./commands/terminalsRotateSecret.js'),
+  },
+  {
+    words: ['terminals', 'remove'],
+    summary: '--central-config F --terminal-id T [--json]: remove a terminal; it is disconnected and refused',
+    load: () => import('./commands/terminalsRemove.js'),
   },
   {
     words: ['bench', 'e2e'],

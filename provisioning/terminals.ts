@@ -46,6 +46,8 @@ export type TerminalProvisioningProblem =
   | 'checkpoint-retired'
   | 'invalid-terminal-id'
   | 'terminal-exists'
+  | 'terminal-unknown'
+  | 'terminal-removed'
   | 'invalid-config'
   | 'out-exists'
   | 'keys-conflict'
@@ -134,7 +136,7 @@ function copyKeys(config: CentralConfig, keysDir: string): AddedTerminal['keyFil
 }
 
 /** Staged (0600, fsynced), then `commit()`, then renamed: no config exists for a terminal the central does not know. */
-async function writeSecretFile(file: string, text: string, commit: () => Promise<void>): Promise<void> {
+export async function writeSecretFile(file: string, text: string, commit: () => Promise<void>): Promise<void> {
   const staged = stageFile(file, text, 0o600);
   try {
     await commit();

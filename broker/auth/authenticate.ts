@@ -52,7 +52,10 @@ const returnCodeOf: Record<RefusalReason, ConnackCode> = {
   'store-unavailable': connackCodes.serverUnavailable,
 };
 
-export type ConnectDecision = { readonly ok: true; readonly principal: Principal } | { readonly ok: false; readonly reason: RefusalReason };
+export type ConnectDecision =
+  /** `secretHash`: the stored hash the terminal's secret matched, so a rotation is noticed later (revocationWatcher.ts). */
+  | { readonly ok: true; readonly principal: Principal; readonly secretHash?: string }
+  | { readonly ok: false; readonly reason: RefusalReason };
 
 export interface AuthenticateDeps {
   readonly store: Pick<CentralStore, 'getTerminalCredentials' | 'getCheckpoint'>;
@@ -80,8 +83,8 @@ async function checkTerminal(attempt: ConnectAttempt, username: string, store: A
   if (credentials.removedAt !== null) return { ok: false, reason: 'terminal-removed' };
   const checkpoint = await store.getCheckpoint(credentials.checkpointCode);
   if (checkpoint === null || checkpoint.retiredAt !== null) return { ok: false, reason: 'checkpoint-retired' };
-  const { terminalId, checkpointCode, listScopes } = credentials;
-  return { ok: true, principal: { kind: 'terminal', terminalId, checkpointCode, listScopes } };
+  const { terminalId, checkpointCode, listScopes, secretHash } = credentials;
+  return { ok: true, principal: { kind: 'terminal', terminalId, checkpointCode, listScopes }, secretHash };
 }
 
 /** The whole decision, without aedes: unit-testable, and the hook below only translates it. */
@@ -149,7 +152,7 @@ export function createAuthenticate(deps: AuthenticateDeps) {
       .then((decision) => {
         if (decision.ok) {
           warnUnknownScopes(decision.principal);
-          sessions.admit(client, decision.principal);
+          sessions.admit(client, decision.principal, decision.secretHash);
           done(null, true);
           return;
         }

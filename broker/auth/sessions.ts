@@ -18,6 +18,8 @@ export interface ConnectFacts {
 export class Sessions {
   private readonly facts = new WeakMap<Client, ConnectFacts>();
   private readonly principals = new WeakMap<Client, Principal>();
+  /** The terminal's stored secret hash when it was admitted: a different one later means the secret was rotated. */
+  private readonly secretHashes = new WeakMap<Client, string>();
 
   noteConnect(client: Client, packet: ConnectPacket): void {
     this.facts.set(client, { clientId: packet.clientId, clean: packet.clean !== false, willTopic: packet.will?.topic ?? null });
@@ -27,8 +29,15 @@ export class Sessions {
     return this.facts.get(client);
   }
 
-  admit(client: Client, principal: Principal): void {
+  /** `secretHash`: what the store held for a terminal when it was admitted (never logged). */
+  admit(client: Client, principal: Principal, secretHash?: string): void {
     this.principals.set(client, principal);
+    if (secretHash !== undefined) this.secretHashes.set(client, secretHash);
+  }
+
+  /** The secret hash a terminal client was admitted with (revocationWatcher.ts); undefined for lab clients. */
+  admittedSecretHash(client: Client): string | undefined {
+    return this.secretHashes.get(client);
   }
 
   /** Undefined for a client that has not passed `authenticate`. */

@@ -7,6 +7,7 @@ import type { Logger } from '../../protocol/logger.js';
 import { createAuthenticate, createPreConnect } from '../auth/authenticate.js';
 import { createAuthorizePublish } from '../auth/authorizePublish.js';
 import { createAuthorizeSubscribe } from '../auth/authorizeSubscribe.js';
+import { RevocationWatcher } from '../auth/revocationWatcher.js';
 import { Sessions } from '../auth/sessions.js';
 import type { CentralConfig, CentralMqttConfig } from '../config.js';
 import { Ingestion } from '../ingestion/ingestion.js';
@@ -68,6 +69,9 @@ function readPem(path: string, setting: string): Buffer {
 export class MqttBroker {
   private aedes: Aedes | null = null;
   private ingestion: Ingestion | null = null;
+  private revocations: RevocationWatcher | null = null;
+  /** Clients past CONNACK and not yet disconnected, for the revocation watcher. */
+  private readonly connected = new Set<Client>();
   private servers: Server[] = [];
   /** Open sockets, including those that never sent CONNECT (aedes only closes clients it registered). */
   private readonly sockets = new Set<Socket>();
@@ -119,6 +123,9 @@ export class MqttBroker {
     });
     this.aedes = aedes;
     this.observe(aedes, sessions, ingestion);
+    // Removed terminals, rotated secrets and retired checkpoints end live connections too.
+    this.revocations = new RevocationWatcher({ store, sessions, clients: () => this.connected, logger: logger.child({ component: 'auth' }) });
+    this.revocations.start();
 
     const onConnection = (socket: Socket): void => {
       this.sockets.add(socket);
@@ -145,12 +152,14 @@ export class MqttBroker {
     const { logger, metrics } = this.deps;
     const connections = (): void => metrics.clientsConnected.set(aedes.connectedClients);
     aedes.on('clientReady', (client: Client) => {
+      this.connected.add(client);
       connections();
       const terminalId = sessions.terminalId(client);
       if (terminalId !== null) ingestion.connection(terminalId, true);
       logger.info({ clientId: printable(client.id) }, 'mqtt.client-connected');
     });
     aedes.on('clientDisconnect', (client: Client) => {
+      this.connected.delete(client);
       connections();
       const terminalId = sessions.terminalId(client);
       if (terminalId !== null) ingestion.connection(terminalId, false);
@@ -186,6 +195,7 @@ export class MqttBroker {
 
   private async close(): Promise<void> {
     const closed = this.servers.map(closeServer);
+    await this.revocations?.stop();
     await this.ingestion?.flush();
     const aedes = this.aedes;
     if (aedes) await new Promise<void>((resolve) => aedes.close(() => resolve()));

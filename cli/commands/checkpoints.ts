@@ -1,14 +1,11 @@
 import { loadCentralConfig, withCentralStore } from '../../broker/config.js';
 import { createLogger } from '../../protocol/logger.js';
-import { checkpointDirections, confirmModes, createCheckpoint } from '../../provisioning/checkpoints.js';
+import { createCheckpoint, type NewCheckpoint } from '../../provisioning/checkpoints.js';
 import { parseOptions, requireOption, UsageError, type CliContext, type Command } from '../command.js';
+import { checkpointFieldOptions, fieldsFromOptions, optionalDetails, withFieldUsage } from './checkpointOptions.js';
 
-export const usage = 'qrgate checkpoints create --central-config F --name N --direction in|out|both --confirm auto|manual [--json]';
-
-function oneOf<T extends string>(value: string, allowed: readonly T[], name: string): T {
-  if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`--${name} must be ${allowed.join(' | ')}, got "${value}"`);
-  return value as T;
-}
+export const usage =
+  'qrgate checkpoints create --central-config F --name N --direction in|out|both --confirm auto|manual [--unit U] [--lat DEG --lon DEG] [--branch] [--json]';
 
 /**
  * Store log lines go to stderr at warn and above: stdout carries the command's answer
@@ -22,30 +19,25 @@ export function provisioningLogger(ctx: CliContext) {
 export const run: Command = async (ctx) => {
   const { values, positionals } = parseOptions(
     ctx.argv,
-    {
-      'central-config': { type: 'string' },
-      name: { type: 'string' },
-      direction: { type: 'string' },
-      confirm: { type: 'string' },
-      json: { type: 'boolean', default: false },
-    },
+    { 'central-config': { type: 'string' }, ...checkpointFieldOptions, json: { type: 'boolean', default: false } },
     true,
   );
   // The dispatcher may or may not pass the sub-command word along.
   if (positionals.length > 1 || (positionals.length === 1 && positionals[0] !== 'create')) {
     throw new UsageError(`unknown checkpoints sub-command; usage: ${usage}`);
   }
-  const input = {
-    name: requireOption(values, 'name'),
-    direction: oneOf(requireOption(values, 'direction'), checkpointDirections, 'direction'),
-    confirm: oneOf(requireOption(values, 'confirm'), confirmModes, 'confirm'),
-  };
+  if (values['no-branch']) throw new UsageError('--no-branch is for checkpoints update; a new checkpoint is not a branch unless --branch is given');
+  for (const name of ['name', 'direction', 'confirm']) requireOption(values, name);
+  // Checked by createCheckpoint before anything is written; a refusal names the options (withFieldUsage).
+  const input = fieldsFromOptions(values) as unknown as NewCheckpoint;
   const config = loadCentralConfig(requireOption(values, 'central-config'));
-  const checkpoint = await withCentralStore(config, { logger: provisioningLogger(ctx) }, (store) => createCheckpoint(store, input));
+  const checkpoint = await withFieldUsage(values, () =>
+    withCentralStore(config, { logger: provisioningLogger(ctx) }, (store) => createCheckpoint(store, input)),
+  );
   ctx.stdout.write(
     values.json
       ? `${JSON.stringify({ code: checkpoint.code })}\n`
-      : `checkpoint ${checkpoint.code} created: "${checkpoint.name}", direction ${checkpoint.direction}, confirm ${checkpoint.confirm}\n`,
+      : `checkpoint ${checkpoint.code} created: "${checkpoint.name}", direction ${checkpoint.direction}, confirm ${checkpoint.confirm}${optionalDetails(checkpoint).map((d) => `, ${d}`).join('')}\n`,
   );
   return 0;
 };

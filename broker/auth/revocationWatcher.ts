@@ -1,0 +1,100 @@
+import type { Client } from 'aedes';
+import type { Logger } from '../../protocol/logger.js';
+import type { Checkpoint, CentralStore, TerminalCredentials } from '../store/centralStore.js';
+import type { Sessions } from './sessions.js';
+
+/**
+ * Cuts off a connected terminal the moment the registry says it may no longer be here
+ * (issue 5): removed (`terminals remove`), its secret rotated (`terminals rotate-secret`),
+ * or its checkpoint retired (`checkpoints retire`). CONNECT already refuses all three
+ * (authenticate.ts), but MQTT checks credentials only once per connection, and a terminal
+ * stays connected for weeks.
+ *
+ * Those commands run in another process and only write the store, so the store is polled:
+ * once a second, the rows of the terminals connected now (two point lookups per terminal,
+ * each checkpoint read once per pass). A client whose row no longer admits it is closed
+ * (aedes publishes its will: the fleet shows it offline), and logged as
+ * `auth.session-revoked {terminalId, reason}`; no secret or hash is ever logged.
+ *
+ * Nothing here may take the central down: a failed pass is logged and the next one tries
+ * again.
+ */
+
+export type RevocationReason = 'terminal-removed' | 'terminal-unknown' | 'secret-rotated' | 'checkpoint-retired';
+
+export interface RevocationWatcherDeps {
+  readonly store: Pick<CentralStore, 'getTerminalCredentials' | 'getCheckpoint'>;
+  readonly sessions: Pick<Sessions, 'principal' | 'admittedSecretHash'>;
+  /** The clients connected now (after CONNACK). */
+  readonly clients: () => Iterable<Client>;
+  readonly logger: Logger;
+  /** How often the store is looked at, ms. Default 1000: the cut-off takes at most this long plus one pass. */
+  readonly pollMs?: number;
+}
+
+/** Why a terminal admitted with `admittedHash` must go now, or null when it may stay. Pure. */
+export function revocationReason(
+  admittedHash: string | undefined,
+  credentials: TerminalCredentials | null,
+  checkpoint: Checkpoint | null,
+): RevocationReason | null {
+  if (credentials === null) return 'terminal-unknown'; // a row deleted by hand
+  if (credentials.removedAt !== null) return 'terminal-removed';
+  if (credentials.secretHash !== admittedHash) return 'secret-rotated';
+  if (checkpoint === null || checkpoint.retiredAt !== null) return 'checkpoint-retired';
+  return null;
+}
+
+const defaultPollMs = 1000;
+
+export class RevocationWatcher {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private stopped = false;
+  /** Closed already: aedes may take a moment to report the disconnect, and one line per cut-off is enough. */
+  private readonly revoked = new WeakSet<Client>();
+
+  constructor(private readonly deps: RevocationWatcherDeps) {}
+
+  start(): void {
+    if (this.timer !== null || this.stopped) return;
+    this.timer = setInterval(() => void this.poll(), this.deps.pollMs ?? defaultPollMs);
+    this.timer.unref();
+  }
+
+  /** Stops polling and waits for a pass in progress. Safe to call twice. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+
+  /** One pass over the connected terminals; a pass still running is not overlapped. */
+  poll(): Promise<void> {
+    this.running ??= this.pass()
+      .catch((err: unknown) => this.deps.logger.error({ err }, 'auth.revocation-check-failed'))
+      .finally(() => {
+        this.running = null;
+      });
+    return this.running;
+  }
+
+  private async pass(): Promise<void> {
+    const { store, sessions, logger } = this.deps;
+    const checkpoints = new Map<string, Promise<Checkpoint | null>>();
+    for (const client of [...this.deps.clients()]) {
+      if (this.stopped) return;
+      const principal = sessions.principal(client);
+      if (principal?.kind !== 'terminal' || this.revoked.has(client)) continue;
+      const credentials = await store.getTerminalCredentials(principal.terminalId);
+      let checkpoint: Promise<Checkpoint | null> | undefined = checkpoints.get(principal.checkpointCode);
+      if (checkpoint === undefined) checkpoints.set(principal.checkpointCode, (checkpoint = store.getCheckpoint(principal.checkpointCode)));
+      const reason = revocationReason(sessions.admittedSecretHash(client), credentials, await checkpoint);
+      if (reason === null) continue;
+      this.revoked.add(client);
+      logger.warn({ terminalId: principal.terminalId, checkpointCode: principal.checkpointCode, reason }, 'auth.session-revoked');
+      client.close();
+    }
+  }
+}
