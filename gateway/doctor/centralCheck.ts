@@ -1,0 +1,42 @@
+import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import { brokerForLogs, buildClientOptions } from '../uplink/clientOptions.js';
+import type { CentralConfig } from '../uplink/config.js';
+import { fail, pass, skip, type CheckResult } from './report.js';
+
+/** CONNACK return codes a technician can act on (MQTT 3.1.1, 3.2.2.3). */
+const refusals: Record<number, string> = {
+  4: 'refused: wrong terminal id or secret (rotated? re-add the terminal)',
+  5: 'refused: not authorised (terminal removed or checkpoint retired)',
+};
+
+/**
+ * One MQTT connection with the terminal's own credentials, closed at once. Its client id is
+ * the terminal's with a suffix, so a terminal running meanwhile keeps its session; it has
+ * no will, so the central sees no `offline` from it.
+ */
+export async function centralCheck(config: CentralConfig | undefined, terminalId: string, timeoutMs = 15_000): Promise<CheckResult> {
+  if (!config) return skip('central', 'no central in the config: an offline terminal');
+  const where = brokerForLogs(config.url);
+  let options: IClientOptions;
+  try {
+    options = buildClientOptions(config, { terminalId, statusTopic: '', willPayload: '' });
+  } catch (err) {
+    return fail('central', `${where}: ${(err as Error).message}`);
+  }
+  const { will: _, ...withoutWill } = options;
+  const client: MqttClient = connect(config.url, { ...withoutWill, clientId: `${terminalId.slice(0, 56)}-doctor`, connectTimeout: timeoutMs });
+  const outcome = await new Promise<CheckResult>((resolve) => {
+    const timer = setTimeout(() => resolve(fail('central', `${where}: no answer within ${timeoutMs / 1000} s`)), timeoutMs);
+    const done = (result: CheckResult) => {
+      clearTimeout(timer);
+      resolve(result);
+    };
+    client.once('connect', () => done(pass('central', `${where}: connected, credentials accepted`)));
+    client.once('error', (err: Error & { code?: string | number }) => {
+      const code = typeof err.code === 'number' ? err.code : undefined;
+      done(fail('central', `${where}: ${code !== undefined && refusals[code] ? refusals[code] : `unreachable (${err.code ?? err.message})`}`));
+    });
+  });
+  await client.endAsync(true).catch(() => undefined);
+  return outcome;
+}
