@@ -73,7 +73,10 @@ export function checkCheckpointFields(
     const latitude = parsed.data.latitude === undefined ? current.latitude : parsed.data.latitude;
     const longitude = parsed.data.longitude === undefined ? current.longitude : parsed.data.longitude;
     if ((latitude === null) !== (longitude === null)) {
-      const missing: CheckpointField = latitude === null ? 'latitude' : 'longitude';
+      // Named after the half the operator left out, or else the half that is empty.
+      const onlyLatitudeGiven = parsed.data.latitude !== undefined && parsed.data.longitude === undefined;
+      const onlyLongitudeGiven = parsed.data.longitude !== undefined && parsed.data.latitude === undefined;
+      const missing: CheckpointField = onlyLatitudeGiven ? 'longitude' : onlyLongitudeGiven ? 'latitude' : latitude === null ? 'latitude' : 'longitude';
       problems.push({ field: missing, message: 'latitude and longitude are one position: give both, or clear both' });
     }
   }
