@@ -4,6 +4,7 @@ import type { MetricsRegistry } from '../metrics.js';
 import type { CentralStore } from '../store/centralStore.js';
 import { badRequest, HttpError, notFound, writeResponse, type ApiResponse } from './http.js';
 import { Router } from './router.js';
+import { checkpointsRoute } from './routes/checkpoints.js';
 import { checkpointStatsRoute } from './routes/checkpointStats.js';
 import { eventsRoute } from './routes/events.js';
 import { healthRoute } from './routes/health.js';
@@ -34,6 +35,7 @@ export function createApiServer(deps: ApiServerDeps): Server {
   const maxUrlLength = deps.maxUrlLength ?? 4096;
   registerStoreGauges(deps.metrics, deps.store);
   const router = new Router([
+    checkpointsRoute({ store: deps.store }),
     checkpointStatsRoute({ store: deps.store, now: deps.now ?? Date.now }),
     eventsRoute({ store: deps.store }),
     terminalsRoute({ store: deps.store }),

@@ -182,6 +182,24 @@ describe('central HTTP API', () => {
     });
   });
 
+  describe('GET /api/checkpoints', () => {
+    it('lists every checkpoint with its unit, position and branch flag, retired ones included', async () => {
+      const api = await startWithFleet();
+      await api.store.updateCheckpoint(CP_B, { unit: 'Công ty May Huế', latitude: 16.4637, longitude: 107.5909, branch: true });
+      await api.store.retireCheckpoint(CP_A);
+      const response = await api.get('/api/checkpoints');
+      expect(response.status).toBe(200);
+      const created = expect.any(String);
+      expect(await json(response)).toEqual({
+        checkpoints: expect.arrayContaining([
+          { code: CP_A, name: 'Gate A', direction: 'both', confirm: 'auto', unit: '', latitude: null, longitude: null, branch: false, createdAt: created, retiredAt: expect.any(String) },
+          { code: CP_B, name: 'Cổng B', direction: 'in', confirm: 'manual', unit: 'Công ty May Huế', latitude: 16.4637, longitude: 107.5909, branch: true, createdAt: created, retiredAt: null },
+        ]),
+      });
+      expect((await api.get('/api/checkpoints?all=1')).status).toBe(400);
+    });
+  });
+
   describe('GET /api/terminals', () => {
     it('lists the fleet with online state, telemetry and gaps', async () => {
       const api = await startWithFleet();
