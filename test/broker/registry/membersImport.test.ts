@@ -184,7 +184,7 @@ describe('members import', () => {
       onProgress: (p) => {
         progress.push(p);
         // Would throw SQLITE_BUSY at once if the import held the write lock while reading.
-        if (p.phase === 'reading') central.prepare("INSERT INTO checkpoints VALUES (?, 'Gate', 'in', 'auto', 0, NULL)").run(`9${String(p.rows).padStart(13, '0')}`);
+        if (p.phase === 'reading') central.prepare("INSERT INTO checkpoints (code, name, direction, confirm, created_at_ms) VALUES (?, 'Gate', 'in', 'auto', 0)").run(`9${String(p.rows).padStart(13, '0')}`);
       },
     });
     central.close();
