@@ -172,7 +172,9 @@ describe('ListSync', () => {
     const { broker, sync, connect, log } = rig({ installer });
     broker.publish(buildRelease(authority.privateKey, scope, states.slice(0, 2)).retained);
     connect();
-    await waitFor(() => installer.version === 2, 10_000, 'version 2');
+    // The log, not the installer: lists.synced comes after the install resolves.
+    const synced = (version: number) => log.messages('lists.synced').some((l) => l.version === version);
+    await waitFor(() => synced(2), 10_000, 'version 2 synced');
 
     const release = installer.holdNext();
     broker.publish(buildRelease(authority.privateKey, scope, states.slice(0, 3)).retained);
@@ -182,7 +184,7 @@ describe('ListSync', () => {
     sync.resync();
     await waitFor(() => log.messages('lists.sync-deferred').some((l) => l.version === 4), 10_000, 'the manifest of 4 deferred');
     release();
-    await waitFor(() => installer.version === 4, 10_000, 'version 4');
+    await waitFor(() => synced(4), 10_000, 'version 4 synced');
     expect(installer.applied).toEqual(['snapshot:2', 'delta:3', 'delta:4']);
     expect(installer.holds(states[3]!)).toBe(true);
     expect(log.messages('lists.synced').map((l) => l.version)).toEqual([2, 4]);
