@@ -1,6 +1,7 @@
 import type { Client } from 'aedes';
 import type { Logger } from '../../protocol/logger.js';
 import type { Checkpoint, CentralStore, TerminalCredentials } from '../store/centralStore.js';
+import { Poller } from '../poller.js';
 import type { Sessions } from './sessions.js';
 
 /**
@@ -48,43 +49,34 @@ export function revocationReason(
 const defaultPollMs = 1000;
 
 export class RevocationWatcher {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
-  private stopped = false;
+  private readonly poller: Poller;
   /** Closed already: aedes may take a moment to report the disconnect, and one line per cut-off is enough. */
   private readonly revoked = new WeakSet<Client>();
 
-  constructor(private readonly deps: RevocationWatcherDeps) {}
+  constructor(private readonly deps: RevocationWatcherDeps) {
+    const pass = () => this.pass().catch((err: unknown) => this.deps.logger.error({ err }, 'auth.revocation-check-failed'));
+    this.poller = new Poller(pass, deps.pollMs ?? defaultPollMs);
+  }
 
   start(): void {
-    if (this.timer !== null || this.stopped) return;
-    this.timer = setInterval(() => void this.poll(), this.deps.pollMs ?? defaultPollMs);
-    this.timer.unref();
+    this.poller.start();
   }
 
   /** Stops polling and waits for a pass in progress. Safe to call twice. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer !== null) clearInterval(this.timer);
-    this.timer = null;
-    await this.running;
+  stop(): Promise<void> {
+    return this.poller.stop();
   }
 
   /** One pass over the connected terminals; a pass still running is not overlapped. */
   poll(): Promise<void> {
-    this.running ??= this.pass()
-      .catch((err: unknown) => this.deps.logger.error({ err }, 'auth.revocation-check-failed'))
-      .finally(() => {
-        this.running = null;
-      });
-    return this.running;
+    return this.poller.poll();
   }
 
   private async pass(): Promise<void> {
     const { store, sessions, logger } = this.deps;
     const checkpoints = new Map<string, Promise<Checkpoint | null>>();
     for (const client of [...this.deps.clients()]) {
-      if (this.stopped) return;
+      if (this.poller.isStopped) return;
       const principal = sessions.principal(client);
       if (principal?.kind !== 'terminal' || this.revoked.has(client)) continue;
       const credentials = await store.getTerminalCredentials(principal.terminalId);

@@ -6,6 +6,7 @@ import type { Aedes } from 'aedes';
 import type { Logger } from '../../protocol/logger.js';
 import { chunkOf, listScopeSchema, sha256Hex, verifyManifest, type ListManifest } from '../../protocol/lists/index.js';
 import { listChunkTopic, listManifestTopic } from '../../protocol/topics.js';
+import { Poller } from '../poller.js';
 import { listFileName, listsRoot, manifestFileName, scopeDir } from './listFiles.js';
 
 /**
@@ -61,35 +62,27 @@ const defaultRetryMs = 30_000;
 
 export class ListDistributor {
   private readonly scopes = new Map<string, ScopeState>();
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
-  private stopped = false;
+  private readonly poller: Poller;
 
-  constructor(private readonly deps: ListDistributorDeps) {}
+  constructor(private readonly deps: ListDistributorDeps) {
+    this.poller = new Poller(() => this.pass(), deps.pollMs ?? defaultPollMs);
+  }
 
   /** Puts out what is current now, then keeps watching. Resolves once the first pass is done. */
   async start(): Promise<void> {
-    if (this.timer !== null || this.stopped) return;
-    await this.poll();
-    if (this.stopped) return;
-    this.timer = setInterval(() => void this.poll(), this.deps.pollMs ?? defaultPollMs);
-    this.timer.unref();
+    if (this.poller.isStopped) return;
+    await this.poller.poll();
+    this.poller.start();
   }
 
   /** Stops watching and waits for a pass in progress. Safe to call twice. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer !== null) clearInterval(this.timer);
-    this.timer = null;
-    await this.running;
+  stop(): Promise<void> {
+    return this.poller.stop();
   }
 
   /** One pass over every scope folder; a pass still running is not overlapped. */
   poll(): Promise<void> {
-    this.running ??= this.pass().finally(() => {
-      this.running = null;
-    });
-    return this.running;
+    return this.poller.poll();
   }
 
   private async pass(): Promise<void> {
@@ -101,7 +94,7 @@ export class ListDistributor {
       return;
     }
     for (const scope of entries) {
-      if (this.stopped) return;
+      if (this.poller.isStopped) return;
       if (listScopeSchema.safeParse(scope).success) await this.visit(scope);
     }
   }
