@@ -176,8 +176,14 @@ export function verifyManifest(payload: Buffer, options: ManifestVerifyOptions):
   const { manifest: text, keyId: signerId, signature } = envelope.data;
   const signer = options.trustedKeys.find((key) => keyId(key) === signerId);
   if (!signer) throw new ListError('unknown-key', `manifest is signed by key ${signerId}, which this terminal does not trust`);
+  // Node's base64 decoder skips what it cannot read: demand the one canonical spelling, so
+  // no two different payloads carry the same signed manifest (found by fast-check).
+  const signatureBytes = Buffer.from(signature, 'base64');
+  if (signatureBytes.length !== 64 || signatureBytes.toString('base64') !== signature) {
+    throw new ListError('malformed', 'malformed manifest: the signature is not 64 bytes in canonical base64');
+  }
   const signed = Buffer.concat([manifestSignaturePrefix, Buffer.from(text, 'utf8')]);
-  if (!verify(null, signed, signer, Buffer.from(signature, 'base64'))) {
+  if (!verify(null, signed, signer, signatureBytes)) {
     throw new ListError('bad-signature', `manifest signature does not verify with key ${signerId}`);
   }
   let body: unknown;

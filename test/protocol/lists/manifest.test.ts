@@ -37,6 +37,17 @@ describe('list manifest', () => {
     expect(() => verify(Buffer.from('{"manifest":"{}","keyId":"00","signature":"x"}'))).toThrow(expect.objectContaining({ code: 'malformed' }));
   });
 
+  it('accepts only the canonical base64 of the signature: one signed manifest, one payload', () => {
+    const payload = signManifest(release(2), authority.privateKey);
+    const envelope = JSON.parse(payload.toString('utf8')) as { signature: string };
+    expect(envelope.signature).toMatch(/==$/);
+    // Node's decoder would skip these and read the same 64 bytes.
+    for (const signature of [envelope.signature.replace(/==$/, 'A='), envelope.signature.replace(/==$/, ''), `${envelope.signature} `]) {
+      const altered = Buffer.from(JSON.stringify({ ...JSON.parse(payload.toString('utf8')), signature }));
+      expect(() => verify(altered)).toThrow(expect.objectContaining({ code: 'malformed', message: expect.stringContaining('canonical base64') }));
+    }
+  });
+
   it('rejects a manifest whose delta chain is broken or whose chunk list does not fit the size', () => {
     const manifest = release(4);
     expect(manifestSchema.safeParse(manifest).success).toBe(true);
