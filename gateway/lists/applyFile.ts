@@ -27,8 +27,8 @@ export interface ApplyFileOptions {
  * way the scope, rollback, version and count checks hold, a problem found while entries are
  * written rolls the transaction back, and every failure is a ListApplyError.
  */
-export function applyListFile(writer: ListWriter, file: string, options: ApplyFileOptions, reader = new ListFileReader()): ApplyResult {
-  if (!options.expected) return applySignedBytes(writer, reader.read(file), options);
+export function applyListFile(writer: ListWriter, file: string, options: ApplyFileOptions): ApplyResult {
+  if (!options.expected) return applySignedBytes(writer, readListFile(file), options);
   const { expected } = options;
   try {
     // The manifest vouches for the file's hash: read it a block at a time (vouchedList.ts).
@@ -45,34 +45,26 @@ export function applyListFile(writer: ListWriter, file: string, options: ApplyFi
 }
 
 /**
- * Reads whole list files. One reader keeps one buffer and reads every file into it while
- * it is large enough: the apply worker holds one 33 MB buffer, not one per apply waiting
- * for the garbage collector. A file read into it is valid until the next read.
+ * A whole list file, for the signature check: only files without a manifest come this way
+ * (`qrgate lists import`), so a fresh buffer each time, gone with the call.
  */
-export class ListFileReader {
-  private buffer: Buffer | null = null;
-
-  read(file: string): Buffer {
-    let fd: number | null = null;
-    try {
-      fd = openSync(file, 'r');
-      const size = fstatSync(fd).size;
-      if (!this.buffer || this.buffer.length < size) {
-        this.buffer = null; // let the old one go before the new one is allocated
-        this.buffer = Buffer.allocUnsafe(size);
-      }
-      let at = 0;
-      while (at < size) {
-        const read = readSync(fd, this.buffer, at, size - at, at);
-        if (read === 0) break; // truncated while we read: the signature check refuses it
-        at += read;
-      }
-      return this.buffer.subarray(0, at);
-    } catch (err) {
-      throw new ListApplyError('io', `cannot read list file ${file}: ${(err as Error).message}`);
-    } finally {
-      if (fd !== null) closeSync(fd);
+function readListFile(file: string): Buffer {
+  let fd: number | null = null;
+  try {
+    fd = openSync(file, 'r');
+    const size = fstatSync(fd).size;
+    const buffer = Buffer.allocUnsafe(size);
+    let at = 0;
+    while (at < size) {
+      const read = readSync(fd, buffer, at, size - at, at);
+      if (read === 0) break; // truncated while we read: the signature check refuses it
+      at += read;
     }
+    return buffer.subarray(0, at);
+  } catch (err) {
+    throw new ListApplyError('io', `cannot read list file ${file}: ${(err as Error).message}`);
+  } finally {
+    if (fd !== null) closeSync(fd);
   }
 }
 

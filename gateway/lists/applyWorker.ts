@@ -1,13 +1,13 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadPublicKeys } from '../../protocol/keys.js';
-import { applyListFile, asApplyError, ListFileReader, type ExpectedFile } from './applyFile.js';
+import { applyListFile, asApplyError, type ExpectedFile } from './applyFile.js';
 import type { ApplyResult, ListApplyProblem } from './applyResult.js';
 import { openListWriter, type ListWriter } from './listWriter.js';
 
 /**
- * The apply worker's thread (started by gateway/lists/listApplier.ts): reading a 33 MB
- * file, hashing it, checking its Ed25519 signature and writing a million rows all happen
- * here, so the scan thread's event loop never waits for them. One job at a time.
+ * The apply worker's thread (started by gateway/lists/listApplier.ts): hashing a 33 MB
+ * file, decoding it and writing a million rows all happen here (applyFile.ts), so the scan
+ * thread's event loop never waits for them. One job at a time.
  */
 
 export interface ApplyWorkerData {
@@ -31,7 +31,6 @@ const port = parentPort;
 if (port) {
   const data = workerData as ApplyWorkerData;
   let writer: ListWriter | null = null;
-  const reader = new ListFileReader();
   port.on('message', (job: ApplyJob) => {
     let reply: ApplyReply;
     try {
@@ -43,7 +42,7 @@ if (port) {
         scopes: data.scopes,
         ...(job.expected ? { expected: job.expected } : {}),
       };
-      const result = applyListFile(writer, job.file, options, reader);
+      const result = applyListFile(writer, job.file, options);
       reply = { id: job.id, ok: true, result };
     } catch (err) {
       const error = asApplyError(err);
