@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import { loadAuthorityPrivateKey, loadRefKey } from '../protocol/keys.js';
 import type { Logger } from '../protocol/logger.js';
 import { createApiServer } from './api/server.js';
+import { EnrollmentDesk } from './enrollment/enrollmentDesk.js';
 import { openCentralStore, type CentralConfig } from './config.js';
 import { ListDistributor } from './lists/distributor.js';
 import { MetricsRegistry } from './metrics.js';
@@ -64,14 +65,19 @@ export class Central {
     // Key files are checked now, not when a list is first published: a wrong path should
     // stop the start, with the file named (KeyFileError).
     const authorityKey = loadAuthorityPrivateKey(config.keys.authorityKey);
-    loadRefKey(config.keys.refKey);
+    const refKey = loadRefKey(config.keys.refKey);
 
     const store = await openCentralStore(config, { logger });
     this.store = store;
     const metrics = new MetricsRegistry();
     const broker = createMqttBroker(
       { mqtt: config.mqtt, ingest: config.ingest, lab: config.lab },
-      { store, metrics: createBrokerMetrics(metrics), logger: logger.child({ component: 'mqtt' }) },
+      {
+        store,
+        metrics: createBrokerMetrics(metrics),
+        logger: logger.child({ component: 'mqtt' }),
+        enrollment: new EnrollmentDesk({ store, authorityKey, refKey, logger: logger.child({ component: 'enroll' }) }),
+      },
     );
     this.broker = broker;
     const mqtt = await broker.start();

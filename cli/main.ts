@@ -13,7 +13,7 @@ interface Entry {
 
 const commands: readonly Entry[] = [
   { words: ['demo'], summary: 'a simulated checkpoint on this machine, no set-up', load: () => import('./commands/demo.js') },
-  { words: ['terminal'], summary: '--config F: run one terminal', load: () => import('./commands/terminal.js') },
+  { words: ['terminal'], summary: '--config F [--enroll]: run one terminal; --enroll first reads an enrollment QR when the config has no identity yet', load: () => import('./commands/terminal.js') },
   {
     words: ['doctor'],
     summary: '--config F [--yes] [--json] [--scan-timeout S]: self-test of LEDs, buzzer, relay, scanner, central, clock, lists, disk (service stopped)',
@@ -88,6 +88,11 @@ const commands: readonly Entry[] = [
     words: ['terminals', 'add'],
     summary: '--central-config F --checkpoint CODE --url mqtt://HOST:PORT --out FILE [--terminal-id ID] [--lists S1,S2] [--json]: a terminal and its config',
     load: () => import('./commands/terminals.js'),
+  },
+  {
+    words: ['terminals', 'enroll-qr'],
+    summary: '--central-config F --checkpoint CODE --url mqtt://HOST:PORT --out FILE.png|.svg [--lists S1,S2] [--ttl S] [--json]: a single-use QR a fresh terminal scans to enroll',
+    load: () => import('./commands/terminalsEnrollQr.js'),
   },
   {
     words: ['terminals', 'rotate-secret'],

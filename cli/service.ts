@@ -6,6 +6,8 @@ export interface Service {
   start(): Promise<unknown>;
   /** Safe to call twice, and after a failed start. */
   stop(): Promise<void>;
+  /** Rejects when the service fails after start (a terminal that enrolled and then cannot run). */
+  readonly failed?: Promise<never>;
 }
 
 /**
@@ -32,7 +34,15 @@ export async function runUntilSignal(name: string, service: Service, logger: Log
     // Signal listeners do not keep Node's event loop alive: a terminal with simulated lanes
     // and no central holds no other handle, and would exit (code 13) right after starting.
     const keepAlive = setInterval(() => undefined, 1 << 30);
-    const signal = await stopped.finally(() => clearInterval(keepAlive));
+    let signal: string;
+    try {
+      signal = await (service.failed ? Promise.race([stopped, service.failed]) : stopped).finally(() => clearInterval(keepAlive));
+    } catch (err) {
+      logger.fatal({ err }, `${name}.failed`);
+      await service.stop();
+      ctx.stderr.write(`qrgate ${name}: ${(err as Error).message}\n`);
+      return 1;
+    }
     notifier?.stopping();
     logger.info({ signal }, `${name}.stopping`);
     await service.stop();

@@ -43,6 +43,8 @@ const policySchema = z.strictObject({
   antiPassbackWindowMs: z.number().int().min(60_000).default(12 * 3600_000),
 });
 
+const logSchema = z.strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info') });
+
 const storageSchema = z.strictObject({
   /**
    * false: WAL with synchronous=NORMAL — survives any process crash (SIGKILL, OOM), may lose
@@ -51,6 +53,30 @@ const storageSchema = z.strictObject({
    */
   powerLossSafe: z.boolean().default(false),
 });
+
+/**
+ * Lane rules across fields. Runs even when other fields are bad, so one pass names every
+ * problem: the value may be only partly valid here, hence the defensive reads.
+ */
+function checkLanes(config: { lanes?: unknown; checkpoint?: { confirm?: unknown } } | undefined, ctx: z.RefinementCtx): void {
+  const lanes: unknown[] = Array.isArray(config?.lanes) ? config.lanes : [];
+  const checkpointConfirm = config?.checkpoint?.confirm ?? 'auto';
+  const seen = new Set<unknown>();
+  lanes.forEach((value, i) => {
+    const lane = (value ?? {}) as { name?: unknown; confirm?: unknown; attended?: unknown };
+    if (seen.has(lane.name)) {
+      ctx.addIssue({ code: 'custom', path: ['lanes', i, 'name'], message: `duplicate lane name "${String(lane.name)}"` });
+    }
+    seen.add(lane.name);
+    if ((lane.confirm ?? checkpointConfirm) === 'manual' && lane.attended === false) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['lanes', i, 'attended'],
+        message: 'a manual-confirm lane needs an operator: set attended to true or confirm to "auto"',
+      });
+    }
+  });
+}
 
 export const terminalConfigSchema = z
   .strictObject({
@@ -69,34 +95,27 @@ export const terminalConfigSchema = z
     lanes: z.array(laneSchema).min(1, 'at least one lane'),
     policy: policySchema.default(() => policySchema.parse({})),
     storage: storageSchema.default(() => storageSchema.parse({})),
-    log: z.strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info') }).optional(),
+    log: logSchema.optional(),
     /** The MQTT uplink (gateway/uplink/config.ts); without it the terminal runs offline. */
     central: centralConfigSchema.optional(),
   })
-  // Runs even when other fields are bad, so one pass names every problem: the value may be
-  // only partly valid here, hence the defensive reads.
-  .superRefine(
-    (config, ctx) => {
-      const lanes: unknown[] = Array.isArray(config?.lanes) ? config.lanes : [];
-      const checkpointConfirm = config?.checkpoint?.confirm ?? 'auto';
-      const seen = new Set<unknown>();
-      lanes.forEach((value, i) => {
-        const lane = (value ?? {}) as { name?: unknown; confirm?: unknown; attended?: unknown };
-        if (seen.has(lane.name)) {
-          ctx.addIssue({ code: 'custom', path: ['lanes', i, 'name'], message: `duplicate lane name "${String(lane.name)}"` });
-        }
-        seen.add(lane.name);
-        if ((lane.confirm ?? checkpointConfirm) === 'manual' && lane.attended === false) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['lanes', i, 'attended'],
-            message: 'a manual-confirm lane needs an operator: set attended to true or confirm to "auto"',
-          });
-        }
-      });
-    },
-    { when: () => true },
-  );
+  .superRefine(checkLanes, { when: () => true });
+
+/**
+ * A terminal's hardware alone, before it has an identity (`qrgate terminal --enroll`,
+ * gateway/enroll): where its data lives and how its lanes are wired. Enrollment adds the
+ * rest (docs/enrollment.md).
+ */
+export const hardwareConfigSchema = z
+  .strictObject({
+    dataDir: z.string().min(1),
+    lanes: z.array(laneSchema).min(1, 'at least one lane'),
+    policy: policySchema.optional(),
+    storage: storageSchema.optional(),
+    log: logSchema.optional(),
+  })
+  .superRefine(checkLanes, { when: () => true });
+export type HardwareConfig = z.output<typeof hardwareConfigSchema>;
 
 export type TerminalConfigInput = z.input<typeof terminalConfigSchema>;
 type ParsedConfig = z.output<typeof terminalConfigSchema>;

@@ -42,6 +42,16 @@ export function listChunkTopic(scope: string, fileName: string, index: number): 
   return `${listTopicPrefix(scope)}files/${fileName}/${index}`;
 }
 
+/** Enrollment (protocol/enrollment.ts): a device's request, under its own client id. */
+export function enrollRequestTopic(clientId: string): string {
+  return `${topicRoot}/enroll/${clientId}/request`;
+}
+
+/** The central's answer to that device, never retained. */
+export function enrollResultTopic(clientId: string): string {
+  return `${topicRoot}/enroll/${clientId}/result`;
+}
+
 export type ParsedTopic =
   | { readonly kind: TerminalLeaf; readonly checkpointCode: string; readonly terminalId: string }
   | { readonly kind: 'cmd'; readonly checkpointCode: string; readonly terminalId: string; readonly command: string }

@@ -1,8 +1,9 @@
-import { createPublicKey, randomBytes } from 'node:crypto';
+import { createPublicKey } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { hashSecret, generateSecret } from '../broker/auth/secrets.js';
 import type { CentralConfig } from '../broker/config.js';
+import { unusedTerminalId } from '../broker/registry/terminalIds.js';
 import type { CentralStore, Checkpoint } from '../broker/store/centralStore.js';
 import { terminalConfigSchema, terminalIdSchema, type TerminalConfigInput } from '../gateway/config.js';
 import { parseCheckpointCode } from '../protocol/checkpointCode.js';
@@ -74,14 +75,13 @@ async function chooseTerminalId(store: AddTerminalOptions['store'], wanted: stri
     if ((await store.getTerminalCredentials(wanted)) !== null) throw new TerminalProvisioningError('terminal-exists', `terminal ${wanted} already exists`);
     return wanted;
   }
-  for (let attempt = 0; attempt < 10; attempt++) {
-    const id = `t-${randomBytes(5).toString('hex')}`;
-    if ((await store.getTerminalCredentials(id)) === null) return id;
-  }
-  throw new TerminalProvisioningError('terminal-exists', 'no unused terminal id after 10 attempts');
+  const id = await unusedTerminalId(store);
+  if (id === null) throw new TerminalProvisioningError('terminal-exists', 'no unused terminal id after 10 attempts');
+  return id;
 }
 
-async function openCheckpoint(store: AddTerminalOptions['store'], input: string): Promise<Checkpoint> {
+/** The checkpoint a new terminal will serve: registered here and not retired. */
+export async function openCheckpoint(store: Pick<CentralStore, 'getCheckpoint'>, input: string): Promise<Checkpoint> {
   const code = parseCheckpointCode(input); // a typo is refused with its own message (CheckpointCodeError)
   const checkpoint = await store.getCheckpoint(code);
   if (checkpoint === null) throw new TerminalProvisioningError('checkpoint-unknown', `checkpoint ${code} is not registered at this central`);
@@ -136,8 +136,8 @@ function copyKeys(config: CentralConfig, keysDir: string): AddedTerminal['keyFil
 }
 
 /** Staged (0600, fsynced), then `commit()`, then renamed: no config exists for a terminal the central does not know. */
-export async function writeSecretFile(file: string, text: string, commit: () => Promise<void>): Promise<void> {
-  const staged = stageFile(file, text, 0o600);
+export async function writeSecretFile(file: string, data: string | Buffer, commit: () => Promise<void>): Promise<void> {
+  const staged = stageFile(file, data, 0o600);
   try {
     await commit();
     commitStaged([staged]);

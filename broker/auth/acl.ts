@@ -1,5 +1,6 @@
+import type { EnrollmentQr } from '../../protocol/enrollment.js';
 import { listScopeSchema } from '../../protocol/lists/index.js';
-import { commandFilter, parseTopic, terminalPrefix, topicRoot, type ParsedTopic } from '../../protocol/topics.js';
+import { commandFilter, enrollRequestTopic, enrollResultTopic, parseTopic, terminalPrefix, topicRoot, type ParsedTopic } from '../../protocol/topics.js';
 
 /**
  * Who may publish and subscribe where (DESIGN.md "MQTT"): a terminal publishes only under
@@ -18,7 +19,12 @@ export type Principal =
       readonly listScopes: readonly string[] | null;
     }
   /** `lab: true` only: a client without credentials, with full access. */
-  | { readonly kind: 'lab' };
+  | { readonly kind: 'lab' }
+  /** A device enrolling by QR: its own request and result topics, nothing else (authenticate.ts). */
+  | { readonly kind: 'enroll'; readonly clientId: string; readonly qr: EnrollmentQr };
+
+/** What an enrolling device may publish: its request, once it has logged in with a QR. */
+export type EnrollRequestTopic = { readonly kind: 'enroll-request' };
 
 /** `$SYS/` belongs to the broker; a client publishing there could fake broker heartbeats (aedes#597). */
 export function isReservedTopic(topic: string): boolean {
@@ -26,8 +32,9 @@ export function isReservedTopic(topic: string): boolean {
 }
 
 /** The parsed topic when `principal` may publish to it, otherwise null. */
-export function authorizedPublishTopic(principal: Principal, topic: string): ParsedTopic | { readonly kind: 'other' } | null {
+export function authorizedPublishTopic(principal: Principal, topic: string): ParsedTopic | EnrollRequestTopic | { readonly kind: 'other' } | null {
   if (isReservedTopic(topic)) return null;
+  if (principal.kind === 'enroll') return topic === enrollRequestTopic(principal.clientId) ? { kind: 'enroll-request' } : null;
   const parsed = parseTopic(topic);
   if (principal.kind === 'lab') return parsed ?? { kind: 'other' };
   if (parsed === null || parsed.kind === 'cmd' || parsed.kind === 'list') return null;
@@ -41,6 +48,7 @@ export function mayPublish(principal: Principal, topic: string): boolean {
 /** A terminal's will is its retained `offline` status on its own status topic, nothing else. */
 export function mayUseWill(principal: Principal, topic: string): boolean {
   if (principal.kind === 'lab') return !isReservedTopic(topic);
+  if (principal.kind === 'enroll') return false;
   return authorizedPublishTopic(principal, topic)?.kind === 'status';
 }
 
@@ -51,6 +59,7 @@ export function mayUseWill(principal: Principal, topic: string): boolean {
  */
 export function maySubscribe(principal: Principal, filter: string): boolean {
   if (principal.kind === 'lab') return true;
+  if (principal.kind === 'enroll') return filter === enrollResultTopic(principal.clientId);
   const { terminalId, checkpointCode } = principal;
   if (filter === commandFilter(checkpointCode, terminalId)) return true;
   const ownCommands = `${terminalPrefix(checkpointCode, terminalId)}cmd/`;

@@ -1,4 +1,5 @@
 import type { AuthenticateError, AuthErrorCode, Client, ConnectPacket } from 'aedes';
+import { enrollClientIdPattern, enrollUsername, parseEnrollmentQr } from '../../protocol/enrollment.js';
 import type { Logger } from '../../protocol/logger.js';
 import type { CentralStore } from '../store/centralStore.js';
 import type { CounterLike } from '../mqtt/brokerMetrics.js';
@@ -17,6 +18,11 @@ import type { ConnectFacts, Sessions } from './sessions.js';
  *   5 not authorized        — no credentials, removed terminal, retired checkpoint, a will
  *                             outside the terminal's own status topic
  * Whether a terminal was removed is only revealed to someone who knows its secret.
+ *
+ * A device enrolling by QR (protocol/enrollment.ts) logs in as `$enroll` with the QR text
+ * as its password and a client id of its own choosing (`enroll-` + 32 hex digits). Only the
+ * QR's form is checked here; whether it is genuine, current and unused is answered on its
+ * result topic (broker/enrollment/enrollmentDesk.ts), where each refusal can say why.
  */
 
 /** Terminal ids are at most 64 characters (gateway/config.ts terminalIdSchema). [MQTT-3.1.3-5] lets a server cap ids above 23. */
@@ -37,7 +43,10 @@ export type RefusalReason =
   | 'terminal-removed'
   | 'checkpoint-retired'
   | 'will-not-allowed'
-  | 'store-unavailable';
+  | 'store-unavailable'
+  | 'enroll-client-id'
+  | 'enroll-malformed'
+  | 'enroll-disabled';
 
 const returnCodeOf: Record<RefusalReason, ConnackCode> = {
   'client-id-empty': connackCodes.identifierRejected,
@@ -50,6 +59,9 @@ const returnCodeOf: Record<RefusalReason, ConnackCode> = {
   'checkpoint-retired': connackCodes.notAuthorized,
   'will-not-allowed': connackCodes.notAuthorized,
   'store-unavailable': connackCodes.serverUnavailable,
+  'enroll-client-id': connackCodes.identifierRejected,
+  'enroll-malformed': connackCodes.badUsernameOrPassword,
+  'enroll-disabled': connackCodes.notAuthorized,
 };
 
 export type ConnectDecision =
@@ -61,6 +73,8 @@ export interface AuthenticateDeps {
   readonly store: Pick<CentralStore, 'getTerminalCredentials' | 'getCheckpoint'>;
   readonly sessions: Sessions;
   readonly lab: boolean;
+  /** Whether this broker answers enrollment requests (it needs the deployment's keys). Default false. */
+  readonly enrollment?: boolean;
   readonly logger: Logger;
   readonly refused?: CounterLike;
 }
@@ -87,8 +101,17 @@ async function checkTerminal(attempt: ConnectAttempt, username: string, store: A
   return { ok: true, principal: { kind: 'terminal', terminalId, checkpointCode, listScopes }, secretHash };
 }
 
+function checkEnrollment(attempt: ConnectAttempt, enabled: boolean): ConnectDecision {
+  if (!enabled) return { ok: false, reason: 'enroll-disabled' };
+  const clientId = attempt.facts.clientId;
+  if (!enrollClientIdPattern.test(clientId)) return { ok: false, reason: 'enroll-client-id' };
+  const parsed = attempt.password === undefined ? null : parseEnrollmentQr(attempt.password.toString('utf8'));
+  if (parsed === null || !parsed.ok) return { ok: false, reason: 'enroll-malformed' };
+  return { ok: true, principal: { kind: 'enroll', clientId, qr: parsed.qr } };
+}
+
 /** The whole decision, without aedes: unit-testable, and the hook below only translates it. */
-export async function decideConnect(attempt: ConnectAttempt, deps: Pick<AuthenticateDeps, 'store' | 'lab'>): Promise<ConnectDecision> {
+export async function decideConnect(attempt: ConnectAttempt, deps: Pick<AuthenticateDeps, 'store' | 'lab' | 'enrollment'>): Promise<ConnectDecision> {
   const { clientId, clean, willTopic } = attempt.facts;
   // [MQTT-3.1.3-8]: aedes 1.2 accepts this and invents an id (moscajs/aedes#1095).
   if (clientId.length === 0 && !clean) return { ok: false, reason: 'client-id-empty' };
@@ -97,6 +120,8 @@ export async function decideConnect(attempt: ConnectAttempt, deps: Pick<Authenti
   let decision: ConnectDecision;
   if (username === undefined || username === '') {
     decision = deps.lab ? { ok: true, principal: { kind: 'lab' } } : { ok: false, reason: 'anonymous' };
+  } else if (username === enrollUsername) {
+    decision = checkEnrollment(attempt, deps.enrollment ?? false);
   } else if (clientId !== username) {
     return { ok: false, reason: 'client-id-mismatch' };
   } else {

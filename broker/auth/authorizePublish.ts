@@ -1,4 +1,5 @@
 import type { Client, PublishPacket } from 'aedes';
+import { enrollRequestSchema, type EnrollmentQr } from '../../protocol/enrollment.js';
 import type { Logger } from '../../protocol/logger.js';
 import { parseTopic } from '../../protocol/topics.js';
 import type { Ingestion, Routing } from '../ingestion/ingestion.js';
@@ -6,7 +7,7 @@ import type { AckOrder } from '../mqtt/ackOrder.js';
 import type { BrokerMetrics } from '../mqtt/brokerMetrics.js';
 import { dropPublish } from '../mqtt/dropPublish.js';
 import { printable } from '../mqtt/printable.js';
-import { authorizedPublishTopic } from './acl.js';
+import { authorizedPublishTopic, type Principal } from './acl.js';
 import type { Sessions } from './sessions.js';
 
 /**
@@ -30,6 +31,8 @@ export interface AuthorizePublishDeps {
   readonly ackOrder: AckOrder<Client>;
   readonly metrics: BrokerMetrics;
   readonly logger: Logger;
+  /** Answers an enrolling device on its result topic (broker/enrollment); absent, no device is admitted to ask. */
+  readonly enroll?: (clientId: string, qr: EnrollmentQr) => Promise<void>;
 }
 
 type Callback = (error?: Error | null) => void;
@@ -60,6 +63,20 @@ export function createAuthorizePublish(deps: AuthorizePublishDeps) {
     return ingestion.status(parsed, packet.payload, { offlineOnly: true });
   }
 
+  /** The answer goes to the device's own result topic; the request itself is for nobody. */
+  function enrollRequest(client: Client, principal: Principal, packet: PublishPacket): Promise<Routing> {
+    if (principal.kind !== 'enroll' || deps.enroll === undefined) return Promise.resolve(refuse(client, packet, 'enrollment not available'));
+    let request: unknown;
+    try {
+      request = JSON.parse(packet.payload.toString('utf8'));
+    } catch {
+      request = undefined;
+    }
+    if (!enrollRequestSchema.safeParse(request).success) return Promise.resolve(refuse(client, packet, 'malformed enrollment request'));
+    deps.enroll(principal.clientId, principal.qr).catch((err: unknown) => logger.error({ err, clientId: principal.clientId }, 'enroll.answer-failed'));
+    return Promise.resolve('drop');
+  }
+
   function route(client: Client, packet: PublishPacket): Promise<Routing> {
     const principal = sessions.principal(client);
     if (principal === undefined) return Promise.reject(new Error('publish from a client that has not authenticated'));
@@ -72,6 +89,8 @@ export function createAuthorizePublish(deps: AuthorizePublishDeps) {
         return ingestion.status(parsed, packet.payload);
       case 'telemetry':
         return ingestion.telemetry(parsed, packet.payload);
+      case 'enroll-request':
+        return enrollRequest(client, principal, packet);
       default:
         // Only a lab client gets here (commands, lists, any other topic): plain routing.
         return Promise.resolve('forward');

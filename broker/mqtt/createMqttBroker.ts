@@ -3,13 +3,16 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type Client } from 'aedes';
+import type { EnrollmentQr } from '../../protocol/enrollment.js';
 import type { Logger } from '../../protocol/logger.js';
+import { enrollResultTopic } from '../../protocol/topics.js';
 import { createAuthenticate, createPreConnect } from '../auth/authenticate.js';
 import { createAuthorizePublish } from '../auth/authorizePublish.js';
 import { createAuthorizeSubscribe } from '../auth/authorizeSubscribe.js';
 import { RevocationWatcher } from '../auth/revocationWatcher.js';
 import { Sessions } from '../auth/sessions.js';
 import type { CentralConfig, CentralMqttConfig } from '../config.js';
+import type { EnrollmentDesk } from '../enrollment/enrollmentDesk.js';
 import { Ingestion } from '../ingestion/ingestion.js';
 import type { CentralStore } from '../store/centralStore.js';
 import { AckOrder } from './ackOrder.js';
@@ -39,7 +42,15 @@ export interface MqttBrokerDeps {
   readonly store: CentralStore;
   readonly metrics: BrokerMetrics;
   readonly logger: Logger;
+  /** Answers devices enrolling by QR; without it, `$enroll` logins are refused. */
+  readonly enrollment?: EnrollmentDesk;
 }
+
+/**
+ * An enrolling device needs one request and one answer; a connection still open after this
+ * long is closed, so a login with a well-formed but worthless QR cannot squat a connection.
+ */
+const enrollSessionMs = 60_000;
 
 export interface MqttPorts {
   readonly port: number;
@@ -117,8 +128,15 @@ export class MqttBroker {
     const aedes = await Aedes.createBroker({
       ...aedesLimits(mqtt),
       preConnect: createPreConnect(sessions),
-      authenticate: createAuthenticate({ store, sessions, lab, logger, refused: metrics.authRefused }),
-      authorizePublish: createAuthorizePublish({ sessions, ingestion, ackOrder: new AckOrder<Client>(), metrics, logger }),
+      authenticate: createAuthenticate({ store, sessions, lab, enrollment: this.deps.enrollment !== undefined, logger, refused: metrics.authRefused }),
+      authorizePublish: createAuthorizePublish({
+        sessions,
+        ingestion,
+        ackOrder: new AckOrder<Client>(),
+        metrics,
+        logger,
+        ...(this.deps.enrollment ? { enroll: (clientId: string, qr: EnrollmentQr) => this.answerEnrollment(clientId, qr) } : {}),
+      }),
       authorizeSubscribe: createAuthorizeSubscribe({ sessions, metrics, logger }),
     });
     this.aedes = aedes;
@@ -148,6 +166,17 @@ export class MqttBroker {
     return { port, tlsPort };
   }
 
+  private async answerEnrollment(clientId: string, qr: EnrollmentQr): Promise<void> {
+    const result = await this.deps.enrollment!.answer(clientId, qr);
+    const aedes = this.aedes;
+    if (!aedes) return;
+    const payload = Buffer.from(JSON.stringify(result));
+    // Never retained: the answer holds the terminal's secret and is for this one connection.
+    await new Promise<void>((resolve, reject) =>
+      aedes.publish({ cmd: 'publish', topic: enrollResultTopic(clientId), payload, qos: 1, retain: false, dup: false }, (err) => (err ? reject(err) : resolve())),
+    );
+  }
+
   private observe(aedes: Aedes, sessions: Sessions, ingestion: Ingestion): void {
     const { logger, metrics } = this.deps;
     const connections = (): void => metrics.clientsConnected.set(aedes.connectedClients);
@@ -156,6 +185,7 @@ export class MqttBroker {
       connections();
       const terminalId = sessions.terminalId(client);
       if (terminalId !== null) ingestion.connection(terminalId, true);
+      if (sessions.principal(client)?.kind === 'enroll') setTimeout(() => client.close(), enrollSessionMs).unref();
       logger.info({ clientId: printable(client.id) }, 'mqtt.client-connected');
     });
     aedes.on('clientDisconnect', (client: Client) => {

@@ -62,6 +62,31 @@ export interface NewTerminal {
   readonly listScopes: readonly string[];
 }
 
+/** A single-use enrollment QR as the central keeps it (`terminals enroll-qr`, docs/enrollment.md). */
+export interface NewEnrollmentToken {
+  /** SHA-256 of the QR's token, hex: the token itself is a bearer secret and is never stored. */
+  readonly tokenHash: string;
+  readonly checkpointCode: string;
+  /** The list scopes the enrolled terminal will hold, as `terminals add --lists`. */
+  readonly listScopes: readonly string[];
+  readonly expiresAtMs: number;
+}
+
+export interface EnrollmentRedemption {
+  readonly tokenHash: string;
+  /** Who is asking (the client id's nonce): the same device asking again gets its identity again. */
+  readonly device: string;
+  readonly nowMs: number;
+  /** The identity to create: a fresh id and the hash of a fresh secret. */
+  readonly terminalId: string;
+  readonly secretHash: string;
+}
+
+export type RedeemOutcome =
+  /** `reissued`: the same device asked again (a lost answer); its terminal keeps its id and takes the new secret. */
+  | { readonly ok: true; readonly terminalId: string; readonly checkpointCode: string; readonly listScopes: readonly string[]; readonly reissued: boolean }
+  | { readonly ok: false; readonly reason: 'unknown' | 'replayed' | 'expired' | 'checkpoint-retired' };
+
 export interface InsertResult {
   /** Events stored now. */
   readonly inserted: number;
@@ -166,6 +191,14 @@ export interface CentralStore {
    * from then on. True when replaced; false if the terminal is unknown or removed.
    */
   setTerminalSecret(terminalId: string, secretHash: string): Promise<boolean>;
+
+  createEnrollmentToken(token: NewEnrollmentToken): Promise<void>;
+  /**
+   * Uses an enrollment token, in one transaction: refused when unknown, used by another
+   * device, expired, or its checkpoint retired; otherwise the terminal is added with the
+   * token's checkpoint and scopes and the token is marked used. Checks run in that order.
+   */
+  redeemEnrollmentToken(redemption: EnrollmentRedemption): Promise<RedeemOutcome>;
 
   /**
    * Stores events exactly once (the event id is unique; a redelivery counts as a

@@ -173,6 +173,22 @@ const migrations: readonly string[] = [
   ALTER TABLE checkpoints ADD COLUMN longitude REAL CHECK (longitude IS NULL OR longitude BETWEEN -180 AND 180);
   ALTER TABLE checkpoints ADD COLUMN branch INTEGER NOT NULL DEFAULT 0 CHECK (branch IN (0, 1));
   `,
+  // 5: single-use enrollment QRs (`terminals enroll-qr`, docs/enrollment.md). Only the
+  // SHA-256 of a token is kept: whoever reads this file cannot enroll a terminal with it.
+  // `used_by_device` is the nonce of the device that used it, so that device alone may ask
+  // again when the answer was lost on the way.
+  `
+  CREATE TABLE enrollment_tokens (
+    token_hash TEXT PRIMARY KEY,
+    checkpoint_code TEXT NOT NULL REFERENCES checkpoints (code),
+    list_scopes TEXT NOT NULL CHECK (json_valid(list_scopes)),
+    created_at_ms INTEGER NOT NULL,
+    expires_at_ms INTEGER NOT NULL,
+    used_at_ms INTEGER,
+    used_by_device TEXT,
+    terminal_id TEXT REFERENCES terminals (terminal_id)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export const schemaVersion = migrations.length;

@@ -6,13 +6,16 @@ import type {
   Checkpoint,
   CheckpointChanges,
   CheckpointStats,
+  EnrollmentRedemption,
   EventPage,
   EventQuery,
   FleetTerminal,
   InsertResult,
   MemberSummary,
   NewCheckpoint,
+  NewEnrollmentToken,
   NewTerminal,
+  RedeemOutcome,
   SequenceGap,
   TerminalCredentials,
 } from './centralStore.js';
@@ -20,6 +23,7 @@ import { SqliteMembersLookup } from '../registry/membersByRefs.js';
 import { SqliteEventReader } from './sqliteEventReader.js';
 import { SqliteEventWriter } from './sqliteEventWriter.js';
 import { SqliteFleet } from './sqliteFleet.js';
+import { SqliteEnrollmentTokens } from './sqliteEnrollment.js';
 import { SqliteRegistry } from './sqliteRegistry.js';
 import { openCentralDb, schemaVersion, type CentralDb } from './sqliteSchema.js';
 import { StoreError } from './storeError.js';
@@ -37,6 +41,7 @@ export interface SqliteCentralStoreOptions {
 interface OpenStore {
   readonly db: CentralDb;
   readonly registry: SqliteRegistry;
+  readonly enrollment: SqliteEnrollmentTokens;
   readonly writer: SqliteEventWriter;
   readonly reader: SqliteEventReader;
   readonly fleet: SqliteFleet;
@@ -68,6 +73,7 @@ export class SqliteCentralStore implements CentralStore {
     this.opened = {
       db,
       registry: new SqliteRegistry(db, this.options.nowMs ?? Date.now),
+      enrollment: new SqliteEnrollmentTokens(db, this.options.nowMs ?? Date.now),
       writer: new SqliteEventWriter(db, logger),
       reader: new SqliteEventReader(db),
       fleet: new SqliteFleet(db),
@@ -119,6 +125,14 @@ export class SqliteCentralStore implements CentralStore {
 
   async setTerminalSecret(terminalId: string, secretHash: string): Promise<boolean> {
     return this.open().registry.setTerminalSecret(terminalId, secretHash);
+  }
+
+  async createEnrollmentToken(token: NewEnrollmentToken): Promise<void> {
+    this.open().enrollment.createToken(token);
+  }
+
+  async redeemEnrollmentToken(redemption: EnrollmentRedemption): Promise<RedeemOutcome> {
+    return this.open().enrollment.redeem(redemption);
   }
 
   async insertEvents(events: readonly ScanEvent[], receivedAtMs: number): Promise<InsertResult> {

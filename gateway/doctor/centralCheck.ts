@@ -10,9 +10,11 @@ const refusals: Record<number, string> = {
 };
 
 /**
- * One MQTT connection with the terminal's own credentials, closed at once. Its client id is
- * the terminal's with a suffix, so a terminal running meanwhile keeps its session; it has
- * no will, so the central sees no `offline` from it.
+ * One MQTT connection with the terminal's own credentials, closed at once. It must use the
+ * terminal's own client id: the central admits a terminal under no other
+ * (broker/auth/authenticate.ts), so a running terminal would be taken over
+ * [MQTT-3.1.4-2], which is why doctor runs with the service stopped. It has no will, so
+ * the central sees no `offline` from it.
  */
 export async function centralCheck(config: CentralConfig | undefined, terminalId: string, timeoutMs = 15_000): Promise<CheckResult> {
   if (!config) return skip('central', 'no central in the config: an offline terminal');
@@ -24,7 +26,7 @@ export async function centralCheck(config: CentralConfig | undefined, terminalId
     return fail('central', `${where}: ${(err as Error).message}`);
   }
   const { will: _, ...withoutWill } = options;
-  const client: MqttClient = connect(config.url, { ...withoutWill, clientId: `${terminalId.slice(0, 56)}-doctor`, connectTimeout: timeoutMs });
+  const client: MqttClient = connect(config.url, { ...withoutWill, connectTimeout: timeoutMs });
   const outcome = await new Promise<CheckResult>((resolve) => {
     const timer = setTimeout(() => resolve(fail('central', `${where}: no answer within ${timeoutMs / 1000} s`)), timeoutMs);
     const done = (result: CheckResult) => {

@@ -5,13 +5,16 @@ import type {
   Checkpoint,
   CheckpointChanges,
   CheckpointStats,
+  EnrollmentRedemption,
   EventPage,
   EventQuery,
   FleetTerminal,
   InsertResult,
   MemberSummary,
   NewCheckpoint,
+  NewEnrollmentToken,
   NewTerminal,
+  RedeemOutcome,
   SequenceGap,
   TerminalCredentials,
 } from '../../broker/store/centralStore.js';
@@ -38,6 +41,7 @@ export class MemoryCentralStore implements CentralStore {
   failInsertsWith: Error | null = null;
   /** While set, insertEvents waits for this promise before storing (a slow commit). */
   holdInserts: Promise<void> | null = null;
+  readonly enrollmentTokens = new Map<string, NewEnrollmentToken & { used: { device: string; terminalId: string } | null }>();
   closed = false;
 
   async migrate(): Promise<void> {}
@@ -101,6 +105,31 @@ export class MemoryCentralStore implements CentralStore {
     if (!terminal || terminal.removedAt !== null) return false;
     terminal.removedAt = new Date().toISOString();
     return true;
+  }
+
+  async createEnrollmentToken(token: NewEnrollmentToken): Promise<void> {
+    if (!this.checkpoints.has(token.checkpointCode)) throw Object.assign(new Error(`checkpoint ${token.checkpointCode} unknown`), { code: 'checkpoint-unknown' });
+    this.enrollmentTokens.set(token.tokenHash, { ...token, used: null });
+  }
+
+  /** The order of checks of SqliteEnrollmentTokens.redeem, kept simple. */
+  async redeemEnrollmentToken(redemption: EnrollmentRedemption): Promise<RedeemOutcome> {
+    const token = this.enrollmentTokens.get(redemption.tokenHash);
+    if (!token) return { ok: false, reason: 'unknown' };
+    const retired = this.checkpoints.get(token.checkpointCode)?.retiredAt != null;
+    const granted = (terminalId: string, reissued: boolean): RedeemOutcome => ({ ok: true, terminalId, checkpointCode: token.checkpointCode, listScopes: token.listScopes, reissued });
+    if (token.used) {
+      const terminal = this.terminals.get(token.used.terminalId);
+      if (token.used.device !== redemption.device || !terminal || terminal.removedAt !== null) return { ok: false, reason: 'replayed' };
+      if (retired) return { ok: false, reason: 'checkpoint-retired' };
+      terminal.secretHash = redemption.secretHash;
+      return granted(terminal.terminalId, true);
+    }
+    if (token.expiresAtMs <= redemption.nowMs) return { ok: false, reason: 'expired' };
+    if (retired) return { ok: false, reason: 'checkpoint-retired' };
+    await this.addTerminal({ terminalId: redemption.terminalId, checkpointCode: token.checkpointCode, secretHash: redemption.secretHash, listScopes: token.listScopes });
+    token.used = { device: redemption.device, terminalId: redemption.terminalId };
+    return granted(redemption.terminalId, false);
   }
 
   async insertEvents(events: readonly ScanEvent[], receivedAtMs: number): Promise<InsertResult> {

@@ -84,7 +84,7 @@ describe('SqliteCentralStore', () => {
     // The terminals table as schema 2 left it, with a terminal added back then.
     const old = new Database(file);
     old.exec('ALTER TABLE terminals DROP COLUMN list_scopes');
-    dropCheckpointDetails(old);
+    undoSchema4AndLater(old);
     old.pragma('user_version = 2');
     old.prepare("INSERT INTO checkpoints (code, name, direction, confirm, created_at_ms) VALUES (?, 'Gate A', 'both', 'auto', 0)").run(CP_A);
     old.prepare("INSERT INTO terminals (terminal_id, checkpoint_code, secret_hash, created_at_ms) VALUES ('old-1', ?, ?, 0)").run(CP_A, HASH);
@@ -104,7 +104,7 @@ describe('SqliteCentralStore', () => {
     const file = join(tempDir(), 'central.db');
     await (await opened(file)).close();
     const old = new Database(file);
-    dropCheckpointDetails(old);
+    undoSchema4AndLater(old);
     old.pragma('user_version = 3');
     old.prepare("INSERT INTO checkpoints (code, name, direction, confirm, created_at_ms) VALUES (?, 'Gate A', 'both', 'auto', 0)").run(CP_A);
     old.close();
@@ -116,7 +116,7 @@ describe('SqliteCentralStore', () => {
     });
     await store.close();
     const raw = new Database(file);
-    expect(raw.pragma('user_version', { simple: true })).toBe(4);
+    expect(raw.pragma('user_version', { simple: true })).toBe(schemaVersion);
     // The ranges hold for a hand-edited row too.
     expect(() => raw.prepare(`UPDATE checkpoints SET latitude = 91 WHERE code = ?`).run(CP_A)).toThrow(/CHECK constraint/);
     expect(() => raw.prepare(`UPDATE checkpoints SET longitude = -180.5 WHERE code = ?`).run(CP_A)).toThrow(/CHECK constraint/);
@@ -170,6 +170,8 @@ describe('SqliteCentralStore', () => {
 });
 
 /** Takes a database back to before schema 4 (sqliteSchema.ts): the checkpoint details columns go. */
-function dropCheckpointDetails(db: Database.Database): void {
+/** Takes a current database back to schema 3: no enrollment tokens (5), no checkpoint details (4). */
+function undoSchema4AndLater(db: Database.Database): void {
+  db.exec('DROP TABLE enrollment_tokens');
   for (const column of ['unit', 'latitude', 'longitude', 'branch']) db.exec(`ALTER TABLE checkpoints DROP COLUMN ${column}`);
 }

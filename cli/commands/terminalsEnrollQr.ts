@@ -1,0 +1,45 @@
+import { loadCentralConfig, withCentralStore } from '../../broker/config.js';
+import { defaultEnrollTtlS, makeEnrollmentQr } from '../../provisioning/enrollmentQr.js';
+import { countOption, parseOptions, requireOption, type Command } from '../command.js';
+import { provisioningLogger } from './checkpoints.js';
+
+export const usage =
+  'qrgate terminals enroll-qr --central-config F --checkpoint CODE --url mqtt://HOST:PORT --out FILE.png|FILE.svg [--lists S1,S2] [--ttl SECONDS] [--json]';
+
+/**
+ * `qrgate terminals enroll-qr`. The QR text is printed only with `--json` (scripts and
+ * tests need it); otherwise it stays in the image, which is as secret as a password until
+ * it is used or expires.
+ */
+export const run: Command = async (ctx) => {
+  const { values } = parseOptions(ctx.argv, {
+    'central-config': { type: 'string' },
+    checkpoint: { type: 'string' },
+    url: { type: 'string' },
+    out: { type: 'string' },
+    lists: { type: 'string' },
+    ttl: { type: 'string' },
+    json: { type: 'boolean', default: false },
+  });
+  const checkpointCode = requireOption(values, 'checkpoint');
+  const url = requireOption(values, 'url');
+  const outFile = requireOption(values, 'out');
+  const ttlS = countOption(values.ttl, 'ttl', defaultEnrollTtlS);
+  const lists = values.lists?.split(',').map((scope) => scope.trim());
+  const config = loadCentralConfig(requireOption(values, 'central-config'));
+  const made = await withCentralStore(config, { logger: provisioningLogger(ctx) }, (store) =>
+    makeEnrollmentQr({ config, store, checkpointCode, url, outFile, ttlS, ...(lists === undefined ? {} : { lists }) }),
+  );
+  ctx.stdout.write(
+    values.json
+      ? `${JSON.stringify({ payload: made.payload, file: made.file, checkpoint: made.checkpointCode, expiresAt: made.expiresAt })}\n`
+      : [
+          `enrollment QR for checkpoint ${made.checkpointCode}: ${made.file}`,
+          `valid until ${made.expiresAt}, for one terminal only. Start the fresh terminal with`,
+          '  qrgate terminal --enroll --config hw.json',
+          'and show it this QR. Delete the image once it is used.',
+          '',
+        ].join('\n'),
+  );
+  return 0;
+};

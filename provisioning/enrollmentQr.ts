@@ -1,0 +1,92 @@
+import { randomBytes } from 'node:crypto';
+import { extname, resolve } from 'node:path';
+import { toBuffer as qrPng, toString as qrString } from 'qrcode';
+import type { CentralConfig } from '../broker/config.js';
+import { tokenHash } from '../broker/enrollment/enrollmentDesk.js';
+import type { CentralStore } from '../broker/store/centralStore.js';
+import { brokerUrlSchema } from '../protocol/brokerUrl.js';
+import { signEnrollmentQr } from '../protocol/enrollment.js';
+import { keyId, loadAuthorityPrivateKey } from '../protocol/keys.js';
+import { listScopeSchema } from '../protocol/lists/index.js';
+import { openCheckpoint, TerminalProvisioningError, writeSecretFile } from './terminals.js';
+
+/**
+ * `qrgate terminals enroll-qr`: a signed, single-use, short-lived QR that a fresh terminal
+ * scans to enroll itself (docs/enrollment.md). The central keeps only the token's hash; the
+ * image is written mode 0600, because until it is used or expires it is a key to the fleet.
+ */
+
+export interface EnrollmentQrOptions {
+  readonly config: CentralConfig;
+  readonly store: Pick<CentralStore, 'getCheckpoint' | 'createEnrollmentToken'>;
+  readonly checkpointCode: string;
+  /** The broker as terminals reach it, `mqtt://host:port` or `mqtts://host:port`. */
+  readonly url: string;
+  /** `.png` or `.svg`. */
+  readonly outFile: string;
+  /** Default `["default"]`, as `terminals add`. */
+  readonly lists?: readonly string[];
+  /** How long the QR stays usable, seconds. Default 900 (15 minutes). */
+  readonly ttlS?: number;
+  readonly nowMs?: () => number;
+}
+
+export interface EnrollmentQrMade {
+  /** The exact text the QR encodes. */
+  readonly payload: string;
+  readonly file: string;
+  readonly checkpointCode: string;
+  readonly expiresAt: string;
+}
+
+export const defaultEnrollTtlS = 900;
+export const maxEnrollTtlS = 7 * 24 * 3600;
+
+async function renderQr(payload: string, file: string): Promise<Buffer | string> {
+  // Level M survives a crease or a glare spot; a phone screen shown to the scanner is the usual case.
+  const options = { errorCorrectionLevel: 'M', margin: 4 } as const;
+  switch (extname(file).toLowerCase()) {
+    case '.png':
+      return qrPng(payload, { ...options, type: 'png', width: 512 });
+    case '.svg':
+      return qrString(payload, { ...options, type: 'svg' });
+    default:
+      throw new TerminalProvisioningError('invalid-config', `--out ${file}: the image must end in .png or .svg`);
+  }
+}
+
+function checked<T>(parse: () => T, what: string): T {
+  try {
+    return parse();
+  } catch (err) {
+    const issue = (err as { issues?: { message: string }[] }).issues?.[0]?.message ?? (err as Error).message;
+    throw new TerminalProvisioningError('invalid-config', `${what}: ${issue}`);
+  }
+}
+
+export async function makeEnrollmentQr(options: EnrollmentQrOptions): Promise<EnrollmentQrMade> {
+  const { store } = options;
+  const url = checked(() => brokerUrlSchema.parse(options.url), `--url ${options.url}`);
+  const lists = (options.lists ?? ['default']).map((scope) => checked(() => listScopeSchema.parse(scope), `--lists "${scope}"`));
+  const ttlS = options.ttlS ?? defaultEnrollTtlS;
+  if (!Number.isInteger(ttlS) || ttlS < 1 || ttlS > maxEnrollTtlS) {
+    throw new TerminalProvisioningError('invalid-config', `--ttl must be a whole number of seconds from 1 to ${maxEnrollTtlS}`);
+  }
+  const checkpoint = await openCheckpoint(store, options.checkpointCode);
+  const authorityKey = loadAuthorityPrivateKey(options.config.keys.authorityKey);
+  const token = randomBytes(16).toString('base64url');
+  const expiresAt = Math.floor(((options.nowMs ?? Date.now)() + ttlS * 1000) / 1000);
+  const payload = signEnrollmentQr({ v: 1, deployment: keyId(authorityKey), url, checkpoint: checkpoint.code, token, expiresAt }, authorityKey);
+  const file = resolve(options.outFile);
+  const image = await renderQr(payload, file);
+  try {
+    // The image appears only once the central knows the token, and never for a token it does not.
+    await writeSecretFile(file, image, () => store.createEnrollmentToken({ tokenHash: tokenHash(token), checkpointCode: checkpoint.code, listScopes: lists, expiresAtMs: expiresAt * 1000 }));
+  } catch (err) {
+    if (typeof (err as NodeJS.ErrnoException).syscall === 'string') {
+      throw new TerminalProvisioningError('write-failed', `cannot write ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    throw err;
+  }
+  return { payload, file, checkpointCode: checkpoint.code, expiresAt: new Date(expiresAt * 1000).toISOString() };
+}
