@@ -6,6 +6,7 @@ import { hardwareConfigSchema, type HardwareConfig } from '../../../gateway/conf
 import type { EnrollExchange, EnrollExchangeOptions } from '../../../gateway/enroll/enrollClient.js';
 import { Enroller } from '../../../gateway/enroll/enroller.js';
 import { buildLaneHardware } from '../../../gateway/terminal.js';
+import { generateCheckpointCode } from '../../../protocol/checkpointCode.js';
 import { signEnrollmentQr, type EnrollResult } from '../../../protocol/enrollment.js';
 import { keyId } from '../../../protocol/keys.js';
 import { captureLogger } from '../../fakes/captureLogger.js';
@@ -19,6 +20,7 @@ import { waitFor } from '../../helpers/waitFor.js';
  */
 
 const CP = '10000000000008';
+const OTHER_CP = generateCheckpointCode();
 const authority = generateKeyPairSync('ed25519');
 const refKey = Buffer.alloc(32, 7).toString('base64');
 
@@ -88,7 +90,7 @@ describe('Enroller — a terminal reading its enrollment QR', () => {
 
   it('refuses an answer whose key is not the one the QR names, or whose checkpoint differs: nothing saved', async () => {
     const other = generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }).toString();
-    const { dir, configFile, scanner, log, enroller } = setup([granted({ authorityPub: other }), granted({ checkpoint: { code: '10000000000016', name: 'x', confirm: 'auto' } })]);
+    const { dir, configFile, scanner, log, enroller } = setup([granted({ authorityPub: other }), granted({ checkpoint: { code: OTHER_CP, name: 'x', confirm: 'auto' } })]);
     await enroller.start();
     scanner.scan(qrText());
     await waitFor(() => log.messages('enroll.bad-answer')[0]);
@@ -96,7 +98,7 @@ describe('Enroller — a terminal reading its enrollment QR', () => {
     await waitFor(() => log.messages('enroll.bad-answer')[1]);
     expect(log.messages('enroll.bad-answer').map((l) => l.detail)).toEqual([
       'the authority key is not the one the QR names',
-      `the checkpoint 10000000000016 is not the QR's ${CP}`,
+      `the checkpoint ${OTHER_CP} is not the QR's ${CP}`,
     ]);
     expect(JSON.parse(readFileSync(configFile, 'utf8'))).not.toHaveProperty('terminalId');
     expect(existsSync(join(dir, 'keys'))).toBe(false);
