@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { VirtualSerialPair } from '../../hardware/scanners/virtualSerialPair.js';
 import { createDemoSite } from '../../provisioning/demoSite.js';
 import { cccdQr } from '../../provisioning/samplePeople.js';
+import { createCentralSite, qrgate } from '../helpers/centralSite.js';
 import { freePort } from '../helpers/freePort.js';
 import { QrgateProcess, useQrgateProcesses } from '../helpers/qrgateProcess.js';
 import { useTempDir } from '../helpers/tempDir.js';
@@ -101,4 +102,27 @@ describe('qrgate doctor against the simulated GPIO and a pty scanner', () => {
     expect(table).toMatch(/checks FAILED/);
     expect(table).not.toContain('not-the-secret');
   });
+
+  it("checks the central with the terminal's own credentials: PASS while registered, FAIL naming the removal after", async () => {
+    const dir = tempDir();
+    const site = await createCentralSite(dir, 0);
+    const { proc: central } = await site.startCentral();
+    track(central);
+    const mqttPort = (central.linesWith('central.ready')[0]!.mqtt as { port: number }).port;
+    const terminal = await site.addTerminal('gate-1');
+    // createCentralSite wrote port 0 into the URL it handed out: point the terminal at the port the central chose.
+    const config = JSON.parse(readFileSync(terminal.config, 'utf8'));
+    config.central.url = `mqtt://127.0.0.1:${mqttPort}`;
+    writeFileSync(terminal.config, JSON.stringify(config));
+
+    const healthy = track(new QrgateProcess(['doctor', '--config', terminal.config, '--yes', '--json']));
+    await healthy.exited;
+    expect(row(report(healthy), 'central')).toMatchObject({ status: 'PASS', detail: expect.stringContaining('credentials accepted') });
+
+    await qrgate(['terminals', 'remove', '--central-config', site.centralConfig, '--terminal-id', terminal.terminalId]);
+    const removed = track(new QrgateProcess(['doctor', '--config', terminal.config, '--yes', '--json']));
+    expect((await removed.exited).code).toBe(1);
+    expect(row(report(removed), 'central')).toMatchObject({ status: 'FAIL', detail: expect.stringContaining('terminal removed') });
+  });
 });
+
