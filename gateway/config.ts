@@ -113,6 +113,11 @@ export const hardwareConfigSchema = z
     policy: policySchema.optional(),
     storage: storageSchema.optional(),
     log: logSchema.optional(),
+    /**
+     * PEM file of the CA that signed the central's certificate, for an `mqtts://` QR when the
+     * system's CA store does not know it; becomes `central.ca` of the enrolled config.
+     */
+    centralCa: z.string().min(1).optional(),
   })
   .superRefine(checkLanes, { when: () => true });
 export type HardwareConfig = z.output<typeof hardwareConfigSchema>;

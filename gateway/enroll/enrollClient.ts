@@ -23,8 +23,8 @@ export interface EnrollExchangeOptions {
   readonly clientId: string;
   /** For the whole exchange, connect included. */
   readonly timeoutMs: number;
-  /** mqtts only: false accepts any server certificate (a lab central). */
-  readonly rejectUnauthorized?: boolean;
+  /** mqtts only: the CA that signed the central's certificate, when the system store does not hold it. */
+  readonly ca?: Buffer;
 }
 
 export async function enrollOverMqtt(options: EnrollExchangeOptions): Promise<EnrollExchange> {
@@ -36,7 +36,7 @@ export async function enrollOverMqtt(options: EnrollExchangeOptions): Promise<En
     clean: true,
     reconnectPeriod: 0,
     connectTimeout: options.timeoutMs,
-    rejectUnauthorized: options.rejectUnauthorized ?? true,
+    ...(options.ca ? { ca: options.ca } : {}),
     // mqtt.js debug output prints the CONNECT packet, and this password is a live token.
     log: () => undefined,
   });

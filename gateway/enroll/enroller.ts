@@ -123,7 +123,14 @@ export class Enroller {
     const url = qr.body.url;
     logger.info({ checkpoint: qr.body.checkpoint, central: brokerForLogs(url), expiresAt: new Date(qr.body.expiresAt * 1000).toISOString() }, 'enroll.qr-read');
     this.signal(showContacting);
-    const exchange = await (this.deps.exchange ?? enrollOverMqtt)({ url, qrText: qr.text, clientId: this.clientId, timeoutMs: this.deps.exchangeTimeoutMs ?? 20_000 });
+    const ca = this.config.centralCa === undefined ? undefined : readFileSync(resolveFrom(this.configFile, this.config.centralCa));
+    const exchange = await (this.deps.exchange ?? enrollOverMqtt)({
+      url,
+      qrText: qr.text,
+      clientId: this.clientId,
+      timeoutMs: this.deps.exchangeTimeoutMs ?? 20_000,
+      ...(ca ? { ca } : {}),
+    });
     if (exchange.kind === 'unreachable') {
       logger.warn({ central: brokerForLogs(url), detail: exchange.detail }, 'enroll.central-unreachable');
       return this.fail('central-unreachable');

@@ -55,7 +55,7 @@ export function enrolledConfig(hardware: HardwareConfig, granted: Granted, url: 
     ...(hardware.policy ? { policy: hardware.policy } : {}),
     ...(hardware.storage ? { storage: hardware.storage } : {}),
     ...(hardware.log ? { log: hardware.log } : {}),
-    central: { url, username: granted.terminalId, password: granted.secret },
+    central: { url, username: granted.terminalId, password: granted.secret, ...(hardware.centralCa ? { ca: hardware.centralCa } : {}) },
   };
 }
 

@@ -11,6 +11,7 @@ import { decodePng } from '../helpers/png.js';
 import { useQrgateProcesses, type QrgateProcess } from '../helpers/qrgateProcess.js';
 import { useTempDir } from '../helpers/tempDir.js';
 import { waitFor } from '../helpers/waitFor.js';
+import { testCertificate, testCertificateKey } from '../broker/mqtt/centralFixture.js';
 
 // jsqr is CommonJS with an ES-style `default` in its types: the function sits one level down.
 const jsQR = jsQRModule.default;
@@ -64,7 +65,8 @@ describe('enrollment by QR — the technician flow', () => {
   async function startCentral(centralConfig: string) {
     const central = processes.start(['central', '--config', centralConfig]);
     const ready = await central.waitForLine((l) => l.msg === 'central.ready');
-    return { central, mqttPort: (ready.mqtt as { port: number }).port, httpPort: (ready.http as { port: number }).port };
+    const mqtt = ready.mqtt as { port: number; tlsPort?: number };
+    return { central, mqttPort: mqtt.port, tlsPort: mqtt.tlsPort, httpPort: (ready.http as { port: number }).port };
   }
 
   it('checkpoint -> QR -> a fresh terminal scans it over a pty -> online in the fleet with its checkpoint -> its scans arrive; removal cuts it off', async () => {
@@ -146,6 +148,25 @@ describe('enrollment by QR — the technician flow', () => {
     const again = processes.start(['terminal', '--enroll', '--config', hwFile]);
     expect(await again.waitForLine((l) => l.msg === 'terminal.ready')).toMatchObject({ terminalId });
     expect(again.linesWith('enroll.waiting')).toEqual([]);
+  });
+
+  it('over TLS with a private CA: the hardware config names the CA, the enrolled terminal keeps it', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'server.crt'), testCertificate);
+    writeFileSync(join(dir, 'server.key'), testCertificateKey);
+    const centralConfig = writeLocalCentral(dir, { mqtt: { host: '127.0.0.1', port: 0, tls: { port: 0, cert: 'server.crt', key: 'server.key' } } });
+    const code = await createCheckpoint(centralConfig, 'Cổng TLS');
+    const { tlsPort, httpPort } = await startCentral(centralConfig);
+    const made = await enrollQr(centralConfig, code, `mqtts://localhost:${tlsPort}`, join(dir, 'qr.svg'));
+    const hwFile = join(dir, 'hw.json');
+    hardwareConfig(hwFile, { type: 'stdin' });
+    writeFileSync(hwFile, JSON.stringify({ ...JSON.parse(readFileSync(hwFile, 'utf8')), centralCa: 'server.crt' }));
+    const terminal = processes.start(['terminal', '--enroll', '--config', hwFile], 'pipe');
+    await terminal.waitForLine((l) => l.msg === 'enroll.waiting');
+    terminal.stdin.write(`${made.payload}\n`);
+    const saved = await terminal.waitForLine((l) => l.msg === 'enroll.saved');
+    expect(JSON.parse(readFileSync(hwFile, 'utf8')).central).toMatchObject({ url: `mqtts://localhost:${tlsPort}`, ca: 'server.crt' });
+    await waitFor(async () => (await getJson<Fleet>(httpPort, '/api/terminals')).terminals.find((t) => t.terminalId === saved.terminalId && t.online), 30_000);
   });
 
   it('refuses a replayed, expired, forged, other-deployment and retired-checkpoint QR, each with its reason, and keeps waiting', async () => {
