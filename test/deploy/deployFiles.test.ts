@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { terminalConfigSchema } from '../../gateway/config.js';
+import { hardwareConfigSchema, terminalConfigSchema } from '../../gateway/config.js';
 import { terminalNodeFlags } from '../../gateway/nodeFlags.js';
 
 /**
@@ -51,6 +51,20 @@ describe('deployment files', () => {
     expect(setting('SupplementaryGroups')[0]!.split(/\s+/)).toEqual(expect.arrayContaining(['gpio', 'dialout', 'plugdev']));
     // The JIT needs writable code pages: this option would stop node at start.
     expect(setting('MemoryDenyWriteExecute')).toEqual([]);
+  });
+
+  it('the enrollment drop-in runs the same program with --enroll on a config in the writable state folder, the hardware example fits it', () => {
+    const dropIn = unitSettings(read('deploy/systemd/qrgate-terminal.service.d/enroll.conf'));
+    // An empty ExecStart= first: a drop-in adds to a list setting unless it resets it.
+    expect(dropIn.filter(([k]) => k === 'ExecStart').map(([, v]) => v)).toEqual(['', expect.any(String)]);
+    const words = dropIn.filter(([k]) => k === 'ExecStart')[1]![1].split(/\s+/);
+    const [baseStart] = setting('ExecStart');
+    expect(words.slice(0, -3)).toEqual(baseStart!.split(/\s+/).slice(0, -2));
+    expect(words.slice(-3)).toEqual(['--enroll', '--config', '/var/lib/qrgate/terminal.json']);
+    expect(setting('ReadWritePaths')).toContain('/var/lib/qrgate');
+    const hardware = hardwareConfigSchema.parse(JSON.parse(read('docs/examples/hardware.pi.json')));
+    expect(hardware.dataDir).toBe('/var/lib/qrgate');
+    expect(hardware.lanes).toEqual(example.lanes); // the same wiring as the terminals-add example
   });
 
   it('the udev rule names the scanner the example config opens', () => {
