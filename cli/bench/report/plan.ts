@@ -1,0 +1,106 @@
+/**
+ * What `qrgate bench report` runs and how it judges it: every benchmark, the figures worth
+ * a row, and the targets the issues set (docs/benchmarks.md). Data only.
+ */
+
+export type BenchName = 'scan' | 'lists' | 'e2e' | 'e2e-mosquitto';
+
+export interface Target {
+  readonly op: '<=' | '>=' | '==';
+  readonly value: number;
+}
+
+export interface Figure {
+  readonly key: string;
+  readonly unit: string;
+  readonly target?: Target;
+  /** Lower is better (latency, memory, time): decides which way a ratio is read. */
+  readonly lowerIsBetter: boolean;
+  /** Given as a ratio against the peer: only figures that mean the same on both sides. */
+  readonly compare?: boolean;
+  /** A figure the bench does not print itself, from those it does; null when they are missing. */
+  readonly derive?: (result: Readonly<Record<string, unknown>>) => number | null;
+}
+
+export interface BenchPlan {
+  readonly name: BenchName;
+  readonly title: string;
+  /** Arguments after `qrgate`. */
+  readonly args: readonly string[];
+  readonly quickArgs: readonly string[];
+  readonly figures: readonly Figure[];
+  /** Measured side by side with this one, run for run: the report gives ratios. */
+  readonly peer?: BenchName;
+  /** Only when something outside the project is there (a broker on 1883). */
+  readonly needs?: 'mosquitto';
+}
+
+const lower = (key: string, unit: string, target?: Target): Figure => ({ key, unit, lowerIsBetter: true, ...(target ? { target } : {}) });
+const higher = (key: string, unit: string, target?: Target): Figure => ({ key, unit, lowerIsBetter: false, ...(target ? { target } : {}) });
+const compared = (figure: Figure): Figure => ({ ...figure, compare: true });
+
+/** Broker plus ingestion: one process for our central, Mosquitto and `qrgate ingest` for the peer. */
+function centralSide(broker: string, ingest: string) {
+  return (result: Readonly<Record<string, unknown>>): number | null =>
+    typeof result[broker] === 'number' ? (result[broker] as number) + (typeof result[ingest] === 'number' ? (result[ingest] as number) : 0) : null;
+}
+
+const e2eFigures: readonly Figure[] = [
+  compared(higher('eventsPerSec', 'events/s', { op: '>=', value: 30_000 })),
+  compared(lower('p50Ms', 'ms')),
+  compared(lower('p99Ms', 'ms')),
+  lower('lost', 'events', { op: '==', value: 0 }),
+  lower('lostAfterAck', 'events', { op: '==', value: 0 }),
+  lower('duplicated', 'events', { op: '==', value: 0 }),
+  lower('brokerRssMb', 'MB'),
+  lower('ingestRssMb', 'MB'),
+  compared({ ...lower('centralSideRssMb', 'MB, broker + ingestion'), derive: centralSide('brokerRssMb', 'ingestRssMb') }),
+  compared({ ...lower('centralSideCpuPct', '% of a core, broker + ingestion'), derive: centralSide('brokerCpuPct', 'ingestCpuPct') }),
+];
+
+export const benchPlans: readonly BenchPlan[] = [
+  {
+    name: 'scan',
+    title: 'Scan path: a terminal with 1,000,000 list entries, scans through a pty',
+    args: ['bench', 'scan', '--json'],
+    quickArgs: ['bench', 'scan', '--json', '--entries', '20000', '--scans', '200', '--burst', '500'],
+    figures: [
+      lower('p50Ms', 'ms'),
+      lower('p99Ms', 'ms', { op: '<=', value: 2 }),
+      lower('maxMs', 'ms'),
+      higher('scansPerSec', 'scans/s'),
+      lower('rssMb', 'MB', { op: '<=', value: 120 }),
+      lower('readyMs', 'ms', { op: '<=', value: 2000 }),
+    ],
+  },
+  {
+    name: 'lists',
+    title: 'Lists at province scale: 1,000,000 members, a 10,000-change delta',
+    args: ['bench', 'lists', '--json'],
+    quickArgs: ['bench', 'lists', '--json', '--members', '20000', '--changes', '200'],
+    figures: [
+      lower('importMs', 'ms'),
+      lower('buildSignMs', 'ms', { op: '<=', value: 10_000 }),
+      lower('fullApplyMs', 'ms', { op: '<=', value: 10_000 }),
+      lower('delta10kApplyMs', 'ms', { op: '<=', value: 500 }),
+      lower('scanP99DuringSyncMs', 'ms', { op: '<=', value: 2 }),
+      lower('terminalRssMbDuringApply', 'MB', { op: '<=', value: 150 }),
+    ],
+  },
+  {
+    name: 'e2e',
+    title: 'End to end: 200 terminals -> our central (aedes + ingestion) -> SQLite',
+    args: ['bench', 'e2e', '--json'],
+    quickArgs: ['bench', 'e2e', '--json', '--terminals', '10', '--events', '2000', '--rate', '2000', '--burst', '10'],
+    figures: e2eFigures,
+    peer: 'e2e-mosquitto',
+  },
+  {
+    name: 'e2e-mosquitto',
+    title: 'End to end: the same terminals -> Mosquitto -> `qrgate ingest` -> SQLite',
+    args: ['bench', 'e2e', '--json', '--broker', 'mqtt://127.0.0.1:1883'],
+    quickArgs: ['bench', 'e2e', '--json', '--terminals', '10', '--events', '2000', '--rate', '2000', '--burst', '10', '--broker', 'mqtt://127.0.0.1:1883'],
+    figures: e2eFigures,
+    needs: 'mosquitto',
+  },
+];
