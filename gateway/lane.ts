@@ -9,7 +9,7 @@ import type { TerminalClock } from './clock.js';
 import type { LaneConfig, TerminalConfig } from './config.js';
 import { allOff, clearIndicators, showGranted, showPending, showRefused, type LaneSignals } from './feedback.js';
 import type { ListCache } from './listCache.js';
-import type { Outbox } from './outbox.js';
+import { StorageFullError, type Outbox } from './outbox.js';
 import { decide, strictestEntry, type ListState } from './policy.js';
 import type { Presence } from './presence.js';
 import { RecentScans } from './recentScans.js';
@@ -126,7 +126,10 @@ export class Lane {
     try {
       work();
     } catch (err) {
-      this.deps.logger.error({ err }, 'lane.failed');
+      // A full disk is expected in the field: the person is refused, the gate stays shut,
+      // and the terminal's storage alarm (terminal.ts) says the rest once.
+      if (err instanceof StorageFullError) this.deps.logger.warn({ reason: 'storage-full' }, 'scan.unrecorded');
+      else this.deps.logger.error({ err }, 'lane.failed');
       try {
         showRefused(this.deps.signals);
       } catch {

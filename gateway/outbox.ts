@@ -12,6 +12,23 @@ export interface TerminalIdentity {
 /** What a lane knows about a decision; the outbox adds identity, sequence and time. */
 export type EventDraft = Omit<ScanEvent, 'id' | 'seq' | 'bootId' | 'terminalId' | 'checkpointCode' | 'ts' | 'clockTrusted'>;
 
+/**
+ * The disk, or the database's page limit, is full: the decision could not be recorded, so
+ * it must not be carried out (a grant that is not in the outbox would be an event lost).
+ */
+export class StorageFullError extends Error {
+  readonly code = 'storage-full';
+  constructor(options: { cause: unknown }) {
+    super('the terminal database cannot grow: disk full', options);
+    this.name = 'StorageFullError';
+  }
+}
+
+/** SQLite's own word for it (SQLITE_FULL), whatever the file system said underneath (ENOSPC, a quota). */
+function isStorageFull(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === 'SQLITE_FULL';
+}
+
 /** A stored event ready to leave the terminal. */
 export interface PendingEvent {
   readonly seq: number;
@@ -36,6 +53,8 @@ export class Outbox {
   private readonly recordTx;
   private readonly removeTx;
   private readonly readyListeners = new Set<() => void>();
+  private readonly storageListeners = new Set<(full: boolean) => void>();
+  private full = false;
 
   constructor(
     db: TerminalDb,
@@ -84,9 +103,41 @@ export class Outbox {
    */
   record(draft: EventDraft, options: { awaitingPassage?: boolean } = {}): ScanEvent {
     const final = !options.awaitingPassage;
-    const event = this.recordTx(draft, final);
+    let event: ScanEvent;
+    try {
+      event = this.recordTx(draft, final);
+    } catch (err) {
+      if (!isStorageFull(err)) throw err;
+      this.setFull(true);
+      throw new StorageFullError({ cause: err });
+    }
+    // A record that fits again is the recovery: space was freed, nothing else is needed.
+    this.setFull(false);
     if (final) this.notifyReady();
     return event;
+  }
+
+  /** True from a record refused for want of space until the next one that fits. */
+  get storageFull(): boolean {
+    return this.full;
+  }
+
+  /** `listener(full)` runs when the outbox fills up and when it takes records again. Returns the unsubscribe function. */
+  onStorageChange(listener: (full: boolean) => void): () => void {
+    this.storageListeners.add(listener);
+    return () => this.storageListeners.delete(listener);
+  }
+
+  private setFull(full: boolean): void {
+    if (this.full === full) return;
+    this.full = full;
+    for (const listener of this.storageListeners) {
+      try {
+        listener(full);
+      } catch (err) {
+        process.emitWarning(err instanceof Error ? err : new Error(String(err)), { code: 'QRGATE_OUTBOX_LISTENER' });
+      }
+    }
   }
 
   settlePassage(eventId: string, passed: boolean): void {

@@ -106,6 +106,10 @@ export class Terminal {
     this.applier = applier;
     for (const list of lists.installed().values()) clock.observe(list.issuedAtMs);
     const outbox = new Outbox(db, { terminalId: config.terminalId, checkpointCode: config.checkpoint.code, bootId: this.bootId }, clock);
+    // The alarm: once when the disk fills, once when it takes records again (telemetry says it too).
+    outbox.onStorageChange((full) =>
+      full ? logger.error({ dataDir: config.dataDir }, 'storage.full') : logger.info({ dataDir: config.dataDir }, 'storage.recovered'),
+    );
     const abandoned = outbox.finalizeAbandoned();
     if (abandoned > 0) logger.info({ events: abandoned }, 'outbox.passage-unknown');
     const presence = new Presence(db, config.policy.antiPassbackWindowMs);

@@ -48,6 +48,11 @@ export const telemetrySchema = z.strictObject({
   clockTrusted: z.boolean(),
   /** From the OS (systemd-timesyncd / chrony); null where it cannot be known. */
   clockSynced: z.boolean().nullable(),
+  /**
+   * The outbox could not record the last decision for want of space (gateway/outbox.ts):
+   * scans are refused until it can. Optional: terminals from before it do not send it.
+   */
+  storageFull: z.boolean().optional(),
 });
 export type Telemetry = z.infer<typeof telemetrySchema>;
 

@@ -42,5 +42,6 @@ export function buildTelemetry(sources: TelemetrySources, inFlight: number): Tel
     scanners: sources.lanes.map((lane) => ({ lane: lane.name, connected: lane.scannerConnected() })),
     clockTrusted: now.trusted,
     clockSynced: sources.clockSynced(),
+    storageFull: sources.outbox.storageFull,
   };
 }

@@ -34,6 +34,7 @@ interface Rig {
   /** The n-th registered person with that status. */
   person: (status: 'allow' | 'deny' | 'check', n?: number) => SamplePerson;
   config: TerminalConfig;
+  outbox: Outbox;
 }
 
 describe('Lane', () => {
@@ -85,6 +86,7 @@ describe('Lane', () => {
     };
     const { relay: relayOutput, rowsWhenRelayOn } = outboxWatchingRelay(gpio.output('relay', 4), db);
     const scanner = new FakeScanner();
+    const outbox = new Outbox(db, { terminalId: config.terminalId, checkpointCode: config.checkpoint.code, bootId: crypto.randomUUID() }, clock);
     const lane = new Lane({
       config: laneConfig,
       policy: { ...config.policy, ...policyOverrides },
@@ -97,7 +99,7 @@ describe('Lane', () => {
         buzzer: new Signal(gpio.output('buzzer', 3)),
       },
       inputs,
-      outbox: new Outbox(db, { terminalId: config.terminalId, checkpointCode: config.checkpoint.code, bootId: crypto.randomUUID() }, clock),
+      outbox,
       lists,
       presence: new Presence(db, config.policy.antiPassbackWindowMs),
       clock,
@@ -120,6 +122,7 @@ describe('Lane', () => {
       rowsWhenRelayOn,
       relayPulses: () => gpio.history.filter((w) => w.output === 'relay' && w.value === 1).length,
       person: (status, n = 0) => site.people.filter((p) => p.status === status)[n]!,
+      outbox,
     };
     rigs.push(result);
     return result;
@@ -136,6 +139,43 @@ describe('Lane', () => {
     expect(r.gpio.level('relay')).toBe(1);
     await vi.advanceTimersByTimeAsync(1);
     expect(r.gpio.level('relay')).toBe(0);
+  });
+
+  it('a full disk: the grant that cannot be recorded is refused and never opens; the first scan after space returns is recorded', async () => {
+    const r = await rig();
+    const changes: boolean[] = [];
+    r.outbox.onStorageChange((full) => changes.push(full));
+    // SQLite's own limit stands in for a full SD card: the same SQLITE_FULL (a real tmpfs gives it too).
+    r.db.pragma(`max_page_count = ${r.db.pragma('page_count', { simple: true }) as number}`);
+    const allowed = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((n) => r.person('allow', n));
+    let scans = 0;
+    let relayOnsBeforeFullScan = -1;
+    for (let round = 0; !r.outbox.storageFull && round < 50; round++) {
+      for (const person of allowed) {
+        const relayOns = r.rowsWhenRelayOn.length;
+        r.scanner.scan(cccdQr(person));
+        scans++;
+        if (r.outbox.storageFull) {
+          relayOnsBeforeFullScan = relayOns;
+          break;
+        }
+      }
+      await vi.advanceTimersByTimeAsync(r.config.policy.debounceMs + 1);
+    }
+    expect(r.outbox.storageFull).toBe(true);
+    const recorded = r.events();
+    expect(recorded.length).toBe(scans - 1);
+    // The unrecorded grant drove no relay write and showed red; the gate is shut.
+    expect(r.rowsWhenRelayOn.length).toBe(relayOnsBeforeFullScan);
+    expect(r.gpio.history.filter((h) => h.output === 'red' && h.value === 1)).toHaveLength(1);
+    expect(r.gpio.level('relay')).toBe(0);
+
+    r.db.pragma('max_page_count = 1073741823');
+    await vi.advanceTimersByTimeAsync(r.config.policy.debounceMs + 1);
+    r.scanner.scan(cccdQr(r.person('allow', 11)));
+    expect(r.outbox.storageFull).toBe(false);
+    expect(r.events().at(-1)).toMatchObject({ decision: 'granted' });
+    expect(changes).toEqual([true, false]);
   });
 
   it('does not pulse twice for a card held on the glass', async () => {
