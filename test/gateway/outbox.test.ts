@@ -83,7 +83,7 @@ describe('TerminalClock', () => {
     const dir = tempDir();
     let wall = Date.parse('2026-11-23T08:00:00Z');
     const db = openTerminalDb(dir);
-    const clock = new TerminalClock(db, () => wall);
+    const clock = new TerminalClock(db, { wallMs: () => wall, osSynced: () => null });
     expect(clock.now()).toEqual({ ms: wall, trusted: true });
     clock.persist();
     db.close();
@@ -91,11 +91,52 @@ describe('TerminalClock', () => {
     // reboot without network: the clock starts back in 1970
     wall = 0;
     const db2 = openTerminalDb(dir);
-    const rebooted = new TerminalClock(db2, () => wall);
+    const rebooted = new TerminalClock(db2, { wallMs: () => wall, monotonicMs: () => 0, osSynced: () => null });
     expect(rebooted.now()).toEqual({ ms: Date.parse('2026-11-23T08:00:00Z'), trusted: false });
     // a verified list issued later is evidence too
     rebooted.observe(Date.parse('2026-11-24T00:00:00Z'));
     expect(rebooted.now().ms).toBe(Date.parse('2026-11-24T00:00:00Z'));
     db2.close();
   });
+
+  function clockRig(options: { synced?: boolean | null } = {}) {
+    const dir = tempDir();
+    const db = openTerminalDb(dir);
+    const time = { wall: Date.parse('2026-11-23T08:00:00Z'), monotonic: 1000 };
+    const make = () => new TerminalClock(db, { wallMs: () => time.wall, monotonicMs: () => time.monotonic, osSynced: () => options.synced ?? null });
+    const pass = (ms: number) => {
+      time.wall += ms;
+      time.monotonic += ms;
+    };
+    return { db, time, pass, clock: make(), make };
+  }
+
+  it('after the wall clock steps back an hour it keeps moving, slewed and untrusted, and meets the wall clock again', () => {
+    const { db, time, pass, clock } = clockRig();
+    const start = clock.now().ms;
+    pass(10_000);
+    time.wall -= 3600_000; // an NTP step back of a clock that ran an hour fast, without a sync flag
+    expect(clock.now()).toEqual({ ms: start + 5_000, trusted: false });
+    pass(10_000);
+    // Not frozen: a person scanning again 10 s later is 5 s later, not a "duplicate" for the next hour.
+    expect(clock.now()).toEqual({ ms: start + 10_000, trusted: false });
+    pass(3600_000 * 2);
+    expect(clock.now()).toEqual({ ms: time.wall, trusted: true });
+    db.close();
+  });
+
+  it('with the OS saying the clock is synchronised, a step back is a correction: followed at once, and not undone by a restart', () => {
+    const { db, time, pass, clock, make } = clockRig({ synced: true });
+    time.wall += 4 * 365 * 86_400_000; // set years ahead by hand
+    const ahead = clock.now().ms;
+    clock.persist();
+    time.wall -= 4 * 365 * 86_400_000; // NTP puts it right
+    pass(1000);
+    expect(clock.now()).toEqual({ ms: time.wall, trusted: true });
+    expect(clock.now().ms).toBeLessThan(ahead);
+    pass(1000);
+    expect(make().now()).toEqual({ ms: time.wall, trusted: true });
+    db.close();
+  });
 });
+
