@@ -3,7 +3,7 @@ import type { Logger } from '../../protocol/logger.js';
 import type { CentralStore } from '../store/centralStore.js';
 import type { CounterLike } from '../mqtt/brokerMetrics.js';
 import { printable } from '../mqtt/printable.js';
-import { mayUseWill, type Principal } from './acl.js';
+import { isLiteralLevel, mayUseWill, type Principal } from './acl.js';
 import { verifyAgainstDecoy, verifySecret } from './secrets.js';
 import type { ConnectFacts, Sessions } from './sessions.js';
 
@@ -11,7 +11,8 @@ import type { ConnectFacts, Sessions } from './sessions.js';
  * The CONNECT check: username = terminal id, password = the terminal's secret, client id =
  * the username. MQTT 3.1.1 CONNACK return codes (§3.2.2.3):
  *   2 identifier rejected   — client id empty with CleanSession 0 [MQTT-3.1.3-8], longer than
- *                             we allow, or not the username [MQTT-3.1.3-9]
+ *                             we allow, not the username, or not one literal topic level
+ *                             (`/`, `+`, `#`, NUL) [MQTT-3.1.3-9]
  *   3 server unavailable    — the store could not be asked
  *   4 bad user name/password — unknown terminal or wrong secret (indistinguishable on purpose)
  *   5 not authorized        — no credentials, removed terminal, retired checkpoint, a will
@@ -31,6 +32,7 @@ export type RefusalReason =
   | 'client-id-empty'
   | 'client-id-too-long'
   | 'client-id-mismatch'
+  | 'client-id-invalid'
   | 'anonymous'
   | 'unknown-terminal'
   | 'bad-password'
@@ -43,6 +45,7 @@ const returnCodeOf: Record<RefusalReason, ConnackCode> = {
   'client-id-empty': connackCodes.identifierRejected,
   'client-id-too-long': connackCodes.identifierRejected,
   'client-id-mismatch': connackCodes.identifierRejected,
+  'client-id-invalid': connackCodes.identifierRejected,
   anonymous: connackCodes.notAuthorized,
   'unknown-terminal': connackCodes.badUsernameOrPassword,
   'bad-password': connackCodes.badUsernameOrPassword,
@@ -72,6 +75,10 @@ interface ConnectAttempt {
 }
 
 async function checkTerminal(attempt: ConnectAttempt, username: string, store: AuthenticateDeps['store']): Promise<ConnectDecision> {
+  // The id becomes a level of the terminal's own topics: one holding `/`, `+`, `#` or NUL
+  // was never provisioned (terminalIdSchema) and would widen its ACL prefix. Identifier
+  // rejected [MQTT-3.1.3-9], before the store or scrypt are asked.
+  if (!isLiteralLevel(username)) return { ok: false, reason: 'client-id-invalid' };
   const password = attempt.password;
   const secret = password && password.length <= maxPasswordBytes ? password.toString('utf8') : null;
   const credentials = await store.getTerminalCredentials(username);
