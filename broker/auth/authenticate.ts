@@ -2,6 +2,7 @@ import type { AuthenticateError, AuthErrorCode, Client, ConnectPacket } from 'ae
 import type { Logger } from '../../protocol/logger.js';
 import type { CentralStore } from '../store/centralStore.js';
 import type { CounterLike } from '../mqtt/brokerMetrics.js';
+import type { FailureThrottle } from './failureThrottle.js';
 import { printable } from '../mqtt/printable.js';
 import { isLiteralLevel, mayUseWill, type Principal } from './acl.js';
 import { verifyAgainstDecoy, verifySecret } from './secrets.js';
@@ -66,6 +67,10 @@ export interface AuthenticateDeps {
   readonly lab: boolean;
   readonly logger: Logger;
   readonly refused?: CounterLike;
+  /** Holds repeated refusals back (failureThrottle.ts); without it every refusal is answered at once. */
+  readonly throttle?: Pick<FailureThrottle, 'refuse' | 'recordSuccess'>;
+  /** The peer address of a client's socket, which aedes does not keep for a wrapped stream. */
+  readonly remoteAddress?: (client: Client) => string | undefined;
 }
 
 interface ConnectAttempt {
@@ -160,12 +165,17 @@ export function createAuthenticate(deps: AuthenticateDeps) {
         if (decision.ok) {
           warnUnknownScopes(decision.principal);
           sessions.admit(client, decision.principal, decision.secretHash);
+          deps.throttle?.recordSuccess(username);
           done(null, true);
           return;
         }
         deps.refused?.inc();
         logger.warn({ clientId: printable(facts.clientId), username: username === undefined ? undefined : printable(username), reason: decision.reason, returnCode: returnCodeOf[decision.reason] }, 'mqtt.auth-refused');
-        done(connackError(decision.reason), false);
+        const refuse = (): void => done(connackError(decision.reason), false);
+        // A store that cannot answer is our failure, not the client's: never held back.
+        if (!deps.throttle || decision.reason === 'store-unavailable') return refuse();
+        // Dropped: `done` is never called; aedes forgets the client when its socket closes.
+        deps.throttle.refuse({ address: deps.remoteAddress?.(client), username }, refuse, () => client.conn.destroy());
       });
   };
 }
