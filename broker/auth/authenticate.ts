@@ -145,6 +145,15 @@ function unknownScopesWarner(logger: Logger): (principal: Principal) => void {
   };
 }
 
+/**
+ * Refusals that say the client may be guessing, and so count towards slowing its next ones
+ * down (failureThrottle.ts). Not counted: a store that cannot answer (our failure), and a
+ * will outside the client's topics (it proved its secret; a misconfiguration, not a guess).
+ * A removed terminal or retired checkpoint is counted: a device left plugged in would
+ * otherwise cost a scrypt check at every reconnect, forever.
+ */
+const guessing: ReadonlySet<RefusalReason> = new Set(Object.keys(returnCodeOf).filter((r) => r !== 'store-unavailable' && r !== 'will-not-allowed') as RefusalReason[]);
+
 /** aedes `authenticate`. */
 export function createAuthenticate(deps: AuthenticateDeps) {
   const { sessions, logger } = deps;
@@ -172,8 +181,7 @@ export function createAuthenticate(deps: AuthenticateDeps) {
         deps.refused?.inc();
         logger.warn({ clientId: printable(facts.clientId), username: username === undefined ? undefined : printable(username), reason: decision.reason, returnCode: returnCodeOf[decision.reason] }, 'mqtt.auth-refused');
         const refuse = (): void => done(connackError(decision.reason), false);
-        // A store that cannot answer is our failure, not the client's: never held back.
-        if (!deps.throttle || decision.reason === 'store-unavailable') return refuse();
+        if (!deps.throttle || !guessing.has(decision.reason)) return refuse();
         // Dropped: `done` is never called; aedes forgets the client when its socket closes.
         deps.throttle.refuse({ address: deps.remoteAddress?.(client), username }, refuse, () => client.conn.destroy());
       });

@@ -1,6 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { describe, it, expect } from 'vitest';
+import { terminalTopic } from '../../../protocol/topics.js';
 import { useBroker } from '../mqtt/brokerHarness.js';
+import { status } from '../mqtt/fixtures.js';
 import { connectPacket, rawConnect } from '../mqtt/rawMqtt.js';
 
 /**
@@ -63,5 +65,17 @@ describe('CONNECT: repeated failures are slowed down', () => {
 
     expect((await h.connectTerminal(t)).connected).toBe(true);
     heldOne.socket.destroy();
+  });
+
+  it('never holds back a refusal that is not a guess: a will outside its topics, a store that cannot answer', async () => {
+    // Any held refusal would wait 20 s, far past the test's deadline.
+    const h = await startBroker({ mqtt: { authFailures: { freeFailures: 0, baseDelayMs: 20_000, maxDelayMs: 20_000 } } });
+    const t = await h.addTerminal();
+    const other = await h.addTerminal(t.checkpointCode);
+    const will = { topic: terminalTopic(other.checkpointCode, other.terminalId, 'status'), payload: Buffer.from(status('offline')), qos: 1 as const, retain: true };
+    for (let i = 0; i < 3; i++) expect(await h.connackCode(h.terminalOptions(t, { will }))).toBe(5);
+    h.store.getTerminalCredentials = () => Promise.reject(new Error('database is locked'));
+    for (let i = 0; i < 3; i++) expect(await h.connackCode(h.terminalOptions(t))).toBe(3);
+    expect(h.log.messages('auth.throttled')).toEqual([]);
   });
 });
