@@ -24,6 +24,21 @@ const pathSchema = z.string().min(1);
  */
 export const defaultMaxPacketBytes = 256 * 1024;
 
+const authFailuresSchema = z.strictObject({
+  /** Failures a source may have within `windowMs` before its refusals wait: a typo or a freshly rotated secret costs nothing. */
+  freeFailures: z.number().int().min(0).max(1000).default(5),
+  /** Wait of the first held-back refusal, ms; doubled by each further failure. */
+  baseDelayMs: z.number().int().min(1).max(60_000).default(500),
+  /** The longest a refusal waits, ms. */
+  maxDelayMs: z.number().int().min(1).max(300_000).default(30_000),
+  /** Quiet time after which a source starts from zero; also how often `auth.throttled` names a source that keeps failing, ms. */
+  windowMs: z.number().int().min(1000).max(86_400_000).default(900_000),
+  /** Sources (addresses and usernames) remembered at once, about 200 bytes each; the least recently failing is forgotten first. */
+  maxSources: z.number().int().min(1).max(1_000_000).default(10_000),
+  /** Refusals held back at once; a further failing connection is closed without CONNACK. */
+  maxPendingRefusals: z.number().int().min(0).max(100_000).default(256),
+});
+
 const mqttSchema = z.strictObject({
   host: hostSchema.default('0.0.0.0'),
   port: portSchema.default(1883),
@@ -45,6 +60,8 @@ const mqttSchema = z.strictObject({
   drainTimeoutMs: z.number().int().min(1000).max(600_000).default(30_000),
   /** Time from TCP accept to CONNECT before the socket is closed (aedes `connectTimeout`), ms. */
   connectTimeoutMs: z.number().int().min(1000).max(120_000).default(10_000),
+  /** Repeated CONNECT failures from one address or for one username are refused ever more slowly (broker/auth/failureThrottle.ts). */
+  authFailures: authFailuresSchema.default(() => authFailuresSchema.parse({})),
 });
 
 const storeSchema = z.discriminatedUnion('type', [

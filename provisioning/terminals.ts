@@ -71,7 +71,8 @@ const simInputs = { confirm: 5, reject: 6 } as const;
 async function chooseTerminalId(store: AddTerminalOptions['store'], wanted: string | undefined): Promise<string> {
   if (wanted !== undefined) {
     const parsed = terminalIdSchema.safeParse(wanted);
-    if (!parsed.success) throw new TerminalProvisioningError('invalid-terminal-id', `terminal id "${wanted}": ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+    // JSON-quoted: a NUL or a control character in the id shows as an escape, not as nothing.
+    if (!parsed.success) throw new TerminalProvisioningError('invalid-terminal-id', `terminal id ${JSON.stringify(wanted)}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
     if ((await store.getTerminalCredentials(wanted)) !== null) throw new TerminalProvisioningError('terminal-exists', `terminal ${wanted} already exists`);
     return wanted;
   }

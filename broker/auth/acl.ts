@@ -31,12 +31,32 @@ export function isReservedTopic(topic: string): boolean {
   return topic.startsWith('$');
 }
 
+/**
+ * A topic NAME (what PUBLISH and a will carry) is never empty and never holds a wildcard
+ * [MQTT-4.7.1-1], [MQTT-4.7.3-1], nor NUL [MQTT-1.5.3-2]. aedes closes a client that
+ * PUBLISHes such a name, but it does not look at will topics at all: without this check a
+ * lab client's will could be published to `#`.
+ */
+export function isTopicName(topic: string): boolean {
+  return topic.length > 0 && !/[+#\0]/.test(topic);
+}
+
+/**
+ * Ids from the store become topic levels of the principal's own prefix. Provisioning only
+ * writes ids that are literal levels, but a row that is not (a hand-edited store, an import)
+ * must not turn `…/t/{id}/cmd/#` into a wildcard: such a terminal gets nothing.
+ */
+function hasLiteralIds(principal: Principal & { kind: 'terminal' }): boolean {
+  return isLiteralLevel(principal.terminalId) && isLiteralLevel(principal.checkpointCode);
+}
+
 /** The parsed topic when `principal` may publish to it, otherwise null. */
 export function authorizedPublishTopic(principal: Principal, topic: string): ParsedTopic | EnrollRequestTopic | { readonly kind: 'other' } | null {
-  if (isReservedTopic(topic)) return null;
+  if (isReservedTopic(topic) || !isTopicName(topic)) return null;
   if (principal.kind === 'enroll') return topic === enrollRequestTopic(principal.clientId) ? { kind: 'enroll-request' } : null;
   const parsed = parseTopic(topic);
   if (principal.kind === 'lab') return parsed ?? { kind: 'other' };
+  if (!hasLiteralIds(principal)) return null;
   if (parsed === null || parsed.kind === 'cmd' || parsed.kind === 'list') return null;
   return parsed.terminalId === principal.terminalId && parsed.checkpointCode === principal.checkpointCode ? parsed : null;
 }
@@ -47,7 +67,7 @@ export function mayPublish(principal: Principal, topic: string): boolean {
 
 /** A terminal's will is its retained `offline` status on its own status topic, nothing else. */
 export function mayUseWill(principal: Principal, topic: string): boolean {
-  if (principal.kind === 'lab') return !isReservedTopic(topic);
+  if (principal.kind === 'lab') return authorizedPublishTopic(principal, topic) !== null;
   if (principal.kind === 'enroll') return false;
   return authorizedPublishTopic(principal, topic)?.kind === 'status';
 }
@@ -60,6 +80,7 @@ export function mayUseWill(principal: Principal, topic: string): boolean {
 export function maySubscribe(principal: Principal, filter: string): boolean {
   if (principal.kind === 'lab') return true;
   if (principal.kind === 'enroll') return filter === enrollResultTopic(principal.clientId);
+  if (!hasLiteralIds(principal)) return false;
   const { terminalId, checkpointCode } = principal;
   if (filter === commandFilter(checkpointCode, terminalId)) return true;
   const ownCommands = `${terminalPrefix(checkpointCode, terminalId)}cmd/`;
@@ -84,7 +105,7 @@ function holdsScope(listScopes: readonly string[] | null, scope: string): boolea
   return listScopes === null || listScopes.includes(scope);
 }
 
-/** One topic level, no wildcard, not empty. */
-function isLiteralLevel(level: string): boolean {
-  return level.length > 0 && !/[/+#]/.test(level);
+/** One topic level: not empty, no separator, no wildcard, no NUL [MQTT-1.5.3-2]. */
+export function isLiteralLevel(level: string): boolean {
+  return level.length > 0 && !/[/+#\0]/.test(level);
 }

@@ -3,8 +3,9 @@ import { enrollClientIdPattern, enrollUsername, parseEnrollmentQr } from '../../
 import type { Logger } from '../../protocol/logger.js';
 import type { CentralStore } from '../store/centralStore.js';
 import type { CounterLike } from '../mqtt/brokerMetrics.js';
+import type { FailureThrottle } from './failureThrottle.js';
 import { printable } from '../mqtt/printable.js';
-import { mayUseWill, type Principal } from './acl.js';
+import { isLiteralLevel, mayUseWill, type Principal } from './acl.js';
 import { verifyAgainstDecoy, verifySecret } from './secrets.js';
 import type { ConnectFacts, Sessions } from './sessions.js';
 
@@ -12,7 +13,8 @@ import type { ConnectFacts, Sessions } from './sessions.js';
  * The CONNECT check: username = terminal id, password = the terminal's secret, client id =
  * the username. MQTT 3.1.1 CONNACK return codes (§3.2.2.3):
  *   2 identifier rejected   — client id empty with CleanSession 0 [MQTT-3.1.3-8], longer than
- *                             we allow, or not the username [MQTT-3.1.3-9]
+ *                             we allow, not the username, or not one literal topic level
+ *                             (`/`, `+`, `#`, NUL) [MQTT-3.1.3-9]
  *   3 server unavailable    — the store could not be asked
  *   4 bad user name/password — unknown terminal or wrong secret (indistinguishable on purpose)
  *   5 not authorized        — no credentials, removed terminal, retired checkpoint, a will
@@ -37,6 +39,7 @@ export type RefusalReason =
   | 'client-id-empty'
   | 'client-id-too-long'
   | 'client-id-mismatch'
+  | 'client-id-invalid'
   | 'anonymous'
   | 'unknown-terminal'
   | 'bad-password'
@@ -52,6 +55,7 @@ const returnCodeOf: Record<RefusalReason, ConnackCode> = {
   'client-id-empty': connackCodes.identifierRejected,
   'client-id-too-long': connackCodes.identifierRejected,
   'client-id-mismatch': connackCodes.identifierRejected,
+  'client-id-invalid': connackCodes.identifierRejected,
   anonymous: connackCodes.notAuthorized,
   'unknown-terminal': connackCodes.badUsernameOrPassword,
   'bad-password': connackCodes.badUsernameOrPassword,
@@ -77,6 +81,10 @@ export interface AuthenticateDeps {
   readonly enrollment?: boolean;
   readonly logger: Logger;
   readonly refused?: CounterLike;
+  /** Holds repeated refusals back (failureThrottle.ts); without it every refusal is answered at once. */
+  readonly throttle?: Pick<FailureThrottle, 'refuse' | 'recordSuccess'>;
+  /** The peer address of a client's socket, which aedes does not keep for a wrapped stream. */
+  readonly remoteAddress?: (client: Client) => string | undefined;
 }
 
 interface ConnectAttempt {
@@ -86,6 +94,10 @@ interface ConnectAttempt {
 }
 
 async function checkTerminal(attempt: ConnectAttempt, username: string, store: AuthenticateDeps['store']): Promise<ConnectDecision> {
+  // The id becomes a level of the terminal's own topics: one holding `/`, `+`, `#` or NUL
+  // was never provisioned (terminalIdSchema) and would widen its ACL prefix. Identifier
+  // rejected [MQTT-3.1.3-9], before the store or scrypt are asked.
+  if (!isLiteralLevel(username)) return { ok: false, reason: 'client-id-invalid' };
   const password = attempt.password;
   const secret = password && password.length <= maxPasswordBytes ? password.toString('utf8') : null;
   const credentials = await store.getTerminalCredentials(username);
@@ -158,6 +170,15 @@ function unknownScopesWarner(logger: Logger): (principal: Principal) => void {
   };
 }
 
+/**
+ * Refusals that say the client may be guessing, and so count towards slowing its next ones
+ * down (failureThrottle.ts). Not counted: a store that cannot answer (our failure), and a
+ * will outside the client's topics (it proved its secret; a misconfiguration, not a guess).
+ * A removed terminal or retired checkpoint is counted: a device left plugged in would
+ * otherwise cost a scrypt check at every reconnect, forever.
+ */
+const guessing: ReadonlySet<RefusalReason> = new Set(Object.keys(returnCodeOf).filter((r) => r !== 'store-unavailable' && r !== 'will-not-allowed') as RefusalReason[]);
+
 /** aedes `authenticate`. */
 export function createAuthenticate(deps: AuthenticateDeps) {
   const { sessions, logger } = deps;
@@ -178,12 +199,16 @@ export function createAuthenticate(deps: AuthenticateDeps) {
         if (decision.ok) {
           warnUnknownScopes(decision.principal);
           sessions.admit(client, decision.principal, decision.secretHash);
+          deps.throttle?.recordSuccess(username);
           done(null, true);
           return;
         }
         deps.refused?.inc();
         logger.warn({ clientId: printable(facts.clientId), username: username === undefined ? undefined : printable(username), reason: decision.reason, returnCode: returnCodeOf[decision.reason] }, 'mqtt.auth-refused');
-        done(connackError(decision.reason), false);
+        const refuse = (): void => done(connackError(decision.reason), false);
+        if (!deps.throttle || !guessing.has(decision.reason)) return refuse();
+        // Dropped: `done` is never called; aedes forgets the client when its socket closes.
+        deps.throttle.refuse({ address: deps.remoteAddress?.(client), username }, refuse, () => client.conn.destroy());
       });
   };
 }

@@ -7,6 +7,7 @@ import type { EnrollmentQr } from '../../protocol/enrollment.js';
 import type { Logger } from '../../protocol/logger.js';
 import { enrollResultTopic } from '../../protocol/topics.js';
 import { createAuthenticate, createPreConnect } from '../auth/authenticate.js';
+import { FailureThrottle } from '../auth/failureThrottle.js';
 import { createAuthorizePublish } from '../auth/authorizePublish.js';
 import { createAuthorizeSubscribe } from '../auth/authorizeSubscribe.js';
 import { RevocationWatcher } from '../auth/revocationWatcher.js';
@@ -86,6 +87,9 @@ export class MqttBroker {
   private servers: Server[] = [];
   /** Open sockets, including those that never sent CONNECT (aedes only closes clients it registered). */
   private readonly sockets = new Set<Socket>();
+  /** The peer address behind each connection aedes gets: the guard's stream has none of its own. */
+  private readonly remoteAddresses = new WeakMap<object, string>();
+  private throttle: FailureThrottle | null = null;
   private stopping: Promise<void> | null = null;
   private readonly logger: Logger;
 
@@ -125,10 +129,21 @@ export class MqttBroker {
       commit: { maxDelayMs: ingest.commitDelayMs, maxEvents: ingest.commitMaxEvents },
     });
     this.ingestion = ingestion;
+    const throttle = new FailureThrottle(mqtt.authFailures, { logger: logger.child({ component: 'auth' }) });
+    this.throttle = throttle;
     const aedes = await Aedes.createBroker({
       ...aedesLimits(mqtt),
       preConnect: createPreConnect(sessions),
-      authenticate: createAuthenticate({ store, sessions, lab, enrollment: this.deps.enrollment !== undefined, logger, refused: metrics.authRefused }),
+      authenticate: createAuthenticate({
+        store,
+        sessions,
+        lab,
+        enrollment: this.deps.enrollment !== undefined,
+        logger,
+        refused: metrics.authRefused,
+        throttle,
+        remoteAddress: (client) => this.remoteAddresses.get(client.conn),
+      }),
       authorizePublish: createAuthorizePublish({
         sessions,
         ingestion,
@@ -150,7 +165,9 @@ export class MqttBroker {
       socket.once('close', () => this.sockets.delete(socket));
       socket.setNoDelay(true); // a PUBACK should not wait for Nagle
       socket.setKeepAlive(true, tcpKeepAliveDelayMs);
-      aedes.handle(guardConnection(socket, mqtt.maxPacketBytes));
+      const connection = guardConnection(socket, mqtt.maxPacketBytes);
+      if (socket.remoteAddress !== undefined) this.remoteAddresses.set(connection, socket.remoteAddress);
+      aedes.handle(connection);
     };
     const tcp = createServer(onConnection);
     tcp.maxConnections = mqtt.maxConnections;
@@ -226,6 +243,7 @@ export class MqttBroker {
   private async close(): Promise<void> {
     const closed = this.servers.map(closeServer);
     await this.revocations?.stop();
+    this.throttle?.stop();
     await this.ingestion?.flush();
     const aedes = this.aedes;
     if (aedes) await new Promise<void>((resolve) => aedes.close(() => resolve()));

@@ -125,12 +125,40 @@ describe('central provisioning: checkpoints create, terminals add', () => {
     expect(c.out()).not.toContain(loadTerminalConfig(out).central!.password);
   });
 
+  /**
+   * Every id the command takes ends up as an MQTT topic level (…/cp/{code}/t/{id}/…,
+   * …/lists/{scope}/…): `+`, `#`, `/` or NUL there would be topic injection, so each is
+   * refused here with a message naming the rule, before anything is written.
+   */
+  const terminalIdRule = 'letters, digits, ".", "_" and "-" only, 1 to 64 characters';
+  const scopeRule = 'lowercase letters, digits, ".", "_" and "-" only, 1 to 64 characters';
+  const id = (value: string) => () => ['--terminal-id', value];
+  const lists = (value: string) => () => ['--lists', value];
+  const checkpoint = (value: string) => () => ['--checkpoint', value];
   it.each([
-    ['an unknown checkpoint', (s: { code: string }) => ['--checkpoint', s.code === '10000000000008' ? '20000000000004' : '10000000000008'], 'checkpoint-unknown'],
-    ['a mistyped checkpoint code', () => ['--checkpoint', '12345678901234'], 'check-digit'],
-    ['a URL that is not mqtt', () => ['--url', 'http://central:1883'], 'invalid-config'],
-    ['a terminal id with a slash', () => ['--terminal-id', 'a/b'], 'invalid-terminal-id'],
-  ])('terminals add refuses %s and writes nothing', async (_what, extra, code) => {
+    ['an unknown checkpoint', (s: { code: string }) => ['--checkpoint', s.code === '10000000000008' ? '20000000000004' : '10000000000008'], 'checkpoint-unknown', 'is not registered'],
+    ['a mistyped checkpoint code', checkpoint('12345678901234'), 'check-digit', 'fails its check digit'],
+    ['a URL that is not mqtt', () => ['--url', 'http://central:1883'], 'invalid-config', 'central.url'],
+    ['a terminal id with a slash', id('a/b'), 'invalid-terminal-id', terminalIdRule],
+    ['a terminal id with a plus', id('gate+1'), 'invalid-terminal-id', terminalIdRule],
+    ['a terminal id with a hash', id('gate#1'), 'invalid-terminal-id', terminalIdRule],
+    ['a terminal id that is only a wildcard', id('+'), 'invalid-terminal-id', terminalIdRule],
+    ['a terminal id with a NUL', id('ga\0te'), 'invalid-terminal-id', `terminal id "ga\\u0000te": ${terminalIdRule}`],
+    ['an empty terminal id', id(''), 'invalid-terminal-id', terminalIdRule],
+    ['a 65-character terminal id', id('g'.repeat(65)), 'invalid-terminal-id', terminalIdRule],
+    ['a list scope with a plus', lists('site-a,site+b'), 'invalid-config', `lists[1]: ${scopeRule}`],
+    ['a list scope that is a hash', lists('#'), 'invalid-config', `lists[0]: ${scopeRule}`],
+    ['a list scope with a slash', lists('site/a'), 'invalid-config', `lists[0]: ${scopeRule}`],
+    ['a list scope with a NUL', lists('si\0te'), 'invalid-config', `lists[0]: ${scopeRule}`],
+    ['an empty list scope', lists('site-a,,site-b'), 'invalid-config', `lists[1]: ${scopeRule}`],
+    ['a 65-character list scope', lists('s'.repeat(65)), 'invalid-config', `lists[0]: ${scopeRule}`],
+    ['a checkpoint code with a plus', checkpoint('1000000000000+'), 'non-digit', 'must be digits only: character 14 is "+"'],
+    ['a checkpoint code that is a hash', checkpoint('#'), 'non-digit', 'must be digits only: character 1 is "#"'],
+    ['a checkpoint code with a slash', checkpoint('1000000/000008'), 'non-digit', 'must be digits only: character 8 is "/"'],
+    ['a checkpoint code with a NUL', checkpoint('1000000000000\0'), 'non-digit', 'must be digits only: character 14 is "\\u0000"'],
+    ['an empty checkpoint code', checkpoint(''), 'usage', 'missing --checkpoint'],
+    ['a 15-digit checkpoint code', checkpoint('100000000000008'), 'length', 'has 15 digits, expected 14'],
+  ])('terminals add refuses %s and writes nothing', async (_what, extra, code, message) => {
     const s = await site();
     const outDir = join(tempDir(), 'out');
     mkdirSync(outDir);
@@ -139,7 +167,7 @@ describe('central provisioning: checkpoints create, terminals add', () => {
     const index = args.indexOf(override[0]!);
     if (index >= 0) args.splice(index, 2, ...override);
     else args.push(...override);
-    await expect(terminals(cliContext(args).ctx)).rejects.toMatchObject({ code });
+    await expect(terminals(cliContext(args).ctx)).rejects.toMatchObject({ code, message: expect.stringContaining(message) });
     expect(readdirSync(outDir)).toEqual([]);
   });
 

@@ -30,6 +30,25 @@ describe('CONNECT: who gets in', () => {
     expect(h.metric('qrgate_mqtt_auth_refused_total')).toBe(1);
   });
 
+  /**
+   * Topic injection through the id: a terminal's id is a level of its own topics, so one
+   * holding `/`, `+`, `#` or NUL would widen its ACL prefix (`…/t/+/cmd/#`). Refused with
+   * CONNACK 2 [MQTT-3.1.3-9] even when the store holds such a row (a hand-made one:
+   * provisioning refuses these ids) and the secret is right.
+   */
+  it.each([
+    ['a plus', 'gate+1'],
+    ['a hash', '#'],
+    ['a slash', 'gate/1'],
+    ['a NUL', 'ga\0te'],
+    ['only a plus', '+'],
+  ])('refuses a client id and username with %s (%j) with CONNACK 2, even with a stored row and the right secret', async (_what, id) => {
+    const h = await startBroker();
+    const t = await h.addTerminal(undefined, id);
+    expect(await h.connackCode(h.terminalOptions(t))).toBe(2);
+    expect(h.log.messages('mqtt.auth-refused')).toEqual([expect.objectContaining({ reason: 'client-id-invalid', returnCode: 2 })]);
+  });
+
   it('refuses a removed terminal with CONNACK 5, even with the right secret', async () => {
     const h = await startBroker();
     const t = await h.addTerminal();

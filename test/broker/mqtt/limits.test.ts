@@ -1,5 +1,6 @@
+import { performance } from 'node:perf_hooks';
 import { describe, it, expect } from 'vitest';
-import { terminalTopic } from '../../../protocol/topics.js';
+import { commandFilter, commandTopic, terminalTopic } from '../../../protocol/topics.js';
 import { closed, useBroker } from './brokerHarness.js';
 import { batch, scanEvents } from './fixtures.js';
 import { connectPacket, rawConnect, remainingLength, subscribePacket } from './rawMqtt.js';
@@ -56,23 +57,94 @@ describe('broker limits', () => {
     await stillServes(w);
   });
 
-  it('drops a client that stops reading once mqtt.drainTimeoutMs passes', async () => {
-    const h = await startBroker({ lab: true, mqtt: { drainTimeoutMs: 1000 } });
+  it('drops a terminal that stops reading its commands once mqtt.drainTimeoutMs passes; the other terminal is unaffected', async () => {
+    const drainTimeoutMs = 1000;
+    const h = await startBroker({ mqtt: { drainTimeoutMs } });
+    const slow = await h.addTerminal();
+    const good = await h.addTerminal(slow.checkpointCode);
     const frozen = await rawConnect(h.port);
-    frozen.socket.write(connectPacket('frozen', true));
-    frozen.socket.write(subscribePacket(1, ['flood/#']));
+    frozen.socket.write(connectPacket(slow.terminalId, true, { username: slow.terminalId, password: slow.secret }));
+    frozen.socket.write(subscribePacket(1, [commandFilter(slow.checkpointCode, slow.terminalId)]));
     await expect.poll(() => frozen.received().length).toBeGreaterThanOrEqual(9); // CONNACK + SUBACK
-    frozen.socket.pause(); // stop reading: the kernel buffers fill, then the broker's
-    const publisher = await h.connect({ clientId: 'publisher' });
+    frozen.socket.pause(); // stops reading: the kernel buffers fill, then the broker's
+    const frozenAtMs = performance.now();
+
+    const goodClient = await h.connectTerminal(good);
+    const goodCommands: string[] = [];
+    goodClient.on('message', (topic) => goodCommands.push(topic));
+    await goodClient.subscribeAsync(commandFilter(good.checkpointCode, good.terminalId), { qos: 1 });
+
+    // The central floods the frozen terminal with commands, as a stuck command queue would.
+    const dropped = (): boolean => h.log.messages('mqtt.client-disconnected').some((l) => l.clientId === slow.terminalId);
     const chunk = Buffer.alloc(64 * 1024, 0x61);
-    const dropped = (): boolean => h.log.messages('mqtt.client-disconnected').some((l) => l.clientId === 'frozen');
-    for (let i = 0; i < 2000 && !dropped(); i++) await publisher.publishAsync('flood/x', chunk, { qos: 0 });
+    const publish = (topic: string, payload: Buffer) =>
+      new Promise<void>((resolve, reject) => h.broker.broker!.publish({ cmd: 'publish', topic, payload, qos: 0, retain: false, dup: false }, (err) => (err ? reject(err) : resolve())));
+    for (let i = 0; i < 2000 && !dropped(); i++) await publish(commandTopic(slow.checkpointCode, slow.terminalId, 'flood'), chunk);
     await expect.poll(dropped, { timeout: 10_000 }).toBe(true);
-    const reported = h.log.messages('mqtt.client-error').filter((l) => l.clientId === 'frozen' && l.level === 30);
+    const droppedAfterMs = Math.round(performance.now() - frozenAtMs);
+    expect(droppedAfterMs).toBeGreaterThanOrEqual(drainTimeoutMs); // not before the timeout: a slow link gets its full grace
+    const reported = h.log.messages('mqtt.client-error').filter((l) => l.clientId === slow.terminalId && l.level === 30);
     expect(reported.map((l) => l.reason)).toEqual(['drain timeout']); // once, not once per pending write
     frozen.socket.resume(); // reading again, it finds the connection closed
     await frozen.closed;
-    expect(publisher.connected).toBe(true);
+
+    // The other terminal kept its connection, its events are stored and its commands arrive.
+    const events = scanEvents(good, 2);
+    await goodClient.publishAsync(terminalTopic(good.checkpointCode, good.terminalId, 'events'), batch(events), { qos: 1 });
+    expect(h.store.events.has(events[1]!.id)).toBe(true);
+    await publish(commandTopic(good.checkpointCode, good.terminalId, 'ping'), Buffer.from('{}'));
+    await expect.poll(() => goodCommands).toEqual([commandTopic(good.checkpointCode, good.terminalId, 'ping')]);
+    expect(goodClient.connected).toBe(true);
+    console.info(`frozen terminal dropped ${droppedAfterMs} ms after it stopped reading (drainTimeoutMs ${drainTimeoutMs})`);
+  });
+
+  /** Opens `count` raw sockets; `closedCount()` says how many the broker has closed since. */
+  async function openSockets(port: number, count: number, first?: Buffer) {
+    const sockets = await Promise.all(Array.from({ length: count }, () => rawConnect(port)));
+    let closedCount = 0;
+    for (const raw of sockets) {
+      void raw.closed.then(() => closedCount++);
+      if (first) raw.socket.write(first);
+    }
+    return { sockets, closedCount: () => closedCount };
+  }
+
+  it('a flood of sockets that never finish CONNECT does not keep a terminal out, and is closed after mqtt.connectTimeoutMs', async () => {
+    const connectTimeoutMs = 5000;
+    const h = await startBroker({ mqtt: { connectTimeoutMs } });
+    const t = await h.addTerminal();
+    const floodStartedAtMs = performance.now();
+    const silent = await openSockets(h.port, 200); // connect and say nothing
+    const connect = connectPacket(t.terminalId, true, { username: t.terminalId, password: t.secret });
+    const halfConnect = await openSockets(h.port, 50, connect.subarray(0, connect.length >> 1)); // a CONNECT that never ends
+
+    const client = await h.connectTerminal(t);
+    const events = scanEvents(t, 3);
+    await client.publishAsync(terminalTopic(t.checkpointCode, t.terminalId, 'events'), batch(events), { qos: 1 });
+    expect(events.every((e) => h.store.events.has(e.id))).toBe(true);
+    const servedAfterMs = Math.round(performance.now() - floodStartedAtMs);
+    // Served while all 250 were still open (none can be closed before connectTimeoutMs).
+    expect(silent.closedCount() + halfConnect.closedCount()).toBe(0);
+
+    await expect.poll(() => silent.closedCount() + halfConnect.closedCount(), { timeout: connectTimeoutMs + 10_000 }).toBe(250);
+    expect(Math.round(performance.now() - floodStartedAtMs)).toBeGreaterThanOrEqual(connectTimeoutMs - 50);
+    expect([...silent.sockets, ...halfConnect.sockets].every((raw) => raw.received().length === 0)).toBe(true);
+    expect(client.connected).toBe(true);
+    console.info(`terminal served ${servedAfterMs} ms into a flood of 250 idle sockets`);
+  }, 30_000);
+
+  it('refuses sockets beyond mqtt.maxConnections at accept, and takes terminals again once the idle ones time out', async () => {
+    const connectTimeoutMs = 3000;
+    const h = await startBroker({ mqtt: { maxConnections: 30, connectTimeoutMs } });
+    const t = await h.addTerminal();
+    const filling = await openSockets(h.port, 30);
+    const beyond = await openSockets(h.port, 10);
+    await expect.poll(beyond.closedCount).toBe(10);
+    // Closed by the listener, not by a timer: none of the first 30 can have timed out yet.
+    expect(filling.closedCount()).toBe(0);
+    expect(beyond.sockets.every((raw) => raw.received().length === 0)).toBe(true);
+    await expect.poll(filling.closedCount, { timeout: connectTimeoutMs + 10_000 }).toBe(30);
+    expect((await h.connectTerminal(t)).connected).toBe(true);
   });
 
   it('lab mode: anonymous clients talk on any topic', async () => {

@@ -1,0 +1,285 @@
+import type { AedesPublishPacket } from 'aedes';
+import type { MqttClient } from 'mqtt';
+import { describe, it, expect } from 'vitest';
+import { mayPublish, maySubscribe, mayUseWill, type Principal } from '../../../broker/auth/acl.js';
+import { parseTopic, terminalTopic } from '../../../protocol/topics.js';
+import { closed, useBroker, type BrokerHarness, type TestTerminal } from '../mqtt/brokerHarness.js';
+import { batch, scanEvents, status, telemetry } from '../mqtt/fixtures.js';
+
+/**
+ * The whole ACL (DESIGN.md "MQTT") as ONE table: every principal x every topic x every
+ * action, with the expected answer written in the table. It runs twice: against the pure
+ * functions of broker/auth/acl.ts, and over real sockets against a real broker, where
+ *   - publish refused  = acknowledged, neither delivered nor stored [MQTT-3.3.5-2], or the
+ *                        connection closed for a topic name with a wildcard (aedes'
+ *                        answer to [MQTT-4.7.1-1]);
+ *   - subscribe refused = SUBACK 0x80 for that filter [MQTT-3.8.4-5], [MQTT-3.9.3-2];
+ *   - will refused      = CONNACK 5 (authenticate.ts).
+ */
+
+const X = '10000000000008';
+const Y = '20000000000004';
+
+/** Everyone the broker can meet. */
+const principals = {
+  /** terminal A at checkpoint X, provisioned with `--lists site-a` */
+  A: { kind: 'terminal', terminalId: 'gate-a', checkpointCode: X, listScopes: ['site-a'] },
+  /** terminal B at the same checkpoint, with `--lists site-b` */
+  B: { kind: 'terminal', terminalId: 'gate-b', checkpointCode: X, listScopes: ['site-b'] },
+  /** terminal C at another checkpoint, same scope as A */
+  C: { kind: 'terminal', terminalId: 'gate-c', checkpointCode: Y, listScopes: ['site-a'] },
+  /** terminal L added before the central recorded scopes: any one named scope */
+  L: { kind: 'terminal', terminalId: 'gate-l', checkpointCode: X, listScopes: null },
+  /** terminal E provisioned with no list scope at all */
+  E: { kind: 'terminal', terminalId: 'gate-e', checkpointCode: X, listScopes: [] },
+  /** a lab client (`lab: true`, no credentials) */
+  lab: { kind: 'lab' },
+} as const satisfies Record<string, Principal>;
+
+type Who = keyof typeof principals;
+type Action = 'publish' | 'subscribe' | 'will';
+const everyone = Object.keys(principals) as Who[];
+const actions: readonly Action[] = ['publish', 'subscribe', 'will'];
+
+const tA = `qrgate/v1/cp/${X}/t/gate-a`;
+const tB = `qrgate/v1/cp/${X}/t/gate-b`;
+const tC = `qrgate/v1/cp/${Y}/t/gate-c`;
+const lists = 'qrgate/v1/lists';
+
+/** One row: a topic, then who may publish to it, subscribe to it, and leave a will on it ('' = nobody). */
+type Row = readonly [topic: string, publish: string, subscribe: string, will: string];
+
+// prettier-ignore
+const matrix: readonly Row[] = [
+  //  topic                                   publish       subscribe        will
+  [`${tA}/events`,                            'A lab',      'lab',           'lab'],
+  [`${tA}/status`,                            'A lab',      'lab',           'A lab'],
+  [`${tA}/telemetry`,                         'A lab',      'lab',           'lab'],
+  [`${tB}/events`,                            'B lab',      'lab',           'lab'],
+  [`${tB}/status`,                            'B lab',      'lab',           'B lab'],
+  [`${tC}/telemetry`,                         'C lab',      'lab',           'lab'],
+  [`qrgate/v1/cp/${Y}/t/gate-a/status`,       'lab',        'lab',           'lab'],   // A's id under another checkpoint
+  [`qrgate/v1/cp/${X}/t/GATE-A/events`,       'lab',        'lab',           'lab'],   // id level differs in case only
+  [`qrgate/v1/cp/${X}/t/gate-a-x/events`,     'lab',        'lab',           'lab'],   // A's id as a prefix
+  [`${tA}/x/events`,                          'lab',        'lab',           'lab'],   // one level more
+  [`${tA}/events/extra`,                      'lab',        'lab',           'lab'],
+  [`${tA}/cmd/open`,                          'lab',        'A lab',         'lab'],   // commands flow central -> terminal only
+  [`${tA}/cmd/`,                              'lab',        'lab',           'lab'],   // an empty command level
+  [`${tA}/other`,                             'lab',        'lab',           'lab'],
+  [`${tA}/cmd/op\0en`,                        '',           'lab',           ''],      // NUL [MQTT-1.5.3-2]
+  [`${tA}/cmd/#`,                             '',           'A lab',         ''],
+  [`${tA}/cmd/+`,                             '',           'lab',           ''],
+  [`${tA}/#`,                                 '',           'lab',           ''],      // would include its own events
+  [`${tB}/cmd/open`,                          'lab',        'B lab',         'lab'],
+  [`${tB}/cmd/#`,                             '',           'B lab',         ''],
+  [`${tC}/cmd/#`,                             '',           'C lab',         ''],
+  [`qrgate/v1/cp/${X}/t/+/cmd/#`,             '',           'lab',           ''],
+  [`qrgate/v1/cp/+/t/gate-a/cmd/#`,           '',           'lab',           ''],
+  ['qrgate/v1/cp/+/t/+/events',               '',           'lab',           ''],
+  [`${lists}/site-a/manifest`,                'lab',        'A C L lab',     'lab'],
+  [`${lists}/site-a/files/s7/0`,              'lab',        'A C L lab',     'lab'],
+  [`${lists}/site-a/#`,                       '',           'A C L lab',     ''],
+  [`${lists}/site-a/+`,                       '',           'A C L lab',     ''],
+  [`${lists}/site-b/manifest`,                'lab',        'B L lab',       'lab'],
+  [`${lists}/site-b/#`,                       '',           'B L lab',       ''],
+  [`${lists}/site-a-b/manifest`,              'lab',        'L lab',         'lab'],   // a prefix of a scope is no match
+  [`${lists}/Site-A/#`,                       '',           'lab',           ''],      // not a valid scope name
+  [`${lists}/site-a`,                         'lab',        'lab',           'lab'],   // a scope with nothing below
+  [`${lists}/+/manifest`,                     '',           'lab',           ''],
+  [`${lists}/+/#`,                            '',           'lab',           ''],
+  [`${lists}/#`,                              '',           'lab',           ''],
+  ['qrgate/v1/#',                             '',           'lab',           ''],
+  ['#',                                       '',           'lab',           ''],
+  ['+',                                       '',           'lab',           ''],
+  ['+/#',                                     '',           'lab',           ''],
+  ['$SYS/broker/heartbeat',                   '',           'lab',           ''],      // the broker's own (aedes#597)
+  ['$SYS/#',                                  '',           'lab',           ''],
+  ['some/other/topic',                        'lab',        'lab',           'lab'],
+];
+
+interface Cell {
+  readonly who: Who;
+  readonly action: Action;
+  readonly topic: string;
+  readonly allowed: boolean;
+}
+
+function allowedBy(row: Row, action: Action): Set<string> {
+  const column = row[actions.indexOf(action) + 1]!;
+  return new Set(column.split(' ').filter(Boolean));
+}
+
+const cells: readonly Cell[] = matrix.flatMap((row) =>
+  everyone.flatMap((who) => actions.map((action) => ({ who, action, topic: row[0], allowed: allowedBy(row, action).has(who) }))),
+);
+
+/** What a cell looks like in a failure diff. */
+const show = (topic: string, allowed: boolean): string => `${JSON.stringify(topic)}: ${allowed ? 'allowed' : 'refused'}`;
+
+function expected(who: Who, action: Action): string[] {
+  return cells.filter((c) => c.who === who && c.action === action).map((c) => show(c.topic, c.allowed));
+}
+
+describe('ACL matrix: the pure functions (broker/auth/acl.ts)', () => {
+  const ask: Record<Action, (principal: Principal, topic: string) => boolean> = { publish: mayPublish, subscribe: maySubscribe, will: mayUseWill };
+
+  it('has every principal x topic x action', () => {
+    expect(cells).toHaveLength(matrix.length * everyone.length * actions.length);
+    expect(new Set(matrix.map((row) => row[0])).size).toBe(matrix.length);
+  });
+
+  it.each(cells.map((c) => [c.who, c.action, c.topic, c.allowed] as const))('%s %s %j: %s', (who, action, topic, allowed) => {
+    expect(ask[action](principals[who], topic)).toBe(allowed);
+  });
+
+  it('a terminal whose stored id or code is not a literal topic level gets nothing at all', () => {
+    // Provisioning never writes such a row; a hand-edited store must not make `…/t/+/cmd/#` its own.
+    for (const bad of [{ terminalId: '+' }, { terminalId: '#' }, { terminalId: 'a/b' }, { terminalId: 'a\0' }, { terminalId: '' }, { checkpointCode: '+' }]) {
+      const principal: Principal = { ...principals.A, ...bad };
+      const own = `qrgate/v1/cp/${principal.checkpointCode}/t/${principal.terminalId}`;
+      expect([mayPublish(principal, `${own}/events`), maySubscribe(principal, `${own}/cmd/#`), mayUseWill(principal, `${own}/status`)]).toEqual([false, false, false]);
+      expect(maySubscribe(principal, `${lists}/site-a/manifest`)).toBe(false);
+    }
+  });
+});
+
+/** Every message aedes routes, seen from inside the broker; `$SYS/` (its own news, our dropped publishes) left out. */
+function observe(h: BrokerHarness): string[] {
+  const seen: string[] = [];
+  h.broker.broker!.subscribe(
+    '#',
+    (packet: AedesPublishPacket, done: () => void) => {
+      if (!packet.topic.startsWith('$')) seen.push(packet.topic);
+      done();
+    },
+    () => undefined,
+  );
+  return seen;
+}
+
+/** A valid payload for the topic, so an allowed publish is delivered or stored, not dropped as malformed. */
+function payloadFor(topic: string): string {
+  const parsed = parseTopic(topic);
+  if (parsed?.kind === 'events') return batch(scanEvents(parsed, 1));
+  if (parsed?.kind === 'status') return status('online');
+  if (parsed?.kind === 'telemetry') return telemetry();
+  return '{}';
+}
+
+const hasWildcard = (topic: string): boolean => /[+#]/.test(topic);
+
+interface World {
+  readonly h: BrokerHarness;
+  /** Every topic aedes has routed so far. */
+  readonly seen: string[];
+  readonly terminals: Partial<Record<Who, TestTerminal>>;
+  connect(who: Who, will?: string): Promise<MqttClient>;
+}
+
+describe('ACL matrix: over real sockets against a real broker', () => {
+  const startBroker = useBroker();
+
+  /** One broker in lab mode (so the lab principal exists) with the five terminals of the table. */
+  async function world(): Promise<World> {
+    const h = await startBroker({ lab: true });
+    for (const code of [X, Y]) await h.store.createCheckpoint({ code, name: `Gate ${code}`, direction: 'both', confirm: 'auto' });
+    const terminals: Partial<Record<Who, TestTerminal>> = {};
+    for (const who of everyone) {
+      const p: Principal = principals[who];
+      if (p.kind !== 'terminal') continue;
+      terminals[who] = await h.addTerminal(p.checkpointCode, p.terminalId, p.listScopes ?? []);
+      if (p.listScopes === null) h.store.terminals.get(p.terminalId)!.listScopes = null; // as a row from before SQLite schema 3
+    }
+    let labClients = 0;
+    const connect = (who: Who, willTopic?: string): Promise<MqttClient> => {
+      const will = willTopic === undefined ? {} : { will: { topic: willTopic, payload: Buffer.from(payloadFor(willTopic)), qos: 1 as const, retain: false } };
+      const terminal = terminals[who];
+      return terminal ? h.connectTerminal(terminal, will) : h.connect({ clientId: `lab-${++labClients}`, ...will });
+    };
+    return { h, seen: observe(h), terminals, connect };
+  }
+
+  /** Publishes `topic` as `who` and tells whether the broker carried it out. */
+  async function published(w: World, client: MqttClient, who: Who, topic: string): Promise<boolean> {
+    const from = w.seen.length;
+    const routed = (): string[] => w.seen.slice(from);
+    const storedBefore = w.h.store.events.size;
+    const refusedBefore = w.h.metric('qrgate_mqtt_publish_refused_total');
+    if (hasWildcard(topic)) {
+      // aedes closes a client that PUBLISHes a wildcard [MQTT-4.7.1-1]: refused, on a connection of its own.
+      client.publish(topic, payloadFor(topic), { qos: 1 }, () => undefined);
+      await closed(client);
+      return routed().includes(topic) || w.h.store.events.size > storedBefore;
+    }
+    await client.publishAsync(topic, payloadFor(topic), { qos: 1 }); // acknowledged either way
+    // A barrier: the next allowed message from the same client is routed after the one under test.
+    const p: Principal = principals[who];
+    const barrier = p.kind === 'terminal' ? terminalTopic(p.checkpointCode, p.terminalId, 'telemetry') : 'lab/barrier';
+    await client.publishAsync(barrier, telemetry(), { qos: 1 });
+    const ownTelemetry = topic === barrier ? 1 : 0; // the row under test is the barrier topic itself
+    await expect.poll(() => routed().filter((t) => t === barrier).length).toBeGreaterThanOrEqual(1 + ownTelemetry);
+    const delivered = routed().filter((t) => t === topic).length > ownTelemetry;
+    const stored = w.h.store.events.size > storedBefore;
+    const refused = w.h.metric('qrgate_mqtt_publish_refused_total') > refusedBefore;
+    expect(client.connected).toBe(true);
+    // Either carried out (delivered or stored) or counted as refused, never both, never neither.
+    expect(delivered || stored).toBe(!refused);
+    return delivered || stored;
+  }
+
+  const run: Record<Action, (w: World, who: Who) => Promise<string[]>> = {
+    async publish(w, who) {
+      const answers: string[] = [];
+      let client = await w.connect(who);
+      for (const [topic] of matrix) {
+        answers.push(show(topic, await published(w, client, who, topic)));
+        if (!client.connected) client = await w.connect(who);
+      }
+      return answers;
+    },
+    async subscribe(w, who) {
+      const client = await w.connect(who);
+      const answers: string[] = [];
+      for (const [topic] of matrix) {
+        const granted = await client.subscribeAsync(topic, { qos: 1 }).then(
+          (grants) => grants[0]?.qos === 1,
+          (err: { packet?: { granted?: number[] } }) => {
+            expect(err.packet?.granted).toEqual([0x80]);
+            return false;
+          },
+        );
+        expect(client.connected).toBe(true);
+        answers.push(show(topic, granted));
+      }
+      expect(w.h.metric('qrgate_mqtt_subscribe_refused_total')).toBe(answers.filter((a) => a.endsWith('refused')).length);
+      return answers;
+    },
+    async will(w, who) {
+      const answers: string[] = [];
+      for (const [topic] of matrix) {
+        // One connection per will, one at a time: a second connection with the same client id would take the first over.
+        const admitted = await w.connect(who, topic).then(
+          async (client) => {
+            await client.endAsync(); // a clean DISCONNECT: the will is discarded [MQTT-3.1.2-10]
+            return true;
+          },
+          (err: { code?: number }) => {
+            expect(err.code).toBe(5);
+            return false;
+          },
+        );
+        answers.push(show(topic, admitted));
+      }
+      return answers;
+    },
+  };
+
+  it.each(everyone.flatMap((who) => actions.map((action) => [who, action] as const)))(
+    '%s %s: every topic of the table answered as written',
+    async (who, action) => {
+      const w = await world();
+      expect(await run[action](w, who)).toEqual(expected(who, action));
+    },
+    60_000,
+  );
+});
