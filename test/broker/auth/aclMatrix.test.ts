@@ -143,6 +143,40 @@ describe('ACL matrix: the pure functions (broker/auth/acl.ts)', () => {
   });
 });
 
+describe('ACL matrix: a device enrolling by QR (docs/enrollment.md)', () => {
+  const me = 'enroll-0123456789abcdef0123456789abcdef';
+  const other = 'enroll-fedcba9876543210fedcba9876543210';
+  const qr = { text: 'QGE1.x.y', body: {} as never, signed: Buffer.alloc(0), signature: Buffer.alloc(64) };
+  const device: Principal = { kind: 'enroll', clientId: me, qr };
+  // prettier-ignore
+  const rows: ReadonlyArray<readonly [topic: string, publish: boolean, subscribe: boolean]> = [
+    [`qrgate/v1/enroll/${me}/request`,    true,  false],
+    [`qrgate/v1/enroll/${me}/result`,     false, true],
+    [`qrgate/v1/enroll/${other}/request`, false, false],
+    [`qrgate/v1/enroll/${other}/result`,  false, false],   // another device's secret
+    [`qrgate/v1/enroll/${me}/#`,          false, false],
+    ['qrgate/v1/enroll/+/result',         false, false],
+    ['qrgate/v1/enroll/#',                false, false],
+    [`${tA}/events`,                      false, false],
+    [`${tA}/status`,                      false, false],
+    [`${tA}/cmd/#`,                       false, false],
+    [`${lists}/site-a/manifest`,          false, false],
+    ['#',                                 false, false],
+    ['$SYS/#',                            false, false],
+  ];
+
+  it.each(rows)('%j: publish %s, subscribe %s, never a will', (topic, publish, subscribe) => {
+    expect([mayPublish(device, topic), maySubscribe(device, topic), mayUseWill(device, topic)]).toEqual([publish, subscribe, false]);
+  });
+
+  it('no terminal may touch the enrollment topics', () => {
+    for (const who of ['A', 'B', 'C', 'L', 'E'] as const) {
+      expect(mayPublish(principals[who], `qrgate/v1/enroll/${me}/request`)).toBe(false);
+      expect(maySubscribe(principals[who], `qrgate/v1/enroll/${me}/result`)).toBe(false);
+    }
+  });
+});
+
 /** Every message aedes routes, seen from inside the broker; `$SYS/` (its own news, our dropped publishes) left out. */
 function observe(h: BrokerHarness): string[] {
   const seen: string[] = [];
