@@ -15,7 +15,8 @@ export function importListFile(config: TerminalConfig, file: string): ApplyResul
   const trustedKeys = loadPublicKeys(config.keys.listPublicKeys);
   const writer = openListWriter(config.dataDir, { powerLossSafe: config.storage.powerLossSafe });
   try {
-    return applyListFile(writer, file, { trustedKeys, scopes: config.lists });
+    // A one-shot command has only the wall clock; the terminal's own sync uses its clock (gateway/clock.ts).
+    return applyListFile(writer, file, { trustedKeys, scopes: config.lists, notExpiredAtMs: Date.now() });
   } finally {
     writer.close();
   }

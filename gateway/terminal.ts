@@ -164,6 +164,7 @@ export class Terminal {
         scopes: config.lists,
         trustedKeys,
         installedVersion: (scope) => lists.installed().get(scope)?.version ?? null,
+        nowMs: () => clock.now().ms,
         installer: applier,
         downloadDir: join(config.dataDir, 'lists', 'downloads'),
         logger: logger.child({ component: 'lists' }),

@@ -35,6 +35,8 @@ export interface ListSyncDeps {
   readonly trustedKeys: readonly KeyObject[];
   /** The version installed now for a scope, null when none (the list cache). */
   readonly installedVersion: (scope: string) => number | null;
+  /** The terminal's time (gateway/clock.ts), ms: manifests already expired then are refused. Default: no expiry check. */
+  readonly nowMs?: () => number;
   readonly installer: ListInstaller;
   /** Where part files live: `{dataDir}/lists/downloads`. */
   readonly downloadDir: string;
@@ -167,6 +169,7 @@ class ScopeSync {
         trustedKeys: this.deps.trustedKeys,
         scope: this.scope,
         installedVersion: this.deps.installedVersion(this.scope),
+        ...(this.deps.nowMs ? { nowMs: this.deps.nowMs() } : {}),
       }));
     } catch (err) {
       const code = err instanceof ListError ? err.code : 'malformed';

@@ -18,6 +18,8 @@ export interface ApplyFileOptions {
   readonly scopes: readonly string[];
   readonly expected?: ExpectedFile;
   readonly nowMs?: number;
+  /** A list that has expired by this time, ms, is refused (`expired`) and the installed one kept. */
+  readonly notExpiredAtMs?: number;
 }
 
 /**
@@ -87,6 +89,9 @@ function install(writer: ListWriter, list: VerifiedList, options: ApplyFileOptio
   const { expected } = options;
   if (expected && list.header.version !== expected.version) {
     throw new ListApplyError('malformed', `list file holds version ${list.header.version}, the manifest says ${expected.version}`);
+  }
+  if (options.notExpiredAtMs !== undefined && Date.parse(list.header.expiresAt) <= options.notExpiredAtMs) {
+    throw new ListApplyError('expired', `list "${list.header.scope}" version ${list.header.version} expired at ${list.header.expiresAt}`);
   }
   return writer.apply(list, {
     ...(expected ? { expectedCount: expected.resultCount } : {}),

@@ -1,5 +1,5 @@
 /** Why a terminal refused a list; it keeps the list it had (DESIGN.md "Signed card list"). */
-export type ListProblem = 'malformed' | 'unknown-key' | 'bad-signature' | 'wrong-scope' | 'rollback';
+export type ListProblem = 'malformed' | 'unknown-key' | 'bad-signature' | 'wrong-scope' | 'rollback' | 'expired';
 
 export class ListError extends Error {
   constructor(

@@ -156,6 +156,11 @@ export interface ManifestVerifyOptions {
   readonly scope: string;
   /** The installed version of that scope; an older manifest is a rollback. */
   readonly installedVersion: number | null;
+  /**
+   * The terminal's time, ms: a manifest already expired by then is refused and the list the
+   * terminal has is kept (issue 6): fetching a list only to call it stale helps nobody.
+   */
+  readonly nowMs?: number;
 }
 
 /**
@@ -202,6 +207,9 @@ export function verifyManifest(payload: Buffer, options: ManifestVerifyOptions):
   }
   if (options.installedVersion !== null && manifest.version < options.installedVersion) {
     throw new ListError('rollback', `manifest "${manifest.scope}" version ${manifest.version} is older than installed version ${options.installedVersion}`);
+  }
+  if (options.nowMs !== undefined && Date.parse(manifest.expiresAt) <= options.nowMs) {
+    throw new ListError('expired', `manifest "${manifest.scope}" version ${manifest.version} expired at ${manifest.expiresAt}`);
   }
   return { manifest, keyId: signerId };
 }

@@ -50,7 +50,7 @@ describe('lists import', () => {
     expect(lookup('046000000003')).toEqual(['demo-site@2:allow']);
   });
 
-  it('refuses a tampered, foreign, rolled-back or base-less list and keeps the installed one', () => {
+  it('refuses a tampered, foreign, rolled-back, expired or base-less list and keeps the installed one', () => {
     const { config, keysDir, ref, lookup, list } = setUp(tempDir());
     writeList(keysDir, list('v2'), { version: 2 }, [{ ref: ref('046000000001'), status: 'allow' }]);
     importListFile(config, list('v2'));
@@ -70,6 +70,10 @@ describe('lists import', () => {
 
     writeList(keysDir, list('v1'), { version: 1 }, []);
     expect(() => importListFile(config, list('v1'))).toThrow(expect.objectContaining({ code: 'rollback' }));
+
+    const day = 86_400_000;
+    writeList(keysDir, list('expired'), { version: 4, issuedAt: new Date(Date.now() - 9 * day).toISOString(), expiresAt: new Date(Date.now() - day).toISOString() }, []);
+    expect(() => importListFile(config, list('expired'))).toThrow(expect.objectContaining({ code: 'expired', message: expect.stringContaining('version 4 expired at') }));
 
     writeList(keysDir, list('d5'), { version: 5, kind: 'delta', baseVersion: 4 }, []);
     expect(() => importListFile(config, list('d5'))).toThrow(expect.objectContaining({ code: 'base-missing' }));

@@ -44,8 +44,10 @@ describe('doctor: clock, lists, disk and outbox', () => {
 
   it('fails an expired list, an unsynchronised clock and a nearly full disk, and skips a clock it cannot read', () => {
     const { config, install } = site();
-    const now = Date.now();
-    install(4, now - 40 * HOUR, now - 3 * HOUR);
+    // Installed while valid (an expired list is refused at import), then looked at 39 h later.
+    const installedAt = Date.now();
+    install(4, installedAt - HOUR, installedAt + 36 * HOUR);
+    const now = installedAt + 39 * HOUR;
     const r = byCheck(stateChecks(config, { nowMs: now, clockSynced: () => false, freeBytes: () => 50 * 1024 * 1024 }));
     expect(r['list demo-site']).toMatchObject({ status: 'FAIL', detail: 'version 4, issued 40 h ago, EXPIRED 3 h ago' });
     expect(r.clock).toMatchObject({ status: 'FAIL', detail: expect.stringContaining('timedatectl') });

@@ -102,7 +102,7 @@ function evolve(state: ListState, changes: number): Map<string, 'allow' | 'deny'
 describe('ListSync', () => {
   const tempDir = useTempDir();
 
-  function rig(options: { installer?: MapInstaller; downloadDir?: string; trusted?: typeof authority.publicKey[]; retryMs?: number } = {}) {
+  function rig(options: { installer?: MapInstaller; downloadDir?: string; trusted?: typeof authority.publicKey[]; retryMs?: number; nowMs?: () => number } = {}) {
     const installer = options.installer ?? new MapInstaller();
     const log = captureLogger();
     const broker = new RetainedBroker();
@@ -117,6 +117,7 @@ describe('ListSync', () => {
       window: 4,
       chunkTimeoutMs: 2000,
       retryMs: options.retryMs ?? 60_000,
+      ...(options.nowMs ? { nowMs: options.nowMs } : {}),
     });
     const connect = () => sync.attach(broker.connect((topic, payload) => sync.handle(topic, payload)));
     return { installer, log, broker, sync, downloadDir, connect };
@@ -250,6 +251,23 @@ describe('ListSync', () => {
     expect(log.messages('lists.manifest-refused')[2]).toMatchObject({ code: 'rollback' });
     expect(installer.applied).toEqual([]);
     expect(broker.subscribedTo(`${listTopicPrefix(scope)}files/`)).toEqual([]);
+    await sync.close();
+  });
+
+  it('refuses a manifest already expired by the terminal clock and keeps the list it has', async () => {
+    const states = [randomState(50), randomState(60)];
+    let nowMs = Date.now();
+    const { installer, broker, sync, connect, log } = rig({ nowMs: () => nowMs });
+    broker.publish(buildRelease(authority.privateKey, scope, states.slice(0, 1)).retained);
+    connect();
+    await waitFor(() => installer.version === 1, 10_000, 'v1 installed');
+    nowMs += 8 * 86_400_000; // releases here expire after 7 days
+    broker.publish(buildRelease(authority.privateKey, scope, states).retained);
+    sync.resync();
+    const refused = await waitFor(() => log.messages('lists.manifest-refused')[0], 5000, 'expired refused');
+    expect(refused).toMatchObject({ code: 'expired', reason: expect.stringContaining('version 2 expired at') });
+    expect(installer.version).toBe(1);
+    expect(installer.holds(states[0]!)).toBe(true);
     await sync.close();
   });
 
