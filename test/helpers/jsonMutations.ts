@@ -124,10 +124,19 @@ export function mutatedJsonText(text: string): fc.Arbitrary<Buffer> {
   );
 }
 
-/** Not a document at all: random bytes, or nesting deep enough to trouble a recursive parser. */
+/**
+ * Not a document at all: random bytes, or nesting deep enough to trouble a recursive
+ * parser. At most 200 kB, under the broker's default packet bound (256 KiB), so the same
+ * payloads can go over a real socket.
+ */
 export const notJson: fc.Arbitrary<Buffer> = fc.oneof(
   fc.uint8Array({ maxLength: 300 }).map((bytes) => Buffer.from(bytes)),
   fc.string({ unit: 'binary', maxLength: 200 }).map((text) => Buffer.from(text)),
-  fc.record({ depth: fc.integer({ min: 1, max: 100_000 }), open: fc.constantFrom('[', '{"a":') }).map(({ depth, open }) => Buffer.from(open.repeat(depth))),
+  fc.record({ depth: fc.integer({ min: 1, max: 40_000 }), open: fc.constantFrom('[', '{"a":') }).map(({ depth, open }) => Buffer.from(open.repeat(depth))),
   fc.integer({ min: 1, max: 20_000 }).map((depth) => Buffer.from(`${'['.repeat(depth)}${']'.repeat(depth)}`)),
 );
+
+/** A valid JSON text damaged as a value, as text, or replaced by noise. */
+export function damagedJson(valid: string): fc.Arbitrary<Buffer | string> {
+  return fc.oneof({ weight: 3, arbitrary: mutatedJson(JSON.parse(valid)) }, { weight: 2, arbitrary: mutatedJsonText(valid) }, { weight: 1, arbitrary: notJson });
+}

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { validateEventBatch, validateStatus, validateTelemetry, type Validated } from '../../../broker/ingestion/validate.js';
 import { maxEventsPerBatch } from '../../../protocol/messages.js';
-import { mutatedJson, mutatedJsonText, notJson, payloadMarker } from '../../helpers/jsonMutations.js';
+import { damagedJson as damaged, payloadMarker } from '../../helpers/jsonMutations.js';
 import { batch, scanEvents, status, telemetry } from '../mqtt/fixtures.js';
 
 /**
@@ -14,11 +14,6 @@ import { batch, scanEvents, status, telemetry } from '../mqtt/fixtures.js';
 const RUNS = 1000;
 const who = { terminalId: 'gate-a-1', checkpointCode: '10000000000008' };
 const validBatch = batch(scanEvents(who, 3));
-
-/** Valid payloads mutated as JSON values, as text, or replaced by noise. */
-function damaged(valid: string): fc.Arbitrary<Buffer | string> {
-  return fc.oneof({ weight: 3, arbitrary: mutatedJson(JSON.parse(valid)) }, { weight: 2, arbitrary: mutatedJsonText(valid) }, { weight: 1, arbitrary: notJson });
-}
 
 function expectCleanRefusal<T>(result: Validated<T>): void {
   if (result.ok) return;
