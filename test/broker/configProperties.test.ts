@@ -1,0 +1,46 @@
+import fc from 'fast-check';
+import { describe, it } from 'vitest';
+import { centralConfigSchema, loadCentralConfig } from '../../broker/config.js';
+import { ConfigFuzz } from '../helpers/configFuzz.js';
+import { useTempDir } from '../helpers/tempDir.js';
+
+/**
+ * The central config loader against damaged copies of valid configs (fast-check;
+ * test/helpers/configFuzz.ts says what each property means). Each run: 2 configs x
+ * (300 + 200 + 200) = 1,400 cases.
+ */
+
+const RUNS = { anyDamage: 300, wrongKinds: 200, relational: 200 };
+
+/** DESIGN.md's example, with every section written out. */
+const designExample = {
+  dataDir: '/var/lib/qrgate-central',
+  mqtt: { host: '0.0.0.0', port: 1883, tls: { port: 8883, cert: 'tls/server.crt', key: 'tls/server.key' }, maxPacketBytes: 262_144, queueLimit: 42 },
+  http: { host: '127.0.0.1', port: 8080 },
+  store: { type: 'sqlite' },
+  keys: { authorityKey: 'keys/authority.key', refKey: 'keys/ref.key' },
+  ingest: { commitDelayMs: 5, commitMaxEvents: 2000 },
+  log: { level: 'info' },
+  lab: false,
+};
+const postgres = { dataDir: 'data', store: { type: 'postgres', url: 'postgres://db/qrgate' }, keys: { authorityKey: 'a', refKey: 'r' } };
+
+describe.each([
+  ['the design example', designExample],
+  ['a minimal postgres config', postgres],
+])('central config, %s, under damage (fast-check)', (_name, valid) => {
+  const tempDir = useTempDir();
+  const fuzz = (): ConfigFuzz => new ConfigFuzz({ valid, schema: centralConfigSchema, load: loadCentralConfig }, tempDir());
+
+  it(`loads or throws ConfigError, whatever the damage (${RUNS.anyDamage} cases)`, () => {
+    fc.assert(fuzz().anyDamage(), { numRuns: RUNS.anyDamage });
+  });
+
+  it(`names every field given a value of the wrong kind (${RUNS.wrongKinds} cases)`, () => {
+    fc.assert(fuzz().wrongKinds(), { numRuns: RUNS.wrongKinds });
+  });
+
+  it(`names a field bad next to another even when other fields are bad too (${RUNS.relational} cases)`, () => {
+    fc.assert(fuzz().relational(), { numRuns: RUNS.relational });
+  });
+});
