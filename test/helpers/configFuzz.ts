@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { expect } from 'vitest';
 import type { z } from 'zod';
-import { ConfigError, describeIssues, formatPath } from '../../protocol/configFile.js';
+import { ConfigError, formatPath } from '../../protocol/configFile.js';
 import { applyEdits, jsonEdits, jsonPaths, mutatedJsonText, notJson, type JsonEdit, type JsonPath } from './jsonMutations.js';
 
 /**
@@ -91,10 +91,15 @@ export class ConfigFuzz {
     }
   }
 
-  /** The problems one edit alone causes, straight from the schema. */
-  private alone(edit: JsonEdit): string[] {
+  /** The issues one edit alone causes, straight from the schema. */
+  private aloneIssues(edit: JsonEdit): z.core.$ZodIssue[] {
     const parsed = this.subject.schema.safeParse(applyEdits(this.subject.valid, [edit]));
-    return parsed.success ? [] : problemPaths(describeIssues(parsed.error));
+    return parsed.success ? [] : parsed.error.issues;
+  }
+
+  /** The paths of the problems one edit alone causes. */
+  private alone(edit: JsonEdit): string[] {
+    return this.aloneIssues(edit).map((issue) => formatPath(issue.path));
   }
 
   /** Any damage at all: loads or is refused as a ConfigError. */
@@ -123,35 +128,41 @@ export class ConfigFuzz {
   /**
    * A leaf given another leaf's value (a duplicate pin, a minimum above its maximum), bad
    * only next to its partner, plus wrong-kind strings elsewhere: what the first edit alone
-   * is refused for must still be named. The wrong-kind edits spare the leaf the value came
-   * from and the edited leaf's siblings (`confirm` next to `attended`): changing those could
-   * settle the conflict.
+   * is refused for must still be named. Contexts refused by a cross-field rule (a zod
+   * `custom` issue) are drawn most often: they are the ones other problems can hide.
+   *
+   * The wrong-kind edits spare every leaf holding the borrowed value (the likely partner),
+   * and the edited leaf's siblings unless it is a number (`confirm` next to `attended` can
+   * settle that conflict; a number only ever conflicts with numbers).
    */
   relational(): fc.IPropertyWithHooks<[{ context: JsonEdit; others: JsonEdit[] }]> {
-    const leaves = jsonPaths(this.subject.valid).filter((path) => ['number', 'string', 'boolean'].includes(kindOf(valueAt(this.subject.valid, path))));
-    const borrowed = fc
-      .tuple(fc.constantFrom(...leaves), fc.constantFrom(...leaves))
-      .filter(([to, from]) => {
-        const [a, b] = [valueAt(this.subject.valid, to), valueAt(this.subject.valid, from)];
-        return kindOf(a) === kindOf(b) && a !== b;
-      })
-      .map(([to, from]) => ({ edit: { op: 'set' as const, path: to, value: valueAt(this.subject.valid, from) }, from }))
-      .filter(({ edit }) => this.alone(edit).length > 0);
-    const stringLeaves = leaves.filter((path) => kindOf(valueAt(this.subject.valid, path)) === 'string');
+    const valid = this.subject.valid;
+    const leaves = jsonPaths(valid).filter((path) => ['number', 'string', 'boolean'].includes(kindOf(valueAt(valid, path))));
+    const contexts = leaves.flatMap((to) =>
+      leaves
+        .filter((from) => kindOf(valueAt(valid, to)) === kindOf(valueAt(valid, from)) && valueAt(valid, to) !== valueAt(valid, from))
+        .map((from): JsonEdit => ({ op: 'set', path: to, value: valueAt(valid, from) })),
+    );
+    const refused = contexts.filter((edit) => this.alone(edit).length > 0);
+    const crossField = refused.filter((edit) => this.aloneIssues(edit).some((issue) => issue.code === 'custom'));
+    const stringLeaves = leaves.filter((path) => kindOf(valueAt(valid, path)) === 'string');
+    const context = crossField.length === 0 ? fc.constantFrom(...refused) : fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...crossField) }, { weight: 1, arbitrary: fc.constantFrom(...refused) });
     return fc.property(
-      borrowed.chain(({ edit, from }) => {
+      context.chain((edit) => {
         const parent = formatPath(edit.path.slice(0, -1));
-        const spared = stringLeaves.filter((p) => !related(p, from) && formatPath(p.slice(0, -1)) !== parent);
+        const numeric = typeof edit.value === 'number';
+        const spared = stringLeaves.filter((p) => valueAt(valid, p) !== edit.value && (numeric || formatPath(p.slice(0, -1)) !== parent));
         const others: fc.Arbitrary<JsonEdit[]> =
           spared.length === 0
             ? fc.constant([])
             : fc
                 .uniqueArray(fc.constantFrom(...spared), { minLength: 1, maxLength: 3 })
-                .chain((paths) => fc.tuple(...paths.map((path) => fc.constantFrom(...wrongFor.string).map((value): JsonEdit => ({ op: 'set', path, value }))))).map((edits) => [...edits]);
-        return fc.record({ context: fc.constant<JsonEdit>(edit), others });
+                .chain((paths) => fc.tuple(...paths.map((path) => fc.constantFrom(...wrongFor.string).map((value): JsonEdit => ({ op: 'set', path, value })))))
+                .map((edits) => [...edits]);
+        return fc.record({ context: fc.constant(edit), others });
       }),
       ({ context, others }) => {
-        const problems = this.problems(JSON.stringify(applyEdits(this.subject.valid, [context, ...others])));
+        const problems = this.problems(JSON.stringify(applyEdits(valid, [context, ...others])));
         const paths = problemPaths(problems ?? []);
         for (const path of this.alone(context)) expect(named(paths, path), `${path} not named in ${JSON.stringify(problems)}`).toBe(true);
       },
