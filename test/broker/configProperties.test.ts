@@ -1,8 +1,6 @@
-import fc from 'fast-check';
-import { describe, it } from 'vitest';
+import { describe } from 'vitest';
 import { centralConfigSchema, loadCentralConfig } from '../../broker/config.js';
-import { ConfigFuzz } from '../helpers/configFuzz.js';
-import { useTempDir } from '../helpers/tempDir.js';
+import { configPropertyTests } from '../helpers/configFuzz.js';
 
 /**
  * The central config loader against damaged copies of valid configs (fast-check;
@@ -29,18 +27,5 @@ describe.each([
   ['the design example', designExample],
   ['a minimal postgres config', postgres],
 ])('central config, %s, under damage (fast-check)', (_name, valid) => {
-  const tempDir = useTempDir();
-  const fuzz = (): ConfigFuzz => new ConfigFuzz({ valid, schema: centralConfigSchema, load: loadCentralConfig }, tempDir());
-
-  it(`loads or throws ConfigError, whatever the damage (${RUNS.anyDamage} cases)`, () => {
-    fc.assert(fuzz().anyDamage(), { numRuns: RUNS.anyDamage });
-  });
-
-  it(`names every field given a value of the wrong kind (${RUNS.wrongKinds} cases)`, () => {
-    fc.assert(fuzz().wrongKinds(), { numRuns: RUNS.wrongKinds });
-  });
-
-  it(`names a field bad next to another even when other fields are bad too (${RUNS.relational} cases)`, () => {
-    fc.assert(fuzz().relational(), { numRuns: RUNS.relational });
-  });
+  configPropertyTests({ valid, schema: centralConfigSchema, load: loadCentralConfig }, RUNS);
 });

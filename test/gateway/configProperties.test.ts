@@ -1,10 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import fc from 'fast-check';
-import { describe, it } from 'vitest';
+import { describe } from 'vitest';
 import { loadTerminalConfig, terminalConfigSchema } from '../../gateway/config.js';
-import { ConfigFuzz, type ConfigSubject } from '../helpers/configFuzz.js';
-import { useTempDir } from '../helpers/tempDir.js';
+import { configPropertyTests } from '../helpers/configFuzz.js';
 
 /**
  * The terminal config loader against damaged copies of the example configs (fast-check;
@@ -28,21 +26,5 @@ const subjects: [string, unknown][] = [
 ];
 
 describe.each(subjects)('terminal config %s under damage (fast-check)', (_name, valid) => {
-  const tempDir = useTempDir();
-  const fuzz = (): ConfigFuzz => {
-    const subject: ConfigSubject = { valid, schema: terminalConfigSchema, load: loadTerminalConfig };
-    return new ConfigFuzz(subject, tempDir());
-  };
-
-  it(`loads or throws ConfigError, whatever the damage (${RUNS.anyDamage} cases)`, () => {
-    fc.assert(fuzz().anyDamage(), { numRuns: RUNS.anyDamage });
-  });
-
-  it(`names every field given a value of the wrong kind (${RUNS.wrongKinds} cases)`, () => {
-    fc.assert(fuzz().wrongKinds(), { numRuns: RUNS.wrongKinds });
-  });
-
-  it(`names a field bad next to another even when other fields are bad too (${RUNS.relational} cases)`, () => {
-    fc.assert(fuzz().relational(), { numRuns: RUNS.relational });
-  });
+  configPropertyTests({ valid, schema: terminalConfigSchema, load: loadTerminalConfig }, RUNS);
 });

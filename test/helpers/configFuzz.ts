@@ -1,10 +1,11 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { expect } from 'vitest';
+import { expect, it } from 'vitest';
 import type { z } from 'zod';
 import { ConfigError, formatPath } from '../../protocol/configFile.js';
 import { applyEdits, jsonEdits, jsonPaths, mutatedJsonText, notJson, type JsonEdit, type JsonPath } from './jsonMutations.js';
+import { useTempDir } from './tempDir.js';
 
 /**
  * Property tests for a JSON config loader (DESIGN.md: "an invalid file is refused at start
@@ -174,4 +175,28 @@ export class ConfigFuzz {
     const edit = fc.constantFrom(...paths).chain((path) => fc.constantFrom(...wrongFor[kindOf(valueAt(this.subject.valid, path))]).map((value): JsonEdit => ({ op: 'set', path, value })));
     return fc.uniqueArray(edit, { minLength: 1, maxLength: maxEdits, comparator: (a, b) => related(a.path, b.path) });
   }
+}
+
+export interface ConfigRuns {
+  readonly anyDamage: number;
+  readonly wrongKinds: number;
+  readonly relational: number;
+}
+
+/** The three properties as tests, inside the caller's `describe`; each says its case count. */
+export function configPropertyTests(subject: ConfigSubject, runs: ConfigRuns): void {
+  const tempDir = useTempDir();
+  const fuzz = (): ConfigFuzz => new ConfigFuzz(subject, tempDir());
+
+  it(`loads or throws ConfigError, whatever the damage (${runs.anyDamage} cases)`, () => {
+    fc.assert(fuzz().anyDamage(), { numRuns: runs.anyDamage });
+  });
+
+  it(`names every field given a value of the wrong kind (${runs.wrongKinds} cases)`, () => {
+    fc.assert(fuzz().wrongKinds(), { numRuns: runs.wrongKinds });
+  });
+
+  it(`names a field bad next to another even when other fields are bad too (${runs.relational} cases)`, () => {
+    fc.assert(fuzz().relational(), { numRuns: runs.relational });
+  });
 }
