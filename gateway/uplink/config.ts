@@ -33,20 +33,29 @@ export const centralConfigSchema = z
     /** MQTT keep-alive: a silently dead link is noticed within 1.5 times this. */
     keepaliveS: z.number().int().min(5).max(65_535).default(30),
   })
-  .superRefine((central, ctx) => {
-    if (central.reconnectMaxMs < central.reconnectMinMs) {
-      ctx.addIssue({ code: 'custom', path: ['reconnectMaxMs'], message: 'must be at least reconnectMinMs' });
-    }
-    if ((central.cert === undefined) !== (central.key === undefined)) {
-      ctx.addIssue({ code: 'custom', path: [central.cert === undefined ? 'cert' : 'key'], message: 'a client certificate needs both "cert" and "key"' });
-    }
-    const tls = central.url.startsWith('mqtts:');
-    for (const field of ['ca', 'cert', 'key'] as const) {
-      if (central[field] !== undefined && !tls) {
-        ctx.addIssue({ code: 'custom', path: [field], message: 'TLS files need an mqtts:// url' });
+  // Runs even when other fields are bad, so one pass names every problem (found by
+  // fast-check: a bad `key` hid reconnectMaxMs below reconnectMinMs). The value may be only
+  // partly valid here, hence the defensive reads.
+  .superRefine(
+    (value, ctx) => {
+      const central = (value ?? {}) as Partial<Record<keyof typeof value, unknown>>;
+      const { reconnectMinMs: minMs, reconnectMaxMs: maxMs } = central;
+      if (typeof minMs === 'number' && typeof maxMs === 'number' && maxMs < minMs) {
+        ctx.addIssue({ code: 'custom', path: ['reconnectMaxMs'], message: 'must be at least reconnectMinMs' });
       }
-    }
-  });
+      // A cert or key of the wrong type is reported by itself, not as a missing partner.
+      const paired = [central.cert, central.key].every((file) => file === undefined || typeof file === 'string');
+      if (paired && (central.cert === undefined) !== (central.key === undefined)) {
+        ctx.addIssue({ code: 'custom', path: [central.cert === undefined ? 'cert' : 'key'], message: 'a client certificate needs both "cert" and "key"' });
+      }
+      // An unreadable url is reported by itself; only a readable non-TLS one makes TLS files wrong.
+      if (typeof central.url !== 'string' || central.url.startsWith('mqtts:')) return;
+      for (const field of ['ca', 'cert', 'key'] as const) {
+        if (central[field] !== undefined) ctx.addIssue({ code: 'custom', path: [field], message: 'TLS files need an mqtts:// url' });
+      }
+    },
+    { when: () => true },
+  );
 
 export type CentralConfig = z.output<typeof centralConfigSchema>;
 

@@ -35,19 +35,27 @@ export const gpioConfigSchema = z
     /** An input must hold a new level this long before it counts, ms. */
     inputDebounceMs: z.number().int().min(0).max(1000).default(30),
   })
-  .superRefine((config, ctx) => {
-    const owner = new Map<number, string>();
-    const check = (group: 'outputs' | 'inputs', name: string, line: number | undefined): void => {
-      if (line === undefined) return;
-      const other = owner.get(line);
-      if (other !== undefined) {
-        ctx.addIssue({ code: 'custom', path: [group, name], message: `line ${line} is already used by ${other}` });
-      }
-      owner.set(line, name);
-    };
-    for (const name of OUTPUT_NAMES) check('outputs', name, config.outputs[name]);
-    for (const name of INPUT_NAMES) check('inputs', name, config.inputs[name]);
-  });
+  // Runs even when other fields are bad, so one pass names every problem (found by
+  // fast-check: a bad `chip` hid a line used twice). The value may be only partly valid
+  // here, hence the defensive reads: only whole-number lines can clash.
+  .superRefine(
+    (config, ctx) => {
+      const owner = new Map<number, string>();
+      const check = (group: 'outputs' | 'inputs', name: string): void => {
+        const lines: unknown = (config as Partial<typeof config> | null)?.[group];
+        const line = lines !== null && typeof lines === 'object' ? (lines as Record<string, unknown>)[name] : undefined;
+        if (!Number.isInteger(line)) return;
+        const other = owner.get(line as number);
+        if (other !== undefined) {
+          ctx.addIssue({ code: 'custom', path: [group, name], message: `line ${String(line)} is already used by ${other}` });
+        }
+        owner.set(line as number, name);
+      };
+      for (const name of OUTPUT_NAMES) check('outputs', name);
+      for (const name of INPUT_NAMES) check('inputs', name);
+    },
+    { when: () => true },
+  );
 
 export type GpioConfig = z.output<typeof gpioConfigSchema>;
 export type GpioConfigInput = z.input<typeof gpioConfigSchema>;

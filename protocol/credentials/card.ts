@@ -65,7 +65,12 @@ export function parseCardQrId(text: string): CardIdResult {
   const upper = text.toUpperCase();
   const version = /^QG(\d+):/.exec(upper);
   if (!version) return { ok: false, detail: 'not a qrgate card QR (no QG1: prefix)' };
-  if (version[0] !== cardQrPrefix) return { ok: false, detail: `card QR format version ${version[1]} is not supported, only 1` };
+  if (version[0] !== cardQrPrefix) {
+    // The digits come from the scan and the detail is logged: `QG046199001234:` would put a
+    // CCCD number in the log. A real version number is short; anything longer is not named.
+    const named = version[1]!.length <= 3 ? ` ${version[1]}` : '';
+    return { ok: false, detail: `card QR format version${named} is not supported, only 1` };
+  }
   const body = upper.slice(cardQrPrefix.length);
   if (body.length !== cardIdLength + checkLength) {
     return { ok: false, detail: `card QR has ${body.length} characters after the prefix, expected ${cardIdLength + checkLength}` };

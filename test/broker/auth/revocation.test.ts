@@ -6,6 +6,7 @@ import { loadCentralConfig } from '../../../broker/config.js';
 import { captureLogger } from '../../fakes/captureLogger.js';
 import { createCentralSite, qrgate } from '../../helpers/centralSite.js';
 import { useTempDir } from '../../helpers/tempDir.js';
+import { withDeadline } from '../../helpers/waitFor.js';
 
 /**
  * Issue 5: a removed terminal, a rotated secret, a retired checkpoint cut a terminal off AT
@@ -99,16 +100,3 @@ describe('cutting off connected terminals', () => {
     console.info(`cut-off delays after the CLI exited (ms): ${JSON.stringify(delays)}`);
   }, 60_000);
 });
-
-/** `promise`, or a rejection naming `what` once `ms` pass. The timer is always cleared. */
-async function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  try {
-    return await Promise.race([promise, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
-}

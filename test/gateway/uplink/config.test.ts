@@ -33,6 +33,15 @@ describe('centralConfigSchema', () => {
     expect(problems({ ...base, url: 'mqtt://central.example', ca: 'tls/ca.pem' })).toEqual(['ca: TLS files need an mqtts:// url']);
   });
 
+  it('names inconsistent settings even when other fields are bad too (found by fast-check)', () => {
+    expect(problems({ ...base, key: null, reconnectMaxMs: 100 })).toEqual([
+      'key: Invalid input: expected string, received null',
+      'reconnectMaxMs: must be at least reconnectMinMs',
+    ]);
+    expect(problems({ ...base, url: 'mqtt://central.example', username: 7, ca: 'tls/ca.pem' })).toContain('ca: TLS files need an mqtts:// url');
+    for (const partial of [null, 'x', 7, [], { url: 5, cert: 'c' }]) expect(problems(partial).length).toBeGreaterThan(0);
+  });
+
   it('resolves TLS files against the config file', () => {
     const central = resolveCentralPaths('/etc/qrgate/terminal.json', centralConfigSchema.parse({ ...base, ca: 'tls/ca.pem', cert: '/abs/c.crt', key: 'k.key' }));
     expect(central).toMatchObject({ ca: '/etc/qrgate/tls/ca.pem', cert: '/abs/c.crt', key: '/etc/qrgate/k.key' });

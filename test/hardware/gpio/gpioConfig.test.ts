@@ -40,6 +40,15 @@ describe('gpioConfigSchema', () => {
     expect(duplicate.error!.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual(['inputs.confirm: line 5 is already used by relay']);
     expect(gpioConfigSchema.safeParse({ type: 'libgpiod' }).success).toBe(false);
   });
+
+  it('names a line used twice even when other fields are bad too (found by fast-check)', () => {
+    const result = gpioConfigSchema.safeParse({ type: 'onoff', chip: null, outputs: { relay: 5, red: 'x' }, inputs: { confirm: 5 } });
+    const issues = result.error!.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    expect(issues).toContain('inputs.confirm: line 5 is already used by relay');
+    expect(issues.some((i) => i.startsWith('chip:'))).toBe(true);
+    expect(issues.some((i) => i.startsWith('outputs.red:'))).toBe(true);
+    for (const partial of [null, 'gpio', [], { type: 'sim', outputs: null, inputs: 7 }]) expect(gpioConfigSchema.safeParse(partial).success).toBe(false);
+  });
 });
 
 describe('createGpio', () => {
