@@ -122,6 +122,11 @@ export const hardwareConfigSchema = z
   .superRefine(checkLanes, { when: () => true });
 export type HardwareConfig = z.output<typeof hardwareConfigSchema>;
 
+/** Reads and validates a hardware config (`qrgate terminal --enroll`); throws ConfigError naming every bad field. */
+export function loadHardwareConfig(file: string): HardwareConfig {
+  return deepFreeze(loadJsonConfig(file, hardwareConfigSchema));
+}
+
 export type TerminalConfigInput = z.input<typeof terminalConfigSchema>;
 type ParsedConfig = z.output<typeof terminalConfigSchema>;
 type ParsedLane = ParsedConfig['lanes'][number];

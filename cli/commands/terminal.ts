@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { hardwareConfigSchema, loadTerminalConfig, type TerminalConfig } from '../../gateway/config.js';
+import { loadHardwareConfig, loadTerminalConfig, type TerminalConfig } from '../../gateway/config.js';
 import { EnrollingTerminal } from '../../gateway/enroll/enrollingTerminal.js';
 import { missingTerminalNodeFlags } from '../../gateway/nodeFlags.js';
 import { Terminal } from '../../gateway/terminal.js';
-import { loadJsonConfig } from '../../protocol/configFile.js';
 import { createLogger, type Logger } from '../../protocol/logger.js';
 import { parseOptions, requireOption, type Command } from '../command.js';
 import { runUntilSignal } from '../service.js';
@@ -34,7 +33,7 @@ export const run: Command = async (ctx) => {
   const file = requireOption(values, 'config');
   if (values.enroll && awaitsEnrollment(file)) {
     // Throws ConfigError naming every bad field, before any hardware is touched.
-    const hardware = loadJsonConfig(file, hardwareConfigSchema);
+    const hardware = loadHardwareConfig(file);
     const logger = createLogger({ level: hardware.log?.level, base: { component: 'enroll' } });
     const service = new EnrollingTerminal(file, hardware, {
       logger,

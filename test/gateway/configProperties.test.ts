@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe } from 'vitest';
-import { loadTerminalConfig, terminalConfigSchema } from '../../gateway/config.js';
+import { hardwareConfigSchema, loadHardwareConfig, loadTerminalConfig, terminalConfigSchema } from '../../gateway/config.js';
 import { configPropertyTests } from '../helpers/configFuzz.js';
 
 /**
  * The terminal config loader against damaged copies of the example configs (fast-check;
  * test/helpers/configFuzz.ts says what each property means). Each run: 3 configs x
- * (300 + 200 + 500) = 3,000 cases.
+ * (300 + 200 + 500) = 3,000 cases, and 500 for the hardware-only config.
  */
 
 const RUNS = { anyDamage: 300, wrongKinds: 200, relational: 500 };
@@ -27,4 +27,8 @@ const subjects: [string, unknown][] = [
 
 describe.each(subjects)('terminal config %s under damage (fast-check)', (_name, valid) => {
   configPropertyTests({ valid, schema: terminalConfigSchema, load: loadTerminalConfig }, RUNS);
+});
+
+describe('hardware config hardware.pi.json (terminal --enroll) under damage (fast-check)', () => {
+  configPropertyTests({ valid: example('hardware.pi.json'), schema: hardwareConfigSchema, load: loadHardwareConfig }, { anyDamage: 200, wrongKinds: 100, relational: 200 });
 });
