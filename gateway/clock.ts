@@ -51,4 +51,16 @@ export class TerminalClock {
     this.writeHighWater.run(this.highWaterMs);
     this.persistedMs = this.highWaterMs;
   }
+
+  /**
+   * Persists the high-water mark if it moved since the last write. The outbox calls it
+   * inside the transaction that stores an event, so no stored event is ever later than the
+   * time a restart starts from: without it a SIGKILL lost up to PERSIST_EVERY_MS of the
+   * mark, and after the wall clock stepped back the next boot stamped its events before the
+   * last ones (found by test/chaos). It writes the meta page the sequence update already
+   * dirties in that transaction, so it costs no extra page write.
+   */
+  persistIfMoved(): void {
+    if (this.highWaterMs > this.persistedMs) this.persist();
+  }
 }

@@ -58,6 +58,7 @@ export class Outbox {
     this.recordTx = db.transaction((draft: EventDraft, final: boolean): ScanEvent => {
       const seq = this.nextSeq.get()!.value;
       const time = this.clock.now();
+      this.clock.persistIfMoved(); // same transaction: the event's time survives a kill with it
       const event: ScanEvent = {
         id: uuidv7(time.ms),
         terminalId: this.identity.terminalId,
