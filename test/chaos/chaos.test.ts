@@ -1,5 +1,6 @@
-import { open } from 'node:fs/promises';
+import { open, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { VirtualSerialPair } from '../../hardware/scanners/virtualSerialPair.js';
 import type { ScanEvent } from '../../protocol/event.js';
@@ -18,7 +19,8 @@ import { checkRelay, type Boot } from './relayCheck.js';
  * whatever state the terminal is in) while, in turn and at seeded random moments, the
  * terminal is SIGKILLed (and now and then stopped cleanly) and restarted, the central is
  * SIGKILLed and restarted (the broker loses every session), and the network between them,
- * a TcpProxy, is cut, stalled one or both ways, made half-open and slow.
+ * a TcpProxy, is cut, stalled one or both ways, made half-open and slow; and the terminal's wall
+ * clock jumps backwards and forwards (test/chaos/clockShift.mjs).
  *
  * Then, everything restored and drained: every decided event is stored exactly once at the
  * central with no sequence gap, every decision a terminal logged is the stored one, no
@@ -36,8 +38,13 @@ import { checkRelay, type Boot } from './relayCheck.js';
 const chaosSeconds = Number(process.env.QRGATE_CHAOS_SECONDS ?? 120);
 const seed = Number(process.env.QRGATE_CHAOS_SEED ?? Math.floor(Math.random() * 2 ** 31));
 
-type Action = 'kill-terminal' | 'stop-terminal' | 'kill-central' | 'cut' | 'stall' | 'half-open' | 'slow';
-const actions: readonly Action[] = ['kill-terminal', 'kill-terminal', 'stop-terminal', 'kill-central', 'cut', 'stall', 'half-open', 'slow'];
+type Action = 'kill-terminal' | 'stop-terminal' | 'kill-central' | 'cut' | 'stall' | 'half-open' | 'slow' | 'clock-jump';
+const actions: readonly Action[] = ['kill-terminal', 'kill-terminal', 'stop-terminal', 'kill-central', 'cut', 'stall', 'half-open', 'slow', 'clock-jump'];
+
+const MINUTE_MS = 60_000;
+const DAY_MS = 24 * 60 * MINUTE_MS;
+/** The terminal's wall clock stays within this of the real one: its list (30 days) must stay fresh. */
+const MAX_CLOCK_OFFSET_MS = 2 * DAY_MS;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -105,9 +112,16 @@ describe('chaos: kills, restarts and a bad network under scan load', () => {
       }
     })();
 
+    // The terminal's wall clock, shifted by the offset in this file (test/chaos/clockShift.mjs).
+    const clockOffsetFile = join(dir, 'clock-offset-ms');
+    let clockOffsetMs = 0;
+    const terminalEnv = {
+      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${pathToFileURL(join(import.meta.dirname, 'clockShift.mjs')).href}`,
+      QRGATE_CLOCK_OFFSET_FILE: clockOffsetFile,
+    };
     const boots: Boot[] = [];
     const startTerminal = async (): Promise<QrgateProcess> => {
-      const proc = killOnCleanup(new QrgateProcess(['terminal', '--config', t.config]));
+      const proc = killOnCleanup(new QrgateProcess(['terminal', '--config', t.config], { env: terminalEnv }));
       boots.push({ proc, ended: null });
       await proc.waitForLine((l) => l.msg === 'terminal.ready', 60_000);
       return proc;
@@ -122,6 +136,7 @@ describe('chaos: kills, restarts and a bad network under scan load', () => {
     let terminal = await startTerminal();
 
     const counts = new Map<Action, number>();
+    const jumps: number[] = [];
     const startedAt = Date.now();
     while (Date.now() - startedAt < chaosSeconds * 1000) {
       await sleep(between(200, 2_000)); // calm between troubles, and a varying kill point
@@ -161,6 +176,14 @@ describe('chaos: kills, restarts and a bad network under scan load', () => {
           proxy.slow({ bytesPerSecond: between(1_000, 20_000), latencyMs: between(0, 800) });
           await sleep(between(1_000, 6_000));
           break;
+        case 'clock-jump': {
+          // Backwards or forwards by a minute to a day; the clock stays where it jumped.
+          const jumpMs = (random(2) === 0 ? -1 : 1) * between(MINUTE_MS, DAY_MS);
+          clockOffsetMs = Math.max(-MAX_CLOCK_OFFSET_MS, Math.min(MAX_CLOCK_OFFSET_MS, clockOffsetMs + jumpMs));
+          await writeFile(clockOffsetFile, String(clockOffsetMs));
+          jumps.push(jumpMs);
+          break;
+        }
       }
       proxy.restore();
     }
@@ -176,31 +199,39 @@ describe('chaos: kills, restarts and a bad network under scan load', () => {
     await endTerminal(terminal, 'SIGTERM');
     const decided = lastSeq(dataDir);
 
-    // 1. Exactly once, no gap: seq 1..N at the central, N the terminal's own counter.
-    await expectExactlyOnce(central.httpPort, t.terminalId, decided);
-    // 2. Every decision a terminal logged is the stored one.
-    const bySeq = new Map<number, ScanEvent>((await storedEvents(central.httpPort, t.terminalId)).map((e) => [e.seq, e]));
+    const stored = await storedEvents(central.httpPort, t.terminalId);
+    const bySeq = new Map<number, ScanEvent>(stored.map((e) => [e.seq, e]));
     const logged = boots.flatMap((b) => b.proc.linesWith('scan.decided'));
-    for (const line of logged) {
-      expect(bySeq.get(line.seq as number), `seq ${String(line.seq)}`).toMatchObject({ id: line.eventId, decision: line.decision, reason: line.reason });
-    }
-    // 3. The relay: only for grants, and off after every clean stop.
-    const relay = checkRelay(boots, [...bySeq.values()]);
-    expect(relay.problems).toEqual([]);
-    // 4. No process crashed: every exit was ours, nothing logged an uncaught error.
-    for (const proc of [...boots.map((b) => b.proc), ...centrals]) {
-      expect(proc.lines.filter((l) => l.level >= 50).map((l) => l.msg)).toEqual([]);
-    }
-    const byDecision = [...bySeq.values()].reduce<Record<string, number>>((acc, e) => ({ ...acc, [`${e.decision}/${e.reason}`]: (acc[`${e.decision}/${e.reason}`] ?? 0) + 1 }), {});
+    const relay = checkRelay(boots, stored);
+    const byDecision = stored.reduce<Record<string, number>>((acc, e) => ({ ...acc, [`${e.decision}/${e.reason}`]: (acc[`${e.decision}/${e.reason}`] ?? 0) + 1 }), {});
+    // The summary first, so a failing run says what it went through.
     console.info(
       [
         `chaos: seed ${seed}, chaos ${(chaosMs / 1000).toFixed(1)} s, final drain ${(drainMs / 1000).toFixed(1)} s`,
         `  actions: ${[...counts].map(([a, n]) => `${a} ${n}`).join(', ')}`,
         `  terminal boots ${boots.length} (SIGKILL ${boots.filter((b) => b.ended === 'SIGKILL').length}, SIGTERM ${boots.filter((b) => b.ended === 'SIGTERM').length}), central boots ${centrals.length}`,
-        `  scans written ${scansWritten}, events decided ${decided}, logged ${logged.length}, stored ${bySeq.size}: ${JSON.stringify(byDecision)}`,
+        `  scans written ${scansWritten}, events decided ${decided}, logged ${logged.length}, stored ${stored.length} (${bySeq.size} distinct seqs): ${JSON.stringify(byDecision)}`,
+        `  clock jumps ${jumps.map((ms) => `${ms > 0 ? '+' : ''}${(ms / MINUTE_MS).toFixed(0)} min`).join(', ') || 'none'}; events with an untrusted clock ${stored.filter((e) => !e.clockTrusted).length}`,
         `  relay pulses ${relay.pulses}, kills with the relay energised ${relay.killedWhileOn}; proxy connections ${proxy.accepted}, bytes up ${proxy.bytes.up} down ${proxy.bytes.down}`,
       ].join('\n'),
     );
+
+    // 1. Exactly once, no gap: seq 1..N at the central, N the terminal's own counter.
+    await expectExactlyOnce(central.httpPort, t.terminalId, decided);
+    // 2. Every decision a terminal logged is the stored one.
+    for (const line of logged) {
+      expect(bySeq.get(line.seq as number), `seq ${String(line.seq)}`).toMatchObject({ id: line.eventId, decision: line.decision, reason: line.reason });
+    }
+    // 3. The terminal's time never runs backwards (docs/terminal.md "Clock"), whatever its wall clock did.
+    const inSeqOrder = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+    const backwards = inSeqOrder.filter((e, i) => i > 0 && Date.parse(e.ts) < Date.parse(inSeqOrder[i - 1]!.ts));
+    expect(backwards.map((e) => `seq ${e.seq} at ${e.ts} after ${inSeqOrder[e.seq - 2]?.ts} (boot ${e.bootId})`)).toEqual([]);
+    // 4. The relay: only for grants, and off after every clean stop.
+    expect(relay.problems).toEqual([]);
+    // 5. No process crashed: every exit was ours, nothing logged an error.
+    for (const proc of [...boots.map((b) => b.proc), ...centrals]) {
+      expect(proc.lines.filter((l) => l.level >= 50).map((l) => l.msg)).toEqual([]);
+    }
     expect(decided).toBeGreaterThan(chaosSeconds); // the load really ran
   });
 });
