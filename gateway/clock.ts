@@ -35,7 +35,14 @@ export class TerminalClock {
     const wall = this.wallMs();
     const trusted = wall >= this.highWaterMs - STEP_BACK_TOLERANCE_MS;
     if (wall > this.highWaterMs) this.highWaterMs = wall;
-    if (this.highWaterMs - this.persistedMs >= PERSIST_EVERY_MS) this.persist();
+    if (this.highWaterMs - this.persistedMs >= PERSIST_EVERY_MS) {
+      try {
+        this.persist();
+      } catch {
+        // A full disk must not make reading the time throw (the uplink stamps its status
+        // with it); the mark stays in memory, and every stored event persists it anyway.
+      }
+    }
     return { ms: this.highWaterMs, trusted };
   }
 

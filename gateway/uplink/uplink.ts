@@ -208,6 +208,7 @@ export class Uplink {
       maxInFlight: config.maxInFlightBatches,
       publish: (payload, done) => client.publish(this.eventsTopic, payload, { qos: 1, retain: false }, (err) => done(err)),
       onAcked: (events) => this.onAcked(events),
+      onRemoveFailed: (err) => this.onRemoveFailed(client, err),
     });
     if (!this.deps.outbox.isEmpty()) this.backlog = true;
     this.publishTelemetry();
@@ -238,6 +239,19 @@ export class Uplink {
     if (this.backlog) this.deps.logger.info({ count: this.ackedSinceEmpty }, 'uplink.drained');
     this.backlog = false;
     this.ackedSinceEmpty = 0;
+  }
+
+  /**
+   * Acknowledged rows could not be deleted (a full disk). Drop this connection: the rows are
+   * still in the outbox and the next connection, after the usual backoff, sends them again
+   * and retries the delete; the central stores each event once whatever it receives twice.
+   */
+  private onRemoveFailed(client: MqttClient, err: unknown): void {
+    this.deps.logger.error({ err }, 'uplink.outbox-remove-failed');
+    // Not from inside mqtt.js's ack handler, which is where this is called from.
+    setImmediate(() => {
+      if (this.client === client) client.end(true);
+    });
   }
 
   private onClose(client: MqttClient): void {
