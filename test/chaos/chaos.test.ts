@@ -1,8 +1,7 @@
-import { open, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { VirtualSerialPair } from '../../hardware/scanners/virtualSerialPair.js';
 import type { ScanEvent } from '../../protocol/event.js';
 import { garbageQr, samplePerson, someQr } from '../../provisioning/samplePeople.js';
 import { seededRandom } from '../broker/store/scanEvents.js';
@@ -10,9 +9,10 @@ import { storedEvents } from '../helpers/centralApi.js';
 import { createCentralSite, type CentralSite } from '../helpers/centralSite.js';
 import { expectExactlyOnce, lastSeq, outboxDepth } from '../helpers/delivery.js';
 import { QrgateProcess } from '../helpers/qrgateProcess.js';
-import { TcpProxy } from '../helpers/tcpProxy.js';
 import { useTempDir } from '../helpers/tempDir.js';
+import { startCrowd } from './crowd.js';
 import { checkRelay, type Boot } from './relayCheck.js';
+import { chaosTerminal } from './rig.js';
 
 /**
  * Issue 6, chaos: one terminal under continuous scan load (a pty scanner fed every 20-120 ms,
@@ -72,45 +72,20 @@ describe('chaos: kills, restarts and a bad network under scan load', () => {
 
     let central = await site.startCentral();
     killOnCleanup(central.proc);
-    const proxy = await TcpProxy.start({ targetPort: central.mqttPort });
-    cleanups.push(() => proxy.close());
-    const pair = await VirtualSerialPair.open();
-    cleanups.push(() => pair.close());
-    const t = await site.addTerminal('gate-1', {
-      url: `mqtt://127.0.0.1:${proxy.port}`,
-      batchSize: 20,
-      // A dead link noticed within 7.5 s; reconnects that keep trying through a long chaos run.
-      central: { keepaliveS: 5, reconnectMinMs: 100, reconnectMaxMs: 2_000 },
-      lanes: [
-        {
-          name: 'in',
-          direction: 'in',
-          scanner: { type: 'serial', path: pair.devicePath, suffix: '\r\n' },
-          gpio: { type: 'sim', outputs: { green: 1, red: 2, buzzer: 3, relay: 4 } },
-        },
-      ],
-    });
-    const dataDir = join(dir, 'gate-1-data');
+    const { proxy, pair, terminalId, config, dataDir } = await chaosTerminal(site, central.mqttPort, (close) => cleanups.push(close), { batchSize: 20 });
 
     // The crowd: the site's people (allowed), strangers (unknown) and garbage (malformed).
     const people = site.people.map((idNumber, i) => ({ ...samplePerson(i, 'allow', false), idNumber }));
     const strangers = Array.from({ length: 10 }, (_, i) => samplePerson(700_000 + i, 'allow', false));
-    const scanner = await open(pair.scannerPath, 'w');
-    cleanups.push(() => scanner.close());
-    let scanning = true;
-    let scansWritten = 0;
     const crowdRandom = seededRandom(seed ^ 0x5bd1e995);
-    const crowd = (async () => {
-      while (scanning) {
-        const pick = crowdRandom(10);
-        const text = pick === 9 ? garbageQr(crowdRandom) : pick === 8 ? someQr(strangers[crowdRandom(strangers.length)]!, crowdRandom) : someQr(people[crowdRandom(people.length)]!, crowdRandom);
-        await scanner.write(`${text}\r\n`);
-        scansWritten++;
-        // 20-120 ms apart: a steady crowd, and most grants come after the previous 50 ms pulse ended,
-        // so nearly every relay rise is visible in the log and checked.
-        await sleep(20 + crowdRandom(101));
-      }
-    })();
+    const crowd = await startCrowd(pair, () => {
+      const pick = crowdRandom(10);
+      const text = pick === 9 ? garbageQr(crowdRandom) : pick === 8 ? someQr(strangers[crowdRandom(strangers.length)]!, crowdRandom) : someQr(people[crowdRandom(people.length)]!, crowdRandom);
+      // 20-120 ms apart: a steady crowd, and most grants come after the previous 50 ms pulse
+      // ended, so nearly every relay rise is visible in the log and checked.
+      return { text, pauseMs: 20 + crowdRandom(101) };
+    });
+    cleanups.push(() => crowd.stop());
 
     // The terminal's wall clock, shifted by the offset in this file (test/chaos/clockShift.mjs).
     const clockOffsetFile = join(dir, 'clock-offset-ms');
@@ -121,7 +96,7 @@ describe('chaos: kills, restarts and a bad network under scan load', () => {
     };
     const boots: Boot[] = [];
     const startTerminal = async (): Promise<QrgateProcess> => {
-      const proc = killOnCleanup(new QrgateProcess(['terminal', '--config', t.config], { env: terminalEnv }));
+      const proc = killOnCleanup(new QrgateProcess(['terminal', '--config', config], { env: terminalEnv }));
       boots.push({ proc, ended: null });
       await proc.waitForLine((l) => l.msg === 'terminal.ready', 60_000);
       return proc;
@@ -190,8 +165,7 @@ describe('chaos: kills, restarts and a bad network under scan load', () => {
     const chaosMs = Date.now() - startedAt;
 
     // Everything restored: stop the crowd, let the terminal decide what is queued and drain.
-    scanning = false;
-    await crowd;
+    await crowd.stop();
     proxy.restore();
     const drainStartedAt = Date.now();
     await terminal.waitFor(() => (outboxDepth(dataDir) === 0 && terminal.linesWith('uplink.connected').length > 0 ? true : undefined), 120_000, 'outbox drained');
@@ -199,7 +173,7 @@ describe('chaos: kills, restarts and a bad network under scan load', () => {
     await endTerminal(terminal, 'SIGTERM');
     const decided = lastSeq(dataDir);
 
-    const stored = await storedEvents(central.httpPort, t.terminalId);
+    const stored = await storedEvents(central.httpPort, terminalId);
     const bySeq = new Map<number, ScanEvent>(stored.map((e) => [e.seq, e]));
     const logged = boots.flatMap((b) => b.proc.linesWith('scan.decided'));
     const relay = checkRelay(boots, stored);
@@ -210,14 +184,14 @@ describe('chaos: kills, restarts and a bad network under scan load', () => {
         `chaos: seed ${seed}, chaos ${(chaosMs / 1000).toFixed(1)} s, final drain ${(drainMs / 1000).toFixed(1)} s`,
         `  actions: ${[...counts].map(([a, n]) => `${a} ${n}`).join(', ')}`,
         `  terminal boots ${boots.length} (SIGKILL ${boots.filter((b) => b.ended === 'SIGKILL').length}, SIGTERM ${boots.filter((b) => b.ended === 'SIGTERM').length}), central boots ${centrals.length}`,
-        `  scans written ${scansWritten}, events decided ${decided}, logged ${logged.length}, stored ${stored.length} (${bySeq.size} distinct seqs): ${JSON.stringify(byDecision)}`,
+        `  scans written ${crowd.written()}, events decided ${decided}, logged ${logged.length}, stored ${stored.length} (${bySeq.size} distinct seqs): ${JSON.stringify(byDecision)}`,
         `  clock jumps ${jumps.map((ms) => `${ms > 0 ? '+' : ''}${(ms / MINUTE_MS).toFixed(0)} min`).join(', ') || 'none'}; events with an untrusted clock ${stored.filter((e) => !e.clockTrusted).length}`,
         `  relay pulses ${relay.pulses}, kills with the relay energised ${relay.killedWhileOn}; proxy connections ${proxy.accepted}, bytes up ${proxy.bytes.up} down ${proxy.bytes.down}`,
       ].join('\n'),
     );
 
     // 1. Exactly once, no gap: seq 1..N at the central, N the terminal's own counter.
-    await expectExactlyOnce(central.httpPort, t.terminalId, decided);
+    await expectExactlyOnce(central.httpPort, terminalId, decided);
     // 2. Every decision a terminal logged is the stored one.
     for (const line of logged) {
       expect(bySeq.get(line.seq as number), `seq ${String(line.seq)}`).toMatchObject({ id: line.eventId, decision: line.decision, reason: line.reason });
