@@ -1,6 +1,7 @@
 import type { ScanEvent } from '../protocol/event.js';
 import { uuidv7 } from '../protocol/uuidv7.js';
 import type { TerminalClock } from './clock.js';
+import type { StorageHealth } from './storageHealth.js';
 import type { TerminalDb } from './terminalDb.js';
 
 export interface TerminalIdentity {
@@ -41,6 +42,8 @@ export class Outbox {
     db: TerminalDb,
     private readonly identity: TerminalIdentity,
     private readonly clock: TerminalClock,
+    /** Told of every write's outcome, for the storage alarm. */
+    private readonly health?: StorageHealth,
   ) {
     this.nextSeq = db.prepare<[], { value: number }>("UPDATE meta SET value = value + 1 WHERE key = 'seq' RETURNING value");
     this.insert = db.prepare<[number, string, string, number]>('INSERT INTO outbox (seq, id, event, final) VALUES (?, ?, ?, ?)');
@@ -85,7 +88,7 @@ export class Outbox {
    */
   record(draft: EventDraft, options: { awaitingPassage?: boolean } = {}): ScanEvent {
     const final = !options.awaitingPassage;
-    const event = this.recordTx(draft, final);
+    const event = this.write(() => this.recordTx(draft, final));
     if (final) this.notifyReady();
     return event;
   }
@@ -104,7 +107,19 @@ export class Outbox {
 
   /** Deletes delivered rows in one transaction; returns how many were there. */
   remove(seqs: readonly number[]): number {
-    return seqs.length === 0 ? 0 : this.removeTx(seqs);
+    return seqs.length === 0 ? 0 : this.write(() => this.removeTx(seqs));
+  }
+
+  private write<T>(transaction: () => T): T {
+    let result: T;
+    try {
+      result = transaction();
+    } catch (err) {
+      this.health?.failed(err);
+      throw err;
+    }
+    this.health?.wrote();
+    return result;
   }
 
   isEmpty(): boolean {

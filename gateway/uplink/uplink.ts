@@ -5,6 +5,7 @@ import type { TerminalClock } from '../clock.js';
 import type { ListCache } from '../listCache.js';
 import type { ListSync, SyncLink } from '../listSync/listSync.js';
 import type { Outbox } from '../outbox.js';
+import type { StorageHealth } from '../storageHealth.js';
 import { Backoff } from './backoff.js';
 import { BatchWindow } from './batchWindow.js';
 import { brokerForLogs, buildClientOptions } from './clientOptions.js';
@@ -27,6 +28,8 @@ export interface UplinkDeps {
   readonly scopes: readonly string[];
   /** In config order: `open` without a lane opens the first. */
   readonly lanes: readonly UplinkLane[];
+  /** The storage alarm, reported in telemetry. */
+  readonly storage?: StorageHealth;
   /** Keeps the lists current over this connection; none in tests that do not need it. */
   readonly listSync?: ListSync;
   readonly logger: Logger;
@@ -104,6 +107,7 @@ export class Uplink {
       lanes: deps.lanes,
       uptimeS: deps.uptimeS ?? process.uptime,
       clockSynced: deps.clockSynced ?? (() => systemdClockSynced()),
+      ...(deps.storage ? { storage: deps.storage } : {}),
     };
     this.commands = new CommandHandler({
       checkpointCode: deps.checkpointCode,

@@ -3,11 +3,13 @@ import { mkdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { samplePerson, someQr } from '../../provisioning/samplePeople.js';
-import { storedEvents } from '../helpers/centralApi.js';
+import type { Telemetry } from '../../protocol/messages.js';
+import { getJson, storedEvents } from '../helpers/centralApi.js';
 import { createCentralSite } from '../helpers/centralSite.js';
 import { expectExactlyOnce, lastSeq, outboxDepth } from '../helpers/delivery.js';
 import { QrgateProcess } from '../helpers/qrgateProcess.js';
 import { useTempDir } from '../helpers/tempDir.js';
+import { waitFor } from '../helpers/waitFor.js';
 import { startCrowd } from './crowd.js';
 import { checkRelay, type Boot } from './relayCheck.js';
 import { chaosTerminal } from './rig.js';
@@ -16,8 +18,9 @@ import { chaosTerminal } from './rig.js';
  * Issue 6, the terminal's disk fills. Its data folder is a small tmpfs (this test mounts it:
  * it needs root, as CI has); with the central unreachable the outbox grows until SQLite
  * answers SQLITE_FULL. Then: the terminal keeps running and refuses safely (no relay pulse
- * without a stored grant, no sequence number lost), the link comes back while the disk is
- * still full, space returns, and every event it did store reaches the central exactly once.
+ * without a stored grant, no sequence number lost) and raises the storage alarm (log and
+ * telemetry); the link comes back while the disk is still full; space returns, the alarm
+ * clears, and every event it did store reaches the central exactly once.
  */
 
 /** Fills the file system holding `dir` with one file until the OS refuses; returns its path. */
@@ -93,8 +96,18 @@ describe('chaos: the terminal disk fills up and frees again', () => {
       'acknowledgements on a full disk',
     );
     const removeFailures = terminal.linesWith('uplink.outbox-remove-failed').length;
+    // The alarm: in the log once per episode, and in the telemetry the central shows its operators.
+    expect(terminal.linesWith('storage.write-failed')[0]).toMatchObject({ level: 50, code: 'SQLITE_FULL' });
+    const alarm = await waitFor(async () => {
+      const fleet = await getJson<{ terminals: Array<{ terminalId: string; telemetry: Telemetry | null }> }>(central.httpPort, '/api/terminals');
+      const storage = fleet.terminals.find((x) => x.terminalId === terminalId)?.telemetry?.storage;
+      return storage?.writable === false ? storage : undefined;
+    }, 30_000, 'the storage alarm in the fleet view');
+    expect(alarm).toMatchObject({ error: 'SQLITE_FULL' });
     rmSync(filler);
     await terminal.waitFor(() => (decided() >= decidedWhileFull + 50 ? true : undefined), 60_000, 'deciding again');
+    const lastAlarm = terminal.lines.findLastIndex((l) => l.msg === 'storage.write-failed');
+    expect(terminal.lines.slice(lastAlarm).some((l) => l.msg === 'storage.recovered')).toBe(true);
     await crowd.stop();
     await terminal.waitFor(() => (outboxDepth(dataDir) === 0 ? true : undefined), 60_000, 'outbox drained');
     terminal.kill('SIGTERM');
@@ -111,6 +124,7 @@ describe('chaos: the terminal disk fills up and frees again', () => {
         [...new Set(errors.map((l) => `${l.msg}: ${String((l.err as { code?: string } | undefined)?.code)}`))],
       )}`,
     );
-    expect(errors.filter((l) => l.msg !== 'lane.failed' && l.msg !== 'uplink.outbox-remove-failed').map((l) => l.msg)).toEqual([]);
+    const expected = ['lane.failed', 'uplink.outbox-remove-failed', 'storage.write-failed'];
+    expect(errors.filter((l) => !expected.includes(l.msg)).map((l) => l.msg)).toEqual([]);
   });
 });
