@@ -8,18 +8,20 @@ import { seededRandom } from '../broker/store/scanEvents.js';
 import { storedEvents } from '../helpers/centralApi.js';
 import { createCentralSite, type CentralSite } from '../helpers/centralSite.js';
 import { expectExactlyOnce, lastSeq, outboxDepth } from '../helpers/delivery.js';
-import { QrgateProcess } from '../helpers/qrgateProcess.js';
+import type { QrgateProcess } from '../helpers/qrgateProcess.js';
+import { TcpProxy } from '../helpers/tcpProxy.js';
 import { useTempDir } from '../helpers/tempDir.js';
-import { startCrowd } from './crowd.js';
-import { checkRelay, type Boot } from './relayCheck.js';
-import { chaosTerminal } from './rig.js';
+import { startCrowd, type Crowd } from './crowd.js';
+import { checkRelay } from './relayCheck.js';
+import { ChaosGate, chaosTerminal } from './rig.js';
 
 /**
- * Issue 6, chaos: one terminal under continuous scan load (a pty scanner fed every 20-120 ms,
- * whatever state the terminal is in) while, in turn and at seeded random moments, the
- * terminal is SIGKILLed (and now and then stopped cleanly) and restarted, the central is
+ * Issue 6, chaos: terminals (QRGATE_CHAOS_TERMINALS, default 2) under continuous scan load
+ * (each a pty scanner fed every 20-120 ms, whatever state the terminal is in) while, in turn
+ * and at seeded random moments, a terminal is SIGKILLed (and now and then stopped cleanly)
+ * and restarted, the central is
  * SIGKILLed and restarted (the broker loses every session), and the network between them,
- * a TcpProxy, is cut, stalled one or both ways, made half-open and slow; and the terminal's wall
+ * a TcpProxy, is cut, stalled one or both ways, made half-open and slow; and the terminals' wall
  * clock jumps backwards and forwards (test/chaos/clockShift.mjs).
  *
  * Then, everything restored and drained: every decided event is stored exactly once at the
@@ -37,6 +39,7 @@ import { chaosTerminal } from './rig.js';
 
 const chaosSeconds = Number(process.env.QRGATE_CHAOS_SECONDS ?? 120);
 const seed = Number(process.env.QRGATE_CHAOS_SEED ?? Math.floor(Math.random() * 2 ** 31));
+const terminalCount = Number(process.env.QRGATE_CHAOS_TERMINALS ?? 2);
 
 type Action = 'kill-terminal' | 'stop-terminal' | 'kill-central' | 'cut' | 'stall' | 'half-open' | 'slow' | 'clock-jump';
 const actions: readonly Action[] = ['kill-terminal', 'kill-terminal', 'stop-terminal', 'kill-central', 'cut', 'stall', 'half-open', 'slow', 'clock-jump'];
@@ -47,6 +50,20 @@ const DAY_MS = 24 * 60 * MINUTE_MS;
 const MAX_CLOCK_OFFSET_MS = 2 * DAY_MS;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** What one terminal decided, logged and got stored over the run. */
+async function gateResult(gate: ChaosGate, httpPort: number) {
+  const decided = lastSeq(gate.terminal.dataDir);
+  const stored = await storedEvents(httpPort, gate.terminal.terminalId);
+  return {
+    decided,
+    stored,
+    bySeq: new Map<number, ScanEvent>(stored.map((e) => [e.seq, e])),
+    logged: gate.boots.flatMap((b) => b.proc.linesWith('scan.decided')),
+    relay: checkRelay(gate.boots, stored),
+    byDecision: stored.reduce<Record<string, number>>((acc, e) => ({ ...acc, [`${e.decision}/${e.reason}`]: (acc[`${e.decision}/${e.reason}`] ?? 0) + 1 }), {}),
+  };
+}
 
 describe('chaos: kills, restarts and a bad network under scan load', () => {
   const tempDir = useTempDir('qrgate-chaos-');
@@ -72,43 +89,37 @@ describe('chaos: kills, restarts and a bad network under scan load', () => {
 
     let central = await site.startCentral();
     killOnCleanup(central.proc);
-    const { proxy, pair, terminalId, config, dataDir } = await chaosTerminal(site, central.mqttPort, (close) => cleanups.push(close), { batchSize: 20 });
+    const centrals = [central.proc];
+    const proxy = await TcpProxy.start({ targetPort: central.mqttPort });
+    cleanups.push(() => proxy.close());
 
-    // The crowd: the site's people (allowed), strangers (unknown) and garbage (malformed).
-    const people = site.people.map((idNumber, i) => ({ ...samplePerson(i, 'allow', false), idNumber }));
-    const strangers = Array.from({ length: 10 }, (_, i) => samplePerson(700_000 + i, 'allow', false));
-    const crowdRandom = seededRandom(seed ^ 0x5bd1e995);
-    const crowd = await startCrowd(pair, () => {
-      const pick = crowdRandom(10);
-      const text = pick === 9 ? garbageQr(crowdRandom) : pick === 8 ? someQr(strangers[crowdRandom(strangers.length)]!, crowdRandom) : someQr(people[crowdRandom(people.length)]!, crowdRandom);
-      // 20-120 ms apart: a steady crowd, and most grants come after the previous 50 ms pulse
-      // ended, so nearly every relay rise is visible in the log and checked.
-      return { text, pauseMs: 20 + crowdRandom(101) };
-    });
-    cleanups.push(() => crowd.stop());
-
-    // The terminal's wall clock, shifted by the offset in this file (test/chaos/clockShift.mjs).
+    // The terminals' wall clock, shifted by the offset in this file (test/chaos/clockShift.mjs).
     const clockOffsetFile = join(dir, 'clock-offset-ms');
     let clockOffsetMs = 0;
     const terminalEnv = {
       NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${pathToFileURL(join(import.meta.dirname, 'clockShift.mjs')).href}`,
       QRGATE_CLOCK_OFFSET_FILE: clockOffsetFile,
     };
-    const boots: Boot[] = [];
-    const startTerminal = async (): Promise<QrgateProcess> => {
-      const proc = killOnCleanup(new QrgateProcess(['terminal', '--config', config], { env: terminalEnv }));
-      boots.push({ proc, ended: null });
-      await proc.waitForLine((l) => l.msg === 'terminal.ready', 60_000);
-      return proc;
-    };
-    const endTerminal = async (proc: QrgateProcess, signal: 'SIGKILL' | 'SIGTERM'): Promise<void> => {
-      proc.kill(signal);
-      const exit = await proc.exited;
-      boots.find((b) => b.proc === proc)!.ended = signal;
-      expect(exit, `terminal ended by ${signal}`).toEqual(signal === 'SIGKILL' ? { code: null, signal } : { code: 0, signal: null });
-    };
-    const centrals = [central.proc];
-    let terminal = await startTerminal();
+
+    // Each crowd: the site's people (allowed), strangers (unknown) and garbage (malformed).
+    const people = site.people.map((idNumber, i) => ({ ...samplePerson(i, 'allow', false), idNumber }));
+    const strangers = Array.from({ length: 10 }, (_, i) => samplePerson(700_000 + i, 'allow', false));
+    const gates: Array<{ gate: ChaosGate; crowd: Crowd }> = [];
+    for (let g = 0; g < terminalCount; g++) {
+      const terminal = await chaosTerminal(site, proxy, (close) => cleanups.push(close), { name: `gate-${g + 1}`, batchSize: 20 });
+      const gate = new ChaosGate(terminal, terminalEnv, (close) => cleanups.push(close));
+      await gate.start();
+      const crowdRandom = seededRandom(seed ^ (0x5bd1e995 + g));
+      const crowd = await startCrowd(terminal.pair, () => {
+        const pick = crowdRandom(10);
+        const text = pick === 9 ? garbageQr(crowdRandom) : pick === 8 ? someQr(strangers[crowdRandom(strangers.length)]!, crowdRandom) : someQr(people[crowdRandom(people.length)]!, crowdRandom);
+        // 20-120 ms apart: a steady crowd, and most grants come after the previous 50 ms pulse
+        // ended, so nearly every relay rise is visible in the log and checked.
+        return { text, pauseMs: 20 + crowdRandom(101) };
+      });
+      cleanups.push(() => crowd.stop());
+      gates.push({ gate, crowd });
+    }
 
     const counts = new Map<Action, number>();
     const jumps: number[] = [];
@@ -119,11 +130,13 @@ describe('chaos: kills, restarts and a bad network under scan load', () => {
       counts.set(action, (counts.get(action) ?? 0) + 1);
       switch (action) {
         case 'kill-terminal':
-        case 'stop-terminal':
-          await endTerminal(terminal, action === 'kill-terminal' ? 'SIGKILL' : 'SIGTERM');
+        case 'stop-terminal': {
+          const { gate } = gates[random(gates.length)]!;
+          await gate.end(action === 'kill-terminal' ? 'SIGKILL' : 'SIGTERM');
           await sleep(between(0, 1_000));
-          terminal = await startTerminal();
+          await gate.start();
           break;
+        }
         case 'kill-central': {
           central.proc.kill('SIGKILL');
           await central.proc.exited;
@@ -164,48 +177,55 @@ describe('chaos: kills, restarts and a bad network under scan load', () => {
     }
     const chaosMs = Date.now() - startedAt;
 
-    // Everything restored: stop the crowd, let the terminal decide what is queued and drain.
-    await crowd.stop();
+    // Everything restored: stop the crowds, let each terminal decide what is queued and drain.
     proxy.restore();
     const drainStartedAt = Date.now();
-    await terminal.waitFor(() => (outboxDepth(dataDir) === 0 && terminal.linesWith('uplink.connected').length > 0 ? true : undefined), 120_000, 'outbox drained');
+    for (const { gate, crowd } of gates) {
+      await crowd.stop();
+      const { proc } = gate;
+      await proc.waitFor(() => (outboxDepth(gate.terminal.dataDir) === 0 && proc.linesWith('uplink.connected').length > 0 ? true : undefined), 120_000, `${gate.terminal.name} drained`);
+      await gate.end('SIGTERM');
+    }
     const drainMs = Date.now() - drainStartedAt;
-    await endTerminal(terminal, 'SIGTERM');
-    const decided = lastSeq(dataDir);
 
-    const stored = await storedEvents(central.httpPort, terminalId);
-    const bySeq = new Map<number, ScanEvent>(stored.map((e) => [e.seq, e]));
-    const logged = boots.flatMap((b) => b.proc.linesWith('scan.decided'));
-    const relay = checkRelay(boots, stored);
-    const byDecision = stored.reduce<Record<string, number>>((acc, e) => ({ ...acc, [`${e.decision}/${e.reason}`]: (acc[`${e.decision}/${e.reason}`] ?? 0) + 1 }), {});
+    const results = [];
+    for (const { gate, crowd } of gates) results.push({ gate, crowd, ...(await gateResult(gate, central.httpPort)) });
     // The summary first, so a failing run says what it went through.
+    const boots = results.flatMap((r) => r.gate.boots);
     console.info(
       [
-        `chaos: seed ${seed}, chaos ${(chaosMs / 1000).toFixed(1)} s, final drain ${(drainMs / 1000).toFixed(1)} s`,
+        `chaos: seed ${seed}, ${gates.length} terminals, chaos ${(chaosMs / 1000).toFixed(1)} s, final drain ${(drainMs / 1000).toFixed(1)} s`,
         `  actions: ${[...counts].map(([a, n]) => `${a} ${n}`).join(', ')}`,
         `  terminal boots ${boots.length} (SIGKILL ${boots.filter((b) => b.ended === 'SIGKILL').length}, SIGTERM ${boots.filter((b) => b.ended === 'SIGTERM').length}), central boots ${centrals.length}`,
-        `  scans written ${crowd.written()}, events decided ${decided}, logged ${logged.length}, stored ${stored.length} (${bySeq.size} distinct seqs): ${JSON.stringify(byDecision)}`,
-        `  clock jumps ${jumps.map((ms) => `${ms > 0 ? '+' : ''}${(ms / MINUTE_MS).toFixed(0)} min`).join(', ') || 'none'}; events with an untrusted clock ${stored.filter((e) => !e.clockTrusted).length}`,
-        `  relay pulses ${relay.pulses}, kills with the relay energised ${relay.killedWhileOn}; proxy connections ${proxy.accepted}, bytes up ${proxy.bytes.up} down ${proxy.bytes.down}`,
+        ...results.map(
+          (r) =>
+            `  ${r.gate.terminal.name}: ${r.gate.boots.length} boots, scans written ${r.crowd.written()}, events decided ${r.decided}, logged ${r.logged.length}, ` +
+            `stored ${r.stored.length}: ${JSON.stringify(r.byDecision)}; relay pulses ${r.relay.pulses}, kills with the relay energised ${r.relay.killedWhileOn}`,
+        ),
+        `  clock jumps ${jumps.map((ms) => `${ms > 0 ? '+' : ''}${(ms / MINUTE_MS).toFixed(0)} min`).join(', ') || 'none'}; events with an untrusted clock ${results.reduce((n, r) => n + r.stored.filter((e) => !e.clockTrusted).length, 0)}`,
+        `  proxy connections ${proxy.accepted}, bytes up ${proxy.bytes.up} down ${proxy.bytes.down}`,
       ].join('\n'),
     );
 
-    // 1. Exactly once, no gap: seq 1..N at the central, N the terminal's own counter.
-    await expectExactlyOnce(central.httpPort, terminalId, decided);
-    // 2. Every decision a terminal logged is the stored one.
-    for (const line of logged) {
-      expect(bySeq.get(line.seq as number), `seq ${String(line.seq)}`).toMatchObject({ id: line.eventId, decision: line.decision, reason: line.reason });
+    for (const r of results) {
+      const { terminalId, name } = r.gate.terminal;
+      // 1. Exactly once, no gap: seq 1..N at the central, N the terminal's own counter.
+      await expectExactlyOnce(central.httpPort, terminalId, r.decided);
+      // 2. Every decision a terminal logged is the stored one.
+      for (const line of r.logged) {
+        expect(r.bySeq.get(line.seq as number), `${name} seq ${String(line.seq)}`).toMatchObject({ id: line.eventId, decision: line.decision, reason: line.reason });
+      }
+      // 3. The terminal's time never runs backwards (docs/terminal.md "Clock"), whatever its wall clock did.
+      const inSeqOrder = [...r.bySeq.values()].sort((a, b) => a.seq - b.seq);
+      const backwards = inSeqOrder.filter((e, i) => i > 0 && Date.parse(e.ts) < Date.parse(inSeqOrder[i - 1]!.ts));
+      expect(backwards.map((e) => `${name} seq ${e.seq} at ${e.ts} after ${inSeqOrder[e.seq - 2]?.ts} (boot ${e.bootId})`)).toEqual([]);
+      // 4. The relay: only for grants, and off after every clean stop.
+      expect(r.relay.problems).toEqual([]);
+      expect(r.decided).toBeGreaterThan(chaosSeconds); // the load really ran
     }
-    // 3. The terminal's time never runs backwards (docs/terminal.md "Clock"), whatever its wall clock did.
-    const inSeqOrder = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
-    const backwards = inSeqOrder.filter((e, i) => i > 0 && Date.parse(e.ts) < Date.parse(inSeqOrder[i - 1]!.ts));
-    expect(backwards.map((e) => `seq ${e.seq} at ${e.ts} after ${inSeqOrder[e.seq - 2]?.ts} (boot ${e.bootId})`)).toEqual([]);
-    // 4. The relay: only for grants, and off after every clean stop.
-    expect(relay.problems).toEqual([]);
     // 5. No process crashed: every exit was ours, nothing logged an error.
     for (const proc of [...boots.map((b) => b.proc), ...centrals]) {
       expect(proc.lines.filter((l) => l.level >= 50).map((l) => l.msg)).toEqual([]);
     }
-    expect(decided).toBeGreaterThan(chaosSeconds); // the load really ran
   });
 });

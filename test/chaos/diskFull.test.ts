@@ -8,6 +8,7 @@ import { getJson, storedEvents } from '../helpers/centralApi.js';
 import { createCentralSite } from '../helpers/centralSite.js';
 import { expectExactlyOnce, lastSeq, outboxDepth } from '../helpers/delivery.js';
 import { QrgateProcess } from '../helpers/qrgateProcess.js';
+import { TcpProxy } from '../helpers/tcpProxy.js';
 import { useTempDir } from '../helpers/tempDir.js';
 import { waitFor } from '../helpers/waitFor.js';
 import { startCrowd } from './crowd.js';
@@ -62,7 +63,9 @@ describe('chaos: the terminal disk fills up and frees again', () => {
       central.proc.kill('SIGKILL');
       await central.proc.exited;
     });
-    const { proxy, pair, terminalId, config, dataDir } = await chaosTerminal(site, central.mqttPort, (close) => cleanups.push(close));
+    const proxy = await TcpProxy.start({ targetPort: central.mqttPort });
+    cleanups.push(() => proxy.close());
+    const { pair, terminalId, config, dataDir } = await chaosTerminal(site, proxy, (close) => cleanups.push(close));
     expect(dataDir).toBe(disk);
     const terminal = new QrgateProcess(['terminal', '--config', config]);
     const boots: Boot[] = [{ proc: terminal, ended: null }];
