@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ScanEvent } from '../../protocol/event.js';
 import { garbageQr, samplePerson, someQr } from '../../provisioning/samplePeople.js';
 import { seededRandom } from '../broker/store/scanEvents.js';
-import { storedEvents } from '../helpers/centralApi.js';
+import { metricValue, storedEvents } from '../helpers/centralApi.js';
 import { createCentralSite, type CentralSite } from '../helpers/centralSite.js';
 import { expectExactlyOnce, lastSeq, outboxDepth } from '../helpers/delivery.js';
 import type { QrgateProcess } from '../helpers/qrgateProcess.js';
@@ -122,6 +122,8 @@ describe('chaos: kills, restarts and a bad network under scan load', () => {
     }
 
     const counts = new Map<Action, number>();
+    /** Events the centrals received again after storing them: the at-least-once path at work. */
+    let redeliveries = 0;
     const jumps: number[] = [];
     const startedAt = Date.now();
     while (Date.now() - startedAt < chaosSeconds * 1000) {
@@ -138,6 +140,7 @@ describe('chaos: kills, restarts and a bad network under scan load', () => {
           break;
         }
         case 'kill-central': {
+          redeliveries += await metricValue(central.httpPort, 'qrgate_events_duplicate_total');
           central.proc.kill('SIGKILL');
           await central.proc.exited;
           await sleep(between(0, 2_000));
@@ -188,6 +191,7 @@ describe('chaos: kills, restarts and a bad network under scan load', () => {
     }
     const drainMs = Date.now() - drainStartedAt;
 
+    redeliveries += await metricValue(central.httpPort, 'qrgate_events_duplicate_total');
     const results = [];
     for (const { gate, crowd } of gates) results.push({ gate, crowd, ...(await gateResult(gate, central.httpPort)) });
     // The summary first, so a failing run says what it went through.
@@ -203,7 +207,7 @@ describe('chaos: kills, restarts and a bad network under scan load', () => {
             `stored ${r.stored.length}: ${JSON.stringify(r.byDecision)}; relay pulses ${r.relay.pulses}, kills with the relay energised ${r.relay.killedWhileOn}`,
         ),
         `  clock jumps ${jumps.map((ms) => `${ms > 0 ? '+' : ''}${(ms / MINUTE_MS).toFixed(0)} min`).join(', ') || 'none'}; events with an untrusted clock ${results.reduce((n, r) => n + r.stored.filter((e) => !e.clockTrusted).length, 0)}`,
-        `  proxy connections ${proxy.accepted}, bytes up ${proxy.bytes.up} down ${proxy.bytes.down}`,
+        `  redeliveries absorbed by the central ${redeliveries}; proxy connections ${proxy.accepted}, bytes up ${proxy.bytes.up} down ${proxy.bytes.down}`,
       ].join('\n'),
     );
 

@@ -25,3 +25,11 @@ export async function storedEvents(httpPort: number, terminalId: string): Promis
   } while (cursor);
   return all;
 }
+
+/** One unlabelled counter or gauge from `GET /metrics` (Prometheus text); 0 when absent. */
+export async function metricValue(port: number, name: string): Promise<number> {
+  const response = await fetch(`http://127.0.0.1:${port}/metrics`);
+  if (!response.ok) throw new Error(`GET /metrics: ${response.status}`);
+  const line = (await response.text()).split('\n').find((l) => l.startsWith(`${name} `));
+  return line ? Number(line.slice(name.length + 1)) : 0;
+}
