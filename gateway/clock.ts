@@ -85,7 +85,14 @@ export class TerminalClock {
       trusted = wall >= slewed;
       this.lastMs = Math.max(wall, slewed);
     }
-    if (this.lastMs - this.persistedMs >= PERSIST_EVERY_MS) this.persist();
+    if (this.lastMs - this.persistedMs >= PERSIST_EVERY_MS) {
+      try {
+        this.persist();
+      } catch {
+        // A full disk must not make reading the time throw (the uplink stamps its status
+        // with it); the mark stays in memory, and every stored event persists it anyway.
+      }
+    }
     return { ms: this.lastMs, trusted };
   }
 
@@ -100,6 +107,18 @@ export class TerminalClock {
   persist(): void {
     this.raiseHighWater.run(this.lastMs);
     this.persistedMs = this.lastMs;
+  }
+
+  /**
+   * Persists the high-water mark if it moved since the last write. The outbox calls it
+   * inside the transaction that stores an event, so no stored event is ever later than the
+   * time a restart starts from: without it a SIGKILL lost up to PERSIST_EVERY_MS of the
+   * mark, and after the wall clock stepped back the next boot stamped its events before the
+   * last ones (found by test/chaos). It writes the meta page the sequence update already
+   * dirties in that transaction, so it costs no extra page write.
+   */
+  persistIfMoved(): void {
+    if (this.lastMs > this.persistedMs) this.persist();
   }
 
   private reset(): void {

@@ -1,6 +1,7 @@
 import type { ScanEvent } from '../protocol/event.js';
 import { uuidv7 } from '../protocol/uuidv7.js';
 import type { TerminalClock } from './clock.js';
+import type { StorageHealth } from './storageHealth.js';
 import type { TerminalDb } from './terminalDb.js';
 
 export interface TerminalIdentity {
@@ -53,13 +54,13 @@ export class Outbox {
   private readonly recordTx;
   private readonly removeTx;
   private readonly readyListeners = new Set<() => void>();
-  private readonly storageListeners = new Set<(full: boolean) => void>();
-  private full = false;
 
   constructor(
     db: TerminalDb,
     private readonly identity: TerminalIdentity,
     private readonly clock: TerminalClock,
+    /** Told of every write's outcome, for the storage alarm. */
+    private readonly health?: StorageHealth,
   ) {
     this.nextSeq = db.prepare<[], { value: number }>("UPDATE meta SET value = value + 1 WHERE key = 'seq' RETURNING value");
     this.insert = db.prepare<[number, string, string, number]>('INSERT INTO outbox (seq, id, event, final) VALUES (?, ?, ?, ?)');
@@ -77,6 +78,7 @@ export class Outbox {
     this.recordTx = db.transaction((draft: EventDraft, final: boolean): ScanEvent => {
       const seq = this.nextSeq.get()!.value;
       const time = this.clock.now();
+      this.clock.persistIfMoved(); // same transaction: the event's time survives a kill with it
       const event: ScanEvent = {
         id: uuidv7(time.ms),
         terminalId: this.identity.terminalId,
@@ -103,41 +105,9 @@ export class Outbox {
    */
   record(draft: EventDraft, options: { awaitingPassage?: boolean } = {}): ScanEvent {
     const final = !options.awaitingPassage;
-    let event: ScanEvent;
-    try {
-      event = this.recordTx(draft, final);
-    } catch (err) {
-      if (!isStorageFull(err)) throw err;
-      this.setFull(true);
-      throw new StorageFullError({ cause: err });
-    }
-    // A record that fits again is the recovery: space was freed, nothing else is needed.
-    this.setFull(false);
+    const event = this.write(() => this.recordTx(draft, final));
     if (final) this.notifyReady();
     return event;
-  }
-
-  /** True from a record refused for want of space until the next one that fits. */
-  get storageFull(): boolean {
-    return this.full;
-  }
-
-  /** `listener(full)` runs when the outbox fills up and when it takes records again. Returns the unsubscribe function. */
-  onStorageChange(listener: (full: boolean) => void): () => void {
-    this.storageListeners.add(listener);
-    return () => this.storageListeners.delete(listener);
-  }
-
-  private setFull(full: boolean): void {
-    if (this.full === full) return;
-    this.full = full;
-    for (const listener of this.storageListeners) {
-      try {
-        listener(full);
-      } catch (err) {
-        process.emitWarning(err instanceof Error ? err : new Error(String(err)), { code: 'QRGATE_OUTBOX_LISTENER' });
-      }
-    }
   }
 
   settlePassage(eventId: string, passed: boolean): void {
@@ -154,7 +124,20 @@ export class Outbox {
 
   /** Deletes delivered rows in one transaction; returns how many were there. */
   remove(seqs: readonly number[]): number {
-    return seqs.length === 0 ? 0 : this.removeTx(seqs);
+    return seqs.length === 0 ? 0 : this.write(() => this.removeTx(seqs));
+  }
+
+  private write<T>(transaction: () => T): T {
+    let result: T;
+    try {
+      result = transaction();
+    } catch (err) {
+      this.health?.failed(err);
+      // Named, so the lane can tell a full disk (expected in the field) from a fault.
+      throw isStorageFull(err) ? new StorageFullError({ cause: err }) : err;
+    }
+    this.health?.wrote();
+    return result;
   }
 
   isEmpty(): boolean {

@@ -17,6 +17,7 @@ import { ListCache } from './listCache.js';
 import { createListApplier, type ListApplier } from './lists/listApplier.js';
 import { Outbox } from './outbox.js';
 import { Presence } from './presence.js';
+import { StorageHealth } from './storageHealth.js';
 import { openTerminalDb, type TerminalDb } from './terminalDb.js';
 import type { ListSync } from './listSync/listSync.js';
 import type { Uplink } from './uplink/uplink.js';
@@ -105,11 +106,8 @@ export class Terminal {
     });
     this.applier = applier;
     for (const list of lists.installed().values()) clock.observe(list.issuedAtMs);
-    const outbox = new Outbox(db, { terminalId: config.terminalId, checkpointCode: config.checkpoint.code, bootId: this.bootId }, clock);
-    // The alarm: once when the disk fills, once when it takes records again (telemetry says it too).
-    outbox.onStorageChange((full) =>
-      full ? logger.error({ dataDir: config.dataDir }, 'storage.full') : logger.info({ dataDir: config.dataDir }, 'storage.recovered'),
-    );
+    const storage = new StorageHealth({ logger: logger.child({ component: 'storage' }) });
+    const outbox = new Outbox(db, { terminalId: config.terminalId, checkpointCode: config.checkpoint.code, bootId: this.bootId }, clock, storage);
     const abandoned = outbox.finalizeAbandoned();
     if (abandoned > 0) logger.info({ events: abandoned }, 'outbox.passage-unknown');
     const presence = new Presence(db, config.policy.antiPassbackWindowMs);
@@ -177,6 +175,7 @@ export class Terminal {
         outbox,
         clock,
         lists,
+        storage,
         listSync: this.listSync,
         scopes: config.lists,
         lanes: this.lanes.map((lane, i) => ({

@@ -49,10 +49,20 @@ export const telemetrySchema = z.strictObject({
   /** From the OS (systemd-timesyncd / chrony); null where it cannot be known. */
   clockSynced: z.boolean().nullable(),
   /**
-   * The outbox could not record the last decision for want of space (gateway/outbox.ts):
-   * scans are refused until it can. Optional: terminals from before it do not send it.
+   * Whether the terminal's database takes writes (gateway/storageHealth.ts). Optional: a
+   * terminal from before it sends none. A central from before it refuses telemetry that has
+   * it (strict schema) until upgraded; events are not affected.
    */
-  storageFull: z.boolean().optional(),
+  storage: z
+    .strictObject({
+      writable: z.boolean(),
+      /** The storage error code (SQLITE_FULL on a full disk) while not writable. */
+      error: z.string().max(64).nullable(),
+      since: z.iso.datetime().nullable(),
+      /** Writes refused since `since`. */
+      failures: z.number().int().nonnegative(),
+    })
+    .optional(),
 });
 export type Telemetry = z.infer<typeof telemetrySchema>;
 

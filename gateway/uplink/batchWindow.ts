@@ -12,6 +12,12 @@ export interface BatchWindowDeps {
   readonly publish: (payload: string, done: (err?: Error) => void) => void;
   /** After a batch's rows left the outbox. */
   readonly onAcked: (events: number) => void;
+  /**
+   * The outbox could not delete acknowledged rows (SQLITE_FULL on a full disk: a delete
+   * needs WAL space too). The window has stopped; the rows stay and go out again on the
+   * next connection, where the central's dedupe absorbs the copy.
+   */
+  readonly onRemoveFailed: (err: unknown) => void;
 }
 
 /**
@@ -85,7 +91,16 @@ export class BatchWindow {
       this.sending = false;
       return;
     }
-    this.deps.outbox.remove(seqs);
+    try {
+      this.deps.outbox.remove(seqs);
+    } catch (err) {
+      // This runs inside mqtt.js's PUBACK handler: a throw here was an uncaught exception
+      // that took the terminal down on every PUBACK while the disk was full (found by
+      // test/chaos/diskFull.test.ts). Stop instead; the connection's owner decides what next.
+      this.sending = false;
+      this.deps.onRemoveFailed(err);
+      return;
+    }
     if (this.inFlight.size === 0) this.cursor = 0;
     this.deps.onAcked(seqs.length);
     this.pump();

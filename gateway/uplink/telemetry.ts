@@ -2,6 +2,7 @@ import type { Telemetry } from '../../protocol/messages.js';
 import type { TerminalClock } from '../clock.js';
 import type { ListCache } from '../listCache.js';
 import type { Outbox } from '../outbox.js';
+import type { StorageHealth } from '../storageHealth.js';
 import type { UplinkLane } from './lanes.js';
 
 export interface TelemetrySources {
@@ -14,6 +15,8 @@ export interface TelemetrySources {
   readonly lanes: readonly UplinkLane[];
   readonly uptimeS: () => number;
   readonly clockSynced: () => boolean | null;
+  /** The storage alarm; omitted from telemetry when absent. */
+  readonly storage?: StorageHealth;
 }
 
 /** One heartbeat (protocol/messages.ts telemetrySchema). `inFlight` counts events, not batches. */
@@ -42,6 +45,6 @@ export function buildTelemetry(sources: TelemetrySources, inFlight: number): Tel
     scanners: sources.lanes.map((lane) => ({ lane: lane.name, connected: lane.scannerConnected() })),
     clockTrusted: now.trusted,
     clockSynced: sources.clockSynced(),
-    storageFull: sources.outbox.storageFull,
+    ...(sources.storage ? { storage: sources.storage.telemetry() } : {}),
   };
 }

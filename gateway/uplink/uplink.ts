@@ -5,6 +5,7 @@ import type { TerminalClock } from '../clock.js';
 import type { ListCache } from '../listCache.js';
 import type { ListSync, SyncLink } from '../listSync/listSync.js';
 import type { Outbox } from '../outbox.js';
+import type { StorageHealth } from '../storageHealth.js';
 import { Backoff } from './backoff.js';
 import { BatchWindow } from './batchWindow.js';
 import { brokerForLogs, buildClientOptions } from './clientOptions.js';
@@ -27,6 +28,8 @@ export interface UplinkDeps {
   readonly scopes: readonly string[];
   /** In config order: `open` without a lane opens the first. */
   readonly lanes: readonly UplinkLane[];
+  /** The storage alarm, reported in telemetry. */
+  readonly storage?: StorageHealth;
   /** Keeps the lists current over this connection; none in tests that do not need it. */
   readonly listSync?: ListSync;
   readonly logger: Logger;
@@ -104,6 +107,7 @@ export class Uplink {
       lanes: deps.lanes,
       uptimeS: deps.uptimeS ?? process.uptime,
       clockSynced: deps.clockSynced ?? (() => systemdClockSynced()),
+      ...(deps.storage ? { storage: deps.storage } : {}),
     };
     this.commands = new CommandHandler({
       checkpointCode: deps.checkpointCode,
@@ -208,6 +212,7 @@ export class Uplink {
       maxInFlight: config.maxInFlightBatches,
       publish: (payload, done) => client.publish(this.eventsTopic, payload, { qos: 1, retain: false }, (err) => done(err)),
       onAcked: (events) => this.onAcked(events),
+      onRemoveFailed: (err) => this.onRemoveFailed(client, err),
     });
     if (!this.deps.outbox.isEmpty()) this.backlog = true;
     this.publishTelemetry();
@@ -238,6 +243,19 @@ export class Uplink {
     if (this.backlog) this.deps.logger.info({ count: this.ackedSinceEmpty }, 'uplink.drained');
     this.backlog = false;
     this.ackedSinceEmpty = 0;
+  }
+
+  /**
+   * Acknowledged rows could not be deleted (a full disk). Drop this connection: the rows are
+   * still in the outbox and the next connection, after the usual backoff, sends them again
+   * and retries the delete; the central stores each event once whatever it receives twice.
+   */
+  private onRemoveFailed(client: MqttClient, err: unknown): void {
+    this.deps.logger.error({ err }, 'uplink.outbox-remove-failed');
+    // Not from inside mqtt.js's ack handler, which is where this is called from.
+    setImmediate(() => {
+      if (this.client === client) client.end(true);
+    });
   }
 
   private onClose(client: MqttClient): void {

@@ -1,9 +1,8 @@
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import type { ScanEvent } from '../../protocol/event.js';
 import { testCertificate, testCertificateKey } from '../broker/mqtt/centralFixture.js';
 import { createCentralSite, type CentralSite } from '../helpers/centralSite.js';
+import { expectExactlyOnce, outboxDepth as terminalOutboxDepth } from '../helpers/delivery.js';
 import { freePort } from '../helpers/freePort.js';
 import { useQrgateProcesses, type QrgateProcess } from '../helpers/qrgateProcess.js';
 import { useTempDir } from '../helpers/tempDir.js';
@@ -15,49 +14,7 @@ import { useTempDir } from '../helpers/tempDir.js';
  * is killed when.
  */
 
-interface Fleet {
-  terminals: Array<{ terminalId: string; online: boolean; lastSeq: number | null; gaps: unknown[] }>;
-}
-
-async function getJson<T>(port: number, path: string): Promise<T> {
-  const response = await fetch(`http://127.0.0.1:${port}${path}`);
-  if (!response.ok) throw new Error(`GET ${path}: ${response.status} ${await response.text()}`);
-  return (await response.json()) as T;
-}
-
-/** Every event of one terminal in the central store, through the API's cursor paging. */
-async function storedEvents(httpPort: number, terminalId: string): Promise<ScanEvent[]> {
-  const all: ScanEvent[] = [];
-  let cursor: string | null = null;
-  do {
-    const page: { events: ScanEvent[]; nextCursor: string | null } = await getJson(
-      httpPort,
-      `/api/events?terminal=${terminalId}&limit=1000${cursor ? `&cursor=${cursor}` : ''}`,
-    );
-    all.push(...page.events);
-    cursor = page.nextCursor;
-  } while (cursor);
-  return all;
-}
-
-function outboxDepth(site: CentralSite, name: string): number {
-  const db = new Database(join(site.dir, `${name}-data`, 'terminal.db'), { readonly: true });
-  try {
-    return db.prepare<[], number>('SELECT count(*) FROM outbox').pluck().get()!;
-  } finally {
-    db.close();
-  }
-}
-
-/** Exactly once: seq 1..n, each event stored once, and the central reports no gap. */
-async function expectExactlyOnce(httpPort: number, terminalId: string, decided: number): Promise<void> {
-  const events = await storedEvents(httpPort, terminalId);
-  const seqs = events.map((e) => e.seq).sort((a, b) => a - b);
-  expect(seqs).toEqual(Array.from({ length: decided }, (_, i) => i + 1));
-  expect(new Set(events.map((e) => e.id)).size).toBe(decided);
-  const fleet = await getJson<Fleet>(httpPort, '/api/terminals');
-  expect(fleet.terminals.find((t) => t.terminalId === terminalId)).toMatchObject({ lastSeq: decided, gaps: [] });
-}
+const outboxDepth = (site: CentralSite, name: string): number => terminalOutboxDepth(join(site.dir, `${name}-data`));
 
 describe('delivery: terminal -> MQTT -> central store', () => {
   const tempDir = useTempDir();

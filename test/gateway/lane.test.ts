@@ -18,6 +18,8 @@ import { FakeScanner } from '../fakes/fakeScanner.js';
 import { refHasherFor, writeList } from '../helpers/lists.js';
 import { useTempDir } from '../helpers/tempDir.js';
 import { outboxWatchingRelay } from '../fakes/outboxWatchingRelay.js';
+import { captureLogger } from '../fakes/captureLogger.js';
+import { StorageHealth } from '../../gateway/storageHealth.js';
 
 const logger = pino({ level: 'silent' });
 
@@ -34,7 +36,9 @@ interface Rig {
   /** The n-th registered person with that status. */
   person: (status: 'allow' | 'deny' | 'check', n?: number) => SamplePerson;
   config: TerminalConfig;
-  outbox: Outbox;
+  /** The outbox's storage alarm, its log lines captured. */
+  storage: StorageHealth;
+  storageLog: ReturnType<typeof captureLogger>;
 }
 
 describe('Lane', () => {
@@ -86,7 +90,9 @@ describe('Lane', () => {
     };
     const { relay: relayOutput, rowsWhenRelayOn } = outboxWatchingRelay(gpio.output('relay', 4), db);
     const scanner = new FakeScanner();
-    const outbox = new Outbox(db, { terminalId: config.terminalId, checkpointCode: config.checkpoint.code, bootId: crypto.randomUUID() }, clock);
+    const storageLog = captureLogger();
+    const storage = new StorageHealth({ logger: storageLog.logger });
+    const outbox = new Outbox(db, { terminalId: config.terminalId, checkpointCode: config.checkpoint.code, bootId: crypto.randomUUID() }, clock, storage);
     const lane = new Lane({
       config: laneConfig,
       policy: { ...config.policy, ...policyOverrides },
@@ -122,7 +128,8 @@ describe('Lane', () => {
       rowsWhenRelayOn,
       relayPulses: () => gpio.history.filter((w) => w.output === 'relay' && w.value === 1).length,
       person: (status, n = 0) => site.people.filter((p) => p.status === status)[n]!,
-      outbox,
+      storage,
+      storageLog,
     };
     rigs.push(result);
     return result;
@@ -143,26 +150,24 @@ describe('Lane', () => {
 
   it('a full disk: the grant that cannot be recorded is refused and never opens; the first scan after space returns is recorded', async () => {
     const r = await rig();
-    const changes: boolean[] = [];
-    r.outbox.onStorageChange((full) => changes.push(full));
     // SQLite's own limit stands in for a full SD card: the same SQLITE_FULL (a real tmpfs gives it too).
     r.db.pragma(`max_page_count = ${r.db.pragma('page_count', { simple: true }) as number}`);
     const allowed = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((n) => r.person('allow', n));
     let scans = 0;
     let relayOnsBeforeFullScan = -1;
-    for (let round = 0; !r.outbox.storageFull && round < 50; round++) {
+    for (let round = 0; r.storage.writable && round < 50; round++) {
       for (const person of allowed) {
         const relayOns = r.rowsWhenRelayOn.length;
         r.scanner.scan(cccdQr(person));
         scans++;
-        if (r.outbox.storageFull) {
+        if (!r.storage.writable) {
           relayOnsBeforeFullScan = relayOns;
           break;
         }
       }
       await vi.advanceTimersByTimeAsync(r.config.policy.debounceMs + 1);
     }
-    expect(r.outbox.storageFull).toBe(true);
+    expect(r.storage.writable).toBe(false);
     const recorded = r.events();
     expect(recorded.length).toBe(scans - 1);
     // The unrecorded grant drove no relay write and showed red; the gate is shut.
@@ -173,9 +178,11 @@ describe('Lane', () => {
     r.db.pragma('max_page_count = 1073741823');
     await vi.advanceTimersByTimeAsync(r.config.policy.debounceMs + 1);
     r.scanner.scan(cccdQr(r.person('allow', 11)));
-    expect(r.outbox.storageFull).toBe(false);
+    expect(r.storage.writable).toBe(true);
     expect(r.events().at(-1)).toMatchObject({ decision: 'granted' });
-    expect(changes).toEqual([true, false]);
+    // One alarm for the episode, however many scans it refused, and one all-clear.
+    expect(r.storageLog.lines.map((l) => l.msg)).toEqual(['storage.write-failed', 'storage.recovered']);
+    expect(r.storageLog.lines[0]).toMatchObject({ code: 'SQLITE_FULL' });
   });
 
   it('does not pulse twice for a card held on the glass', async () => {

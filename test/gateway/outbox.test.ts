@@ -138,5 +138,30 @@ describe('TerminalClock', () => {
     expect(make().now()).toEqual({ ms: time.wall, trusted: true });
     db.close();
   });
+
+  it('never stamps an event later than what a restart starts from, even killed before the clock was persisted', () => {
+    // Found by the chaos suite (test/chaos): the clock persists its high-water mark once a
+    // minute, so a SIGKILL lost up to a minute of it, and after the wall clock stepped back
+    // the next boot stamped its events up to a minute before the last ones: time ran backwards.
+    const dir = tempDir();
+    const t0 = Date.parse('2026-03-01T08:00:00Z');
+    let wallMs = t0;
+    const first = openTerminalDb(dir);
+    const firstClock = new TerminalClock(first, { wallMs: () => wallMs, osSynced: () => null });
+    const firstOutbox = new Outbox(first, identity('0b5d4c36-5f7e-4f6b-9d7e-4f1e2a3b4c5d'), firstClock);
+    firstOutbox.record(draft);
+    wallMs = t0 + 30_000; // within the clock's own persistence interval
+    const last = firstOutbox.record(draft);
+    first.close(); // no stop(), no persist(): what a SIGKILL leaves behind
+
+    wallMs = t0 - 3_600_000; // NTP steps the wall clock back an hour
+    const second = openTerminalDb(dir);
+    const secondClock = new TerminalClock(second, { wallMs: () => wallMs, osSynced: () => null });
+    const next = new Outbox(second, identity('1b5d4c36-5f7e-4f6b-9d7e-4f1e2a3b4c5d'), secondClock).record(draft);
+    second.close();
+    expect(Date.parse(next.ts)).toBeGreaterThanOrEqual(Date.parse(last.ts));
+    expect(next.id > last.id).toBe(true); // UUIDv7: still in time order
+    expect(next.clockTrusted).toBe(false);
+  });
 });
 

@@ -1,13 +1,18 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { TerminalConfigInput } from '../../gateway/config.js';
 import { writeLocalCentral } from '../../provisioning/localCentral.js';
 import { QrgateProcess } from './qrgateProcess.js';
 
-/** Runs a one-shot qrgate command and returns its stdout, failing loudly on a non-zero exit. */
-export async function qrgate(args: readonly string[]): Promise<string> {
+/**
+ * Runs a one-shot qrgate command and returns its stdout, failing loudly on a non-zero exit.
+ * `transcript`, when given, receives every stdout and stderr line (a privacy test reads them all).
+ */
+export async function qrgate(args: readonly string[], transcript?: string[]): Promise<string> {
   const proc = new QrgateProcess(args);
   const { code } = await proc.exited;
   const stdout = proc.lines.map((l) => ('text' in l ? String(l.text) : JSON.stringify(l))).join('\n');
+  transcript?.push(...stdout.split('\n'), ...proc.stderr);
   if (code !== 0) throw new Error(`qrgate ${args.join(' ')} exited ${code}:\n${proc.stderr.join('\n')}\n${stdout}`);
   return stdout;
 }
@@ -18,8 +23,19 @@ export interface CentralSite {
   readonly mqttPort: number;
   /** Registered people's citizen ids (all `allow`), typed at a keyboard lane. */
   readonly people: readonly string[];
-  addTerminal(name: string, options?: { batchSize?: number; lists?: readonly string[] }): Promise<{ terminalId: string; config: string; code: string; password: string }>;
-  startCentral(): Promise<{ proc: QrgateProcess; httpPort: number }>;
+  addTerminal(name: string, options?: AddTerminalOptions): Promise<{ terminalId: string; config: string; code: string; password: string }>;
+  startCentral(): Promise<{ proc: QrgateProcess; httpPort: number; mqttPort: number }>;
+}
+
+export interface AddTerminalOptions {
+  readonly batchSize?: number;
+  readonly lists?: readonly string[];
+  /** The broker address the terminal dials (a TcpProxy in front of the central); default the central's own. */
+  readonly url?: string;
+  /** Replace the one keyboard (stdin) lane, e.g. with a pty serial scanner. */
+  readonly lanes?: TerminalConfigInput['lanes'];
+  /** More `central` settings (keepaliveS, reconnect waits…). */
+  readonly central?: Partial<NonNullable<TerminalConfigInput['central']>>;
 }
 
 /**
@@ -61,16 +77,17 @@ export async function createCentralSite(dir: string, mqttPort: number, options: 
       const added = JSON.parse(
         await qrgate([
           'terminals', 'add', '--central-config', centralConfig, '--checkpoint', code,
-          '--url', tls ? `mqtts://localhost:${tls.port}` : `mqtt://127.0.0.1:${mqttPort}`, '--out', out, '--json',
+          '--url', options.url ?? (tls ? `mqtts://localhost:${tls.port}` : `mqtt://127.0.0.1:${mqttPort}`), '--out', out, '--json',
           // Given at provisioning, as a technician does: the central's ACL holds the same scopes as the config.
           ...(options.lists ? ['--lists', options.lists.join(',')] : []),
         ]),
       ) as { terminalId: string; config: string };
       const config = JSON.parse(readFileSync(added.config, 'utf8'));
       config.dataDir = `${name}-data`;
-      config.lanes = [{ name: 'in', direction: 'in', scanner: { type: 'stdin' }, gpio: { type: 'sim', outputs: { relay: 4 } } }];
+      config.lanes = options.lanes ?? [{ name: 'in', direction: 'in', scanner: { type: 'stdin' }, gpio: { type: 'sim', outputs: { relay: 4 } } }];
       config.policy = { ...config.policy, debounceMs: 0, relayPulseMs: 50 };
       if (options.batchSize) config.central.batchSize = options.batchSize;
+      Object.assign(config.central, options.central);
       if (tls) config.central.ca = join(dir, 'server.crt');
       writeFileSync(added.config, JSON.stringify(config));
       // The site's hand-built list, unless the terminal takes its lists from the central's registry.
@@ -80,7 +97,7 @@ export async function createCentralSite(dir: string, mqttPort: number, options: 
     async startCentral() {
       const proc = new QrgateProcess(['central', '--config', centralConfig]);
       const ready = await proc.waitForLine((l) => l.msg === 'central.ready');
-      return { proc, httpPort: (ready.http as { port: number }).port };
+      return { proc, httpPort: (ready.http as { port: number }).port, mqttPort: (ready.mqtt as { port: number }).port };
     },
   };
 }

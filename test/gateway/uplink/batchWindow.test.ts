@@ -15,19 +15,27 @@ interface Sent {
 describe('BatchWindow', () => {
   const tempDir = useTempDir();
 
-  function setUp(batchSize: number, maxInFlight: number) {
+  function setUp(batchSize: number, maxInFlight: number, options: { removeFails?: () => boolean } = {}) {
     const db = openTerminalDb(tempDir());
     const outbox = new Outbox(db, { terminalId: 'gate-1', checkpointCode: '10000000000008', bootId: crypto.randomUUID() }, new TerminalClock(db));
     const sent: Sent[] = [];
+    const removeFailures: unknown[] = [];
     let acked = 0;
     const window = new BatchWindow({
-      outbox,
+      outbox: {
+        pendingBatch: (limit, afterSeq) => outbox.pendingBatch(limit, afterSeq),
+        remove: (seqs) => {
+          if (options.removeFails?.()) throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+          return outbox.remove(seqs);
+        },
+      },
       batchSize,
       maxInFlight,
       publish: (payload, done) => sent.push({ seqs: eventBatchSchema.parse(JSON.parse(payload)).events.map((e) => e.seq), done }),
       onAcked: (events) => (acked += events),
+      onRemoveFailed: (err) => removeFailures.push(err),
     });
-    return { db, outbox, sent, window, acked: () => acked };
+    return { db, outbox, sent, window, acked: () => acked, removeFailures };
   }
 
   it('keeps at most maxInFlight batches out and removes rows only when their batch is acknowledged', () => {
@@ -83,4 +91,42 @@ describe('BatchWindow', () => {
     expect(outbox.depth()).toBe(0);
     db.close();
   });
+
+  it('stops and reports, never throws into the PUBACK handler, when acknowledged rows cannot be deleted', () => {
+    // Found by test/chaos/diskFull.test.ts: SQLITE_FULL from the delete escaped mqtt.js's ack
+    // handler as an uncaught exception and took the terminal down on every PUBACK.
+    let diskFull = true;
+    const { db, outbox, sent, window, acked, removeFailures } = setUp(5, 2, { removeFails: () => diskFull });
+    for (let i = 0; i < 20; i++) outbox.record(draft);
+    window.pump();
+    expect(() => sent[0]!.done()).not.toThrow();
+    expect(removeFailures).toHaveLength(1);
+    expect(removeFailures[0]).toMatchObject({ code: 'SQLITE_FULL' });
+    expect(outbox.depth()).toBe(20); // nothing lost: every row goes out again on the next connection
+    expect(acked()).toBe(0);
+    sent[1]!.done(new Error('Connection closed'));
+    window.pump();
+    expect(sent).toHaveLength(2); // stopped: no new batch on this connection
+
+    diskFull = false; // space is back; the next connection's window sends and deletes
+    window.close();
+    const next = setUpAgain(outbox);
+    next.window.pump();
+    expect(next.sent[0]!.seqs).toEqual([1, 2, 3, 4, 5]);
+    db.close();
+  });
+
+  /** A fresh window over the same outbox, as the next connection makes. */
+  function setUpAgain(outbox: Outbox) {
+    const sent: Sent[] = [];
+    const window = new BatchWindow({
+      outbox,
+      batchSize: 5,
+      maxInFlight: 2,
+      publish: (payload, done) => sent.push({ seqs: eventBatchSchema.parse(JSON.parse(payload)).events.map((e) => e.seq), done }),
+      onAcked: () => undefined,
+      onRemoveFailed: () => undefined,
+    });
+    return { sent, window };
+  }
 });
