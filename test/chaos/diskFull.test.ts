@@ -80,7 +80,7 @@ describe('chaos: the terminal disk fills up and frees again', () => {
     const crowd = await startCrowd(pair, () => ({ text: someQr(people[i++ % people.length]!), pauseMs: 10 }));
     cleanups.push(() => crowd.stop());
     const decided = () => terminal.linesWith('scan.decided').length;
-    const failed = () => terminal.linesWith('lane.failed').length;
+    const failed = () => terminal.linesWith('scan.unrecorded').length;
 
     // Offline, the outbox grows; fill the disk and keep scanning until SQLite refuses.
     await terminal.waitFor(() => (decided() >= 20 ? true : undefined), 30_000, '20 decisions online');
@@ -127,6 +127,7 @@ describe('chaos: the terminal disk fills up and frees again', () => {
         [...new Set(errors.map((l) => `${l.msg}: ${String((l.err as { code?: string } | undefined)?.code)}`))],
       )}`,
     );
+    // lane.failed: a write after the outbox's (anti-passback) that found the disk full.
     const expected = ['lane.failed', 'uplink.outbox-remove-failed', 'storage.write-failed'];
     expect(errors.filter((l) => !expected.includes(l.msg)).map((l) => l.msg)).toEqual([]);
   });
