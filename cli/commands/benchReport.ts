@@ -64,7 +64,11 @@ export const run: Command = async (ctx) => {
   const results = await runBenches({ plans, runs, quick: values.quick, entry: process.argv[1]!, log });
   const command = `qrgate bench report${ctx.argv.length ? ` ${ctx.argv.join(' ')}` : ''}`;
   const summary = summarise(machineFacts(command), { runsPerBench: runs, quick: values.quick }, results, skipped);
-  const report = renderReport(summary, new Map(plans.map((p) => [p.name, p.title])));
+  const report = renderReport(
+    summary,
+    new Map(plans.map((p) => [p.name, p.title])),
+    new Map(plans.flatMap((p) => (p.note ? [[p.name, p.note] as const] : []))),
+  );
   if (values.out !== '-') {
     const file = resolve(values.out);
     let document = '# Benchmarks\n';

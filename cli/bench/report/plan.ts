@@ -33,6 +33,8 @@ export interface BenchPlan {
   readonly peer?: BenchName;
   /** Only when something outside the project is there (a broker on 1883). */
   readonly needs?: 'mosquitto';
+  /** How to read the figures: printed under the table. */
+  readonly note?: string;
 }
 
 const lower = (key: string, unit: string, target?: Target): Figure => ({ key, unit, lowerIsBetter: true, ...(target ? { target } : {}) });
@@ -47,6 +49,8 @@ function centralSide(broker: string, ingest: string) {
 
 const e2eFigures: readonly Figure[] = [
   compared(higher('eventsPerSec', 'events/s', { op: '>=', value: 30_000 })),
+  compared(higher('recordPerSec', 'decisions/s recorded by the load')),
+  compared(lower('drainMs', 'ms from the last decision to the last stored row')),
   compared(lower('p50Ms', 'ms')),
   compared(lower('p99Ms', 'ms')),
   lower('lost', 'events', { op: '==', value: 0 }),
@@ -94,6 +98,8 @@ export const benchPlans: readonly BenchPlan[] = [
     quickArgs: ['bench', 'e2e', '--json', '--terminals', '10', '--events', '2000', '--rate', '2000', '--burst', '10'],
     figures: e2eFigures,
     peer: 'e2e-mosquitto',
+    note:
+      'The 200 terminals are real outboxes and uplinks in load processes on the same 2 cores as the broker. When recordPerSec stays under the 35,000/s asked for, the machine, not the broker, sets eventsPerSec: both sides then store as fast as the load records, and drainMs says how far each fell behind.',
   },
   {
     name: 'e2e-mosquitto',

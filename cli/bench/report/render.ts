@@ -116,7 +116,8 @@ const targetText = (target: Target | undefined): string => (target ? `${target.o
 export const reportStart = '<!-- bench-report:start: written by `npm run bench` (qrgate bench report); edits between these markers are replaced -->';
 export const reportEnd = '<!-- bench-report:end -->';
 
-export function renderReport(summary: ReportSummary, titles: ReadonlyMap<BenchName, string>): string {
+/** `notes`: how to read a benchmark's figures (BenchPlan.note), printed under its table. */
+export function renderReport(summary: ReportSummary, titles: ReadonlyMap<BenchName, string>, notes: ReadonlyMap<BenchName, string> = new Map()): string {
   const m = summary.machine;
   const out: string[] = [
     reportStart,
@@ -135,7 +136,8 @@ export function renderReport(summary: ReportSummary, titles: ReadonlyMap<BenchNa
       const met = f.met === null ? '' : f.met ? 'yes' : '**no**';
       out.push(`| ${f.key} (${f.unit}) | ${targetText(f.target)} | ${f.median === null ? 'n/a' : `**${number(f.median)}**`} | ${f.values.map(number).join(' / ')} | ${met} |`);
     }
-    out.push('');
+    const note = notes.get(bench);
+    out.push(...(note ? ['', note] : []), '');
   }
   if (summary.ratios.length > 0) {
     out.push('### Side by side', '', '| figure | ours / peer (medians) | ours better or equal |', '| --- | --- | --- |');

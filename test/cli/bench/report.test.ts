@@ -43,6 +43,9 @@ describe('bench report: medians, targets, ratios', () => {
     expect(ratio('centralSideCpuPct')).toMatchObject({ ratio: 1, better: true });
     expect(summary.ratios.map((r) => r.key)).not.toContain('brokerRssMb');
     expect(summary.figures.find((f) => f.bench === 'e2e-mosquitto' && f.key === 'lostAfterAck')).toMatchObject({ median: 10, met: false });
+    const text = renderReport(summary, new Map([['e2e', 'ours'], ['e2e-mosquitto', 'theirs']]), new Map([['e2e', 'How to read it.']]));
+    expect(text).toContain('| centralSideCpuPct (% of a core, broker + ingestion) | — | **50** | 50 |  |\n\nHow to read it.\n');
+    expect(text).toContain('| e2e vs e2e-mosquitto: eventsPerSec | 1.20 | yes |');
   });
 
   it('quick mode judges nothing; failed runs and skipped benches are listed as misses', () => {
