@@ -146,6 +146,8 @@ export interface FleetTerminal {
   readonly lastSeq: number | null;
   readonly gaps: readonly SequenceGap[];
   readonly removed: boolean;
+  /** Its checkpoint was retired (`checkpoints retire`): the broker refuses it like a removed terminal. */
+  readonly checkpointRetired: boolean;
 }
 
 /**

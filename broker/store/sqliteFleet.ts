@@ -31,6 +31,7 @@ interface FleetRow {
   readonly terminalId: string;
   readonly checkpointCode: string;
   readonly removedAtMs: number | null;
+  readonly checkpointRetiredAtMs: number | null;
   readonly online: number | null;
   readonly lastSeenAtMs: number | null;
   readonly lastEventAtMs: number | null;
@@ -73,9 +74,10 @@ export class SqliteFleet {
     );
     this.selectFleet = db.prepare<[], FleetRow>(
       `SELECT t.terminal_id AS terminalId, t.checkpoint_code AS checkpointCode, t.removed_at_ms AS removedAtMs,
-         f.online AS online, f.last_seen_at_ms AS lastSeenAtMs, f.boot_id AS bootId, f.telemetry AS telemetry,
+         c.retired_at_ms AS checkpointRetiredAtMs, f.online AS online, f.last_seen_at_ms AS lastSeenAtMs, f.boot_id AS bootId, f.telemetry AS telemetry,
          s.max_seq AS maxSeq, s.last_event_at_ms AS lastEventAtMs
        FROM terminals t
+       LEFT JOIN checkpoints c ON c.code = t.checkpoint_code
        LEFT JOIN fleet_state f ON f.terminal_id = t.terminal_id
        LEFT JOIN terminal_sequence s ON s.terminal_id = t.terminal_id
        ORDER BY t.terminal_id`,
@@ -137,6 +139,7 @@ export class SqliteFleet {
       lastSeq: row.maxSeq,
       gaps: gapsByTerminal.get(row.terminalId) ?? [],
       removed: row.removedAtMs !== null,
+      checkpointRetired: row.checkpointRetiredAtMs !== null,
     }));
   }
 }

@@ -223,8 +223,9 @@ describe('central HTTP API', () => {
             lastSeq: 3,
             gaps: [{ terminalId: 'gate-a-1', fromSeq: 1, toSeq: 2 }],
             removed: false,
+            checkpointRetired: false,
           },
-          { terminalId: 'gate-b-1', checkpointCode: CP_B, online: false, lastSeenAt: null, bootId: null, telemetry: null, lastSeq: null, gaps: [], removed: false },
+          { terminalId: 'gate-b-1', checkpointCode: CP_B, online: false, lastSeenAt: null, bootId: null, telemetry: null, lastSeq: null, gaps: [], removed: false, checkpointRetired: false },
         ],
       });
     });

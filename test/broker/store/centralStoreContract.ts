@@ -522,15 +522,17 @@ export function describeCentralStore(name: string, makeStore: () => Promise<Cent
       const iso = (ms: number) => new Date(ms).toISOString();
       const status = (state: 'online' | 'offline', atMs: number) => ({ v: 1 as const, state, bootId, at: iso(atMs) });
 
-      it('lists every terminal, never seen ones and removed ones included', async () => {
+      it('lists every terminal, never seen ones and removed ones included, and says whose checkpoint is retired', async () => {
         const store = await openWithFleet();
         await store.removeTerminal('t3');
         const never = { online: false, lastSeenAt: null, bootId: null, telemetry: null, lastSeq: null, gaps: [] };
         expect(await store.fleet()).toEqual([
-          { terminalId: 't1', checkpointCode: CP_A, ...never, removed: false },
-          { terminalId: 't2', checkpointCode: CP_A, ...never, removed: false },
-          { terminalId: 't3', checkpointCode: CP_B, ...never, removed: true },
+          { terminalId: 't1', checkpointCode: CP_A, ...never, removed: false, checkpointRetired: false },
+          { terminalId: 't2', checkpointCode: CP_A, ...never, removed: false, checkpointRetired: false },
+          { terminalId: 't3', checkpointCode: CP_B, ...never, removed: true, checkpointRetired: false },
         ]);
+        await store.retireCheckpoint(CP_A);
+        expect((await store.fleet()).map((t) => t.checkpointRetired)).toEqual([true, true, false]);
       });
 
       it('follows connections, status, telemetry and events', async () => {
