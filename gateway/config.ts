@@ -142,13 +142,16 @@ export interface TerminalConfig extends Omit<ParsedConfig, 'lanes'> {
   readonly file: string;
 }
 
+/** A lane's confirmation as configured or the checkpoint's, and whether someone stands at it (manual lanes by default). */
+export function withLaneDefaults(lane: ParsedLane, checkpointConfirm: 'auto' | 'manual'): LaneConfig {
+  const confirm = lane.confirm ?? checkpointConfirm;
+  return { ...lane, confirm, attended: lane.attended ?? confirm === 'manual' };
+}
+
 /** Reads and validates a terminal config; throws ConfigError naming every bad field. */
 export function loadTerminalConfig(file: string): TerminalConfig {
   const parsed = loadJsonConfig(file, terminalConfigSchema);
-  const lanes = parsed.lanes.map((lane) => {
-    const confirm = lane.confirm ?? parsed.checkpoint.confirm;
-    return { ...lane, confirm, attended: lane.attended ?? confirm === 'manual' };
-  });
+  const lanes = parsed.lanes.map((lane) => withLaneDefaults(lane, parsed.checkpoint.confirm));
   return deepFreeze({
     ...parsed,
     file,

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { extname, resolve } from 'node:path';
 import { toBuffer as qrPng, toString as qrString } from 'qrcode';
+import type { z } from 'zod';
 import type { CentralConfig } from '../broker/config.js';
 import { tokenHash } from '../broker/enrollment/enrollmentDesk.js';
 import type { CentralStore } from '../broker/store/centralStore.js';
@@ -55,19 +56,16 @@ async function renderQr(payload: string, file: string): Promise<Buffer | string>
   }
 }
 
-function checked<T>(parse: () => T, what: string): T {
-  try {
-    return parse();
-  } catch (err) {
-    const issue = (err as { issues?: { message: string }[] }).issues?.[0]?.message ?? (err as Error).message;
-    throw new TerminalProvisioningError('invalid-config', `${what}: ${issue}`);
-  }
+function checked<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new TerminalProvisioningError('invalid-config', `${what}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+  return parsed.data;
 }
 
 export async function makeEnrollmentQr(options: EnrollmentQrOptions): Promise<EnrollmentQrMade> {
   const { store } = options;
-  const url = checked(() => brokerUrlSchema.parse(options.url), `--url ${options.url}`);
-  const lists = (options.lists ?? ['default']).map((scope) => checked(() => listScopeSchema.parse(scope), `--lists "${scope}"`));
+  const url = checked(brokerUrlSchema, options.url, `--url ${options.url}`);
+  const lists = (options.lists ?? ['default']).map((scope) => checked(listScopeSchema, scope, `--lists "${scope}"`));
   const ttlS = options.ttlS ?? defaultEnrollTtlS;
   if (!Number.isInteger(ttlS) || ttlS < 1 || ttlS > maxEnrollTtlS) {
     throw new TerminalProvisioningError('invalid-config', `--ttl must be a whole number of seconds from 1 to ${maxEnrollTtlS}`);
@@ -79,14 +77,7 @@ export async function makeEnrollmentQr(options: EnrollmentQrOptions): Promise<En
   const payload = signEnrollmentQr({ v: 1, deployment: keyId(authorityKey), url, checkpoint: checkpoint.code, token, expiresAt }, authorityKey);
   const file = resolve(options.outFile);
   const image = await renderQr(payload, file);
-  try {
-    // The image appears only once the central knows the token, and never for a token it does not.
-    await writeSecretFile(file, image, () => store.createEnrollmentToken({ tokenHash: tokenHash(token), checkpointCode: checkpoint.code, listScopes: lists, expiresAtMs: expiresAt * 1000 }));
-  } catch (err) {
-    if (typeof (err as NodeJS.ErrnoException).syscall === 'string') {
-      throw new TerminalProvisioningError('write-failed', `cannot write ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    }
-    throw err;
-  }
+  // The image appears only once the central knows the token, and never for a token it does not.
+  await writeSecretFile(file, image, () => store.createEnrollmentToken({ tokenHash: tokenHash(token), checkpointCode: checkpoint.code, listScopes: lists, expiresAtMs: expiresAt * 1000 }));
   return { payload, file, checkpointCode: checkpoint.code, expiresAt: new Date(expiresAt * 1000).toISOString() };
 }

@@ -136,12 +136,23 @@ function copyKeys(config: CentralConfig, keysDir: string): AddedTerminal['keyFil
   return { authorityPub, refKey: refKeyFile };
 }
 
-/** Staged (0600, fsynced), then `commit()`, then renamed: no config exists for a terminal the central does not know. */
+/**
+ * Staged (0600, fsynced), then `commit()`, then renamed: no config exists for a terminal the
+ * central does not know. A file-system failure becomes `write-failed` naming the file;
+ * whatever `commit()` throws (a store refusal with its own code) passes through as it is.
+ */
 export async function writeSecretFile(file: string, data: string | Buffer, commit: () => Promise<void>): Promise<void> {
-  const staged = stageFile(file, data, 0o600);
+  const onDisk = <T>(step: () => T): T => {
+    try {
+      return step();
+    } catch (err) {
+      throw new TerminalProvisioningError('write-failed', `cannot write ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  };
+  const staged = onDisk(() => stageFile(file, data, 0o600));
   try {
     await commit();
-    commitStaged([staged]);
+    onDisk(() => commitStaged([staged]));
   } finally {
     discardStaged([staged]);
   }
@@ -173,10 +184,7 @@ export async function addTerminal(options: AddTerminalOptions): Promise<AddedTer
   } catch (err) {
     // Registered but without a config nobody could use the secret: take the id back out.
     if (added) await store.removeTerminal(terminalId);
-    if (typeof (err as NodeJS.ErrnoException).syscall === 'string') {
-      throw new TerminalProvisioningError('write-failed', `cannot write ${configFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    }
-    throw err; // a store refusal carries its own code (StoreError)
+    throw err; // write-failed, or a store refusal with its own code (StoreError)
   }
   return { terminalId, checkpoint, configFile, keyFiles };
 }

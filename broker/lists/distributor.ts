@@ -6,6 +6,7 @@ import type { Aedes } from 'aedes';
 import type { Logger } from '../../protocol/logger.js';
 import { chunkOf, listScopeSchema, sha256Hex, verifyManifest, type ListManifest } from '../../protocol/lists/index.js';
 import { listChunkTopic, listManifestTopic } from '../../protocol/topics.js';
+import { brokerPublish } from '../mqtt/brokerPublish.js';
 import { Poller } from '../poller.js';
 import { listFileName, listsRoot, manifestFileName, scopeDir } from './listFiles.js';
 
@@ -181,8 +182,6 @@ export class ListDistributor {
   }
 
   private publish(topic: string, payload: Buffer): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.deps.broker.publish({ cmd: 'publish', topic, payload, qos: 1, retain: true, dup: false }, (err) => (err ? reject(err) : resolve()));
-    });
+    return brokerPublish(this.deps.broker, topic, payload, { retain: true });
   }
 }

@@ -17,6 +17,7 @@ import type { EnrollmentDesk } from '../enrollment/enrollmentDesk.js';
 import { Ingestion } from '../ingestion/ingestion.js';
 import type { CentralStore } from '../store/centralStore.js';
 import { AckOrder } from './ackOrder.js';
+import { brokerPublish } from './brokerPublish.js';
 import type { BrokerMetrics } from './brokerMetrics.js';
 import { aedesLimits, tcpKeepAliveDelayMs } from './limits.js';
 import { closeServer, listen } from './listen.js';
@@ -187,11 +188,8 @@ export class MqttBroker {
     const result = await this.deps.enrollment!.answer(clientId, qr);
     const aedes = this.aedes;
     if (!aedes) return;
-    const payload = Buffer.from(JSON.stringify(result));
     // Never retained: the answer holds the terminal's secret and is for this one connection.
-    await new Promise<void>((resolve, reject) =>
-      aedes.publish({ cmd: 'publish', topic: enrollResultTopic(clientId), payload, qos: 1, retain: false, dup: false }, (err) => (err ? reject(err) : resolve())),
-    );
+    await brokerPublish(aedes, enrollResultTopic(clientId), Buffer.from(JSON.stringify(result)), { retain: false });
   }
 
   private observe(aedes: Aedes, sessions: Sessions, ingestion: Ingestion): void {

@@ -6,7 +6,7 @@ import type { ScanFrame } from '../../hardware/scanners/scanner.js';
 import { commitStaged, stageFile } from '../../protocol/atomicFile.js';
 import { resolveFrom } from '../../protocol/configFile.js';
 import { parseEnrollmentQr, type EnrollmentQr } from '../../protocol/enrollment.js';
-import type { HardwareConfig, LaneConfig } from '../config.js';
+import { withLaneDefaults, type HardwareConfig, type LaneConfig } from '../config.js';
 import { buildLaneHardware, type LaneHardware } from '../terminal.js';
 import { brokerForLogs } from '../uplink/clientOptions.js';
 import { enrollOverMqtt, type EnrollExchange, type EnrollExchangeOptions } from './enrollClient.js';
@@ -69,7 +69,8 @@ export class Enroller {
   async start(): Promise<void> {
     const { logger } = this.deps;
     this.clientId = `enroll-${deviceNonce(resolveFrom(this.configFile, this.config.dataDir))}`;
-    const lanes = this.config.lanes.map((lane) => ({ ...lane, confirm: lane.confirm ?? 'auto', attended: lane.attended ?? false }));
+    // No checkpoint yet: only the hardware is built from these, not a decision.
+    const lanes = this.config.lanes.map((lane) => withLaneDefaults(lane, 'auto'));
     const build = this.deps.buildHardware ?? buildLaneHardware;
     this.hardware = lanes.map((lane) => build(lane, logger.child({ lane: lane.name })));
     for (const hw of this.hardware) {
