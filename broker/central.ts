@@ -1,7 +1,8 @@
 import { createPublicKey } from 'node:crypto';
-import type { Server } from 'node:http';
+import type { FastifyInstance } from 'fastify';
 import { loadAuthorityPrivateKey, loadRefKey } from '../protocol/keys.js';
 import type { Logger } from '../protocol/logger.js';
+import { deleteExpiredSessions } from './access/sessions.js';
 import { createApiServer } from './api/server.js';
 import { EnrollmentDesk } from './enrollment/enrollmentDesk.js';
 import { openCentralStore, type CentralConfig } from './config.js';
@@ -9,8 +10,10 @@ import { ListDistributor } from './lists/distributor.js';
 import { MetricsRegistry } from './metrics.js';
 import { createBrokerMetrics } from './mqtt/brokerMetrics.js';
 import { createMqttBroker, type MqttBroker } from './mqtt/createMqttBroker.js';
-import { closeServer, listen } from './mqtt/listen.js';
+import { listen } from './mqtt/listen.js';
+import { openRegistryDb } from './registry/registryDb.js';
 import type { CentralStore } from './store/centralStore.js';
+import type { CentralDb } from './store/sqliteSchema.js';
 
 /**
  * `qrgate central`: the store, the MQTT broker with ingestion, and the HTTP API in one
@@ -33,7 +36,10 @@ export class Central {
   private store: CentralStore | null = null;
   private broker: MqttBroker | null = null;
   private lists: ListDistributor | null = null;
-  private api: Server | null = null;
+  private api: FastifyInstance | null = null;
+  /** The HTTP side's own connection to the registry, accounts and audit log, as the CLI has (api/server.ts). */
+  private apiDb: CentralDb | null = null;
+  private sessionSweep: NodeJS.Timeout | null = null;
   private stopping: Promise<void> | null = null;
   private started = false;
 
@@ -91,9 +97,21 @@ export class Central {
     this.lists = lists;
     await lists.start();
 
-    const api = createApiServer({ store, metrics, logger });
+    const apiDb = openRegistryDb(config);
+    this.apiDb = apiDb;
+    const api = await createApiServer({ config, store, db: apiDb, metrics, logger });
     this.api = api;
-    const httpPort = await listen(api, { host: config.http.host, port: config.http.port, hostSetting: 'http.host', portSetting: 'http.port' });
+    await api.ready();
+    const httpPort = await listen(api.server, { host: config.http.host, port: config.http.port, hostSetting: 'http.host', portSetting: 'http.port' });
+    // Expired sessions are refused on sight; this only keeps the table from growing.
+    const sessions = { idleMs: config.http.sessions.idleMinutes * 60_000, absoluteMs: config.http.sessions.absoluteHours * 3_600_000 };
+    this.sessionSweep = setInterval(() => {
+      try {
+        deleteExpiredSessions(apiDb, sessions);
+      } catch (err) {
+        logger.warn({ err }, 'central.session-sweep-failed');
+      }
+    }, 600_000).unref();
 
     const ports: CentralPorts = { mqttPort: mqtt.port, ...(mqtt.tlsPort === undefined ? {} : { tlsPort: mqtt.tlsPort }), httpPort };
     logger.info(
@@ -116,12 +134,14 @@ export class Central {
 
   /** Reverse order: no new HTTP requests, no new list publishes, then the broker (which commits what waits), then the store. */
   private async close(): Promise<void> {
+    if (this.sessionSweep) clearInterval(this.sessionSweep);
     const api = this.api;
     if (api) {
-      const closed = closeServer(api);
-      api.closeAllConnections(); // idle keep-alive connections would hold close() open
+      const closed = api.close();
+      api.server.closeAllConnections(); // idle keep-alive connections would hold close() open
       await closed;
     }
+    this.apiDb?.close();
     await this.lists?.stop();
     await this.broker?.stop();
     await this.store?.close();

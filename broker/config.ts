@@ -24,7 +24,7 @@ const pathSchema = z.string().min(1);
  */
 export const defaultMaxPacketBytes = 256 * 1024;
 
-const authFailuresSchema = z.strictObject({
+export const authFailuresSchema = z.strictObject({
   /** Failures a source may have within `windowMs` before its refusals wait: a typo or a freshly rotated secret costs nothing. */
   freeFailures: z.number().int().min(0).max(1000).default(5),
   /** Wait of the first held-back refusal, ms; doubled by each further failure. */
@@ -64,6 +64,30 @@ const mqttSchema = z.strictObject({
   authFailures: authFailuresSchema.default(() => authFailuresSchema.parse({})),
 });
 
+/** Browser sessions (broker/access/sessions.ts): idle and absolute lifetimes, as access-control consoles set them. */
+const sessionsSchema = z.strictObject({
+  /** A session unused this long ends, minutes. */
+  idleMinutes: z.number().int().min(1).max(24 * 60).default(30),
+  /** A session ends this long after login whatever happens, hours. */
+  absoluteHours: z.number().int().min(1).max(7 * 24).default(12),
+});
+
+const httpSchema = z.strictObject({
+  host: hostSchema.default('127.0.0.1'),
+  port: portSchema.default(8080),
+  /** HTTPS with this PEM certificate chain and key; session cookies are then Secure. */
+  tls: z.strictObject({ cert: pathSchema, key: pathSchema }).optional(),
+  /** Mark session cookies Secure without serving TLS here: for a central behind a TLS-terminating proxy. */
+  secureCookies: z.boolean().default(false),
+  /** Take the client address from X-Forwarded-For (only behind a proxy you run: anyone can send the header). */
+  trustProxy: z.boolean().default(false),
+  sessions: sessionsSchema.default(() => sessionsSchema.parse({})),
+  /** Requests per minute per address to the open routes (the inspectors' lookup, the login form). */
+  publicLookupsPerMinute: z.number().int().min(1).max(100_000).default(60),
+  /** Failed logins slowed per username and per address, as MQTT CONNECTs are (broker/auth/failureThrottle.ts). */
+  loginFailures: authFailuresSchema.default(() => authFailuresSchema.parse({})),
+});
+
 const storeSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('sqlite') }),
   z.strictObject({ type: z.literal('postgres'), url: z.string().min(1) }),
@@ -85,9 +109,7 @@ const ingestSchema = z.strictObject({
 export const centralConfigSchema = z.strictObject({
   dataDir: pathSchema,
   mqtt: mqttSchema.default(() => mqttSchema.parse({})),
-  http: z
-    .strictObject({ host: hostSchema.default('127.0.0.1'), port: portSchema.default(8080) })
-    .default({ host: '127.0.0.1', port: 8080 }),
+  http: httpSchema.default(() => httpSchema.parse({})),
   store: storeSchema.default({ type: 'sqlite' }),
   keys: z.strictObject({ authorityKey: pathSchema, refKey: pathSchema }),
   ingest: ingestSchema.default(() => ingestSchema.parse({})),
@@ -120,6 +142,7 @@ export function resolveCentralConfig(file: string, parsed: ParsedCentralConfig):
     file,
     dataDir: resolveFrom(file, parsed.dataDir),
     mqtt: mqtt.tls ? { ...mqtt, tls: { ...mqtt.tls, cert: resolveFrom(file, mqtt.tls.cert), key: resolveFrom(file, mqtt.tls.key) } } : mqtt,
+    http: parsed.http.tls ? { ...parsed.http, tls: { cert: resolveFrom(file, parsed.http.tls.cert), key: resolveFrom(file, parsed.http.tls.key) } } : parsed.http,
     keys: { authorityKey: resolveFrom(file, parsed.keys.authorityKey), refKey: resolveFrom(file, parsed.keys.refKey) },
   });
 }

@@ -1,11 +1,39 @@
-import type { ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 
-/** What a route answers; the server writes it. JSON unless a route says otherwise (only /metrics does). */
+/** A cookie the answer sets or clears (value null). Options beyond these are fixed by the server (HttpOnly, SameSite=Strict, Secure over TLS). */
+export interface CookieChange {
+  readonly name: string;
+  readonly value: string | null;
+  /** Seconds; absent: a browser-session cookie. */
+  readonly maxAgeS?: number;
+}
+
+interface ResponseBase {
+  readonly status: number;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly cookies?: readonly CookieChange[];
+}
+
+/** What a route answers; the server writes it. JSON unless a route says otherwise (/metrics, PDFs, CSV). */
 export type ApiResponse =
-  | { readonly status: number; readonly json: unknown; readonly headers?: Readonly<Record<string, string>> }
-  | { readonly status: number; readonly text: string; readonly contentType: string };
+  | (ResponseBase & { readonly json: unknown })
+  | (ResponseBase & { readonly text: string; readonly contentType: string })
+  /** Streamed (a PDF of 100k cards, a CSV export): never held in memory whole. */
+  | (ResponseBase & { readonly stream: Readable | Buffer; readonly contentType: string });
 
-export type ApiErrorCode = 'bad-request' | 'not-found' | 'method-not-allowed' | 'uri-too-long' | 'unavailable' | 'internal';
+export type ApiErrorCode =
+  | 'bad-request'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not-found'
+  | 'method-not-allowed'
+  | 'conflict'
+  | 'payload-too-large'
+  | 'uri-too-long'
+  | 'unsupported-media-type'
+  | 'rate-limited'
+  | 'unavailable'
+  | 'internal';
 
 /** Every error body is `{error, reason}`: `error` for programs, `reason` for the person reading it. */
 export class HttpError extends Error {
@@ -26,17 +54,5 @@ export class HttpError extends Error {
 
 export const badRequest = (reason: string): HttpError => new HttpError(400, 'bad-request', reason);
 export const notFound = (reason: string): HttpError => new HttpError(404, 'not-found', reason);
-
-export function writeResponse(res: ServerResponse, response: ApiResponse): void {
-  const [body, contentType] = 'json' in response ? [`${JSON.stringify(response.json)}\n`, 'application/json; charset=utf-8'] : [response.text, response.contentType];
-  res.writeHead(response.status, {
-    ...('headers' in response ? response.headers : {}),
-    'content-type': contentType,
-    'content-length': Buffer.byteLength(body),
-    // Counts and fleet state change by the second; never serve them from a cache.
-    'cache-control': 'no-store',
-    'x-content-type-options': 'nosniff',
-  });
-  // Node leaves the body out of a HEAD response by itself.
-  res.end(body);
-}
+export const forbidden = (reason: string): HttpError => new HttpError(403, 'forbidden', reason);
+export const conflict = (reason: string): HttpError => new HttpError(409, 'conflict', reason);

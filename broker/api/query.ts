@@ -37,3 +37,10 @@ function printable(key: string): string {
   const short = key.length > 40 ? `${key.slice(0, 40)}…` : key;
   return /^[A-Za-z0-9_.-]+$/.test(short) ? short : JSON.stringify(short);
 }
+
+/** A request body checked like a query: a 400 naming each bad field (`name: …; role: …`). */
+export function parseBody<S extends z.ZodType>(body: unknown, schema: S): z.output<S> {
+  const parsed = schema.safeParse(body ?? {});
+  if (!parsed.success) throw badRequest(zodReason(parsed.error, 'body'));
+  return parsed.data;
+}

@@ -1,88 +1,212 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { readFileSync } from 'node:fs';
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from '../../protocol/logger.js';
+import { recordAudit } from '../access/audit.js';
+import { actorOf } from '../access/roles.js';
+import type { CentralConfig } from '../config.js';
 import type { MetricsRegistry } from '../metrics.js';
 import type { CentralStore } from '../store/centralStore.js';
-import { badRequest, HttpError, notFound, writeResponse, type ApiResponse } from './http.js';
-import { Router } from './router.js';
-import { checkpointsRoute } from './routes/checkpoints.js';
-import { checkpointStatsRoute } from './routes/checkpointStats.js';
-import { eventsRoute } from './routes/events.js';
-import { healthRoute } from './routes/health.js';
-import { metricsRoute } from './routes/metrics.js';
-import { terminalsRoute } from './routes/terminals.js';
+import type { CentralDb } from '../store/sqliteSchema.js';
+import { authenticate, checkCsrf, type RequestAuth } from './authenticate.js';
+import { domainHttpError } from './domainErrors.js';
+import { badRequest, HttpError, notFound, type ApiResponse } from './http.js';
+import { apiRoutes } from './routes/index.js';
+import type { Method, Route } from './route.js';
+import { sendResponse } from './send.js';
 import { registerStoreGauges } from './storeGauges.js';
 
 export interface ApiServerDeps {
+  readonly config: CentralConfig;
   readonly store: CentralStore;
+  /**
+   * The central's database for the registry, accounts and audit log: its own connection,
+   * as the CLI's, so the API and the CLI run the very same functions (issue 12 point 7).
+   */
+  readonly db: CentralDb;
   /** The central's one registry; the store gauges (storeGauges.ts) are registered on it here. */
   readonly metrics: MetricsRegistry;
   readonly logger: Logger;
-  /** Clock for the stats windows, ms since the epoch. Default Date.now. */
+  /** Clock for the stats windows and sessions, ms since the epoch. Default Date.now. */
   readonly now?: () => number;
   /** Longer request targets get 414. Default 4096 characters, far above any real query. */
   readonly maxUrlLength?: number;
 }
 
-const allowedMethods = ['GET', 'HEAD'];
+/** What the server keeps per request between its hooks and the handler. */
+declare module 'fastify' {
+  interface FastifyRequest {
+    qrgateAuth: RequestAuth;
+  }
+  interface FastifyContextConfig {
+    qrgateRoute?: Route;
+  }
+}
+
+const allMethods: readonly Method[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
+const defaultBodyLimit = 1024 * 1024;
+
+/** `/api/checkpoints/{code}/stats` -> `/api/checkpoints/:code/stats` (find-my-way's syntax). */
+const fastifyPath = (path: string): string => path.replace(/\{(\w+)\}/g, ':$1');
 
 /**
- * The central's HTTP API (DESIGN.md "Central HTTP API"): node:http, no framework. Returns
- * the server unstarted; the caller owns listen() and close(). No request can crash it: a
- * route's failure becomes a 500 and a log line.
+ * The central's HTTP API on fastify (DESIGN.md "Central HTTP API", issue 12). Returns the
+ * instance ready and unstarted; the caller owns listen() and close(). Authentication is one
+ * onRequest hook before any route runs (authenticate.ts); a route declares the roles it
+ * serves and checks scope inside them. No request can crash it: a route's failure is a 500
+ * and a log line.
  */
-export function createApiServer(deps: ApiServerDeps): Server {
+export async function createApiServer(deps: ApiServerDeps): Promise<FastifyInstance> {
   const logger = deps.logger.child({ component: 'api' });
+  const now = deps.now ?? Date.now;
   const maxUrlLength = deps.maxUrlLength ?? 4096;
+  const http = deps.config.http;
   registerStoreGauges(deps.metrics, deps.store);
-  const router = new Router([
-    checkpointsRoute({ store: deps.store }),
-    checkpointStatsRoute({ store: deps.store, now: deps.now ?? Date.now }),
-    eventsRoute({ store: deps.store }),
-    terminalsRoute({ store: deps.store }),
-    healthRoute({ store: deps.store, logger }),
-    metricsRoute({ metrics: deps.metrics, logger }),
-  ]);
 
-  async function answer(req: IncomingMessage): Promise<ApiResponse> {
-    const target = req.url ?? '/';
-    if (target.length > maxUrlLength) throw new HttpError(414, 'uri-too-long', `the request target is longer than ${maxUrlLength} characters`);
-    const url = parseTarget(target);
-    const match = router.match(url.pathname);
-    if (match === null) throw notFound(`no such endpoint: ${url.pathname.length > 100 ? `${url.pathname.slice(0, 100)}…` : url.pathname}`);
-    if (!allowedMethods.includes(req.method ?? '')) {
-      throw new HttpError(405, 'method-not-allowed', `${match.route.path} answers GET only`, { allow: allowedMethods.join(', ') });
-    }
-    return match.route.handle({ params: match.params, query: url.searchParams });
-  }
-
-  return createServer((req, res) => {
-    const startedMs = performance.now();
-    answer(req)
-      .catch((err: unknown): ApiResponse => {
-        if (err instanceof HttpError) return err.toResponse();
-        logger.error({ err, method: req.method, url: req.url?.slice(0, 200) }, 'api.failed');
-        return new HttpError(500, 'internal', 'internal error; see the central log').toResponse();
-      })
-      .then((response) => {
-        send(res, response);
-        logger.debug({ method: req.method, url: req.url?.slice(0, 200), status: response.status, ms: Math.round(performance.now() - startedMs) }, 'api.request');
-      })
-      .catch((err: unknown) => logger.error({ err }, 'api.write-failed'));
+  const app = Fastify({
+    logger: false,
+    bodyLimit: defaultBodyLimit,
+    // Behind a reverse proxy the client's address comes from X-Forwarded-For, and only then.
+    trustProxy: http.trustProxy,
+    ...(http.tls ? { https: { cert: readFileSync(http.tls.cert), key: readFileSync(http.tls.key) } } : {}),
+    // An encoded `/` (%2F) stays inside its segment and cannot reach another route.
+    routerOptions: { maxParamLength: 200 },
+    rewriteUrl: (req) => normaliseTarget(req.url ?? '/'),
+    // Refusals fastify makes before any hook (a malformed escape in the path) get our shape too.
+    frameworkErrors: (err, _request, reply) => {
+      sendResponse(reply, (frameworkError(err as FastifyError) ?? new HttpError(400, 'bad-request', 'the request target is not a valid URL')).toResponse(), false);
+    },
   });
+  app.decorateRequest('qrgateAuth', null as unknown as RequestAuth);
+  await app.register(cookie);
+  await app.register(formbody, { bodyLimit: 64 * 1024 });
+  // A JSON API sets no page CSP of its own; the console (issue 14) tunes it.
+  await app.register(helmet, { global: true });
+  await app.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: (_req, context) =>
+      new HttpError(429, 'rate-limited', `too many requests from this address: at most ${context.max} a minute; try again in ${Math.ceil(context.ttl / 1000)} s`, {
+        'retry-after': String(Math.ceil(context.ttl / 1000)),
+      }),
+  });
+  app.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
+
+  app.addHook('onRequest', async (request) => {
+    if (request.raw.url !== undefined && request.raw.url.length > maxUrlLength) throw new HttpError(414, 'uri-too-long', `the request target is longer than ${maxUrlLength} characters`);
+    if (request.url === unparsableTarget) throw badRequest('the request target is not a valid URL');
+    request.qrgateAuth = authenticate(request, request.routeOptions.config.qrgateRoute, { db: deps.db, sessions: sessionPolicy(deps.config), now });
+  });
+  app.addHook('preHandler', async (request) => {
+    checkCsrf(request, request.qrgateAuth);
+  });
+
+  for (const [path, routes] of groupByPath(apiRoutes({ config: deps.config, store: deps.store, db: deps.db, metrics: deps.metrics, logger, now }))) {
+    for (const route of routes) {
+      app.route({
+        method: route.method ?? 'GET',
+        url: fastifyPath(path),
+        bodyLimit: route.bodyLimit ?? defaultBodyLimit,
+        config: { qrgateRoute: route, ...(route.rateLimitPerMinute ? { rateLimit: { max: route.rateLimitPerMinute, timeWindow: 60_000 } } : {}) },
+        handler: async (request, reply) => sendResponse(reply, await handle(route, request, deps.db, now), http.secureCookies || http.tls !== undefined),
+      });
+    }
+    const served = routes.map((r) => r.method ?? 'GET');
+    const others = allMethods.filter((m) => !served.includes(m));
+    const allow = served.flatMap((m) => (m === 'GET' ? ['GET', 'HEAD'] : [m])).join(', ');
+    const answers = served.length === 1 ? `${served[0]} only` : served.join(', ');
+    // A wrong method on a real path is a 405 naming the right ones, not a 404 (RFC 9110 §15.5.6).
+    app.route({
+      method: [...others, 'OPTIONS'],
+      url: fastifyPath(path),
+      handler: async () => {
+        throw new HttpError(405, 'method-not-allowed', `${path} answers ${answers}`, { allow });
+      },
+    });
+  }
+
+  app.setNotFoundHandler(async (request) => {
+    const pathname = request.url.split('?')[0] ?? '';
+    throw notFound(`no such endpoint: ${pathname.length > 100 ? `${pathname.slice(0, 100)}…` : pathname}`);
+  });
+
+  app.setErrorHandler(async (err: FastifyError | HttpError, request: FastifyRequest, reply: FastifyReply) => {
+    const known = err instanceof HttpError ? err : (frameworkError(err) ?? domainHttpError(err));
+    if (known === null) logger.error({ err, method: request.method, url: request.url.slice(0, 200) }, 'api.failed');
+    const response: ApiResponse = (known ?? new HttpError(500, 'internal', 'internal error; see the central log')).toResponse();
+    return sendResponse(reply, response, false);
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    logger.debug({ method: request.method, url: request.url.slice(0, 200), status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'api.request');
+  });
+  return app;
 }
 
-/** Origin-form (`/path?query`) is the norm; absolute-form must be accepted too (RFC 9112 §3.2.2). */
-function parseTarget(target: string): URL {
+/** Marks a target no URL parser takes (`*`, `http://[`): answered 400 by the onRequest hook. */
+const unparsableTarget = '/\u0000unparsable';
+
+/**
+ * Origin-form (`/path?query`) is the norm; absolute-form must be accepted too (RFC 9112
+ * §3.2.2), and dot segments resolved as a browser would. Prefixing instead of resolving
+ * against a base keeps `//x/y` a path, not a host; percent-escapes are left as sent.
+ */
+function normaliseTarget(target: string): string {
   try {
-    // Prefixing instead of resolving against a base keeps `//x/y` a path, not a host.
-    return new URL(target.startsWith('/') ? `http://api.invalid${target}` : target);
+    const url = new URL(target.startsWith('/') ? `http://api.invalid${target}` : target);
+    return `${url.pathname}${url.search}`;
   } catch {
-    throw badRequest('the request target is not a valid URL');
+    return unparsableTarget;
   }
 }
 
-function send(res: ServerResponse, response: ApiResponse): void {
-  // The client may have gone already; nothing to tell it then.
-  if (res.headersSent || res.destroyed) return;
-  writeResponse(res, response);
+function sessionPolicy(config: CentralConfig) {
+  return { idleMs: config.http.sessions.idleMinutes * 60_000, absoluteMs: config.http.sessions.absoluteHours * 3_600_000 };
+}
+
+function groupByPath(routes: readonly Route[]): Map<string, Route[]> {
+  const byPath = new Map<string, Route[]>();
+  for (const route of routes) byPath.set(route.path, [...(byPath.get(route.path) ?? []), route]);
+  return byPath;
+}
+
+async function handle(route: Route, request: FastifyRequest, db: CentralDb, now: () => number): Promise<ApiResponse> {
+  const auth = request.qrgateAuth;
+  const common = {
+    params: request.params as Record<string, string>,
+    query: new URL(request.url, 'http://api.invalid').searchParams,
+    body: request.body,
+    address: request.ip,
+    sessionId: auth.sessionId,
+    audit(action: string, target: string, details?: Readonly<Record<string, unknown>>) {
+      if (auth.principal === null) throw new Error(`audit ${action}: a public route has no principal to record`);
+      recordAudit(db, { actor: actorOf(auth.principal), action, target, ...(details ? { details } : {}), source: request.ip }, now());
+    },
+  };
+  if (route.access === 'public') return route.handle({ ...common, principal: auth.principal });
+  // authenticate() has refused a protected route without a principal already.
+  return route.handle({ ...common, principal: auth.principal! });
+}
+
+/** fastify's own refusals (bad JSON, wrong content type, body too large, bad URL) in our `{error, reason}` shape. */
+function frameworkError(err: FastifyError): HttpError | null {
+  switch (err.code) {
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new HttpError(415, 'unsupported-media-type', 'body: send application/json (or a form, or text/csv where a route takes a file)');
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new HttpError(413, 'payload-too-large', 'body: larger than this endpoint accepts');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new HttpError(400, 'bad-request', 'body: empty, but the content type says JSON');
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new HttpError(400, 'bad-request', 'body: its length does not match Content-Length');
+    case 'FST_ERR_BAD_URL':
+      return new HttpError(400, 'bad-request', 'path: malformed percent-encoding');
+    default:
+      // JSON.parse failures carry statusCode 400 and no code of fastify's.
+      if (err.statusCode === 400 && err instanceof SyntaxError) return new HttpError(400, 'bad-request', 'body: not valid JSON');
+      if (err.statusCode === 429) return new HttpError(429, 'rate-limited', err.message);
+      return null;
+  }
 }

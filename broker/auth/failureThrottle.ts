@@ -106,6 +106,24 @@ export class FailureThrottle {
   }
 
   /**
+   * How long the sources must still wait before another attempt is even checked, ms (0:
+   * now). The HTTP login answers 429 meanwhile instead of running scrypt: a person's
+   * password is far weaker than a terminal's secret, so its guesses are refused, not only
+   * answered late (broker/api/routes/session.ts).
+   */
+  waitOwed(sources: FailureSources): number {
+    const nowMs = this.now();
+    this.forgetExpired(nowMs);
+    let waitMs = 0;
+    for (const [kind, value] of [['address', sources.address], ['username', sources.username]] as const) {
+      if (value === undefined || value === '') continue;
+      const entry = this.entries.get(keyOf(kind, value));
+      if (entry !== undefined) waitMs = Math.max(waitMs, entry.lastFailureAtMs + this.delayFor(entry.failures) - nowMs);
+    }
+    return waitMs;
+  }
+
+  /**
    * A terminal got in with its secret: failures counted against its username (a rotated
    * secret tried before the new one arrived) are forgiven. The address keeps its count: a
    * guesser behind the same NAT as a working terminal must not be forgiven by its logins.

@@ -44,8 +44,15 @@ export function generateSecret(): string {
   return randomBytes(secretBytes).toString('base64url');
 }
 
-export async function hashSecret(secret: string): Promise<string> {
-  const { N, r, p } = scryptParams;
+export interface ScryptParams {
+  readonly N: number;
+  readonly r: number;
+  readonly p: number;
+}
+
+/** `params` travel with the hash, so people's passwords can cost more than machine secrets (broker/access/passwords.ts). */
+export async function hashSecret(secret: string, params: ScryptParams = scryptParams): Promise<string> {
+  const { N, r, p } = params;
   const salt = randomBytes(saltBytes);
   const hash = await scrypt(secret, salt, hashBytes, scryptOptions(N, r, p));
   return ['scrypt', N, r, p, salt.toString('base64'), hash.toString('base64')].join('$');

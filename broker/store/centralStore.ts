@@ -117,6 +117,8 @@ export const maxEventsPerPage = 1000;
 
 export interface EventQuery {
   readonly checkpoint?: string;
+  /** Only events at one of these checkpoints (a manager's unit, a guard's gates); empty matches nothing. */
+  readonly checkpoints?: readonly string[];
   readonly terminal?: string;
   /** Inclusive lower bound on the terminal timestamp `ts`, ISO 8601. */
   readonly from?: string;

@@ -30,6 +30,7 @@ export const statsSql = `
 /** Which filters a search uses; each combination is one SQL text and one prepared statement. */
 export interface SearchShape {
   readonly checkpoint: boolean;
+  readonly checkpoints: boolean;
   readonly terminal: boolean;
   readonly from: boolean;
   readonly to: boolean;
@@ -46,6 +47,7 @@ export interface SearchShape {
 export function searchSql(shape: SearchShape): string {
   const where = [
     shape.checkpoint && 'checkpoint_code = @checkpoint',
+    shape.checkpoints && 'checkpoint_code IN (SELECT value FROM json_each(@checkpoints))',
     shape.terminal && 'terminal_id = @terminal',
     shape.from && 'ts >= @from',
     shape.to && 'ts < @to',
@@ -68,7 +70,7 @@ interface EventRow {
 
 export class SqliteEventReader {
   private readonly stats;
-  /** At most 2^7 shapes. */
+  /** At most 2^8 shapes. */
   private readonly searches = new Map<string, Statement<SearchParams, EventRow>>();
 
   constructor(private readonly db: CentralDb) {
@@ -106,6 +108,7 @@ export class SqliteEventReader {
     const cursor = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
     const params: SearchParams = { limit: query.limit + 1 };
     if (query.checkpoint !== undefined) params.checkpoint = query.checkpoint;
+    if (query.checkpoints !== undefined) params.checkpoints = JSON.stringify(query.checkpoints);
     if (query.terminal !== undefined) params.terminal = query.terminal;
     if (query.from !== undefined) params.from = parseInstant('from', query.from);
     if (query.to !== undefined) params.to = parseInstant('to', query.to);
@@ -117,6 +120,7 @@ export class SqliteEventReader {
     }
     const rows = this.statement({
       checkpoint: query.checkpoint !== undefined,
+      checkpoints: query.checkpoints !== undefined,
       terminal: query.terminal !== undefined,
       from: query.from !== undefined,
       to: query.to !== undefined,

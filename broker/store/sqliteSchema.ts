@@ -189,6 +189,59 @@ const migrations: readonly string[] = [
     terminal_id TEXT REFERENCES terminals (terminal_id)
   ) WITHOUT ROWID;
   `,
+  // 6: people who use the central's HTTP API and console, program tokens, browser sessions
+  // and the audit log (issue 12, docs/security.md). No secret is stored in clear: passwords
+  // as scrypt hashes, tokens and session ids as SHA-256 (they are 256 random bits, so a fast
+  // hash is enough). A guard's checkpoints are a JSON array of codes.
+  `
+  CREATE TABLE users (
+    username TEXT PRIMARY KEY,
+    password_hash TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('admin', 'manager', 'guard', 'inspector')),
+    unit TEXT,
+    checkpoints TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(checkpoints)),
+    created_at_ms INTEGER NOT NULL,
+    password_changed_at_ms INTEGER NOT NULL,
+    disabled_at_ms INTEGER,
+    CHECK ((role = 'manager') = (unit IS NOT NULL))
+  ) WITHOUT ROWID;
+
+  CREATE TABLE api_tokens (
+    token_id TEXT PRIMARY KEY,
+    token_hash TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('admin', 'manager', 'guard', 'inspector')),
+    unit TEXT,
+    checkpoints TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(checkpoints)),
+    read_only INTEGER NOT NULL DEFAULT 0 CHECK (read_only IN (0, 1)),
+    created_by TEXT NOT NULL,
+    created_at_ms INTEGER NOT NULL,
+    expires_at_ms INTEGER,
+    revoked_at_ms INTEGER,
+    last_used_at_ms INTEGER,
+    CHECK ((role = 'manager') = (unit IS NOT NULL))
+  ) WITHOUT ROWID;
+
+  CREATE TABLE sessions (
+    session_hash TEXT PRIMARY KEY,
+    username TEXT NOT NULL REFERENCES users (username) ON DELETE CASCADE,
+    created_at_ms INTEGER NOT NULL,
+    last_seen_at_ms INTEGER NOT NULL,
+    address TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX sessions_user ON sessions (username);
+
+  CREATE TABLE audit_log (
+    id INTEGER PRIMARY KEY,
+    at_ms INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL,
+    details TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(details)),
+    source TEXT NOT NULL
+  );
+  CREATE INDEX audit_at ON audit_log (at_ms);
+  `,
 ];
 
 export const schemaVersion = migrations.length;

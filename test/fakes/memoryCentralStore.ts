@@ -167,7 +167,12 @@ export class MemoryCentralStore implements CentralStore {
 
   async searchEvents(query: EventQuery): Promise<EventPage> {
     const events = [...this.events.values()]
-      .filter((e) => (query.terminal === undefined || e.terminalId === query.terminal) && (query.checkpoint === undefined || e.checkpointCode === query.checkpoint))
+      .filter(
+        (e) =>
+          (query.terminal === undefined || e.terminalId === query.terminal) &&
+          (query.checkpoint === undefined || e.checkpointCode === query.checkpoint) &&
+          (query.checkpoints === undefined || query.checkpoints.includes(e.checkpointCode)),
+      )
       .slice(0, query.limit);
     return { events, nextCursor: null };
   }

@@ -3,9 +3,13 @@ import { checkpointCodeSchema } from '../../../protocol/checkpointCode.js';
 import { decisions, directions } from '../../../protocol/event.js';
 import { maxEventsPerPage, type CentralStore, type EventPage, type EventQuery, type MemberSummary } from '../../store/centralStore.js';
 import { isStoreError } from '../../store/storeError.js';
-import { badRequest } from '../http.js';
+import { memberViewFor, type MemberView } from '../../access/memberView.js';
+import type { Principal } from '../../access/roles.js';
+import { badRequest, forbidden } from '../http.js';
 import { parseQuery } from '../query.js';
-import type { Route } from '../router.js';
+import { only, type ProtectedRoute } from '../route.js';
+import type { RouteDeps } from './deps.js';
+import { outOfScope, visibleCheckpointCodes } from './scope.js';
 
 export const defaultEventsLimit = 100;
 
@@ -61,30 +65,41 @@ export const eventsQuerySchema = z
 
 type LoggedEvent = EventPage['events'][number];
 
-/** An event as the in/out log shows it: with the registered person its credential belongs to. */
-export type EventWithMember = LoggedEvent & { readonly member: MemberSummary | null };
+/** An event as the in/out log shows it: with the registered person its credential belongs to, as far as the caller may see them. */
+export type EventWithMember = LoggedEvent & { readonly member: MemberView | null };
 
 /** One registry lookup for the whole page, not one per event. */
-async function withMembers(store: CentralStore, page: EventPage): Promise<{ events: EventWithMember[]; nextCursor: string | null }> {
+async function withMembers(store: CentralStore, page: EventPage, principal: Principal): Promise<{ events: EventWithMember[]; nextCursor: string | null }> {
   const refs = page.events.flatMap((event) => (event.credentialRef === null ? [] : [event.credentialRef]));
   const members = refs.length === 0 ? new Map<string, MemberSummary>() : await store.membersByRefs(refs);
   return {
-    events: page.events.map((event) => ({ ...event, member: event.credentialRef === null ? null : (members.get(event.credentialRef) ?? null) })),
+    events: page.events.map((event) => {
+      const member = event.credentialRef === null ? undefined : members.get(event.credentialRef);
+      return { ...event, member: member === undefined ? null : memberViewFor(principal, member) };
+    }),
     nextCursor: page.nextCursor,
   };
 }
 
 /**
  * `GET /api/events`: the in/out log, newest first, one page at a time, each event with the
- * person behind it (`member`, null for an unregistered or unreadable credential).
+ * person behind it (`member`, null for an unregistered or unreadable credential). A manager
+ * reads the log of the unit's checkpoints, a guard of its own; what each sees of a person
+ * is broker/access/memberView.ts's to say.
  */
-export function eventsRoute(deps: { readonly store: CentralStore }): Route {
+export function eventsRoute(deps: Pick<RouteDeps, 'store'>): ProtectedRoute {
   return {
     path: '/api/events',
-    async handle({ query }) {
+    access: only('admin', 'manager', 'guard'),
+    async handle({ query, principal }) {
       const eventQuery: EventQuery = parseQuery(query, eventsQuerySchema);
+      const visible = await visibleCheckpointCodes(deps.store, principal);
+      if (visible !== undefined && eventQuery.checkpoint !== undefined && !visible.includes(eventQuery.checkpoint)) {
+        throw forbidden(outOfScope(principal, eventQuery.checkpoint));
+      }
       try {
-        return { status: 200, json: await withMembers(deps.store, await deps.store.searchEvents(eventQuery)) };
+        const page = await deps.store.searchEvents(visible === undefined ? eventQuery : { ...eventQuery, checkpoints: visible });
+        return { status: 200, json: await withMembers(deps.store, page, principal) };
       } catch (err) {
         if (isStoreError(err, 'cursor-invalid')) throw badRequest(`cursor: ${err.message}`);
         if (isStoreError(err, 'query-invalid')) throw badRequest(err.message);

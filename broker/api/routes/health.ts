@@ -1,17 +1,18 @@
-import type { Logger } from '../../../protocol/logger.js';
-import type { CentralStore } from '../../store/centralStore.js';
-import type { Route } from '../router.js';
+import type { Route } from '../route.js';
+import type { RouteDeps } from './deps.js';
 
 /** Any primary-key lookup proves the database answers; this code is valid and never issued (it starts with 0). */
 const probeCode = '00000000000000';
 
 /**
- * `GET /healthz`: 200 `{ok: true}` while the store answers a trivial query, 503 otherwise,
- * so a supervisor or load balancer can act. Query parameters are ignored (probes add some).
+ * `GET /healthz`, open to anyone: 200 `{ok: true}` while the store answers a trivial query,
+ * 503 otherwise, so a supervisor or load balancer can act. Query parameters are ignored
+ * (probes add some). It says nothing else.
  */
-export function healthRoute(deps: { readonly store: CentralStore; readonly logger: Logger }): Route {
+export function healthRoute(deps: Pick<RouteDeps, 'store' | 'logger'>): Route {
   return {
     path: '/healthz',
+    access: 'public',
     async handle() {
       try {
         await deps.store.getCheckpoint(probeCode);

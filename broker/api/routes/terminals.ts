@@ -1,14 +1,22 @@
-import type { CentralStore } from '../../store/centralStore.js';
 import { noParameters, parseQuery } from '../query.js';
-import type { Route } from '../router.js';
+import { only, type ProtectedRoute } from '../route.js';
+import type { RouteDeps } from './deps.js';
+import { visibleCheckpointCodes } from './scope.js';
 
-/** `GET /api/terminals`: the fleet — online, last seen, telemetry (list versions, outbox depth), gaps. */
-export function terminalsRoute(deps: { readonly store: CentralStore }): Route {
+/**
+ * `GET /api/terminals`: the fleet — online, last seen, telemetry (list versions, outbox
+ * depth), gaps. A manager sees the terminals at the unit's checkpoints, a guard those at
+ * its own; inspectors see counts only.
+ */
+export function terminalsRoute(deps: Pick<RouteDeps, 'store'>): ProtectedRoute {
   return {
     path: '/api/terminals',
-    async handle({ query }) {
+    access: only('admin', 'manager', 'guard'),
+    async handle({ query, principal }) {
       parseQuery(query, noParameters);
-      return { status: 200, json: { terminals: await deps.store.fleet() } };
+      const visible = await visibleCheckpointCodes(deps.store, principal);
+      const terminals = (await deps.store.fleet()).filter((terminal) => visible === undefined || visible.includes(terminal.checkpointCode));
+      return { status: 200, json: { terminals } };
     },
   };
 }

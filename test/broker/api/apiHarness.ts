@@ -2,9 +2,14 @@ import { request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
+import { createToken } from '../../../broker/access/tokens.js';
 import { createApiServer } from '../../../broker/api/server.js';
+import { centralDbFileName, loadCentralConfig, type CentralConfig, type CentralConfigInput } from '../../../broker/config.js';
 import { MetricsRegistry } from '../../../broker/metrics.js';
+import { openRegistryDb } from '../../../broker/registry/registryDb.js';
+import type { CentralDb } from '../../../broker/store/sqliteSchema.js';
 import { SqliteCentralStore } from '../../../broker/store/sqliteStore.js';
+import { writeLocalCentral } from '../../../provisioning/localCentral.js';
 import { captureLogger } from '../../fakes/captureLogger.js';
 import { useTempDir } from '../../helpers/tempDir.js';
 
@@ -14,19 +19,28 @@ export interface RawResponse {
   readonly body: string;
 }
 
+export interface Api {
+  readonly config: CentralConfig;
+  readonly store: SqliteCentralStore;
+  /** The API's own connection to the registry and accounts, as the central gives it. */
+  readonly db: CentralDb;
+  readonly metrics: MetricsRegistry;
+  readonly log: ReturnType<typeof captureLogger>;
+  readonly base: string;
+  readonly port: number;
+  /** A token of role admin; `get` and `raw` send it unless told otherwise. */
+  readonly adminToken: string;
+  get: (path: string, init?: RequestInit & { token?: string | null }) => Promise<Response>;
+  raw: (target: string, method?: string, headers?: Record<string, string>) => Promise<RawResponse>;
+}
+
 /**
- * A real API server on an OS-chosen loopback port with a real SQLite store, closed after
- * each test. `raw` sends the request target byte for byte: fetch() would normalise it first
- * (resolve `..`, re-encode), hiding exactly what a hostile client can send.
+ * A real API server on an OS-chosen loopback port with a real SQLite store, in a central
+ * folder laid out as an operator's (keys, central.json), closed after each test. `raw`
+ * sends the request target byte for byte: fetch() would normalise it first (resolve `..`,
+ * re-encode), hiding exactly what a hostile client can send.
  */
-export function useApi(): (options?: { readonly nowMs?: number }) => Promise<{
-  store: SqliteCentralStore;
-  metrics: MetricsRegistry;
-  log: ReturnType<typeof captureLogger>;
-  base: string;
-  get: (path: string) => Promise<Response>;
-  raw: (target: string, method?: string) => Promise<RawResponse>;
-}> {
+export function useApi(): (options?: { readonly nowMs?: number; readonly config?: Partial<CentralConfigInput> }) => Promise<Api> {
   const tempDir = useTempDir('qrgate-api-');
   const cleanups: (() => Promise<void>)[] = [];
   afterEach(async () => {
@@ -34,23 +48,26 @@ export function useApi(): (options?: { readonly nowMs?: number }) => Promise<{
   });
 
   return async (options = {}) => {
-    const store = new SqliteCentralStore({ file: join(tempDir(), 'central.db'), logger: captureLogger().logger });
+    const config = loadCentralConfig(writeLocalCentral(tempDir(), options.config));
+    const store = new SqliteCentralStore({ file: join(config.dataDir, centralDbFileName), logger: captureLogger().logger });
     await store.migrate();
     cleanups.push(() => store.close());
+    const db = openRegistryDb(config);
+    cleanups.push(async () => {
+      db.close();
+    });
     const metrics = new MetricsRegistry();
     const log = captureLogger();
-    const server = createApiServer({ store, metrics, logger: log.logger, now: () => options.nowMs ?? Date.now() });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
-    });
-    cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
-    const { port } = server.address() as AddressInfo;
+    const app = await createApiServer({ config, store, db, metrics, logger: log.logger, now: () => options.nowMs ?? Date.now() });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    cleanups.push(() => app.close());
+    const { port } = app.server.address() as AddressInfo;
     const base = `http://127.0.0.1:${port}`;
+    const adminToken = createToken(db, { name: 'test admin', role: 'admin', createdBy: 'test' }).token;
 
-    const raw = (target: string, method = 'GET'): Promise<RawResponse> =>
+    const raw = (target: string, method = 'GET', headers: Record<string, string> = { authorization: `Bearer ${adminToken}` }): Promise<RawResponse> =>
       new Promise((resolve, reject) => {
-        const req = request({ host: '127.0.0.1', port, method, path: target, agent: false }, (res) => {
+        const req = request({ host: '127.0.0.1', port, method, path: target, agent: false, headers }, (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (chunk: Buffer) => chunks.push(chunk));
           res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
@@ -60,6 +77,13 @@ export function useApi(): (options?: { readonly nowMs?: number }) => Promise<{
         req.end();
       });
 
-    return { store, metrics, log, base, get: (path) => fetch(`${base}${path}`), raw };
+    const get = (path: string, init: RequestInit & { token?: string | null } = {}): Promise<Response> => {
+      const { token = adminToken, ...rest } = init;
+      const headers = new Headers(rest.headers);
+      if (token !== null) headers.set('authorization', `Bearer ${token}`);
+      return fetch(`${base}${path}`, { ...rest, headers });
+    };
+
+    return { config, store, db, metrics, log, base, port, adminToken, get, raw };
   };
 }

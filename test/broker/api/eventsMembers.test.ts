@@ -2,10 +2,12 @@ import type { AddressInfo } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { MemberView } from '../../../broker/access/memberView.js';
+import { createToken, type NewToken } from '../../../broker/access/tokens.js';
 import { createApiServer } from '../../../broker/api/server.js';
 import { centralDbFileName, loadCentralConfig } from '../../../broker/config.js';
 import { MetricsRegistry } from '../../../broker/metrics.js';
-import { registryRefHasher, withRegistryDb } from '../../../broker/registry/registryDb.js';
+import { openRegistryDb, registryRefHasher, withRegistryDb } from '../../../broker/registry/registryDb.js';
 import type { CentralStore, MemberSummary } from '../../../broker/store/centralStore.js';
 import { SqliteCentralStore } from '../../../broker/store/sqliteStore.js';
 import { run as membersImport } from '../../../cli/commands/membersImport.js';
@@ -23,7 +25,7 @@ const AN = '046085000101';
 const BINH = '046185000102';
 const tempDir = useTempDir('qrgate-api-members-');
 
-type LoggedEvent = ScanEvent & { receivedAt: string; member: MemberSummary | null };
+type LoggedEvent = ScanEvent & { receivedAt: string; member: MemberView | null };
 
 describe('GET /api/events with the registry', () => {
   const cleanups: (() => Promise<void>)[] = [];
@@ -31,13 +33,25 @@ describe('GET /api/events with the registry', () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
 
-  async function serve(store: CentralStore): Promise<(path: string) => Promise<{ events: LoggedEvent[]; nextCursor: string | null }>> {
-    const server = createApiServer({ store, metrics: new MetricsRegistry(), logger: silentLogger(), now: () => NOW });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
-    const { port } = server.address() as AddressInfo;
-    return async (path) => {
-      const response = await fetch(`http://127.0.0.1:${port}${path}`);
+  /** A real API server over `store`, in a central folder of its own unless one is given; `get` sends a token of `role`. */
+  async function serve(store: CentralStore, centralConfig = writeLocalCentral(tempDir())) {
+    const config = loadCentralConfig(centralConfig);
+    const db = openRegistryDb(config);
+    const app = await createApiServer({ config, store, db, metrics: new MetricsRegistry(), logger: silentLogger(), now: () => NOW });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    cleanups.push(async () => {
+      await app.close();
+      db.close();
+    });
+    const { port } = app.server.address() as AddressInfo;
+    const tokens = new Map<string, string>();
+    const tokenFor = (scope: NewToken) => {
+      const key = JSON.stringify(scope);
+      if (!tokens.has(key)) tokens.set(key, createToken(db, scope).token);
+      return tokens.get(key)!;
+    };
+    return async (path: string, scope: Omit<NewToken, 'name' | 'createdBy'> = { role: 'admin' }): Promise<{ events: LoggedEvent[]; nextCursor: string | null }> => {
+      const response = await fetch(`http://127.0.0.1:${port}${path}`, { headers: { authorization: `Bearer ${tokenFor({ name: 'test', createdBy: 'test', ...scope })}` } });
       expect(response.status).toBe(200);
       return (await response.json()) as { events: LoggedEvent[]; nextCursor: string | null };
     };
@@ -82,7 +96,7 @@ describe('GET /api/events with the registry', () => {
       ],
       NOW,
     );
-    const get = await serve(store);
+    const get = await serve(store, centralConfig);
 
     const page = await get('/api/events');
     const an = { name: 'Nguyễn Văn An', phone: '0905123456', address: '12 Lê Lợi, Phường Phú Hội, Huế', unit: 'Công ty May Huế', scope: 'site-a', idMasked: '*********101', status: 'allow' };
@@ -97,10 +111,52 @@ describe('GET /api/events with the registry', () => {
     // Paging keeps the join.
     const first = await get('/api/events?limit=2');
     const second = await get(`/api/events?limit=2&cursor=${encodeURIComponent(first.nextCursor!)}`);
-    expect([...first.events, ...second.events].map((e) => e.member?.name ?? null)).toEqual(['Nguyễn Văn An', 'Trần Thị Bình', null, null]);
+    expect([...first.events, ...second.events].map((e) => (e.member && 'name' in e.member ? e.member.name : null))).toEqual(['Nguyễn Văn An', 'Trần Thị Bình', null, null]);
 
     const body = JSON.stringify(page);
     for (const id of [AN, BINH]) expect(body).not.toContain(id);
+  });
+
+  it("shows a manager its own unit's people in full and another unit's only as such, by masked ID; a guard sees no phone or address", async () => {
+    const dir = tempDir();
+    const centralConfig = writeLocalCentral(dir);
+    const csv = join(dir, 'people.csv');
+    writeFileSync(
+      csv,
+      'name,phone,address,unit,scope,idNumber,status\n' +
+        `Nguyễn Văn An,0905123456,"12 Lê Lợi, Phường Phú Hội, Huế",Công ty May Huế,site-a,${AN},allow\n` +
+        `Trần Thị Bình,0914000111,"5 Hùng Vương, Huế",Tổ 5,site-a,${BINH},allow\n`,
+    );
+    expect(await membersImport(cliContext(['--central-config', centralConfig, csv]).ctx)).toBe(0);
+    const config = loadCentralConfig(centralConfig);
+    const hasher = registryRefHasher(config);
+    const store = new SqliteCentralStore({ file: join(config.dataDir, centralDbFileName), logger: silentLogger() });
+    await store.migrate();
+    cleanups.push(() => store.close());
+    await store.createCheckpoint({ code: CP_A, name: 'Cổng May', direction: 'both', confirm: 'auto', unit: 'Công ty May Huế' });
+    await store.insertEvents(
+      [event(1, { credentialType: 'cccd', credentialRef: refToHex(hasher('citizen', AN)) }), event(2, { credentialType: 'cccd', credentialRef: refToHex(hasher('citizen', BINH)) })],
+      NOW,
+    );
+    const get = await serve(store, centralConfig);
+
+    const asManager = await get('/api/events', { role: 'manager', unit: 'Công ty May Huế' });
+    expect(asManager.events.map((e) => [e.seq, e.member])).toEqual([
+      [1, { name: 'Nguyễn Văn An', phone: '0905123456', address: '12 Lê Lợi, Phường Phú Hội, Huế', unit: 'Công ty May Huế', scope: 'site-a', idMasked: '*********101', status: 'allow' }],
+      [2, { otherUnit: true, unit: 'Tổ 5', idMasked: '*********102' }],
+    ]);
+    const managerBody = JSON.stringify(asManager);
+    for (const secret of ['Trần Thị Bình', '0914000111', 'Hùng Vương', BINH]) expect(managerBody).not.toContain(secret);
+
+    const asGuard = await get('/api/events', { role: 'guard', checkpoints: [CP_A] });
+    expect(asGuard.events.map((e) => e.member)).toEqual([
+      { name: 'Nguyễn Văn An', unit: 'Công ty May Huế', idMasked: '*********101', status: 'allow' },
+      { name: 'Trần Thị Bình', unit: 'Tổ 5', idMasked: '*********102', status: 'allow' },
+    ]);
+    expect(JSON.stringify(asGuard)).not.toMatch(/0905123456|0914000111|Lê Lợi|Hùng Vương/);
+
+    // Another unit's manager sees none of this gate's log.
+    expect((await get('/api/events', { role: 'manager', unit: 'Tổ 5' })).events).toEqual([]);
   });
 
   it('asks the registry once per page, and not at all when no event carries a ref', async () => {

@@ -156,8 +156,8 @@ describe('SqliteCentralStore', () => {
       const db = new Database(file, { readonly: true });
       expect(plan(db, statsSql, { code: CP_A, now: 0, hour: 0, day: 0, week: 0, month: 0 })).toMatch(/SEARCH events USING COVERING INDEX events_checkpoint/);
 
-      const keys = ['checkpoint', 'terminal', 'from', 'to', 'direction', 'decision', 'cursor'] as const;
-      const params = { checkpoint: CP_A, terminal: 't1', from: 0, to: 1, direction: 'in', decision: 'granted', cursorTs: 1, cursorId: 'x', limit: 10 };
+      const keys = ['checkpoint', 'checkpoints', 'terminal', 'from', 'to', 'direction', 'decision', 'cursor'] as const;
+      const params = { checkpoint: CP_A, checkpoints: JSON.stringify([CP_A]), terminal: 't1', from: 0, to: 1, direction: 'in', decision: 'granted', cursorTs: 1, cursorId: 'x', limit: 10 };
       for (let mask = 0; mask < 2 ** keys.length; mask++) {
         const shape = Object.fromEntries(keys.map((key, i) => [key, (mask & (1 << i)) !== 0])) as unknown as SearchShape;
         const detail = plan(db, searchSql(shape), params);
@@ -169,9 +169,9 @@ describe('SqliteCentralStore', () => {
   });
 });
 
-/** Takes a database back to before schema 4 (sqliteSchema.ts): the checkpoint details columns go. */
-/** Takes a current database back to schema 3: no enrollment tokens (5), no checkpoint details (4). */
+/** Takes a current database back to schema 3: no accounts (6), no enrollment tokens (5), no checkpoint details (4). */
 function undoSchema4AndLater(db: Database.Database): void {
+  for (const table of ['sessions', 'api_tokens', 'users', 'audit_log']) db.exec(`DROP TABLE ${table}`);
   db.exec('DROP TABLE enrollment_tokens');
   for (const column of ['unit', 'latitude', 'longitude', 'branch']) db.exec(`ALTER TABLE checkpoints DROP COLUMN ${column}`);
 }

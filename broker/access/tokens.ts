@@ -1,0 +1,160 @@
+import { createHash, randomBytes, randomInt } from 'node:crypto';
+import { z } from 'zod';
+import type { CentralDb } from '../store/sqliteSchema.js';
+import { msToIso, msToIsoOrNull } from '../store/time.js';
+import { checkCheckpointsRegistered } from './users.js';
+import { checkRoleScope, type Principal, type Role, type RoleScope } from './roles.js';
+
+/**
+ * Bearer tokens for programs (`qrgate tokens …`, `/api/tokens`): Prometheus, scripts, an
+ * export job. A token is `qrg_<id>_<secret>`; the central keeps only its SHA-256 (256
+ * random bits need no KDF), so the token is shown once, at creation. The id is public: it
+ * names the token in lists, logs and the audit log, and is what `revoke` takes.
+ */
+
+const tokenPattern = /^qrg_([a-z0-9]{10})_([A-Za-z0-9_-]{43})$/;
+
+export const tokenIdSchema = z.string().regex(/^[a-z0-9]{10}$/, { message: 'expected a token id of 10 lower-case letters and digits' });
+export const tokenNameSchema = z
+  .string()
+  .transform((value) => value.normalize('NFC').trim())
+  .pipe(z.string().min(1, { message: 'is empty' }).max(100, { message: 'is longer than 100 characters' }).regex(/^[^\u0000-\u001f\u007f]*$/, { message: 'contains a control character' }));
+
+export type TokenErrorCode = 'token-unknown' | 'token-invalid';
+
+export class TokenError extends Error {
+  constructor(
+    readonly code: TokenErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'TokenError';
+  }
+}
+
+export function tokenHash(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+export interface ApiToken extends RoleScope {
+  readonly tokenId: string;
+  readonly name: string;
+  readonly readOnly: boolean;
+  readonly createdBy: string;
+  readonly createdAt: string;
+  readonly expiresAt: string | null;
+  readonly revokedAt: string | null;
+  readonly lastUsedAt: string | null;
+}
+
+interface TokenRow {
+  readonly tokenId: string;
+  readonly name: string;
+  readonly role: Role;
+  readonly unit: string | null;
+  readonly checkpoints: string;
+  readonly readOnly: number;
+  readonly createdBy: string;
+  readonly createdAtMs: number;
+  readonly expiresAtMs: number | null;
+  readonly revokedAtMs: number | null;
+  readonly lastUsedAtMs: number | null;
+}
+
+const tokenColumns = `SELECT token_id AS tokenId, name, role, unit, checkpoints, read_only AS readOnly, created_by AS createdBy,
+  created_at_ms AS createdAtMs, expires_at_ms AS expiresAtMs, revoked_at_ms AS revokedAtMs, last_used_at_ms AS lastUsedAtMs FROM api_tokens`;
+
+function toToken(row: TokenRow): ApiToken {
+  return {
+    tokenId: row.tokenId,
+    name: row.name,
+    role: row.role,
+    unit: row.unit,
+    checkpoints: JSON.parse(row.checkpoints) as string[],
+    readOnly: row.readOnly === 1,
+    createdBy: row.createdBy,
+    createdAt: msToIso(row.createdAtMs),
+    expiresAt: msToIsoOrNull(row.expiresAtMs),
+    revokedAt: msToIsoOrNull(row.revokedAtMs),
+    lastUsedAt: msToIsoOrNull(row.lastUsedAtMs),
+  };
+}
+
+export interface NewToken {
+  readonly name: string;
+  readonly role: string;
+  readonly unit?: string | null | undefined;
+  readonly checkpoints?: readonly string[] | undefined;
+  readonly readOnly?: boolean | undefined;
+  /** Days until it stops working; absent: until revoked. */
+  readonly expiresDays?: number | undefined;
+  /** The audit log's name for who created it (`cli:root`, `user:lan`). */
+  readonly createdBy: string;
+}
+
+const dayMs = 86_400_000;
+
+/** Lower case without look-alikes (no 0/o, 1/l): an operator reads it aloud to revoke it. */
+const idAlphabet = 'abcdefghijkmnpqrstuvwxyz23456789';
+const newTokenId = (): string => Array.from({ length: 10 }, () => idAlphabet[randomInt(idAlphabet.length)]).join('');
+
+export function createToken(db: CentralDb, input: NewToken, nowMs = Date.now()): { readonly token: string; readonly info: ApiToken } {
+  const problems: string[] = [];
+  const name = tokenNameSchema.safeParse(input.name);
+  if (!name.success) problems.push(`name ${name.error.issues[0]?.message ?? 'is invalid'}`);
+  const days = input.expiresDays;
+  if (days !== undefined && !(Number.isFinite(days) && days > 0 && days <= 3650)) problems.push('expires-days: expected a number of days above 0 and at most 3650');
+  let scope: RoleScope | null = null;
+  try {
+    scope = checkRoleScope(input);
+  } catch (err) {
+    problems.push((err as Error).message);
+  }
+  if (problems.length > 0 || scope === null || !name.success) throw new TokenError('token-invalid', problems.join('; '));
+  checkCheckpointsRegistered(db, scope.checkpoints);
+  const tokenId = newTokenId();
+  const token = `qrg_${tokenId}_${randomBytes(32).toString('base64url')}`;
+  db.prepare(
+    `INSERT INTO api_tokens (token_id, token_hash, name, role, unit, checkpoints, read_only, created_by, created_at_ms, expires_at_ms)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  ).run(tokenId, tokenHash(token), name.data, scope.role, scope.unit, JSON.stringify(scope.checkpoints), input.readOnly ? 1 : 0, input.createdBy, nowMs, days === undefined ? null : Math.round(nowMs + days * dayMs));
+  return { token, info: getToken(db, tokenId)! };
+}
+
+export function getToken(db: CentralDb, tokenId: string): ApiToken | null {
+  const row = db.prepare<[string], TokenRow>(`${tokenColumns} WHERE token_id = ?`).get(tokenId);
+  return row === undefined ? null : toToken(row);
+}
+
+export function listTokens(db: CentralDb): ApiToken[] {
+  return db.prepare<[], TokenRow>(`${tokenColumns} ORDER BY created_at_ms, token_id`).all().map(toToken);
+}
+
+/** Revoked at once: the next request carrying it is refused. Revoking twice is not an error. */
+export function revokeToken(db: CentralDb, tokenIdInput: string, nowMs = Date.now()): ApiToken {
+  const id = tokenIdSchema.safeParse(tokenIdInput);
+  if (!id.success) throw new TokenError('token-invalid', `token id: ${id.error.issues[0]?.message ?? 'invalid'}`);
+  db.prepare('UPDATE api_tokens SET revoked_at_ms = coalesce(revoked_at_ms, ?) WHERE token_id = ?').run(nowMs, id.data);
+  const token = getToken(db, id.data);
+  if (token === null) throw new TokenError('token-unknown', `no token ${id.data} at this central`);
+  return token;
+}
+
+/** Why a presented token is refused; the answer names no more than this. */
+export type TokenRefusal = 'malformed' | 'unknown' | 'revoked' | 'expired';
+
+/**
+ * The principal behind a presented token, or why not. `last_used_at_ms` is written at most
+ * once a minute per token: a scrape every 15 s must not turn into a write every 15 s.
+ */
+export function principalForToken(db: CentralDb, presented: string, nowMs = Date.now()): Principal | TokenRefusal {
+  if (!tokenPattern.test(presented)) return 'malformed';
+  const row = db.prepare<[string], TokenRow>(`${tokenColumns} WHERE token_hash = ?`).get(tokenHash(presented));
+  if (row === undefined) return 'unknown';
+  if (row.revokedAtMs !== null) return 'revoked';
+  if (row.expiresAtMs !== null && row.expiresAtMs <= nowMs) return 'expired';
+  if (row.lastUsedAtMs === null || nowMs - row.lastUsedAtMs > 60_000) {
+    db.prepare('UPDATE api_tokens SET last_used_at_ms = ? WHERE token_id = ?').run(nowMs, row.tokenId);
+  }
+  return { kind: 'token', id: row.tokenId, role: row.role, unit: row.unit, checkpoints: JSON.parse(row.checkpoints) as string[], readOnly: row.readOnly === 1 };
+}

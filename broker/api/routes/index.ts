@@ -1,0 +1,24 @@
+import type { Route } from '../route.js';
+import { checkpointsRoute } from './checkpoints.js';
+import { checkpointStatsRoute } from './checkpointStats.js';
+import type { RouteDeps } from './deps.js';
+import { eventsRoute } from './events.js';
+import { healthRoute } from './health.js';
+import { metricsRoute } from './metrics.js';
+import { publicStatsRoute } from './publicStats.js';
+import { sessionRoutes } from './session.js';
+import { terminalsRoute } from './terminals.js';
+
+/** Every route the central serves; docs/central.md lists them with their roles. */
+export function apiRoutes(deps: RouteDeps): Route[] {
+  return [
+    healthRoute(deps),
+    publicStatsRoute(deps),
+    ...sessionRoutes(deps),
+    checkpointsRoute(deps),
+    checkpointStatsRoute(deps),
+    eventsRoute(deps),
+    terminalsRoute(deps),
+    metricsRoute(deps),
+  ];
+}
