@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ScanEvent } from '../../protocol/event.js';
 import { garbageQr, samplePerson, someQr } from '../../provisioning/samplePeople.js';
 import { seededRandom } from '../broker/store/scanEvents.js';
-import { metricValue, storedEvents } from '../helpers/centralApi.js';
+import { metricValue, storedEvents, type CentralApi } from '../helpers/centralApi.js';
 import { createCentralSite, type CentralSite } from '../helpers/centralSite.js';
 import { expectExactlyOnce, lastSeq, outboxDepth } from '../helpers/delivery.js';
 import type { QrgateProcess } from '../helpers/qrgateProcess.js';
@@ -52,9 +52,9 @@ const MAX_CLOCK_OFFSET_MS = 2 * DAY_MS;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** What one terminal decided, logged and got stored over the run. */
-async function gateResult(gate: ChaosGate, httpPort: number) {
+async function gateResult(gate: ChaosGate, api: CentralApi) {
   const decided = lastSeq(gate.terminal.dataDir);
-  const stored = await storedEvents(httpPort, gate.terminal.terminalId);
+  const stored = await storedEvents(api, gate.terminal.terminalId);
   return {
     decided,
     stored,
@@ -140,7 +140,7 @@ describe('chaos: kills, restarts and a bad network under scan load', () => {
           break;
         }
         case 'kill-central': {
-          redeliveries += await metricValue(central.httpPort, 'qrgate_events_duplicate_total');
+          redeliveries += await metricValue(central.api, 'qrgate_events_duplicate_total');
           central.proc.kill('SIGKILL');
           await central.proc.exited;
           await sleep(between(0, 2_000));
@@ -191,9 +191,9 @@ describe('chaos: kills, restarts and a bad network under scan load', () => {
     }
     const drainMs = Date.now() - drainStartedAt;
 
-    redeliveries += await metricValue(central.httpPort, 'qrgate_events_duplicate_total');
+    redeliveries += await metricValue(central.api, 'qrgate_events_duplicate_total');
     const results = [];
-    for (const { gate, crowd } of gates) results.push({ gate, crowd, ...(await gateResult(gate, central.httpPort)) });
+    for (const { gate, crowd } of gates) results.push({ gate, crowd, ...(await gateResult(gate, central.api)) });
     // The summary first, so a failing run says what it went through.
     const boots = results.flatMap((r) => r.gate.boots);
     console.info(
@@ -214,7 +214,7 @@ describe('chaos: kills, restarts and a bad network under scan load', () => {
     for (const r of results) {
       const { terminalId, name } = r.gate.terminal;
       // 1. Exactly once, no gap: seq 1..N at the central, N the terminal's own counter.
-      await expectExactlyOnce(central.httpPort, terminalId, r.decided);
+      await expectExactlyOnce(central.api, terminalId, r.decided);
       // 2. Every decision a terminal logged is the stored one.
       for (const line of r.logged) {
         expect(r.bySeq.get(line.seq as number), `${name} seq ${String(line.seq)}`).toMatchObject({ id: line.eventId, decision: line.decision, reason: line.reason });

@@ -102,7 +102,7 @@ describe('chaos: the terminal disk fills up and frees again', () => {
     // The alarm: in the log once per episode, and in the telemetry the central shows its operators.
     expect(terminal.linesWith('storage.write-failed')[0]).toMatchObject({ level: 50, code: 'SQLITE_FULL' });
     const alarm = await waitFor(async () => {
-      const fleet = await getJson<{ terminals: Array<{ terminalId: string; telemetry: Telemetry | null }> }>(central.httpPort, '/api/terminals');
+      const fleet = await getJson<{ terminals: Array<{ terminalId: string; telemetry: Telemetry | null }> }>(central.api, '/api/terminals');
       const storage = fleet.terminals.find((x) => x.terminalId === terminalId)?.telemetry?.storage;
       return storage?.writable === false ? storage : undefined;
     }, 30_000, 'the storage alarm in the fleet view');
@@ -118,8 +118,8 @@ describe('chaos: the terminal disk fills up and frees again', () => {
     boots[0]!.ended = 'SIGTERM';
 
     const last = lastSeq(dataDir);
-    await expectExactlyOnce(central.httpPort, terminalId, last);
-    const stored = await storedEvents(central.httpPort, terminalId);
+    await expectExactlyOnce(central.api, terminalId, last);
+    const stored = await storedEvents(central.api, terminalId);
     expect(checkRelay(boots, stored).problems).toEqual([]);
     const errors = terminal.lines.filter((l) => l.level >= 50);
     console.info(

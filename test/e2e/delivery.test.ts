@@ -50,7 +50,7 @@ describe('delivery: terminal -> MQTT -> central store', () => {
     const central = await site.startCentral();
     track(central.proc);
     await drained(terminal, site);
-    await expectExactlyOnce(central.httpPort, terminalId, decided);
+    await expectExactlyOnce(central.api, terminalId, decided);
   });
 
   it('loses and doubles nothing when the terminal is killed with SIGKILL during the drain, 10 times', async () => {
@@ -76,7 +76,7 @@ describe('delivery: terminal -> MQTT -> central store', () => {
     const last = start(['terminal', '--config', config], 'pipe');
     await last.waitForLine((l) => l.msg === 'terminal.ready');
     await drained(last, site);
-    await expectExactlyOnce(central.httpPort, terminalId, decided);
+    await expectExactlyOnce(central.api, terminalId, decided);
   });
 
   it('loses and doubles nothing when the central is killed with SIGKILL during ingestion, 10 times', async () => {
@@ -96,7 +96,7 @@ describe('delivery: terminal -> MQTT -> central store', () => {
     const central = await site.startCentral();
     track(central.proc);
     await drained(terminal, site);
-    await expectExactlyOnce(central.httpPort, terminalId, decided);
+    await expectExactlyOnce(central.api, terminalId, decided);
   });
 
   it('delivers over TLS to a terminal that trusts the central, and never logs its password', async () => {
@@ -110,7 +110,7 @@ describe('delivery: terminal -> MQTT -> central store', () => {
     await terminal.waitForLine((l) => l.msg === 'uplink.connected', 30_000);
     const decided = await typeScans(terminal, site, 50, 0);
     await drained(terminal, site);
-    await expectExactlyOnce(central.httpPort, t.terminalId, decided);
+    await expectExactlyOnce(central.api, t.terminalId, decided);
     const everything = [...terminal.lines, ...central.proc.lines].map((l) => JSON.stringify(l)).join('\n');
     expect(everything).not.toContain(t.password);
   });

@@ -150,7 +150,7 @@ describe('privacy: raw ID numbers and secrets stay out of logs, stores and MQTT'
     // The scans really ran and really crossed the wire: each event at the central with its ref.
     const dataDir = join(dir, 'gate-1-data');
     await terminal.waitFor(() => (outboxDepth(dataDir) === 0 ? true : undefined), 30_000, 'outbox drained');
-    const stored = await storedEvents(central.httpPort, t.terminalId);
+    const stored = await storedEvents(central.api, t.terminalId);
     const bySeq = [...stored].sort((a, b) => a.seq - b.seq);
     expect(bySeq.map((e: ScanEvent) => ({ lane: e.lane, ref: e.credentialRef, decision: e.decision, reason: e.reason }))).toEqual(
       scans.map((s) => ({ lane: s.lane, ref: s.ref, decision: s.decision, reason: s.reason })),

@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TerminalConfigInput } from '../../gateway/config.js';
 import { writeLocalCentral } from '../../provisioning/localCentral.js';
+import { centralApi, type CentralApi } from './centralApi.js';
 import { QrgateProcess } from './qrgateProcess.js';
 
 /**
@@ -24,7 +25,8 @@ export interface CentralSite {
   /** Registered people's citizen ids (all `allow`), typed at a keyboard lane. */
   readonly people: readonly string[];
   addTerminal(name: string, options?: AddTerminalOptions): Promise<{ terminalId: string; config: string; code: string; password: string }>;
-  startCentral(): Promise<{ proc: QrgateProcess; httpPort: number; mqttPort: number }>;
+  /** `api` reads the HTTP API with a read-only admin token made for this site. */
+  startCentral(): Promise<{ proc: QrgateProcess; httpPort: number; mqttPort: number; api: CentralApi }>;
 }
 
 export interface AddTerminalOptions {
@@ -67,6 +69,7 @@ export async function createCentralSite(dir: string, mqttPort: number, options: 
     await qrgate(['checkpoints', 'create', '--central-config', centralConfig, '--name', 'Cổng chính', '--direction', 'both', '--confirm', 'auto', '--json']),
   ) as { code: string };
 
+  let token: string | undefined;
   return {
     dir,
     centralConfig,
@@ -97,7 +100,9 @@ export async function createCentralSite(dir: string, mqttPort: number, options: 
     async startCentral() {
       const proc = new QrgateProcess(['central', '--config', centralConfig]);
       const ready = await proc.waitForLine((l) => l.msg === 'central.ready');
-      return { proc, httpPort: (ready.http as { port: number }).port, mqttPort: (ready.mqtt as { port: number }).port };
+      const httpPort = (ready.http as { port: number }).port;
+      token ??= (await centralApi(httpPort, centralConfig)).token;
+      return { proc, httpPort, mqttPort: (ready.mqtt as { port: number }).port, api: { port: httpPort, token } };
     },
   };
 }

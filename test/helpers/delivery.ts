@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { expect } from 'vitest';
-import { getJson, storedEvents, type Fleet } from './centralApi.js';
+import { getJson, storedEvents, type CentralApi, type Fleet } from './centralApi.js';
 
 /** Reads a terminal's database read-only (safe while the terminal runs: WAL). */
 function readTerminalDb<T>(dataDir: string, read: (db: Database.Database) => T): T {
@@ -22,11 +22,11 @@ export const lastSeq = (dataDir: string): number =>
   readTerminalDb(dataDir, (db) => db.prepare<[], number>("SELECT value FROM meta WHERE key = 'seq'").pluck().get()!);
 
 /** Exactly once: seq 1..n, each event stored once, and the central reports no gap. */
-export async function expectExactlyOnce(httpPort: number, terminalId: string, decided: number): Promise<void> {
-  const events = await storedEvents(httpPort, terminalId);
+export async function expectExactlyOnce(api: CentralApi, terminalId: string, decided: number): Promise<void> {
+  const events = await storedEvents(api, terminalId);
   const seqs = events.map((e) => e.seq).sort((a, b) => a - b);
   expect(seqs).toEqual(Array.from({ length: decided }, (_, i) => i + 1));
   expect(new Set(events.map((e) => e.id)).size).toBe(decided);
-  const fleet = await getJson<Fleet>(httpPort, '/api/terminals');
+  const fleet = await getJson<Fleet>(api, '/api/terminals');
   expect(fleet.terminals.find((t) => t.terminalId === terminalId)).toMatchObject({ lastSeq: decided, gaps: [] });
 }
