@@ -1,17 +1,26 @@
 import type { Logger } from '../../../protocol/logger.js';
-import { prometheusContentType, type MetricsRegistry } from '../../metrics.js';
+import type { MetricsRegistry } from '../../metrics.js';
 import type { Route } from '../router.js';
 
+export interface MetricsRouteDeps {
+  readonly metrics: Pick<MetricsRegistry, 'exposition'>;
+  /**
+   * Unused: a gauge whose source fails is logged by the registry itself (broker/metrics.ts),
+   * whoever serves the scrape. Accepted until broker/api/server.ts stops passing it.
+   */
+  readonly logger?: Logger;
+}
+
 /**
- * `GET /metrics`: Prometheus text format. A gauge whose source fails keeps its last value
- * and is logged; the scrape still succeeds, so the counters are not lost with it.
+ * `GET /metrics`: Prometheus text format. A gauge whose source fails keeps its last value;
+ * the scrape still succeeds, so the counters are not lost with it.
  */
-export function metricsRoute(deps: { readonly metrics: MetricsRegistry; readonly logger: Logger }): Route {
+export function metricsRoute(deps: MetricsRouteDeps): Route {
   return {
     path: '/metrics',
     async handle() {
-      for (const failure of await deps.metrics.collect()) deps.logger.warn({ err: failure.err, metric: failure.metric }, 'api.metric-collect-failed');
-      return { status: 200, text: deps.metrics.render(), contentType: prometheusContentType };
+      const { contentType, text } = await deps.metrics.exposition();
+      return { status: 200, text, contentType };
     },
   };
 }

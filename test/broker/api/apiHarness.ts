@@ -37,8 +37,9 @@ export function useApi(): (options?: { readonly nowMs?: number }) => Promise<{
     const store = new SqliteCentralStore({ file: join(tempDir(), 'central.db'), logger: captureLogger().logger });
     await store.migrate();
     cleanups.push(() => store.close());
-    const metrics = new MetricsRegistry();
     const log = captureLogger();
+    // Process metrics would leave prom-client's event-loop monitor running once per test.
+    const metrics = new MetricsRegistry({ logger: log.logger, processMetrics: false });
     const server = createApiServer({ store, metrics, logger: log.logger, now: () => options.nowMs ?? Date.now() });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -32,7 +32,7 @@ describe('GET /api/events with the registry', () => {
   });
 
   async function serve(store: CentralStore): Promise<(path: string) => Promise<{ events: LoggedEvent[]; nextCursor: string | null }>> {
-    const server = createApiServer({ store, metrics: new MetricsRegistry(), logger: silentLogger(), now: () => NOW });
+    const server = createApiServer({ store, metrics: new MetricsRegistry({ logger: silentLogger(), processMetrics: false }), logger: silentLogger(), now: () => NOW });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
     const { port } = server.address() as AddressInfo;
