@@ -4,56 +4,12 @@ import { MetricsRegistry } from '../../../broker/metrics.js';
 import { createBrokerMetrics } from '../../../broker/mqtt/brokerMetrics.js';
 import { captureLogger, silentLogger } from '../../fakes/captureLogger.js';
 import { MemoryCentralStore } from '../../fakes/memoryCentralStore.js';
-
-/** One sample of the text format 0.0.4: `name{label="value",…} number`. */
-interface Sample {
-  readonly name: string;
-  readonly labels: Readonly<Record<string, string>>;
-  readonly value: number;
-}
-
-const samplePattern = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/;
-const labelPattern = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"(?:,|$)/gy;
-const unescape = (value: string): string => value.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
-
-/** A strict reader of the exposition: a line it cannot read fails the test. */
-function parseExposition(text: string): { types: Map<string, string>; samples: Sample[] } {
-  const types = new Map<string, string>();
-  const samples: Sample[] = [];
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('# HELP ')) continue;
-    const type = /^# TYPE (\S+) (counter|gauge|histogram|summary|untyped)$/.exec(line);
-    if (type) {
-      types.set(type[1]!, type[2]!);
-      continue;
-    }
-    const sample = samplePattern.exec(line);
-    if (!sample) throw new Error(`not an exposition line: ${JSON.stringify(line)}`);
-    const labels: Record<string, string> = {};
-    const body = sample[2] ?? '';
-    labelPattern.lastIndex = 0;
-    while (labelPattern.lastIndex < body.length) {
-      const label = labelPattern.exec(body);
-      if (!label) throw new Error(`bad labels in ${JSON.stringify(line)}`);
-      labels[label[1]!] = unescape(label[2]!);
-    }
-    // Prometheus reads values with Go's ParseFloat, which takes any case of NaN and Inf;
-    // prom-client writes `Nan` (the event-loop lag before its first sample).
-    const raw = sample[3]!.toLowerCase();
-    const value = raw === '+inf' ? Infinity : raw === '-inf' ? -Infinity : raw === 'nan' ? Number.NaN : Number(raw);
-    if (Number.isNaN(value) && raw !== 'nan') throw new Error(`bad value in ${JSON.stringify(line)}`);
-    samples.push({ name: sample[1]!, labels, value });
-  }
-  return { types, samples };
-}
+import { parseExposition, sampleValue } from '../../helpers/prometheusText.js';
 
 async function scrape(registry: MetricsRegistry) {
   const exposition = await registry.exposition();
   return { ...exposition, ...parseExposition(exposition.text) };
 }
-
-const valueOf = (samples: readonly Sample[], name: string, labels: Record<string, string> = {}): number | undefined =>
-  samples.find((s) => s.name === name && JSON.stringify(Object.entries(s.labels).sort()) === JSON.stringify(Object.entries(labels).sort()))?.value;
 
 const quiet = () => new MetricsRegistry({ logger: silentLogger(), processMetrics: false });
 
@@ -78,11 +34,11 @@ describe('MetricsRegistry (prom-client)', () => {
       qrgate_queue_depth: 'gauge',
       qrgate_from_store: 'gauge',
     });
-    expect(valueOf(samples, 'qrgate_events_ingested_total')).toBe(42);
-    expect(valueOf(samples, 'qrgate_refused_total', { reason: 'bad-password' })).toBe(3);
-    expect(valueOf(samples, 'qrgate_refused_total', { reason: 'say "hi"\\\nbye' })).toBe(1);
-    expect(valueOf(samples, 'qrgate_queue_depth')).toBe(12.5);
-    expect(valueOf(samples, 'qrgate_from_store')).toBe(7);
+    expect(sampleValue(samples, 'qrgate_events_ingested_total')).toBe(42);
+    expect(sampleValue(samples, 'qrgate_refused_total', { reason: 'bad-password' })).toBe(3);
+    expect(sampleValue(samples, 'qrgate_refused_total', { reason: 'say "hi"\\\nbye' })).toBe(1);
+    expect(sampleValue(samples, 'qrgate_queue_depth')).toBe(12.5);
+    expect(sampleValue(samples, 'qrgate_from_store')).toBe(7);
   });
 
   it('keeps every metric name the central exported before, and adds the process metrics under qrgate_', async () => {
@@ -110,7 +66,7 @@ describe('MetricsRegistry (prom-client)', () => {
       qrgate_nodejs_heap_size_used_bytes: 'gauge',
     });
     // An unlabelled counter that never moved reads 0, not absent (test/helpers/centralApi.ts metricValue).
-    expect(valueOf(samples, 'qrgate_events_ingested_total')).toBe(0);
+    expect(sampleValue(samples, 'qrgate_events_ingested_total')).toBe(0);
     expect([...types.keys()].filter((name) => !name.startsWith('qrgate_'))).toEqual([]);
   });
 
@@ -132,15 +88,15 @@ describe('MetricsRegistry (prom-client)', () => {
       },
     });
     registry.counter('still_here_total', 'a counter').inc(3);
-    expect(valueOf((await scrape(registry)).samples, 'from_store')).toBe(5);
+    expect(sampleValue((await scrape(registry)).samples, 'from_store')).toBe(5);
 
     healthy = false;
     count = 2;
     const { samples } = await scrape(registry);
-    expect(valueOf(samples, 'from_store')).toBe(5);
-    expect(valueOf(samples, 'from_memory')).toBe(2);
-    expect(valueOf(samples, 'throws_at_once')).toBe(0);
-    expect(valueOf(samples, 'still_here_total')).toBe(3);
+    expect(sampleValue(samples, 'from_store')).toBe(5);
+    expect(sampleValue(samples, 'from_memory')).toBe(2);
+    expect(sampleValue(samples, 'throws_at_once')).toBe(0);
+    expect(sampleValue(samples, 'still_here_total')).toBe(3);
     const failures = log.messages('api.metric-collect-failed');
     expect(failures.map((line) => [line.metric, line.level, (line.err as { message: string }).message]).sort()).toEqual([
       ['from_store', 40, 'database is locked'],
@@ -155,8 +111,8 @@ describe('MetricsRegistry (prom-client)', () => {
     const a = createBrokerMetrics(first);
     createBrokerMetrics(second);
     a.eventsIngested.inc(5);
-    expect(valueOf((await scrape(first)).samples, 'qrgate_events_ingested_total')).toBe(5);
-    expect(valueOf((await scrape(second)).samples, 'qrgate_events_ingested_total')).toBe(0);
+    expect(sampleValue((await scrape(first)).samples, 'qrgate_events_ingested_total')).toBe(5);
+    expect(sampleValue((await scrape(second)).samples, 'qrgate_events_ingested_total')).toBe(0);
   });
 
   it('refuses a name registered twice, bad names, a counter going down, and labels on a gauge read at scrape time', () => {
