@@ -75,12 +75,12 @@ export class Central {
 
     const store = await openCentralStore(config, { logger });
     this.store = store;
-    const metrics = new MetricsRegistry();
+    const metrics = new MetricsRegistry({ logger: logger.child({ component: 'metrics' }) });
     const broker = createMqttBroker(
       { mqtt: config.mqtt, ingest: config.ingest, lab: config.lab },
       {
         store,
-        metrics: createBrokerMetrics(metrics),
+        metrics: createBrokerMetrics(metrics, config.metrics),
         logger: logger.child({ component: 'mqtt' }),
         enrollment: new EnrollmentDesk({ store, authorityKey, refKey, logger: logger.child({ component: 'enroll' }) }),
       },

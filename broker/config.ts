@@ -106,6 +106,14 @@ const ingestSchema = z.strictObject({
   commitMaxEvents: z.number().int().min(1).max(20_000).default(2000),
 });
 
+const metricsSchema = z.strictObject({
+  /**
+   * Adds a `checkpoint` label (the 14-digit code) to `qrgate_scans_total`. Off by default:
+   * it multiplies the series by the number of checkpoints (broker/ingestion/scanCounter.ts).
+   */
+  perCheckpoint: z.boolean().default(false),
+});
+
 export const centralConfigSchema = z.strictObject({
   dataDir: pathSchema,
   mqtt: mqttSchema.default(() => mqttSchema.parse({})),
@@ -113,6 +121,7 @@ export const centralConfigSchema = z.strictObject({
   store: storeSchema.default({ type: 'sqlite' }),
   keys: z.strictObject({ authorityKey: pathSchema, refKey: pathSchema }),
   ingest: ingestSchema.default(() => ingestSchema.parse({})),
+  metrics: metricsSchema.default(() => metricsSchema.parse({})),
   log: z.strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info') }).optional(),
   /**
    * Interoperability testing only: clients without a username are admitted with full

@@ -138,6 +138,7 @@ export class GroupCommitter {
     for (const submission of group) submission.resolve();
     this.deps.onCommit?.({
       inserted: result.inserted,
+      stored: result.stored,
       duplicates: result.duplicates + (total - events.length),
       submissions: group.length,
       durationMs: this.now() - startedMs,

@@ -36,11 +36,13 @@ export class Ingestion {
     this.committer = new GroupCommitter(deps.commit, {
       insert: (events, receivedAtMs) => deps.store.insertEvents(events, receivedAtMs),
       now: this.now,
-      onCommit: (result) => {
+      onCommit: ({ stored, ...summary }) => {
         metrics.commits.inc();
-        metrics.eventsIngested.inc(result.inserted);
-        metrics.eventsDuplicate.inc(result.duplicates);
-        logger.debug(result, 'ingest.committed');
+        metrics.eventsIngested.inc(summary.inserted);
+        metrics.eventsDuplicate.inc(summary.duplicates);
+        metrics.scans.count(stored);
+        // The events themselves stay out of the log line: thousands of them, credential refs included.
+        logger.debug(summary, 'ingest.committed');
       },
       onFailure: (err, events) => {
         metrics.commitFailures.inc();

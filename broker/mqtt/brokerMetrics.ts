@@ -1,11 +1,17 @@
+import { createScanCounter, type ScanCounter } from '../ingestion/scanCounter.js';
+
 /**
  * The counters and gauges the broker side exports on `/metrics`. Typed structurally
- * against the registry in broker/metrics.ts (`counter(name, help)`, `gauge(name, help)`),
- * so hooks and tests depend on two methods, not on the registry class.
+ * against the registry in broker/metrics.ts (prom-client underneath), so hooks and tests
+ * depend on two methods, not on prom-client.
  */
 
-export interface CounterLike {
+/** Label values of one series; prom-client takes a partial set too. */
+export type LabelValues<L extends string> = Readonly<Partial<Record<L, string>>>;
+
+export interface CounterLike<L extends string = never> {
   inc(by?: number): void;
+  inc(labels: LabelValues<L>, by?: number): void;
 }
 
 export interface GaugeLike {
@@ -13,8 +19,13 @@ export interface GaugeLike {
 }
 
 export interface MetricsRegistryLike {
-  counter(name: string, help: string): CounterLike;
+  counter<L extends string = never>(name: string, help: string, labelNames?: readonly L[]): CounterLike<L>;
   gauge(name: string, help: string): GaugeLike;
+}
+
+export interface BrokerMetricsOptions {
+  /** Adds the `checkpoint` label to `qrgate_scans_total` (config `metrics.perCheckpoint`). */
+  readonly perCheckpoint?: boolean;
 }
 
 export interface BrokerMetrics {
@@ -27,9 +38,10 @@ export interface BrokerMetrics {
   readonly commits: CounterLike;
   readonly commitFailures: CounterLike;
   readonly clientsConnected: GaugeLike;
+  readonly scans: ScanCounter;
 }
 
-export function createBrokerMetrics(registry: MetricsRegistryLike): BrokerMetrics {
+export function createBrokerMetrics(registry: MetricsRegistryLike, options: BrokerMetricsOptions = {}): BrokerMetrics {
   return {
     authRefused: registry.counter('qrgate_mqtt_auth_refused_total', 'CONNECTs refused (bad credentials, removed terminal, retired checkpoint, bad client id)'),
     publishRefused: registry.counter('qrgate_mqtt_publish_refused_total', 'PUBLISHes outside the client ACL, acknowledged and dropped'),
@@ -40,5 +52,6 @@ export function createBrokerMetrics(registry: MetricsRegistryLike): BrokerMetric
     commits: registry.counter('qrgate_ingest_commits_total', 'group commits of scan events'),
     commitFailures: registry.counter('qrgate_ingest_commit_failures_total', 'group commits that failed; their publishes were not acknowledged'),
     clientsConnected: registry.gauge('qrgate_mqtt_clients_connected', 'MQTT clients connected to this broker'),
+    scans: createScanCounter(registry, { perCheckpoint: options.perCheckpoint ?? false }),
   };
 }

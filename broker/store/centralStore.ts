@@ -92,6 +92,11 @@ export interface InsertResult {
   readonly inserted: number;
   /** Events already stored before (a redelivery): harmless, not stored twice. */
   readonly duplicates: number;
+  /**
+   * The events stored now, in the order given: only the store knows which of a batch were
+   * new, and what counts scans by decision (broker/ingestion/scanCounter.ts) must skip redeliveries.
+   */
+  readonly stored: readonly ScanEvent[];
 }
 
 /** A missing range of a terminal's sequence numbers, inclusive. */

@@ -51,13 +51,13 @@ export class SqliteEventWriter {
 
   /** Synchronous: returns once the transaction has committed. */
   insert(events: readonly ScanEvent[], receivedAtMs: number): InsertResult {
-    if (events.length === 0) return { inserted: 0, duplicates: 0 };
+    if (events.length === 0) return { inserted: 0, duplicates: 0, stored: [] };
     return this.batch.immediate(events, receivedAtMs);
   }
 
   private write(events: readonly ScanEvent[], receivedAtMs: number): InsertResult {
     const storedSeqs = new Map<string, number[]>();
-    let inserted = 0;
+    const stored: ScanEvent[] = [];
     for (const e of events) {
       const { changes } = this.insertEvent.run(
         e.id,
@@ -76,13 +76,13 @@ export class SqliteEventWriter {
       );
       // A redelivery (changes === 0) was counted in the sequence when it first arrived.
       if (changes === 0) continue;
-      inserted++;
+      stored.push(e);
       const seqs = storedSeqs.get(e.terminalId);
       if (seqs) seqs.push(e.seq);
       else storedSeqs.set(e.terminalId, [e.seq]);
     }
     for (const [terminalId, seqs] of storedSeqs) this.trackSequence(terminalId, seqs, receivedAtMs);
-    return { inserted, duplicates: events.length - inserted };
+    return { inserted: stored.length, duplicates: events.length - stored.length, stored };
   }
 
   private trackSequence(terminalId: string, seqs: readonly number[], receivedAtMs: number): void {

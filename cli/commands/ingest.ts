@@ -1,6 +1,6 @@
 import { loadCentralConfig, openCentralStore } from '../../broker/config.js';
 import { MqttIngestionWorker, defaultIngestClientId } from '../../broker/ingestion/mqttWorker.js';
-import { MetricsRegistry, type Counter } from '../../broker/metrics.js';
+import { MetricsRegistry } from '../../broker/metrics.js';
 import { createBrokerMetrics } from '../../broker/mqtt/brokerMetrics.js';
 import type { CentralStore } from '../../broker/store/centralStore.js';
 import { createLogger } from '../../protocol/logger.js';
@@ -43,18 +43,10 @@ export const run: Command = async (ctx) => {
   const config = loadCentralConfig(requireOption(values, 'central-config'));
   const logger = createLogger({ level: config.log?.level, base: { component: 'ingest' } });
 
-  // The registry's counters, kept by name so the stats line can read them back.
-  const registry = new MetricsRegistry();
-  const counters = new Map<string, Counter>();
-  const metrics = createBrokerMetrics({
-    counter: (name, help) => {
-      const counter = registry.counter(name, help);
-      counters.set(name, counter);
-      return counter;
-    },
-    gauge: (name, help) => registry.gauge(name, help),
-  });
-  const stats = (): Record<string, number> => Object.fromEntries([...counters].map(([name, counter]) => [name, counter.get()]));
+  // Nobody scrapes this process: the registry only feeds the stats line.
+  const registry = new MetricsRegistry({ logger, processMetrics: false });
+  const metrics = createBrokerMetrics(registry, config.metrics);
+  const logStats = (): Promise<void> => registry.counterTotals().then((totals) => logger.info(totals, 'ingest.stats'));
 
   const stopped = new Promise<string>((resolve) => {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => resolve(signal));
@@ -76,7 +68,7 @@ export const run: Command = async (ctx) => {
     password: process.env[passwordEnv],
     clientId: values['client-id'] ?? defaultIngestClientId,
   });
-  const timer = setInterval(() => logger.info(stats(), 'ingest.stats'), statsIntervalMs);
+  const timer = setInterval(() => void logStats(), statsIntervalMs);
   worker.start().then(
     () => logger.info({ clientId: worker.clientId }, 'ingest.ready'),
     () => undefined, // stopped before the first subscription: shutdown logs the rest
@@ -86,6 +78,6 @@ export const run: Command = async (ctx) => {
   clearInterval(timer);
   await worker.stop();
   await store.close();
-  logger.info(stats(), 'ingest.stats');
+  await logStats();
   return 0;
 };

@@ -136,13 +136,13 @@ export class MemoryCentralStore implements CentralStore {
     this.insertCalls.push(events.length);
     if (this.holdInserts) await this.holdInserts;
     if (this.failInsertsWith) throw this.failInsertsWith;
-    let inserted = 0;
+    const stored: ScanEvent[] = [];
     for (const event of events) {
       if (this.events.has(event.id)) continue;
       this.events.set(event.id, { ...event, receivedAt: new Date(receivedAtMs).toISOString() });
-      inserted++;
+      stored.push(event);
     }
-    return { inserted, duplicates: events.length - inserted };
+    return { inserted: stored.length, duplicates: events.length - stored.length, stored };
   }
 
   async gaps(): Promise<SequenceGap[]> {

@@ -22,6 +22,7 @@ describe('central configuration', () => {
       http: { host: '127.0.0.1', port: 8080 },
       store: { type: 'sqlite' },
       keys: { authorityKey: 'keys/authority.key', refKey: 'keys/ref.key' },
+      metrics: { perCheckpoint: false },
       lab: false,
     });
     const dir = join(file, '..');
@@ -40,6 +41,14 @@ describe('central configuration', () => {
   it('needs only dataDir and keys', () => {
     const config = loadCentralConfig(write({ dataDir: 'data', keys: { authorityKey: 'a', refKey: 'r' } }));
     expect(config).toMatchObject({ mqtt: { host: '0.0.0.0', port: 1883 }, http: { host: '127.0.0.1', port: 8080 }, store: { type: 'sqlite' }, lab: false });
+    expect(config.metrics).toEqual({ perCheckpoint: false });
+  });
+
+  it('takes metrics.perCheckpoint as a boolean and refuses a misspelt metrics field', () => {
+    const keys = { authorityKey: 'a', refKey: 'r' };
+    expect(loadCentralConfig(write({ dataDir: 'data', keys, metrics: { perCheckpoint: true } })).metrics).toEqual({ perCheckpoint: true });
+    expect(() => loadCentralConfig(write({ dataDir: 'data', keys, metrics: { perCheckpoint: 'yes' } }))).toThrow(ConfigError);
+    expect(() => loadCentralConfig(write({ dataDir: 'data', keys, metrics: { perCheckpoints: true } }))).toThrow(/perCheckpoints/);
   });
 
   it('names every bad field in one pass', () => {

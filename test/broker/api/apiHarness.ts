@@ -56,8 +56,9 @@ export function useApi(): (options?: { readonly nowMs?: number; readonly config?
     cleanups.push(async () => {
       db.close();
     });
-    const metrics = new MetricsRegistry();
     const log = captureLogger();
+    // Process metrics would leave prom-client's event-loop monitor running once per test.
+    const metrics = new MetricsRegistry({ logger: log.logger, processMetrics: false });
     const app = await createApiServer({ config, store, db, metrics, logger: log.logger, now: () => options.nowMs ?? Date.now() });
     await app.listen({ port: 0, host: '127.0.0.1' });
     cleanups.push(() => app.close());

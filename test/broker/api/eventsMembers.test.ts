@@ -37,7 +37,7 @@ describe('GET /api/events with the registry', () => {
   async function serve(store: CentralStore, centralConfig = writeLocalCentral(tempDir())) {
     const config = loadCentralConfig(centralConfig);
     const db = openRegistryDb(config);
-    const app = await createApiServer({ config, store, db, metrics: new MetricsRegistry(), logger: silentLogger(), now: () => NOW });
+    const app = await createApiServer({ config, store, db, metrics: new MetricsRegistry({ logger: silentLogger(), processMetrics: false }), logger: silentLogger(), now: () => NOW });
     await app.listen({ port: 0, host: '127.0.0.1' });
     cleanups.push(async () => {
       await app.close();

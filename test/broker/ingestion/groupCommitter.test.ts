@@ -19,7 +19,7 @@ function setup(options = { maxDelayMs: 10, maxEvents: 100 }) {
       if (fail) throw fail;
       const fresh = events.filter((e) => !stored.has(e.id));
       for (const e of fresh) stored.add(e.id);
-      return { inserted: fresh.length, duplicates: events.length - fresh.length };
+      return { inserted: fresh.length, duplicates: events.length - fresh.length, stored: fresh };
     },
     onCommit: (result) => commits.push(result),
   });
@@ -103,6 +103,7 @@ describe('GroupCommitter', () => {
     await Promise.all(done);
     expect(s.calls.map((c) => c.length)).toEqual([4]);
     expect(s.commits).toMatchObject([{ inserted: 4, duplicates: 4 }]);
+    expect(s.commits[0]!.stored.map((e) => e.id)).toEqual(events.map((e) => e.id));
   });
 
   it('flushes without waiting for the timer, and refuses submissions after stop', async () => {

@@ -21,6 +21,7 @@ describe('ingestion into SqliteCentralStore', () => {
     expect((await h.store.searchEvents({ terminal: t.terminalId, limit: 1000 })).events).toHaveLength(120);
     expect(h.metric('qrgate_events_ingested_total')).toBe(120);
     expect(h.metric('qrgate_events_duplicate_total')).toBe(120);
+    expect(h.registry.value('qrgate_scans_total', { decision: 'granted', reason: 'allowed' })).toBe(120);
   });
 
   it('refuses wrong secrets, unknown and removed terminals with CONNACK 4, 4 and 5', async () => {

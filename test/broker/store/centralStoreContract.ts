@@ -192,10 +192,10 @@ export function describeCentralStore(name: string, makeStore: () => Promise<Cent
       it('stores each event exactly once however often it is delivered', async () => {
         const store = await openWithFleet();
         const events = eventRun('t1', CP_A, 1, 10, t0);
-        expect(await store.insertEvents(events, t0)).toEqual({ inserted: 10, duplicates: 0 });
-        expect(await store.insertEvents(events, t0 + 1000)).toEqual({ inserted: 0, duplicates: 10 });
+        expect(await store.insertEvents(events, t0)).toEqual({ inserted: 10, duplicates: 0, stored: events });
+        expect(await store.insertEvents(events, t0 + 1000)).toEqual({ inserted: 0, duplicates: 10, stored: [] });
         const more = eventRun('t1', CP_A, 11, 15, t0);
-        expect(await store.insertEvents([...events.slice(5), ...more], t0 + 2000)).toEqual({ inserted: 5, duplicates: 5 });
+        expect(await store.insertEvents([...events.slice(5), ...more], t0 + 2000)).toEqual({ inserted: 5, duplicates: 5, stored: more });
         const page = await store.searchEvents({ terminal: 't1', limit: 100 });
         expect(page.events).toHaveLength(15);
         expect(new Set(page.events.map((e) => e.id)).size).toBe(15);
@@ -204,7 +204,7 @@ export function describeCentralStore(name: string, makeStore: () => Promise<Cent
       it('counts an event repeated inside one batch once', async () => {
         const store = await openWithFleet();
         const [a, b] = eventRun('t1', CP_A, 1, 2, t0) as [ScanEvent, ScanEvent];
-        expect(await store.insertEvents([a, b, a, a], t0)).toEqual({ inserted: 2, duplicates: 2 });
+        expect(await store.insertEvents([a, b, a, a], t0)).toEqual({ inserted: 2, duplicates: 2, stored: [a, b] });
         expect(await store.gaps()).toEqual([]);
       });
 
@@ -218,13 +218,14 @@ export function describeCentralStore(name: string, makeStore: () => Promise<Cent
         ]);
         expect(results.reduce((n, r) => n + r.inserted, 0)).toBe(60);
         expect(results.reduce((n, r) => n + r.duplicates, 0)).toBe(60);
+        expect(new Set(results.flatMap((r) => r.stored.map((e) => e.id))).size).toBe(60);
         expect(await store.gaps('t1')).toEqual([]);
         expect((await store.fleet()).find((t) => t.terminalId === 't1')?.lastSeq).toBe(60);
       });
 
       it('accepts an empty batch', async () => {
         const store = await openWithFleet();
-        expect(await store.insertEvents([], t0)).toEqual({ inserted: 0, duplicates: 0 });
+        expect(await store.insertEvents([], t0)).toEqual({ inserted: 0, duplicates: 0, stored: [] });
       });
 
       it('keeps the event exactly as sent, with the time it was received', async () => {
@@ -298,11 +299,11 @@ export function describeCentralStore(name: string, makeStore: () => Promise<Cent
         await store.insertEvents([...events.slice(0, 3), ...events.slice(6)], t0);
         const before = await store.gaps('t1');
         expect(before).toEqual([{ terminalId: 't1', fromSeq: 4, toSeq: 6 }]);
-        expect(await store.insertEvents(events.slice(6), t0)).toEqual({ inserted: 0, duplicates: 4 });
+        expect(await store.insertEvents(events.slice(6), t0)).toEqual({ inserted: 0, duplicates: 4, stored: [] });
         expect(await store.gaps('t1')).toEqual(before);
         // A terminal restored from an old backup numbers again from 2: stored, but no gap is filled by it.
         const reused = scanEvent({ terminalId: 't1', checkpointCode: CP_A, seq: 2, tsMs: t0 + 99_000 });
-        expect(await store.insertEvents([reused], t0)).toEqual({ inserted: 1, duplicates: 0 });
+        expect(await store.insertEvents([reused], t0)).toEqual({ inserted: 1, duplicates: 0, stored: [reused] });
         expect(await store.gaps('t1')).toEqual(before);
       });
 

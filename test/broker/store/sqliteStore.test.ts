@@ -38,7 +38,7 @@ describe('SqliteCentralStore', () => {
     const second = await opened(file);
     expect(await second.getTerminalCredentials('t1')).toMatchObject({ checkpointCode: CP_A });
     expect(await second.gaps()).toEqual([{ terminalId: 't1', fromSeq: 4, toSeq: 5 }]);
-    expect(await second.insertEvents(events.slice(3), 2000)).toEqual({ inserted: 2, duplicates: 1 });
+    expect(await second.insertEvents(events.slice(3), 2000)).toEqual({ inserted: 2, duplicates: 1, stored: events.slice(3, 5) });
     expect(await second.gaps()).toEqual([]);
     await second.close();
   });
