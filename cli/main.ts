@@ -47,6 +47,7 @@ const commands: readonly Entry[] = [
     load: () => import('./commands/membersSetStatus.js'),
   },
   { words: ['members', 'remove'], summary: '--central-config F --id-number N: delete a person and their cards', load: () => import('./commands/membersRemove.js') },
+  { words: ['members', 'list'], summary: '--central-config F [--unit U] [--scope S] [--json]: registered people, masked IDs only', load: () => import('./commands/membersList.js') },
   {
     words: ['cards', 'issue'],
     summary: '--central-config F (--id-number N | --unit U | --scope S | --all) [--reissue] [--json]: qrgate cards for members',
@@ -57,6 +58,8 @@ const commands: readonly Entry[] = [
     summary: '--central-config F --out FILE.pdf [--unit U | --scope S | --id-number N] [--sheet cr80|a4] [--json]: printable cards',
     load: () => import('./commands/cardsPrint.js'),
   },
+  { words: ['cards', 'list'], summary: '--central-config F [--unit U] [--json]: every card issued, live and revoked', load: () => import('./commands/cardsList.js') },
+  { words: ['cards', 'revoke'], summary: '--central-config F --number N [--json]: revoke a lost card by its printed number', load: () => import('./commands/cardsRevoke.js') },
   { words: ['central'], summary: '--config F: MQTT broker, ingestion and HTTP API', load: () => import('./commands/central.js') },
   {
     words: ['ingest'],

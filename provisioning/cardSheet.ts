@@ -1,5 +1,5 @@
 import { create as createQr } from 'qrcode';
-import { formatCardQr } from '../protocol/credentials/card.js';
+import { formatCardQr, groupCardNumber } from '../protocol/credentials/card.js';
 
 /**
  * Where everything goes on a printed qrgate card and on a sheet of cards: pure geometry in
@@ -201,10 +201,8 @@ function wrap(text: string, spec: FitSpec, sizePt: number, measure: MeasureText)
   return lines;
 }
 
-/** The card number as printed: the 26-character id in groups of four, read out easily over the phone. */
-export function groupCardNumber(cardId: string): string {
-  return cardId.match(/.{1,4}/g)?.join(' ') ?? cardId;
-}
+// The registry and the API name cards by their printed number too; the format lives with the card's.
+export { groupCardNumber } from '../protocol/credentials/card.js';
 
 // ---- one card ----
 

@@ -99,13 +99,16 @@ async function drained(doc: Readable, out: Writable, failed: () => unknown): Pro
   }
 }
 
-export async function writeCardsPdf(cards: Iterable<CardContent>, options: CardsPdfOptions): Promise<CardsPdfResult> {
-  const layout = sheetLayout(options.sheet);
-  const partFile = `${options.file}.part`;
+/**
+ * Paints the cards into `out` page by page, waiting for `out` to take each page before the
+ * next is made: a slow reader (an HTTP client) holds back the painting instead of letting
+ * pages pile up in memory. Ends `out` when done; on failure destroys the document and
+ * rejects (`out` is the caller's to clean up).
+ */
+export async function paintCardsPdf(cards: Iterable<CardContent>, sheet: SheetKind, out: Writable): Promise<{ readonly cards: number; readonly pages: number }> {
+  const layout = sheetLayout(sheet);
   const doc = createCardsDocument();
   const measure = documentMeasure(doc);
-  // The cards in it work at the gates: readable by the operator only.
-  const out = createWriteStream(partFile, { mode: 0o600 });
   let failure: unknown;
   const written = pipeline(doc, out).catch((err: unknown) => {
     failure = err;
@@ -127,15 +130,27 @@ export async function writeCardsPdf(cards: Iterable<CardContent>, options: Cards
     doc.end();
     await written;
     if (failure !== undefined) throw failure;
-    renameSync(partFile, options.file);
   } catch (err) {
     doc.destroy();
-    out.destroy();
     await written;
+    throw err;
+  }
+  return { cards: count, pages };
+}
+
+export async function writeCardsPdf(cards: Iterable<CardContent>, options: CardsPdfOptions): Promise<CardsPdfResult> {
+  const partFile = `${options.file}.part`;
+  // The cards in it work at the gates: readable by the operator only.
+  const out = createWriteStream(partFile, { mode: 0o600 });
+  try {
+    const painted = await paintCardsPdf(cards, options.sheet, out);
+    renameSync(partFile, options.file);
+    return { ...painted, bytes: statSync(options.file).size };
+  } catch (err) {
+    out.destroy();
     rmSync(partFile, { force: true });
     throw err;
   }
-  return { cards: count, pages, bytes: statSync(options.file).size };
 }
 
 function drawCutMarks(doc: PDFKit.PDFDocument, marks: ReturnType<typeof sheetLayout>['cutMarks']): void {

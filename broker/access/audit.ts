@@ -21,6 +21,14 @@ export interface AuditEntry {
   readonly source: string;
 }
 
+/** What changed, without who and from where: the part the API and the CLI share for one action. */
+export type AuditChange = Pick<AuditEntry, 'action' | 'target' | 'details'>;
+
+/** The CLI's front door: the same entry the API writes, as the OS user, from `cli`. */
+export function recordCliAudit(db: CentralDb, change: AuditChange, nowMs = Date.now()): void {
+  recordAudit(db, { ...change, actor: cliActor(), source: 'cli' }, nowMs);
+}
+
 export interface AuditRecord extends Required<AuditEntry> {
   readonly id: number;
   readonly at: string;

@@ -21,6 +21,7 @@ const statusByCode: Readonly<Record<string, readonly [number, ApiErrorCode]>> = 
   length: [400, 'bad-request'],
   'non-digit': [400, 'bad-request'],
   'check-digit': [400, 'bad-request'],
+  'card-invalid': [400, 'bad-request'],
   // nothing there
   'user-unknown': [404, 'not-found'],
   'token-unknown': [404, 'not-found'],
@@ -38,6 +39,10 @@ const statusByCode: Readonly<Record<string, readonly [number, ApiErrorCode]>> = 
   'checkpoint-retired': [409, 'conflict'],
   'terminal-removed': [409, 'conflict'],
   'card-revoked': [409, 'conflict'],
+  'member-exists': [409, 'conflict'],
+  // lists publish: a scope with no one in it is refused rather than published empty
+  'empty-scope': [409, 'conflict'],
+  'concurrent-publish': [409, 'conflict'],
 };
 
 /** The HttpError for a shared function's refusal; null for anything else (a bug: answered 500 and logged). */

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { RefHasher } from '../../protocol/credentialRef.js';
-import { generateCardId } from '../../protocol/credentials/card.js';
+import { generateCardId, parseCardId } from '../../protocol/credentials/card.js';
 import type { CentralDb } from '../store/sqliteSchema.js';
+import { msToIso } from '../store/time.js';
 
 /**
  * qrgate cards in the registry (schema migration 2): issuing, reissuing and reading the
@@ -13,11 +14,12 @@ import type { CentralDb } from '../store/sqliteSchema.js';
 /** Which members a cards command works on. `idRef` is the citizen ref of an ID number, never the number. */
 export type CardSelection =
   | { readonly by: 'member'; readonly idRef: Buffer }
-  | { readonly by: 'unit'; readonly unit: string }
+  /** With `scope`: that unit's members in that scope (a manager naming a scope). */
+  | { readonly by: 'unit'; readonly unit: string; readonly scope?: string | undefined }
   | { readonly by: 'scope'; readonly scope: string }
   | { readonly by: 'all' };
 
-export type CardsErrorCode = 'unknown-member' | 'no-members' | 'no-cards';
+export type CardsErrorCode = 'unknown-member' | 'no-members' | 'no-cards' | 'card-invalid' | 'card-unknown' | 'card-revoked';
 
 export class CardsError extends Error {
   constructor(
@@ -34,7 +36,9 @@ function memberFilter(selection: CardSelection): { readonly where: string; reado
     case 'member':
       return { where: 'm.id_ref = ?', params: [selection.idRef] };
     case 'unit':
-      return { where: 'm.unit = ?', params: [selection.unit] };
+      return selection.scope === undefined
+        ? { where: 'm.unit = ?', params: [selection.unit] }
+        : { where: 'm.unit = ? AND m.scope = ?', params: [selection.unit, selection.scope] };
     case 'scope':
       return { where: 'm.scope = ?', params: [selection.scope] };
     case 'all':
@@ -48,7 +52,7 @@ function describeSelection(selection: CardSelection): string {
     case 'member':
       return 'for that member';
     case 'unit':
-      return `in unit "${selection.unit}"`;
+      return `in unit "${selection.unit}"${selection.scope === undefined ? '' : ` and scope "${selection.scope}"`}`;
     case 'scope':
       return `in scope "${selection.scope}"`;
     case 'all':
@@ -187,4 +191,63 @@ export function openLiveCards(db: CentralDb, selection: CardSelection): { readon
     )
     .iterate(...params);
   return { count, cards };
+}
+
+/** A card found by its number, and whose it is (for the caller's scope check). */
+export interface CardOwner {
+  readonly cardId: string;
+  readonly idMasked: string;
+  readonly unit: string;
+  readonly revokedAt: string | null;
+}
+
+/**
+ * The card id from its printed number, as an operator types it back: groups of four or not,
+ * any case (parseCardId also forgives Crockford's O/I/L look-alikes). The message never
+ * repeats the number: it is a working credential.
+ */
+export function cardIdFromNumber(number: string): string {
+  const parsed = parseCardId(number.replace(/[\s-]/g, ''));
+  if (!parsed.ok) throw new CardsError('card-invalid', `card number: ${parsed.detail.replace(/^card id/, 'it')}`);
+  return parsed.id;
+}
+
+/** The last four characters of a card id: enough for a person to tell cards apart, useless to forge one. */
+export function cardTail(cardId: string): string {
+  return cardId.slice(-4);
+}
+
+export function findCard(db: CentralDb, cardId: string): CardOwner {
+  const row = db
+    .prepare<[string], { cardId: string; idMasked: string; unit: string; revokedAtMs: number | null }>(
+      `SELECT c.card_id AS cardId, m.id_masked AS idMasked, m.unit, c.revoked_at_ms AS revokedAtMs
+       FROM cards c JOIN members m ON m.member_id = c.member_id WHERE c.card_id = ?`,
+    )
+    .get(cardId);
+  if (row === undefined) throw new CardsError('card-unknown', `no card ending in ${cardTail(cardId)} was issued`);
+  return { cardId: row.cardId, idMasked: row.idMasked, unit: row.unit, revokedAt: row.revokedAtMs === null ? null : msToIso(row.revokedAtMs) };
+}
+
+export interface RevokeCardResult {
+  /** Last four characters of the card id. */
+  readonly cardTail: string;
+  readonly idMasked: string;
+  readonly unit: string;
+  readonly revokedAt: string;
+}
+
+/**
+ * Revokes one card now (a lost or stolen card). The registry refuses it at once; terminals
+ * learn it with the next published list of the member's scope, so publish soon after. The
+ * member keeps no live card until `issueCards` gives a new one.
+ */
+export function revokeCard(db: CentralDb, cardId: string, nowMs: number): RevokeCardResult {
+  return db
+    .transaction((): RevokeCardResult => {
+      const card = findCard(db, cardId);
+      if (card.revokedAt !== null) throw new CardsError('card-revoked', `card ending in ${cardTail(cardId)} was already revoked at ${card.revokedAt}`);
+      db.prepare('UPDATE cards SET revoked_at_ms = ? WHERE card_id = ?').run(nowMs, cardId);
+      return { cardTail: cardTail(cardId), idMasked: card.idMasked, unit: card.unit, revokedAt: msToIso(nowMs) };
+    })
+    .immediate();
 }

@@ -1,6 +1,6 @@
 import type { RefHasher } from '../../protocol/credentialRef.js';
 import type { CentralDb } from '../store/sqliteSchema.js';
-import { checkMemberField, maskIdNumber, memberDetailFields, type MemberDetails } from './memberRow.js';
+import { checkMemberField, checkMemberRow, maskIdNumber, memberDetailFields, type MemberColumn, type MemberDetails } from './memberRow.js';
 
 /**
  * One person at a time: `qrgate members update`, `set-status` and `remove`. The person is
@@ -8,7 +8,7 @@ import { checkMemberField, maskIdNumber, memberDetailFields, type MemberDetails 
  * the masked form only.
  */
 
-export type MemberProblem = 'member-unknown' | 'member-invalid';
+export type MemberProblem = 'member-unknown' | 'member-invalid' | 'member-exists';
 
 export class MemberError extends Error {
   constructor(
@@ -26,20 +26,23 @@ export interface MemberKey {
   readonly idMasked: string;
 }
 
-/** Checks an ID number typed as an option, by the same rule as the members file. */
-export function memberKey(hasher: RefHasher, rawIdNumber: string): MemberKey {
+/**
+ * Checks an ID number typed as an option (or sent in an API body: `label` names it as the
+ * caller knows it), by the same rule as the members file.
+ */
+export function memberKey(hasher: RefHasher, rawIdNumber: string, label = '--id-number'): MemberKey {
   const id = checkMemberField('idNumber', rawIdNumber);
-  if (!id.ok) throw new MemberError('member-invalid', `--id-number ${id.message}`);
+  if (!id.ok) throw new MemberError('member-invalid', `${label} ${id.message}`);
   return { ref: hasher('citizen', id.value), idMasked: maskIdNumber(id.value) };
 }
 
 export type MemberChanges = Partial<MemberDetails>;
 
 /**
- * Checks new values given as options (`--phone …`) by the members file's rules, reporting
- * every bad one at once.
+ * Checks new values given as options (`--phone …`) or API fields (`label` then names them
+ * plainly) by the members file's rules, reporting every bad one at once.
  */
-export function checkMemberChanges(raw: Partial<Record<keyof MemberDetails, string>>): MemberChanges {
+export function checkMemberChanges(raw: Partial<Record<keyof MemberDetails, string>>, label = (field: string) => `--${field}`): MemberChanges {
   const changes: Partial<Record<keyof MemberDetails, string>> = {};
   const problems: string[] = [];
   for (const field of memberDetailFields) {
@@ -47,7 +50,7 @@ export function checkMemberChanges(raw: Partial<Record<keyof MemberDetails, stri
     if (value === undefined) continue;
     const checked = checkMemberField(field, value);
     if (checked.ok) changes[field] = checked.value;
-    else problems.push(`--${field} ${checked.message}`);
+    else problems.push(`${label(field)} ${checked.message}`);
   }
   if (problems.length > 0) throw new MemberError('member-invalid', problems.join('; '));
   return changes as MemberChanges;
@@ -108,4 +111,32 @@ export function removeMember(db: CentralDb, key: MemberKey): RemoveResult {
       return { idMasked: key.idMasked, cards };
     })
     .immediate();
+}
+
+export interface AddResult {
+  readonly ref: Buffer;
+  readonly idMasked: string;
+  readonly unit: string;
+  readonly scope: string;
+  readonly status: MemberDetails['status'];
+}
+
+/**
+ * Registers one person, checked exactly as a row of the members file. An ID number already
+ * registered is refused rather than overwritten: changing someone is `updateMember`'s job,
+ * and a typo in a new person's number must not silently replace another person.
+ */
+export function addMember(db: CentralDb, hasher: RefHasher, raw: Readonly<Record<MemberColumn, string>>, nowMs: number): AddResult {
+  const checked = checkMemberRow(raw);
+  if (!checked.ok) throw new MemberError('member-invalid', checked.problems.map((p) => `${p.field} ${p.message}`).join('; '));
+  const { idNumber, ...details } = checked.row;
+  const key = { ref: hasher('citizen', idNumber), idMasked: maskIdNumber(idNumber) };
+  const inserted = db
+    .prepare(
+      `INSERT INTO members (id_ref, id_masked, name, phone, address, unit, scope, status, created_at_ms, updated_at_ms)
+       VALUES (@ref, @idMasked, @name, @phone, @address, @unit, @scope, @status, @nowMs, @nowMs) ON CONFLICT (id_ref) DO NOTHING`,
+    )
+    .run({ ...key, ...details, nowMs });
+  if (inserted.changes === 0) throw new MemberError('member-exists', `a member is already registered with ID number ${key.idMasked}`);
+  return { ...key, unit: details.unit, scope: details.scope, status: details.status };
 }

@@ -35,6 +35,12 @@ export interface ImportMembersOptions {
   readonly progressEveryRows?: number;
   /** Problems kept for the report; the rest are only counted. Default 50. */
   readonly maxProblems?: number;
+  /**
+   * A unit manager's import: every row must be of this unit, and no row may take over a
+   * person registered in another unit (the upsert would move them). Either is a problem on
+   * its line, so the whole file is refused.
+   */
+  readonly onlyUnit?: string;
 }
 
 export interface ImportProgress {
@@ -101,6 +107,12 @@ const mergeSql = `
     OR members.unit IS NOT excluded.unit OR members.scope IS NOT excluded.scope OR members.status IS NOT excluded.status
 `;
 
+/** Rows of a manager's import whose ID number is registered in another unit, by line. */
+const otherUnitSql = `
+  SELECT s.line FROM temp.member_import s JOIN members m ON m.id_ref = s.id_ref
+  WHERE s.unit = @unit AND m.unit <> @unit ORDER BY s.line
+`;
+
 /** The first `max` problems by line, and how many there were in all. */
 class ProblemList {
   readonly kept: RowProblem[] = [];
@@ -130,7 +142,11 @@ async function stageFile(options: ImportMembersOptions, elapsedMs: () => number,
   );
   let rows = 0;
   const visit = (item: MembersCsvItem): void => {
-    if ('row' in item) {
+    if ('row' in item && options.onlyUnit !== undefined && item.row.unit !== options.onlyUnit) {
+      // The unit is named by the person who sent the file, not quoted from it.
+      problems.add({ line: item.line, field: 'unit', message: `is not ${options.onlyUnit}, the unit you manage` });
+      stage.run(item.line, hasher('citizen', item.row.idNumber), '', '', '', '', '', '', '');
+    } else if ('row' in item) {
       const { row } = item;
       stage.run(item.line, hasher('citizen', row.idNumber), maskIdNumber(row.idNumber), row.name, row.phone, row.address, row.unit, row.scope, row.status);
     } else {
@@ -158,14 +174,20 @@ async function stageFile(options: ImportMembersOptions, elapsedMs: () => number,
 }
 
 /** Row problems and repeated ID numbers together, by line; the error that stopped the reading last. */
-function allProblems(db: CentralDb, staged: Staged, maxProblems: number): ProblemList {
+function allProblems(db: CentralDb, staged: Staged, maxProblems: number, onlyUnit: string | undefined): ProblemList {
   const duplicates = new ProblemList(maxProblems);
   for (const { line, first } of db.prepare(duplicatesSql).iterate() as IterableIterator<{ line: number; first: number }>) {
     duplicates.add({ line, field: 'idNumber', message: `is the same ID number as line ${first}` });
   }
+  const taken = new ProblemList(maxProblems);
+  if (onlyUnit !== undefined) {
+    for (const line of db.prepare(otherUnitSql).pluck().iterate({ unit: onlyUnit }) as IterableIterator<number>) {
+      taken.add({ line, field: 'idNumber', message: 'is registered in another unit; its manager or an admin can move the person' });
+    }
+  }
   const merged = new ProblemList(maxProblems);
-  for (const problem of [...staged.problems.kept, ...duplicates.kept].sort((a, b) => a.line - b.line)) merged.add(problem);
-  merged.count = staged.problems.count + duplicates.count;
+  for (const problem of [...staged.problems.kept, ...duplicates.kept, ...taken.kept].sort((a, b) => a.line - b.line)) merged.add(problem);
+  merged.count = staged.problems.count + duplicates.count + taken.count;
   if (staged.stoppedBy !== null) {
     merged.kept.push(staged.stoppedBy);
     merged.count++;
@@ -194,7 +216,7 @@ export async function importMembers(options: ImportMembersOptions): Promise<Impo
   db.exec(stagingSql);
   try {
     const staged = await stageFile(options, elapsedMs, maxProblems);
-    const problems = allProblems(db, staged, maxProblems);
+    const problems = allProblems(db, staged, maxProblems, options.onlyUnit);
     if (problems.count > 0) throw new MembersImportError(problems.kept, problems.count, staged.rows);
 
     const { rows } = staged;

@@ -1,7 +1,9 @@
+import { recordCliAudit } from '../../broker/access/audit.js';
 import { loadCentralConfig } from '../../broker/config.js';
 import { issueCards, type CardSelection, type IssueCardsResult } from '../../broker/registry/cards.js';
 import { memberKey } from '../../broker/registry/members.js';
 import { registryRefHasher, withRegistryDb } from '../../broker/registry/registryDb.js';
+import { cardsIssued } from '../../broker/registry/registryAudit.js';
 import { groupCardNumber } from '../../provisioning/cardSheet.js';
 import { parseOptions, requireOption, UsageError, type Command } from '../command.js';
 
@@ -61,8 +63,21 @@ export const run: Command = async (ctx) => {
   });
   const config = loadCentralConfig(requireOption(values, 'central-config'));
   const hasher = registryRefHasher(config);
-  const selection = cardSelectionFromOptions(values, (raw) => memberKey(hasher, raw).ref, false);
-  const result = await withRegistryDb(config, (db) => issueCards(db, { hasher }, selection, { reissue: values.reissue }));
+  let idMasked: string | undefined;
+  const selection = cardSelectionFromOptions(
+    values,
+    (raw) => {
+      const key = memberKey(hasher, raw);
+      idMasked = key.idMasked;
+      return key.ref;
+    },
+    false,
+  );
+  const result = await withRegistryDb(config, (db) => {
+    const issued = issueCards(db, { hasher }, selection, { reissue: values.reissue });
+    if (issued.issued + issued.reissued > 0) recordCliAudit(db, cardsIssued(selection, issued, idMasked));
+    return issued;
+  });
   ctx.stdout.write(values.json ? `${JSON.stringify(result)}\n` : describe(result, values.reissue));
   return 0;
 };

@@ -1,8 +1,10 @@
 import { createReadStream } from 'node:fs';
+import { recordCliAudit } from '../../broker/access/audit.js';
 import { loadCentralConfig } from '../../broker/config.js';
 import { describeProblem } from '../../broker/registry/memberRow.js';
 import { importMembers, MembersImportError, type ImportProgress } from '../../broker/registry/membersImport.js';
 import { registryRefHasher, withRegistryDb } from '../../broker/registry/registryDb.js';
+import { membersImported } from '../../broker/registry/registryAudit.js';
 import { parseOptions, requireOption, UsageError, type CliContext, type Command } from '../command.js';
 import { provisioningLogger } from './checkpoints.js';
 
@@ -44,9 +46,11 @@ export const run: Command = async (ctx) => {
   const config = loadCentralConfig(requireOption(values, 'central-config'));
   const hasher = registryRefHasher(config);
   try {
-    const result = await withRegistryDb(config, (db) =>
-      importMembers({ db, hasher, input: createReadStream(file), logger: provisioningLogger(ctx), onProgress: showProgress(ctx) }),
-    );
+    const result = await withRegistryDb(config, async (db) => {
+      const imported = await importMembers({ db, hasher, input: createReadStream(file), logger: provisioningLogger(ctx), onProgress: showProgress(ctx) });
+      recordCliAudit(db, membersImported(imported, null));
+      return imported;
+    });
     ctx.stdout.write(
       values.json
         ? `${JSON.stringify(result)}\n`

@@ -1,6 +1,8 @@
+import { recordCliAudit } from '../../broker/access/audit.js';
 import { loadCentralConfig } from '../../broker/config.js';
 import { memberKey, removeMember } from '../../broker/registry/members.js';
 import { registryRefHasher, withRegistryDb } from '../../broker/registry/registryDb.js';
+import { memberRemoved } from '../../broker/registry/registryAudit.js';
 import { parseOptions, requireOption, type Command } from '../command.js';
 
 export const usage = 'qrgate members remove --central-config F --id-number N [--json]';
@@ -14,7 +16,11 @@ export const run: Command = async (ctx) => {
   });
   const config = loadCentralConfig(requireOption(values, 'central-config'));
   const key = memberKey(registryRefHasher(config), requireOption(values, 'id-number'));
-  const removed = await withRegistryDb(config, (db) => removeMember(db, key));
+  const removed = await withRegistryDb(config, (db) => {
+    const result = removeMember(db, key);
+    recordCliAudit(db, memberRemoved(result));
+    return result;
+  });
   ctx.stdout.write(
     values.json
       ? `${JSON.stringify({ ...removed, removed: true })}\n`

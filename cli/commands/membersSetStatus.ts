@@ -12,5 +12,5 @@ export const run: Command = async (ctx) => {
     status: { type: 'string' },
     json: { type: 'boolean', default: false },
   });
-  return changeMember(ctx, values, checkMemberChanges({ status: requireOption(values, 'status') }));
+  return changeMember(ctx, values, checkMemberChanges({ status: requireOption(values, 'status') }), 'member.set-status');
 };

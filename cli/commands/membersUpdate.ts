@@ -1,15 +1,26 @@
+import { recordCliAudit } from '../../broker/access/audit.js';
 import { loadCentralConfig } from '../../broker/config.js';
 import { checkMemberChanges, memberKey, updateMember, type MemberChanges, type UpdateResult } from '../../broker/registry/members.js';
 import { registryRefHasher, withRegistryDb } from '../../broker/registry/registryDb.js';
+import { memberUpdated } from '../../broker/registry/registryAudit.js';
 import { parseOptions, requireOption, UsageError, type CliContext, type Command } from '../command.js';
 
 export const usage = 'qrgate members update --central-config F --id-number N [--name ..] [--phone ..] [--address ..] [--unit ..] [--scope ..] [--json]';
 
 /** Shared by `update` and `set-status`: the answer names the person by the masked ID only. */
-export async function changeMember(ctx: CliContext, values: { 'central-config'?: string; 'id-number'?: string; json: boolean }, changes: MemberChanges) {
+export async function changeMember(
+  ctx: CliContext,
+  values: { 'central-config'?: string; 'id-number'?: string; json: boolean },
+  changes: MemberChanges,
+  action: 'member.update' | 'member.set-status',
+) {
   const config = loadCentralConfig(requireOption(values, 'central-config'));
   const key = memberKey(registryRefHasher(config), requireOption(values, 'id-number'));
-  const result: UpdateResult = await withRegistryDb(config, (db) => updateMember(db, key, changes, Date.now()));
+  const result: UpdateResult = await withRegistryDb(config, (db) => {
+    const updated = updateMember(db, key, changes, Date.now());
+    if (updated.changed.length > 0) recordCliAudit(db, memberUpdated(updated, action));
+    return updated;
+  });
   ctx.stdout.write(
     values.json
       ? `${JSON.stringify(result)}\n`
@@ -35,5 +46,5 @@ export const run: Command = async (ctx) => {
   const { name, phone, address, unit, scope } = values;
   const given = Object.fromEntries(Object.entries({ name, phone, address, unit, scope }).filter(([, value]) => value !== undefined));
   if (Object.keys(given).length === 0) throw new UsageError('nothing to change: give at least one of --name, --phone, --address, --unit, --scope');
-  return changeMember(ctx, values, checkMemberChanges(given));
+  return changeMember(ctx, values, checkMemberChanges(given), 'member.update');
 };

@@ -54,6 +54,11 @@ export function formatCardQr(id: string): string {
   return cardQrPrefix + parsed.id + checkValue(parsed.id);
 }
 
+/** The card number as printed: the 26-character id in groups of four, read out easily over the phone. */
+export function groupCardNumber(cardId: string): string {
+  return cardId.match(/.{1,4}/g)?.join(' ') ?? cardId;
+}
+
 /** Any `QG<digits>:` text is meant as a qrgate card, whichever version. */
 export function looksLikeCardQr(text: string): boolean {
   return /^QG\d+:/i.test(text);

@@ -1,9 +1,12 @@
 import type { Route } from '../route.js';
+import { cardRoutes } from './cards.js';
 import { checkpointsRoute } from './checkpoints.js';
 import { checkpointStatsRoute } from './checkpointStats.js';
 import type { RouteDeps } from './deps.js';
 import { eventsRoute } from './events.js';
 import { healthRoute } from './health.js';
+import { listRoutes } from './lists.js';
+import { memberRoutes } from './members.js';
 import { metricsRoute } from './metrics.js';
 import { publicStatsRoute } from './publicStats.js';
 import { sessionRoutes } from './session.js';
@@ -20,5 +23,8 @@ export function apiRoutes(deps: RouteDeps): Route[] {
     eventsRoute(deps),
     terminalsRoute(deps),
     metricsRoute(deps),
+    ...memberRoutes(deps),
+    ...cardRoutes(deps),
+    ...listRoutes(deps),
   ];
 }

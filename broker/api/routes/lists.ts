@@ -1,0 +1,64 @@
+import { z } from 'zod';
+import { loadAuthorityPrivateKey } from '../../../protocol/keys.js';
+import { listScopeSchema } from '../../../protocol/lists/index.js';
+import { publishedVersions } from '../../lists/listVersions.js';
+import { publishList } from '../../lists/publish.js';
+import { scopesOfUnit } from '../../registry/memberQueries.js';
+import { listPublished } from '../../registry/registryAudit.js';
+import { badRequest, forbidden } from '../http.js';
+import { noParameters, parseBody, parseQuery, zodReason } from '../query.js';
+import { only, type ProtectedRoute, type Route } from '../route.js';
+import type { RouteDeps } from './deps.js';
+
+/**
+ * Signed lists over HTTP: what was published per scope, and `qrgate lists publish`. A
+ * manager works with the scopes its unit's members are in (read per request: a member
+ * moved to another scope moves the manager's reach with them).
+ */
+
+function listsRoute(deps: Pick<RouteDeps, 'db'>): ProtectedRoute {
+  return {
+    path: '/api/lists',
+    access: only('admin', 'manager'),
+    async handle({ query, principal }) {
+      parseQuery(query, noParameters);
+      const scopes = principal.role === 'manager' ? scopesOfUnit(deps.db, principal.unit!) : undefined;
+      return { status: 200, json: { scopes: publishedVersions(deps.db, scopes) } };
+    },
+  };
+}
+
+const publishBody = z.strictObject({
+  expiresInDays: z.number({ message: 'expected a number of days' }).positive({ message: 'must be above 0' }).max(3650, { message: 'at most 3650' }).optional(),
+});
+
+function publishRoute(deps: Pick<RouteDeps, 'db' | 'config' | 'now'>): ProtectedRoute {
+  return {
+    method: 'POST',
+    path: '/api/lists/{scope}/publish',
+    access: only('admin', 'manager'),
+    async handle({ params, body, principal, audit }) {
+      const scope = listScopeSchema.safeParse(params.scope);
+      if (!scope.success) throw badRequest(zodReason(scope.error, 'scope'));
+      if (principal.role === 'manager' && !scopesOfUnit(deps.db, principal.unit!).includes(scope.data)) {
+        throw forbidden(`no member of ${principal.unit} is in scope "${scope.data}"`);
+      }
+      const { expiresInDays } = parseBody(body, publishBody);
+      const privateKey = loadAuthorityPrivateKey(deps.config.keys.authorityKey);
+      const result = publishList(deps.db, {
+        dataDir: deps.config.dataDir,
+        scope: scope.data,
+        privateKey,
+        now: deps.now,
+        ...(expiresInDays === undefined ? {} : { expiresInDays }),
+      });
+      const entry = listPublished(result);
+      audit(entry.action, entry.target, entry.details);
+      return { status: 200, json: result };
+    },
+  };
+}
+
+export function listRoutes(deps: RouteDeps): Route[] {
+  return [listsRoute(deps), publishRoute(deps)];
+}

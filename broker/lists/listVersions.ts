@@ -1,0 +1,48 @@
+import type { CentralDb } from '../store/sqliteSchema.js';
+import { msToIso } from '../store/time.js';
+
+/** One published version of a scope's list, as `list_versions` records it. */
+export interface PublishedVersion {
+  readonly version: number;
+  readonly issuedAt: string;
+  readonly expiresAt: string;
+  readonly entryCount: number;
+  readonly publishedAt: string;
+  /** Entries in the delta from the version before; null for a scope's first version. */
+  readonly deltaCount: number | null;
+}
+
+export interface ScopeVersions {
+  readonly scope: string;
+  /** Newest first. */
+  readonly versions: readonly PublishedVersion[];
+}
+
+/**
+ * Every scope's published versions, for `GET /api/lists`; `scopes` limits it (a manager's).
+ * A scope publishes about once a day, so a few thousand rows at most.
+ */
+export function publishedVersions(db: CentralDb, scopes?: readonly string[]): ScopeVersions[] {
+  const rows = db
+    .prepare<[], { scope: string; version: number; issuedAtMs: number; expiresAtMs: number; entryCount: number; publishedAtMs: number; deltaCount: number | null }>(
+      `SELECT scope, version, issued_at_ms AS issuedAtMs, expires_at_ms AS expiresAtMs, entry_count AS entryCount,
+         published_at_ms AS publishedAtMs, delta_count AS deltaCount
+       FROM list_versions ORDER BY scope, version DESC`,
+    )
+    .all();
+  const byScope = new Map<string, PublishedVersion[]>();
+  for (const row of rows) {
+    if (scopes !== undefined && !scopes.includes(row.scope)) continue;
+    const versions = byScope.get(row.scope) ?? [];
+    versions.push({
+      version: row.version,
+      issuedAt: msToIso(row.issuedAtMs),
+      expiresAt: msToIso(row.expiresAtMs),
+      entryCount: row.entryCount,
+      publishedAt: msToIso(row.publishedAtMs),
+      deltaCount: row.deltaCount,
+    });
+    byScope.set(row.scope, versions);
+  }
+  return [...byScope].map(([scope, versions]) => ({ scope, versions }));
+}
