@@ -4,7 +4,8 @@ import { join, resolve } from 'node:path';
 import { pino } from 'pino';
 import { createLogger } from '../../protocol/logger.js';
 import { parseOptions, UsageError, type Command } from '../command.js';
-import { CentralDemo } from '../demo/centralDemo.js';
+import type { CentralPorts } from '../../broker/central.js';
+import { CentralDemo, type DemoAccess, type DemoCheckpoint } from '../demo/centralDemo.js';
 
 function number(value: string | undefined, name: string, fallback: number, min: number): number {
   if (value === undefined) return fallback;
@@ -54,29 +55,8 @@ export const run: Command = async (ctx) => {
     process.once('SIGTERM', () => done('SIGTERM'));
     if (durationS !== null) setTimeout(() => done('duration'), durationS * 1000).unref();
   });
-  const { ports, checkpoints } = await demo.start();
-
-  const api = `http://127.0.0.1:${ports.httpPort}`;
-  ctx.stderr.write(
-    [
-      '',
-      'qrgate demo — a central and three simulated checkpoints on this machine',
-      `  data:    ${dir}`,
-      `  MQTT:    mqtt://127.0.0.1:${ports.mqttPort}   (terminals log in with their own credentials)`,
-      `  API:     ${api}`,
-      ...checkpoints.map((c) => `  ${c.code}  ${c.name}  (terminal ${c.terminalId}: lanes in, out)`),
-      '',
-      '  Try:',
-      `    curl ${api}/api/checkpoints/${checkpoints[0]!.code}/stats`,
-      `    curl '${api}/api/events?checkpoint=${checkpoints[0]!.code}&limit=5'`,
-      `    curl ${api}/api/terminals`,
-      `    curl ${api}/metrics`,
-      '',
-      '  Every decision is a `scan.decided` line; the simulated GPIO logs each output as `gpio.set`.',
-      '  Ctrl-C stops everything; the relays are switched off on the way out.',
-      '',
-    ].join('\n'),
-  );
+  const { ports, checkpoints, access } = await demo.start();
+  ctx.stderr.write(demoBanner(dir, ports, checkpoints, access));
 
   const reason = await stopped;
   logger.info({ reason }, 'demo.stopping');
@@ -84,3 +64,39 @@ export const run: Command = async (ctx) => {
   logger.info('demo.stopped');
   return 0;
 };
+
+/**
+ * What a person needs to try the demo: where things are, how to log in, and commands that
+ * work as printed. The passwords and the token are shown here once and are never logged.
+ */
+export function demoBanner(dir: string, ports: CentralPorts, checkpoints: readonly DemoCheckpoint[], access: DemoAccess): string {
+  const api = `http://127.0.0.1:${ports.httpPort}`;
+  const code = checkpoints[0]!.code;
+  const bearer = `-H 'Authorization: Bearer ${access.readOnlyToken}'`;
+  const login = JSON.stringify({ username: access.admin.username, password: access.admin.password });
+  return [
+    '',
+    `qrgate demo — a central and ${checkpoints.length} simulated checkpoints on this machine`,
+    `  data:    ${dir}`,
+    `  MQTT:    mqtt://127.0.0.1:${ports.mqttPort}   (terminals log in with their own credentials)`,
+    `  API:     ${api}`,
+    ...checkpoints.map((c) => `  ${c.code}  ${c.name}  (terminal ${c.terminalId}: lanes in, out)`),
+    '',
+    '  Accounts (passwords generated for this run, shown only here):',
+    `    admin  ${access.admin.username} / ${access.admin.password}`,
+    `    guard  ${access.guard.username} / ${access.guard.password}   (checkpoint ${access.guard.checkpoint})`,
+    `  Read-only token: ${access.readOnlyToken}`,
+    '',
+    '  Try:',
+    `    curl ${bearer} ${api}/api/checkpoints/${code}/stats`,
+    `    curl ${bearer} '${api}/api/events?checkpoint=${code}&limit=5'`,
+    `    curl ${bearer} ${api}/api/terminals`,
+    `    curl ${bearer} ${api}/metrics`,
+    `    curl ${api}/api/public/checkpoints/${code}/stats   # open to anyone: the inspectors' lookup`,
+    `    curl -c cookies.txt -H 'content-type: application/json' -d '${login}' ${api}/api/session`,
+    '',
+    '  Every decision is a `scan.decided` line; the simulated GPIO logs each output as `gpio.set`.',
+    '  Ctrl-C stops everything; the relays are switched off on the way out.',
+    '',
+  ].join('\n');
+}

@@ -2,7 +2,11 @@ import { randomInt } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Central, type CentralPorts } from '../../broker/central.js';
+import { createToken } from '../../broker/access/tokens.js';
+import { addUser } from '../../broker/access/users.js';
 import { loadCentralConfig, withCentralStore } from '../../broker/config.js';
+import { withRegistryDb } from '../../broker/registry/registryDb.js';
+import type { CentralDb } from '../../broker/store/sqliteSchema.js';
 import { loadTerminalConfig } from '../../gateway/config.js';
 import { importListFile } from '../../gateway/listImport.js';
 import { buildLaneHardware, Terminal } from '../../gateway/terminal.js';
@@ -23,6 +27,14 @@ export interface DemoOptions {
   readonly mqttPort: number;
   readonly httpPort: number;
   readonly logger: Logger;
+}
+
+/** Who can use the demo's API: generated once per run, shown once in the banner, never logged. */
+export interface DemoAccess {
+  readonly admin: { readonly username: string; readonly password: string };
+  readonly guard: { readonly username: string; readonly password: string; readonly checkpoint: string };
+  /** A read-only admin token: every GET works with it, no change does. */
+  readonly readOnlyToken: string;
 }
 
 export interface DemoCheckpoint {
@@ -50,7 +62,7 @@ export class CentralDemo {
 
   constructor(private readonly options: DemoOptions) {}
 
-  async start(): Promise<{ ports: CentralPorts; checkpoints: DemoCheckpoint[] }> {
+  async start(): Promise<{ ports: CentralPorts; checkpoints: DemoCheckpoint[]; access: DemoAccess }> {
     const { dir, logger } = this.options;
     const centralFile = writeLocalCentral(dir, {
       mqtt: { host: '127.0.0.1', port: this.options.mqttPort },
@@ -101,7 +113,8 @@ export class CentralDemo {
       await terminal.start();
       this.startCrowd(new Crowd(people, strangers, [...scanners.keys()]), scanners, gpios);
     }
-    return { ports, checkpoints: provisioned.map(({ code, name, terminalId }) => ({ code, name, terminalId })) };
+    const access = await withRegistryDb(centralConfig, (db) => demoAccess(db, provisioned[0]!.code));
+    return { ports, checkpoints: provisioned.map(({ code, name, terminalId }) => ({ code, name, terminalId })), access };
   }
 
   /** Safe to call twice; crowds first, then terminals (relays off), then the central. */
@@ -148,4 +161,16 @@ export class CentralDemo {
     };
     next();
   }
+}
+
+/** An admin, a guard of the first gate (generated passwords) and a read-only token, as an operator would make them with `qrgate users add` / `tokens create`. */
+async function demoAccess(db: CentralDb, guardCheckpoint: string): Promise<DemoAccess> {
+  const admin = await addUser(db, { username: 'admin', role: 'admin' });
+  const guard = await addUser(db, { username: 'guard', role: 'guard', checkpoints: [guardCheckpoint] });
+  const { token } = createToken(db, { name: 'demo read-only', role: 'admin', readOnly: true, createdBy: 'demo' });
+  return {
+    admin: { username: admin.user.username, password: admin.generatedPassword! },
+    guard: { username: guard.user.username, password: guard.generatedPassword!, checkpoint: guardCheckpoint },
+    readOnlyToken: token,
+  };
 }

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { VirtualSerialPair } from '../../hardware/scanners/virtualSerialPair.js';
 import { writeLocalCentral } from '../../provisioning/localCentral.js';
 import { cccdQr, type SamplePerson } from '../../provisioning/samplePeople.js';
+import { centralApi, getJson } from '../helpers/centralApi.js';
 import { qrgate } from '../helpers/centralSite.js';
 import { decodePng } from '../helpers/png.js';
 import { useQrgateProcesses, type QrgateProcess } from '../helpers/qrgateProcess.js';
@@ -30,11 +31,6 @@ interface Fleet {
   terminals: { terminalId: string; checkpointCode: string; online: boolean; removed: boolean }[];
 }
 
-async function getJson<T>(httpPort: number, path: string): Promise<T> {
-  const response = await fetch(`http://127.0.0.1:${httpPort}${path}`);
-  expect(response.status, path).toBe(200);
-  return (await response.json()) as T;
-}
 
 function hardwareConfig(file: string, scanner: object): void {
   const lane = { name: 'in', direction: 'in', scanner, gpio: { type: 'sim', outputs: { green: 17, red: 27, buzzer: 22, relay: 23 } } };
@@ -66,7 +62,8 @@ describe('enrollment by QR — the technician flow', () => {
     const central = processes.start(['central', '--config', centralConfig]);
     const ready = await central.waitForLine((l) => l.msg === 'central.ready');
     const mqtt = ready.mqtt as { port: number; tlsPort?: number };
-    return { central, mqttPort: mqtt.port, tlsPort: mqtt.tlsPort, httpPort: (ready.http as { port: number }).port };
+    const api = await centralApi((ready.http as { port: number }).port, centralConfig);
+    return { central, mqttPort: mqtt.port, tlsPort: mqtt.tlsPort, api };
   }
 
   it('checkpoint -> QR -> a fresh terminal scans it over a pty -> online in the fleet with its checkpoint -> its scans arrive; removal cuts it off', async () => {
@@ -77,7 +74,7 @@ describe('enrollment by QR — the technician flow', () => {
     writeFileSync(members, `name,phone,address,unit,scope,idNumber,status\n${person.name},0905000111,Huế,Xưởng 1,default,${person.idNumber},allow\n`);
     await qrgate(['members', 'import', '--central-config', centralConfig, members]);
     await qrgate(['lists', 'publish', '--central-config', centralConfig, '--scope', 'default']);
-    const { central, mqttPort, httpPort } = await startCentral(centralConfig);
+    const { central, mqttPort, api } = await startCentral(centralConfig);
 
     // What the technician prints: a PNG that decodes to the exact payload, readable only by its owner.
     const made = await enrollQr(centralConfig, code, `mqtt://127.0.0.1:${mqttPort}`, join(dir, 'enroll.png'));
@@ -114,7 +111,7 @@ describe('enrollment by QR — the technician flow', () => {
     expect(readFileSync(join(dir, 'keys', 'authority.pub'), 'utf8')).toContain('PUBLIC KEY');
 
     const online = await waitFor(async () => {
-      const fleet = await getJson<Fleet>(httpPort, '/api/terminals');
+      const fleet = await getJson<Fleet>(api, '/api/terminals');
       return fleet.terminals.find((t) => t.terminalId === terminalId && t.online);
     }, 30_000);
     expect(online).toMatchObject({ checkpointCode: code, removed: false });
@@ -125,7 +122,7 @@ describe('enrollment by QR — the technician flow', () => {
     const decided = await terminal.waitForCount('scan.decided', 2);
     expect(decided.map((l) => l.decision)).toEqual(['granted', 'refused']);
     const stored = await waitFor(async () => {
-      const page = await getJson<{ events: { decision: string; checkpointCode: string }[] }>(httpPort, `/api/events?terminal=${terminalId}`);
+      const page = await getJson<{ events: { decision: string; checkpointCode: string }[] }>(api, `/api/events?terminal=${terminalId}`);
       return page.events.length === 2 ? page.events : undefined;
     }, 30_000);
     expect(stored.map((e) => e.decision).sort()).toEqual(['granted', 'refused']);
@@ -137,7 +134,7 @@ describe('enrollment by QR — the technician flow', () => {
     await central.waitForLine((l) => l.msg === 'auth.session-revoked' && l.terminalId === terminalId);
     await central.waitForLine((l) => l.msg === 'mqtt.auth-refused' && l.clientId === terminalId && l.reason === 'terminal-removed');
     const gone = await waitFor(async () => {
-      const fleet = await getJson<Fleet>(httpPort, '/api/terminals');
+      const fleet = await getJson<Fleet>(api, '/api/terminals');
       return fleet.terminals.find((t) => t.terminalId === terminalId && !t.online);
     }, 30_000);
     expect(gone.removed).toBe(true);
@@ -156,7 +153,7 @@ describe('enrollment by QR — the technician flow', () => {
     writeFileSync(join(dir, 'server.key'), testCertificateKey);
     const centralConfig = writeLocalCentral(dir, { mqtt: { host: '127.0.0.1', port: 0, tls: { port: 0, cert: 'server.crt', key: 'server.key' } } });
     const code = await createCheckpoint(centralConfig, 'Cổng TLS');
-    const { tlsPort, httpPort } = await startCentral(centralConfig);
+    const { tlsPort, api } = await startCentral(centralConfig);
     const made = await enrollQr(centralConfig, code, `mqtts://localhost:${tlsPort}`, join(dir, 'qr.svg'));
     const hwFile = join(dir, 'hw.json');
     hardwareConfig(hwFile, { type: 'stdin' });
@@ -166,7 +163,7 @@ describe('enrollment by QR — the technician flow', () => {
     terminal.stdin.write(`${made.payload}\n`);
     const saved = await terminal.waitForLine((l) => l.msg === 'enroll.saved');
     expect(JSON.parse(readFileSync(hwFile, 'utf8')).central).toMatchObject({ url: `mqtts://localhost:${tlsPort}`, ca: 'server.crt' });
-    await waitFor(async () => (await getJson<Fleet>(httpPort, '/api/terminals')).terminals.find((t) => t.terminalId === saved.terminalId && t.online), 30_000);
+    await waitFor(async () => (await getJson<Fleet>(api, '/api/terminals')).terminals.find((t) => t.terminalId === saved.terminalId && t.online), 30_000);
   });
 
   it('refuses a replayed, expired, forged, other-deployment and retired-checkpoint QR, each with its reason, and keeps waiting', async () => {

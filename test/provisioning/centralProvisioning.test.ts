@@ -19,6 +19,7 @@ import { writeCentralSite } from '../broker/mqtt/centralFixture.js';
 import { MemoryCentralStore } from '../fakes/memoryCentralStore.js';
 import { silentLogger } from '../fakes/captureLogger.js';
 import { useTempDir } from '../helpers/tempDir.js';
+import { centralApi, getJson } from '../helpers/centralApi.js';
 import { cliContext } from '../helpers/cliContext.js';
 
 
@@ -217,8 +218,8 @@ describe('central provisioning: checkpoints create, terminals add', () => {
       const who = { terminalId: config.terminalId, checkpointCode: s.code };
       await client.publishAsync(terminalTopic(s.code, config.terminalId, 'events'), batch(scanEvents(who, 3)), { qos: 1 });
       await client.endAsync();
-      const response = await fetch(`http://127.0.0.1:${ports.httpPort}/api/events?terminal=${config.terminalId}&limit=10`);
-      expect(((await response.json()) as { events: unknown[] }).events).toHaveLength(3);
+      const api = await centralApi(ports.httpPort, s.centralConfig);
+      expect((await getJson<{ events: unknown[] }>(api, `/api/events?terminal=${config.terminalId}&limit=10`)).events).toHaveLength(3);
     } finally {
       await central.stop();
     }
