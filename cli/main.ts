@@ -25,13 +25,13 @@ export const commands: readonly Entry[] = [
   { words: ['keys', 'generate'], summary: '--out DIR: list authority key pair and ref key', load: () => import('./commands/keys.js') },
   {
     words: ['lists', 'build'],
-    summary: '--scope S --list-version N --key DIR --entries CSV --out FILE [--expires-in-days D]: a signed list',
+    summary: '--scope S --list-version N --key DIR --entries CSV --out FILE [--expires-in-days D (default 30)]: a signed list',
     load: () => import('./commands/listsBuild.js'),
   },
   { words: ['lists', 'import'], summary: '--config F FILE: verify a list and install it on a terminal', load: () => import('./commands/listsImport.js') },
   {
     words: ['lists', 'publish'],
-    summary: '--central-config F --scope S [--expires-in-days N] [--json]: the next signed list version of a scope from the registry, with its delta',
+    summary: '--central-config F --scope S [--expires-in-days N (default 7)] [--json]: the next signed list version of a scope from the registry, with its delta',
     load: () => import('./commands/listsPublish.js'),
   },
   {
@@ -68,7 +68,7 @@ export const commands: readonly Entry[] = [
   },
   {
     words: ['checkpoints', 'create'],
-    summary: '--central-config F --name N --direction in|out|both --confirm auto|manual [--unit U] [--lat DEG --lon DEG] [--branch|--no-branch] [--json]: a new checkpoint code',
+    summary: '--central-config F --name N --direction in|out|both --confirm auto|manual [--unit U] [--lat DEG --lon DEG] [--branch] [--json]: a new checkpoint code',
     load: () => import('./commands/checkpoints.js'),
   },
   {
@@ -79,7 +79,7 @@ export const commands: readonly Entry[] = [
   {
     words: ['checkpoints', 'update'],
     summary:
-      '--central-config F --code C [--name N] [--unit U] [--direction ..] [--confirm ..] [--lat DEG --lon DEG] [--branch|--no-branch] [--json]: change a checkpoint',
+      '--central-config F --code C [--name N] [--unit U] [--direction in|out|both] [--confirm auto|manual] [--lat DEG --lon DEG | --lat none --lon none] [--branch|--no-branch] [--json]: change a checkpoint',
     load: () => import('./commands/checkpointsUpdate.js'),
   },
   {

@@ -3,8 +3,6 @@ import { memberKey, removeMember } from '../../broker/registry/members.js';
 import { registryRefHasher, withRegistryDb } from '../../broker/registry/registryDb.js';
 import { parseOptions, requireOption, type Command } from '../command.js';
 
-export const usage = 'qrgate members remove --central-config F --id-number N [--json]';
-
 /** `qrgate members remove`: deletes a person and their cards; the next published list drops them. */
 export const run: Command = async (ctx) => {
   const { values } = parseOptions(ctx.argv, {

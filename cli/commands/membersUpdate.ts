@@ -3,8 +3,6 @@ import { checkMemberChanges, memberKey, updateMember, type MemberChanges, type U
 import { registryRefHasher, withRegistryDb } from '../../broker/registry/registryDb.js';
 import { parseOptions, requireOption, UsageError, type CliContext, type Command } from '../command.js';
 
-export const usage = 'qrgate members update --central-config F --id-number N [--name ..] [--phone ..] [--address ..] [--unit ..] [--scope ..] [--json]';
-
 /** Shared by `update` and `set-status`: the answer names the person by the masked ID only. */
 export async function changeMember(ctx: CliContext, values: { 'central-config'?: string; 'id-number'?: string; json: boolean }, changes: MemberChanges) {
   const config = loadCentralConfig(requireOption(values, 'central-config'));
