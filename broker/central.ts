@@ -5,6 +5,7 @@ import type { Logger } from '../protocol/logger.js';
 import { createApiServer } from './api/server.js';
 import { EnrollmentDesk } from './enrollment/enrollmentDesk.js';
 import { openCentralStore, type CentralConfig } from './config.js';
+import { lockDataDir, type DataDirLock } from './dataDirLock.js';
 import { ListDistributor } from './lists/distributor.js';
 import { MetricsRegistry } from './metrics.js';
 import { createBrokerMetrics } from './mqtt/brokerMetrics.js';
@@ -30,6 +31,7 @@ export interface CentralDeps {
 }
 
 export class Central {
+  private lock: DataDirLock | null = null;
   private store: CentralStore | null = null;
   private broker: MqttBroker | null = null;
   private lists: ListDistributor | null = null;
@@ -67,6 +69,8 @@ export class Central {
     const authorityKey = loadAuthorityPrivateKey(config.keys.authorityKey);
     const refKey = loadRefKey(config.keys.refKey);
 
+    // Before anything else is opened: a second central on this folder must touch nothing of the first's.
+    this.lock = await lockDataDir(config.dataDir);
     const store = await openCentralStore(config, { logger });
     this.store = store;
     const metrics = new MetricsRegistry();
@@ -114,7 +118,7 @@ export class Central {
     return this.stopping;
   }
 
-  /** Reverse order: no new HTTP requests, no new list publishes, then the broker (which commits what waits), then the store. */
+  /** Reverse order: no new HTTP requests, no new list publishes, then the broker (which commits what waits), the store, the dataDir lock. */
   private async close(): Promise<void> {
     const api = this.api;
     if (api) {
@@ -125,6 +129,7 @@ export class Central {
     await this.lists?.stop();
     await this.broker?.stop();
     await this.store?.close();
+    this.lock?.release();
     if (this.started) this.deps.logger.info('central.stopped');
   }
 }
