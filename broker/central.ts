@@ -70,7 +70,7 @@ export class Central {
     const refKey = loadRefKey(config.keys.refKey);
 
     // Before anything else is opened: a second central on this folder must touch nothing of the first's.
-    this.lock = await lockDataDir(config.dataDir);
+    this.lock = lockDataDir(config.dataDir);
     const store = await openCentralStore(config, { logger });
     this.store = store;
     const metrics = new MetricsRegistry();
