@@ -25,10 +25,7 @@ export type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
  */
 export class HelpRequest extends Error {
   readonly code = 'help';
-  constructor(
-    readonly options: OptionSpecs,
-    readonly allowPositionals: boolean,
-  ) {
+  constructor(readonly options: OptionSpecs) {
     super('help requested');
   }
 }
@@ -45,7 +42,7 @@ export function asksForHelp(argv: readonly string[]): boolean {
  * Throws HelpRequest when help was asked for, before anything else is looked at.
  */
 export function parseOptions<T extends OptionSpecs>(argv: readonly string[], options: T, allowPositionals = false) {
-  if (asksForHelp(argv)) throw new HelpRequest(options, allowPositionals);
+  if (asksForHelp(argv)) throw new HelpRequest(options);
   try {
     return parseArgs({ args: [...argv], options, allowPositionals, strict: true });
   } catch (err) {
@@ -55,7 +52,7 @@ export function parseOptions<T extends OptionSpecs>(argv: readonly string[], opt
 }
 
 function unknownOptionMessage(argv: readonly string[], options: OptionSpecs): string {
-  // A lenient second pass only to find which option was unknown: node's message does not say it apart.
+  // A lenient second pass for the unknown option's name as data: node's error has it only inside its prose.
   const { tokens } = parseArgs({ args: [...argv], options, allowPositionals: true, strict: false, tokens: true });
   const unknown = tokens.find((token) => token.kind === 'option' && !Object.hasOwn(options, token.name));
   if (unknown?.kind !== 'option') return 'unknown option';
