@@ -5,4 +5,6 @@
 import { register } from 'tsx/esm/api';
 
 register();
-await import('../cli/main.ts');
+// cli/main.ts runs itself only when it is the script node was given; here this file is.
+const { main } = await import('../cli/main.ts');
+process.exitCode = await main(process.argv.slice(2));

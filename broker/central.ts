@@ -6,6 +6,7 @@ import { deleteExpiredSessions } from './access/sessions.js';
 import { createApiServer } from './api/server.js';
 import { EnrollmentDesk } from './enrollment/enrollmentDesk.js';
 import { openCentralStore, type CentralConfig } from './config.js';
+import { lockDataDir, type DataDirLock } from './dataDirLock.js';
 import { ListDistributor } from './lists/distributor.js';
 import { MetricsRegistry } from './metrics.js';
 import { createBrokerMetrics } from './mqtt/brokerMetrics.js';
@@ -33,6 +34,7 @@ export interface CentralDeps {
 }
 
 export class Central {
+  private lock: DataDirLock | null = null;
   private store: CentralStore | null = null;
   private broker: MqttBroker | null = null;
   private lists: ListDistributor | null = null;
@@ -73,6 +75,8 @@ export class Central {
     const authorityKey = loadAuthorityPrivateKey(config.keys.authorityKey);
     const refKey = loadRefKey(config.keys.refKey);
 
+    // Before anything else is opened: a second central on this folder must touch nothing of the first's.
+    this.lock = lockDataDir(config.dataDir);
     const store = await openCentralStore(config, { logger });
     this.store = store;
     const metrics = new MetricsRegistry({ logger: logger.child({ component: 'metrics' }) });
@@ -132,7 +136,7 @@ export class Central {
     return this.stopping;
   }
 
-  /** Reverse order: no new HTTP requests, no new list publishes, then the broker (which commits what waits), then the store. */
+  /** Reverse order: no new HTTP requests, no new list publishes, then the broker (which commits what waits), the store, the dataDir lock. */
   private async close(): Promise<void> {
     if (this.sessionSweep) clearInterval(this.sessionSweep);
     const api = this.api;
@@ -145,6 +149,7 @@ export class Central {
     await this.lists?.stop();
     await this.broker?.stop();
     await this.store?.close();
+    this.lock?.release();
     if (this.started) this.deps.logger.info('central.stopped');
   }
 }

@@ -1,18 +1,21 @@
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { Command } from './command.js';
-import { UsageError } from './command.js';
+import { HelpRequest, UsageError } from './command.js';
+import { answerNoCommand, commandHelp, overview, type HelpIo } from './help.js';
 
 /**
  * One binary, `qrgate`. Commands load lazily so `qrgate terminal` does not pay for the
  * central's or the benchmarks' modules at start-up.
  */
-interface Entry {
+export interface Entry {
   readonly words: readonly string[];
   readonly summary: string;
   readonly load: () => Promise<{ run: Command }>;
 }
 
-const commands: readonly Entry[] = [
-  { words: ['demo'], summary: 'a simulated checkpoint on this machine, no set-up', load: () => import('./commands/demo.js') },
+export const commands: readonly Entry[] = [
+  { words: ['demo'], summary: '[--data-dir DIR] [--rate SCANS/S] [--mqtt-port P] [--http-port P] [--duration-s S] [--json]: a simulated checkpoint on this machine, no set-up', load: () => import('./commands/demo.js') },
   { words: ['terminal'], summary: '--config F [--enroll]: run one terminal; --enroll first reads an enrollment QR when the config has no identity yet', load: () => import('./commands/terminal.js') },
   {
     words: ['doctor'],
@@ -22,13 +25,13 @@ const commands: readonly Entry[] = [
   { words: ['keys', 'generate'], summary: '--out DIR: list authority key pair and ref key', load: () => import('./commands/keys.js') },
   {
     words: ['lists', 'build'],
-    summary: '--scope S --list-version N --key DIR --entries CSV --out FILE: a signed list',
+    summary: '--scope S --list-version N --key DIR --entries CSV --out FILE [--expires-in-days D (default 30)]: a signed list',
     load: () => import('./commands/listsBuild.js'),
   },
   { words: ['lists', 'import'], summary: '--config F FILE: verify a list and install it on a terminal', load: () => import('./commands/listsImport.js') },
   {
     words: ['lists', 'publish'],
-    summary: '--central-config F --scope S [--expires-in-days N] [--json]: the next signed list version of a scope from the registry, with its delta',
+    summary: '--central-config F --scope S [--expires-in-days N (default 7)] [--json]: the next signed list version of a scope from the registry, with its delta',
     load: () => import('./commands/listsPublish.js'),
   },
   {
@@ -38,15 +41,15 @@ const commands: readonly Entry[] = [
   },
   {
     words: ['members', 'update'],
-    summary: '--central-config F --id-number N [--name ..] [--phone ..] [--address ..] [--unit ..] [--scope ..]: change one person',
+    summary: '--central-config F --id-number N [--name ..] [--phone ..] [--address ..] [--unit ..] [--scope ..] [--json]: change one person',
     load: () => import('./commands/membersUpdate.js'),
   },
   {
     words: ['members', 'set-status'],
-    summary: '--central-config F --id-number N --status allow|deny|check',
+    summary: '--central-config F --id-number N --status allow|deny|check [--json]: the status of one person; check means a gate operator confirms each scan',
     load: () => import('./commands/membersSetStatus.js'),
   },
-  { words: ['members', 'remove'], summary: '--central-config F --id-number N: delete a person and their cards', load: () => import('./commands/membersRemove.js') },
+  { words: ['members', 'remove'], summary: '--central-config F --id-number N [--json]: delete a person and their cards', load: () => import('./commands/membersRemove.js') },
   { words: ['members', 'list'], summary: '--central-config F [--unit U] [--scope S] [--json]: registered people, masked IDs only', load: () => import('./commands/membersList.js') },
   {
     words: ['cards', 'issue'],
@@ -79,7 +82,7 @@ const commands: readonly Entry[] = [
   {
     words: ['checkpoints', 'update'],
     summary:
-      '--central-config F --code C [--name N] [--unit U] [--direction ..] [--confirm ..] [--lat DEG --lon DEG] [--branch|--no-branch] [--json]: change a checkpoint',
+      '--central-config F --code C [--name N] [--unit U] [--direction in|out|both] [--confirm auto|manual] [--lat DEG --lon DEG | --lat none --lon none] [--branch|--no-branch] [--json]: change a checkpoint',
     load: () => import('./commands/checkpointsUpdate.js'),
   },
   {
@@ -109,7 +112,7 @@ const commands: readonly Entry[] = [
   },
   {
     words: ['bench', 'e2e'],
-    summary: '[--json] [--terminals N] [--events N] [--rate N] [--burst N] [--load-processes N] [--backlog] [--broker URL]: terminals -> broker -> store benchmark',
+    summary: '[--json] [--terminals N] [--events N] [--rate N] [--burst N] [--load-processes N] [--backlog] [--broker URL] [--broker-process NAME] [--drain-timeout-ms MS]: terminals -> broker -> store benchmark',
     load: () => import('./commands/benchE2e.js'),
   },
   {
@@ -130,45 +133,50 @@ const commands: readonly Entry[] = [
   { words: ['bench', 'scan'], summary: '[--json] [--entries N] [--scans N] [--burst N] [--power-loss-safe]: scan-path benchmark', load: () => import('./commands/benchScan.js') },
 ];
 
-function usage(): string {
-  const width = Math.max(...commands.map((c) => c.words.join(' ').length));
-  return [
-    'usage: qrgate <command> [options]',
-    '',
-    ...commands.map((c) => `  ${c.words.join(' ').padEnd(width)}  ${c.summary}`),
-    '',
-    'Logs are JSON lines on stdout; pipe them through `npx pino-pretty` to read them.',
-  ].join('\n');
-}
-
-export async function main(argv: readonly string[]): Promise<number> {
+/** Dispatches `argv` (the words after `qrgate`) to its command; resolves with the exit code. */
+export async function main(argv: readonly string[], io: HelpIo = process): Promise<number> {
+  if (argv[0] === 'help' && argv.length > 1) return main([...argv.slice(1), '--help'], io);
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
-    process.stdout.write(`${usage()}\n`);
+    io.stdout.write(`${overview(commands)}\n`);
     return argv.length === 0 ? 2 : 0;
   }
   const entry = commands.find((c) => c.words.every((word, i) => argv[i] === word));
-  if (!entry) {
-    process.stderr.write(`qrgate: unknown command "${argv.join(' ')}"\n\n${usage()}\n`);
-    return 2;
-  }
+  if (!entry) return answerNoCommand(argv, commands, io);
   const { run } = await entry.load();
   try {
-    return await run({ argv: argv.slice(entry.words.length), stdout: process.stdout, stderr: process.stderr });
+    return await run({ argv: argv.slice(entry.words.length), stdout: io.stdout, stderr: io.stderr });
   } catch (err) {
     const name = `qrgate ${entry.words.join(' ')}`;
+    if (err instanceof HelpRequest) {
+      io.stdout.write(`${commandHelp(entry, err)}\n`);
+      return 0;
+    }
     if (err instanceof UsageError) {
-      process.stderr.write(`${name}: ${err.message}\n  ${entry.words.join(' ')} ${entry.summary}\n`);
+      io.stderr.write(`${name}: ${err.message}\n  ${entry.words.join(' ')} ${entry.summary}\n`);
       return 2;
     }
     // Our own errors carry a `code` and a message written for the person at the keyboard.
     if (err instanceof Error && typeof (err as { code?: unknown }).code === 'string') {
-      process.stderr.write(`${name}: ${err.message}\n`);
+      io.stderr.write(`${name}: ${err.message}\n`);
       return 1;
     }
     throw err;
   }
 }
 
+/**
+ * Run as the program (`node dist/cli/main.js`, or bin/qrgate.js which calls main itself),
+ * not when a test imports the command table. Node 20 has no import.meta.main.
+ */
+function isProgram(): boolean {
+  const script = process.argv[1];
+  if (script === undefined) return false;
+  try {
+    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
 // Commands that keep running (terminal, demo) resolve only once they have stopped.
-const code = await main(process.argv.slice(2));
-process.exitCode = code;
+if (isProgram()) process.exitCode = await main(process.argv.slice(2));

@@ -1,8 +1,8 @@
-import Database from 'better-sqlite3';
 import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as atomic from '../../protocol/atomicFile.js';
 import type { StagedFile } from '../../protocol/atomicFile.js';
+import { tryExclusiveFileLock } from '../fileLock.js';
 import { ListPublishError } from './errors.js';
 
 /**
@@ -90,25 +90,16 @@ export function removeUnreferenced(dir: string, keep: ReadonlySet<string>, nowMs
 /**
  * Holds the scope's publish lock until the returned function is called. Two publishes of
  * one scope at once would delete each other's files and overwrite each other's manifest.
- * The lock is an exclusive SQLite lock on a small file: the OS drops it when the process
- * dies, so a publish killed halfway never leaves a stale lock for the operator to clear.
+ * The OS drops the lock when the process dies (broker/fileLock.ts), so a publish killed
+ * halfway never leaves a stale lock for the operator to clear.
  */
 export function lockScope(dataDir: string, scope: string): () => void {
   const root = listsRoot(dataDir);
   mkdirSync(root, { recursive: true, mode: 0o755 });
   // Beside the scope folders, not in one: a refused publish (a misspelt scope) leaves no folder.
-  const lock = new Database(join(root, `.${scope}.publish.lock`), { timeout: 0 });
-  try {
-    lock.exec('BEGIN EXCLUSIVE');
-  } catch (err) {
-    lock.close();
-    if ((err as { code?: unknown }).code === 'SQLITE_BUSY') {
-      throw new ListPublishError('concurrent-publish', `another "lists publish" of scope "${scope}" is running: wait for it, then run this again if still needed`);
-    }
-    throw err;
+  const release = tryExclusiveFileLock(join(root, `.${scope}.publish.lock`));
+  if (!release) {
+    throw new ListPublishError('concurrent-publish', `another "lists publish" of scope "${scope}" is running: wait for it, then run this again if still needed`);
   }
-  return () => {
-    lock.exec('ROLLBACK');
-    lock.close();
-  };
+  return release;
 }

@@ -7,8 +7,6 @@ import { cardsIssued } from '../../broker/registry/registryAudit.js';
 import { groupCardNumber } from '../../provisioning/cardSheet.js';
 import { parseOptions, requireOption, UsageError, type Command } from '../command.js';
 
-export const usage = 'qrgate cards issue --central-config F (--id-number N | --unit U | --scope S | --all) [--reissue] [--json]';
-
 /** The selection options `cards issue` and `cards print` share. */
 export const selectionOptions = {
   'id-number': { type: 'string' },

@@ -5,7 +5,6 @@ import { withRegistryDb } from '../../broker/registry/registryDb.js';
 import { parseOptions, requireOption, type Command } from '../command.js';
 import { writeListing } from './registryListing.js';
 
-export const usage = 'qrgate cards list --central-config F [--unit U] [--json]';
 
 const line = (card: RegistryCard) =>
   [card.cardNumber, card.idMasked, card.name, card.unit, card.revokedAt === null ? `issued ${card.issuedAt}` : `revoked ${card.revokedAt}`].join('  ');

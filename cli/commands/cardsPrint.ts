@@ -8,8 +8,6 @@ import { writeCardsPdf } from '../../provisioning/cardsPdf.js';
 import { parseOptions, requireOption, UsageError, type Command } from '../command.js';
 import { cardSelectionFromOptions, selectionOptions } from './cardsIssue.js';
 
-export const usage = 'qrgate cards print --central-config F --out FILE.pdf [--unit U | --scope S | --id-number N] [--sheet cr80|a4] [--json]';
-
 function sheetKind(value: string): SheetKind {
   if (!(sheetKinds as readonly string[]).includes(value)) throw new UsageError(`--sheet must be ${sheetKinds.join(' | ')}, got "${value}"`);
   return value as SheetKind;

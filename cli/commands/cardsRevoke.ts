@@ -5,7 +5,6 @@ import { withRegistryDb } from '../../broker/registry/registryDb.js';
 import { cardRevoked } from '../../broker/registry/registryAudit.js';
 import { parseOptions, requireOption, type Command } from '../command.js';
 
-export const usage = 'qrgate cards revoke --central-config F --number N [--json]';
 
 /**
  * `qrgate cards revoke`: a lost or stolen card stops working at the registry now, and at the

@@ -4,8 +4,6 @@ import { createLogger } from '../../protocol/logger.js';
 import { parseOptions, requireOption, type Command } from '../command.js';
 import { runUntilSignal } from '../service.js';
 
-export const usage = 'qrgate central --config FILE';
-
 /**
  * `qrgate central --config F`: runs the broker, ingestion and the API until SIGTERM or
  * SIGINT. A failed start (a bad config, a port in use, an unreadable key) exits 1 with a

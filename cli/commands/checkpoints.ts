@@ -4,9 +4,6 @@ import { createCheckpoint, type NewCheckpoint } from '../../provisioning/checkpo
 import { parseOptions, requireOption, UsageError, type CliContext, type Command } from '../command.js';
 import { checkpointFieldOptions, fieldsFromOptions, optionalDetails, withFieldUsage } from './checkpointOptions.js';
 
-export const usage =
-  'qrgate checkpoints create --central-config F --name N --direction in|out|both --confirm auto|manual [--unit U] [--lat DEG --lon DEG] [--branch] [--json]';
-
 /**
  * Store log lines go to stderr at warn and above: stdout carries the command's answer
  * only, which `--json` promises is one JSON object.
@@ -24,7 +21,7 @@ export const run: Command = async (ctx) => {
   );
   // The dispatcher may or may not pass the sub-command word along.
   if (positionals.length > 1 || (positionals.length === 1 && positionals[0] !== 'create')) {
-    throw new UsageError(`unknown checkpoints sub-command; usage: ${usage}`);
+    throw new UsageError(`unknown checkpoints sub-command "${positionals.join(' ')}"`);
   }
   if (values['no-branch']) throw new UsageError('--no-branch is for checkpoints update; a new checkpoint is not a branch unless --branch is given');
   for (const name of ['name', 'direction', 'confirm']) requireOption(values, name);

@@ -3,8 +3,6 @@ import { parseOptions, requireOption, type Command } from '../command.js';
 import { describeCheckpoint } from './checkpointOptions.js';
 import { provisioningLogger } from './checkpoints.js';
 
-export const usage = 'qrgate checkpoints list --central-config F [--json]';
-
 /**
  * `qrgate checkpoints list`: every checkpoint, retired ones included (marked), one line
  * each; with --json one object `{"checkpoints": [...]}` with every field the store keeps.

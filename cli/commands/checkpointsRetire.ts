@@ -3,8 +3,6 @@ import { retireCheckpoint } from '../../provisioning/checkpoints.js';
 import { parseOptions, requireOption, type Command } from '../command.js';
 import { provisioningLogger } from './checkpoints.js';
 
-export const usage = 'qrgate checkpoints retire --central-config F --code C [--json]';
-
 /**
  * `qrgate checkpoints retire`: for good. Its terminals are refused from now on, and a
  * running central disconnects those connected within about two seconds

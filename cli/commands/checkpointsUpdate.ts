@@ -4,9 +4,6 @@ import { parseOptions, requireOption, UsageError, type Command } from '../comman
 import { checkpointFieldOptions, describeCheckpoint, fieldsFromOptions, withFieldUsage } from './checkpointOptions.js';
 import { provisioningLogger } from './checkpoints.js';
 
-export const usage =
-  'qrgate checkpoints update --central-config F --code C [--name N] [--unit U] [--direction in|out|both] [--confirm auto|manual] [--lat DEG --lon DEG | --lat none --lon none] [--branch | --no-branch] [--json]';
-
 /**
  * `qrgate checkpoints update`: changes the given fields of one checkpoint, all or nothing.
  * The terminals' own configs carry a copy of name and confirm (`checkpoint` in the terminal

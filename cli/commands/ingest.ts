@@ -6,8 +6,6 @@ import type { CentralStore } from '../../broker/store/centralStore.js';
 import { createLogger } from '../../protocol/logger.js';
 import { parseOptions, requireOption, UsageError, type Command } from '../command.js';
 
-export const usage = 'qrgate ingest --central-config F --broker mqtt://HOST:PORT [--username U] [--client-id ID]';
-
 /** The broker password comes from the environment: a command line shows up in `ps` and shell history. */
 export const passwordEnv = 'QRGATE_BROKER_PASSWORD';
 

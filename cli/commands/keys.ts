@@ -2,8 +2,6 @@ import { generateKeys } from '../../provisioning/keysGenerate.js';
 import { KeyFileError } from '../../protocol/keys.js';
 import { parseOptions, requireOption, UsageError, type Command } from '../command.js';
 
-export const usage = 'qrgate keys generate --out DIR';
-
 /**
  * `qrgate keys generate --out DIR`. Prints where the keys went and the public fingerprint,
  * never key material: this output ends up in shell history, tickets and chat.
@@ -12,7 +10,7 @@ export const run: Command = async (ctx) => {
   const { values, positionals } = parseOptions(ctx.argv, { out: { type: 'string' } }, true);
   // The dispatcher may or may not pass the sub-command word along.
   if (positionals.length > 1 || (positionals.length === 1 && positionals[0] !== 'generate')) {
-    throw new UsageError(`unknown keys sub-command; usage: ${usage}`);
+    throw new UsageError(`unknown keys sub-command "${positionals.join(' ')}"`);
   }
   const out = requireOption(values, 'out');
   try {

@@ -4,9 +4,6 @@ import { KeyFileError } from '../../protocol/keys.js';
 import { ListEncodeError } from '../../protocol/lists/index.js';
 import { parseOptions, requireOption, UsageError, type Command } from '../command.js';
 
-export const usage =
-  'qrgate lists build --scope S --list-version N --key DIR --entries FILE.csv --out FILE [--expires-in-days D (default 30)]';
-
 function wholeNumber(text: string, name: string): number {
   if (!/^\d+$/.test(text)) throw new UsageError(`--${name} must be a whole number, got "${text}"`);
   return Number(text);

@@ -6,8 +6,6 @@ import { listPublished } from '../../broker/registry/registryAudit.js';
 import { loadAuthorityPrivateKey } from '../../protocol/keys.js';
 import { parseOptions, requireOption, UsageError, type Command } from '../command.js';
 
-export const usage = 'qrgate lists publish --central-config F --scope S [--expires-in-days N (default 7)] [--json]';
-
 /**
  * `qrgate lists publish`: the next signed version of a scope's list from the registry, its
  * delta from the previous one and the manifest (broker/lists/publish.ts). A running central

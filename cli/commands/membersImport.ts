@@ -8,8 +8,6 @@ import { membersImported } from '../../broker/registry/registryAudit.js';
 import { parseOptions, requireOption, UsageError, type CliContext, type Command } from '../command.js';
 import { provisioningLogger } from './checkpoints.js';
 
-export const usage = 'qrgate members import --central-config F FILE.csv [--json]   (header: name,phone,address,unit,scope,idNumber,status)';
-
 const name = 'qrgate members import';
 const count = (n: number) => n.toLocaleString('en-US');
 
@@ -41,7 +39,7 @@ function reportProblems(ctx: CliContext, file: string, err: MembersImportError, 
  */
 export const run: Command = async (ctx) => {
   const { values, positionals } = parseOptions(ctx.argv, { 'central-config': { type: 'string' }, json: { type: 'boolean', default: false } }, true);
-  if (positionals.length !== 1) throw new UsageError(`expected one members file; usage: ${usage}`);
+  if (positionals.length !== 1) throw new UsageError('expected one members file');
   const file = positionals[0]!;
   const config = loadCentralConfig(requireOption(values, 'central-config'));
   const hasher = registryRefHasher(config);

@@ -5,7 +5,6 @@ import { withRegistryDb } from '../../broker/registry/registryDb.js';
 import { parseOptions, requireOption, type Command } from '../command.js';
 import { writeListing } from './registryListing.js';
 
-export const usage = 'qrgate members list --central-config F [--unit U] [--scope S] [--json]';
 
 function line(member: RegistryMember): string {
   // The whole card number is a working credential; the last group is enough to tell cards apart here.

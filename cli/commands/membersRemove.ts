@@ -5,8 +5,6 @@ import { registryRefHasher, withRegistryDb } from '../../broker/registry/registr
 import { memberRemoved } from '../../broker/registry/registryAudit.js';
 import { parseOptions, requireOption, type Command } from '../command.js';
 
-export const usage = 'qrgate members remove --central-config F --id-number N [--json]';
-
 /** `qrgate members remove`: deletes a person and their cards; the next published list drops them. */
 export const run: Command = async (ctx) => {
   const { values } = parseOptions(ctx.argv, {

@@ -2,8 +2,6 @@ import { checkMemberChanges } from '../../broker/registry/members.js';
 import { parseOptions, requireOption, type Command } from '../command.js';
 import { changeMember } from './membersUpdate.js';
 
-export const usage = 'qrgate members set-status --central-config F --id-number N --status allow|deny|check [--json]';
-
 /** `qrgate members set-status`: the person's status on the next published list. */
 export const run: Command = async (ctx) => {
   const { values } = parseOptions(ctx.argv, {

@@ -5,8 +5,6 @@ import { registryRefHasher, withRegistryDb } from '../../broker/registry/registr
 import { memberUpdated } from '../../broker/registry/registryAudit.js';
 import { parseOptions, requireOption, UsageError, type CliContext, type Command } from '../command.js';
 
-export const usage = 'qrgate members update --central-config F --id-number N [--name ..] [--phone ..] [--address ..] [--unit ..] [--scope ..] [--json]';
-
 /** Shared by `update` and `set-status`: the answer names the person by the masked ID only. */
 export async function changeMember(
   ctx: CliContext,

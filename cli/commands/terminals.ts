@@ -3,9 +3,6 @@ import { addTerminal } from '../../provisioning/terminals.js';
 import { parseOptions, requireOption, UsageError, type Command } from '../command.js';
 import { provisioningLogger } from './checkpoints.js';
 
-export const usage =
-  'qrgate terminals add --central-config F --checkpoint CODE --url mqtt://HOST:PORT --out terminal.json [--terminal-id ID] [--lists S1,S2] [--json]';
-
 /**
  * `qrgate terminals add`. The terminal's secret is written to the config file only and
  * never printed: this output ends up in shell history, tickets and chat.
@@ -25,7 +22,7 @@ export const run: Command = async (ctx) => {
     true,
   );
   if (positionals.length > 1 || (positionals.length === 1 && positionals[0] !== 'add')) {
-    throw new UsageError(`unknown terminals sub-command; usage: ${usage}`);
+    throw new UsageError(`unknown terminals sub-command "${positionals.join(' ')}"`);
   }
   const checkpointCode = requireOption(values, 'checkpoint');
   const url = requireOption(values, 'url');

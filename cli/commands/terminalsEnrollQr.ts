@@ -3,9 +3,6 @@ import { defaultEnrollTtlS, makeEnrollmentQr } from '../../provisioning/enrollme
 import { countOption, parseOptions, requireOption, type Command } from '../command.js';
 import { provisioningLogger } from './checkpoints.js';
 
-export const usage =
-  'qrgate terminals enroll-qr --central-config F --checkpoint CODE --url mqtt://HOST:PORT --out FILE.png|FILE.svg [--lists S1,S2] [--ttl SECONDS] [--json]';
-
 /**
  * `qrgate terminals enroll-qr`. The QR text is printed only with `--json` (scripts and
  * tests need it); otherwise it stays in the image, which is as secret as a password until

@@ -3,8 +3,6 @@ import { removeTerminal } from '../../provisioning/terminalLifecycle.js';
 import { parseOptions, requireOption, type Command } from '../command.js';
 import { provisioningLogger } from './checkpoints.js';
 
-export const usage = 'qrgate terminals remove --central-config F --terminal-id T [--json]';
-
 /**
  * `qrgate terminals remove`: for good. A running central disconnects the terminal within
  * about two seconds and refuses it from then on; its events stay, and its id is never

@@ -3,8 +3,6 @@ import { rotateTerminalSecret } from '../../provisioning/terminalLifecycle.js';
 import { parseOptions, requireOption, type Command } from '../command.js';
 import { provisioningLogger } from './checkpoints.js';
 
-export const usage = 'qrgate terminals rotate-secret --central-config F --terminal-id T [--config TERMINAL.json] [--json]';
-
 /**
  * `qrgate terminals rotate-secret`. The old secret is refused from now on and a running
  * central disconnects the terminal within about two seconds, so the terminal needs the

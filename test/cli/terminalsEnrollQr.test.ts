@@ -51,7 +51,7 @@ describe('qrgate terminals enroll-qr', () => {
     const out = (name: string) => join(s.dir, name);
     const cases: Array<[string[], object]> = [
       [['--checkpoint', generateCheckpointCode(), '--url', 'mqtt://h:1', '--out', out('a.png')], { code: 'checkpoint-unknown' }],
-      [['--checkpoint', `${s.code.slice(0, 12)}${s.code[13]}${s.code[12]}`, '--url', 'mqtt://h:1', '--out', out('b.png')], { code: 'check-digit' }],
+      [['--checkpoint', swapAdjacentDigits(s.code), '--url', 'mqtt://h:1', '--out', out('b.png')], { code: 'check-digit' }],
       [['--checkpoint', s.code, '--url', 'http://h:1', '--out', out('c.png')], { code: 'invalid-config', message: expect.stringContaining('--url http://h:1') }],
       [['--checkpoint', s.code, '--url', 'mqtt://h:1', '--out', out('d.jpg')], { code: 'invalid-config', message: expect.stringContaining('.png or .svg') }],
       [['--checkpoint', s.code, '--url', 'mqtt://h:1', '--out', out('e.png'), '--lists', 'a/#'], { code: 'invalid-config', message: expect.stringContaining('--lists "a/#"') }],
@@ -78,3 +78,13 @@ describe('qrgate terminal --enroll with a bad hardware config', () => {
     expect(existsSync(join(dir, 'data'))).toBe(false);
   });
 });
+
+/**
+ * A technician's transposition: two neighbouring digits that differ, swapped. Swapping the
+ * last two blindly gave back the same code whenever they were equal (1 code in 10), and the
+ * test then saw the command succeed.
+ */
+function swapAdjacentDigits(code: string): string {
+  const i = [...code].findIndex((digit, j) => j + 1 < code.length && digit !== code[j + 1]);
+  return `${code.slice(0, i)}${code[i + 1]}${code[i]}${code.slice(i + 2)}`;
+}
