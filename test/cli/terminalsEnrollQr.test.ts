@@ -8,6 +8,7 @@ import { run as enrollQr } from '../../cli/commands/terminalsEnrollQr.js';
 import { generateCheckpointCode } from '../../protocol/checkpointCode.js';
 import { writeLocalCentral } from '../../provisioning/localCentral.js';
 import { cliContext } from '../helpers/cliContext.js';
+import { swapAdjacentDigits } from '../helpers/typos.js';
 import { QrgateProcess } from '../helpers/qrgateProcess.js';
 import { useTempDir } from '../helpers/tempDir.js';
 
@@ -79,12 +80,3 @@ describe('qrgate terminal --enroll with a bad hardware config', () => {
   });
 });
 
-/**
- * A technician's transposition: two neighbouring digits that differ, swapped. Swapping the
- * last two blindly gave back the same code whenever they were equal (1 code in 10), and the
- * test then saw the command succeed.
- */
-function swapAdjacentDigits(code: string): string {
-  const i = [...code].findIndex((digit, j) => j + 1 < code.length && digit !== code[j + 1]);
-  return `${code.slice(0, i)}${code[i + 1]}${code[i]}${code.slice(i + 2)}`;
-}
