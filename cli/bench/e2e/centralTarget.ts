@@ -1,5 +1,7 @@
 import { join } from 'node:path';
+import { createToken } from '../../../broker/access/tokens.js';
 import { withCentralStore } from '../../../broker/config.js';
+import { withRegistryDb } from '../../../broker/registry/registryDb.js';
 import { loadTerminalConfig } from '../../../gateway/config.js';
 import type { Logger } from '../../../protocol/logger.js';
 import { createCheckpoint } from '../../../provisioning/checkpoints.js';
@@ -61,6 +63,8 @@ export async function startCentralTarget(options: CentralTargetOptions): Promise
       return [await provision(first), ...(await mapConcurrently(rest, provisioningConcurrency, provision))];
     });
     options.log(`central up on ${url}; ${terminals.length} terminals provisioned in ${Math.round(performance.now() - started)} ms`);
+    // The bench reads /metrics as Prometheus would: with a read-only token of its own.
+    const metricsToken = await withRegistryDb(site.config, (db) => createToken(db, { name: 'bench e2e', role: 'inspector', readOnly: true, createdBy: 'bench' }).token);
 
     return {
       kind: 'qrgate-central',
@@ -73,7 +77,10 @@ export async function startCentralTarget(options: CentralTargetOptions): Promise
         return { broker: { pid: central.pid, peakRssMb: memory?.peakRssMb ?? null }, ingest: null };
       },
       async stop() {
-        const redeliveries = await scrapeCounter(httpPort, 'qrgate_events_duplicate_total').catch(() => null);
+        const redeliveries = await scrapeCounter(httpPort, metricsToken, 'qrgate_events_duplicate_total').catch((err: unknown) => {
+          options.log(`could not read the redeliveries from /metrics: ${(err as Error).message}`);
+          return null;
+        });
         const code = await central.stop();
         if (code !== 0) options.log(`central exited with code ${code}`);
         return { redeliveries };
@@ -86,8 +93,9 @@ export async function startCentralTarget(options: CentralTargetOptions): Promise
 }
 
 /** One unlabelled counter from the central's `/metrics` (Prometheus text format). */
-async function scrapeCounter(httpPort: number, name: string): Promise<number | null> {
-  const response = await fetch(`http://127.0.0.1:${httpPort}/metrics`);
+async function scrapeCounter(httpPort: number, token: string, name: string): Promise<number | null> {
+  const response = await fetch(`http://127.0.0.1:${httpPort}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+  if (!response.ok) throw new Error(`GET /metrics: ${response.status}`);
   const text = await response.text();
   const match = new RegExp(`^${name} (\\d+)$`, 'm').exec(text);
   return match ? Number(match[1]) : null;
