@@ -5,20 +5,22 @@ export interface Fleet {
   terminals: Array<{ terminalId: string; online: boolean; lastSeq: number | null; gaps: unknown[] }>;
 }
 
-export async function getJson<T>(port: number, path: string): Promise<T> {
-  const response = await fetch(`http://127.0.0.1:${port}${path}`);
+/** `token`: a bearer token (issue 12: every route but /healthz and the public lookup wants one). */
+export async function getJson<T>(port: number, path: string, token?: string): Promise<T> {
+  const response = await fetch(`http://127.0.0.1:${port}${path}`, token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } });
   if (!response.ok) throw new Error(`GET ${path}: ${response.status} ${await response.text()}`);
   return (await response.json()) as T;
 }
 
 /** Every event of one terminal in the central store, through the API's cursor paging. */
-export async function storedEvents(httpPort: number, terminalId: string): Promise<ScanEvent[]> {
+export async function storedEvents(httpPort: number, terminalId: string, token?: string): Promise<ScanEvent[]> {
   const all: ScanEvent[] = [];
   let cursor: string | null = null;
   do {
     const page: { events: ScanEvent[]; nextCursor: string | null } = await getJson(
       httpPort,
       `/api/events?terminal=${terminalId}&limit=1000${cursor ? `&cursor=${cursor}` : ''}`,
+      token,
     );
     all.push(...page.events);
     cursor = page.nextCursor;
