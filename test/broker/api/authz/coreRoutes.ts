@@ -26,7 +26,7 @@ export const coreRoutes: readonly Row[] = [
   // Checkpoints: everyone sees the list (filtered to their scope); counts within scope, all for inspectors.
   { method: 'GET', path: '/api/checkpoints', expect: everyRole(200) },
   { method: 'GET', path: `/api/checkpoints/${own}/stats`,
-    expect: { anonymous: 401, admin: 200, managerOwn: 200, managerOther: 403, guard: 403, guardOther: 403, inspector: 200 } },
+    expect: { anonymous: 401, admin: 200, managerOwn: 200, managerOther: 403, guard: 200, guardOther: 403, inspector: 200 } },
   { method: 'GET', path: `/api/checkpoints/${other}/stats`,
     expect: { anonymous: 401, admin: 200, managerOwn: 403, managerOther: 200, guard: 403, guardOther: 200, inspector: 200 } },
   { method: 'GET', path: `/api/checkpoints/${site.unregisteredCheckpoint}/stats`, expect: everyRole(404) },
