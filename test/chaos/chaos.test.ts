@@ -11,6 +11,7 @@ import { expectExactlyOnce, lastSeq, outboxDepth } from '../helpers/delivery.js'
 import type { QrgateProcess } from '../helpers/qrgateProcess.js';
 import { TcpProxy } from '../helpers/tcpProxy.js';
 import { useTempDir } from '../helpers/tempDir.js';
+import { waitFor } from '../helpers/waitFor.js';
 import { startCrowd, type Crowd } from './crowd.js';
 import { checkRelay } from './relayCheck.js';
 import { ChaosGate, chaosTerminal } from './rig.js';
@@ -186,7 +187,8 @@ describe('chaos: kills, restarts and a bad network under scan load', () => {
     for (const { gate, crowd } of gates) {
       await crowd.stop();
       const { proc } = gate;
-      await proc.waitFor(() => (outboxDepth(gate.terminal.dataDir) === 0 && proc.linesWith('uplink.connected').length > 0 ? true : undefined), 120_000, `${gate.terminal.name} drained`);
+      // Polled: a drained terminal prints nothing more to wake a line-driven probe.
+      await waitFor(() => outboxDepth(gate.terminal.dataDir) === 0 && proc.linesWith('uplink.connected').length > 0, 120_000, `${gate.terminal.name} drained`, 100);
       await gate.end('SIGTERM');
     }
     const drainMs = Date.now() - drainStartedAt;

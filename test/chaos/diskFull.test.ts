@@ -112,7 +112,8 @@ describe('chaos: the terminal disk fills up and frees again', () => {
     const lastAlarm = terminal.lines.findLastIndex((l) => l.msg === 'storage.write-failed');
     expect(terminal.lines.slice(lastAlarm).some((l) => l.msg === 'storage.recovered')).toBe(true);
     await crowd.stop();
-    await terminal.waitFor(() => (outboxDepth(dataDir) === 0 ? true : undefined), 60_000, 'outbox drained');
+    // Polled: a drained terminal prints nothing more to wake a line-driven probe.
+    await waitFor(() => outboxDepth(dataDir) === 0, 60_000, 'outbox drained', 100);
     terminal.kill('SIGTERM');
     expect(await terminal.exited).toEqual({ code: 0, signal: null });
     boots[0]!.ended = 'SIGTERM';

@@ -3,6 +3,10 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parser as mqttParser, type Packet } from 'mqtt-packet';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { addUser } from '../../broker/access/users.js';
+import { createToken } from '../../broker/access/tokens.js';
+import { loadCentralConfig } from '../../broker/config.js';
+import { withRegistryDb } from '../../broker/registry/registryDb.js';
 import { VirtualSerialPair } from '../../hardware/scanners/virtualSerialPair.js';
 import { refToHex } from '../../protocol/credentialRef.js';
 import type { ScanEvent } from '../../protocol/event.js';
@@ -14,11 +18,14 @@ import { refHasherFor } from '../helpers/lists.js';
 import { QrgateProcess, useQrgateProcesses } from '../helpers/qrgateProcess.js';
 import { TcpProxy } from '../helpers/tcpProxy.js';
 import { useTempDir } from '../helpers/tempDir.js';
+import { waitFor } from '../helpers/waitFor.js';
 
 /**
  * DESIGN.md "Credentials": raw ID numbers never leave the terminal, are never logged and
- * never stored; and no secret leaks either. Real central and terminal, scans through a pty
- * scanner and the keyboard, MQTT through a recording proxy, every process at trace level.
+ * never stored; and no secret leaks either: terminal secrets and keys, and people's
+ * passwords, bearer tokens and session ids (issue 12). Real central and terminal, scans
+ * through a pty scanner and the keyboard, MQTT through a recording proxy, every process
+ * at trace level.
  * Then every log line, every file of both data folders (SQLite, WAL, SHM, list files) and
  * every MQTT byte is searched for each raw value the test invented.
  */
@@ -90,7 +97,7 @@ describe('privacy: raw ID numbers and secrets stay out of logs, stores and MQTT'
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
 
-  it('finds no raw ID, name, password, ref key or authority key where it must not be', async () => {
+  it('finds no raw ID, name, password, token, session id, ref key or authority key where it must not be', async () => {
     // Debug and trace lines too: a leak at a low level is still a leak in a field technician's hands.
     vi.stubEnv('QRGATE_LOG_LEVEL', 'trace');
     const dir = tempDir();
@@ -147,9 +154,31 @@ describe('privacy: raw ID numbers and secrets stay out of logs, stores and MQTT'
       await terminal.waitForCount('scan.decided', i + 1);
     }
 
+    // Accounts (issue 12): a user and a bearer token, made with the functions `qrgate users add`
+    // and `qrgate tokens create` run, in the running central's database; then a login over
+    // HTTP for a session, a failed login, and requests with each.
+    const userPassword = 'privacy passphrase 7319 Huế';
+    const wrongPassword = 'privacy wrong guess 4402 Huế';
+    const token = await withRegistryDb(loadCentralConfig(site.centralConfig), async (db) => {
+      await addUser(db, { username: 'lan.nguyen', role: 'admin', password: userPassword });
+      return createToken(db, { name: 'privacy scraper', role: 'admin', createdBy: 'cli:test' }).token;
+    });
+    const api = `http://127.0.0.1:${central.httpPort}`;
+    const loginWith = (password: string) =>
+      fetch(`${api}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'lan.nguyen', password }) });
+    expect((await loginWith(wrongPassword)).status).toBe(401);
+    const login = await loginWith(userPassword);
+    expect(login.status).toBe(200);
+    const sessionId = /qrgate_session=([^;]+)/.exec(login.headers.get('set-cookie') ?? '')?.[1];
+    expect(sessionId).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const { csrfToken } = (await login.json()) as { csrfToken: string };
+    const asSession = await fetch(`${api}/api/events?limit=1`, { headers: { cookie: `qrgate_session=${sessionId}` } });
+    expect(asSession.status).toBe(200);
+
     // The scans really ran and really crossed the wire: each event at the central with its ref.
     const dataDir = join(dir, 'gate-1-data');
-    await terminal.waitFor(() => (outboxDepth(dataDir) === 0 ? true : undefined), 30_000, 'outbox drained');
+    // Polled: a drained terminal prints nothing more to wake a line-driven probe.
+    await waitFor(() => outboxDepth(dataDir) === 0, 30_000, 'outbox drained', 100);
     const stored = await storedEvents(central.api, t.terminalId);
     const bySeq = [...stored].sort((a, b) => a.seq - b.seq);
     expect(bySeq.map((e: ScanEvent) => ({ lane: e.lane, ref: e.credentialRef, decision: e.decision, reason: e.reason }))).toEqual(
@@ -177,6 +206,14 @@ describe('privacy: raw ID numbers and secrets stay out of logs, stores and MQTT'
       { label: 'authority key PEM', bytes: Buffer.from(authorityBody) },
     ];
     const password: Needle = { label: 'terminal password', bytes: Buffer.from(t.password) };
+    const accountSecrets: Needle[] = [
+      ...spellings('user password', Buffer.from(userPassword)),
+      ...spellings('wrong password tried', Buffer.from(wrongPassword)),
+      ...spellings('bearer token', Buffer.from(token)),
+      { label: 'bearer token secret part', bytes: Buffer.from(token.split('_').slice(2).join('_')) },
+      ...spellings('session id', Buffer.from(sessionId!)),
+      { label: 'csrf token', bytes: Buffer.from(csrfToken) },
+    ];
 
     const centralDataDir = join(dir, 'central-data');
     const dataFiles = (when: string): Haystack[] => [
@@ -205,7 +242,10 @@ describe('privacy: raw ID numbers and secrets stay out of logs, stores and MQTT'
 
     // The central's registry holds names (members import); the terminal and the wire never do.
     const terminalFiles = files.filter((f) => !f.name.startsWith('central '));
-    expect(findings([...rawIds, ...keys, password], [...files, ...logs])).toEqual([]);
+    expect(findings([...rawIds, ...keys, password, ...accountSecrets], [...files, ...logs])).toEqual([]);
+    expect(findings(accountSecrets, mqtt)).toEqual([]);
+    // The logins were logged (by username): the HTTP side's lines are among those searched.
+    expect(findings([{ label: 'username', bytes: Buffer.from('lan.nguyen') }], logs)).toEqual(expect.arrayContaining([expect.stringMatching(/^username in central log line/)]));
     expect(findings(names, [...terminalFiles, ...logs, ...mqtt])).toEqual([]);
     expect(findings([...rawIds, ...names, ...keys], mqtt)).toEqual([]);
 
@@ -224,7 +264,7 @@ describe('privacy: raw ID numbers and secrets stay out of logs, stores and MQTT'
     for (const scan of scans) if (scan.ref) expect(payloads).toContain(scan.ref);
 
     console.info(
-      `privacy: ${rawIds.length + names.length + keys.length + 1} values searched in ${logs.length} log lines, ` +
+      `privacy: ${rawIds.length + names.length + keys.length + accountSecrets.length + 1} values searched in ${logs.length} log lines, ` +
         `${files.length} files (${files.reduce((n, f) => n + f.bytes.length, 0)} bytes), ` +
         `${mqtt.reduce((n, m) => n + m.bytes.length, 0)} MQTT bytes over ${connections.length} connection(s)`,
     );

@@ -1,3 +1,4 @@
+import { cpSync } from 'node:fs';
 import { request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -40,7 +41,21 @@ export interface Api {
  * sends the request target byte for byte: fetch() would normalise it first (resolve `..`,
  * re-encode), hiding exactly what a hostile client can send.
  */
-export function useApi(): (options?: { readonly nowMs?: number; readonly config?: Partial<CentralConfigInput> }) => Promise<Api> {
+export interface ApiOptions {
+  /** A fixed clock for the server (stats windows, sessions, tokens), ms since the epoch. */
+  readonly nowMs?: number;
+  /** A clock the test drives (session expiry); wins over `nowMs`. */
+  readonly now?: () => number;
+  /** Merged shallowly into writeLocalCentral's defaults: pass a whole `http` object. */
+  readonly config?: Partial<CentralConfigInput>;
+  /**
+   * A central folder (central.json, keys, data) to start from a copy of, instead of a new
+   * one: a site seeded once serves many tests. `config` is then ignored.
+   */
+  readonly copyOf?: string;
+}
+
+export function useApi(): (options?: ApiOptions) => Promise<Api> {
   const tempDir = useTempDir('qrgate-api-');
   const cleanups: (() => Promise<void>)[] = [];
   afterEach(async () => {
@@ -48,7 +63,10 @@ export function useApi(): (options?: { readonly nowMs?: number; readonly config?
   });
 
   return async (options = {}) => {
-    const config = loadCentralConfig(writeLocalCentral(tempDir(), options.config));
+    const dir = tempDir();
+    // The shared-memory index is rebuilt from the WAL on open; a copied one could be stale.
+    if (options.copyOf !== undefined) cpSync(options.copyOf, dir, { recursive: true, filter: (source) => !source.endsWith('-shm') });
+    const config = loadCentralConfig(options.copyOf === undefined ? writeLocalCentral(dir, options.config) : join(dir, 'central.json'));
     const store = new SqliteCentralStore({ file: join(config.dataDir, centralDbFileName), logger: captureLogger().logger });
     await store.migrate();
     cleanups.push(() => store.close());
@@ -59,11 +77,11 @@ export function useApi(): (options?: { readonly nowMs?: number; readonly config?
     const log = captureLogger();
     // Process metrics would leave prom-client's event-loop monitor running once per test.
     const metrics = new MetricsRegistry({ logger: log.logger, processMetrics: false });
-    const app = await createApiServer({ config, store, db, metrics, logger: log.logger, now: () => options.nowMs ?? Date.now() });
+    const app = await createApiServer({ config, store, db, metrics, logger: log.logger, now: options.now ?? (() => options.nowMs ?? Date.now()) });
     await app.listen({ port: 0, host: '127.0.0.1' });
     cleanups.push(() => app.close());
     const { port } = app.server.address() as AddressInfo;
-    const base = `http://127.0.0.1:${port}`;
+    const base = `${config.http.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
     const adminToken = createToken(db, { name: 'test admin', role: 'admin', createdBy: 'test' }).token;
 
     const raw = (target: string, method = 'GET', headers: Record<string, string> = { authorization: `Bearer ${adminToken}` }): Promise<RawResponse> =>
