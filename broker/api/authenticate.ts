@@ -79,12 +79,15 @@ const isSafe = (method: string): boolean => method === 'GET' || method === 'HEAD
  * browsers that ignore SameSite, and for a login form posted from elsewhere.
  * Bearer tokens are never sent by a browser on its own, so they need neither.
  */
-export function checkCsrf(request: FastifyRequest, auth: RequestAuth): void {
+export function checkCsrf(request: FastifyRequest, auth: RequestAuth, route: Route | undefined): void {
   if (isSafe(request.method) || auth.via === 'token') return;
   const origin = request.headers.origin;
   if (origin !== undefined && origin !== `${request.protocol}://${request.host}`) {
     throw forbidden(`csrf: a request from ${origin.slice(0, 100)} may not change anything here`);
   }
+  // An open route (the login) changes nothing the cookie grants, so a browser still holding
+  // a session may log in again, as another user, without that session's token.
+  if (route?.access === 'public') return;
   if (auth.via !== 'session' || auth.sessionId === null) return;
   const header = request.headers['x-csrf-token'];
   const body = request.body as { _csrf?: unknown } | undefined;

@@ -100,7 +100,7 @@ export async function createApiServer(deps: ApiServerDeps): Promise<FastifyInsta
     request.qrgateAuth = authenticate(request, request.routeOptions.config.qrgateRoute, { db: deps.db, sessions: sessionPolicy(deps.config), now });
   });
   app.addHook('preHandler', async (request) => {
-    checkCsrf(request, request.qrgateAuth);
+    checkCsrf(request, request.qrgateAuth, request.routeOptions.config.qrgateRoute);
   });
 
   for (const [path, routes] of groupByPath(apiRoutes({ config: deps.config, store: deps.store, db: deps.db, metrics: deps.metrics, logger, now }))) {

@@ -1,8 +1,9 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { recordAudit } from '../../access/audit.js';
 import { actorOf, type Principal } from '../../access/roles.js';
 import { createSession, csrfTokenFor, endSession, sessionCookieName } from '../../access/sessions.js';
-import { checkLogin } from '../../access/users.js';
+import { checkLogin, getUser, usernameSchema } from '../../access/users.js';
 import { FailureThrottle } from '../../auth/failureThrottle.js';
 import { badRequest, HttpError } from '../http.js';
 import { noParameters, parseBody, parseQuery } from '../query.js';
@@ -45,10 +46,13 @@ export function sessionRoutes(deps: Pick<RouteDeps, 'db' | 'config' | 'logger' |
       access: 'public',
       rateLimitPerMinute: deps.config.http.publicLookupsPerMinute,
       bodyLimit: 16 * 1024,
-      async handle({ body, address, query }) {
+      async handle({ body, address, query, sessionId }) {
         parseQuery(query, noParameters);
         const { username, password } = parseBody(body, loginSchema);
-        const sources = { address, username };
+        // The throttle names the usernames it slows in its log line; a password typed into the
+        // username field must not land there, so unknown names are counted by a hash.
+        const known = usernameSchema.safeParse(username).success && getUser(deps.db, username) !== null;
+        const sources = { address, username: known ? username : `unknown#${createHash('sha256').update(username).digest('hex').slice(0, 12)}` };
         const waitMs = throttle.waitOwed(sources);
         if (waitMs > 0) {
           const seconds = Math.ceil(waitMs / 1000);
@@ -61,7 +65,9 @@ export function sessionRoutes(deps: Pick<RouteDeps, 'db' | 'config' | 'logger' |
           throw new HttpError(401, 'unauthorized', 'wrong username or password', { 'www-authenticate': 'Cookie' });
         }
         throttle.recordSuccess(user.username);
-        // Always a new id: whatever cookie the browser brought is not promoted to a session (fixation).
+        // Always a new id: whatever cookie the browser brought is not promoted to a session
+        // (fixation); a live session it brought ends, so switching user leaves nothing behind.
+        if (sessionId !== null) endSession(deps.db, sessionId);
         const session = createSession(deps.db, user.username, address, deps.now());
         const principal: Principal = { kind: 'user', id: user.username, role: user.role, unit: user.unit, checkpoints: user.checkpoints, readOnly: false };
         recordAudit(deps.db, { actor: actorOf(principal), action: 'session.login', target: user.username, source: address }, deps.now());
