@@ -21,6 +21,8 @@ const statusByCode: Readonly<Record<string, readonly [number, ApiErrorCode]>> = 
   length: [400, 'bad-request'],
   'non-digit': [400, 'bad-request'],
   'check-digit': [400, 'bad-request'],
+  'invalid-checkpoint-fields': [400, 'bad-request'],
+  'invalid-config': [400, 'bad-request'],
   // nothing there
   'user-unknown': [404, 'not-found'],
   'token-unknown': [404, 'not-found'],
@@ -38,6 +40,8 @@ const statusByCode: Readonly<Record<string, readonly [number, ApiErrorCode]>> = 
   'checkpoint-retired': [409, 'conflict'],
   'terminal-removed': [409, 'conflict'],
   'card-revoked': [409, 'conflict'],
+  // rare enough to retry by hand
+  'no-free-code': [503, 'unavailable'],
 };
 
 /** The HttpError for a shared function's refusal; null for anything else (a bug: answered 500 and logged). */

@@ -1,4 +1,6 @@
 import type { Route } from '../route.js';
+import { auditRoute } from './audit.js';
+import { checkpointChangeRoutes } from './checkpointChanges.js';
 import { checkpointsRoute } from './checkpoints.js';
 import { checkpointStatsRoute } from './checkpointStats.js';
 import type { RouteDeps } from './deps.js';
@@ -7,7 +9,10 @@ import { healthRoute } from './health.js';
 import { metricsRoute } from './metrics.js';
 import { publicStatsRoute } from './publicStats.js';
 import { sessionRoutes } from './session.js';
+import { terminalChangeRoutes } from './terminalChanges.js';
 import { terminalsRoute } from './terminals.js';
+import { tokenRoutes } from './tokens.js';
+import { userRoutes } from './users.js';
 
 /** Every route the central serves; docs/central.md lists them with their roles. */
 export function apiRoutes(deps: RouteDeps): Route[] {
@@ -20,5 +25,10 @@ export function apiRoutes(deps: RouteDeps): Route[] {
     eventsRoute(deps),
     terminalsRoute(deps),
     metricsRoute(deps),
+    ...checkpointChangeRoutes(deps),
+    ...terminalChangeRoutes(deps),
+    ...userRoutes(deps),
+    ...tokenRoutes(deps),
+    auditRoute(deps),
   ];
 }
