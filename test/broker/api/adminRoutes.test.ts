@@ -3,6 +3,7 @@ import jsQRModule from 'jsqr';
 import { describe, expect, it } from 'vitest';
 import { cliActor } from '../../../broker/access/audit.js';
 import { createToken } from '../../../broker/access/tokens.js';
+import { hashPassword } from '../../../broker/access/passwords.js';
 import { addUser } from '../../../broker/access/users.js';
 import { hashSecret, verifySecret } from '../../../broker/auth/secrets.js';
 import { run as checkpointsRetire } from '../../../cli/commands/checkpointsRetire.js';
@@ -18,6 +19,13 @@ import { useApi, type Api } from './apiHarness.js';
 const jsQR = jsQRModule.default;
 const NOW = Date.UTC(2025, 4, 31, 12);
 
+/**
+ * Hashed once for every seeded central: scrypt at password strength takes ~0.5 s here, and
+ * the authorization table alone seeds over a hundred centrals.
+ */
+let seedHashes: Promise<{ readonly password: string; readonly terminal: string }> | undefined;
+const hashesForSeeds = () => (seedHashes ??= Promise.all([hashPassword('mật khẩu đủ dài'), hashSecret('old secret of gate a')]).then(([password, terminal]) => ({ password, terminal })));
+
 interface Answer {
   readonly status: number;
   readonly json: any;
@@ -32,8 +40,12 @@ describe('admin routes', () => {
     const api = await startApi({ nowMs: NOW });
     await api.store.createCheckpoint({ code: f.ownCheckpoint, name: 'Cổng A', direction: 'in', confirm: 'auto', unit: f.ownUnit });
     await api.store.createCheckpoint({ code: f.otherCheckpoint, name: 'Cổng B', direction: 'both', confirm: 'manual', unit: f.otherUnit });
-    await api.store.addTerminal({ terminalId: f.terminalId, checkpointCode: f.ownCheckpoint, secretHash: await hashSecret('old secret of gate a'), listScopes: ['default'] });
-    await addUser(api.db, { username: f.username, role: 'inspector', password: 'mật khẩu đủ dài' });
+    const hashes = await hashesForSeeds();
+    await api.store.addTerminal({ terminalId: f.terminalId, checkpointCode: f.ownCheckpoint, secretHash: hashes.terminal, listScopes: ['default'] });
+    // As addUser writes it, with the hash made once (above).
+    api.db
+      .prepare("INSERT INTO users (username, password_hash, role, unit, checkpoints, created_at_ms, password_changed_at_ms) VALUES (?, ?, 'inspector', NULL, '[]', ?, ?)")
+      .run(f.username, hashes.password, NOW, NOW);
     const token = (role: string, scope: { unit?: string; checkpoints?: string[] } = {}) => createToken(api.db, { name: role, role, ...scope, createdBy: 'test' }).token;
     const tokens: Record<Caller, string | null> = {
       anonymous: null,
