@@ -46,6 +46,13 @@ const checkpointSettings = (checkpoint: Checkpoint) => ({
   branch: checkpoint.branch,
 });
 
+/** The settings that differ, as [before, after]. */
+export function checkpointChanges(before: Checkpoint, after: Checkpoint): Record<string, [unknown, unknown]> {
+  const was = checkpointSettings(before);
+  const now = checkpointSettings(after);
+  return Object.fromEntries((Object.keys(now) as (keyof typeof now)[]).filter((key) => was[key] !== now[key]).map((key) => [key, [was[key], now[key]]]));
+}
+
 export const auditFacts = {
   /** Whether the password was generated says whether someone had to be handed it, not what it is. */
   userAdded: (user: User, passwordGenerated: boolean): AuditFact => ({ action: 'user.add', target: user.username, details: { ...scopeOf(user), passwordGenerated } }),
@@ -60,12 +67,7 @@ export const auditFacts = {
   tokenRevoked: (token: ApiToken): AuditFact => ({ action: 'token.revoke', target: token.tokenId, details: { name: token.name } }),
   checkpointCreated: (checkpoint: Checkpoint): AuditFact => ({ action: 'checkpoint.create', target: checkpoint.code, details: checkpointSettings(checkpoint) }),
   /** Each changed field as [before, after], so the log answers "who moved this gate to another unit". */
-  checkpointUpdated: (before: Checkpoint, after: Checkpoint): AuditFact => {
-    const was = checkpointSettings(before);
-    const now = checkpointSettings(after);
-    const changed = Object.fromEntries((Object.keys(now) as (keyof typeof now)[]).filter((key) => was[key] !== now[key]).map((key) => [key, [was[key], now[key]]]));
-    return { action: 'checkpoint.update', target: after.code, details: { changed } };
-  },
+  checkpointUpdated: (before: Checkpoint, after: Checkpoint): AuditFact => ({ action: 'checkpoint.update', target: after.code, details: { changed: checkpointChanges(before, after) } }),
   checkpointRetired: (checkpoint: Checkpoint): AuditFact => ({ action: 'checkpoint.retire', target: checkpoint.code, details: { name: checkpoint.name } }),
   terminalAdded: (terminalId: string, checkpointCode: string): AuditFact => ({ action: 'terminal.add', target: terminalId, details: { checkpoint: checkpointCode } }),
   terminalRemoved: (terminalId: string): AuditFact => ({ action: 'terminal.remove', target: terminalId }),

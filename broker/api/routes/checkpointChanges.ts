@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { parseCheckpointCode } from '../../../protocol/checkpointCode.js';
 import { createCheckpoint, retireCheckpoint, updateCheckpoint, type NewCheckpoint } from '../../../provisioning/checkpoints.js';
 import { CheckpointFieldsError } from '../../../provisioning/checkpointFields.js';
-import { auditFacts } from '../../access/auditFacts.js';
+import { auditFacts, checkpointChanges } from '../../access/auditFacts.js';
 import { managesCheckpoint, unitSchema, type Principal } from '../../access/roles.js';
 import type { Checkpoint } from '../../store/centralStore.js';
 import { badRequest, forbidden, notFound } from '../http.js';
@@ -91,9 +91,8 @@ export function checkpointChangeRoutes(deps: Pick<RouteDeps, 'store' | 'logger'>
         const current = await managedCheckpoint(deps, principal, params.code);
         checkUnitFor(principal, changes.unit, 'move a checkpoint to');
         const { before, after } = await fieldsChecked(() => updateCheckpoint(deps.store, current.code, changes));
-        const fact = auditFacts.checkpointUpdated(before, after);
-        recordFact(request, deps.logger, fact);
-        return { status: 200, json: { checkpoint: after, changed: Object.keys(fact.details?.changed ?? {}) } };
+        recordFact(request, deps.logger, auditFacts.checkpointUpdated(before, after));
+        return { status: 200, json: { checkpoint: after, changed: Object.keys(checkpointChanges(before, after)) } };
       },
     },
     {

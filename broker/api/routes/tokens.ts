@@ -7,14 +7,13 @@ import { noParameters, parseBody, parseQuery } from '../query.js';
 import { only, type ProtectedRoute } from '../route.js';
 import type { RouteDeps } from './deps.js';
 import { noStore, recordFact } from './auditFact.js';
+import { roleScopeBody } from './scopeBody.js';
 
 /** API tokens, admin only: the CLI's `tokens …` (broker/access/tokens.ts). The token is answered once, at creation. */
 
 const createSchema = z.strictObject({
   name: z.string().max(1000),
-  role: z.string().max(50),
-  unit: z.string().max(1000).optional(),
-  checkpoints: z.array(z.string().max(100)).max(100).optional(),
+  ...roleScopeBody,
   readOnly: z.boolean().optional(),
   expiresDays: z.number().optional(),
 });

@@ -7,6 +7,7 @@ import { noParameters, parseBody, parseQuery } from '../query.js';
 import { only, type ProtectedRoute } from '../route.js';
 import type { RouteDeps } from './deps.js';
 import { noStore, recordFact } from './auditFact.js';
+import { roleScopeBody } from './scopeBody.js';
 
 /**
  * Console users, admin only: the CLI's `users …` (broker/access/users.ts). A password left
@@ -18,9 +19,7 @@ import { noStore, recordFact } from './auditFact.js';
 const password = z.string().max(1000);
 const addSchema = z.strictObject({
   username: z.string().max(200),
-  role: z.string().max(50),
-  unit: z.string().max(1000).optional(),
-  checkpoints: z.array(z.string().max(100)).max(100).optional(),
+  ...roleScopeBody,
   password: password.optional(),
 });
 const passwordSchema = z.strictObject({ password: password.optional() });
