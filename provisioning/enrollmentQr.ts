@@ -28,7 +28,11 @@ export interface EnrollmentQrRequest {
   /** How long the QR stays usable, seconds. Default 900 (15 minutes). */
   readonly ttlS?: number;
   readonly nowMs?: () => number;
+  /** How refusals name the inputs: the CLI's options by default; the API passes its body's field names. */
+  readonly inputNames?: { readonly url: string; readonly lists: string; readonly ttl: string };
 }
+
+const optionNames = { url: '--url', lists: '--lists', ttl: '--ttl' } as const;
 
 export interface EnrollmentQrOptions extends EnrollmentQrRequest {
   /** `.png` or `.svg`. */
@@ -84,11 +88,12 @@ interface SignedEnrollment {
 
 async function signEnrollment(options: EnrollmentQrRequest): Promise<SignedEnrollment> {
   const { store } = options;
-  const url = checked(brokerUrlSchema, options.url, `--url ${options.url}`);
-  const lists = (options.lists ?? ['default']).map((scope) => checked(listScopeSchema, scope, `--lists "${scope}"`));
+  const names = options.inputNames ?? optionNames;
+  const url = checked(brokerUrlSchema, options.url, `${names.url} ${options.url}`);
+  const lists = (options.lists ?? ['default']).map((scope) => checked(listScopeSchema, scope, `${names.lists} "${scope}"`));
   const ttlS = options.ttlS ?? defaultEnrollTtlS;
   if (!Number.isInteger(ttlS) || ttlS < 1 || ttlS > maxEnrollTtlS) {
-    throw new TerminalProvisioningError('invalid-config', `--ttl must be a whole number of seconds from 1 to ${maxEnrollTtlS}`);
+    throw new TerminalProvisioningError('invalid-config', `${names.ttl} must be a whole number of seconds from 1 to ${maxEnrollTtlS}`);
   }
   const checkpoint = await openCheckpoint(store, options.checkpointCode);
   const authorityKey = loadAuthorityPrivateKey(options.config.keys.authorityKey);

@@ -66,6 +66,7 @@ export function terminalChangeRoutes(deps: Pick<RouteDeps, 'config' | 'store' | 
           url: input.url,
           format: input.format,
           nowMs: deps.now,
+          inputNames: { url: 'url:', lists: 'lists:', ttl: 'ttlS:' },
           ...(input.lists === undefined ? {} : { lists: input.lists }),
           ...(input.ttlS === undefined ? {} : { ttlS: input.ttlS }),
         });

@@ -178,7 +178,8 @@ describe('admin routes', () => {
       expect(api.db.prepare('SELECT count(*) FROM enrollment_tokens').pluck().get()).toBe(2);
 
       expect((await api.call('POST', '/api/terminals/enroll-qr', { checkpoint: f.ownCheckpoint, url: 'mqtt://x:1', format: 'gif' })).json.reason).toBe('format: expected png or svg');
-      expect((await api.call('POST', '/api/terminals/enroll-qr', { checkpoint: f.ownCheckpoint, url: 'http://x', format: 'svg' })).status).toBe(400);
+      expect((await api.call('POST', '/api/terminals/enroll-qr', { checkpoint: f.ownCheckpoint, url: 'http://x', format: 'svg' })).json.reason).toMatch(/^url: http:\/\/x: /);
+      expect((await api.call('POST', '/api/terminals/enroll-qr', { checkpoint: f.ownCheckpoint, url: 'mqtt://x:1', ttlS: 0, format: 'svg' })).json.reason).toMatch(/^ttlS: must be a whole number/);
       await api.call('POST', `/api/checkpoints/${f.ownCheckpoint}/retire`);
       expect((await api.call('POST', '/api/terminals/enroll-qr', { checkpoint: f.ownCheckpoint, url: 'mqtt://x:1', format: 'svg' })).status).toBe(409);
       expect(api.db.prepare('SELECT count(*) FROM enrollment_tokens').pluck().get()).toBe(2);
