@@ -6,6 +6,8 @@ export interface CliContext {
   readonly argv: readonly string[];
   readonly stdout: NodeJS.WritableStream;
   readonly stderr: NodeJS.WritableStream;
+  /** Where `--password-stdin` reads from; process.stdin when absent (tests pass their own). */
+  readonly stdin?: NodeJS.ReadableStream;
 }
 
 /** A command resolves to the process exit code. */

@@ -111,6 +111,26 @@ export const commands: readonly Entry[] = [
     load: () => import('./commands/terminalsRemove.js'),
   },
   {
+    words: ['users', 'add'],
+    summary: '--central-config F --username U --role admin|manager|guard|inspector [--unit UNIT] [--checkpoint CODE,...] [--password-stdin] [--json]: a console user; a generated password is shown once',
+    load: () => import('./commands/usersAdd.js'),
+  },
+  { words: ['users', 'list'], summary: '--central-config F [--json]: console users with role and scope', load: () => import('./commands/usersList.js') },
+  {
+    words: ['users', 'set-password'],
+    summary: '--central-config F --username U [--password-stdin] [--json]: a new password (generated unless piped); their sessions end',
+    load: () => import('./commands/usersSetPassword.js'),
+  },
+  { words: ['users', 'disable'], summary: '--central-config F --username U [--json]: no more logins; sessions end', load: () => import('./commands/usersDisable.js') },
+  { words: ['users', 'remove'], summary: '--central-config F --username U [--json]: delete a console user', load: () => import('./commands/usersRemove.js') },
+  {
+    words: ['tokens', 'create'],
+    summary: '--central-config F --name N --role R [--unit U] [--checkpoint CODE,...] [--read-only] [--expires-days D] [--json]: an API bearer token, shown once',
+    load: () => import('./commands/tokensCreate.js'),
+  },
+  { words: ['tokens', 'list'], summary: '--central-config F [--json]: API tokens by id and name (never the token)', load: () => import('./commands/tokensList.js') },
+  { words: ['tokens', 'revoke'], summary: '--central-config F --id ID [--json]: refuse a token from now on', load: () => import('./commands/tokensRevoke.js') },
+  {
     words: ['bench', 'e2e'],
     summary: '[--json] [--terminals N] [--events N] [--rate N] [--burst N] [--load-processes N] [--backlog] [--broker URL] [--broker-process NAME] [--drain-timeout-ms MS]: terminals -> broker -> store benchmark',
     load: () => import('./commands/benchE2e.js'),

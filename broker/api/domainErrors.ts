@@ -22,6 +22,8 @@ const statusByCode: Readonly<Record<string, readonly [number, ApiErrorCode]>> = 
   'non-digit': [400, 'bad-request'],
   'check-digit': [400, 'bad-request'],
   'card-invalid': [400, 'bad-request'],
+  'invalid-checkpoint-fields': [400, 'bad-request'],
+  'invalid-config': [400, 'bad-request'],
   // nothing there
   'user-unknown': [404, 'not-found'],
   'token-unknown': [404, 'not-found'],
@@ -43,6 +45,8 @@ const statusByCode: Readonly<Record<string, readonly [number, ApiErrorCode]>> = 
   // lists publish: a scope with no one in it is refused rather than published empty
   'empty-scope': [409, 'conflict'],
   'concurrent-publish': [409, 'conflict'],
+  // rare enough to retry by hand
+  'no-free-code': [503, 'unavailable'],
 };
 
 /** The HttpError for a shared function's refusal; null for anything else (a bug: answered 500 and logged). */

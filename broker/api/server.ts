@@ -121,15 +121,16 @@ export async function createApiServer(deps: ApiServerDeps): Promise<FastifyInsta
     app.route({
       method: [...others, 'OPTIONS'],
       url: fastifyPath(path),
-      handler: async () => {
+      handler: async (request) => {
+        // find-my-way lets `{id}` match an empty segment: `GET /api/terminals/` names no path of ours at all.
+        if (Object.values(request.params as Record<string, string>).includes('')) throw noSuchEndpoint(request.url);
         throw new HttpError(405, 'method-not-allowed', `${path} answers ${answers}`, { allow });
       },
     });
   }
 
   app.setNotFoundHandler(async (request) => {
-    const pathname = request.url.split('?')[0] ?? '';
-    throw notFound(`no such endpoint: ${pathname.length > 100 ? `${pathname.slice(0, 100)}…` : pathname}`);
+    throw noSuchEndpoint(request.url);
   });
 
   app.setErrorHandler(async (err: FastifyError | HttpError, request: FastifyRequest, reply: FastifyReply) => {
@@ -143,6 +144,11 @@ export async function createApiServer(deps: ApiServerDeps): Promise<FastifyInsta
     logger.debug({ method: request.method, url: request.url.slice(0, 200), status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'api.request');
   });
   return app;
+}
+
+function noSuchEndpoint(url: string): HttpError {
+  const pathname = url.split('?')[0] ?? '';
+  return notFound(`no such endpoint: ${pathname.length > 100 ? `${pathname.slice(0, 100)}…` : pathname}`);
 }
 
 /** Marks a target no URL parser takes (`*`, `http://[`): answered 400 by the onRequest hook. */

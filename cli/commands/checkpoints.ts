@@ -1,6 +1,8 @@
+import { auditFacts } from '../../broker/access/auditFacts.js';
 import { loadCentralConfig, withCentralStore } from '../../broker/config.js';
 import { createLogger } from '../../protocol/logger.js';
 import { createCheckpoint, type NewCheckpoint } from '../../provisioning/checkpoints.js';
+import { audited } from '../audited.js';
 import { parseOptions, requireOption, UsageError, type CliContext, type Command } from '../command.js';
 import { checkpointFieldOptions, fieldsFromOptions, optionalDetails, withFieldUsage } from './checkpointOptions.js';
 
@@ -28,8 +30,10 @@ export const run: Command = async (ctx) => {
   // Checked by createCheckpoint before anything is written; a refusal names the options (withFieldUsage).
   const input = fieldsFromOptions(values) as unknown as NewCheckpoint;
   const config = loadCentralConfig(requireOption(values, 'central-config'));
-  const checkpoint = await withFieldUsage(values, () =>
-    withCentralStore(config, { logger: provisioningLogger(ctx) }, (store) => createCheckpoint(store, input)),
+  const checkpoint = await audited(
+    config,
+    () => withFieldUsage(values, () => withCentralStore(config, { logger: provisioningLogger(ctx) }, (store) => createCheckpoint(store, input))),
+    auditFacts.checkpointCreated,
   );
   ctx.stdout.write(
     values.json

@@ -1,5 +1,7 @@
+import { auditFacts } from '../../broker/access/auditFacts.js';
 import { loadCentralConfig, withCentralStore } from '../../broker/config.js';
 import { retireCheckpoint } from '../../provisioning/checkpoints.js';
+import { audited } from '../audited.js';
 import { parseOptions, requireOption, type Command } from '../command.js';
 import { provisioningLogger } from './checkpoints.js';
 
@@ -16,7 +18,11 @@ export const run: Command = async (ctx) => {
   });
   const code = requireOption(values, 'code');
   const config = loadCentralConfig(requireOption(values, 'central-config'));
-  const retired = await withCentralStore(config, { logger: provisioningLogger(ctx) }, (store) => retireCheckpoint(store, code));
+  const retired = await audited(
+    config,
+    () => withCentralStore(config, { logger: provisioningLogger(ctx) }, (store) => retireCheckpoint(store, code)),
+    auditFacts.checkpointRetired,
+  );
   ctx.stdout.write(
     values.json
       ? `${JSON.stringify({ code: retired.code, retiredAt: retired.retiredAt })}\n`

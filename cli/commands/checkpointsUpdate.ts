@@ -1,5 +1,7 @@
+import { auditFacts } from '../../broker/access/auditFacts.js';
 import { loadCentralConfig, withCentralStore } from '../../broker/config.js';
 import { updateCheckpoint } from '../../provisioning/checkpoints.js';
+import { audited } from '../audited.js';
 import { parseOptions, requireOption, UsageError, type Command } from '../command.js';
 import { checkpointFieldOptions, describeCheckpoint, fieldsFromOptions, withFieldUsage } from './checkpointOptions.js';
 import { provisioningLogger } from './checkpoints.js';
@@ -22,8 +24,10 @@ export const run: Command = async (ctx) => {
     throw new UsageError('nothing to change: give at least one of --name, --unit, --direction, --confirm, --lat and --lon, --branch, --no-branch');
   }
   const config = loadCentralConfig(requireOption(values, 'central-config'));
-  const { before, after } = await withFieldUsage(values, () =>
-    withCentralStore(config, { logger: provisioningLogger(ctx) }, (store) => updateCheckpoint(store, code, changes)),
+  const { before, after } = await audited(
+    config,
+    () => withFieldUsage(values, () => withCentralStore(config, { logger: provisioningLogger(ctx) }, (store) => updateCheckpoint(store, code, changes))),
+    (updated) => auditFacts.checkpointUpdated(updated.before, updated.after),
   );
   const changed = (Object.keys(changes) as (keyof typeof after)[]).filter((key) => before[key] !== after[key]);
   if (values.json) {

@@ -1,5 +1,7 @@
+import { auditFacts } from '../../broker/access/auditFacts.js';
 import { loadCentralConfig, withCentralStore } from '../../broker/config.js';
 import { addTerminal } from '../../provisioning/terminals.js';
+import { audited } from '../audited.js';
 import { parseOptions, requireOption, UsageError, type Command } from '../command.js';
 import { provisioningLogger } from './checkpoints.js';
 
@@ -31,8 +33,13 @@ export const run: Command = async (ctx) => {
   // Scope names are checked with the rest of the config the command writes (terminalConfigSchema).
   const lists = values.lists?.split(',').map((scope) => scope.trim());
   const config = loadCentralConfig(requireOption(values, 'central-config'));
-  const added = await withCentralStore(config, { logger: provisioningLogger(ctx) }, (store) =>
-    addTerminal({ config, store, checkpointCode, url, outFile, ...(terminalId === undefined ? {} : { terminalId }), ...(lists === undefined ? {} : { lists }) }),
+  const added = await audited(
+    config,
+    () =>
+      withCentralStore(config, { logger: provisioningLogger(ctx) }, (store) =>
+        addTerminal({ config, store, checkpointCode, url, outFile, ...(terminalId === undefined ? {} : { terminalId }), ...(lists === undefined ? {} : { lists }) }),
+      ),
+    (terminal) => auditFacts.terminalAdded(terminal.terminalId, terminal.checkpoint.code),
   );
   ctx.stdout.write(
     values.json

@@ -1,5 +1,7 @@
+import { auditFacts } from '../../broker/access/auditFacts.js';
 import { loadCentralConfig, withCentralStore } from '../../broker/config.js';
 import { defaultEnrollTtlS, makeEnrollmentQr } from '../../provisioning/enrollmentQr.js';
+import { audited } from '../audited.js';
 import { countOption, parseOptions, requireOption, type Command } from '../command.js';
 import { provisioningLogger } from './checkpoints.js';
 
@@ -24,8 +26,13 @@ export const run: Command = async (ctx) => {
   const ttlS = countOption(values.ttl, 'ttl', defaultEnrollTtlS);
   const lists = values.lists?.split(',').map((scope) => scope.trim());
   const config = loadCentralConfig(requireOption(values, 'central-config'));
-  const made = await withCentralStore(config, { logger: provisioningLogger(ctx) }, (store) =>
-    makeEnrollmentQr({ config, store, checkpointCode, url, outFile, ttlS, ...(lists === undefined ? {} : { lists }) }),
+  const made = await audited(
+    config,
+    () =>
+      withCentralStore(config, { logger: provisioningLogger(ctx) }, (store) =>
+        makeEnrollmentQr({ config, store, checkpointCode, url, outFile, ttlS, ...(lists === undefined ? {} : { lists }) }),
+      ),
+    auditFacts.enrollQrMade,
   );
   ctx.stdout.write(
     values.json

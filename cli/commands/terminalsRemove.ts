@@ -1,5 +1,7 @@
+import { auditFacts } from '../../broker/access/auditFacts.js';
 import { loadCentralConfig, withCentralStore } from '../../broker/config.js';
 import { removeTerminal } from '../../provisioning/terminalLifecycle.js';
+import { audited } from '../audited.js';
 import { parseOptions, requireOption, type Command } from '../command.js';
 import { provisioningLogger } from './checkpoints.js';
 
@@ -16,7 +18,11 @@ export const run: Command = async (ctx) => {
   });
   const terminalId = requireOption(values, 'terminal-id');
   const config = loadCentralConfig(requireOption(values, 'central-config'));
-  const removed = await withCentralStore(config, { logger: provisioningLogger(ctx) }, (store) => removeTerminal(store, terminalId));
+  const removed = await audited(
+    config,
+    () => withCentralStore(config, { logger: provisioningLogger(ctx) }, (store) => removeTerminal(store, terminalId)),
+    auditFacts.terminalRemoved,
+  );
   ctx.stdout.write(
     values.json ? `${JSON.stringify({ terminalId: removed, removed: true })}\n` : `terminal ${removed} removed: refused and disconnected from now on\n`,
   );

@@ -1,5 +1,7 @@
+import { auditFacts } from '../../broker/access/auditFacts.js';
 import { loadCentralConfig, withCentralStore } from '../../broker/config.js';
 import { rotateTerminalSecret } from '../../provisioning/terminalLifecycle.js';
+import { audited } from '../audited.js';
 import { parseOptions, requireOption, type Command } from '../command.js';
 import { provisioningLogger } from './checkpoints.js';
 
@@ -21,7 +23,11 @@ export const run: Command = async (ctx) => {
   });
   const terminalId = requireOption(values, 'terminal-id');
   const config = loadCentralConfig(requireOption(values, 'central-config'));
-  const rotated = await withCentralStore(config, { logger: provisioningLogger(ctx) }, (store) => rotateTerminalSecret(store, terminalId, values.config));
+  const rotated = await audited(
+    config,
+    () => withCentralStore(config, { logger: provisioningLogger(ctx) }, (store) => rotateTerminalSecret(store, terminalId, values.config)),
+    (done) => auditFacts.secretRotated(done.terminalId, done.configFile !== null),
+  );
   if (values.json) {
     const answer = rotated.configFile === null ? { terminalId: rotated.terminalId, password: rotated.secret } : { terminalId: rotated.terminalId, config: rotated.configFile };
     ctx.stdout.write(`${JSON.stringify(answer)}\n`);

@@ -1,5 +1,7 @@
 import type { Route } from '../route.js';
 import { cardRoutes } from './cards.js';
+import { auditRoute } from './audit.js';
+import { checkpointChangeRoutes } from './checkpointChanges.js';
 import { checkpointsRoute } from './checkpoints.js';
 import { checkpointStatsRoute } from './checkpointStats.js';
 import type { RouteDeps } from './deps.js';
@@ -10,7 +12,10 @@ import { memberRoutes } from './members.js';
 import { metricsRoute } from './metrics.js';
 import { publicStatsRoute } from './publicStats.js';
 import { sessionRoutes } from './session.js';
+import { terminalChangeRoutes } from './terminalChanges.js';
 import { terminalsRoute } from './terminals.js';
+import { tokenRoutes } from './tokens.js';
+import { userRoutes } from './users.js';
 
 /** Every route the central serves; docs/central.md lists them with their roles. */
 export function apiRoutes(deps: RouteDeps): Route[] {
@@ -26,5 +31,10 @@ export function apiRoutes(deps: RouteDeps): Route[] {
     ...memberRoutes(deps),
     ...cardRoutes(deps),
     ...listRoutes(deps),
+    ...checkpointChangeRoutes(deps),
+    ...terminalChangeRoutes(deps),
+    ...userRoutes(deps),
+    ...tokenRoutes(deps),
+    auditRoute(deps),
   ];
 }

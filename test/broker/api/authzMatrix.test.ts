@@ -23,12 +23,11 @@ import { site, type Row } from './authz/row.js';
 
 // ---- The tables. A route group's table is imported here and listed in `tables`. ----
 import { registryRoutes } from './authz/registryRoutes.js';
-// Being written on another branch (issue 12): once merged, uncomment both lines.
-// import { adminRoutes } from './authz/adminRoutes.js';
+import { adminRoutes } from './authz/adminRoutes.js';
 const tables: Readonly<Record<string, readonly Row[]>> = {
   coreRoutes,
   registryRoutes,
-  // adminRoutes,
+  adminRoutes,
 };
 // ---- end of the tables ----
 

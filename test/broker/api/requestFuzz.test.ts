@@ -20,7 +20,8 @@ const errorCodes: Record<number, string> = { 400: 'bad-request', 404: 'not-found
 const reasonShapes: Record<number, RegExp> = {
   400: /^(.+: .+|the request target is not a valid URL)$/s,
   404: /^(no such endpoint: .*|checkpoint \d{14} is not registered)$/s,
-  405: /^\/\S+ answers GET only$/,
+  // `GET only`, or the methods a path serves now that some take changes: `GET, POST`.
+  405: /^\/\S+ answers ((GET|POST|PATCH|PUT|DELETE) only|(GET|POST|PATCH|PUT|DELETE)(, (GET|POST|PATCH|PUT|DELETE))+)$/,
   414: /^the request target is longer than \d+ characters$/,
 };
 

@@ -1,0 +1,57 @@
+import { z } from 'zod';
+import { auditFacts } from '../../access/auditFacts.js';
+import { actorOf } from '../../access/roles.js';
+import { createToken, listTokens, revokeToken } from '../../access/tokens.js';
+import { tokenView } from '../../access/tokenView.js';
+import { noParameters, parseBody, parseQuery } from '../query.js';
+import { only, type ProtectedRoute } from '../route.js';
+import type { RouteDeps } from './deps.js';
+import { noStore, recordFact } from './auditFact.js';
+import { roleScopeBody } from './scopeBody.js';
+
+/** API tokens, admin only: the CLI's `tokens …` (broker/access/tokens.ts). The token is answered once, at creation. */
+
+const createSchema = z.strictObject({
+  name: z.string().max(1000),
+  ...roleScopeBody,
+  readOnly: z.boolean().optional(),
+  expiresDays: z.number().optional(),
+});
+
+export function tokenRoutes(deps: Pick<RouteDeps, 'db' | 'logger' | 'now'>): ProtectedRoute[] {
+  const access = only('admin');
+  return [
+    {
+      path: '/api/tokens',
+      access,
+      async handle({ query }) {
+        parseQuery(query, noParameters);
+        return { status: 200, json: { tokens: listTokens(deps.db).map(tokenView) } };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/api/tokens',
+      access,
+      bodyLimit: 16 * 1024,
+      async handle(request) {
+        parseQuery(request.query, noParameters);
+        const input = parseBody(request.body, createSchema);
+        const { token, info } = createToken(deps.db, { ...input, createdBy: actorOf(request.principal) }, deps.now());
+        recordFact(request, deps.logger, auditFacts.tokenCreated(info));
+        return { status: 201, json: { token, ...tokenView(info) }, headers: noStore };
+      },
+    },
+    {
+      method: 'DELETE',
+      path: '/api/tokens/{id}',
+      access,
+      async handle(request) {
+        parseQuery(request.query, noParameters);
+        const token = revokeToken(deps.db, request.params.id ?? '', deps.now());
+        recordFact(request, deps.logger, auditFacts.tokenRevoked(token));
+        return { status: 200, json: { tokenId: token.tokenId, revokedAt: token.revokedAt } };
+      },
+    },
+  ];
+}

@@ -1,0 +1,95 @@
+import { z } from 'zod';
+import { auditFacts } from '../../access/auditFacts.js';
+import type { Principal } from '../../access/roles.js';
+import { addUser, disableUser, listUsers, removeUser, setUserPassword } from '../../access/users.js';
+import { conflict } from '../http.js';
+import { noParameters, parseBody, parseQuery } from '../query.js';
+import { only, type ProtectedRoute } from '../route.js';
+import type { RouteDeps } from './deps.js';
+import { noStore, recordFact } from './auditFact.js';
+import { roleScopeBody } from './scopeBody.js';
+
+/**
+ * Console users, admin only: the CLI's `users …` (broker/access/users.ts). A password left
+ * out is generated and answered once. An admin cannot disable or remove themself, so a
+ * slip of the mouse never leaves a central without a way in; another admin, or the CLI on
+ * the central's machine, can.
+ */
+
+const password = z.string().max(1000);
+const addSchema = z.strictObject({
+  username: z.string().max(200),
+  ...roleScopeBody,
+  password: password.optional(),
+});
+const passwordSchema = z.strictObject({ password: password.optional() });
+const bodyLimit = 16 * 1024;
+
+function notSelf(principal: Principal, username: string | undefined, doing: string): string {
+  if (principal.kind === 'user' && principal.id === username) throw conflict(`you cannot ${doing} yourself: ask another admin, or use qrgate users on the central`);
+  return username ?? '';
+}
+
+export function userRoutes(deps: Pick<RouteDeps, 'db' | 'logger' | 'now'>): ProtectedRoute[] {
+  const access = only('admin');
+  return [
+    {
+      path: '/api/users',
+      access,
+      async handle({ query }) {
+        parseQuery(query, noParameters);
+        return { status: 200, json: { users: listUsers(deps.db) } };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/api/users',
+      access,
+      bodyLimit,
+      async handle(request) {
+        parseQuery(request.query, noParameters);
+        const input = parseBody(request.body, addSchema);
+        const { user, generatedPassword } = await addUser(deps.db, input, deps.now());
+        recordFact(request, deps.logger, auditFacts.userAdded(user, generatedPassword !== null));
+        return { status: 201, json: { user, ...(generatedPassword === null ? {} : { password: generatedPassword }) }, headers: noStore };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/api/users/{username}/password',
+      access,
+      bodyLimit,
+      async handle(request) {
+        parseQuery(request.query, noParameters);
+        const input = parseBody(request.body, passwordSchema);
+        const { user, generatedPassword } = await setUserPassword(deps.db, request.params.username ?? '', input.password, deps.now());
+        recordFact(request, deps.logger, auditFacts.passwordSet(user, generatedPassword !== null));
+        return { status: 200, json: { username: user.username, ...(generatedPassword === null ? {} : { password: generatedPassword }) }, headers: noStore };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/api/users/{username}/disable',
+      access,
+      bodyLimit: 1024,
+      async handle(request) {
+        parseQuery(request.query, noParameters);
+        parseBody(request.body, noParameters);
+        const user = disableUser(deps.db, notSelf(request.principal, request.params.username, 'disable'), deps.now());
+        recordFact(request, deps.logger, auditFacts.userDisabled(user));
+        return { status: 200, json: { user } };
+      },
+    },
+    {
+      method: 'DELETE',
+      path: '/api/users/{username}',
+      access,
+      async handle(request) {
+        parseQuery(request.query, noParameters);
+        const user = removeUser(deps.db, notSelf(request.principal, request.params.username, 'remove'));
+        recordFact(request, deps.logger, auditFacts.userRemoved(user));
+        return { status: 200, json: { username: user.username, removed: true } };
+      },
+    },
+  ];
+}

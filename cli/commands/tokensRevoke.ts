@@ -1,0 +1,18 @@
+import { auditFacts } from '../../broker/access/auditFacts.js';
+import { revokeToken } from '../../broker/access/tokens.js';
+import { withRegistryDb } from '../../broker/registry/registryDb.js';
+import { audited } from '../audited.js';
+import { parseOptions, requireOption, type Command } from '../command.js';
+import { centralConfigOf, centralOption, jsonOption } from './accountOptions.js';
+
+export const usage = 'qrgate tokens revoke --central-config F --id ID [--json]';
+
+/** `qrgate tokens revoke`: the next request carrying the token is refused. */
+export const run: Command = async (ctx) => {
+  const { values } = parseOptions(ctx.argv, { ...centralOption, id: { type: 'string' }, ...jsonOption });
+  const id = requireOption(values, 'id');
+  const config = centralConfigOf(values);
+  const token = await audited(config, () => withRegistryDb(config, (db) => revokeToken(db, id)), auditFacts.tokenRevoked);
+  ctx.stdout.write(values.json ? `${JSON.stringify({ tokenId: token.tokenId, revokedAt: token.revokedAt })}\n` : `token ${token.tokenId} ("${token.name}") revoked since ${token.revokedAt}\n`);
+  return 0;
+};

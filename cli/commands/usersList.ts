@@ -1,0 +1,19 @@
+import { listUsers } from '../../broker/access/users.js';
+import { withRegistryDb } from '../../broker/registry/registryDb.js';
+import { parseOptions, type Command } from '../command.js';
+import { centralConfigOf, centralOption, describeScope, jsonOption } from './accountOptions.js';
+
+export const usage = 'qrgate users list --central-config F [--json]';
+
+/** `qrgate users list`: who may log in, with role and scope; disabled ones marked. */
+export const run: Command = async (ctx) => {
+  const { values } = parseOptions(ctx.argv, { ...centralOption, ...jsonOption });
+  const users = await withRegistryDb(centralConfigOf(values), (db) => listUsers(db));
+  if (values.json) {
+    ctx.stdout.write(`${JSON.stringify({ users })}\n`);
+    return 0;
+  }
+  const lines = users.map((user) => `${user.username}  ${describeScope(user)}, created ${user.createdAt}${user.disabledAt === null ? '' : `, DISABLED ${user.disabledAt}`}`);
+  ctx.stdout.write(`${users.length === 0 ? 'no users yet: add one with qrgate users add' : lines.join('\n')}\n`);
+  return 0;
+};
