@@ -47,7 +47,9 @@ export interface SearchShape {
 export function searchSql(shape: SearchShape): string {
   const where = [
     shape.checkpoint && 'checkpoint_code = @checkpoint',
-    shape.checkpoints && 'checkpoint_code IN (SELECT value FROM json_each(@checkpoints))',
+    // The unary + keeps the planner off events_checkpoint here: walking it once per code
+    // would need a sort to merge them newest first; the (ts, id) walk of another index stops after `limit`.
+    shape.checkpoints && '+checkpoint_code IN (SELECT value FROM json_each(@checkpoints))',
     shape.terminal && 'terminal_id = @terminal',
     shape.from && 'ts >= @from',
     shape.to && 'ts < @to',
