@@ -1,5 +1,5 @@
 import type { ScanEvent } from '../../protocol/event.js';
-import type { MetricsRegistryLike } from '../mqtt/brokerMetrics.js';
+import type { MetricsRegistryLike } from '../metricTypes.js';
 
 /**
  * `qrgate_scans_total{decision, reason}`: scan events stored for the first time, by what

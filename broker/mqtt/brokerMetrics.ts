@@ -1,4 +1,5 @@
 import { createScanCounter, type ScanCounter } from '../ingestion/scanCounter.js';
+import type { CounterLike, GaugeLike, MetricsRegistryLike } from '../metricTypes.js';
 
 /**
  * The counters and gauges the broker side exports on `/metrics`. Typed structurally
@@ -6,22 +7,7 @@ import { createScanCounter, type ScanCounter } from '../ingestion/scanCounter.js
  * depend on two methods, not on prom-client.
  */
 
-/** Label values of one series; prom-client takes a partial set too. */
-export type LabelValues<L extends string> = Readonly<Partial<Record<L, string>>>;
-
-export interface CounterLike<L extends string = never> {
-  inc(by?: number): void;
-  inc(labels: LabelValues<L>, by?: number): void;
-}
-
-export interface GaugeLike {
-  set(value: number): void;
-}
-
-export interface MetricsRegistryLike {
-  counter<L extends string = never>(name: string, help: string, labelNames?: readonly L[]): CounterLike<L>;
-  gauge(name: string, help: string): GaugeLike;
-}
+export type { CounterLike, GaugeLike, LabelValues, MetricsRegistryLike } from '../metricTypes.js';
 
 export interface BrokerMetricsOptions {
   /** Adds the `checkpoint` label to `qrgate_scans_total` (config `metrics.perCheckpoint`). */

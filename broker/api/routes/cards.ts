@@ -10,7 +10,7 @@ import { parseBody, parseQuery } from '../query.js';
 import { only, type ProtectedRoute, type Route } from '../route.js';
 import { cardsPdfRoute } from './cardsPdf.js';
 import type { RouteDeps } from './deps.js';
-import { lazyRefHasher, memberInScope, pageCursor, pageLimit, unitInScope } from './registryScope.js';
+import { lazyRefHasher, pageCursor, pageLimit, selectionInScope, unitInScope } from './registryScope.js';
 
 /**
  * qrgate cards over HTTP: `qrgate cards list | issue | revoke | print` through the same
@@ -49,21 +49,6 @@ const issueBody = z
   .refine((body) => [body.memberRef, body.unit, body.scope, body.all].filter((v) => v !== undefined).length === 1, {
     message: 'choose the members with exactly one of memberRef, unit, scope, all',
   });
-
-/**
- * The members a request picks, narrowed to what the principal manages: a manager's "all"
- * or "scope" means within its unit, and a member of another unit is refused.
- */
-export function selectionInScope(deps: Pick<RouteDeps, 'db'>, principal: Principal, picked: { memberRef?: string | undefined; unit?: string | undefined; scope?: string | undefined }): { selection: CardSelection; idMasked?: string } {
-  if (picked.memberRef !== undefined) {
-    const member = memberInScope(deps.db, principal, picked.memberRef);
-    return { selection: { by: 'member', idRef: Buffer.from(member.ref, 'hex') }, idMasked: member.idMasked };
-  }
-  const unit = unitInScope(principal, picked.unit);
-  if (unit !== undefined) return { selection: { by: 'unit', unit, scope: picked.scope } };
-  if (picked.scope !== undefined) return { selection: { by: 'scope', scope: picked.scope } };
-  return { selection: { by: 'all' } };
-}
 
 function issueRoute(deps: Pick<RouteDeps, 'db' | 'config' | 'now'>): ProtectedRoute {
   const hasher = lazyRefHasher(deps);

@@ -8,8 +8,8 @@ import { openLiveCards } from '../../registry/cards.js';
 import { openRegistryDb } from '../../registry/registryDb.js';
 import { parseQuery } from '../query.js';
 import { only, type ProtectedRoute } from '../route.js';
-import { selectionInScope } from './cards.js';
 import type { RouteDeps } from './deps.js';
+import { selectionInScope } from './registryScope.js';
 
 const pdfQuery = z.strictObject({
   unit: unitSchema.optional(),

@@ -4,6 +4,7 @@ import { managesMember, unitSchema, type Principal } from '../../access/roles.js
 import { findMember, type RegistryMember } from '../../registry/memberQueries.js';
 import { decodePageCursor } from '../../registry/pageCursor.js';
 import { registryRefHasher } from '../../registry/registryDb.js';
+import type { CardSelection } from '../../registry/cards.js';
 import type { CentralDb } from '../../store/sqliteSchema.js';
 import { badRequest, forbidden, notFound } from '../http.js';
 import type { RouteDeps } from './deps.js';
@@ -70,4 +71,19 @@ export function pageCursor(kind: string) {
 export function lazyRefHasher(deps: Pick<RouteDeps, 'config'>): () => RefHasher {
   let hasher: RefHasher | undefined;
   return () => (hasher ??= registryRefHasher(deps.config));
+}
+
+/**
+ * The members a request picks, narrowed to what the principal manages: a manager's "all"
+ * or "scope" means within its unit, and a member of another unit is refused.
+ */
+export function selectionInScope(deps: Pick<RouteDeps, 'db'>, principal: Principal, picked: { memberRef?: string | undefined; unit?: string | undefined; scope?: string | undefined }): { selection: CardSelection; idMasked?: string } {
+  if (picked.memberRef !== undefined) {
+    const member = memberInScope(deps.db, principal, picked.memberRef);
+    return { selection: { by: 'member', idRef: Buffer.from(member.ref, 'hex') }, idMasked: member.idMasked };
+  }
+  const unit = unitInScope(principal, picked.unit);
+  if (unit !== undefined) return { selection: { by: 'unit', unit, scope: picked.scope } };
+  if (picked.scope !== undefined) return { selection: { by: 'scope', scope: picked.scope } };
+  return { selection: { by: 'all' } };
 }
