@@ -57,22 +57,26 @@ describe('GET /api/events with the registry', () => {
     };
   }
 
+  /** A central folder whose registry holds An (Công ty May Huế) and the second person given as a members-file row, imported by the CLI. */
+  async function centralWithPeople(secondRow: string): Promise<string> {
+    const dir = tempDir();
+    const centralConfig = writeLocalCentral(dir);
+    const csv = join(dir, 'people.csv');
+    writeFileSync(
+      csv,
+      `name,phone,address,unit,scope,idNumber,status\nNguyễn Văn An,0905123456,"12 Lê Lợi, Phường Phú Hội, Huế",Công ty May Huế,site-a,${AN},allow\n${secondRow}\n`,
+    );
+    expect(await membersImport(cliContext(['--central-config', centralConfig, csv]).ctx)).toBe(0);
+    return centralConfig;
+  }
+
   const event = (seq: number, credential: Pick<ScanEvent, 'credentialType' | 'credentialRef'>): ScanEvent => ({
     ...scanEvent({ terminalId: 'gate-a-1', checkpointCode: CP_A, seq, tsMs: NOW - seq * 60_000 }),
     ...credential,
   });
 
   it('shows who passed: name, phone and address by ID number or by card, revoked cards too, never the ID number', async () => {
-    const dir = tempDir();
-    const centralConfig = writeLocalCentral(dir);
-    const csv = join(dir, 'people.csv');
-    writeFileSync(
-      csv,
-      'name,phone,address,unit,scope,idNumber,status\n' +
-        `Nguyễn Văn An,0905123456,"12 Lê Lợi, Phường Phú Hội, Huế",Công ty May Huế,site-a,${AN},allow\n` +
-        `Trần Thị Bình,0914000111,,Tổ 5,site-a,${BINH},check\n`,
-    );
-    expect(await membersImport(cliContext(['--central-config', centralConfig, csv]).ctx)).toBe(0);
+    const centralConfig = await centralWithPeople(`Trần Thị Bình,0914000111,,Tổ 5,site-a,${BINH},check`);
     const config = loadCentralConfig(centralConfig);
     const hasher = registryRefHasher(config);
     const cardRef = hasher('card', 'AAAABBBBCCCCDDDDEEEEFFFFGG');
@@ -118,16 +122,7 @@ describe('GET /api/events with the registry', () => {
   });
 
   it("shows a manager its own unit's people in full and another unit's only as such, by masked ID; a guard sees no phone or address", async () => {
-    const dir = tempDir();
-    const centralConfig = writeLocalCentral(dir);
-    const csv = join(dir, 'people.csv');
-    writeFileSync(
-      csv,
-      'name,phone,address,unit,scope,idNumber,status\n' +
-        `Nguyễn Văn An,0905123456,"12 Lê Lợi, Phường Phú Hội, Huế",Công ty May Huế,site-a,${AN},allow\n` +
-        `Trần Thị Bình,0914000111,"5 Hùng Vương, Huế",Tổ 5,site-a,${BINH},allow\n`,
-    );
-    expect(await membersImport(cliContext(['--central-config', centralConfig, csv]).ctx)).toBe(0);
+    const centralConfig = await centralWithPeople(`Trần Thị Bình,0914000111,"5 Hùng Vương, Huế",Tổ 5,site-a,${BINH},allow`);
     const config = loadCentralConfig(centralConfig);
     const hasher = registryRefHasher(config);
     const store = new SqliteCentralStore({ file: join(config.dataDir, centralDbFileName), logger: silentLogger() });
