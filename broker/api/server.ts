@@ -135,13 +135,13 @@ export async function createApiServer(deps: ApiServerDeps): Promise<FastifyInsta
 
   app.setErrorHandler(async (err: FastifyError | HttpError, request: FastifyRequest, reply: FastifyReply) => {
     const known = err instanceof HttpError ? err : (frameworkError(err) ?? domainHttpError(err));
-    if (known === null) logger.error({ err, method: request.method, url: request.url.slice(0, 200) }, 'api.failed');
+    if (known === null) logger.error({ err, method: request.method, path: loggedPath(request) }, 'api.failed');
     const response: ApiResponse = (known ?? new HttpError(500, 'internal', 'internal error; see the central log')).toResponse();
     return sendResponse(reply, response, false);
   });
 
   app.addHook('onResponse', async (request, reply) => {
-    logger.debug({ method: request.method, url: request.url.slice(0, 200), status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'api.request');
+    logger.debug({ method: request.method, path: loggedPath(request), status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'api.request');
   });
   return app;
 }
@@ -166,6 +166,14 @@ function normaliseTarget(target: string): string {
   } catch {
     return unparsableTarget;
   }
+}
+
+/**
+ * The path without its query: a query can carry a searched name or phone (`/api/members?q=…`),
+ * personal data that has no place in a log line.
+ */
+function loggedPath(request: FastifyRequest): string {
+  return (request.url.split('?')[0] ?? '').slice(0, 200);
 }
 
 function sessionPolicy(config: CentralConfig) {
