@@ -4,7 +4,8 @@ import { hashSecret, verifySecret, type ScryptParams } from '../auth/secrets.js'
 /**
  * People's passwords. A terminal's secret has 192 random bits and needs no stretching to
  * resist guessing; a person's password may have 40, so it gets a memory-hard KDF with a
- * higher cost: scrypt N = 2^15, r = 8, p = 1 (32 MiB, ~100 ms on a Pi-class core), the
+ * higher cost: scrypt N = 2^15, r = 8, p = 1 (32 MiB; 0.2–0.25 s a check measured on the
+ * 2-core build machine under load; a central, not a terminal, pays it), the
  * OWASP Password Storage minimum for scrypt. The parameters travel with each hash
  * (`scrypt$N$r$p$salt$hash`), so raising them later leaves old hashes verifiable.
  */
