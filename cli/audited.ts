@@ -1,4 +1,4 @@
-import { cliActor, recordAudit } from '../broker/access/audit.js';
+import { recordCliAudit } from '../broker/access/audit.js';
 import type { AuditFact } from '../broker/access/auditFacts.js';
 import type { CentralConfig } from '../broker/config.js';
 import { withRegistryDb } from '../broker/registry/registryDb.js';
@@ -13,7 +13,6 @@ import { withRegistryDb } from '../broker/registry/registryDb.js';
  */
 export async function audited<T>(config: CentralConfig, operation: () => Promise<T>, fact: (result: T) => AuditFact): Promise<T> {
   const result = await operation();
-  const { action, target, details } = fact(result);
-  await withRegistryDb(config, (db) => recordAudit(db, { actor: cliActor(), action, target, ...(details === undefined ? {} : { details }), source: 'cli' }));
+  await withRegistryDb(config, (db) => recordCliAudit(db, fact(result)));
   return result;
 }

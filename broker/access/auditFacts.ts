@@ -1,3 +1,4 @@
+import type { AuditChange } from './audit.js';
 import type { Checkpoint } from '../store/centralStore.js';
 import type { ApiToken } from './tokens.js';
 import type { User } from './users.js';
@@ -24,10 +25,9 @@ export type AdminAction =
   | 'terminal.rotate-secret'
   | 'terminal.enroll-qr';
 
-export interface AuditFact {
+/** An admin change: an audit change (broker/access/audit.ts) whose action is one of the above. */
+export interface AuditFact extends AuditChange {
   readonly action: AdminAction;
-  readonly target: string;
-  readonly details?: Readonly<Record<string, unknown>>;
 }
 
 const scopeOf = (scope: { readonly role: string; readonly unit: string | null; readonly checkpoints: readonly string[] }) => ({
