@@ -7,9 +7,6 @@ import { audited } from '../audited.js';
 import { parseOptions, requireOption, type Command } from '../command.js';
 import { centralConfigOf, centralOption, describeScope, jsonOption, scopeFromOptions, scopeOptions } from './accountOptions.js';
 
-export const usage =
-  'qrgate tokens create --central-config F --name N --role R [--unit U] [--checkpoint CODE,...] [--read-only] [--expires-days D] [--json]';
-
 /**
  * `qrgate tokens create`: a bearer token for a program (Prometheus, an export script). It
  * is printed once: the central keeps only its hash.

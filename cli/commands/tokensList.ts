@@ -4,8 +4,6 @@ import { withRegistryDb } from '../../broker/registry/registryDb.js';
 import { parseOptions, type Command } from '../command.js';
 import { centralConfigOf, centralOption, describeScope, jsonOption } from './accountOptions.js';
 
-export const usage = 'qrgate tokens list --central-config F [--json]';
-
 /** `qrgate tokens list`: every token by id and name, never the token itself (the central does not have it). */
 export const run: Command = async (ctx) => {
   const { values } = parseOptions(ctx.argv, { ...centralOption, ...jsonOption });

@@ -5,8 +5,6 @@ import { audited } from '../audited.js';
 import { parseOptions, requireOption, type Command } from '../command.js';
 import { centralConfigOf, centralOption, jsonOption } from './accountOptions.js';
 
-export const usage = 'qrgate tokens revoke --central-config F --id ID [--json]';
-
 /** `qrgate tokens revoke`: the next request carrying the token is refused. */
 export const run: Command = async (ctx) => {
   const { values } = parseOptions(ctx.argv, { ...centralOption, id: { type: 'string' }, ...jsonOption });

@@ -5,9 +5,6 @@ import { audited } from '../audited.js';
 import { parseOptions, requireOption, type Command } from '../command.js';
 import { centralConfigOf, centralOption, describeScope, jsonOption, readPasswordLine, scopeFromOptions, scopeOptions, shownOnce } from './accountOptions.js';
 
-export const usage =
-  'qrgate users add --central-config F --username U --role admin|manager|guard|inspector [--unit UNIT] [--checkpoint CODE,...] [--password-stdin] [--json]';
-
 /**
  * `qrgate users add`: a person who logs in to the console. Without `--password-stdin` a
  * strong password is generated and printed once; the person changes nothing about it, and

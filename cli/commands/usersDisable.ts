@@ -5,8 +5,6 @@ import { audited } from '../audited.js';
 import { parseOptions, requireOption, type Command } from '../command.js';
 import { centralConfigOf, centralOption, jsonOption } from './accountOptions.js';
 
-export const usage = 'qrgate users disable --central-config F --username U [--json]';
-
 /** `qrgate users disable`: no more logins, every session ended; the account and its history stay. */
 export const run: Command = async (ctx) => {
   const { values } = parseOptions(ctx.argv, { ...centralOption, username: { type: 'string' }, ...jsonOption });

@@ -3,8 +3,6 @@ import { withRegistryDb } from '../../broker/registry/registryDb.js';
 import { parseOptions, type Command } from '../command.js';
 import { centralConfigOf, centralOption, describeScope, jsonOption } from './accountOptions.js';
 
-export const usage = 'qrgate users list --central-config F [--json]';
-
 /** `qrgate users list`: who may log in, with role and scope; disabled ones marked. */
 export const run: Command = async (ctx) => {
   const { values } = parseOptions(ctx.argv, { ...centralOption, ...jsonOption });

@@ -5,8 +5,6 @@ import { audited } from '../audited.js';
 import { parseOptions, requireOption, type Command } from '../command.js';
 import { centralConfigOf, centralOption, jsonOption, readPasswordLine, shownOnce } from './accountOptions.js';
 
-export const usage = 'qrgate users set-password --central-config F --username U [--password-stdin] [--json]';
-
 /** `qrgate users set-password`: a new password (generated unless piped in); the user's sessions end at once. */
 export const run: Command = async (ctx) => {
   const { values } = parseOptions(ctx.argv, { ...centralOption, username: { type: 'string' }, 'password-stdin': { type: 'boolean', default: false }, ...jsonOption });
