@@ -5,6 +5,9 @@ import { deepFreeze, loadJsonConfig, resolveFrom } from '../protocol/configFile.
 import { gpioConfigSchema } from '../hardware/gpio/config.js';
 import { scannerConfigSchema } from '../hardware/scanners/config.js';
 import { centralConfigSchema, resolveCentralPaths } from './uplink/config.js';
+import { terminalIdSchema } from '../protocol/terminalId.js';
+
+export { terminalIdSchema };
 
 /**
  * The terminal's configuration (DESIGN.md "Terminal configuration"). Objects are strict:
@@ -12,9 +15,6 @@ import { centralConfigSchema, resolveCentralPaths } from './uplink/config.js';
  */
 
 /** Ids end up inside MQTT topics: no `+`, `#`, `/` or NUL can ever reach one. */
-export const terminalIdSchema = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, ".", "_" and "-" only, 1 to 64 characters');
 
 const confirmSchema = z.enum(['auto', 'manual']);
 

@@ -5,11 +5,10 @@ import { hashSecret, generateSecret } from '../broker/auth/secrets.js';
 import type { CentralConfig } from '../broker/config.js';
 import { unusedTerminalId } from '../broker/registry/terminalIds.js';
 import type { CentralStore, Checkpoint } from '../broker/store/centralStore.js';
+import { openCheckpoint, TerminalProvisioningError, writeSecretFile } from '../broker/registry/terminalProvisioning.js';
 import { terminalConfigSchema, terminalIdSchema, type TerminalConfigInput } from '../gateway/config.js';
-import { parseCheckpointCode } from '../protocol/checkpointCode.js';
 import { describeIssues } from '../protocol/configFile.js';
 import { keyFileNames, keyId, loadAuthorityPrivateKey, loadPublicKey, loadRefKey } from '../protocol/keys.js';
-import { commitStaged, discardStaged, stageFile } from '../protocol/atomicFile.js';
 
 /**
  * `qrgate terminals add`: a new terminal identity with a random secret, registered in the
@@ -42,28 +41,6 @@ export interface AddedTerminal {
   readonly keyFiles: { readonly authorityPub: string; readonly refKey: string };
 }
 
-export type TerminalProvisioningProblem =
-  | 'checkpoint-unknown'
-  | 'checkpoint-retired'
-  | 'invalid-terminal-id'
-  | 'terminal-exists'
-  | 'terminal-unknown'
-  | 'terminal-removed'
-  | 'invalid-config'
-  | 'out-exists'
-  | 'keys-conflict'
-  | 'write-failed';
-
-export class TerminalProvisioningError extends Error {
-  constructor(
-    readonly code: TerminalProvisioningProblem,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'TerminalProvisioningError';
-  }
-}
-
 /** Sim pins as in docs/examples/terminal.sim.json, so the sim lane logs familiar numbers. */
 const simOutputs = { green: 17, red: 27, buzzer: 22, relay: 23 } as const;
 const simInputs = { confirm: 5, reject: 6 } as const;
@@ -79,15 +56,6 @@ async function chooseTerminalId(store: AddTerminalOptions['store'], wanted: stri
   const id = await unusedTerminalId(store);
   if (id === null) throw new TerminalProvisioningError('terminal-exists', 'no unused terminal id after 10 attempts');
   return id;
-}
-
-/** The checkpoint a new terminal will serve: registered here and not retired. */
-export async function openCheckpoint(store: Pick<CentralStore, 'getCheckpoint'>, input: string): Promise<Checkpoint> {
-  const code = parseCheckpointCode(input); // a typo is refused with its own message (CheckpointCodeError)
-  const checkpoint = await store.getCheckpoint(code);
-  if (checkpoint === null) throw new TerminalProvisioningError('checkpoint-unknown', `checkpoint ${code} is not registered at this central`);
-  if (checkpoint.retiredAt !== null) throw new TerminalProvisioningError('checkpoint-retired', `checkpoint ${code} was retired on ${checkpoint.retiredAt}`);
-  return checkpoint;
 }
 
 function terminalConfig(terminalId: string, checkpoint: Checkpoint, url: string, secret: string, lists: readonly string[]): TerminalConfigInput {
@@ -136,27 +104,6 @@ function copyKeys(config: CentralConfig, keysDir: string): AddedTerminal['keyFil
   return { authorityPub, refKey: refKeyFile };
 }
 
-/**
- * Staged (0600, fsynced), then `commit()`, then renamed: no config exists for a terminal the
- * central does not know. A file-system failure becomes `write-failed` naming the file;
- * whatever `commit()` throws (a store refusal with its own code) passes through as it is.
- */
-export async function writeSecretFile(file: string, data: string | Buffer, commit: () => Promise<void>): Promise<void> {
-  const onDisk = <T>(step: () => T): T => {
-    try {
-      return step();
-    } catch (err) {
-      throw new TerminalProvisioningError('write-failed', `cannot write ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    }
-  };
-  const staged = onDisk(() => stageFile(file, data, 0o600));
-  try {
-    await commit();
-    onDisk(() => commitStaged([staged]));
-  } finally {
-    discardStaged([staged]);
-  }
-}
 
 export async function addTerminal(options: AddTerminalOptions): Promise<AddedTerminal> {
   const { store } = options;

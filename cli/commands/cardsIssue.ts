@@ -4,7 +4,7 @@ import { issueCards, type CardSelection, type IssueCardsResult } from '../../bro
 import { memberKey } from '../../broker/registry/members.js';
 import { registryRefHasher, withRegistryDb } from '../../broker/registry/registryDb.js';
 import { cardsIssued } from '../../broker/registry/registryAudit.js';
-import { groupCardNumber } from '../../provisioning/cardSheet.js';
+import { groupCardNumber } from '../../broker/registry/cardSheet.js';
 import { parseOptions, requireOption, UsageError, type Command } from '../command.js';
 
 /** The selection options `cards issue` and `cards print` share. */

@@ -3,8 +3,8 @@ import { loadCentralConfig } from '../../broker/config.js';
 import { openLiveCards } from '../../broker/registry/cards.js';
 import { memberKey } from '../../broker/registry/members.js';
 import { registryRefHasher, withRegistryDb } from '../../broker/registry/registryDb.js';
-import { sheetKinds, type SheetKind } from '../../provisioning/cardSheet.js';
-import { writeCardsPdf } from '../../provisioning/cardsPdf.js';
+import { sheetKinds, type SheetKind } from '../../broker/registry/cardSheet.js';
+import { writeCardsPdf } from '../../broker/registry/cardsPdf.js';
 import { parseOptions, requireOption, UsageError, type Command } from '../command.js';
 import { cardSelectionFromOptions, selectionOptions } from './cardsIssue.js';
 

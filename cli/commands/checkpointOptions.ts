@@ -1,10 +1,10 @@
 import type { Checkpoint } from '../../broker/store/centralStore.js';
-import { CheckpointFieldsError, type CheckpointField } from '../../provisioning/checkpointFields.js';
+import { CheckpointFieldsError, type CheckpointField } from '../../broker/registry/checkpointFields.js';
 import { UsageError } from '../command.js';
 
 /**
  * The checkpoint field options shared by `checkpoints create` and `checkpoints update`,
- * turned into the fields provisioning/checkpointFields.ts checks, and its refusals turned
+ * turned into the fields broker/registry/checkpointFields.ts checks, and its refusals turned
  * back into the option names the operator typed.
  */
 

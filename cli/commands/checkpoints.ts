@@ -1,7 +1,7 @@
 import { auditFacts } from '../../broker/access/auditFacts.js';
 import { loadCentralConfig, withCentralStore } from '../../broker/config.js';
 import { createLogger } from '../../protocol/logger.js';
-import { createCheckpoint, type NewCheckpoint } from '../../provisioning/checkpoints.js';
+import { createCheckpoint, type NewCheckpoint } from '../../broker/registry/checkpoints.js';
 import { audited } from '../audited.js';
 import { parseOptions, requireOption, UsageError, type CliContext, type Command } from '../command.js';
 import { checkpointFieldOptions, fieldsFromOptions, optionalDetails, withFieldUsage } from './checkpointOptions.js';

@@ -1,6 +1,6 @@
 import { auditFacts } from '../../broker/access/auditFacts.js';
 import { loadCentralConfig, withCentralStore } from '../../broker/config.js';
-import { retireCheckpoint } from '../../provisioning/checkpoints.js';
+import { retireCheckpoint } from '../../broker/registry/checkpoints.js';
 import { audited } from '../audited.js';
 import { parseOptions, requireOption, type Command } from '../command.js';
 import { provisioningLogger } from './checkpoints.js';

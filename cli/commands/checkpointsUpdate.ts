@@ -1,6 +1,6 @@
 import { auditFacts } from '../../broker/access/auditFacts.js';
 import { loadCentralConfig, withCentralStore } from '../../broker/config.js';
-import { updateCheckpoint } from '../../provisioning/checkpoints.js';
+import { updateCheckpoint } from '../../broker/registry/checkpoints.js';
 import { audited } from '../audited.js';
 import { parseOptions, requireOption, UsageError, type Command } from '../command.js';
 import { checkpointFieldOptions, describeCheckpoint, fieldsFromOptions, withFieldUsage } from './checkpointOptions.js';

@@ -1,6 +1,6 @@
 import { auditFacts } from '../../broker/access/auditFacts.js';
 import { loadCentralConfig, withCentralStore } from '../../broker/config.js';
-import { defaultEnrollTtlS, makeEnrollmentQr } from '../../provisioning/enrollmentQr.js';
+import { defaultEnrollTtlS, makeEnrollmentQr } from '../../broker/enrollment/enrollmentQr.js';
 import { audited } from '../audited.js';
 import { countOption, parseOptions, requireOption, type Command } from '../command.js';
 import { provisioningLogger } from './checkpoints.js';

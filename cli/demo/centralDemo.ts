@@ -13,7 +13,7 @@ import { buildLaneHardware, Terminal } from '../../gateway/terminal.js';
 import type { SimGpio } from '../../hardware/gpio/simGpio.js';
 import type { SimScanner } from '../../hardware/scanners/simScanner.js';
 import type { Logger } from '../../protocol/logger.js';
-import { createCheckpoint } from '../../provisioning/checkpoints.js';
+import { createCheckpoint } from '../../broker/registry/checkpoints.js';
 import { demoLanes, demoPeople, demoPolicy, demoScope, writeDemoList } from '../../provisioning/demoSite.js';
 import { writeLocalCentral } from '../../provisioning/localCentral.js';
 import { addTerminal } from '../../provisioning/terminals.js';

@@ -4,7 +4,7 @@ import { describe, it, expect } from 'vitest';
 import { UsageError } from '../../cli/command.js';
 import { run as issue } from '../../cli/commands/cardsIssue.js';
 import { run as print } from '../../cli/commands/cardsPrint.js';
-import { groupCardNumber, pointsPerMm } from '../../provisioning/cardSheet.js';
+import { groupCardNumber, pointsPerMm } from '../../broker/registry/cardSheet.js';
 import { cardRows, people, registrySite } from '../broker/registry/cardsFixture.js';
 import { cliContext } from '../helpers/cliContext.js';
 import { useTempDir } from '../helpers/tempDir.js';

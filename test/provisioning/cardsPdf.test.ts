@@ -2,8 +2,8 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it, expect } from 'vitest';
 import { generateCardId } from '../../protocol/credentials/card.js';
-import { pointsPerMm, type CardContent } from '../../provisioning/cardSheet.js';
-import { writeCardsPdf } from '../../provisioning/cardsPdf.js';
+import { pointsPerMm, type CardContent } from '../../broker/registry/cardSheet.js';
+import { writeCardsPdf } from '../../broker/registry/cardsPdf.js';
 import { useTempDir } from '../helpers/tempDir.js';
 import { pdfStructure } from './cardsPdfStructure.js';
 

@@ -13,8 +13,8 @@ import {
   sheetLayout,
   type CardFace,
   type QrSymbol,
-} from '../../provisioning/cardSheet.js';
-import { createCardsDocument, documentMeasure } from '../../provisioning/cardsPdf.js';
+} from '../../broker/registry/cardSheet.js';
+import { createCardsDocument, documentMeasure } from '../../broker/registry/cardsPdf.js';
 
 // jsqr is CommonJS with an ES-style `default` in its types: the function sits one level down.
 const jsQR = jsQRModule.default;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { parseCheckpointCode } from '../../../protocol/checkpointCode.js';
-import { createCheckpoint, retireCheckpoint, updateCheckpoint, type NewCheckpoint } from '../../../provisioning/checkpoints.js';
-import { CheckpointFieldsError } from '../../../provisioning/checkpointFields.js';
+import { createCheckpoint, retireCheckpoint, updateCheckpoint, type NewCheckpoint } from '../../registry/checkpoints.js';
+import { CheckpointFieldsError } from '../../registry/checkpointFields.js';
 import { auditFacts, checkpointChanges } from '../../access/auditFacts.js';
 import { managesCheckpoint, unitSchema, type Principal } from '../../access/roles.js';
 import type { Checkpoint } from '../../store/centralStore.js';
@@ -13,7 +13,7 @@ import { recordFact } from './auditFact.js';
 
 /**
  * `POST /api/checkpoints`, `PATCH /api/checkpoints/{code}`, `POST /api/checkpoints/{code}/retire`:
- * the CLI's `checkpoints create | update | retire` (provisioning/checkpoints.ts) for admins
+ * the CLI's `checkpoints create | update | retire` (broker/registry/checkpoints.ts) for admins
  * and for a unit's manager, within its unit. The bodies are typed here; what the values
  * may be is checkCheckpointFields' to say, so both front doors refuse the same things.
  */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { makeEnrollmentQrImage } from '../../../provisioning/enrollmentQr.js';
-import { removeTerminal, rotateTerminalSecret } from '../../../provisioning/terminalLifecycle.js';
+import { makeEnrollmentQrImage } from '../../enrollment/enrollmentQr.js';
+import { removeTerminal, rotateTerminalSecret } from '../../registry/terminalLifecycle.js';
 import { auditFacts } from '../../access/auditFacts.js';
 import { noParameters, parseBody, parseQuery } from '../query.js';
 import { only, type ProtectedRoute } from '../route.js';
@@ -9,7 +9,7 @@ import { noStore, recordFact } from './auditFact.js';
 
 /**
  * Admin-only terminal lifecycle, the CLI's `terminals remove | rotate-secret | enroll-qr`
- * (provisioning/terminalLifecycle.ts, enrollmentQr.ts). `terminals add` stays on the CLI:
+ * (broker/registry/terminalLifecycle.ts, broker/enrollment/enrollmentQr.ts). `terminals add` stays on the CLI:
  * it writes a config file and key files for a technician to carry, which an HTTP answer
  * would only hand to a browser's download folder; the enrollment QR is the remote way in.
  * A running central cuts a removed or re-keyed terminal off within about two seconds.

@@ -4,7 +4,7 @@ import { withCentralStore } from '../../../broker/config.js';
 import { withRegistryDb } from '../../../broker/registry/registryDb.js';
 import { loadTerminalConfig } from '../../../gateway/config.js';
 import type { Logger } from '../../../protocol/logger.js';
-import { createCheckpoint } from '../../../provisioning/checkpoints.js';
+import { createCheckpoint } from '../../../broker/registry/checkpoints.js';
 import { addTerminal } from '../../../provisioning/terminals.js';
 import { BenchChild } from './child.js';
 import { mapConcurrently, writeBenchSite, type BenchTarget, type BenchTerminal } from './target.js';

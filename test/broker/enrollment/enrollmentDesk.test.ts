@@ -7,7 +7,7 @@ import { EnrollmentDesk } from '../../../broker/enrollment/enrollmentDesk.js';
 import { SqliteCentralStore } from '../../../broker/store/sqliteStore.js';
 import { parseEnrollmentQr, signEnrollmentQr, type EnrollmentQr } from '../../../protocol/enrollment.js';
 import { keyId, loadAuthorityPrivateKey, loadRefKey } from '../../../protocol/keys.js';
-import { makeEnrollmentQr } from '../../../provisioning/enrollmentQr.js';
+import { makeEnrollmentQr } from '../../../broker/enrollment/enrollmentQr.js';
 import { writeLocalCentral } from '../../../provisioning/localCentral.js';
 import { captureLogger, silentLogger } from '../../fakes/captureLogger.js';
 import { useTempDir } from '../../helpers/tempDir.js';

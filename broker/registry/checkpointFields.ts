@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { CheckpointChanges, CheckpointDirection } from '../broker/store/centralStore.js';
+import type { CheckpointChanges, CheckpointDirection } from '../store/centralStore.js';
 
 /**
  * The fields an operator sets on a checkpoint (`checkpoints create` and `update`), checked

@@ -7,7 +7,7 @@ import PDFDocument from 'pdfkit';
 import { cardFace, sheetLayout, type CardContent, type CardFace, type FontRole, type MeasureText, type Point, type SheetKind } from './cardSheet.js';
 
 /**
- * Paints cards (provisioning/cardSheet.ts decides where everything goes) into a PDF with
+ * Paints cards (cardSheet.ts decides where everything goes) into a PDF with
  * pdfkit, streaming: each finished page is written out before the next is made, so 10,000
  * cards never sit in memory together.
  *

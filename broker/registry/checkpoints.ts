@@ -1,5 +1,5 @@
-import { generateCheckpointCode, parseCheckpointCode } from '../protocol/checkpointCode.js';
-import type { Checkpoint, CentralStore, CheckpointChanges, CheckpointDetails, CheckpointDirection } from '../broker/store/centralStore.js';
+import { generateCheckpointCode, parseCheckpointCode } from '../../protocol/checkpointCode.js';
+import type { Checkpoint, CentralStore, CheckpointChanges, CheckpointDetails, CheckpointDirection } from '../store/centralStore.js';
 import { checkCheckpointFields, type confirmModes } from './checkpointFields.js';
 
 export { checkpointDirections, confirmModes } from './checkpointFields.js';

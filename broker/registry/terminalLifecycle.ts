@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { generateSecret, hashSecret } from '../broker/auth/secrets.js';
-import type { CentralStore, TerminalCredentials } from '../broker/store/centralStore.js';
-import { terminalIdSchema } from '../gateway/config.js';
-import { TerminalProvisioningError, writeSecretFile } from './terminals.js';
+import { generateSecret, hashSecret } from '../auth/secrets.js';
+import type { CentralStore, TerminalCredentials } from '../store/centralStore.js';
+import { terminalIdSchema } from '../../protocol/terminalId.js';
+import { TerminalProvisioningError, writeSecretFile } from './terminalProvisioning.js';
 
 /**
  * `qrgate terminals rotate-secret` and `terminals remove`. Both only write the store: a

@@ -1,9 +1,9 @@
 import { create as createQr } from 'qrcode';
-import { formatCardQr, groupCardNumber } from '../protocol/credentials/card.js';
+import { formatCardQr, groupCardNumber } from '../../protocol/credentials/card.js';
 
 /**
  * Where everything goes on a printed qrgate card and on a sheet of cards: pure geometry in
- * PDF points (1/72 inch), origin top-left, y down (as pdfkit draws). provisioning/cardsPdf.ts
+ * PDF points (1/72 inch), origin top-left, y down (as pdfkit draws). cardsPdf.ts
  * only paints what this returns, so the layout is tested without reading a PDF back.
  */
 
@@ -202,7 +202,7 @@ function wrap(text: string, spec: FitSpec, sizePt: number, measure: MeasureText)
 }
 
 // The registry and the API name cards by their printed number too; the format lives with the card's.
-export { groupCardNumber } from '../protocol/credentials/card.js';
+export { groupCardNumber } from '../../protocol/credentials/card.js';
 
 // ---- one card ----
 

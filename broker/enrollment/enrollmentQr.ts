@@ -2,14 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { extname, resolve } from 'node:path';
 import { toBuffer as qrPng, toString as qrString } from 'qrcode';
 import type { z } from 'zod';
-import type { CentralConfig } from '../broker/config.js';
-import { tokenHash } from '../broker/enrollment/enrollmentDesk.js';
-import type { CentralStore } from '../broker/store/centralStore.js';
-import { brokerUrlSchema } from '../protocol/brokerUrl.js';
-import { signEnrollmentQr } from '../protocol/enrollment.js';
-import { keyId, loadAuthorityPrivateKey } from '../protocol/keys.js';
-import { listScopeSchema } from '../protocol/lists/index.js';
-import { openCheckpoint, TerminalProvisioningError, writeSecretFile } from './terminals.js';
+import type { CentralConfig } from '../config.js';
+import { tokenHash } from './enrollmentDesk.js';
+import type { CentralStore } from '../store/centralStore.js';
+import { brokerUrlSchema } from '../../protocol/brokerUrl.js';
+import { signEnrollmentQr } from '../../protocol/enrollment.js';
+import { keyId, loadAuthorityPrivateKey } from '../../protocol/keys.js';
+import { listScopeSchema } from '../../protocol/lists/index.js';
+import { openCheckpoint, TerminalProvisioningError, writeSecretFile } from '../registry/terminalProvisioning.js';
 
 /**
  * `qrgate terminals enroll-qr`: a signed, single-use, short-lived QR that a fresh terminal
