@@ -33,6 +33,13 @@ interface RouteBase {
   readonly bodyLimit?: number;
   /** Requests per minute per address; public routes should set it. */
   readonly rateLimitPerMinute?: number;
+  /**
+   * The handler reads the query itself (with parseQuery and its own schema), or ignores it
+   * on purpose (/healthz: probes add parameters). Otherwise the server refuses any query
+   * parameter with a 400 naming it, before the handler runs: a misspelt filter must not
+   * pass as "no filter".
+   */
+  readonly readsQuery?: boolean;
 }
 
 /** Open to anyone: `/healthz`, the inspectors' public lookup, the login itself. */

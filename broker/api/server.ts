@@ -14,6 +14,7 @@ import type { CentralDb } from '../store/sqliteSchema.js';
 import { authenticate, checkCsrf, type RequestAuth } from './authenticate.js';
 import { domainHttpError } from './domainErrors.js';
 import { badRequest, HttpError, notFound, type ApiResponse } from './http.js';
+import { noParameters, parseQuery } from './query.js';
 import { apiRoutes } from './routes/index.js';
 import type { Method, Route } from './route.js';
 import { sendResponse } from './send.js';
@@ -199,6 +200,7 @@ async function handle(route: Route, request: FastifyRequest, db: CentralDb, now:
       recordAudit(db, { actor: actorOf(auth.principal), action, target, ...(details ? { details } : {}), source: request.ip }, now());
     },
   };
+  if (route.readsQuery !== true) parseQuery(common.query, noParameters);
   if (route.access === 'public') return route.handle({ ...common, principal: auth.principal });
   // authenticate() has refused a protected route without a principal already.
   return route.handle({ ...common, principal: auth.principal! });

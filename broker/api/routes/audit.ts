@@ -22,6 +22,7 @@ const auditQuery = z.strictObject({
 export function auditRoute(deps: Pick<RouteDeps, 'db'>): ProtectedRoute {
   return {
     path: '/api/audit',
+    readsQuery: true,
     access: only('admin'),
     async handle({ query }) {
       return { status: 200, json: searchAudit(deps.db, parseQuery(query, auditQuery)) };

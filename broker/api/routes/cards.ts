@@ -29,6 +29,7 @@ const listQuery = z.strictObject({
 function listRoute(deps: Pick<RouteDeps, 'db'>): ProtectedRoute {
   return {
     path: '/api/cards',
+    readsQuery: true,
     access: only('admin', 'manager'),
     async handle({ query, principal }) {
       const { unit, scope, status, limit, cursor } = parseQuery(query, listQuery);

@@ -28,6 +28,7 @@ export function cardsPdfRoute(deps: Pick<RouteDeps, 'db' | 'config' | 'logger'>)
   const logger = deps.logger.child({ route: 'cards.pdf' });
   return {
     path: '/api/cards.pdf',
+    readsQuery: true,
     access: only('admin', 'manager'),
     async handle({ query, principal }) {
       const { unit, scope, sheet } = parseQuery(query, pdfQuery);

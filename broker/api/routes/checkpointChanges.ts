@@ -6,7 +6,7 @@ import { auditFacts, checkpointChanges } from '../../access/auditFacts.js';
 import { managesCheckpoint, unitSchema, type Principal } from '../../access/roles.js';
 import type { Checkpoint } from '../../store/centralStore.js';
 import { badRequest, forbidden, notFound } from '../http.js';
-import { noParameters, parseBody, parseQuery } from '../query.js';
+import { noParameters, parseBody } from '../query.js';
 import { only, type ProtectedRoute } from '../route.js';
 import type { RouteDeps } from './deps.js';
 import { recordFact } from './auditFact.js';
@@ -70,7 +70,6 @@ export function checkpointChangeRoutes(deps: Pick<RouteDeps, 'store' | 'logger'>
       bodyLimit,
       async handle(request) {
         const { principal, query, body } = request;
-        parseQuery(query, noParameters);
         const input = parseBody(body, createSchema);
         checkUnitFor(principal, input.unit, 'create a checkpoint in');
         const unit = principal.role === 'manager' ? principal.unit! : input.unit;
@@ -86,7 +85,6 @@ export function checkpointChangeRoutes(deps: Pick<RouteDeps, 'store' | 'logger'>
       bodyLimit,
       async handle(request) {
         const { principal, params, query, body } = request;
-        parseQuery(query, noParameters);
         const changes = parseBody(body, updateSchema);
         const current = await managedCheckpoint(deps, principal, params.code);
         checkUnitFor(principal, changes.unit, 'move a checkpoint to');
@@ -102,7 +100,6 @@ export function checkpointChangeRoutes(deps: Pick<RouteDeps, 'store' | 'logger'>
       bodyLimit,
       async handle(request) {
         const { principal, params, query, body } = request;
-        parseQuery(query, noParameters);
         parseBody(body, noParameters);
         const current = await managedCheckpoint(deps, principal, params.code);
         const checkpoint = await retireCheckpoint(deps.store, current.code);

@@ -1,6 +1,6 @@
 import { checkpointCodeSchema } from '../../../protocol/checkpointCode.js';
 import { badRequest, notFound } from '../http.js';
-import { noParameters, parseQuery, zodReason } from '../query.js';
+import { zodReason } from '../query.js';
 import { everyRole, type ProtectedRoute } from '../route.js';
 import type { RouteDeps } from './deps.js';
 import { checkpointInScope } from './scope.js';
@@ -10,10 +10,9 @@ export function checkpointStatsRoute(deps: Pick<RouteDeps, 'store' | 'now'>): Pr
   return {
     path: '/api/checkpoints/{code}/stats',
     access: everyRole,
-    async handle({ params, query, principal }) {
+    async handle({ params, principal }) {
       const code = checkpointCodeSchema.safeParse(params.code);
       if (!code.success) throw badRequest(zodReason(code.error, 'code'));
-      parseQuery(query, noParameters);
       await checkpointInScope(deps.store, principal, code.data);
       const stats = await deps.store.checkpointStats(code.data, deps.now());
       if (stats === null) throw notFound(`checkpoint ${code.data} is not registered`);

@@ -1,5 +1,4 @@
 import { seesCheckpoint } from '../../access/roles.js';
-import { noParameters, parseQuery } from '../query.js';
 import { everyRole, type ProtectedRoute } from '../route.js';
 import type { RouteDeps } from './deps.js';
 
@@ -13,8 +12,7 @@ export function checkpointsRoute(deps: Pick<RouteDeps, 'store'>): ProtectedRoute
   return {
     path: '/api/checkpoints',
     access: everyRole,
-    async handle({ query, principal }) {
-      parseQuery(query, noParameters);
+    async handle({ principal }) {
       const checkpoints = (await deps.store.listCheckpoints()).filter((checkpoint) => seesCheckpoint(principal, checkpoint));
       return { status: 200, json: { checkpoints } };
     },

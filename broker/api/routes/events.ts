@@ -90,6 +90,7 @@ async function withMembers(store: CentralStore, page: EventPage, principal: Prin
 export function eventsRoute(deps: Pick<RouteDeps, 'store'>): ProtectedRoute {
   return {
     path: '/api/events',
+    readsQuery: true,
     access: only('admin', 'manager', 'guard'),
     async handle({ query, principal }) {
       const eventQuery: EventQuery = parseQuery(query, eventsQuerySchema);

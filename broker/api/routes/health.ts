@@ -12,6 +12,7 @@ const probeCode = '00000000000000';
 export function healthRoute(deps: Pick<RouteDeps, 'store' | 'logger'>): Route {
   return {
     path: '/healthz',
+    readsQuery: true,
     access: 'public',
     async handle() {
       try {

@@ -6,7 +6,7 @@ import { publishList } from '../../lists/publish.js';
 import { scopesOfUnit } from '../../registry/memberQueries.js';
 import { listPublished } from '../../registry/registryAudit.js';
 import { badRequest, forbidden } from '../http.js';
-import { noParameters, parseBody, parseQuery, zodReason } from '../query.js';
+import { parseBody, zodReason } from '../query.js';
 import { only, type ProtectedRoute, type Route } from '../route.js';
 import type { RouteDeps } from './deps.js';
 
@@ -20,8 +20,7 @@ function listsRoute(deps: Pick<RouteDeps, 'db'>): ProtectedRoute {
   return {
     path: '/api/lists',
     access: only('admin', 'manager'),
-    async handle({ query, principal }) {
-      parseQuery(query, noParameters);
+    async handle({ principal }) {
       const scopes = principal.role === 'manager' ? scopesOfUnit(deps.db, principal.unit!) : undefined;
       return { status: 200, json: { scopes: publishedVersions(deps.db, scopes) } };
     },

@@ -32,6 +32,7 @@ const listQuery = z.strictObject({
 function listRoute(deps: Pick<RouteDeps, 'db'>): ProtectedRoute {
   return {
     path: '/api/members',
+    readsQuery: true,
     access: only('admin', 'manager'),
     async handle({ query, principal }) {
       const { unit, scope, status, q, limit, cursor } = parseQuery(query, listQuery);

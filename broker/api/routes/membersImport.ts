@@ -3,7 +3,6 @@ import { importMembers, MembersImportError } from '../../registry/membersImport.
 import { withRegistryDb } from '../../registry/registryDb.js';
 import { membersImported } from '../../registry/registryAudit.js';
 import { HttpError } from '../http.js';
-import { noParameters, parseQuery } from '../query.js';
 import { only, type ProtectedRoute } from '../route.js';
 import type { RouteDeps } from './deps.js';
 import { lazyRefHasher } from './registryScope.js';
@@ -28,8 +27,7 @@ export function membersImportRoute(deps: Pick<RouteDeps, 'config' | 'logger' | '
     path: '/api/members/import',
     access: only('admin', 'manager'),
     bodyLimit: membersImportBodyLimit,
-    async handle({ body, query, principal, audit }) {
-      parseQuery(query, noParameters);
+    async handle({ body, principal, audit }) {
       if (typeof body !== 'string') throw new HttpError(415, 'unsupported-media-type', 'body: send the members file as text/csv');
       const onlyUnit = principal.role === 'manager' ? principal.unit! : undefined;
       try {

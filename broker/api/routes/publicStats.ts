@@ -1,6 +1,6 @@
 import { checkpointCodeSchema } from '../../../protocol/checkpointCode.js';
 import { badRequest, notFound } from '../http.js';
-import { noParameters, parseQuery, zodReason } from '../query.js';
+import { zodReason } from '../query.js';
 import type { Route } from '../route.js';
 import type { RouteDeps } from './deps.js';
 
@@ -15,10 +15,9 @@ export function publicStatsRoute(deps: Pick<RouteDeps, 'store' | 'now' | 'config
     path: '/api/public/checkpoints/{code}/stats',
     access: 'public',
     rateLimitPerMinute: deps.config.http.publicLookupsPerMinute,
-    async handle({ params, query }) {
+    async handle({ params }) {
       const code = checkpointCodeSchema.safeParse(params.code);
       if (!code.success) throw badRequest(zodReason(code.error, 'code'));
-      parseQuery(query, noParameters);
       const stats = await deps.store.checkpointStats(code.data, deps.now());
       if (stats === null) throw notFound(`checkpoint ${code.data} is not registered`);
       const { name, lastHour, lastDay, lastWeek, lastMonth } = stats;

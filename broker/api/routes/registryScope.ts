@@ -39,8 +39,6 @@ export function memberByRef(db: CentralDb, principal: Principal, ref: Buffer): R
   return member;
 }
 
-export const unitParam = unitSchema.optional();
-
 export const maxPageLimit = 500;
 
 export const pageLimit = z

@@ -6,7 +6,7 @@ import { createSession, csrfTokenFor, endSession, sessionCookieName } from '../.
 import { checkLogin, getUser, usernameSchema } from '../../access/users.js';
 import { FailureThrottle } from '../../auth/failureThrottle.js';
 import { badRequest, HttpError } from '../http.js';
-import { noParameters, parseBody, parseQuery } from '../query.js';
+import { parseBody } from '../query.js';
 import { everyRole, type Route } from '../route.js';
 import type { RouteDeps } from './deps.js';
 
@@ -46,8 +46,7 @@ export function sessionRoutes(deps: Pick<RouteDeps, 'db' | 'config' | 'logger' |
       access: 'public',
       rateLimitPerMinute: deps.config.http.publicLookupsPerMinute,
       bodyLimit: 16 * 1024,
-      async handle({ body, address, query, sessionId }) {
-        parseQuery(query, noParameters);
+      async handle({ body, address, sessionId }) {
         const { username, password } = parseBody(body, loginSchema);
         // The throttle names the usernames it slows in its log line; a password typed into the
         // username field must not land there, so unknown names are counted by a hash.
@@ -93,8 +92,7 @@ export function sessionRoutes(deps: Pick<RouteDeps, 'db' | 'config' | 'logger' |
     {
       path: '/api/session',
       access: everyRole,
-      async handle({ principal, sessionId, query }) {
-        parseQuery(query, noParameters);
+      async handle({ principal, sessionId }) {
         return { status: 200, json: whoAmI(principal, sessionId) };
       },
     },

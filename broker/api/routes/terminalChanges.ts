@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { makeEnrollmentQrImage } from '../../enrollment/enrollmentQr.js';
 import { removeTerminal, rotateTerminalSecret } from '../../registry/terminalLifecycle.js';
 import { auditFacts } from '../../access/auditFacts.js';
-import { noParameters, parseBody, parseQuery } from '../query.js';
+import { noParameters, parseBody } from '../query.js';
 import { only, type ProtectedRoute } from '../route.js';
 import type { RouteDeps } from './deps.js';
 import { noStore, recordFact } from './auditFact.js';
@@ -31,7 +31,6 @@ export function terminalChangeRoutes(deps: Pick<RouteDeps, 'config' | 'store' | 
       path: '/api/terminals/{id}',
       access,
       async handle(request) {
-        parseQuery(request.query, noParameters);
         const terminalId = await removeTerminal(deps.store, request.params.id ?? '');
         recordFact(request, deps.logger, auditFacts.terminalRemoved(terminalId));
         return { status: 200, json: { terminalId, removed: true } };
@@ -43,7 +42,6 @@ export function terminalChangeRoutes(deps: Pick<RouteDeps, 'config' | 'store' | 
       access,
       bodyLimit: 1024,
       async handle(request) {
-        parseQuery(request.query, noParameters);
         parseBody(request.body, noParameters);
         const rotated = await rotateTerminalSecret(deps.store, request.params.id ?? '');
         recordFact(request, deps.logger, auditFacts.secretRotated(rotated.terminalId, false));
@@ -57,7 +55,6 @@ export function terminalChangeRoutes(deps: Pick<RouteDeps, 'config' | 'store' | 
       access,
       bodyLimit: 16 * 1024,
       async handle(request) {
-        parseQuery(request.query, noParameters);
         const input = parseBody(request.body, enrollSchema);
         const made = await makeEnrollmentQrImage({
           config: deps.config,

@@ -1,4 +1,3 @@
-import { noParameters, parseQuery } from '../query.js';
 import { only, type ProtectedRoute } from '../route.js';
 import type { RouteDeps } from './deps.js';
 import { visibleCheckpointCodes } from './scope.js';
@@ -12,8 +11,7 @@ export function terminalsRoute(deps: Pick<RouteDeps, 'store'>): ProtectedRoute {
   return {
     path: '/api/terminals',
     access: only('admin', 'manager', 'guard'),
-    async handle({ query, principal }) {
-      parseQuery(query, noParameters);
+    async handle({ principal }) {
       const visible = await visibleCheckpointCodes(deps.store, principal);
       const terminals = (await deps.store.fleet()).filter((terminal) => visible === undefined || visible.includes(terminal.checkpointCode));
       return { status: 200, json: { terminals } };

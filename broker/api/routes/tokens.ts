@@ -3,7 +3,7 @@ import { auditFacts } from '../../access/auditFacts.js';
 import { actorOf } from '../../access/roles.js';
 import { createToken, listTokens, revokeToken } from '../../access/tokens.js';
 import { tokenView } from '../../access/tokenView.js';
-import { noParameters, parseBody, parseQuery } from '../query.js';
+import { parseBody } from '../query.js';
 import { only, type ProtectedRoute } from '../route.js';
 import type { RouteDeps } from './deps.js';
 import { noStore, recordFact } from './auditFact.js';
@@ -24,8 +24,7 @@ export function tokenRoutes(deps: Pick<RouteDeps, 'db' | 'logger' | 'now'>): Pro
     {
       path: '/api/tokens',
       access,
-      async handle({ query }) {
-        parseQuery(query, noParameters);
+      async handle() {
         return { status: 200, json: { tokens: listTokens(deps.db).map(tokenView) } };
       },
     },
@@ -35,7 +34,6 @@ export function tokenRoutes(deps: Pick<RouteDeps, 'db' | 'logger' | 'now'>): Pro
       access,
       bodyLimit: 16 * 1024,
       async handle(request) {
-        parseQuery(request.query, noParameters);
         const input = parseBody(request.body, createSchema);
         const { token, info } = createToken(deps.db, { ...input, createdBy: actorOf(request.principal) }, deps.now());
         recordFact(request, deps.logger, auditFacts.tokenCreated(info));
@@ -47,7 +45,6 @@ export function tokenRoutes(deps: Pick<RouteDeps, 'db' | 'logger' | 'now'>): Pro
       path: '/api/tokens/{id}',
       access,
       async handle(request) {
-        parseQuery(request.query, noParameters);
         const token = revokeToken(deps.db, request.params.id ?? '', deps.now());
         recordFact(request, deps.logger, auditFacts.tokenRevoked(token));
         return { status: 200, json: { tokenId: token.tokenId, revokedAt: token.revokedAt } };

@@ -3,7 +3,7 @@ import { auditFacts } from '../../access/auditFacts.js';
 import type { Principal } from '../../access/roles.js';
 import { addUser, disableUser, listUsers, removeUser, setUserPassword } from '../../access/users.js';
 import { conflict } from '../http.js';
-import { noParameters, parseBody, parseQuery } from '../query.js';
+import { noParameters, parseBody } from '../query.js';
 import { only, type ProtectedRoute } from '../route.js';
 import type { RouteDeps } from './deps.js';
 import { noStore, recordFact } from './auditFact.js';
@@ -36,8 +36,7 @@ export function userRoutes(deps: Pick<RouteDeps, 'db' | 'logger' | 'now'>): Prot
     {
       path: '/api/users',
       access,
-      async handle({ query }) {
-        parseQuery(query, noParameters);
+      async handle() {
         return { status: 200, json: { users: listUsers(deps.db) } };
       },
     },
@@ -47,7 +46,6 @@ export function userRoutes(deps: Pick<RouteDeps, 'db' | 'logger' | 'now'>): Prot
       access,
       bodyLimit,
       async handle(request) {
-        parseQuery(request.query, noParameters);
         const input = parseBody(request.body, addSchema);
         const { user, generatedPassword } = await addUser(deps.db, input, deps.now());
         recordFact(request, deps.logger, auditFacts.userAdded(user, generatedPassword !== null));
@@ -60,7 +58,6 @@ export function userRoutes(deps: Pick<RouteDeps, 'db' | 'logger' | 'now'>): Prot
       access,
       bodyLimit,
       async handle(request) {
-        parseQuery(request.query, noParameters);
         const input = parseBody(request.body, passwordSchema);
         const { user, generatedPassword } = await setUserPassword(deps.db, request.params.username ?? '', input.password, deps.now());
         recordFact(request, deps.logger, auditFacts.passwordSet(user, generatedPassword !== null));
@@ -73,7 +70,6 @@ export function userRoutes(deps: Pick<RouteDeps, 'db' | 'logger' | 'now'>): Prot
       access,
       bodyLimit: 1024,
       async handle(request) {
-        parseQuery(request.query, noParameters);
         parseBody(request.body, noParameters);
         const user = disableUser(deps.db, notSelf(request.principal, request.params.username, 'disable'), deps.now());
         recordFact(request, deps.logger, auditFacts.userDisabled(user));
@@ -85,7 +81,6 @@ export function userRoutes(deps: Pick<RouteDeps, 'db' | 'logger' | 'now'>): Prot
       path: '/api/users/{username}',
       access,
       async handle(request) {
-        parseQuery(request.query, noParameters);
         const user = removeUser(deps.db, notSelf(request.principal, request.params.username, 'remove'));
         recordFact(request, deps.logger, auditFacts.userRemoved(user));
         return { status: 200, json: { username: user.username, removed: true } };

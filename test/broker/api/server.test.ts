@@ -292,6 +292,12 @@ describe('central HTTP API', () => {
         expect(response.status).toBe(400);
         expect(await json(response)).toEqual({ error: 'bad-request', reason: expect.stringMatching(/^(x|verbose): unknown parameter$/) });
       }
+      // Changes too, before anything is changed: a misspelt option must not pass unnoticed.
+      const issue = await api.get('/api/cards/issue?dry-run=1', { method: 'POST', body: JSON.stringify({ all: true }), headers: { 'content-type': 'application/json' } });
+      expect(issue.status).toBe(400);
+      expect(await json(issue)).toEqual({ error: 'bad-request', reason: 'dry-run: unknown parameter' });
+      // /healthz alone takes any: load balancers add their own.
+      expect((await api.get('/healthz?probe=lb')).status).toBe(200);
     });
 
     it('answers 404 for an unknown path and 405 with Allow for a wrong method', async () => {
