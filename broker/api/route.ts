@@ -1,3 +1,4 @@
+import type { AuditChange } from '../access/audit.js';
 import type { Principal, Role } from '../access/roles.js';
 import type { ApiResponse } from './http.js';
 
@@ -15,8 +16,8 @@ export interface RouteRequest {
   readonly sessionId: string | null;
   /** Who is asking; null on a public route without credentials. */
   readonly principal: Principal | null;
-  /** Records a state change in the audit log as this request's principal, from its address. */
-  audit(action: string, target: string, details?: Readonly<Record<string, unknown>>): void;
+  /** Records a state change in the audit log as this request's principal, from its address (the CLI's twin: recordCliAudit). */
+  audit(change: AuditChange): void;
 }
 
 /** A protected route runs only with a principal, so its handler never checks for null. */

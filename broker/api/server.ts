@@ -5,7 +5,7 @@ import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from '../../protocol/logger.js';
-import { recordAudit } from '../access/audit.js';
+import { recordAudit, type AuditChange } from '../access/audit.js';
 import { actorOf } from '../access/roles.js';
 import type { CentralConfig } from '../config.js';
 import type { MetricsRegistry } from '../metrics.js';
@@ -195,9 +195,9 @@ async function handle(route: Route, request: FastifyRequest, db: CentralDb, now:
     body: request.body,
     address: request.ip,
     sessionId: auth.sessionId,
-    audit(action: string, target: string, details?: Readonly<Record<string, unknown>>) {
-      if (auth.principal === null) throw new Error(`audit ${action}: a public route has no principal to record`);
-      recordAudit(db, { actor: actorOf(auth.principal), action, target, ...(details ? { details } : {}), source: request.ip }, now());
+    audit(change: AuditChange) {
+      if (auth.principal === null) throw new Error(`audit ${change.action}: a public route has no principal to record`);
+      recordAudit(db, { ...change, actor: actorOf(auth.principal), source: request.ip }, now());
     },
   };
   if (route.readsQuery !== true) parseQuery(common.query, noParameters);

@@ -9,7 +9,7 @@ import type { AuthorizedRequest } from '../route.js';
  * the action, the target and who; details stay in the audit log.
  */
 export function recordFact(request: AuthorizedRequest, logger: Logger, fact: AuditFact): void {
-  request.audit(fact.action, fact.target, fact.details);
+  request.audit(fact);
   logger.info({ action: fact.action, target: fact.target, actor: actorOf(request.principal) }, 'api.admin-change');
 }
 

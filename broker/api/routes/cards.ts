@@ -61,8 +61,7 @@ function issueRoute(deps: Pick<RouteDeps, 'db' | 'config' | 'now'>): ProtectedRo
       const { reissue, ...picked } = parseBody(body, issueBody);
       const { selection, idMasked } = selectionInScope(deps, principal, picked);
       const { cardId, ...counts } = issueCards(deps.db, { hasher: hasher(), now: deps.now }, selection, { reissue });
-      const entry = cardsIssued(selection, counts, idMasked);
-      if (counts.issued + counts.reissued > 0) audit(entry.action, entry.target, entry.details);
+      if (counts.issued + counts.reissued > 0) audit(cardsIssued(selection, counts, idMasked));
       return { status: 200, json: { ...counts, ...(cardId === undefined ? {} : { cardNumber: groupCardNumber(cardId) }) } };
     },
   };
@@ -80,8 +79,7 @@ function revokeRoute(deps: Pick<RouteDeps, 'db' | 'now'>): ProtectedRoute {
       const card = findCard(deps.db, cardId);
       if (principal.role === 'manager' && card.unit !== principal.unit) throw forbidden(`that card belongs to a member of another unit than ${principal.unit}`);
       const revoked = revokeCard(deps.db, cardId, deps.now());
-      const entry = cardRevoked(revoked);
-      audit(entry.action, entry.target, entry.details);
+      audit(cardRevoked(revoked));
       return { status: 200, json: revoked };
     },
   };

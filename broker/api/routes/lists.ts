@@ -51,8 +51,7 @@ function publishRoute(deps: Pick<RouteDeps, 'db' | 'config' | 'now'>): Protected
         now: deps.now,
         ...(expiresInDays === undefined ? {} : { expiresInDays }),
       });
-      const entry = listPublished(result);
-      audit(entry.action, entry.target, entry.details);
+      audit(listPublished(result));
       return { status: 200, json: result };
     },
   };

@@ -45,8 +45,7 @@ function change(deps: Pick<RouteDeps, 'db' | 'now'>, request: AuthorizedRequest,
   const ref = Buffer.from(member.ref, 'hex');
   const result = updateMember(deps.db, { ref, idMasked: member.idMasked }, changes, deps.now());
   if (result.changed.length > 0) {
-    const entry = memberUpdated(result, action);
-    request.audit(entry.action, entry.target, entry.details);
+    request.audit(memberUpdated(result, action));
   }
   return { status: 200, json: { changed: result.changed, member: findMember(deps.db, ref) } };
 }
@@ -61,8 +60,7 @@ export function memberChangeRoutes(deps: Pick<RouteDeps, 'db' | 'config' | 'now'
       async handle(request) {
         const { unit, ...fields } = parseBody(request.body, addBody);
         const added = addMember(deps.db, hasher(), { ...fields, unit: unitInScope(request.principal, unit) ?? '' }, deps.now());
-        const entry = memberAdded(added);
-        request.audit(entry.action, entry.target, entry.details);
+        request.audit(memberAdded(added));
         return { status: 201, json: { member: findMember(deps.db, added.ref) } };
       },
     },
@@ -89,8 +87,7 @@ export function memberChangeRoutes(deps: Pick<RouteDeps, 'db' | 'config' | 'now'
       async handle(request) {
         const member = memberInScope(deps.db, request.principal, request.params.ref!);
         const removed = removeMember(deps.db, { ref: Buffer.from(member.ref, 'hex'), idMasked: member.idMasked });
-        const entry = memberRemoved(removed);
-        request.audit(entry.action, entry.target, entry.details);
+        request.audit(memberRemoved(removed));
         return { status: 200, json: { ...removed, removed: true } };
       },
     },

@@ -42,8 +42,7 @@ export function membersImportRoute(deps: Pick<RouteDeps, 'config' | 'logger' | '
             ...(onlyUnit === undefined ? {} : { onlyUnit }),
           }),
         );
-        const entry = membersImported(result, onlyUnit ?? null);
-        audit(entry.action, entry.target, entry.details);
+        audit(membersImported(result, onlyUnit ?? null));
         return { status: 200, json: result };
       } catch (err) {
         if (!(err instanceof MembersImportError)) throw err;

@@ -85,7 +85,7 @@ export function sessionRoutes(deps: Pick<RouteDeps, 'db' | 'config' | 'logger' |
       async handle({ sessionId, principal, audit }) {
         if (sessionId === null) throw badRequest('no session to end: this request came with a bearer token, not a session cookie');
         endSession(deps.db, sessionId);
-        audit('session.logout', principal.id);
+        audit({ action: 'session.logout', target: principal.id });
         return { status: 200, json: { ok: true }, cookies: [{ name: sessionCookieName, value: null }] };
       },
     },
