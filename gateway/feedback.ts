@@ -1,10 +1,23 @@
-import type { Signal } from '../hardware/gpio/signal.js';
+import type { Logger } from 'pino';
+import type { DigitalOutput, OutputName } from '../hardware/gpio/gpio.js';
+import { Signal } from '../hardware/gpio/signal.js';
+import { GateRelay, type PulseServes } from './gateRelay.js';
 
 export interface LaneSignals {
   readonly green: Signal;
   readonly red: Signal;
   readonly buzzer: Signal;
-  readonly relay: Signal;
+  readonly relay: GateRelay;
+}
+
+/** A lane's signals on its output lines (null: not wired); `logger` records the relay's pulses. */
+export function laneSignals(outputs: Readonly<Record<OutputName, DigitalOutput | null>>, logger: Logger): LaneSignals {
+  return {
+    relay: new GateRelay(outputs.relay, logger),
+    green: new Signal(outputs.green),
+    red: new Signal(outputs.red),
+    buzzer: new Signal(outputs.buzzer),
+  };
 }
 
 /**
@@ -18,9 +31,10 @@ const GRANTED_BEEP_MS = 100;
 const PENDING_BLINK = [300, 300];
 const PENDING_BEEP = [80, 120, 80];
 
-export function showGranted(signals: LaneSignals, pulseMs: number): void {
+/** `grant` is the recorded event the gate opens for. */
+export function showGranted(signals: LaneSignals, pulseMs: number, grant: PulseServes): void {
   // The relay first: it is what the person is waiting for.
-  signals.relay.pulse(pulseMs);
+  signals.relay.pulse(pulseMs, grant);
   signals.red.off();
   signals.green.pulse(pulseMs);
   signals.buzzer.pulse(GRANTED_BEEP_MS);

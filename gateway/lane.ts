@@ -246,7 +246,7 @@ export class Lane {
     const { passage } = this.deps.inputs;
     const granted = decision === 'granted';
     const event = this.record(scan, decision, reason, context, { awaitingPassage: granted && passage !== undefined });
-    if (granted) showGranted(this.deps.signals, this.deps.policy.relayPulseMs);
+    if (granted) showGranted(this.deps.signals, this.deps.policy.relayPulseMs, event);
     else showRefused(this.deps.signals);
     const latencyMs = scan.lastByteAtNs === null ? null : elapsedMs(scan.lastByteAtNs);
     this.logDecision(event, latencyMs);

@@ -4,14 +4,13 @@ import type { Logger } from 'pino';
 import type { DigitalOutput, GpioBackend } from '../hardware/gpio/gpio.js';
 import { createGpio } from '../hardware/gpio/createGpio.js';
 import { installRelaySafety } from '../hardware/gpio/relaySafety.js';
-import { Signal } from '../hardware/gpio/signal.js';
 import { createScanner } from '../hardware/scanners/createScanner.js';
 import type { Scanner } from '../hardware/scanners/scanner.js';
 import { createRefHasher } from '../protocol/credentialRef.js';
 import { loadPublicKeys, loadRefKey } from '../protocol/keys.js';
 import { TerminalClock } from './clock.js';
 import type { LaneConfig, TerminalConfig } from './config.js';
-import type { LaneSignals } from './feedback.js';
+import { laneSignals, type LaneSignals } from './feedback.js';
 import { Lane, type LaneInputs } from './lane.js';
 import { ListCache } from './listCache.js';
 import { createListApplier, type ListApplier } from './lists/listApplier.js';
@@ -50,12 +49,7 @@ export function buildLaneHardware(lane: LaneConfig, logger: Logger): LaneHardwar
     return line === undefined ? undefined : gpio.input(name, line, { debounceMs: lane.gpio.inputDebounceMs, activeLow });
   };
   const relay = output('relay');
-  const signals: LaneSignals = {
-    relay: new Signal(relay),
-    green: new Signal(output('green')),
-    red: new Signal(output('red')),
-    buzzer: new Signal(output('buzzer')),
-  };
+  const signals = laneSignals({ relay, green: output('green'), red: output('red'), buzzer: output('buzzer') }, logger);
   const inputs: LaneInputs = { confirm: input('confirm'), reject: input('reject'), passage: input('passage') };
   return { scanner, gpio, signals, inputs, relay };
 }

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { parseCredential } from '../../protocol/credentials/index.js';
 import type { ScanFrame } from '../../hardware/scanners/scanner.js';
 import type { LaneConfig } from '../config.js';
+import { GateRelay } from '../gateRelay.js';
 import type { LaneHardware } from '../terminal.js';
 import { fail, pass, skip, type CheckResult } from './report.js';
 
@@ -34,9 +35,10 @@ export async function laneChecks(lane: LaneConfig, hardware: LaneHardware, optio
       results.push(skip(check, 'not wired in the config'));
       continue;
     }
-    signal.pulse(output.name === 'relay' ? options.relayPulseMs : 1000);
+    if (signal instanceof GateRelay) signal.checkPulse(options.relayPulseMs);
+    else signal.pulse(1000);
     const seen = await options.confirm(`${lane.name}: did you see/hear ${output.what}?`);
-    signal.off();
+    signal.stop();
     const line = `line ${lane.gpio.outputs[output.name]} pulsed`;
     if (!options.asked) results.push(pass(check, `${line} (not asked: --yes)`));
     else results.push(seen ? pass(check, `${line} and confirmed`) : fail(check, `${line}, not seen: check wiring and activeLow`));

@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ScanEvent } from '../../protocol/event.js';
-import { garbageQr, samplePerson, someQr } from '../../provisioning/samplePeople.js';
 import { seededRandom } from '../broker/store/scanEvents.js';
 import { metricValue, storedEvents, type CentralApi } from '../helpers/centralApi.js';
 import { createCentralSite, type CentralSite } from '../helpers/centralSite.js';
@@ -12,24 +11,26 @@ import type { QrgateProcess } from '../helpers/qrgateProcess.js';
 import { TcpProxy } from '../helpers/tcpProxy.js';
 import { useTempDir } from '../helpers/tempDir.js';
 import { waitFor } from '../helpers/waitFor.js';
-import { startCrowd, type Crowd } from './crowd.js';
-import { checkRelay } from './relayCheck.js';
+import { checkRelay } from '../helpers/relayCheck.js';
+import { siteVisitors, startCrowd, type Crowd } from './crowd.js';
 import { ChaosGate, chaosTerminal } from './rig.js';
+import { eachOnceThenRandom } from './schedule.js';
 
 /**
  * Issue 6, chaos: terminals (QRGATE_CHAOS_TERMINALS, default 2) under continuous scan load
- * (each a pty scanner fed every 20-120 ms, whatever state the terminal is in) while, in turn
- * and at seeded random moments, a terminal is SIGKILLed (and now and then stopped cleanly)
- * and restarted, the central is
+ * (each a pty scanner fed every 20-120 ms, whatever state the terminal is in; allowed people,
+ * denied members, strangers and garbage) while, in turn and at seeded random moments, a
+ * terminal is SIGKILLed (and now and then stopped cleanly) and restarted, the central is
  * SIGKILLed and restarted (the broker loses every session), and the network between them,
  * a TcpProxy, is cut, stalled one or both ways, made half-open and slow; and the terminals' wall
  * clock jumps backwards and forwards (test/chaos/clockShift.mjs).
  *
  * Then, everything restored and drained: every decided event is stored exactly once at the
  * central with no sequence gap, every decision a terminal logged is the stored one, no
- * relay pulse happened for a refused or malformed scan, and every clean stop left the relay off.
+ * relay pulse request served anything but a stored grant, and every clean stop left the relay off.
  *
- * QRGATE_CHAOS_SECONDS bounds the chaos (default 120). QRGATE_CHAOS_SEED=N runs the same
+ * Every kind of trouble happens at least once a run: each once first, in a seeded order,
+ * then at random; the chaos outlasts QRGATE_CHAOS_SECONDS (default 120) until each has. QRGATE_CHAOS_SEED=N runs the same
  * schedule of troubles again (the moments they hit the processes still vary with the machine).
  *
  * The sim GPIO lives in the terminal's process, so "the relay is off whenever the terminal
@@ -61,7 +62,7 @@ async function gateResult(gate: ChaosGate, api: CentralApi) {
     stored,
     bySeq: new Map<number, ScanEvent>(stored.map((e) => [e.seq, e])),
     logged: gate.boots.flatMap((b) => b.proc.linesWith('scan.decided')),
-    relay: checkRelay(gate.boots, stored),
+    relay: checkRelay(gate.boots, { stored }),
     byDecision: stored.reduce<Record<string, number>>((acc, e) => ({ ...acc, [`${e.decision}/${e.reason}`]: (acc[`${e.decision}/${e.reason}`] ?? 0) + 1 }), {}),
   };
 }
@@ -86,7 +87,7 @@ describe('chaos: kills, restarts and a bad network under scan load', () => {
     const random = seededRandom(seed);
     const between = (min: number, max: number) => min + random(max - min + 1);
     const dir = tempDir();
-    const site: CentralSite = await createCentralSite(dir, 0, { people: 40 });
+    const site: CentralSite = await createCentralSite(dir, 0, { people: 40, denied: 10 });
 
     let central = await site.startCentral();
     killOnCleanup(central.proc);
@@ -102,34 +103,29 @@ describe('chaos: kills, restarts and a bad network under scan load', () => {
       QRGATE_CLOCK_OFFSET_FILE: clockOffsetFile,
     };
 
-    // Each crowd: the site's people (allowed), strangers (unknown) and garbage (malformed).
-    const people = site.people.map((idNumber, i) => ({ ...samplePerson(i, 'allow', false), idNumber }));
-    const strangers = Array.from({ length: 10 }, (_, i) => samplePerson(700_000 + i, 'allow', false));
     const gates: Array<{ gate: ChaosGate; crowd: Crowd }> = [];
     for (let g = 0; g < terminalCount; g++) {
       const terminal = await chaosTerminal(site, proxy, (close) => cleanups.push(close), { name: `gate-${g + 1}`, batchSize: 20 });
       const gate = new ChaosGate(terminal, terminalEnv, (close) => cleanups.push(close));
       await gate.start();
       const crowdRandom = seededRandom(seed ^ (0x5bd1e995 + g));
-      const crowd = await startCrowd(terminal.pair, () => {
-        const pick = crowdRandom(10);
-        const text = pick === 9 ? garbageQr(crowdRandom) : pick === 8 ? someQr(strangers[crowdRandom(strangers.length)]!, crowdRandom) : someQr(people[crowdRandom(people.length)]!, crowdRandom);
-        // 20-120 ms apart: a steady crowd, and most grants come after the previous 50 ms pulse
-        // ended, so nearly every relay rise is visible in the log and checked.
-        return { text, pauseMs: 20 + crowdRandom(101) };
-      });
+      const visitor = siteVisitors(site, crowdRandom);
+      // 20-120 ms apart: a steady crowd, often within a 50 ms pulse (every request is checked).
+      const crowd = await startCrowd(terminal.pair, () => ({ text: visitor(), pauseMs: 20 + crowdRandom(101) }));
       cleanups.push(() => crowd.stop());
       gates.push({ gate, crowd });
     }
 
     const counts = new Map<Action, number>();
+    const nextAction = eachOnceThenRandom(actions, random);
+    const kinds = new Set(actions);
     /** Events the centrals received again after storing them: the at-least-once path at work. */
     let redeliveries = 0;
     const jumps: number[] = [];
     const startedAt = Date.now();
-    while (Date.now() - startedAt < chaosSeconds * 1000) {
+    while (Date.now() - startedAt < chaosSeconds * 1000 || counts.size < kinds.size) {
       await sleep(between(200, 2_000)); // calm between troubles, and a varying kill point
-      const action = actions[random(actions.length)]!;
+      const action = nextAction();
       counts.set(action, (counts.get(action) ?? 0) + 1);
       switch (action) {
         case 'kill-terminal':
@@ -206,13 +202,16 @@ describe('chaos: kills, restarts and a bad network under scan load', () => {
         ...results.map(
           (r) =>
             `  ${r.gate.terminal.name}: ${r.gate.boots.length} boots, scans written ${r.crowd.written()}, events decided ${r.decided}, logged ${r.logged.length}, ` +
-            `stored ${r.stored.length}: ${JSON.stringify(r.byDecision)}; relay pulses ${r.relay.pulses}, kills with the relay energised ${r.relay.killedWhileOn}`,
+            `stored ${r.stored.length}: ${JSON.stringify(r.byDecision)}; relay pulses ${r.relay.pulses} (rises ${r.relay.rises}), refusals checked ${r.relay.refusals}, ` +
+            `kills with the relay energised ${r.relay.killedWhileOn}`,
         ),
         `  clock jumps ${jumps.map((ms) => `${ms > 0 ? '+' : ''}${(ms / MINUTE_MS).toFixed(0)} min`).join(', ') || 'none'}; events with an untrusted clock ${results.reduce((n, r) => n + r.stored.filter((e) => !e.clockTrusted).length, 0)}`,
         `  redeliveries absorbed by the central ${redeliveries}; proxy connections ${proxy.accepted}, bytes up ${proxy.bytes.up} down ${proxy.bytes.down}`,
       ].join('\n'),
     );
 
+    // 0. The run met every kind of trouble it claims to survive.
+    expect([...kinds].filter((kind) => (counts.get(kind) ?? 0) === 0), 'kinds of trouble that never happened').toEqual([]);
     for (const r of results) {
       const { terminalId, name } = r.gate.terminal;
       // 1. Exactly once, no gap: seq 1..N at the central, N the terminal's own counter.
@@ -225,8 +224,11 @@ describe('chaos: kills, restarts and a bad network under scan load', () => {
       const inSeqOrder = [...r.bySeq.values()].sort((a, b) => a.seq - b.seq);
       const backwards = inSeqOrder.filter((e, i) => i > 0 && Date.parse(e.ts) < Date.parse(inSeqOrder[i - 1]!.ts));
       expect(backwards.map((e) => `${name} seq ${e.seq} at ${e.ts} after ${inSeqOrder[e.seq - 2]?.ts} (boot ${e.bootId})`)).toEqual([]);
-      // 4. The relay: only for grants, and off after every clean stop.
+      // 4. The relay: only for grants, and off after every clean stop; the check saw refusals of each kind.
       expect(r.relay.problems).toEqual([]);
+      for (const reason of ['denied', 'unknown', 'malformed']) expect(r.byDecision[`refused/${reason}`] ?? 0, `${name} refused/${reason}`).toBeGreaterThan(0);
+      expect(r.relay.refusals).toBeGreaterThan(0);
+      expect(r.relay.pulses).toBeGreaterThan(0);
       expect(r.decided).toBeGreaterThan(chaosSeconds); // the load really ran
     }
     // 5. No process crashed: every exit was ours, nothing logged an error.

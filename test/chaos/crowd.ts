@@ -1,5 +1,8 @@
 import { open } from 'node:fs/promises';
 import type { VirtualSerialPair } from '../../hardware/scanners/virtualSerialPair.js';
+import { garbageQr, samplePerson, someQr, type SamplePerson } from '../../provisioning/samplePeople.js';
+import type { CentralSite } from '../helpers/centralSite.js';
+import { eachOnceThenRandom } from './schedule.js';
 
 export interface Crowd {
   /** Scans written so far. */
@@ -43,5 +46,29 @@ export async function startCrowd(pair: VirtualSerialPair, next: () => { text: st
         }
         await scanner.close();
       })()),
+  };
+}
+
+/** Who a site crowd sends to the gate, and how often (out of 10). */
+const visitors = ['allowed', 'allowed', 'allowed', 'allowed', 'allowed', 'allowed', 'allowed', 'denied', 'stranger', 'garbage'] as const;
+
+/**
+ * The QR texts of a crowd at one of `site`'s gates: mostly its allowed people, and the scans a
+ * relay check must see refused: denied members, strangers (unknown) and garbage (malformed).
+ * Each kind comes once early on (the site needs denied members: CentralSiteOptions.denied).
+ */
+export function siteVisitors(site: Pick<CentralSite, 'people' | 'denied'>, random: (max: number) => number): () => string {
+  const member = (status: 'allow' | 'deny') => (idNumber: string, i: number): SamplePerson => ({ ...samplePerson(i, status, false), idNumber });
+  const allowed = site.people.map(member('allow'));
+  const denied = site.denied.map(member('deny'));
+  if (allowed.length === 0 || denied.length === 0) throw new Error('a site crowd needs allowed and denied members');
+  const strangers = Array.from({ length: 10 }, (_, i) => samplePerson(700_000 + i, 'allow', false));
+  const nextVisitor = eachOnceThenRandom(visitors, random);
+  const pool = { allowed, denied, stranger: strangers };
+  return () => {
+    const visitor = nextVisitor();
+    if (visitor === 'garbage') return garbageQr(random);
+    const people = pool[visitor];
+    return someQr(people[random(people.length)]!, random);
   };
 }

@@ -2,7 +2,6 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { samplePerson, someQr } from '../../provisioning/samplePeople.js';
 import type { Telemetry } from '../../protocol/messages.js';
 import { getJson, storedEvents } from '../helpers/centralApi.js';
 import { createCentralSite } from '../helpers/centralSite.js';
@@ -11,8 +10,9 @@ import { QrgateProcess } from '../helpers/qrgateProcess.js';
 import { TcpProxy } from '../helpers/tcpProxy.js';
 import { useTempDir } from '../helpers/tempDir.js';
 import { waitFor } from '../helpers/waitFor.js';
-import { startCrowd } from './crowd.js';
-import { checkRelay, type Boot } from './relayCheck.js';
+import { seededRandom } from '../broker/store/scanEvents.js';
+import { checkRelay, type Boot } from '../helpers/relayCheck.js';
+import { siteVisitors, startCrowd } from './crowd.js';
 import { chaosTerminal } from './rig.js';
 
 /**
@@ -57,7 +57,7 @@ describe('chaos: the terminal disk fills up and frees again', () => {
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', disk]);
     cleanups.push(() => void execFileSync('umount', ['-l', disk]));
 
-    const site = await createCentralSite(dir, 0, { people: 20 });
+    const site = await createCentralSite(dir, 0, { people: 20, denied: 5 });
     const central = await site.startCentral();
     cleanups.push(async () => {
       central.proc.kill('SIGKILL');
@@ -75,9 +75,9 @@ describe('chaos: the terminal disk fills up and frees again', () => {
     });
     await terminal.waitForLine((l) => l.msg === 'uplink.connected', 60_000);
 
-    const people = site.people.map((idNumber, i) => ({ ...samplePerson(i, 'allow', false), idNumber }));
-    let i = 0;
-    const crowd = await startCrowd(pair, () => ({ text: someQr(people[i++ % people.length]!), pauseMs: 10 }));
+    // Refusals among the grants, from the first scans on: the relay check must see them refused.
+    const visitor = siteVisitors(site, seededRandom(0x0d15cf11));
+    const crowd = await startCrowd(pair, () => ({ text: visitor(), pauseMs: 10 }));
     cleanups.push(() => crowd.stop());
     const decided = () => terminal.linesWith('scan.decided').length;
     const failed = () => terminal.linesWith('scan.unrecorded').length;
@@ -121,10 +121,16 @@ describe('chaos: the terminal disk fills up and frees again', () => {
     const last = lastSeq(dataDir);
     await expectExactlyOnce(central.api, terminalId, last);
     const stored = await storedEvents(central.api, terminalId);
-    expect(checkRelay(boots, stored).problems).toEqual([]);
+    const relay = checkRelay(boots, { stored });
+    expect(relay.problems).toEqual([]);
+    // The check saw the refusals it guards against, and grants: every pulse served one of these.
+    const reasons = new Set(stored.map((e) => e.reason));
+    for (const reason of ['denied', 'unknown', 'malformed']) expect(reasons, `a stored ${reason} refusal`).toContain(reason);
+    expect(relay.refusals).toBeGreaterThan(0);
+    expect(relay.pulses).toBeGreaterThan(0);
     const errors = terminal.lines.filter((l) => l.level >= 50);
     console.info(
-      `disk-full: ${last} events stored, ${failed()} scans refused by a full disk, ${removeFailures} failed deletes before space returned, error lines: ${JSON.stringify(
+      `disk-full: ${last} events stored (relay pulses ${relay.pulses}, rises ${relay.rises}, refusals ${relay.refusals}), ${failed()} scans refused by a full disk, ${removeFailures} failed deletes before space returned, error lines: ${JSON.stringify(
         [...new Set(errors.map((l) => `${l.msg}: ${String((l.err as { code?: string } | undefined)?.code)}`))],
       )}`,
     );

@@ -4,7 +4,7 @@ import { VirtualSerialPair } from '../../hardware/scanners/virtualSerialPair.js'
 import type { CentralSite } from '../helpers/centralSite.js';
 import { QrgateProcess } from '../helpers/qrgateProcess.js';
 import type { TcpProxy } from '../helpers/tcpProxy.js';
-import type { Boot } from './relayCheck.js';
+import type { Boot } from '../helpers/relayCheck.js';
 
 export interface ChaosTerminal {
   readonly name: string;

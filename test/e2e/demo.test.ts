@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { QrgateProcess } from '../helpers/qrgateProcess.js';
+import { checkRelay } from '../helpers/relayCheck.js';
 import { useTempDir } from '../helpers/tempDir.js';
 import { waitFor } from '../helpers/waitFor.js';
 
@@ -64,16 +65,25 @@ describe('qrgate demo (npm start)', () => {
     const logs = demo.lines.map((l) => JSON.stringify(l)).join('\n');
     for (const secret of [token, guardLine[2]!]) expect(logs).not.toContain(secret);
 
+    // Every gate opened for someone and turned someone away before the demo stops.
+    const terminalIds = ['demo-gate-1', 'demo-gate-2', 'demo-gate-3'];
+    const of = (msg: string, terminalId: string) => demo.linesWith(msg).filter((l) => l.terminalId === terminalId);
+    for (const terminalId of terminalIds) {
+      await demo.waitFor(
+        () => (of('relay.pulse', terminalId).length > 0 && of('scan.decided', terminalId).some((l) => l.decision !== 'granted') ? true : undefined),
+        60_000,
+        `${terminalId}: a relay pulse and a refusal`,
+      );
+    }
+
     demo.kill('SIGINT');
     expect(await demo.exited).toEqual({ code: 0, signal: null });
-    const decisions = new Set(demo.linesWith('scan.decided').map((l) => l.decision));
-    expect(decisions).toContain('granted');
-    expect(decisions).toContain('refused');
-    for (const terminalId of ['demo-gate-1', 'demo-gate-2', 'demo-gate-3']) {
-      for (const lane of ['in', 'out']) {
-        const relay = demo.linesWith('gpio.set').filter((l) => l.terminalId === terminalId && l.lane === lane && l.output === 'relay');
-        if (relay.length > 0) expect(relay.at(-1)!.value).toBe(0);
-      }
+    // Each gate's relay pulsed only for its logged grants, and every relay is off after the stop.
+    for (const terminalId of terminalIds) {
+      const relay = checkRelay([{ proc: demo, ended: 'SIGINT' }], { terminalId });
+      expect(relay.problems, terminalId).toEqual([]);
+      expect(relay.pulses, `${terminalId} relay pulses`).toBeGreaterThan(0);
+      expect(relay.refusals, `${terminalId} refusals`).toBeGreaterThan(0);
     }
     expect(demo.linesWith('terminal.stopped')).toHaveLength(3);
     expect(demo.linesWith('central.stopped')).toHaveLength(1);

@@ -5,6 +5,7 @@ import { VirtualSerialPair } from '../../hardware/scanners/virtualSerialPair.js'
 import { createDemoSite } from '../../provisioning/demoSite.js';
 import { cardQr, cccdQr, pcCovidQr } from '../../provisioning/samplePeople.js';
 import { QrgateProcess, type LogLine } from '../helpers/qrgateProcess.js';
+import { checkRelay } from '../helpers/relayCheck.js';
 import { useTempDir } from '../helpers/tempDir.js';
 
 const RELAY_PULSE_MS = 300;
@@ -89,6 +90,15 @@ describe('qrgate terminal — a real process on a pty scanner with simulated GPI
     expect(relay().map((l) => l.value)).toEqual(Array.from({ length: granted }, () => [1, 0]).flat());
     expect(granted).toBe(4);
 
+    // A queue at the glass: a grant, a stranger while the relay is still energised, another grant
+    // that extends the pulse. Each grant asks for its own pulse; the refusal asks for none.
+    const burst = [cccdQr(allowed[4]!, 7), cccdQr(site.strangers[1]!, 7), cccdQr(allowed[5]!, 7)];
+    const risesBefore = relay().length;
+    await scanner.write(burst.map((text) => `${text}\r\n`).join(''));
+    const burstDecided = (await terminal.waitForCount('scan.decided', scans.length + burst.length)).slice(scans.length);
+    expect(burstDecided.map((l) => `${String(l.decision)}/${String(l.reason)}`)).toEqual(['granted/allowed', 'refused/unknown', 'granted/allowed']);
+    await terminal.waitFor(() => (relay().length > risesBefore && relay().at(-1)!.value === 0 ? true : undefined), 10_000, 'the burst pulse end');
+
     // latency is measured for every scan that moved an output
     for (const line of terminal.linesWith('scan.decided').filter((l) => l.decision !== 'duplicate')) {
       expect(line.latencyMs).toEqual(expect.any(Number));
@@ -101,7 +111,10 @@ describe('qrgate terminal — a real process on a pty scanner with simulated GPI
     terminal.kill('SIGTERM');
     expect(await terminal.exited).toEqual({ code: 0, signal: null });
     expect(terminal.linesWith('terminal.stopped')).toHaveLength(1);
-    expect(relay().at(-1)?.value).toBe(0);
+    // Every pulse request served a logged grant, the refusals none, and the relay is off.
+    const report = checkRelay([{ proc: terminal, ended: 'SIGTERM' }]);
+    expect(report.problems).toEqual([]);
+    expect(report).toMatchObject({ pulses: 6, refusals: 9 });
   });
 
   it('refuses to start on an invalid config, naming every bad field and touching no hardware', async () => {

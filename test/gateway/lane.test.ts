@@ -3,13 +3,13 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { TerminalClock } from '../../gateway/clock.js';
 import { loadTerminalConfig, type LaneConfig, type TerminalConfig } from '../../gateway/config.js';
+import { laneSignals } from '../../gateway/feedback.js';
 import { Lane } from '../../gateway/lane.js';
 import { ListCache } from '../../gateway/listCache.js';
 import { importListFile } from '../../gateway/listImport.js';
 import { Outbox } from '../../gateway/outbox.js';
 import { Presence } from '../../gateway/presence.js';
 import { openTerminalDb, type TerminalDb } from '../../gateway/terminalDb.js';
-import { Signal } from '../../hardware/gpio/signal.js';
 import { SimGpio } from '../../hardware/gpio/simGpio.js';
 import type { ScanEvent } from '../../protocol/event.js';
 import { createDemoSite } from '../../provisioning/demoSite.js';
@@ -18,7 +18,7 @@ import { FakeScanner } from '../fakes/fakeScanner.js';
 import { refHasherFor, writeList } from '../helpers/lists.js';
 import { useTempDir } from '../helpers/tempDir.js';
 import { outboxWatchingRelay } from '../fakes/outboxWatchingRelay.js';
-import { captureLogger } from '../fakes/captureLogger.js';
+import { captureLogger, type LogLine } from '../fakes/captureLogger.js';
 import { StorageHealth } from '../../gateway/storageHealth.js';
 
 const logger = pino({ level: 'silent' });
@@ -31,6 +31,8 @@ interface Rig {
   lists: ListCache;
   events: () => Array<ScanEvent & { final: number }>;
   relayPulses: () => number;
+  /** Every request to pulse the relay, as logged (`relay.pulse`), edges or not. */
+  relayRequests: () => LogLine[];
   /** How many outbox rows existed each time the relay was switched on. */
   rowsWhenRelayOn: number[];
   /** The n-th registered person with that status. */
@@ -93,24 +95,20 @@ describe('Lane', () => {
     const storageLog = captureLogger();
     const storage = new StorageHealth({ logger: storageLog.logger });
     const outbox = new Outbox(db, { terminalId: config.terminalId, checkpointCode: config.checkpoint.code, bootId: crypto.randomUUID() }, clock, storage);
+    const laneLog = captureLogger('info');
     const lane = new Lane({
       config: laneConfig,
       policy: { ...config.policy, ...policyOverrides },
       scopes: config.lists,
       scanner,
-      signals: {
-        relay: new Signal(relayOutput),
-        green: new Signal(gpio.output('green', 1)),
-        red: new Signal(gpio.output('red', 2)),
-        buzzer: new Signal(gpio.output('buzzer', 3)),
-      },
+      signals: laneSignals({ relay: relayOutput, green: gpio.output('green', 1), red: gpio.output('red', 2), buzzer: gpio.output('buzzer', 3) }, laneLog.logger),
       inputs,
       outbox,
       lists,
       presence: new Presence(db, config.policy.antiPassbackWindowMs),
       clock,
       hashRef: refHasherFor(join(dir, 'keys')),
-      logger,
+      logger: laneLog.logger,
     });
     await lane.start();
     const result: Rig = {
@@ -127,6 +125,7 @@ describe('Lane', () => {
           .map((row) => ({ ...(JSON.parse(row.event) as ScanEvent), final: row.final })),
       rowsWhenRelayOn,
       relayPulses: () => gpio.history.filter((w) => w.output === 'relay' && w.value === 1).length,
+      relayRequests: () => laneLog.messages('relay.pulse'),
       person: (status, n = 0) => site.people.filter((p) => p.status === status)[n]!,
       storage,
       storageLog,
@@ -195,6 +194,24 @@ describe('Lane', () => {
     r.scanner.scan(qr);
     expect(r.events().map((e) => e.decision)).toEqual(['granted', 'duplicate', 'duplicate']);
     expect(r.relayPulses()).toBe(1);
+    expect(r.relayRequests()).toHaveLength(1);
+  });
+
+  it('logs every relay pulse request with the event it serves, also those that only extend an energised relay', async () => {
+    const r = await rig();
+    r.scanner.scan(cccdQr(r.person('allow')));
+    await vi.advanceTimersByTimeAsync(r.config.policy.relayPulseMs / 2);
+    r.scanner.scan(cccdQr(r.person('deny'))); // refused while the relay is energised
+    r.scanner.scan(cccdQr(r.person('allow', 1))); // back to back: extends the pulse
+    await vi.advanceTimersByTimeAsync(r.config.policy.relayPulseMs);
+    expect(r.gpio.level('relay')).toBe(0);
+    const events = r.events();
+    expect(events.map((e) => e.decision)).toEqual(['granted', 'refused', 'granted']);
+    // One rise on the line, two requests: the second grant kept the gate open, the refusal did not.
+    expect(r.relayPulses()).toBe(1);
+    expect(r.relayRequests().map(({ eventId, seq, decision, pulseMs }) => ({ eventId, seq, decision, pulseMs }))).toEqual(
+      [events[0]!, events[2]!].map((e) => ({ eventId: e.id, seq: e.seq, decision: 'granted', pulseMs: r.config.policy.relayPulseMs })),
+    );
   });
 
   it('refuses with red and a long buzz, never touching the relay', async () => {
@@ -208,6 +225,7 @@ describe('Lane', () => {
       ['refused', 'malformed'],
     ]);
     expect(r.relayPulses()).toBe(0);
+    expect(r.relayRequests()).toEqual([]);
     expect(r.gpio.level('red')).toBe(1);
     expect(r.gpio.level('buzzer')).toBe(1);
   });

@@ -24,6 +24,8 @@ export interface CentralSite {
   readonly mqttPort: number;
   /** Registered people's citizen ids (all `allow`), typed at a keyboard lane. */
   readonly people: readonly string[];
+  /** Registered people whose status is `deny` (CentralSiteOptions.denied of them). */
+  readonly denied: readonly string[];
   addTerminal(name: string, options?: AddTerminalOptions): Promise<{ terminalId: string; config: string; code: string; password: string }>;
   /** `api` reads the HTTP API with a read-only admin token made for this site. */
   startCentral(): Promise<{ proc: QrgateProcess; httpPort: number; mqttPort: number; api: CentralApi }>;
@@ -47,12 +49,14 @@ export interface AddTerminalOptions {
  */
 export interface CentralSiteOptions {
   readonly people?: number;
+  /** Also registers this many members with status `deny` (default none): refusals a relay check must see. */
+  readonly denied?: number;
   /** Adds a TLS listener on this port with this PEM certificate and key; terminals then use mqtts:// and trust `cert`. */
   readonly tls?: { readonly port: number; readonly cert: string; readonly key: string };
 }
 
 export async function createCentralSite(dir: string, mqttPort: number, options: CentralSiteOptions = {}): Promise<CentralSite> {
-  const { people = 50, tls } = options;
+  const { people = 50, denied = 0, tls } = options;
   if (tls) {
     writeFileSync(join(dir, 'server.crt'), tls.cert);
     writeFileSync(join(dir, 'server.key'), tls.key);
@@ -61,8 +65,10 @@ export async function createCentralSite(dir: string, mqttPort: number, options: 
     mqtt: { host: '127.0.0.1', port: mqttPort, ...(tls ? { tls: { port: tls.port, cert: 'server.crt', key: 'server.key' } } : {}) },
   });
   const ids = Array.from({ length: people }, (_, i) => `0460${String(90_000_000 + i)}`);
+  const deniedIds = Array.from({ length: denied }, (_, i) => `0460${String(91_000_000 + i)}`);
+  const rows = [...ids.map((id) => `citizen,${id},allow`), ...deniedIds.map((id) => `citizen,${id},deny`)];
   const csv = join(dir, 'people.csv');
-  writeFileSync(csv, `namespace,id,status\n${ids.map((id) => `citizen,${id},allow`).join('\n')}\n`);
+  writeFileSync(csv, `namespace,id,status\n${rows.join('\n')}\n`);
   const listFile = join(dir, 'default.qgl');
   await qrgate(['lists', 'build', '--scope', 'default', '--list-version', '1', '--key', join(dir, 'keys'), '--entries', csv, '--out', listFile]);
   const { code } = JSON.parse(
@@ -75,6 +81,7 @@ export async function createCentralSite(dir: string, mqttPort: number, options: 
     centralConfig,
     mqttPort,
     people: ids,
+    denied: deniedIds,
     async addTerminal(name, options = {}) {
       const out = join(dir, `${name}.json`);
       const added = JSON.parse(

@@ -1,8 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SimGpio } from '../../../hardware/gpio/simGpio.js';
-import { Signal } from '../../../hardware/gpio/signal.js';
+import { laneSignals } from '../../../gateway/feedback.js';
 import { failureBeeps, showFailure, type EnrollFailure } from '../../../gateway/enroll/enrollSignals.js';
-import type { LaneSignals } from '../../../gateway/feedback.js';
 import { silentLogger } from '../../fakes/captureLogger.js';
 
 /** What a technician hears for each verdict on a QR: counted buzzer beeps on a simulated line. */
@@ -12,12 +11,10 @@ describe('enrollment signals', () => {
 
   function beepsFor(failure: EnrollFailure): { beeps: number; longestMs: number; red: boolean } {
     const gpio = new SimGpio({ logger: silentLogger(), now: () => BigInt(Date.now()) * 1_000_000n });
-    const signals: LaneSignals = {
-      green: new Signal(gpio.output('green', 17)),
-      red: new Signal(gpio.output('red', 27)),
-      buzzer: new Signal(gpio.output('buzzer', 22)),
-      relay: new Signal(gpio.output('relay', 23)),
-    };
+    const signals = laneSignals(
+      { green: gpio.output('green', 17), red: gpio.output('red', 27), buzzer: gpio.output('buzzer', 22), relay: gpio.output('relay', 23) },
+      silentLogger(),
+    );
     showFailure(signals, failure);
     vi.advanceTimersByTime(10_000);
     const buzzer = gpio.history.filter((h) => h.output === 'buzzer');

@@ -8,7 +8,7 @@ import { ListCache } from '../../../gateway/listCache.js';
 import { Outbox } from '../../../gateway/outbox.js';
 import { Presence } from '../../../gateway/presence.js';
 import { openTerminalDb, type TerminalDb } from '../../../gateway/terminalDb.js';
-import { Signal } from '../../../hardware/gpio/signal.js';
+import { laneSignals } from '../../../gateway/feedback.js';
 import { SimGpio } from '../../../hardware/gpio/simGpio.js';
 import type { ScanEvent } from '../../../protocol/event.js';
 import { createDemoSite } from '../../../provisioning/demoSite.js';
@@ -52,12 +52,7 @@ describe('Lane.remoteOpen', () => {
       policy: config.policy,
       scopes: config.lists,
       scanner: new FakeScanner(),
-      signals: {
-        relay: new Signal(relay),
-        green: new Signal(gpio.output('green', 1)),
-        red: new Signal(gpio.output('red', 2)),
-        buzzer: new Signal(gpio.output('buzzer', 3)),
-      },
+      signals: laneSignals({ relay, green: gpio.output('green', 1), red: gpio.output('red', 2), buzzer: gpio.output('buzzer', 3) }, logger),
       inputs: withPassage ? { passage: gpio.input('passage', 12, { debounceMs: 0, activeLow: false }) } : {},
       outbox,
       lists,

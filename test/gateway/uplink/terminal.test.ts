@@ -5,7 +5,7 @@ import { loadTerminalConfig } from '../../../gateway/config.js';
 import { Terminal, type LaneHardware } from '../../../gateway/terminal.js';
 import { openTerminalDb } from '../../../gateway/terminalDb.js';
 import type { DigitalOutput } from '../../../hardware/gpio/gpio.js';
-import { Signal } from '../../../hardware/gpio/signal.js';
+import { laneSignals } from '../../../gateway/feedback.js';
 import { SimGpio } from '../../../hardware/gpio/simGpio.js';
 import type { ScanEvent } from '../../../protocol/event.js';
 import { statusSchema } from '../../../protocol/messages.js';
@@ -70,12 +70,7 @@ describe('Terminal with a central: the uplink runs beside the lanes', () => {
           gpio,
           relay,
           inputs: {},
-          signals: {
-            relay: new Signal(relay),
-            green: new Signal(gpio.output('green', 1)),
-            red: new Signal(gpio.output('red', 2)),
-            buzzer: new Signal(null),
-          },
+          signals: laneSignals({ relay, green: gpio.output('green', 1), red: gpio.output('red', 2), buzzer: null }, laneLogger),
         };
       },
     });
