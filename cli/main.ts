@@ -2,6 +2,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Command } from './command.js';
 import { HelpRequest, UsageError } from './command.js';
+import { demoCheckpointsInWords } from './demo/demoCheckpoints.js';
 import { answerNoCommand, commandHelp, overview, type HelpIo } from './help.js';
 
 /**
@@ -15,7 +16,7 @@ export interface Entry {
 }
 
 export const commands: readonly Entry[] = [
-  { words: ['demo'], summary: '[--data-dir DIR] [--rate SCANS/S] [--mqtt-port P] [--http-port P] [--duration-s S] [--json] [--log-format json|pretty]: a simulated checkpoint on this machine, no set-up', load: () => import('./commands/demo.js') },
+  { words: ['demo'], summary: `[--data-dir DIR] [--rate SCANS/S] [--mqtt-port P] [--http-port P] [--duration-s S] [--json] [--log-format json|pretty]: a central and ${demoCheckpointsInWords()} on this machine, no set-up`, load: () => import('./commands/demo.js') },
   { words: ['terminal'], summary: '--config F [--enroll] [--log-format json|pretty]: run one terminal; --enroll first reads an enrollment QR when the config has no identity yet', load: () => import('./commands/terminal.js') },
   {
     words: ['doctor'],

@@ -15,7 +15,7 @@ function number(value: string | undefined, name: string, fallback: number, min: 
 }
 
 /**
- * `qrgate demo` (= `npm start`): a central and three simulated checkpoints on loopback,
+ * `qrgate demo` (= `npm start`): a central and the demo's checkpoints (demoCheckpoints.ts) on loopback,
  * embedded storage in a temporary folder, people scanning at a human pace.
  */
 export const run: Command = async (ctx) => {
