@@ -33,7 +33,7 @@ export function overview(commands: readonly CommandInfo[]): string {
     ...table(commands.map((c) => [c.words.join(' '), c.summary])),
     '',
     '`qrgate <command> --help` shows one command\'s options.',
-    'Logs are JSON lines on stdout; pipe them through `npx pino-pretty` to read them.',
+    'Logs: readable lines at a terminal, JSON lines when stdout is a pipe or a file; --log-format json|pretty or QRGATE_LOG_FORMAT chooses.',
   ].join('\n');
 }
 

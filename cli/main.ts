@@ -2,6 +2,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Command } from './command.js';
 import { HelpRequest, UsageError } from './command.js';
+import { demoCheckpointsInWords } from './demo/demoCheckpoints.js';
 import { answerNoCommand, commandHelp, overview, type HelpIo } from './help.js';
 
 /**
@@ -15,8 +16,8 @@ export interface Entry {
 }
 
 export const commands: readonly Entry[] = [
-  { words: ['demo'], summary: '[--data-dir DIR] [--rate SCANS/S] [--mqtt-port P] [--http-port P] [--duration-s S] [--json]: a simulated checkpoint on this machine, no set-up', load: () => import('./commands/demo.js') },
-  { words: ['terminal'], summary: '--config F [--enroll]: run one terminal; --enroll first reads an enrollment QR when the config has no identity yet', load: () => import('./commands/terminal.js') },
+  { words: ['demo'], summary: `[--data-dir DIR] [--rate SCANS/S] [--mqtt-port P] [--http-port P] [--duration-s S] [--json] [--log-format json|pretty]: a central and ${demoCheckpointsInWords()} on this machine, no set-up`, load: () => import('./commands/demo.js') },
+  { words: ['terminal'], summary: '--config F [--enroll] [--log-format json|pretty]: run one terminal; --enroll first reads an enrollment QR when the config has no identity yet', load: () => import('./commands/terminal.js') },
   {
     words: ['doctor'],
     summary: '--config F [--yes] [--json] [--scan-timeout S]: self-test of LEDs, buzzer, relay, scanner, central, clock, lists, disk (service stopped)',
@@ -63,10 +64,10 @@ export const commands: readonly Entry[] = [
   },
   { words: ['cards', 'list'], summary: '--central-config F [--unit U] [--json]: every card issued, live and revoked', load: () => import('./commands/cardsList.js') },
   { words: ['cards', 'revoke'], summary: '--central-config F --number N [--json]: revoke a lost card by its printed number', load: () => import('./commands/cardsRevoke.js') },
-  { words: ['central'], summary: '--config F: MQTT broker, ingestion and HTTP API', load: () => import('./commands/central.js') },
+  { words: ['central'], summary: '--config F [--log-format json|pretty]: MQTT broker, ingestion and HTTP API', load: () => import('./commands/central.js') },
   {
     words: ['ingest'],
-    summary: '--central-config F --broker mqtt://HOST:PORT [--username U] [--client-id ID]: store what terminals publish to a third-party broker',
+    summary: '--central-config F --broker mqtt://HOST:PORT [--username U] [--client-id ID] [--log-format json|pretty]: store what terminals publish to a third-party broker',
     load: () => import('./commands/ingest.js'),
   },
   {

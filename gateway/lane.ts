@@ -141,8 +141,13 @@ export class Lane {
   private readScan(frame: ScanFrame): Scan {
     const parsed = frame.problem ? null : parseCredential(frame.text, { typed: frame.source === 'keyboard' });
     if (!parsed?.ok) {
-      if (parsed) this.deps.logger.debug({ detail: parsed.detail }, 'scan.malformed');
-      else this.deps.logger.debug({ problem: frame.problem, bytes: frame.byteLength }, 'scan.malformed');
+      // Info, not debug: a run of these is how a dirty window or a misconfigured scanner
+      // shows in the field. By problem and length only: the text may hold a raw ID number,
+      // and the parser's detail describes shape (field counts, lengths), never content.
+      this.deps.logger.info(
+        { problem: frame.problem ?? 'not-a-credential', ...(parsed ? { detail: parsed.detail } : {}), bytes: frame.byteLength, source: frame.source },
+        'scan.malformed',
+      );
       // Debounce garbage too, by a hash of it: a smudged card on the glass must not buzz forever.
       const digest = createHash('sha256').update(frame.text).digest('hex');
       return { debounceKey: `x:${digest}`, ref: null, refHex: null, credentialType: 'unknown', lastByteAtNs: frame.lastByteAtNs };

@@ -33,7 +33,8 @@ export type Verdict =
   | { readonly outcome: 'ask-operator'; readonly passback: boolean }
   | { readonly outcome: 'refuse'; readonly reason: Reason; readonly passback: boolean };
 
-const restrictiveness: Record<EntryStatus, number> = { deny: 3, check: 2, allow: 1 };
+// A revoked card and a denied person are both refused; revoked is the more telling answer.
+const restrictiveness: Record<EntryStatus, number> = { revoked: 4, deny: 3, check: 2, allow: 1 };
 
 /** A person on several lists is judged by the most restrictive entry. */
 export function strictestEntry(entries: readonly CachedEntry[]): CachedEntry | null {
@@ -56,6 +57,8 @@ export function decide(lane: LaneTraits, settings: PolicySettings, situation: Si
   const entry = strictestEntry(situation.entries);
   if (!entry) return refuse('unknown');
   if (entry.status === 'deny') return refuse('denied');
+  // Before any window or list-age rule: a lost card in someone else's hand is the news.
+  if (entry.status === 'revoked') return refuse('revoked');
   if (entry.validFromMs !== null && situation.nowMs < entry.validFromMs) return refuse('not-yet-valid');
   if (entry.validUntilMs !== null && situation.nowMs >= entry.validUntilMs) return refuse('expired');
 

@@ -55,8 +55,10 @@ export function buildLaneHardware(lane: LaneConfig, logger: Logger): LaneHardwar
 }
 
 /**
- * The terminal service: one SQLite file, the verified lists, and its lanes. It needs no
- * network: everything a decision needs is local.
+ * The terminal service: two SQLite files in its dataDir, terminal.db (the outbox, presence,
+ * the clock's high-water mark) and lists.db (the verified lists, written by the apply
+ * worker, kept apart so a list apply never holds up a scan's insert), and its lanes. It
+ * needs no network: everything a decision needs is local.
  */
 export class Terminal {
   readonly bootId = randomUUID();

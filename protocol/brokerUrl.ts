@@ -24,3 +24,9 @@ export const brokerUrlSchema = z.string().superRefine((value, ctx) => {
     ctx.addIssue({ code: 'custom', message: 'no path, query or fragment: only mqtt[s]://host[:port]' });
   }
 });
+
+/** The broker's address for logs: scheme, host and port, never credentials. */
+export function brokerForLogs(url: string): string {
+  const parsed = new URL(url);
+  return `${parsed.protocol}//${parsed.host}`;
+}

@@ -22,6 +22,7 @@ export const reasons = [
   'malformed', // not a credential we recognise, or the frame itself was bad
   'unknown', // credential well-formed but not on any cached list
   'denied', // entry status deny
+  'revoked', // entry status deny for a card reissued or reported lost: someone holds a card they should not
   'not-yet-valid', // entry validity window not started
   'expired', // entry validity window over
   'check-unattended', // entry status check at an unattended lane

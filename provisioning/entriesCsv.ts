@@ -10,7 +10,8 @@ import { credentialNamespaces, type CredentialNamespace } from '../protocol/cred
  * never sits in memory as rows. Raw ids are secrets: no error from here quotes a cell.
  */
 
-export const entryStatuses = ['allow', 'deny', 'check'] as const;
+/** `revoked`: a card reissued or reported lost; refused at the gate as `revoked`, not `unknown`. */
+export const entryStatuses = ['allow', 'deny', 'check', 'revoked'] as const;
 export type EntryStatus = (typeof entryStatuses)[number];
 
 export interface EntryRow {
@@ -76,6 +77,8 @@ function readRow(record: readonly string[], columns: ColumnIndex, headerWidth: n
   if (!namespace) throw new EntriesCsvError('row', line, `namespace must be ${credentialNamespaces.join(', ')}`);
   const status = entryStatuses.find((s) => s === cell('status'));
   if (!status) throw new EntriesCsvError('row', line, `status must be ${entryStatuses.join(', ')}`);
+  // Only a card can be lost and replaced; a "revoked" ID number would tell the guard a story that is not so.
+  if (status === 'revoked' && namespace !== 'card') throw new EntriesCsvError('row', line, 'status revoked is for namespace card only (use deny)');
 
   const id = normaliseCredentialId(namespace, cell('id') ?? '');
   if (!id.ok) {

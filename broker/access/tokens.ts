@@ -1,5 +1,6 @@
-import { createHash, randomBytes, randomInt } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { z } from 'zod';
+import { tokenHash } from '../../protocol/tokenHash.js';
 import type { CentralDb } from '../store/sqliteSchema.js';
 import { msToIso, msToIsoOrNull } from '../store/time.js';
 import { checkCheckpointsRegistered } from './users.js';
@@ -30,10 +31,6 @@ export class TokenError extends Error {
     super(message);
     this.name = 'TokenError';
   }
-}
-
-export function tokenHash(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
 }
 
 export interface ApiToken extends RoleScope {

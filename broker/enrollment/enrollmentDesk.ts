@@ -1,7 +1,8 @@
-import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import type { EnrollmentQr, EnrollResult, EnrollRefusalReason } from '../../protocol/enrollment.js';
 import { verifyEnrollmentQr } from '../../protocol/enrollment.js';
 import { keyId } from '../../protocol/keys.js';
+import { tokenHash } from '../../protocol/tokenHash.js';
 import type { Logger } from '../../protocol/logger.js';
 import { generateSecret, hashSecret } from '../auth/secrets.js';
 import { unusedTerminalId } from '../registry/terminalIds.js';
@@ -37,10 +38,6 @@ const refusalMessages: Record<EnrollRefusalReason, string> = {
   'checkpoint-retired': 'the checkpoint of this QR was retired',
   unavailable: 'the central could not enroll the terminal now: scan again',
 };
-
-export function tokenHash(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
-}
 
 export class EnrollmentDesk {
   private readonly authorityPublic: KeyObject;

@@ -3,12 +3,12 @@ import { extname, resolve } from 'node:path';
 import { toBuffer as qrPng, toString as qrString } from 'qrcode';
 import type { z } from 'zod';
 import type { CentralConfig } from '../config.js';
-import { tokenHash } from './enrollmentDesk.js';
 import type { CentralStore } from '../store/centralStore.js';
 import { brokerUrlSchema } from '../../protocol/brokerUrl.js';
 import { signEnrollmentQr } from '../../protocol/enrollment.js';
 import { keyId, loadAuthorityPrivateKey } from '../../protocol/keys.js';
 import { listScopeSchema } from '../../protocol/lists/index.js';
+import { tokenHash } from '../../protocol/tokenHash.js';
 import { openCheckpoint, TerminalProvisioningError, writeSecretFile } from '../registry/terminalProvisioning.js';
 
 /**

@@ -1,5 +1,7 @@
 import { connect as mqttConnect, type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
+import { brokerForLogs } from '../../protocol/brokerUrl.js';
 import type { Logger } from '../../protocol/logger.js';
+import { refusedTopics } from '../../protocol/subscribeRefusal.js';
 import { parseTopic, topicRoot } from '../../protocol/topics.js';
 import type { BrokerMetrics } from '../mqtt/brokerMetrics.js';
 import type { CentralStore } from '../store/centralStore.js';
@@ -169,8 +171,7 @@ export class MqttIngestionWorker {
       // status retained weeks ago would be recorded as news. So subscribe only on a fresh
       // session; a present one still holds our subscriptions.
       client.subscribe([...ingestFilters], { qos: 1 }, (err, granted) => {
-        // SUBACK 0x80 is how a 3.1.1 broker refuses a subscription (§3.9.3).
-        const refused = granted?.filter((g) => g.qos === 128).map((g) => g.topic) ?? [];
+        const refused = refusedTopics(granted);
         if (err || refused.length > 0) {
           this.logger.error({ reason: err?.message ?? 'refused by the broker', refused }, 'ingest.subscribe-failed');
           return;
@@ -264,12 +265,6 @@ async function withinMs(work: Promise<unknown>, ms: number): Promise<boolean> {
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** Scheme, host and port: never credentials. */
-function brokerForLogs(url: string): string {
-  const parsed = new URL(url);
-  return `${parsed.protocol}//${parsed.host}`;
 }
 
 /**

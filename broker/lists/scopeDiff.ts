@@ -3,17 +3,19 @@ import type { CentralDb } from '../store/sqliteSchema.js';
 /**
  * The registry's list of a scope, merged with what was last published for it, in one pass.
  *
- * The list of scope S is: every member with scope S by their citizen ref (`id_ref`), and
- * each of their live cards (`revoked_at_ms IS NULL`) by its card ref, all with the member's
- * status. Two cursors ordered by ref — that list, and `list_published` for S (its primary
+ * The list of scope S is: every member with scope S by their citizen ref (`id_ref`), each
+ * of their live cards (`revoked_at_ms IS NULL`) by its card ref, all with the member's
+ * status, and each of their revoked cards as revoked, so a gate tells a guard that a lost or
+ * replaced card is being used instead of calling it unknown. Two cursors ordered by ref — that list, and `list_published` for S (its primary
  * key order, no sort) — are walked side by side, so a million-entry scope never becomes a
  * million JavaScript objects held at once: each ref is handed to the visitor and dropped.
  * SQLite orders BLOBs with memcmp, the same order as Buffer.compare.
  *
- * Status codes are the list file's (protocol/lists/format.ts): 0 allow, 1 deny, 2 check.
+ * Status codes are indexes into `listStatuses` (protocol/lists/format.ts): 0 allow, 1 deny,
+ * 2 check, 4 revoked (3 is remove, a delta's, never stored).
  */
 
-export type StatusCode = 0 | 1 | 2;
+export type StatusCode = 0 | 1 | 2 | 4;
 
 /**
  * `current` null: the ref left the list. `published` null: the ref is new. Equal codes:
@@ -28,8 +30,9 @@ const statusCode = (column: string): string => `CASE ${column} WHEN 'allow' THEN
 const registrySql = `
   SELECT id_ref AS ref, ${statusCode('status')} AS code FROM members WHERE scope = @scope
   UNION ALL
-  SELECT c.card_ref, ${statusCode('m.status')} FROM cards c JOIN members m ON m.member_id = c.member_id
-  WHERE m.scope = @scope AND c.revoked_at_ms IS NULL
+  SELECT c.card_ref, CASE WHEN c.revoked_at_ms IS NULL THEN ${statusCode('m.status')} ELSE 4 END
+  FROM cards c JOIN members m ON m.member_id = c.member_id
+  WHERE m.scope = @scope
   ORDER BY ref`;
 
 const publishedSql = 'SELECT ref, status FROM list_published WHERE scope = @scope ORDER BY ref';

@@ -5,6 +5,7 @@ import { memberKey } from '../../broker/registry/members.js';
 import { registryRefHasher, withRegistryDb } from '../../broker/registry/registryDb.js';
 import { cardsIssued } from '../../broker/registry/registryAudit.js';
 import { groupCardNumber } from '../../broker/registry/cardSheet.js';
+import { formatCardQr } from '../../protocol/credentials/card.js';
 import { parseOptions, requireOption, UsageError, type Command } from '../command.js';
 
 /** The selection options `cards issue` and `cards print` share. */
@@ -48,6 +49,14 @@ function describe(result: IssueCardsResult, reissue: boolean): string {
 }
 
 /**
+ * For one member, the exact text the card's QR encodes, so a script can draw its own card
+ * or feed a scanner without decoding the PDF.
+ */
+function withQrText(result: IssueCardsResult): IssueCardsResult & { readonly qrText?: string } {
+  return result.cardId === undefined ? result : { ...result, qrText: formatCardQr(result.cardId) };
+}
+
+/**
  * `qrgate cards issue`. The output may carry a card number (for one member): the card is a
  * bearer token, but the operator asked for exactly that card. It never carries the ID number.
  */
@@ -76,6 +85,6 @@ export const run: Command = async (ctx) => {
     if (issued.issued + issued.reissued > 0) recordCliAudit(db, cardsIssued(selection, issued, idMasked));
     return issued;
   });
-  ctx.stdout.write(values.json ? `${JSON.stringify(result)}\n` : describe(result, values.reissue));
+  ctx.stdout.write(values.json ? `${JSON.stringify(withQrText(result))}\n` : describe(result, values.reissue));
   return 0;
 };

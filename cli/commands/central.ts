@@ -2,6 +2,7 @@ import { Central } from '../../broker/central.js';
 import { loadCentralConfig } from '../../broker/config.js';
 import { createLogger } from '../../protocol/logger.js';
 import { parseOptions, requireOption, type Command } from '../command.js';
+import { logFormatFrom, logFormatOption } from '../logFormat.js';
 import { runUntilSignal } from '../service.js';
 
 /**
@@ -10,9 +11,10 @@ import { runUntilSignal } from '../service.js';
  * message naming what to change.
  */
 export const run: Command = async (ctx) => {
-  const { values } = parseOptions(ctx.argv, { config: { type: 'string', short: 'c' } });
+  const { values } = parseOptions(ctx.argv, { config: { type: 'string', short: 'c' }, ...logFormatOption });
+  const format = logFormatFrom(values);
   // Throws ConfigError naming every bad field, before anything is opened.
   const config = loadCentralConfig(requireOption(values, 'config'));
-  const logger = createLogger({ level: config.log?.level });
+  const logger = createLogger({ level: config.log?.level, format });
   return runUntilSignal('central', new Central(config, { logger }), logger, ctx);
 };

@@ -1,9 +1,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { pino } from 'pino';
 import { createLogger } from '../../protocol/logger.js';
 import { parseOptions, UsageError, type Command } from '../command.js';
+import { logFormatFrom, logFormatOption } from '../logFormat.js';
 import type { CentralPorts } from '../../broker/central.js';
 import { CentralDemo, type DemoAccess, type DemoCheckpoint } from '../demo/centralDemo.js';
 
@@ -15,7 +15,7 @@ function number(value: string | undefined, name: string, fallback: number, min: 
 }
 
 /**
- * `qrgate demo` (= `npm start`): a central and three simulated checkpoints on loopback,
+ * `qrgate demo` (= `npm start`): a central and the demo's checkpoints (demoCheckpoints.ts) on loopback,
  * embedded storage in a temporary folder, people scanning at a human pace.
  */
 export const run: Command = async (ctx) => {
@@ -26,23 +26,15 @@ export const run: Command = async (ctx) => {
     'http-port': { type: 'string' },
     'duration-s': { type: 'string' },
     json: { type: 'boolean' },
+    ...logFormatOption,
   });
+  // --json is the older spelling of --log-format json.
+  const format = values.json ? 'json' : logFormatFrom(values);
   const scansPerSec = number(values.rate, 'rate', 1, 0.01);
   const durationS = values['duration-s'] === undefined ? null : number(values['duration-s'], 'duration-s', 0, 1);
   const dir = values['data-dir'] ? resolve(values['data-dir']) : mkdtempSync(join(tmpdir(), 'qrgate-demo-'));
 
-  // JSON lines for machines (and --json); one readable line per event for a person.
-  const pretty = !values.json && process.stdout.isTTY;
-  const logger = createLogger({
-    ...(pretty
-      ? {
-          destination: pino.transport({
-            target: 'pino-pretty',
-            options: { ignore: 'pid,hostname,eventId,bootId', singleLine: true, translateTime: 'SYS:HH:MM:ss.l' },
-          }),
-        }
-      : {}),
-  });
+  const logger = createLogger({ format });
   const demo = new CentralDemo({
     dir,
     scansPerSec,

@@ -5,6 +5,7 @@ import { createBrokerMetrics } from '../../broker/mqtt/brokerMetrics.js';
 import type { CentralStore } from '../../broker/store/centralStore.js';
 import { createLogger } from '../../protocol/logger.js';
 import { parseOptions, requireOption, UsageError, type Command } from '../command.js';
+import { logFormatFrom, logFormatOption } from '../logFormat.js';
 
 /** The broker password comes from the environment: a command line shows up in `ps` and shell history. */
 export const passwordEnv = 'QRGATE_BROKER_PASSWORD';
@@ -36,10 +37,12 @@ export const run: Command = async (ctx) => {
     broker: { type: 'string' },
     username: { type: 'string' },
     'client-id': { type: 'string' },
+    ...logFormatOption,
   });
+  const format = logFormatFrom(values);
   const url = brokerUrl(requireOption(values, 'broker'));
   const config = loadCentralConfig(requireOption(values, 'central-config'));
-  const logger = createLogger({ level: config.log?.level, base: { component: 'ingest' } });
+  const logger = createLogger({ level: config.log?.level, base: { component: 'ingest' }, format });
 
   // Nobody scrapes this process: the registry only feeds the stats line.
   const registry = new MetricsRegistry({ logger, processMetrics: false });

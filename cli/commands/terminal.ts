@@ -3,8 +3,9 @@ import { loadHardwareConfig, loadTerminalConfig, type TerminalConfig } from '../
 import { EnrollingTerminal } from '../../gateway/enroll/enrollingTerminal.js';
 import { missingTerminalNodeFlags } from '../../gateway/nodeFlags.js';
 import { Terminal } from '../../gateway/terminal.js';
-import { createLogger, type Logger } from '../../protocol/logger.js';
+import { createLogger, type LogFormat, type Logger } from '../../protocol/logger.js';
 import { parseOptions, requireOption, type Command } from '../command.js';
+import { logFormatFrom, logFormatOption } from '../logFormat.js';
 import { runUntilSignal } from '../service.js';
 
 /**
@@ -20,8 +21,8 @@ function awaitsEnrollment(file: string): boolean {
   }
 }
 
-function terminalLogger(config: TerminalConfig): Logger {
-  const logger = createLogger({ level: config.log?.level, base: { terminalId: config.terminalId } });
+function terminalLogger(config: TerminalConfig, format: LogFormat): Logger {
+  const logger = createLogger({ level: config.log?.level, base: { terminalId: config.terminalId }, format });
   const missing = missingTerminalNodeFlags();
   // Runs without them, with more memory during a list sync: worth a line, not a refusal.
   if (missing.length > 0) logger.warn({ missing }, 'terminal.node-flags-missing');
@@ -29,20 +30,21 @@ function terminalLogger(config: TerminalConfig): Logger {
 }
 
 export const run: Command = async (ctx) => {
-  const { values } = parseOptions(ctx.argv, { config: { type: 'string', short: 'c' }, enroll: { type: 'boolean', default: false } });
+  const { values } = parseOptions(ctx.argv, { config: { type: 'string', short: 'c' }, enroll: { type: 'boolean', default: false }, ...logFormatOption });
+  const format = logFormatFrom(values);
   const file = requireOption(values, 'config');
   if (values.enroll && awaitsEnrollment(file)) {
     // Throws ConfigError naming every bad field, before any hardware is touched.
     const hardware = loadHardwareConfig(file);
-    const logger = createLogger({ level: hardware.log?.level, base: { component: 'enroll' } });
+    const logger = createLogger({ level: hardware.log?.level, base: { component: 'enroll' }, format });
     const service = new EnrollingTerminal(file, hardware, {
       logger,
-      terminal: (config) => new Terminal(config, { logger: terminalLogger(config) }),
+      terminal: (config) => new Terminal(config, { logger: terminalLogger(config, format) }),
     });
     return runUntilSignal('terminal', service, logger, ctx);
   }
   // With --enroll and an identity already there (every boot after the first), this is a plain start.
   const config = loadTerminalConfig(file);
-  const logger = terminalLogger(config);
+  const logger = terminalLogger(config, format);
   return runUntilSignal('terminal', new Terminal(config, { logger }), logger, ctx);
 };

@@ -13,6 +13,7 @@ import { buildLaneHardware, Terminal } from '../../gateway/terminal.js';
 import type { SimGpio } from '../../hardware/gpio/simGpio.js';
 import type { SimScanner } from '../../hardware/scanners/simScanner.js';
 import type { Logger } from '../../protocol/logger.js';
+import { demoCheckpoints } from './demoCheckpoints.js';
 import { createCheckpoint } from '../../broker/registry/checkpoints.js';
 import { demoLanes, demoPeople, demoPolicy, demoScope, writeDemoList } from '../../provisioning/demoSite.js';
 import { writeLocalCentral } from '../../provisioning/localCentral.js';
@@ -43,14 +44,9 @@ export interface DemoCheckpoint {
   readonly terminalId: string;
 }
 
-const checkpoints = [
-  { name: 'Cổng chính — Nhà máy dệt Phú Bài', direction: 'both', confirm: 'auto' },
-  { name: 'Cổng kho B — KCN Phong Điền', direction: 'both', confirm: 'auto' },
-  { name: 'Chốt kiểm soát — Cầu Trường Tiền', direction: 'both', confirm: 'auto' },
-] as const;
-
 /**
- * `qrgate demo`: a central and three simulated terminals at three checkpoints, provisioned
+ * `qrgate demo`: a central and a simulated terminal at each of the demo's checkpoints
+ * (demoCheckpoints.ts), provisioned
  * the way a technician would (checkpoints create, terminals add, lists import), all on
  * loopback, with a crowd of invented people scanning at a human pace.
  */
@@ -78,7 +74,7 @@ export class CentralDemo {
 
     const provisioned = await withCentralStore(centralConfig, { logger }, async (store) => {
       const result: Array<DemoCheckpoint & { configFile: string }> = [];
-      for (const [i, checkpoint] of checkpoints.entries()) {
+      for (const [i, checkpoint] of demoCheckpoints.entries()) {
         const created = await createCheckpoint(store, checkpoint);
         const added = await addTerminal({
           config: centralConfig,

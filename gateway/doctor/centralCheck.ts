@@ -1,5 +1,6 @@
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
-import { brokerForLogs, buildClientOptions } from '../uplink/clientOptions.js';
+import { brokerForLogs } from '../../protocol/brokerUrl.js';
+import { buildClientOptions } from '../uplink/clientOptions.js';
 import type { CentralConfig } from '../uplink/config.js';
 import { fail, pass, skip, type CheckResult } from './report.js';
 

@@ -1,5 +1,6 @@
 import { connect, type MqttClient } from 'mqtt';
 import { enrollResultSchema, enrollUsername, type EnrollResult } from '../../protocol/enrollment.js';
+import { subscribeRefused } from '../../protocol/subscribeRefusal.js';
 import { enrollRequestTopic, enrollResultTopic } from '../../protocol/topics.js';
 
 /**
@@ -63,7 +64,7 @@ export async function enrollOverMqtt(options: EnrollExchangeOptions): Promise<En
       });
       client.once('connect', () => {
         client.subscribe(resultTopic, { qos: 1 }, (err, granted) => {
-          if (err || granted?.[0]?.qos === 128) return done({ kind: 'unreachable', detail: 'the central refused the result subscription' });
+          if (subscribeRefused(err, granted)) return done({ kind: 'unreachable', detail: 'the central refused the result subscription' });
           client.publish(enrollRequestTopic(options.clientId), JSON.stringify({ v: 1 }), { qos: 1 }, (publishErr) => {
             if (publishErr) done({ kind: 'unreachable', detail: publishErr.message });
           });

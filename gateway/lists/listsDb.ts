@@ -4,8 +4,9 @@ import { join } from 'node:path';
 
 export type ListsDb = Database.Database;
 
-export type EntryStatus = 'allow' | 'deny' | 'check';
-const statusCodes: Record<EntryStatus, number> = { allow: 1, deny: 2, check: 3 };
+export type EntryStatus = 'allow' | 'deny' | 'check' | 'revoked';
+// Stored codes: never renumber, a terminal's lists.db outlives an upgrade.
+const statusCodes: Record<EntryStatus, number> = { allow: 1, deny: 2, check: 3, revoked: 4 };
 const statusByCode = new Map(Object.entries(statusCodes).map(([status, code]) => [code, status as EntryStatus]));
 
 export function statusCode(status: EntryStatus): number {

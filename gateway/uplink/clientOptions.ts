@@ -45,9 +45,3 @@ export function buildClientOptions(config: CentralConfig, identity: SessionIdent
     key: read(config.key),
   };
 }
-
-/** The broker's address for logs: scheme, host and port, never credentials. */
-export function brokerForLogs(url: string): string {
-  const parsed = new URL(url);
-  return `${parsed.protocol}//${parsed.host}`;
-}

@@ -1,5 +1,7 @@
 import { connect as mqttConnect, type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
+import { brokerForLogs } from '../../protocol/brokerUrl.js';
+import { subscribeRefused } from '../../protocol/subscribeRefusal.js';
 import { commandFilter, terminalTopic } from '../../protocol/topics.js';
 import type { TerminalClock } from '../clock.js';
 import type { ListCache } from '../listCache.js';
@@ -8,7 +10,7 @@ import type { Outbox } from '../outbox.js';
 import type { StorageHealth } from '../storageHealth.js';
 import { Backoff } from './backoff.js';
 import { BatchWindow } from './batchWindow.js';
-import { brokerForLogs, buildClientOptions } from './clientOptions.js';
+import { buildClientOptions } from './clientOptions.js';
 import { systemdClockSynced } from './clockSync.js';
 import { CommandHandler } from './commandHandler.js';
 import type { CentralConfig } from './config.js';
@@ -201,8 +203,7 @@ export class Uplink {
     logger.info({ broker: this.broker, outboxDepth: this.deps.outbox.depth() }, 'uplink.connected');
     client.publish(this.statusTopic, statusPayload('online', this.deps.bootId, this.deps.clock.now().ms), { qos: 1, retain: true });
     client.subscribe(commandFilter(this.deps.checkpointCode, this.deps.terminalId), { qos: 1 }, (err, granted) => {
-      // SUBACK return code 0x80 is how a 3.1.1 broker refuses a subscription (§3.9.3).
-      if (err || granted?.some((g) => g.qos === 128)) {
+      if (subscribeRefused(err, granted)) {
         logger.warn({ reason: err?.message ?? 'refused by the broker' }, 'uplink.subscribe-failed');
       }
     });
@@ -225,7 +226,7 @@ export class Uplink {
     return {
       subscribe: (topics) =>
         client.subscribe([...topics], { qos: 1 }, (err, granted) => {
-          if (err || granted?.some((g) => g.qos === 128)) {
+          if (subscribeRefused(err, granted)) {
             logger.warn({ topics: topics.length, reason: err?.message ?? 'refused by the broker' }, 'lists.subscribe-failed');
           }
         }),

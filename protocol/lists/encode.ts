@@ -5,7 +5,7 @@ import {
   entryBaseBytes,
   hasValidFrom,
   hasValidUntil,
-  listFormat,
+  revokedBit,
   listHeaderSchema,
   listMagic,
   maxHeaderBytes,
@@ -19,7 +19,7 @@ import {
   type ListStatus,
 } from './format.js';
 
-const statusCodes: Record<ListStatus, number> = { allow: 0, deny: 1, check: 2, remove: 3 };
+const statusCodes: Record<ListStatus, number> = { allow: 0, deny: 1, check: 2, remove: 3, revoked: 1 | revokedBit };
 const chunkBytes = 1 << 20;
 const maxEntryBytes = entryBaseBytes + 8;
 
@@ -44,6 +44,7 @@ export class ListBodyBuilder {
   private finished = false;
   private entries = 0;
   private removes = 0;
+  private revoked = 0;
   private bodyBytes = 0;
 
   get count(): number {
@@ -83,6 +84,7 @@ export class ListBodyBuilder {
     this.offset = at;
     this.entries++;
     if (entry.status === 'remove') this.removes++;
+    if (entry.status === 'revoked') this.revoked++;
   }
 
   /** The complete signed file. The builder can be finished once. */
@@ -91,7 +93,9 @@ export class ListBodyBuilder {
     if (privateKey.type !== 'private' || privateKey.asymmetricKeyType !== 'ed25519') {
       throw new ListEncodeError('invalid-key', 'lists are signed with an Ed25519 private key');
     }
-    const parsed = listHeaderSchema.safeParse({ ...input, format: listFormat, count: this.entries });
+    // The lowest format that holds the entries: see format.ts.
+    const format = this.revoked > 0 ? 2 : 1;
+    const parsed = listHeaderSchema.safeParse({ ...input, format, count: this.entries });
     if (!parsed.success) {
       const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'header'}: ${issue.message}`);
       throw new ListEncodeError('invalid-header', `invalid list header: ${problems.join('; ')}`);

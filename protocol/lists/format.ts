@@ -11,7 +11,9 @@ import { z } from 'zod';
  *   8+H     ...   `count` entries:
  *                   32  credential ref
  *                    1  bits 0-1 status (0 allow, 1 deny, 2 check, 3 remove: deltas only)
- *                       bit 2: validFrom follows; bit 3: validUntil follows; bits 4-7 zero
+ *                       bit 2: validFrom follows; bit 3: validUntil follows;
+ *                       bit 4 (format 2 only, deny only): revoked, the card was reissued or
+ *                       reported lost, so a gate can say so; bits 5-7 zero
  *                   [4] validFrom, u32 BE Unix seconds (inclusive)
  *                   [4] validUntil, u32 BE Unix seconds (exclusive)
  *   end-72  8     key id of the signing key (keyId() in protocol/keys.ts)
@@ -19,10 +21,16 @@ import { z } from 'zod';
  *
  * The key id sits outside the signature: it only picks which trusted key to try, and a
  * forged one fails that key's verification.
+ *
+ * `format` in the header versions the entry bits. A writer uses the lowest format that holds
+ * its entries (1 unless an entry is revoked), so a terminal that reads only format 1 keeps
+ * taking lists until the first revocation; a reader takes every format up to its own.
  */
 
 export const listMagic = Buffer.from('QGL1', 'ascii');
-export const listFormat = 1;
+/** The formats this code reads; it writes the lowest one that holds a list's entries. */
+export const listFormats = [1, 2] as const;
+export type ListFormat = (typeof listFormats)[number];
 export const maxHeaderBytes = 64 * 1024;
 export const prefixBytes = listMagic.length + 4;
 export const keyIdBytes = 8;
@@ -31,12 +39,19 @@ export const trailerBytes = keyIdBytes + signatureBytes;
 export const refBytes = 32;
 export const entryBaseBytes = refBytes + 1;
 
-export const listStatuses = ['allow', 'deny', 'check', 'remove'] as const;
+/**
+ * An entry's status. The first four are the wire's status codes in order; `revoked` is deny
+ * with the revoked bit, a status of its own so every layer above the wire (the terminal's
+ * lists, the decision, the central's published copy) tells it apart without another field.
+ */
+export const listStatuses = ['allow', 'deny', 'check', 'remove', 'revoked'] as const;
 export type ListStatus = (typeof listStatuses)[number];
 export const statusMask = 0b0000_0011;
 export const hasValidFrom = 0b0000_0100;
 export const hasValidUntil = 0b0000_1000;
-export const reservedBits = 0b1111_0000;
+export const revokedBit = 0b0001_0000;
+/** Bits a reader of that format refuses: a flag it does not know could change a decision. */
+export const reservedBitsOf: Record<ListFormat, number> = { 1: 0b1111_0000, 2: 0b1110_0000 };
 
 /** Times on the wire are whole seconds in a u32: up to 2106-02-07. */
 export const maxWireSeconds = 0xffff_ffff;
@@ -50,7 +65,7 @@ const versionSchema = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 
 export const listHeaderSchema = z
   .strictObject({
-    format: z.literal(listFormat),
+    format: z.union(listFormats.map((f) => z.literal(f))),
     kind: z.enum(['snapshot', 'delta']),
     scope: listScopeSchema,
     version: versionSchema,

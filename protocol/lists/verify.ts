@@ -12,7 +12,8 @@ import {
   maxHeaderBytes,
   prefixBytes,
   refBytes,
-  reservedBits,
+  reservedBitsOf,
+  revokedBit,
   signatureBytes,
   statusMask,
   trailerBytes,
@@ -176,7 +177,8 @@ export function leftoverOrShort(at: number, bodyEnd: number, header: ListHeader)
  * keep; the one place those rules live.
  */
 export function entryLength(flags: number, n: number, header: ListHeader): number {
-  if ((flags & reservedBits) !== 0) throw malformed(`entry ${n + 1} has unknown flags`);
+  if ((flags & reservedBitsOf[header.format]) !== 0) throw malformed(`entry ${n + 1} has unknown flags for list format ${header.format}`);
+  if (flags & revokedBit && (flags & statusMask) !== 1) throw malformed(`entry ${n + 1}: only a deny entry can be revoked`);
   const isRemove = (flags & statusMask) === 3;
   if (isRemove && header.kind === 'snapshot') throw malformed(`entry ${n + 1}: a snapshot cannot remove entries`);
   if (isRemove && (flags & (hasValidFrom | hasValidUntil)) !== 0) throw malformed(`entry ${n + 1}: a remove entry has a validity window`);
@@ -190,7 +192,7 @@ export function decodeEntry(bytes: Buffer, at: number, views: boolean): ListEntr
   const flags = bytes[at + refBytes]!;
   const entry: { ref: Buffer; status: ListStatus; validFrom?: number; validUntil?: number } = {
     ref: views ? view : Buffer.from(view),
-    status: listStatuses[flags & statusMask]!,
+    status: flags & revokedBit ? 'revoked' : listStatuses[flags & statusMask]!,
   };
   let next = at + entryBaseBytes;
   if (flags & hasValidFrom) {

@@ -4,7 +4,8 @@ import { describe, it, expect } from 'vitest';
 import { UsageError } from '../../cli/command.js';
 import { run as issue } from '../../cli/commands/cardsIssue.js';
 import { run as print } from '../../cli/commands/cardsPrint.js';
-import { groupCardNumber, pointsPerMm } from '../../broker/registry/cardSheet.js';
+import { cardQrSymbol, groupCardNumber, pointsPerMm } from '../../broker/registry/cardSheet.js';
+import { parseCredential } from '../../protocol/credentials/index.js';
 import { cardRows, people, registrySite } from '../broker/registry/cardsFixture.js';
 import { cliContext } from '../helpers/cliContext.js';
 import { useTempDir } from '../helpers/tempDir.js';
@@ -58,9 +59,12 @@ describe('qrgate cards issue | print', () => {
     const [, number] = /^card ((?:[0-9A-Z]{1,4} ?){7}) issued\n$/.exec(first.out) ?? [];
     expect(number).toBeDefined();
     const json = await cards(issue, ['--central-config', s.centralConfig, '--id-number', '046190001234', '--json']);
-    const { cardId } = JSON.parse(json.out) as { cardId: string };
+    const { cardId, qrText } = JSON.parse(json.out) as { cardId: string; qrText: string };
     expect(groupCardNumber(cardId)).toBe(number);
-    expect(JSON.parse(json.out)).toEqual({ issued: 0, reissued: 0, skipped: 1, cardId });
+    expect(JSON.parse(json.out)).toEqual({ issued: 0, reissued: 0, skipped: 1, cardId, qrText });
+    // The exact text the printed card's QR encodes, and a gate reads it back as that card.
+    expect(qrText).toBe(cardQrSymbol(cardId).text);
+    expect(parseCredential(qrText, { typed: false })).toMatchObject({ ok: true, credential: { type: 'card', namespace: 'card', id: cardId } });
     const again = await cards(issue, ['--central-config', s.centralConfig, '--id-number', '046190001234', '--reissue']);
     expect(again.out).toMatch(/^card .* issued; the member's previous card is revoked\n$/);
     for (const output of [first, json, again]) expect(`${output.out}${output.err}`).not.toMatch(/046\s?190|001\s?234/);

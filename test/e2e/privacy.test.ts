@@ -185,7 +185,7 @@ describe('privacy: raw ID numbers and secrets stay out of logs, stores and MQTT'
       scans.map((s) => ({ lane: s.lane, ref: s.ref, decision: s.decision, reason: s.reason })),
     );
 
-    // Debug lines were on: the malformed frame's own line is among those searched.
+    // The malformed frame's own line (info, by problem and length) is among those searched.
     expect(terminal.linesWith('scan.malformed')).toHaveLength(1);
 
     // What must never show: every raw ID number, the names in the QRs, the secrets.

@@ -41,6 +41,8 @@ interface Rig {
   /** The outbox's storage alarm, its log lines captured. */
   storage: StorageHealth;
   storageLog: ReturnType<typeof captureLogger>;
+  /** The lane's own log lines at info and above, what an operator's journal shows. */
+  laneLog: ReturnType<typeof captureLogger>;
 }
 
 describe('Lane', () => {
@@ -93,6 +95,7 @@ describe('Lane', () => {
     const { relay: relayOutput, rowsWhenRelayOn } = outboxWatchingRelay(gpio.output('relay', 4), db);
     const scanner = new FakeScanner();
     const storageLog = captureLogger();
+    const laneLog = captureLogger('info');
     const storage = new StorageHealth({ logger: storageLog.logger });
     const outbox = new Outbox(db, { terminalId: config.terminalId, checkpointCode: config.checkpoint.code, bootId: crypto.randomUUID() }, clock, storage);
     const laneLog = captureLogger('info');
@@ -129,6 +132,7 @@ describe('Lane', () => {
       person: (status, n = 0) => site.people.filter((p) => p.status === status)[n]!,
       storage,
       storageLog,
+      laneLog,
     };
     rigs.push(result);
     return result;
@@ -228,6 +232,25 @@ describe('Lane', () => {
     expect(r.relayRequests()).toEqual([]);
     expect(r.gpio.level('red')).toBe(1);
     expect(r.gpio.level('buzzer')).toBe(1);
+  });
+
+  it('logs a malformed frame by problem, length and source, never by its content', async () => {
+    const r = await rig();
+    const idNumber = r.person('allow').idNumber;
+    // A CCCD QR cut short: it carries a real ID number but is no credential.
+    const truncated = cccdQr(r.person('allow')).split('|').slice(0, 3).join('|');
+    r.scanner.scan(truncated);
+    r.scanner.scan(`${idNumber}\u0007`, 'scanner', 'control-bytes');
+    r.scanner.scan('not a credential', 'keyboard');
+    const logged = r.laneLog.messages('scan.malformed');
+    expect(logged).toEqual([
+      expect.objectContaining({ level: 30, problem: 'not-a-credential', bytes: Buffer.byteLength(truncated), source: 'scanner' }),
+      expect.objectContaining({ level: 30, problem: 'control-bytes', bytes: idNumber.length + 1, source: 'scanner' }),
+      expect.objectContaining({ level: 30, problem: 'not-a-credential', bytes: 16, source: 'keyboard' }),
+    ]);
+    expect(logged[0]!.detail).toMatch(/fields/);
+    expect(JSON.stringify(r.laneLog.lines)).not.toContain(idNumber);
+    expect(JSON.stringify(r.laneLog.lines)).not.toContain('not a credential');
   });
 
   describe('at a manual lane', () => {

@@ -48,6 +48,11 @@ describe('lists import', () => {
     expect(lookup('046000000001')).toEqual(['demo-site@2:check']);
     expect(lookup('046000000002')).toEqual([]);
     expect(lookup('046000000003')).toEqual(['demo-site@2:allow']);
+
+    // A format 2 delta: a card revoked is stored and answered as revoked, not as deny.
+    writeList(keysDir, list('d3'), { version: 3, kind: 'delta', baseVersion: 2 }, [{ ref: ref('046000000003'), status: 'revoked' }]);
+    expect(importListFile(config, list('d3'))).toMatchObject({ version: 3, previousVersion: 2 });
+    expect(lookup('046000000003')).toEqual(['demo-site@3:revoked']);
   });
 
   it('refuses a tampered, foreign, rolled-back, expired or base-less list and keeps the installed one', () => {

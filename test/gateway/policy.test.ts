@@ -29,6 +29,14 @@ describe('decide', () => {
     expect(decide(autoLane, settings, situation([entry('allow', { from: NOW, until: NOW + 1 })]))).toMatchObject({ outcome: 'grant' });
   });
 
+  it('refuses a revoked card as revoked, before its window, at any lane, and over an allow on another list', () => {
+    expect(decide(autoLane, settings, situation([entry('revoked')]))).toEqual({ outcome: 'refuse', reason: 'revoked', passback: false });
+    expect(decide(manualLane, settings, situation([entry('revoked', { until: NOW })]))).toMatchObject({ outcome: 'refuse', reason: 'revoked' });
+    const onTwo = [entry('allow', {}, 'a'), entry('revoked', {}, 'b'), entry('deny', {}, 'c')];
+    expect(decide(attendedLane, settings, situation(onTwo))).toMatchObject({ outcome: 'refuse', reason: 'revoked' });
+    expect(decide(attendedLane, { ...settings, onStaleList: 'allow-known' }, situation([entry('revoked')], { listState: 'stale' }))).toMatchObject({ reason: 'revoked' });
+  });
+
   it('refuses everything when the terminal has no list', () => {
     expect(decide(autoLane, settings, situation([entry('allow')], { listState: 'none' }))).toMatchObject({ reason: 'no-list' });
   });

@@ -66,6 +66,19 @@ describe('buildList', () => {
     expect(a!.ref.equals(b!.ref)).toBe(true);
   });
 
+  it('marks a card revoked from the CSV: a format 2 list whose entry reads back revoked', async () => {
+    const w = workspace();
+    writeFileSync(w.entriesFile, `namespace,id,status\ncard,${cardId},revoked\ncitizen,046199001234,allow\n`);
+    await buildList({ scope: 'site-a', version: 1, keyDir: w.keyDir, entriesFile: w.entriesFile, outFile: w.outFile });
+    const list = verifySignedList(readFileSync(w.outFile), { trustedKeys: [loadPublicKey(w.paths.authorityPub)], scope: 'site-a' });
+    const hash = createRefHasher(loadRefKey(w.paths.refKey));
+    expect(list.header.format).toBe(2);
+    expect([...list.entries()]).toEqual([
+      { ref: hash('card', cardId), status: 'revoked' },
+      { ref: hash('citizen', '046199001234'), status: 'allow' },
+    ]);
+  });
+
   it('stops at a bad row with its line number, writing nothing', async () => {
     const w = workspace();
     writeFileSync(w.entriesFile, `${goodCsv}\ncitizen,04619900123,allow,,\ncitizen,046199005678,allow,,\n`);

@@ -35,7 +35,7 @@ describe('publishList: the next version of a scope from the registry', () => {
     return { dataDir, db, dir, publish, file, list, entries, manifest, files };
   }
 
-  it('first publish: a signed snapshot of every member and live card, sorted by ref, and a manifest without deltas', () => {
+  it('first publish: a signed snapshot of every member and card (a revoked card as revoked), sorted by ref, and a manifest without deltas', () => {
     const s = setup();
     const people = addMembers(s.db, scope, 40);
     setStatus(s.db, people[0]!, 'deny');
@@ -49,25 +49,25 @@ describe('publishList: the next version of a scope from the registry', () => {
     const nowMs = Date.parse('2026-03-01T08:00:00Z');
     const result = s.publish({ now: () => nowMs, expiresInDays: 3 });
 
-    expect(result).toMatchObject({ scope, version: 1, count: 42, added: 42, changed: 0, removed: 0, deltaBytes: null, chain: [] });
+    expect(result).toMatchObject({ scope, version: 1, count: 43, added: 43, changed: 0, removed: 0, deltaBytes: null, chain: [] });
     const snapshot = s.list('s1');
     expect(snapshot.header).toMatchObject<Partial<ListHeader>>({
-      kind: 'snapshot', scope, version: 1, count: 42, issuedAt: '2026-03-01T08:00:00.000Z', expiresAt: '2026-03-04T08:00:00.000Z',
+      format: 2, kind: 'snapshot', scope, version: 1, count: 43, issuedAt: '2026-03-01T08:00:00.000Z', expiresAt: '2026-03-04T08:00:00.000Z',
     });
     const entries = s.entries('s1');
     expect(new Map(entries)).toEqual(expectedList(s.db, scope));
     expect(entries.map(([ref]) => ref)).toEqual(entries.map(([ref]) => ref).sort());
     expect(new Map(entries).get(card.toString('hex'))).toBe('allow');
-    expect(new Map(entries).has(revoked.toString('hex'))).toBe(false);
+    expect(new Map(entries).get(revoked.toString('hex'))).toBe('revoked');
     expect(result.snapshotBytes).toBe(s.file('s1').length);
 
     const manifest = s.manifest();
-    expect(manifest).toMatchObject({ scope, version: 1, count: 42, deltas: [], snapshot: { name: 's1', version: 1, resultCount: 42 } });
+    expect(manifest).toMatchObject({ scope, version: 1, count: 43, deltas: [], snapshot: { name: 's1', version: 1, resultCount: 43 } });
     expect(s.files()).toEqual(['s1.qgl']);
     expect(s.db.prepare('SELECT version, entry_count, snapshot_file, delta_file, delta_count FROM list_versions').all()).toEqual([
-      { version: 1, entry_count: 42, snapshot_file: 's1.qgl', delta_file: null, delta_count: null },
+      { version: 1, entry_count: 43, snapshot_file: 's1.qgl', delta_file: null, delta_count: null },
     ]);
-    expect(s.db.prepare('SELECT count(*) AS n FROM list_published WHERE scope = ?').get(scope)).toEqual({ n: 42 });
+    expect(s.db.prepare('SELECT count(*) AS n FROM list_published WHERE scope = ?').get(scope)).toEqual({ n: 43 });
   });
 
   it('second publish: the delta holds exactly the additions, changes and removals, and v1 + delta = the v2 snapshot', () => {
@@ -87,9 +87,9 @@ describe('publishList: the next version of a scope from the registry', () => {
     revokeCard(s.db, lostCard);
     const result = s.publish();
 
-    expect(result).toMatchObject({ version: 2, added: 2, changed: 2, removed: 3, count: 31 });
+    expect(result).toMatchObject({ version: 2, added: 2, changed: 4, removed: 1, count: 33 });
     const delta = s.list('d1-2');
-    expect(delta.header).toMatchObject({ kind: 'delta', version: 2, baseVersion: 1, count: 7 });
+    expect(delta.header).toMatchObject({ format: 2, kind: 'delta', version: 2, baseVersion: 1, count: 7 });
     expect(new Map(s.entries('d1-2'))).toEqual(
       new Map([
         [newcomer.idRef.toString('hex'), 'check'],
@@ -97,8 +97,8 @@ describe('publishList: the next version of a scope from the registry', () => {
         [people[0]!.idRef.toString('hex'), 'deny'],
         [people[1]!.idRef.toString('hex'), 'check'],
         [people[2]!.idRef.toString('hex'), 'remove'],
-        [oldCard.toString('hex'), 'remove'],
-        [lostCard.toString('hex'), 'remove'],
+        [oldCard.toString('hex'), 'revoked'],
+        [lostCard.toString('hex'), 'revoked'],
       ]),
     );
     expect(result.deltaBytes).toBe(s.file('d1-2').length);

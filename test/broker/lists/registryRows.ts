@@ -53,12 +53,13 @@ export function removeMember(db: CentralDb, member: TestMember): void {
 }
 
 /** What the scope's list must hold: ref (hex) -> status, from the tables themselves. */
-export function expectedList(db: CentralDb, scope: string): Map<string, MemberStatus> {
+export function expectedList(db: CentralDb, scope: string): Map<string, MemberStatus | 'revoked'> {
   const rows = db
     .prepare(
       `SELECT id_ref AS ref, status FROM members WHERE scope = @scope
-       UNION ALL SELECT c.card_ref, m.status FROM cards c JOIN members m USING (member_id) WHERE m.scope = @scope AND c.revoked_at_ms IS NULL`,
+       UNION ALL SELECT c.card_ref, CASE WHEN c.revoked_at_ms IS NULL THEN m.status ELSE 'revoked' END
+       FROM cards c JOIN members m USING (member_id) WHERE m.scope = @scope`,
     )
-    .all({ scope }) as { ref: Buffer; status: MemberStatus }[];
+    .all({ scope }) as { ref: Buffer; status: MemberStatus | 'revoked' }[];
   return new Map(rows.map((row) => [row.ref.toString('hex'), row.status]));
 }

@@ -84,6 +84,38 @@ describe('signed list round trip', () => {
     expect([...list.entries()]).toHaveLength(5);
   });
 
+  it('writes format 2 only for a list holding a revoked card, and reads the revoked flag back', () => {
+    const withRevoked: ListEntry[] = [...entries, { ref: ref(6), status: 'revoked' }, { ref: ref(7), status: 'revoked', validUntil: Date.parse('2025-06-30T17:00:00Z') }];
+    const bytes = encodeSignedList(snapshot, withRevoked, authorityA.privateKey);
+    const list = verifySignedList(bytes, trustA);
+    expect(list.header).toEqual({ format: 2, ...snapshot, count: 7 });
+    expect([...list.entries()]).toEqual(withRevoked);
+    // On the wire a revoked entry is deny (status 1) with bit 4: same size as a deny.
+    const body = bytes.subarray(8 + bytes.readUInt32BE(4));
+    const flagsOf6 = body[body.length - 72 - 4 - 33 - 33 + 32]!;
+    expect(flagsOf6).toBe(0b0001_0001);
+  });
+
+  it('reads a format 1 list as before: no entry of it is revoked', () => {
+    const v1 = signRaw({ ...rawHeader, count: 2 }, Buffer.concat([entryBytes(1, 0), entryBytes(2, 1)]));
+    const list = verifySignedList(v1, trustA);
+    expect(list.header.format).toBe(1);
+    expect([...list.entries()].map((e) => e.status)).toEqual(['allow', 'deny']);
+  });
+
+  it('refuses the revoked bit in a format 1 list, on anything but deny, and a format it does not know', () => {
+    const inV1 = listError(() => verifySignedList(signRaw({ ...rawHeader, count: 1 }, entryBytes(1, 0x11)), trustA));
+    expect(inV1.message).toContain('unknown flags for list format 1');
+    for (const status of [0, 2]) {
+      const onOther = listError(() => verifySignedList(signRaw({ ...rawHeader, format: 2, count: 1 }, entryBytes(1, 0x10 | status)), trustA));
+      expect(onOther.message).toContain('only a deny entry can be revoked');
+    }
+    const delta = { ...rawHeader, format: 2, kind: 'delta', version: 8, baseVersion: 7 };
+    expect(listError(() => verifySignedList(signRaw({ ...delta, count: 1 }, entryBytes(1, 0x13)), trustA)).message).toContain('only a deny entry can be revoked');
+    expect(listError(() => verifySignedList(signRaw({ ...rawHeader, format: 2, count: 1 }, entryBytes(1, 0x21)), trustA)).message).toContain('unknown flags for list format 2');
+    expect(listError(() => verifySignedList(signRaw({ ...rawHeader, format: 3, count: 0 }, Buffer.alloc(0)), trustA)).message).toContain('format');
+  });
+
   it('reads refs as copies that outlive the file, or as views into it for a consumer that copies them at once', () => {
     const bytes = encodeSignedList(snapshot, entries, authorityA.privateKey);
     const list = verifySignedList(bytes, trustA);
@@ -255,7 +287,7 @@ describe('verifySignedList refuses', () => {
   it('a signed header that is not a valid header', () => {
     const body = entryBytes(1, 0);
     const bad: object[] = [
-      { ...rawHeader, count: 1, format: 2 },
+      { ...rawHeader, count: 1, format: 3 },
       { ...rawHeader, count: 1, scope: 'Site A' },
       { ...rawHeader, count: 1, kind: 'delta' },
       { ...rawHeader, count: 1, baseVersion: 3 },
