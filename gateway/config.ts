@@ -4,7 +4,7 @@ import { listScopeSchema } from '../protocol/lists/index.js';
 import { deepFreeze, loadJsonConfig, resolveFrom } from '../protocol/configFile.js';
 import { gpioConfigSchema } from '../hardware/gpio/config.js';
 import { scannerConfigSchema } from '../hardware/scanners/config.js';
-import { centralConfigSchema, resolveCentralPaths } from './uplink/config.js';
+import { uplinkConfigSchema, resolveUplinkPaths } from './uplink/config.js';
 import { terminalIdSchema } from '../protocol/terminalId.js';
 
 export { terminalIdSchema };
@@ -97,7 +97,7 @@ export const terminalConfigSchema = z
     storage: storageSchema.default(() => storageSchema.parse({})),
     log: logSchema.optional(),
     /** The MQTT uplink (gateway/uplink/config.ts); without it the terminal runs offline. */
-    central: centralConfigSchema.optional(),
+    central: uplinkConfigSchema.optional(),
   })
   .superRefine(checkLanes, { when: () => true });
 
@@ -161,6 +161,6 @@ export function loadTerminalConfig(file: string): TerminalConfig {
       listPublicKeys: parsed.keys.listPublicKeys.map((p) => resolveFrom(file, p)),
       refKey: resolveFrom(file, parsed.keys.refKey),
     },
-    central: parsed.central === undefined ? undefined : resolveCentralPaths(file, parsed.central),
+    central: parsed.central === undefined ? undefined : resolveUplinkPaths(file, parsed.central),
   });
 }

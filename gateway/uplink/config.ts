@@ -8,7 +8,7 @@ import { maxEventsPerBatch } from '../../protocol/messages.js';
  * broker is, how to log in, and how hard to push. Without it the terminal runs offline.
  */
 
-export const centralConfigSchema = z
+export const uplinkConfigSchema = z
   .strictObject({
     url: brokerUrlSchema,
     username: z.string().min(1).max(256),
@@ -57,10 +57,10 @@ export const centralConfigSchema = z
     { when: () => true },
   );
 
-export type CentralConfig = z.output<typeof centralConfigSchema>;
+export type UplinkConfig = z.output<typeof uplinkConfigSchema>;
 
 /** The TLS file paths made absolute against the config file, like every other path. */
-export function resolveCentralPaths(configFile: string, central: CentralConfig): CentralConfig {
+export function resolveUplinkPaths(configFile: string, central: UplinkConfig): UplinkConfig {
   const resolve = (path: string | undefined) => (path === undefined ? undefined : resolveFrom(configFile, path));
   return { ...central, ca: resolve(central.ca), cert: resolve(central.cert), key: resolve(central.key) };
 }
