@@ -11,6 +11,11 @@ const lineSchema = z.number().int().min(0).max(1023);
 const OUTPUT_NAMES = ['green', 'red', 'buzzer', 'relay'] as const;
 const INPUT_NAMES = ['confirm', 'reject', 'passage'] as const;
 
+type LineName = (typeof OUTPUT_NAMES)[number] | (typeof INPUT_NAMES)[number];
+const activeLowFields = Object.fromEntries(
+  [...OUTPUT_NAMES, ...INPUT_NAMES].map((name) => [name, z.boolean().optional().describe(`true: \`${name}\` is active when low`)]),
+) as Record<LineName, z.ZodOptional<z.ZodBoolean>>;
+
 export const gpioConfigSchema = z
   .strictObject({
     type: z.enum(['onoff', 'sim']).describe("`onoff`: the Pi's GPIO lines; `sim`: simulated, each change logged as `gpio.set`"),
@@ -33,7 +38,7 @@ export const gpioConfigSchema = z
       .default({})
       .describe('input lines, as line offsets on `chip`'),
     activeLow: z
-      .strictObject(Object.fromEntries([...OUTPUT_NAMES, ...INPUT_NAMES].map((name) => [name, z.boolean().optional().describe(`true: \`${name}\` is active when low`)])))
+      .strictObject(activeLowFields)
       .optional()
       .describe('lines active when low: a relay board energised by a low pin, a button to ground'),
     inputDebounceMs: z.number().int().min(0).max(1000).default(30).describe('an input must hold a new level this long (ms) before it counts'),
