@@ -23,6 +23,11 @@ export const commands: readonly Entry[] = [
     summary: '--config F [--yes] [--json] [--scan-timeout S]: self-test of LEDs, buzzer, relay, scanner, central, clock, lists, disk (service stopped)',
     load: () => import('./commands/doctor.js'),
   },
+  {
+    words: ['config-reference'],
+    summary: '[--write FILE]: every terminal config field, type, default and meaning as a markdown table, from the schema (docs/terminal.md)',
+    load: () => import('./commands/configReference.js'),
+  },
   { words: ['keys', 'generate'], summary: '--out DIR: list authority key pair and ref key', load: () => import('./commands/keys.js') },
   {
     words: ['lists', 'build'],

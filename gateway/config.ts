@@ -4,7 +4,7 @@ import { listScopeSchema } from '../protocol/lists/index.js';
 import { deepFreeze, loadJsonConfig, resolveFrom } from '../protocol/configFile.js';
 import { gpioConfigSchema } from '../hardware/gpio/config.js';
 import { scannerConfigSchema } from '../hardware/scanners/config.js';
-import { centralConfigSchema, resolveCentralPaths } from './uplink/config.js';
+import { uplinkConfigSchema, resolveUplinkPaths } from './uplink/config.js';
 import { terminalIdSchema } from '../protocol/terminalId.js';
 
 export { terminalIdSchema };
@@ -17,41 +17,44 @@ export { terminalIdSchema };
 /** Ids end up inside MQTT topics: no `+`, `#`, `/` or NUL can ever reach one. */
 
 const confirmSchema = z.enum(['auto', 'manual']);
+const confirmText = '`auto`: a valid credential opens at once; `manual`: an operator confirms each scan';
 
 const laneSchema = z
   .strictObject({
-    name: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'letters, digits, "_" and "-" only, 1 to 32 characters'),
-    direction: z.enum(['in', 'out']),
-    /** Overrides the checkpoint's confirmation mode for this lane. */
-    confirm: confirmSchema.optional(),
-    /** An operator stands at this lane; defaults to true exactly when the lane confirms manually. */
-    attended: z.boolean().optional(),
-    scanner: scannerConfigSchema,
-    gpio: gpioConfigSchema,
+    name: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'letters, digits, "_" and "-" only, 1 to 32 characters').describe('names the lane in logs and events, e.g. `in`'),
+    direction: z.enum(['in', 'out']).describe('a grant here is an entry or an exit (anti-passback, events)'),
+    confirm: confirmSchema.optional().describe(`this lane's own confirmation, instead of the checkpoint's: ${confirmText}`),
+    attended: z.boolean().optional().describe('an operator stands at this lane; default: true exactly when the lane confirms manually'),
+    scanner: scannerConfigSchema.describe('the QR scanner, one of the types below'),
+    gpio: gpioConfigSchema.describe("the lane's LEDs, buzzer, relay and buttons"),
   });
 
 const policySchema = z.strictObject({
-  /** The same credential at the same lane within this window is a `duplicate`: no second pulse. */
-  debounceMs: z.number().int().min(0).max(600_000).default(3000),
-  relayPulseMs: z.number().int().min(50).max(60_000).default(1000),
-  manualTimeoutMs: z.number().int().min(1000).max(600_000).default(15_000),
-  /** How long after the relay pulse a passage sensor may still report the person passing. */
-  passageGraceMs: z.number().int().min(0).max(60_000).default(2000),
-  onStaleList: z.enum(['deny', 'manual', 'allow-known']).default('deny'),
-  antiPassback: z.enum(['off', 'soft', 'hard']).default('off'),
-  /** A passage older than this no longer counts for anti-passback: nobody is locked out for good by a missed exit scan. */
-  antiPassbackWindowMs: z.number().int().min(60_000).default(12 * 3600_000),
+  debounceMs: z.number().int().min(0).max(600_000).default(3000).describe('the same credential at the same lane within this window (ms) is a `duplicate`: no second pulse'),
+  relayPulseMs: z.number().int().min(50).max(60_000).default(1000).describe('how long a grant energises the relay, ms'),
+  manualTimeoutMs: z.number().int().min(1000).max(600_000).default(15_000).describe('a pending scan nobody confirms or rejects within this (ms) is refused as `timeout`'),
+  passageGraceMs: z.number().int().min(0).max(60_000).default(2000).describe('how long after the relay pulse (ms) a passage sensor may still report the person passing'),
+  onStaleList: z
+    .enum(['deny', 'manual', 'allow-known'])
+    .default('deny')
+    .describe('with an expired list: `deny` refuses everyone, `manual` asks the operator, `allow-known` lets `allow` entries in'),
+  antiPassback: z
+    .enum(['off', 'soft', 'hard'])
+    .default('off')
+    .describe('the same direction twice in a row: `soft` passes with `passback: true` on the event, `hard` refuses'),
+  // Nobody is locked out for good by a missed exit scan.
+  antiPassbackWindowMs: z.number().int().min(60_000).default(12 * 3600_000).describe('a passage older than this (ms) no longer counts for anti-passback'),
 });
 
-const logSchema = z.strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info') });
+const logSchema = z.strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info').describe('the lowest level logged') });
 
 const storageSchema = z.strictObject({
-  /**
-   * false: WAL with synchronous=NORMAL — survives any process crash (SIGKILL, OOM), may lose
-   * the last moments on power loss. true: synchronous=FULL — an fsync per decision, survives
-   * power loss, costs SD-card write latency on every scan. See docs/terminal.md.
-   */
-  powerLossSafe: z.boolean().default(false),
+  powerLossSafe: z
+    .boolean()
+    .default(false)
+    .describe(
+      'false: survives any process crash (SIGKILL, OOM), may lose the last moments on power loss; true: an fsync per decision, survives power loss, costs SD-card write latency on every scan',
+    ),
 });
 
 /**
@@ -80,24 +83,30 @@ function checkLanes(config: { lanes?: unknown; checkpoint?: { confirm?: unknown 
 
 export const terminalConfigSchema = z
   .strictObject({
-    terminalId: terminalIdSchema,
-    checkpoint: z.strictObject({
-      code: checkpointCodeSchema,
-      name: z.string().min(1).max(200),
-      confirm: confirmSchema.default('auto'),
-    }),
-    dataDir: z.string().min(1),
-    keys: z.strictObject({
-      listPublicKeys: z.array(z.string().min(1)).min(1, 'at least one list authority public key'),
-      refKey: z.string().min(1),
-    }),
-    lists: z.array(listScopeSchema).min(1, 'at least one list scope'),
-    lanes: z.array(laneSchema).min(1, 'at least one lane'),
-    policy: policySchema.default(() => policySchema.parse({})),
-    storage: storageSchema.default(() => storageSchema.parse({})),
-    log: logSchema.optional(),
-    /** The MQTT uplink (gateway/uplink/config.ts); without it the terminal runs offline. */
-    central: centralConfigSchema.optional(),
+    terminalId: terminalIdSchema.describe("the terminal's identity at the central and its MQTT username, e.g. `t-3f9a0c12b4`"),
+    checkpoint: z
+      .strictObject({
+        code: checkpointCodeSchema.describe('its 14-digit code, check digit included'),
+        name: z.string().min(1).max(200).describe('its name, e.g. `Cổng A`'),
+        confirm: confirmSchema.default('auto').describe(confirmText),
+      })
+      .describe('the checkpoint this terminal serves, as the central registered it'),
+    dataDir: z.string().min(1).describe("the terminal's folder: outbox, lists, lock; relative to the config file's folder"),
+    keys: z
+      .strictObject({
+        listPublicKeys: z
+          .array(z.string().min(1))
+          .min(1, 'at least one list authority public key')
+          .describe('Ed25519 public key files (PEM) a list must be signed by; two during a key rotation'),
+        refKey: z.string().min(1).describe("the ref key file: turns an ID number into its credential ref, so no raw ID is stored"),
+      })
+      .describe("key files, relative to the config file's folder"),
+    lists: z.array(listScopeSchema).min(1, 'at least one list scope').describe('the list scopes this terminal holds and syncs, e.g. `["site-a"]`'),
+    lanes: z.array(laneSchema).min(1, 'at least one lane').describe('one per scanner, with its outputs and inputs'),
+    policy: policySchema.default(() => policySchema.parse({})).describe('how scans are decided'),
+    storage: storageSchema.default(() => storageSchema.parse({})).describe('how hard the outbox holds on to a decision'),
+    log: logSchema.optional().describe('logging'),
+    central: uplinkConfigSchema.optional().describe('the MQTT uplink (gateway/uplink/config.ts); without it the terminal runs offline'),
   })
   .superRefine(checkLanes, { when: () => true });
 
@@ -161,6 +170,6 @@ export function loadTerminalConfig(file: string): TerminalConfig {
       listPublicKeys: parsed.keys.listPublicKeys.map((p) => resolveFrom(file, p)),
       refKey: resolveFrom(file, parsed.keys.refKey),
     },
-    central: parsed.central === undefined ? undefined : resolveCentralPaths(file, parsed.central),
+    central: parsed.central === undefined ? undefined : resolveUplinkPaths(file, parsed.central),
   });
 }

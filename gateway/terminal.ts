@@ -13,6 +13,7 @@ import type { LaneConfig, TerminalConfig } from './config.js';
 import { laneSignals, type LaneSignals } from './feedback.js';
 import { Lane, type LaneInputs } from './lane.js';
 import { ListCache } from './listCache.js';
+import { lockTerminalDataDir, type DataDirLock } from './dataDirLock.js';
 import { createListApplier, type ListApplier } from './lists/listApplier.js';
 import { Outbox } from './outbox.js';
 import { Presence } from './presence.js';
@@ -34,6 +35,8 @@ export interface TerminalDeps {
   readonly logger: Logger;
   /** Defaults to the drivers the config names (createScanner / createGpio). */
   readonly buildHardware?: (lane: LaneConfig, logger: Logger) => LaneHardware;
+  /** What a refused second process is told holds the dataDir. Default `qrgate terminal`. */
+  readonly command?: string;
 }
 
 export function buildLaneHardware(lane: LaneConfig, logger: Logger): LaneHardware {
@@ -62,6 +65,7 @@ export function buildLaneHardware(lane: LaneConfig, logger: Logger): LaneHardwar
  */
 export class Terminal {
   readonly bootId = randomUUID();
+  private dataDirLock: DataDirLock | null = null;
   private db: TerminalDb | null = null;
   private lanes: Lane[] = [];
   private hardware: LaneHardware[] = [];
@@ -82,6 +86,9 @@ export class Terminal {
     if (this.db) return;
     const { config, deps } = this;
     const logger = deps.logger;
+    // Before anything is opened: a second terminal (or doctor) on this folder would share
+    // its outbox, its GPIO lines and its login, and knock this one off the broker.
+    this.dataDirLock = lockTerminalDataDir(config.dataDir, deps.command ?? 'qrgate terminal');
     // Keys first: a terminal that cannot check lists must not come up half-working.
     const trustedKeys = loadPublicKeys(config.keys.listPublicKeys);
     const hashRef = createRefHasher(loadRefKey(config.keys.refKey));
@@ -210,6 +217,7 @@ export class Terminal {
     await this.applier?.close().catch((err: unknown) => this.deps.logger.error({ err }, 'lists.applier-close-failed'));
     this.lists?.close();
     this.db?.close();
+    this.dataDirLock?.release();
     this.deps.logger.info('terminal.stopped');
   }
 }

@@ -14,8 +14,9 @@ import { keyFileNames, keyId, loadAuthorityPrivateKey, loadPublicKey, loadRefKey
  * `qrgate terminals add`: a new terminal identity with a random secret, registered in the
  * central store (as a scrypt hash only, with the list scopes the broker's ACL then allows
  * it), and a complete terminal config a technician copies to the device: identity,
- * checkpoint, central credentials, key files next to it, one sim lane to replace with the
- * real hardware. The secret exists in exactly one place: that file (mode 0600). Nothing
+ * checkpoint, central credentials, key files next to it, and one lane a newcomer can drive
+ * at once (a keyboard/stdin scanner, simulated GPIO) to replace with the real hardware
+ * (`realHardwareHint`). The secret exists in exactly one place: that file (mode 0600). Nothing
  * is half-done: the config is written to a temporary file first, the store insert
  * follows, and only then does the file get its name.
  */
@@ -40,6 +41,17 @@ export interface AddedTerminal {
   readonly configFile: string;
   readonly keyFiles: { readonly authorityPub: string; readonly refKey: string };
 }
+
+/**
+ * How to put the written lane on the real hardware: printed by `terminals add` and said in
+ * docs/central.md. The shapes are docs/examples/terminal.pi.json's.
+ */
+export const realHardwareHint = [
+  'the lane reads QR text on stdin (type or pipe one per line) and only logs its GPIO (gpio.set);',
+  'for the real hardware, in lanes[0] set "scanner" to {"type":"serial","path":"/dev/qrgate-scanner-in"}',
+  'or {"type":"hid","vendorId":"0x1eab","productId":"0x0d10"}, and "gpio" to {"type":"onoff","chip":"gpiochip0",…}',
+  '(docs/deploy-raspberry-pi.md sections 5-7, docs/examples/terminal.pi.json)',
+] as const;
 
 /** Sim pins as in docs/examples/terminal.sim.json, so the sim lane logs familiar numbers. */
 const simOutputs = { green: 17, red: 27, buzzer: 22, relay: 23 } as const;
@@ -70,7 +82,8 @@ function terminalConfig(terminalId: string, checkpoint: Checkpoint, url: string,
       {
         name: checkpoint.direction === 'out' ? 'out' : 'in',
         direction: checkpoint.direction === 'out' ? 'out' : 'in',
-        scanner: { type: 'sim' },
+        // Not `sim`: nothing outside the process can feed that one; stdin can be typed at.
+        scanner: { type: 'stdin' },
         gpio: { type: 'sim', outputs: { ...simOutputs }, inputs: manual ? { ...simInputs } : {} },
       },
     ],

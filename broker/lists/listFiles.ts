@@ -2,7 +2,7 @@ import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as atomic from '../../protocol/atomicFile.js';
 import type { StagedFile } from '../../protocol/atomicFile.js';
-import { tryExclusiveFileLock } from '../fileLock.js';
+import { tryExclusiveFileLock } from '../../protocol/fileLock.js';
 import { ListPublishError } from './errors.js';
 
 /**
@@ -90,7 +90,7 @@ export function removeUnreferenced(dir: string, keep: ReadonlySet<string>, nowMs
 /**
  * Holds the scope's publish lock until the returned function is called. Two publishes of
  * one scope at once would delete each other's files and overwrite each other's manifest.
- * The OS drops the lock when the process dies (broker/fileLock.ts), so a publish killed
+ * The OS drops the lock when the process dies (protocol/fileLock.ts), so a publish killed
  * halfway never leaves a stale lock for the operator to clear.
  */
 export function lockScope(dataDir: string, scope: string): () => void {

@@ -1,6 +1,6 @@
 import { auditFacts } from '../../broker/access/auditFacts.js';
 import { loadCentralConfig, withCentralStore } from '../../broker/config.js';
-import { addTerminal } from '../../provisioning/terminals.js';
+import { addTerminal, realHardwareHint } from '../../provisioning/terminals.js';
 import { audited } from '../audited.js';
 import { parseOptions, requireOption, UsageError, type Command } from '../command.js';
 import { provisioningLogger } from './checkpoints.js';
@@ -48,6 +48,7 @@ export const run: Command = async (ctx) => {
           `terminal ${added.terminalId} added to checkpoint ${added.checkpoint.code} ("${added.checkpoint.name}")`,
           `config:  ${added.configFile}  (mode 0600: it holds the terminal's secret; copy it to the terminal, then delete it here)`,
           `keys:    ${added.keyFiles.authorityPub}, ${added.keyFiles.refKey}`,
+          ...realHardwareHint.map((line, i) => `${i === 0 ? 'lane:   ' : '        '} ${line}`),
           '',
         ].join('\n'),
   );

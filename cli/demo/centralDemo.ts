@@ -124,7 +124,7 @@ export class CentralDemo {
     return this.stopping;
   }
 
-  /** `terminals add` writes one sim lane for the technician to replace; the demo puts two there. */
+  /** `terminals add` writes one stdin lane for the technician to replace; the demo puts two simulated ones there. */
   private fitDemoHardware(configFile: string, terminalId: string): void {
     const config = JSON.parse(readFileSync(configFile, 'utf8'));
     config.dataDir = `${terminalId}-data`;

@@ -1,7 +1,7 @@
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import { brokerForLogs } from '../../protocol/brokerUrl.js';
 import { buildClientOptions } from '../uplink/clientOptions.js';
-import type { CentralConfig } from '../uplink/config.js';
+import type { UplinkConfig } from '../uplink/config.js';
 import { fail, pass, skip, type CheckResult } from './report.js';
 
 /** CONNACK return codes a technician can act on (MQTT 3.1.1, 3.2.2.3). */
@@ -17,7 +17,7 @@ const refusals: Record<number, string> = {
  * [MQTT-3.1.4-2], which is why doctor runs with the service stopped. It has no will, so
  * the central sees no `offline` from it.
  */
-export async function centralCheck(config: CentralConfig | undefined, terminalId: string, timeoutMs = 15_000): Promise<CheckResult> {
+export async function centralCheck(config: UplinkConfig | undefined, terminalId: string, timeoutMs = 15_000): Promise<CheckResult> {
   if (!config) return skip('central', 'no central in the config: an offline terminal');
   const where = brokerForLogs(config.url);
   let options: IClientOptions;

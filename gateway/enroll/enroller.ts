@@ -7,7 +7,8 @@ import { commitStaged, stageFile } from '../../protocol/atomicFile.js';
 import { brokerForLogs } from '../../protocol/brokerUrl.js';
 import { resolveFrom } from '../../protocol/configFile.js';
 import { parseEnrollmentQr, type EnrollmentQr } from '../../protocol/enrollment.js';
-import { withLaneDefaults, type HardwareConfig, type LaneConfig } from '../config.js';
+import { ConfigError } from '../../protocol/configFile.js';
+import { loadHardwareConfig, withLaneDefaults, type HardwareConfig, type LaneConfig } from '../config.js';
 import { buildLaneHardware, type LaneHardware } from '../terminal.js';
 import { enrollOverMqtt, type EnrollExchange, type EnrollExchangeOptions } from './enrollClient.js';
 import { outcomeShowMs, showContacting, showEnrolled, showFailure, showWaiting, type EnrollFailure } from './enrollSignals.js';
@@ -119,12 +120,32 @@ export class Enroller {
     }
   }
 
+  /**
+   * The hardware config as it is on disk now: after `enroll.config-invalid` the technician
+   * fixes the file and scans the same QR again, with no restart (docs/enrollment.md). The
+   * lanes keep running on the drivers built at start; the terminal proper builds its own
+   * from the saved config.
+   */
+  private currentConfig(): HardwareConfig | null {
+    try {
+      return loadHardwareConfig(this.configFile);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      this.deps.logger.error({ problems: err.problems }, 'enroll.config-invalid');
+      this.fail('config-invalid');
+      return null;
+    }
+  }
+
   private async enroll(qr: EnrollmentQr): Promise<void> {
     const { logger } = this.deps;
     const url = qr.body.url;
     logger.info({ checkpoint: qr.body.checkpoint, central: brokerForLogs(url), expiresAt: new Date(qr.body.expiresAt * 1000).toISOString() }, 'enroll.qr-read');
+    // Before the central is asked: a config that cannot be saved is reported at once.
+    const config = this.currentConfig();
+    if (config === null) return;
     this.signal(showContacting);
-    const ca = this.config.centralCa === undefined ? undefined : readFileSync(resolveFrom(this.configFile, this.config.centralCa));
+    const ca = config.centralCa === undefined ? undefined : readFileSync(resolveFrom(this.configFile, config.centralCa));
     const exchange = await (this.deps.exchange ?? enrollOverMqtt)({
       url,
       qrText: qr.text,
@@ -151,7 +172,7 @@ export class Enroller {
       return this.fail('bad-answer');
     }
     try {
-      saveEnrollment(this.configFile, this.config, result, url);
+      saveEnrollment(this.configFile, config, result, url);
     } catch (err) {
       if (!(err instanceof EnrollmentConfigError)) throw err;
       logger.error({ problems: err.problems }, 'enroll.config-invalid');

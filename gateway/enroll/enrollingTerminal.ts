@@ -1,5 +1,7 @@
 import type { Logger } from 'pino';
+import { resolveFrom } from '../../protocol/configFile.js';
 import { loadTerminalConfig, type HardwareConfig, type TerminalConfig } from '../config.js';
+import { lockTerminalDataDir, type DataDirLock } from '../dataDirLock.js';
 import { Enroller, type EnrollerDeps } from './enroller.js';
 
 /**
@@ -22,10 +24,11 @@ export class EnrollingTerminal {
   private readonly enroller: Enroller;
   private terminal: { stop(): Promise<void> } | null = null;
   private stopping: Promise<void> | null = null;
+  private dataDirLock: DataDirLock | null = null;
 
   constructor(
     private readonly configFile: string,
-    hardware: HardwareConfig,
+    private readonly hardware: HardwareConfig,
     private readonly deps: EnrollingTerminalDeps,
   ) {
     this.enroller = new Enroller(configFile, hardware, deps);
@@ -34,6 +37,9 @@ export class EnrollingTerminal {
   }
 
   async start(): Promise<void> {
+    // Held from the first moment, like a running terminal's: a second `--enroll` would
+    // share the device nonce and the scanner.
+    this.dataDirLock = lockTerminalDataDir(resolveFrom(this.configFile, this.hardware.dataDir), 'qrgate terminal --enroll');
     await this.enroller.start();
     void this.enroller.enrolled.then(() => this.startTerminal());
   }
@@ -43,6 +49,8 @@ export class EnrollingTerminal {
     try {
       const terminal = this.deps.terminal(loadTerminalConfig(this.configFile));
       this.terminal = terminal;
+      // Handed over: the terminal takes the lock back synchronously as its start begins.
+      this.dataDirLock?.release();
       await terminal.start();
     } catch (err) {
       this.fail(err);
@@ -53,6 +61,7 @@ export class EnrollingTerminal {
     this.stopping ??= (async () => {
       await this.enroller.stop();
       await this.terminal?.stop();
+      this.dataDirLock?.release();
     })();
     return this.stopping;
   }

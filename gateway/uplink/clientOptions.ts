@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { IClientOptions } from 'mqtt';
-import type { CentralConfig } from './config.js';
+import type { UplinkConfig } from './config.js';
 
 export interface SessionIdentity {
   readonly terminalId: string;
@@ -17,7 +17,7 @@ const CONNECT_TIMEOUT_MS = 20_000;
  * certificate renewed on disk is used at the next reconnect without a restart; a missing
  * file fails this attempt (and is retried), never the terminal.
  */
-export function buildClientOptions(config: CentralConfig, identity: SessionIdentity): IClientOptions {
+export function buildClientOptions(config: UplinkConfig, identity: SessionIdentity): IClientOptions {
   const read = (path: string | undefined) => (path === undefined ? undefined : readFileSync(path));
   return {
     clientId: identity.terminalId,

@@ -8,30 +8,23 @@ import { maxEventsPerBatch } from '../../protocol/messages.js';
  * broker is, how to log in, and how hard to push. Without it the terminal runs offline.
  */
 
-export const centralConfigSchema = z
+export const uplinkConfigSchema = z
   .strictObject({
-    url: brokerUrlSchema,
-    username: z.string().min(1).max(256),
-    password: z.string().min(1).max(1024),
-    /** PEM files; relative paths resolve against the config file's folder. */
-    ca: z.string().min(1).optional(),
-    cert: z.string().min(1).optional(),
-    key: z.string().min(1).optional(),
-    /** Only for a lab broker with a self-signed certificate: false accepts any server. */
-    rejectUnauthorized: z.boolean().default(true),
-    /** Events per `…/events` publish. */
-    batchSize: z.number().int().min(1).max(maxEventsPerBatch).default(100),
-    /**
-     * Batches published and not yet acknowledged. Through a third-party broker a PUBACK
-     * gives no backpressure (DESIGN.md "A PUBACK is not a receipt"), so this is the bound.
-     */
-    maxInFlightBatches: z.number().int().min(1).max(64).default(4),
-    telemetryIntervalMs: z.number().int().min(1000).max(3_600_000).default(30_000),
-    /** Reconnect waits grow from here, doubling per failed attempt, with full jitter. */
-    reconnectMinMs: z.number().int().min(50).max(600_000).default(500),
-    reconnectMaxMs: z.number().int().min(50).max(3_600_000).default(30_000),
-    /** MQTT keep-alive: a silently dead link is noticed within 1.5 times this. */
-    keepaliveS: z.number().int().min(5).max(65_535).default(30),
+    url: brokerUrlSchema.describe('the broker, `mqtt://host:port` or `mqtts://host:port`'),
+    username: z.string().min(1).max(256).describe("the terminal's MQTT username: its terminal id"),
+    password: z.string().min(1).max(1024).describe("the terminal's secret, written by `terminals add` or enrollment"),
+    ca: z.string().min(1).optional().describe("PEM file of the CA that signed the broker's certificate (mqtts only); relative to the config file's folder"),
+    cert: z.string().min(1).optional().describe('client certificate PEM file (mqtts only), with `key`'),
+    key: z.string().min(1).optional().describe('client key PEM file (mqtts only), with `cert`'),
+    rejectUnauthorized: z.boolean().default(true).describe('only for a lab broker with a self-signed certificate: false accepts any server'),
+    batchSize: z.number().int().min(1).max(maxEventsPerBatch).default(100).describe('events per `…/events` publish'),
+    // Through a third-party broker a PUBACK gives no backpressure (DESIGN.md "A PUBACK is
+    // not a receipt"), so this is the bound.
+    maxInFlightBatches: z.number().int().min(1).max(64).default(4).describe('batches published and not yet acknowledged'),
+    telemetryIntervalMs: z.number().int().min(1000).max(3_600_000).default(30_000).describe('how often the terminal reports its state (lists, outbox, scanners, clock), ms'),
+    reconnectMinMs: z.number().int().min(50).max(600_000).default(500).describe('the first reconnect wait, ms; it doubles per failed attempt, with full jitter'),
+    reconnectMaxMs: z.number().int().min(50).max(3_600_000).default(30_000).describe('the longest reconnect wait, ms'),
+    keepaliveS: z.number().int().min(5).max(65_535).default(30).describe('MQTT keep-alive, s: a silently dead link is noticed within 1.5 times this'),
   })
   // Runs even when other fields are bad, so one pass names every problem (found by
   // fast-check: a bad `key` hid reconnectMaxMs below reconnectMinMs). The value may be only
@@ -57,10 +50,10 @@ export const centralConfigSchema = z
     { when: () => true },
   );
 
-export type CentralConfig = z.output<typeof centralConfigSchema>;
+export type UplinkConfig = z.output<typeof uplinkConfigSchema>;
 
 /** The TLS file paths made absolute against the config file, like every other path. */
-export function resolveCentralPaths(configFile: string, central: CentralConfig): CentralConfig {
+export function resolveUplinkPaths(configFile: string, central: UplinkConfig): UplinkConfig {
   const resolve = (path: string | undefined) => (path === undefined ? undefined : resolveFrom(configFile, path));
   return { ...central, ca: resolve(central.ca), cert: resolve(central.cert), key: resolve(central.key) };
 }

@@ -13,13 +13,13 @@ import { BatchWindow } from './batchWindow.js';
 import { buildClientOptions } from './clientOptions.js';
 import { systemdClockSynced } from './clockSync.js';
 import { CommandHandler } from './commandHandler.js';
-import type { CentralConfig } from './config.js';
+import type { UplinkConfig } from './config.js';
 import type { UplinkLane } from './lanes.js';
 import { statusPayload } from './payloads.js';
 import { buildTelemetry, type TelemetrySources } from './telemetry.js';
 
 export interface UplinkDeps {
-  readonly config: CentralConfig;
+  readonly config: UplinkConfig;
   readonly terminalId: string;
   readonly checkpointCode: string;
   readonly bootId: string;

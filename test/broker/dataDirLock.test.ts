@@ -24,7 +24,7 @@ function refusal(act: () => unknown): unknown {
 }
 
 describe('lockDataDir', () => {
-  it('refuses a second holder at once, naming the folder, until the first releases', () => {
+  it('refuses a second holder at once, naming the folder and the holder, until the first releases', () => {
     const dataDir = join(tempDir(), 'data');
     const first = lockDataDir(dataDir);
     const startedMs = Date.now();
@@ -35,7 +35,8 @@ describe('lockDataDir', () => {
     expect(err).toMatchObject({
       code: 'data-dir-locked',
       dataDir,
-      message: `another central is running on ${dataDir} (dataDir is locked); stop it first, or give this one its own dataDir`,
+      holder: { pid: process.pid, command: 'qrgate central' },
+      message: `qrgate central (pid ${process.pid}) is running on ${dataDir} (dataDir is locked); stop it first, or give this one its own dataDir`,
     });
     first.release();
     first.release();
@@ -81,7 +82,7 @@ describe('qrgate central holding its dataDir', () => {
     // Ports are 0: without the lock this one would start, so its refusal is the lock's.
     const second = processes.start(['central', '--config', centralConfig]);
     expect(await withDeadline(second.exited, 30_000, 'the second central to exit')).toEqual({ code: 1, signal: null });
-    expect(second.stderr.join('\n')).toContain(`qrgate central: another central is running on ${dataDir} (dataDir is locked)`);
+    expect(second.stderr.join('\n')).toContain(`qrgate central: qrgate central (pid ${first.pid}) is running on ${dataDir} (dataDir is locked)`);
     expect(second.linesWith('central.failed')[0]).toMatchObject({ err: { code: 'data-dir-locked' } });
     expect(second.linesWith('central.ready')).toHaveLength(0);
 

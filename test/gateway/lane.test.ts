@@ -98,7 +98,6 @@ describe('Lane', () => {
     const laneLog = captureLogger('info');
     const storage = new StorageHealth({ logger: storageLog.logger });
     const outbox = new Outbox(db, { terminalId: config.terminalId, checkpointCode: config.checkpoint.code, bootId: crypto.randomUUID() }, clock, storage);
-    const laneLog = captureLogger('info');
     const lane = new Lane({
       config: laneConfig,
       policy: { ...config.policy, ...policyOverrides },

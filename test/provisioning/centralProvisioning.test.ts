@@ -83,7 +83,7 @@ describe('central provisioning: checkpoints create, terminals add', () => {
       checkpoint: { code: s.code, name: 'Cổng chính', confirm: 'auto' },
       keys: { listPublicKeys: [join(outDir, 'keys/authority.pub')], refKey: join(outDir, 'keys/ref.key') },
       lists: ['default'],
-      lanes: [{ scanner: { type: 'sim' }, gpio: { type: 'sim', outputs: { relay: 23 } } }],
+      lanes: [{ scanner: { type: 'stdin' }, gpio: { type: 'sim', outputs: { relay: 23 } } }],
       central: { url: 'mqtt://central.example:1883', username: printed.terminalId },
     });
     const secret = config.central!.password;

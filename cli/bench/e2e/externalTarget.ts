@@ -1,6 +1,6 @@
 import { connectAsync } from 'mqtt';
 import { discardIngestSession } from '../../../broker/ingestion/mqttWorker.js';
-import { centralConfigSchema as uplinkCentralSchema } from '../../../gateway/uplink/config.js';
+import { uplinkConfigSchema } from '../../../gateway/uplink/config.js';
 import { generateCheckpointCode } from '../../../protocol/checkpointCode.js';
 import { terminalTopic } from '../../../protocol/topics.js';
 import { processMemoryMb } from '../stats.js';
@@ -37,7 +37,7 @@ export async function startExternalTarget(options: ExternalTargetOptions): Promi
   const terminals: BenchTerminal[] = options.terminalIds.map((terminalId) => ({
     terminalId,
     checkpointCode,
-    central: uplinkCentralSchema.parse({ url: options.url, username: terminalId, password: 'anonymous' }),
+    central: uplinkConfigSchema.parse({ url: options.url, username: terminalId, password: 'anonymous' }),
   }));
   const brokerPid = loopbackHosts.has(new URL(options.url).hostname) ? ((await pidsByName(options.processName))[0] ?? null) : null;
   if (brokerPid === null) options.log(`no local "${options.processName}" process found: broker memory not reported`);

@@ -1,13 +1,13 @@
 import { join } from 'node:path';
 import { centralDbFileName, loadCentralConfig, type CentralConfig } from '../../../broker/config.js';
-import type { CentralConfig as UplinkCentralConfig } from '../../../gateway/uplink/config.js';
+import type { UplinkConfig } from '../../../gateway/uplink/config.js';
 import { writeLocalCentral } from '../../../provisioning/localCentral.js';
 
 /** One simulated terminal as the target set it up: identity and its `central` section. */
 export interface BenchTerminal {
   readonly terminalId: string;
   readonly checkpointCode: string;
-  readonly central: UplinkCentralConfig;
+  readonly central: UplinkConfig;
 }
 
 export interface ProcessMemory {

@@ -116,6 +116,39 @@ describe('Enroller — a terminal reading its enrollment QR', () => {
     await enroller.stop();
   });
 
+  it('after config-invalid, the technician fixes the file and scans the same QR again: enrolled without a restart', async () => {
+    const manual = granted({ checkpoint: { code: CP, name: 'Cổng A', confirm: 'manual' } });
+    const { configFile, scanner, log, asked, enroller } = setup([manual, manual], { attended: false });
+    await enroller.start();
+    scanner.scan(qrText());
+    await waitFor(() => log.messages('enroll.config-invalid')[0]);
+
+    const raw = JSON.parse(readFileSync(configFile, 'utf8'));
+    raw.lanes[0].attended = true;
+    writeFileSync(configFile, JSON.stringify(raw));
+    scanner.scan(qrText());
+    await enroller.enrolled;
+    expect(log.messages('enroll.config-invalid')).toHaveLength(1);
+    expect(asked.map((a) => a.clientId)).toEqual([asked[0]!.clientId, asked[0]!.clientId]);
+    expect(JSON.parse(readFileSync(configFile, 'utf8'))).toMatchObject({ terminalId: 't-0123456789', checkpoint: { confirm: 'manual' }, lanes: [{ attended: true }] });
+  });
+
+  it('a config broken while waiting is named at the next scan, before the central is asked, and the terminal keeps waiting', async () => {
+    const { configFile, scanner, log, asked, enroller } = setup([granted()]);
+    await enroller.start();
+    const raw = JSON.parse(readFileSync(configFile, 'utf8'));
+    writeFileSync(configFile, JSON.stringify({ ...raw, lanes: [] }));
+    scanner.scan(qrText());
+    const invalid = await waitFor(() => log.messages('enroll.config-invalid')[0]);
+    expect(invalid.problems).toEqual([expect.stringMatching(/^lanes: at least one lane/)]);
+    expect(asked).toEqual([]);
+
+    writeFileSync(configFile, JSON.stringify(raw));
+    scanner.scan(qrText());
+    await enroller.enrolled;
+    expect(JSON.parse(readFileSync(configFile, 'utf8'))).toHaveProperty('terminalId', 't-0123456789');
+  });
+
   it('the device keeps its enrollment nonce across restarts, so the central knows a retry', async () => {
     const first = setup([]);
     await first.enroller.start();

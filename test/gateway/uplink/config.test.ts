@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { centralConfigSchema, resolveCentralPaths } from '../../../gateway/uplink/config.js';
+import { uplinkConfigSchema, resolveUplinkPaths } from '../../../gateway/uplink/config.js';
 
 const base = { url: 'mqtts://central.example:8883', username: 'gate-a-1', password: 'secret' };
 const problems = (input: unknown) => {
-  const result = centralConfigSchema.safeParse(input);
+  const result = uplinkConfigSchema.safeParse(input);
   return result.success ? [] : result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
 };
 
-describe('centralConfigSchema', () => {
+describe('uplinkConfigSchema', () => {
   it('fills the documented defaults', () => {
-    expect(centralConfigSchema.parse(base)).toEqual({
+    expect(uplinkConfigSchema.parse(base)).toEqual({
       ...base,
       rejectUnauthorized: true,
       batchSize: 100,
@@ -43,7 +43,7 @@ describe('centralConfigSchema', () => {
   });
 
   it('resolves TLS files against the config file', () => {
-    const central = resolveCentralPaths('/etc/qrgate/terminal.json', centralConfigSchema.parse({ ...base, ca: 'tls/ca.pem', cert: '/abs/c.crt', key: 'k.key' }));
+    const central = resolveUplinkPaths('/etc/qrgate/terminal.json', uplinkConfigSchema.parse({ ...base, ca: 'tls/ca.pem', cert: '/abs/c.crt', key: 'k.key' }));
     expect(central).toMatchObject({ ca: '/etc/qrgate/tls/ca.pem', cert: '/abs/c.crt', key: '/etc/qrgate/k.key' });
   });
 });

@@ -7,7 +7,7 @@ import { TerminalClock } from '../../../gateway/clock.js';
 import { ListCache } from '../../../gateway/listCache.js';
 import { Outbox, type EventDraft } from '../../../gateway/outbox.js';
 import { openTerminalDb, type TerminalDb } from '../../../gateway/terminalDb.js';
-import { centralConfigSchema } from '../../../gateway/uplink/config.js';
+import { uplinkConfigSchema } from '../../../gateway/uplink/config.js';
 import type { UplinkLane } from '../../../gateway/uplink/lanes.js';
 import { Uplink, type UplinkDeps } from '../../../gateway/uplink/uplink.js';
 import type { ScanEvent } from '../../../protocol/event.js';
@@ -220,7 +220,7 @@ export function uplinkRig(options: RigOptions): UplinkRig {
   const bootId = randomUUID();
   const outbox = new Outbox(db, { terminalId: TERMINAL_ID, checkpointCode: CHECKPOINT, bootId }, clock);
   const wire = new Wire();
-  const config = centralConfigSchema.parse({ url: options.url, username: TERMINAL_ID, password: 's3cret-password', ...options.central });
+  const config = uplinkConfigSchema.parse({ url: options.url, username: TERMINAL_ID, password: 's3cret-password', ...options.central });
   const uplink = new Uplink({
     config,
     terminalId: TERMINAL_ID,
