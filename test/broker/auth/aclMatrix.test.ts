@@ -5,6 +5,7 @@ import { mayPublish, maySubscribe, mayUseWill, type Principal } from '../../../b
 import { parseTopic, terminalTopic } from '../../../protocol/topics.js';
 import { closed, useBroker, type BrokerHarness, type TestTerminal } from '../mqtt/brokerHarness.js';
 import { batch, scanEvents, status, telemetry } from '../mqtt/fixtures.js';
+import { pollDeadline } from '../../helpers/pollDeadline.js';
 
 /**
  * The whole ACL (DESIGN.md "MQTT") as ONE table: every principal x every topic x every
@@ -251,7 +252,7 @@ describe('ACL matrix: over real sockets against a real broker', () => {
     const barrier = p.kind === 'terminal' ? terminalTopic(p.checkpointCode, p.terminalId, 'telemetry') : 'lab/barrier';
     await client.publishAsync(barrier, telemetry(), { qos: 1 });
     const ownTelemetry = topic === barrier ? 1 : 0; // the row under test is the barrier topic itself
-    await expect.poll(() => routed().filter((t) => t === barrier).length).toBeGreaterThanOrEqual(1 + ownTelemetry);
+    await expect.poll(() => routed().filter((t) => t === barrier).length, pollDeadline).toBeGreaterThanOrEqual(1 + ownTelemetry);
     const delivered = routed().filter((t) => t === topic).length > ownTelemetry;
     const stored = w.h.store.events.size > storedBefore;
     const refused = w.h.metric('qrgate_mqtt_publish_refused_total') > refusedBefore;

@@ -3,6 +3,7 @@ import { describe, it, expect } from 'vitest';
 import { terminalTopic } from '../../../protocol/topics.js';
 import { closed, useBroker } from '../mqtt/brokerHarness.js';
 import { batch, scanEvents } from '../mqtt/fixtures.js';
+import { pollDeadline } from '../../helpers/pollDeadline.js';
 
 /**
  * DESIGN.md "A PUBACK is not a receipt": the central stores a batch before aedes writes
@@ -33,7 +34,7 @@ describe('ingestion: the PUBACK comes after the commit', () => {
       acked = true;
     });
     h.onStop(release); // never leave the broker's stop waiting on a held commit
-    await expect.poll(() => h.store.insertCalls.length).toBe(1);
+    await expect.poll(() => h.store.insertCalls.length, pollDeadline).toBe(1);
     // A full round trip through the same broker on another connection: time enough for a
     // PUBACK to arrive if the broker had sent one.
     const other = await h.connectTerminal(await h.addTerminal(t.checkpointCode));
@@ -110,7 +111,7 @@ describe('ingestion: the PUBACK comes after the commit', () => {
     const topic = terminalTopic(t.checkpointCode, t.terminalId, 'events');
     const good = client.publishAsync(topic, batch(scanEvents(t, 1)), { qos: 1 });
     const malformed = client.publishAsync(topic, 'not json', { qos: 1 }); // judged at once
-    await expect.poll(() => h.metric('qrgate_messages_malformed_total')).toBe(1);
+    await expect.poll(() => h.metric('qrgate_messages_malformed_total'), pollDeadline).toBe(1);
     expect(acked).toEqual([]);
     release();
     await Promise.all([good, malformed]);
@@ -122,7 +123,7 @@ describe('ingestion: the PUBACK comes after the commit', () => {
     const t = await h.addTerminal();
     const client = await h.connectTerminal(t);
     void client.publishAsync(terminalTopic(t.checkpointCode, t.terminalId, 'events'), batch(scanEvents(t, 4)), { qos: 1 }).catch(() => undefined);
-    await expect.poll(() => h.log.messages('ingest.batch-queued').length).toBe(1);
+    await expect.poll(() => h.log.messages('ingest.batch-queued').length, pollDeadline).toBe(1);
     expect(h.store.events.size).toBe(0); // waiting for company, a second to go
     await h.broker.stop();
     expect(h.store.events.size).toBe(4);
