@@ -35,7 +35,7 @@ describe('ACL over MQTT: terminal A next to terminal B', () => {
   it('a terminal added before scopes were recorded keeps any scope, and the central names it once', async () => {
     const h = await startBroker();
     const t = await h.addTerminal();
-    h.store.terminals.get(t.terminalId)!.listScopes = null; // as a row from before SQLite schema 3
+    h.store.forgetListScopes(t.terminalId); // as a row from before SQLite schema 3
     for (let connect = 0; connect < 2; connect++) {
       const client = await h.connectTerminal(t);
       expect((await client.subscribeAsync(listManifestTopic('site-b'), { qos: 1 }))[0]?.qos).toBe(1);

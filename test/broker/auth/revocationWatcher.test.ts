@@ -4,7 +4,7 @@ import { RevocationWatcher, revocationReason } from '../../../broker/auth/revoca
 import { Sessions } from '../../../broker/auth/sessions.js';
 import type { Checkpoint, TerminalCredentials } from '../../../broker/store/centralStore.js';
 import { captureLogger } from '../../fakes/captureLogger.js';
-import { MemoryCentralStore } from '../../fakes/memoryCentralStore.js';
+import { useTestStore } from '../../helpers/sqliteStore.js';
 import { waitFor } from '../../helpers/waitFor.js';
 
 const CP = '10000000000008';
@@ -33,6 +33,7 @@ describe('revocationReason', () => {
 });
 
 describe('RevocationWatcher', () => {
+  const testStore = useTestStore();
   const watchers: RevocationWatcher[] = [];
   afterEach(async () => {
     for (const watcher of watchers.splice(0)) await watcher.stop();
@@ -40,7 +41,7 @@ describe('RevocationWatcher', () => {
 
   /** `defaultPoll`: the watcher polls at its own default interval, as the central runs it; else tests call poll(). */
   async function setup({ defaultPoll = false } = {}) {
-    const store = new MemoryCentralStore();
+    const store = await testStore();
     await store.createCheckpoint({ code: CP, name: 'A', direction: 'in', confirm: 'auto' });
     const sessions = new Sessions();
     const clients: (Client & { closes: number })[] = [];

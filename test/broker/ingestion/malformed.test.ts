@@ -33,7 +33,7 @@ describe('ingestion: malformed payloads', () => {
     const topic = terminalTopic(t.checkpointCode, t.terminalId, 'events');
     await client.publishAsync(topic, payloadOf(t), { qos: 1 });
 
-    expect(h.store.events.size).toBe(0);
+    expect(h.store.eventCount()).toBe(0);
     expect(h.metric('qrgate_messages_malformed_total')).toBe(1);
     const logged = h.log.messages('ingest.malformed');
     expect(logged).toHaveLength(1);
@@ -44,7 +44,7 @@ describe('ingestion: malformed payloads', () => {
     // Same client, same connection: the next good batch goes in.
     expect(client.connected).toBe(true);
     await client.publishAsync(topic, batch(scanEvents(t, 3)), { qos: 1 });
-    expect(h.store.events.size).toBe(3);
+    expect(h.store.eventCount()).toBe(3);
   });
 
   it('drops a malformed status (nothing retained) and records a good one', async () => {

@@ -41,7 +41,7 @@ describe('ingestion: fuzzed publishes on a real socket (fast-check)', () => {
         expected += publishes.length;
         await waitFor(() => h.metric('qrgate_messages_malformed_total') === expected, 10_000, `${expected} malformed counted`);
         expect(client.connected).toBe(true);
-        expect(h.store.events.size).toBe(0);
+        expect(h.store.eventCount()).toBe(0);
         expect(h.store.statuses).toEqual([]);
         expect(h.store.telemetry).toEqual([]);
       }),
@@ -52,6 +52,6 @@ describe('ingestion: fuzzed publishes on a real socket (fast-check)', () => {
     expect(h.log.messages('ingest.malformed')).toHaveLength(expected);
     expect(JSON.stringify(h.log.lines)).not.toContain(payloadMarker);
     await client.publishAsync(terminalTopic(t.checkpointCode, t.terminalId, 'events'), batch(scanEvents(t, 2)), { qos: 1 });
-    expect(h.store.events.size).toBe(2);
+    expect(h.store.eventCount()).toBe(2);
   });
 });

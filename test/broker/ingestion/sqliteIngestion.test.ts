@@ -1,12 +1,12 @@
 import { describe, it, expect } from 'vitest';
 import { terminalTopic } from '../../../protocol/topics.js';
-import { useSqliteBroker } from '../mqtt/brokerHarness.js';
+import { useBroker } from '../mqtt/brokerHarness.js';
 import { batch, scanEvents, status, telemetry } from '../mqtt/fixtures.js';
 import { pollDeadline } from '../../helpers/pollDeadline.js';
 
 /** The broker over the real store: a SQLite file in a temp folder. */
 describe('ingestion into SqliteCentralStore', () => {
-  const startBroker = useSqliteBroker();
+  const startBroker = useBroker();
 
   it('has the batch in the database when publishAsync resolves, and stores a redelivery once', async () => {
     const h = await startBroker();

@@ -20,7 +20,7 @@ describe('broker limits', () => {
   async function stillServes(h: Awaited<ReturnType<typeof twoTerminals>>): Promise<void> {
     const events = scanEvents(h.good, 2);
     await h.goodClient.publishAsync(terminalTopic(h.good.checkpointCode, h.good.terminalId, 'events'), batch(events), { qos: 1 });
-    expect(h.h.store.events.has(events[0]!.id)).toBe(true);
+    expect(h.h.store.hasEvent(events[0]!.id)).toBe(true);
   }
 
   it('closes the connection that sends a packet above mqtt.maxPacketBytes, and only that one', async () => {
@@ -28,7 +28,7 @@ describe('broker limits', () => {
     void w.badClient.publishAsync(terminalTopic(w.bad.checkpointCode, w.bad.terminalId, 'events'), 'x'.repeat(5000), { qos: 1 }).catch(() => undefined);
     await closed(w.badClient);
     await expect.poll(() => w.h.log.messages('mqtt.client-error').map((l) => l.code), pollDeadline).toContain('packet-too-large');
-    expect(w.h.store.events.size).toBe(0);
+    expect(w.h.store.eventCount()).toBe(0);
     await stillServes(w);
   });
 
@@ -92,7 +92,7 @@ describe('broker limits', () => {
     // The other terminal kept its connection, its events are stored and its commands arrive.
     const events = scanEvents(good, 2);
     await goodClient.publishAsync(terminalTopic(good.checkpointCode, good.terminalId, 'events'), batch(events), { qos: 1 });
-    expect(h.store.events.has(events[1]!.id)).toBe(true);
+    expect(h.store.hasEvent(events[1]!.id)).toBe(true);
     await publish(commandTopic(good.checkpointCode, good.terminalId, 'ping'), Buffer.from('{}'));
     await expect.poll(() => goodCommands, pollDeadline).toEqual([commandTopic(good.checkpointCode, good.terminalId, 'ping')]);
     expect(goodClient.connected).toBe(true);
@@ -123,7 +123,7 @@ describe('broker limits', () => {
     const client = await h.connectTerminal(t);
     const events = scanEvents(t, 3);
     await client.publishAsync(terminalTopic(t.checkpointCode, t.terminalId, 'events'), batch(events), { qos: 1 });
-    expect(events.every((e) => h.store.events.has(e.id))).toBe(true);
+    expect(events.every((e) => h.store.hasEvent(e.id))).toBe(true);
     const servedAfterMs = Math.round(performance.now() - floodStartedAtMs);
     expect(silent.closedCount() + halfConnect.closedCount()).toBe(0);
     expect([...silent.sockets, ...halfConnect.sockets].every((raw) => raw.received().length === 0)).toBe(true);
