@@ -11,7 +11,9 @@ const lastWordsAfterExit = `
   const { spawn } = require('node:child_process');
   const lastWords = \`
     const pid = Number(process.argv[1]);
-    const gone = () => { try { process.kill(pid, 0); return false; } catch { return true; } };
+    // A pid reused within the 10 s would keep it waiting: then it writes anyway.
+    const giveUpAt = Date.now() + 10000;
+    const gone = () => { try { process.kill(pid, 0); return Date.now() > giveUpAt; } catch { return true; } };
     const wait = setInterval(() => {
       if (!gone()) return;
       clearInterval(wait);
