@@ -10,6 +10,17 @@ export interface Target {
   readonly value: number;
 }
 
+/**
+ * How a target is judged over a report's runs. An exact target (`==`, as lost = 0) has no
+ * tolerance: one run in three that loses events is a run that lost events, so it must hold
+ * in every run. The others are about speed and size on a noisy machine: the median.
+ */
+export type TargetKind = 'median' | 'every run';
+
+export function targetKind(target: Target): TargetKind {
+  return target.op === '==' ? 'every run' : 'median';
+}
+
 export interface Figure {
   readonly key: string;
   readonly unit: string;
