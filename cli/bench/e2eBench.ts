@@ -166,7 +166,7 @@ export async function runE2eBench(options: E2eBenchOptions): Promise<E2eBenchRes
     const pct = (pid: number | null): number | null => (pid === null ? null : (cpuPct.get(pid) ?? null));
     return {
       broker: target.kind,
-      runtime: benchRuntime(entry),
+      runtime: benchRuntime(),
       terminals: options.terminals,
       events,
       stored: audit.stored,

@@ -216,7 +216,7 @@ export async function runListsBench(options: ListsBenchOptions): Promise<ListsBe
       terminalRssMbAfterSnapshot: rss.rest,
       terminalPeakRssMb: terminalMemory?.peakRssMb ?? Number.NaN,
       centralRssMb: centralMemory?.rssMb ?? Number.NaN,
-      runtime: benchRuntime(entry),
+      runtime: benchRuntime(),
     };
   } finally {
     await scanner?.close();

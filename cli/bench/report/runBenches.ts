@@ -50,7 +50,8 @@ function runOnce(entry: string, args: readonly string[], log: (line: string) => 
       for (const line of text.split('\n')) if (line.trim()) log(`  ${line.trim()}`);
     });
     child.once('error', (err) => resolve({ ok: false, error: err.message }));
-    child.once('exit', (code, signal) => {
+    // 'close', not 'exit': the result is the last line of stdout, and at 'exit' it may still be in the pipe.
+    child.once('close', (code, signal) => {
       if (code !== 0) return resolve({ ok: false, error: `exited ${code ?? signal}: ${stderrTail.trim().split('\n').at(-1) ?? ''}` });
       try {
         resolve({ ok: true, result: JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as Record<string, unknown> });
