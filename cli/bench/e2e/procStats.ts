@@ -1,5 +1,6 @@
+import { readFileSync, writeFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
-import { processMemoryMb } from '../stats.js';
+import { processMemoryMb, statusFieldMb } from '../stats.js';
 
 /**
  * Memory and CPU of the processes in a bench (Linux /proc). VmHWM is the peak over a
@@ -21,6 +22,50 @@ export async function pidsByName(name: string): Promise<number[]> {
     }
   }
   return pids.sort((a, b) => a - b);
+}
+
+/**
+ * The true peak resident set of a process over a span of the bench's choosing: Linux keeps
+ * the peak (VmHWM) itself, and writing 5 to /proc/PID/clear_refs resets it to the current
+ * resident set (proc(5)). A sampler sees only the instants it happens to look; a short
+ * allocation burst between two samples is invisible to it. Synchronous, so a step can be
+ * closed and the next opened on the very log line that marks the boundary.
+ */
+export class PeakRss {
+  /** False where the kernel refuses the reset (no permission, not Linux): then only samples tell. */
+  readonly resettable: boolean;
+
+  constructor(private readonly pid: number) {
+    this.resettable = this.reset();
+  }
+
+  /** Starts a new span: the peak becomes the current resident set. False if refused. */
+  reset(): boolean {
+    try {
+      writeFileSync(`/proc/${this.pid}/clear_refs`, '5');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** The peak since the last reset (or the process's start), MB; null once the process is gone. */
+  readMb(): number | null {
+    return this.field('VmHWM');
+  }
+
+  currentMb(): number | null {
+    return this.field('VmRSS');
+  }
+
+  private field(name: 'VmHWM' | 'VmRSS'): number | null {
+    try {
+      const mb = statusFieldMb(readFileSync(`/proc/${this.pid}/status`, 'utf8'), name);
+      return Number.isNaN(mb) ? null : mb;
+    } catch {
+      return null;
+    }
+  }
 }
 
 /** Samples the resident set of some processes every `intervalMs` and keeps each one's maximum. */
