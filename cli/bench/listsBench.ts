@@ -66,7 +66,7 @@ export interface ListsBenchResult {
   readonly terminalRssMbDuringApply: number;
   readonly terminalRssMbAfterSnapshot: number;
   readonly rssMethod: 'peak' | 'sampled';
-  /** Over the terminal's whole life. */
+  /** Over the terminal's whole life, start-up included. */
   readonly terminalPeakRssMb: number;
   readonly centralRssMb: number;
   readonly runtime: 'node-dist' | 'tsx';
@@ -201,11 +201,12 @@ export async function runListsBench(options: ListsBenchOptions): Promise<ListsBe
     const scans: { atMs: number; phase: ScanPhase; latencyMs: number }[] = [];
     // The terminal's memory per step: its peak is reset as a step starts and read as it
     // ends, on the log line that says so (read here, synchronously, as the line arrives).
-    const rss = { transfer: 0, apply: 0, rest: 0 };
+    // `start`: from here to the first sync, so that the whole life's peak is still known.
+    const rss = { start: 0, transfer: 0, apply: 0, rest: 0 };
     const peak = new PeakRss(terminal.pid);
-    let step: keyof typeof rss | null = null;
+    let step: keyof typeof rss = 'start';
     const endStep = (): void => {
-      if (step) rss[step] = Math.max(rss[step], peak.readMb() ?? 0);
+      rss[step] = Math.max(rss[step], peak.readMb() ?? 0);
     };
     const startStep = (next: keyof typeof rss): void => {
       endStep();
@@ -233,7 +234,7 @@ export async function runListsBench(options: ListsBenchOptions): Promise<ListsBe
     const sampler = peak.resettable
       ? null
       : setInterval(() => {
-          if (step) rss[step] = Math.max(rss[step], peak.currentMb() ?? 0);
+          rss[step] = Math.max(rss[step], peak.currentMb() ?? 0);
         }, 50);
 
     // One scan at a time, a couple of milliseconds apart: a busy gate, never a backlog.
@@ -301,7 +302,8 @@ export async function runListsBench(options: ListsBenchOptions): Promise<ListsBe
       terminalRssMbDuringApply: rss.apply,
       terminalRssMbAfterSnapshot: rss.rest,
       rssMethod: peak.resettable ? 'peak' : 'sampled',
-      terminalPeakRssMb: terminalMemory?.peakRssMb ?? Number.NaN,
+      // VmHWM was reset along the way: the life's peak is the highest of the steps'.
+      terminalPeakRssMb: peak.resettable ? Math.max(...Object.values(rss)) : (terminalMemory?.peakRssMb ?? Number.NaN),
       centralRssMb: centralMemory?.rssMb ?? Number.NaN,
       runtime: benchRuntime(),
     };

@@ -1,28 +1,13 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { processMemoryMb, statusFieldMb } from '../stats.js';
 
 /**
  * Memory and CPU of the processes in a bench (Linux /proc). VmHWM is the peak over a
- * process's whole life: right for the children a bench starts, misleading for a broker
- * that was running before (a Mosquitto's peak may come from yesterday). So the resident set
- * is also sampled while the bench runs, and both are reported. CPU is what tells which
- * process limits a run: on a 2-core machine the simulated terminals compete with the broker.
+ * process's whole life, which is why a bench measures only processes it started itself
+ * (a broker too: mosquittoChild.ts). CPU is what tells which process limits a run: on a
+ * 2-core machine the simulated terminals compete with the broker.
  */
-
-/** Pids whose `/proc/PID/comm` is `name` (the kernel truncates it to 15 characters), lowest first. */
-export async function pidsByName(name: string): Promise<number[]> {
-  const pids: number[] = [];
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if ((await readFile(`/proc/${entry}/comm`, 'utf8')).trim() === name.slice(0, 15)) pids.push(Number(entry));
-    } catch {
-      // gone between readdir and readFile
-    }
-  }
-  return pids.sort((a, b) => a - b);
-}
 
 /**
  * The true peak resident set of a process over a span of the bench's choosing: Linux keeps

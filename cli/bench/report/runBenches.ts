@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { connect } from 'node:net';
 import type { BenchName, BenchPlan } from './plan.js';
 
 /**
@@ -22,20 +21,6 @@ export interface RunBenchesOptions {
   readonly quick: boolean;
   readonly entry: string;
   readonly log: (line: string) => void;
-}
-
-/** Mosquitto (or any broker) on the machine's standard port, asked once before the runs. */
-export function brokerListening(port = 1883, host = '127.0.0.1', timeoutMs = 1000): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ port, host });
-    const done = (up: boolean) => {
-      socket.destroy();
-      resolve(up);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
 }
 
 function runOnce(entry: string, args: readonly string[], log: (line: string) => void): Promise<RunOutcome> {
