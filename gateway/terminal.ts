@@ -18,7 +18,8 @@ import { createListApplier, type ListApplier } from './lists/listApplier.js';
 import { Outbox } from './outbox.js';
 import { Presence } from './presence.js';
 import { StorageHealth } from './storageHealth.js';
-import { openTerminalDb, type TerminalDb } from './terminalDb.js';
+import { openTerminalDb, terminalDbPath, type TerminalDb } from './terminalDb.js';
+import { startWalCheckpointer, type WalCheckpointer } from './walCheckpointer.js';
 import type { ListSync } from './listSync/listSync.js';
 import type { Uplink } from './uplink/uplink.js';
 
@@ -67,6 +68,7 @@ export function buildLaneHardware(lane: LaneConfig, logger: Logger): LaneHardwar
 export class Terminal {
   readonly bootId = randomUUID();
   private db: TerminalDb | null = null;
+  private checkpointer: WalCheckpointer | null = null;
   private lanes: Lane[] = [];
   private hardware: LaneHardware[] = [];
   private clock: TerminalClock | null = null;
@@ -92,6 +94,12 @@ export class Terminal {
 
     const db = openTerminalDb(config.dataDir, { powerLossSafe: config.storage.powerLossSafe });
     this.db = db;
+    // A scan's outbox commit must not be the one that checkpoints (walCheckpointer.ts).
+    this.checkpointer = startWalCheckpointer(db, {
+      file: terminalDbPath(config.dataDir),
+      powerLossSafe: config.storage.powerLossSafe,
+      logger: logger.child({ component: 'storage' }),
+    });
     const clock = new TerminalClock(db);
     this.clock = clock;
     const lists = new ListCache(config.dataDir);
@@ -213,6 +221,7 @@ export class Terminal {
     this.clock?.persist();
     await this.applier?.close().catch((err: unknown) => this.deps.logger.error({ err }, 'lists.applier-close-failed'));
     this.lists?.close();
+    await this.checkpointer?.close();
     this.db?.close();
     this.deps.logger.info('terminal.stopped');
   }
