@@ -111,6 +111,8 @@ export class Terminal {
       scopes: config.lists,
       powerLossSafe: config.storage.powerLossSafe,
       logger: logger.child({ component: 'lists' }),
+      // One extra isolate at a time: the checkpointer waits while the apply worker runs.
+      onRunning: (running) => (running ? void this.checkpointer?.pause() : this.checkpointer?.resume()),
     });
     this.applier = applier;
     for (const list of lists.installed().values()) clock.observe(list.issuedAtMs);
@@ -219,9 +221,10 @@ export class Terminal {
     for (const hw of this.hardware) hw.gpio.closeAll();
     this.uninstallRelaySafety?.();
     this.clock?.persist();
+    // Before the applier: its worker's end would otherwise start the checkpointer again.
+    await this.checkpointer?.close();
     await this.applier?.close().catch((err: unknown) => this.deps.logger.error({ err }, 'lists.applier-close-failed'));
     this.lists?.close();
-    await this.checkpointer?.close();
     this.db?.close();
     this.deps.logger.info('terminal.stopped');
   }

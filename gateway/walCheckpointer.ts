@@ -16,7 +16,15 @@ import type { TerminalDb } from './terminalDb.js';
  * lagging worker can let the WAL grow, never without bound.
  */
 export interface WalCheckpointer {
-  /** Stops the worker; the database connection it was given is left open. */
+  /**
+   * Stops the worker for a while (its isolate costs ~9 MB): while the list apply worker
+   * runs, the terminal's memory is at its highest, and the few thousand pages scans add
+   * meanwhile stay far under the backstop.
+   */
+  pause(): Promise<void>;
+  /** Starts the worker again after pause(). */
+  resume(): void;
+  /** Stops the worker for good; the database connection it was given is left open. */
   close(): Promise<void>;
 }
 
@@ -77,33 +85,54 @@ interface CheckpointMessage {
  */
 export function startWalCheckpointer(db: TerminalDb, options: WalCheckpointerOptions): WalCheckpointer {
   db.pragma(`wal_autocheckpoint = ${backstopPages}`);
-  const worker = new Worker(script, {
-    eval: true,
-    workerData: { file: options.file, powerLossSafe: options.powerLossSafe, intervalMs: options.intervalMs ?? DEFAULT_INTERVAL_MS, sqlite: import.meta.resolve('better-sqlite3') },
-    resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 16 },
-  });
-  worker.unref();
+  let running: { worker: Worker; exited: Promise<void> } | null = null;
+  let stopping: Promise<void> = Promise.resolve();
+  let closed = false;
   let failures = 0;
-  worker.on('message', (message: CheckpointMessage) => {
-    if (message.type === 'failed') {
-      // A busy or failing checkpoint is retried on the next tick; say so once, not every 2 s.
-      if (failures++ === 0) options.logger.warn({ reason: message.message }, 'storage.checkpoint-failed');
-    } else if (message.type === 'checkpointed') {
-      failures = 0;
-    }
-  });
-  worker.on('error', (err) => options.logger.warn({ err }, 'storage.checkpointer-stopped'));
-  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-  let closing: Promise<void> | null = null;
+
+  const start = (): void => {
+    if (running || closed) return;
+    const worker = new Worker(script, {
+      eval: true,
+      workerData: { file: options.file, powerLossSafe: options.powerLossSafe, intervalMs: options.intervalMs ?? DEFAULT_INTERVAL_MS, sqlite: import.meta.resolve('better-sqlite3') },
+      resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 16 },
+    });
+    worker.unref();
+    worker.on('message', (message: CheckpointMessage) => {
+      if (message.type === 'failed') {
+        // A busy or failing checkpoint is retried on the next tick; say so once, not every tick.
+        if (failures++ === 0) options.logger.warn({ reason: message.message }, 'storage.checkpoint-failed');
+      } else if (message.type === 'checkpointed') {
+        failures = 0;
+      }
+    });
+    worker.on('error', (err) => options.logger.warn({ err }, 'storage.checkpointer-stopped'));
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    running = { worker, exited };
+    void exited.then(() => {
+      if (running?.worker === worker) running = null;
+    });
+  };
+
+  const stop = (): Promise<void> => {
+    const current = running;
+    running = null;
+    if (!current) return stopping;
+    current.worker.postMessage('close');
+    // A worker stuck in a checkpoint is not worth waiting for.
+    const timer = setTimeout(() => void current.worker.terminate(), 5_000);
+    timer.unref();
+    stopping = current.exited.finally(() => clearTimeout(timer));
+    return stopping;
+  };
+
+  start();
   return {
+    pause: stop,
+    resume: start,
     close() {
-      closing ??= new Promise<void>((resolve) => {
-        void exited.then(resolve);
-        worker.postMessage('close');
-        // A worker stuck in a checkpoint is not worth waiting for at shutdown.
-        setTimeout(() => void worker.terminate(), 5_000).unref();
-      });
-      return closing;
+      closed = true;
+      return stop();
     },
   };
 }

@@ -29,7 +29,7 @@ describe("terminal.db's checkpoints run off the scan thread", () => {
     const checkpointer = startWalCheckpointer(db, { file: terminalDbPath(dataDir), powerLossSafe: false, logger: captureLogger().logger, intervalMs });
     open.push({ db, checkpointer });
     const dbBytes = () => statSync(terminalDbPath(dataDir)).size;
-    return { db, dbBytes };
+    return { db, dbBytes, checkpointer };
   }
 
   it('a commit on the terminal\'s connection never copies the WAL into the database itself', () => {
@@ -48,5 +48,15 @@ describe("terminal.db's checkpoints run off the scan thread", () => {
     await waitFor(() => dbBytes() > 1_500 * 4000, 20_000, 'the worker to copy the WAL into terminal.db');
     writePages(db, 10);
     expect(db.prepare('SELECT count(*) FROM filler').pluck().get()).toBe(1_510);
+  });
+
+  it('paused while the list apply worker runs, it checkpoints again once resumed', async () => {
+    const { db, dbBytes, checkpointer } = setUp(50);
+    await checkpointer.pause();
+    const before = dbBytes();
+    writePages(db);
+    expect(dbBytes()).toBe(before);
+    checkpointer.resume();
+    await waitFor(() => dbBytes() > 1_500 * 4000, 20_000, 'the resumed worker to copy the WAL into terminal.db');
   });
 });
