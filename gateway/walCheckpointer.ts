@@ -118,6 +118,9 @@ export function startWalCheckpointer(db: TerminalDb, options: WalCheckpointerOpt
     const current = running;
     running = null;
     if (!current) return stopping;
+    // Held while it stops: a shutdown awaiting it must not find an empty event loop (Node
+    // would end the process there, exit code 13, before the rest of the shutdown).
+    current.worker.ref();
     current.worker.postMessage('close');
     // A worker stuck in a checkpoint is not worth waiting for.
     const timer = setTimeout(() => void current.worker.terminate(), 5_000);
