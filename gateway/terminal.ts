@@ -18,7 +18,8 @@ import { createListApplier, type ListApplier } from './lists/listApplier.js';
 import { Outbox } from './outbox.js';
 import { Presence } from './presence.js';
 import { StorageHealth } from './storageHealth.js';
-import { openTerminalDb, type TerminalDb } from './terminalDb.js';
+import { openTerminalDb, terminalDbPath, type TerminalDb } from './terminalDb.js';
+import { startWalCheckpointer, type WalCheckpointer } from './walCheckpointer.js';
 import type { ListSync } from './listSync/listSync.js';
 import type { Uplink } from './uplink/uplink.js';
 
@@ -67,6 +68,7 @@ export class Terminal {
   readonly bootId = randomUUID();
   private dataDirLock: DataDirLock | null = null;
   private db: TerminalDb | null = null;
+  private checkpointer: WalCheckpointer | null = null;
   private lanes: Lane[] = [];
   private hardware: LaneHardware[] = [];
   private clock: TerminalClock | null = null;
@@ -95,6 +97,12 @@ export class Terminal {
 
     const db = openTerminalDb(config.dataDir, { powerLossSafe: config.storage.powerLossSafe });
     this.db = db;
+    // A scan's outbox commit must not be the one that checkpoints (walCheckpointer.ts).
+    this.checkpointer = startWalCheckpointer(db, {
+      file: terminalDbPath(config.dataDir),
+      powerLossSafe: config.storage.powerLossSafe,
+      logger: logger.child({ component: 'storage' }),
+    });
     const clock = new TerminalClock(db);
     this.clock = clock;
     const lists = new ListCache(config.dataDir);
@@ -106,6 +114,8 @@ export class Terminal {
       scopes: config.lists,
       powerLossSafe: config.storage.powerLossSafe,
       logger: logger.child({ component: 'lists' }),
+      // One extra isolate at a time: the checkpointer waits while the apply worker runs.
+      onRunning: (running) => (running ? void this.checkpointer?.pause() : this.checkpointer?.resume()),
     });
     this.applier = applier;
     for (const list of lists.installed().values()) clock.observe(list.issuedAtMs);
@@ -214,6 +224,8 @@ export class Terminal {
     for (const hw of this.hardware) hw.gpio.closeAll();
     this.uninstallRelaySafety?.();
     this.clock?.persist();
+    // Before the applier: its worker's end would otherwise start the checkpointer again.
+    await this.checkpointer?.close();
     await this.applier?.close().catch((err: unknown) => this.deps.logger.error({ err }, 'lists.applier-close-failed'));
     this.lists?.close();
     this.db?.close();

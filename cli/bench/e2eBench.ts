@@ -6,6 +6,7 @@ import { createLogger } from '../../protocol/logger.js';
 import { startCentralTarget } from './e2e/centralTarget.js';
 import { benchRuntime } from './e2e/child.js';
 import { startExternalTarget } from './e2e/externalTarget.js';
+import { startMosquitto, type MosquittoChild } from './e2e/mosquittoChild.js';
 import type { PacedRecordResult } from './e2e/load.js';
 import { CpuMeter, RssSampler } from './e2e/procStats.js';
 import { StoreReader, type StoreAudit } from './e2e/storeAudit.js';
@@ -25,10 +26,12 @@ export interface E2eBenchOptions {
   readonly loadProcesses: number;
   /** Record everything first, then connect: a drain benchmark instead of a steady state. */
   readonly backlog: boolean;
-  /** A third-party broker (`mqtt://host:port`); without it our central runs as a child process. */
-  readonly brokerUrl?: string;
-  /** `/proc/PID/comm` of that broker, for its memory. Default `mosquitto`. */
-  readonly brokerProcess?: string;
+  /**
+   * A third-party broker: `mosquitto` starts one of the bench's own (mosquittoChild.ts), whose
+   * memory is then reported; a URL (`mqtt://host:port`) uses one running already, whose
+   * memory is not. Without it our central runs as a child process.
+   */
+  readonly broker?: { readonly url: string } | 'mosquitto';
   /** After the last decision, how long to wait for every event to be stored, ms. */
   readonly drainTimeoutMs: number;
   /** The qrgate entry for the child processes. Default: the one this process runs (`process.argv[1]`). */
@@ -63,7 +66,7 @@ export interface E2eBenchResult {
   readonly unexpected: number;
   /** Events the ingestion received again and deduplicated (its duplicate counter); null if unreadable. */
   readonly redeliveries: number | null;
-  /** Peak resident set (VmHWM) of the broker: our central, or the third-party broker's process (peak over its whole life). */
+  /** Peak resident set (VmHWM) of the broker the bench started: our central, or its own Mosquitto; null for a broker running already. */
   readonly brokerRssMb: number | null;
   /** Largest resident set of the broker sampled during this run (every 500 ms). */
   readonly brokerRssSampledMb: number | null;
@@ -115,14 +118,18 @@ export async function runE2eBench(options: E2eBenchOptions): Promise<E2eBenchRes
   // Provisioning warnings only, on stderr: stdout carries the result.
   const logger = createLogger({ level: 'warn', destination: process.stderr });
 
+  let mosquitto: MosquittoChild | null = null;
   let target: BenchTarget | null = null;
   let shares: TerminalShares | null = null;
   let sampler: RssSampler | null = null;
   let stopped = false;
   try {
     const targetOptions = { dir: join(dir, 'site'), entry, terminalIds, log };
-    target = options.brokerUrl
-      ? await startExternalTarget({ ...targetOptions, url: options.brokerUrl, processName: options.brokerProcess ?? 'mosquitto', clientId: `qrgate-bench-${run}` })
+    const { broker } = options;
+    if (broker === 'mosquitto') mosquitto = await startMosquitto(dir, log);
+    const external = mosquitto ? { url: mosquitto.url, brokerPid: mosquitto.pid } : broker && broker !== 'mosquitto' ? { url: broker.url, brokerPid: null } : null;
+    target = external
+      ? await startExternalTarget({ ...targetOptions, ...external, clientId: `qrgate-bench-${run}` })
       : await startCentralTarget({ ...targetOptions, logger });
     const server = target;
     sampler = new RssSampler(() => [server.brokerPid, server.ingestPid].filter((pid): pid is number => pid !== null));
@@ -166,7 +173,7 @@ export async function runE2eBench(options: E2eBenchOptions): Promise<E2eBenchRes
     const pct = (pid: number | null): number | null => (pid === null ? null : (cpuPct.get(pid) ?? null));
     return {
       broker: target.kind,
-      runtime: benchRuntime(entry),
+      runtime: benchRuntime(),
       terminals: options.terminals,
       events,
       stored: audit.stored,
@@ -202,6 +209,7 @@ export async function runE2eBench(options: E2eBenchOptions): Promise<E2eBenchRes
       await target?.stop().catch(() => undefined);
     }
     await sampler?.stop();
+    await mosquitto?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }

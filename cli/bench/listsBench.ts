@@ -9,6 +9,8 @@ import { membersCsvHeader } from '../../broker/registry/membersCsv.js';
 import { terminalNodeFlags } from '../../gateway/nodeFlags.js';
 import { writeLocalCentral } from '../../provisioning/localCentral.js';
 import { BenchChild, benchRuntime, runQrgate, type ChildLogLine } from './e2e/child.js';
+import type { ApplyPhases } from '../../gateway/lists/applyResult.js';
+import { PeakRss } from './e2e/procStats.js';
 import { percentile, round } from './stats.js';
 
 export interface ListsBenchOptions {
@@ -38,29 +40,94 @@ export interface ListsBenchResult {
   /** Terminal: verify and install the delta. */
   readonly delta10kApplyMs: number;
   readonly deltaSyncMs: number;
+  /** Where the snapshot's fullApplyMs went, ms (gateway/lists/applyResult.ts). */
+  readonly fullApplyPhases: Readonly<Record<ApplyStep, number>> | null;
   /** Scans decided while a sync ran (transfer or apply), one at a time through the serial driver. */
   readonly scansDuringSync: number;
   readonly scanP50DuringSyncMs: number;
   readonly scanP99DuringSyncMs: number;
   readonly scanMaxDuringSyncMs: number;
+  /** The same scans by what the terminal was doing (snapshot and delta together), and scans with no sync running. */
+  readonly scanDuring: Readonly<Record<ScanPhase, ScanFigures>>;
+  /**
+   * The snapshot's apply, step by step (the worker's own times, placed by the terminal's log
+   * clock); `queued`: from the file fetched to the apply's start (the worker starting).
+   */
+  readonly scanDuringSnapshotApply: Readonly<Record<ApplyStep | 'queued', ScanFigures>>;
   /** Resident set once the terminal is ready, before it connects. */
   readonly terminalRssMbAtReady: number;
-  /** Highest resident set sampled (every 50 ms) while the snapshot was fetched, and while it was installed. */
+  /**
+   * The terminal's true peak resident set (VmHWM) while the snapshot was fetched, while it
+   * was installed, and after it (the delta's sync and the idle time around it): the peak is
+   * reset (`/proc/PID/clear_refs`) as each step starts and read as it ends. Where the kernel
+   * does not allow the reset, the highest of samples every 50 ms (rssMethod says which).
+   */
   readonly terminalRssMbDuringTransfer: number;
   readonly terminalRssMbDuringApply: number;
-  /** Highest after the snapshot: the delta's sync and the idle time around it. */
   readonly terminalRssMbAfterSnapshot: number;
+  readonly rssMethod: 'peak' | 'sampled';
+  /** Over the terminal's whole life, start-up included. */
   readonly terminalPeakRssMb: number;
   readonly centralRssMb: number;
   readonly runtime: 'node-dist' | 'tsx';
 }
 
+type ApplyStep = keyof ApplyPhases;
+const applySteps: readonly ApplyStep[] = ['verifyMs', 'writeMs', 'commitMs', 'dropMs'];
+type ScanPhase = 'idle' | 'transfer' | 'apply';
+
+export interface ScanFigures {
+  readonly scans: number;
+  readonly p50Ms: number | null;
+  readonly p99Ms: number | null;
+  readonly maxMs: number | null;
+}
+
+function scanFigures(latencies: readonly number[]): ScanFigures {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const at = (p: number) => (sorted.length === 0 ? null : round(percentile(sorted, p)));
+  return { scans: sorted.length, p50Ms: at(50), p99Ms: at(99), maxMs: sorted.length === 0 ? null : round(sorted.at(-1)!) };
+}
+
 const scope = 'bench';
 
-/** Milliseconds between two log lines of one process, by their pino `time` (epoch ms or ISO). */
+/** A log line's pino `time` (epoch ms or ISO), ms. */
+function logTimeMs(line: ChildLogLine): number {
+  return typeof line.time === 'number' ? line.time : Date.parse(String(line.time));
+}
+
+/** Milliseconds between two log lines of one process. */
 function logGapMs(from: ChildLogLine, to: ChildLogLine): number {
-  const at = (line: ChildLogLine) => (typeof line.time === 'number' ? line.time : Date.parse(String(line.time)));
-  return at(to) - at(from);
+  return logTimeMs(to) - logTimeMs(from);
+}
+
+function isApplyPhases(value: unknown): value is Record<ApplyStep, number> {
+  return typeof value === 'object' && value !== null && applySteps.every((step) => typeof (value as Record<string, unknown>)[step] === 'number');
+}
+
+/**
+ * The snapshot apply's scans by the step the worker was in: the steps' times, laid back
+ * from the `lists.applied` line in order (verify, write, commit, drop), say when each ran;
+ * before them the job waited (`queued`: the worker starting). The log clock has
+ * millisecond steps: a scan on a boundary may land in the next step.
+ */
+function byApplyStep(
+  scans: readonly { atMs: number; phase: ScanPhase; latencyMs: number }[],
+  appliedAtMs: number,
+  phases: Record<ApplyStep, number> | null,
+): Record<ApplyStep | 'queued', ScanFigures> {
+  const buckets: readonly (ApplyStep | 'queued')[] = ['queued', ...applySteps];
+  const latencies = new Map(buckets.map((bucket) => [bucket, [] as number[]]));
+  if (phases) {
+    let endMs = appliedAtMs - applySteps.reduce((sum, step) => sum + phases[step], 0);
+    const bounds: { bucket: ApplyStep | 'queued'; endMs: number }[] = [{ bucket: 'queued', endMs }];
+    for (const step of applySteps) bounds.push({ bucket: step, endMs: (endMs += phases[step]) });
+    for (const scan of scans) {
+      if (scan.phase !== 'apply' || scan.atMs > appliedAtMs) continue;
+      latencies.get(bounds.find((bound) => scan.atMs <= bound.endMs)?.bucket ?? 'dropMs')!.push(scan.latencyMs);
+    }
+  }
+  return Object.fromEntries(buckets.map((bucket) => [bucket, scanFigures(latencies.get(bucket)!)])) as Record<ApplyStep | 'queued', ScanFigures>;
 }
 
 /** The same people with their status flipped (allow <-> deny), details unchanged: a delta of exactly `count`. */
@@ -129,32 +196,46 @@ export async function runListsBench(options: ListsBenchOptions): Promise<ListsBe
     children.push(terminal);
     // A scan's latency counts as "during sync" when its decision lands between the sync's
     // start and its install, in the terminal's own log order.
-    let phase: 'idle' | 'transfer' | 'apply' = 'idle';
+    let phase: ScanPhase = 'idle';
     let decided = 0;
-    const duringSync: number[] = [];
+    const scans: { atMs: number; phase: ScanPhase; latencyMs: number }[] = [];
+    // The terminal's memory per step: its peak is reset as a step starts and read as it
+    // ends, on the log line that says so (read here, synchronously, as the line arrives).
+    // `start`: from here to the first sync, so that the whole life's peak is still known.
+    const rss = { start: 0, transfer: 0, apply: 0, rest: 0 };
+    const peak = new PeakRss(terminal.pid);
+    let step: keyof typeof rss = 'start';
+    const endStep = (): void => {
+      rss[step] = Math.max(rss[step], peak.readMb() ?? 0);
+    };
+    const startStep = (next: keyof typeof rss): void => {
+      endStep();
+      step = next;
+      peak.reset();
+    };
     terminal.onLine((line: ChildLogLine) => {
-      if (line.msg === 'lists.sync-started') phase = 'transfer';
-      else if (line.msg === 'lists.fetched') phase = 'apply';
-      else if (line.msg === 'lists.applied') phase = 'idle';
-      else if (line.msg === 'scan.decided') {
-        const syncing = phase !== 'idle';
+      if (line.msg === 'lists.sync-started') {
+        phase = 'transfer';
+        if (step !== 'rest') startStep('transfer');
+      } else if (line.msg === 'lists.fetched') {
+        phase = 'apply';
+        if (step !== 'rest') startStep('apply');
+      } else if (line.msg === 'lists.applied') {
+        phase = 'idle';
+        if (step !== 'rest') startStep('rest');
+      } else if (line.msg === 'scan.decided') {
         decided++;
-        if (syncing && typeof line.latencyMs === 'number') duringSync.push(line.latencyMs);
+        if (typeof line.latencyMs === 'number') scans.push({ atMs: logTimeMs(line), phase, latencyMs: line.latencyMs });
       }
     });
     await terminal.waitForLine((l) => l.msg === 'terminal.ready', 60_000, 'terminal.ready');
     const atReady = await terminal.memory();
-
-    // The snapshot's transfer and apply are sampled apart from the rest of the run (the
-    // delta's sync, and the idle time after each): what a terminal pays for each step.
-    const rss = { transfer: 0, apply: 0, rest: 0 };
-    let snapshotDone = false;
-    const sampler = setInterval(() => {
-      const during = snapshotDone || phase === 'idle' ? 'rest' : phase;
-      void terminal.memory().then((m) => {
-        if (m) rss[during] = Math.max(rss[during], m.rssMb);
-      });
-    }, 50);
+    // Where the peak cannot be reset, samples are all there is.
+    const sampler = peak.resettable
+      ? null
+      : setInterval(() => {
+          rss[step] = Math.max(rss[step], peak.currentMb() ?? 0);
+        }, 50);
 
     // One scan at a time, a couple of milliseconds apart: a busy gate, never a backlog.
     scanner = await open(pair.scannerPath, 'w');
@@ -170,7 +251,6 @@ export async function runListsBench(options: ListsBenchOptions): Promise<ListsBe
     })();
 
     const full = await terminal.waitForLine((l) => l.msg === 'lists.applied' && l.version === 1, 600_000, 'the snapshot installed');
-    snapshotDone = true;
     const fullStarted = terminal.last('lists.sync-started')!;
     const fullSyncMs = logGapMs(fullStarted, full);
     log(`terminal installed ${full.entries} entries: apply ${full.applyMs} ms, sync ${fullSyncMs} ms`);
@@ -189,10 +269,14 @@ export async function runListsBench(options: ListsBenchOptions): Promise<ListsBe
 
     scanning = false;
     await scanLoop;
-    clearInterval(sampler);
+    if (sampler) clearInterval(sampler);
+    endStep();
     const terminalMemory = await terminal.memory();
     const centralMemory = await central.memory();
+    const duringSync = scans.filter((scan) => scan.phase !== 'idle').map((scan) => scan.latencyMs);
     const sorted = [...duringSync].sort((a, b) => a - b);
+    const byPhase = (wanted: ScanPhase) => scanFigures(scans.filter((scan) => scan.phase === wanted).map((scan) => scan.latencyMs));
+    const fullPhases = isApplyPhases(full.phases) ? full.phases : null;
     return {
       members: options.members,
       changes: options.changes,
@@ -206,17 +290,22 @@ export async function runListsBench(options: ListsBenchOptions): Promise<ListsBe
       fullSyncMs,
       delta10kApplyMs: Number(delta.applyMs),
       deltaSyncMs,
+      fullApplyPhases: fullPhases,
       scansDuringSync: sorted.length,
       scanP50DuringSyncMs: round(percentile(sorted, 50)),
       scanP99DuringSyncMs: round(percentile(sorted, 99)),
       scanMaxDuringSyncMs: round(sorted.at(-1) ?? Number.NaN),
+      scanDuring: { idle: byPhase('idle'), transfer: byPhase('transfer'), apply: byPhase('apply') },
+      scanDuringSnapshotApply: byApplyStep(scans, logTimeMs(full), fullPhases),
       terminalRssMbAtReady: atReady?.rssMb ?? Number.NaN,
       terminalRssMbDuringTransfer: rss.transfer,
       terminalRssMbDuringApply: rss.apply,
       terminalRssMbAfterSnapshot: rss.rest,
-      terminalPeakRssMb: terminalMemory?.peakRssMb ?? Number.NaN,
+      rssMethod: peak.resettable ? 'peak' : 'sampled',
+      // VmHWM was reset along the way: the life's peak is the highest of the steps'.
+      terminalPeakRssMb: peak.resettable ? Math.max(...Object.values(rss)) : (terminalMemory?.peakRssMb ?? Number.NaN),
       centralRssMb: centralMemory?.rssMb ?? Number.NaN,
-      runtime: benchRuntime(entry),
+      runtime: benchRuntime(),
     };
   } finally {
     await scanner?.close();

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, sep } from 'node:path';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { loadTerminalConfig, type TerminalConfigInput } from '../../gateway/config.js';
 import { importListFile } from '../../gateway/listImport.js';
@@ -12,6 +12,7 @@ import { createRefHasher } from '../../protocol/credentialRef.js';
 import { generateKeyFiles, loadAuthorityPrivateKey, loadRefKey } from '../../protocol/keys.js';
 import { encodeSignedList, type ListEntry } from '../../protocol/lists/index.js';
 import { cccdQr, garbageQr, pcCovidQr, sampleIdNumber, type SamplePerson } from '../../provisioning/samplePeople.js';
+import { benchRuntime } from './e2e/child.js';
 import { percentile, processMemoryMb, round } from './stats.js';
 
 export interface ScanBenchOptions {
@@ -119,7 +120,7 @@ export async function runScanBench(options: ScanBenchOptions): Promise<ScanBench
     // The terminal runs on whatever this command runs on: `node dist/cli/main.js bench scan`
     // measures the build a device runs, `npx qrgate bench scan` the tsx development path.
     const entry = process.argv[1]!;
-    const runtime = entry.endsWith('.js') && entry.includes(`${sep}dist${sep}`) ? 'node-dist' : 'tsx';
+    const runtime = benchRuntime();
     const spawnedAt = performance.now();
     const child = spawn(process.execPath, [...terminalNodeFlags, entry, 'terminal', '--config', configFile], { stdio: ['ignore', 'pipe', 'inherit'] });
     const latencies: number[] = [];
@@ -127,7 +128,7 @@ export async function runScanBench(options: ScanBenchOptions): Promise<ScanBench
     let waiting: { count: number; done: () => void } | null = null;
     let decided = 0;
     const ready = new Promise<void>((resolveReady, rejectReady) => {
-      child.once('exit', (code) => rejectReady(new Error(`terminal exited early with code ${code}`)));
+      child.once('close', (code) => rejectReady(new Error(`terminal exited early with code ${code}`)));
       createInterface({ input: child.stdout! }).on('line', (text) => {
         const line = JSON.parse(text) as { msg: string; latencyMs?: number | null };
         if (line.msg === 'terminal.ready') {
@@ -167,7 +168,7 @@ export async function runScanBench(options: ScanBenchOptions): Promise<ScanBench
       const burstMs = performance.now() - burstStart;
       const memory = await processMemoryMb(child.pid!);
       child.kill('SIGTERM');
-      await new Promise((done) => child.once('exit', done));
+      await new Promise((done) => child.once('close', done));
 
       return {
         listEntries: options.entries,

@@ -14,6 +14,10 @@ export function round(value: number, digits = 3): number {
 export async function processMemoryMb(pid: number): Promise<{ rssMb: number; peakRssMb: number }> {
   const { readFile } = await import('node:fs/promises');
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
-  return { rssMb: round(kb('VmRSS') / 1024, 1), peakRssMb: round(kb('VmHWM') / 1024, 1) };
+  return { rssMb: statusFieldMb(status, 'VmRSS'), peakRssMb: statusFieldMb(status, 'VmHWM') };
+}
+
+/** A memory field of /proc/PID/status (given in kB), MB; NaN when absent. */
+export function statusFieldMb(status: string, field: 'VmRSS' | 'VmHWM'): number {
+  return round(Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN) / 1024, 1);
 }

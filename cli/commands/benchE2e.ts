@@ -28,10 +28,11 @@ export const run: Command = async (ctx) => {
     backlog: { type: 'boolean' },
     'load-processes': { type: 'string' },
     broker: { type: 'string' },
-    'broker-process': { type: 'string' },
+    mosquitto: { type: 'boolean' },
     'drain-timeout-ms': { type: 'string' },
   });
   const url = brokerUrl(values.broker);
+  if (url !== undefined && values.mosquitto) throw new UsageError('--broker and --mosquitto are two different brokers: give one');
   const result = await runE2eBench({
     terminals: count(values.terminals, 'terminals', 200),
     events: count(values.events, 'events', 200_000),
@@ -39,8 +40,7 @@ export const run: Command = async (ctx) => {
     burst: count(values.burst, 'burst', 50),
     backlog: values.backlog ?? false,
     loadProcesses: count(values['load-processes'], 'load-processes', 2),
-    ...(url === undefined ? {} : { brokerUrl: url }),
-    ...(values['broker-process'] === undefined ? {} : { brokerProcess: values['broker-process'] }),
+    ...(values.mosquitto ? { broker: 'mosquitto' as const } : url === undefined ? {} : { broker: { url } }),
     drainTimeoutMs: count(values['drain-timeout-ms'], 'drain-timeout-ms', 120_000),
     log: (line) => ctx.stderr.write(`bench e2e: ${line}\n`),
   });

@@ -4,7 +4,8 @@ import { cpus, release, totalmem, type } from 'node:os';
 import { resolve } from 'node:path';
 import { benchPlans, type BenchName, type BenchPlan } from '../bench/report/plan.js';
 import { renderReport, spliceReport, summarise, type MachineFacts } from '../bench/report/render.js';
-import { brokerListening, runBenches } from '../bench/report/runBenches.js';
+import { findMosquitto } from '../bench/e2e/mosquittoChild.js';
+import { runBenches } from '../bench/report/runBenches.js';
 import { commitStaged, stageFile } from '../../protocol/atomicFile.js';
 import { countOption, parseOptions, UsageError, type Command } from '../command.js';
 
@@ -55,10 +56,10 @@ export const run: Command = async (ctx) => {
 
   const wanted = benchPlans.filter((p) => names === undefined || names.includes(p.name));
   const skipped: { bench: BenchName; why: string }[] = [];
-  const mosquitto = wanted.some((p) => p.needs === 'mosquitto') && (await brokerListening());
+  const mosquitto = wanted.some((p) => p.needs === 'mosquitto') && findMosquitto() !== null;
   const plans: BenchPlan[] = wanted.filter((p) => {
     if (p.needs !== 'mosquitto' || mosquitto) return true;
-    skipped.push({ bench: p.name, why: 'no broker answers on 127.0.0.1:1883 (start Mosquitto to compare)' });
+    skipped.push({ bench: p.name, why: 'no mosquitto binary on PATH or in /usr/sbin (install the mosquitto package to compare)' });
     return false;
   });
   const results = await runBenches({ plans, runs, quick: values.quick, entry: process.argv[1]!, log });

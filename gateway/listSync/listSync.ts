@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { ListError, planFetch, verifyManifest, type ListManifest, type ManifestFile } from '../../protocol/lists/index.js';
 import { listChunkTopic, listManifestTopic, parseTopic } from '../../protocol/topics.js';
+import type { ApplyPhases } from '../lists/applyResult.js';
 import { PartFile } from './partFile.js';
 
 /** What the sync needs from the connection of the moment (gateway/uplink/uplink.ts). */
@@ -23,6 +24,8 @@ export interface AppliedList {
   readonly entries: number;
   readonly changed: boolean;
   readonly applyMs: number;
+  /** Where applyMs went (gateway/lists/applyResult.ts), logged for whoever tunes an apply. */
+  readonly phases?: ApplyPhases;
 }
 
 /** The worker that verifies and installs a downloaded file (gateway/lists/listApplier.ts). */
@@ -335,7 +338,13 @@ class ScopeSync {
       });
       await part.discard();
       this.log.info(
-        { version: applied.version, kind: applied.kind, entries: applied.entries, applyMs: Math.round(applied.applyMs), },
+        {
+          version: applied.version,
+          kind: applied.kind,
+          entries: applied.entries,
+          applyMs: Math.round(applied.applyMs),
+          ...(applied.phases ? { phases: Object.fromEntries(Object.entries(applied.phases).map(([step, ms]) => [step, Math.round(ms)])) } : {}),
+        },
         'lists.applied',
       );
     } catch (err) {

@@ -30,5 +30,20 @@ export interface ApplyResult {
   readonly entries: number;
   /** False when this version was already installed. */
   readonly changed: boolean;
+  /** From the call to the installed list: the file's checks (its hash, or its signature) included. */
   readonly applyMs: number;
+  /** Where applyMs went (bench lists reads them to see what a scan waits on during an apply). */
+  readonly phases: ApplyPhases;
+}
+
+/** Milliseconds per step of one apply; they add up to applyMs. */
+export interface ApplyPhases {
+  /** Reading the file to check its hash or signature, and its header. */
+  readonly verifyMs: number;
+  /** Decoding and writing the entries, inside the write transaction. */
+  readonly writeMs: number;
+  /** COMMIT, with the WAL checkpoint SQLite runs after it. */
+  readonly commitMs: number;
+  /** Dropping the generation a snapshot replaced, in its own transaction. */
+  readonly dropMs: number;
 }

@@ -35,6 +35,8 @@ export interface ListApplierOptions {
   readonly idleMs?: number;
   /** Called with each worker started (tests use it to stop one mid-apply). */
   readonly onWorker?: (worker: Worker) => void;
+  /** Called with true when a worker starts, false when it is gone (idle, died or closed): the terminal's memory is highest in between. */
+  readonly onRunning?: (running: boolean) => void;
 }
 
 const DEFAULT_IDLE_MS = 30_000;
@@ -112,6 +114,7 @@ class WorkerListApplier implements ListApplier {
     const running = this.running;
     this.running = null;
     await running?.worker.terminate();
+    if (running) this.options.onRunning?.(false);
   }
 
   private pump(): void {
@@ -142,6 +145,7 @@ class WorkerListApplier implements ListApplier {
     worker.on('exit', (exitCode) => this.exited(running, exitCode));
     this.running = running;
     this.options.logger.debug({ threadId: worker.threadId }, 'lists.apply-worker-started');
+    this.options.onRunning?.(true);
     this.options.onWorker?.(worker);
     return running;
   }
@@ -159,6 +163,7 @@ class WorkerListApplier implements ListApplier {
   private exited(running: Running, exitCode: number): void {
     if (this.running !== running) return; // stopped on purpose (idle or close)
     this.running = null;
+    this.options.onRunning?.(false);
     const reason = running.error?.message ?? `exit code ${exitCode}`;
     this.options.logger.warn({ exitCode, err: running.error ?? undefined }, 'lists.apply-worker-exited');
     const current = this.current;
@@ -175,7 +180,7 @@ class WorkerListApplier implements ListApplier {
       this.idleTimer = null;
       if (this.running !== running || this.current) return;
       this.running = null;
-      void running.worker.terminate();
+      void running.worker.terminate().then(() => this.options.onRunning?.(false));
     }, this.options.idleMs ?? DEFAULT_IDLE_MS);
     this.idleTimer.unref();
   }

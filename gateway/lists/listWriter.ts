@@ -16,7 +16,7 @@ export interface WriteOptions {
   readonly nowMs?: number;
 }
 
-type Written = Omit<ApplyResult, 'applyMs'> & { readonly retiredGeneration: number | null };
+type Written = Omit<ApplyResult, 'applyMs' | 'phases'> & { readonly retiredGeneration: number | null };
 
 /**
  * Writes verified lists into lists.db (gateway/lists/listsDb.ts). Synchronous: it runs in
@@ -48,19 +48,27 @@ export class ListWriter {
   apply(list: VerifiedList, options: WriteOptions = {}): ApplyResult {
     const startedMs = performance.now();
     const { header } = list;
+    let writtenMs = startedMs;
     // IMMEDIATE: the version checks and the write see the same installed list, even when
     // another process applies at the same time.
     const written = this.db
       .transaction((): Written => {
         const current = this.selectList.get(header.scope);
         const unchanged = this.unchanged(list, current);
-        if (unchanged) return unchanged;
-        return header.kind === 'snapshot' ? this.writeSnapshot(list, current, options) : this.writeDelta(list, current, options);
+        const result = unchanged ?? (header.kind === 'snapshot' ? this.writeSnapshot(list, current, options) : this.writeDelta(list, current, options));
+        writtenMs = performance.now();
+        return result;
       })
       .immediate();
+    const committedMs = performance.now();
     if (written.retiredGeneration !== null) this.dropGeneration(written.retiredGeneration);
+    const doneMs = performance.now();
     const { retiredGeneration: _, ...result } = written;
-    return { ...result, applyMs: performance.now() - startedMs };
+    return {
+      ...result,
+      applyMs: doneMs - startedMs,
+      phases: { verifyMs: 0, writeMs: writtenMs - startedMs, commitMs: committedMs - writtenMs, dropMs: doneMs - committedMs },
+    };
   }
 
   /**

@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { sep } from 'node:path';
 import { createInterface } from 'node:readline';
 import { processMemoryMb } from '../stats.js';
 
@@ -10,12 +9,14 @@ export interface ChildLogLine {
 }
 
 /**
- * How this bench was started decides what its children run: `node dist/cli/main.js bench …`
- * measures the build a device runs, `npx qrgate bench …` the tsx development path (the same
- * rule as `bench scan`, cli/bench/scanBench.ts).
+ * What the bench and its children run on: `node dist/cli/main.js bench …` measures the build
+ * a device runs, `npx qrgate bench …` the tsx development path. The children run the bench's
+ * own entry, so they run as this module does: read from its own file, which is a .ts source
+ * only under tsx. (The entry's path said nothing reliable: a build copied or installed
+ * outside a `dist` folder was labelled "tsx".)
  */
-export function benchRuntime(entry: string): 'node-dist' | 'tsx' {
-  return entry.endsWith('.js') && entry.includes(`${sep}dist${sep}`) ? 'node-dist' : 'tsx';
+export function benchRuntime(moduleUrl: string = import.meta.url): 'node-dist' | 'tsx' {
+  return new URL(moduleUrl).pathname.endsWith('.ts') ? 'tsx' : 'node-dist';
 }
 
 /**
@@ -29,6 +30,8 @@ export class BenchChild {
   private readonly lines: ChildLogLine[] = [];
   private readonly waiters = new Set<() => void>();
   private readonly listeners = new Set<(line: ChildLogLine) => void>();
+  /** Exited and every line it wrote read. */
+  private closed = false;
 
   /** `nodeFlags` go before the entry: a terminal runs with gateway/nodeFlags.ts's, as on a device. */
   constructor(entry: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; nodeFlags?: readonly string[] } = {}) {
@@ -47,8 +50,11 @@ export class BenchChild {
       for (const listener of this.listeners) listener(line);
       for (const waiter of [...this.waiters]) waiter();
     });
+    // 'close', not 'exit': the process can be gone while its last log lines are still in the
+    // pipe, and a bench that reads them (a final `ingest.stats`) must see them.
     this.exited = new Promise((resolve) => {
-      this.child.once('exit', (code) => {
+      this.child.once('close', (code) => {
+        this.closed = true;
         resolve(code);
         for (const waiter of [...this.waiters]) waiter();
       });
@@ -76,7 +82,7 @@ export class BenchChild {
       const check = (): void => {
         const found = this.lines.find(match);
         if (found) finish(() => resolve(found));
-        else if (this.child.exitCode !== null || this.child.signalCode !== null) finish(() => reject(new Error(`qrgate child exited before ${what}`)));
+        else if (this.closed) finish(() => reject(new Error(`qrgate child exited before ${what}`)));
       };
       const timer = setTimeout(() => finish(() => reject(new Error(`no ${what} from the qrgate child within ${timeoutMs} ms`))), timeoutMs);
       const finish = (settle: () => void): void => {
@@ -120,7 +126,8 @@ export function runQrgate(entry: string, args: readonly string[]): Promise<strin
     const out: Buffer[] = [];
     child.stdout!.on('data', (chunk: Buffer) => out.push(chunk));
     child.once('error', reject);
-    child.once('exit', (code) => {
+    // 'close': stdout read to its end, not just the process gone.
+    child.once('close', (code) => {
       const stdout = Buffer.concat(out).toString('utf8');
       if (code === 0) resolve(stdout);
       else reject(new Error(`qrgate ${args.slice(0, 2).join(' ')} exited with code ${code}: ${stdout.slice(-500)}`));

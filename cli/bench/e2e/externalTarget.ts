@@ -5,7 +5,6 @@ import { generateCheckpointCode } from '../../../protocol/checkpointCode.js';
 import { terminalTopic } from '../../../protocol/topics.js';
 import { processMemoryMb } from '../stats.js';
 import { BenchChild } from './child.js';
-import { pidsByName } from './procStats.js';
 import { writeBenchSite, type BenchTarget, type BenchTerminal } from './target.js';
 
 export interface ExternalTargetOptions {
@@ -14,15 +13,17 @@ export interface ExternalTargetOptions {
   readonly terminalIds: readonly string[];
   /** `mqtt://host:port` of the third-party broker. */
   readonly url: string;
-  /** `/proc/PID/comm` of the broker, for its memory; only looked up for a loopback URL. */
-  readonly processName: string;
+  /**
+   * The broker's pid when the bench started it (mosquittoChild.ts), for its memory; null for
+   * a broker someone else runs, whose memory is not this run's to report.
+   */
+  readonly brokerPid: number | null;
   /** Unique per run: the worker's persistent session on a shared broker. */
   readonly clientId: string;
   readonly log: (line: string) => void;
 }
 
 const readyTimeoutMs = 60_000;
-const loopbackHosts = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 /**
  * A third-party broker (Mosquitto, EMQX) with the standalone ingestion worker as a child
@@ -39,8 +40,8 @@ export async function startExternalTarget(options: ExternalTargetOptions): Promi
     checkpointCode,
     central: uplinkConfigSchema.parse({ url: options.url, username: terminalId, password: 'anonymous' }),
   }));
-  const brokerPid = loopbackHosts.has(new URL(options.url).hostname) ? ((await pidsByName(options.processName))[0] ?? null) : null;
-  if (brokerPid === null) options.log(`no local "${options.processName}" process found: broker memory not reported`);
+  const { brokerPid } = options;
+  if (brokerPid === null) options.log('a broker the bench did not start: its memory is not reported');
 
   const worker = new BenchChild(options.entry, ['ingest', '--central-config', site.configFile, '--broker', options.url, '--client-id', options.clientId]);
   const cleanUp = async (): Promise<void> => {

@@ -1,26 +1,56 @@
-import { readdir, readFile } from 'node:fs/promises';
-import { processMemoryMb } from '../stats.js';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { processMemoryMb, statusFieldMb } from '../stats.js';
 
 /**
  * Memory and CPU of the processes in a bench (Linux /proc). VmHWM is the peak over a
- * process's whole life: right for the children a bench starts, misleading for a broker
- * that was running before (a Mosquitto's peak may come from yesterday). So the resident set
- * is also sampled while the bench runs, and both are reported. CPU is what tells which
- * process limits a run: on a 2-core machine the simulated terminals compete with the broker.
+ * process's whole life, which is why a bench measures only processes it started itself
+ * (a broker too: mosquittoChild.ts). CPU is what tells which process limits a run: on a
+ * 2-core machine the simulated terminals compete with the broker.
  */
 
-/** Pids whose `/proc/PID/comm` is `name` (the kernel truncates it to 15 characters), lowest first. */
-export async function pidsByName(name: string): Promise<number[]> {
-  const pids: number[] = [];
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
+/**
+ * The true peak resident set of a process over a span of the bench's choosing: Linux keeps
+ * the peak (VmHWM) itself, and writing 5 to /proc/PID/clear_refs resets it to the current
+ * resident set (proc(5)). A sampler sees only the instants it happens to look; a short
+ * allocation burst between two samples is invisible to it. Synchronous, so a step can be
+ * closed and the next opened on the very log line that marks the boundary.
+ */
+export class PeakRss {
+  /** False where the kernel refuses the reset (no permission, not Linux): then only samples tell. */
+  readonly resettable: boolean;
+
+  constructor(private readonly pid: number) {
+    this.resettable = this.reset();
+  }
+
+  /** Starts a new span: the peak becomes the current resident set. False if refused. */
+  reset(): boolean {
     try {
-      if ((await readFile(`/proc/${entry}/comm`, 'utf8')).trim() === name.slice(0, 15)) pids.push(Number(entry));
+      writeFileSync(`/proc/${this.pid}/clear_refs`, '5');
+      return true;
     } catch {
-      // gone between readdir and readFile
+      return false;
     }
   }
-  return pids.sort((a, b) => a - b);
+
+  /** The peak since the last reset (or the process's start), MB; null once the process is gone. */
+  readMb(): number | null {
+    return this.field('VmHWM');
+  }
+
+  currentMb(): number | null {
+    return this.field('VmRSS');
+  }
+
+  private field(name: 'VmHWM' | 'VmRSS'): number | null {
+    try {
+      const mb = statusFieldMb(readFileSync(`/proc/${this.pid}/status`, 'utf8'), name);
+      return Number.isNaN(mb) ? null : mb;
+    } catch {
+      return null;
+    }
+  }
 }
 
 /** Samples the resident set of some processes every `intervalMs` and keeps each one's maximum. */

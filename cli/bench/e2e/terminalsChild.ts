@@ -26,7 +26,8 @@ export class TerminalsChild {
     writeFileSync(specFile, JSON.stringify(spec), { mode: 0o600 }); // the terminals' passwords
     this.child = spawn(process.execPath, [entry, 'bench', 'e2e-terminals', '--spec', specFile], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
     this.exited = new Promise((resolve) => {
-      this.child.once('exit', (code) => {
+      // 'close': every answer the child sent before it exited has been delivered.
+      this.child.once('close', (code) => {
         for (const waiting of this.pending.values()) waiting.reject(new Error(`bench e2e-terminals exited with code ${code}`));
         this.pending.clear();
         resolve(code);

@@ -1,4 +1,4 @@
-import type { BenchName, Figure, Target } from './plan.js';
+import { targetKind, type BenchName, type Figure, type Target, type TargetKind } from './plan.js';
 import type { BenchRuns } from './runBenches.js';
 
 /**
@@ -21,10 +21,15 @@ export interface FigureSummary {
   readonly bench: BenchName;
   readonly key: string;
   readonly unit: string;
+  /** One per run, in run order; null where the run gave no figure (it failed, or printed none). */
+  readonly runs: readonly (number | null)[];
+  /** The figures the runs gave, in run order. */
   readonly values: readonly number[];
   readonly median: number | null;
   readonly target?: Target;
-  /** null without a target or without a value. */
+  /** How the target is judged: on the median, or in every run (plan.ts, targetKind). */
+  readonly kind?: TargetKind;
+  /** null without a target, or in quick mode. A target with a run that gave no figure is missed. */
   readonly met: boolean | null;
 }
 
@@ -66,20 +71,31 @@ function valueOf(figure: Figure, result: Readonly<Record<string, unknown>>): num
 }
 
 function summariseFigure(bench: BenchName, figure: Figure, runs: BenchRuns, judge: boolean): FigureSummary {
-  const values = runs.runs.flatMap((run) => {
-    const value = run.ok ? valueOf(figure, run.result) : null;
-    return value === null ? [] : [value];
-  });
+  const perRun = runs.runs.map((run) => (run.ok ? valueOf(figure, run.result) : null));
+  const values = perRun.filter((value): value is number => value !== null);
   const mid = median(values);
+  const { target } = figure;
+  const kind = target ? targetKind(target) : undefined;
   return {
     bench,
     key: figure.key,
     unit: figure.unit,
+    runs: perRun,
     values,
     median: mid,
-    ...(figure.target ? { target: figure.target } : {}),
-    met: judge && figure.target && mid !== null ? meets(mid, figure.target) : null,
+    ...(target ? { target, kind } : {}),
+    met: judge && target ? judgeTarget(target, perRun) : null,
   };
+}
+
+/**
+ * A target is met only when every run gave its figure (a figure a run did not print was not
+ * shown to meet anything) and then, by its kind, the median or every run meets it.
+ */
+function judgeTarget(target: Target, perRun: readonly (number | null)[]): boolean {
+  if (perRun.length === 0 || perRun.some((value) => value === null)) return false;
+  const values = perRun as readonly number[];
+  return targetKind(target) === 'every run' ? values.every((value) => meets(value, target)) : meets(median(values)!, target);
 }
 
 /** `quick`: the small sizes tests use; targets are for the full sizes, so none is judged. */
@@ -113,6 +129,19 @@ export function summarise(
 const number = (value: number): string => (Number.isInteger(value) ? value.toLocaleString('en-US') : value.toLocaleString('en-US', { maximumFractionDigits: 3 }));
 const targetText = (target: Target | undefined): string => (target ? `${target.op === '==' ? '=' : target.op} ${number(target.value)}` : '—');
 
+/** Every run's figure, "—" for a run that gave none. */
+const runsText = (f: FigureSummary): string => f.runs.map((value) => (value === null ? '—' : number(value))).join(' / ');
+
+function missText(f: FigureSummary): string {
+  const absent = f.runs.filter((value) => value === null).length;
+  if (absent > 0) return `no figure in ${absent} of ${f.runs.length} run(s), against ${targetText(f.target)}`;
+  if (f.kind === 'every run') {
+    const failing = f.values.filter((value) => !meets(value, f.target!)).length;
+    return `${targetText(f.target)} must hold in every run; missed in ${failing} of ${f.runs.length}`;
+  }
+  return `median ${number(f.median!)} ${f.unit} against ${targetText(f.target)}`;
+}
+
 export const reportStart = '<!-- bench-report:start: written by `npm run bench` (qrgate bench report); edits between these markers are replaced -->';
 export const reportEnd = '<!-- bench-report:end -->';
 
@@ -131,10 +160,10 @@ export function renderReport(summary: ReportSummary, titles: ReadonlyMap<BenchNa
   for (const [bench, title] of titles) {
     const rows = summary.figures.filter((f) => f.bench === bench);
     if (rows.length === 0) continue;
-    out.push(`### ${bench}: ${title}`, '', '| figure | target | median | runs | met |', '| --- | --- | --- | --- | --- |');
+    out.push(`### ${bench}: ${title}`, '', '| figure | target | kind | median | runs | met |', '| --- | --- | --- | --- | --- | --- |');
     for (const f of rows) {
       const met = f.met === null ? '' : f.met ? 'yes' : '**no**';
-      out.push(`| ${f.key} (${f.unit}) | ${targetText(f.target)} | ${f.median === null ? 'n/a' : `**${number(f.median)}**`} | ${f.values.map(number).join(' / ')} | ${met} |`);
+      out.push(`| ${f.key} (${f.unit}) | ${targetText(f.target)} | ${f.kind ?? ''} | ${f.median === null ? 'n/a' : `**${number(f.median)}**`} | ${runsText(f)} | ${met} |`);
     }
     const note = notes.get(bench);
     out.push(...(note ? ['', note] : []), '');
@@ -147,7 +176,7 @@ export function renderReport(summary: ReportSummary, titles: ReadonlyMap<BenchNa
   const missed = summary.figures.filter((f) => f.met === false);
   out.push('### Targets missed', '');
   if (missed.length === 0 && summary.failures.length === 0) out.push('None.');
-  for (const f of missed) out.push(`- ${f.bench} ${f.key}: median ${number(f.median!)} ${f.unit} against ${targetText(f.target)} (runs ${f.values.map(number).join(' / ')}); see its section below.`);
+  for (const f of missed) out.push(`- ${f.bench} ${f.key}: ${missText(f)} (runs ${runsText(f)}); see its section below.`);
   for (const f of summary.failures) out.push(`- ${f.bench}: a run failed: ${f.error}`);
   for (const s of summary.skipped) out.push(`- ${s.bench}: not run: ${s.why}`);
   out.push('', reportEnd);

@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { connect } from 'node:net';
 import type { BenchName, BenchPlan } from './plan.js';
 
 /**
@@ -24,20 +23,6 @@ export interface RunBenchesOptions {
   readonly log: (line: string) => void;
 }
 
-/** Mosquitto (or any broker) on the machine's standard port, asked once before the runs. */
-export function brokerListening(port = 1883, host = '127.0.0.1', timeoutMs = 1000): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ port, host });
-    const done = (up: boolean) => {
-      socket.destroy();
-      resolve(up);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}
-
 function runOnce(entry: string, args: readonly string[], log: (line: string) => void): Promise<RunOutcome> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [entry, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -50,7 +35,8 @@ function runOnce(entry: string, args: readonly string[], log: (line: string) => 
       for (const line of text.split('\n')) if (line.trim()) log(`  ${line.trim()}`);
     });
     child.once('error', (err) => resolve({ ok: false, error: err.message }));
-    child.once('exit', (code, signal) => {
+    // 'close', not 'exit': the result is the last line of stdout, and at 'exit' it may still be in the pipe.
+    child.once('close', (code, signal) => {
       if (code !== 0) return resolve({ ok: false, error: `exited ${code ?? signal}: ${stderrTail.trim().split('\n').at(-1) ?? ''}` });
       try {
         resolve({ ok: true, result: JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as Record<string, unknown> });

@@ -1,0 +1,141 @@
+import { Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import type { TerminalDb } from './terminalDb.js';
+
+/**
+ * terminal.db's WAL checkpoints, off the scan thread.
+ *
+ * SQLite checkpoints inside the commit that takes the WAL past `wal_autocheckpoint` pages
+ * (1,000 by default). On a terminal that commit is a scan's outbox insert, and a checkpoint
+ * copies the WAL into the database and syncs both files: bench lists measured 4–33 ms for
+ * that one scan, against ~0.3 ms for the others, while a list apply or any other writer
+ * kept the disk busy (docs/benchmarks.md, "What a scan waited on"); an SD card is slower
+ * still. Here a small worker thread with a connection of its own checkpoints every few
+ * seconds instead. PASSIVE: it never waits for, nor blocks, the scan thread's writes. The
+ * scan thread's connection keeps a far higher threshold as a backstop, so a stopped or
+ * lagging worker can let the WAL grow, never without bound.
+ */
+export interface WalCheckpointer {
+  /**
+   * Stops the worker for a while (its isolate costs ~9 MB): while the list apply worker
+   * runs, the terminal's memory is at its highest, and the few thousand pages scans add
+   * meanwhile stay far under the backstop.
+   */
+  pause(): Promise<void>;
+  /** Starts the worker again after pause(). */
+  resume(): void;
+  /** Stops the worker for good; the database connection it was given is left open. */
+  close(): Promise<void>;
+}
+
+export interface WalCheckpointerOptions {
+  /** The database file (terminal.db). */
+  readonly file: string;
+  /** synchronous=FULL for the worker's connection too (config.storage.powerLossSafe). */
+  readonly powerLossSafe: boolean;
+  readonly logger: Logger;
+  /** How often the worker checkpoints. Default 2 s: ~10 scans a second add ~50 pages a second. */
+  readonly intervalMs?: number;
+}
+
+/** The scan thread's own threshold, pages: ~40 MB of WAL, reached only if the worker is not doing its job. */
+export const backstopPages = 10_000;
+const DEFAULT_INTERVAL_MS = 2_000;
+
+/**
+ * Plain CommonJS with better-sqlite3 the only module, handed over as a resolved URL: no
+ * TypeScript loader, nothing of the terminal's own code, the smallest isolate (~4 MB).
+ */
+const script = `
+const { parentPort, workerData } = require('node:worker_threads');
+(async () => {
+  const Database = (await import(workerData.sqlite)).default;
+  const db = new Database(workerData.file);
+  db.pragma('synchronous = ' + (workerData.powerLossSafe ? 'FULL' : 'NORMAL'));
+  const checkpoint = () => {
+    try {
+      const [result] = db.pragma('wal_checkpoint(PASSIVE)');
+      parentPort.postMessage({ type: 'checkpointed', ...result });
+    } catch (err) {
+      parentPort.postMessage({ type: 'failed', message: String(err && err.message) });
+    }
+  };
+  const timer = setInterval(checkpoint, workerData.intervalMs);
+  parentPort.on('message', (message) => {
+    if (message !== 'close') return;
+    clearInterval(timer);
+    db.close();
+    parentPort.close();
+  });
+  parentPort.postMessage({ type: 'ready' });
+})().catch((err) => parentPort.postMessage({ type: 'failed', message: String(err && err.message) }));
+`;
+
+interface CheckpointMessage {
+  readonly type: 'ready' | 'checkpointed' | 'failed';
+  readonly message?: string;
+  readonly busy?: number;
+  readonly log?: number;
+  readonly checkpointed?: number;
+}
+
+/**
+ * Takes `db`'s checkpoints over: its own automatic checkpoint moves up to the backstop, and
+ * a worker thread checkpoints on a timer. The worker does not keep the process alive.
+ */
+export function startWalCheckpointer(db: TerminalDb, options: WalCheckpointerOptions): WalCheckpointer {
+  db.pragma(`wal_autocheckpoint = ${backstopPages}`);
+  let running: { worker: Worker; exited: Promise<void> } | null = null;
+  let stopping: Promise<void> = Promise.resolve();
+  let closed = false;
+  let failures = 0;
+
+  const start = (): void => {
+    if (running || closed) return;
+    const worker = new Worker(script, {
+      eval: true,
+      workerData: { file: options.file, powerLossSafe: options.powerLossSafe, intervalMs: options.intervalMs ?? DEFAULT_INTERVAL_MS, sqlite: import.meta.resolve('better-sqlite3') },
+      resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 16 },
+    });
+    worker.unref();
+    worker.on('message', (message: CheckpointMessage) => {
+      if (message.type === 'failed') {
+        // A busy or failing checkpoint is retried on the next tick; say so once, not every tick.
+        if (failures++ === 0) options.logger.warn({ reason: message.message }, 'storage.checkpoint-failed');
+      } else if (message.type === 'checkpointed') {
+        failures = 0;
+      }
+    });
+    worker.on('error', (err) => options.logger.warn({ err }, 'storage.checkpointer-stopped'));
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    running = { worker, exited };
+    void exited.then(() => {
+      if (running?.worker === worker) running = null;
+    });
+  };
+
+  const stop = (): Promise<void> => {
+    const current = running;
+    running = null;
+    if (!current) return stopping;
+    // Held while it stops: a shutdown awaiting it must not find an empty event loop (Node
+    // would end the process there, exit code 13, before the rest of the shutdown).
+    current.worker.ref();
+    current.worker.postMessage('close');
+    // A worker stuck in a checkpoint is not worth waiting for.
+    const timer = setTimeout(() => void current.worker.terminate(), 5_000);
+    timer.unref();
+    stopping = current.exited.finally(() => clearTimeout(timer));
+    return stopping;
+  };
+
+  start();
+  return {
+    pause: stop,
+    resume: start,
+    close() {
+      closed = true;
+      return stop();
+    },
+  };
+}

@@ -1,0 +1,62 @@
+import { statSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openTerminalDb, terminalDbPath, type TerminalDb } from '../../gateway/terminalDb.js';
+import { backstopPages, startWalCheckpointer, type WalCheckpointer } from '../../gateway/walCheckpointer.js';
+import { captureLogger } from '../fakes/captureLogger.js';
+import { useTempDir } from '../helpers/tempDir.js';
+import { waitFor } from '../helpers/waitFor.js';
+
+/** 1,500 commits of a page each: past SQLite's default automatic checkpoint (1,000 pages). */
+function writePages(db: TerminalDb, count = 1_500): void {
+  db.exec('CREATE TABLE IF NOT EXISTS filler (body BLOB)');
+  const insert = db.prepare('INSERT INTO filler (body) VALUES (?)');
+  for (let i = 0; i < count; i++) insert.run(Buffer.alloc(4000, i % 251));
+}
+
+describe("terminal.db's checkpoints run off the scan thread", () => {
+  const tempDir = useTempDir();
+  const open: Array<{ db: TerminalDb; checkpointer: WalCheckpointer }> = [];
+  afterEach(async () => {
+    for (const { db, checkpointer } of open.splice(0)) {
+      await checkpointer.close();
+      db.close();
+    }
+  });
+
+  function setUp(intervalMs: number) {
+    const dataDir = tempDir();
+    const db = openTerminalDb(dataDir);
+    const checkpointer = startWalCheckpointer(db, { file: terminalDbPath(dataDir), powerLossSafe: false, logger: captureLogger().logger, intervalMs });
+    open.push({ db, checkpointer });
+    const dbBytes = () => statSync(terminalDbPath(dataDir)).size;
+    return { db, dbBytes, checkpointer };
+  }
+
+  it('a commit on the terminal\'s connection never copies the WAL into the database itself', () => {
+    const { db, dbBytes } = setUp(3_600_000);
+    const before = dbBytes();
+    writePages(db);
+    // Left to SQLite's default, the commit that crossed 1,000 pages would have checkpointed
+    // and the file would hold ~6 MB now.
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(backstopPages);
+    expect(dbBytes()).toBe(before);
+  });
+
+  it('the worker checkpoints on its own, and the terminal keeps writing meanwhile', async () => {
+    const { db, dbBytes } = setUp(50);
+    writePages(db);
+    await waitFor(() => dbBytes() > 1_500 * 4000, 20_000, 'the worker to copy the WAL into terminal.db');
+    writePages(db, 10);
+    expect(db.prepare('SELECT count(*) FROM filler').pluck().get()).toBe(1_510);
+  });
+
+  it('paused while the list apply worker runs, it checkpoints again once resumed', async () => {
+    const { db, dbBytes, checkpointer } = setUp(50);
+    await checkpointer.pause();
+    const before = dbBytes();
+    writePages(db);
+    expect(dbBytes()).toBe(before);
+    checkpointer.resume();
+    await waitFor(() => dbBytes() > 1_500 * 4000, 20_000, 'the resumed worker to copy the WAL into terminal.db');
+  });
+});
