@@ -22,8 +22,9 @@ export class QrgateProcess {
   private readonly child: ChildProcess;
   private waiters: Array<() => void> = [];
 
-  constructor(args: readonly string[], options: { stdin?: 'pipe' | 'ignore'; env?: NodeJS.ProcessEnv } = {}) {
-    this.child = spawn(process.execPath, [bin, ...args], {
+  /** `script` replaces the qrgate bin as what node runs (e.g. `['-e', code]`), for testing this helper itself. */
+  constructor(args: readonly string[], options: { stdin?: 'pipe' | 'ignore'; env?: NodeJS.ProcessEnv; script?: readonly string[] } = {}) {
+    this.child = spawn(process.execPath, [...(options.script ?? [bin]), ...args], {
       stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...options.env },
     });
@@ -39,8 +40,10 @@ export class QrgateProcess {
       this.stderr.push(text);
       this.notify();
     });
+    // 'close', not 'exit': 'exit' can fire while the last lines still sit in the pipes, and
+    // a test reading the log after `exited` would miss them.
     this.exited = new Promise((done) => {
-      this.child.once('exit', (code, signal) => {
+      this.child.once('close', (code, signal) => {
         done({ code, signal });
         this.notify();
       });

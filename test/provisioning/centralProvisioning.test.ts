@@ -17,8 +17,8 @@ import { TerminalProvisioningError } from '../../broker/registry/terminalProvisi
 import { addTerminal } from '../../provisioning/terminals.js';
 import { batch, scanEvents } from '../broker/mqtt/fixtures.js';
 import { writeCentralSite } from '../broker/mqtt/centralFixture.js';
-import { MemoryCentralStore } from '../fakes/memoryCentralStore.js';
 import { silentLogger } from '../fakes/captureLogger.js';
+import { useTestStore } from '../helpers/sqliteStore.js';
 import { useTempDir } from '../helpers/tempDir.js';
 import { centralApi, getJson } from '../helpers/centralApi.js';
 import { cliContext } from '../helpers/cliContext.js';
@@ -26,6 +26,7 @@ import { cliContext } from '../helpers/cliContext.js';
 
 describe('central provisioning: checkpoints create, terminals add', () => {
   const tempDir = useTempDir('qrgate-provisioning-');
+  const testStore = useTestStore();
 
   async function site() {
     const dir = tempDir();
@@ -51,7 +52,7 @@ describe('central provisioning: checkpoints create, terminals add', () => {
   });
 
   it('checkpoints create draws again when a code is taken', async () => {
-    const store = new MemoryCentralStore();
+    const store = await testStore();
     const codes = ['10000000000008', '10000000000008', '20000000000004'];
     await createCheckpoint(store, { name: 'A', direction: 'in', confirm: 'auto' }, () => codes.shift()!);
     const second = await createCheckpoint(store, { name: 'B', direction: 'out', confirm: 'auto' }, () => codes.shift()!);
@@ -175,7 +176,7 @@ describe('central provisioning: checkpoints create, terminals add', () => {
 
   it('terminals add refuses an existing --out, a taken id, a retired checkpoint and a foreign keys folder', async () => {
     const s = await site();
-    const store = new MemoryCentralStore();
+    const store = await testStore();
     await store.createCheckpoint({ code: s.code, name: 'A', direction: 'in', confirm: 'auto' });
     const base = { config: s.config, store, checkpointCode: s.code, url: 'mqtt://127.0.0.1:1883' };
     const dir = tempDir();
@@ -192,12 +193,12 @@ describe('central provisioning: checkpoints create, terminals add', () => {
 
     await store.retireCheckpoint(s.code);
     await expect(addTerminal({ ...base, outFile: join(dir, 'd.json') })).rejects.toMatchObject({ code: 'checkpoint-retired' });
-    expect([...store.terminals.keys()]).toEqual(['gate-1']);
+    expect(store.terminalIds()).toEqual(['gate-1']);
   });
 
   it('terminals add leaves no terminal behind when the store refuses it', async () => {
     const s = await site();
-    const store = new MemoryCentralStore();
+    const store = await testStore();
     await store.createCheckpoint({ code: s.code, name: 'A', direction: 'in', confirm: 'auto' });
     store.addTerminal = () => Promise.reject(Object.assign(new Error('database is locked'), { code: 'store-busy' }));
     const outFile = join(tempDir(), 't.json');

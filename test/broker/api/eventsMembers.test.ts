@@ -15,7 +15,7 @@ import type { ScanEvent } from '../../../protocol/event.js';
 import { refToHex } from '../../../protocol/credentialRef.js';
 import { writeLocalCentral } from '../../../provisioning/localCentral.js';
 import { silentLogger } from '../../fakes/captureLogger.js';
-import { MemoryCentralStore } from '../../fakes/memoryCentralStore.js';
+import { useTestStore } from '../../helpers/sqliteStore.js';
 import { cliContext } from '../../helpers/cliContext.js';
 import { useTempDir } from '../../helpers/tempDir.js';
 import { CP_A, scanEvent } from '../store/scanEvents.js';
@@ -28,6 +28,7 @@ const tempDir = useTempDir('qrgate-api-members-');
 type LoggedEvent = ScanEvent & { receivedAt: string; member: MemberView | null };
 
 describe('GET /api/events with the registry', () => {
+  const testStore = useTestStore();
   const cleanups: (() => Promise<void>)[] = [];
   afterEach(async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
@@ -155,7 +156,7 @@ describe('GET /api/events with the registry', () => {
   });
 
   it('asks the registry once per page, and not at all when no event carries a ref', async () => {
-    const store = new MemoryCentralStore();
+    const store = await testStore();
     const calls: (readonly string[])[] = [];
     const lookup = store.membersByRefs.bind(store);
     store.membersByRefs = (refs) => {
@@ -163,7 +164,7 @@ describe('GET /api/events with the registry', () => {
       return lookup(refs);
     };
     const someone: MemberSummary = { name: 'Lê Châu', phone: '0905000000', address: '', unit: 'Tổ 1', scope: 'default', idMasked: '*********103', status: 'deny' };
-    store.members.set('cd'.repeat(32), someone);
+    store.register({ idRef: 'cd'.repeat(32), cards: [], summary: someone });
     const get = await serve(store);
 
     expect((await get('/api/events')).events).toEqual([]);

@@ -3,7 +3,7 @@ import { registerStoreGauges } from '../../../broker/api/storeGauges.js';
 import { MetricsRegistry } from '../../../broker/metrics.js';
 import { createBrokerMetrics } from '../../../broker/mqtt/brokerMetrics.js';
 import { captureLogger, silentLogger } from '../../fakes/captureLogger.js';
-import { MemoryCentralStore } from '../../fakes/memoryCentralStore.js';
+import { useTestStore } from '../../helpers/sqliteStore.js';
 import { parseExposition, sampleValue } from '../../helpers/prometheusText.js';
 
 async function scrape(registry: MetricsRegistry) {
@@ -14,6 +14,7 @@ async function scrape(registry: MetricsRegistry) {
 const quiet = () => new MetricsRegistry({ logger: silentLogger(), processMetrics: false });
 
 describe('MetricsRegistry (prom-client)', () => {
+  const testStore = useTestStore();
   it('writes counters and gauges in the Prometheus text format 0.0.4, label values escaped', async () => {
     const registry = quiet();
     const ingested = registry.counter('qrgate_events_ingested_total', 'scan events stored for the first time');
@@ -44,7 +45,7 @@ describe('MetricsRegistry (prom-client)', () => {
   it('keeps every metric name the central exported before, and adds the process metrics under qrgate_', async () => {
     const registry = new MetricsRegistry({ logger: silentLogger() });
     createBrokerMetrics(registry);
-    registerStoreGauges(registry, new MemoryCentralStore());
+    registerStoreGauges(registry, await testStore());
     const { types, samples } = await scrape(registry);
     expect(Object.fromEntries(types)).toMatchObject({
       qrgate_mqtt_auth_refused_total: 'counter',

@@ -2,6 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { commandTopic, listManifestTopic } from '../../../protocol/topics.js';
 import { useBroker } from '../mqtt/brokerHarness.js';
 import { connectPacket, rawConnect, subscribePacket } from '../mqtt/rawMqtt.js';
+import { pollDeadline } from '../../helpers/pollDeadline.js';
 
 /**
  * The ACL over real sockets, beyond one filter or one publish at a time (those are the
@@ -24,17 +25,17 @@ describe('ACL over MQTT: terminal A next to terminal B', () => {
     // Raw bytes: mqtt.js may split a SUBSCRIBE, this must be one packet with three filters.
     const raw = await rawConnect(w.h.port);
     raw.socket.write(connectPacket(w.a.terminalId, true, { username: w.a.terminalId, password: w.a.secret }));
-    await expect.poll(() => [...raw.received()]).toEqual([0x20, 0x02, 0x00, 0x00]);
+    await expect.poll(() => [...raw.received()], pollDeadline).toEqual([0x20, 0x02, 0x00, 0x00]);
     const own = `qrgate/v1/cp/${w.a.checkpointCode}/t/${w.a.terminalId}/cmd/#`;
     raw.socket.write(subscribePacket(7, [own, '#', 'qrgate/v1/lists/default/#']));
-    await expect.poll(() => [...raw.received().subarray(4)]).toEqual([0x90, 0x05, 0x00, 0x07, 0x01, 0x80, 0x01]);
+    await expect.poll(() => [...raw.received().subarray(4)], pollDeadline).toEqual([0x90, 0x05, 0x00, 0x07, 0x01, 0x80, 0x01]);
     raw.socket.destroy();
   });
 
   it('a terminal added before scopes were recorded keeps any scope, and the central names it once', async () => {
     const h = await startBroker();
     const t = await h.addTerminal();
-    h.store.terminals.get(t.terminalId)!.listScopes = null; // as a row from before SQLite schema 3
+    h.store.forgetListScopes(t.terminalId); // as a row from before SQLite schema 3
     for (let connect = 0; connect < 2; connect++) {
       const client = await h.connectTerminal(t);
       expect((await client.subscribeAsync(listManifestTopic('site-b'), { qos: 1 }))[0]?.qos).toBe(1);
@@ -58,6 +59,6 @@ describe('ACL over MQTT: terminal A next to terminal B', () => {
     await new Promise<void>((resolve, reject) =>
       w.h.broker.broker!.publish({ cmd: 'publish', topic: commandTopic(w.b.checkpointCode, w.b.terminalId, 'ping'), payload: Buffer.from('{}'), qos: 1, retain: false, dup: false }, (err) => (err ? reject(err) : resolve())),
     );
-    await expect.poll(() => received).toEqual([commandTopic(w.b.checkpointCode, w.b.terminalId, 'ping')]);
+    await expect.poll(() => received, pollDeadline).toEqual([commandTopic(w.b.checkpointCode, w.b.terminalId, 'ping')]);
   });
 });

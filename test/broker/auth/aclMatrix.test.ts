@@ -5,6 +5,7 @@ import { mayPublish, maySubscribe, mayUseWill, type Principal } from '../../../b
 import { parseTopic, terminalTopic } from '../../../protocol/topics.js';
 import { closed, useBroker, type BrokerHarness, type TestTerminal } from '../mqtt/brokerHarness.js';
 import { batch, scanEvents, status, telemetry } from '../mqtt/fixtures.js';
+import { pollDeadline } from '../../helpers/pollDeadline.js';
 
 /**
  * The whole ACL (DESIGN.md "MQTT") as ONE table: every principal x every topic x every
@@ -222,7 +223,7 @@ describe('ACL matrix: over real sockets against a real broker', () => {
       const p: Principal = principals[who];
       if (p.kind !== 'terminal') continue;
       terminals[who] = await h.addTerminal(p.checkpointCode, p.terminalId, p.listScopes ?? []);
-      if (p.listScopes === null) h.store.terminals.get(p.terminalId)!.listScopes = null; // as a row from before SQLite schema 3
+      if (p.listScopes === null) h.store.forgetListScopes(p.terminalId); // as a row from before SQLite schema 3
     }
     let labClients = 0;
     const connect = (who: Who, willTopic?: string): Promise<MqttClient> => {
@@ -237,13 +238,13 @@ describe('ACL matrix: over real sockets against a real broker', () => {
   async function published(w: World, client: MqttClient, who: Who, topic: string): Promise<boolean> {
     const from = w.seen.length;
     const routed = (): string[] => w.seen.slice(from);
-    const storedBefore = w.h.store.events.size;
+    const storedBefore = w.h.store.eventCount();
     const refusedBefore = w.h.metric('qrgate_mqtt_publish_refused_total');
     if (hasWildcard(topic)) {
       // aedes closes a client that PUBLISHes a wildcard [MQTT-4.7.1-1]: refused, on a connection of its own.
       client.publish(topic, payloadFor(topic), { qos: 1 }, () => undefined);
       await closed(client);
-      return routed().includes(topic) || w.h.store.events.size > storedBefore;
+      return routed().includes(topic) || w.h.store.eventCount() > storedBefore;
     }
     await client.publishAsync(topic, payloadFor(topic), { qos: 1 }); // acknowledged either way
     // A barrier: the next allowed message from the same client is routed after the one under test.
@@ -251,9 +252,9 @@ describe('ACL matrix: over real sockets against a real broker', () => {
     const barrier = p.kind === 'terminal' ? terminalTopic(p.checkpointCode, p.terminalId, 'telemetry') : 'lab/barrier';
     await client.publishAsync(barrier, telemetry(), { qos: 1 });
     const ownTelemetry = topic === barrier ? 1 : 0; // the row under test is the barrier topic itself
-    await expect.poll(() => routed().filter((t) => t === barrier).length).toBeGreaterThanOrEqual(1 + ownTelemetry);
+    await expect.poll(() => routed().filter((t) => t === barrier).length, pollDeadline).toBeGreaterThanOrEqual(1 + ownTelemetry);
     const delivered = routed().filter((t) => t === topic).length > ownTelemetry;
-    const stored = w.h.store.events.size > storedBefore;
+    const stored = w.h.store.eventCount() > storedBefore;
     const refused = w.h.metric('qrgate_mqtt_publish_refused_total') > refusedBefore;
     expect(client.connected).toBe(true);
     // Either carried out (delivered or stored) or counted as refused, never both, never neither.

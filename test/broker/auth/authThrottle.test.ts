@@ -4,6 +4,7 @@ import { terminalTopic } from '../../../protocol/topics.js';
 import { useBroker } from '../mqtt/brokerHarness.js';
 import { status } from '../mqtt/fixtures.js';
 import { connectPacket, rawConnect } from '../mqtt/rawMqtt.js';
+import { pollDeadline } from '../../helpers/pollDeadline.js';
 
 /**
  * Repeated CONNECT failures over real sockets (broker/auth/failureThrottle.ts wired into
@@ -15,7 +16,7 @@ describe('CONNECT: repeated failures are slowed down', () => {
   const startBroker = useBroker();
   const wrongPassword = 'wrong-but-secret-looking';
 
-  it('holds each further refusal back longer while the right secret still gets in at once', async () => {
+  it('holds each further refusal back longer', async () => {
     const authFailures = { freeFailures: 1, baseDelayMs: 200, maxDelayMs: 1600, windowMs: 60_000 };
     const h = await startBroker({ mqtt: { authFailures } });
     const t = await h.addTerminal();
@@ -31,31 +32,21 @@ describe('CONNECT: repeated failures are slowed down', () => {
     // Lower bounds only: scrypt and a loaded machine add time, never take the delay away.
     measuredMs.forEach((ms, i) => expect(ms).toBeGreaterThanOrEqual(heldBackMs[i]! - 5));
 
-    // Another failure is held back 1600 ms; meanwhile the terminal itself connects.
-    const held = h.connackCode(wrong).then((code) => ({ code, atMs: performance.now() }));
-    const startedAt = performance.now();
-    const legit = await h.connectTerminal(t);
-    const legitAtMs = performance.now();
-    expect(legit.connected).toBe(true);
-    const refusal = await held;
-    expect(refusal.code).toBe(4);
-    expect(legitAtMs).toBeLessThan(refusal.atMs);
-
     // One line per source for the whole run, never the password.
     expect(h.log.messages('auth.throttled').map((l) => l.source)).toEqual(['address', 'username']);
     expect(h.log.messages('auth.throttled')[1]).toMatchObject({ username: t.terminalId, failures: 2, delayMs: 200 });
     expect(JSON.stringify(h.log.lines)).not.toContain(wrongPassword);
-    console.info(`refusal times (ms) for delays ${JSON.stringify(heldBackMs)}: ${JSON.stringify(measuredMs)}; right secret meanwhile: ${Math.round(legitAtMs - startedAt)} ms`);
+    console.info(`refusal times (ms) for delays ${JSON.stringify(heldBackMs)}: ${JSON.stringify(measuredMs)}`);
   }, 30_000);
 
-  it('closes a failing connection without CONNACK once maxPendingRefusals are held, and still admits the terminal', async () => {
+  it('closes a failing connection without CONNACK once maxPendingRefusals are held, and admits the terminal while one is held', async () => {
     const h = await startBroker({ mqtt: { authFailures: { freeFailures: 0, baseDelayMs: 20_000, maxDelayMs: 20_000, maxPendingRefusals: 1 } } });
     const t = await h.addTerminal();
     const attempt = connectPacket(t.terminalId, true, { username: t.terminalId, password: wrongPassword });
 
     const heldOne = await rawConnect(h.port);
     heldOne.socket.write(attempt);
-    await expect.poll(() => h.log.messages('mqtt.auth-refused')).toHaveLength(1); // decided, now held for 20 s
+    await expect.poll(() => h.log.messages('mqtt.auth-refused'), pollDeadline).toHaveLength(1); // decided, now held for 20 s
 
     const dropped = await rawConnect(h.port);
     dropped.socket.write(attempt);
@@ -63,7 +54,10 @@ describe('CONNECT: repeated failures are slowed down', () => {
     expect(dropped.received().length).toBe(0); // no CONNACK at all
     expect(heldOne.received().length).toBe(0); // still waiting
 
+    // Held for 20 s: the right secret, same address and username, gets in before it is
+    // answered however slow the machine, with no race against the delay.
     expect((await h.connectTerminal(t)).connected).toBe(true);
+    expect(heldOne.received().length).toBe(0);
     heldOne.socket.destroy();
   });
 

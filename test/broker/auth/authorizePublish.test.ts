@@ -8,8 +8,8 @@ import { createBrokerMetrics } from '../../../broker/mqtt/brokerMetrics.js';
 import { droppedTopic } from '../../../broker/mqtt/dropPublish.js';
 import { terminalTopic } from '../../../protocol/topics.js';
 import { captureLogger } from '../../fakes/captureLogger.js';
-import { MemoryCentralStore } from '../../fakes/memoryCentralStore.js';
 import { MemoryMetrics } from '../../fakes/memoryMetrics.js';
+import { useTestStore } from '../../helpers/sqliteStore.js';
 import { status } from '../mqtt/fixtures.js';
 
 /**
@@ -17,8 +17,10 @@ import { status } from '../mqtt/fixtures.js';
  * will it restored from persistence with `client === null` (a terminal whose broker node
  * died), and the exact rewrite of a dropped packet.
  */
-function setup() {
-  const store = new MemoryCentralStore();
+const testStore = useTestStore();
+
+async function setup() {
+  const store = await testStore();
   const registry = new MemoryMetrics();
   const log = captureLogger();
   const metrics = createBrokerMetrics(registry);
@@ -39,7 +41,7 @@ const statusTopic = terminalTopic(who.checkpointCode, who.terminalId, 'status');
 
 describe('authorizePublish with client === null (a will aedes restored)', () => {
   it('lets a terminal\'s offline status through and records it', async () => {
-    const s = setup();
+    const s = await setup();
     const packet = publish(statusTopic, status('offline'));
     expect(await s.authorize(null, packet)).toBeNull();
     expect(packet).toMatchObject({ topic: statusTopic, retain: true });
@@ -51,7 +53,7 @@ describe('authorizePublish with client === null (a will aedes restored)', () => 
     ['a non-status topic', terminalTopic(who.checkpointCode, who.terminalId, 'events'), '{}', 'qrgate_mqtt_publish_refused_total'],
     ['a foreign topic', 'some/topic', 'x', 'qrgate_mqtt_publish_refused_total'],
   ])('drops %s without an error (an error would make aedes retry the will forever)', async (_what, topic, payload, counter) => {
-    const s = setup();
+    const s = await setup();
     const packet = publish(topic, payload);
     expect(await s.authorize(null, packet)).toBeNull();
     expect(packet).toMatchObject({ topic: droppedTopic, retain: false, payload: Buffer.alloc(0) });
@@ -62,7 +64,7 @@ describe('authorizePublish with client === null (a will aedes restored)', () => 
 
 describe('authorizePublish: a refused retained publish', () => {
   it('is rewritten so it can neither be delivered nor replace the retained message of its topic', async () => {
-    const s = setup();
+    const s = await setup();
     const client = { id: 'gate-a-2' } as Client;
     s.sessions.admit(client, { kind: 'terminal', terminalId: 'gate-a-2', checkpointCode: who.checkpointCode, listScopes: ['default'] });
     const packet = publish(statusTopic, status('offline'), true);
@@ -71,7 +73,7 @@ describe('authorizePublish: a refused retained publish', () => {
   });
 
   it('refuses a client that never authenticated', async () => {
-    const s = setup();
+    const s = await setup();
     expect(await s.authorize({ id: 'ghost' } as Client, publish(statusTopic, status('online')))).toBeInstanceOf(Error);
   });
 });

@@ -3,6 +3,7 @@ import { useBroker } from '../mqtt/brokerHarness.js';
 import { status } from '../mqtt/fixtures.js';
 import { connectPacket, rawConnect } from '../mqtt/rawMqtt.js';
 import { terminalTopic } from '../../../protocol/topics.js';
+import { pollDeadline } from '../../helpers/pollDeadline.js';
 
 /** CONNACK return codes over a real socket (MQTT 3.1.1 §3.2.2.3). */
 describe('CONNECT: who gets in', () => {
@@ -13,7 +14,7 @@ describe('CONNECT: who gets in', () => {
     const t = await h.addTerminal();
     const client = await h.connectTerminal(t);
     expect(client.connected).toBe(true);
-    await expect.poll(() => h.store.connections).toContainEqual({ terminalId: t.terminalId, online: true });
+    await expect.poll(() => h.store.connections, pollDeadline).toContainEqual({ terminalId: t.terminalId, online: true });
   });
 
   it.each([
@@ -115,7 +116,7 @@ describe('CONNECT: who gets in', () => {
     const h = await startBroker({ lab: true });
     const raw = await rawConnect(h.port);
     raw.socket.write(connectPacket('', true));
-    await expect.poll(() => [...raw.received()]).toEqual([0x20, 0x02, 0x00, 0x00]);
+    await expect.poll(() => [...raw.received()], pollDeadline).toEqual([0x20, 0x02, 0x00, 0x00]);
     raw.socket.destroy();
   });
 });

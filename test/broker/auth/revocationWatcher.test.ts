@@ -1,10 +1,11 @@
 import type { Client, ConnectPacket } from 'aedes';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { RevocationWatcher, revocationReason } from '../../../broker/auth/revocationWatcher.js';
 import { Sessions } from '../../../broker/auth/sessions.js';
 import type { Checkpoint, TerminalCredentials } from '../../../broker/store/centralStore.js';
 import { captureLogger } from '../../fakes/captureLogger.js';
-import { MemoryCentralStore } from '../../fakes/memoryCentralStore.js';
+import { useTestStore } from '../../helpers/sqliteStore.js';
+import { waitFor } from '../../helpers/waitFor.js';
 
 const CP = '10000000000008';
 const HASH = 'scrypt$16384$8$1$c2FsdHNhbHQ=$aGFzaGhhc2hoYXNoaGFzaA==';
@@ -32,13 +33,15 @@ describe('revocationReason', () => {
 });
 
 describe('RevocationWatcher', () => {
+  const testStore = useTestStore();
   const watchers: RevocationWatcher[] = [];
   afterEach(async () => {
     for (const watcher of watchers.splice(0)) await watcher.stop();
   });
 
-  async function setup() {
-    const store = new MemoryCentralStore();
+  /** `defaultPoll`: the watcher polls at its own default interval, as the central runs it; else tests call poll(). */
+  async function setup({ defaultPoll = false } = {}) {
+    const store = await testStore();
     await store.createCheckpoint({ code: CP, name: 'A', direction: 'in', confirm: 'auto' });
     const sessions = new Sessions();
     const clients: (Client & { closes: number })[] = [];
@@ -52,7 +55,7 @@ describe('RevocationWatcher', () => {
       return client;
     };
     const log = captureLogger('info');
-    const watcher = new RevocationWatcher({ store, sessions, clients: () => clients, logger: log.logger, pollMs: 60_000 });
+    const watcher = new RevocationWatcher({ store, sessions, clients: () => clients, logger: log.logger, ...(defaultPoll ? {} : { pollMs: 60_000 }) });
     watchers.push(watcher);
     return { store, connect, watcher, log };
   }
@@ -78,6 +81,22 @@ describe('RevocationWatcher', () => {
     await watcher.poll();
     expect(keep.closes).toBe(1);
     expect(log.messages('auth.session-revoked').at(-1)).toMatchObject({ terminalId: 'keep', reason: 'checkpoint-retired' });
+  });
+
+  it('once started, cuts off a terminal removed by another process within one second, without a call to poll()', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      const { store, connect, watcher } = await setup({ defaultPoll: true });
+      const client = await connect('t1');
+      watcher.start();
+      await store.removeTerminal('t1');
+      await vi.advanceTimersByTimeAsync(999);
+      expect(client.closes).toBe(0); // no pass has run yet: what follows is the timer's doing
+      await vi.advanceTimersByTimeAsync(1);
+      await waitFor(() => client.closes === 1, 10_000, 'the first pass to close the removed terminal');
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('logs a store failure and keeps watching', async () => {

@@ -3,6 +3,7 @@ import type { TerminalIdentity } from '../mqtt/fixtures.js';
 import { terminalTopic } from '../../../protocol/topics.js';
 import { useBroker } from '../mqtt/brokerHarness.js';
 import { batch, scanEvents, status, telemetry } from '../mqtt/fixtures.js';
+import { pollDeadline } from '../../helpers/pollDeadline.js';
 
 /**
  * A poison message is counted, logged without its payload, acknowledged and dropped; the
@@ -32,7 +33,7 @@ describe('ingestion: malformed payloads', () => {
     const topic = terminalTopic(t.checkpointCode, t.terminalId, 'events');
     await client.publishAsync(topic, payloadOf(t), { qos: 1 });
 
-    expect(h.store.events.size).toBe(0);
+    expect(h.store.eventCount()).toBe(0);
     expect(h.metric('qrgate_messages_malformed_total')).toBe(1);
     const logged = h.log.messages('ingest.malformed');
     expect(logged).toHaveLength(1);
@@ -43,7 +44,7 @@ describe('ingestion: malformed payloads', () => {
     // Same client, same connection: the next good batch goes in.
     expect(client.connected).toBe(true);
     await client.publishAsync(topic, batch(scanEvents(t, 3)), { qos: 1 });
-    expect(h.store.events.size).toBe(3);
+    expect(h.store.eventCount()).toBe(3);
   });
 
   it('drops a malformed status (nothing retained) and records a good one', async () => {
@@ -64,9 +65,9 @@ describe('ingestion: malformed payloads', () => {
     const client = await h.connectTerminal(t);
     const topic = terminalTopic(t.checkpointCode, t.terminalId, 'telemetry');
     await client.publishAsync(topic, '[]', { qos: 0 });
-    await expect.poll(() => h.metric('qrgate_messages_malformed_total')).toBe(1);
+    await expect.poll(() => h.metric('qrgate_messages_malformed_total'), pollDeadline).toBe(1);
     await client.publishAsync(topic, telemetry(), { qos: 0 });
-    await expect.poll(() => h.store.telemetry.length).toBe(1);
+    await expect.poll(() => h.store.telemetry.length, pollDeadline).toBe(1);
     expect(h.store.telemetry[0]).toMatchObject({ terminalId: t.terminalId, telemetry: { outboxDepth: 0 } });
   });
 
@@ -76,8 +77,8 @@ describe('ingestion: malformed payloads', () => {
     const topic = terminalTopic(t.checkpointCode, t.terminalId, 'status');
     const client = await h.connectTerminal(t, { will: { topic, payload: Buffer.from(status('offline')), qos: 1, retain: true } });
     client.stream.destroy(); // no DISCONNECT: the broker publishes the will [MQTT-3.1.2-8]
-    await expect.poll(() => h.store.statuses.map((s) => s.status.state)).toEqual(['offline']);
-    await expect.poll(() => h.store.connections).toEqual([
+    await expect.poll(() => h.store.statuses.map((s) => s.status.state), pollDeadline).toEqual(['offline']);
+    await expect.poll(() => h.store.connections, pollDeadline).toEqual([
       { terminalId: t.terminalId, online: true },
       { terminalId: t.terminalId, online: false },
     ]);

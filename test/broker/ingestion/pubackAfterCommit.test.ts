@@ -3,6 +3,7 @@ import { describe, it, expect } from 'vitest';
 import { terminalTopic } from '../../../protocol/topics.js';
 import { closed, useBroker } from '../mqtt/brokerHarness.js';
 import { batch, scanEvents } from '../mqtt/fixtures.js';
+import { pollDeadline } from '../../helpers/pollDeadline.js';
 
 /**
  * DESIGN.md "A PUBACK is not a receipt": the central stores a batch before aedes writes
@@ -18,7 +19,7 @@ describe('ingestion: the PUBACK comes after the commit', () => {
     const events = scanEvents(t, 50);
     await client.publishAsync(terminalTopic(t.checkpointCode, t.terminalId, 'events'), batch(events), { qos: 1 });
     // No wait of any kind: the PUBACK itself is the proof.
-    expect([...h.store.events.keys()]).toEqual(events.map((e) => e.id));
+    expect(h.store.eventIds()).toEqual(events.map((e) => e.id));
     expect(h.metric('qrgate_events_ingested_total')).toBe(50);
   });
 
@@ -33,16 +34,16 @@ describe('ingestion: the PUBACK comes after the commit', () => {
       acked = true;
     });
     h.onStop(release); // never leave the broker's stop waiting on a held commit
-    await expect.poll(() => h.store.insertCalls.length).toBe(1);
+    await expect.poll(() => h.store.insertCalls.length, pollDeadline).toBe(1);
     // A full round trip through the same broker on another connection: time enough for a
     // PUBACK to arrive if the broker had sent one.
     const other = await h.connectTerminal(await h.addTerminal(t.checkpointCode));
     await other.subscribeAsync('qrgate/v1/lists/default/#', { qos: 1 });
     expect(acked).toBe(false);
-    expect(h.store.events.size).toBe(0);
+    expect(h.store.eventCount()).toBe(0);
     release();
     await publishing;
-    expect(h.store.events.size).toBe(3);
+    expect(h.store.eventCount()).toBe(3);
   });
 
   it('does not acknowledge when the store fails; the redelivery after reconnecting is stored once', async () => {
@@ -62,7 +63,7 @@ describe('ingestion: the PUBACK comes after the commit', () => {
 
     h.store.failInsertsWith = null;
     await publishing; // mqtt.js resends the unacknowledged PUBLISH after reconnecting
-    expect(h.store.events.size).toBe(5);
+    expect(h.store.eventCount()).toBe(5);
     expect(h.metric('qrgate_events_ingested_total')).toBe(5);
   });
 
@@ -75,7 +76,7 @@ describe('ingestion: the PUBACK comes after the commit', () => {
     await client.publishAsync(topic, batch(events), { qos: 1 });
     await client.publishAsync(topic, batch(events), { qos: 1, dup: true });
     await client.publishAsync(topic, batch([...events.slice(5), ...scanEvents(t, 2, 11)]), { qos: 1 });
-    expect(h.store.events.size).toBe(12);
+    expect(h.store.eventCount()).toBe(12);
     expect(h.metric('qrgate_events_ingested_total')).toBe(12);
     expect(h.metric('qrgate_events_duplicate_total')).toBe(15);
   });
@@ -88,7 +89,7 @@ describe('ingestion: the PUBACK comes after the commit', () => {
     await Promise.all(
       clients.map((client, i) => client.publishAsync(terminalTopic(code, terminals[i]!.terminalId, 'events'), batch(scanEvents(terminals[i]!, 20)), { qos: 1 })),
     );
-    expect(h.store.events.size).toBe(160);
+    expect(h.store.eventCount()).toBe(160);
     expect(h.store.insertCalls.length).toBeLessThan(8);
   });
 
@@ -110,7 +111,7 @@ describe('ingestion: the PUBACK comes after the commit', () => {
     const topic = terminalTopic(t.checkpointCode, t.terminalId, 'events');
     const good = client.publishAsync(topic, batch(scanEvents(t, 1)), { qos: 1 });
     const malformed = client.publishAsync(topic, 'not json', { qos: 1 }); // judged at once
-    await expect.poll(() => h.metric('qrgate_messages_malformed_total')).toBe(1);
+    await expect.poll(() => h.metric('qrgate_messages_malformed_total'), pollDeadline).toBe(1);
     expect(acked).toEqual([]);
     release();
     await Promise.all([good, malformed]);
@@ -122,9 +123,9 @@ describe('ingestion: the PUBACK comes after the commit', () => {
     const t = await h.addTerminal();
     const client = await h.connectTerminal(t);
     void client.publishAsync(terminalTopic(t.checkpointCode, t.terminalId, 'events'), batch(scanEvents(t, 4)), { qos: 1 }).catch(() => undefined);
-    await expect.poll(() => h.log.messages('ingest.batch-queued').length).toBe(1);
-    expect(h.store.events.size).toBe(0); // waiting for company, a second to go
+    await expect.poll(() => h.log.messages('ingest.batch-queued').length, pollDeadline).toBe(1);
+    expect(h.store.eventCount()).toBe(0); // waiting for company, a second to go
     await h.broker.stop();
-    expect(h.store.events.size).toBe(4);
+    expect(h.store.eventCount()).toBe(4);
   });
 });

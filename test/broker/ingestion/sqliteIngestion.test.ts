@@ -1,11 +1,12 @@
 import { describe, it, expect } from 'vitest';
 import { terminalTopic } from '../../../protocol/topics.js';
-import { useSqliteBroker } from '../mqtt/brokerHarness.js';
+import { useBroker } from '../mqtt/brokerHarness.js';
 import { batch, scanEvents, status, telemetry } from '../mqtt/fixtures.js';
+import { pollDeadline } from '../../helpers/pollDeadline.js';
 
 /** The broker over the real store: a SQLite file in a temp folder. */
 describe('ingestion into SqliteCentralStore', () => {
-  const startBroker = useSqliteBroker();
+  const startBroker = useBroker();
 
   it('has the batch in the database when publishAsync resolves, and stores a redelivery once', async () => {
     const h = await startBroker();
@@ -41,9 +42,9 @@ describe('ingestion into SqliteCentralStore', () => {
     await client.publishAsync(terminalTopic(t.checkpointCode, t.terminalId, 'telemetry'), telemetry(), { qos: 1 });
     await client.publishAsync(terminalTopic(t.checkpointCode, t.terminalId, 'events'), batch(scanEvents(t, 3)), { qos: 1 });
     await expect
-      .poll(async () => (await h.store.fleet()).find((f) => f.terminalId === t.terminalId))
+      .poll(async () => (await h.store.fleet()).find((f) => f.terminalId === t.terminalId), pollDeadline)
       .toMatchObject({ online: true, lastSeq: 3, telemetry: { outboxDepth: 0 }, gaps: [] });
     await client.endAsync();
-    await expect.poll(async () => (await h.store.fleet()).find((f) => f.terminalId === t.terminalId)?.online).toBe(false);
+    await expect.poll(async () => (await h.store.fleet()).find((f) => f.terminalId === t.terminalId)?.online, pollDeadline).toBe(false);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { AckOrder } from '../../../broker/mqtt/ackOrder.js';
+import { pollDeadline } from '../../helpers/pollDeadline.js';
 
 function deferred<T>() {
   let resolve!: (value: T) => void;
@@ -22,7 +23,7 @@ describe('AckOrder', () => {
     await new Promise((resolve) => setImmediate(resolve));
     expect(released).toEqual([]);
     slow.resolve(null);
-    await expect.poll(() => released).toEqual(['first', 'second', 'third: store down']);
+    await expect.poll(() => released, pollDeadline).toEqual(['first', 'second', 'third: store down']);
   });
 
   it('does not hold one key behind another', async () => {
@@ -30,6 +31,6 @@ describe('AckOrder', () => {
     const released: string[] = [];
     order.enqueue({}, new Promise<Error | null>(() => undefined), () => released.push('stuck'));
     order.enqueue({}, Promise.resolve(null), () => released.push('other client'));
-    await expect.poll(() => released).toEqual(['other client']);
+    await expect.poll(() => released, pollDeadline).toEqual(['other client']);
   });
 });

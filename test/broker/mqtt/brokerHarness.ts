@@ -6,18 +6,17 @@ import { centralConfigSchema, type CentralConfigInput } from '../../../broker/co
 import { createBrokerMetrics } from '../../../broker/mqtt/brokerMetrics.js';
 import { MqttBroker } from '../../../broker/mqtt/createMqttBroker.js';
 import type { CentralStore } from '../../../broker/store/centralStore.js';
-import { SqliteCentralStore } from '../../../broker/store/sqliteStore.js';
 import { generateCheckpointCode } from '../../../protocol/checkpointCode.js';
-import { captureLogger, silentLogger } from '../../fakes/captureLogger.js';
-import { MemoryCentralStore } from '../../fakes/memoryCentralStore.js';
+import { captureLogger } from '../../fakes/captureLogger.js';
 import { MemoryMetrics } from '../../fakes/memoryMetrics.js';
+import { TestCentralStore } from '../../helpers/sqliteStore.js';
 import { useTempDir } from '../../helpers/tempDir.js';
 import type { TerminalIdentity } from './fixtures.js';
 
 /**
  * A real aedes broker on a loopback port chosen by the OS and real mqtt.js clients, over
- * the in-memory store (`useBroker()`: fault injection, direct reads) or a real SQLite file
- * (`useSqliteBroker()`). Everything started through them is stopped after each test.
+ * the real store in a temp folder (test/helpers/sqliteStore.ts: a held or failed commit,
+ * direct reads of the file). Everything started through them is stopped after each test.
  */
 
 export interface TestTerminal extends TerminalIdentity {
@@ -30,7 +29,7 @@ export interface BrokerOverrides {
   readonly ingest?: NonNullable<CentralConfigInput['ingest']>;
 }
 
-export class BrokerHarness<S extends CentralStore = MemoryCentralStore> {
+export class BrokerHarness<S extends CentralStore = TestCentralStore> {
   readonly registry = new MemoryMetrics();
   readonly log = captureLogger('debug');
   readonly broker: MqttBroker;
@@ -148,15 +147,10 @@ function useHarness<S extends CentralStore>(makeStore: () => S): (overrides?: Br
   };
 }
 
-/** Brokers over the in-memory store, stopped after each test. */
-export function useBroker(): (overrides?: BrokerOverrides) => Promise<BrokerHarness<MemoryCentralStore>> {
-  return useHarness(() => new MemoryCentralStore());
-}
-
-/** Brokers over a SQLite file in a temp folder, stopped (and the store closed) after each test. */
-export function useSqliteBroker(): (overrides?: BrokerOverrides) => Promise<BrokerHarness<SqliteCentralStore>> {
+/** Brokers over the real store in a temp folder, stopped (and the store closed) after each test. */
+export function useBroker(): (overrides?: BrokerOverrides) => Promise<BrokerHarness<TestCentralStore>> {
   const tempDir = useTempDir('qrgate-broker-');
-  return useHarness(() => new SqliteCentralStore({ file: join(tempDir(), 'central.db'), logger: silentLogger() }));
+  return useHarness(() => new TestCentralStore(join(tempDir(), 'central.db')));
 }
 
 /** Resolves when `client` closes (the broker dropped it), rejects after `timeoutMs`. */

@@ -4,6 +4,7 @@ import { commandFilter, commandTopic, terminalTopic } from '../../../protocol/to
 import { closed, useBroker } from './brokerHarness.js';
 import { batch, scanEvents } from './fixtures.js';
 import { connectPacket, rawConnect, remainingLength, subscribePacket } from './rawMqtt.js';
+import { pollDeadline } from '../../helpers/pollDeadline.js';
 
 /** A hostile or broken client loses its own connection and nothing else. */
 describe('broker limits', () => {
@@ -19,15 +20,15 @@ describe('broker limits', () => {
   async function stillServes(h: Awaited<ReturnType<typeof twoTerminals>>): Promise<void> {
     const events = scanEvents(h.good, 2);
     await h.goodClient.publishAsync(terminalTopic(h.good.checkpointCode, h.good.terminalId, 'events'), batch(events), { qos: 1 });
-    expect(h.h.store.events.has(events[0]!.id)).toBe(true);
+    expect(h.h.store.hasEvent(events[0]!.id)).toBe(true);
   }
 
   it('closes the connection that sends a packet above mqtt.maxPacketBytes, and only that one', async () => {
     const w = await twoTerminals({ mqtt: { maxPacketBytes: 4096 } });
     void w.badClient.publishAsync(terminalTopic(w.bad.checkpointCode, w.bad.terminalId, 'events'), 'x'.repeat(5000), { qos: 1 }).catch(() => undefined);
     await closed(w.badClient);
-    await expect.poll(() => w.h.log.messages('mqtt.client-error').map((l) => l.code)).toContain('packet-too-large');
-    expect(w.h.store.events.size).toBe(0);
+    await expect.poll(() => w.h.log.messages('mqtt.client-error').map((l) => l.code), pollDeadline).toContain('packet-too-large');
+    expect(w.h.store.eventCount()).toBe(0);
     await stillServes(w);
   });
 
@@ -51,7 +52,7 @@ describe('broker limits', () => {
     const w = await twoTerminals();
     const raw = await rawConnect(w.h.port);
     raw.socket.write(connectPacket(w.bad.terminalId, true, { username: w.bad.terminalId, password: w.bad.secret }));
-    await expect.poll(() => raw.received().length).toBe(4);
+    await expect.poll(() => raw.received().length, pollDeadline).toBe(4);
     raw.socket.write(subscribePacket(1, ['qrgate/v1/lists/default/a/b/c/d/e/f']));
     await raw.closed;
     await stillServes(w);
@@ -65,7 +66,7 @@ describe('broker limits', () => {
     const frozen = await rawConnect(h.port);
     frozen.socket.write(connectPacket(slow.terminalId, true, { username: slow.terminalId, password: slow.secret }));
     frozen.socket.write(subscribePacket(1, [commandFilter(slow.checkpointCode, slow.terminalId)]));
-    await expect.poll(() => frozen.received().length).toBeGreaterThanOrEqual(9); // CONNACK + SUBACK
+    await expect.poll(() => frozen.received().length, pollDeadline).toBeGreaterThanOrEqual(9); // CONNACK + SUBACK
     frozen.socket.pause(); // stops reading: the kernel buffers fill, then the broker's
     const frozenAtMs = performance.now();
 
@@ -91,9 +92,9 @@ describe('broker limits', () => {
     // The other terminal kept its connection, its events are stored and its commands arrive.
     const events = scanEvents(good, 2);
     await goodClient.publishAsync(terminalTopic(good.checkpointCode, good.terminalId, 'events'), batch(events), { qos: 1 });
-    expect(h.store.events.has(events[1]!.id)).toBe(true);
+    expect(h.store.hasEvent(events[1]!.id)).toBe(true);
     await publish(commandTopic(good.checkpointCode, good.terminalId, 'ping'), Buffer.from('{}'));
-    await expect.poll(() => goodCommands).toEqual([commandTopic(good.checkpointCode, good.terminalId, 'ping')]);
+    await expect.poll(() => goodCommands, pollDeadline).toEqual([commandTopic(good.checkpointCode, good.terminalId, 'ping')]);
     expect(goodClient.connected).toBe(true);
     console.info(`frozen terminal dropped ${droppedAfterMs} ms after it stopped reading (drainTimeoutMs ${drainTimeoutMs})`);
   });
@@ -109,9 +110,10 @@ describe('broker limits', () => {
     return { sockets, closedCount: () => closedCount };
   }
 
-  it('a flood of sockets that never finish CONNECT does not keep a terminal out, and is closed after mqtt.connectTimeoutMs', async () => {
-    const connectTimeoutMs = 5000;
-    const h = await startBroker({ mqtt: { connectTimeoutMs } });
+  it('a flood of sockets that never finish CONNECT does not keep a terminal out', async () => {
+    // A timeout far beyond the test: the terminal is served while all 250 are open however
+    // slow the machine. Closing them on the timeout is the next test's.
+    const h = await startBroker({ mqtt: { connectTimeoutMs: 120_000 } });
     const t = await h.addTerminal();
     const floodStartedAtMs = performance.now();
     const silent = await openSockets(h.port, 200); // connect and say nothing
@@ -121,30 +123,43 @@ describe('broker limits', () => {
     const client = await h.connectTerminal(t);
     const events = scanEvents(t, 3);
     await client.publishAsync(terminalTopic(t.checkpointCode, t.terminalId, 'events'), batch(events), { qos: 1 });
-    expect(events.every((e) => h.store.events.has(e.id))).toBe(true);
+    expect(events.every((e) => h.store.hasEvent(e.id))).toBe(true);
     const servedAfterMs = Math.round(performance.now() - floodStartedAtMs);
-    // Served while all 250 were still open (none can be closed before connectTimeoutMs).
     expect(silent.closedCount() + halfConnect.closedCount()).toBe(0);
-
-    await expect.poll(() => silent.closedCount() + halfConnect.closedCount(), { timeout: connectTimeoutMs + 10_000 }).toBe(250);
-    expect(Math.round(performance.now() - floodStartedAtMs)).toBeGreaterThanOrEqual(connectTimeoutMs - 50);
     expect([...silent.sockets, ...halfConnect.sockets].every((raw) => raw.received().length === 0)).toBe(true);
+    for (const raw of [...silent.sockets, ...halfConnect.sockets]) raw.socket.destroy();
     expect(client.connected).toBe(true);
     console.info(`terminal served ${servedAfterMs} ms into a flood of 250 idle sockets`);
   }, 30_000);
 
-  it('refuses sockets beyond mqtt.maxConnections at accept, and takes terminals again once the idle ones time out', async () => {
-    const connectTimeoutMs = 3000;
-    const h = await startBroker({ mqtt: { maxConnections: 30, connectTimeoutMs } });
+  it('closes sockets that never finish CONNECT once mqtt.connectTimeoutMs passes, unanswered', async () => {
+    const connectTimeoutMs = 1000;
+    const h = await startBroker({ mqtt: { connectTimeoutMs } });
+    const t = await h.addTerminal();
+    const openedAtMs = performance.now();
+    const silent = await openSockets(h.port, 20);
+    const connect = connectPacket(t.terminalId, true, { username: t.terminalId, password: t.secret });
+    const halfConnect = await openSockets(h.port, 5, connect.subarray(0, connect.length >> 1));
+    await expect.poll(() => silent.closedCount() + halfConnect.closedCount(), { ...pollDeadline, timeout: connectTimeoutMs + pollDeadline.timeout }).toBe(25);
+    // Lower bound only: not before the timeout, a slow link gets its full grace.
+    expect(Math.round(performance.now() - openedAtMs)).toBeGreaterThanOrEqual(connectTimeoutMs - 50);
+    expect([...silent.sockets, ...halfConnect.sockets].every((raw) => raw.received().length === 0)).toBe(true);
+    expect((await h.connectTerminal(t)).connected).toBe(true);
+  });
+
+  it('refuses sockets beyond mqtt.maxConnections at accept, and takes terminals again once those connections go', async () => {
+    // Far beyond the test: the 10 beyond the limit can only have been closed by the listener.
+    const h = await startBroker({ mqtt: { maxConnections: 30, connectTimeoutMs: 120_000 } });
     const t = await h.addTerminal();
     const filling = await openSockets(h.port, 30);
     const beyond = await openSockets(h.port, 10);
-    await expect.poll(beyond.closedCount).toBe(10);
-    // Closed by the listener, not by a timer: none of the first 30 can have timed out yet.
+    await expect.poll(beyond.closedCount, pollDeadline).toBe(10);
     expect(filling.closedCount()).toBe(0);
     expect(beyond.sockets.every((raw) => raw.received().length === 0)).toBe(true);
-    await expect.poll(filling.closedCount, { timeout: connectTimeoutMs + 10_000 }).toBe(30);
-    expect((await h.connectTerminal(t)).connected).toBe(true);
+    for (const raw of filling.sockets) raw.socket.destroy();
+    // The listener counts a connection gone once it sees the close: until then a CONNECT
+    // may still be turned away at accept, so the terminal tries until it is let in.
+    await expect.poll(() => h.connectTerminal(t).then((client) => client.connected, () => false), pollDeadline).toBe(true);
   });
 
   it('lab mode: anonymous clients talk on any topic', async () => {

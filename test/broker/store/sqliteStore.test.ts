@@ -5,6 +5,7 @@ import { searchSql, statsSql, type SearchShape } from '../../../broker/store/sql
 import { schemaVersion } from '../../../broker/store/sqliteSchema.js';
 import { SqliteCentralStore } from '../../../broker/store/sqliteStore.js';
 import { captureLogger, silentLogger } from '../../fakes/captureLogger.js';
+import { TestCentralStore } from '../../helpers/sqliteStore.js';
 import { useTempDir } from '../../helpers/tempDir.js';
 import { describeCentralStore } from './centralStoreContract.js';
 import { CP_A, eventRun, scanEvent } from './scanEvents.js';
@@ -12,6 +13,8 @@ import { CP_A, eventRun, scanEvent } from './scanEvents.js';
 const tempDir = useTempDir('qrgate-central-');
 
 describeCentralStore('sqlite', async () => new SqliteCentralStore({ file: join(tempDir(), 'central.db'), logger: silentLogger() }));
+// What the broker, ACL and API tests run on (test/helpers/sqliteStore.ts): its hooks idle, it is the real store.
+describeCentralStore('TestCentralStore', async () => new TestCentralStore(join(tempDir(), 'central.db')));
 describeCentralStore(
   'sqlite, synchronous FULL',
   async () => new SqliteCentralStore({ file: join(tempDir(), 'central.db'), logger: silentLogger(), synchronous: 'FULL' }),
