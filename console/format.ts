@@ -4,7 +4,7 @@ import type { Lang } from './i18n/lang.js';
 const siteTimeZone = 'Asia/Ho_Chi_Minh';
 
 const dateTimes: Record<Lang, Intl.DateTimeFormat> = {
-  vi: new Intl.DateTimeFormat('vi-VN', { timeZone: siteTimeZone, dateStyle: 'short', timeStyle: 'medium' }),
+  vi: new Intl.DateTimeFormat('vi-VN', { timeZone: siteTimeZone, day: '2-digit', month: '2-digit', year: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false }),
   en: new Intl.DateTimeFormat('en-GB', { timeZone: siteTimeZone, dateStyle: 'medium', timeStyle: 'medium' }),
 };
 const numbers: Record<Lang, Intl.NumberFormat> = { vi: new Intl.NumberFormat('vi-VN'), en: new Intl.NumberFormat('en-GB') };

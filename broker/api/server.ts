@@ -93,6 +93,9 @@ export async function createApiServer(deps: ApiServerDeps): Promise<FastifyInsta
   // HTTP on a site LAN would then ask for its own assets over HTTPS and load none.
   await app.register(helmet, {
     global: true,
+    // same-origin, not no-referrer: under no-referrer a browser posts forms with `Origin: null`,
+    // which the CSRF check must refuse; a search URL still never leaves for another site.
+    referrerPolicy: { policy: 'same-origin' },
     contentSecurityPolicy: {
       useDefaults: false,
       directives: {

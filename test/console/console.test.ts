@@ -6,6 +6,7 @@ import { freePort } from '../helpers/freePort.js';
 import { pollDeadline } from '../helpers/pollDeadline.js';
 import { QrgateProcess } from '../helpers/qrgateProcess.js';
 import { useTempDir } from '../helpers/tempDir.js';
+import { waitFor } from '../helpers/waitFor.js';
 
 /**
  * The console in a real browser (Debian's chromium) against a real `qrgate central` and a
@@ -46,9 +47,8 @@ beforeAll(async () => {
     await gate.waitForLine((l) => l.msg === 'uplink.connected');
     for (const id of [site.people[0], site.people[1], '046099999999']) gate.stdin.write(`${id}\n`);
     const base = `http://127.0.0.1:${central.httpPort}`;
-    await expect
-      .poll(async () => ((await (await fetch(`${base}/api/public/checkpoints/${terminal.code}/stats`)).json()) as { lastHour: number }).lastHour, pollDeadline)
-      .toBe(3);
+    const stored = async () => ((await (await fetch(`${base}/api/public/checkpoints/${terminal.code}/stats`)).json()) as { lastHour: number }).lastHour;
+    await waitFor(async () => (await stored()) === 3, 30_000, 'the three scans stored at the central');
     return { site, base, code: terminal.code, users };
   })();
 }, 120_000);
@@ -66,12 +66,14 @@ async function logIn(page: Page, base: string, user: { username: string; passwor
   await page.keyboard.type(user.username);
   await page.keyboard.press('Tab');
   await page.keyboard.type(user.password);
-  await Promise.all([page.waitForURL(`${base}/`), page.keyboard.press('Enter')]);
+  await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+  // A refused login stays on the form: say why instead of timing out.
+  expect(page.url(), `${user.username}: ${await page.locator('[role="alert"]').allTextContents()}`).toBe(`${base}/`);
 }
 
 async function unlabelledInputs(page: Page): Promise<string[]> {
   return page.$$eval('input:not([type="hidden"]), select, textarea', (inputs) =>
-    inputs.filter((input) => (input as Element & { labels: { length: number } | null }).labels?.length === 0 && !input.getAttribute('aria-label')).map((input) => input.outerHTML),
+    inputs.filter((input) => (input as unknown as { labels: { length: number } | null }).labels?.length === 0 && !input.getAttribute('aria-label')).map((input) => input.outerHTML),
   );
 }
 
