@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { loadAuthorityPrivateKey, loadRefKey } from '../protocol/keys.js';
 import type { Logger } from '../protocol/logger.js';
 import { deleteExpiredSessions } from './access/sessions.js';
+import type { Pages } from './api/pages.js';
 import { createApiServer } from './api/server.js';
 import { EnrollmentDesk } from './enrollment/enrollmentDesk.js';
 import { openCentralStore, type CentralConfig } from './config.js';
@@ -31,6 +32,8 @@ export interface CentralPorts {
 
 export interface CentralDeps {
   readonly logger: Logger;
+  /** Pages for people beside the API (the console, console/); the API alone without. */
+  readonly pages?: Pages;
 }
 
 export class Central {
@@ -103,7 +106,7 @@ export class Central {
 
     const apiDb = openRegistryDb(config);
     this.apiDb = apiDb;
-    const api = await createApiServer({ config, store, db: apiDb, metrics, logger });
+    const api = await createApiServer({ config, store, db: apiDb, metrics, logger, ...(this.deps.pages ? { pages: this.deps.pages } : {}) });
     this.api = api;
     await api.ready();
     const httpPort = await listen(api.server, { host: config.http.host, port: config.http.port, hostSetting: 'http.host', portSetting: 'http.port' });

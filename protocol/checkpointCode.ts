@@ -1,5 +1,8 @@
 import { randomInt } from 'node:crypto';
 import { z } from 'zod';
+import { checkpointCodeLength, dammCheckDigit, type CheckpointCodeProblem } from './checkpointCodeDigits.js';
+
+export { checkpointCodeLength, checkpointCodeProblem, dammCheckDigit, type CheckpointCodeProblem } from './checkpointCodeDigits.js';
 
 /**
  * Checkpoint codes (DESIGN.md "Checkpoint code"): 14 decimal digits, the last one a Damm
@@ -9,24 +12,6 @@ import { z } from 'zod';
  * https://en.wikipedia.org/wiki/Damm_algorithm
  */
 
-export const checkpointCodeLength = 14;
-
-/** The weakly totally anti-symmetric quasigroup of order 10 from Damm's 2004 thesis (as on Wikipedia). */
-const dammTable: readonly (readonly number[])[] = [
-  [0, 3, 1, 7, 5, 9, 8, 6, 4, 2],
-  [7, 0, 9, 2, 1, 5, 4, 8, 6, 3],
-  [4, 2, 0, 6, 8, 7, 1, 3, 5, 9],
-  [1, 7, 5, 0, 9, 8, 3, 4, 2, 6],
-  [6, 1, 2, 3, 0, 4, 5, 9, 7, 8],
-  [3, 6, 7, 4, 2, 0, 9, 5, 8, 1],
-  [5, 8, 6, 9, 7, 2, 0, 1, 3, 4],
-  [8, 9, 4, 5, 3, 6, 2, 0, 1, 7],
-  [9, 4, 3, 8, 6, 1, 7, 2, 0, 5],
-  [2, 5, 8, 1, 4, 3, 6, 7, 9, 0],
-];
-
-export type CheckpointCodeProblem = 'length' | 'non-digit' | 'check-digit';
-
 export class CheckpointCodeError extends Error {
   constructor(
     readonly code: CheckpointCodeProblem,
@@ -35,20 +20,6 @@ export class CheckpointCodeError extends Error {
     super(message);
     this.name = 'CheckpointCodeError';
   }
-}
-
-/**
- * The Damm interim digit of `digits`: the check digit to append to a code body, and 0 for
- * a complete, valid code.
- */
-export function dammCheckDigit(digits: string): number {
-  let interim = 0;
-  for (let i = 0; i < digits.length; i++) {
-    const digit = digits.charCodeAt(i) - 48;
-    if (digit < 0 || digit > 9) throw new RangeError(`dammCheckDigit: "${digits[i]}" is not a decimal digit`);
-    interim = dammTable[interim]![digit]!;
-  }
-  return interim;
 }
 
 /** Checkpoint codes are not secret; the cap only keeps a pasted paragraph out of the message. */

@@ -10,6 +10,10 @@ export interface RouteRequest {
   readonly query: URLSearchParams;
   /** Parsed by content type (JSON, form, CSV text); undefined without a body. Validate it (body.ts). */
   readonly body: unknown;
+  /** Request cookies by name (pages read the visitor's language from one). */
+  readonly cookies: Readonly<Record<string, string | undefined>>;
+  /** Request headers, lower-case names (pages read Accept-Language). */
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   /** The client's address, for the audit log and the login throttle. */
   readonly address: string;
   /** The id in the session cookie when the request carried a live one (logout ends it). */

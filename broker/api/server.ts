@@ -6,6 +6,7 @@ import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from '../../protocol/logger.js';
 import { recordAudit, type AuditChange } from '../access/audit.js';
+import { LoginDesk } from '../access/loginDesk.js';
 import { actorOf } from '../access/roles.js';
 import type { CentralConfig } from '../config.js';
 import type { MetricsRegistry } from '../metrics.js';
@@ -14,6 +15,7 @@ import type { CentralDb } from '../store/sqliteSchema.js';
 import { authenticate, checkCsrf, type RequestAuth } from './authenticate.js';
 import { domainHttpError } from './domainErrors.js';
 import { badRequest, HttpError, notFound, type ApiResponse } from './http.js';
+import type { Pages } from './pages.js';
 import { noParameters, parseQuery } from './query.js';
 import { apiRoutes } from './routes/index.js';
 import type { Method, Route } from './route.js';
@@ -35,6 +37,8 @@ export interface ApiServerDeps {
   readonly now?: () => number;
   /** Longer request targets get 414. Default 4096 characters, far above any real query. */
   readonly maxUrlLength?: number;
+  /** Pages for people served beside the API (the console); none by default. */
+  readonly pages?: Pages;
 }
 
 /** What the server keeps per request between its hooks and the handler. */
@@ -84,8 +88,30 @@ export async function createApiServer(deps: ApiServerDeps): Promise<FastifyInsta
   app.decorateRequest('qrgateAuth', null as unknown as RequestAuth);
   await app.register(cookie);
   await app.register(formbody, { bodyLimit: 64 * 1024 });
-  // A JSON API sets no page CSP of its own; the console (issue 14) tunes it.
-  await app.register(helmet, { global: true });
+  // Pages load scripts, styles and images from this central only, and never inline script:
+  // an injected string cannot run. No upgrade-insecure-requests: a central reached over plain
+  // HTTP on a site LAN would then ask for its own assets over HTTPS and load none.
+  await app.register(helmet, {
+    global: true,
+    // same-origin, not no-referrer: under no-referrer a browser posts forms with `Origin: null`,
+    // which the CSRF check must refuse; a search URL still never leaves for another site.
+    referrerPolicy: { policy: 'same-origin' },
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:', 'blob:'],
+        connectSrc: ["'self'"],
+        fontSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+  });
   await app.register(rateLimit, {
     global: false,
     errorResponseBuilder: (_req, context) =>
@@ -104,7 +130,17 @@ export async function createApiServer(deps: ApiServerDeps): Promise<FastifyInsta
     checkCsrf(request, request.qrgateAuth, request.routeOptions.config.qrgateRoute);
   });
 
-  for (const [path, routes] of groupByPath(apiRoutes({ config: deps.config, store: deps.store, db: deps.db, metrics: deps.metrics, logger, now }))) {
+  const routeDeps = {
+    config: deps.config,
+    store: deps.store,
+    db: deps.db,
+    metrics: deps.metrics,
+    logger,
+    now,
+    logins: new LoginDesk({ db: deps.db, logger, now, failures: http.loginFailures }),
+  };
+  const pageRoutes = new Set(deps.pages?.routes(routeDeps) ?? []);
+  for (const [path, routes] of groupByPath([...apiRoutes(routeDeps), ...pageRoutes])) {
     for (const route of routes) {
       app.route({
         method: route.method ?? 'GET',
@@ -137,7 +173,12 @@ export async function createApiServer(deps: ApiServerDeps): Promise<FastifyInsta
   app.setErrorHandler(async (err: FastifyError | HttpError, request: FastifyRequest, reply: FastifyReply) => {
     const known = err instanceof HttpError ? err : (frameworkError(err) ?? domainHttpError(err));
     if (known === null) logger.error({ err, method: request.method, path: loggedPath(request) }, 'api.failed');
-    const response: ApiResponse = (known ?? new HttpError(500, 'internal', 'internal error; see the central log')).toResponse();
+    const error = known ?? new HttpError(500, 'internal', 'internal error; see the central log');
+    const route = request.routeOptions.config.qrgateRoute;
+    const response: ApiResponse =
+      deps.pages !== undefined && route !== undefined && pageRoutes.has(route)
+        ? deps.pages.renderError(error, { url: request.url, query: new URL(request.url, 'http://api.invalid').searchParams, cookies: request.cookies, headers: request.headers })
+        : error.toResponse();
     return sendResponse(reply, response, false);
   });
 
@@ -193,6 +234,8 @@ async function handle(route: Route, request: FastifyRequest, db: CentralDb, now:
     params: request.params as Record<string, string>,
     query: new URL(request.url, 'http://api.invalid').searchParams,
     body: request.body,
+    cookies: request.cookies,
+    headers: request.headers,
     address: request.ip,
     sessionId: auth.sessionId,
     audit(change: AuditChange) {

@@ -1,3 +1,4 @@
+import { consolePages } from '../../console/index.js';
 import { Central } from '../../broker/central.js';
 import { loadCentralConfig } from '../../broker/config.js';
 import { createLogger } from '../../protocol/logger.js';
@@ -16,5 +17,5 @@ export const run: Command = async (ctx) => {
   // Throws ConfigError naming every bad field, before anything is opened.
   const config = loadCentralConfig(requireOption(values, 'config'));
   const logger = createLogger({ level: config.log?.level, format });
-  return runUntilSignal('central', new Central(config, { logger }), logger, ctx);
+  return runUntilSignal('central', new Central(config, { logger, pages: consolePages }), logger, ctx);
 };

@@ -1,3 +1,4 @@
+import { consolePages } from '../../console/index.js';
 import { randomInt } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -69,7 +70,7 @@ export class CentralDemo {
     writeDemoList(join(dir, 'keys'), listFile, people);
 
     const centralConfig = loadCentralConfig(centralFile);
-    this.central = new Central(centralConfig, { logger });
+    this.central = new Central(centralConfig, { logger, pages: consolePages });
     const ports = await this.central.start();
 
     const provisioned = await withCentralStore(centralConfig, { logger }, async (store) => {

@@ -1,4 +1,5 @@
 import type { Logger } from '../../../protocol/logger.js';
+import type { LoginDesk } from '../../access/loginDesk.js';
 import type { CentralConfig } from '../../config.js';
 import type { MetricsRegistry } from '../../metrics.js';
 import type { CentralStore } from '../../store/centralStore.js';
@@ -13,4 +14,6 @@ export interface RouteDeps {
   readonly metrics: MetricsRegistry;
   readonly logger: Logger;
   readonly now: () => number;
+  /** Password logins with the central's one failure throttle, whichever door they come through. */
+  readonly logins: LoginDesk;
 }

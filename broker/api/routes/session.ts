@@ -1,10 +1,6 @@
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { recordAudit } from '../../access/audit.js';
-import { actorOf, type Principal } from '../../access/roles.js';
-import { createSession, csrfTokenFor, endSession, sessionCookieName } from '../../access/sessions.js';
-import { checkLogin, getUser, usernameSchema } from '../../access/users.js';
-import { FailureThrottle } from '../../auth/failureThrottle.js';
+import type { Principal } from '../../access/roles.js';
+import { csrfTokenFor, endSession, sessionCookieName } from '../../access/sessions.js';
 import { badRequest, HttpError } from '../http.js';
 import { parseBody } from '../query.js';
 import { everyRole, type Route } from '../route.js';
@@ -31,13 +27,11 @@ function whoAmI(principal: Principal, sessionId: string | null) {
 /**
  * Browser login (issue 12 point 4). `POST /api/session` {username, password} (JSON or a
  * form) answers who logged in and the CSRF token, and sets an HttpOnly, SameSite=Strict
- * cookie holding a fresh session id. Failed logins are slowed per username and per address
- * with the MQTT side's throttle: past a few free failures, a source must wait (429, with
- * Retry-After) before its next attempt is even checked. `DELETE` ends the session; `GET`
+ * cookie holding a fresh session id. Failed logins are slowed by the central's one
+ * LoginDesk (429 with Retry-After), shared with the console's login form. `DELETE` ends the session; `GET`
  * answers who the cookie or token belongs to.
  */
-export function sessionRoutes(deps: Pick<RouteDeps, 'db' | 'config' | 'logger' | 'now'>): Route[] {
-  const throttle = new FailureThrottle(deps.config.http.loginFailures, { logger: deps.logger, now: deps.now });
+export function sessionRoutes(deps: Pick<RouteDeps, 'db' | 'config' | 'logins'>): Route[] {
   const cookieMaxAgeS = deps.config.http.sessions.absoluteHours * 3600;
   return [
     {
@@ -48,33 +42,16 @@ export function sessionRoutes(deps: Pick<RouteDeps, 'db' | 'config' | 'logger' |
       bodyLimit: 16 * 1024,
       async handle({ body, address, sessionId }) {
         const { username, password } = parseBody(body, loginSchema);
-        // The throttle names the usernames it slows in its log line; a password typed into the
-        // username field must not land there, so unknown names are counted by a hash.
-        const known = usernameSchema.safeParse(username).success && getUser(deps.db, username) !== null;
-        const sources = { address, username: known ? username : `unknown#${createHash('sha256').update(username).digest('hex').slice(0, 12)}` };
-        const waitMs = throttle.waitOwed(sources);
-        if (waitMs > 0) {
-          const seconds = Math.ceil(waitMs / 1000);
+        const outcome = await deps.logins.login({ username, password, address, sessionId });
+        if (!outcome.ok && outcome.refusal === 'throttled') {
+          const seconds = outcome.retryAfterS;
           throw new HttpError(429, 'rate-limited', `too many failed logins for this username or address: try again in ${seconds} s`, { 'retry-after': String(seconds) });
         }
-        const user = await checkLogin(deps.db, username, password);
-        if (user === null) {
-          throttle.recordFailure(sources);
-          deps.logger.info({ address }, 'api.login-failed');
-          throw new HttpError(401, 'unauthorized', 'wrong username or password', { 'www-authenticate': 'Cookie' });
-        }
-        throttle.recordSuccess(user.username);
-        // Always a new id: whatever cookie the browser brought is not promoted to a session
-        // (fixation); a live session it brought ends, so switching user leaves nothing behind.
-        if (sessionId !== null) endSession(deps.db, sessionId);
-        const session = createSession(deps.db, user.username, address, deps.now());
-        const principal: Principal = { kind: 'user', id: user.username, role: user.role, unit: user.unit, checkpoints: user.checkpoints, readOnly: false };
-        recordAudit(deps.db, { actor: actorOf(principal), action: 'session.login', target: user.username, source: address }, deps.now());
-        deps.logger.info({ username: user.username, role: user.role }, 'api.login');
+        if (!outcome.ok) throw new HttpError(401, 'unauthorized', 'wrong username or password', { 'www-authenticate': 'Cookie' });
         return {
           status: 200,
-          json: whoAmI(principal, session.id),
-          cookies: [{ name: sessionCookieName, value: session.id, maxAgeS: cookieMaxAgeS }],
+          json: whoAmI(outcome.principal, outcome.session.id),
+          cookies: [{ name: sessionCookieName, value: outcome.session.id, maxAgeS: cookieMaxAgeS }],
         };
       },
     },

@@ -1,4 +1,5 @@
 import { readdirSync } from 'node:fs';
+import { LoginDesk } from '../../../broker/access/loginDesk.js';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { sessionCookieName } from '../../../broker/access/sessions.js';
@@ -165,7 +166,9 @@ const newWorld = useSite(startApi);
 describe('authorization matrix: every route x every caller over a real socket', () => {
   async function servedRoutes(): Promise<Route[]> {
     const api = await startApi();
-    return apiRoutes({ config: api.config, store: api.store, db: api.db, metrics: api.metrics, logger: silentLogger(), now: Date.now });
+    const logger = silentLogger();
+    const logins = new LoginDesk({ db: api.db, logger, now: Date.now, failures: api.config.http.loginFailures });
+    return apiRoutes({ config: api.config, store: api.store, db: api.db, metrics: api.metrics, logger, now: Date.now, logins });
   }
 
   it('has a row for every route the central serves, and no row for a route it does not', async () => {

@@ -1,0 +1,12 @@
+import type { Pages } from '../broker/api/pages.js';
+import { assetRoute } from './assets.js';
+import { checkRoute } from './pages/check.js';
+import { renderPageError } from './pages/errors.js';
+import { loginRoutes, logoutRoute } from './pages/login.js';
+import { overviewRoute } from './pages/overview.js';
+
+/** The operator console (issue 14): server-rendered pages the central serves beside its API. */
+export const consolePages: Pages = {
+  routes: (deps) => [assetRoute(), ...loginRoutes(deps), logoutRoute(deps), checkRoute(deps), overviewRoute(deps)],
+  renderError: renderPageError,
+};

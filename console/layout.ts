@@ -1,0 +1,59 @@
+import { html, type Html } from './html.js';
+import type { PageContext } from './pageContext.js';
+
+interface NavLink {
+  readonly path: string;
+  readonly label: Parameters<PageContext['t']>[0];
+}
+
+/** The console's pages, in menu order; a page appears here once it exists. */
+const nav: readonly NavLink[] = [{ path: '/', label: 'nav.overview' }];
+
+export interface LayoutOptions {
+  readonly title: string;
+  /** The path of this page, to mark its menu entry. */
+  readonly path: string;
+  /** Client scripts this page needs, by bundle name (assets.ts). */
+  readonly scripts?: readonly string[];
+}
+
+/** The frame of every page: language, menu for a logged-in person, the switch to the other language. */
+export function layout(context: PageContext, options: LayoutOptions, body: Html): Html {
+  const { t, principal } = context;
+  const other = context.lang === 'vi' ? 'en' : 'vi';
+  return html`<!doctype html>
+<html lang="${context.lang}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${options.title} · qrgate</title>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="/assets/console.css">
+</head>
+<body>
+<header class="top">
+  <a class="brand" href="/">qrgate</a>
+  ${
+    principal === null
+      ? html`<nav aria-label="${t('nav.label')}"><a href="/check">${t('nav.check')}</a></nav>`
+      : html`<nav aria-label="${t('nav.label')}">${nav.map((link) => html`<a href="${link.path}"${link.path === options.path ? html` aria-current="page"` : ''}>${t(link.label)}</a>`)}<a href="/check">${t('nav.check')}</a></nav>
+  <div class="who">
+    <span>${t('who.signedIn', { user: principal.id, role: t(`role.${principal.role}`) })}</span>
+    ${
+      context.csrfToken === null
+        ? ''
+        : html`<form method="post" action="/logout"><input type="hidden" name="_csrf" value="${context.csrfToken}"><button type="submit" class="link">${t('nav.logout')}</button></form>`
+    }
+  </div>`
+  }
+  <a class="lang" href="?lang=${other}" hreflang="${other}" lang="${other}">${t('lang.other')}</a>
+</header>
+<main>
+<h1>${options.title}</h1>
+${body}
+</main>
+${(options.scripts ?? []).map((name) => html`<script type="module" src="/assets/${name}.js"></script>`)}
+</body>
+</html>
+`;
+}

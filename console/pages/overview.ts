@@ -1,0 +1,73 @@
+import type { FleetTerminal } from '../../broker/store/centralStore.js';
+import { everyRole, type ProtectedRoute } from '../../broker/api/route.js';
+import type { RouteDeps } from '../../broker/api/routes/deps.js';
+import { visibleCheckpointCodes } from '../../broker/api/routes/scope.js';
+import { formatCount, formatDateTime } from '../format.js';
+import { html } from '../html.js';
+import { layout } from '../layout.js';
+import { htmlResponse, pageContext, type PageContext } from '../pageContext.js';
+
+function terminalState(context: PageContext, terminal: FleetTerminal) {
+  const { t } = context;
+  if (terminal.online) return html`<span class="state-online">${t('state.online')}</span>`;
+  return html`<span class="state-offline">${terminal.lastSeenAt === null ? t('state.never') : t('state.offline')}</span>`;
+}
+
+/**
+ * `/`: what an operator checks first. The last 24 hours per checkpoint the visitor may see,
+ * by decision, and which terminals are online. Inspectors see counts only; the fleet is for
+ * those who run gates.
+ */
+export function overviewRoute(deps: Pick<RouteDeps, 'store' | 'now'>): ProtectedRoute {
+  return {
+    path: '/',
+    access: everyRole,
+    readsQuery: true,
+    async handle(request) {
+      const context = pageContext(request);
+      const { t, lang } = context;
+      const principal = request.principal;
+      const visible = await visibleCheckpointCodes(deps.store, principal);
+      const checkpoints = (await deps.store.listCheckpoints()).filter((c) => c.retiredAt === null && (visible === undefined || visible.includes(c.code)));
+      const nowMs = deps.now();
+      const rows = await Promise.all(checkpoints.map(async (c) => ({ checkpoint: c, stats: await deps.store.checkpointStats(c.code, nowMs) })));
+      const seesFleet = principal.role !== 'inspector';
+      const codes = new Set(checkpoints.map((c) => c.code));
+      const terminals = seesFleet ? (await deps.store.fleet()).filter((f) => !f.removed && codes.has(f.checkpointCode)) : [];
+      const names = new Map(checkpoints.map((c) => [c.code, c.name]));
+      const online = terminals.filter((f) => f.online).length;
+      const page = layout(
+        context,
+        { title: t('overview.title'), path: '/' },
+        html`<h2>${t('overview.checkpoints')}</h2>
+${
+  rows.length === 0
+    ? html`<p class="hint">${t('overview.noCheckpoints')}</p>`
+    : html`<div class="table-wrap"><table>
+<thead><tr><th scope="col">${t('col.code')}</th><th scope="col">${t('col.name')}</th><th scope="col" class="num">${t('col.granted')}</th><th scope="col" class="num">${t('col.refused')}</th><th scope="col" class="num">${t('col.duplicate')}</th><th scope="col" class="num">${t('col.lastHour')}</th></tr></thead>
+<tbody>${rows.map(
+        ({ checkpoint, stats }) =>
+          html`<tr data-checkpoint="${checkpoint.code}"><td class="code">${checkpoint.code}</td><td>${checkpoint.name}</td><td class="num">${formatCount(lang, stats?.byDecision.granted.lastDay ?? 0)}</td><td class="num">${formatCount(lang, stats?.byDecision.refused.lastDay ?? 0)}</td><td class="num">${formatCount(lang, stats?.byDecision.duplicate.lastDay ?? 0)}</td><td class="num">${formatCount(lang, stats?.lastHour ?? 0)}</td></tr>`,
+      )}</tbody></table></div>`
+}
+${
+  seesFleet
+    ? html`<h2>${t('overview.terminals')}</h2>
+${
+  terminals.length === 0
+    ? html`<p class="hint">${t('overview.noTerminals')}</p>`
+    : html`<p class="summary"><span class="state-online">${t('overview.online', { count: online })}</span><span class="state-offline">${t('overview.offline', { count: terminals.length - online })}</span></p>
+<div class="table-wrap"><table>
+<thead><tr><th scope="col">${t('col.terminal')}</th><th scope="col">${t('col.checkpoint')}</th><th scope="col">${t('col.state')}</th><th scope="col">${t('col.lastSeen')}</th></tr></thead>
+<tbody>${terminals.map(
+        (terminal) =>
+          html`<tr data-terminal="${terminal.terminalId}"><td class="code">${terminal.terminalId}</td><td>${names.get(terminal.checkpointCode) ?? terminal.checkpointCode}</td><td>${terminalState(context, terminal)}</td><td>${terminal.lastSeenAt === null ? '—' : formatDateTime(lang, terminal.lastSeenAt)}</td></tr>`,
+      )}</tbody></table></div>`
+}`
+    : ''
+}`,
+      );
+      return htmlResponse(context, page);
+    },
+  };
+}
