@@ -1,13 +1,20 @@
+import type { Role } from '../broker/access/roles.js';
 import { html, type Html } from './html.js';
 import type { PageContext } from './pageContext.js';
 
 interface NavLink {
   readonly path: string;
   readonly label: Parameters<PageContext['t']>[0];
+  /** Who sees the link (the page refuses the others anyway); everyone when absent. */
+  readonly roles?: readonly Role[];
 }
 
 /** The console's pages, in menu order; a page appears here once it exists. */
-const nav: readonly NavLink[] = [{ path: '/', label: 'nav.overview' }];
+const nav: readonly NavLink[] = [
+  { path: '/', label: 'nav.overview' },
+  // members (issue 14 page 6)
+  { path: '/members', label: 'nav.members', roles: ['admin', 'manager'] },
+];
 
 export interface LayoutOptions {
   readonly title: string;
@@ -36,7 +43,7 @@ export function layout(context: PageContext, options: LayoutOptions, body: Html)
   ${
     principal === null
       ? html`<nav aria-label="${t('nav.label')}"><a href="/check">${t('nav.check')}</a></nav>`
-      : html`<nav aria-label="${t('nav.label')}">${nav.map((link) => html`<a href="${link.path}"${link.path === options.path ? html` aria-current="page"` : ''}>${t(link.label)}</a>`)}<a href="/check">${t('nav.check')}</a></nav>
+      : html`<nav aria-label="${t('nav.label')}">${nav.filter((link) => link.roles === undefined || link.roles.includes(principal.role)).map((link) => html`<a href="${link.path}"${link.path === options.path ? html` aria-current="page"` : ''}>${t(link.label)}</a>`)}<a href="/check">${t('nav.check')}</a></nav>
   <div class="who">
     <span>${t('who.signedIn', { user: principal.id, role: t(`role.${principal.role}`) })}</span>
     ${
