@@ -36,6 +36,7 @@ describe('Uplink commands, status and telemetry', () => {
         opened.push(name);
         return r.outbox.record({ ...draftFor(name), credentialType: 'none', credentialRef: null, reason: 'remote-open' });
       },
+      answerPending: () => null,
     });
     const log = captureLogger();
     const r = uplinkRig({
