@@ -9,6 +9,8 @@ import { recordAudit, type AuditChange } from '../access/audit.js';
 import { actorOf } from '../access/roles.js';
 import type { CentralConfig } from '../config.js';
 import type { MetricsRegistry } from '../metrics.js';
+import { PendingScans } from '../guard/pendingScans.js';
+import { TerminalCommands } from '../guard/terminalCommands.js';
 import type { CentralStore } from '../store/centralStore.js';
 import type { CentralDb } from '../store/sqliteSchema.js';
 import { authenticate, checkCsrf, type RequestAuth } from './authenticate.js';
@@ -33,6 +35,11 @@ export interface ApiServerDeps {
   readonly logger: Logger;
   /** Clock for the stats windows and sessions, ms since the epoch. Default Date.now. */
   readonly now?: () => number;
+  /**
+   * The guard screen's parts: the scans pending at manual lanes, and commands to terminals.
+   * Without them (an API with no broker in its process) nothing is pending and a command is 503.
+   */
+  readonly guard?: { readonly pending: PendingScans; readonly commands: TerminalCommands };
   /** Longer request targets get 414. Default 4096 characters, far above any real query. */
   readonly maxUrlLength?: number;
 }
@@ -104,7 +111,8 @@ export async function createApiServer(deps: ApiServerDeps): Promise<FastifyInsta
     checkCsrf(request, request.qrgateAuth, request.routeOptions.config.qrgateRoute);
   });
 
-  for (const [path, routes] of groupByPath(apiRoutes({ config: deps.config, store: deps.store, db: deps.db, metrics: deps.metrics, logger, now }))) {
+  const guard = deps.guard ?? { pending: new PendingScans({ logger, now }), commands: new TerminalCommands({ publish: null, now }) };
+  for (const [path, routes] of groupByPath(apiRoutes({ config: deps.config, store: deps.store, db: deps.db, metrics: deps.metrics, logger, now, ...guard }))) {
     for (const route of routes) {
       app.route({
         method: route.method ?? 'GET',

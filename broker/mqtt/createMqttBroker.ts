@@ -14,6 +14,7 @@ import { RevocationWatcher } from '../auth/revocationWatcher.js';
 import { Sessions } from '../auth/sessions.js';
 import type { CentralConfig, CentralMqttConfig } from '../config.js';
 import type { EnrollmentDesk } from '../enrollment/enrollmentDesk.js';
+import type { PendingScans } from '../guard/pendingScans.js';
 import { Ingestion } from '../ingestion/ingestion.js';
 import type { CentralStore } from '../store/centralStore.js';
 import { AckOrder } from './ackOrder.js';
@@ -46,6 +47,8 @@ export interface MqttBrokerDeps {
   readonly logger: Logger;
   /** Answers devices enrolling by QR; without it, `$enroll` logins are refused. */
   readonly enrollment?: EnrollmentDesk;
+  /** Where terminals' `…/pending` messages go (broker/guard); without it they are dropped. */
+  readonly pendingScans?: PendingScans;
 }
 
 /**
@@ -151,6 +154,7 @@ export class MqttBroker {
         ackOrder: new AckOrder<Client>(),
         metrics,
         logger,
+        ...(this.deps.pendingScans ? { pending: this.deps.pendingScans } : {}),
         ...(this.deps.enrollment ? { enroll: (clientId: string, qr: EnrollmentQr) => this.answerEnrollment(clientId, qr) } : {}),
       }),
       authorizeSubscribe: createAuthorizeSubscribe({ sessions, metrics, logger }),

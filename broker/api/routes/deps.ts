@@ -1,5 +1,7 @@
 import type { Logger } from '../../../protocol/logger.js';
 import type { CentralConfig } from '../../config.js';
+import type { PendingScans } from '../../guard/pendingScans.js';
+import type { TerminalCommands } from '../../guard/terminalCommands.js';
 import type { MetricsRegistry } from '../../metrics.js';
 import type { CentralStore } from '../../store/centralStore.js';
 import type { CentralDb } from '../../store/sqliteSchema.js';
@@ -13,4 +15,8 @@ export interface RouteDeps {
   readonly metrics: MetricsRegistry;
   readonly logger: Logger;
   readonly now: () => number;
+  /** The scans pending at manual-confirm lanes (broker/guard); absent, none are. */
+  readonly pending?: PendingScans;
+  /** Commands to terminals; absent, a route that needs one answers 503. */
+  readonly commands?: TerminalCommands;
 }
