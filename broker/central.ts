@@ -110,7 +110,10 @@ export class Central {
     const apiDb = openRegistryDb(config);
     this.apiDb = apiDb;
     const aedes = broker.broker!;
-    const commands = new TerminalCommands({ publish: (topic, payload) => brokerPublish(aedes, topic, payload, { retain: false }) });
+    const commands = new TerminalCommands({
+      publish: (topic, payload) => brokerPublish(aedes, topic, payload, { retain: false }),
+      connected: (terminalId) => broker.terminalConnected(terminalId),
+    });
     const api = await createApiServer({ config, store, db: apiDb, metrics, logger, guard: { pending: pendingScans, commands } });
     this.api = api;
     await api.ready();

@@ -26,7 +26,14 @@ export const commandLifetimeMs = 30_000;
  * central; without one (an API with no broker in its process) every send fails as such.
  */
 export class TerminalCommands {
-  constructor(private readonly deps: { readonly publish: CommandPublish | null; readonly now?: () => number }) {}
+  constructor(
+    private readonly deps: {
+      readonly publish: CommandPublish | null;
+      /** Whether the terminal is connected now; a command to one that is not would be lost (clean sessions). */
+      readonly connected?: (terminalId: string) => boolean;
+      readonly now?: () => number;
+    },
+  ) {}
 
   get available(): boolean {
     return this.deps.publish !== null;
@@ -35,6 +42,7 @@ export class TerminalCommands {
   async send(target: { readonly checkpointCode: string; readonly terminalId: string }, name: CommandName, fields: CommandFields): Promise<SentCommand> {
     const publish = this.deps.publish;
     if (publish === null) throw new NoBrokerError();
+    if (this.deps.connected?.(target.terminalId) === false) throw new TerminalOfflineError(target.terminalId);
     const nowMs = (this.deps.now ?? Date.now)();
     const command: Command = {
       v: 1,
@@ -45,6 +53,14 @@ export class TerminalCommands {
     };
     await publish(commandTopic(target.checkpointCode, target.terminalId, name), Buffer.from(JSON.stringify(command)));
     return { id: command.id, terminalId: target.terminalId, name };
+  }
+}
+
+export class TerminalOfflineError extends Error {
+  readonly code = 'terminal-offline';
+  constructor(readonly terminalId: string) {
+    super(`terminal ${terminalId} is not connected: nothing was sent, and the gate's own buttons still decide`);
+    this.name = 'TerminalOfflineError';
   }
 }
 

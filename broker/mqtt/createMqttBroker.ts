@@ -94,6 +94,7 @@ export class MqttBroker {
   /** The peer address behind each connection aedes gets: the guard's stream has none of its own. */
   private readonly remoteAddresses = new WeakMap<object, string>();
   private throttle: FailureThrottle | null = null;
+  private sessions: Sessions | null = null;
   private stopping: Promise<void> | null = null;
   private readonly logger: Logger;
 
@@ -107,6 +108,14 @@ export class MqttBroker {
   /** The running aedes instance, for the central's own publishes (commands, lists). */
   get broker(): Aedes | null {
     return this.aedes;
+  }
+
+  /** Whether the terminal is connected to this broker now: a command to it would reach it. */
+  terminalConnected(terminalId: string): boolean {
+    const sessions = this.sessions;
+    if (!sessions) return false;
+    for (const client of this.connected) if (sessions.terminalId(client) === terminalId) return true;
+    return false;
   }
 
   async start(): Promise<MqttPorts> {
@@ -126,6 +135,7 @@ export class MqttBroker {
     const tlsFiles = mqtt.tls ? { cert: readPem(mqtt.tls.cert, 'mqtt.tls.cert'), key: readPem(mqtt.tls.key, 'mqtt.tls.key') } : null;
 
     const sessions = new Sessions();
+    this.sessions = sessions;
     const ingestion = new Ingestion({
       store,
       metrics,

@@ -32,7 +32,7 @@ describe('the guard screen: a manual lane answered from the central', () => {
   const tempDir = useTempDir('qrgate-guard-');
   const processes = useQrgateProcesses();
 
-  it('shows the pending scan, confirms it on the terminal with the guard recorded, and refuses a second answer with 409', async () => {
+  it('shows the pending scan, confirms it on the terminal with the guard recorded, refuses a second answer with 409; a remote open is an event with its reason', async () => {
     const dir = tempDir();
     const site = await createCentralSite(dir, 0, { people: 3 });
     const central = await site.startCentral();
@@ -92,5 +92,17 @@ describe('the guard screen: a manual lane answered from the central', () => {
     const report = checkRelay([{ proc: terminal, ended: null }], { stored: await storedEvents(reader, gate.terminalId) });
     expect(report.pulses).toBe(1);
     expect(report.problems).toEqual([]);
+
+    // A remote open with a typed reason: an event of its own, naming who and why.
+    const opened = await api(`/api/checkpoints/${gate.code}/open`, { method: 'POST', body: JSON.stringify({ reason: 'xe cứu thương vào' }) });
+    expect(opened.status).toBe(202);
+    const openPulse = await terminal.waitForLine((l) => l.msg === 'relay.pulse' && l.eventId !== pending.id);
+    const remote = await waitFor(async () => (await storedEvents(reader, gate.terminalId)).find((e) => e.id === openPulse.eventId), 10_000, 'the remote open in the store');
+    expect(remote).toMatchObject({ decision: 'granted', reason: 'remote-open', note: 'xe cứu thương vào', answeredBy: String(decided.answeredBy) });
+
+    // The terminal gone: nothing is sent into the void, the guard is told.
+    terminal.kill('SIGTERM');
+    await terminal.exited;
+    await waitFor(async () => (await api(`/api/checkpoints/${gate.code}/open`, { method: 'POST', body: JSON.stringify({ reason: 'thử lại' }) })).status === 503, 10_000, '503 for a terminal that is not connected');
   });
 });

@@ -4,7 +4,7 @@ import { maxNoteLength } from '../../../protocol/event.js';
 import { memberViewFor } from '../../access/memberView.js';
 import { actorOf, seesCheckpoint, type Principal } from '../../access/roles.js';
 import type { PendingScan } from '../../guard/pendingScans.js';
-import { NoBrokerError, type CommandFields, type TerminalCommands } from '../../guard/terminalCommands.js';
+import { NoBrokerError, TerminalOfflineError, type CommandFields, type TerminalCommands } from '../../guard/terminalCommands.js';
 import type { CommandName } from '../../../protocol/messages.js';
 import type { CentralStore, MemberSummary } from '../../store/centralStore.js';
 import { badRequest, conflict, forbidden, HttpError, notFound } from '../http.js';
@@ -52,7 +52,7 @@ async function sendCommand(commands: TerminalCommands | undefined, target: { che
     if (!commands) throw new NoBrokerError();
     return await commands.send(target, name, fields);
   } catch (err) {
-    if (err instanceof NoBrokerError) throw new HttpError(503, 'unavailable', err.message);
+    if (err instanceof NoBrokerError || err instanceof TerminalOfflineError) throw new HttpError(503, 'unavailable', err.message);
     throw new HttpError(503, 'unavailable', 'the command could not be handed to the MQTT broker; try again');
   }
 }
