@@ -71,13 +71,8 @@ export class PendingScans {
     }
     if (message.state === 'resolved') {
       this.pending.delete(message.id);
-      // Our own record of an answer we sent names who; the terminal's says what it did.
-      this.remember(message.id, {
-        checkpointCode: identity.checkpointCode,
-        decision: message.decision,
-        reason: message.reason,
-        answeredBy: message.answeredBy ?? this.outcomes.get(message.id)?.answeredBy ?? null,
-      });
+      // The terminal's word is final: our answer may have lost to its button or its timeout.
+      this.remember(message.id, { checkpointCode: identity.checkpointCode, decision: message.decision, reason: message.reason, answeredBy: message.answeredBy ?? null });
       return true;
     }
     // A repeat after a reconnect must not bring back a scan already answered here.

@@ -84,6 +84,12 @@ describe('GET /api/pending and the answers to a pending scan', () => {
       expect(((await again.json()) as { reason: string }).reason).toMatch(/no longer pending: confirmed by token:/);
     }
     expect(world.api.commands).toHaveLength(1);
+    // The terminal's own word wins: its timeout came first, so the answer changed nothing.
+    world.api.pending.accept(
+      { terminalId: site.terminals.own, checkpointCode: site.checkpoints.own },
+      JSON.stringify({ v: 1, state: 'resolved', id, lane: 'in', at: new Date(world.clock.t).toISOString(), decision: 'refused', reason: 'timeout' }),
+    );
+    expect(((await (await post(world, `/api/pending/${id}/confirm`, 'guard')).json()) as { reason: string }).reason).toMatch(/timed out/);
     // The answer is in the audit log.
     const audit = (await (await world.api.get('/api/audit?action=pending.confirm', { token: world.tokens.admin })).json()) as { entries: { target: string }[] };
     expect(audit.entries.map((e) => e.target)).toEqual([id]);
