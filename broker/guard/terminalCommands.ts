@@ -39,6 +39,12 @@ export class TerminalCommands {
     return this.deps.publish !== null;
   }
 
+  /** Whether a command to the terminal would reach it now; null when this process cannot tell. */
+  reachable(terminalId: string): boolean | null {
+    if (this.deps.publish === null) return false;
+    return this.deps.connected ? this.deps.connected(terminalId) : null;
+  }
+
   async send(target: { readonly checkpointCode: string; readonly terminalId: string }, name: CommandName, fields: CommandFields): Promise<SentCommand> {
     const publish = this.deps.publish;
     if (publish === null) throw new NoBrokerError();

@@ -19,6 +19,7 @@ interface Pending {
   readonly lane: string;
   readonly expiresAt: string;
   readonly credentialRef: string | null;
+  readonly terminalOnline: boolean | null;
 }
 
 /**
@@ -62,7 +63,9 @@ describe('the guard screen: a manual lane answered from the central', () => {
       10_000,
       'the pending scan in GET /api/pending',
     );
-    expect(pending).toMatchObject({ checkpointCode: gate.code, terminalId: gate.terminalId, lane: 'in' });
+    // What the guard screen's "within 1 s" rests on; printed, not asserted (a loaded machine is not a benchmark).
+    console.log(`guard screen: pending scan listed by GET /api/pending ${Date.now() - Date.parse(String(held.time))} ms after the terminal held it`);
+    expect(pending).toMatchObject({ checkpointCode: gate.code, terminalId: gate.terminalId, lane: 'in', terminalOnline: true });
     expect(pending.credentialRef).toMatch(/^[0-9a-f]{64}$/);
     expect(JSON.stringify(pending)).not.toContain(site.people[0]!);
     expect(terminal.linesWith('relay.pulse')).toEqual([]);

@@ -38,12 +38,14 @@ const openSchema = z.strictObject({
 });
 
 /** A scan as the guard screen shows it: the person as far as the caller may see them. */
-async function withMembers(store: CentralStore, scans: readonly PendingScan[], principal: Principal) {
+async function withMembers(store: CentralStore, scans: readonly PendingScan[], principal: Principal, commands: TerminalCommands | undefined) {
   const refs = scans.flatMap((scan) => (scan.credentialRef === null ? [] : [scan.credentialRef]));
   const members = refs.length === 0 ? new Map<string, MemberSummary>() : await store.membersByRefs(refs);
   return scans.map((scan) => {
     const member = scan.credentialRef === null ? undefined : members.get(scan.credentialRef);
-    return { ...scan, member: member === undefined ? null : memberViewFor(principal, member) };
+    // false: an answer cannot reach the terminal now; the person is answered at the gate.
+    const terminalOnline = commands?.reachable(scan.terminalId) ?? false;
+    return { ...scan, terminalOnline, member: member === undefined ? null : memberViewFor(principal, member) };
   });
 }
 
@@ -107,7 +109,7 @@ export function pendingRoutes(deps: Pick<RouteDeps, 'store' | 'pending' | 'comma
         const codes = checkpoint !== undefined ? [checkpoint] : visible;
         const scans = deps.pending?.list(codes) ?? [];
         // The countdown runs on the central's clock: the screen need not trust its own.
-        return { status: 200, json: { now: new Date(deps.now()).toISOString(), pending: await withMembers(deps.store, scans, principal) }, headers: { 'cache-control': 'no-store' } };
+        return { status: 200, json: { now: new Date(deps.now()).toISOString(), pending: await withMembers(deps.store, scans, principal, deps.commands) }, headers: { 'cache-control': 'no-store' } };
       },
     },
     answerRoute(deps, 'confirm'),
