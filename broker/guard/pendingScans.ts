@@ -36,6 +36,10 @@ export interface PendingScansDeps {
  * normally comes first. A lost `resolved` goes after it.
  */
 const expiryGraceMs = 5_000;
+/** A lane holds one scan at a time, and a terminal has a few lanes: more is a broken or hostile sender. */
+const maxPerTerminal = 16;
+/** The terminal's `manualTimeoutMs` is at most 10 min (gateway/config.ts): a later expiry is not believed. */
+const maxHoldMs = 600_000;
 /** Ended scans remembered, so a late or second answer is told so (409) rather than "unknown". */
 const rememberedOutcomes = 10_000;
 
@@ -78,8 +82,9 @@ export class PendingScans {
     // A repeat after a reconnect must not bring back a scan already answered here.
     if (this.outcomes.has(message.id)) return true;
     const { v: _v, state: _state, ...scan } = message;
-    const expiresAtMs = Date.parse(message.expiresAt);
-    this.pending.set(message.id, { ...scan, checkpointCode: identity.checkpointCode, terminalId: identity.terminalId, dropAtMs: expiresAtMs + expiryGraceMs });
+    const dropAtMs = Math.min(Date.parse(message.expiresAt), this.now() + maxHoldMs) + expiryGraceMs;
+    this.pending.set(message.id, { ...scan, checkpointCode: identity.checkpointCode, terminalId: identity.terminalId, dropAtMs });
+    this.capTerminal(identity.terminalId);
     return true;
   }
 
@@ -112,6 +117,12 @@ export class PendingScans {
   answered(scan: PendingScan, decision: 'granted' | 'refused', by: string): void {
     this.pending.delete(scan.id);
     this.remember(scan.id, { checkpointCode: scan.checkpointCode, decision, reason: decision === 'granted' ? 'confirmed' : 'rejected', answeredBy: by });
+  }
+
+  /** Keeps a terminal's newest `maxPerTerminal` scans: the memory a terminal can take is bounded. */
+  private capTerminal(terminalId: string): void {
+    const mine = [...this.pending.values()].filter((scan) => scan.terminalId === terminalId);
+    for (const scan of mine.slice(0, Math.max(0, mine.length - maxPerTerminal))) this.pending.delete(scan.id);
   }
 
   private sweep(): void {
