@@ -6,6 +6,9 @@ import { deleteExpiredSessions } from './access/sessions.js';
 import type { Pages } from './api/pages.js';
 import { createApiServer } from './api/server.js';
 import { EnrollmentDesk } from './enrollment/enrollmentDesk.js';
+import { PendingScans } from './guard/pendingScans.js';
+import { TerminalCommands } from './guard/terminalCommands.js';
+import { brokerPublish } from './mqtt/brokerPublish.js';
 import { openCentralStore, type CentralConfig } from './config.js';
 import { lockDataDir, type DataDirLock } from './dataDirLock.js';
 import { ListDistributor } from './lists/distributor.js';
@@ -83,11 +86,14 @@ export class Central {
     const store = await openCentralStore(config, { logger });
     this.store = store;
     const metrics = new MetricsRegistry({ logger: logger.child({ component: 'metrics' }) });
+    const brokerMetrics = createBrokerMetrics(metrics, config.metrics);
+    const pendingScans = new PendingScans({ logger: logger.child({ component: 'guard' }), malformed: brokerMetrics.malformed });
     const broker = createMqttBroker(
       { mqtt: config.mqtt, ingest: config.ingest, lab: config.lab },
       {
         store,
-        metrics: createBrokerMetrics(metrics, config.metrics),
+        metrics: brokerMetrics,
+        pendingScans,
         logger: logger.child({ component: 'mqtt' }),
         enrollment: new EnrollmentDesk({ store, authorityKey, refKey, logger: logger.child({ component: 'enroll' }) }),
       },
@@ -106,7 +112,20 @@ export class Central {
 
     const apiDb = openRegistryDb(config);
     this.apiDb = apiDb;
-    const api = await createApiServer({ config, store, db: apiDb, metrics, logger, ...(this.deps.pages ? { pages: this.deps.pages } : {}) });
+    const aedes = broker.broker!;
+    const commands = new TerminalCommands({
+      publish: (topic, payload) => brokerPublish(aedes, topic, payload, { retain: false }),
+      connected: (terminalId) => broker.terminalConnected(terminalId),
+    });
+    const api = await createApiServer({
+      config,
+      store,
+      db: apiDb,
+      metrics,
+      logger,
+      guard: { pending: pendingScans, commands },
+      ...(this.deps.pages ? { pages: this.deps.pages } : {}),
+    });
     this.api = api;
     await api.ready();
     const httpPort = await listen(api.server, { host: config.http.host, port: config.http.port, hostSetting: 'http.host', portSetting: 'http.port' });

@@ -4,11 +4,13 @@ import type { DigitalInput, Level } from '../hardware/gpio/gpio.js';
 import type { ScanFrame, Scanner } from '../hardware/scanners/scanner.js';
 import { parseCredential } from '../protocol/credentials/index.js';
 import { refToHex, type RefHasher } from '../protocol/credentialRef.js';
+import { uuidv7 } from '../protocol/uuidv7.js';
 import type { CredentialTypeOrUnknown, Decision, Reason, ScanEvent } from '../protocol/event.js';
 import type { TerminalClock } from './clock.js';
 import type { LaneConfig, TerminalConfig } from './config.js';
 import { allOff, clearIndicators, showGranted, showPending, showRefused, type LaneSignals } from './feedback.js';
 import type { ListCache } from './listCache.js';
+import type { PendingBoard } from './pendingBoard.js';
 import { StorageFullError, type Outbox } from './outbox.js';
 import { decide, strictestEntry, type ListState } from './policy.js';
 import type { Presence } from './presence.js';
@@ -33,6 +35,14 @@ export interface LaneDeps {
   readonly clock: TerminalClock;
   readonly hashRef: RefHasher;
   readonly logger: Logger;
+  /** Told of each scan held for the operator and of its end (for the central's guard screen). */
+  readonly pendingBoard?: PendingBoard;
+}
+
+/** Who answered from the central, and the typed reason of a remote open: both go into the event. */
+export interface RemoteAnswer {
+  readonly by?: string | undefined;
+  readonly note?: string | undefined;
 }
 
 /** What the lane knows about a scan once the credential is read. */
@@ -46,6 +56,8 @@ interface Scan {
 }
 
 interface PendingScan {
+  /** The decided event's id, and the pending scan's name at the central until then. */
+  readonly id: string;
   readonly scan: Scan;
   readonly listVersion: number | null;
   readonly passback: boolean;
@@ -56,6 +68,14 @@ interface AwaitingPassage {
   readonly eventId: string;
   readonly ref: Buffer | null;
   readonly timer: NodeJS.Timeout;
+}
+
+/** What an event records besides the scan and the decision. */
+interface RecordContext extends RemoteAnswer {
+  readonly listVersion: number | null;
+  readonly passback: boolean;
+  /** A pending scan's id, which the event keeps. */
+  readonly id?: string;
 }
 
 const elapsedMs = (fromNs: bigint): number => Number(process.hrtime.bigint() - fromNs) / 1e6;
@@ -71,10 +91,10 @@ export class Lane {
   private started = false;
   private readonly onFrame = (frame: ScanFrame): void => this.guard(() => this.handleFrame(frame));
   private readonly onConfirm = (level: Level, atNs: bigint): void => {
-    if (level === 1) this.guard(() => this.resolvePending('granted', 'confirmed', atNs));
+    if (level === 1) this.guard(() => this.resolvePending('granted', 'confirmed', atNs, {}));
   };
   private readonly onReject = (level: Level, atNs: bigint): void => {
-    if (level === 1) this.guard(() => this.resolvePending('refused', 'rejected', atNs));
+    if (level === 1) this.guard(() => this.resolvePending('refused', 'rejected', atNs, {}));
   };
   private readonly onPassage = (level: Level): void => {
     if (level === 1) this.guard(() => this.settleOldestPassage(true));
@@ -213,21 +233,58 @@ export class Lane {
   }
 
   private holdForOperator(scan: Scan, listVersion: number | null, passback: boolean): void {
-    const timer = setTimeout(() => this.guard(() => this.resolvePending('refused', 'timeout', null)), this.deps.policy.manualTimeoutMs);
-    this.pending = { scan, listVersion, passback, timer };
+    const timeoutMs = this.deps.policy.manualTimeoutMs;
+    const timer = setTimeout(() => this.guard(() => this.resolvePending('refused', 'timeout', null, {})), timeoutMs);
+    const { ms: atMs } = this.deps.clock.now();
+    const id = uuidv7(atMs);
+    this.pending = { id, scan, listVersion, passback, timer };
     showPending(this.deps.signals);
-    this.deps.logger.info({ credentialType: scan.credentialType }, 'scan.pending');
+    this.deps.logger.info({ credentialType: scan.credentialType, pendingId: id }, 'scan.pending');
+    // After the amber signal: the person in front of the gate comes before the guard's screen.
+    this.deps.pendingBoard?.hold({
+      v: 1,
+      state: 'pending',
+      id,
+      lane: this.name,
+      direction: this.deps.config.direction,
+      at: new Date(atMs).toISOString(),
+      expiresAt: new Date(atMs + timeoutMs).toISOString(),
+      credentialType: scan.credentialType,
+      credentialRef: scan.refHex,
+      listVersion,
+    });
   }
 
-  private resolvePending(decision: 'granted' | 'refused', reason: Reason, atNs: bigint | null): void {
+  private resolvePending(decision: 'granted' | 'refused', reason: Reason, atNs: bigint | null, answer: RemoteAnswer): ScanEvent | null {
     const pending = this.pending;
-    if (!pending) return;
+    if (!pending) return null;
     clearTimeout(pending.timer);
     this.pending = null;
     clearIndicators(this.deps.signals);
     // Latency now runs from the operator's button, not from the scan long ago.
     const scan = { ...pending.scan, lastByteAtNs: atNs };
-    this.finish(scan, decision, reason, { listVersion: pending.listVersion, passback: pending.passback });
+    const event = this.finish(scan, decision, reason, { listVersion: pending.listVersion, passback: pending.passback, id: pending.id, ...answer });
+    this.deps.pendingBoard?.resolve({
+      v: 1,
+      state: 'resolved',
+      id: pending.id,
+      lane: this.name,
+      at: event.ts,
+      decision: event.decision,
+      reason: event.reason,
+      ...(answer.by === undefined ? {} : { answeredBy: answer.by }),
+    });
+    return event;
+  }
+
+  /**
+   * The central's `confirm` / `reject` (the guard screen): resolves the pending scan `id` as
+   * its buttons would, recording who answered. Null when that scan is not pending here any
+   * more (answered at the gate, timed out, answered twice): a late answer changes nothing.
+   */
+  answerPending(id: string, decision: 'granted' | 'refused', by: string | undefined): ScanEvent | null {
+    if (!this.started || this.pending?.id !== id) return null;
+    return this.resolvePending(decision, decision === 'granted' ? 'confirmed' : 'rejected', null, { by });
   }
 
   /**
@@ -235,10 +292,10 @@ export class Lane {
    * grant with no credential, recorded and then actuated by the same path as a scan, so
    * the row exists before the relay moves. Null when the lane is not running.
    */
-  remoteOpen(): ScanEvent | null {
+  remoteOpen(answer: RemoteAnswer = {}): ScanEvent | null {
     if (!this.started) return null;
     const scan: Scan = { debounceKey: 'remote-open', ref: null, refHex: null, credentialType: 'none', lastByteAtNs: null };
-    return this.finish(scan, 'granted', 'remote-open', { listVersion: null, passback: false });
+    return this.finish(scan, 'granted', 'remote-open', { listVersion: null, passback: false, ...answer });
   }
 
   /** Records the decision, then actuates it: the row exists before the gate moves. */
@@ -246,7 +303,7 @@ export class Lane {
     scan: Scan,
     decision: 'granted' | 'refused',
     reason: Reason,
-    context: { listVersion: number | null; passback: boolean },
+    context: RecordContext,
   ): ScanEvent {
     const { passage } = this.deps.inputs;
     const granted = decision === 'granted';
@@ -273,7 +330,7 @@ export class Lane {
     scan: Scan,
     decision: Decision,
     reason: Reason,
-    context: { listVersion: number | null; passback: boolean },
+    context: RecordContext,
     options: { awaitingPassage?: boolean },
   ): ScanEvent {
     return this.deps.outbox.record(
@@ -288,8 +345,10 @@ export class Lane {
         passback: context.passback,
         passed: null,
         latencyMs: scan.lastByteAtNs === null ? null : elapsedMs(scan.lastByteAtNs),
+        ...(context.by === undefined ? {} : { answeredBy: context.by }),
+        ...(context.note === undefined ? {} : { note: context.note }),
       },
-      options,
+      { ...options, ...(context.id === undefined ? {} : { id: context.id }) },
     );
   }
 
@@ -306,6 +365,7 @@ export class Lane {
         latencyMs: latencyMs === null ? null : Math.round(latencyMs * 1000) / 1000,
         eventId: event.id,
         seq: event.seq,
+        ...(event.answeredBy === undefined ? {} : { answeredBy: event.answeredBy }),
       },
       'scan.decided',
     );

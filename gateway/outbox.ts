@@ -75,12 +75,12 @@ export class Outbox {
       'SELECT seq, event FROM outbox WHERE seq > ? AND final = 1 ORDER BY seq LIMIT ?',
     );
     this.deleteRow = db.prepare<[number]>('DELETE FROM outbox WHERE seq = ?');
-    this.recordTx = db.transaction((draft: EventDraft, final: boolean): ScanEvent => {
+    this.recordTx = db.transaction((draft: EventDraft, final: boolean, id: string | undefined): ScanEvent => {
       const seq = this.nextSeq.get()!.value;
       const time = this.clock.now();
       this.clock.persistIfMoved(); // same transaction: the event's time survives a kill with it
       const event: ScanEvent = {
-        id: uuidv7(time.ms),
+        id: id ?? uuidv7(time.ms),
         terminalId: this.identity.terminalId,
         checkpointCode: this.identity.checkpointCode,
         seq,
@@ -101,11 +101,13 @@ export class Outbox {
 
   /**
    * Stores a decision. `awaitingPassage` keeps the row from leaving until the passage
-   * sensor has spoken (or its window closed): see `settlePassage`.
+   * sensor has spoken (or its window closed): see `settlePassage`. `id`: an id handed out
+   * before the decision (a pending scan's, which the central already knows it by); a UUIDv7
+   * of its own moment, so still time-ordered.
    */
-  record(draft: EventDraft, options: { awaitingPassage?: boolean } = {}): ScanEvent {
+  record(draft: EventDraft, options: { awaitingPassage?: boolean; id?: string } = {}): ScanEvent {
     const final = !options.awaitingPassage;
-    const event = this.write(() => this.recordTx(draft, final));
+    const event = this.write(() => this.recordTx(draft, final, options.id));
     if (final) this.notifyReady();
     return event;
   }

@@ -16,6 +16,7 @@ import { ListCache } from './listCache.js';
 import { lockTerminalDataDir, type DataDirLock } from './dataDirLock.js';
 import { createListApplier, type ListApplier } from './lists/listApplier.js';
 import { Outbox } from './outbox.js';
+import { PendingBoard } from './pendingBoard.js';
 import { Presence } from './presence.js';
 import { StorageHealth } from './storageHealth.js';
 import { openTerminalDb, terminalDbPath, type TerminalDb } from './terminalDb.js';
@@ -124,6 +125,7 @@ export class Terminal {
     const abandoned = outbox.finalizeAbandoned();
     if (abandoned > 0) logger.info({ events: abandoned }, 'outbox.passage-unknown');
     const presence = new Presence(db, config.policy.antiPassbackWindowMs);
+    const pendingBoard = new PendingBoard();
 
     const build = deps.buildHardware ?? buildLaneHardware;
     this.hardware = config.lanes.map((lane) => build(lane, logger.child({ lane: lane.name })));
@@ -146,6 +148,7 @@ export class Terminal {
           presence,
           clock,
           hashRef,
+          pendingBoard,
           logger: logger.child({ lane: lane.name }),
         }),
     );
@@ -194,8 +197,10 @@ export class Terminal {
         lanes: this.lanes.map((lane, i) => ({
           name: lane.name,
           scannerConnected: () => this.hardware[i]!.scanner.connected,
-          remoteOpen: () => lane.remoteOpen(),
+          remoteOpen: (answer) => lane.remoteOpen(answer),
+          answerPending: (id, decision, by) => lane.answerPending(id, decision, by),
         })),
+        pendingBoard,
         logger: logger.child({ component: 'uplink' }),
       });
       this.uplink.start();

@@ -40,7 +40,11 @@ export type Reason = (typeof reasons)[number];
 export const directions = ['in', 'out'] as const;
 export type Direction = (typeof directions)[number];
 
-const hex64 = z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex digits');
+/** An actor as the central's audit log writes it: `user:{username}`, `token:{id}`. */
+export const maxAnswererLength = 100;
+export const maxNoteLength = 200;
+
+export const hex64 = z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex digits');
 
 export const scanEventSchema = z.object({
   id: z.uuid({ version: 'v7' }),
@@ -65,6 +69,13 @@ export const scanEventSchema = z.object({
   passed: z.boolean().nullable(),
   /** Last frame byte to first output write, milliseconds. Null for decisions with no scan (timeouts). */
   latencyMs: z.number().nonnegative().nullable(),
+  /**
+   * Who answered from the central (the guard screen's confirm/reject, a remote open), as the
+   * central's audit log names them (`user:lan`); absent for a decision taken at the gate.
+   */
+  answeredBy: z.string().min(1).max(maxAnswererLength).optional(),
+  /** The typed reason of a remote open; absent otherwise. */
+  note: z.string().min(1).max(maxNoteLength).optional(),
 });
 
 export type ScanEvent = z.infer<typeof scanEventSchema>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { scanEventSchema } from './event.js';
+import { credentialTypes, decisions, directions, hex64, maxAnswererLength, maxNoteLength, reasons, scanEventSchema } from './event.js';
 
 /**
  * MQTT payloads (JSON, UTF-8). Every payload is validated with these schemas on receipt;
@@ -70,7 +70,7 @@ export type Telemetry = z.infer<typeof telemetrySchema>;
  * `…/cmd/{name}`, central -> terminal, QoS 1, never retained (STYLE.md habit 10: a retained
  * `open` would reopen the gate after every reboot). Expired commands are ignored.
  */
-export const commandNames = ['open', 'ping', 'sync-lists'] as const;
+export const commandNames = ['open', 'ping', 'sync-lists', 'confirm', 'reject'] as const;
 export type CommandName = (typeof commandNames)[number];
 
 export const commandSchema = z.strictObject({
@@ -78,7 +78,49 @@ export const commandSchema = z.strictObject({
   id: z.uuid(),
   issuedAt: z.iso.datetime(),
   expiresAt: z.iso.datetime(),
-  /** `open`: which lane's relay to pulse. */
+  /** `open`: which lane's relay to pulse; `confirm`/`reject`: the pending scan's lane. */
   lane: z.string().max(32).optional(),
+  /** `confirm`/`reject`: the pending scan answered (`…/pending` message id). */
+  pendingId: z.uuid().optional(),
+  /** Who answered at the central, recorded in the event as `answeredBy`. */
+  by: z.string().min(1).max(maxAnswererLength).optional(),
+  /** `open`: the operator's typed reason, recorded in the event as `note`. */
+  reason: z.string().min(1).max(maxNoteLength).optional(),
 });
 export type Command = z.infer<typeof commandSchema>;
+
+/**
+ * `…/pending`, terminal -> central, QoS 1, not retained: a scan held for an operator at a
+ * manual-confirm lane, and its end. `id` is the id the decided event will carry. Only the
+ * credential's keyed ref travels, never the raw ID number. A terminal publishes what is
+ * pending again on every connect, so a central that restarted, or missed a message while
+ * the link was down, catches up; `expiresAt` bounds how long a lost `resolved` can linger.
+ */
+export const pendingHeldSchema = z.strictObject({
+  v: z.literal(1),
+  state: z.literal('pending'),
+  id: z.uuid({ version: 'v7' }),
+  lane: z.string().min(1).max(32),
+  direction: z.enum(directions),
+  /** Terminal clock, when the scan was held. */
+  at: z.iso.datetime(),
+  /** Terminal clock: the lane refuses it as `timeout` then. */
+  expiresAt: z.iso.datetime(),
+  credentialType: z.enum(credentialTypes),
+  credentialRef: hex64.nullable(),
+  listVersion: z.number().int().nonnegative().nullable(),
+});
+export const pendingResolvedSchema = z.strictObject({
+  v: z.literal(1),
+  state: z.literal('resolved'),
+  id: z.uuid({ version: 'v7' }),
+  lane: z.string().min(1).max(32),
+  at: z.iso.datetime(),
+  decision: z.enum(decisions),
+  reason: z.enum(reasons),
+  answeredBy: z.string().min(1).max(maxAnswererLength).optional(),
+});
+export const pendingMessageSchema = z.discriminatedUnion('state', [pendingHeldSchema, pendingResolvedSchema]);
+export type PendingHeld = z.infer<typeof pendingHeldSchema>;
+export type PendingResolved = z.infer<typeof pendingResolvedSchema>;
+export type PendingMessage = z.infer<typeof pendingMessageSchema>;

@@ -9,7 +9,11 @@ export const topicRoot = 'qrgate/v1';
 /** Longest topic we ever use has 8 levels (`qrgate/v1/cp/C/t/T/cmd/name`); the broker refuses deeper. */
 export const maxTopicLevels = 8;
 
-export type TerminalLeaf = 'events' | 'status' | 'telemetry';
+/** `pending`: manual-confirm scans waiting at a lane, and their resolutions (protocol/messages.ts pendingMessageSchema). */
+export type TerminalLeaf = 'events' | 'status' | 'telemetry' | 'pending';
+
+const terminalLeaves: readonly string[] = ['events', 'status', 'telemetry', 'pending'] satisfies TerminalLeaf[];
+const isTerminalLeaf = (leaf: string | undefined): leaf is TerminalLeaf => leaf !== undefined && terminalLeaves.includes(leaf);
 
 export function terminalPrefix(checkpointCode: string, terminalId: string): string {
   return `${topicRoot}/cp/${checkpointCode}/t/${terminalId}/`;
@@ -66,7 +70,7 @@ export function parseTopic(topic: string): ParsedTopic | null {
     const terminalId = levels[5]!;
     if (!checkpointCode || !terminalId) return null;
     const leaf = levels[6];
-    if (levels.length === 7 && (leaf === 'events' || leaf === 'status' || leaf === 'telemetry')) {
+    if (levels.length === 7 && isTerminalLeaf(leaf)) {
       return { kind: leaf, checkpointCode, terminalId };
     }
     if (levels.length === 8 && leaf === 'cmd' && levels[7]) return { kind: 'cmd', checkpointCode, terminalId, command: levels[7] };

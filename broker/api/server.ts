@@ -10,6 +10,8 @@ import { LoginDesk } from '../access/loginDesk.js';
 import { actorOf } from '../access/roles.js';
 import type { CentralConfig } from '../config.js';
 import type { MetricsRegistry } from '../metrics.js';
+import { PendingScans } from '../guard/pendingScans.js';
+import { TerminalCommands } from '../guard/terminalCommands.js';
 import type { CentralStore } from '../store/centralStore.js';
 import type { CentralDb } from '../store/sqliteSchema.js';
 import { authenticate, checkCsrf, type RequestAuth } from './authenticate.js';
@@ -35,6 +37,11 @@ export interface ApiServerDeps {
   readonly logger: Logger;
   /** Clock for the stats windows and sessions, ms since the epoch. Default Date.now. */
   readonly now?: () => number;
+  /**
+   * The guard screen's parts: the scans pending at manual lanes, and commands to terminals.
+   * Without them (an API with no broker in its process) nothing is pending and a command is 503.
+   */
+  readonly guard?: { readonly pending: PendingScans; readonly commands: TerminalCommands };
   /** Longer request targets get 414. Default 4096 characters, far above any real query. */
   readonly maxUrlLength?: number;
   /** Pages for people served beside the API (the console); none by default. */
@@ -130,6 +137,7 @@ export async function createApiServer(deps: ApiServerDeps): Promise<FastifyInsta
     checkCsrf(request, request.qrgateAuth, request.routeOptions.config.qrgateRoute);
   });
 
+  const guard = deps.guard ?? { pending: new PendingScans({ logger, now }), commands: new TerminalCommands({ publish: null, now }) };
   const routeDeps = {
     config: deps.config,
     store: deps.store,
@@ -138,6 +146,7 @@ export async function createApiServer(deps: ApiServerDeps): Promise<FastifyInsta
     logger,
     now,
     logins: new LoginDesk({ db: deps.db, logger, now, failures: http.loginFailures }),
+    ...guard,
   };
   const pageRoutes = new Set(deps.pages?.routes(routeDeps) ?? []);
   for (const [path, routes] of groupByPath([...apiRoutes(routeDeps), ...pageRoutes])) {

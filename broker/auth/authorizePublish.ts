@@ -2,6 +2,7 @@ import type { Client, PublishPacket } from 'aedes';
 import { enrollRequestSchema, type EnrollmentQr } from '../../protocol/enrollment.js';
 import type { Logger } from '../../protocol/logger.js';
 import { parseTopic } from '../../protocol/topics.js';
+import type { PendingScans } from '../guard/pendingScans.js';
 import type { Ingestion, Routing } from '../ingestion/ingestion.js';
 import type { AckOrder } from '../mqtt/ackOrder.js';
 import type { BrokerMetrics } from '../mqtt/brokerMetrics.js';
@@ -31,6 +32,8 @@ export interface AuthorizePublishDeps {
   readonly ackOrder: AckOrder<Client>;
   readonly metrics: BrokerMetrics;
   readonly logger: Logger;
+  /** Keeps the scans pending at manual-confirm lanes (the guard screen); without it they are dropped. */
+  readonly pending?: PendingScans;
   /** Answers an enrolling device on its result topic (broker/enrollment); absent, no device is admitted to ask. */
   readonly enroll?: (clientId: string, qr: EnrollmentQr) => Promise<void>;
 }
@@ -89,6 +92,10 @@ export function createAuthorizePublish(deps: AuthorizePublishDeps) {
         return ingestion.status(parsed, packet.payload);
       case 'telemetry':
         return ingestion.telemetry(parsed, packet.payload);
+      case 'pending':
+        // Routed like status and telemetry (only a lab client or the central's own workers may
+        // subscribe there); a malformed one is counted and dropped.
+        return Promise.resolve(deps.pending?.accept(parsed, packet.payload) === false ? 'drop' : 'forward');
       case 'enroll-request':
         return enrollRequest(client, principal, packet);
       default:

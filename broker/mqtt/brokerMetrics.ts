@@ -32,7 +32,7 @@ export function createBrokerMetrics(registry: MetricsRegistryLike, options: Brok
     authRefused: registry.counter('qrgate_mqtt_auth_refused_total', 'CONNECTs refused (bad credentials, removed terminal, retired checkpoint, bad client id)'),
     publishRefused: registry.counter('qrgate_mqtt_publish_refused_total', 'PUBLISHes outside the client ACL, acknowledged and dropped'),
     subscribeRefused: registry.counter('qrgate_mqtt_subscribe_refused_total', 'subscriptions outside the client ACL, answered with SUBACK 0x80'),
-    malformed: registry.counter('qrgate_messages_malformed_total', 'events, status or telemetry payloads that failed validation, dropped'),
+    malformed: registry.counter('qrgate_messages_malformed_total', 'events, status, telemetry or pending payloads that failed validation, dropped'),
     eventsIngested: registry.counter('qrgate_events_ingested_total', 'scan events stored for the first time'),
     eventsDuplicate: registry.counter('qrgate_events_duplicate_total', 'scan events received again after they were stored (redeliveries)'),
     commits: registry.counter('qrgate_ingest_commits_total', 'group commits of scan events'),

@@ -14,6 +14,7 @@ import { RevocationWatcher } from '../auth/revocationWatcher.js';
 import { Sessions } from '../auth/sessions.js';
 import type { CentralConfig, CentralMqttConfig } from '../config.js';
 import type { EnrollmentDesk } from '../enrollment/enrollmentDesk.js';
+import type { PendingScans } from '../guard/pendingScans.js';
 import { Ingestion } from '../ingestion/ingestion.js';
 import type { CentralStore } from '../store/centralStore.js';
 import { AckOrder } from './ackOrder.js';
@@ -46,6 +47,8 @@ export interface MqttBrokerDeps {
   readonly logger: Logger;
   /** Answers devices enrolling by QR; without it, `$enroll` logins are refused. */
   readonly enrollment?: EnrollmentDesk;
+  /** Where terminals' `…/pending` messages go (broker/guard); without it they are dropped. */
+  readonly pendingScans?: PendingScans;
 }
 
 /**
@@ -91,6 +94,7 @@ export class MqttBroker {
   /** The peer address behind each connection aedes gets: the guard's stream has none of its own. */
   private readonly remoteAddresses = new WeakMap<object, string>();
   private throttle: FailureThrottle | null = null;
+  private sessions: Sessions | null = null;
   private stopping: Promise<void> | null = null;
   private readonly logger: Logger;
 
@@ -104,6 +108,14 @@ export class MqttBroker {
   /** The running aedes instance, for the central's own publishes (commands, lists). */
   get broker(): Aedes | null {
     return this.aedes;
+  }
+
+  /** Whether the terminal is connected to this broker now: a command to it would reach it. */
+  terminalConnected(terminalId: string): boolean {
+    const sessions = this.sessions;
+    if (!sessions) return false;
+    for (const client of this.connected) if (sessions.terminalId(client) === terminalId) return true;
+    return false;
   }
 
   async start(): Promise<MqttPorts> {
@@ -123,6 +135,7 @@ export class MqttBroker {
     const tlsFiles = mqtt.tls ? { cert: readPem(mqtt.tls.cert, 'mqtt.tls.cert'), key: readPem(mqtt.tls.key, 'mqtt.tls.key') } : null;
 
     const sessions = new Sessions();
+    this.sessions = sessions;
     const ingestion = new Ingestion({
       store,
       metrics,
@@ -151,6 +164,7 @@ export class MqttBroker {
         ackOrder: new AckOrder<Client>(),
         metrics,
         logger,
+        ...(this.deps.pendingScans ? { pending: this.deps.pendingScans } : {}),
         ...(this.deps.enrollment ? { enroll: (clientId: string, qr: EnrollmentQr) => this.answerEnrollment(clientId, qr) } : {}),
       }),
       authorizeSubscribe: createAuthorizeSubscribe({ sessions, metrics, logger }),

@@ -17,7 +17,9 @@ export type IgnoreReason =
   | 'expired'
   | 'duplicate'
   | 'unknown-lane'
-  | 'lane-stopped';
+  | 'lane-stopped'
+  /** `confirm`/`reject` for a scan not pending here: answered already, timed out, or unknown. */
+  | 'not-pending';
 
 export type CommandCheck =
   | { readonly ok: true; readonly name: CommandName; readonly command: Command }

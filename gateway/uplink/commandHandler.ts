@@ -46,12 +46,30 @@ export class CommandHandler {
           this.ignored('unknown-lane', name, command.id);
           return;
         }
-        const event = lane.remoteOpen();
+        const event = lane.remoteOpen({ by: command.by, note: command.reason });
         if (!event) {
           this.ignored('lane-stopped', name, command.id);
           return;
         }
         this.deps.logger.info({ name, id: command.id, lane: lane.name, eventId: event.id, seq: event.seq }, 'command.executed');
+        return;
+      }
+      case 'confirm':
+      case 'reject': {
+        if (command.pendingId === undefined) {
+          this.ignored('malformed', name, command.id);
+          return;
+        }
+        const lanes = command.lane === undefined ? this.deps.lanes : this.deps.lanes.filter((l) => l.name === command.lane);
+        for (const lane of lanes) {
+          const event = lane.answerPending(command.pendingId, name === 'confirm' ? 'granted' : 'refused', command.by);
+          if (!event) continue;
+          this.deps.logger.info({ name, id: command.id, lane: lane.name, pendingId: command.pendingId, eventId: event.id, seq: event.seq }, 'command.executed');
+          return;
+        }
+        // Late (the gate's button or the timeout came first) or a second answer: the scan
+        // was decided once already, and this answer changes nothing.
+        this.ignored('not-pending', name, command.id, { pendingId: command.pendingId });
         return;
       }
       case 'ping': {
@@ -67,8 +85,8 @@ export class CommandHandler {
     }
   }
 
-  private ignored(reason: IgnoreReason, name: string | null, id: string | null): void {
-    this.deps.logger.warn({ reason, name, id }, 'command.ignored');
+  private ignored(reason: IgnoreReason, name: string | null, id: string | null, extra: { pendingId?: string } = {}): void {
+    this.deps.logger.warn({ reason, name, id, ...extra }, 'command.ignored');
   }
 
   private remember(id: string): void {

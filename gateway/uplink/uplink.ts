@@ -7,6 +7,8 @@ import type { TerminalClock } from '../clock.js';
 import type { ListCache } from '../listCache.js';
 import type { ListSync, SyncLink } from '../listSync/listSync.js';
 import type { Outbox } from '../outbox.js';
+import type { PendingBoard } from '../pendingBoard.js';
+import type { PendingMessage } from '../../protocol/messages.js';
 import type { StorageHealth } from '../storageHealth.js';
 import { Backoff } from './backoff.js';
 import { BatchWindow } from './batchWindow.js';
@@ -32,6 +34,8 @@ export interface UplinkDeps {
   readonly lanes: readonly UplinkLane[];
   /** The storage alarm, reported in telemetry. */
   readonly storage?: StorageHealth;
+  /** The scans held for an operator, told to the central as they come and go (`…/pending`). */
+  readonly pendingBoard?: PendingBoard;
   /** Keeps the lists current over this connection; none in tests that do not need it. */
   readonly listSync?: ListSync;
   readonly logger: Logger;
@@ -72,6 +76,11 @@ export class Uplink {
   private readonly telemetry: TelemetrySources;
   private readonly eventsTopic: string;
   private readonly statusTopic: string;
+  private readonly pendingTopic: string;
+  /** Pending-scan messages from the scan path, published right after it (schedulePending). */
+  private pendingQueue: PendingMessage[] = [];
+  private pendingImmediate: NodeJS.Immediate | null = null;
+  private unsubscribePending: (() => void) | null = null;
   private readonly broker: string;
   private started = false;
   private running = false;
@@ -99,6 +108,7 @@ export class Uplink {
     });
     this.eventsTopic = terminalTopic(deps.checkpointCode, deps.terminalId, 'events');
     this.statusTopic = terminalTopic(deps.checkpointCode, deps.terminalId, 'status');
+    this.pendingTopic = terminalTopic(deps.checkpointCode, deps.terminalId, 'pending');
     this.broker = brokerForLogs(config.url);
     this.telemetry = {
       bootId: deps.bootId,
@@ -137,6 +147,7 @@ export class Uplink {
     this.started = true;
     this.running = true;
     this.unsubscribeOutbox = this.deps.outbox.onReady(() => this.schedulePump());
+    this.unsubscribePending = this.deps.pendingBoard?.onChange((message) => this.schedulePending(message)) ?? null;
     this.telemetryTimer = setInterval(() => this.publishTelemetry(), this.deps.config.telemetryIntervalMs);
     this.attempt();
   }
@@ -217,6 +228,8 @@ export class Uplink {
     });
     if (!this.deps.outbox.isEmpty()) this.backlog = true;
     this.publishTelemetry();
+    // What is pending now, again: the central may have restarted, or missed it while we were away.
+    for (const held of this.deps.pendingBoard?.current() ?? []) this.publishPending(client, held);
     this.window.pump();
     this.deps.listSync?.attach(this.syncLink(client));
   }
@@ -296,6 +309,31 @@ export class Uplink {
     this.reconnectTimer = setTimeout(() => this.guard('uplink.connect-failed', () => this.attempt()), delayMs);
   }
 
+  /**
+   * A pending scan or its end, told on the scan path: queued and published after it, QoS 1,
+   * fire and forget. Offline, it is dropped: the gate's buttons and timeout still decide,
+   * and what is still pending goes out on the next connect.
+   */
+  private schedulePending(message: PendingMessage): void {
+    if (!this.connected) return;
+    this.pendingQueue.push(message);
+    this.pendingImmediate ??= setImmediate(() => {
+      this.pendingImmediate = null;
+      const client = this.client;
+      const queued = this.pendingQueue.splice(0);
+      if (!client || !this.connected) return;
+      for (const message of queued) this.publishPending(client, message);
+    });
+  }
+
+  private publishPending(client: MqttClient, message: PendingMessage): void {
+    this.guard('uplink.pending-failed', () => {
+      client.publish(this.pendingTopic, JSON.stringify(message), { qos: 1, retain: false }, (err) => {
+        if (err) this.deps.logger.debug({ reason: err.message, pendingId: message.id }, 'uplink.pending-unsent');
+      });
+    });
+  }
+
   /** Coalesces outbox notifications: they arrive on the scan path, the drain runs after it. */
   private schedulePump(): void {
     if (this.pumpImmediate || !this.window) return;
@@ -319,6 +357,11 @@ export class Uplink {
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     if (this.telemetryTimer) clearInterval(this.telemetryTimer);
     if (this.pumpImmediate) clearImmediate(this.pumpImmediate);
+    if (this.pendingImmediate) clearImmediate(this.pendingImmediate);
+    this.pendingImmediate = null;
+    this.pendingQueue = [];
+    this.unsubscribePending?.();
+    this.unsubscribePending = null;
     this.reconnectTimer = null;
     this.telemetryTimer = null;
     this.pumpImmediate = null;

@@ -20,6 +20,9 @@ import { useTempDir } from '../helpers/tempDir.js';
 import { outboxWatchingRelay } from '../fakes/outboxWatchingRelay.js';
 import { captureLogger, type LogLine } from '../fakes/captureLogger.js';
 import { StorageHealth } from '../../gateway/storageHealth.js';
+import { PendingBoard } from '../../gateway/pendingBoard.js';
+import type { PendingMessage } from '../../protocol/messages.js';
+import { pendingMessageSchema } from '../../protocol/messages.js';
 
 const logger = pino({ level: 'silent' });
 
@@ -43,6 +46,9 @@ interface Rig {
   storageLog: ReturnType<typeof captureLogger>;
   /** The lane's own log lines at info and above, what an operator's journal shows. */
   laneLog: ReturnType<typeof captureLogger>;
+  /** What the lane told the central's guard screen (`…/pending`), in order. */
+  told: PendingMessage[];
+  board: PendingBoard;
 }
 
 describe('Lane', () => {
@@ -97,6 +103,9 @@ describe('Lane', () => {
     const storageLog = captureLogger();
     const laneLog = captureLogger('info');
     const storage = new StorageHealth({ logger: storageLog.logger });
+    const board = new PendingBoard();
+    const told: PendingMessage[] = [];
+    board.onChange((message) => told.push(message));
     const outbox = new Outbox(db, { terminalId: config.terminalId, checkpointCode: config.checkpoint.code, bootId: crypto.randomUUID() }, clock, storage);
     const lane = new Lane({
       config: laneConfig,
@@ -111,6 +120,7 @@ describe('Lane', () => {
       clock,
       hashRef: refHasherFor(join(dir, 'keys')),
       logger: laneLog.logger,
+      pendingBoard: board,
     });
     await lane.start();
     const result: Rig = {
@@ -132,6 +142,8 @@ describe('Lane', () => {
       storage,
       storageLog,
       laneLog,
+      told,
+      board,
     };
     rigs.push(result);
     return result;
@@ -281,6 +293,88 @@ describe('Lane', () => {
         ['refused', 'timeout'],
       ]);
       expect(r.relayPulses()).toBe(0);
+    });
+
+    it("tells the guard screen of the pending scan by the event's id, with its expiry and the keyed ref only, and of its end", async () => {
+      const r = await rig(manual);
+      const person = r.person('allow');
+      r.scanner.scan(cccdQr(person));
+      expect(r.told).toHaveLength(1);
+      const held = r.told[0]!;
+      expect(pendingMessageSchema.safeParse(held).success).toBe(true);
+      expect(held).toMatchObject({ state: 'pending', lane: r.config.lanes[0]!.name, credentialType: 'cccd' });
+      if (held.state !== 'pending') throw new Error('expected a pending message');
+      expect(Date.parse(held.expiresAt) - Date.parse(held.at)).toBe(r.config.policy.manualTimeoutMs);
+      expect(held.credentialRef).toMatch(/^[0-9a-f]{64}$/);
+      expect(JSON.stringify(r.told)).not.toContain(person.idNumber);
+      expect(r.board.current().map((m) => m.id)).toEqual([held.id]);
+      r.gpio.press('confirm');
+      await vi.advanceTimersByTimeAsync(10);
+      // The gate's own button still decides; the event keeps the id the guard screen knew.
+      expect(r.events()).toMatchObject([{ id: held.id, decision: 'granted', reason: 'confirmed' }]);
+      expect(r.events()[0]!.answeredBy).toBeUndefined();
+      expect(r.told[1]).toMatchObject({ state: 'resolved', id: held.id, decision: 'granted', reason: 'confirmed' });
+      expect(r.board.current()).toEqual([]);
+    });
+
+    it('tells the end of a scan that timed out', async () => {
+      const r = await rig(manual);
+      r.scanner.scan(cccdQr(r.person('allow')));
+      await vi.advanceTimersByTimeAsync(r.config.policy.manualTimeoutMs);
+      expect(r.told.map((m) => m.state)).toEqual(['pending', 'resolved']);
+      expect(r.told[1]).toMatchObject({ id: r.told[0]!.id, decision: 'refused', reason: 'timeout' });
+      expect(r.events()).toMatchObject([{ id: r.told[0]!.id, reason: 'timeout' }]);
+    });
+
+    it("resolves that very scan by the central's answer, recording who answered; a late or second answer changes nothing", async () => {
+      const r = await rig(manual);
+      r.scanner.scan(cccdQr(r.person('allow')));
+      const id = r.told[0]!.id;
+      expect(r.lane.answerPending('0190d6a4-7b7e-7c3a-8f00-000000000001', 'granted', 'user:other')).toBeNull();
+      expect(r.events()).toHaveLength(0);
+      const event = r.lane.answerPending(id, 'granted', 'user:guard-a');
+      expect(event).toMatchObject({ id, decision: 'granted', reason: 'confirmed', answeredBy: 'user:guard-a' });
+      expect(r.relayPulses()).toBe(1);
+      expect(r.told[1]).toMatchObject({ state: 'resolved', id, answeredBy: 'user:guard-a' });
+      // A second answer, and the gate's button after it: decided once, opened once.
+      expect(r.lane.answerPending(id, 'refused', 'user:guard-b')).toBeNull();
+      r.gpio.press('confirm');
+      await vi.advanceTimersByTimeAsync(10);
+      expect(r.events().map((e) => [e.id, e.reason, e.answeredBy])).toEqual([[id, 'confirmed', 'user:guard-a']]);
+      expect(r.relayPulses()).toBe(1);
+    });
+
+    it('refuses a late answer after the timeout, and a reject answer records a refusal with who rejected', async () => {
+      const r = await rig(manual);
+      r.scanner.scan(cccdQr(r.person('allow')));
+      const late = r.told[0]!.id;
+      await vi.advanceTimersByTimeAsync(r.config.policy.manualTimeoutMs);
+      expect(r.lane.answerPending(late, 'granted', 'user:guard-a')).toBeNull();
+      await vi.advanceTimersByTimeAsync(r.config.policy.debounceMs);
+      r.scanner.scan(cccdQr(r.person('allow', 1)));
+      const second = r.told.at(-1)!.id;
+      expect(r.lane.answerPending(second, 'refused', 'user:guard-a')).toMatchObject({ id: second, decision: 'refused', reason: 'rejected', answeredBy: 'user:guard-a' });
+      expect(r.events().map((e) => e.reason)).toEqual(['timeout', 'rejected']);
+      expect(r.relayPulses()).toBe(0);
+    });
+
+    it('records a remote open with who asked and the typed reason', async () => {
+      const r = await rig();
+      expect(r.lane.remoteOpen({ by: 'user:guard-a', note: 'xe cứu thương' })).toMatchObject({ reason: 'remote-open', answeredBy: 'user:guard-a', note: 'xe cứu thương' });
+      expect(r.relayPulses()).toBe(1);
+    });
+
+    it('decides at the gate even when the listener fails', async () => {
+      const r = await rig(manual);
+      // A process warning (QRGATE_PENDING_LISTENER) is all a failing listener leaves.
+      r.board.onChange(() => {
+        throw new Error('link down');
+      });
+      r.scanner.scan(cccdQr(r.person('allow')));
+      r.gpio.press('confirm');
+      await vi.advanceTimersByTimeAsync(10);
+      expect(r.events()).toMatchObject([{ decision: 'granted', reason: 'confirmed' }]);
+      expect(r.relayPulses()).toBe(1);
     });
   });
 

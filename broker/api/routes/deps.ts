@@ -1,6 +1,8 @@
 import type { Logger } from '../../../protocol/logger.js';
 import type { LoginDesk } from '../../access/loginDesk.js';
 import type { CentralConfig } from '../../config.js';
+import type { PendingScans } from '../../guard/pendingScans.js';
+import type { TerminalCommands } from '../../guard/terminalCommands.js';
 import type { MetricsRegistry } from '../../metrics.js';
 import type { CentralStore } from '../../store/centralStore.js';
 import type { CentralDb } from '../../store/sqliteSchema.js';
@@ -16,4 +18,8 @@ export interface RouteDeps {
   readonly now: () => number;
   /** Password logins with the central's one failure throttle, whichever door they come through. */
   readonly logins: LoginDesk;
+  /** The scans pending at manual-confirm lanes (broker/guard); absent, none are. */
+  readonly pending?: PendingScans;
+  /** Commands to terminals; absent, a route that needs one answers 503. */
+  readonly commands?: TerminalCommands;
 }

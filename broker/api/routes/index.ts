@@ -10,6 +10,7 @@ import { healthRoute } from './health.js';
 import { listRoutes } from './lists.js';
 import { memberRoutes } from './members.js';
 import { metricsRoute } from './metrics.js';
+import { pendingRoutes } from './pending.js';
 import { publicStatsRoute } from './publicStats.js';
 import { sessionRoutes } from './session.js';
 import { terminalChangeRoutes } from './terminalChanges.js';
@@ -36,5 +37,6 @@ export function apiRoutes(deps: RouteDeps): Route[] {
     ...userRoutes(deps),
     ...tokenRoutes(deps),
     auditRoute(deps),
+    ...pendingRoutes(deps),
   ];
 }

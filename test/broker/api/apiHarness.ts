@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { afterEach } from 'vitest';
 import { createToken } from '../../../broker/access/tokens.js';
 import { createApiServer } from '../../../broker/api/server.js';
+import { PendingScans } from '../../../broker/guard/pendingScans.js';
+import { TerminalCommands } from '../../../broker/guard/terminalCommands.js';
 import { centralDbFileName, loadCentralConfig, type CentralConfig, type CentralConfigInput } from '../../../broker/config.js';
 import { MetricsRegistry } from '../../../broker/metrics.js';
 import { openRegistryDb } from '../../../broker/registry/registryDb.js';
@@ -31,6 +33,10 @@ export interface Api {
   readonly port: number;
   /** A token of role admin; `get` and `raw` send it unless told otherwise. */
   readonly adminToken: string;
+  /** The guard screen's pending scans: a test feeds them as a terminal's `…/pending` messages would. */
+  readonly pending: PendingScans;
+  /** Commands the API sent to terminals, as topic and parsed payload, in order. */
+  readonly commands: { readonly topic: string; readonly command: Record<string, unknown> }[];
   get: (path: string, init?: RequestInit & { token?: string | null }) => Promise<Response>;
   raw: (target: string, method?: string, headers?: Record<string, string>) => Promise<RawResponse>;
 }
@@ -77,7 +83,16 @@ export function useApi(): (options?: ApiOptions) => Promise<Api> {
     const log = captureLogger();
     // Process metrics would leave prom-client's event-loop monitor running once per test.
     const metrics = new MetricsRegistry({ logger: log.logger, processMetrics: false });
-    const app = await createApiServer({ config, store, db, metrics, logger: log.logger, now: options.now ?? (() => options.nowMs ?? Date.now()) });
+    const now = options.now ?? (() => options.nowMs ?? Date.now());
+    const pending = new PendingScans({ logger: log.logger, now });
+    const commands: { topic: string; command: Record<string, unknown> }[] = [];
+    const sender = new TerminalCommands({
+      now,
+      publish: async (topic, payload) => {
+        commands.push({ topic, command: JSON.parse(payload.toString('utf8')) as Record<string, unknown> });
+      },
+    });
+    const app = await createApiServer({ config, store, db, metrics, logger: log.logger, now, guard: { pending, commands: sender } });
     await app.listen({ port: 0, host: '127.0.0.1' });
     cleanups.push(() => app.close());
     const { port } = app.server.address() as AddressInfo;
@@ -103,6 +118,6 @@ export function useApi(): (options?: ApiOptions) => Promise<Api> {
       return fetch(`${base}${path}`, { ...rest, headers });
     };
 
-    return { config, store, db, metrics, log, base, port, adminToken, get, raw };
+    return { config, store, db, metrics, log, base, port, adminToken, pending, commands, get, raw };
   };
 }

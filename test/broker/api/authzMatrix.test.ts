@@ -25,10 +25,12 @@ import { site, type Row } from './authz/row.js';
 // ---- The tables. A route group's table is imported here and listed in `tables`. ----
 import { registryRoutes } from './authz/registryRoutes.js';
 import { adminRoutes } from './authz/adminRoutes.js';
+import { guardRoutes } from './authz/guardRoutes.js';
 const tables: Readonly<Record<string, readonly Row[]>> = {
   coreRoutes,
   registryRoutes,
   adminRoutes,
+  guardRoutes,
 };
 // ---- end of the tables ----
 

@@ -4,7 +4,7 @@ import { describe, it, expect } from 'vitest';
 import { mayPublish, maySubscribe, mayUseWill, type Principal } from '../../../broker/auth/acl.js';
 import { parseTopic, terminalTopic } from '../../../protocol/topics.js';
 import { closed, useBroker, type BrokerHarness, type TestTerminal } from '../mqtt/brokerHarness.js';
-import { batch, scanEvents, status, telemetry } from '../mqtt/fixtures.js';
+import { batch, pendingHeld, scanEvents, status, telemetry } from '../mqtt/fixtures.js';
 import { pollDeadline } from '../../helpers/pollDeadline.js';
 
 /**
@@ -56,8 +56,11 @@ const matrix: readonly Row[] = [
   [`${tA}/events`,                            'A lab',      'lab',           'lab'],
   [`${tA}/status`,                            'A lab',      'lab',           'A lab'],
   [`${tA}/telemetry`,                         'A lab',      'lab',           'lab'],
+  [`${tA}/pending`,                           'A lab',      'lab',           'lab'],   // manual-confirm scans, for the guard screen
+  [`${tA}/pending/x`,                         'lab',        'lab',           'lab'],
   [`${tB}/events`,                            'B lab',      'lab',           'lab'],
   [`${tB}/status`,                            'B lab',      'lab',           'B lab'],
+  [`${tB}/pending`,                           'B lab',      'lab',           'lab'],
   [`${tC}/telemetry`,                         'C lab',      'lab',           'lab'],
   [`qrgate/v1/cp/${Y}/t/gate-a/status`,       'lab',        'lab',           'lab'],   // A's id under another checkpoint
   [`qrgate/v1/cp/${X}/t/GATE-A/events`,       'lab',        'lab',           'lab'],   // id level differs in case only
@@ -198,6 +201,7 @@ function payloadFor(topic: string): string {
   if (parsed?.kind === 'events') return batch(scanEvents(parsed, 1));
   if (parsed?.kind === 'status') return status('online');
   if (parsed?.kind === 'telemetry') return telemetry();
+  if (parsed?.kind === 'pending') return pendingHeld();
   return '{}';
 }
 

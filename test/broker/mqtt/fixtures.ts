@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ScanEvent } from '../../../protocol/event.js';
-import type { Telemetry, TerminalStatus } from '../../../protocol/messages.js';
+import type { PendingHeld, Telemetry, TerminalStatus } from '../../../protocol/messages.js';
 import { uuidv7 } from '../../../protocol/uuidv7.js';
 
 /** Valid payloads as a terminal would publish them. */
@@ -55,4 +55,23 @@ export function telemetry(bootId: string = randomUUID()): string {
     clockSynced: null,
   };
   return JSON.stringify(value);
+}
+
+/** A `…/pending` message: a scan held for the operator at lane `in` for 15 s from now. */
+export function pendingHeld(overrides: Partial<PendingHeld> = {}): string {
+  const atMs = Date.now();
+  const message: PendingHeld = {
+    v: 1,
+    state: 'pending',
+    id: uuidv7(atMs),
+    lane: 'in',
+    direction: 'in',
+    at: new Date(atMs).toISOString(),
+    expiresAt: new Date(atMs + 15_000).toISOString(),
+    credentialType: 'cccd',
+    credentialRef: 'ab'.repeat(32),
+    listVersion: 3,
+    ...overrides,
+  };
+  return JSON.stringify(message);
 }

@@ -1,7 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { PendingBoard } from '../../../gateway/pendingBoard.js';
 import type { UplinkLane } from '../../../gateway/uplink/lanes.js';
+import { pendingMessageSchema, type PendingHeld } from '../../../protocol/messages.js';
+import { uuidv7 } from '../../../protocol/uuidv7.js';
 import { statusSchema, telemetrySchema } from '../../../protocol/messages.js';
-import { commandTopic } from '../../../protocol/topics.js';
+import { commandTopic, terminalTopic } from '../../../protocol/topics.js';
 import { captureLogger } from '../../fakes/captureLogger.js';
 import { useTempDir } from '../../helpers/tempDir.js';
 import { waitFor } from '../../helpers/waitFor.js';
@@ -14,7 +17,7 @@ describe('Uplink commands, status and telemetry', () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
 
-  async function setUp(options: { central?: Record<string, unknown>; beforeTerminal?: (observer: Observer) => Promise<void> } = {}) {
+  async function setUp(options: { central?: Record<string, unknown>; beforeTerminal?: (observer: Observer) => Promise<void>; pendingBoard?: PendingBoard } = {}) {
     // Status publishes as the broker authorises them: the will goes through here too,
     // synchronously before aedes unregisters the client.
     const statusAuthorized: string[] = [];
@@ -36,7 +39,14 @@ describe('Uplink commands, status and telemetry', () => {
         opened.push(name);
         return r.outbox.record({ ...draftFor(name), credentialType: 'none', credentialRef: null, reason: 'remote-open' });
       },
+      answerPending: (id, decision, by) => {
+        if (!pendingHere.delete(id)) return null;
+        answered.push({ lane: name, id, decision, by });
+        return r.outbox.record({ ...draftFor(name), decision, reason: decision === 'granted' ? 'confirmed' : 'rejected', ...(by ? { answeredBy: by } : {}) }, { id });
+      },
     });
+    const pendingHere = new Set(options.pendingBoard?.current().map((m) => m.id));
+    const answered: { lane: string; id: string; decision: string; by: string | undefined }[] = [];
     const log = captureLogger();
     const r = uplinkRig({
       dataDir: tempDir(),
@@ -44,7 +54,7 @@ describe('Uplink commands, status and telemetry', () => {
       logger: log.logger,
       central: { reconnectMinMs: 50, reconnectMaxMs: 200, ...options.central },
       lanes: [lane('in'), lane('out')],
-      deps: { clockSynced: () => true, uptimeS: () => 12.5 },
+      deps: { clockSynced: () => true, uptimeS: () => 12.5, ...(options.pendingBoard ? { pendingBoard: options.pendingBoard } : {}) },
     });
     cleanups.push(() => r.db.close());
     cleanups.push(() => r.uplink.stop());
@@ -53,7 +63,7 @@ describe('Uplink commands, status and telemetry', () => {
     await waitFor(() => broker.aedes.connectedClients === 2, 10_000, 'terminal at the broker');
     // live delivery comes after aedes stored the retained copy (storeRetained runs first)
     await waitFor(() => observer.on(statusTopic).some((m) => m.payload.includes('"online"')), 10_000, 'online status stored');
-    return { broker, observer, r, log, opened, statusAuthorized };
+    return { broker, observer, r, log, opened, statusAuthorized, answered, pendingHere };
   }
 
   const draftFor = (lane: string) => ({
@@ -75,6 +85,39 @@ describe('Uplink commands, status and telemetry', () => {
     await observer.command('ping');
     await waitFor(() => observer.on(telemetryTopic).length > before, 10_000, 'telemetry after ping');
   }
+
+  it('tells the central what is pending on connect and as it comes; resolves a pending scan by confirm once, ignoring a second or unknown answer', async () => {
+    const board = new PendingBoard();
+    const held = (id: string): PendingHeld => ({
+      v: 1, state: 'pending', id, lane: 'in', direction: 'in', at: new Date().toISOString(), expiresAt: new Date(Date.now() + 15_000).toISOString(),
+      credentialType: 'cccd', credentialRef: 'ab'.repeat(32), listVersion: 1,
+    });
+    const before = uuidv7();
+    board.hold(held(before)); // held while offline: sent on connect
+    const { observer, log, answered, pendingHere } = await setUp({ pendingBoard: board });
+    const pendingTopic = terminalTopic(CHECKPOINT, TERMINAL_ID, 'pending');
+    await waitFor(() => observer.on(pendingTopic).length === 1, 10_000, 'the pending scan held before connecting');
+    const live = uuidv7();
+    pendingHere.add(live);
+    board.hold(held(live));
+    await waitFor(() => observer.on(pendingTopic).length === 2, 10_000, 'a pending scan as it happens');
+    const told = observer.on(pendingTopic).map((m) => pendingMessageSchema.parse(JSON.parse(m.payload)));
+    expect(told.map((m) => m.id)).toEqual([before, live]);
+    expect(observer.on(pendingTopic).every((m) => !m.retain)).toBe(true);
+
+    const confirm = await observer.command('confirm', { pendingId: live, lane: 'in', by: 'user:guard-a' });
+    const second = await observer.command('confirm', { pendingId: live, by: 'user:guard-b' });
+    await observer.command('reject', { pendingId: uuidv7(), by: 'user:guard-b' });
+    await observer.command('confirm', { by: 'user:guard-b' });
+    await barrier(observer);
+    expect(answered).toEqual([{ lane: 'in', id: live, decision: 'granted', by: 'user:guard-a' }]);
+    expect(log.messages('command.executed')).toContainEqual(expect.objectContaining({ name: 'confirm', id: confirm.id, pendingId: live, eventId: live }));
+    expect(log.messages('command.ignored').map((l) => [l.reason, l.name, l.id === second.id])).toEqual([
+      ['not-pending', 'confirm', true],
+      ['not-pending', 'reject', false],
+      ['malformed', 'confirm', false],
+    ]);
+  });
 
   it('publishes a retained online status on connect and a valid telemetry heartbeat on ping', async () => {
     const { broker, observer, r, log } = await setUp();
