@@ -14,6 +14,8 @@ const nav: readonly NavLink[] = [
   { path: '/', label: 'nav.overview' },
   // members (issue 14 page 6)
   { path: '/members', label: 'nav.members', roles: ['admin', 'manager'] },
+  // guard screen (issue 14 page 9)
+  { path: '/guard', label: 'nav.guard', roles: ['admin', 'manager', 'guard'] },
 ];
 
 export interface LayoutOptions {

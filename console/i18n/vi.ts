@@ -120,6 +120,26 @@ export const vi = {
   'member.problem.unit': 'Nhập đơn vị (tối đa 100 ký tự).',
   'member.problem.scope': 'Phạm vi danh sách không hợp lệ (chữ thường không dấu, số, dấu gạch ngang).',
   'member.problem.status': 'Chọn một trạng thái.',
+  // guard screen (issue 14 page 9)
+  'nav.guard': 'Cổng bảo vệ',
+  'guard.title': 'Xác nhận tại cổng',
+  'guard.loading': 'Đang tải…',
+  'guard.waiting': 'Không có ai đang chờ xác nhận.',
+  'guard.confirm': 'Cho qua',
+  'guard.reject': 'Từ chối',
+  'guard.seconds': 'giây còn lại',
+  'guard.unknownPerson': 'Không có thông tin thành viên',
+  'guard.otherUnit': 'Thành viên đơn vị',
+  'guard.offline': 'Thiết bị đang mất kết nối: hãy xử lý bằng nút tại cổng.',
+  'guard.answered': 'Đã gửi câu trả lời tới cổng.',
+  'guard.late': 'Lượt quét này đã được xử lý hoặc đã hết giờ.',
+  'guard.failed': 'Không gửi được. Hãy thử lại hoặc dùng nút tại cổng.',
+  'guard.opened': 'Đã gửi lệnh mở cổng.',
+  'guard.openTitle': 'Mở cổng từ xa',
+  'guard.openReason': 'Lý do mở cổng',
+  'guard.open': 'Mở cổng',
+  'guard.direction.in': 'vào',
+  'guard.direction.out': 'ra',
 } as const;
 
 export type MessageKey = keyof typeof vi;
