@@ -113,7 +113,7 @@ describe('the operator console', () => {
     const context = await newContext(browser);
     const page = await context.newPage();
     await logIn(page, base, users.admin);
-    await page.click('a.lang');
+    await Promise.all([page.waitForURL(`${base}/?lang=en`), page.click('a.lang')]);
     expect(await page.textContent('h1')).toBe('Overview');
     await page.goto(`${base}/`);
     expect(await page.textContent('h1')).toBe('Overview');
