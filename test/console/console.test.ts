@@ -62,7 +62,9 @@ const site = async (): Promise<World> => world;
 
 async function logIn(page: Page, base: string, user: { username: string; password: string }): Promise<void> {
   await page.goto(`${base}/login`);
-  // Keyboard only: the username field has the focus, Tab reaches the password, Enter submits.
+  // Keyboard only: the username field takes the focus by itself (autofocus), Tab reaches the
+  // password, Enter submits. Typing before the focus lands would lose the first letters.
+  await page.locator('#username:focus').waitFor();
   await page.keyboard.type(user.username);
   await page.keyboard.press('Tab');
   await page.keyboard.type(user.password);
