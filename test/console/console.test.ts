@@ -62,7 +62,9 @@ const site = async (): Promise<World> => world;
 
 async function logIn(page: Page, base: string, user: { username: string; password: string }): Promise<void> {
   await page.goto(`${base}/login`);
-  // Keyboard only: the username field has the focus, Tab reaches the password, Enter submits.
+  // Keyboard only: the username field takes the focus by itself (autofocus), Tab reaches the
+  // password, Enter submits. Typing before the focus lands would lose the first letters.
+  await page.locator('#username:focus').waitFor();
   await page.keyboard.type(user.username);
   await page.keyboard.press('Tab');
   await page.keyboard.type(user.password);
@@ -113,7 +115,7 @@ describe('the operator console', () => {
     const context = await newContext(browser);
     const page = await context.newPage();
     await logIn(page, base, users.admin);
-    await page.click('a.lang');
+    await Promise.all([page.waitForURL(`${base}/?lang=en`), page.click('a.lang')]);
     expect(await page.textContent('h1')).toBe('Overview');
     await page.goto(`${base}/`);
     expect(await page.textContent('h1')).toBe('Overview');
