@@ -6,6 +6,7 @@ import { checkpointsRoute } from './checkpoints.js';
 import { checkpointStatsRoute } from './checkpointStats.js';
 import type { RouteDeps } from './deps.js';
 import { eventsRoute } from './events.js';
+import { eventsCsvRoute } from './eventsCsv.js';
 import { healthRoute } from './health.js';
 import { listRoutes } from './lists.js';
 import { memberRoutes } from './members.js';
@@ -26,6 +27,7 @@ export function apiRoutes(deps: RouteDeps): Route[] {
     checkpointsRoute(deps),
     checkpointStatsRoute(deps),
     eventsRoute(deps),
+    eventsCsvRoute(deps),
     terminalsRoute(deps),
     metricsRoute(deps),
     ...memberRoutes(deps),
