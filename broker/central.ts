@@ -7,6 +7,7 @@ import { createApiServer } from './api/server.js';
 import { EnrollmentDesk } from './enrollment/enrollmentDesk.js';
 import { openCentralStore, type CentralConfig } from './config.js';
 import { lockDataDir, type DataDirLock } from './dataDirLock.js';
+import { LiveEvents } from './ingestion/liveEvents.js';
 import { ListDistributor } from './lists/distributor.js';
 import { MetricsRegistry } from './metrics.js';
 import { createBrokerMetrics } from './mqtt/brokerMetrics.js';
@@ -80,6 +81,8 @@ export class Central {
     const store = await openCentralStore(config, { logger });
     this.store = store;
     const metrics = new MetricsRegistry({ logger: logger.child({ component: 'metrics' }) });
+    // Ingestion tells it of each stored event; the API's live log listens (GET /api/events/live).
+    const liveEvents = new LiveEvents(logger.child({ component: 'live' }));
     const broker = createMqttBroker(
       { mqtt: config.mqtt, ingest: config.ingest, lab: config.lab },
       {
@@ -87,6 +90,7 @@ export class Central {
         metrics: createBrokerMetrics(metrics, config.metrics),
         logger: logger.child({ component: 'mqtt' }),
         enrollment: new EnrollmentDesk({ store, authorityKey, refKey, logger: logger.child({ component: 'enroll' }) }),
+        liveEvents,
       },
     );
     this.broker = broker;
@@ -103,7 +107,7 @@ export class Central {
 
     const apiDb = openRegistryDb(config);
     this.apiDb = apiDb;
-    const api = await createApiServer({ config, store, db: apiDb, metrics, logger });
+    const api = await createApiServer({ config, store, db: apiDb, metrics, logger, liveEvents });
     this.api = api;
     await api.ready();
     const httpPort = await listen(api.server, { host: config.http.host, port: config.http.port, hostSetting: 'http.host', portSetting: 'http.port' });

@@ -8,6 +8,7 @@ import type { Logger } from '../../protocol/logger.js';
 import { recordAudit, type AuditChange } from '../access/audit.js';
 import { actorOf } from '../access/roles.js';
 import type { CentralConfig } from '../config.js';
+import { LiveEvents } from '../ingestion/liveEvents.js';
 import type { MetricsRegistry } from '../metrics.js';
 import type { CentralStore } from '../store/centralStore.js';
 import type { CentralDb } from '../store/sqliteSchema.js';
@@ -33,6 +34,8 @@ export interface ApiServerDeps {
   readonly logger: Logger;
   /** Clock for the stats windows and sessions, ms since the epoch. Default Date.now. */
   readonly now?: () => number;
+  /** Newly stored events for `GET /api/events/live`; default a feed nobody publishes to (an API without ingestion). */
+  readonly liveEvents?: LiveEvents;
   /** Longer request targets get 414. Default 4096 characters, far above any real query. */
   readonly maxUrlLength?: number;
 }
@@ -104,7 +107,7 @@ export async function createApiServer(deps: ApiServerDeps): Promise<FastifyInsta
     checkCsrf(request, request.qrgateAuth, request.routeOptions.config.qrgateRoute);
   });
 
-  for (const [path, routes] of groupByPath(apiRoutes({ config: deps.config, store: deps.store, db: deps.db, metrics: deps.metrics, logger, now }))) {
+  for (const [path, routes] of groupByPath(apiRoutes({ config: deps.config, store: deps.store, db: deps.db, metrics: deps.metrics, logger, now, liveEvents: deps.liveEvents ?? new LiveEvents() }))) {
     for (const route of routes) {
       app.route({
         method: route.method ?? 'GET',

@@ -15,6 +15,7 @@ import { Sessions } from '../auth/sessions.js';
 import type { CentralConfig, CentralMqttConfig } from '../config.js';
 import type { EnrollmentDesk } from '../enrollment/enrollmentDesk.js';
 import { Ingestion } from '../ingestion/ingestion.js';
+import type { LiveEvents } from '../ingestion/liveEvents.js';
 import type { CentralStore } from '../store/centralStore.js';
 import { AckOrder } from './ackOrder.js';
 import { brokerPublish } from './brokerPublish.js';
@@ -46,6 +47,8 @@ export interface MqttBrokerDeps {
   readonly logger: Logger;
   /** Answers devices enrolling by QR; without it, `$enroll` logins are refused. */
   readonly enrollment?: EnrollmentDesk;
+  /** Told of each event once stored, for the live in/out log (the HTTP API's). */
+  readonly liveEvents?: LiveEvents;
 }
 
 /**
@@ -128,6 +131,7 @@ export class MqttBroker {
       metrics,
       logger: logger.child({ component: 'ingest' }),
       commit: { maxDelayMs: ingest.commitDelayMs, maxEvents: ingest.commitMaxEvents },
+      ...(this.deps.liveEvents ? { liveEvents: this.deps.liveEvents } : {}),
     });
     this.ingestion = ingestion;
     const throttle = new FailureThrottle(mqtt.authFailures, { logger: logger.child({ component: 'auth' }) });

@@ -1,5 +1,6 @@
 import type { Logger } from '../../../protocol/logger.js';
 import type { CentralConfig } from '../../config.js';
+import type { LiveEvents } from '../../ingestion/liveEvents.js';
 import type { MetricsRegistry } from '../../metrics.js';
 import type { CentralStore } from '../../store/centralStore.js';
 import type { CentralDb } from '../../store/sqliteSchema.js';
@@ -13,4 +14,6 @@ export interface RouteDeps {
   readonly metrics: MetricsRegistry;
   readonly logger: Logger;
   readonly now: () => number;
+  /** Each event as ingestion stores it (the live log). */
+  readonly liveEvents: LiveEvents;
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { checkpointCodeSchema } from '../../../protocol/checkpointCode.js';
-import { decisions, directions } from '../../../protocol/event.js';
+import { decisions, directions, type ScanEvent } from '../../../protocol/event.js';
 import { maxEventsPerPage, type CentralStore, type EventPage, type EventQuery, type MemberSummary } from '../../store/centralStore.js';
 import { isStoreError } from '../../store/storeError.js';
 import { memberViewFor, type MemberView } from '../../access/memberView.js';
@@ -66,6 +66,20 @@ function fromBeforeTo(query: { readonly from?: string; readonly to?: string }, c
 export const eventFilterSchema = z.strictObject(eventFilters).superRefine(fromBeforeTo);
 
 export type EventFilter = Omit<EventQuery, 'limit' | 'cursor'>;
+
+/** Whether `event` is one the store's search would return for `filter` (from inclusive, to exclusive, by the terminal's `ts`): for events not read from the store. */
+export function eventMatches(filter: EventFilter, event: ScanEvent): boolean {
+  const ts = Date.parse(event.ts);
+  return (
+    (filter.checkpoint === undefined || event.checkpointCode === filter.checkpoint) &&
+    (filter.checkpoints === undefined || filter.checkpoints.includes(event.checkpointCode)) &&
+    (filter.terminal === undefined || event.terminalId === filter.terminal) &&
+    (filter.from === undefined || ts >= Date.parse(filter.from)) &&
+    (filter.to === undefined || ts < Date.parse(filter.to)) &&
+    (filter.direction === undefined || event.direction === filter.direction) &&
+    (filter.decision === undefined || event.decision === filter.decision)
+  );
+}
 
 export const eventsQuerySchema = z
   .strictObject({

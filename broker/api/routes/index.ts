@@ -7,6 +7,7 @@ import { checkpointStatsRoute } from './checkpointStats.js';
 import type { RouteDeps } from './deps.js';
 import { eventsRoute } from './events.js';
 import { eventsCsvRoute } from './eventsCsv.js';
+import { eventsLiveRoute } from './eventsLive.js';
 import { healthRoute } from './health.js';
 import { listRoutes } from './lists.js';
 import { memberRoutes } from './members.js';
@@ -28,6 +29,7 @@ export function apiRoutes(deps: RouteDeps): Route[] {
     checkpointStatsRoute(deps),
     eventsRoute(deps),
     eventsCsvRoute(deps),
+    eventsLiveRoute(deps),
     terminalsRoute(deps),
     metricsRoute(deps),
     ...memberRoutes(deps),

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { sessionCookieName } from '../../../broker/access/sessions.js';
 import type { Route } from '../../../broker/api/route.js';
 import { apiRoutes } from '../../../broker/api/routes/index.js';
+import { LiveEvents } from '../../../broker/ingestion/liveEvents.js';
 import { registryRefHasher } from '../../../broker/registry/registryDb.js';
 import { refToHex } from '../../../protocol/credentialRef.js';
 import { silentLogger } from '../../fakes/captureLogger.js';
@@ -99,6 +100,13 @@ async function send(world: SiteWorld, row: Row, credentials: { token?: string; s
   if (row.body !== undefined) headers['content-type'] = row.contentType ?? 'application/json';
   const body = row.body === undefined ? undefined : withRefs(world, typeof row.body === 'string' ? row.body : JSON.stringify(row.body));
   const response = await fetch(`${world.api.base}${withRefs(world, row.path)}`, { method: row.method, headers, ...(body === undefined ? {} : { body }) });
+  // A live feed never ends: its status and first bytes are its answer.
+  if (response.headers.get('content-type')?.startsWith('text/event-stream')) {
+    const reader = response.body!.getReader();
+    const first = await reader.read();
+    await reader.cancel();
+    return { status: response.status, body: first.done ? '' : new TextDecoder().decode(first.value) };
+  }
   return { status: response.status, body: await response.text() };
 }
 
@@ -165,7 +173,7 @@ const newWorld = useSite(startApi);
 describe('authorization matrix: every route x every caller over a real socket', () => {
   async function servedRoutes(): Promise<Route[]> {
     const api = await startApi();
-    return apiRoutes({ config: api.config, store: api.store, db: api.db, metrics: api.metrics, logger: silentLogger(), now: Date.now });
+    return apiRoutes({ config: api.config, store: api.store, db: api.db, metrics: api.metrics, logger: silentLogger(), now: Date.now, liveEvents: new LiveEvents() });
   }
 
   it('has a row for every route the central serves, and no row for a route it does not', async () => {
