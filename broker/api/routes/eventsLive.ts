@@ -103,11 +103,13 @@ export function eventsLiveRoute(deps: Pick<RouteDeps, 'store' | 'liveEvents' | '
       const stream = new Readable({ read() {} });
       const write = (text: string): void => {
         if (stream.destroyed || stream.readableEnded) return;
-        stream.push(text);
+        // Measured before the write: one large commit group fits whatever its size; a backlog does not.
         if (stream.readableLength > maxBufferedBytes) {
           logger.warn({ role: principal.role, bufferedBytes: stream.readableLength }, 'api.events-live-dropped');
           stream.destroy();
+          return;
         }
+        stream.push(text);
       };
       const end = (): void => {
         if (!stream.destroyed && !stream.readableEnded) stream.push(null);

@@ -6,6 +6,7 @@ import { afterEach } from 'vitest';
 import { createToken } from '../../../broker/access/tokens.js';
 import { createApiServer } from '../../../broker/api/server.js';
 import { centralDbFileName, loadCentralConfig, type CentralConfig, type CentralConfigInput } from '../../../broker/config.js';
+import type { LiveEvents } from '../../../broker/ingestion/liveEvents.js';
 import { MetricsRegistry } from '../../../broker/metrics.js';
 import { openRegistryDb } from '../../../broker/registry/registryDb.js';
 import type { CentralDb } from '../../../broker/store/sqliteSchema.js';
@@ -53,6 +54,8 @@ export interface ApiOptions {
    * one: a site seeded once serves many tests. `config` is then ignored.
    */
   readonly copyOf?: string;
+  /** The stored-events feed the live log listens to, for a test to publish on. */
+  readonly liveEvents?: LiveEvents;
 }
 
 export function useApi(): (options?: ApiOptions) => Promise<Api> {
@@ -77,7 +80,7 @@ export function useApi(): (options?: ApiOptions) => Promise<Api> {
     const log = captureLogger();
     // Process metrics would leave prom-client's event-loop monitor running once per test.
     const metrics = new MetricsRegistry({ logger: log.logger, processMetrics: false });
-    const app = await createApiServer({ config, store, db, metrics, logger: log.logger, now: options.now ?? (() => options.nowMs ?? Date.now()) });
+    const app = await createApiServer({ config, store, db, metrics, logger: log.logger, now: options.now ?? (() => options.nowMs ?? Date.now()), ...(options.liveEvents ? { liveEvents: options.liveEvents } : {}) });
     await app.listen({ port: 0, host: '127.0.0.1' });
     cleanups.push(() => app.close());
     const { port } = app.server.address() as AddressInfo;

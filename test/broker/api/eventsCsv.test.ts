@@ -1,4 +1,3 @@
-import { Readable } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parse } from 'csv-parse/sync';
@@ -6,71 +5,13 @@ import { describe, expect, it } from 'vitest';
 import { createToken } from '../../../broker/access/tokens.js';
 import { addUser } from '../../../broker/access/users.js';
 import { eventsCsvColumns, spreadsheetText } from '../../../broker/api/routes/eventsCsv.js';
-import { importMembers } from '../../../broker/registry/membersImport.js';
-import { registryRefHasher } from '../../../broker/registry/registryDb.js';
-import { refToHex } from '../../../protocol/credentialRef.js';
-import type { Decision, Direction, ScanEvent } from '../../../protocol/event.js';
 import { CP_A, CP_B, scanEvent } from '../store/scanEvents.js';
 import { useApi, type Api } from './apiHarness.js';
-
-/** 2025-05-31 23:30 UTC: already 1 June in Vietnam, which the file name and local times must show. */
-const NOW = Date.UTC(2025, 4, 31, 23, 30);
-const MINUTE = 60_000;
-const ANH = { id: '046190000201', name: 'Nguyễn Thị Ánh', unit: 'Công ty May Huế' };
-const DUC = { id: '046090000202', name: 'Phạm Đức Lộc', unit: 'Tổ dân phố 5' };
-const membersCsv =
-  'name,phone,address,unit,scope,idNumber,status\n' +
-  `${ANH.name},0905123456,"12 Lê Lợi, Huế",${ANH.unit},site-a,${ANH.id},allow\n` +
-  `${DUC.name},0914000111,,${DUC.unit},site-a,${DUC.id},check\n`;
+import { ANH, DUC, eventMaker, MINUTE, NOW, seededApi } from './eventsFixture.js';
 
 type Row = Record<(typeof eventsCsvColumns)[number], string>;
 
 const startApi = useApi();
-
-/** Checkpoint A belongs to Ánh's unit, B to Lộc's; both people are registered. */
-async function seededApi(): Promise<{ api: Api; ref: (idNumber: string) => string }> {
-  const api = await startApi({ nowMs: NOW });
-  await api.store.createCheckpoint({ code: CP_A, name: 'Cổng "Bắc", khu A', direction: 'both', confirm: 'auto', unit: ANH.unit });
-  await api.store.createCheckpoint({ code: CP_B, name: 'Cổng Tổ 5', direction: 'both', confirm: 'auto', unit: DUC.unit });
-  const hasher = registryRefHasher(api.config);
-  await importMembers({ db: api.db, hasher, input: Readable.from([membersCsv]), nowMs: () => NOW });
-  return { api, ref: (idNumber) => refToHex(hasher('citizen', idNumber)) };
-}
-
-const decisionsCycle: readonly Decision[] = ['granted', 'granted', 'refused', 'duplicate'];
-const directionsCycle: readonly Direction[] = ['in', 'out', 'in'];
-
-/**
- * Makes events a minute apart going back from NOW, spread over both checkpoints, two
- * terminals each (each with its own unbroken sequence), both people and unregistered scans.
- */
-function eventMaker(ref: (idNumber: string) => string): (count: number) => ScanEvent[] {
-  const seqs = new Map<string, number>();
-  let i = 0;
-  return (count) =>
-    Array.from({ length: count }, () => {
-      const atA = i % 3 !== 0;
-      const terminalId = `${atA ? 'gate-a' : 'gate-b'}-${1 + (i % 2)}`;
-      const seq = (seqs.get(terminalId) ?? 0) + 1;
-      // Scrambled, so no filter's combination is empty by the cycles lining up.
-      const draw = Math.imul(i + 1, 0x9e3779b1) >>> 8;
-      seqs.set(terminalId, seq);
-      const base = scanEvent(
-        {
-          terminalId,
-          checkpointCode: atA ? CP_A : CP_B,
-          seq,
-          tsMs: NOW - (i + 1) * MINUTE,
-          decision: decisionsCycle[draw % decisionsCycle.length],
-          direction: directionsCycle[(draw >>> 4) % directionsCycle.length],
-        },
-        false,
-      );
-      const who = i % 5 === 0 ? null : i % 2 === 0 ? ref(ANH.id) : ref(DUC.id);
-      i++;
-      return { ...base, credentialType: who === null ? 'unknown' : 'cccd', credentialRef: who };
-    });
-}
 
 async function csvOf(api: Api, path: string, token = api.adminToken): Promise<{ response: Response; bytes: Buffer; rows: Row[] }> {
   const response = await api.get(path, { token });
@@ -95,7 +36,7 @@ async function idsFromLog(api: Api, filters: string, token = api.adminToken): Pr
 
 describe('GET /events.csv', () => {
   it('downloads the log as Excel reads it: BOM, header, quoting, Vietnamese names intact, local time, no ID numbers; with a session cookie too', async () => {
-    const { api, ref } = await seededApi();
+    const { api, ref } = await seededApi(startApi);
     await api.store.insertEvents(
       [
         { ...scanEvent({ terminalId: 'gate-a-1', checkpointCode: CP_A, seq: 1, tsMs: NOW - 10 * MINUTE }), credentialType: 'cccd', credentialRef: ref(ANH.id) },
@@ -134,7 +75,7 @@ describe('GET /events.csv', () => {
   });
 
   it('holds the same events as /api/events for every filter, across many store pages', async () => {
-    const { api, ref } = await seededApi();
+    const { api, ref } = await seededApi(startApi);
     await api.store.insertEvents(eventMaker(ref)(2_600), NOW);
     const from = new Date(NOW - 2_000 * MINUTE).toISOString();
     const to = new Date(NOW - 300 * MINUTE).toISOString();
@@ -168,7 +109,7 @@ describe('GET /events.csv', () => {
   });
 
   it("gives a manager its own unit's checkpoints only, another unit's people only as such; a guard its gate; an inspector nothing", async () => {
-    const { api, ref } = await seededApi();
+    const { api, ref } = await seededApi(startApi);
     await api.store.insertEvents(eventMaker(ref)(60), NOW);
     const managerOther = createToken(api.db, { name: 't', createdBy: 'test', role: 'manager', unit: DUC.unit }).token;
     const { rows, bytes } = await csvOf(api, '/events.csv', managerOther);
@@ -196,7 +137,7 @@ describe('GET /events.csv', () => {
   it(
     "exports 200,000 rows from a real SQLite store without the central's heap growing with them",
     async () => {
-      const { api, ref } = await seededApi();
+      const { api, ref } = await seededApi(startApi);
       const total = 200_000;
       const events = eventMaker(ref);
       for (let stored = 0; stored < total; stored += 20_000) await api.store.insertEvents(events(20_000), NOW);
