@@ -18,7 +18,8 @@ const vietnamOffsetMs = 7 * 3_600_000;
 
 /** `2025-05-31 19:00:00`: a form Excel and LibreOffice take as a date-time on their own. */
 export function vietnamTime(iso: string): string {
-  return new Date(Date.parse(iso) + vietnamOffsetMs).toISOString().slice(0, 19).replace('T', ' ');
+  const local = new Date(Date.parse(iso) + vietnamOffsetMs).toISOString();
+  return `${local.slice(0, 10)} ${local.slice(11, 19)}`;
 }
 
 /**
@@ -52,30 +53,27 @@ export const eventsCsvColumns = [
   'event_id',
 ] as const;
 
-/** What the caller may see of a person, in the member columns: never more than the JSON log shows them. */
-function memberCells(member: MemberView | null): [name: string, unit: string, id: string, status: string] {
-  if (member === null) return ['', '', '', ''];
-  if ('otherUnit' in member) return ['', member.unit, member.idMasked, ''];
-  return [member.name, member.unit, member.idMasked, member.status];
+/** The member columns for what the caller may see of a person: never more than the JSON log shows them. */
+function memberCells(member: MemberView | null): string {
+  if (member === null) return ',,,';
+  if ('otherUnit' in member) return `,${spreadsheetText(member.unit)},${member.idMasked},`;
+  return [spreadsheetText(member.name), spreadsheetText(member.unit), member.idMasked, member.status].join(',');
 }
 
-function csvLine(event: LoggedEvent, checkpointName: string, member: MemberView | null): string {
-  const [name, unit, id, status] = memberCells(member);
+/** `checkpointName` and `member` arrive as cells already (escaped once per checkpoint and person, not per row). */
+function csvLine(event: LoggedEvent, checkpointName: string, member: string): string {
   return `${[
     event.ts,
     vietnamTime(event.ts),
     event.checkpointCode,
-    spreadsheetText(checkpointName),
+    checkpointName,
     spreadsheetText(event.terminalId),
     spreadsheetText(event.lane),
     event.direction,
     event.decision,
     event.reason,
     event.credentialType,
-    spreadsheetText(name),
-    spreadsheetText(unit),
-    id,
-    status,
+    member,
     String(event.passback),
     event.passed === null ? '' : String(event.passed),
     String(event.clockTrusted),
@@ -92,14 +90,19 @@ function csvLine(event: LoggedEvent, checkpointName: string, member: MemberView 
  * never keeps the store's connection busy between pages.
  */
 async function* csvChunks(store: CentralStore, principal: Principal, filter: EventFilter): AsyncGenerator<string> {
-  const checkpointNames = new Map((await store.listCheckpoints()).map((checkpoint) => [checkpoint.code, checkpoint.name]));
+  const checkpointNames = new Map((await store.listCheckpoints()).map((checkpoint) => [checkpoint.code, spreadsheetText(checkpoint.name)]));
   yield `${bom}${eventsCsvColumns.join(',')}\r\n`;
   let cursor: string | undefined;
   do {
     const page = await store.searchEvents({ ...filter, limit: maxEventsPerPage, ...(cursor === undefined ? {} : { cursor }) });
     const members: Map<string, MemberSummary> = await membersOf(store, page.events);
+    const memberText = new Map<string | null, string>();
     let chunk = '';
-    for (const event of page.events) chunk += csvLine(event, checkpointNames.get(event.checkpointCode) ?? '', memberOfEvent(members, event, principal));
+    for (const event of page.events) {
+      let member = memberText.get(event.credentialRef);
+      if (member === undefined) memberText.set(event.credentialRef, (member = memberCells(memberOfEvent(members, event, principal))));
+      chunk += csvLine(event, checkpointNames.get(event.checkpointCode) ?? '', member);
+    }
     if (chunk !== '') yield chunk;
     cursor = page.nextCursor ?? undefined;
   } while (cursor !== undefined);
