@@ -108,6 +108,16 @@ describe('GET /api/events/live', () => {
     await commit(makeEvents(5));
   });
 
+  it('answers HEAD with the headers alone, holding no feed open', async () => {
+    const { api, liveEvents } = await liveApi();
+    for (const path of ['/api/events/live', '/events.csv']) {
+      const response = await api.get(path, { method: 'HEAD' });
+      expect(response.status, path).toBe(200);
+      expect(response.headers.get('content-type'), path).toMatch(path.endsWith('.csv') ? /^text\/csv/ : /^text\/event-stream/);
+    }
+    expect(liveEvents.listenerCount).toBe(0);
+  });
+
   it('cuts off a watcher that stops reading instead of buffering for it, and keeps serving the others', async () => {
     const { api, liveEvents, makeEvents, commit, watch } = await liveApi();
     const reader = await watch('/api/events/live');
