@@ -1,6 +1,7 @@
 import { request, type IncomingMessage } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createToken, type NewToken } from '../../../broker/access/tokens.js';
+import { addUser } from '../../../broker/access/users.js';
 import { LiveEvents, type StoredEvent } from '../../../broker/ingestion/liveEvents.js';
 import type { ScanEvent } from '../../../protocol/event.js';
 import { openSse, type SseClient } from '../../helpers/sseClient.js';
@@ -86,6 +87,26 @@ describe('GET /api/events/live', () => {
     for (const secret of [ANH.name, '0905123456', 'Lê Lợi', ANH.id, DUC.id]) expect(textB).not.toContain(secret);
     // A guard: name, unit, status; no phone.
     expect(scans(guardOfA).every((e) => e.member === null || !('phone' in e.member))).toBe(true);
+  });
+
+  it('serves a browser logged in with a session cookie, as EventSource sends it', async () => {
+    const { api, makeEvents, commit } = await liveApi();
+    await addUser(api.db, { username: 'guard.a', role: 'guard', checkpoints: [CP_A], password: 'correct horse battery staple' });
+    const login = await api.get('/api/session', {
+      token: null,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'guard.a', password: 'correct horse battery staple' }),
+    });
+    expect(login.status).toBe(200);
+    const cookie = login.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    const feed = await openSse(`${api.base}/api/events/live`, { cookie });
+    clients.push(feed);
+    expect(feed.status).toBe(200);
+    const stored = await commit(makeEvents(6));
+    const atA = stored.filter((e) => e.checkpointCode === CP_A).map((e) => e.id);
+    await waitFor(() => scans(feed).length === atA.length, 10_000, "the guard's gate's events");
+    expect(scans(feed).map((e) => e.id)).toEqual(atA);
   });
 
   it('refuses what /api/events refuses, before the feed opens', async () => {
