@@ -60,26 +60,13 @@ function memberCells(member: MemberView | null): string {
   return [spreadsheetText(member.name), spreadsheetText(member.unit), member.idMasked, member.status].join(',');
 }
 
-/** `checkpointName` and `member` arrive as cells already (escaped once per checkpoint and person, not per row). */
-function csvLine(event: LoggedEvent, checkpointName: string, member: string): string {
-  return `${[
-    event.ts,
-    vietnamTime(event.ts),
-    event.checkpointCode,
-    checkpointName,
-    spreadsheetText(event.terminalId),
-    spreadsheetText(event.lane),
-    event.direction,
-    event.decision,
-    event.reason,
-    event.credentialType,
-    member,
-    String(event.passback),
-    event.passed === null ? '' : String(event.passed),
-    String(event.clockTrusted),
-    event.receivedAt,
-    event.id,
-  ].join(',')}\r\n`;
+/**
+ * One row. `place` (checkpoint, its name, terminal, lane) and `member` arrive as cells
+ * already, escaped once per page for each place and person rather than once per row.
+ */
+function csvLine(event: LoggedEvent, place: string, member: string): string {
+  const passed = event.passed === null ? '' : String(event.passed);
+  return `${event.ts},${vietnamTime(event.ts)},${place},${event.direction},${event.decision},${event.reason},${event.credentialType},${member},${event.passback},${passed},${event.clockTrusted},${event.receivedAt},${event.id}\r\n`;
 }
 
 /**
@@ -97,11 +84,18 @@ async function* csvChunks(store: CentralStore, principal: Principal, filter: Eve
     const page = await store.searchEvents({ ...filter, limit: maxEventsPerPage, ...(cursor === undefined ? {} : { cursor }) });
     const members: Map<string, MemberSummary> = await membersOf(store, page.events);
     const memberText = new Map<string | null, string>();
+    const placeText = new Map<string, string>();
     let chunk = '';
     for (const event of page.events) {
       let member = memberText.get(event.credentialRef);
       if (member === undefined) memberText.set(event.credentialRef, (member = memberCells(memberOfEvent(members, event, principal))));
-      chunk += csvLine(event, checkpointNames.get(event.checkpointCode) ?? '', member);
+      const placeKey = `${event.checkpointCode}\n${event.terminalId}\n${event.lane}`;
+      let place = placeText.get(placeKey);
+      if (place === undefined) {
+        place = `${event.checkpointCode},${checkpointNames.get(event.checkpointCode) ?? ''},${spreadsheetText(event.terminalId)},${spreadsheetText(event.lane)}`;
+        placeText.set(placeKey, place);
+      }
+      chunk += csvLine(event, place, member);
     }
     if (chunk !== '') yield chunk;
     cursor = page.nextCursor ?? undefined;
