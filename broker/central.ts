@@ -11,6 +11,7 @@ import { TerminalCommands } from './guard/terminalCommands.js';
 import { brokerPublish } from './mqtt/brokerPublish.js';
 import { openCentralStore, type CentralConfig } from './config.js';
 import { lockDataDir, type DataDirLock } from './dataDirLock.js';
+import { LiveEvents } from './ingestion/liveEvents.js';
 import { ListDistributor } from './lists/distributor.js';
 import { MetricsRegistry } from './metrics.js';
 import { createBrokerMetrics } from './mqtt/brokerMetrics.js';
@@ -88,6 +89,8 @@ export class Central {
     const metrics = new MetricsRegistry({ logger: logger.child({ component: 'metrics' }) });
     const brokerMetrics = createBrokerMetrics(metrics, config.metrics);
     const pendingScans = new PendingScans({ logger: logger.child({ component: 'guard' }), malformed: brokerMetrics.malformed });
+    // Ingestion tells it of each stored event; the API's live log listens (GET /api/events/live).
+    const liveEvents = new LiveEvents(logger.child({ component: 'live' }));
     const broker = createMqttBroker(
       { mqtt: config.mqtt, ingest: config.ingest, lab: config.lab },
       {
@@ -96,6 +99,7 @@ export class Central {
         pendingScans,
         logger: logger.child({ component: 'mqtt' }),
         enrollment: new EnrollmentDesk({ store, authorityKey, refKey, logger: logger.child({ component: 'enroll' }) }),
+        liveEvents,
       },
     );
     this.broker = broker;
@@ -124,6 +128,7 @@ export class Central {
       metrics,
       logger,
       guard: { pending: pendingScans, commands },
+      liveEvents,
       ...(this.deps.pages ? { pages: this.deps.pages } : {}),
     });
     this.api = api;

@@ -23,7 +23,7 @@ function packageRoot(): string {
   return dir;
 }
 
-const clientScripts = new Set(['check', 'guard']);
+const clientScripts = new Set(['check', 'guard', 'events']);
 
 export function assetRoute(): PublicRoute {
   const root = packageRoot();

@@ -12,6 +12,8 @@ interface NavLink {
 /** The console's pages, in menu order; a page appears here once it exists. */
 const nav: readonly NavLink[] = [
   { path: '/', label: 'nav.overview' },
+  // in/out log (issue 14 page 4)
+  { path: '/events', label: 'nav.events', roles: ['admin', 'manager', 'guard'] },
   // members (issue 14 page 6)
   { path: '/members', label: 'nav.members', roles: ['admin', 'manager'] },
   // guard screen (issue 14 page 9)

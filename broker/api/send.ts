@@ -19,5 +19,10 @@ export function sendResponse(reply: FastifyReply, response: ApiResponse, secureC
   }
   if ('json' in response) return reply.type('application/json; charset=utf-8').send(`${JSON.stringify(response.json)}\n`);
   if ('text' in response) return reply.type(response.contentType).send(response.text);
+  if (reply.request.method === 'HEAD') {
+    // The headers are the whole answer: an export is not painted and a live feed not held open for nobody to read.
+    if (!Buffer.isBuffer(response.stream)) response.stream.destroy();
+    return reply.type(response.contentType).send();
+  }
   return reply.type(response.contentType).send(response.stream);
 }

@@ -9,6 +9,7 @@ import { recordAudit, type AuditChange } from '../access/audit.js';
 import { LoginDesk } from '../access/loginDesk.js';
 import { actorOf } from '../access/roles.js';
 import type { CentralConfig } from '../config.js';
+import { LiveEvents } from '../ingestion/liveEvents.js';
 import type { MetricsRegistry } from '../metrics.js';
 import { PendingScans } from '../guard/pendingScans.js';
 import { TerminalCommands } from '../guard/terminalCommands.js';
@@ -42,6 +43,8 @@ export interface ApiServerDeps {
    * Without them (an API with no broker in its process) nothing is pending and a command is 503.
    */
   readonly guard?: { readonly pending: PendingScans; readonly commands: TerminalCommands };
+  /** Newly stored events for `GET /api/events/live`; default a feed nobody publishes to (an API without ingestion). */
+  readonly liveEvents?: LiveEvents;
   /** Longer request targets get 414. Default 4096 characters, far above any real query. */
   readonly maxUrlLength?: number;
   /** Pages for people served beside the API (the console); none by default. */
@@ -147,6 +150,7 @@ export async function createApiServer(deps: ApiServerDeps): Promise<FastifyInsta
     now,
     logins: new LoginDesk({ db: deps.db, logger, now, failures: http.loginFailures }),
     ...guard,
+    liveEvents: deps.liveEvents ?? new LiveEvents(),
   };
   const pageRoutes = new Set(deps.pages?.routes(routeDeps) ?? []);
   for (const [path, routes] of groupByPath([...apiRoutes(routeDeps), ...pageRoutes])) {

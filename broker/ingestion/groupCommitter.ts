@@ -18,6 +18,8 @@ export interface GroupCommitterOptions {
 }
 
 export interface GroupCommitResult extends InsertResult {
+  /** What the store recorded as the events' `receivedAt`. */
+  readonly receivedAtMs: number;
   readonly submissions: number;
   readonly durationMs: number;
 }
@@ -140,6 +142,7 @@ export class GroupCommitter {
       inserted: result.inserted,
       stored: result.stored,
       duplicates: result.duplicates + (total - events.length),
+      receivedAtMs: startedMs,
       submissions: group.length,
       durationMs: this.now() - startedMs,
     });

@@ -1,7 +1,9 @@
 import type { Logger } from '../../protocol/logger.js';
 import type { CentralStore } from '../store/centralStore.js';
 import type { BrokerMetrics } from '../mqtt/brokerMetrics.js';
+import { msToIso } from '../store/time.js';
 import { GroupCommitter, type GroupCommitterOptions } from './groupCommitter.js';
+import type { LiveEvents } from './liveEvents.js';
 import { validateEventBatch, validateStatus, validateTelemetry, type TopicIdentity } from './validate.js';
 
 /**
@@ -22,6 +24,8 @@ export interface IngestionDeps {
   readonly logger: Logger;
   readonly commit: GroupCommitterOptions;
   readonly now?: () => number;
+  /** Told of every event stored, once its commit is durable (the live in/out log). */
+  readonly liveEvents?: LiveEvents;
 }
 
 export class Ingestion {
@@ -36,7 +40,12 @@ export class Ingestion {
     this.committer = new GroupCommitter(deps.commit, {
       insert: (events, receivedAtMs) => deps.store.insertEvents(events, receivedAtMs),
       now: this.now,
-      onCommit: ({ stored, ...summary }) => {
+      onCommit: ({ stored, receivedAtMs, ...summary }) => {
+        // Redeliveries are not in `stored`: a watcher sees each event once.
+        if (deps.liveEvents !== undefined && deps.liveEvents.listenerCount > 0) {
+          const receivedAt = msToIso(receivedAtMs);
+          deps.liveEvents.publish(stored.map((event) => ({ ...event, receivedAt })));
+        }
         metrics.commits.inc();
         metrics.eventsIngested.inc(summary.inserted);
         metrics.eventsDuplicate.inc(summary.duplicates);

@@ -16,6 +16,7 @@ import type { CentralConfig, CentralMqttConfig } from '../config.js';
 import type { EnrollmentDesk } from '../enrollment/enrollmentDesk.js';
 import type { PendingScans } from '../guard/pendingScans.js';
 import { Ingestion } from '../ingestion/ingestion.js';
+import type { LiveEvents } from '../ingestion/liveEvents.js';
 import type { CentralStore } from '../store/centralStore.js';
 import { AckOrder } from './ackOrder.js';
 import { brokerPublish } from './brokerPublish.js';
@@ -49,6 +50,8 @@ export interface MqttBrokerDeps {
   readonly enrollment?: EnrollmentDesk;
   /** Where terminals' `…/pending` messages go (broker/guard); without it they are dropped. */
   readonly pendingScans?: PendingScans;
+  /** Told of each event once stored, for the live in/out log (the HTTP API's). */
+  readonly liveEvents?: LiveEvents;
 }
 
 /**
@@ -141,6 +144,7 @@ export class MqttBroker {
       metrics,
       logger: logger.child({ component: 'ingest' }),
       commit: { maxDelayMs: ingest.commitDelayMs, maxEvents: ingest.commitMaxEvents },
+      ...(this.deps.liveEvents ? { liveEvents: this.deps.liveEvents } : {}),
     });
     this.ingestion = ingestion;
     const throttle = new FailureThrottle(mqtt.authFailures, { logger: logger.child({ component: 'auth' }) });

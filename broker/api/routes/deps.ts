@@ -3,6 +3,7 @@ import type { LoginDesk } from '../../access/loginDesk.js';
 import type { CentralConfig } from '../../config.js';
 import type { PendingScans } from '../../guard/pendingScans.js';
 import type { TerminalCommands } from '../../guard/terminalCommands.js';
+import type { LiveEvents } from '../../ingestion/liveEvents.js';
 import type { MetricsRegistry } from '../../metrics.js';
 import type { CentralStore } from '../../store/centralStore.js';
 import type { CentralDb } from '../../store/sqliteSchema.js';
@@ -22,4 +23,6 @@ export interface RouteDeps {
   readonly pending?: PendingScans;
   /** Commands to terminals; absent, a route that needs one answers 503. */
   readonly commands?: TerminalCommands;
+  /** Each event as ingestion stores it (the live log). */
+  readonly liveEvents: LiveEvents;
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { checkpointCodeSchema } from '../../../protocol/checkpointCode.js';
-import { decisions, directions } from '../../../protocol/event.js';
+import { decisions, directions, type ScanEvent } from '../../../protocol/event.js';
 import { maxEventsPerPage, type CentralStore, type EventPage, type EventQuery, type MemberSummary } from '../../store/centralStore.js';
 import { isStoreError } from '../../store/storeError.js';
 import { memberViewFor, type MemberView } from '../../access/memberView.js';
@@ -40,45 +40,94 @@ const limit = z
   })
   .transform(Number);
 
+/** The log's filters, shared by the page (`/api/events`), the download (`/events.csv`) and the live feed. */
+const eventFilters = {
+  checkpoint: checkpointCodeSchema.optional(),
+  terminal: z
+    .string()
+    .min(1, { message: terminalIdMessage })
+    .max(64, { message: terminalIdMessage })
+    .optional(),
+  from: instant.optional(),
+  to: instant.optional(),
+  direction: z.enum(directions, { message: `expected one of ${directions.join(', ')}` }).optional(),
+  decision: z.enum(decisions, { message: `expected one of ${decisions.join(', ')}` }).optional(),
+};
+
+function fromBeforeTo(query: { readonly from?: string; readonly to?: string }, ctx: z.RefinementCtx): void {
+  // Compared as instants: a zone can carry a bound past year 9999, where the ISO text
+  // (`+010000-…`) sorts before `9999-…` (found by fast-check).
+  if (query.from !== undefined && query.to !== undefined && Date.parse(query.from) >= Date.parse(query.to)) {
+    ctx.addIssue({ code: 'custom', path: ['to'], message: 'must be later than from' });
+  }
+}
+
+/** `/api/events`'s filters without the paging: what the whole-log routes (CSV, live) take. */
+export const eventFilterSchema = z.strictObject(eventFilters).superRefine(fromBeforeTo);
+
+export type EventFilter = Omit<EventQuery, 'limit' | 'cursor'>;
+
+/** Whether `event` is one the store's search would return for `filter` (from inclusive, to exclusive, by the terminal's `ts`): for events not read from the store. */
+export function eventMatches(filter: EventFilter, event: ScanEvent): boolean {
+  const ts = Date.parse(event.ts);
+  return (
+    (filter.checkpoint === undefined || event.checkpointCode === filter.checkpoint) &&
+    (filter.checkpoints === undefined || filter.checkpoints.includes(event.checkpointCode)) &&
+    (filter.terminal === undefined || event.terminalId === filter.terminal) &&
+    (filter.from === undefined || ts >= Date.parse(filter.from)) &&
+    (filter.to === undefined || ts < Date.parse(filter.to)) &&
+    (filter.direction === undefined || event.direction === filter.direction) &&
+    (filter.decision === undefined || event.decision === filter.decision)
+  );
+}
+
 export const eventsQuerySchema = z
   .strictObject({
-    checkpoint: checkpointCodeSchema.optional(),
-    terminal: z
-      .string()
-      .min(1, { message: terminalIdMessage })
-      .max(64, { message: terminalIdMessage })
-      .optional(),
-    from: instant.optional(),
-    to: instant.optional(),
-    direction: z.enum(directions, { message: `expected one of ${directions.join(', ')}` }).optional(),
-    decision: z.enum(decisions, { message: `expected one of ${decisions.join(', ')}` }).optional(),
+    ...eventFilters,
     limit: limit.default(defaultEventsLimit),
     cursor: z.string().min(1, { message: 'empty: leave it out for the first page' }).optional(),
   })
-  .superRefine((query, ctx) => {
-    // Compared as instants: a zone can carry a bound past year 9999, where the ISO text
-    // (`+010000-…`) sorts before `9999-…` (found by fast-check).
-    if (query.from !== undefined && query.to !== undefined && Date.parse(query.from) >= Date.parse(query.to)) {
-      ctx.addIssue({ code: 'custom', path: ['to'], message: 'must be later than from' });
-    }
-  });
+  .superRefine(fromBeforeTo);
 
 type LoggedEvent = EventPage['events'][number];
 
 /** An event as the in/out log shows it: with the registered person its credential belongs to, as far as the caller may see them. */
 export type EventWithMember = LoggedEvent & { readonly member: MemberView | null };
 
-/** One registry lookup for the whole page, not one per event. */
+/** The registered people behind a page of events: one registry lookup for the whole page, not one per event. */
+export async function membersOf(store: Pick<CentralStore, 'membersByRefs'>, events: readonly LoggedEvent[]): Promise<Map<string, MemberSummary>> {
+  const refs = events.flatMap((event) => (event.credentialRef === null ? [] : [event.credentialRef]));
+  return refs.length === 0 ? new Map<string, MemberSummary>() : store.membersByRefs(refs);
+}
+
+/** What `principal` may see of the person behind `event` (null: nobody registered, or nothing to see). */
+export function memberOfEvent(members: ReadonlyMap<string, MemberSummary>, event: LoggedEvent, principal: Principal): MemberView | null {
+  const member = event.credentialRef === null ? undefined : members.get(event.credentialRef);
+  return member === undefined ? null : memberViewFor(principal, member);
+}
+
 async function withMembers(store: CentralStore, page: EventPage, principal: Principal): Promise<{ events: EventWithMember[]; nextCursor: string | null }> {
-  const refs = page.events.flatMap((event) => (event.credentialRef === null ? [] : [event.credentialRef]));
-  const members = refs.length === 0 ? new Map<string, MemberSummary>() : await store.membersByRefs(refs);
-  return {
-    events: page.events.map((event) => {
-      const member = event.credentialRef === null ? undefined : members.get(event.credentialRef);
-      return { ...event, member: member === undefined ? null : memberViewFor(principal, member) };
-    }),
-    nextCursor: page.nextCursor,
-  };
+  const members = await membersOf(store, page.events);
+  return { events: page.events.map((event) => ({ ...event, member: memberOfEvent(members, event, principal) })), nextCursor: page.nextCursor };
+}
+
+/**
+ * The filter narrowed to what the principal may read: a manager's unit's checkpoints, a
+ * guard's own (visibleCheckpointCodes). Naming a checkpoint outside them is a 403, not an
+ * empty answer, so a typo is not mistaken for a quiet gate.
+ */
+export async function scopedEventFilter<F extends EventFilter>(store: Pick<CentralStore, 'listCheckpoints'>, principal: Principal, filter: F): Promise<F> {
+  const visible = await visibleCheckpointCodes(store, principal);
+  if (visible === undefined) return filter;
+  if (filter.checkpoint !== undefined && !visible.includes(filter.checkpoint)) throw forbidden(outOfScope(principal, filter.checkpoint));
+  return { ...filter, checkpoints: visible };
+}
+
+/** The store's refusals of a query as the 400 they are. */
+export function storeQueryError(err: unknown): unknown {
+  if (isStoreError(err, 'cursor-invalid')) return badRequest(`cursor: ${err.message}`);
+  if (isStoreError(err, 'query-invalid')) return badRequest(err.message);
+  return err;
 }
 
 /**
@@ -93,18 +142,12 @@ export function eventsRoute(deps: Pick<RouteDeps, 'store'>): ProtectedRoute {
     readsQuery: true,
     access: only('admin', 'manager', 'guard'),
     async handle({ query, principal }) {
-      const eventQuery: EventQuery = parseQuery(query, eventsQuerySchema);
-      const visible = await visibleCheckpointCodes(deps.store, principal);
-      if (visible !== undefined && eventQuery.checkpoint !== undefined && !visible.includes(eventQuery.checkpoint)) {
-        throw forbidden(outOfScope(principal, eventQuery.checkpoint));
-      }
+      const eventQuery = await scopedEventFilter<EventQuery>(deps.store, principal, parseQuery(query, eventsQuerySchema));
       try {
-        const page = await deps.store.searchEvents(visible === undefined ? eventQuery : { ...eventQuery, checkpoints: visible });
+        const page = await deps.store.searchEvents(eventQuery);
         return { status: 200, json: await withMembers(deps.store, page, principal) };
       } catch (err) {
-        if (isStoreError(err, 'cursor-invalid')) throw badRequest(`cursor: ${err.message}`);
-        if (isStoreError(err, 'query-invalid')) throw badRequest(err.message);
-        throw err;
+        throw storeQueryError(err);
       }
     },
   };

@@ -6,6 +6,8 @@ import { checkpointsRoute } from './checkpoints.js';
 import { checkpointStatsRoute } from './checkpointStats.js';
 import type { RouteDeps } from './deps.js';
 import { eventsRoute } from './events.js';
+import { eventsCsvRoute } from './eventsCsv.js';
+import { eventsLiveRoute } from './eventsLive.js';
 import { healthRoute } from './health.js';
 import { listRoutes } from './lists.js';
 import { memberRoutes } from './members.js';
@@ -27,6 +29,8 @@ export function apiRoutes(deps: RouteDeps): Route[] {
     checkpointsRoute(deps),
     checkpointStatsRoute(deps),
     eventsRoute(deps),
+    eventsCsvRoute(deps),
+    eventsLiveRoute(deps),
     terminalsRoute(deps),
     metricsRoute(deps),
     ...memberRoutes(deps),

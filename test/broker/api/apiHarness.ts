@@ -8,6 +8,7 @@ import { createApiServer } from '../../../broker/api/server.js';
 import { PendingScans } from '../../../broker/guard/pendingScans.js';
 import { TerminalCommands } from '../../../broker/guard/terminalCommands.js';
 import { centralDbFileName, loadCentralConfig, type CentralConfig, type CentralConfigInput } from '../../../broker/config.js';
+import type { LiveEvents } from '../../../broker/ingestion/liveEvents.js';
 import { MetricsRegistry } from '../../../broker/metrics.js';
 import { openRegistryDb } from '../../../broker/registry/registryDb.js';
 import type { CentralDb } from '../../../broker/store/sqliteSchema.js';
@@ -59,6 +60,8 @@ export interface ApiOptions {
    * one: a site seeded once serves many tests. `config` is then ignored.
    */
   readonly copyOf?: string;
+  /** The stored-events feed the live log listens to, for a test to publish on. */
+  readonly liveEvents?: LiveEvents;
 }
 
 export function useApi(): (options?: ApiOptions) => Promise<Api> {
@@ -92,7 +95,7 @@ export function useApi(): (options?: ApiOptions) => Promise<Api> {
         commands.push({ topic, command: JSON.parse(payload.toString('utf8')) as Record<string, unknown> });
       },
     });
-    const app = await createApiServer({ config, store, db, metrics, logger: log.logger, now, guard: { pending, commands: sender } });
+    const app = await createApiServer({ config, store, db, metrics, logger: log.logger, now, guard: { pending, commands: sender }, ...(options.liveEvents ? { liveEvents: options.liveEvents } : {}) });
     await app.listen({ port: 0, host: '127.0.0.1' });
     cleanups.push(() => app.close());
     const { port } = app.server.address() as AddressInfo;

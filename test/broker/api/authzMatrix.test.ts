@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { sessionCookieName } from '../../../broker/access/sessions.js';
 import type { Route } from '../../../broker/api/route.js';
 import { apiRoutes } from '../../../broker/api/routes/index.js';
+import { LiveEvents } from '../../../broker/ingestion/liveEvents.js';
 import { registryRefHasher } from '../../../broker/registry/registryDb.js';
 import { refToHex } from '../../../protocol/credentialRef.js';
 import { silentLogger } from '../../fakes/captureLogger.js';
@@ -102,6 +103,13 @@ async function send(world: SiteWorld, row: Row, credentials: { token?: string; s
   if (row.body !== undefined) headers['content-type'] = row.contentType ?? 'application/json';
   const body = row.body === undefined ? undefined : withRefs(world, typeof row.body === 'string' ? row.body : JSON.stringify(row.body));
   const response = await fetch(`${world.api.base}${withRefs(world, row.path)}`, { method: row.method, headers, ...(body === undefined ? {} : { body }) });
+  // A live feed never ends: its status and first bytes are its answer.
+  if (response.headers.get('content-type')?.startsWith('text/event-stream')) {
+    const reader = response.body!.getReader();
+    const first = await reader.read();
+    await reader.cancel();
+    return { status: response.status, body: first.done ? '' : new TextDecoder().decode(first.value) };
+  }
   return { status: response.status, body: await response.text() };
 }
 
@@ -170,7 +178,7 @@ describe('authorization matrix: every route x every caller over a real socket', 
     const api = await startApi();
     const logger = silentLogger();
     const logins = new LoginDesk({ db: api.db, logger, now: Date.now, failures: api.config.http.loginFailures });
-    return apiRoutes({ config: api.config, store: api.store, db: api.db, metrics: api.metrics, logger, now: Date.now, logins });
+    return apiRoutes({ config: api.config, store: api.store, db: api.db, metrics: api.metrics, logger, now: Date.now, logins, liveEvents: new LiveEvents() });
   }
 
   it('has a row for every route the central serves, and no row for a route it does not', async () => {

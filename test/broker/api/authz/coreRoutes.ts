@@ -38,6 +38,16 @@ export const coreRoutes: readonly Row[] = [
     expect: { anonymous: 401, admin: 200, managerOwn: 200, managerOther: 403, guard: 200, guardOther: 403, inspector: 403 } },
   { method: 'GET', path: `/api/events?checkpoint=${other}`,
     expect: { anonymous: 401, admin: 200, managerOwn: 403, managerOther: 200, guard: 403, guardOther: 200, inspector: 403 } },
+  // The same log as a download: the same callers, the same scope.
+  { method: 'GET', path: '/events.csv',
+    expect: { anonymous: 401, admin: 200, managerOwn: 200, managerOther: 200, guard: 200, guardOther: 200, inspector: 403 } },
+  { method: 'GET', path: `/events.csv?checkpoint=${own}`,
+    expect: { anonymous: 401, admin: 200, managerOwn: 200, managerOther: 403, guard: 200, guardOther: 403, inspector: 403 } },
+  // And as it happens.
+  { method: 'GET', path: '/api/events/live',
+    expect: { anonymous: 401, admin: 200, managerOwn: 200, managerOther: 200, guard: 200, guardOther: 200, inspector: 403 } },
+  { method: 'GET', path: `/api/events/live?checkpoint=${other}`,
+    expect: { anonymous: 401, admin: 200, managerOwn: 403, managerOther: 200, guard: 403, guardOther: 200, inspector: 403 } },
 
   // The fleet: operators within scope; inspectors see counts only.
   { method: 'GET', path: '/api/terminals',
