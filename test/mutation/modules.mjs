@@ -35,7 +35,12 @@ export const mutationModules = {
   },
   access: {
     mutate: ['broker/access/roles.ts', 'broker/auth/acl.ts', 'broker/auth/authorizePublish.ts', 'broker/auth/authorizeSubscribe.ts'],
-    tests: ['test/broker/access/*.test.ts', 'test/broker/auth/aclMatrix.test.ts', 'test/broker/auth/authorizePublish.test.ts'],
+    tests: [
+      'test/broker/access/*.test.ts',
+      'test/broker/auth/aclMatrix.test.ts',
+      'test/broker/auth/authorizePublish.test.ts',
+      'test/broker/auth/authorizeSubscribe.test.ts',
+    ],
   },
   ingestion: {
     mutate: [
