@@ -17,15 +17,23 @@ function situation(entries: CachedEntry[], overrides: Partial<Situation> = {}): 
 }
 
 describe('decide: a person on several lists', () => {
-  it('refuses an allow that expired on one list even when another list allows, whatever the order', () => {
-    const expired = entry('allow', 'site-a', { until: NOW - 1 });
-    const current = entry('allow', 'site-b');
-    for (const entries of [
-      [expired, current],
-      [current, expired],
-    ]) {
-      expect(decide(autoLane, settings, situation(entries))).toEqual({ outcome: 'refuse', reason: 'expired', passback: false });
+  it('refuses an allow that is not valid now on one list even when another list allows, whatever the order', () => {
+    // The list outside its window sorts after the other by name, so only the window can pick it.
+    const current = entry('allow', 'site-a', { from: NOW, until: NOW + 1 });
+    for (const [outside, reason] of [
+      [entry('allow', 'site-b', { until: NOW }), 'expired'],
+      [entry('allow', 'site-b', { from: NOW + 1 }), 'not-yet-valid'],
+    ] as const) {
+      for (const entries of [
+        [outside, current],
+        [current, outside],
+      ]) {
+        expect(strictestEntry(entries, NOW)).toBe(outside);
+        expect(decide(autoLane, settings, situation(entries))).toEqual({ outcome: 'refuse', reason, passback: false });
+      }
     }
+    const other = entry('allow', 'site-b');
+    expect(strictestEntry([other, current], NOW)).toBe(current);
   });
 
   it('between entries of the same standing, cites the first scope by name, whatever the order', () => {
