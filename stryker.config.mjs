@@ -16,8 +16,9 @@ export default {
   coverageAnalysis: 'perTest',
   // Two cores, shared: two sandboxes at once keep the machine usable.
   concurrency: 2,
-  // A mutant that turns a loop endless is cut after this, not after vitest's own timeout.
-  timeoutMS: 10_000,
+  // A mutant that turns a loop endless or leaves a worker unanswered is cut after its tests'
+  // own time twice over plus this; each cut costs a vitest restart, so it is kept short.
+  timeoutMS: 5_000,
   timeoutFactor: 2,
   reporters: ['clear-text', 'progress', 'json', 'html'],
   jsonReporter: { fileName: `reports/mutation/${module.name}.json` },

@@ -23,15 +23,17 @@ export const mutationModules = {
     tests: ['test/protocol/credentialRef.test.ts', 'test/protocol/credentials/*.test.ts'],
   },
   lists: {
-    mutate: ['protocol/lists/verify.ts', 'gateway/lists/vouchedList.ts', 'gateway/lists/applyFile.ts', 'gateway/lists/listApplier.ts'],
+    mutate: ['protocol/lists/verify.ts', 'gateway/lists/vouchedList.ts'],
     tests: [
       'test/protocol/lists/signedList.test.ts',
       'test/protocol/lists/manifest.test.ts',
       'test/protocol/lists/listFuzz.test.ts',
       'test/gateway/lists/vouchedList.test.ts',
-      'test/gateway/lists/listWriter.test.ts',
-      'test/gateway/lists/listApplier.test.ts',
     ],
+  },
+  listApply: {
+    mutate: ['gateway/lists/applyFile.ts', 'gateway/lists/listApplier.ts'],
+    tests: ['test/gateway/lists/listWriter.test.ts', 'test/gateway/lists/listApplier.test.ts'],
   },
   access: {
     mutate: ['broker/access/roles.ts', 'broker/auth/acl.ts', 'broker/auth/authorizePublish.ts', 'broker/auth/authorizeSubscribe.ts'],
