@@ -18,8 +18,8 @@ export default {
   concurrency: 2,
   // A mutant that turns a loop endless or leaves a worker unanswered is cut after its tests'
   // own time twice over plus this; each cut costs a vitest restart, so it is kept short.
-  timeoutMS: 5_000,
-  timeoutFactor: 2,
+  timeoutMS: 2_000,
+  timeoutFactor: 1.5,
   reporters: ['clear-text', 'progress', 'json', 'html'],
   jsonReporter: { fileName: `reports/mutation/${module.name}.json` },
   htmlReporter: { fileName: `reports/mutation/${module.name}.html` },
