@@ -57,6 +57,7 @@ export const mutationModules = {
       'test/broker/ingestion/groupCommitter.test.ts',
       'test/broker/ingestion/validate.test.ts',
       'test/broker/ingestion/validateProperties.test.ts',
+      'test/broker/ingestion/validateReasons.test.ts',
       'test/broker/ingestion/deferredAcks.test.ts',
       'test/broker/ingestion/ingestionEdges.test.ts',
       'test/broker/mqtt/ackOrder.test.ts',
