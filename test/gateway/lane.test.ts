@@ -404,6 +404,29 @@ describe('Lane', () => {
       ]);
     });
 
+    it('records a repeat of the waiting scan as a duplicate, and ignores buttons with nothing waiting', async () => {
+      const r = await rig({ confirm: 'manual', attended: true }, { debounceMs: 100 });
+      r.gpio.press('confirm');
+      await vi.advanceTimersByTimeAsync(200);
+      expect(r.gpio.level('red')).toBe(0);
+      const qr = cccdQr(r.person('allow'));
+      r.scanner.scan(qr);
+      await vi.advanceTimersByTimeAsync(200); // past the debounce: only the waiting scan makes it a repeat
+      r.scanner.scan(qr);
+      r.scanner.scan('not a credential');
+      expect(r.events().map((e) => [e.decision, e.reason, e.passback, e.listVersion])).toEqual([
+        ['duplicate', 'debounce', false, null],
+        ['refused', 'lane-busy', false, null],
+      ]);
+      r.gpio.press('reject');
+      await vi.advanceTimersByTimeAsync(200);
+      r.scanner.scan('still not a credential');
+      expect(r.events().slice(2).map((e) => [e.decision, e.reason, e.passback, e.listVersion])).toEqual([
+        ['refused', 'rejected', false, 1],
+        ['refused', 'malformed', false, null],
+      ]);
+    });
+
     it('logs each decision and device change for the operator, and never the scanned text', async () => {
       const log = captureLogger();
       const base = await rig();
