@@ -40,6 +40,7 @@ export const mutationModules = {
     tests: [
       'test/broker/access/*.test.ts',
       'test/broker/auth/aclMatrix.test.ts',
+      'test/broker/auth/aclOwnTopics.test.ts',
       'test/broker/auth/authorizePublish.test.ts',
       'test/broker/auth/authorizeSubscribe.test.ts',
     ],
