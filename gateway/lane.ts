@@ -198,7 +198,7 @@ export class Lane {
     }
     const { state, fallbackVersion } = this.listState(nowMs);
     const entries = this.deps.lists.lookup(scan.ref).filter((e) => this.deps.scopes.includes(e.scope));
-    const listVersion = strictestEntry(entries)?.listVersion ?? fallbackVersion;
+    const listVersion = strictestEntry(entries, nowMs)?.listVersion ?? fallbackVersion;
     const verdict = decide(this.deps.config, this.deps.policy, {
       entries,
       listState: state,

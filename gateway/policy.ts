@@ -36,11 +36,25 @@ export type Verdict =
 // A revoked card and a denied person are both refused; revoked is the more telling answer.
 const restrictiveness: Record<EntryStatus, number> = { revoked: 4, deny: 3, check: 2, allow: 1 };
 
-/** A person on several lists is judged by the most restrictive entry. */
-export function strictestEntry(entries: readonly CachedEntry[]): CachedEntry | null {
+function outsideWindow(entry: CachedEntry, nowMs: number): boolean {
+  return (entry.validFromMs !== null && nowMs < entry.validFromMs) || (entry.validUntilMs !== null && nowMs >= entry.validUntilMs);
+}
+
+/**
+ * A person on several lists is judged by the most restrictive entry: the strictest status,
+ * and of two with the same status the one that does not hold now (an allow that expired on
+ * one list is not rescued by an allow on another). Between equals, the first scope by name,
+ * so the verdict and the list version it cites never depend on the order lists arrive in.
+ */
+export function strictestEntry(entries: readonly CachedEntry[], nowMs: number): CachedEntry | null {
   let strictest: CachedEntry | null = null;
+  let strictestRank = 0;
   for (const entry of entries) {
-    if (!strictest || restrictiveness[entry.status] > restrictiveness[strictest.status]) strictest = entry;
+    const rank = restrictiveness[entry.status] * 2 + (outsideWindow(entry, nowMs) ? 1 : 0);
+    if (!strictest || rank > strictestRank || (rank === strictestRank && entry.scope < strictest.scope)) {
+      strictest = entry;
+      strictestRank = rank;
+    }
   }
   return strictest;
 }
@@ -54,7 +68,7 @@ export function decide(lane: LaneTraits, settings: PolicySettings, situation: Si
   const stale = situation.listState === 'stale';
   if (stale && settings.onStaleList === 'deny') return refuse('stale-list');
 
-  const entry = strictestEntry(situation.entries);
+  const entry = strictestEntry(situation.entries, situation.nowMs);
   if (!entry) return refuse('unknown');
   if (entry.status === 'deny') return refuse('denied');
   // Before any window or list-age rule: a lost card in someone else's hand is the news.

@@ -46,6 +46,11 @@ export function actorOf(principal: Principal): string {
   return `${principal.kind}:${principal.id}`;
 }
 
+/** "an admin", "an inspector", "a guard": the refusals below read as sentences. */
+function withArticle(role: Role): string {
+  return `${/^[aeiou]/.test(role) ? 'an' : 'a'} ${role}`;
+}
+
 export class RoleScopeError extends Error {
   readonly code = 'role-scope-invalid';
   constructor(message: string) {
@@ -73,14 +78,14 @@ export function checkRoleScope(input: { readonly role: string; readonly unit?: s
     else if (!parsed.success) problems.push(`unit ${parsed.error.issues[0]?.message ?? 'is invalid'}`);
     else unit = parsed.data;
   } else if (hasUnit && role.success) {
-    problems.push(`unit: only a manager has a unit, not ${role.data === 'admin' ? 'an' : 'a'} ${role.data}`);
+    problems.push(`unit: only a manager has a unit, not ${withArticle(role.data)}`);
   }
   if (role.success && role.data === 'guard') {
     const parsed = guardCheckpointsSchema.safeParse(input.checkpoints ?? []);
     if (!parsed.success) problems.push(`checkpoints: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
     else checkpoints = [...new Set(parsed.data)];
   } else if (hasCheckpoints && role.success) {
-    problems.push(`checkpoints: only a guard has checkpoints, not ${role.data === 'admin' ? 'an' : 'a'} ${role.data}`);
+    problems.push(`checkpoints: only a guard has checkpoints, not ${withArticle(role.data)}`);
   }
   if (problems.length > 0 || !role.success) throw new RoleScopeError(problems.join('; '));
   return { role: role.data, unit, checkpoints };

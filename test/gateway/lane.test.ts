@@ -72,6 +72,7 @@ describe('Lane', () => {
     laneOverrides: Partial<LaneConfig> = {},
     policyOverrides: Partial<TerminalConfig['policy']> = {},
     listHeader: { expiresAt?: string } = {},
+    laneLogger = logger,
   ): Promise<Rig> {
     const dir = tempDir();
     const site = createDemoSite(dir, { people: 30 });
@@ -119,7 +120,8 @@ describe('Lane', () => {
       presence: new Presence(db, config.policy.antiPassbackWindowMs),
       clock,
       hashRef: refHasherFor(join(dir, 'keys')),
-      logger: laneLog.logger,
+      // A test that passes its own logger reads the lane's lines there; otherwise laneLog holds them.
+      logger: laneLogger === logger ? laneLog.logger : laneLogger,
       pendingBoard: board,
     });
     await lane.start();
@@ -426,5 +428,164 @@ describe('Lane', () => {
       ['granted', 'allowed'],
       ['refused', 'stale-list'],
     ]);
+  });
+
+  /** Edges mutation testing found unguarded (docs/testing.md "Mutation testing"). */
+  describe('edges', () => {
+    const withPassageSensor = async (policy: Partial<TerminalConfig['policy']> = {}) => {
+      const base = await rig();
+      const gpio = { ...base.config.lanes[0]!.gpio, inputs: { ...base.config.lanes[0]!.gpio.inputs, passage: 12 } };
+      return rig({ gpio }, policy);
+    };
+
+    it('decides each frame once however often it is started, and nothing once stopped', async () => {
+      const r = await rig();
+      await r.lane.start();
+      r.scanner.scan(cccdQr(r.person('allow')));
+      expect(r.events()).toHaveLength(1);
+      await r.lane.stop();
+      await r.lane.stop();
+      r.scanner.scan(cccdQr(r.person('allow', 1)));
+      expect(r.events()).toHaveLength(1);
+      expect(r.lane.remoteOpen()).toBeNull();
+      expect(r.scanner.connected).toBe(false);
+    });
+
+    it('records a remote open as a grant with no credential, then pulses the relay', async () => {
+      const r = await rig();
+      const event = r.lane.remoteOpen();
+      expect(event).toMatchObject({ decision: 'granted', reason: 'remote-open', credentialType: 'none', credentialRef: null, listVersion: null, passback: false });
+      expect(r.events()).toMatchObject([{ id: event!.id, final: 1 }]);
+      expect(r.rowsWhenRelayOn).toEqual([1]);
+    });
+
+    it('takes a bare ID number from the keyboard as typed, never from the scanner', async () => {
+      const r = await rig({}, { debounceMs: 0 });
+      const person = r.person('allow');
+      r.scanner.scan(person.idNumber, 'scanner');
+      await vi.advanceTimersByTimeAsync(1);
+      r.scanner.scan(person.idNumber, 'keyboard');
+      expect(r.events().map((e) => [e.decision, e.reason, e.credentialType])).toEqual([
+        ['refused', 'malformed', 'unknown'],
+        ['granted', 'allowed', 'typed'],
+      ]);
+    });
+
+    it('cites the installed list version for an unknown person too', async () => {
+      const r = await rig();
+      r.scanner.scan(cccdQr({ ...r.person('allow'), idNumber: '079999999999' }));
+      r.scanner.scan(cccdQr(r.person('allow')));
+      const version = r.lists.installed().get(r.config.lists[0]!)!.version;
+      expect(r.events().map((e) => [e.reason, e.listVersion])).toEqual([
+        ['unknown', version],
+        ['allowed', version],
+      ]);
+    });
+
+    it('counts a list as stale from the very millisecond of its expiry', async () => {
+      const expiresAtMs = Date.now() + 60_000;
+      const r = await rig({}, {}, { expiresAt: new Date(expiresAtMs).toISOString() });
+      vi.setSystemTime(expiresAtMs - 1);
+      r.scanner.scan(cccdQr(r.person('allow')));
+      vi.setSystemTime(expiresAtMs);
+      r.scanner.scan(cccdQr(r.person('allow', 1)));
+      expect(r.events().map((e) => e.reason)).toEqual(['allowed', 'stale-list']);
+    });
+
+    it('measures latency from the last byte to the decision', async () => {
+      const r = await rig();
+      const before = process.hrtime.bigint();
+      r.scanner.scan(cccdQr(r.person('allow')));
+      const upperMs = Number(process.hrtime.bigint() - before) / 1e6;
+      r.scanner.scan(cccdQr(r.person('allow')));
+      const [granted, repeat] = r.events();
+      expect(granted!.latencyMs).toBeGreaterThanOrEqual(0);
+      expect(granted!.latencyMs).toBeLessThanOrEqual(upperMs);
+      expect(repeat).toMatchObject({ decision: 'duplicate', latencyMs: null });
+    });
+
+    it('remembers a passage for anti-passback only when the person went through', async () => {
+      const r = await withPassageSensor({ antiPassback: 'hard', debounceMs: 1000 });
+      const walker = cccdQr(r.person('allow'));
+      const hesitant = cccdQr(r.person('allow', 1));
+      r.scanner.scan(walker);
+      r.scanner.scan(hesitant);
+      r.gpio.press('passage'); // the first grant still waiting is the walker's
+      const windowMs = r.config.policy.relayPulseMs + r.config.policy.passageGraceMs;
+      await vi.advanceTimersByTimeAsync(windowMs - 20);
+      expect(r.events()[1]).toMatchObject({ final: 0, passed: null });
+      await vi.advanceTimersByTimeAsync(20);
+      expect(r.events().map((e) => e.passed)).toEqual([true, false]);
+      r.scanner.scan(walker);
+      r.scanner.scan(hesitant);
+      expect(r.events().slice(2).map((e) => [e.decision, e.reason])).toEqual([
+        ['refused', 'passback'],
+        ['granted', 'allowed'],
+      ]);
+    });
+
+    it('does not remember an operator-rejected person as having passed', async () => {
+      const r = await rig({ confirm: 'manual', attended: true }, { antiPassback: 'hard', debounceMs: 1000 });
+      const qr = cccdQr(r.person('allow'));
+      r.scanner.scan(qr);
+      r.gpio.press('reject');
+      await vi.advanceTimersByTimeAsync(1500);
+      r.scanner.scan(qr);
+      r.gpio.press('confirm');
+      await vi.advanceTimersByTimeAsync(10);
+      expect(r.events().map((e) => [e.decision, e.reason, e.passback])).toEqual([
+        ['refused', 'rejected', false],
+        ['granted', 'confirmed', false],
+      ]);
+    });
+
+    it('records a repeat of the waiting scan as a duplicate, and ignores buttons with nothing waiting', async () => {
+      const r = await rig({ confirm: 'manual', attended: true }, { debounceMs: 100 });
+      r.gpio.press('confirm');
+      await vi.advanceTimersByTimeAsync(200);
+      expect(r.gpio.level('red')).toBe(0);
+      const qr = cccdQr(r.person('allow'));
+      r.scanner.scan(qr);
+      await vi.advanceTimersByTimeAsync(200); // past the debounce: only the waiting scan makes it a repeat
+      r.scanner.scan(qr);
+      r.scanner.scan('not a credential');
+      expect(r.events().map((e) => [e.decision, e.reason, e.passback, e.listVersion])).toEqual([
+        ['duplicate', 'debounce', false, null],
+        ['refused', 'lane-busy', false, null],
+      ]);
+      r.gpio.press('reject');
+      await vi.advanceTimersByTimeAsync(200);
+      r.scanner.scan('still not a credential');
+      expect(r.events().slice(2).map((e) => [e.decision, e.reason, e.passback, e.listVersion])).toEqual([
+        ['refused', 'rejected', false, 1],
+        ['refused', 'malformed', false, null],
+      ]);
+    });
+
+    it('logs each decision and device change for the operator, and never the scanned text', async () => {
+      const log = captureLogger();
+      const base = await rig();
+      const gpio = { ...base.config.lanes[0]!.gpio, inputs: { ...base.config.lanes[0]!.gpio.inputs, passage: 12 } };
+      const r = await rig({ gpio }, {}, {}, log.logger);
+      const person = r.person('allow');
+      r.scanner.emit('connected');
+      r.scanner.emit('disconnected', 'unplugged');
+      r.gpio.press('passage');
+      await vi.advanceTimersByTimeAsync(200); // released again
+      r.scanner.scan(cccdQr(person));
+      r.scanner.scan('garbage');
+      r.scanner.scan('', 'scanner', 'too-long');
+      r.gpio.press('passage');
+      await vi.advanceTimersByTimeAsync(10);
+      expect(log.messages('scanner.connected')).toHaveLength(1);
+      expect(log.messages('scanner.disconnected')).toMatchObject([{ reason: 'unplugged' }]);
+      expect(log.messages('passage.unexpected')).toHaveLength(1);
+      expect(log.messages('scan.malformed')).toMatchObject([{ detail: expect.any(String) }, { problem: 'too-long', bytes: 0 }]);
+      const [decided] = log.messages('scan.decided');
+      expect(decided).toMatchObject({ direction: 'in', credentialType: 'cccd', decision: 'granted', reason: 'allowed', passback: false, seq: 1 });
+      expect(decided!.latencyMs).toBeGreaterThanOrEqual(0);
+      expect(log.messages('passage.settled')).toMatchObject([{ eventId: decided!.eventId, passed: true }]);
+      expect(JSON.stringify(log.lines)).not.toContain(person.idNumber);
+    });
   });
 });

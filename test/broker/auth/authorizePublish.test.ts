@@ -1,16 +1,17 @@
 import type { Client, PublishPacket } from 'aedes';
-import { describe, it, expect } from 'vitest';
+import { describe, it, expect, vi } from 'vitest';
 import { createAuthorizePublish } from '../../../broker/auth/authorizePublish.js';
 import { Sessions } from '../../../broker/auth/sessions.js';
 import { Ingestion } from '../../../broker/ingestion/ingestion.js';
 import { AckOrder } from '../../../broker/mqtt/ackOrder.js';
 import { createBrokerMetrics } from '../../../broker/mqtt/brokerMetrics.js';
 import { droppedTopic } from '../../../broker/mqtt/dropPublish.js';
-import { terminalTopic } from '../../../protocol/topics.js';
+import type { EnrollmentQr } from '../../../protocol/enrollment.js';
+import { enrollRequestTopic, terminalTopic } from '../../../protocol/topics.js';
 import { captureLogger } from '../../fakes/captureLogger.js';
 import { MemoryMetrics } from '../../fakes/memoryMetrics.js';
 import { useTestStore } from '../../helpers/sqliteStore.js';
-import { status } from '../mqtt/fixtures.js';
+import { batch, scanEvents, status, telemetry } from '../mqtt/fixtures.js';
 
 /**
  * The hook without a socket, for what a socket cannot easily produce: aedes publishing a
@@ -19,17 +20,17 @@ import { status } from '../mqtt/fixtures.js';
  */
 const testStore = useTestStore();
 
-async function setup() {
+async function setup(enroll?: (clientId: string, qr: EnrollmentQr) => Promise<void>) {
   const store = await testStore();
   const registry = new MemoryMetrics();
   const log = captureLogger();
   const metrics = createBrokerMetrics(registry);
   const sessions = new Sessions();
   const ingestion = new Ingestion({ store, metrics, logger: log.logger, commit: { maxDelayMs: 1, maxEvents: 100 } });
-  const hook = createAuthorizePublish({ sessions, ingestion, ackOrder: new AckOrder<Client>(), metrics, logger: log.logger });
+  const hook = createAuthorizePublish({ sessions, ingestion, ackOrder: new AckOrder<Client>(), metrics, logger: log.logger, ...(enroll ? { enroll } : {}) });
   const authorize = (client: Client | null, packet: PublishPacket) =>
     new Promise<Error | null>((resolve) => hook(client, packet, (error) => resolve(error ?? null)));
-  return { store, registry, sessions, authorize };
+  return { store, registry, sessions, authorize, log };
 }
 
 function publish(topic: string, payload: string, retain = true): PublishPacket {
@@ -75,5 +76,84 @@ describe('authorizePublish: a refused retained publish', () => {
   it('refuses a client that never authenticated', async () => {
     const s = await setup();
     expect(await s.authorize({ id: 'ghost' } as Client, publish(statusTopic, status('online')))).toBeInstanceOf(Error);
+  });
+});
+
+describe('authorizePublish: routing and what the log says (edges found by mutation testing)', () => {
+  const terminal = () => ({ id: who.terminalId }) as Client;
+
+  it('stores events, records status and telemetry, and lets a lab client route anything else', async () => {
+    const s = await setup();
+    const client = terminal();
+    s.sessions.admit(client, { kind: 'terminal', ...who, listScopes: ['default'] });
+    const events = publish(terminalTopic(who.checkpointCode, who.terminalId, 'events'), batch(scanEvents(who, 2)), false);
+    expect(await s.authorize(client, events)).toBeNull();
+    expect(events.topic).toBe(droppedTopic);
+    expect(s.store.eventCount()).toBe(2);
+    const statusPacket = publish(statusTopic, status('online'));
+    expect(await s.authorize(client, statusPacket)).toBeNull();
+    expect(statusPacket.topic).toBe(statusTopic);
+    const telemetryTopic = terminalTopic(who.checkpointCode, who.terminalId, 'telemetry');
+    const telemetryPacket = publish(telemetryTopic, telemetry(), false);
+    expect(await s.authorize(client, telemetryPacket)).toBeNull();
+    expect(telemetryPacket.topic).toBe(telemetryTopic);
+    expect(s.store.statuses).toHaveLength(1);
+    expect(s.store.telemetry).toHaveLength(1);
+
+    const lab = { id: 'lab' } as Client;
+    s.sessions.admit(lab, { kind: 'lab' });
+    const other = publish('some/topic', 'x', false);
+    expect(await s.authorize(lab, other)).toBeNull();
+    expect(other.topic).toBe('some/topic');
+  });
+
+  it('warns once per client about refused publishes, then keeps it to debug', async () => {
+    const s = await setup();
+    const client = terminal();
+    s.sessions.admit(client, { kind: 'terminal', ...who, listScopes: ['default'] });
+    for (let i = 0; i < 3; i++) await s.authorize(client, publish('qrgate/v1/elsewhere', 'x', false));
+    const refused = s.log.messages('mqtt.publish-refused');
+    expect(refused.map((l) => l.level)).toEqual([40, 20, 20]);
+    expect(refused[0]).toMatchObject({ clientId: who.terminalId, topic: 'qrgate/v1/elsewhere', why: 'outside the client ACL' });
+    expect(s.registry.value('qrgate_mqtt_publish_refused_total')).toBe(3);
+  });
+
+  it('withholds the acknowledgement of a batch the store failed, and says so', async () => {
+    const s = await setup();
+    const client = terminal();
+    s.sessions.admit(client, { kind: 'terminal', ...who, listScopes: ['default'] });
+    s.store.failInsertsWith = new Error('disk I/O error');
+    const error = await s.authorize(client, publish(terminalTopic(who.checkpointCode, who.terminalId, 'events'), batch(scanEvents(who, 1)), false));
+    expect(error).toMatchObject({ message: 'disk I/O error' });
+    expect(s.log.messages('mqtt.publish-not-acknowledged')).toMatchObject([{ clientId: who.terminalId }]);
+  });
+
+  it('hands a well-formed enrollment request to the desk, refuses a malformed one, and never routes either', async () => {
+    const asked: string[] = [];
+    const s = await setup(async (clientId) => {
+      asked.push(clientId);
+      throw new Error('desk down');
+    });
+    const device = { id: 'qrgate-enroll-1' } as Client;
+    s.sessions.admit(device, { kind: 'enroll', clientId: 'qrgate-enroll-1', qr: {} as EnrollmentQr });
+    const topic = enrollRequestTopic('qrgate-enroll-1');
+    const good = publish(topic, JSON.stringify({ v: 1 }), false);
+    expect(await s.authorize(device, good)).toBeNull();
+    expect(good.topic).toBe(droppedTopic);
+    expect(asked).toEqual(['qrgate-enroll-1']);
+    await vi.waitFor(() => expect(s.log.messages('enroll.answer-failed')).toMatchObject([{ clientId: 'qrgate-enroll-1' }]));
+    for (const payload of ['not json', JSON.stringify({ v: 2 })]) {
+      expect(await s.authorize(device, publish(topic, payload, false))).toBeNull();
+    }
+    expect(asked).toHaveLength(1);
+    expect(s.log.messages('mqtt.publish-refused')[0]).toMatchObject({ why: 'malformed enrollment request' });
+  });
+
+  it('refuses an enrollment request when no desk is attached', async () => {
+    const s = await setup();
+    const device = { id: 'qrgate-enroll-1' } as Client;
+    s.sessions.admit(device, { kind: 'enroll', clientId: 'qrgate-enroll-1', qr: {} as EnrollmentQr });
+    expect(await s.authorize(device, publish(enrollRequestTopic('qrgate-enroll-1'), JSON.stringify({ v: 1 }), false))).toBeNull();
+    expect(s.log.messages('mqtt.publish-refused')[0]).toMatchObject({ why: 'enrollment not available' });
   });
 });

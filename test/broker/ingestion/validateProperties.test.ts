@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { propertyRuns } from '../../helpers/propertyRuns.js';
 import { describe, expect, it } from 'vitest';
 import { validateEventBatch, validateStatus, validateTelemetry, type Validated } from '../../../broker/ingestion/validate.js';
 import { maxEventsPerBatch } from '../../../protocol/messages.js';
@@ -11,7 +12,7 @@ import { batch, scanEvents, status, telemetry } from '../mqtt/fixtures.js';
  * nothing throws. Each run: 3 x 1,000 = 3,000 cases.
  */
 
-const RUNS = 1000;
+const RUNS = propertyRuns(1000);
 const who = { terminalId: 'gate-a-1', checkpointCode: '10000000000008' };
 const validBatch = batch(scanEvents(who, 3));
 

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { propertyRuns } from '../../helpers/propertyRuns.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createRefHasher } from '../../../protocol/credentialRef.js';
@@ -13,7 +14,7 @@ import { credentialNamespaces, formatCardQr, generateCardId, normaliseCredential
  * and one person's ID gives one credential ref whichever QR form carried it.
  */
 
-const RUNS = 1000;
+const RUNS = propertyRuns(1000);
 const hashRef = createRefHasher(randomBytes(32));
 
 // Field content as real QRs carry it: Vietnamese letters (precomposed or not), digits, punctuation; never '|'.

@@ -1,4 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
+import { propertyRuns } from '../../helpers/propertyRuns.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -17,7 +18,7 @@ import { useTempDir } from '../../helpers/tempDir.js';
 
 const authority = generateKeyPairSync('ed25519');
 const scope = 'site-a';
-const RUNS = 300;
+const RUNS = propertyRuns(300);
 
 function entries(count: number): ListEntry[] {
   return Array.from({ length: count }, (_, n) => {
