@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Principal } from '../../broker/access/roles.js';
-import { HttpError } from '../../broker/api/http.js';
-import { only, type ProtectedRoute, type Route } from '../../broker/api/route.js';
+import { HttpError, type ApiResponse } from '../../broker/api/http.js';
+import { only, type AuthorizedRequest, type ProtectedRoute, type Route } from '../../broker/api/route.js';
 import type { RouteDeps } from '../../broker/api/routes/deps.js';
 import { lazyRefHasher, memberByRef, memberInScope, unitInScope } from '../../broker/api/routes/registryScope.js';
 import { issueCards } from '../../broker/registry/cards.js';
@@ -255,84 +255,62 @@ export function memberPages(deps: Pick<RouteDeps, 'db' | 'config' | 'now'>): Rou
       }
     },
   };
-  const show: ProtectedRoute = {
-    path: '/members/{ref}',
+  /** A page or form about one member: its visitor and the member, in scope or refused (403/404) before the handler runs. */
+  const onMember = (
+    method: 'GET' | 'POST',
+    path: string,
+    handle: (context: PageContext, member: RegistryMember, key: { ref: Buffer; idMasked: string }, request: AuthorizedRequest) => ApiResponse,
+  ): ProtectedRoute => ({
+    method,
+    path: `/members/{ref}${path}`,
     access: managers,
     readsQuery: true,
     async handle(request) {
-      const context = pageContext(request);
       const member = memberInScope(deps.db, request.principal, request.params.ref!);
-      const done = request.query.get('done');
-      const notice = done === 'saved' || done === 'status' || done === 'card' || done === 'added' ? context.t(`members.done.${done}`) : undefined;
-      return htmlResponse(context, memberPage(context, member, {}, {}, notice));
+      return handle(pageContext(request), member, { ref: Buffer.from(member.ref, 'hex'), idMasked: member.idMasked }, request);
     },
-  };
-  const edit: ProtectedRoute = {
-    method: 'POST',
-    path: '/members/{ref}',
-    access: managers,
-    readsQuery: true,
-    async handle(request) {
-      const context = pageContext(request);
-      const member = memberInScope(deps.db, request.principal, request.params.ref!);
-      const form = parseForm(request.body);
-      const fields: Form = { name: form.name, phone: form.phone, address: form.address ?? '', scope: form.scope };
-      const problems = problemsOf(context, fields, ['name', 'phone', 'address', 'scope']);
-      if (Object.keys(problems).length > 0) return htmlResponse(context, memberPage(context, member, fields, problems));
-      const changes = Object.fromEntries(
-        (['name', 'phone', 'address', 'scope'] as const).flatMap((name) => {
-          const checked = fields[name] === undefined ? null : checkMemberField(name, fields[name]);
-          return checked?.ok ? [[name, checked.value]] : [];
-        }),
-      );
-      const result = updateMember(deps.db, { ref: Buffer.from(member.ref, 'hex'), idMasked: member.idMasked }, changes, deps.now());
-      if (result.changed.length > 0) request.audit(memberUpdated(result, 'member.update'));
-      return seeOther(`/members/${member.ref}?done=saved`, context.langCookie);
-    },
-  };
-  const setStatus: ProtectedRoute = {
-    method: 'POST',
-    path: '/members/{ref}/status',
-    access: managers,
-    readsQuery: true,
-    async handle(request) {
-      const context = pageContext(request);
-      const member = memberInScope(deps.db, request.principal, request.params.ref!);
-      const status = checkMemberField('status', z.object({ status: z.string().max(20) }).catch({ status: '' }).parse(request.body ?? {}).status);
-      if (!status.ok) return htmlResponse(context, memberPage(context, member, {}, {}));
-      const result = updateMember(deps.db, { ref: Buffer.from(member.ref, 'hex'), idMasked: member.idMasked }, { status: status.value as MemberStatus }, deps.now());
-      if (result.changed.length > 0) request.audit(memberUpdated(result, 'member.set-status'));
-      return seeOther(`/members/${member.ref}?done=status`, context.langCookie);
-    },
-  };
-  const card: ProtectedRoute = {
-    method: 'POST',
-    path: '/members/{ref}/card',
-    access: managers,
-    readsQuery: true,
-    async handle(request) {
-      const context = pageContext(request);
-      const member = memberInScope(deps.db, request.principal, request.params.ref!);
-      const selection = { by: 'member', idRef: Buffer.from(member.ref, 'hex') } as const;
-      const counts = issueCards(deps.db, { hasher: hasher(), now: deps.now }, selection, { reissue: member.cardNumber !== null });
-      if (counts.issued + counts.reissued > 0) request.audit(cardsIssued(selection, counts, member.idMasked));
-      return seeOther(`/members/${member.ref}?done=card`, context.langCookie);
-    },
-  };
-  const remove: ProtectedRoute = {
-    method: 'POST',
-    path: '/members/{ref}/remove',
-    access: managers,
-    readsQuery: true,
-    async handle(request) {
-      const context = pageContext(request);
-      const member = memberInScope(deps.db, request.principal, request.params.ref!);
-      if (z.object({ confirm: z.literal('yes') }).safeParse(request.body ?? {}).success === false) return htmlResponse(context, memberPage(context, member, {}, {}));
-      const removed = removeMember(deps.db, { ref: Buffer.from(member.ref, 'hex'), idMasked: member.idMasked });
-      request.audit(memberRemoved(removed));
-      return seeOther('/members', context.langCookie);
-    },
-  };
+  });
+  const done = (context: PageContext, member: RegistryMember, what: string) => seeOther(`/members/${member.ref}?done=${what}`, context.langCookie);
+  const editable = ['name', 'phone', 'address', 'scope'] as const;
+
+  const show = onMember('GET', '', (context, member, _key, request) => {
+    const what = request.query.get('done');
+    const notice = what === 'saved' || what === 'status' || what === 'card' || what === 'added' ? context.t(`members.done.${what}`) : undefined;
+    return htmlResponse(context, memberPage(context, member, {}, {}, notice));
+  });
+  const edit = onMember('POST', '', (context, member, key, request) => {
+    const form = parseForm(request.body);
+    const fields: Form = { name: form.name, phone: form.phone, address: form.address ?? '', scope: form.scope };
+    const problems = problemsOf(context, fields, editable);
+    if (Object.keys(problems).length > 0) return htmlResponse(context, memberPage(context, member, fields, problems));
+    const changes = Object.fromEntries(
+      editable.flatMap((name) => {
+        const checked = fields[name] === undefined ? null : checkMemberField(name, fields[name]);
+        return checked?.ok ? [[name, checked.value]] : [];
+      }),
+    );
+    const result = updateMember(deps.db, key, changes, deps.now());
+    if (result.changed.length > 0) request.audit(memberUpdated(result, 'member.update'));
+    return done(context, member, 'saved');
+  });
+  const setStatus = onMember('POST', '/status', (context, member, key, request) => {
+    const status = checkMemberField('status', z.object({ status: z.string().max(20) }).catch({ status: '' }).parse(request.body ?? {}).status);
+    if (!status.ok) return htmlResponse(context, memberPage(context, member, {}, {}));
+    const result = updateMember(deps.db, key, { status: status.value as MemberStatus }, deps.now());
+    if (result.changed.length > 0) request.audit(memberUpdated(result, 'member.set-status'));
+    return done(context, member, 'status');
+  });
+  const card = onMember('POST', '/card', (context, member, key, request) => {
+    const selection = { by: 'member', idRef: key.ref } as const;
+    const counts = issueCards(deps.db, { hasher: hasher(), now: deps.now }, selection, { reissue: member.cardNumber !== null });
+    if (counts.issued + counts.reissued > 0) request.audit(cardsIssued(selection, counts, member.idMasked));
+    return done(context, member, 'card');
+  });
+  const remove = onMember('POST', '/remove', (context, member, key, request) => {
+    if (!z.object({ confirm: z.literal('yes') }).safeParse(request.body ?? {}).success) return htmlResponse(context, memberPage(context, member, {}, {}));
+    request.audit(memberRemoved(removeMember(deps.db, key)));
+    return seeOther('/members', context.langCookie);
+  });
   return [list, find, showNew, add, show, edit, setStatus, card, remove];
 }
 
