@@ -1,6 +1,7 @@
 import type { Pages } from '../broker/api/pages.js';
 import { assetRoute } from './assets.js';
 import { checkRoute } from './pages/check.js';
+import { checkpointPages } from './pages/checkpoints.js';
 import { renderPageError } from './pages/errors.js';
 import { loginRoutes, logoutRoute } from './pages/login.js';
 import { guardRoute } from './pages/guard.js';
@@ -9,6 +10,8 @@ import { overviewRoute } from './pages/overview.js';
 
 /** The operator console (issue 14): server-rendered pages the central serves beside its API. */
 export const consolePages: Pages = {
-  routes: (deps) => [assetRoute(), ...loginRoutes(deps), logoutRoute(deps), checkRoute(deps), overviewRoute(deps), ...memberPages(deps), guardRoute(deps)],
+  routes: (deps) => [assetRoute(), ...loginRoutes(deps), logoutRoute(deps), checkRoute(deps), overviewRoute(deps), ...memberPages(deps), guardRoute(deps),
+    // checkpoints (issue 14 pages 2 and 3)
+    ...checkpointPages(deps)],
   renderError: renderPageError,
 };

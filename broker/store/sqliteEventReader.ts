@@ -4,7 +4,7 @@ import { maxEventsPerPage, type CheckpointStats, type EventPage, type EventQuery
 import { decodeCursor, encodeCursor } from './cursor.js';
 import type { CentralDb } from './sqliteSchema.js';
 import { StoreError } from './storeError.js';
-import { msToIso } from './time.js';
+import { bucketMs, bucketStart, localOffsetMs, msToIso } from './time.js';
 
 /** The stats windows (CentralStore.checkpointStats): a month is 30 days. */
 export const statsWindowsMs = {
@@ -26,17 +26,6 @@ export const statsSql = `
   FROM events
   WHERE checkpoint_code = @code AND ts > @month AND ts <= @now
   GROUP BY decision`;
-
-const hourMs = 3_600_000;
-/** Asia/Ho_Chi_Minh is UTC+7 all year: a local day starts at 17:00 UTC. */
-const localOffsetMs = 7 * hourMs;
-export const bucketMs: Record<HistogramBucket, number> = { hour: hourMs, day: 24 * hourMs };
-
-/** The start of the bucket holding `ms`: integer arithmetic, the same in SQL (histogramSql) and here. */
-export function bucketStart(ms: number, bucket: HistogramBucket): number {
-  const width = bucketMs[bucket];
-  return Math.floor((ms + localOffsetMs) / width) * width - localOffsetMs;
-}
 
 /**
  * Grouped in SQL from events_checkpoint alone, so a month of a busy gate is one index range
