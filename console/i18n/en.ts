@@ -175,6 +175,7 @@ export const en: Messages = {
   'checkpoint.perDayDesc': 'Bar chart: one bar per day; {total} scans in all.',
   'checkpoint.hour': 'Hour',
   'checkpoint.day': 'Day',
+  'checkpoint.asTable': 'Show the numbers as a table',
   'checkpoint.scans': 'Scans',
   'checkpoint.sign': 'Download the checkpoint sign (PDF)',
   'checkpoint.edit': 'Edit the checkpoint',

@@ -177,6 +177,7 @@ export const vi = {
   'checkpoint.perDayDesc': 'Biểu đồ cột: mỗi cột là một ngày; tổng {total} lượt.',
   'checkpoint.hour': 'Giờ',
   'checkpoint.day': 'Ngày',
+  'checkpoint.asTable': 'Xem số liệu dạng bảng',
   'checkpoint.scans': 'Lượt quét',
   'checkpoint.sign': 'Tải biển điểm kiểm soát (PDF)',
   'checkpoint.edit': 'Sửa điểm kiểm soát',

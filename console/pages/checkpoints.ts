@@ -167,8 +167,8 @@ async function charts(deps: Pick<RouteDeps, 'store' | 'now'>, context: PageConte
   const hourBars: Bar[] = hours.map((bar, i) => ({ label: formatHour(bar.startMs), tick: i % 3 === 0 ? formatHour(bar.startMs) : '', value: bar.count, shown: formatCount(lang, bar.count) }));
   const dayBars: Bar[] = days.map((bar, i) => ({ label: formatDay(lang, bar.startMs), tick: i % 5 === 0 ? formatDay(lang, bar.startMs) : '', value: bar.count, shown: formatCount(lang, bar.count) }));
   const total = (bars: readonly Bar[]) => formatCount(lang, bars.reduce((sum, bar) => sum + bar.value, 0));
-  return html`${barChart('per-hour', t('checkpoint.perHour'), t('checkpoint.perHourDesc', { total: total(hourBars) }), hourBars, { label: t('checkpoint.hour'), value: t('checkpoint.scans') })}
-${barChart('per-day', t('checkpoint.perDay'), t('checkpoint.perDayDesc', { total: total(dayBars) }), dayBars, { label: t('checkpoint.day'), value: t('checkpoint.scans') })}`;
+  return html`${barChart('per-hour', t('checkpoint.perHour'), t('checkpoint.perHourDesc', { total: total(hourBars) }), hourBars, { label: t('checkpoint.hour'), value: t('checkpoint.scans'), table: t('checkpoint.asTable') })}
+${barChart('per-day', t('checkpoint.perDay'), t('checkpoint.perDayDesc', { total: total(dayBars) }), dayBars, { label: t('checkpoint.day'), value: t('checkpoint.scans'), table: t('checkpoint.asTable') })}`;
 }
 
 function codeParam(request: Pick<AuthorizedRequest, 'params'>): string {
