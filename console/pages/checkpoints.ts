@@ -9,6 +9,11 @@ import { checkpointInScope } from '../../broker/api/routes/scope.js';
 import { CheckpointFieldsError } from '../../broker/registry/checkpointFields.js';
 import { checkpointDirections, confirmModes, createCheckpoint, retireCheckpoint, updateCheckpoint, type NewCheckpoint } from '../../broker/registry/checkpoints.js';
 import { checkpointSignPdf } from '../../broker/registry/checkpointSignPdf.js';
+import { defaultEnrollTtlS, makeEnrollmentQrImage, maxEnrollTtlS } from '../../broker/enrollment/enrollmentQr.js';
+import { brokerUrlSchema } from '../../protocol/brokerUrl.js';
+import { listScopeSchema } from '../../protocol/lists/index.js';
+import { noStore } from '../../broker/api/routes/auditFact.js';
+import type { CentralConfig } from '../../broker/config.js';
 import type { Checkpoint, CheckpointStats } from '../../broker/store/centralStore.js';
 import { bucketMs, bucketStart } from '../../broker/store/time.js';
 import { decisions } from '../../protocol/event.js';
@@ -27,7 +32,9 @@ import { fourCounts } from './stats.js';
  * unit's manager, through the same registry functions, scope checks and audit facts as
  * /api/checkpoints (broker/api/routes/checkpointChanges.ts); a read-only list for the other
  * roles, as the API shows them. A checkpoint's page carries the inspector's four counts, its
- * scans over the last day and month as server-drawn charts, and its printable sign.
+ * scans over the last day and month as server-drawn charts, its printable sign and, for an
+ * admin, a technician's enrollment QR. As on the members page, a form sent back with its
+ * problems marked is a 200 page, not an error status.
  */
 
 const managers = only('admin', 'manager');
@@ -117,7 +124,42 @@ function byDecisionTable(context: PageContext, stats: CheckpointStats): Html {
   )}</tbody></table></div>`;
 }
 
-function checkpointPage(context: PageContext, principal: Principal, checkpoint: Checkpoint, stats: CheckpointStats, charts: Html, form: Form, problems: ReadonlyMap<string, string>, notice?: string): Html {
+/** The broker address a terminal on this site would use: the host the console was reached at, the central's MQTT port. */
+function suggestedBrokerUrl(config: Pick<CentralConfig, 'mqtt'>, hostHeader: string | undefined): string {
+  let host = config.mqtt.host === '0.0.0.0' ? 'localhost' : config.mqtt.host;
+  try {
+    if (hostHeader !== undefined) host = new URL(`http://${hostHeader}`).hostname;
+  } catch {
+    // A Host header that is no host: keep the configured one.
+  }
+  return config.mqtt.tls ? `mqtts://${host}:${config.mqtt.tls.port}` : `mqtt://${host}:${config.mqtt.port}`;
+}
+
+interface EnrollForm {
+  readonly url: string;
+  readonly lists: string;
+  readonly minutes: string;
+  readonly problem?: string;
+}
+
+function enrollForm(context: PageContext, checkpoint: Checkpoint, form: EnrollForm): Html {
+  const { t } = context;
+  return html`<form method="post" action="/checkpoints/${checkpoint.code}/enroll-qr" class="card" data-enroll>
+<h2>${t('enroll.title')}</h2>
+${csrf(context)}
+<p class="hint">${t('enroll.hint')}</p>
+${form.problem === undefined ? '' : html`<p class="error" role="alert" id="enroll-problem">${form.problem}</p>`}
+<div class="field"><label for="enroll-url">${t('enroll.url')}</label>
+<input id="enroll-url" name="url" type="text" required value="${form.url}" autocomplete="off" class="code"></div>
+<div class="field"><label for="enroll-lists">${t('enroll.lists')}</label>
+<input id="enroll-lists" name="lists" type="text" required value="${form.lists}" autocomplete="off"></div>
+<div class="field"><label for="enroll-minutes">${t('enroll.minutes')}</label>
+<input id="enroll-minutes" name="minutes" type="number" min="1" max="10080" required value="${form.minutes}"></div>
+<button type="submit">${t('enroll.submit')}</button>
+</form>`;
+}
+
+function checkpointPage(context: PageContext, principal: Principal, checkpoint: Checkpoint, stats: CheckpointStats, charts: Html, form: Form, problems: ReadonlyMap<string, string>, notice?: string, enroll?: EnrollForm): Html {
   const { t } = context;
   const editable = managesCheckpoint(principal, checkpoint) && checkpoint.retiredAt === null;
   const values: Form = { name: checkpoint.name, direction: checkpoint.direction, confirm: checkpoint.confirm, unit: checkpoint.unit, ...form };
@@ -153,7 +195,8 @@ ${csrf(context)}
 <button type="submit" class="danger">${t('checkpoint.retireSubmit')}</button>
 </form></div>`
     : ''
-}`,
+}
+${principal.role === 'admin' && checkpoint.retiredAt === null && enroll !== undefined ? enrollForm(context, checkpoint, enroll) : ''}`,
   );
 }
 
@@ -177,12 +220,16 @@ function codeParam(request: Pick<AuthorizedRequest, 'params'>): string {
   return code.data;
 }
 
-export function checkpointPages(deps: Pick<RouteDeps, 'store' | 'now' | 'logger'>): Route[] {
+export function checkpointPages(deps: Pick<RouteDeps, 'store' | 'now' | 'logger' | 'config'>): Route[] {
   const visible = async (principal: Principal) => (await deps.store.listCheckpoints()).filter((checkpoint) => seesCheckpoint(principal, checkpoint));
-  const renderCheckpoint = async (request: AuthorizedRequest, checkpoint: Checkpoint, form: Form, problems: ReadonlyMap<string, string>, notice?: string) => {
+  const defaultEnroll = (request: AuthorizedRequest): EnrollForm => {
+    const host = request.headers.host;
+    return { url: suggestedBrokerUrl(deps.config, typeof host === 'string' ? host : undefined), lists: 'default', minutes: String(defaultEnrollTtlS / 60) };
+  };
+  const renderCheckpoint = async (request: AuthorizedRequest, checkpoint: Checkpoint, form: Form, problems: ReadonlyMap<string, string>, notice?: string, enroll?: EnrollForm) => {
     const context = pageContext(request);
     const stats = (await deps.store.checkpointStats(checkpoint.code, deps.now()))!;
-    return checkpointPage(context, request.principal, checkpoint, stats, await charts(deps, context, checkpoint.code), form, problems, notice);
+    return checkpointPage(context, request.principal, checkpoint, stats, await charts(deps, context, checkpoint.code), form, problems, notice, enroll ?? defaultEnroll(request));
   };
 
   const list: ProtectedRoute = {
@@ -212,7 +259,7 @@ export function checkpointPages(deps: Pick<RouteDeps, 'store' | 'now' | 'logger'
         recordFact(request, deps.logger, auditFacts.checkpointCreated(checkpoint));
         return seeOther(`/checkpoints/${checkpoint.code}?done=created`, context.langCookie);
       } catch (err) {
-        return htmlResponse(context, listPage(context, principal, await visible(principal), form, refusals(context, err)), 400);
+        return htmlResponse(context, listPage(context, principal, await visible(principal), form, refusals(context, err)));
       }
     },
   };
@@ -251,7 +298,7 @@ export function checkpointPages(deps: Pick<RouteDeps, 'store' | 'now' | 'logger'
         recordFact(request, deps.logger, auditFacts.checkpointUpdated(before, after));
         return seeOther(`/checkpoints/${current.code}?done=saved`, context.langCookie);
       } catch (err) {
-        return htmlResponse(context, await renderCheckpoint(request, current, form, refusals(context, err)), 400);
+        return htmlResponse(context, await renderCheckpoint(request, current, form, refusals(context, err)));
       }
     },
   };
@@ -279,5 +326,54 @@ export function checkpointPages(deps: Pick<RouteDeps, 'store' | 'now' | 'logger'
       return { status: 200, stream: pdf, contentType: 'application/pdf', headers: { 'content-disposition': `attachment; filename="qrgate-checkpoint-${checkpoint.code}.pdf"` } };
     },
   };
-  return [list, create, show, edit, retire, sign];
+  const enroll: ProtectedRoute = {
+    method: 'POST',
+    path: '/checkpoints/{code}/enroll-qr',
+    access: only('admin'),
+    readsQuery: true,
+    async handle(request) {
+      const context = pageContext(request);
+      const { t } = context;
+      const checkpoint = await checkpointInScope(deps.store, request.principal, codeParam(request));
+      const body = z.object({ url: z.string().max(300).default(''), lists: z.string().max(1000).default(''), minutes: z.string().max(10).default('') }).safeParse(request.body ?? {});
+      const form: EnrollForm = body.success ? body.data : defaultEnroll(request);
+      const minutes = Number(form.minutes);
+      const lists = form.lists.split(/[\s,]+/).filter((scope) => scope !== '');
+      // Checked with the schemas makeEnrollmentQrImage applies, to say which field is wrong in the visitor's words.
+      const problem = !brokerUrlSchema.safeParse(form.url.trim()).success
+        ? t('enroll.problem.url')
+        : !lists.every((scope) => listScopeSchema.safeParse(scope).success)
+          ? t('enroll.problem.lists')
+          : !Number.isInteger(minutes) || minutes < 1 || minutes * 60 > maxEnrollTtlS
+            ? t('enroll.problem.minutes')
+            : undefined;
+      if (problem !== undefined) return htmlResponse(context, await renderCheckpoint(request, checkpoint, {}, new Map(), undefined, { ...form, problem }));
+      // The same function and audit fact as POST /api/terminals/enroll-qr.
+      const made = await makeEnrollmentQrImage({
+        config: deps.config,
+        store: deps.store,
+        checkpointCode: checkpoint.code,
+        url: form.url.trim(),
+        format: 'png',
+        nowMs: deps.now,
+        ttlS: minutes * 60,
+        ...(lists.length === 0 ? {} : { lists }),
+      });
+      recordFact(request, deps.logger, auditFacts.enrollQrMade(made));
+      const png = (made.image as Buffer).toString('base64');
+      const page = layout(
+        context,
+        { title: t('enroll.title'), path: '/checkpoints' },
+        html`<p><a href="/checkpoints/${checkpoint.code}">${t('enroll.back', { name: checkpoint.name })}</a></p>
+<figure class="card enroll-qr">
+<img src="data:image/png;base64,${png}" alt="${t('enroll.alt', { name: checkpoint.name })}" data-enroll-qr>
+<figcaption><strong>${checkpoint.name}</strong><br><span class="code">${checkpoint.code}</span><br><span data-expires>${t('enroll.expires', { at: formatDateTime(context.lang, made.expiresAt) })}</span></figcaption>
+</figure>
+<p class="hint">${t('enroll.secret')}</p>`,
+      );
+      // Until used or expired the QR is a key to the fleet: not to be kept by a browser's cache.
+      return { ...htmlResponse(context, page), headers: noStore };
+    },
+  };
+  return [list, create, show, edit, retire, sign, enroll];
 }

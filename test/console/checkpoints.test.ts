@@ -1,6 +1,9 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
+import jsQRModule from 'jsqr';
+import { parseEnrollmentQr } from '../../protocol/enrollment.js';
+import { decodePng } from '../helpers/png.js';
 import { centralDbFileName, loadCentralConfig } from '../../broker/config.js';
 import { SqliteCentralStore } from '../../broker/store/sqliteStore.js';
 import { scanEvent } from '../broker/store/scanEvents.js';
@@ -16,6 +19,7 @@ import { useTempDir } from '../helpers/tempDir.js';
 const tempDir = useTempDir('qrgate-console-checkpoints-');
 const launch = useBrowser();
 
+const jsQR = jsQRModule.default;
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
@@ -138,6 +142,28 @@ describe('the checkpoints pages', () => {
     await screenshot(page, 'checkpoints-vi-phone');
     await page.setViewportSize({ width: 1366, height: 768 });
     await screenshot(page, 'checkpoints-vi-desk');
+
+    // A technician's enrollment QR: a typo in the address is caught on the field; then the image, with the name and expiry under it.
+    await page.goto(`${base}/checkpoints/${mainCode}`);
+    const url = await page.inputValue('#enroll-url');
+    expect(url).toMatch(/^mqtt:\/\/127\.0\.0\.1:\d+$/);
+    await page.fill('#enroll-url', 'http://127.0.0.1');
+    await page.click('form[data-enroll] button');
+    expect(await page.textContent('#enroll-problem')).toBe('Địa chỉ phải có dạng mqtt://máy:cổng hoặc mqtts://máy:cổng.');
+    await page.fill('#enroll-url', url);
+    await page.fill('#enroll-minutes', '30');
+    const before = Date.now();
+    await page.click('form[data-enroll] button');
+    await page.waitForSelector('img[data-enroll-qr]');
+    expect(await page.textContent('.enroll-qr figcaption')).toContain('Cổng chính');
+    expect(await page.textContent('[data-expires]')).toMatch(/^Hết hạn lúc /);
+    const src = (await page.getAttribute('img[data-enroll-qr]', 'src'))!;
+    const { width, height, rgba } = decodePng(Buffer.from(src.replace(/^data:image\/png;base64,/, ''), 'base64'));
+    const parsed = parseEnrollmentQr(jsQR(rgba, width, height)!.data);
+    expect(parsed.ok && parsed.qr.body).toMatchObject({ checkpoint: mainCode, url });
+    const expiresAtS = parsed.ok ? parsed.qr.body.expiresAt : 0;
+    expect(expiresAtS * 1000).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000 + 30 * MINUTE);
+    await screenshot(page, 'checkpoint-enroll-vi-desk');
 
     // Retired from its page: kept in the list, marked, its counts still readable.
     await page.goto(`${base}/checkpoints/${code}`);
