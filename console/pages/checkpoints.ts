@@ -103,10 +103,10 @@ ${fields(context, principal, 'new', form, problems)}
 ${
   checkpoints.length === 0
     ? html`<p class="hint" data-empty>${t('checkpoints.none')}</p>`
-    : html`<div class="table-wrap"><table>
+    : html`<div class="table-wrap"><table class="stack">
 <thead><tr><th scope="col">${t('checkpoint.name')}</th><th scope="col">${t('checkpoint.code')}</th><th scope="col">${t('checkpoint.direction')}</th><th scope="col">${t('checkpoint.confirm')}</th><th scope="col">${t('checkpoint.unit')}</th><th scope="col">${t('checkpoint.state')}</th></tr></thead>
 <tbody>${checkpoints.map(
-        (c) => html`<tr data-checkpoint="${c.code}"${c.retiredAt === null ? '' : html` class="retired"`}><td><a href="/checkpoints/${c.code}">${c.name}</a></td><td class="code big-code">${c.code}</td><td>${t(`checkpoint.direction.${c.direction}`)}</td><td>${t(`checkpoint.confirm.${c.confirm}`)}</td><td>${c.unit}</td><td>${
+        (c) => html`<tr data-checkpoint="${c.code}"${c.retiredAt === null ? '' : html` class="retired"`}><td><a href="/checkpoints/${c.code}">${c.name}</a></td><td class="code big-code">${c.code}</td><td data-label="${t('checkpoint.direction')}">${t(`checkpoint.direction.${c.direction}`)}</td><td data-label="${t('checkpoint.confirm')}">${t(`checkpoint.confirm.${c.confirm}`)}</td><td data-label="${t('checkpoint.unit')}">${c.unit === '' ? '—' : c.unit}</td><td data-label="${t('checkpoint.state')}">${
           c.retiredAt === null ? t('checkpoint.active') : t('checkpoint.retiredAt', { at: formatDateTime(context.lang, c.retiredAt) })
         }</td></tr>`,
       )}</tbody></table></div>`
