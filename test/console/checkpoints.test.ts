@@ -32,7 +32,7 @@ const users: Record<string, { username: string; password: string }> = {};
 
 beforeAll(async () => {
   const site = await createCentralSite(tempDir(), await freePort(), { people: 1 });
-  for (const [username, role, unit] of [['quantri', 'admin', undefined], ['donvikhac', 'manager', 'don-vi-khac']] as const) {
+  for (const [username, role, unit] of [['quantri', 'admin', undefined], ['quanly', 'manager', 'xuong-may'], ['donvikhac', 'manager', 'don-vi-khac']] as const) {
     const out = JSON.parse(await qrgate(['users', 'add', '--central-config', site.centralConfig, '--username', username, '--role', role, ...(unit ? ['--unit', unit] : []), '--json'])) as { password: string };
     users[username] = { username, password: out.password };
   }
@@ -188,6 +188,26 @@ describe('the checkpoints pages', () => {
     expect(await page.content()).not.toContain('Cổng chính');
     const sign = await page.goto(`${base}/checkpoints/${mainCode}/sign.pdf`);
     expect(sign?.status()).toBe(403);
+    await context.close();
+  });
+
+  it("a unit's manager creates a checkpoint in its own unit only, and sees only its unit's", async () => {
+    const browser = await launch();
+    const context = await newContext(browser);
+    const page = await context.newPage();
+    const problems = watchProblems(page);
+    await logIn(page, 'quanly');
+    await page.click('details summary');
+    expect(await page.locator('#new-unit').count()).toBe(0);
+    expect(await page.textContent('form[action="/checkpoints"] .hint')).toBe('Thuộc đơn vị: xuong-may');
+    await page.fill('#new-name', 'Cổng kho vải');
+    await Promise.all([page.waitForURL(/\/checkpoints\/\d{14}\?done=created$/), page.click('form[action="/checkpoints"] button')]);
+    expect(await page.textContent('.checkpoint-head')).toContain('xuong-may');
+    await page.goto(`${base}/checkpoints`);
+    expect(await page.locator('tr[data-checkpoint] td:first-child').allTextContents()).toEqual(['Cổng kho vải']);
+    // The site's checkpoint has no unit: not this manager's to see.
+    expect((await page.goto(`${base}/checkpoints/${mainCode}`))?.status()).toBe(403);
+    expect(problems.filter((p) => !p.includes('403'))).toEqual([]);
     await context.close();
   });
 });
