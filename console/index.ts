@@ -1,6 +1,7 @@
 import type { Pages } from '../broker/api/pages.js';
 import { assetRoute } from './assets.js';
 import { checkRoute } from './pages/check.js';
+import { checkpointPages } from './pages/checkpoints.js';
 import { renderPageError } from './pages/errors.js';
 import { loginRoutes, logoutRoute } from './pages/login.js';
 import { eventsPage } from './pages/events.js';
@@ -10,6 +11,16 @@ import { overviewRoute } from './pages/overview.js';
 
 /** The operator console (issue 14): server-rendered pages the central serves beside its API. */
 export const consolePages: Pages = {
-  routes: (deps) => [assetRoute(), ...loginRoutes(deps), logoutRoute(deps), checkRoute(deps), overviewRoute(deps), ...memberPages(deps), guardRoute(deps), eventsPage(deps)],
+  routes: (deps) => [
+    assetRoute(),
+    ...loginRoutes(deps),
+    logoutRoute(deps),
+    checkRoute(deps),
+    overviewRoute(deps),
+    ...memberPages(deps),
+    guardRoute(deps),
+    eventsPage(deps),
+    ...checkpointPages(deps),
+  ],
   renderError: renderPageError,
 };

@@ -18,6 +18,8 @@ const nav: readonly NavLink[] = [
   { path: '/members', label: 'nav.members', roles: ['admin', 'manager'] },
   // guard screen (issue 14 page 9)
   { path: '/guard', label: 'nav.guard', roles: ['admin', 'manager', 'guard'] },
+  // checkpoints (issue 14 pages 2 and 3)
+  { path: '/checkpoints', label: 'nav.checkpoints' },
 ];
 
 export interface LayoutOptions {
