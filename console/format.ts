@@ -11,3 +11,10 @@ const numbers: Record<Lang, Intl.NumberFormat> = { vi: new Intl.NumberFormat('vi
 
 export const formatDateTime = (lang: Lang, iso: string): string => dateTimes[lang].format(new Date(iso));
 export const formatCount = (lang: Lang, n: number): string => numbers[lang].format(n);
+
+/** A duration as a person reads it at a glance: the largest unit only (45 s, 12 min, 5 h, 3 d). */
+export function formatAge(lang: Lang, seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  const [value, unit] = s < 60 ? [s, 'second'] : s < 3600 ? [Math.floor(s / 60), 'minute'] : s < 86_400 ? [Math.floor(s / 3600), 'hour'] : [Math.floor(s / 86_400), 'day'];
+  return new Intl.NumberFormat(lang === 'vi' ? 'vi-VN' : 'en-GB', { style: 'unit', unit, unitDisplay: 'short' }).format(value);
+}
