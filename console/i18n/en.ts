@@ -161,7 +161,6 @@ export const en: Messages = {
   'fleet.noGaps': 'Complete',
   'fleet.gaps': '{count} events missing',
   'fleet.retired': 'retired',
-  'fleet.actions': 'Actions',
   'fleet.rotate': 'Rotate secret',
   'fleet.remove': 'Remove',
   'fleet.cancel': 'Cancel, back to the terminals',

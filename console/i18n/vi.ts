@@ -163,7 +163,6 @@ export const vi = {
   'fleet.noGaps': 'Đủ',
   'fleet.gaps': 'Thiếu {count} sự kiện',
   'fleet.retired': 'đã ngừng dùng',
-  'fleet.actions': 'Thao tác',
   'fleet.rotate': 'Đổi mật khẩu',
   'fleet.remove': 'Gỡ bỏ',
   'fleet.cancel': 'Huỷ, quay lại danh sách thiết bị',

@@ -21,6 +21,14 @@ const auditPageQuery = z.object({
   before: z.coerce.number().int().min(1).optional().catch(undefined),
 });
 
+/** `version 2 · count 1 · lists default, staff`: the details as a person reads them, not as JSON. */
+function detailsText(details: Readonly<Record<string, unknown>>): string {
+  const show = (value: unknown): string => (Array.isArray(value) ? value.map(show).join(', ') : value !== null && typeof value === 'object' ? JSON.stringify(value) : String(value));
+  return Object.entries(details)
+    .map(([key, value]) => `${key} ${show(value)}`)
+    .join(' · ');
+}
+
 export function auditPage(deps: Pick<RouteDeps, 'db'>): ProtectedRoute {
   return {
     path: '/audit',
@@ -41,11 +49,11 @@ export function auditPage(deps: Pick<RouteDeps, 'db'>): ProtectedRoute {
       const page = layout(
         context,
         { title: t('audit.title'), path: '/audit' },
-        html`<form method="get" action="/audit" class="card search">
-  <label for="audit-actor">${t('audit.actor')}</label>
-  <input id="audit-actor" name="actor" type="text" value="${actor ?? ''}" placeholder="user:admin">
-  <label for="audit-action">${t('audit.action')}</label>
-  <input id="audit-action" name="action" type="text" value="${action ?? ''}" placeholder="terminal.remove">
+        html`<form method="get" action="/audit" class="card search filters">
+  <div><label for="audit-actor">${t('audit.actor')}</label>
+  <input id="audit-actor" name="actor" type="text" value="${actor ?? ''}" placeholder="user:admin"></div>
+  <div><label for="audit-action">${t('audit.action')}</label>
+  <input id="audit-action" name="action" type="text" value="${action ?? ''}" placeholder="terminal.remove"></div>
   <button type="submit">${t('audit.filter')}</button>
 </form>
 ${
@@ -56,8 +64,7 @@ ${
 <tbody>${entries.map(
         (entry) =>
           html`<tr data-audit="${entry.id}" data-action="${entry.action}"><td>${formatDateTime(lang, entry.at)}</td><td class="code">${entry.actor}</td><td class="code">${entry.action}</td><td class="code">${entry.target}</td><td class="details">${
-            Object.keys(entry.details).length === 0 ? '' : JSON.stringify(entry.details)
-          }</td><td>${entry.source}</td></tr>`,
+detailsText(entry.details)}</td><td>${entry.source}</td></tr>`,
       )}</tbody></table></div>`
 }
 <p class="paging">${query.before === undefined ? '' : html`<a href="/audit${first === '' ? '' : `?${first}`}">${t('audit.newest')}</a> `}${

@@ -67,24 +67,35 @@ function gaps(context: PageContext, terminal: FleetTerminal): Html {
   return html`<span class="status-deny" title="${terminal.gaps.map((gap) => `${gap.fromSeq}–${gap.toSeq}`).join(', ')}">${context.t('fleet.gaps', { count: formatCount(context.lang, missing) })}</span>`;
 }
 
-function fleetTable(context: PageContext, terminals: readonly FleetTerminal[], names: ReadonlyMap<string, string>, canChange: boolean): Html {
+function fact(label: string, name: string, value: Html | string): Html {
+  return html`<div><dt>${label}</dt><dd data-fact="${name}">${value}</dd></div>`;
+}
+
+/** One card per terminal rather than a table row: ten facts fit a phone's width only stacked. */
+function terminalCard(context: PageContext, terminal: FleetTerminal, names: ReadonlyMap<string, string>, canChange: boolean): Html {
   const { t, lang } = context;
-  return html`<div class="table-wrap"><table class="fleet">
-<thead><tr><th scope="col">${t('col.terminal')}</th><th scope="col">${t('col.checkpoint')}</th><th scope="col">${t('col.state')}</th><th scope="col">${t('col.lastSeen')}</th><th scope="col">${t('fleet.lists')}</th><th scope="col" class="num">${t('fleet.outbox')}</th><th scope="col">${t('fleet.storage')}</th><th scope="col">${t('fleet.scanners')}</th><th scope="col">${t('fleet.clock')}</th><th scope="col">${t('fleet.seq')}</th>${
-    canChange ? html`<th scope="col">${t('fleet.actions')}</th>` : ''
-  }</tr></thead>
-<tbody>${terminals.map(
-    (terminal) =>
-      html`<tr data-terminal="${terminal.terminalId}" data-online="${String(terminal.online)}"><td class="code">${terminal.terminalId}</td><td>${names.get(terminal.checkpointCode) ?? ''}<br><span class="code">${terminal.checkpointCode}</span>${
-        terminal.checkpointRetired ? html` <span class="status-deny">${t('fleet.retired')}</span>` : ''
-      }</td><td>${state(context, terminal)}</td><td>${terminal.lastSeenAt === null ? '—' : formatDateTime(lang, terminal.lastSeenAt)}</td><td>${lists(context, terminal)}</td><td class="num">${
-        terminal.telemetry === null ? '—' : formatCount(lang, terminal.telemetry.outboxDepth)
-      }</td><td>${storage(context, terminal)}</td><td>${scanners(context, terminal)}</td><td>${clock(context, terminal)}</td><td>${gaps(context, terminal)}</td>${
-        canChange
-          ? html`<td class="actions"><a class="button" href="/fleet/${terminal.terminalId}/rotate-secret">${t('fleet.rotate')}</a> <a class="button danger" href="/fleet/${terminal.terminalId}/remove">${t('fleet.remove')}</a></td>`
-          : ''
-      }</tr>`,
-  )}</tbody></table></div>`;
+  return html`<article class="card terminal" data-terminal="${terminal.terminalId}" data-online="${String(terminal.online)}" aria-labelledby="terminal-${terminal.terminalId}">
+<h2 id="terminal-${terminal.terminalId}"><span class="code">${terminal.terminalId}</span> ${state(context, terminal)}</h2>
+<dl class="terminal-facts">
+${fact(
+  t('col.checkpoint'),
+  'checkpoint',
+  html`${names.get(terminal.checkpointCode) ?? ''} <span class="code">${terminal.checkpointCode}</span>${terminal.checkpointRetired ? html` <span class="status-deny">${t('fleet.retired')}</span>` : ''}`,
+)}
+${fact(t('col.lastSeen'), 'lastSeen', terminal.lastSeenAt === null ? '—' : formatDateTime(lang, terminal.lastSeenAt))}
+${fact(t('fleet.lists'), 'lists', lists(context, terminal))}
+${fact(t('fleet.outbox'), 'outbox', terminal.telemetry === null ? '—' : formatCount(lang, terminal.telemetry.outboxDepth))}
+${fact(t('fleet.storage'), 'storage', storage(context, terminal))}
+${fact(t('fleet.scanners'), 'scanners', scanners(context, terminal))}
+${fact(t('fleet.clock'), 'clock', clock(context, terminal))}
+${fact(t('fleet.seq'), 'seq', gaps(context, terminal))}
+</dl>
+${
+  canChange
+    ? html`<p class="actions"><a class="button" href="/fleet/${terminal.terminalId}/rotate-secret">${t('fleet.rotate')}</a> <a class="button danger" href="/fleet/${terminal.terminalId}/remove">${t('fleet.remove')}</a></p>`
+    : ''
+}
+</article>`;
 }
 
 type Change = 'remove' | 'rotate-secret';
@@ -126,7 +137,7 @@ ${
   terminals.length === 0
     ? html`<p class="hint">${t('overview.noTerminals')}</p>`
     : html`<p class="summary"><span class="state-online">${t('overview.online', { count: online })}</span><span class="state-offline">${t('overview.offline', { count: terminals.length - online })}</span></p>
-${fleetTable(context, terminals, names, request.principal.role === 'admin')}`
+<div class="terminals">${terminals.map((terminal) => terminalCard(context, terminal, names, request.principal.role === 'admin'))}</div>`
 }`,
       );
       return htmlResponse(context, page);

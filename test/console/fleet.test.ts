@@ -103,11 +103,13 @@ describe('the fleet, lists and audit pages', () => {
     const browser = await launch();
     const page = await logIn(browser, base, users.admin);
     const problems = watchProblems(page);
-    const row = page.locator(`tr[data-terminal="${gate.terminalId}"]`);
+    const row = page.locator(`article[data-terminal="${gate.terminalId}"]`);
     await reloadUntil(page, `${base}/fleet`, async () => (await row.getAttribute('data-online')) === 'true' && (await row.locator(`[data-list="${scope}"]`).textContent())?.includes('v1') === true, 'the terminal online with list v1');
     expect(await page.textContent('h1')).toBe('Thiết bị tại cổng');
-    expect(await row.locator('td').nth(1).textContent()).toBe(`Cổng chính${gate.code}`);
-    expect(await row.locator('td').nth(2).textContent()).toBe('Trực tuyến');
+    expect(await row.locator('[data-fact="checkpoint"]').textContent()).toBe(`Cổng chính ${gate.code}`);
+    expect(await row.locator('h2').textContent()).toBe(`${gate.terminalId} Trực tuyến`);
+    expect(await row.locator('[data-fact="outbox"]').textContent()).toBe('0');
+    expect(await row.locator('[data-fact="scanners"]').textContent()).toBe('in: đã kết nối');
     expect(await row.locator('a', { hasText: 'Gỡ bỏ' }).count()).toBe(1);
     await screenshots(page, `${base}/fleet`, 'fleet');
 
@@ -128,7 +130,7 @@ describe('the fleet, lists and audit pages', () => {
     terminal.kill('SIGKILL');
     await terminal.exited;
     await reloadUntil(page, `${base}/fleet`, async () => (await row.getAttribute('data-online')) === 'false', 'the terminal shown offline');
-    expect(await row.locator('td').nth(2).textContent()).toBe('Mất kết nối');
+    expect(await row.locator('h2').textContent()).toBe(`${gate.terminalId} Mất kết nối`);
 
     // Rotate: a confirmation step, then the new secret shown once.
     await row.locator('a', { hasText: 'Đổi mật khẩu' }).click();
@@ -171,8 +173,8 @@ describe('the fleet, lists and audit pages', () => {
     const guard = await logIn(browser, base, users.guard, 'phone');
     const problems = watchProblems(guard);
     await guard.goto(`${base}/fleet`);
-    expect(await guard.locator('tr[data-terminal] td.code:first-child').allTextContents()).toEqual(expect.arrayContaining([gate.terminalId, spare.terminalId]));
-    expect(await guard.locator(`tr[data-terminal="${spare.terminalId}"] td`).nth(2).textContent()).toBe('Chưa từng kết nối');
+    expect(await guard.locator('article[data-terminal] h2 .code').allTextContents()).toEqual(expect.arrayContaining([gate.terminalId, spare.terminalId]));
+    expect(await guard.locator(`article[data-terminal="${spare.terminalId}"] h2`).textContent()).toBe(`${spare.terminalId} Chưa từng kết nối`);
     expect(await guard.locator('a[href$="/remove"], a[href$="/rotate-secret"], main form').count()).toBe(0);
     expect(await guard.locator('nav a[href="/lists"], nav a[href="/audit"]').count()).toBe(0);
     await screenshot(guard, 'fleet-guard-vi-phone');
