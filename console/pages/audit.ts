@@ -59,12 +59,13 @@ export function auditPage(deps: Pick<RouteDeps, 'db'>): ProtectedRoute {
 ${
   entries.length === 0
     ? html`<p class="hint">${t('audit.none')}</p>`
-    : html`<div class="table-wrap"><table class="audit">
+    : html`<div class="table-wrap"><table class="stack audit">
 <thead><tr><th scope="col">${t('audit.at')}</th><th scope="col">${t('audit.actor')}</th><th scope="col">${t('audit.action')}</th><th scope="col">${t('audit.target')}</th><th scope="col">${t('audit.details')}</th><th scope="col">${t('audit.source')}</th></tr></thead>
 <tbody>${entries.map(
         (entry) =>
-          html`<tr data-audit="${entry.id}" data-action="${entry.action}"><td>${formatDateTime(lang, entry.at)}</td><td class="code">${entry.actor}</td><td class="code">${entry.action}</td><td class="code">${entry.target}</td><td class="details">${
-detailsText(entry.details)}</td><td>${entry.source}</td></tr>`,
+          html`<tr data-audit="${entry.id}" data-action="${entry.action}"><td data-label="${t('audit.at')}">${formatDateTime(lang, entry.at)}</td><td class="code" data-label="${t('audit.actor')}">${entry.actor}</td><td class="code" data-label="${t('audit.action')}">${
+            entry.action
+          }</td><td class="code" data-label="${t('audit.target')}">${entry.target}</td><td class="details" data-label="${t('audit.details')}">${detailsText(entry.details)}</td><td data-label="${t('audit.source')}">${entry.source}</td></tr>`,
       )}</tbody></table></div>`
 }
 <p class="paging">${query.before === undefined ? '' : html`<a href="/audit${first === '' ? '' : `?${first}`}">${t('audit.newest')}</a> `}${

@@ -62,6 +62,7 @@ function clock(context: PageContext, terminal: FleetTerminal): Html {
 }
 
 function gaps(context: PageContext, terminal: FleetTerminal): Html {
+  if (terminal.gaps.length === 0 && terminal.lastSeq === null) return html`—`;
   if (terminal.gaps.length === 0) return html`<span class="status-allow">${context.t('fleet.noGaps')}</span>`;
   const missing = terminal.gaps.reduce((sum, gap) => sum + gap.toSeq - gap.fromSeq + 1, 0);
   return html`<span class="status-deny" title="${terminal.gaps.map((gap) => `${gap.fromSeq}–${gap.toSeq}`).join(', ')}">${context.t('fleet.gaps', { count: formatCount(context.lang, missing) })}</span>`;

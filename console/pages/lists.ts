@@ -56,11 +56,14 @@ ${warnings(context, latest, running, nowMs)}
 ${
   shown.length === 0
     ? html`<p class="hint">${t('lists.notPublished')}</p>`
-    : html`<div class="table-wrap"><table>
+    : html`<div class="table-wrap"><table class="stack">
 <thead><tr><th scope="col">${t('lists.version')}</th><th scope="col">${t('lists.publishedAt')}</th><th scope="col">${t('lists.expiresAt')}</th><th scope="col" class="num">${t('lists.entries')}</th><th scope="col" class="num">${t('lists.delta')}</th></tr></thead>
 <tbody>${shown.map(
         (v) =>
-          html`<tr data-version="${v.version}"><td class="code">v${v.version}</td><td>${formatDateTime(lang, v.publishedAt)}</td><td>${formatDateTime(lang, v.expiresAt)}</td><td class="num">${formatCount(lang, v.entryCount)}</td><td class="num">${
+          html`<tr data-version="${v.version}"><td class="code" data-label="${t('lists.version')}">v${v.version}</td><td data-label="${t('lists.publishedAt')}">${formatDateTime(lang, v.publishedAt)}</td><td data-label="${t('lists.expiresAt')}">${formatDateTime(
+            lang,
+            v.expiresAt,
+          )}</td><td class="num" data-label="${t('lists.entries')}">${formatCount(lang, v.entryCount)}</td><td class="num" data-label="${t('lists.delta')}">${
             v.deltaCount === null ? '—' : formatCount(lang, v.deltaCount)
           }</td></tr>`,
       )}</tbody></table></div>`
@@ -69,13 +72,13 @@ ${
 ${
   running.length === 0
     ? html`<p class="hint">${t('lists.noTerminals')}</p>`
-    : html`<div class="table-wrap"><table>
+    : html`<div class="table-wrap"><table class="stack">
 <thead><tr><th scope="col">${t('col.terminal')}</th><th scope="col">${t('col.state')}</th><th scope="col">${t('lists.version')}</th><th scope="col">${t('lists.age')}</th></tr></thead>
 <tbody>${running.map(
         (r) =>
-          html`<tr data-terminal="${r.terminal.terminalId}"><td class="code">${r.terminal.terminalId}</td><td>${r.terminal.online ? html`<span class="state-online">${t('state.online')}</span>` : html`<span class="state-offline">${t('state.offline')}</span>`}</td><td class="code">${
+          html`<tr data-terminal="${r.terminal.terminalId}"><td class="code" data-label="${t('col.terminal')}">${r.terminal.terminalId}</td><td data-label="${t('col.state')}">${r.terminal.online ? html`<span class="state-online">${t('state.online')}</span>` : html`<span class="state-offline">${t('state.offline')}</span>`}</td><td class="code" data-label="${t('lists.version')}">${
             r.version === null ? t('fleet.noList') : `v${r.version}`
-          }</td><td>${r.ageS === null ? '—' : formatAge(lang, r.ageS)}</td></tr>`,
+          }</td><td data-label="${t('lists.age')}">${r.ageS === null ? '—' : formatAge(lang, r.ageS)}</td></tr>`,
       )}</tbody></table></div>`
 }
 <form method="post" action="/lists/${scope}/publish">
