@@ -6,16 +6,17 @@ import { loginRoutes, logoutRoute } from './pages/login.js';
 import { guardRoute } from './pages/guard.js';
 import { memberPages } from './pages/members.js';
 import { overviewRoute } from './pages/overview.js';
-// fleet, lists, audit (issue 14 pages 7, 8, 11)
+// fleet, lists, audit, users (issue 14 pages 7, 8, 11)
 import { auditPage } from './pages/audit.js';
 import { fleetPages } from './pages/fleet.js';
 import { listPages } from './pages/lists.js';
+import { userPages } from './pages/users.js';
 
 /** The operator console (issue 14): server-rendered pages the central serves beside its API. */
 export const consolePages: Pages = {
   routes: (deps) => [assetRoute(), ...loginRoutes(deps), logoutRoute(deps), checkRoute(deps), overviewRoute(deps), ...memberPages(deps), guardRoute(deps),
-    // fleet, lists, audit (issue 14 pages 7, 8, 11)
-    ...fleetPages(deps), ...listPages(deps), auditPage(deps),
+    // fleet, lists, audit, users (issue 14 pages 7, 8, 11)
+    ...fleetPages(deps), ...listPages(deps), auditPage(deps), ...userPages(deps),
   ],
   renderError: renderPageError,
 };

@@ -16,9 +16,10 @@ const nav: readonly NavLink[] = [
   { path: '/members', label: 'nav.members', roles: ['admin', 'manager'] },
   // guard screen (issue 14 page 9)
   { path: '/guard', label: 'nav.guard', roles: ['admin', 'manager', 'guard'] },
-  // fleet, lists, audit (issue 14 pages 7, 8, 11)
+  // fleet, lists, audit, users (issue 14 pages 7, 8, 11)
   { path: '/lists', label: 'nav.lists', roles: ['admin', 'manager'] },
   { path: '/fleet', label: 'nav.fleet', roles: ['admin', 'manager', 'guard'] },
+  { path: '/users', label: 'nav.users', roles: ['admin'] },
   { path: '/audit', label: 'nav.audit', roles: ['admin'] },
 ];
 
