@@ -10,13 +10,14 @@ import { overviewRoute } from './pages/overview.js';
 import { auditPage } from './pages/audit.js';
 import { fleetPages } from './pages/fleet.js';
 import { listPages } from './pages/lists.js';
+import { tokenPages } from './pages/tokens.js';
 import { userPages } from './pages/users.js';
 
 /** The operator console (issue 14): server-rendered pages the central serves beside its API. */
 export const consolePages: Pages = {
   routes: (deps) => [assetRoute(), ...loginRoutes(deps), logoutRoute(deps), checkRoute(deps), overviewRoute(deps), ...memberPages(deps), guardRoute(deps),
     // fleet, lists, audit, users (issue 14 pages 7, 8, 11)
-    ...fleetPages(deps), ...listPages(deps), auditPage(deps), ...userPages(deps),
+    ...fleetPages(deps), ...listPages(deps), auditPage(deps), ...userPages(deps), ...tokenPages(deps),
   ],
   renderError: renderPageError,
 };

@@ -19,12 +19,41 @@ import { csrfField, htmlResponse, pageContext, seeOther, type PageContext } from
 
 const admins = only('admin');
 
-const addForm = z.object({
-  username: z.string().trim().max(200).catch(''),
+/** The role and its scope as a form sends them; /tokens asks the same. */
+export const roleScopeForm = {
   role: z.string().max(50).catch(''),
   unit: z.string().trim().max(1000).catch(''),
   checkpoints: z.string().max(2000).catch(''),
-});
+};
+type RoleScopeForm = { readonly role: string; readonly unit: string; readonly checkpoints: string };
+
+export function roleScopeFields(context: PageContext, idPrefix: string, form: RoleScopeForm): Html {
+  const { t } = context;
+  return html`<label for="${idPrefix}-role">${t('users.role')}</label>
+<select id="${idPrefix}-role" name="role">${roles.map((role: Role) => html`<option value="${role}"${role === form.role ? html` selected` : ''}>${t(`role.${role}`)}</option>`)}</select>
+<label for="${idPrefix}-unit">${t('users.unitField')}</label>
+<input id="${idPrefix}-unit" name="unit" type="text" value="${form.unit}">
+<label for="${idPrefix}-checkpoints">${t('users.checkpointsField')}</label>
+<input id="${idPrefix}-checkpoints" name="checkpoints" type="text" inputmode="numeric" value="${form.checkpoints}">`;
+}
+
+/** Only the field the role needs: the form always sends both. */
+export function roleScopeInput(form: RoleScopeForm): { role: string; unit: string | undefined; checkpoints: string[] | undefined } {
+  return {
+    role: form.role,
+    unit: form.role === 'manager' ? form.unit : undefined,
+    checkpoints: form.role === 'guard' ? form.checkpoints.split(/[\s,]+/).filter((code) => code !== '') : undefined,
+  };
+}
+
+/** How a list shows a role's scope: a manager's unit, a guard's checkpoints. */
+export function scopeText(context: PageContext, scope: Pick<User, 'role' | 'unit' | 'checkpoints'>): string {
+  if (scope.role === 'manager') return context.t('users.unitIs', { unit: scope.unit ?? '' });
+  if (scope.role === 'guard') return scope.checkpoints.join(', ');
+  return '—';
+}
+
+const addForm = z.object({ username: z.string().trim().max(200).catch(''), ...roleScopeForm });
 type AddForm = z.infer<typeof addForm>;
 
 interface Shown {
@@ -34,19 +63,14 @@ interface Shown {
   readonly notice?: string;
 }
 
-function scopeText(context: PageContext, user: User): string {
-  if (user.role === 'manager') return context.t('users.unitIs', { unit: user.unit ?? '' });
-  if (user.role === 'guard') return user.checkpoints.join(', ');
-  return '—';
-}
-
 function usersPage(context: PageContext, self: string, users: readonly User[], shown: Shown): Html {
   const { t, lang } = context;
   const form = shown.form ?? { username: '', role: 'guard', unit: '', checkpoints: '' };
   return layout(
     context,
     { title: t('users.title'), path: '/users' },
-    html`${shown.notice === undefined ? '' : html`<p class="notice" role="status">${shown.notice}</p>`}
+    html`<p><a href="/tokens">${t('users.tokensLink')}</a></p>
+${shown.notice === undefined ? '' : html`<p class="notice" role="status">${shown.notice}</p>`}
 ${
   shown.created === undefined
     ? ''
@@ -58,7 +82,7 @@ ${
 </div>`
 }
 <div class="table-wrap"><table class="stack">
-<thead><tr><th scope="col">${t('login.username')}</th><th scope="col">${t('users.role')}</th><th scope="col">${t('users.scope')}</th><th scope="col">${t('users.createdAt')}</th><th scope="col">${t('col.state')}</th><th scope="col"></th></tr></thead>
+<thead><tr><th scope="col">${t('login.username')}</th><th scope="col">${t('users.role')}</th><th scope="col">${t('users.scope')}</th><th scope="col">${t('users.createdAt')}</th><th scope="col">${t('col.state')}</th><th scope="col">${t('users.actions')}</th></tr></thead>
 <tbody>${users.map(
       (user) =>
         html`<tr data-user="${user.username}"><td class="code" data-label="${t('login.username')}">${user.username}</td><td data-label="${t('users.role')}">${t(`role.${user.role}`)}</td><td data-label="${t('users.scope')}">${scopeText(context, user)}</td><td data-label="${t('users.createdAt')}">${formatDateTime(
@@ -76,12 +100,7 @@ ${csrfField(context)}
 ${shown.problem === undefined ? '' : html`<p class="error" role="alert">${shown.problem}</p>`}
 <label for="user-username">${t('login.username')}</label>
 <input id="user-username" name="username" type="text" required autocomplete="off" value="${form.username}">
-<label for="user-role">${t('users.role')}</label>
-<select id="user-role" name="role">${roles.map((role: Role) => html`<option value="${role}"${role === form.role ? html` selected` : ''}>${t(`role.${role}`)}</option>`)}</select>
-<label for="user-unit">${t('users.unitField')}</label>
-<input id="user-unit" name="unit" type="text" value="${form.unit}">
-<label for="user-checkpoints">${t('users.checkpointsField')}</label>
-<input id="user-checkpoints" name="checkpoints" type="text" inputmode="numeric" value="${form.checkpoints}">
+${roleScopeFields(context, 'user', form)}
 <p class="hint">${t('users.passwordGenerated')}</p>
 <button type="submit">${t('users.add')}</button>
 </form>`,
@@ -114,19 +133,8 @@ export function userPages(deps: Pick<RouteDeps, 'db' | 'logger' | 'now'>): Route
     async handle(request) {
       const context = pageContext(request);
       const form = addForm.parse(request.body ?? {});
-      const role = form.role;
       try {
-        const { user, generatedPassword } = await addUser(
-          deps.db,
-          {
-            username: form.username,
-            role,
-            // Only the field the role needs: the form always sends both.
-            unit: role === 'manager' ? form.unit : undefined,
-            checkpoints: role === 'guard' ? form.checkpoints.split(/[\s,]+/).filter((code) => code !== '') : undefined,
-          },
-          deps.now(),
-        );
+        const { user, generatedPassword } = await addUser(deps.db, { username: form.username, ...roleScopeInput(form) }, deps.now());
         recordFact(request, deps.logger, auditFacts.userAdded(user, generatedPassword !== null));
         const page = usersPage(context, request.principal.id, listUsers(deps.db), { created: { username: user.username, password: generatedPassword ?? '' } });
         return { ...htmlResponse(context, page), headers: noStore };

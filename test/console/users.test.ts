@@ -32,7 +32,7 @@ async function unlabelledInputs(page: Page): Promise<string[]> {
 }
 
 describe('the users page', () => {
-  it('adds a guard with a password shown once that logs in, refuses a taken name, and disables the guard', async () => {
+  it('adds a guard with a password shown once that logs in, refuses a taken name, disables the guard, and creates and revokes an API token', async () => {
     const site = await createCentralSite(tempDir(), await freePort(), { people: 1 });
     const gate = await site.addTerminal('gate');
     const admin = JSON.parse(await qrgate(['users', 'add', '--central-config', site.centralConfig, '--username', 'quantri', '--role', 'admin', '--json'])) as { password: string };
@@ -78,6 +78,24 @@ describe('the users page', () => {
     const refused = await logIn(browser, base, 'baove-cong', password);
     expect(refused.url()).toContain('/login');
     await refused.context().close();
+
+    // An API token: shown once, works at once, refused once revoked.
+    await page.click('a[href="/tokens"]');
+    await page.fill('#token-name', 'Báo cáo hằng ngày');
+    await page.selectOption('#token-role', 'inspector');
+    expect(await unlabelledInputs(page)).toEqual([]);
+    await page.click('form.add-token button');
+    const token = await page.inputValue('#new-token');
+    const stats = () => fetch(`${base}/api/checkpoints/${gate.code}/stats`, { headers: { authorization: `Bearer ${token}` } });
+    expect((await stats()).status).toBe(200);
+    const row = page.locator('tr[data-token]', { hasText: 'Báo cáo hằng ngày' });
+    expect(await row.locator('td').nth(1).textContent()).toBe('Báo cáo hằng ngày');
+    expect(await row.locator('td').nth(2).textContent()).toBe('thanh tra (chỉ đọc)');
+    await screenshot(page, 'tokens-vi-desk');
+    await Promise.all([page.waitForURL(/\/tokens\?revoked=/), row.locator('button').click()]);
+    expect(await page.content()).not.toContain(token);
+    expect(await row.locator('td').nth(7).textContent()).toBe('Đã thu hồi');
+    expect((await stats()).status).toBe(401);
 
     await page.goto(`${base}/users?lang=vi`);
     await screenshot(page, 'users-vi-desk');
