@@ -56,12 +56,12 @@ ${
   tokens.length === 0
     ? html`<p class="hint">${t('tokens.none')}</p>`
     : html`<div class="table-wrap"><table class="stack">
-<thead><tr><th scope="col">${t('tokens.id')}</th><th scope="col">${t('tokens.name')}</th><th scope="col">${t('users.role')}</th><th scope="col">${t('users.scope')}</th><th scope="col">${t('users.createdAt')}</th><th scope="col">${t('tokens.expiresAt')}</th><th scope="col">${t('tokens.lastUsed')}</th><th scope="col">${t('col.state')}</th><th scope="col">${t('users.actions')}</th></tr></thead>
+<thead><tr><th scope="col">${t('tokens.id')}</th><th scope="col">${t('tokens.name')}</th><th scope="col">${t('users.role')}</th><th scope="col">${t('tokens.expiresAt')}</th><th scope="col">${t('tokens.lastUsed')}</th><th scope="col">${t('col.state')}</th><th scope="col">${t('users.actions')}</th></tr></thead>
 <tbody>${tokens.map(
         (token) =>
           html`<tr data-token="${token.tokenId}"><td class="code" data-label="${t('tokens.id')}">${token.tokenId}</td><td data-label="${t('tokens.name')}">${token.name}</td><td data-label="${t('users.role')}">${t(`role.${token.role}`)}${
             token.readOnly ? html` (${t('tokens.readOnlyShort')})` : ''
-          }</td><td data-label="${t('users.scope')}">${scopeText(context, token)}</td><td data-label="${t('users.createdAt')}">${when(token.createdAt)}</td><td data-label="${t('tokens.expiresAt')}">${when(token.expiresAt)}</td><td data-label="${t('tokens.lastUsed')}">${when(
+          }${token.role === 'manager' || token.role === 'guard' ? html`<br>${scopeText(context, token)}` : ''}</td><td data-label="${t('tokens.expiresAt')}">${when(token.expiresAt)}</td><td data-label="${t('tokens.lastUsed')}">${when(
             token.lastUsedAt,
           )}</td><td data-label="${t('col.state')}">${token.revokedAt === null ? html`<span class="status-allow">${t('users.active')}</span>` : html`<span class="status-deny">${t('tokens.revoked')}</span>`}</td><td>${
             token.revokedAt === null ? html`<form method="post" action="/tokens/${token.tokenId}/revoke">${csrfField(context)}<button type="submit" class="danger">${t('tokens.revoke')}</button></form>` : ''
