@@ -191,6 +191,7 @@ export const en: Messages = {
   'lists.lagging': '{count} terminal(s) not on the latest version v{version}: {terminals}',
   'lists.expiring': 'Version v{version} expires at {at}, within 24 hours: publish a new version.',
   'lists.terminalExpiring': 'The list on these terminals expires within 24 hours: {terminals}',
+  'lists.notRegistry': "This list was not built from the central's registry (no member is in this scope), so it cannot be published from here.",
   'audit.title': 'Audit log',
   'audit.at': 'When',
   'audit.actor': 'Actor',

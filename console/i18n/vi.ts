@@ -193,6 +193,7 @@ export const vi = {
   'lists.lagging': '{count} thiết bị chưa chạy phiên bản mới nhất v{version}: {terminals}',
   'lists.expiring': 'Phiên bản v{version} hết hạn lúc {at}, trong vòng 24 giờ: hãy phát hành phiên bản mới.',
   'lists.terminalExpiring': 'Danh sách trên các thiết bị này hết hạn trong vòng 24 giờ: {terminals}',
+  'lists.notRegistry': 'Danh sách này không do sổ đăng ký của máy chủ tạo ra (chưa có thành viên nào thuộc phạm vi này), nên không phát hành từ đây được.',
   'audit.title': 'Nhật ký quản trị',
   'audit.at': 'Thời điểm',
   'audit.actor': 'Người thực hiện',

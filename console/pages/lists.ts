@@ -3,6 +3,7 @@ import type { RouteDeps } from '../../broker/api/routes/deps.js';
 import { listScopesOf, publishScopeFor } from '../../broker/api/routes/lists.js';
 import { visibleFleet } from '../../broker/api/routes/terminals.js';
 import { publishedVersions, type PublishedVersion } from '../../broker/lists/listVersions.js';
+import { scopesWithMembers } from '../../broker/registry/memberQueries.js';
 import type { FleetTerminal } from '../../broker/store/centralStore.js';
 import { formatAge, formatCount, formatDateTime } from '../format.js';
 import { html, type Html } from '../html.js';
@@ -46,7 +47,7 @@ function warnings(context: PageContext, latest: PublishedVersion | undefined, ru
   return out;
 }
 
-function scopeCard(context: PageContext, scope: string, versions: readonly PublishedVersion[], running: readonly Running[], nowMs: number): Html {
+function scopeCard(context: PageContext, scope: string, versions: readonly PublishedVersion[], running: readonly Running[], nowMs: number, publishable: boolean): Html {
   const { t, lang } = context;
   const latest = versions[0];
   const shown = versions.slice(0, 10);
@@ -81,10 +82,14 @@ ${
           }</td><td data-label="${t('lists.age')}">${r.ageS === null ? '—' : formatAge(lang, r.ageS)}</td></tr>`,
       )}</tbody></table></div>`
 }
-<form method="post" action="/lists/${scope}/publish">
+${
+  publishable
+    ? html`<form method="post" action="/lists/${scope}/publish">
 ${csrfField(context)}
 <button type="submit">${t('lists.publish')}</button>
-</form>
+</form>`
+    : html`<p class="hint">${t('lists.notRegistry')}</p>`
+}
 </section>`;
 }
 
@@ -99,9 +104,12 @@ export function listPages(deps: Pick<RouteDeps, 'db' | 'store' | 'config' | 'now
       const allowed = listScopesOf(deps.db, request.principal);
       const published = publishedVersions(deps.db, allowed);
       const terminals = (await visibleFleet(deps.store, request.principal)).filter((terminal) => !terminal.removed);
-      // Scopes the terminals run that were never published here still belong on the page (an admin's), so their publish button is one click away.
+      // Scopes terminals run but this registry neither published nor has members in (a hand-built list) are shown without
+      // "publish now": publishing would replace that list with an empty one and refuse everyone on it.
       const reported = terminals.flatMap((terminal) => (terminal.telemetry?.lists ?? []).map((list) => list.scope));
-      const scopes = [...new Set([...published.map((s) => s.scope), ...reported.filter((scope) => allowed === undefined || allowed.includes(scope)), ...(allowed ?? [])])].sort();
+      const registered = allowed ?? scopesWithMembers(deps.db);
+      const scopes = [...new Set([...published.map((s) => s.scope), ...reported.filter((scope) => allowed === undefined || allowed.includes(scope)), ...registered])].sort();
+      const publishable = new Set([...published.map((s) => s.scope), ...registered]);
       const versionsOf = new Map(published.map((s) => [s.scope, s.versions]));
       const nowMs = deps.now();
       const done = request.query.get('published');
@@ -109,7 +117,7 @@ export function listPages(deps: Pick<RouteDeps, 'db' | 'store' | 'config' | 'now
         context,
         { title: t('lists.title'), path: '/lists' },
         html`${done === null ? '' : html`<p class="notice" role="status">${t('lists.publishedNow', { version: done })}</p>`}
-${scopes.length === 0 ? html`<p class="hint">${t('lists.none')}</p>` : scopes.map((scope) => scopeCard(context, scope, versionsOf.get(scope) ?? [], runningScope(terminals, scope), nowMs))}`,
+${scopes.length === 0 ? html`<p class="hint">${t('lists.none')}</p>` : scopes.map((scope) => scopeCard(context, scope, versionsOf.get(scope) ?? [], runningScope(terminals, scope), nowMs, publishable.has(scope)))}`,
       );
       return htmlResponse(context, page);
     },
