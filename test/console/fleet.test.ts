@@ -96,7 +96,7 @@ async function world() {
 
 describe('the fleet, lists and audit pages', () => {
   it('show a terminal online with its list, then offline when it dies; the admin publishes, rotates its secret and removes it, and the audit log has it all', async () => {
-    const { gate, users, base } = await world();
+    const { site, gate, users, base } = await world();
     const terminal = processes.start(['terminal', '--config', gate.config], 'pipe');
     await terminal.waitForLine((l) => l.msg === 'lists.synced' && l.version === 1, 60_000);
 
@@ -132,6 +132,14 @@ describe('the fleet, lists and audit pages', () => {
     await reloadUntil(page, `${base}/fleet`, async () => (await row.getAttribute('data-online')) === 'false', 'the terminal shown offline');
     expect(await row.locator('h2').textContent()).toBe(`${gate.terminalId} Mất kết nối`);
 
+    // A version the dead terminal never got, expiring within a day: the lists page warns of both.
+    await qrgate(['lists', 'publish', '--central-config', site.centralConfig, '--scope', scope, '--expires-in-days', '0.5']);
+    await page.goto(`${base}/lists`);
+    expect(await card.locator('[data-warning="lag"]').textContent()).toBe(`1 thiết bị chưa chạy phiên bản mới nhất v3: ${gate.terminalId}`);
+    expect(await card.locator('[data-warning="expiry"]').textContent()).toMatch(/^Phiên bản v3 hết hạn lúc .+, trong vòng 24 giờ: hãy phát hành phiên bản mới\.$/);
+    await screenshot(page, 'lists-warnings-vi-desk');
+    await page.goto(`${base}/fleet`);
+
     // Rotate: a confirmation step, then the new secret shown once.
     await row.locator('a', { hasText: 'Đổi mật khẩu' }).click();
     expect(await page.textContent('h1')).toBe(`Đổi mật khẩu của thiết bị ${gate.terminalId}?`);
@@ -151,17 +159,30 @@ describe('the fleet, lists and audit pages', () => {
     expect(await page.textContent('.notice')).toBe(`Đã gỡ bỏ thiết bị ${gate.terminalId}.`);
     expect(await row.count()).toBe(0);
 
-    // The audit log, newest first, with the admin's three changes; filtered by action.
+    // The audit log, newest first: the admin's changes among the CLI's; filtered by actor, then by action.
     await page.goto(`${base}/audit`);
-    const actions = await page.locator('tr[data-audit]').evaluateAll((rows) => rows.map((r) => [r.getAttribute('data-action'), r.children[1]!.textContent, r.children[3]!.textContent]));
-    expect(actions.slice(0, 3)).toEqual([
+    const entries = () => page.locator('tr[data-audit]').evaluateAll((rows) => rows.map((r) => [r.getAttribute('data-action'), r.children[1]!.textContent, r.children[3]!.textContent]));
+    expect((await entries()).slice(0, 3)).toEqual([
+      ['terminal.remove', 'user:quantri', gate.terminalId],
+      ['terminal.rotate-secret', 'user:quantri', gate.terminalId],
+      ['list.publish', expect.stringMatching(/^cli:/), scope],
+    ]);
+    await page.fill('#audit-actor', 'user:quantri');
+    await Promise.all([page.waitForURL(/actor=user%3Aquantri/), page.click('form.search button')]);
+    expect(await entries()).toEqual([
       ['terminal.remove', 'user:quantri', gate.terminalId],
       ['terminal.rotate-secret', 'user:quantri', gate.terminalId],
       ['list.publish', 'user:quantri', scope],
+      ['session.login', 'user:quantri', 'quantri'],
     ]);
+    await page.fill('#audit-actor', '');
     await page.fill('#audit-action', 'list.publish');
     await Promise.all([page.waitForURL(/action=list.publish/), page.click('form.search button')]);
-    expect(await page.locator('tr[data-audit]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-action')))).toEqual(['list.publish', 'list.publish']);
+    expect((await entries()).map(([action, , target]) => [action, target])).toEqual([
+      ['list.publish', scope],
+      ['list.publish', scope],
+      ['list.publish', scope],
+    ]);
     await screenshots(page, `${base}/audit`, 'audit');
     expect(problems).toEqual([]);
     await page.context().close();
