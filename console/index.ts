@@ -8,6 +8,12 @@ import { eventsPage } from './pages/events.js';
 import { guardRoute } from './pages/guard.js';
 import { memberPages } from './pages/members.js';
 import { overviewRoute } from './pages/overview.js';
+// fleet, lists, audit, users (issue 14 pages 7, 8, 11)
+import { auditPage } from './pages/audit.js';
+import { fleetPages } from './pages/fleet.js';
+import { listPages } from './pages/lists.js';
+import { tokenPages } from './pages/tokens.js';
+import { userPages } from './pages/users.js';
 
 /** The operator console (issue 14): server-rendered pages the central serves beside its API. */
 export const consolePages: Pages = {
@@ -21,6 +27,11 @@ export const consolePages: Pages = {
     guardRoute(deps),
     eventsPage(deps),
     ...checkpointPages(deps),
+    ...fleetPages(deps),
+    ...listPages(deps),
+    auditPage(deps),
+    ...userPages(deps),
+    ...tokenPages(deps),
   ],
   renderError: renderPageError,
 };

@@ -12,7 +12,7 @@ import { decodePageCursor } from '../../broker/registry/pageCursor.js';
 import { cardsIssued, memberAdded, memberRemoved, memberUpdated } from '../../broker/registry/registryAudit.js';
 import { html, type Html } from '../html.js';
 import { layout } from '../layout.js';
-import { htmlResponse, pageContext, seeOther, type PageContext } from '../pageContext.js';
+import { csrfField, htmlResponse, pageContext, seeOther, type PageContext } from '../pageContext.js';
 
 /**
  * Members (issue 14 page 6): a unit manager finds, registers, changes and removes the people
@@ -51,10 +51,6 @@ function field(context: PageContext, name: MemberColumn, form: Form, problems: P
 <input id="${id}" name="${name}" type="${options.type ?? 'text'}" value="${form[name] ?? ''}"${options.required ? html` required` : ''} autocomplete="${options.autocomplete ?? 'off'}"${
     problem === undefined ? '' : html` aria-invalid="true" aria-describedby="${id}-problem"`
   }>${problem === undefined ? '' : html`<p class="problem" id="${id}-problem">${problem}</p>`}</div>`;
-}
-
-function csrf(context: PageContext): Html {
-  return html`<input type="hidden" name="_csrf" value="${context.csrfToken ?? ''}">`;
 }
 
 /** Per-field problems in the visitor's words: the registry's rules, the page's language. */
@@ -96,7 +92,7 @@ function listPage(context: PageContext, principal: Principal, query: z.infer<typ
   <button type="submit">${t('members.search')}</button>
 </form>
 <form method="post" action="/members/find" class="card search">
-  ${csrf(context)}
+  ${csrfField(context)}
   <label for="idNumber">${t('members.findById')}</label>
   <input id="idNumber" name="idNumber" type="text" inputmode="numeric" autocomplete="off"${findProblem === undefined ? '' : html` aria-invalid="true" aria-describedby="find-problem"`}>
   ${findProblem === undefined ? '' : html`<p class="problem" id="find-problem">${findProblem}</p>`}
@@ -115,7 +111,7 @@ function newPage(context: PageContext, principal: Principal, form: Form, problem
     context,
     { title: t('members.add'), path: '/members' },
     html`<form method="post" action="/members/new" class="card narrow">
-${csrf(context)}
+${csrfField(context)}
 ${problems.form === undefined ? '' : html`<p class="error" role="alert">${problems.form}</p>`}
 ${field(context, 'name', form, problems, { required: true, autocomplete: 'name' })}
 ${field(context, 'idNumber', form, problems, { required: true })}
@@ -147,28 +143,28 @@ function memberPage(context: PageContext, member: RegistryMember, form: Form, pr
 <div class="forms">
 <form method="post" action="/members/${member.ref}" class="card">
   <h2>${t('members.edit')}</h2>
-  ${csrf(context)}
+  ${csrfField(context)}
   ${editable.map((name) => field(context, name, values, problems, { required: name !== 'address', type: name === 'phone' ? 'tel' : 'text' }))}
   <button type="submit">${t('members.save')}</button>
 </form>
 <div>
 <form method="post" action="/members/${member.ref}/status" class="card">
   <h2>${t('member.status')}</h2>
-  ${csrf(context)}
+  ${csrfField(context)}
   <label for="member-status">${t('members.newStatus')}</label>
   ${statusSelect(context, 'member-status', member.status, false)}
   <button type="submit">${t('members.setStatus')}</button>
 </form>
 <form method="post" action="/members/${member.ref}/card" class="card">
   <h2>${t('member.card')}</h2>
-  ${csrf(context)}
+  ${csrfField(context)}
   <p class="hint">${member.cardNumber === null ? t('members.issueHint') : t('members.reissueHint')}</p>
   <button type="submit">${member.cardNumber === null ? t('members.issue') : t('members.reissue')}</button>
   ${member.cardNumber === null ? '' : html`<p><a href="/api/cards.pdf?unit=${encodeURIComponent(member.unit)}">${t('members.cardsPdf')}</a></p>`}
 </form>
 <form method="post" action="/members/${member.ref}/remove" class="card danger">
   <h2>${t('members.remove')}</h2>
-  ${csrf(context)}
+  ${csrfField(context)}
   <label class="check"><input type="checkbox" name="confirm" value="yes" required> ${t('members.removeConfirm', { name: member.name })}</label>
   <button type="submit" class="danger">${t('members.remove')}</button>
 </form>
