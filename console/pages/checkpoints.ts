@@ -24,7 +24,7 @@ import { barChart, type Bar } from '../barChart.js';
 import { formatCount, formatDateTime, formatDay, formatHour } from '../format.js';
 import { html, type Html } from '../html.js';
 import { layout } from '../layout.js';
-import { htmlResponse, pageContext, seeOther, type PageContext } from '../pageContext.js';
+import { csrfField, htmlResponse, pageContext, seeOther, type PageContext } from '../pageContext.js';
 import { fourCounts } from './stats.js';
 
 /**
@@ -47,10 +47,6 @@ const parseForm = (body: unknown): Form => {
   const parsed = checkpointForm.safeParse(body ?? {});
   return parsed.success ? parsed.data : {};
 };
-
-function csrf(context: PageContext): Html {
-  return html`<input type="hidden" name="_csrf" value="${context.csrfToken ?? ''}">`;
-}
 
 function choice<T extends string>(context: PageContext, id: string, name: string, values: readonly T[], selected: string | undefined, label: (value: T) => string): Html {
   return html`<select id="${id}" name="${name}">${values.map((value) => html`<option value="${value}"${value === selected ? html` selected` : ''}>${label(value)}</option>`)}</select>`;
@@ -94,7 +90,7 @@ function listPage(context: PageContext, principal: Principal, checkpoints: reado
       manages
         ? html`<details class="card"${problems.size > 0 ? html` open` : ''}><summary>${t('checkpoints.create')}</summary>
 <form method="post" action="/checkpoints" class="narrow">
-${csrf(context)}
+${csrfField(context)}
 ${fields(context, principal, 'new', form, problems)}
 <button type="submit">${t('checkpoints.createSubmit')}</button>
 </form></details>`
@@ -146,7 +142,7 @@ function enrollForm(context: PageContext, checkpoint: Checkpoint, form: EnrollFo
   const { t } = context;
   return html`<form method="post" action="/checkpoints/${checkpoint.code}/enroll-qr" class="card" data-enroll>
 <h2>${t('enroll.title')}</h2>
-${csrf(context)}
+${csrfField(context)}
 <p class="hint">${t('enroll.hint')}</p>
 ${form.problem === undefined ? '' : html`<p class="error" role="alert" id="enroll-problem">${form.problem}</p>`}
 <div class="field"><label for="enroll-url">${t('enroll.url')}</label>
@@ -184,13 +180,13 @@ ${
   editable
     ? html`<div class="forms"><form method="post" action="/checkpoints/${checkpoint.code}" class="card">
 <h2>${t('checkpoint.edit')}</h2>
-${csrf(context)}
+${csrfField(context)}
 ${fields(context, principal, 'edit', values, problems)}
 <button type="submit">${t('checkpoint.save')}</button>
 </form>
 <form method="post" action="/checkpoints/${checkpoint.code}/retire" class="card danger">
 <h2>${t('checkpoint.retire')}</h2>
-${csrf(context)}
+${csrfField(context)}
 <p class="hint">${t('checkpoint.retireHint')}</p>
 <button type="submit" class="danger">${t('checkpoint.retireSubmit')}</button>
 </form></div>`
