@@ -18,6 +18,13 @@ const nav: readonly NavLink[] = [
   { path: '/members', label: 'nav.members', roles: ['admin', 'manager'] },
   // guard screen (issue 14 page 9)
   { path: '/guard', label: 'nav.guard', roles: ['admin', 'manager', 'guard'] },
+  // checkpoints (issue 14 pages 2 and 3)
+  { path: '/checkpoints', label: 'nav.checkpoints' },
+  // fleet, lists, audit, users (issue 14 pages 7, 8, 11)
+  { path: '/lists', label: 'nav.lists', roles: ['admin', 'manager'] },
+  { path: '/fleet', label: 'nav.fleet', roles: ['admin', 'manager', 'guard'] },
+  { path: '/users', label: 'nav.users', roles: ['admin'] },
+  { path: '/audit', label: 'nav.audit', roles: ['admin'] },
 ];
 
 export interface LayoutOptions {

@@ -3,7 +3,7 @@ import type { Principal } from '../broker/access/roles.js';
 import type { ApiResponse, CookieChange } from '../broker/api/http.js';
 import type { RouteRequest } from '../broker/api/route.js';
 import { chooseLang, langCookieMaxAgeS, langCookieName, translator, type Lang, type Translate } from './i18n/lang.js';
-import type { Html } from './html.js';
+import { html, type Html } from './html.js';
 
 /** What every page knows of its visitor. */
 export interface PageContext {
@@ -43,4 +43,9 @@ export function seeOther(location: string, cookies: readonly CookieChange[] = []
 export function localPath(candidate: string | null | undefined, fallback = '/'): string {
   if (candidate === null || candidate === undefined) return fallback;
   return /^\/(?![/\\])[^\s]*$/.test(candidate) ? candidate : fallback;
+}
+
+/** The hidden field every form that changes something carries (fleet, lists pages). */
+export function csrfField(context: Pick<PageContext, 'csrfToken'>): Html {
+  return html`<input type="hidden" name="_csrf" value="${context.csrfToken ?? ''}">`;
 }

@@ -35,7 +35,12 @@ export function fontFile(role: FontRole): string {
  * by the caller, each with its own size.
  */
 export function createCardsDocument(): PDFKit.PDFDocument {
-  const doc = new PDFDocument({ autoFirstPage: false, margin: 0, info: { Title: 'qrgate cards', Creator: 'qrgate' } });
+  return createDejaVuDocument('qrgate cards');
+}
+
+/** A pdfkit document, no page yet, with DejaVu registered as `regular`, `bold` and `mono`: for anything printed with Vietnamese in it. */
+export function createDejaVuDocument(title: string): PDFKit.PDFDocument {
+  const doc = new PDFDocument({ autoFirstPage: false, margin: 0, info: { Title: title, Creator: 'qrgate' } });
   for (const role of Object.keys(fontModules) as FontRole[]) doc.registerFont(role, fontFile(role));
   return doc;
 }

@@ -128,3 +128,8 @@ export function findMember(db: CentralDb, ref: Buffer): RegistryMember | null {
 export function scopesOfUnit(db: CentralDb, unit: string): string[] {
   return db.prepare<[string], string>('SELECT DISTINCT scope FROM members WHERE unit = ? ORDER BY scope').pluck().all(unit);
 }
+
+/** Every list scope some member is in: the scopes a registry publish can build (the console's /lists). */
+export function scopesWithMembers(db: CentralDb): string[] {
+  return db.prepare<[], string>('SELECT DISTINCT scope FROM members ORDER BY scope').pluck().all();
+}

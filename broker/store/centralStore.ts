@@ -117,6 +117,16 @@ export interface CheckpointStats {
   readonly byDecision: Record<Decision, { lastHour: number; lastDay: number; lastWeek: number; lastMonth: number }>;
 }
 
+/** The width of a checkpointHistogram bucket. */
+export type HistogramBucket = 'hour' | 'day';
+
+/** One bar of a checkpoint's scans-over-time chart. */
+export interface HistogramBar {
+  /** The bucket's start, epoch ms: an hour, or a midnight in Asia/Ho_Chi_Minh (UTC+7). */
+  readonly startMs: number;
+  readonly count: number;
+}
+
 /** The largest page searchEvents returns (EventQuery.limit is 1..this). */
 export const maxEventsPerPage = 1000;
 
@@ -230,6 +240,12 @@ export interface CentralStore {
    * unknown checkpoint.
    */
   checkpointStats(code: string, nowMs: number): Promise<CheckpointStats | null>;
+  /**
+   * Scans at a checkpoint per hour or per Asia/Ho_Chi_Minh day (UTC+7, no DST), by the
+   * terminal's `ts` in [fromMs, toMs): one bar for every bucket that overlaps the range, in
+   * order, zero where nothing was scanned; the first and last bars count only the part inside.
+   */
+  checkpointHistogram(code: string, fromMs: number, toMs: number, bucket: HistogramBucket): Promise<HistogramBar[]>;
   /** Rejects with StoreError (storeError.ts) `cursor-invalid` or `query-invalid`; limit is 1..1000. */
   searchEvents(query: EventQuery): Promise<EventPage>;
   /** Every terminal ever added, removed ones included, by terminal id. */

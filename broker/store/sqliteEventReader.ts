@@ -1,10 +1,10 @@
 import type { Statement } from 'better-sqlite3';
 import { decisions, type Decision, type ScanEvent } from '../../protocol/event.js';
-import { maxEventsPerPage, type CheckpointStats, type EventPage, type EventQuery } from './centralStore.js';
+import { maxEventsPerPage, type CheckpointStats, type EventPage, type EventQuery, type HistogramBar, type HistogramBucket } from './centralStore.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import type { CentralDb } from './sqliteSchema.js';
 import { StoreError } from './storeError.js';
-import { msToIso } from './time.js';
+import { bucketMs, bucketStart, localOffsetMs, msToIso } from './time.js';
 
 /** The stats windows (CentralStore.checkpointStats): a month is 30 days. */
 export const statsWindowsMs = {
@@ -26,6 +26,17 @@ export const statsSql = `
   FROM events
   WHERE checkpoint_code = @code AND ts > @month AND ts <= @now
   GROUP BY decision`;
+
+/**
+ * Grouped in SQL from events_checkpoint alone, so a month of a busy gate is one index range
+ * scan and at most 31 rows back. The CAST truncates whether the parameters arrive bound as
+ * integers or reals; ts is never negative (epoch ms of real scans), so truncating floors.
+ */
+export const histogramSql = `
+  SELECT CAST((ts + @offset) / @width AS INTEGER) * @width - @offset AS startMs, count(*) AS count
+  FROM events
+  WHERE checkpoint_code = @code AND ts >= @from AND ts < @to
+  GROUP BY startMs`;
 
 /** Which filters a search uses; each combination is one SQL text and one prepared statement. */
 export interface SearchShape {
@@ -72,11 +83,13 @@ interface EventRow {
 
 export class SqliteEventReader {
   private readonly stats;
+  private readonly histogram;
   /** At most 2^8 shapes. */
   private readonly searches = new Map<string, Statement<SearchParams, EventRow>>();
 
   constructor(private readonly db: CentralDb) {
     this.stats = db.prepare<Record<string, string | number>, Windows & { decision: string }>(statsSql);
+    this.histogram = db.prepare<Record<string, string | number>, HistogramBar>(histogramSql);
   }
 
   /** Counts per decision; the caller adds the checkpoint's code and name. */
@@ -101,6 +114,17 @@ export class SqliteEventReader {
       }
     }
     return { ...total, byDecision };
+  }
+
+  checkpointHistogram(code: string, fromMs: number, toMs: number, bucket: HistogramBucket): HistogramBar[] {
+    const width = bucketMs[bucket];
+    const counted = new Map<number, number>();
+    if (toMs > fromMs) {
+      for (const row of this.histogram.all({ code, from: fromMs, to: toMs, width, offset: localOffsetMs })) counted.set(row.startMs, row.count);
+    }
+    const bars: HistogramBar[] = [];
+    for (let start = bucketStart(fromMs, bucket); start < toMs; start += width) bars.push({ startMs: start, count: counted.get(start) ?? 0 });
+    return bars;
   }
 
   search(query: EventQuery): EventPage {

@@ -6,6 +6,8 @@ import type {
   Checkpoint,
   CheckpointChanges,
   CheckpointStats,
+  HistogramBar,
+  HistogramBucket,
   EnrollmentRedemption,
   EventPage,
   EventQuery,
@@ -160,6 +162,10 @@ export class SqliteCentralStore implements CentralStore {
     const checkpoint = store.registry.getCheckpoint(code);
     if (checkpoint === null) return null;
     return { code, name: checkpoint.name, ...store.reader.checkpointCounts(code, nowMs) };
+  }
+
+  async checkpointHistogram(code: string, fromMs: number, toMs: number, bucket: HistogramBucket): Promise<HistogramBar[]> {
+    return this.open().reader.checkpointHistogram(code, fromMs, toMs, bucket);
   }
 
   async searchEvents(query: EventQuery): Promise<EventPage> {

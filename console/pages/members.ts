@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Principal } from '../../broker/access/roles.js';
-import { HttpError } from '../../broker/api/http.js';
-import { only, type ProtectedRoute, type Route } from '../../broker/api/route.js';
+import { HttpError, type ApiResponse } from '../../broker/api/http.js';
+import { only, type AuthorizedRequest, type ProtectedRoute, type Route } from '../../broker/api/route.js';
 import type { RouteDeps } from '../../broker/api/routes/deps.js';
 import { lazyRefHasher, memberByRef, memberInScope, unitInScope } from '../../broker/api/routes/registryScope.js';
 import { issueCards } from '../../broker/registry/cards.js';
@@ -12,7 +12,7 @@ import { decodePageCursor } from '../../broker/registry/pageCursor.js';
 import { cardsIssued, memberAdded, memberRemoved, memberUpdated } from '../../broker/registry/registryAudit.js';
 import { html, type Html } from '../html.js';
 import { layout } from '../layout.js';
-import { htmlResponse, pageContext, seeOther, type PageContext } from '../pageContext.js';
+import { csrfField, htmlResponse, pageContext, seeOther, type PageContext } from '../pageContext.js';
 
 /**
  * Members (issue 14 page 6): a unit manager finds, registers, changes and removes the people
@@ -51,10 +51,6 @@ function field(context: PageContext, name: MemberColumn, form: Form, problems: P
 <input id="${id}" name="${name}" type="${options.type ?? 'text'}" value="${form[name] ?? ''}"${options.required ? html` required` : ''} autocomplete="${options.autocomplete ?? 'off'}"${
     problem === undefined ? '' : html` aria-invalid="true" aria-describedby="${id}-problem"`
   }>${problem === undefined ? '' : html`<p class="problem" id="${id}-problem">${problem}</p>`}</div>`;
-}
-
-function csrf(context: PageContext): Html {
-  return html`<input type="hidden" name="_csrf" value="${context.csrfToken ?? ''}">`;
 }
 
 /** Per-field problems in the visitor's words: the registry's rules, the page's language. */
@@ -96,7 +92,7 @@ function listPage(context: PageContext, principal: Principal, query: z.infer<typ
   <button type="submit">${t('members.search')}</button>
 </form>
 <form method="post" action="/members/find" class="card search">
-  ${csrf(context)}
+  ${csrfField(context)}
   <label for="idNumber">${t('members.findById')}</label>
   <input id="idNumber" name="idNumber" type="text" inputmode="numeric" autocomplete="off"${findProblem === undefined ? '' : html` aria-invalid="true" aria-describedby="find-problem"`}>
   ${findProblem === undefined ? '' : html`<p class="problem" id="find-problem">${findProblem}</p>`}
@@ -115,7 +111,7 @@ function newPage(context: PageContext, principal: Principal, form: Form, problem
     context,
     { title: t('members.add'), path: '/members' },
     html`<form method="post" action="/members/new" class="card narrow">
-${csrf(context)}
+${csrfField(context)}
 ${problems.form === undefined ? '' : html`<p class="error" role="alert">${problems.form}</p>`}
 ${field(context, 'name', form, problems, { required: true, autocomplete: 'name' })}
 ${field(context, 'idNumber', form, problems, { required: true })}
@@ -147,28 +143,28 @@ function memberPage(context: PageContext, member: RegistryMember, form: Form, pr
 <div class="forms">
 <form method="post" action="/members/${member.ref}" class="card">
   <h2>${t('members.edit')}</h2>
-  ${csrf(context)}
+  ${csrfField(context)}
   ${editable.map((name) => field(context, name, values, problems, { required: name !== 'address', type: name === 'phone' ? 'tel' : 'text' }))}
   <button type="submit">${t('members.save')}</button>
 </form>
 <div>
 <form method="post" action="/members/${member.ref}/status" class="card">
   <h2>${t('member.status')}</h2>
-  ${csrf(context)}
+  ${csrfField(context)}
   <label for="member-status">${t('members.newStatus')}</label>
   ${statusSelect(context, 'member-status', member.status, false)}
   <button type="submit">${t('members.setStatus')}</button>
 </form>
 <form method="post" action="/members/${member.ref}/card" class="card">
   <h2>${t('member.card')}</h2>
-  ${csrf(context)}
+  ${csrfField(context)}
   <p class="hint">${member.cardNumber === null ? t('members.issueHint') : t('members.reissueHint')}</p>
   <button type="submit">${member.cardNumber === null ? t('members.issue') : t('members.reissue')}</button>
   ${member.cardNumber === null ? '' : html`<p><a href="/api/cards.pdf?unit=${encodeURIComponent(member.unit)}">${t('members.cardsPdf')}</a></p>`}
 </form>
 <form method="post" action="/members/${member.ref}/remove" class="card danger">
   <h2>${t('members.remove')}</h2>
-  ${csrf(context)}
+  ${csrfField(context)}
   <label class="check"><input type="checkbox" name="confirm" value="yes" required> ${t('members.removeConfirm', { name: member.name })}</label>
   <button type="submit" class="danger">${t('members.remove')}</button>
 </form>
@@ -255,84 +251,62 @@ export function memberPages(deps: Pick<RouteDeps, 'db' | 'config' | 'now'>): Rou
       }
     },
   };
-  const show: ProtectedRoute = {
-    path: '/members/{ref}',
+  /** A page or form about one member: its visitor and the member, in scope or refused (403/404) before the handler runs. */
+  const onMember = (
+    method: 'GET' | 'POST',
+    path: string,
+    handle: (context: PageContext, member: RegistryMember, key: { ref: Buffer; idMasked: string }, request: AuthorizedRequest) => ApiResponse,
+  ): ProtectedRoute => ({
+    method,
+    path: `/members/{ref}${path}`,
     access: managers,
     readsQuery: true,
     async handle(request) {
-      const context = pageContext(request);
       const member = memberInScope(deps.db, request.principal, request.params.ref!);
-      const done = request.query.get('done');
-      const notice = done === 'saved' || done === 'status' || done === 'card' || done === 'added' ? context.t(`members.done.${done}`) : undefined;
-      return htmlResponse(context, memberPage(context, member, {}, {}, notice));
+      return handle(pageContext(request), member, { ref: Buffer.from(member.ref, 'hex'), idMasked: member.idMasked }, request);
     },
-  };
-  const edit: ProtectedRoute = {
-    method: 'POST',
-    path: '/members/{ref}',
-    access: managers,
-    readsQuery: true,
-    async handle(request) {
-      const context = pageContext(request);
-      const member = memberInScope(deps.db, request.principal, request.params.ref!);
-      const form = parseForm(request.body);
-      const fields: Form = { name: form.name, phone: form.phone, address: form.address ?? '', scope: form.scope };
-      const problems = problemsOf(context, fields, ['name', 'phone', 'address', 'scope']);
-      if (Object.keys(problems).length > 0) return htmlResponse(context, memberPage(context, member, fields, problems));
-      const changes = Object.fromEntries(
-        (['name', 'phone', 'address', 'scope'] as const).flatMap((name) => {
-          const checked = fields[name] === undefined ? null : checkMemberField(name, fields[name]);
-          return checked?.ok ? [[name, checked.value]] : [];
-        }),
-      );
-      const result = updateMember(deps.db, { ref: Buffer.from(member.ref, 'hex'), idMasked: member.idMasked }, changes, deps.now());
-      if (result.changed.length > 0) request.audit(memberUpdated(result, 'member.update'));
-      return seeOther(`/members/${member.ref}?done=saved`, context.langCookie);
-    },
-  };
-  const setStatus: ProtectedRoute = {
-    method: 'POST',
-    path: '/members/{ref}/status',
-    access: managers,
-    readsQuery: true,
-    async handle(request) {
-      const context = pageContext(request);
-      const member = memberInScope(deps.db, request.principal, request.params.ref!);
-      const status = checkMemberField('status', z.object({ status: z.string().max(20) }).catch({ status: '' }).parse(request.body ?? {}).status);
-      if (!status.ok) return htmlResponse(context, memberPage(context, member, {}, {}));
-      const result = updateMember(deps.db, { ref: Buffer.from(member.ref, 'hex'), idMasked: member.idMasked }, { status: status.value as MemberStatus }, deps.now());
-      if (result.changed.length > 0) request.audit(memberUpdated(result, 'member.set-status'));
-      return seeOther(`/members/${member.ref}?done=status`, context.langCookie);
-    },
-  };
-  const card: ProtectedRoute = {
-    method: 'POST',
-    path: '/members/{ref}/card',
-    access: managers,
-    readsQuery: true,
-    async handle(request) {
-      const context = pageContext(request);
-      const member = memberInScope(deps.db, request.principal, request.params.ref!);
-      const selection = { by: 'member', idRef: Buffer.from(member.ref, 'hex') } as const;
-      const counts = issueCards(deps.db, { hasher: hasher(), now: deps.now }, selection, { reissue: member.cardNumber !== null });
-      if (counts.issued + counts.reissued > 0) request.audit(cardsIssued(selection, counts, member.idMasked));
-      return seeOther(`/members/${member.ref}?done=card`, context.langCookie);
-    },
-  };
-  const remove: ProtectedRoute = {
-    method: 'POST',
-    path: '/members/{ref}/remove',
-    access: managers,
-    readsQuery: true,
-    async handle(request) {
-      const context = pageContext(request);
-      const member = memberInScope(deps.db, request.principal, request.params.ref!);
-      if (z.object({ confirm: z.literal('yes') }).safeParse(request.body ?? {}).success === false) return htmlResponse(context, memberPage(context, member, {}, {}));
-      const removed = removeMember(deps.db, { ref: Buffer.from(member.ref, 'hex'), idMasked: member.idMasked });
-      request.audit(memberRemoved(removed));
-      return seeOther('/members', context.langCookie);
-    },
-  };
+  });
+  const done = (context: PageContext, member: RegistryMember, what: string) => seeOther(`/members/${member.ref}?done=${what}`, context.langCookie);
+  const editable = ['name', 'phone', 'address', 'scope'] as const;
+
+  const show = onMember('GET', '', (context, member, _key, request) => {
+    const what = request.query.get('done');
+    const notice = what === 'saved' || what === 'status' || what === 'card' || what === 'added' ? context.t(`members.done.${what}`) : undefined;
+    return htmlResponse(context, memberPage(context, member, {}, {}, notice));
+  });
+  const edit = onMember('POST', '', (context, member, key, request) => {
+    const form = parseForm(request.body);
+    const fields: Form = { name: form.name, phone: form.phone, address: form.address ?? '', scope: form.scope };
+    const problems = problemsOf(context, fields, editable);
+    if (Object.keys(problems).length > 0) return htmlResponse(context, memberPage(context, member, fields, problems));
+    const changes = Object.fromEntries(
+      editable.flatMap((name) => {
+        const checked = fields[name] === undefined ? null : checkMemberField(name, fields[name]);
+        return checked?.ok ? [[name, checked.value]] : [];
+      }),
+    );
+    const result = updateMember(deps.db, key, changes, deps.now());
+    if (result.changed.length > 0) request.audit(memberUpdated(result, 'member.update'));
+    return done(context, member, 'saved');
+  });
+  const setStatus = onMember('POST', '/status', (context, member, key, request) => {
+    const status = checkMemberField('status', z.object({ status: z.string().max(20) }).catch({ status: '' }).parse(request.body ?? {}).status);
+    if (!status.ok) return htmlResponse(context, memberPage(context, member, {}, {}));
+    const result = updateMember(deps.db, key, { status: status.value as MemberStatus }, deps.now());
+    if (result.changed.length > 0) request.audit(memberUpdated(result, 'member.set-status'));
+    return done(context, member, 'status');
+  });
+  const card = onMember('POST', '/card', (context, member, key, request) => {
+    const selection = { by: 'member', idRef: key.ref } as const;
+    const counts = issueCards(deps.db, { hasher: hasher(), now: deps.now }, selection, { reissue: member.cardNumber !== null });
+    if (counts.issued + counts.reissued > 0) request.audit(cardsIssued(selection, counts, member.idMasked));
+    return done(context, member, 'card');
+  });
+  const remove = onMember('POST', '/remove', (context, member, key, request) => {
+    if (!z.object({ confirm: z.literal('yes') }).safeParse(request.body ?? {}).success) return htmlResponse(context, memberPage(context, member, {}, {}));
+    request.audit(memberRemoved(removeMember(deps.db, key)));
+    return seeOther('/members', context.langCookie);
+  });
   return [list, find, showNew, add, show, edit, setStatus, card, remove];
 }
 

@@ -45,14 +45,14 @@ async function fieldsChecked<T>(work: () => Promise<T>): Promise<T> {
 }
 
 /** A manager names no unit but its own (compared as units are stored for users); admins name any. */
-function checkUnitFor(principal: Principal, unit: string | undefined, doing: string): void {
+export function checkUnitFor(principal: Principal, unit: string | undefined, doing: string): void {
   if (principal.role !== 'manager' || unit === undefined) return;
   const named = unitSchema.safeParse(unit);
   if (!named.success || named.data !== principal.unit) throw forbidden(`a manager of ${principal.unit} cannot ${doing} another unit`);
 }
 
 /** The checkpoint behind `{code}` if the principal may change it: 400 for a typo, 404 unknown, 403 another unit's. */
-async function managedCheckpoint(deps: Pick<RouteDeps, 'store'>, principal: Principal, input: string | undefined): Promise<Checkpoint> {
+export async function managedCheckpoint(deps: Pick<RouteDeps, 'store'>, principal: Principal, input: string | undefined): Promise<Checkpoint> {
   const code = parseCheckpointCode(input ?? '');
   const checkpoint = await deps.store.getCheckpoint(code);
   if (checkpoint === null) throw notFound(`checkpoint ${code} is not registered`);

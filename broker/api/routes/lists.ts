@@ -2,12 +2,13 @@ import { z } from 'zod';
 import { loadAuthorityPrivateKey } from '../../../protocol/keys.js';
 import { listScopeSchema } from '../../../protocol/lists/index.js';
 import { publishedVersions } from '../../lists/listVersions.js';
-import { publishList } from '../../lists/publish.js';
+import { publishList, type PublishListResult } from '../../lists/publish.js';
+import type { Principal } from '../../access/roles.js';
 import { scopesOfUnit } from '../../registry/memberQueries.js';
 import { listPublished } from '../../registry/registryAudit.js';
 import { badRequest, forbidden } from '../http.js';
 import { parseBody, zodReason } from '../query.js';
-import { only, type ProtectedRoute, type Route } from '../route.js';
+import { only, type AuthorizedRequest, type ProtectedRoute, type Route } from '../route.js';
 import type { RouteDeps } from './deps.js';
 
 /**
@@ -16,13 +17,40 @@ import type { RouteDeps } from './deps.js';
  * moved to another scope moves the manager's reach with them).
  */
 
+/** The scopes a principal works with: undefined for all (admin), else its unit's members' scopes. */
+export function listScopesOf(db: RouteDeps['db'], principal: Principal): string[] | undefined {
+  return principal.role === 'manager' ? scopesOfUnit(db, principal.unit!) : undefined;
+}
+
+/**
+ * Publishes the next version of a scope's list for a principal, audited: the API's
+ * `POST /api/lists/{scope}/publish` and the console's "publish now".
+ */
+export function publishScopeFor(deps: Pick<RouteDeps, 'db' | 'config' | 'now'>, request: Pick<AuthorizedRequest, 'principal' | 'audit'>, scopeParam: string | undefined, expiresInDays?: number): PublishListResult {
+  const { principal } = request;
+  const scope = listScopeSchema.safeParse(scopeParam);
+  if (!scope.success) throw badRequest(zodReason(scope.error, 'scope'));
+  if (principal.role === 'manager' && !scopesOfUnit(deps.db, principal.unit!).includes(scope.data)) {
+    throw forbidden(`no member of ${principal.unit} is in scope "${scope.data}"`);
+  }
+  const privateKey = loadAuthorityPrivateKey(deps.config.keys.authorityKey);
+  const result = publishList(deps.db, {
+    dataDir: deps.config.dataDir,
+    scope: scope.data,
+    privateKey,
+    now: deps.now,
+    ...(expiresInDays === undefined ? {} : { expiresInDays }),
+  });
+  request.audit(listPublished(result));
+  return result;
+}
+
 function listsRoute(deps: Pick<RouteDeps, 'db'>): ProtectedRoute {
   return {
     path: '/api/lists',
     access: only('admin', 'manager'),
     async handle({ principal }) {
-      const scopes = principal.role === 'manager' ? scopesOfUnit(deps.db, principal.unit!) : undefined;
-      return { status: 200, json: { scopes: publishedVersions(deps.db, scopes) } };
+      return { status: 200, json: { scopes: publishedVersions(deps.db, listScopesOf(deps.db, principal)) } };
     },
   };
 }
@@ -36,23 +64,9 @@ function publishRoute(deps: Pick<RouteDeps, 'db' | 'config' | 'now'>): Protected
     method: 'POST',
     path: '/api/lists/{scope}/publish',
     access: only('admin', 'manager'),
-    async handle({ params, body, principal, audit }) {
-      const scope = listScopeSchema.safeParse(params.scope);
-      if (!scope.success) throw badRequest(zodReason(scope.error, 'scope'));
-      if (principal.role === 'manager' && !scopesOfUnit(deps.db, principal.unit!).includes(scope.data)) {
-        throw forbidden(`no member of ${principal.unit} is in scope "${scope.data}"`);
-      }
-      const { expiresInDays } = parseBody(body, publishBody);
-      const privateKey = loadAuthorityPrivateKey(deps.config.keys.authorityKey);
-      const result = publishList(deps.db, {
-        dataDir: deps.config.dataDir,
-        scope: scope.data,
-        privateKey,
-        now: deps.now,
-        ...(expiresInDays === undefined ? {} : { expiresInDays }),
-      });
-      audit(listPublished(result));
-      return { status: 200, json: result };
+    async handle(request) {
+      const { expiresInDays } = parseBody(request.body, publishBody);
+      return { status: 200, json: publishScopeFor(deps, request, request.params.scope, expiresInDays) };
     },
   };
 }

@@ -1,3 +1,5 @@
+import type { Principal } from '../../access/roles.js';
+import type { CentralStore, FleetTerminal } from '../../store/centralStore.js';
 import { only, type ProtectedRoute } from '../route.js';
 import type { RouteDeps } from './deps.js';
 import { visibleCheckpointCodes } from './scope.js';
@@ -7,13 +9,18 @@ import { visibleCheckpointCodes } from './scope.js';
  * depth), gaps. A manager sees the terminals at the unit's checkpoints, a guard those at
  * its own; inspectors see counts only.
  */
+/** The terminals a principal may see (the console's /fleet and /lists read the same). */
+export async function visibleFleet(store: Pick<CentralStore, 'fleet' | 'listCheckpoints'>, principal: Principal): Promise<FleetTerminal[]> {
+  const visible = await visibleCheckpointCodes(store, principal);
+  return (await store.fleet()).filter((terminal) => visible === undefined || visible.includes(terminal.checkpointCode));
+}
+
 export function terminalsRoute(deps: Pick<RouteDeps, 'store'>): ProtectedRoute {
   return {
     path: '/api/terminals',
     access: only('admin', 'manager', 'guard'),
     async handle({ principal }) {
-      const visible = await visibleCheckpointCodes(deps.store, principal);
-      const terminals = (await deps.store.fleet()).filter((terminal) => visible === undefined || visible.includes(terminal.checkpointCode));
+      const terminals = await visibleFleet(deps.store, principal);
       return { status: 200, json: { terminals } };
     },
   };

@@ -25,7 +25,8 @@ const addSchema = z.strictObject({
 const passwordSchema = z.strictObject({ password: password.optional() });
 const bodyLimit = 16 * 1024;
 
-function notSelf(principal: Principal, username: string | undefined, doing: string): string {
+/** Exported for the console's /users, which refuses the same. */
+export function notSelf(principal: Principal, username: string | undefined, doing: string): string {
   if (principal.kind === 'user' && principal.id === username) throw conflict(`you cannot ${doing} yourself: ask another admin, or use qrgate users on the central`);
   return username ?? '';
 }

@@ -402,6 +402,57 @@ export function describeCentralStore(name: string, makeStore: () => Promise<Cent
       });
     });
 
+    describe('checkpointHistogram', () => {
+      // Midnight 1 June 2025 in Ho Chi Minh City is 17:00 UTC on 31 May.
+      const localMidnight = Date.UTC(2025, 4, 31, 17);
+
+      it('counts scans per hour and per local (UTC+7) day, a bar for every bucket, zeros included', async () => {
+        const store = await openWithFleet();
+        let seq = 0;
+        const at = (tsMs: number, terminalId = 't1') => scanEvent({ terminalId, checkpointCode: terminalId === 't3' ? CP_B : CP_A, seq: ++seq, tsMs });
+        await store.insertEvents(
+          [
+            at(localMidnight - 1), // 23:59:59.999 local on 31 May
+            at(localMidnight), // 00:00 local on 1 June
+            at(localMidnight + 30 * MINUTE),
+            at(localMidnight + 59 * MINUTE + 59_999),
+            at(localMidnight + 2 * HOUR + 5 * MINUTE),
+            at(localMidnight + 6 * HOUR, 't3'), // another checkpoint
+            at(localMidnight + DAY + 7 * HOUR), // 07:00 local on 2 June, i.e. 00:00 UTC
+          ],
+          localMidnight,
+        );
+
+        const hours = await store.checkpointHistogram(CP_A, localMidnight - HOUR, localMidnight + 3 * HOUR, 'hour');
+        expect(hours).toEqual([
+          { startMs: localMidnight - HOUR, count: 1 },
+          { startMs: localMidnight, count: 3 },
+          { startMs: localMidnight + HOUR, count: 0 },
+          { startMs: localMidnight + 2 * HOUR, count: 1 },
+        ]);
+
+        // A range starting mid-day: the first bar is that local day's, counting only what is in range.
+        const days = await store.checkpointHistogram(CP_A, localMidnight - 12 * HOUR, localMidnight + 3 * DAY, 'day');
+        expect(days).toEqual([
+          { startMs: localMidnight - DAY, count: 1 },
+          { startMs: localMidnight, count: 4 },
+          { startMs: localMidnight + DAY, count: 1 },
+          { startMs: localMidnight + 2 * DAY, count: 0 },
+        ]);
+        // The end is exclusive.
+        expect(await store.checkpointHistogram(CP_A, localMidnight, localMidnight + 30 * MINUTE, 'hour')).toEqual([{ startMs: localMidnight, count: 1 }]);
+      });
+
+      it('answers zero bars for a checkpoint without scans and none for an empty range', async () => {
+        const store = await openWithFleet();
+        expect(await store.checkpointHistogram(CP_B, localMidnight, localMidnight + 2 * DAY, 'day')).toEqual([
+          { startMs: localMidnight, count: 0 },
+          { startMs: localMidnight + DAY, count: 0 },
+        ]);
+        expect(await store.checkpointHistogram(CP_B, localMidnight, localMidnight, 'hour')).toEqual([]);
+      });
+    });
+
     describe('searchEvents', () => {
       const t0 = Date.UTC(2025, 2, 3, 7);
       const receivedAtMs = t0 + DAY;

@@ -1,0 +1,78 @@
+import { z } from 'zod';
+import { searchAudit } from '../../broker/access/audit.js';
+import { only, type ProtectedRoute } from '../../broker/api/route.js';
+import type { RouteDeps } from '../../broker/api/routes/deps.js';
+import { formatDateTime } from '../format.js';
+import { html } from '../html.js';
+import { layout } from '../layout.js';
+import { htmlResponse, pageContext } from '../pageContext.js';
+
+/**
+ * Audit log (issue 14 page 11): what /api/audit answers, newest first, keyset paged on the
+ * entry id so a page never shifts when new entries arrive, filtered by actor and action.
+ * A malformed filter from a hand-edited URL is dropped rather than refused: a page, not an API.
+ */
+
+const pageSize = 50;
+const filter = z.string().trim().max(200).optional().catch(undefined);
+const auditPageQuery = z.object({
+  actor: filter,
+  action: filter,
+  before: z.coerce.number().int().min(1).optional().catch(undefined),
+});
+
+/** `version 2 · count 1 · lists default, staff`: the details as a person reads them, not as JSON. */
+function detailsText(details: Readonly<Record<string, unknown>>): string {
+  const show = (value: unknown): string => (Array.isArray(value) ? value.map(show).join(', ') : value !== null && typeof value === 'object' ? JSON.stringify(value) : String(value));
+  return Object.entries(details)
+    .map(([key, value]) => `${key} ${show(value)}`)
+    .join(' · ');
+}
+
+export function auditPage(deps: Pick<RouteDeps, 'db'>): ProtectedRoute {
+  return {
+    path: '/audit',
+    access: only('admin'),
+    readsQuery: true,
+    async handle(request) {
+      const context = pageContext(request);
+      const { t, lang } = context;
+      const query = auditPageQuery.parse(Object.fromEntries(request.query));
+      const actor = query.actor || undefined;
+      const action = query.action || undefined;
+      const { entries, nextBefore } = searchAudit(deps.db, { limit: pageSize, before: query.before, actor, action });
+      const next = new URLSearchParams();
+      if (actor !== undefined) next.set('actor', actor);
+      if (action !== undefined) next.set('action', action);
+      const first = next.toString();
+      if (nextBefore !== null) next.set('before', String(nextBefore));
+      const page = layout(
+        context,
+        { title: t('audit.title'), path: '/audit' },
+        html`<form method="get" action="/audit" class="card search filters">
+  <div><label for="audit-actor">${t('audit.actor')}</label>
+  <input id="audit-actor" name="actor" type="text" value="${actor ?? ''}" placeholder="user:admin"></div>
+  <div><label for="audit-action">${t('audit.action')}</label>
+  <input id="audit-action" name="action" type="text" value="${action ?? ''}" placeholder="terminal.remove"></div>
+  <button type="submit">${t('audit.filter')}</button>
+</form>
+${
+  entries.length === 0
+    ? html`<p class="hint">${t('audit.none')}</p>`
+    : html`<div class="table-wrap"><table class="stack audit">
+<thead><tr><th scope="col">${t('audit.at')}</th><th scope="col">${t('audit.actor')}</th><th scope="col">${t('audit.action')}</th><th scope="col">${t('audit.target')}</th><th scope="col">${t('audit.details')}</th><th scope="col">${t('audit.source')}</th></tr></thead>
+<tbody>${entries.map(
+        (entry) =>
+          html`<tr data-audit="${entry.id}" data-action="${entry.action}"><td data-label="${t('audit.at')}">${formatDateTime(lang, entry.at)}</td><td class="code" data-label="${t('audit.actor')}">${entry.actor}</td><td class="code" data-label="${t('audit.action')}">${
+            entry.action
+          }</td><td class="code" data-label="${t('audit.target')}">${entry.target}</td><td class="details" data-label="${t('audit.details')}">${detailsText(entry.details)}</td><td data-label="${t('audit.source')}">${entry.source}</td></tr>`,
+      )}</tbody></table></div>`
+}
+<p class="paging">${query.before === undefined ? '' : html`<a href="/audit${first === '' ? '' : `?${first}`}">${t('audit.newest')}</a> `}${
+          nextBefore === null ? '' : html`<a href="/audit?${next.toString()}">${t('audit.older')}</a>`
+        }</p>`,
+      );
+      return htmlResponse(context, page);
+    },
+  };
+}
