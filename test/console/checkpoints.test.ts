@@ -8,8 +8,9 @@ import { centralDbFileName, loadCentralConfig } from '../../broker/config.js';
 import { SqliteCentralStore } from '../../broker/store/sqliteStore.js';
 import { scanEvent } from '../broker/store/scanEvents.js';
 import { silentLogger } from '../fakes/captureLogger.js';
-import { newContext, screenshot, useBrowser, watchProblems } from '../helpers/browser.js';
-import { createCentralSite, qrgate } from '../helpers/centralSite.js';
+import { addConsoleUser, logInForm, type ConsoleUser } from '../helpers/consoleUsers.js';
+import { newContext, screenshot, unlabelledInputs, useBrowser, watchProblems } from '../helpers/browser.js';
+import { createCentralSite } from '../helpers/centralSite.js';
 import { freePort } from '../helpers/freePort.js';
 import { pdfTextLines } from '../helpers/pdfText.js';
 import { QrgateProcess } from '../helpers/qrgateProcess.js';
@@ -28,13 +29,12 @@ let base = '';
 let central: QrgateProcess | undefined;
 /** The site's own checkpoint, with scans stored before the central started. */
 let mainCode = '';
-const users: Record<string, { username: string; password: string }> = {};
+const users: Record<string, ConsoleUser> = {};
 
 beforeAll(async () => {
   const site = await createCentralSite(tempDir(), await freePort(), { people: 1 });
   for (const [username, role, unit] of [['quantri', 'admin', undefined], ['quanly', 'manager', 'xuong-may'], ['donvikhac', 'manager', 'don-vi-khac']] as const) {
-    const out = JSON.parse(await qrgate(['users', 'add', '--central-config', site.centralConfig, '--username', username, '--role', role, ...(unit ? ['--unit', unit] : []), '--json'])) as { password: string };
-    users[username] = { username, password: out.password };
+    users[username] = await addConsoleUser(site.centralConfig, username, role, unit ? { unit } : {});
   }
   // Scans as terminals would have sent them, minutes to weeks old, so the counts and charts have something to show.
   const store = new SqliteCentralStore({ file: join(loadCentralConfig(site.centralConfig).dataDir, centralDbFileName), logger: silentLogger() });
@@ -64,15 +64,9 @@ afterAll(async () => {
 });
 
 async function logIn(page: Page, username: string): Promise<void> {
-  await page.goto(`${base}/login?next=%2Fcheckpoints`);
-  await page.fill('#username', username);
-  await page.fill('#password', users[username]!.password);
-  await Promise.all([page.waitForURL(`${base}/checkpoints`), page.click('button[type="submit"]')]);
+  await logInForm(page, base, users[username]!, '/checkpoints');
 }
 
-async function unlabelled(page: Page): Promise<number> {
-  return page.$$eval('input:not([type="hidden"]), select', (inputs) => inputs.filter((i) => (i as unknown as { labels: { length: number } }).labels.length === 0).length);
-}
 
 const name = 'Cổng phụ — Xưởng may';
 
@@ -86,7 +80,7 @@ describe('the checkpoints pages', () => {
     expect(await page.locator(`tr[data-checkpoint="${mainCode}"] td`).first().textContent()).toBe('Cổng chính');
 
     await page.click('details summary');
-    expect(await unlabelled(page)).toBe(0);
+    expect((await unlabelledInputs(page)).length).toBe(0);
     await page.fill('#new-name', name);
     await page.selectOption('#new-direction', 'in');
     await page.selectOption('#new-confirm', 'manual');
@@ -100,7 +94,7 @@ describe('the checkpoints pages', () => {
     expect(await page.locator('.counts dd').allTextContents()).toEqual(['0', '0', '0', '0']);
     expect(await page.locator('#per-hour rect.bar').count()).toBe(24);
     expect(await page.locator('#per-day rect.bar').count()).toBe(30);
-    expect(await unlabelled(page)).toBe(0);
+    expect((await unlabelledInputs(page)).length).toBe(0);
 
     // The sign: its text, as a printer gets it, carries the name with its diacritics.
     const [download] = await Promise.all([page.waitForEvent('download'), page.click(`a[href="/checkpoints/${code}/sign.pdf"]`)]);

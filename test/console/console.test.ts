@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { newContext, screenshot, useBrowser, watchProblems } from '../helpers/browser.js';
-import { createCentralSite, qrgate, type CentralSite } from '../helpers/centralSite.js';
+import { newContext, screenshot, unlabelledInputs, useBrowser, watchProblems } from '../helpers/browser.js';
+import { addConsoleUser } from '../helpers/consoleUsers.js';
+import { createCentralSite, type CentralSite } from '../helpers/centralSite.js';
 import { freePort } from '../helpers/freePort.js';
 import { pollDeadline } from '../helpers/pollDeadline.js';
 import { QrgateProcess } from '../helpers/qrgateProcess.js';
@@ -22,10 +23,6 @@ interface World {
   users: Record<'admin' | 'inspector' | 'stranger', { username: string; password: string }>;
 }
 
-async function addUser(site: CentralSite, username: string, role: string, extra: string[] = []): Promise<{ username: string; password: string }> {
-  const out = JSON.parse(await qrgate(['users', 'add', '--central-config', site.centralConfig, '--username', username, '--role', role, ...extra, '--json'])) as { password: string };
-  return { username, password: out.password };
-}
 
 /** One central for the whole file, with a terminal that has decided three scans (two granted, one refused). */
 let world: World;
@@ -36,9 +33,9 @@ beforeAll(async () => {
     const site = await createCentralSite(dir, await freePort(), { people: 3 });
     const terminal = await site.addTerminal('gate');
     const users = {
-      admin: await addUser(site, 'quantri', 'admin'),
-      inspector: await addUser(site, 'thanhtra', 'inspector'),
-      stranger: await addUser(site, 'donvikhac', 'manager', ['--unit', 'don-vi-khac']),
+      admin: await addConsoleUser(site.centralConfig, 'quantri', 'admin'),
+      inspector: await addConsoleUser(site.centralConfig, 'thanhtra', 'inspector'),
+      stranger: await addConsoleUser(site.centralConfig, 'donvikhac', 'manager', { unit: 'don-vi-khac' }),
     };
     const central = await site.startCentral();
     running.push(central.proc);
@@ -73,11 +70,6 @@ async function logIn(page: Page, base: string, user: { username: string; passwor
   expect(page.url(), `${user.username}: ${await page.locator('[role="alert"]').allTextContents()}`).toBe(`${base}/`);
 }
 
-async function unlabelledInputs(page: Page): Promise<string[]> {
-  return page.$$eval('input:not([type="hidden"]), select, textarea', (inputs) =>
-    inputs.filter((input) => (input as unknown as { labels: { length: number } | null }).labels?.length === 0 && !input.getAttribute('aria-label')).map((input) => input.outerHTML),
-  );
-}
 
 async function inlineScripts(page: Page): Promise<number> {
   return page.$$eval('script', (scripts) => scripts.filter((s) => !s.getAttribute('src')).length);

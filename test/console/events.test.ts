@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { addConsoleUser, logInForm } from '../helpers/consoleUsers.js';
 import { newContext, screenshot, useBrowser, watchProblems } from '../helpers/browser.js';
 import { createCentralSite, qrgate } from '../helpers/centralSite.js';
 import { useQrgateProcesses } from '../helpers/qrgateProcess.js';
@@ -22,7 +23,7 @@ describe('the in/out log page', () => {
     const members = join(dir, 'members.csv');
     writeFileSync(members, `name,phone,address,unit,scope,idNumber,status\nNguyễn Thị Ánh,0905123456,Phường Phú Hội,xuong-may,default,${site.people[0]},allow\n`);
     await qrgate(['members', 'import', '--central-config', site.centralConfig, members]);
-    const { password } = JSON.parse(await qrgate(['users', 'add', '--central-config', site.centralConfig, '--username', 'quantri', '--role', 'admin', '--json'])) as { password: string };
+    const admin = await addConsoleUser(site.centralConfig, 'quantri', 'admin');
     const central = await site.startCentral();
     processes.track(central.proc);
     const gate = await site.addTerminal('gate', { url: `mqtt://127.0.0.1:${central.mqttPort}` });
@@ -34,10 +35,7 @@ describe('the in/out log page', () => {
     const context = await newContext(browser);
     const page = await context.newPage();
     const problems = watchProblems(page);
-    await page.goto(`${base}/login?next=%2Fevents`);
-    await page.fill('#username', 'quantri');
-    await page.fill('#password', password);
-    await Promise.all([page.waitForURL(`${base}/events`), page.click('form[action="/login"] button')]);
+    await logInForm(page, base, admin, '/events');
     expect(await page.locator('tr[data-event]').count()).toBe(0);
     // A scan stored before the feed opens would only show on a reload: wait for the browser to hold the feed.
     await page.waitForSelector('#live-state[data-live="open"]', { state: 'attached' });

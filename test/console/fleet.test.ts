@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { sampleIdNumber } from '../../provisioning/samplePeople.js';
-import { newContext, screenshot, useBrowser, watchProblems } from '../helpers/browser.js';
+import { newContext, screenshot, unlabelledInputs, useBrowser, watchProblems } from '../helpers/browser.js';
+import { addConsoleUser } from '../helpers/consoleUsers.js';
 import { createCentralSite, qrgate, type CentralSite } from '../helpers/centralSite.js';
 import { freePort } from '../helpers/freePort.js';
 import { useQrgateProcesses } from '../helpers/qrgateProcess.js';
@@ -27,10 +28,6 @@ interface Login {
   readonly password: string;
 }
 
-async function addUser(site: CentralSite, username: string, role: string, extra: string[] = []): Promise<Login> {
-  const out = JSON.parse(await qrgate(['users', 'add', '--central-config', site.centralConfig, '--username', username, '--role', role, ...extra, '--json'])) as { password: string };
-  return { username, password: out.password };
-}
 
 async function logIn(browser: Browser, base: string, user: Login, viewport: 'desk' | 'phone' = 'desk'): Promise<Page> {
   const context = await newContext(browser, { viewport });
@@ -42,11 +39,6 @@ async function logIn(browser: Browser, base: string, user: Login, viewport: 'des
   return page;
 }
 
-async function unlabelledInputs(page: Page): Promise<string[]> {
-  return page.$$eval('input:not([type="hidden"]), select, textarea', (inputs) =>
-    inputs.filter((input) => (input as unknown as { labels: { length: number } | null }).labels?.length === 0 && !input.getAttribute('aria-label')).map((input) => input.outerHTML),
-  );
-}
 
 /** The four screenshots of a page, leaving the browser in Vietnamese. */
 async function screenshots(page: Page, url: string, name: string): Promise<void> {
@@ -85,9 +77,9 @@ async function world() {
   const gate = await site.addTerminal('gate', { lists: [scope], central: { telemetryIntervalMs: 1000 } });
   const spare = await site.addTerminal('spare', { lists: [scope] });
   const users = {
-    admin: await addUser(site, 'quantri', 'admin'),
-    guard: await addUser(site, 'baove', 'guard', ['--checkpoint', gate.code]),
-    inspector: await addUser(site, 'thanhtra', 'inspector'),
+    admin: await addConsoleUser(site.centralConfig, 'quantri', 'admin'),
+    guard: await addConsoleUser(site.centralConfig, 'baove', 'guard', { checkpoints: [gate.code] }),
+    inspector: await addConsoleUser(site.centralConfig, 'thanhtra', 'inspector'),
   };
   const central = await site.startCentral();
   processes.track(central.proc);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { cccdQr } from '../../provisioning/samplePeople.js';
+import { addConsoleUser, logInForm } from '../helpers/consoleUsers.js';
 import { newContext, screenshot, useBrowser, watchProblems } from '../helpers/browser.js';
-import { createCentralSite, qrgate } from '../helpers/centralSite.js';
+import { createCentralSite } from '../helpers/centralSite.js';
 import { useQrgateProcesses } from '../helpers/qrgateProcess.js';
 import { useTempDir } from '../helpers/tempDir.js';
 
@@ -23,7 +24,7 @@ describe('the guard screen', () => {
       url: `mqtt://127.0.0.1:${central.mqttPort}`,
       lanes: [{ name: 'in', direction: 'in', confirm: 'manual', scanner: { type: 'stdin' }, gpio: { type: 'sim', outputs: { relay: 4 } } }],
     });
-    const { password } = JSON.parse(await qrgate(['users', 'add', '--central-config', site.centralConfig, '--username', 'baove', '--role', 'guard', '--checkpoint', gate.code, '--json'])) as { password: string };
+    const guard = await addConsoleUser(site.centralConfig, 'baove', 'guard', { checkpoints: [gate.code] });
     const terminal = processes.start(['terminal', '--config', gate.config], 'pipe');
     await terminal.waitForLine((l) => l.msg === 'uplink.connected');
 
@@ -32,10 +33,7 @@ describe('the guard screen', () => {
     const context = await newContext(browser, { viewport: 'phone' });
     const page = await context.newPage();
     const problems = watchProblems(page);
-    await page.goto(`${base}/login?next=%2Fguard`);
-    await page.fill('#username', 'baove');
-    await page.fill('#password', password);
-    await Promise.all([page.waitForURL(`${base}/guard`), page.click('form[action="/login"] button')]);
+    await logInForm(page, base, guard, '/guard');
     await page.waitForSelector('#guard-state:text("Không có ai đang chờ xác nhận.")');
     await screenshot(page, 'guard-vi-phone');
 

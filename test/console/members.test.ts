@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { cardIdFromNumber } from '../../broker/registry/cards.js';
-import { newContext, screenshot, useBrowser, watchProblems } from '../helpers/browser.js';
-import { createCentralSite, qrgate } from '../helpers/centralSite.js';
+import { addConsoleUser, logInForm, type ConsoleUser } from '../helpers/consoleUsers.js';
+import { newContext, screenshot, unlabelledInputs, useBrowser, watchProblems } from '../helpers/browser.js';
+import { createCentralSite } from '../helpers/centralSite.js';
 import { freePort } from '../helpers/freePort.js';
 import { QrgateProcess } from '../helpers/qrgateProcess.js';
 import { useTempDir } from '../helpers/tempDir.js';
@@ -13,13 +14,12 @@ const launch = useBrowser();
 
 let base = '';
 let central: QrgateProcess | undefined;
-const users: Record<string, { username: string; password: string }> = {};
+const users: Record<string, ConsoleUser> = {};
 
 beforeAll(async () => {
   const site = await createCentralSite(tempDir(), await freePort(), { people: 1 });
   for (const [username, role, unit] of [['quantri', 'admin', undefined], ['quanly', 'manager', 'xuong-may'], ['donvikhac', 'manager', 'don-vi-khac']] as const) {
-    const out = JSON.parse(await qrgate(['users', 'add', '--central-config', site.centralConfig, '--username', username, '--role', role, ...(unit ? ['--unit', unit] : []), '--json'])) as { password: string };
-    users[username] = { username, password: out.password };
+    users[username] = await addConsoleUser(site.centralConfig, username, role, unit ? { unit } : {});
   }
   const started = await site.startCentral();
   central = started.proc;
@@ -31,10 +31,7 @@ afterAll(async () => {
 });
 
 async function logIn(page: Page, username: string): Promise<void> {
-  await page.goto(`${base}/login?next=%2Fmembers`);
-  await page.fill('#username', username);
-  await page.fill('#password', users[username]!.password);
-  await Promise.all([page.waitForURL(`${base}/members`), page.click('button[type="submit"]')]);
+  await logInForm(page, base, users[username]!, '/members');
 }
 
 const idNumber = '046095000001';
@@ -50,7 +47,7 @@ describe('the members page', () => {
     await logIn(page, 'quanly');
     await screenshot(page, 'members-vi-desk');
     await page.click('a[href="/members/new"]');
-    expect(await page.$$eval('input:not([type="hidden"]), select', (inputs) => inputs.filter((i) => (i as unknown as { labels: { length: number } }).labels.length === 0).length)).toBe(0);
+    expect(await unlabelledInputs(page)).toEqual([]);
 
     // A number that lost its leading zero in a spreadsheet: refused on the field, in Vietnamese, the rest kept.
     await page.fill('#member-name', 'Nguyễn Thị Ánh');

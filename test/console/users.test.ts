@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { newContext, screenshot, useBrowser, watchProblems } from '../helpers/browser.js';
+import { newContext, screenshot, unlabelledInputs, useBrowser, watchProblems } from '../helpers/browser.js';
 import { createCentralSite, qrgate } from '../helpers/centralSite.js';
 import { freePort } from '../helpers/freePort.js';
 import { useQrgateProcesses } from '../helpers/qrgateProcess.js';
@@ -25,11 +25,6 @@ async function logIn(browser: Browser, base: string, username: string, password:
   return page;
 }
 
-async function unlabelledInputs(page: Page): Promise<string[]> {
-  return page.$$eval('input:not([type="hidden"]), select, textarea', (inputs) =>
-    inputs.filter((input) => (input as unknown as { labels: { length: number } | null }).labels?.length === 0 && !input.getAttribute('aria-label')).map((input) => input.outerHTML),
-  );
-}
 
 describe('the users page', () => {
   it('adds a guard with a password shown once that logs in, refuses a taken name, disables the guard, and creates and revokes an API token', async () => {

@@ -47,3 +47,10 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(screenshotDir, { recursive: true });
   await page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: true });
 }
+
+/** Inputs a person cannot tell apart: no <label> and no aria-label (every console input needs one). */
+export async function unlabelledInputs(page: Page): Promise<string[]> {
+  return page.$$eval('input:not([type="hidden"]), select, textarea', (inputs) =>
+    inputs.filter((input) => (input as unknown as { labels: { length: number } | null }).labels?.length === 0 && !input.getAttribute('aria-label')).map((input) => input.outerHTML),
+  );
+}
