@@ -1,5 +1,6 @@
 import { open } from 'node:fs/promises';
 import { membersCsvHeader } from '../broker/registry/membersCsv.js';
+import { csvCell } from '../protocol/csvCell.js';
 import { samplePerson, type SampleStatus } from './samplePeople.js';
 
 /**
@@ -40,11 +41,6 @@ function rowRandom(index: number, seed: number): (max: number) => number {
 function statusFor(draw: number): SampleStatus {
   // Mostly allowed, as on a real site; a few flagged for a manual check, a few refused.
   return draw < 94 ? 'allow' : draw < 97 ? 'check' : 'deny';
-}
-
-/** RFC 4180 quoting, only where a cell needs it. */
-export function csvCell(value: string): string {
-  return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
 }
 
 /** One data line (without its line end) for person `index`. */

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import type { MemberView } from '../../access/memberView.js';
 import type { Principal } from '../../access/roles.js';
 import { maxEventsPerPage, type CentralStore, type EventPage, type MemberSummary } from '../../store/centralStore.js';
-import { csvCell } from '../../../provisioning/membersSample.js';
+import { csvCell } from '../../../protocol/csvCell.js';
 import { parseQuery } from '../query.js';
 import { only, type ProtectedRoute } from '../route.js';
 import type { RouteDeps } from './deps.js';
