@@ -34,9 +34,7 @@ export class GateRelay {
 
   /** Energises the relay for `ms` (a pulse already running restarts), for the decision `serves`. */
   pulse(ms: number, serves: PulseServes): void {
-    // A lane without a relay opens nothing: there is no pulse to account for.
-    if (this.signal.configured) this.logger.info({ eventId: serves.id, seq: serves.seq, decision: serves.decision, pulseMs: ms }, 'relay.pulse');
-    this.signal.pulse(ms);
+    this.request(ms, { eventId: serves.id, seq: serves.seq, decision: serves.decision });
   }
 
   /**
@@ -44,7 +42,12 @@ export class GateRelay {
    * clicks. Logged too, with no event, so a check reading a terminal's log flags it there.
    */
   checkPulse(ms: number): void {
-    if (this.signal.configured) this.logger.info({ eventId: null, seq: null, decision: null, pulseMs: ms, purpose: 'hardware-check' }, 'relay.pulse');
+    this.request(ms, { eventId: null, seq: null, decision: null, purpose: 'hardware-check' });
+  }
+
+  private request(ms: number, record: Record<string, unknown>): void {
+    // A lane without a relay opens nothing: there is no pulse to account for.
+    if (this.signal.configured) this.logger.info({ ...record, pulseMs: ms }, 'relay.pulse');
     this.signal.pulse(ms);
   }
 
