@@ -82,15 +82,24 @@ export class Ingestion {
   /**
    * Retained status. `offlineOnly` is for a will published with no client attached (aedes
    * passes `client === null` for wills it restores), where only the offline status a
-   * terminal's will carries is believable.
+   * terminal's will carries is believable. `retainedCopy` is for the broker's stored copy,
+   * re-sent because we subscribed [MQTT-3.3.1-8] rather than published just now: it is
+   * recorded as of the time it states (never later than now), so a copy retained weeks ago
+   * does not pass for news nor override what the store learnt since.
    */
-  async status(identity: TopicIdentity, payload: Buffer | string, options: { readonly offlineOnly?: boolean } = {}): Promise<Routing> {
+  async status(
+    identity: TopicIdentity,
+    payload: Buffer | string,
+    options: { readonly offlineOnly?: boolean; readonly retainedCopy?: boolean } = {},
+  ): Promise<Routing> {
     const status = validateStatus(payload);
     if (!status.ok || (options.offlineOnly && status.value.state !== 'offline')) {
       this.malformed('status', identity.terminalId, status.ok ? 'a will without its client must say offline' : status.reason);
       return 'drop';
     }
-    await this.record('status', () => this.deps.store.recordStatus(identity.terminalId, status.value, this.now()), identity.terminalId);
+    const nowMs = this.now();
+    const atMs = options.retainedCopy ? Math.min(nowMs, Date.parse(status.value.at)) : nowMs;
+    await this.record('status', () => this.deps.store.recordStatus(identity.terminalId, status.value, atMs), identity.terminalId);
     return 'forward';
   }
 

@@ -51,7 +51,7 @@ import { Ingestion } from './ingestion.js';
  * test/broker/ingestion/mqttWorker.test.ts pins both mqtt.js behaviours this relies on.
  *
  * Lifecycle: the constructor stores its deps; `start()` connects and resolves once
- * subscribed (it keeps retrying until then); `stop()` lets the messages being committed
+ * subscribed (it keeps retrying, connection and refused SUBSCRIBE alike, until then); `stop()` lets the messages being committed
  * finish and be acknowledged, disconnects (the broker keeps the session), then stops the
  * ingestion. Both are safe to call twice. The store is the caller's to open and close.
  */
@@ -76,6 +76,8 @@ export interface MqttIngestionWorkerDeps {
   readonly clientId?: string;
   /** Wait before reconnecting after a lost connection, ms. Default 1000. */
   readonly reconnectPeriodMs?: number;
+  /** A refused SUBSCRIBE is retried after 1 s, doubling up to this, ms. Default 30000. */
+  readonly subscribeRetryMaxMs?: number;
   /** How long `stop()` waits for the commit under way and the DISCONNECT, ms each. Default 5000. */
   readonly stopTimeoutMs?: number;
   /** Group commit of events; default: at once, up to 2000 events. */
@@ -105,6 +107,13 @@ class AckDeferred extends Error {
 }
 const ackDeferred = new AckDeferred('acknowledged by the worker after the commit');
 
+const defaultSubscribeRetryMaxMs = 30_000;
+
+/** 1 s, 2 s, 4 s … up to `maxMs`: a refusal is an ACL to fix, not a blip to hammer. */
+export function subscribeRetryMs(attempt: number, maxMs: number): number {
+  return Math.min(maxMs, 1000 * 2 ** Math.min(attempt - 1, 20));
+}
+
 export class MqttIngestionWorker {
   private readonly ingestion: Ingestion;
   private readonly logger: Logger;
@@ -116,6 +125,7 @@ export class MqttIngestionWorker {
   private readonly handling = new Set<Promise<void>>();
   private readonly acks = new DeferredAcks();
   private rejectStart: ((err: Error) => void) | null = null;
+  private subscribeRetry: NodeJS.Timeout | undefined;
 
   constructor(private readonly deps: MqttIngestionWorkerDeps) {
     this.logger = deps.logger;
@@ -163,27 +173,41 @@ export class MqttIngestionWorker {
     client.handleMessage = (packet, callback) => this.onMessage(client, packet, callback);
     client.on('connect', (connack) => {
       this.logger.info({ broker: brokerForLogs(deps.url), clientId: this.clientId, sessionPresent: connack.sessionPresent }, 'ingest.connected');
-      if (connack.sessionPresent) {
-        subscribed();
-        return;
-      }
-      // SUBSCRIBE re-sends every retained message matching the filters [MQTT-3.8.4-3]: a
-      // status retained weeks ago would be recorded as news. So subscribe only on a fresh
-      // session; a present one still holds our subscriptions.
-      client.subscribe([...ingestFilters], { qos: 1 }, (err, granted) => {
-        const refused = refusedTopics(granted);
-        if (err || refused.length > 0) {
-          this.logger.error({ reason: err?.message ?? 'refused by the broker', refused }, 'ingest.subscribe-failed');
-          return;
-        }
-        this.logger.info({ filters: ingestFilters }, 'ingest.subscribed');
-        subscribed();
-      });
+      this.subscribe(client, 1, subscribed);
     });
     client.on('close', () => {
+      // The next connection subscribes afresh; a retry meant for this one is moot.
+      clearTimeout(this.subscribeRetry);
       if (this.running) this.logger.warn({ broker: brokerForLogs(deps.url) }, 'ingest.disconnected');
     });
     client.on('error', (err) => this.logger.warn({ reason: err.message }, 'ingest.connection-error'));
+  }
+
+  /**
+   * Subscribes on every connection, present session or not, and retries a refusal until the
+   * broker grants every filter: a worker that is connected but subscribed to nothing stores
+   * nothing, silently. A present session is no proof: a broker may keep the session of a
+   * SUBSCRIBE it refused (an ACL changed, then the process restarted), and one restarted
+   * without persistence hands out a fresh one. Subscribing again makes the broker re-send its
+   * retained statuses [MQTT-3.8.4-3]; they come flagged `retain` and are recorded as of the
+   * time they state (ingestion.ts), so they are not taken for news.
+   */
+  private subscribe(client: MqttClient, attempt: number, subscribed: () => void): void {
+    client.subscribe([...ingestFilters], { qos: 1 }, (err, granted, suback) => {
+      if (!this.running || this.client !== client) return;
+      const refused = refusedTopics(granted, suback);
+      if (err || refused.length > 0) {
+        // An error with no refusal in the SUBACK is a connection lost mid-SUBSCRIBE: the
+        // next connection subscribes again.
+        if (refused.length === 0 || !client.connected) return;
+        const retryInMs = subscribeRetryMs(attempt, this.deps.subscribeRetryMaxMs ?? defaultSubscribeRetryMaxMs);
+        this.logger.error({ refused, attempt, retryInMs }, 'ingest.subscribe-refused');
+        this.subscribeRetry = setTimeout(() => this.subscribe(client, attempt + 1, subscribed), retryInMs);
+        return;
+      }
+      this.logger.info({ filters: ingestFilters }, 'ingest.subscribed');
+      subscribed();
+    });
   }
 
   /**
@@ -223,7 +247,7 @@ export class MqttIngestionWorker {
       case 'status':
         // An empty retained publish deletes a retained status [MQTT-3.3.1-10]: not a message.
         if (packet.payload.length === 0) return;
-        await this.ingestion.status(topic, packet.payload);
+        await this.ingestion.status(topic, packet.payload, { retainedCopy: packet.retain });
         return;
       case 'telemetry':
         await this.ingestion.telemetry(topic, packet.payload);
@@ -236,6 +260,7 @@ export class MqttIngestionWorker {
 
   private async shutdown(): Promise<void> {
     this.running = false;
+    clearTimeout(this.subscribeRetry);
     this.rejectStart?.(new WorkerStoppedError());
     this.rejectStart = null;
     const client = this.client;

@@ -17,6 +17,17 @@ describe('SUBACK refusal check', () => {
     expect(subscribeRefused(null, [{ topic: 'a/#', qos: 1 }])).toBe(false);
   });
 
+  it('reads the SUBACK return codes when given: mqtt.js 5 reports a refusal as an error and leaves the grants as requested', () => {
+    const requested = [
+      { topic: 'a/#', qos: 1 },
+      { topic: 'b/#', qos: 1 },
+      { topic: 'c/#', qos: 1 },
+    ];
+    expect(refusedTopics(requested, { granted: [1, 0x80, 0] })).toEqual(['b/#']);
+    expect(refusedTopics(requested, { granted: [1, 1, 1] })).toEqual([]);
+    expect(refusedTopics(requested, undefined)).toEqual([]);
+  });
+
   it('treats a failed SUBSCRIBE as refused whatever the grants say, and no grants and no error as granted', () => {
     expect(subscribeRefused(new Error('connection closed'), undefined)).toBe(true);
     expect(subscribeRefused(null, undefined)).toBe(false);
