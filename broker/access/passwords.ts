@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { hashSecret, verifySecret, type ScryptParams } from '../auth/secrets.js';
+import { hashScrypt, verifySecret, type ScryptParams } from '../auth/secrets.js';
 
 /**
  * People's passwords. A terminal's secret has 192 random bits and needs no stretching to
@@ -38,7 +38,7 @@ export function generatePassword(): string {
 }
 
 export function hashPassword(password: string): Promise<string> {
-  return hashSecret(checkPassword(password), passwordScryptParams);
+  return hashScrypt(checkPassword(password), passwordScryptParams);
 }
 
 let decoy: Promise<string> | undefined;
@@ -46,7 +46,7 @@ let decoy: Promise<string> | undefined;
 /** With no stored hash (unknown user) the same work is done, so usernames cannot be probed by timing. */
 export async function verifyPassword(password: string, storedHash: string | null): Promise<boolean> {
   if (storedHash !== null) return verifySecret(password, storedHash);
-  decoy ??= hashSecret(generatePassword(), passwordScryptParams);
+  decoy ??= hashScrypt(generatePassword(), passwordScryptParams);
   await verifySecret(password, await decoy);
   return false;
 }

@@ -29,7 +29,7 @@ import type { ConnectFacts, Sessions } from './sessions.js';
 
 /** Terminal ids are at most 64 characters (gateway/config.ts terminalIdSchema). [MQTT-3.1.3-5] lets a server cap ids above 23. */
 export const maxClientIdLength = 64;
-/** Secrets we issue are 32 characters; anything this long is not one and is refused before scrypt runs. */
+/** Secrets we issue are 32 characters; anything this long is not one and is refused before its hash is checked. */
 const maxPasswordBytes = 1024;
 
 export const connackCodes = { identifierRejected: 2, serverUnavailable: 3, badUsernameOrPassword: 4, notAuthorized: 5 } as const;
@@ -96,7 +96,7 @@ interface ConnectAttempt {
 async function checkTerminal(attempt: ConnectAttempt, username: string, store: AuthenticateDeps['store']): Promise<ConnectDecision> {
   // The id becomes a level of the terminal's own topics: one holding `/`, `+`, `#` or NUL
   // was never provisioned (terminalIdSchema) and would widen its ACL prefix. Identifier
-  // rejected [MQTT-3.1.3-9], before the store or scrypt are asked.
+  // rejected [MQTT-3.1.3-9], before the store or the hash check are asked.
   if (!isLiteralLevel(username)) return { ok: false, reason: 'client-id-invalid' };
   const password = attempt.password;
   const secret = password && password.length <= maxPasswordBytes ? password.toString('utf8') : null;
@@ -175,7 +175,7 @@ function unknownScopesWarner(logger: Logger): (principal: Principal) => void {
  * down (failureThrottle.ts). Not counted: a store that cannot answer (our failure), and a
  * will outside the client's topics (it proved its secret; a misconfiguration, not a guess).
  * A removed terminal or retired checkpoint is counted: a device left plugged in would
- * otherwise cost a scrypt check at every reconnect, forever.
+ * otherwise cost a store lookup and a hash check at every reconnect, forever.
  */
 const guessing: ReadonlySet<RefusalReason> = new Set(Object.keys(returnCodeOf).filter((r) => r !== 'store-unavailable' && r !== 'will-not-allowed') as RefusalReason[]);
 

@@ -1,13 +1,22 @@
-import { randomBytes, scrypt as scryptCallback, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { createHmac, randomBytes, scrypt as scryptCallback, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 
 /**
- * Terminal secrets. The store keeps only `scrypt$N$r$p$salt$hash` (salt and hash in
- * base64), so a copy of the central's database does not let anyone log in as a terminal.
- * The parameters travel with each hash: raising them later leaves old hashes verifiable.
+ * Secrets as the store keeps them: never in clear, so a copy of the central's database
+ * does not let anyone log in. Two formats, told apart by their first field:
+ *
+ * - `hmac-sha256$salt$hash` for terminal secrets: HMAC-SHA256 keyed with a per-secret salt.
+ *   A terminal's secret is 192 random bits from `generateSecret`, not a human password:
+ *   nobody can enumerate 2^192 candidates against a stolen hash, so stretching buys no
+ *   safety, and it cost ~50 ms of CPU per login, minutes of CPU when a restarted central
+ *   takes back ten thousand terminals (issue 15). This costs microseconds.
+ * - `scrypt$N$r$p$salt$hash` for people's passwords (broker/access/passwords.ts), which may
+ *   hold 40 bits and need a memory-hard KDF; also what terminal secrets were hashed with
+ *   before, which keep working (`terminals rotate-secret` moves one to the fast format).
+ *   The parameters travel with each hash: raising them later leaves old hashes verifiable.
+ *
+ * Salt and hash are base64.
  */
 
-/** 2^14 with r = 8 is 16 MiB and a few tens of ms per check: a reconnect storm stays affordable. */
-export const scryptParams = { N: 16_384, r: 8, p: 1 } as const;
 const saltBytes = 16;
 const hashBytes = 32;
 /** Bytes of randomness in a new secret: 192 bits, well above the 128 the design asks for. */
@@ -39,6 +48,10 @@ function scryptOptions(N: number, r: number, p: number): ScryptOptions {
   return { N, r, p, maxmem: 256 * N * r * p };
 }
 
+function hmac(secret: string, salt: Buffer): Buffer {
+  return createHmac('sha256', salt).update(secret, 'utf8').digest();
+}
+
 /** A new random terminal secret, URL-safe so it survives JSON, shells and QR codes. */
 export function generateSecret(): string {
   return randomBytes(secretBytes).toString('base64url');
@@ -50,43 +63,54 @@ export interface ScryptParams {
   readonly p: number;
 }
 
-/** `params` travel with the hash, so people's passwords can cost more than machine secrets (broker/access/passwords.ts). */
-export async function hashSecret(secret: string, params: ScryptParams = scryptParams): Promise<string> {
+/** A terminal's secret (from `generateSecret`), hashed for the store: fast, see the top of this file. */
+export async function hashSecret(secret: string): Promise<string> {
+  const salt = randomBytes(saltBytes);
+  return ['hmac-sha256', salt.toString('base64'), hmac(secret, salt).toString('base64')].join('$');
+}
+
+/** A person's password, stretched with scrypt at `params` (broker/access/passwords.ts). */
+export async function hashScrypt(secret: string, params: ScryptParams): Promise<string> {
   const { N, r, p } = params;
   const salt = randomBytes(saltBytes);
   const hash = await scrypt(secret, salt, hashBytes, scryptOptions(N, r, p));
   return ['scrypt', N, r, p, salt.toString('base64'), hash.toString('base64')].join('$');
 }
 
-interface ParsedHash {
-  readonly N: number;
-  readonly r: number;
-  readonly p: number;
-  readonly salt: Buffer;
-  readonly hash: Buffer;
-}
+export type ParsedHash =
+  | { readonly kind: 'hmac-sha256'; readonly salt: Buffer; readonly hash: Buffer }
+  | { readonly kind: 'scrypt'; readonly N: number; readonly r: number; readonly p: number; readonly salt: Buffer; readonly hash: Buffer };
 
 const base64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
-export function parseSecretHash(stored: string): ParsedHash {
-  const parts = stored.split('$');
-  if (parts.length !== 6 || parts[0] !== 'scrypt') throw new SecretHashError('not a scrypt$N$r$p$salt$hash string');
-  const [N, r, p] = parts.slice(1, 4).map((part) => (/^\d{1,8}$/.test(part) ? Number(part) : Number.NaN)) as [number, number, number];
-  if (!(N >= 2 && N <= maxN && (N & (N - 1)) === 0)) throw new SecretHashError('N must be a power of two up to 2^20');
-  if (!(r >= 1 && r <= maxRp && p >= 1 && p <= maxRp)) throw new SecretHashError(`r and p must be 1..${maxRp}`);
-  const [salt, hash] = parts.slice(4).map((part) => {
+function saltAndHash(parts: readonly string[]): { salt: Buffer; hash: Buffer } {
+  const [salt, hash] = parts.map((part) => {
     if (!base64.test(part)) throw new SecretHashError('salt and hash must be base64');
     return Buffer.from(part, 'base64');
   }) as [Buffer, Buffer];
   if (salt.length < 8 || hash.length < 16) throw new SecretHashError('salt or hash too short');
-  return { N, r, p, salt, hash };
+  return { salt, hash };
 }
 
-/** True when `secret` matches `stored`. Constant-time on the hash comparison. */
+export function parseSecretHash(stored: string): ParsedHash {
+  const parts = stored.split('$');
+  if (parts[0] === 'hmac-sha256') {
+    if (parts.length !== 3) throw new SecretHashError('not a hmac-sha256$salt$hash string');
+    return { kind: 'hmac-sha256', ...saltAndHash(parts.slice(1)) };
+  }
+  if (parts.length !== 6 || parts[0] !== 'scrypt') throw new SecretHashError('neither a hmac-sha256$salt$hash nor a scrypt$N$r$p$salt$hash string');
+  const [N, r, p] = parts.slice(1, 4).map((part) => (/^\d{1,8}$/.test(part) ? Number(part) : Number.NaN)) as [number, number, number];
+  if (!(N >= 2 && N <= maxN && (N & (N - 1)) === 0)) throw new SecretHashError('N must be a power of two up to 2^20');
+  if (!(r >= 1 && r <= maxRp && p >= 1 && p <= maxRp)) throw new SecretHashError(`r and p must be 1..${maxRp}`);
+  return { kind: 'scrypt', N, r, p, ...saltAndHash(parts.slice(4)) };
+}
+
+/** True when `secret` matches `stored`, in either format. Constant-time on the hash comparison. */
 export async function verifySecret(secret: string, stored: string): Promise<boolean> {
-  const { N, r, p, salt, hash } = parseSecretHash(stored);
-  const candidate = await scrypt(secret, salt, hash.length, scryptOptions(N, r, p));
-  return timingSafeEqual(candidate, hash);
+  const parsed = parseSecretHash(stored);
+  const candidate =
+    parsed.kind === 'hmac-sha256' ? hmac(secret, parsed.salt) : await scrypt(secret, parsed.salt, parsed.hash.length, scryptOptions(parsed.N, parsed.r, parsed.p));
+  return candidate.length === parsed.hash.length && timingSafeEqual(candidate, parsed.hash);
 }
 
 /**

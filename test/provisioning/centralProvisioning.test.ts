@@ -97,7 +97,7 @@ describe('central provisioning: checkpoints create, terminals add', () => {
     expect(statSync(config.keys.refKey).mode & 0o777).toBe(0o600);
     const stored = await withCentralStore(s.config, { logger: silentLogger() }, (store) => store.getTerminalCredentials(printed.terminalId));
     expect(stored).toMatchObject({ checkpointCode: s.code, removedAt: null, listScopes: ['default'] });
-    expect(stored!.secretHash).toMatch(/^scrypt\$/);
+    expect(stored!.secretHash).toMatch(/^hmac-sha256\$/);
     expect(stored!.secretHash).not.toContain(secret);
     expect(await verifySecret(secret, stored!.secretHash)).toBe(true);
   });
