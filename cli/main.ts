@@ -152,6 +152,16 @@ export const commands: readonly Entry[] = [
     load: () => import('./commands/benchLists.js'),
   },
   {
+    words: ['bench', 'reconnect'],
+    summary: '[--json] [--terminals N] [--processes N]: a central with N terminals logged in is killed and restarted; time until the fleet is back',
+    load: () => import('./commands/benchReconnect.js'),
+  },
+  {
+    words: ['bench', 'reconnect-clients'],
+    summary: "--spec FILE: (internal) a share of bench reconnect's terminals, started by it",
+    load: () => import('./commands/benchReconnectClients.js'),
+  },
+  {
     words: ['bench', 'report'],
     summary: '[--runs N] [--only scan,lists,e2e,e2e-mosquitto] [--quick] [--out FILE|-] [--json]: every benchmark, medians, targets and peer ratios into docs/benchmarks.md',
     load: () => import('./commands/benchReport.js'),

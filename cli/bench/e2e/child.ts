@@ -104,6 +104,12 @@ export class BenchChild {
     }
   }
 
+  /** A crash, not a shutdown (`bench reconnect` kills the central): resolves once it is gone. */
+  async kill(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+    await this.exited;
+  }
+
   async stop(timeoutMs = 15_000): Promise<number | null> {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
     const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
