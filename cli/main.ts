@@ -163,7 +163,7 @@ export const commands: readonly Entry[] = [
   },
   {
     words: ['bench', 'report'],
-    summary: '[--runs N] [--only scan,lists,e2e,e2e-mosquitto] [--quick] [--out FILE|-] [--json]: every benchmark, medians, targets and peer ratios into docs/benchmarks.md',
+    summary: '[--runs N] [--only scan,lists,e2e,e2e-mosquitto,reconnect] [--quick] [--out FILE|-] [--json]: every benchmark, medians, targets and peer ratios into docs/benchmarks.md',
     load: () => import('./commands/benchReport.js'),
   },
   { words: ['bench', 'scan'], summary: '[--json] [--entries N] [--scans N] [--burst N] [--power-loss-safe]: scan-path benchmark', load: () => import('./commands/benchScan.js') },

@@ -3,7 +3,7 @@
  * a row, and the targets the issues set (docs/benchmarks.md). Data only.
  */
 
-export type BenchName = 'scan' | 'lists' | 'e2e' | 'e2e-mosquitto';
+export type BenchName = 'scan' | 'lists' | 'e2e' | 'e2e-mosquitto' | 'reconnect';
 
 export interface Target {
   readonly op: '<=' | '>=' | '==';
@@ -119,5 +119,20 @@ export const benchPlans: readonly BenchPlan[] = [
     quickArgs: ['bench', 'e2e', '--json', '--terminals', '10', '--events', '2000', '--rate', '2000', '--burst', '10', '--mosquitto'],
     figures: e2eFigures,
     needs: 'mosquitto',
+  },
+  {
+    name: 'reconnect',
+    title: 'Reconnect storm: a central with 10,000 terminals logged in is killed and restarted',
+    args: ['bench', 'reconnect', '--json'],
+    quickArgs: ['bench', 'reconnect', '--json', '--terminals', '200', '--processes', '1'],
+    figures: [
+      lower('restartReadyMs', 'ms from the kill to central.ready'),
+      lower('allLoggedInMs', 'ms from ready to every terminal logged in'),
+      lower('allOnlineMs', 'ms from ready to every status online in the store', { op: '<=', value: 15_000 }),
+      lower('centralCpuS', 's of CPU the central spent taking the fleet back'),
+      lower('centralPeakRssMb', 'MB'),
+    ],
+    note:
+      "The terminals reconnect with the uplink's own backoff (from 0.5 s, doubling, full jitter, 30 s at most): the longer the central is down, the longer the last terminal waits after it is back, whatever the central costs.",
   },
 ];
