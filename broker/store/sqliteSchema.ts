@@ -244,7 +244,7 @@ const migrations: readonly string[] = [
   CREATE INDEX audit_at ON audit_log (at_ms);
   `,
   // Checkpoint stats without scanning the month (issue 15): scans per checkpoint per UTC hour,
-  // by decision and direction, kept by insertEvents in its own transaction and filled here
+  // by decision, kept by insertEvents in its own transaction and filled here
   // from the events already stored (sqliteHourlyCounts.ts).
   hourlyCountsTableSql + hourlyCountsBackfillSql,
 ];
