@@ -142,6 +142,11 @@ export const commands: readonly Entry[] = [
     load: () => import('./commands/benchE2e.js'),
   },
   {
+    words: ['bench', 'console'],
+    summary: '[--json] [--events N] [--checkpoints N] [--requests N] [--csv-rows N] [--live-rate N] [--live-seconds N] [--live-terminals N]: the operator console over a store of 10,000,000 events',
+    load: () => import('./commands/benchConsole.js'),
+  },
+  {
     words: ['bench', 'e2e-terminals'],
     summary: '--spec FILE: (internal) a share of bench e2e\'s simulated terminals, started by it',
     load: () => import('./commands/benchE2eTerminals.js'),
@@ -163,7 +168,7 @@ export const commands: readonly Entry[] = [
   },
   {
     words: ['bench', 'report'],
-    summary: '[--runs N] [--only scan,lists,e2e,e2e-mosquitto,reconnect] [--quick] [--out FILE|-] [--json]: every benchmark, medians, targets and peer ratios into docs/benchmarks.md',
+    summary: '[--runs N] [--only scan,lists,e2e,e2e-mosquitto,reconnect,console] [--quick] [--out FILE|-] [--json]: every benchmark, medians, targets and peer ratios into docs/benchmarks.md',
     load: () => import('./commands/benchReport.js'),
   },
   { words: ['bench', 'scan'], summary: '[--json] [--entries N] [--scans N] [--burst N] [--power-loss-safe]: scan-path benchmark', load: () => import('./commands/benchScan.js') },

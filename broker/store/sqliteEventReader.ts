@@ -4,6 +4,7 @@ import { maxEventsPerPage, type CheckpointStats, type EventPage, type EventQuery
 import { decodeCursor, encodeCursor } from './cursor.js';
 import type { CentralDb } from './sqliteSchema.js';
 import { StoreError } from './storeError.js';
+import { ceilHourMs, hourStartMs } from './sqliteHourlyCounts.js';
 import { bucketMs, bucketStart, localOffsetMs, msToIso } from './time.js';
 
 /** The stats windows (CentralStore.checkpointStats): a month is 30 days. */
@@ -15,28 +16,65 @@ export const statsWindowsMs = {
 } as const;
 
 type Windows = { lastHour: number; lastDay: number; lastWeek: number; lastMonth: number };
+type WindowName = keyof Windows;
+const windowNames = Object.keys(statsWindowsMs) as WindowName[];
+const windowParam: Record<WindowName, string> = { lastHour: 'hour', lastDay: 'day', lastWeek: 'week', lastMonth: 'month' };
 
 /**
- * One pass over the checkpoint's last 30 days, answered from events_checkpoint alone
- * (it carries `decision`): the four windows are sums over the same rows.
+ * The whole hours of the four windows, from the rollup (sqliteHourlyCounts.ts): at most 720
+ * hours of one checkpoint, whatever its traffic. `@hour`..`@month` are the first whole hour
+ * inside each window, `@end` the end of the last whole hour; the windows nest, so one pass.
  */
-export const statsSql = `
+export const hourlyStatsSql = `
   SELECT decision,
-    sum(ts > @hour) AS lastHour, sum(ts > @day) AS lastDay, sum(ts > @week) AS lastWeek, count(*) AS lastMonth
-  FROM events
-  WHERE checkpoint_code = @code AND ts > @month AND ts <= @now
+    sum(count * (hour_ms >= @hour)) AS lastHour, sum(count * (hour_ms >= @day)) AS lastDay,
+    sum(count * (hour_ms >= @week)) AS lastWeek, sum(count) AS lastMonth
+  FROM checkpoint_hourly_counts
+  WHERE checkpoint_code = @code AND hour_ms >= @month AND hour_ms < @end
   GROUP BY decision`;
 
 /**
- * Grouped in SQL from events_checkpoint alone, so a month of a busy gate is one index range
- * scan and at most 31 rows back. The CAST truncates whether the parameters arrive bound as
- * integers or reals; ts is never negative (epoch ms of real scans), so truncating floors.
+ * Events in [@from, @to) by decision: the part of an hour at a window's edge, always under an
+ * hour of one checkpoint, answered from events_checkpoint alone (it carries \`decision\`).
  */
+export const edgeCountsSql = `
+  SELECT decision, count(*) AS count
+  FROM events
+  WHERE checkpoint_code = @code AND ts >= @from AND ts < @to
+  GROUP BY decision`;
+
+/**
+ * Bars from the events themselves (partial hours at a range's edges) and from the rollup
+ * (whole hours). The CAST truncates whether the parameters arrive bound as integers or reals;
+ * times are never negative (epoch ms of real scans), so truncating floors.
+ */
+const barStart = (column: string) => `CAST((${column} + @offset) / @width AS INTEGER) * @width - @offset`;
 export const histogramSql = `
-  SELECT CAST((ts + @offset) / @width AS INTEGER) * @width - @offset AS startMs, count(*) AS count
+  SELECT ${barStart('ts')} AS startMs, count(*) AS count
   FROM events
   WHERE checkpoint_code = @code AND ts >= @from AND ts < @to
   GROUP BY startMs`;
+export const hourlyHistogramSql = `
+  SELECT ${barStart('hour_ms')} AS startMs, sum(count) AS count
+  FROM checkpoint_hourly_counts
+  WHERE checkpoint_code = @code AND hour_ms >= @from AND hour_ms < @to
+  GROUP BY startMs`;
+
+/** [fromMs, toMs) as the whole hours inside it and the partial hours at its two ends. */
+export function splitAtHours(fromMs: number, toMs: number): { whole: Range | null; edges: Range[] } {
+  const firstWhole = ceilHourMs(fromMs);
+  const endWhole = hourStartMs(toMs);
+  if (firstWhole >= endWhole) return { whole: null, edges: toMs > fromMs ? [{ from: fromMs, to: toMs }] : [] };
+  const edges = [
+    { from: fromMs, to: firstWhole },
+    { from: endWhole, to: toMs },
+  ].filter((range) => range.to > range.from);
+  return { whole: { from: firstWhole, to: endWhole }, edges };
+}
+interface Range {
+  readonly from: number;
+  readonly to: number;
+}
 
 /** Which filters a search uses; each combination is one SQL text and one prepared statement. */
 export interface SearchShape {
@@ -82,46 +120,66 @@ interface EventRow {
 }
 
 export class SqliteEventReader {
-  private readonly stats;
+  private readonly hourlyStats;
+  private readonly edgeCounts;
   private readonly histogram;
+  private readonly hourlyHistogram;
   /** At most 2^8 shapes. */
   private readonly searches = new Map<string, Statement<SearchParams, EventRow>>();
 
   constructor(private readonly db: CentralDb) {
-    this.stats = db.prepare<Record<string, string | number>, Windows & { decision: string }>(statsSql);
+    this.hourlyStats = db.prepare<Record<string, string | number>, Windows & { decision: string }>(hourlyStatsSql);
+    this.edgeCounts = db.prepare<Record<string, string | number>, { decision: string; count: number }>(edgeCountsSql);
     this.histogram = db.prepare<Record<string, string | number>, HistogramBar>(histogramSql);
+    this.hourlyHistogram = db.prepare<Record<string, string | number>, HistogramBar>(hourlyHistogramSql);
   }
 
-  /** Counts per decision; the caller adds the checkpoint's code and name. */
+  /**
+   * Counts per decision; the caller adds the checkpoint's code and name. A window is
+   * (nowMs - length, nowMs], i.e. [nowMs - length + 1, nowMs + 1) in whole milliseconds: its
+   * whole hours from the rollup, the rest (under an hour at each end) from events.
+   */
   checkpointCounts(code: string, nowMs: number): Pick<CheckpointStats, 'lastHour' | 'lastDay' | 'lastWeek' | 'lastMonth' | 'byDecision'> {
-    const rows = this.stats.all({
-      code,
-      now: nowMs,
-      hour: nowMs - statsWindowsMs.lastHour,
-      day: nowMs - statsWindowsMs.lastDay,
-      week: nowMs - statsWindowsMs.lastWeek,
-      month: nowMs - statsWindowsMs.lastMonth,
-    });
     const zero = (): Windows => ({ lastHour: 0, lastDay: 0, lastWeek: 0, lastMonth: 0 });
     const byDecision = Object.fromEntries(decisions.map((d) => [d, zero()])) as Record<Decision, Windows>;
-    const total = zero();
-    for (const row of rows) {
-      const windows = byDecision[row.decision as Decision];
-      if (windows === undefined) continue;
-      for (const key of Object.keys(total) as (keyof Windows)[]) {
-        windows[key] = row[key];
-        total[key] += row[key];
-      }
+    const add = (decision: string, window: WindowName, count: number) => {
+      const windows = byDecision[decision as Decision];
+      if (windows !== undefined) windows[window] += count;
+    };
+    const end = nowMs + 1;
+    // Every window is a whole number of hours long, so each one's whole hours start at the
+    // first hour boundary inside it and all end at the last boundary before `end`.
+    const wholeEnd = hourStartMs(end);
+    const wholeFrom = (w: WindowName) => ceilHourMs(end - statsWindowsMs[w]);
+    const params: Record<string, string | number> = { code, end: wholeEnd };
+    for (const w of windowNames) params[windowParam[w]] = wholeFrom(w);
+    for (const row of this.hourlyStats.all(params)) for (const w of windowNames) add(row.decision, w, row[w]);
+    // The partial hour before `end`, shared by the four windows, then each window's partial first hour.
+    const tail = this.edges(code, wholeEnd, end);
+    for (const w of windowNames) {
+      for (const row of tail) add(row.decision, w, row.count);
+      for (const row of this.edges(code, end - statsWindowsMs[w], wholeFrom(w))) add(row.decision, w, row.count);
     }
+    const total = zero();
+    for (const windows of Object.values(byDecision)) for (const w of windowNames) total[w] += windows[w];
     return { ...total, byDecision };
+  }
+
+  private edges(code: string, fromMs: number, toMs: number): { decision: string; count: number }[] {
+    return toMs > fromMs ? this.edgeCounts.all({ code, from: fromMs, to: toMs }) : [];
   }
 
   checkpointHistogram(code: string, fromMs: number, toMs: number, bucket: HistogramBucket): HistogramBar[] {
     const width = bucketMs[bucket];
     const counted = new Map<number, number>();
-    if (toMs > fromMs) {
-      for (const row of this.histogram.all({ code, from: fromMs, to: toMs, width, offset: localOffsetMs })) counted.set(row.startMs, row.count);
-    }
+    const addBars = (bars: readonly HistogramBar[]) => {
+      for (const bar of bars) counted.set(bar.startMs, (counted.get(bar.startMs) ?? 0) + bar.count);
+    };
+    // Bars are whole hours (UTC+7 days too), so a whole hour never straddles two bars.
+    const { whole, edges } = splitAtHours(fromMs, toMs);
+    const shape = { code, width, offset: localOffsetMs };
+    if (whole !== null) addBars(this.hourlyHistogram.all({ ...shape, from: whole.from, to: whole.to }));
+    for (const edge of edges) addBars(this.histogram.all({ ...shape, from: edge.from, to: edge.to }));
     const bars: HistogramBar[] = [];
     for (let start = bucketStart(fromMs, bucket); start < toMs; start += width) bars.push({ startMs: start, count: counted.get(start) ?? 0 });
     return bars;

@@ -1,6 +1,7 @@
 import type { ScanEvent } from '../../protocol/event.js';
 import type { Logger } from '../../protocol/logger.js';
 import type { InsertResult } from './centralStore.js';
+import { HourlyCountsWriter, HourlyTally } from './sqliteHourlyCounts.js';
 import { overlapSize, planSequence, subtractRange, type SeqRange } from './sequenceGaps.js';
 import type { CentralDb } from './sqliteSchema.js';
 
@@ -18,6 +19,7 @@ export class SqliteEventWriter {
   private readonly insertGap;
   private readonly deleteGap;
   private readonly batch;
+  private readonly hourlyCounts;
 
   constructor(
     db: CentralDb,
@@ -46,6 +48,7 @@ export class SqliteEventWriter {
     );
     this.insertGap = db.prepare<[string, number, number]>('INSERT INTO sequence_gaps (terminal_id, from_seq, to_seq) VALUES (?, ?, ?)');
     this.deleteGap = db.prepare<[string, number]>('DELETE FROM sequence_gaps WHERE terminal_id = ? AND from_seq = ?');
+    this.hourlyCounts = new HourlyCountsWriter(db);
     this.batch = db.transaction((events: readonly ScanEvent[], receivedAtMs: number) => this.write(events, receivedAtMs));
   }
 
@@ -58,6 +61,7 @@ export class SqliteEventWriter {
   private write(events: readonly ScanEvent[], receivedAtMs: number): InsertResult {
     const storedSeqs = new Map<string, number[]>();
     const stored: ScanEvent[] = [];
+    const hourly = new HourlyTally();
     for (const e of events) {
       const { changes } = this.insertEvent.run(
         e.id,
@@ -77,11 +81,14 @@ export class SqliteEventWriter {
       // A redelivery (changes === 0) was counted in the sequence when it first arrived.
       if (changes === 0) continue;
       stored.push(e);
+      hourly.add(e);
       const seqs = storedSeqs.get(e.terminalId);
       if (seqs) seqs.push(e.seq);
       else storedSeqs.set(e.terminalId, [e.seq]);
     }
     for (const [terminalId, seqs] of storedSeqs) this.trackSequence(terminalId, seqs, receivedAtMs);
+    // The stats rollup (sqliteHourlyCounts.ts), in this same transaction: exactly the rows stored above.
+    this.hourlyCounts.write(hourly);
     return { inserted: stored.length, duplicates: events.length - stored.length, stored };
   }
 

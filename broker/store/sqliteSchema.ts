@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { hourlyCountsBackfillSql, hourlyCountsTableSql } from './sqliteHourlyCounts.js';
 import { StoreError } from './storeError.js';
 
 export type CentralDb = Database.Database;
@@ -242,6 +243,10 @@ const migrations: readonly string[] = [
   );
   CREATE INDEX audit_at ON audit_log (at_ms);
   `,
+  // Checkpoint stats without scanning the month (issue 15): scans per checkpoint per UTC hour,
+  // by decision, kept by insertEvents in its own transaction and filled here
+  // from the events already stored (sqliteHourlyCounts.ts).
+  hourlyCountsTableSql + hourlyCountsBackfillSql,
 ];
 
 export const schemaVersion = migrations.length;

@@ -17,6 +17,8 @@ export interface CentralTargetOptions {
   /** For the provisioning's store log lines (warnings only). */
   readonly logger: Logger;
   readonly log: (line: string) => void;
+  /** Runs on the site before the central starts (bench console fills its store here). */
+  readonly beforeStart?: (site: ReturnType<typeof writeBenchSite>) => Promise<void>;
 }
 
 /**
@@ -32,8 +34,9 @@ const readyTimeoutMs = 60_000;
  * through provisioning/terminals.ts (a random secret, its scrypt hash in the store, a
  * terminal config written to disk). The terminals use the credentials from those configs.
  */
-export async function startCentralTarget(options: CentralTargetOptions): Promise<BenchTarget> {
+export async function startCentralTarget(options: CentralTargetOptions): Promise<BenchTarget & { readonly httpPort: number }> {
   const site = writeBenchSite(options.dir);
+  await options.beforeStart?.(site);
   const central = new BenchChild(options.entry, ['central', '--config', site.configFile]);
   try {
     const ready = await central.waitForLine((line) => line.msg === 'central.ready', readyTimeoutMs, 'central.ready');
@@ -68,6 +71,7 @@ export async function startCentralTarget(options: CentralTargetOptions): Promise
 
     return {
       kind: 'qrgate-central',
+      httpPort,
       terminals,
       storeFile: site.storeFile,
       brokerPid: central.pid,

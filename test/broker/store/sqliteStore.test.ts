@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { searchSql, statsSql, type SearchShape } from '../../../broker/store/sqliteEventReader.js';
+import { edgeCountsSql, histogramSql, hourlyHistogramSql, hourlyStatsSql, searchSql, type SearchShape } from '../../../broker/store/sqliteEventReader.js';
 import { schemaVersion } from '../../../broker/store/sqliteSchema.js';
 import { SqliteCentralStore } from '../../../broker/store/sqliteStore.js';
 import { captureLogger, silentLogger } from '../../fakes/captureLogger.js';
@@ -157,7 +157,13 @@ describe('SqliteCentralStore', () => {
       const file = join(tempDir(), 'central.db');
       await (await opened(file)).close();
       const db = new Database(file, { readonly: true });
-      expect(plan(db, statsSql, { code: CP_A, now: 0, hour: 0, day: 0, week: 0, month: 0 })).toMatch(/SEARCH events USING COVERING INDEX events_checkpoint/);
+      expect(plan(db, edgeCountsSql, { code: CP_A, from: 0, to: 1 })).toMatch(/SEARCH events USING COVERING INDEX events_checkpoint \(checkpoint_code=\? AND ts>\? AND ts<\?\)/);
+      expect(plan(db, histogramSql, { code: CP_A, from: 0, to: 1, width: 1, offset: 0 })).toMatch(/SEARCH events USING COVERING INDEX events_checkpoint \(checkpoint_code=\? AND ts>\? AND ts<\?\)/);
+      for (const sql of [hourlyStatsSql, hourlyHistogramSql]) {
+        expect(plan(db, sql, { code: CP_A, end: 0, hour: 0, day: 0, week: 0, month: 0, from: 0, to: 1, width: 1, offset: 0 })).toMatch(
+          /SEARCH checkpoint_hourly_counts USING PRIMARY KEY \(checkpoint_code=\? AND hour_ms>\? AND hour_ms<\?\)/,
+        );
+      }
 
       const keys = ['checkpoint', 'checkpoints', 'terminal', 'from', 'to', 'direction', 'decision', 'cursor'] as const;
       const params = { checkpoint: CP_A, checkpoints: JSON.stringify([CP_A]), terminal: 't1', from: 0, to: 1, direction: 'in', decision: 'granted', cursorTs: 1, cursorId: 'x', limit: 10 };
@@ -172,8 +178,9 @@ describe('SqliteCentralStore', () => {
   });
 });
 
-/** Takes a current database back to schema 3: no accounts (6), no enrollment tokens (5), no checkpoint details (4). */
+/** Takes a current database back to schema 3: no hourly counts (7), no accounts (6), no enrollment tokens (5), no checkpoint details (4). */
 function undoSchema4AndLater(db: Database.Database): void {
+  db.exec('DROP TABLE checkpoint_hourly_counts');
   for (const table of ['sessions', 'api_tokens', 'users', 'audit_log']) db.exec(`DROP TABLE ${table}`);
   db.exec('DROP TABLE enrollment_tokens');
   for (const column of ['unit', 'latitude', 'longitude', 'branch']) db.exec(`ALTER TABLE checkpoints DROP COLUMN ${column}`);
