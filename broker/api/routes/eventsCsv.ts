@@ -6,7 +6,7 @@ import { csvCell } from '../../../protocol/csvCell.js';
 import { parseQuery } from '../query.js';
 import { only, type ProtectedRoute } from '../route.js';
 import type { RouteDeps } from './deps.js';
-import { eventFilterSchema, memberOfEvent, membersOf, scopedEventFilter, storeQueryError, type EventFilter } from './events.js';
+import { eventFilterSchema, memberOfEvent, membersOf, resolvedEventFilter, storeQueryError, type EventFilter } from './events.js';
 
 type LoggedEvent = EventPage['events'][number];
 
@@ -114,14 +114,14 @@ export function eventsCsvFileName(nowMs: number): string {
  * "Nguyễn Thị Ánh" as written; RFC 4180 (CRLF, quotes doubled). Bad filters and scope are
  * refused (400, 403) before the first byte; a store failure mid-way cuts the download off.
  */
-export function eventsCsvRoute(deps: Pick<RouteDeps, 'store' | 'logger' | 'now'>): ProtectedRoute {
+export function eventsCsvRoute(deps: Pick<RouteDeps, 'store' | 'db' | 'logger' | 'now'>): ProtectedRoute {
   const logger = deps.logger.child({ route: 'events.csv' });
   return {
     path: '/events.csv',
     readsQuery: true,
     access: only('admin', 'manager', 'guard'),
     async handle({ query, principal }) {
-      const filter = await scopedEventFilter<EventFilter>(deps.store, principal, parseQuery(query, eventFilterSchema));
+      const filter: EventFilter = await resolvedEventFilter(deps, principal, parseQuery(query, eventFilterSchema));
       const chunks = csvChunks(deps.store, principal, filter);
       async function* logged(): AsyncGenerator<string> {
         try {
