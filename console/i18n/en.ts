@@ -354,7 +354,7 @@ export const en: Messages = {
   'events.unit': 'Unit of the person',
   'events.residence': 'Residence (ward, commune, district…)',
   'events.residenceHint': 'Part of the address, with or without diacritics: “ba dinh” finds “Ba Đình”.',
-  'events.person': 'Person (name, phone or ID number)',
+  'events.person': 'Person (name, phone, ID number)',
   'events.personHint': 'An ID number is turned into its keyed ref as soon as it is sent; it never appears in the page address.',
   'events.memberFilter': 'Filtered to one person (found by ID number).',
   'events.memberFilterClear': 'Remove this person filter',

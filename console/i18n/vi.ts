@@ -356,7 +356,7 @@ export const vi = {
   'events.unit': 'Đơn vị của người quét',
   'events.residence': 'Nơi ở (phường, xã, quận…)',
   'events.residenceHint': 'Một phần địa chỉ, có dấu hay không dấu đều được: “ba dinh” tìm ra “Ba Đình”.',
-  'events.person': 'Người (tên, số điện thoại hoặc số CCCD)',
+  'events.person': 'Người (tên, điện thoại, số CCCD)',
   'events.personHint': 'Số CCCD/CMND được đổi thành mã khoá ngay khi gửi, không nằm trong địa chỉ trang.',
   'events.memberFilter': 'Đang lọc theo một người (tìm bằng số giấy tờ).',
   'events.memberFilterClear': 'Bỏ lọc người này',

@@ -88,7 +88,7 @@ export function eventsPage(deps: Pick<RouteDeps, 'store' | 'db'>): ProtectedRout
       const guard = request.principal.role === 'guard';
       const units = unitsWithMembers(deps.db);
       const text = (name: 'unit' | 'residence' | 'person', options: { list?: string; hint?: boolean } = {}) =>
-        html`<input id="f-${name}" name="${name}" type="text" autocomplete="off" value="${typed[name]}"${options.list ? html` list="${options.list}"` : ''}${options.hint ? html` aria-describedby="f-${name}-hint"` : ''}>`;
+        html`<input id="f-${name}" name="${name}" type="text" autocomplete="off" value="${typed[name]}"${options.list ? html` list="${options.list}"` : ''}${options.hint ? html` aria-describedby="f-hints"` : ''}>`;
       const withoutMember = new URLSearchParams(Object.entries(typed).filter(([k, v]) => v !== '' && k !== 'member') as [string, string][]).toString();
       const page = layout(
         context,
@@ -101,8 +101,9 @@ export function eventsPage(deps: Pick<RouteDeps, 'store' | 'db'>): ProtectedRout
   <div><label for="f-direction">${t('events.col.direction')}</label>${select('direction', directions, (d) => t(`events.direction.${d as 'in' | 'out'}`))}</div>
   <div><label for="f-decision">${t('events.col.decision')}</label>${select('decision', decisions, (d) => t(`events.decision.${d as 'granted' | 'refused' | 'duplicate'}`))}</div>
   <div><label for="f-unit">${t('events.unit')}</label>${text('unit', { list: 'f-units' })}<datalist id="f-units">${units.map((u) => html`<option value="${u}">`)}</datalist></div>
-  ${guard ? '' : html`<div><label for="f-residence">${t('events.residence')}</label>${text('residence', { hint: true })}<p class="hint" id="f-residence-hint">${t('events.residenceHint')}</p></div>`}
-  <div><label for="f-person">${t('events.person')}</label>${text('person', { hint: !guard })}${guard ? '' : html`<p class="hint" id="f-person-hint">${t('events.personHint')}</p>`}</div>
+  ${guard ? '' : html`<div><label for="f-residence">${t('events.residence')}</label>${text('residence', { hint: true })}</div>`}
+  <div><label for="f-person">${t('events.person')}</label>${text('person', { hint: !guard })}</div>
+  ${guard ? '' : html`<p class="hint filters-note" id="f-hints">${t('events.residenceHint')} ${t('events.personHint')}</p>`}
   ${typed.member ? html`<input type="hidden" name="member" value="${typed.member}">` : ''}
   <div class="filter-actions"><button type="submit">${t('events.filter')}</button> <a class="button secondary" href="/events.csv${apiFilter ? `?${apiFilter}` : ''}" download>${t('events.csv')}</a></div>
 </form>
