@@ -247,7 +247,7 @@ const migrations: readonly string[] = [
   // credential ref as a column of its own (32 bytes, as members.id_ref and cards.card_ref),
   // so "the events of these people" is `credential_ref IN (their refs)` on an index rather
   // than a read of every event's JSON. Filled on insert (sqliteEventWriter.ts); rows from
-  // before are filled here from their JSON, once (about a minute per ten million events).
+  // before are filled here from their JSON, once (one pass over the table at upgrade).
   // Partial: scans with no credential (malformed, remote opens) stay out of the index.
   `
   ALTER TABLE events ADD COLUMN credential_ref BLOB;
