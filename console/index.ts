@@ -4,7 +4,7 @@ import { checkRoute } from './pages/check.js';
 import { checkpointPages } from './pages/checkpoints.js';
 import { renderPageError } from './pages/errors.js';
 import { loginRoutes, logoutRoute } from './pages/login.js';
-import { eventsPage } from './pages/events.js';
+import { eventsFilterRoute, eventsPage } from './pages/events.js';
 import { guardRoute } from './pages/guard.js';
 import { memberPages } from './pages/members.js';
 import { overviewRoute } from './pages/overview.js';
@@ -26,6 +26,7 @@ export const consolePages: Pages = {
     ...memberPages(deps),
     guardRoute(deps),
     eventsPage(deps),
+    eventsFilterRoute(deps),
     ...checkpointPages(deps),
     ...fleetPages(deps),
     ...listPages(deps),

@@ -77,7 +77,8 @@ export function foldForSearch(text: string): string {
   return text.normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/[đĐ]/g, 'd').toLowerCase();
 }
 
-const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+/** A LIKE pattern (ESCAPE '\\') matching `text` anywhere. */
+export const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 /**
  * SQLite has no diacritic folding; the connection gets ours as a function. Registered per
@@ -85,8 +86,21 @@ const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}
  * replaces a function of the same name. A name search reads every row of the filter
  * (about a second per million members), which is why it stops at a page.
  */
-function registerFold(db: CentralDb): void {
+export function registerFold(db: CentralDb): void {
   db.function('qrgate_fold', { deterministic: true }, (value: unknown) => (typeof value === 'string' ? foldForSearch(value) : null));
+}
+
+/**
+ * The SQL condition (on `m`, qrgate_fold registered) for "part of the name, any case, with
+ * or without diacritics, or part of the phone number when it has 3 digits or more"; its
+ * parameters go into `params`. `phones: false` matches names only.
+ */
+export function nameOrPhoneMatch(q: string, params: Record<string, string | number>, phones = true): string {
+  const digits = q.replace(/[\s.+-]/g, '');
+  const byPhone = phones && /^\d{3,}$/.test(digits);
+  params.name = likePattern(foldForSearch(q));
+  if (byPhone) params.phone = likePattern(digits);
+  return `(qrgate_fold(m.name) LIKE @name ESCAPE '\\'${byPhone ? " OR m.phone LIKE @phone ESCAPE '\\'" : ''})`;
 }
 
 export function listMembers(db: CentralDb, filter: MemberFilter, page: PageRequest): Page<RegistryMember> {
@@ -107,11 +121,7 @@ export function listMembers(db: CentralDb, filter: MemberFilter, page: PageReque
   const q = filter.q?.trim() ?? '';
   if (q !== '') {
     registerFold(db);
-    const digits = q.replace(/[\s.+-]/g, '');
-    const byPhone = /^\d{3,}$/.test(digits);
-    where.push(`(qrgate_fold(m.name) LIKE @name ESCAPE '\\'${byPhone ? " OR m.phone LIKE @phone ESCAPE '\\'" : ''})`);
-    params.name = likePattern(foldForSearch(q));
-    if (byPhone) params.phone = likePattern(digits);
+    where.push(nameOrPhoneMatch(q, params));
   }
   const sql = `${selectMember}${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY m.member_id LIMIT @limit`;
   const rows = db.prepare<Record<string, string | number>, MemberRow>(sql).all(params);
@@ -132,4 +142,10 @@ export function scopesOfUnit(db: CentralDb, unit: string): string[] {
 /** Every list scope some member is in: the scopes a registry publish can build (the console's /lists). */
 export function scopesWithMembers(db: CentralDb): string[] {
   return db.prepare<[], string>('SELECT DISTINCT scope FROM members ORDER BY scope').pluck().all();
+}
+
+/** Every unit some member is in, in Vietnamese order: the suggestions of the in/out log's unit filter. */
+export function unitsWithMembers(db: CentralDb): string[] {
+  const collator = new Intl.Collator('vi');
+  return db.prepare<[], string>('SELECT DISTINCT unit FROM members').pluck().all().sort(collator.compare);
 }

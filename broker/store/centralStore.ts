@@ -141,6 +141,11 @@ export interface EventQuery {
   readonly to?: string;
   readonly direction?: Direction;
   readonly decision?: Decision;
+  /**
+   * Only events whose credential ref (64 hex digits) is one of these: the people a filter by
+   * person, unit or residence picked (broker/registry/eventPeople.ts). Empty matches nothing.
+   */
+  readonly credentialRefs?: readonly string[];
   readonly limit: number;
   /** Opaque; from the previous page's `nextCursor`. */
   readonly cursor?: string;

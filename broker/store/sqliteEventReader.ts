@@ -86,7 +86,23 @@ export interface SearchShape {
   readonly direction: boolean;
   readonly decision: boolean;
   readonly cursor: boolean;
+  /** Only events of some credential refs (EventQuery.credentialRefs). */
+  readonly refs: boolean;
+  /** With `refs`: look them up in events_credential (a few people) rather than test each event walked (many). */
+  readonly refsIndexed: boolean;
 }
+
+/**
+ * Up to this many refs (a person's ID number and cards, a handful of people), their events
+ * are read from events_credential and sorted: few rows however old they are. More (a unit,
+ * a ward, a common name), each event walked newest first is tested against the set, which
+ * stops after a page when those people scan often, as a whole unit does. The sort reads
+ * every event of the refs, so past a few people it would cost more than the walk.
+ */
+export const maxIndexedRefs = 64;
+
+/** The refs as one JSON array of hex, turned into the column's bytes once per query. */
+const refsSet = 'SELECT unhex(value) FROM json_each(@refs)';
 
 /**
  * Newest first by (ts, id). Every index on events ends in (ts, id) (sqliteSchema.ts), so
@@ -94,17 +110,21 @@ export interface SearchShape {
  * bound on the same columns.
  */
 export function searchSql(shape: SearchShape): string {
+  // A unary + keeps the planner off an index: with refs looked up in events_credential, that
+  // index must drive (the person's few events), not a checkpoint's or terminal's many.
+  const byRef = shape.refs && shape.refsIndexed ? '+' : '';
   const where = [
-    shape.checkpoint && 'checkpoint_code = @checkpoint',
+    shape.checkpoint && `${byRef}checkpoint_code = @checkpoint`,
     // The unary + keeps the planner off events_checkpoint here: walking it once per code
     // would need a sort to merge them newest first; the (ts, id) walk of another index stops after `limit`.
     shape.checkpoints && '+checkpoint_code IN (SELECT value FROM json_each(@checkpoints))',
-    shape.terminal && 'terminal_id = @terminal',
+    shape.terminal && `${byRef}terminal_id = @terminal`,
     shape.from && 'ts >= @from',
     shape.to && 'ts < @to',
     shape.direction && 'direction = @direction',
     shape.decision && 'decision = @decision',
     shape.cursor && '(ts, id) < (@cursorTs, @cursorId)',
+    shape.refs && (shape.refsIndexed ? `credential_ref IN (${refsSet})` : `+credential_ref IN (${refsSet})`),
   ].filter((clause) => clause !== false);
   return `SELECT id, ts, received_at AS receivedAt, event FROM events
     ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
@@ -124,7 +144,7 @@ export class SqliteEventReader {
   private readonly edgeCounts;
   private readonly histogram;
   private readonly hourlyHistogram;
-  /** At most 2^8 shapes. */
+  /** At most 2^10 shapes. */
   private readonly searches = new Map<string, Statement<SearchParams, EventRow>>();
 
   constructor(private readonly db: CentralDb) {
@@ -198,6 +218,7 @@ export class SqliteEventReader {
     if (query.to !== undefined) params.to = parseInstant('to', query.to);
     if (query.direction !== undefined) params.direction = query.direction;
     if (query.decision !== undefined) params.decision = query.decision;
+    if (query.credentialRefs !== undefined) params.refs = JSON.stringify(query.credentialRefs);
     if (cursor !== undefined) {
       params.cursorTs = cursor.tsMs;
       params.cursorId = cursor.id;
@@ -211,12 +232,24 @@ export class SqliteEventReader {
       direction: query.direction !== undefined,
       decision: query.decision !== undefined,
       cursor: cursor !== undefined,
+      refs: query.credentialRefs !== undefined,
+      refsIndexed: query.credentialRefs !== undefined && query.credentialRefs.length <= maxIndexedRefs,
     }).all(params);
     // One row more than asked says whether another page exists, without a count.
     const page = rows.slice(0, query.limit);
     const last = page.at(-1);
+    // Rows of one ingestion batch share their receivedAt: converted once per run. The parsed
+    // object is fresh, so receivedAt is added to it rather than spread into a copy (the copy
+    // cost as much as the parse; a CSV export does this a million times).
+    let receivedMs = Number.NaN;
+    let receivedIso = '';
     return {
-      events: page.map((row) => ({ ...(JSON.parse(row.event) as ScanEvent), receivedAt: msToIso(row.receivedAt) })),
+      events: page.map((row) => {
+        if (row.receivedAt !== receivedMs) receivedIso = msToIso((receivedMs = row.receivedAt));
+        const event = JSON.parse(row.event) as ScanEvent & { receivedAt: string };
+        event.receivedAt = receivedIso;
+        return event;
+      }),
       nextCursor: rows.length > query.limit && last ? encodeCursor({ tsMs: last.ts, id: last.id }) : null,
     };
   }

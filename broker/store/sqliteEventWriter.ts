@@ -25,9 +25,10 @@ export class SqliteEventWriter {
     db: CentralDb,
     private readonly logger: Logger,
   ) {
-    this.insertEvent = db.prepare<[string, string, string, string, string, string, string, string, number, string, number, number, string]>(
-      `INSERT INTO events (id, checkpoint_code, terminal_id, lane, direction, decision, reason, credential_type, seq, boot_id, ts, received_at, event)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+    // credential_ref: the hex ref as bytes, converted by SQLite (unhex(NULL) is NULL), for the log's person filters (sqliteSchema.ts).
+    this.insertEvent = db.prepare<[string, string, string, string, string, string, string, string, number, string, number, number, string, string | null]>(
+      `INSERT INTO events (id, checkpoint_code, terminal_id, lane, direction, decision, reason, credential_type, seq, boot_id, ts, received_at, event, credential_ref)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, unhex(?)) ON CONFLICT (id) DO NOTHING`,
     );
     this.readMaxSeq = db.prepare<[string], { maxSeq: number }>('SELECT max_seq AS maxSeq FROM terminal_sequence WHERE terminal_id = ?');
     this.upsertSequence = db.prepare<[string, number, number]>(
@@ -77,6 +78,7 @@ export class SqliteEventWriter {
         Date.parse(e.ts),
         receivedAtMs,
         JSON.stringify(e),
+        e.credentialRef,
       );
       // A redelivery (changes === 0) was counted in the sequence when it first arrived.
       if (changes === 0) continue;

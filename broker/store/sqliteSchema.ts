@@ -27,6 +27,7 @@ export type CentralDb = Database.Database;
  * - events_terminal: logs per terminal.
  * - events_ts: logs across all checkpoints; appended at the end, nearly free to maintain.
  * Filters on direction/decision are applied while walking one of these.
+ * A fourth, events_credential (a later migration below), serves the log's filters by person.
  */
 const migrations: readonly string[] = [
   `
@@ -247,6 +248,17 @@ const migrations: readonly string[] = [
   // by decision, kept by insertEvents in its own transaction and filled here
   // from the events already stored (sqliteHourlyCounts.ts).
   hourlyCountsTableSql + hourlyCountsBackfillSql,
+  // The in/out log's filters by person, unit and residence (issue 14 point 4): each event's
+  // credential ref as a column of its own (32 bytes, as members.id_ref and cards.card_ref),
+  // so "the events of these people" is `credential_ref IN (their refs)` on an index rather
+  // than a read of every event's JSON. Filled on insert (sqliteEventWriter.ts); rows from
+  // before are filled here from their JSON, once (one pass over the table at upgrade).
+  // Partial: scans with no credential (malformed, remote opens) stay out of the index.
+  `
+  ALTER TABLE events ADD COLUMN credential_ref BLOB;
+  UPDATE events SET credential_ref = unhex(event ->> '$.credentialRef') WHERE event ->> '$.credentialRef' IS NOT NULL;
+  CREATE INDEX events_credential ON events (credential_ref, ts) WHERE credential_ref IS NOT NULL;
+  `,
 ];
 
 export const schemaVersion = migrations.length;

@@ -350,4 +350,13 @@ export const en: Messages = {
   'tokens.shownOnce': 'Shown once only; the central keeps only its hash. Copy it now.',
   'tokens.none': 'No tokens yet.',
   'tokens.problem': 'Could not create the token: it needs a name; a unit manager needs a unit, a guard registered checkpoint codes; days from 1 to 3650.',
+  // In/out log: filters by who scanned (console/pages/events.ts, issue 14 point 4)
+  'events.unit': 'Unit of the person',
+  'events.residence': 'Residence (ward, commune, district…)',
+  'events.residenceHint': 'Part of the address, with or without diacritics: “ba dinh” finds “Ba Đình”.',
+  'events.person': 'Person (name, phone, ID number)',
+  'events.personHint': 'An ID number is turned into its keyed ref as soon as it is sent; it never appears in the page address.',
+  'events.memberFilter': 'Filtered to one person (found by ID number).',
+  'events.memberFilterClear': 'Remove this person filter',
+  'events.notAllowed': 'Your role cannot filter by residence or ID number; filter by name or unit.',
 };

@@ -352,6 +352,15 @@ export const vi = {
   'tokens.shownOnce': 'Khoá chỉ hiện một lần; máy chủ chỉ giữ mã băm của nó. Hãy chép lại ngay.',
   'tokens.none': 'Chưa có khoá nào.',
   'tokens.problem': 'Không tạo được khoá: cần một tên; quản lý đơn vị cần đơn vị, bảo vệ cần mã điểm kiểm soát đã đăng ký; số ngày từ 1 đến 3650.',
+  // In/out log: filters by who scanned (console/pages/events.ts, issue 14 point 4)
+  'events.unit': 'Đơn vị của người quét',
+  'events.residence': 'Nơi ở (phường, xã, quận…)',
+  'events.residenceHint': 'Một phần địa chỉ, có dấu hay không dấu đều được: “ba dinh” tìm ra “Ba Đình”.',
+  'events.person': 'Người (tên, điện thoại, số CCCD)',
+  'events.personHint': 'Số CCCD/CMND được đổi thành mã khoá ngay khi gửi, không nằm trong địa chỉ trang.',
+  'events.memberFilter': 'Đang lọc theo một người (tìm bằng số giấy tờ).',
+  'events.memberFilterClear': 'Bỏ lọc người này',
+  'events.notAllowed': 'Vai trò của bạn không lọc được theo nơi ở hay số giấy tờ; hãy lọc theo tên hoặc đơn vị.',
 } as const;
 
 export type MessageKey = keyof typeof vi;

@@ -17,7 +17,7 @@ const processes = useQrgateProcesses();
 const launch = useBrowser();
 
 describe('the in/out log page', () => {
-  it('shows a new scan live, filters by decision, and exports the same log as CSV with diacritics intact', async () => {
+  it('shows a new scan live, filters by decision, residence, ID number (never in the URL) and unit, and exports the same log as CSV with diacritics intact', async () => {
     const dir = tempDir();
     const site = await createCentralSite(dir, 0, { people: 2 });
     const members = join(dir, 'members.csv');
@@ -67,6 +67,29 @@ describe('the in/out log page', () => {
     expect(text).toContain('Nguyễn Thị Ánh');
     expect(text.trim().split('\r\n')).toHaveLength(3);
 
+    // Who scanned: residence typed without diacritics, then the person's ID number, which
+    // the form posts and the central turns into a ref: the number never reaches a URL.
+    await page.fill('#f-residence', 'phu hoi');
+    await Promise.all([page.waitForURL(/residence=phu\+hoi/), page.click('form.filters button')]);
+    expect(await page.locator('tr[data-event]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-event')))).toEqual([String(decided.eventId)]);
+    await page.goto(`${base}/events`);
+    await page.fill('#f-person', site.people[0]!);
+    await Promise.all([page.waitForURL(/member=[0-9a-f]{64}/), page.click('form.filters button')]);
+    expect(page.url()).not.toContain(site.people[0]!);
+    expect(await page.inputValue('#f-person')).toBe('');
+    expect(await page.locator('#member-filter').textContent()).toContain('Đang lọc theo một người');
+    expect(await page.locator('tr[data-event]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-event')))).toEqual([String(decided.eventId)]);
+    const personCsv = await page.request.get(`${base}${await page.getAttribute('a[href^="/events.csv"]', 'href')}`);
+    expect((await personCsv.body()).toString('utf8').trim().split('\r\n')).toHaveLength(2);
+    await page.fill('#f-unit', 'to-dan-pho-9');
+    await Promise.all([page.waitForURL(/unit=to-dan-pho-9/), page.click('form.filters button')]);
+    expect(await page.locator('tr[data-event]').count()).toBe(0);
+    await page.locator('#no-events').waitFor();
+    await page.click('#member-filter a');
+    await page.waitForURL((url) => !url.search.includes('member='));
+    await screenshot(page, 'events-filtered-vi-desk');
+
+    await page.goto(`${base}/events`);
     await page.setViewportSize({ width: 390, height: 844 });
     await screenshot(page, 'events-vi-phone');
     await page.goto(`${base}/events?lang=en`);

@@ -4,7 +4,9 @@ import { decisions, directions, type ScanEvent } from '../../../protocol/event.j
 import { maxEventsPerPage, type CentralStore, type EventPage, type EventQuery, type MemberSummary } from '../../store/centralStore.js';
 import { isStoreError } from '../../store/storeError.js';
 import { memberViewFor, type MemberView } from '../../access/memberView.js';
-import type { Principal } from '../../access/roles.js';
+import { unitSchema, type Principal } from '../../access/roles.js';
+import { credentialRefsOfPeople, hasPeopleFilter } from '../../registry/eventPeople.js';
+import { normaliseCitizenId } from '../../../protocol/credentials/typed.js';
 import { badRequest, forbidden } from '../http.js';
 import { parseQuery } from '../query.js';
 import { only, type ProtectedRoute } from '../route.js';
@@ -40,6 +42,24 @@ const limit = z
   })
   .transform(Number);
 
+/** Free text typed into a filter box. */
+const searchText = z.string().trim().min(1, { message: 'is empty: leave it out' }).max(100, { message: 'at most 100 characters' });
+
+/**
+ * `person`: part of a name or phone number. An ID number (9 or 12 digits) is refused here:
+ * it would already sit in a URL, in browser history and proxy logs. The console's filter
+ * form posts it and turns it into `member` (its keyed ref) before any URL is made.
+ */
+const personText = searchText.refine((text) => !normaliseCitizenId(text).ok, {
+  message: 'looks like an ID number, which never goes in a URL: send it in the body of POST /api/members/search and filter by the member ref it answers (member=REF)',
+});
+
+/** A member as the registry names them: the 64 hex digits of their ID number's keyed ref (`ref` in /api/members). */
+const memberRef = z
+  .string()
+  .regex(/^[0-9a-fA-F]{64}$/, { message: 'expected the 64 hex digits of a member ref, as /api/members gives it' })
+  .transform((ref) => ref.toLowerCase());
+
 /** The log's filters, shared by the page (`/api/events`), the download (`/events.csv`) and the live feed. */
 const eventFilters = {
   checkpoint: checkpointCodeSchema.optional(),
@@ -52,7 +72,16 @@ const eventFilters = {
   to: instant.optional(),
   direction: z.enum(directions, { message: `expected one of ${directions.join(', ')}` }).optional(),
   decision: z.enum(decisions, { message: `expected one of ${decisions.join(', ')}` }).optional(),
+  // Who scanned, through the registry (resolvedEventFilter): the person's unit, their
+  // residence as part of their address, part of their name or phone, or one member.
+  unit: unitSchema.optional(),
+  residence: searchText.optional(),
+  person: personText.optional(),
+  member: memberRef.optional(),
 };
+
+/** The filters answered from the people registry rather than the events themselves. */
+type PeopleFilterKeys = 'unit' | 'residence' | 'person' | 'member';
 
 function fromBeforeTo(query: { readonly from?: string; readonly to?: string }, ctx: z.RefinementCtx): void {
   // Compared as instants: a zone can carry a bound past year 9999, where the ISO text
@@ -67,10 +96,19 @@ export const eventFilterSchema = z.strictObject(eventFilters).superRefine(fromBe
 
 export type EventFilter = Omit<EventQuery, 'limit' | 'cursor'>;
 
+/** The refs of a filter as a set, made once per filter (the live feed tests every event against it). */
+const refSets = new WeakMap<readonly string[], ReadonlySet<string>>();
+function refSet(refs: readonly string[]): ReadonlySet<string> {
+  let set = refSets.get(refs);
+  if (set === undefined) refSets.set(refs, (set = new Set(refs.map((ref) => ref.toLowerCase()))));
+  return set;
+}
+
 /** Whether `event` is one the store's search would return for `filter` (from inclusive, to exclusive, by the terminal's `ts`): for events not read from the store. */
 export function eventMatches(filter: EventFilter, event: ScanEvent): boolean {
   const ts = Date.parse(event.ts);
   return (
+    (filter.credentialRefs === undefined || (event.credentialRef !== null && refSet(filter.credentialRefs).has(event.credentialRef))) &&
     (filter.checkpoint === undefined || event.checkpointCode === filter.checkpoint) &&
     (filter.checkpoints === undefined || filter.checkpoints.includes(event.checkpointCode)) &&
     (filter.terminal === undefined || event.terminalId === filter.terminal) &&
@@ -123,6 +161,30 @@ export async function scopedEventFilter<F extends EventFilter>(store: Pick<Centr
   return { ...filter, checkpoints: visible };
 }
 
+/**
+ * What a request asked for, made into what the store answers: scoped as scopedEventFilter
+ * says, and the filters by who scanned (unit, residence, person, member) turned into those
+ * people's credential refs, once. A person is matched only on what the asker may see of them
+ * (broker/access/memberView.ts): a manager finds by name, phone, address or ID only their
+ * own unit's members (any unit's by `unit`, which they see on every row); a guard, who sees
+ * names but no phone, address or ID, filters by name and unit only.
+ */
+export async function resolvedEventFilter<A extends EventFilter & { readonly [K in PeopleFilterKeys]?: string | undefined }>(
+  deps: Pick<RouteDeps, 'store' | 'db'>,
+  principal: Principal,
+  asked: A,
+): Promise<Omit<A, PeopleFilterKeys>> {
+  const { unit, residence, person, member, ...rest } = asked;
+  const scoped = await scopedEventFilter(deps.store, principal, rest);
+  const people = { unit, residence, person, memberRef: member === undefined ? undefined : Buffer.from(member, 'hex') };
+  if (!hasPeopleFilter(people)) return scoped;
+  if (principal.role === 'guard' && (residence !== undefined || member !== undefined)) {
+    throw forbidden('a guard filters people by name or unit only: addresses and ID numbers are not shown to guards');
+  }
+  const reach = { withinUnit: principal.role === 'manager' ? (principal.unit ?? '') : undefined, namesOnly: principal.role === 'guard' };
+  return { ...scoped, credentialRefs: credentialRefsOfPeople(deps.db, people, reach) };
+}
+
 /** The store's refusals of a query as the 400 they are. */
 export function storeQueryError(err: unknown): unknown {
   if (isStoreError(err, 'cursor-invalid')) return badRequest(`cursor: ${err.message}`);
@@ -136,13 +198,13 @@ export function storeQueryError(err: unknown): unknown {
  * reads the log of the unit's checkpoints, a guard of its own; what each sees of a person
  * is broker/access/memberView.ts's to say.
  */
-export function eventsRoute(deps: Pick<RouteDeps, 'store'>): ProtectedRoute {
+export function eventsRoute(deps: Pick<RouteDeps, 'store' | 'db'>): ProtectedRoute {
   return {
     path: '/api/events',
     readsQuery: true,
     access: only('admin', 'manager', 'guard'),
     async handle({ query, principal }) {
-      const eventQuery = await scopedEventFilter<EventQuery>(deps.store, principal, parseQuery(query, eventsQuerySchema));
+      const eventQuery: EventQuery = await resolvedEventFilter(deps, principal, parseQuery(query, eventsQuerySchema));
       try {
         const page = await deps.store.searchEvents(eventQuery);
         return { status: 200, json: await withMembers(deps.store, page, principal) };

@@ -6,7 +6,7 @@ import { HttpError } from '../http.js';
 import { parseQuery } from '../query.js';
 import { only, type ProtectedRoute } from '../route.js';
 import type { RouteDeps } from './deps.js';
-import { eventFilterSchema, eventMatches, memberOfEvent, membersOf, scopedEventFilter, type EventFilter, type EventWithMember } from './events.js';
+import { eventFilterSchema, eventMatches, memberOfEvent, membersOf, resolvedEventFilter, scopedEventFilter, type EventFilter, type EventWithMember } from './events.js';
 
 export interface LiveOptions {
   /** A comment line this often keeps proxies and NAT from closing a quiet feed, and re-reads the watcher's scope. Default 15 s. */
@@ -89,7 +89,7 @@ function sseEvent(event: EventWithMember): string {
  * 1 MiB waits for it, never buffered for without bound. Only new events: a page that
  * (re)connects reads `/api/events` for what came before.
  */
-export function eventsLiveRoute(deps: Pick<RouteDeps, 'store' | 'liveEvents' | 'logger'>, options: LiveOptions = {}): ProtectedRoute {
+export function eventsLiveRoute(deps: Pick<RouteDeps, 'store' | 'db' | 'liveEvents' | 'logger'>, options: LiveOptions = {}): ProtectedRoute {
   const { heartbeatMs = 15_000, maxBufferedBytes = 1024 * 1024, maxAgeMs = 5 * 60_000 } = options;
   const logger = deps.logger.child({ route: 'events.live' });
   const fanOut = new LiveFanOut(deps);
@@ -98,8 +98,7 @@ export function eventsLiveRoute(deps: Pick<RouteDeps, 'store' | 'liveEvents' | '
     readsQuery: true,
     access: only('admin', 'manager', 'guard'),
     async handle({ query, principal }) {
-      const asked = parseQuery(query, eventFilterSchema);
-      const filter = await scopedEventFilter<EventFilter>(deps.store, principal, asked);
+      const filter: EventFilter = await resolvedEventFilter(deps, principal, parseQuery(query, eventFilterSchema));
       const stream = new Readable({ read() {} });
       const write = (text: string): void => {
         if (stream.destroyed || stream.readableEnded) return;
@@ -118,7 +117,9 @@ export function eventsLiveRoute(deps: Pick<RouteDeps, 'store' | 'liveEvents' | '
       const heartbeat = setInterval(() => {
         write(': ping\n\n');
         // A checkpoint moved to another unit leaves the old manager's feed as it leaves their log.
-        scopedEventFilter<EventFilter>(deps.store, principal, asked).then(
+        // The people a filter picked stay as they were until the feed reconnects (maxAgeMs):
+        // a name search reads every member, too much to repeat for every heartbeat.
+        scopedEventFilter<EventFilter>(deps.store, principal, watcher.filter).then(
           (scoped) => {
             watcher.filter = scoped;
           },

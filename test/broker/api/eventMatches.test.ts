@@ -7,7 +7,7 @@ import { decisions, directions, type ScanEvent } from '../../../protocol/event.j
 import { silentLogger } from '../../fakes/captureLogger.js';
 import { useTempDir } from '../../helpers/tempDir.js';
 import { CP_A, CP_B } from '../store/scanEvents.js';
-import { eventMaker, MINUTE, NOW } from './eventsFixture.js';
+import { ANH, DUC, eventMaker, MINUTE, NOW } from './eventsFixture.js';
 
 /**
  * The live feed filters events in memory (eventMatches) that `/api/events` and `/events.csv`
@@ -24,10 +24,16 @@ let events: ScanEvent[];
 beforeAll(async () => {
   store = new SqliteCentralStore({ file: join(tempDir(), 'central.db'), logger: silentLogger() });
   await store.migrate();
-  events = eventMaker(() => 'b'.repeat(64))(COUNT);
+  events = eventMaker(personRef)(COUNT);
   await store.insertEvents(events, NOW);
 });
 afterAll(() => store.close());
+
+/** A distinct ref per ID number (eventMaker's two people), as the registry's hasher would give. */
+const personRef = (idNumber: string): string => idNumber.padStart(64, '0');
+/** A few people's refs (looked up in the store's index) or hundreds (tested while walking). */
+const someRefs = fc.subarray([personRef(ANH.id), personRef(DUC.id), 'f'.repeat(64)]);
+const refs = fc.oneof(someRefs, someRefs.map((few) => [...few, ...Array.from({ length: 100 }, (_, i) => personRef(String(i)))]));
 
 /** A bound on a whole minute (an event's exact time) or between two. */
 const instant = fc.integer({ min: -5, max: 2 * (COUNT + 5) }).map((halfMinutes) => new Date(NOW - (halfMinutes * MINUTE) / 2).toISOString());
@@ -41,6 +47,7 @@ const filter: fc.Arbitrary<EventFilter> = fc
       to: instant,
       direction: fc.constantFrom(...directions),
       decision: fc.constantFrom(...decisions),
+      credentialRefs: refs,
     },
     { requiredKeys: [] },
   )

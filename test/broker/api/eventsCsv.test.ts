@@ -4,7 +4,7 @@ import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { createToken } from '../../../broker/access/tokens.js';
 import { addUser } from '../../../broker/access/users.js';
-import { eventsCsvColumns, spreadsheetText } from '../../../broker/api/routes/eventsCsv.js';
+import { eventsCsvColumns, spreadsheetText, vietnamTime } from '../../../broker/api/routes/eventsCsv.js';
 import { CP_A, CP_B, scanEvent } from '../store/scanEvents.js';
 import { useApi, type Api } from './apiHarness.js';
 import { ANH, DUC, eventMaker, MINUTE, NOW, seededApi } from './eventsFixture.js';
@@ -33,6 +33,20 @@ async function idsFromLog(api: Api, filters: string, token = api.adminToken): Pr
   } while (cursor !== null);
   return ids;
 }
+
+describe('vietnamTime', () => {
+  it('adds 7 hours to every form of event time, across midnight, a month, a year and a leap day', () => {
+    const starts = [Date.UTC(2024, 11, 30), Date.UTC(2024, 1, 27), Date.UTC(2025, 3, 29)];
+    for (const start of starts) {
+      for (let ms = start; ms < start + 4 * 86_400_000; ms += 997_123) {
+        const local = new Date(ms + 7 * 3_600_000).toISOString();
+        const want = `${local.slice(0, 10)} ${local.slice(11, 19)}`;
+        const iso = new Date(ms).toISOString();
+        for (const form of [iso, iso.replace(/\.\d+Z$/, 'Z'), iso.replace(/Z$/, '456Z')]) expect(vietnamTime(form), form).toBe(want);
+      }
+    }
+  });
+});
 
 describe('GET /events.csv', () => {
   it('downloads the log as Excel reads it: BOM, header, quoting, Vietnamese names intact, local time, no ID numbers; with a session cookie too', async () => {

@@ -49,6 +49,25 @@ async function liveApi() {
 const scans = (client: SseClient): LiveEvent[] => client.messages.filter((m) => m.event === 'scan').map((m) => JSON.parse(m.data) as LiveEvent);
 
 describe('GET /api/events/live', () => {
+  it('sends a feed filtered by who scanned only their scans: by residence, by person, by unit for another unit’s manager', async () => {
+    const { api, makeEvents, commit, token, watch } = await liveApi();
+    const ofAnh = await watch('/api/events/live?residence=le%20loi');
+    const ofDuc = await watch(`/api/events/live?person=${encodeURIComponent('đức lộc')}`);
+    const anhAtB = await watch(`/api/events/live?unit=${encodeURIComponent(ANH.unit)}`, token({ role: 'manager', unit: DUC.unit }));
+    const stored = [...(await commit(makeEvents(30))), ...(await commit(makeEvents(30)))];
+    const anh = (await api.get(`/api/events?limit=1&person=${encodeURIComponent(ANH.name)}`).then((r) => r.json())) as { events: LiveEvent[] };
+    const anhRef = anh.events[0]!.credentialRef;
+    const expectFeed = async (client: SseClient, keep: (e: StoredEvent) => boolean, what: string) => {
+      const wanted = stored.filter(keep).map((e) => e.id);
+      expect(wanted.length, what).toBeGreaterThan(3);
+      await waitFor(() => scans(client).length >= wanted.length, 10_000, what);
+      expect(scans(client).map((e) => e.id), what).toEqual(wanted);
+    };
+    await expectFeed(ofAnh, (e) => e.credentialRef === anhRef, 'residence: Ánh’s scans');
+    await expectFeed(ofDuc, (e) => e.credentialRef !== null && e.credentialRef !== anhRef, 'person: Lộc’s scans');
+    await expectFeed(anhAtB, (e) => e.credentialRef === anhRef && e.checkpointCode === CP_B, 'Ánh’s unit, at B');
+  });
+
   it("sends each stored event to the feeds whose filters and scope take it, with the person as /api/events shows them", async () => {
     const { api, makeEvents, commit, token, watch } = await liveApi();
     const all = await watch('/api/events/live');

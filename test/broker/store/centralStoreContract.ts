@@ -541,6 +541,57 @@ export function describeCentralStore(name: string, makeStore: () => Promise<Cent
         });
       }
 
+      describe('by credential refs (the people a filter by person, unit or residence picked)', () => {
+        const person = (n: number) => n.toString(16).padStart(64, '0');
+        /** openWith250's events, each made by one of five people or by an unreadable scan (no ref). */
+        async function openWithPeople(): Promise<{ store: CentralStore; all: ScanEvent[] }> {
+          const store = await openWithFleet();
+          const all = (await openWith250Events()).map((e, i) =>
+            i % 6 === 5 ? { ...e, credentialType: 'unknown' as const, credentialRef: null } : { ...e, credentialRef: person(i % 6) },
+          );
+          const random = seededRandom(6);
+          for (const batch of batches(shuffled(all, random), 40, random)) await store.insertEvents(batch, receivedAtMs);
+          return { store, all: all.sort(newestFirst) };
+        }
+        async function openWith250Events(): Promise<ScanEvent[]> {
+          const { store, all } = await openWith250();
+          await store.close();
+          return all;
+        }
+        const refCases: readonly (readonly [string, readonly string[], Omit<EventQuery, 'limit' | 'cursor'>])[] = [
+          ['one person', [person(1)], {}],
+          ['a few people, with a checkpoint and a time range', [person(0), person(2), person(99)], { checkpoint: CP_A, from: new Date(t0 + 20_000).toISOString() }],
+          // Past the few a store may look up one by one: a whole unit's or ward's people.
+          ['hundreds of refs, most of them nobody’s', [...Array.from({ length: 300 }, (_, i) => person(1000 + i)), person(3), person(4)], { direction: 'in' }],
+          ['a terminal, refs in upper-case hex', [0, 1, 2, 3, 4].map((n) => person(n).toUpperCase()), { terminal: 't3' }],
+        ];
+        for (const [what, refs, rest] of refCases) {
+          it(`filters by ${what}, newest first across pages`, async () => {
+            const { store, all } = await openWithPeople();
+            const wanted = new Set(refs.map((ref) => ref.toLowerCase()));
+            const expected = all.filter(
+              (e) =>
+                e.credentialRef !== null &&
+                wanted.has(e.credentialRef) &&
+                (rest.checkpoint === undefined || e.checkpointCode === rest.checkpoint) &&
+                (rest.terminal === undefined || e.terminalId === rest.terminal) &&
+                (rest.direction === undefined || e.direction === rest.direction) &&
+                (rest.from === undefined || Date.parse(e.ts) >= Date.parse(rest.from)),
+            );
+            expect(expected.length).toBeGreaterThan(5);
+            const { events, pages } = await readAll(store, { ...rest, credentialRefs: refs, limit: 5 });
+            expect(events).toEqual(expected);
+            expect(pages.slice(0, -1).every((n) => n === 5)).toBe(true);
+          });
+        }
+
+        it('matches nothing for no refs, and never an event without a credential', async () => {
+          const { store } = await openWithPeople();
+          expect(await store.searchEvents({ credentialRefs: [], limit: 10 })).toEqual({ events: [], nextCursor: null });
+          expect(await store.searchEvents({ credentialRefs: ['not hex', ''], limit: 10 })).toEqual({ events: [], nextCursor: null });
+        });
+      });
+
       it('ends with a null cursor when the last page is exactly full, and on no match', async () => {
         const { store, all } = await openWith250();
         const count = all.filter((e) => e.terminalId === 't2').length;

@@ -38,6 +38,11 @@ export const coreRoutes: readonly Row[] = [
     expect: { anonymous: 401, admin: 200, managerOwn: 200, managerOther: 403, guard: 200, guardOther: 403, inspector: 403 } },
   { method: 'GET', path: `/api/events?checkpoint=${other}`,
     expect: { anonymous: 401, admin: 200, managerOwn: 403, managerOther: 200, guard: 403, guardOther: 200, inspector: 403 } },
+  // Filtering by residence or member reads addresses and ID refs: never a guard's (they see names only).
+  { method: 'GET', path: '/api/events?residence=hue',
+    expect: { anonymous: 401, admin: 200, managerOwn: 200, managerOther: 200, guard: 403, guardOther: 403, inspector: 403 } },
+  { method: 'GET', path: '/api/events?person=a',
+    expect: { anonymous: 401, admin: 200, managerOwn: 200, managerOther: 200, guard: 200, guardOther: 200, inspector: 403 } },
   // The same log as a download: the same callers, the same scope.
   { method: 'GET', path: '/events.csv',
     expect: { anonymous: 401, admin: 200, managerOwn: 200, managerOther: 200, guard: 200, guardOther: 200, inspector: 403 } },
