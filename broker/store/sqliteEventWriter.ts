@@ -3,6 +3,7 @@ import type { Logger } from '../../protocol/logger.js';
 import type { InsertResult } from './centralStore.js';
 import { overlapSize, planSequence, subtractRange, type SeqRange } from './sequenceGaps.js';
 import type { CentralDb } from './sqliteSchema.js';
+import type { SqlitePresence } from './sqlitePresence.js';
 
 /**
  * The hot path: the ingestion's group commits (up to a few thousand events from many
@@ -22,6 +23,8 @@ export class SqliteEventWriter {
   constructor(
     db: CentralDb,
     private readonly logger: Logger,
+    /** Who is inside now: each stored passage updates it in the same transaction. */
+    private readonly presence: SqlitePresence,
   ) {
     this.insertEvent = db.prepare<[string, string, string, string, string, string, string, string, number, string, number, number, string]>(
       `INSERT INTO events (id, checkpoint_code, terminal_id, lane, direction, decision, reason, credential_type, seq, boot_id, ts, received_at, event)
@@ -59,6 +62,7 @@ export class SqliteEventWriter {
     const storedSeqs = new Map<string, number[]>();
     const stored: ScanEvent[] = [];
     for (const e of events) {
+      const tsMs = Date.parse(e.ts);
       const { changes } = this.insertEvent.run(
         e.id,
         e.checkpointCode,
@@ -70,13 +74,14 @@ export class SqliteEventWriter {
         e.credentialType,
         e.seq,
         e.bootId,
-        Date.parse(e.ts),
+        tsMs,
         receivedAtMs,
         JSON.stringify(e),
       );
       // A redelivery (changes === 0) was counted in the sequence when it first arrived.
       if (changes === 0) continue;
       stored.push(e);
+      this.presence.record(e, tsMs);
       const seqs = storedSeqs.get(e.terminalId);
       if (seqs) seqs.push(e.seq);
       else storedSeqs.set(e.terminalId, [e.seq]);
