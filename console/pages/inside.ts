@@ -160,7 +160,7 @@ ${problem ? html`<p class="error" role="alert" id="reason-error">${t('inside.rea
 <input id="take-out-reason" name="reason" type="text" maxlength="200" value="${reason}"${problem ? html` aria-invalid="true" aria-describedby="reason-error"` : ''}>
 <button type="submit" class="danger">${t('inside.takeOutConfirm')}</button> <a href="/inside">${t('inside.back')}</a>
 </form>`;
-    return htmlResponse(context, layout(context, { title: t('inside.takeOutTitle'), path: '/inside' }, body), found === null ? 404 : problem ? 400 : 200);
+    return htmlResponse(context, layout(context, { title: t('inside.takeOutTitle'), path: '/inside' }, body), found === null ? 404 : 200);
   };
 
   const takeOutForm: ProtectedRoute = {
