@@ -114,6 +114,15 @@ const metricsSchema = z.strictObject({
   perCheckpoint: z.boolean().default(false),
 });
 
+/** Who is inside now (issue 14 page 5, docs/central.md). */
+const insideSchema = z.strictObject({
+  /**
+   * An entry no exit ever closed (a forgotten scan, a tailgated exit) stops counting as
+   * inside this long after it, hours: 24 by default, as access-control consoles do.
+   */
+  expiryHours: z.number().int().min(1).max(30 * 24).default(24),
+});
+
 export const centralConfigSchema = z.strictObject({
   dataDir: pathSchema,
   mqtt: mqttSchema.default(() => mqttSchema.parse({})),
@@ -122,6 +131,7 @@ export const centralConfigSchema = z.strictObject({
   keys: z.strictObject({ authorityKey: pathSchema, refKey: pathSchema }),
   ingest: ingestSchema.default(() => ingestSchema.parse({})),
   metrics: metricsSchema.default(() => metricsSchema.parse({})),
+  inside: insideSchema.default(() => insideSchema.parse({})),
   log: z.strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info') }).optional(),
   /**
    * Interoperability testing only: clients without a username are admitted with full

@@ -14,6 +14,8 @@ import { fleetPages } from './pages/fleet.js';
 import { listPages } from './pages/lists.js';
 import { tokenPages } from './pages/tokens.js';
 import { userPages } from './pages/users.js';
+// who is inside now (issue 14 page 5)
+import { insidePages } from './pages/inside.js';
 
 /** The operator console (issue 14): server-rendered pages the central serves beside its API. */
 export const consolePages: Pages = {
@@ -33,6 +35,7 @@ export const consolePages: Pages = {
     auditPage(deps),
     ...userPages(deps),
     ...tokenPages(deps),
+    ...insidePages(deps),
   ],
   renderError: renderPageError,
 };

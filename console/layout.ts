@@ -25,6 +25,8 @@ const nav: readonly NavLink[] = [
   { path: '/fleet', label: 'nav.fleet', roles: ['admin', 'manager', 'guard'] },
   { path: '/users', label: 'nav.users', roles: ['admin'] },
   { path: '/audit', label: 'nav.audit', roles: ['admin'] },
+  // who is inside now (issue 14 page 5)
+  { path: '/inside', label: 'nav.inside', roles: ['admin', 'manager', 'guard'] },
 ];
 
 export interface LayoutOptions {

@@ -186,6 +186,16 @@ export interface MemberSummary {
   readonly status: 'allow' | 'deny' | 'check';
 }
 
+/** A person inside now (insideNow): their last passage was `in`. */
+export interface InsidePassage {
+  /** The credential ref of that passage, 64 hex digits (membersByRefs finds who it is). */
+  readonly ref: string;
+  /** When they went in, by the terminal's clock, ISO 8601. */
+  readonly since: string;
+  readonly checkpointCode: string;
+  readonly eventId: string;
+}
+
 export interface CentralStore {
   /** Creates or upgrades the schema. Safe to call on every start. */
   migrate(): Promise<void>;
@@ -263,4 +273,19 @@ export interface CentralStore {
    * for one page of events: one round trip, not one per ref.
    */
   membersByRefs(refs: readonly string[]): Promise<Map<string, MemberSummary>>;
+
+  // Who is inside now (issue 14 page 5).
+  /**
+   * The people whose last passage (a granted scan the passage sensor did not deny, remote
+   * opens aside) was `in`, stamped after sinceMs, newest first. The refs of one registered
+   * member (ID number, cards) are one person: their newest passage decides. Refs nobody
+   * registered are each a person. A later `in` at a terminal whose clock lags is ignored
+   * until it is newer than the stored passage.
+   */
+  insideNow(sinceMs: number): Promise<InsidePassage[]>;
+  /**
+   * An operator takes a person out of "inside" (a forgotten exit scan): the ref's passage
+   * becomes an `out` at atMs. True when it was `in`; false for an unknown ref or one already out.
+   */
+  takeOut(ref: string, atMs: number): Promise<boolean>;
 }

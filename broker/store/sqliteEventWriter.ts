@@ -4,6 +4,7 @@ import type { InsertResult } from './centralStore.js';
 import { HourlyCountsWriter, HourlyTally } from './sqliteHourlyCounts.js';
 import { overlapSize, planSequence, subtractRange, type SeqRange } from './sequenceGaps.js';
 import type { CentralDb } from './sqliteSchema.js';
+import type { SqlitePresence } from './sqlitePresence.js';
 
 /**
  * The hot path: the ingestion's group commits (up to a few thousand events from many
@@ -24,6 +25,8 @@ export class SqliteEventWriter {
   constructor(
     db: CentralDb,
     private readonly logger: Logger,
+    /** Who is inside now: each stored passage updates it in the same transaction. */
+    private readonly presence: SqlitePresence,
   ) {
     // credential_ref: the hex ref as bytes, converted by SQLite (unhex(NULL) is NULL), for the log's person filters (sqliteSchema.ts).
     this.insertEvent = db.prepare<[string, string, string, string, string, string, string, string, number, string, number, number, string, string | null]>(
@@ -64,6 +67,7 @@ export class SqliteEventWriter {
     const stored: ScanEvent[] = [];
     const hourly = new HourlyTally();
     for (const e of events) {
+      const tsMs = Date.parse(e.ts);
       const { changes } = this.insertEvent.run(
         e.id,
         e.checkpointCode,
@@ -75,7 +79,7 @@ export class SqliteEventWriter {
         e.credentialType,
         e.seq,
         e.bootId,
-        Date.parse(e.ts),
+        tsMs,
         receivedAtMs,
         JSON.stringify(e),
         e.credentialRef,
@@ -84,6 +88,7 @@ export class SqliteEventWriter {
       if (changes === 0) continue;
       stored.push(e);
       hourly.add(e);
+      this.presence.record(e, tsMs);
       const seqs = storedSeqs.get(e.terminalId);
       if (seqs) seqs.push(e.seq);
       else storedSeqs.set(e.terminalId, [e.seq]);

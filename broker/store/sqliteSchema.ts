@@ -6,6 +6,45 @@ import { StoreError } from './storeError.js';
 
 export type CentralDb = Database.Database;
 
+// Who is inside now (issue 14 page 5, broker/store/sqlitePresence.ts): each credential ref's
+// last passage, kept as events are stored, so the console reads one row per person who
+// passed within the expiry window (presence_ts) instead of a day of events. A take-out by an
+// operator is a row turned to 'out' with no event. Filled here from the last 30 days of
+// granted passages already stored, so an upgraded central knows who is inside at once.
+// Roll calls for an evacuation: one per checkpoint unit at a time (the newest), and who
+// marked whom safe in it (refs as hex, as the console names them).
+export const presenceMigration = `
+  CREATE TABLE presence (
+    ref BLOB PRIMARY KEY,
+    direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+    ts INTEGER NOT NULL,
+    checkpoint_code TEXT NOT NULL,
+    event_id TEXT
+  ) WITHOUT ROWID;
+  CREATE INDEX presence_ts ON presence (ts);
+  INSERT INTO presence (ref, direction, ts, checkpoint_code, event_id)
+    SELECT unhex(json_extract(event, '$.credentialRef')), direction, ts, checkpoint_code, id FROM events
+    WHERE ts > unixepoch('now') * 1000 - 30 * 86400000 AND decision = 'granted' AND reason <> 'remote-open'
+      AND json_extract(event, '$.credentialRef') IS NOT NULL AND json_extract(event, '$.passed') IS NOT 0
+    ORDER BY ts, id
+    ON CONFLICT (ref) DO UPDATE SET direction = excluded.direction, ts = excluded.ts, checkpoint_code = excluded.checkpoint_code, event_id = excluded.event_id;
+
+  CREATE TABLE roll_calls (
+    id INTEGER PRIMARY KEY,
+    unit TEXT NOT NULL,
+    started_at_ms INTEGER NOT NULL,
+    started_by TEXT NOT NULL
+  );
+  CREATE INDEX roll_calls_unit ON roll_calls (unit, id);
+  CREATE TABLE roll_call_marks (
+    roll_call_id INTEGER NOT NULL REFERENCES roll_calls (id) ON DELETE CASCADE,
+    ref TEXT NOT NULL,
+    marked_at_ms INTEGER NOT NULL,
+    marked_by TEXT NOT NULL,
+    PRIMARY KEY (roll_call_id, ref)
+  ) WITHOUT ROWID;
+`;
+
 /**
  * The central's SQLite schema. Migrations are append-only; `user_version` says how many
  * have run (as in gateway/terminalDb.ts). Times are integer milliseconds since the epoch
@@ -259,6 +298,8 @@ const migrations: readonly string[] = [
   UPDATE events SET credential_ref = unhex(event ->> '$.credentialRef') WHERE event ->> '$.credentialRef' IS NOT NULL;
   CREATE INDEX events_credential ON events (credential_ref, ts) WHERE credential_ref IS NOT NULL;
   `,
+  // Who is inside now and roll calls (issue 14 page 5): presenceMigration above.
+  presenceMigration,
 ];
 
 export const schemaVersion = migrations.length;

@@ -8,6 +8,7 @@ import type {
   CheckpointStats,
   HistogramBar,
   HistogramBucket,
+  InsidePassage,
   EnrollmentRedemption,
   EventPage,
   EventQuery,
@@ -25,6 +26,7 @@ import { SqliteMembersLookup } from '../registry/membersByRefs.js';
 import { SqliteEventReader } from './sqliteEventReader.js';
 import { SqliteEventWriter } from './sqliteEventWriter.js';
 import { SqliteFleet } from './sqliteFleet.js';
+import { SqlitePresence } from './sqlitePresence.js';
 import { SqliteEnrollmentTokens } from './sqliteEnrollment.js';
 import { SqliteRegistry } from './sqliteRegistry.js';
 import { openCentralDb, schemaVersion, type CentralDb } from './sqliteSchema.js';
@@ -48,6 +50,7 @@ interface OpenStore {
   readonly reader: SqliteEventReader;
   readonly fleet: SqliteFleet;
   readonly members: SqliteMembersLookup;
+  readonly presence: SqlitePresence;
 }
 
 /**
@@ -72,14 +75,16 @@ export class SqliteCentralStore implements CentralStore {
     if (this.opened !== null) return;
     const db = openCentralDb(this.options.file, { synchronous: this.options.synchronous ?? 'NORMAL' });
     const logger = this.logger;
+    const presence = new SqlitePresence(db);
     this.opened = {
       db,
       registry: new SqliteRegistry(db, this.options.nowMs ?? Date.now),
       enrollment: new SqliteEnrollmentTokens(db, this.options.nowMs ?? Date.now),
-      writer: new SqliteEventWriter(db, logger),
+      writer: new SqliteEventWriter(db, logger, presence),
       reader: new SqliteEventReader(db),
       fleet: new SqliteFleet(db),
       members: new SqliteMembersLookup(db),
+      presence,
     };
     logger.info({ file: this.options.file, schema: schemaVersion }, 'store.opened');
   }
@@ -178,6 +183,14 @@ export class SqliteCentralStore implements CentralStore {
 
   async membersByRefs(refs: readonly string[]): Promise<Map<string, MemberSummary>> {
     return this.open().members.byRefs(refs);
+  }
+
+  async insideNow(sinceMs: number): Promise<InsidePassage[]> {
+    return this.open().presence.inside(sinceMs);
+  }
+
+  async takeOut(ref: string, atMs: number): Promise<boolean> {
+    return this.open().presence.takeOut(ref, atMs);
   }
 
   private open(): OpenStore {

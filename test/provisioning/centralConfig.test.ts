@@ -51,6 +51,15 @@ describe('central configuration', () => {
     expect(() => loadCentralConfig(write({ dataDir: 'data', keys, metrics: { perCheckpoints: true } }))).toThrow(/perCheckpoints/);
   });
 
+  it('expires an unclosed inside after inside.expiryHours, 24 by default, refusing a value outside 1 to 720 hours', () => {
+    const keys = { authorityKey: 'a', refKey: 'r' };
+    expect(loadCentralConfig(write({ dataDir: 'data', keys })).inside).toEqual({ expiryHours: 24 });
+    expect(loadCentralConfig(write({ dataDir: 'data', keys, inside: { expiryHours: 12 } })).inside).toEqual({ expiryHours: 12 });
+    expect(() => loadCentralConfig(write({ dataDir: 'data', keys, inside: { expiryHours: 0 } }))).toThrow(/inside\.expiryHours/);
+    expect(() => loadCentralConfig(write({ dataDir: 'data', keys, inside: { expiryHours: 1.5 } }))).toThrow(/inside\.expiryHours/);
+    expect(() => loadCentralConfig(write({ dataDir: 'data', keys, inside: { expiryHour: 12 } }))).toThrow(/expiryHour/);
+  });
+
   it('names every bad field in one pass', () => {
     const file = write({
       dataDir: '',

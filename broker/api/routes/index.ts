@@ -9,6 +9,7 @@ import { eventsRoute } from './events.js';
 import { eventsCsvRoute } from './eventsCsv.js';
 import { eventsLiveRoute } from './eventsLive.js';
 import { healthRoute } from './health.js';
+import { insideRoutes } from './inside.js';
 import { listRoutes } from './lists.js';
 import { memberRoutes } from './members.js';
 import { metricsRoute } from './metrics.js';
@@ -42,5 +43,7 @@ export function apiRoutes(deps: RouteDeps): Route[] {
     ...tokenRoutes(deps),
     auditRoute(deps),
     ...pendingRoutes(deps),
+    // who is inside now (issue 14 page 5)
+    ...insideRoutes(deps),
   ];
 }

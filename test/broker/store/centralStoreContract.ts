@@ -680,6 +680,85 @@ export function describeCentralStore(name: string, makeStore: () => Promise<Cent
       });
     });
 
+    describe('insideNow and takeOut (who is inside now)', () => {
+      const person = (n: number) => n.toString(16).padStart(64, '0');
+      let seq = 0;
+      const passage = (ref: string, direction: 'in' | 'out', tsMs: number, more: Partial<ScanEvent> = {}): ScanEvent => ({
+        ...scanEvent({ terminalId: 't1', checkpointCode: CP_A, seq: ++seq, tsMs, direction }),
+        credentialRef: ref,
+        ...more,
+      });
+      const t0 = Date.parse('2026-12-03T01:00:00Z');
+
+      it('lists the people whose last passage was in, newest first, with when and where they went in', async () => {
+        const store = await openWithFleet();
+        await store.insertEvents(
+          [
+            passage(person(1), 'in', t0),
+            passage(person(2), 'in', t0 + MINUTE),
+            passage(person(3), 'in', t0 + 2 * MINUTE),
+            passage(person(3), 'out', t0 + 3 * MINUTE),
+            { ...passage(person(4), 'in', t0 + 4 * MINUTE), terminalId: 't3', checkpointCode: CP_B },
+          ],
+          t0 + 5 * MINUTE,
+        );
+        const inside = await store.insideNow(t0 - HOUR);
+        expect(inside.map((p) => [p.ref, p.checkpointCode, p.since])).toEqual([
+          [person(4), CP_B, new Date(t0 + 4 * MINUTE).toISOString()],
+          [person(2), CP_A, new Date(t0 + MINUTE).toISOString()],
+          [person(1), CP_A, new Date(t0).toISOString()],
+        ]);
+        expect(inside[0]!.eventId).toMatch(/^[0-9a-f-]{36}$/);
+      });
+
+      it('counts only passages: refused, duplicate, remote opens, no ref and a sensor saying nobody passed leave presence alone', async () => {
+        const store = await openWithFleet();
+        await store.insertEvents([passage(person(1), 'in', t0), passage(person(2), 'in', t0)], t0);
+        await store.insertEvents(
+          [
+            passage(person(1), 'out', t0 + MINUTE, { decision: 'refused', reason: 'unknown', passed: null }),
+            passage(person(1), 'out', t0 + MINUTE, { decision: 'duplicate', reason: 'debounce', passed: null }),
+            passage(person(1), 'out', t0 + MINUTE, { passed: false }),
+            passage(person(2), 'out', t0 + MINUTE, { reason: 'remote-open' }),
+            passage(person(3), 'in', t0 + MINUTE, { decision: 'refused', reason: 'unknown', passed: null }),
+            { ...passage(person(9), 'in', t0 + MINUTE), credentialRef: null, credentialType: 'none', reason: 'remote-open' },
+          ],
+          t0 + MINUTE,
+        );
+        expect((await store.insideNow(t0 - HOUR)).map((p) => p.ref).sort()).toEqual([person(1), person(2)]);
+      });
+
+      it('lets a late event (an outbox drained after an outage) not reopen what a later exit closed', async () => {
+        const store = await openWithFleet();
+        await store.insertEvents([passage(person(1), 'out', t0 + HOUR)], t0 + HOUR);
+        await store.insertEvents([passage(person(1), 'in', t0)], t0 + 2 * HOUR);
+        expect(await store.insideNow(t0 - DAY)).toEqual([]);
+        await store.insertEvents([passage(person(1), 'in', t0 + 3 * HOUR)], t0 + 3 * HOUR);
+        expect((await store.insideNow(t0 - DAY)).map((p) => p.ref)).toEqual([person(1)]);
+      });
+
+      it('lets an in older than the window expire', async () => {
+        const store = await openWithFleet();
+        await store.insertEvents([passage(person(1), 'in', t0), passage(person(2), 'in', t0 + DAY)], t0 + DAY);
+        expect((await store.insideNow(t0 + DAY - 24 * HOUR + 1)).map((p) => p.ref)).toEqual([person(2)]);
+      });
+
+      it('takes a person out at once, refuses refs not inside, and lets them in again with a later passage', async () => {
+        const store = await openWithFleet();
+        await store.insertEvents([passage(person(1), 'in', t0), passage(person(2), 'in', t0)], t0);
+        expect(await store.takeOut(person(1), t0 + MINUTE)).toBe(true);
+        expect(await store.takeOut(person(1), t0 + MINUTE)).toBe(false);
+        expect(await store.takeOut(person(7), t0 + MINUTE)).toBe(false);
+        expect(await store.takeOut('not a ref', t0 + MINUTE)).toBe(false);
+        expect((await store.insideNow(t0 - HOUR)).map((p) => p.ref)).toEqual([person(2)]);
+        // An in stamped before the take-out (a late event) does not bring them back; a later one does.
+        await store.insertEvents([passage(person(1), 'in', t0 + 30_000)], t0 + 2 * MINUTE);
+        expect((await store.insideNow(t0 - HOUR)).map((p) => p.ref)).toEqual([person(2)]);
+        await store.insertEvents([passage(person(1), 'in', t0 + 2 * MINUTE)], t0 + 2 * MINUTE);
+        expect((await store.insideNow(t0 - HOUR)).map((p) => p.ref)).toEqual([person(1), person(2)]);
+      });
+    });
+
     describe('membersByRefs', () => {
       it('answers an empty map for no refs and for refs nobody holds', async () => {
         const store = await open();
@@ -748,6 +827,20 @@ export function describeMemberJoin(
           [ref(2), hung.summary],
         ]),
       );
+    });
+
+    it('takes the refs of one member as one person for insideNow: in with the ID card, out with a qrgate card', async () => {
+      const store = await seeded();
+      await store.createCheckpoint({ code: CP_A, name: 'Gate A', direction: 'both', confirm: 'auto' });
+      const t0 = Date.parse('2026-12-03T01:00:00Z');
+      const at = (credentialRef: string, direction: 'in' | 'out', seq: number): ScanEvent => ({
+        ...scanEvent({ terminalId: 't1', checkpointCode: CP_A, seq, tsMs: t0 + seq * 60_000, direction }),
+        credentialRef,
+      });
+      await store.insertEvents([at(ref(1), 'in', 1), at(ref(12), 'out', 2), at(ref(2), 'in', 3), at(ref(77), 'in', 4)], t0);
+      expect((await store.insideNow(t0 - 3_600_000)).map((p) => p.ref)).toEqual([ref(77), ref(2)]);
+      await store.insertEvents([at(ref(11), 'in', 5)], t0);
+      expect((await store.insideNow(t0 - 3_600_000)).map((p) => p.ref)).toEqual([ref(11), ref(77), ref(2)]);
     });
 
     it('answers a ref repeated on a page once, and leaves unknown refs out', async () => {

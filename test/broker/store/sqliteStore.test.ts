@@ -2,7 +2,8 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { edgeCountsSql, histogramSql, hourlyHistogramSql, hourlyStatsSql, searchSql, type SearchShape } from '../../../broker/store/sqliteEventReader.js';
-import { schemaVersion } from '../../../broker/store/sqliteSchema.js';
+import { presenceMigration, schemaVersion } from '../../../broker/store/sqliteSchema.js';
+import { insideSql } from '../../../broker/store/sqlitePresence.js';
 import { SqliteCentralStore } from '../../../broker/store/sqliteStore.js';
 import { captureLogger, silentLogger } from '../../fakes/captureLogger.js';
 import { TestCentralStore } from '../../helpers/sqliteStore.js';
@@ -222,12 +223,41 @@ describe('SqliteCentralStore', () => {
       }
       db.close();
     });
+
+    it('reads who is inside through presence_ts and the members and cards keys, never a scan of events or presence', async () => {
+      const file = join(tempDir(), 'central.db');
+      await (await opened(file)).close();
+      const db = new Database(file, { readonly: true });
+      const detail = plan(db, insideSql, { since: 0 });
+      expect(detail).toMatch(/SEARCH p USING INDEX presence_ts/);
+      expect(detail).not.toMatch(/SCAN (p|m|c|events)\b/);
+      db.close();
+    });
+  });
+
+  it('fills who is inside from the last 30 days of stored passages when a database from before it is upgraded', async () => {
+    const file = join(tempDir(), 'central.db');
+    const store = await opened(file);
+    const now = Date.now();
+    const ref = (n: number) => n.toString(16).padStart(64, '0');
+    const at = (n: number, seq: number, tsMs: number, direction: 'in' | 'out') => ({ ...scanEvent({ terminalId: 't1', checkpointCode: CP_A, seq, tsMs, direction }), credentialRef: ref(n) });
+    await store.insertEvents([at(1, 1, now - 60 * 86_400_000, 'in'), at(2, 2, now - 3_600_000, 'in'), at(3, 3, now - 3_600_000, 'in'), at(3, 4, now - 60_000, 'out'), at(4, 5, now - 60_000, 'in')], now);
+    await store.close();
+    const raw = new Database(file);
+    raw.exec('DROP TABLE roll_call_marks; DROP TABLE roll_calls; DROP TABLE presence');
+    raw.exec(presenceMigration);
+    raw.close();
+    const upgraded = await opened(file);
+    expect((await upgraded.insideNow(0)).map((p) => p.ref)).toEqual([ref(4), ref(2)]);
+    await upgraded.close();
   });
 });
 
 /** Takes a current database back to schema 3: no accounts (6), no enrollment tokens (5), no checkpoint details (4), and none of the later tables and columns. */
 function undoSchema4AndLater(db: Database.Database): void {
   db.exec('DROP TABLE checkpoint_hourly_counts');
+  // who is inside now (presenceMigration)
+  for (const table of ['roll_call_marks', 'roll_calls', 'presence']) db.exec(`DROP TABLE ${table}`);
   for (const table of ['sessions', 'api_tokens', 'users', 'audit_log']) db.exec(`DROP TABLE ${table}`);
   db.exec('DROP TABLE enrollment_tokens');
   for (const column of ['unit', 'latitude', 'longitude', 'branch']) db.exec(`ALTER TABLE checkpoints DROP COLUMN ${column}`);
