@@ -1,4 +1,5 @@
 import type { Route } from '../route.js';
+import { alarmRoutes } from './alarms.js';
 import { cardRoutes } from './cards.js';
 import { auditRoute } from './audit.js';
 import { checkpointChangeRoutes } from './checkpointChanges.js';
@@ -42,5 +43,6 @@ export function apiRoutes(deps: RouteDeps): Route[] {
     ...tokenRoutes(deps),
     auditRoute(deps),
     ...pendingRoutes(deps),
+    ...alarmRoutes(deps),
   ];
 }

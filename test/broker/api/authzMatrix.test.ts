@@ -27,11 +27,13 @@ import { site, type Row } from './authz/row.js';
 import { registryRoutes } from './authz/registryRoutes.js';
 import { adminRoutes } from './authz/adminRoutes.js';
 import { guardRoutes } from './authz/guardRoutes.js';
+import { alarmRoutes } from './authz/alarmRoutes.js';
 const tables: Readonly<Record<string, readonly Row[]>> = {
   coreRoutes,
   registryRoutes,
   adminRoutes,
   guardRoutes,
+  alarmRoutes,
 };
 // ---- end of the tables ----
 
