@@ -55,7 +55,10 @@ export function acknowledgeAlarm(db: CentralDb, alarm: Pick<Alarm, 'id' | 'kind'
   return inserted.changes === 1 ? { ok: true, ack } : { ok: false, reason: 'already-acknowledged', ack };
 }
 
-/** The audit entry: the alarm, what it was about and the note (operators write it for each other). */
+/**
+ * The audit entry: the target is what the alarm is about (a terminal, or a list's scope), as an
+ * operator searches for it; the alarm's id, kind and the note (operators write it for each other) are in details.
+ */
 export function alarmAcknowledged(alarm: Alarm, note: string): AuditChange {
-  return { action: 'alarm.acknowledge', target: alarm.id, details: { kind: alarm.kind, ...alarm.subject, since: alarm.since, note } };
+  return { action: 'alarm.acknowledge', target: alarm.subject.terminalId ?? alarm.subject.scope ?? '', details: { alarm: alarm.id, kind: alarm.kind, ...alarm.subject, since: alarm.since, note } };
 }

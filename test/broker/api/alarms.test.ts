@@ -82,9 +82,9 @@ describe('alarms API', () => {
 
     const audit = api.db.prepare("SELECT actor, target, details FROM audit_log WHERE action = 'alarm.acknowledge'").all() as { actor: string; target: string; details: string }[];
     expect(audit).toHaveLength(1);
-    expect(audit[0]!.target).toBe(offline.id);
+    expect(audit[0]!.target).toBe('gate-a');
     expect(audit[0]!.actor).toBe(acked.alarm.acknowledged.by);
-    expect(JSON.parse(audit[0]!.details)).toMatchObject({ kind: 'terminal-offline', terminalId: 'gate-a', checkpointCode: CP_A, note: 'Đã gọi kỹ thuật viên, mất điện ở cổng A' });
+    expect(JSON.parse(audit[0]!.details)).toMatchObject({ alarm: offline.id, kind: 'terminal-offline', terminalId: 'gate-a', checkpointCode: CP_A, note: 'Đã gọi kỹ thuật viên, mất điện ở cổng A' });
     const logged = api.log.lines.filter((line) => line.msg === 'alarm.acknowledged');
     expect(logged).toEqual([expect.objectContaining({ alarm: offline.id, kind: 'terminal-offline' })]);
     expect(JSON.stringify(logged)).not.toContain('kỹ thuật viên');
