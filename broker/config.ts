@@ -122,6 +122,19 @@ const insideSchema = z.strictObject({
    */
   expiryHours: z.number().int().min(1).max(30 * 24).default(24),
 });
+/**
+ * When the overview raises an alarm (broker/alarms/alarms.ts, docs/central.md "Alarms"). The
+ * defaults are issue 14's: a terminal silent for 5 minutes, a list expiring within 24 hours.
+ */
+export const alarmsSchema = z.strictObject({
+  /** A terminal disconnected and silent this long is an alarm, seconds. Short enough to act, long enough to ride out a reconnect. */
+  offlineAfterS: z.number().int().min(1).max(7 * 86_400).default(300),
+  /** A list expiring within this many hours is an alarm (a terminal past its list's expiry applies its stale-list policy). */
+  listExpiryWarningHours: z.number().min(0).max(30 * 24).default(24),
+  /** A terminal still running an older list this long after a newer version was published is an alarm, seconds: a sync takes a moment. */
+  listLagAfterS: z.number().int().min(0).max(7 * 86_400).default(600),
+});
+export type AlarmThresholds = z.output<typeof alarmsSchema>;
 
 export const centralConfigSchema = z.strictObject({
   dataDir: pathSchema,
@@ -132,6 +145,7 @@ export const centralConfigSchema = z.strictObject({
   ingest: ingestSchema.default(() => ingestSchema.parse({})),
   metrics: metricsSchema.default(() => metricsSchema.parse({})),
   inside: insideSchema.default(() => insideSchema.parse({})),
+  alarms: alarmsSchema.default(() => alarmsSchema.parse({})),
   log: z.strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info') }).optional(),
   /**
    * Interoperability testing only: clients without a username are admitted with full

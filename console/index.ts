@@ -8,6 +8,8 @@ import { eventsFilterRoute, eventsPage } from './pages/events.js';
 import { guardRoute } from './pages/guard.js';
 import { memberPages } from './pages/members.js';
 import { overviewRoute } from './pages/overview.js';
+// overview alarms (issue 14 page 1)
+import { acknowledgeAlarmRoute } from './pages/overviewAlarms.js';
 // fleet, lists, audit, users (issue 14 pages 7, 8, 11)
 import { auditPage } from './pages/audit.js';
 import { fleetPages } from './pages/fleet.js';
@@ -25,6 +27,7 @@ export const consolePages: Pages = {
     logoutRoute(deps),
     checkRoute(deps),
     overviewRoute(deps),
+    acknowledgeAlarmRoute(deps),
     ...memberPages(deps),
     guardRoute(deps),
     eventsPage(deps),

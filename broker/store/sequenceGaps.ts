@@ -78,3 +78,8 @@ export function subtractRange(gap: SeqRange, arrived: SeqRange): SeqRange[] {
 export function overlapSize(a: SeqRange, b: SeqRange): number {
   return Math.max(0, Math.min(a.toSeq, b.toSeq) - Math.max(a.fromSeq, b.fromSeq) + 1);
 }
+
+/** How many sequence numbers a set of inclusive ranges covers: the fleet's and the alarms' "N missing". */
+export function missingSeqCount(gaps: readonly SeqRange[]): number {
+  return gaps.reduce((sum, gap) => sum + gap.toSeq - gap.fromSeq + 1, 0);
+}

@@ -300,6 +300,19 @@ const migrations: readonly string[] = [
   `,
   // Who is inside now and roll calls (issue 14 page 5): presenceMigration above.
   presenceMigration,
+  // Alarm acknowledgements (issue 14 point 1, broker/alarms/alarmAcks.ts): one row per alarm
+  // occurrence an operator acknowledged, with who, when and the note. The id names the
+  // occurrence, so an alarm that clears and comes back has a new id and no row.
+  `
+  CREATE TABLE alarm_acks (
+    alarm_id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    acknowledged_by TEXT NOT NULL,
+    acknowledged_at_ms INTEGER NOT NULL,
+    note TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX alarm_acks_at ON alarm_acks (acknowledged_at_ms);
+  `,
 ];
 
 export const schemaVersion = migrations.length;

@@ -5,6 +5,7 @@ import { noStore, recordFact } from '../../broker/api/routes/auditFact.js';
 import { visibleFleet } from '../../broker/api/routes/terminals.js';
 import { removeTerminal, rotateTerminalSecret } from '../../broker/registry/terminalLifecycle.js';
 import type { FleetTerminal } from '../../broker/store/centralStore.js';
+import { missingSeqCount } from '../../broker/store/sequenceGaps.js';
 import { formatAge, formatCount, formatDateTime } from '../format.js';
 import { html, type Html } from '../html.js';
 import { layout } from '../layout.js';
@@ -64,7 +65,7 @@ function clock(context: PageContext, terminal: FleetTerminal): Html {
 function gaps(context: PageContext, terminal: FleetTerminal): Html {
   if (terminal.gaps.length === 0 && terminal.lastSeq === null) return html`—`;
   if (terminal.gaps.length === 0) return html`<span class="status-allow">${context.t('fleet.noGaps')}</span>`;
-  const missing = terminal.gaps.reduce((sum, gap) => sum + gap.toSeq - gap.fromSeq + 1, 0);
+  const missing = missingSeqCount(terminal.gaps);
   return html`<span class="status-deny" title="${terminal.gaps.map((gap) => `${gap.fromSeq}–${gap.toSeq}`).join(', ')}">${context.t('fleet.gaps', { count: formatCount(context.lang, missing) })}</span>`;
 }
 

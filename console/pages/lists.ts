@@ -2,9 +2,9 @@ import { only, type ProtectedRoute, type Route } from '../../broker/api/route.js
 import type { RouteDeps } from '../../broker/api/routes/deps.js';
 import { listScopesOf, publishScopeFor } from '../../broker/api/routes/lists.js';
 import { visibleFleet } from '../../broker/api/routes/terminals.js';
+import { expiresWithin, lagsBehind, runningLists, type RunningList } from '../../broker/lists/listHealth.js';
 import { publishedVersions, type PublishedVersion } from '../../broker/lists/listVersions.js';
 import { scopesWithMembers } from '../../broker/registry/memberQueries.js';
-import type { FleetTerminal } from '../../broker/store/centralStore.js';
 import { formatAge, formatCount, formatDateTime } from '../format.js';
 import { html, type Html } from '../html.js';
 import { layout } from '../layout.js';
@@ -15,45 +15,33 @@ import { csrfField, htmlResponse, pageContext, seeOther, type PageContext } from
  * answers, a manager's unit's scopes only), which terminals run which version as their
  * telemetry last said, and "publish now" through the API's own publish. A warning when a
  * terminal runs an older version than the newest published one, or when a list expires
- * within a day: a terminal past its list's expiry refuses everyone on it.
+ * within the alarms' window (a day by default, broker/lists/listHealth.ts): a terminal past
+ * its list's expiry refuses everyone on it.
  */
 
 const managers = only('admin', 'manager');
-const expiryWarningMs = 24 * 3600 * 1000;
 
-interface Running {
-  readonly terminal: FleetTerminal;
-  readonly version: number | null;
-  readonly ageS: number | null;
-  readonly expiresAt: string | null;
-}
-
-function runningScope(terminals: readonly FleetTerminal[], scope: string): Running[] {
-  return terminals.flatMap((terminal) =>
-    (terminal.telemetry?.lists ?? []).filter((list) => list.scope === scope).map((list) => ({ terminal, version: list.version, ageS: list.ageS, expiresAt: list.expiresAt })),
-  );
-}
-
-function warnings(context: PageContext, latest: PublishedVersion | undefined, running: readonly Running[], nowMs: number): Html[] {
+function warnings(context: PageContext, latest: PublishedVersion | undefined, running: readonly RunningList[], nowMs: number, windowHours: number): Html[] {
   const { t, lang } = context;
+  const windowMs = windowHours * 3600 * 1000;
   const out: Html[] = [];
   if (latest !== undefined) {
-    const lagging = running.filter((r) => r.version === null || r.version < latest.version);
+    const lagging = running.filter((r) => lagsBehind(r, latest));
     if (lagging.length > 0) out.push(html`<p class="error" data-warning="lag">${t('lists.lagging', { count: lagging.length, version: latest.version, terminals: lagging.map((r) => r.terminal.terminalId).join(', ') })}</p>`);
-    if (Date.parse(latest.expiresAt) - nowMs < expiryWarningMs) out.push(html`<p class="error" data-warning="expiry">${t('lists.expiring', { version: latest.version, at: formatDateTime(lang, latest.expiresAt) })}</p>`);
+    if (expiresWithin(latest.expiresAt, nowMs, windowMs)) out.push(html`<p class="error" data-warning="expiry">${t('lists.expiring', { version: latest.version, at: formatDateTime(lang, latest.expiresAt), hours: formatCount(lang, windowHours) })}</p>`);
   }
-  const expiringOnTerminals = running.filter((r) => r.expiresAt !== null && Date.parse(r.expiresAt) - nowMs < expiryWarningMs);
-  if (expiringOnTerminals.length > 0) out.push(html`<p class="error" data-warning="terminal-expiry">${t('lists.terminalExpiring', { terminals: expiringOnTerminals.map((r) => r.terminal.terminalId).join(', ') })}</p>`);
+  const expiringOnTerminals = running.filter((r) => r.expiresAt !== null && expiresWithin(r.expiresAt, nowMs, windowMs));
+  if (expiringOnTerminals.length > 0) out.push(html`<p class="error" data-warning="terminal-expiry">${t('lists.terminalExpiring', { terminals: expiringOnTerminals.map((r) => r.terminal.terminalId).join(', '), hours: formatCount(lang, windowHours) })}</p>`);
   return out;
 }
 
-function scopeCard(context: PageContext, scope: string, versions: readonly PublishedVersion[], running: readonly Running[], nowMs: number, publishable: boolean): Html {
+function scopeCard(context: PageContext, scope: string, versions: readonly PublishedVersion[], running: readonly RunningList[], nowMs: number, windowHours: number, publishable: boolean): Html {
   const { t, lang } = context;
   const latest = versions[0];
   const shown = versions.slice(0, 10);
   return html`<section class="card scope" data-scope="${scope}" aria-labelledby="scope-${scope}">
 <h2 id="scope-${scope}">${t('lists.scope', { scope })}</h2>
-${warnings(context, latest, running, nowMs)}
+${warnings(context, latest, running, nowMs, windowHours)}
 ${
   shown.length === 0
     ? html`<p class="hint">${t('lists.notPublished')}</p>`
@@ -117,7 +105,7 @@ export function listPages(deps: Pick<RouteDeps, 'db' | 'store' | 'config' | 'now
         context,
         { title: t('lists.title'), path: '/lists' },
         html`${done === null ? '' : html`<p class="notice" role="status">${t('lists.publishedNow', { version: done })}</p>`}
-${scopes.length === 0 ? html`<p class="hint">${t('lists.none')}</p>` : scopes.map((scope) => scopeCard(context, scope, versionsOf.get(scope) ?? [], runningScope(terminals, scope), nowMs, publishable.has(scope)))}`,
+${scopes.length === 0 ? html`<p class="hint">${t('lists.none')}</p>` : scopes.map((scope) => scopeCard(context, scope, versionsOf.get(scope) ?? [], runningLists(terminals, scope), nowMs, deps.config.alarms.listExpiryWarningHours, publishable.has(scope)))}`,
       );
       return htmlResponse(context, page);
     },

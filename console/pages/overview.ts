@@ -2,6 +2,8 @@ import type { FleetTerminal } from '../../broker/store/centralStore.js';
 import { everyRole, type ProtectedRoute } from '../../broker/api/route.js';
 import type { RouteDeps } from '../../broker/api/routes/deps.js';
 import { visibleCheckpointCodes } from '../../broker/api/routes/scope.js';
+import { alarmsFor } from '../../broker/api/routes/alarms.js';
+import { alarmSection } from './overviewAlarms.js';
 import { formatCount, formatDateTime } from '../format.js';
 import { html } from '../html.js';
 import { layout } from '../layout.js';
@@ -15,10 +17,10 @@ function terminalState(context: PageContext, terminal: FleetTerminal) {
 
 /**
  * `/`: what an operator checks first. The last 24 hours per checkpoint the visitor may see,
- * by decision, and which terminals are online. Inspectors see counts only; the fleet is for
- * those who run gates.
+ * by decision, which terminals are online, and the alarms (overviewAlarms.ts). Inspectors see
+ * counts only; the fleet and its alarms are for those who run gates.
  */
-export function overviewRoute(deps: Pick<RouteDeps, 'store' | 'now'>): ProtectedRoute {
+export function overviewRoute(deps: Pick<RouteDeps, 'store' | 'db' | 'config' | 'now'>): ProtectedRoute {
   return {
     path: '/',
     access: everyRole,
@@ -36,10 +38,13 @@ export function overviewRoute(deps: Pick<RouteDeps, 'store' | 'now'>): Protected
       const terminals = seesFleet ? (await deps.store.fleet()).filter((f) => !f.removed && codes.has(f.checkpointCode)) : [];
       const names = new Map(checkpoints.map((c) => [c.code, c.name]));
       const online = terminals.filter((f) => f.online).length;
+      // Alarms (issue 14 point 1): for those who run gates; inspectors read counts only.
+      const alarms = seesFleet ? alarmSection(context, await alarmsFor(deps, principal), checkpoints, request.query) : '';
       const page = layout(
         context,
         { title: t('overview.title'), path: '/' },
-        html`<h2>${t('overview.checkpoints')}</h2>
+        html`${alarms}
+<h2>${t('overview.checkpoints')}</h2>
 ${
   rows.length === 0
     ? html`<p class="hint">${t('overview.noCheckpoints')}</p>`

@@ -1,4 +1,5 @@
 import type { Route } from '../route.js';
+import { alarmRoutes } from './alarms.js';
 import { cardRoutes } from './cards.js';
 import { auditRoute } from './audit.js';
 import { checkpointChangeRoutes } from './checkpointChanges.js';
@@ -45,5 +46,6 @@ export function apiRoutes(deps: RouteDeps): Route[] {
     ...pendingRoutes(deps),
     // who is inside now (issue 14 page 5)
     ...insideRoutes(deps),
+    ...alarmRoutes(deps),
   ];
 }

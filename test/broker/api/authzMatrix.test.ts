@@ -28,12 +28,14 @@ import { registryRoutes } from './authz/registryRoutes.js';
 import { adminRoutes } from './authz/adminRoutes.js';
 import { guardRoutes } from './authz/guardRoutes.js';
 import { insideRoutes } from './authz/insideRoutes.js';
+import { alarmRoutes } from './authz/alarmRoutes.js';
 const tables: Readonly<Record<string, readonly Row[]>> = {
   coreRoutes,
   registryRoutes,
   adminRoutes,
   guardRoutes,
   insideRoutes,
+  alarmRoutes,
 };
 // ---- end of the tables ----
 
