@@ -14,6 +14,8 @@ import { fleetPages } from './pages/fleet.js';
 import { listPages } from './pages/lists.js';
 import { tokenPages } from './pages/tokens.js';
 import { userPages } from './pages/users.js';
+// members: lost card, CSV import, photo (issue 14 page 6)
+import { lostCardPages } from './pages/lostCard.js';
 
 /** The operator console (issue 14): server-rendered pages the central serves beside its API. */
 export const consolePages: Pages = {
@@ -32,6 +34,8 @@ export const consolePages: Pages = {
     auditPage(deps),
     ...userPages(deps),
     ...tokenPages(deps),
+    // members: lost card, CSV import, photo (issue 14 page 6)
+    ...lostCardPages(deps),
   ],
   renderError: renderPageError,
 };

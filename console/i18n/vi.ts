@@ -352,6 +352,25 @@ export const vi = {
   'tokens.shownOnce': 'Khoá chỉ hiện một lần; máy chủ chỉ giữ mã băm của nó. Hãy chép lại ngay.',
   'tokens.none': 'Chưa có khoá nào.',
   'tokens.problem': 'Không tạo được khoá: cần một tên; quản lý đơn vị cần đơn vị, bảo vệ cần mã điểm kiểm soát đã đăng ký; số ngày từ 1 đến 3650.',
+  // members: lost card, CSV import, photo (issue 14 page 6, helper/members)
+  'lostCard.title': 'Báo mất thẻ',
+  'lostCard.link': 'Báo mất thẻ',
+  'lostCard.hint': 'Nhập số in dưới mã QR trên thẻ (26 ký tự theo nhóm 4, gõ liền hay cách quãng đều được). Thẻ sẽ bị thu hồi ngay sau khi bạn xác nhận.',
+  'lostCard.cardNumber': 'Số thẻ',
+  'lostCard.look': 'Tìm thẻ',
+  'lostCard.whose': 'Thẻ này của',
+  'lostCard.confirmHint': 'Thu hồi thẻ này? Người giữ thẻ sẽ không qua được cổng bằng thẻ này nữa; có thể cấp thẻ mới cho họ sau.',
+  'lostCard.revoke': 'Thu hồi thẻ',
+  'lostCard.another': 'Báo mất thẻ khác',
+  'lostCard.revoked': 'Đã thu hồi thẻ đuôi {tail} của {name}.',
+  'lostCard.terminalsLearn': 'Máy chủ từ chối thẻ này ngay từ bây giờ. Các cổng chỉ biết khi danh sách phạm vi {scope} được phát hành lần kế tiếp; hãy phát hành ngay để chặn thẻ tại cổng.',
+  'lostCard.publishNow': 'Phát hành danh sách {scope} ngay',
+  'lostCard.askPublish': 'Hãy nhờ quản trị viên phát hành lại danh sách của phạm vi này.',
+  'lostCard.toMember': 'Cấp thẻ mới cho người này',
+  'lostCard.problem.invalid': 'Số thẻ không đúng: có ký tự gõ sai hoặc thiếu. Hãy so lại từng ký tự với thẻ.',
+  'lostCard.problem.unknown': 'Không có thẻ nào mang số này. Hãy so lại từng ký tự với thẻ.',
+  'lostCard.problem.otherUnit': 'Thẻ này thuộc một thành viên của đơn vị khác; hãy báo quản lý đơn vị đó hoặc quản trị viên.',
+  'lostCard.problem.revoked': 'Thẻ này đã bị thu hồi lúc {at}.',
 } as const;
 
 export type MessageKey = keyof typeof vi;

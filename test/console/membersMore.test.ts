@@ -1,0 +1,139 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { groupCardNumber } from '../../protocol/credentials/card.js';
+import { addConsoleUser, logInForm, type ConsoleUser } from '../helpers/consoleUsers.js';
+import { newContext, screenshot, unlabelledInputs, useBrowser, watchProblems } from '../helpers/browser.js';
+import { createCentralSite, qrgate } from '../helpers/centralSite.js';
+import { freePort } from '../helpers/freePort.js';
+import { QrgateProcess } from '../helpers/qrgateProcess.js';
+
+/**
+ * The members page's other jobs in Debian's chromium against a real central: reporting a lost
+ * card by its printed number, importing a members file after a preview of its bad lines, and a
+ * member's photo.
+ */
+// One folder for the whole file: the central runs from it across the tests.
+const dir = mkdtempSync(join(tmpdir(), 'qrgate-console-members-more-'));
+const launch = useBrowser();
+
+let base = '';
+let central: QrgateProcess | undefined;
+let centralConfig = '';
+const users: Record<string, ConsoleUser> = {};
+
+const an = { name: 'Nguyễn Văn An', idNumber: '046095100001' };
+let anCardId = '';
+
+beforeAll(async () => {
+  const site = await createCentralSite(dir, await freePort(), { people: 1 });
+  centralConfig = site.centralConfig;
+  for (const [username, role, unit] of [['quantri', 'admin', undefined], ['quanly', 'manager', 'xuong-may'], ['donvikhac', 'manager', 'don-vi-khac']] as const) {
+    users[username] = await addConsoleUser(centralConfig, username, role, unit ? { unit } : {});
+  }
+  const file = join(dir, 'seed.csv');
+  writeFileSync(file, `name,phone,address,unit,scope,idNumber,status\n${an.name},0905100001,Phường Phú Hội,xuong-may,default,${an.idNumber},allow\n`);
+  await qrgate(['members', 'import', '--central-config', centralConfig, file]);
+  anCardId = (JSON.parse(await qrgate(['cards', 'issue', '--central-config', centralConfig, '--id-number', an.idNumber, '--json'])) as { cardId: string }).cardId;
+  const started = await site.startCentral();
+  central = started.proc;
+  base = `http://127.0.0.1:${started.httpPort}`;
+}, 120_000);
+afterAll(async () => {
+  central?.kill('SIGKILL');
+  await central?.exited;
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function logIn(page: Page, username: string, next = '/members'): Promise<void> {
+  await logInForm(page, base, users[username]!, next);
+}
+
+/** The same id with one character changed, as a hurried hand types it. */
+function mistyped(cardId: string): string {
+  const last = cardId.at(-1)!;
+  return `${cardId.slice(0, -1)}${last === 'Z' ? 'Y' : 'Z'}`;
+}
+
+describe('reporting a lost card', () => {
+  it('a manager types the printed number, sees whose card it is, revokes it and publishes the list; a mistyped number is refused clearly', async () => {
+    const browser = await launch();
+    const context = await newContext(browser);
+    const page = await context.newPage();
+    const problems = watchProblems(page);
+    const visited: string[] = [];
+    page.on('request', (request) => visited.push(request.url()));
+    await logIn(page, 'quanly');
+    await Promise.all([page.waitForURL(`${base}/members/lost-card`), page.click('a[href="/members/lost-card"]')]);
+    expect(await unlabelledInputs(page)).toEqual([]);
+
+    await page.fill('#card-number', '1234');
+    await page.click('form[action="/members/lost-card"] button');
+    expect(await page.textContent('#card-number-problem')).toBe('Số thẻ không đúng: có ký tự gõ sai hoặc thiếu. Hãy so lại từng ký tự với thẻ.');
+    await page.fill('#card-number', groupCardNumber(mistyped(anCardId)));
+    await page.click('form[action="/members/lost-card"] button');
+    expect(await page.textContent('#card-number-problem')).toBe('Không có thẻ nào mang số này. Hãy so lại từng ký tự với thẻ.');
+    await screenshot(page, 'lost-card-problem-vi-desk');
+
+    // Typed as read off the card: lower case, no spaces.
+    await page.fill('#card-number', anCardId.toLowerCase());
+    await page.click('form[action="/members/lost-card"] button');
+    expect(await page.textContent('[data-holder]')).toBe(an.name);
+    expect(await page.textContent('.facts')).toContain('*********001');
+    await screenshot(page, 'lost-card-confirm-vi-desk');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await screenshot(page, 'lost-card-confirm-vi-phone');
+
+    await page.click('form[action="/members/lost-card"] button.danger');
+    expect(await page.textContent('[data-revoked]')).toBe(`Đã thu hồi thẻ đuôi ${anCardId.slice(-4)} của ${an.name}.`);
+    expect(await page.textContent('main')).toContain('Các cổng chỉ biết khi danh sách phạm vi default được phát hành lần kế tiếp');
+    await screenshot(page, 'lost-card-revoked-vi-phone');
+    // "Publish now" from the same page: the next list goes out.
+    await Promise.all([page.waitForURL(/\/lists\?published=/), page.click('form[action="/lists/default/publish"] button')]);
+    expect(await page.textContent('.notice')).toContain('default v1');
+
+    // The registry refuses it at once: the member has no live card, and a second report says when it was revoked.
+    await page.goto(`${base}/members?q=${encodeURIComponent(an.name)}`);
+    expect(await page.locator('tr[data-member] td').nth(5).textContent()).toBe('—');
+    await page.goto(`${base}/members/lost-card?lang=en`);
+    await page.fill('#card-number', groupCardNumber(anCardId));
+    await page.click('form[action="/members/lost-card"] button');
+    expect(await page.textContent('#card-number-problem')).toMatch(/^This card was already revoked at .+\.$/);
+    await page.setViewportSize({ width: 1366, height: 768 });
+    await screenshot(page, 'lost-card-problem-en-desk');
+
+    // The number travelled only in form bodies.
+    expect(visited.filter((url) => url.toUpperCase().includes(anCardId))).toEqual([]);
+    expect(problems).toEqual([]);
+    await context.close();
+
+    const admin = await (await newContext(browser)).newPage();
+    await logIn(admin, 'quantri', '/audit?action=card.revoke');
+    expect(await admin.locator('tr[data-action="card.revoke"]').count()).toBe(1);
+    expect(await admin.textContent('tr[data-action="card.revoke"]')).toContain(anCardId.slice(-4));
+    await admin.context().close();
+  });
+
+  it('a manager of another unit learns only that the card is not theirs', async () => {
+    const cardId = (JSON.parse(await qrgate(['cards', 'issue', '--central-config', centralConfig, '--id-number', an.idNumber, '--json'])) as { cardId: string }).cardId;
+    const browser = await launch();
+    const context = await newContext(browser);
+    const page = await context.newPage();
+    await logIn(page, 'donvikhac', '/members/lost-card');
+    await page.fill('#card-number', groupCardNumber(cardId));
+    await page.click('form[action="/members/lost-card"] button');
+    expect(await page.textContent('#card-number-problem')).toBe('Thẻ này thuộc một thành viên của đơn vị khác; hãy báo quản lý đơn vị đó hoặc quản trị viên.');
+    expect(await page.content()).not.toContain(an.name);
+    // Even a hand-made confirmation is refused, and the card stays live.
+    const forged = await page.request.post(`${base}/members/lost-card`, {
+      form: { number: cardId, confirm: 'yes', _csrf: await page.inputValue('input[name="_csrf"]') },
+    });
+    expect(await forged.text()).toContain('Thẻ này thuộc một thành viên của đơn vị khác');
+    expect(await forged.text()).not.toContain(an.name);
+    const cards = JSON.parse(await qrgate(['cards', 'list', '--central-config', centralConfig, '--json'])) as { cards: { cardNumber: string; revokedAt: string | null }[] };
+    expect(cards.cards.find((card) => card.cardNumber === groupCardNumber(cardId))?.revokedAt).toBeNull();
+    await context.close();
+  });
+});
