@@ -23,7 +23,7 @@ function packageRoot(): string {
   return dir;
 }
 
-const clientScripts = new Set(['check', 'guard', 'events']);
+const clientScripts = new Set(['check', 'guard', 'events', 'members']);
 
 export function assetRoute(): PublicRoute {
   const root = packageRoot();

@@ -16,6 +16,7 @@ import { tokenPages } from './pages/tokens.js';
 import { userPages } from './pages/users.js';
 // members: lost card, CSV import, photo (issue 14 page 6)
 import { lostCardPages } from './pages/lostCard.js';
+import { membersImportPages } from './pages/membersImport.js';
 
 /** The operator console (issue 14): server-rendered pages the central serves beside its API. */
 export const consolePages: Pages = {
@@ -36,6 +37,7 @@ export const consolePages: Pages = {
     ...tokenPages(deps),
     // members: lost card, CSV import, photo (issue 14 page 6)
     ...lostCardPages(deps),
+    ...membersImportPages(deps),
   ],
   renderError: renderPageError,
 };

@@ -81,7 +81,7 @@ function listPage(context: PageContext, principal: Principal, query: z.infer<typ
   return layout(
     context,
     { title: t('members.title'), path: '/members' },
-    html`<p class="actions"><a class="button" href="/members/new">${t('members.add')}</a> <a class="button secondary" href="/members/lost-card">${t('lostCard.link')}</a></p>
+    html`<p class="member-actions"><a class="button" href="/members/new">${t('members.add')}</a> <a class="button secondary" href="/members/import">${t('membersImport.link')}</a> <a class="button secondary" href="/members/lost-card">${t('lostCard.link')}</a></p>
 <div class="forms">
 <form method="get" action="/members" class="card search">
   <label for="q">${t('members.q')}</label>

@@ -137,3 +137,97 @@ describe('reporting a lost card', () => {
     await context.close();
   });
 });
+
+const header = 'name,phone,address,unit,scope,idNumber,status';
+const csvFile = (name: string, text: string | Buffer) => ({ name, mimeType: 'text/csv', buffer: Buffer.isBuffer(text) ? text : Buffer.from(text) });
+
+async function checkFile(page: Page, file: ReturnType<typeof csvFile>): Promise<void> {
+  await page.setInputFiles('#import-file', file);
+  await page.click('#import-form button[type="submit"]');
+  await page.waitForSelector('#import-result [data-summary]', { timeout: 10_000 });
+}
+
+describe('importing a members file', () => {
+  it('shows every bad line with its line number and what is wrong, writes nothing, then imports a good file all at once', async () => {
+    const browser = await launch();
+    const context = await newContext(browser);
+    const page = await context.newPage();
+    const problems = watchProblems(page);
+    await logIn(page, 'quanly');
+    await Promise.all([page.waitForURL(`${base}/members/import`), page.click('a[href="/members/import"]')]);
+    expect(await unlabelledInputs(page)).toEqual([]);
+
+    const bad = Buffer.concat([
+      Buffer.from(
+        [
+          header,
+          'Phạm Thị Lan,0905200001,Phường Vĩnh Ninh,xuong-may,default,046095200001,allow',
+          'Hồ Văn Minh,12,,xuong-may,default,046095200002,allow',
+          'Phạm Lan lần hai,0905200003,,xuong-may,default,046095200001,allow',
+          'Lê Văn Tám,0905200004,,don-vi-khac,default,046095200004,allow',
+          '',
+        ].join('\n'),
+      ),
+      // "Nguyễn" saved from Excel as Windows-1258: not UTF-8.
+      Buffer.from([0x4e, 0x67, 0x75, 0x79, 0xea, 0xde, 0x6e]),
+      Buffer.from(',0905200005,,xuong-may,default,046095200005,allow\n'),
+    ]);
+    await checkFile(page, csvFile('thanh-vien.csv', bad));
+    expect(await page.textContent('#import-result [data-summary]')).toBe('Chưa ghi gì. Tệp có 5 dòng dữ liệu, 1 dòng hợp lệ và 4 lỗi liệt kê dưới đây. Hãy sửa tệp rồi kiểm tra lại.');
+    const cells = await page.locator('#import-problems tbody td').allTextContents();
+    const rows = Array.from({ length: cells.length / 3 }, (_, i) => cells.slice(i * 3, i * 3 + 3));
+    expect(rows).toEqual([
+      ['3', 'Số điện thoại', 'Số điện thoại gồm 8 đến 15 chữ số.'],
+      ['4', 'Số định danh (CCCD)', 'Trùng số định danh với dòng 2.'],
+      ['5', 'Đơn vị', 'Đơn vị phải là xuong-may, đơn vị bạn quản lý.'],
+      ['6', 'Họ và tên', 'Tệp không ở dạng UTF-8 nên dấu tiếng Việt bị hỏng: hãy lưu lại tệp dạng "CSV UTF-8".'],
+    ]);
+    await screenshot(page, 'members-import-problems-vi-desk');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await screenshot(page, 'members-import-problems-vi-phone');
+    await page.setViewportSize({ width: 1366, height: 768 });
+    // Nothing was written.
+    await page.goto(`${base}/members?q=${encodeURIComponent('Phạm Thị Lan')}`);
+    expect(await page.locator('tr[data-member]').count()).toBe(0);
+
+    await page.goto(`${base}/members/import?lang=en`);
+    await checkFile(page, csvFile('members.csv', bad));
+    expect(await page.textContent('#import-problems tbody tr[data-line="4"]')).toContain('The same ID number as line 2.');
+    await screenshot(page, 'members-import-problems-en-desk');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await screenshot(page, 'members-import-problems-en-phone');
+
+    const good = [header, 'Phạm Thị Lan,0905200001,Phường Vĩnh Ninh,xuong-may,default,046095200001,allow', 'Hồ Văn Minh,0905200002,,xuong-may,default,046095200002,check', `${an.name},0905100001,Phường Phú Hội,xuong-may,default,${an.idNumber},deny`, ''].join('\n');
+    await page.goto(`${base}/members/import?lang=vi`);
+    await checkFile(page, csvFile('thanh-vien.csv', good));
+    expect(await page.textContent('#import-result [data-summary]')).toBe('Cả 3 dòng đều hợp lệ: 2 người mới, 1 người đã có (được cập nhật nếu thông tin khác). Chưa ghi gì.');
+    await screenshot(page, 'members-import-good-vi-phone');
+    await page.click('#import-result button[data-step="import"]');
+    await page.waitForSelector('#import-result a[href="/members"]', { timeout: 10_000 });
+    expect(await page.textContent('#import-result [data-summary]')).toBe('Đã nhập 3 dòng: 2 người mới, 1 người được cập nhật, 0 người không đổi.');
+    await page.setViewportSize({ width: 1366, height: 768 });
+    await screenshot(page, 'members-import-done-vi-desk');
+    await page.click('#import-result a[href="/members"]');
+    await page.fill('#q', 'Hồ Văn Minh');
+    await Promise.all([page.waitForURL(/q=/), page.click('form.search button')]);
+    expect(await page.locator('tr[data-member] td').nth(4).textContent()).toBe('Cần kiểm tra');
+    expect(problems).toEqual([]);
+    await context.close();
+
+    const admin = await (await newContext(browser)).newPage();
+    await logIn(admin, 'quantri', '/audit?action=member.import');
+    expect(await admin.textContent('tr[data-action="member.import"]')).toContain('xuong-may');
+    await admin.context().close();
+  });
+
+  it('a manager of another unit is told a person is registered elsewhere, and learns nothing more', async () => {
+    const browser = await launch();
+    const context = await newContext(browser);
+    const page = await context.newPage();
+    await logIn(page, 'donvikhac', '/members/import');
+    await checkFile(page, csvFile('x.csv', `${header}\nAi đó,0905999999,,don-vi-khac,default,${an.idNumber},allow\n`));
+    expect(await page.textContent('#import-problems tbody tr[data-line="2"]')).toContain('Người này đã đăng ký ở đơn vị khác');
+    expect(await page.content()).not.toContain(an.name);
+    await context.close();
+  });
+});
