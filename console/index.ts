@@ -17,6 +17,7 @@ import { userPages } from './pages/users.js';
 // members: lost card, CSV import, photo (issue 14 page 6)
 import { lostCardPages } from './pages/lostCard.js';
 import { membersImportPages } from './pages/membersImport.js';
+import { memberPhotoPages } from './pages/memberPhoto.js';
 
 /** The operator console (issue 14): server-rendered pages the central serves beside its API. */
 export const consolePages: Pages = {
@@ -38,6 +39,7 @@ export const consolePages: Pages = {
     // members: lost card, CSV import, photo (issue 14 page 6)
     ...lostCardPages(deps),
     ...membersImportPages(deps),
+    ...memberPhotoPages(deps),
   ],
   renderError: renderPageError,
 };

@@ -68,4 +68,44 @@ function importForm(): void {
   input.addEventListener('change', () => result.replaceChildren());
 }
 
+/**
+ * Photo (/members/{ref}): the chosen image is posted as it is (image/jpeg or image/png); the
+ * central answers with a redirect back to the member's page, saying what became of it. A file
+ * over the limit is refused here before it travels.
+ */
+function photoForm(): void {
+  const form = document.getElementById('photo-form') as HTMLFormElement | null;
+  const input = document.getElementById('photo-file') as HTMLInputElement | null;
+  const problem = document.getElementById('photo-problem');
+  if (form === null || input === null || problem === null) return;
+  const word = (key: string) => form.getAttribute(`data-t-${key}`) ?? key;
+  const say = (text: string, isProblem: boolean) => {
+    problem.textContent = text;
+    problem.className = isProblem ? 'problem' : 'hint';
+    problem.hidden = false;
+    if (isProblem) input.setAttribute('aria-invalid', 'true');
+  };
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const file = input.files?.[0];
+    if (file === undefined) return;
+    if (file.size > Number(form.dataset.maxBytes)) {
+      say(word('too-large'), true);
+      return;
+    }
+    say(word('working'), false);
+    void fetch(`/members/${encodeURIComponent(form.dataset.ref ?? '')}/photo`, {
+      method: 'POST',
+      headers: { 'content-type': file.type === 'image/png' ? 'image/png' : 'image/jpeg', 'x-csrf-token': form.dataset.csrf ?? '' },
+      body: file,
+    })
+      .then((response) => {
+        if (response.redirected) window.location.assign(response.url);
+        else say(response.status === 413 ? word('too-large') : word('failed'), true);
+      })
+      .catch(() => say(word('failed'), true));
+  });
+}
+
 importForm();
+photoForm();

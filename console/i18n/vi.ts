@@ -398,6 +398,20 @@ export const vi = {
   'membersImport.problem.not-your-unit': 'Đơn vị phải là {unit}, đơn vị bạn quản lý.',
   'membersImport.problem.header': 'Dòng tiêu đề phải đúng là: {header}',
   'membersImport.problem.syntax': 'Tệp không đúng dạng CSV từ dòng này (thường do dấu ngoặc kép lẻ); không đọc được các dòng sau.',
+  'memberPhoto.title': 'Ảnh',
+  'memberPhoto.none': 'Chưa có ảnh.',
+  'memberPhoto.alt': 'Ảnh của {name}',
+  'memberPhoto.choose': 'Chọn ảnh (JPEG hoặc PNG)',
+  'memberPhoto.replace': 'Thay ảnh khác (JPEG hoặc PNG)',
+  'memberPhoto.hint': 'Tối đa {mb} MB. Máy chủ thu nhỏ và lưu lại ảnh, bỏ mọi thông tin kèm theo (như vị trí GPS); ảnh chỉ nằm trên máy chủ, không gửi xuống cổng, chỉ người quản lý thành viên này và bảo vệ đang xác nhận người này xem được.',
+  'memberPhoto.upload': 'Tải ảnh lên',
+  'memberPhoto.working': 'Đang tải ảnh lên…',
+  'memberPhoto.failed': 'Không tải được ảnh lên; hãy thử lại.',
+  'memberPhoto.remove': 'Xóa ảnh',
+  'memberPhoto.problem.photo-unreadable': 'Không đọc được ảnh này: hãy chọn một ảnh JPEG hoặc PNG.',
+  'memberPhoto.problem.photo-too-large': 'Ảnh quá lớn: tối đa {mb} MB.',
+  'members.done.photo': 'Đã lưu ảnh.',
+  'members.done.photo-removed': 'Đã xóa ảnh.',
 } as const;
 
 export type MessageKey = keyof typeof vi;

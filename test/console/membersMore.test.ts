@@ -8,6 +8,7 @@ import { addConsoleUser, logInForm, type ConsoleUser } from '../helpers/consoleU
 import { newContext, screenshot, unlabelledInputs, useBrowser, watchProblems } from '../helpers/browser.js';
 import { createCentralSite, qrgate } from '../helpers/centralSite.js';
 import { freePort } from '../helpers/freePort.js';
+import { exifMarkers, photoWithGps } from '../helpers/photos.js';
 import { QrgateProcess } from '../helpers/qrgateProcess.js';
 
 /**
@@ -229,5 +230,59 @@ describe('importing a members file', () => {
     expect(await page.textContent('#import-problems tbody tr[data-line="2"]')).toContain('Người này đã đăng ký ở đơn vị khác');
     expect(await page.content()).not.toContain(an.name);
     await context.close();
+  });
+});
+
+describe("a member's photo", () => {
+  it('a manager uploads a phone photo, which is served re-encoded without its GPS position only to those who may see the member; a non-image is refused; the photo is removed', async () => {
+    const browser = await launch();
+    const context = await newContext(browser);
+    const page = await context.newPage();
+    const problems = watchProblems(page);
+    await logIn(page, 'quanly', `/members?q=${encodeURIComponent(an.name)}`);
+    await Promise.all([page.waitForURL(/\/members\/[0-9a-f]{64}$/), page.click(`tr[data-member] a`)]);
+    const memberUrl = page.url();
+    expect(await page.textContent('[data-photo="none"]')).toBe('Chưa có ảnh.');
+    expect(await unlabelledInputs(page)).toEqual([]);
+
+    await page.setInputFiles('#photo-file', { name: 'loi.txt', mimeType: 'text/plain', buffer: Buffer.from('không phải ảnh') });
+    await Promise.all([page.waitForURL(`${memberUrl}?photo=photo-unreadable`), page.click('#photo-form button')]);
+    expect(await page.textContent('#photo-problem')).toBe('Không đọc được ảnh này: hãy chọn một ảnh JPEG hoặc PNG.');
+
+    const upload = photoWithGps(1600, 1200);
+    await page.setInputFiles('#photo-file', { name: 'anh.jpg', mimeType: 'image/jpeg', buffer: upload });
+    await Promise.all([page.waitForURL(`${memberUrl}?done=photo`), page.click('#photo-form button')]);
+    expect(await page.textContent('.notice')).toBe('Đã lưu ảnh.');
+    await expect.poll(() => page.$eval('img.member-photo', (img) => (img as unknown as { naturalWidth: number }).naturalWidth), { timeout: 10_000 }).toBe(640);
+    const src = (await page.getAttribute('img.member-photo', 'src'))!;
+    const served = await page.request.get(`${base}${src}`);
+    expect(served.headers()['content-type']).toBe('image/jpeg');
+    const body = await served.body();
+    for (const marker of exifMarkers) expect(body.includes(marker)).toBe(false);
+    expect(body.length).toBeLessThan(upload.length / 4);
+    await screenshot(page, 'member-photo-vi-desk');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await screenshot(page, 'member-photo-vi-phone');
+    await page.goto(`${memberUrl}?lang=en`);
+    await screenshot(page, 'member-photo-en-phone');
+    await page.setViewportSize({ width: 1366, height: 768 });
+    await screenshot(page, 'member-photo-en-desk');
+
+    // Another unit's manager gets no face, and neither the photo's address nor the member page works for them.
+    const stranger = await (await newContext(browser)).newPage();
+    await logIn(stranger, 'donvikhac');
+    expect((await stranger.request.get(`${base}${src}`)).status()).toBe(403);
+    await stranger.context().close();
+
+    await Promise.all([page.waitForURL(`${memberUrl}?done=photo-removed`), page.click(`form[action$="/photo/remove"] button`)]);
+    expect(await page.textContent('[data-photo="none"]')).toBe('No photo yet.');
+    expect((await page.request.get(`${base}${src}`)).status()).toBe(404);
+    expect(problems).toEqual([]);
+    await context.close();
+
+    const admin = await (await newContext(browser)).newPage();
+    await logIn(admin, 'quantri', '/audit?action=member.photo');
+    expect(await admin.locator('tr[data-action="member.photo"]').count()).toBe(1);
+    await admin.context().close();
   });
 });

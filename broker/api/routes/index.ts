@@ -13,6 +13,7 @@ import { listRoutes } from './lists.js';
 import { memberRoutes } from './members.js';
 import { metricsRoute } from './metrics.js';
 import { pendingRoutes } from './pending.js';
+import { pendingPhotoRoute } from './memberPhotos.js';
 import { publicStatsRoute } from './publicStats.js';
 import { sessionRoutes } from './session.js';
 import { terminalChangeRoutes } from './terminalChanges.js';
@@ -42,5 +43,6 @@ export function apiRoutes(deps: RouteDeps): Route[] {
     ...tokenRoutes(deps),
     auditRoute(deps),
     ...pendingRoutes(deps),
+    pendingPhotoRoute(deps),
   ];
 }
