@@ -23,7 +23,7 @@ function packageRoot(): string {
   return dir;
 }
 
-const clientScripts = new Set(['check', 'guard', 'events', 'inside']);
+const clientScripts = new Set(['check', 'guard', 'events', 'inside', 'members']);
 
 export function assetRoute(): PublicRoute {
   const root = packageRoot();

@@ -18,6 +18,10 @@ import { tokenPages } from './pages/tokens.js';
 import { userPages } from './pages/users.js';
 // who is inside now (issue 14 page 5)
 import { insidePages } from './pages/inside.js';
+// members: lost card, CSV import, photo (issue 14 page 6)
+import { lostCardPages } from './pages/lostCard.js';
+import { membersImportPages } from './pages/membersImport.js';
+import { memberPhotoPages } from './pages/memberPhoto.js';
 
 /** The operator console (issue 14): server-rendered pages the central serves beside its API. */
 export const consolePages: Pages = {
@@ -39,6 +43,10 @@ export const consolePages: Pages = {
     ...userPages(deps),
     ...tokenPages(deps),
     ...insidePages(deps),
+    // members: lost card, CSV import, photo (issue 14 page 6)
+    ...lostCardPages(deps),
+    ...membersImportPages(deps),
+    ...memberPhotoPages(deps),
   ],
   renderError: renderPageError,
 };

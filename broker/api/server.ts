@@ -130,6 +130,8 @@ export async function createApiServer(deps: ApiServerDeps): Promise<FastifyInsta
       }),
   });
   app.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  // A member's photo, posted as the file itself (the console parses no multipart); routes that take none refuse a Buffer body.
+  app.addContentTypeParser(['image/jpeg', 'image/png'], { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
   app.addHook('onRequest', async (request) => {
     if (request.raw.url !== undefined && request.raw.url.length > maxUrlLength) throw new HttpError(414, 'uri-too-long', `the request target is longer than ${maxUrlLength} characters`);

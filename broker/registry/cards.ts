@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { RefHasher } from '../../protocol/credentialRef.js';
+import { refToHex, type RefHasher } from '../../protocol/credentialRef.js';
 import { generateCardId, parseCardId } from '../../protocol/credentials/card.js';
 import type { CentralDb } from '../store/sqliteSchema.js';
 import { msToIso } from '../store/time.js';
@@ -196,6 +196,8 @@ export function openLiveCards(db: CentralDb, selection: CardSelection): { readon
 /** A card found by its number, and whose it is (for the caller's scope check). */
 export interface CardOwner {
   readonly cardId: string;
+  /** The holder's citizen ref, hex (findMember, GET /api/members/{ref}). */
+  readonly memberRef: string;
   readonly idMasked: string;
   readonly unit: string;
   readonly revokedAt: string | null;
@@ -219,13 +221,13 @@ export function cardTail(cardId: string): string {
 
 export function findCard(db: CentralDb, cardId: string): CardOwner {
   const row = db
-    .prepare<[string], { cardId: string; idMasked: string; unit: string; revokedAtMs: number | null }>(
-      `SELECT c.card_id AS cardId, m.id_masked AS idMasked, m.unit, c.revoked_at_ms AS revokedAtMs
+    .prepare<[string], { cardId: string; idRef: Buffer; idMasked: string; unit: string; revokedAtMs: number | null }>(
+      `SELECT c.card_id AS cardId, m.id_ref AS idRef, m.id_masked AS idMasked, m.unit, c.revoked_at_ms AS revokedAtMs
        FROM cards c JOIN members m ON m.member_id = c.member_id WHERE c.card_id = ?`,
     )
     .get(cardId);
   if (row === undefined) throw new CardsError('card-unknown', `no card ending in ${cardTail(cardId)} was issued`);
-  return { cardId: row.cardId, idMasked: row.idMasked, unit: row.unit, revokedAt: row.revokedAtMs === null ? null : msToIso(row.revokedAtMs) };
+  return { cardId: row.cardId, memberRef: refToHex(row.idRef), idMasked: row.idMasked, unit: row.unit, revokedAt: row.revokedAtMs === null ? null : msToIso(row.revokedAtMs) };
 }
 
 export interface RevokeCardResult {

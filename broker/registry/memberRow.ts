@@ -36,16 +36,25 @@ export interface MemberRow extends MemberDetails {
   readonly idNumber: string;
 }
 
+/**
+ * What kind of wrong, for a reader in another language: `encoding` (the bytes were not UTF-8,
+ * the file needs saving again) or `invalid` (the value breaks the field's rule).
+ */
+export type FieldProblemKind = 'encoding' | 'invalid';
+
 export interface FieldProblem {
   readonly field: MemberColumn;
+  readonly kind: FieldProblemKind;
   readonly message: string;
 }
 
-export type FieldResult<T extends string = string> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly message: string };
+export type FieldResult<T extends string = string> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly kind: FieldProblemKind; readonly message: string };
 
 const maxLength = { name: 100, address: 300, unit: 100 } as const;
 
-const invalid = (message: string): { ok: false; message: string } => ({ ok: false, message });
+const invalid = (message: string, kind: FieldProblemKind = 'invalid'): { ok: false; kind: FieldProblemKind; message: string } => ({ ok: false, kind, message });
 
 /**
  * Spreadsheet exports differ in spacing and in how diacritics are composed ("ễ" as one code
@@ -54,7 +63,7 @@ const invalid = (message: string): { ok: false; message: string } => ({ ok: fals
  */
 function text(raw: string, limit: number, required: boolean): FieldResult {
   // U+FFFD is what a decoder puts where bytes were not UTF-8: a file saved as Windows-1258.
-  if (raw.includes('\uFFFD')) return invalid('is not valid UTF-8 (save the file as "CSV UTF-8")');
+  if (raw.includes('\uFFFD')) return invalid('is not valid UTF-8 (save the file as "CSV UTF-8")', 'encoding');
   // The checks skip the work when there is nothing to do: a million rows made normalize()
   // and the whitespace replace the largest cost after the CSV parser itself. Text below
   // U+0300 and the precomposed Vietnamese letters (U+1EA0..U+1EF9) is already NFC.
@@ -123,7 +132,7 @@ export function checkMemberRow(raw: Readonly<Record<MemberColumn, string>>): Row
   for (const field of memberColumns) {
     const result = checks[field](raw[field]);
     if (result.ok) values[field] = result.value;
-    else problems.push({ field, message: result.message });
+    else problems.push({ field, kind: result.kind, message: result.message });
   }
   if (problems.length > 0) return { ok: false, problems, idNumber: values.idNumber ?? null };
   return { ok: true, row: { ...values, status: values.status as MemberStatus } };
@@ -135,6 +144,6 @@ export function maskIdNumber(idNumber: string): string {
 }
 
 /** "line 12: phone has 7 digits, expected 8 to 15" style text for one problem. */
-export function describeProblem(problem: FieldProblem): string {
+export function describeProblem(problem: Pick<FieldProblem, 'field' | 'message'>): string {
   return `${problem.field} ${problem.message}`;
 }

@@ -1,6 +1,6 @@
 import { CsvError, parse } from 'csv-parse';
 import type { Readable } from 'node:stream';
-import { checkMemberRow, memberColumns, type MemberColumn, type MemberRow } from './memberRow.js';
+import { checkMemberRow, memberColumns, type FieldProblemKind, type MemberColumn, type MemberRow } from './memberRow.js';
 
 /**
  * The members file of `qrgate members import`: UTF-8 CSV (a BOM is dropped, CRLF is fine,
@@ -12,12 +12,23 @@ import { checkMemberRow, memberColumns, type MemberColumn, type MemberRow } from
 
 export const membersCsvHeader = memberColumns.join(',');
 
+/**
+ * What kind of wrong, so a page can say it in the reader's language (`message` is English):
+ * a field's `encoding` or `invalid` value (FieldProblemKind), the wrong number of `columns`,
+ * an ID number `repeated` from line `firstLine`, a person registered in an `other-unit`,
+ * a row `not-your-unit` in a manager's import, a wrong `header`, broken CSV `syntax`.
+ */
+export type RowProblemKind = FieldProblemKind | 'columns' | 'repeated' | 'other-unit' | 'not-your-unit' | 'header' | 'syntax';
+
 /** One bad row or one bad field; `field` is null when the row as a whole is wrong. */
 export interface RowProblem {
   /** Line of the file the row starts on (1 = the header). */
   readonly line: number;
   readonly field: MemberColumn | null;
+  readonly kind: RowProblemKind;
   readonly message: string;
+  /** For `repeated`: the line that first had this ID number. */
+  readonly firstLine?: number;
 }
 
 export type MembersCsvItem =
@@ -49,7 +60,7 @@ function checkHeader(record: readonly string[]): void {
 function rowItem(record: readonly string[], line: number): MembersCsvItem {
   if (record.length !== memberColumns.length) {
     const message = `has ${record.length} columns, expected ${memberColumns.length} (${membersCsvHeader}); quote fields that contain a comma`;
-    return { line, problems: [{ line, field: null, message }], idNumber: null };
+    return { line, problems: [{ line, field: null, kind: 'columns', message }], idNumber: null };
   }
   const [name, phone, address, unit, scope, idNumber, status] = record as [string, string, string, string, string, string, string];
   const checked = checkMemberRow({ name, phone, address, unit, scope, idNumber, status });

@@ -76,6 +76,8 @@ export class MembersImportError extends Error {
 const stagingSql = `
   CREATE TEMP TABLE IF NOT EXISTS member_import (
     line INTEGER NOT NULL,
+    -- 1: the row has a problem of its own and is staged only for the repeated-ID check.
+    bad INTEGER NOT NULL,
     id_ref BLOB NOT NULL,
     id_masked TEXT NOT NULL,
     name TEXT NOT NULL,
@@ -138,21 +140,21 @@ async function stageFile(options: ImportMembersOptions, elapsedMs: () => number,
   const progressEvery = options.progressEveryRows ?? 100_000;
   const problems = new ProblemList(maxProblems);
   const stage = db.prepare(
-    `INSERT INTO temp.member_import (line, id_ref, id_masked, name, phone, address, unit, scope, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO temp.member_import (line, bad, id_ref, id_masked, name, phone, address, unit, scope, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   let rows = 0;
   const visit = (item: MembersCsvItem): void => {
     if ('row' in item && options.onlyUnit !== undefined && item.row.unit !== options.onlyUnit) {
       // The unit is named by the person who sent the file, not quoted from it.
-      problems.add({ line: item.line, field: 'unit', message: `is not ${options.onlyUnit}, the unit you manage` });
-      stage.run(item.line, hasher('citizen', item.row.idNumber), '', '', '', '', '', '', '');
+      problems.add({ line: item.line, field: 'unit', kind: 'not-your-unit', message: `is not ${options.onlyUnit}, the unit you manage` });
+      stage.run(item.line, 1, hasher('citizen', item.row.idNumber), '', '', '', '', '', '', '');
     } else if ('row' in item) {
       const { row } = item;
-      stage.run(item.line, hasher('citizen', row.idNumber), maskIdNumber(row.idNumber), row.name, row.phone, row.address, row.unit, row.scope, row.status);
+      stage.run(item.line, 0, hasher('citizen', row.idNumber), maskIdNumber(row.idNumber), row.name, row.phone, row.address, row.unit, row.scope, row.status);
     } else {
       for (const problem of item.problems) problems.add(problem);
       // Staged for the repeated-ID check only: with a problem found, nothing is merged.
-      if (item.idNumber !== null) stage.run(item.line, hasher('citizen', item.idNumber), '', '', '', '', '', '', '');
+      if (item.idNumber !== null) stage.run(item.line, 1, hasher('citizen', item.idNumber), '', '', '', '', '', '', '');
     }
     rows++;
     if (rows % progressEvery === 0) options.onProgress?.({ phase: 'reading', rows, elapsedMs: elapsedMs() });
@@ -167,7 +169,8 @@ async function stageFile(options: ImportMembersOptions, elapsedMs: () => number,
     if (!(err instanceof MembersCsvError) || err.code === 'unreadable') throw err;
     // Keep what was staged: repeated ID numbers before the broken line are reported too.
     db.exec('COMMIT');
-    return { rows, problems, stoppedBy: { line: err.line ?? 1, field: null, message: err.detail } };
+    const kind = err.code === 'header' ? 'header' : 'syntax';
+    return { rows, problems, stoppedBy: { line: err.line ?? 1, field: null, kind, message: err.detail } };
   } finally {
     if (db.inTransaction) db.exec('ROLLBACK');
   }
@@ -177,12 +180,12 @@ async function stageFile(options: ImportMembersOptions, elapsedMs: () => number,
 function allProblems(db: CentralDb, staged: Staged, maxProblems: number, onlyUnit: string | undefined): ProblemList {
   const duplicates = new ProblemList(maxProblems);
   for (const { line, first } of db.prepare(duplicatesSql).iterate() as IterableIterator<{ line: number; first: number }>) {
-    duplicates.add({ line, field: 'idNumber', message: `is the same ID number as line ${first}` });
+    duplicates.add({ line, field: 'idNumber', kind: 'repeated', message: `is the same ID number as line ${first}`, firstLine: first });
   }
   const taken = new ProblemList(maxProblems);
   if (onlyUnit !== undefined) {
     for (const line of db.prepare(otherUnitSql).pluck().iterate({ unit: onlyUnit }) as IterableIterator<number>) {
-      taken.add({ line, field: 'idNumber', message: 'is registered in another unit; its manager or an admin can move the person' });
+      taken.add({ line, field: 'idNumber', kind: 'other-unit', message: 'is registered in another unit; its manager or an admin can move the person' });
     }
   }
   const merged = new ProblemList(maxProblems);
@@ -208,7 +211,24 @@ function mergeStaged(db: CentralDb, nowMs: number): { added: number; changed: nu
     .immediate();
 }
 
-export async function importMembers(options: ImportMembersOptions): Promise<ImportResult> {
+/**
+ * Rows that would be written as they are: no problem of their own, not repeating an earlier
+ * row's ID number, not taking over a person registered in another unit (`@unit`: a manager's
+ * import; NULL for a whole-registry one, where `m.unit <> NULL` never holds).
+ */
+const goodRowsSql = `
+  SELECT count(*) FROM (
+    SELECT line, bad, id_ref, first_value(line) OVER (PARTITION BY id_ref ORDER BY line) AS first FROM temp.member_import
+  ) s WHERE s.bad = 0 AND s.line = s.first AND NOT EXISTS (SELECT 1 FROM members m WHERE m.id_ref = s.id_ref AND m.unit <> @unit)
+`;
+
+/** Good rows whose ID number nobody is registered under yet (in a file with no problem: the people the import adds). */
+const newMembersSql = `
+  SELECT count(*) FROM temp.member_import s WHERE s.bad = 0 AND NOT EXISTS (SELECT 1 FROM members m WHERE m.id_ref = s.id_ref)
+`;
+
+/** Reads and checks the whole file into the temp table, hands it to `then`, and drops it whatever happens. */
+async function withCheckedFile<T>(options: ImportMembersOptions, then: (staged: Staged, problems: ProblemList, elapsedMs: () => number) => T): Promise<T> {
   const { db } = options;
   const startedMs = performance.now();
   const elapsedMs = () => Math.round(performance.now() - startedMs);
@@ -216,16 +236,49 @@ export async function importMembers(options: ImportMembersOptions): Promise<Impo
   db.exec(stagingSql);
   try {
     const staged = await stageFile(options, elapsedMs, maxProblems);
-    const problems = allProblems(db, staged, maxProblems, options.onlyUnit);
-    if (problems.count > 0) throw new MembersImportError(problems.kept, problems.count, staged.rows);
+    return then(staged, allProblems(db, staged, maxProblems, options.onlyUnit), elapsedMs);
+  } finally {
+    db.exec('DROP TABLE IF EXISTS temp.member_import');
+  }
+}
 
+export async function importMembers(options: ImportMembersOptions): Promise<ImportResult> {
+  const { db } = options;
+  return withCheckedFile(options, (staged, problems, elapsedMs) => {
+    if (problems.count > 0) throw new MembersImportError(problems.kept, problems.count, staged.rows);
     const { rows } = staged;
     options.onProgress?.({ phase: 'writing', rows, elapsedMs: elapsedMs() });
     const { added, changed } = mergeStaged(db, (options.nowMs ?? Date.now)());
     const result: ImportResult = { rows, added, updated: changed - added, unchanged: rows - changed, elapsedMs: elapsedMs() };
     options.logger?.info({ rows, added, updated: result.updated, unchanged: result.unchanged, ms: result.elapsedMs }, 'members.imported');
     return result;
-  } finally {
-    db.exec('DROP TABLE IF EXISTS temp.member_import');
-  }
+  });
+}
+
+/** What importMembers would say of a file, with nothing written: its problems, or what it would add. */
+export interface ImportPreview {
+  /** Data rows read (up to a broken header or CSV syntax, which is a problem of its own). */
+  readonly rows: number;
+  /** Rows with no problem: all of them when `problemCount` is 0. */
+  readonly goodRows: number;
+  /** Good rows whose ID number is not registered yet; the other good rows update (or leave) a member. */
+  readonly newMembers: number;
+  /** The first `maxProblems` problems, by line. */
+  readonly problems: readonly RowProblem[];
+  readonly problemCount: number;
+}
+
+/**
+ * The import's own checks, the same code path up to the write, and no write: the console
+ * shows every bad line before anyone presses "import", and the import itself checks again.
+ */
+export async function previewMembersImport(options: ImportMembersOptions): Promise<ImportPreview> {
+  const { db } = options;
+  return withCheckedFile(options, (staged, problems) => ({
+    rows: staged.rows,
+    goodRows: db.prepare(goodRowsSql).pluck().get({ unit: options.onlyUnit ?? null }) as number,
+    newMembers: db.prepare(newMembersSql).pluck().get() as number,
+    problems: problems.kept,
+    problemCount: problems.count,
+  }));
 }

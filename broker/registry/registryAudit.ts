@@ -36,6 +36,11 @@ export function cardsIssued(selection: CardSelection, result: IssueCardsResult, 
   return { action: 'card.issue', target, details: { by: selection.by, ...scope, issued: result.issued, reissued: result.reissued, skipped: result.skipped } };
 }
 
+/** `member.photo` for a new or replaced photo, `member.photo-remove`; the photo itself never goes into the log. */
+export function memberPhotoChanged(idMasked: string, action: 'member.photo' | 'member.photo-remove', size?: { width: number; height: number }): AuditChange {
+  return { action, target: idMasked, details: size === undefined ? {} : { width: size.width, height: size.height } };
+}
+
 export function cardRevoked(result: RevokeCardResult): AuditChange {
   return { action: 'card.revoke', target: result.cardTail, details: { member: result.idMasked, unit: result.unit } };
 }

@@ -313,6 +313,17 @@ const migrations: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX alarm_acks_at ON alarm_acks (acknowledged_at_ms);
   `,
+  // Members' photos (issue 14 page 6): kept by the central only, never in a list or on a terminal;
+  // re-encoded JPEG (memberPhotoImage.ts), one per member, gone with the member.
+  `
+  CREATE TABLE member_photos (
+    member_id INTEGER PRIMARY KEY REFERENCES members (member_id) ON DELETE CASCADE,
+    jpeg BLOB NOT NULL,
+    width INTEGER NOT NULL,
+    height INTEGER NOT NULL,
+    updated_at_ms INTEGER NOT NULL
+  );
+  `,
 ];
 
 export const schemaVersion = migrations.length;

@@ -10,9 +10,11 @@ import { checkMemberField, checkMemberRow, memberColumns, memberStatuses, type M
 import { addMember, MemberError, memberKey, removeMember, updateMember } from '../../broker/registry/members.js';
 import { decodePageCursor } from '../../broker/registry/pageCursor.js';
 import { cardsIssued, memberAdded, memberRemoved, memberUpdated } from '../../broker/registry/registryAudit.js';
+import { memberPhotoInfo } from '../../broker/registry/memberPhotos.js';
 import { html, type Html } from '../html.js';
 import { layout } from '../layout.js';
 import { csrfField, htmlResponse, pageContext, seeOther, type PageContext } from '../pageContext.js';
+import { photoCard } from './memberPhoto.js';
 
 /**
  * Members (issue 14 page 6): a unit manager finds, registers, changes and removes the people
@@ -81,7 +83,7 @@ function listPage(context: PageContext, principal: Principal, query: z.infer<typ
   return layout(
     context,
     { title: t('members.title'), path: '/members' },
-    html`<p><a class="button" href="/members/new">${t('members.add')}</a></p>
+    html`<p class="member-actions"><a class="button" href="/members/new">${t('members.add')}</a> <a class="button secondary" href="/members/import">${t('membersImport.link')}</a> <a class="button secondary" href="/members/lost-card">${t('lostCard.link')}</a></p>
 <div class="forms">
 <form method="get" action="/members" class="card search">
   <label for="q">${t('members.q')}</label>
@@ -126,13 +128,13 @@ ${statusSelect(context, 'member-status', form.status ?? 'allow', false)}
   );
 }
 
-function memberPage(context: PageContext, member: RegistryMember, form: Form, problems: Problems, notice?: string): Html {
+function memberPage(context: PageContext, member: RegistryMember, photo: Html, form: Form, problems: Problems, notice?: string): Html {
   const { t } = context;
   const editable: readonly MemberColumn[] = ['name', 'phone', 'address', 'scope'];
   const values: Form = { name: member.name, phone: member.phone, address: member.address, scope: member.scope, ...form };
   return layout(
     context,
-    { title: member.name, path: '/members' },
+    { title: member.name, path: '/members', scripts: ['members'] },
     html`${notice === undefined ? '' : html`<p class="notice" role="status">${notice}</p>`}
 <dl class="facts">
   <div><dt>${t('member.idMasked')}</dt><dd class="code">${member.idMasked}</dd></div>
@@ -162,6 +164,7 @@ function memberPage(context: PageContext, member: RegistryMember, form: Form, pr
   <button type="submit">${member.cardNumber === null ? t('members.issue') : t('members.reissue')}</button>
   ${member.cardNumber === null ? '' : html`<p><a href="/api/cards.pdf?unit=${encodeURIComponent(member.unit)}">${t('members.cardsPdf')}</a></p>`}
 </form>
+${photo}
 <form method="post" action="/members/${member.ref}/remove" class="card danger">
   <h2>${t('members.remove')}</h2>
   ${csrfField(context)}
@@ -263,22 +266,27 @@ export function memberPages(deps: Pick<RouteDeps, 'db' | 'config' | 'now'>): Rou
     readsQuery: true,
     async handle(request) {
       const member = memberInScope(deps.db, request.principal, request.params.ref!);
-      return handle(pageContext(request), member, { ref: Buffer.from(member.ref, 'hex'), idMasked: member.idMasked }, request);
+      const key = { ref: Buffer.from(member.ref, 'hex'), idMasked: member.idMasked };
+      return handle(pageContext(request), member, key, request);
     },
   });
+  /** The member's page; the photo card reads the `photo=` problem an upload was sent back with. */
+  const page = (context: PageContext, member: RegistryMember, request: AuthorizedRequest, form: Form, problems: Problems, notice?: string) =>
+    memberPage(context, member, photoCard(context, member, memberPhotoInfo(deps.db, Buffer.from(member.ref, 'hex')), request.query.get('photo')), form, problems, notice);
   const done = (context: PageContext, member: RegistryMember, what: string) => seeOther(`/members/${member.ref}?done=${what}`, context.langCookie);
   const editable = ['name', 'phone', 'address', 'scope'] as const;
 
   const show = onMember('GET', '', (context, member, _key, request) => {
     const what = request.query.get('done');
-    const notice = what === 'saved' || what === 'status' || what === 'card' || what === 'added' ? context.t(`members.done.${what}`) : undefined;
-    return htmlResponse(context, memberPage(context, member, {}, {}, notice));
+    const notice =
+      what === 'saved' || what === 'status' || what === 'card' || what === 'added' || what === 'photo' || what === 'photo-removed' ? context.t(`members.done.${what}`) : undefined;
+    return htmlResponse(context, page(context, member, request, {}, {}, notice));
   });
   const edit = onMember('POST', '', (context, member, key, request) => {
     const form = parseForm(request.body);
     const fields: Form = { name: form.name, phone: form.phone, address: form.address ?? '', scope: form.scope };
     const problems = problemsOf(context, fields, editable);
-    if (Object.keys(problems).length > 0) return htmlResponse(context, memberPage(context, member, fields, problems));
+    if (Object.keys(problems).length > 0) return htmlResponse(context, page(context, member, request, fields, problems));
     const changes = Object.fromEntries(
       editable.flatMap((name) => {
         const checked = fields[name] === undefined ? null : checkMemberField(name, fields[name]);
@@ -291,7 +299,7 @@ export function memberPages(deps: Pick<RouteDeps, 'db' | 'config' | 'now'>): Rou
   });
   const setStatus = onMember('POST', '/status', (context, member, key, request) => {
     const status = checkMemberField('status', z.object({ status: z.string().max(20) }).catch({ status: '' }).parse(request.body ?? {}).status);
-    if (!status.ok) return htmlResponse(context, memberPage(context, member, {}, {}));
+    if (!status.ok) return htmlResponse(context, page(context, member, request, {}, {}));
     const result = updateMember(deps.db, key, { status: status.value as MemberStatus }, deps.now());
     if (result.changed.length > 0) request.audit(memberUpdated(result, 'member.set-status'));
     return done(context, member, 'status');
@@ -303,7 +311,7 @@ export function memberPages(deps: Pick<RouteDeps, 'db' | 'config' | 'now'>): Rou
     return done(context, member, 'card');
   });
   const remove = onMember('POST', '/remove', (context, member, key, request) => {
-    if (!z.object({ confirm: z.literal('yes') }).safeParse(request.body ?? {}).success) return htmlResponse(context, memberPage(context, member, {}, {}));
+    if (!z.object({ confirm: z.literal('yes') }).safeParse(request.body ?? {}).success) return htmlResponse(context, page(context, member, request, {}, {}));
     request.audit(memberRemoved(removeMember(deps.db, key)));
     return seeOther('/members', context.langCookie);
   });

@@ -86,7 +86,7 @@ describe('qrgate members', () => {
           '',
         ].join('\n'),
       );
-      expect(JSON.parse(result.out)).toMatchObject({ error: 'members-invalid', rows: 3, problemCount: 4, problems: expect.arrayContaining([{ line: 4, field: 'unit', message: 'is empty' }]) });
+      expect(JSON.parse(result.out)).toMatchObject({ error: 'members-invalid', rows: 3, problemCount: 4, problems: expect.arrayContaining([{ line: 4, field: 'unit', kind: 'invalid', message: 'is empty' }]) });
       expect(await s.member(AN)).toEqual(before);
     });
 

@@ -15,6 +15,7 @@ import { listRoutes } from './lists.js';
 import { memberRoutes } from './members.js';
 import { metricsRoute } from './metrics.js';
 import { pendingRoutes } from './pending.js';
+import { pendingPhotoRoute } from './memberPhotos.js';
 import { publicStatsRoute } from './publicStats.js';
 import { sessionRoutes } from './session.js';
 import { terminalChangeRoutes } from './terminalChanges.js';
@@ -47,5 +48,6 @@ export function apiRoutes(deps: RouteDeps): Route[] {
     // who is inside now (issue 14 page 5)
     ...insideRoutes(deps),
     ...alarmRoutes(deps),
+    pendingPhotoRoute(deps),
   ];
 }

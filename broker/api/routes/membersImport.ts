@@ -1,9 +1,11 @@
 import { Readable } from 'node:stream';
-import { importMembers, MembersImportError } from '../../registry/membersImport.js';
+import type { Principal } from '../../access/roles.js';
+import { importMembers, MembersImportError, previewMembersImport, type ImportMembersOptions, type ImportPreview, type ImportResult } from '../../registry/membersImport.js';
+import type { CentralDb } from '../../store/sqliteSchema.js';
 import { withRegistryDb } from '../../registry/registryDb.js';
 import { membersImported } from '../../registry/registryAudit.js';
 import { HttpError } from '../http.js';
-import { only, type ProtectedRoute } from '../route.js';
+import { only, type AuthorizedRequest, type ProtectedRoute } from '../route.js';
 import type { RouteDeps } from './deps.js';
 import { lazyRefHasher } from './registryScope.js';
 
@@ -14,36 +16,50 @@ export const membersImportBodyLimit = 64 * 1024 * 1024;
 const maxProblemsListed = 1000;
 
 /**
- * `POST /api/members/import`, body text/csv: `qrgate members import` over HTTP, all or
- * nothing. A bad file is a 400 listing each problem by line and field, never quoting a cell.
- * It runs on a connection of its own: the import stages rows in a temp table inside a
+ * The members file of a request, checked or imported as its principal: a manager's rows must
+ * all be of their unit. The API's import and the console's preview and import run these.
+ * Each runs on a connection of its own: the import stages rows in a temp table inside a
  * transaction while it reads, and on the API's shared connection other requests' writes
  * would land in that transaction (and share its fate).
  */
-export function membersImportRoute(deps: Pick<RouteDeps, 'config' | 'logger' | 'now'>): ProtectedRoute {
+export function membersFileRunner(deps: Pick<RouteDeps, 'config' | 'logger' | 'now'>) {
   const hasher = lazyRefHasher(deps);
+  const options = (db: CentralDb, principal: Principal, csv: string): ImportMembersOptions => ({
+    db,
+    hasher: hasher(),
+    input: Readable.from([csv]),
+    logger: deps.logger,
+    nowMs: deps.now,
+    maxProblems: maxProblemsListed,
+    ...(principal.role === 'manager' ? { onlyUnit: principal.unit! } : {}),
+  });
+  return {
+    preview: (principal: Principal, csv: string): Promise<ImportPreview> => withRegistryDb(deps.config, (db) => previewMembersImport(options(db, principal, csv))),
+    /** All or nothing, audited; throws MembersImportError (nothing written) on a bad file. */
+    async import(request: Pick<AuthorizedRequest, 'principal' | 'audit'>, csv: string): Promise<ImportResult> {
+      const result = await withRegistryDb(deps.config, (db) => importMembers(options(db, request.principal, csv)));
+      request.audit(membersImported(result, request.principal.role === 'manager' ? request.principal.unit! : null));
+      return result;
+    },
+  };
+}
+
+/**
+ * `POST /api/members/import`, body text/csv: `qrgate members import` over HTTP, all or
+ * nothing. A bad file is a 400 listing each problem by line and field, never quoting a cell.
+ */
+export function membersImportRoute(deps: Pick<RouteDeps, 'config' | 'logger' | 'now'>): ProtectedRoute {
+  const runner = membersFileRunner(deps);
   return {
     method: 'POST',
     path: '/api/members/import',
     access: only('admin', 'manager'),
     bodyLimit: membersImportBodyLimit,
-    async handle({ body, principal, audit }) {
+    async handle(request) {
+      const { body } = request;
       if (typeof body !== 'string') throw new HttpError(415, 'unsupported-media-type', 'body: send the members file as text/csv');
-      const onlyUnit = principal.role === 'manager' ? principal.unit! : undefined;
       try {
-        const result = await withRegistryDb(deps.config, (db) =>
-          importMembers({
-            db,
-            hasher: hasher(),
-            input: Readable.from([body]),
-            logger: deps.logger,
-            nowMs: deps.now,
-            maxProblems: maxProblemsListed,
-            ...(onlyUnit === undefined ? {} : { onlyUnit }),
-          }),
-        );
-        audit(membersImported(result, onlyUnit ?? null));
-        return { status: 200, json: result };
+        return { status: 200, json: await runner.import(request, body) };
       } catch (err) {
         if (!(err instanceof MembersImportError)) throw err;
         return { status: 400, json: { error: 'bad-request', reason: err.message, rows: err.rows, problemCount: err.problemCount, problems: err.problems } };

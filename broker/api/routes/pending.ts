@@ -26,7 +26,7 @@ const access = only('admin', 'manager', 'guard');
 const bodyLimit = 4 * 1024;
 
 const pendingQuerySchema = z.strictObject({ checkpoint: checkpointCodeSchema.optional() });
-const pendingIdSchema = z.uuid({ message: 'expected the pending scan id (a UUID)' });
+export const pendingIdSchema = z.uuid({ message: 'expected the pending scan id (a UUID)' });
 const noBody = z.strictObject({});
 const openSchema = z.strictObject({
   reason: z
@@ -59,7 +59,7 @@ async function sendCommand(commands: TerminalCommands | undefined, target: { che
   }
 }
 
-async function requireSees(store: CentralStore, principal: Principal, code: string): Promise<void> {
+export async function requireSees(store: CentralStore, principal: Principal, code: string): Promise<void> {
   const checkpoint = await store.getCheckpoint(code);
   // A pending scan from a checkpoint since removed from the registry: only an admin sees it.
   if (checkpoint === null ? principal.role !== 'admin' : !seesCheckpoint(principal, checkpoint)) throw forbidden(outOfScope(principal, code));

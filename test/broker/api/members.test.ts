@@ -112,7 +112,7 @@ describe('members API', () => {
     expect(api.db.prepare('SELECT count(*) FROM members').pluck().get()).toBe(0);
 
     const managerRefused = await json('POST', '/api/members/import', peopleCsv, 'managerOwn', 400);
-    expect(managerRefused.problems).toEqual([{ line: 4, field: 'unit', message: `is not ${MAY_HUE}, the unit you manage` }]);
+    expect(managerRefused.problems).toEqual([{ line: 4, field: 'unit', kind: 'not-your-unit', message: `is not ${MAY_HUE}, the unit you manage` }]);
     expect(api.db.prepare('SELECT count(*) FROM members').pluck().get()).toBe(0);
 
     await json('POST', '/api/members/import', peopleCsv);

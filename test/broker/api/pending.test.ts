@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { reencodePhoto } from '../../../broker/registry/memberPhotoImage.js';
+import { setMemberPhoto } from '../../../broker/registry/memberPhotos.js';
 import { registryRefHasher } from '../../../broker/registry/registryDb.js';
 import { refToHex } from '../../../protocol/credentialRef.js';
 import { commandSchema } from '../../../protocol/messages.js';
 import { commandTopic } from '../../../protocol/topics.js';
 import { uuidv7 } from '../../../protocol/uuidv7.js';
+import { photoWithGps } from '../../helpers/photos.js';
 import { pendingHeld } from '../mqtt/fixtures.js';
 import { useApi } from './apiHarness.js';
 import { site } from './authz/row.js';
@@ -141,5 +144,26 @@ describe('GET /api/pending and the answers to a pending scan', () => {
     expect(world.api.commands.map((c) => [c.topic, commandSchema.parse(c.command)])).toEqual([
       [commandTopic(site.checkpoints.own, site.terminals.own, 'open'), expect.objectContaining({ reason: 'xe cứu thương', lane: 'in', by: expect.stringMatching(/^token:/) })],
     ]);
+  });
+
+  it("serves the pending scan's person's photo to whoever may see the person's name there, and to no one else", async () => {
+    const world = await newWorld();
+    const id = holdOwnScan(world);
+    const photo = (who: TokenHolder) => world.api.get(`/api/pending/${id}/photo`, { token: world.tokens[who] });
+    expect((await photo('guard')).status).toBe(404); // no photo yet
+    const idRef = registryRefHasher(world.api.config)('citizen', site.members.own.idNumber);
+    expect(setMemberPhoto(world.api.db, idRef, reencodePhoto(photoWithGps(320, 240)), world.clock.t)).toBe(true);
+    const seen = await photo('guard');
+    expect(seen.status).toBe(200);
+    expect(seen.headers.get('content-type')).toBe('image/jpeg');
+    expect(seen.headers.get('cache-control')).toContain('no-store');
+    expect(Buffer.from(await seen.arrayBuffer()).subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
+    expect((await photo('managerOwn')).status).toBe(200);
+    expect((await photo('guardOther')).status).toBe(403);
+    expect((await photo('managerOther')).status).toBe(403);
+    expect((await photo('inspector')).status).toBe(403);
+    // Answered, the scan is no longer pending and its photo no longer served.
+    expect((await post(world, `/api/pending/${id}/confirm`, 'guard')).status).toBe(202);
+    expect((await photo('guard')).status).toBe(404);
   });
 });

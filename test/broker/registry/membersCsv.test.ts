@@ -45,8 +45,10 @@ describe('member fields', () => {
     ['status', 'Allow', 'must be allow, deny, check'],
     ['status', 'remove', 'must be allow, deny, check'],
   ])('refuses %s %j: %s', (field, value, message) => {
-    expect(checkMemberField(field, value)).toEqual({ ok: false, message });
-    expect(checkMemberRow({ ...good, [field]: value })).toEqual({ ok: false, problems: [{ field, message }], idNumber: field === 'idNumber' ? null : ID });
+    // Bytes that were not UTF-8 are the file's fault, not the value's: a page says "save it again as UTF-8".
+    const kind = message.includes('UTF-8') ? 'encoding' : 'invalid';
+    expect(checkMemberField(field, value)).toEqual({ ok: false, kind, message });
+    expect(checkMemberRow({ ...good, [field]: value })).toEqual({ ok: false, problems: [{ field, kind, message }], idNumber: field === 'idNumber' ? null : ID });
   });
 
   it('allows an empty address and a 9-digit CMND', () => {
@@ -58,9 +60,9 @@ describe('member fields', () => {
     expect(result).toEqual({
       ok: false,
       problems: [
-        { field: 'name', message: 'is empty' },
-        { field: 'idNumber', message: 'ID number has 14 digits, expected 9 (CMND) or 12 (CCCD)' },
-        { field: 'status', message: 'must be allow, deny, check' },
+        { field: 'name', kind: 'invalid', message: 'is empty' },
+        { field: 'idNumber', kind: 'invalid', message: 'ID number has 14 digits, expected 9 (CMND) or 12 (CCCD)' },
+        { field: 'status', kind: 'invalid', message: 'must be allow, deny, check' },
       ],
       idNumber: null,
     });
@@ -94,12 +96,12 @@ describe('members file', () => {
     const text = [HEADER, `An,0905123456,12 Lê Lợi, Huế,Công ty,site-a,${ID},allow`, `,0905123456,,Công ty,site-a,${ID},maybe`].join('\n');
     const { items } = await read(text);
     expect(items).toEqual([
-      { line: 2, problems: [{ line: 2, field: null, message: 'has 8 columns, expected 7 (name,phone,address,unit,scope,idNumber,status); quote fields that contain a comma' }], idNumber: null },
+      { line: 2, problems: [{ line: 2, field: null, kind: 'columns', message: 'has 8 columns, expected 7 (name,phone,address,unit,scope,idNumber,status); quote fields that contain a comma' }], idNumber: null },
       {
         line: 3,
         problems: [
-          { line: 3, field: 'name', message: 'is empty' },
-          { line: 3, field: 'status', message: 'must be allow, deny, check' },
+          { line: 3, field: 'name', kind: 'invalid', message: 'is empty' },
+          { line: 3, field: 'status', kind: 'invalid', message: 'must be allow, deny, check' },
         ],
         idNumber: ID,
       },
@@ -126,6 +128,6 @@ describe('members file', () => {
   it('refuses a file that is not UTF-8 (a Windows-1258 export) by field', async () => {
     const latin = Buffer.concat([Buffer.from(`${HEADER}\n`), Buffer.from([0x4e, 0x67, 0x75, 0x79, 0xd2, 0x6e]), Buffer.from(`,0905123456,,Unit,site-a,${ID},allow\n`)]);
     const { items } = await read(latin);
-    expect(items).toEqual([{ line: 2, problems: [{ line: 2, field: 'name', message: 'is not valid UTF-8 (save the file as "CSV UTF-8")' }], idNumber: ID }]);
+    expect(items).toEqual([{ line: 2, problems: [{ line: 2, field: 'name', kind: 'encoding', message: 'is not valid UTF-8 (save the file as "CSV UTF-8")' }], idNumber: ID }]);
   });
 });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { loadCentralConfig, type CentralConfig } from '../../../broker/config.js';
-import { importMembers, MembersImportError, type ImportProgress } from '../../../broker/registry/membersImport.js';
+import { importMembers, MembersImportError, previewMembersImport, type ImportProgress } from '../../../broker/registry/membersImport.js';
 import { openRegistryDb, registryRefHasher } from '../../../broker/registry/registryDb.js';
 import type { CentralDb } from '../../../broker/store/sqliteSchema.js';
 import { refToHex } from '../../../protocol/credentialRef.js';
@@ -99,14 +99,51 @@ describe('members import', () => {
     const failure = await r.refuse(csv);
     expect(failure.message).toBe('5 problems in the members file; nothing was imported');
     expect(failure.problems).toEqual([
-      { line: 3, field: 'name', message: 'is empty' },
-      { line: 3, field: 'idNumber', message: expect.stringContaining('ID number has 11 digits') },
-      { line: 4, field: 'phone', message: 'has 2 digits, expected 8 to 15' },
-      { line: 5, field: 'scope', message: expect.stringMatching(/^must be lowercase/) },
-      { line: 5, field: 'status', message: 'must be allow, deny, check' },
+      { line: 3, field: 'name', kind: 'invalid', message: 'is empty' },
+      { line: 3, field: 'idNumber', kind: 'invalid', message: expect.stringContaining('ID number has 11 digits') },
+      { line: 4, field: 'phone', kind: 'invalid', message: 'has 2 digits, expected 8 to 15' },
+      { line: 5, field: 'scope', kind: 'invalid', message: expect.stringMatching(/^must be lowercase/) },
+      { line: 5, field: 'status', kind: 'invalid', message: 'must be allow, deny, check' },
     ]);
     expect(failure.rows).toBe(4);
     expect(r.members()).toEqual(before);
+    close(r.db);
+  });
+
+  it('previews a file with the same checks and writes nothing: every bad line, the good lines counted, the new people among them', async () => {
+    const r = registry();
+    await r.run([HEADER, person('An', ids[0]!), person('Bình', ids[1]!, { unit: 'Đơn vị khác' })].join('\n'));
+    const before = r.members();
+    const preview = (csv: string, onlyUnit?: string) =>
+      previewMembersImport({ db: r.db, hasher: r.hasher, input: Readable.from([Buffer.from(csv)]), ...(onlyUnit === undefined ? {} : { onlyUnit }) });
+    const bad = [
+      HEADER,
+      person('An changed', ids[0]!),
+      person('Châu', ids[2]!, { phone: '12' }),
+      person('An again', ids[0]!),
+      person('Bình moved', ids[1]!),
+      person('Dũng', ids[3]!, { unit: 'Xưởng khác' }),
+    ].join('\n');
+    // A manager of "Công ty May Huế": Bình is another unit's person, Dũng's row names another unit.
+    expect(await preview(bad, 'Công ty May Huế')).toEqual({
+      rows: 5,
+      goodRows: 1,
+      newMembers: 0,
+      problemCount: 4,
+      problems: [
+        { line: 3, field: 'phone', kind: 'invalid', message: 'has 2 digits, expected 8 to 15' },
+        { line: 4, field: 'idNumber', kind: 'repeated', message: 'is the same ID number as line 2', firstLine: 2 },
+        { line: 5, field: 'idNumber', kind: 'other-unit', message: expect.stringContaining('registered in another unit') },
+        { line: 6, field: 'unit', kind: 'not-your-unit', message: 'is not Công ty May Huế, the unit you manage' },
+      ],
+    });
+    // The same rows from an admin: moving Bình and adding Dũng are fine; the previous import's refusal is the same.
+    const good = [HEADER, person('An changed', ids[0]!), person('Bình moved', ids[1]!), person('Châu', ids[2]!), person('Dũng', ids[3]!)].join('\n');
+    expect(await preview(good)).toEqual({ rows: 4, goodRows: 4, newMembers: 2, problemCount: 0, problems: [] });
+    expect(r.members()).toEqual(before);
+    // The temp table is gone: the real import after a preview starts from a clean slate.
+    expect(await r.run(good, 2_000)).toMatchObject({ rows: 4, added: 2, updated: 2, unchanged: 0 });
+    expect(await preview('name,phone\n')).toMatchObject({ rows: 0, goodRows: 0, problemCount: 1, problems: [{ line: 1, kind: 'header' }] });
     close(r.db);
   });
 
@@ -115,8 +152,8 @@ describe('members import', () => {
     const csv = [HEADER, person('An', ids[0]!), person('Bình', ids[1]!), person('An again', `${ids[0]!.slice(0, 6)} ${ids[0]!.slice(6)}`), person('Bình again', ids[1]!)].join('\n');
     const failure = await r.refuse(csv);
     expect(failure.problems).toEqual([
-      { line: 4, field: 'idNumber', message: 'is the same ID number as line 2' },
-      { line: 5, field: 'idNumber', message: 'is the same ID number as line 3' },
+      { line: 4, field: 'idNumber', kind: 'repeated', message: 'is the same ID number as line 2', firstLine: 2 },
+      { line: 5, field: 'idNumber', kind: 'repeated', message: 'is the same ID number as line 3', firstLine: 3 },
     ]);
     expect(r.members()).toEqual([]);
     close(r.db);
@@ -137,8 +174,8 @@ describe('members import', () => {
     expect(failure.problemCount).toBe(80);
     expect(failure.problems.map((p) => p.line)).toEqual(bad.slice(0, 50));
     expect(failure.problems.slice(0, 2)).toEqual([
-      { line: 3, field: 'phone', message: 'has 1 digit, expected 8 to 15' },
-      { line: 4, field: 'idNumber', message: 'is the same ID number as line 2' },
+      { line: 3, field: 'phone', kind: 'invalid', message: 'has 1 digit, expected 8 to 15' },
+      { line: 4, field: 'idNumber', kind: 'repeated', message: 'is the same ID number as line 2', firstLine: 2 },
     ]);
     close(r.db);
   });
@@ -150,7 +187,7 @@ describe('members import', () => {
     expect(failure.problems.at(-1)).toMatchObject({ line: 3, field: null, message: expect.stringContaining('not valid CSV') });
     expect(r.members()).toEqual([]);
     const header = await r.refuse('name,phone\nAn,0905123456\n');
-    expect(header.problems).toEqual([{ line: 1, field: null, message: `the header must be exactly ${HEADER}` }]);
+    expect(header.problems).toEqual([{ line: 1, field: null, kind: 'header', message: `the header must be exactly ${HEADER}` }]);
     close(r.db);
   });
 

@@ -25,6 +25,9 @@ export const guardRoutes: readonly Row[] = [
     expect: { ...everyRole(404), inspector: 403 } },
   { method: 'POST', path: `/api/pending/${noSuchScan}/reject`, body: {},
     expect: { ...everyRole(404), inspector: 403 } },
+  // The photo of a pending scan's person: only while pending, so 404 here for whoever may see scans at all.
+  { method: 'GET', path: `/api/pending/${noSuchScan}/photo`,
+    expect: { ...everyRole(404), inspector: 403 } },
   // A remote open: sent (202) within scope; each site checkpoint has one terminal.
   { method: 'POST', path: `/api/checkpoints/${own}/open`, body: open,
     expect: { anonymous: 401, admin: 202, managerOwn: 202, managerOther: 403, guard: 202, guardOther: 403, inspector: 403 } },
