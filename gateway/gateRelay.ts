@@ -8,7 +8,9 @@ export type PulseServes = Pick<ScanEvent, 'id' | 'seq' | 'decision'>;
 
 /**
  * A lane's relay. Every pulse request names the recorded event it serves and is logged as
- * `relay.pulse` ({ eventId, seq, decision, pulseMs }) before the line moves. The line
+ * `relay.pulse` ({ eventId, seq, decision, pulseMs }) before the line moves (in a lane's
+ * decision the line is written out with the decision's others once the gate has moved, in
+ * this order: protocol/heldLogLines.ts). The line
  * itself only shows edges (`gpio.set`): a request that extends an energised relay, or a
  * grant right after another, changes no level, so a check that watched the line alone
  * could not tell which decision kept the gate open. This record is what it judges.

@@ -5,6 +5,7 @@ import type { ScanFrame, Scanner } from '../hardware/scanners/scanner.js';
 import { parseCredential } from '../protocol/credentials/index.js';
 import { refToHex, type RefHasher } from '../protocol/credentialRef.js';
 import { uuidv7 } from '../protocol/uuidv7.js';
+import { withLogLinesHeld } from '../protocol/heldLogLines.js';
 import type { CredentialTypeOrUnknown, Decision, Reason, ScanEvent } from '../protocol/event.js';
 import type { TerminalClock } from './clock.js';
 import type { LaneConfig, TerminalConfig } from './config.js';
@@ -141,21 +142,28 @@ export class Lane {
     await scanner.stop();
   }
 
-  /** A lane must keep deciding after one bad frame: a failure is logged, never thrown to the scanner. */
+  /**
+   * A lane must keep deciding after one bad frame: a failure is logged, never thrown to the
+   * scanner. The decision's log lines are held until it is done (protocol/heldLogLines.ts):
+   * writing them one by one between the scan and the gate moving handed the CPU to the
+   * log's reader in the middle of the scan.
+   */
   private guard(work: () => void): void {
-    try {
-      work();
-    } catch (err) {
-      // A full disk is expected in the field: the person is refused, the gate stays shut,
-      // and the terminal's storage alarm (terminal.ts) says the rest once.
-      if (err instanceof StorageFullError) this.deps.logger.warn({ reason: 'storage-full' }, 'scan.unrecorded');
-      else this.deps.logger.error({ err }, 'lane.failed');
+    withLogLinesHeld(this.deps.logger, () => {
       try {
-        showRefused(this.deps.signals);
-      } catch {
-        // the outputs themselves failed; the relay-safety hook still covers the gate
+        work();
+      } catch (err) {
+        // A full disk is expected in the field: the person is refused, the gate stays shut,
+        // and the terminal's storage alarm (terminal.ts) says the rest once.
+        if (err instanceof StorageFullError) this.deps.logger.warn({ reason: 'storage-full' }, 'scan.unrecorded');
+        else this.deps.logger.error({ err }, 'lane.failed');
+        try {
+          showRefused(this.deps.signals);
+        } catch {
+          // the outputs themselves failed; the relay-safety hook still covers the gate
+        }
       }
-    }
+    });
   }
 
   private readScan(frame: ScanFrame): Scan {

@@ -1,5 +1,6 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
 import pinoPretty from 'pino-pretty';
+import { HeldLogDestination } from './heldLogLines.js';
 
 export type { Logger };
 
@@ -60,8 +61,10 @@ export interface LoggerOptions {
 
 export function createLogger(options: LoggerOptions = {}): Logger {
   // Synchronous writes: a line about an actuated decision is out of the process before
-  // the next scan, so even a SIGKILL leaves the log consistent with the outbox.
-  const destination = options.destination ?? stdoutDestination(options.format ?? stdoutLogFormat());
+  // the next scan, so even a SIGKILL leaves the log consistent with the outbox. A lane
+  // holds a decision's lines until its gate has moved and writes them in one go
+  // (heldLogLines.ts): still before the next scan.
+  const destination = new HeldLogDestination(options.destination ?? stdoutDestination(options.format ?? stdoutLogFormat()));
   return pino(
     {
       level: options.level ?? process.env.QRGATE_LOG_LEVEL ?? 'info',

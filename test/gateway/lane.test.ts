@@ -19,6 +19,7 @@ import { refHasherFor, writeList } from '../helpers/lists.js';
 import { useTempDir } from '../helpers/tempDir.js';
 import { outboxWatchingRelay } from '../fakes/outboxWatchingRelay.js';
 import { captureLogger, type LogLine } from '../fakes/captureLogger.js';
+import { createLogger } from '../../protocol/logger.js';
 import { StorageHealth } from '../../gateway/storageHealth.js';
 import { PendingBoard } from '../../gateway/pendingBoard.js';
 import type { PendingMessage } from '../../protocol/messages.js';
@@ -103,6 +104,8 @@ describe('Lane', () => {
     const scanner = new FakeScanner();
     const storageLog = captureLogger();
     const laneLog = captureLogger('info');
+    // A test that passes its own logger reads the lane's lines there; otherwise laneLog holds them.
+    const laneLines = laneLogger === logger ? laneLog.logger : laneLogger;
     const storage = new StorageHealth({ logger: storageLog.logger });
     const board = new PendingBoard();
     const told: PendingMessage[] = [];
@@ -113,15 +116,14 @@ describe('Lane', () => {
       policy: { ...config.policy, ...policyOverrides },
       scopes: config.lists,
       scanner,
-      signals: laneSignals({ relay: relayOutput, green: gpio.output('green', 1), red: gpio.output('red', 2), buzzer: gpio.output('buzzer', 3) }, laneLog.logger),
+      signals: laneSignals({ relay: relayOutput, green: gpio.output('green', 1), red: gpio.output('red', 2), buzzer: gpio.output('buzzer', 3) }, laneLines),
       inputs,
       outbox,
       lists,
       presence: new Presence(db, config.policy.antiPassbackWindowMs),
       clock,
       hashRef: refHasherFor(join(dir, 'keys')),
-      // A test that passes its own logger reads the lane's lines there; otherwise laneLog holds them.
-      logger: laneLogger === logger ? laneLog.logger : laneLogger,
+      logger: laneLines,
       pendingBoard: board,
     });
     await lane.start();
@@ -229,6 +231,28 @@ describe('Lane', () => {
     expect(r.relayRequests().map(({ eventId, seq, decision, pulseMs }) => ({ eventId, seq, decision, pulseMs }))).toEqual(
       [events[0]!, events[2]!].map((e) => ({ eventId: e.id, seq: e.seq, decision: 'granted', pulseMs: r.config.policy.relayPulseMs })),
     );
+  });
+
+  it("writes a decision's log lines in one write once the gate has moved, in the order they were logged", async () => {
+    // What journald (or the bench) reads: each write(2) wakes that reader, which may take
+    // the CPU from the scan there and then (protocol/heldLogLines.ts).
+    const writes: { text: string; relayLevel: number | null }[] = [];
+    let current: Rig | null = null;
+    const journal = createLogger({ level: 'info', destination: { write: (text: string) => void writes.push({ text, relayLevel: current?.gpio.level('relay') ?? null }) } });
+    const r = await rig({}, {}, {}, journal);
+    current = r;
+    writes.splice(0);
+    r.scanner.scan(cccdQr(r.person('allow')));
+    expect(r.rowsWhenRelayOn).toEqual([1]);
+    expect(writes).toHaveLength(1);
+    expect(writes[0]!.relayLevel).toBe(1);
+    const lines = writes[0]!.text.trimEnd().split('\n').map((line) => JSON.parse(line) as LogLine);
+    expect(lines.map((line) => line.msg)).toEqual(['relay.pulse', 'scan.decided']);
+    expect(lines[0]).toMatchObject({ eventId: lines[1]!.eventId, decision: 'granted' });
+    // Outside a decision nothing is held: a line is written as it is logged.
+    r.scanner.emit('connected');
+    expect(writes).toHaveLength(2);
+    expect(JSON.parse(writes[1]!.text)).toMatchObject({ msg: 'scanner.connected' });
   });
 
   it('refuses with red and a long buzz, never touching the relay', async () => {
