@@ -256,6 +256,8 @@ describe('SqliteCentralStore', () => {
 /** Takes a current database back to schema 3: no accounts (6), no enrollment tokens (5), no checkpoint details (4), and none of the later tables and columns. */
 function undoSchema4AndLater(db: Database.Database): void {
   db.exec('DROP TABLE checkpoint_hourly_counts');
+  db.exec('DROP TABLE alarm_acks');
+  db.exec('DROP TABLE member_photos');
   // who is inside now (presenceMigration)
   for (const table of ['roll_call_marks', 'roll_calls', 'presence']) db.exec(`DROP TABLE ${table}`);
   for (const table of ['sessions', 'api_tokens', 'users', 'audit_log']) db.exec(`DROP TABLE ${table}`);
