@@ -176,5 +176,7 @@ describe('SqliteCentralStore', () => {
 function undoSchema4AndLater(db: Database.Database): void {
   for (const table of ['sessions', 'api_tokens', 'users', 'audit_log']) db.exec(`DROP TABLE ${table}`);
   db.exec('DROP TABLE enrollment_tokens');
+  // alarm acknowledgements (issue 14 point 1)
+  db.exec('DROP TABLE IF EXISTS alarm_acks');
   for (const column of ['unit', 'latitude', 'longitude', 'branch']) db.exec(`ALTER TABLE checkpoints DROP COLUMN ${column}`);
 }
