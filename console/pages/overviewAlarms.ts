@@ -118,7 +118,8 @@ export function acknowledgeAlarmRoute(deps: Pick<RouteDeps, 'store' | 'db' | 'co
       const context = pageContext(request);
       const alarmId = request.params.id ?? '';
       const back = (params: Record<string, string>) => seeOther(`/?${new URLSearchParams(params).toString()}#${anchorOf(alarmId)}`, context.langCookie);
-      const note = alarmNoteSchema.safeParse(ackForm.parse(request.body ?? {}).note);
+      const form = ackForm.safeParse(request.body);
+      const note = alarmNoteSchema.safeParse(form.success ? form.data.note : undefined);
       if (!note.success) return back({ alarm: alarmId, problem: 'note' });
       try {
         await acknowledgeFor(deps, request, alarmId, note.data);

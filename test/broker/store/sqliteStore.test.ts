@@ -262,6 +262,8 @@ function undoSchema4AndLater(db: Database.Database): void {
   for (const table of ['roll_call_marks', 'roll_calls', 'presence']) db.exec(`DROP TABLE ${table}`);
   for (const table of ['sessions', 'api_tokens', 'users', 'audit_log']) db.exec(`DROP TABLE ${table}`);
   db.exec('DROP TABLE enrollment_tokens');
+  // alarm acknowledgements (issue 14 point 1)
+  db.exec('DROP TABLE IF EXISTS alarm_acks');
   for (const column of ['unit', 'latitude', 'longitude', 'branch']) db.exec(`ALTER TABLE checkpoints DROP COLUMN ${column}`);
   // The events' credential ref column (the in/out log's person filters).
   db.exec('DROP INDEX events_credential');
