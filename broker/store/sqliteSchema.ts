@@ -61,8 +61,9 @@ export const presenceMigration = `
  *
  * Each secondary index costs about 5 ms per 2,000 rows on the hot path (measured), so
  * there are only three, one per way the API reads events:
- * - events_checkpoint: stats and logs per checkpoint. `decision` is carried so the stats
- *   query is answered from the index alone, without a lookup per event.
+ * - events_checkpoint: stats and logs per checkpoint. `decision` is carried so the stats'
+ *   partial edge hours (the whole hours come from checkpoint_hourly_counts) are counted
+ *   from the index alone, without a lookup per event.
  * - events_terminal: logs per terminal.
  * - events_ts: logs across all checkpoints; appended at the end, nearly free to maintain.
  * Filters on direction/decision are applied while walking one of these.

@@ -79,6 +79,7 @@ export async function runConsoleBench(options: ConsoleBenchOptions): Promise<Con
   let storeMb = 0;
   const run = randomBytes(4).toString('hex');
   const terminalIds = Array.from({ length: options.liveTerminals }, (_, i) => `live${run}-${String(i + 1).padStart(3, '0')}`);
+  // A central that never came up leaves a filled store behind unless removed here too.
   const target = await startCentralTarget({
     dir: join(dir, 'site'),
     entry,
@@ -97,6 +98,9 @@ export async function runConsoleBench(options: ConsoleBenchOptions): Promise<Con
       storeMb = round(statSync(site.storeFile).size / 2 ** 20, 0);
       log(`store filled in ${Math.round(fillMs)} ms: ${storeMb} MB`);
     },
+  }).catch((err: unknown) => {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
   });
   try {
     const session = await ConsoleSession.login(`http://127.0.0.1:${target.httpPort}`, 'bench-admin', password);
