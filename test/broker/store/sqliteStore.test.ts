@@ -256,14 +256,12 @@ describe('SqliteCentralStore', () => {
 /** Takes a current database back to schema 3: no accounts (6), no enrollment tokens (5), no checkpoint details (4), and none of the later tables and columns. */
 function undoSchema4AndLater(db: Database.Database): void {
   db.exec('DROP TABLE checkpoint_hourly_counts');
-  db.exec('DROP TABLE alarm_acks');
-  db.exec('DROP TABLE member_photos');
+  // Later tables: the hourly stats rollup, alarm acknowledgements, members' photos.
+  for (const table of ['alarm_acks', 'member_photos']) db.exec(`DROP TABLE ${table}`);
   // who is inside now (presenceMigration)
   for (const table of ['roll_call_marks', 'roll_calls', 'presence']) db.exec(`DROP TABLE ${table}`);
   for (const table of ['sessions', 'api_tokens', 'users', 'audit_log']) db.exec(`DROP TABLE ${table}`);
   db.exec('DROP TABLE enrollment_tokens');
-  // alarm acknowledgements (issue 14 point 1)
-  db.exec('DROP TABLE IF EXISTS alarm_acks');
   for (const column of ['unit', 'latitude', 'longitude', 'branch']) db.exec(`ALTER TABLE checkpoints DROP COLUMN ${column}`);
   // The events' credential ref column (the in/out log's person filters).
   db.exec('DROP INDEX events_credential');
