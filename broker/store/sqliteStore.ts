@@ -11,6 +11,7 @@ import type {
   EnrollmentRedemption,
   EventPage,
   EventQuery,
+  EventSummaryPage,
   FleetTerminal,
   InsertResult,
   MemberSummary,
@@ -170,6 +171,10 @@ export class SqliteCentralStore implements CentralStore {
 
   async searchEvents(query: EventQuery): Promise<EventPage> {
     return this.open().reader.search(query);
+  }
+
+  async searchEventSummaries(query: EventQuery): Promise<EventSummaryPage> {
+    return this.open().reader.searchSummaries(query);
   }
 
   async fleet(): Promise<FleetTerminal[]> {
