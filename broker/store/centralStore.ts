@@ -157,22 +157,6 @@ export interface EventPage {
   readonly nextCursor: string | null;
 }
 
-/**
- * An event as the log's export writes it: the stored event without its list version,
- * latency, boot id, sequence and answer details. Read from the columns (and a few JSON
- * fields in SQL), never parsing the whole stored event: the export reads a million of them.
- */
-export type EventSummary = Pick<
-  ScanEvent,
-  'id' | 'ts' | 'checkpointCode' | 'terminalId' | 'lane' | 'direction' | 'decision' | 'reason' | 'credentialType' | 'credentialRef' | 'passback' | 'passed' | 'clockTrusted'
-> & { readonly receivedAt: string };
-
-export interface EventSummaryPage {
-  /** Newest first. */
-  readonly events: readonly EventSummary[];
-  readonly nextCursor: string | null;
-}
-
 export interface FleetTerminal {
   readonly terminalId: string;
   readonly checkpointCode: string;
@@ -269,8 +253,6 @@ export interface CentralStore {
   checkpointHistogram(code: string, fromMs: number, toMs: number, bucket: HistogramBucket): Promise<HistogramBar[]>;
   /** Rejects with StoreError (storeError.ts) `cursor-invalid` or `query-invalid`; limit is 1..1000. */
   searchEvents(query: EventQuery): Promise<EventPage>;
-  /** searchEvents' pages with each event as an EventSummary: the same events, cursors and refusals. */
-  searchEventSummaries(query: EventQuery): Promise<EventSummaryPage>;
   /** Every terminal ever added, removed ones included, by terminal id. */
   fleet(): Promise<FleetTerminal[]>;
 

@@ -1,15 +1,6 @@
 import type { Statement } from 'better-sqlite3';
 import { decisions, type Decision, type ScanEvent } from '../../protocol/event.js';
-import {
-  maxEventsPerPage,
-  type CheckpointStats,
-  type EventPage,
-  type EventQuery,
-  type EventSummary,
-  type EventSummaryPage,
-  type HistogramBar,
-  type HistogramBucket,
-} from './centralStore.js';
+import { maxEventsPerPage, type CheckpointStats, type EventPage, type EventQuery, type HistogramBar, type HistogramBucket } from './centralStore.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import type { CentralDb } from './sqliteSchema.js';
 import { StoreError } from './storeError.js';
@@ -80,20 +71,7 @@ const refsSet = 'SELECT unhex(value) FROM json_each(@refs)';
  * the planner walks one backwards and stops after `limit` rows; the cursor is a row-value
  * bound on the same columns.
  */
-/** What searchEvents reads: the whole stored event. */
-const eventColumns = 'id, ts, received_at AS receivedAt, event';
-
-/**
- * What searchEventSummaries reads: columns, and the few fields only the JSON holds taken out
- * by SQLite (which parses each stored event once for all of them), so no JSON reaches JS.
- * Booleans come back as 1/0.
- */
-const summaryColumns = `id, ts, received_at AS receivedAt, event ->> '$.ts' AS isoTs, checkpoint_code AS checkpointCode,
-  terminal_id AS terminalId, lane, direction, decision, reason, credential_type AS credentialType,
-  event ->> '$.credentialRef' AS credentialRef, event ->> '$.passback' AS passback, event ->> '$.passed' AS passed,
-  event ->> '$.clockTrusted' AS clockTrusted`;
-
-export function searchSql(shape: SearchShape, columns: string = eventColumns): string {
+export function searchSql(shape: SearchShape): string {
   // A unary + keeps the planner off an index: with refs looked up in events_credential, that
   // index must drive (the person's few events), not a checkpoint's or terminal's many.
   const byRef = shape.refs && shape.refsIndexed ? '+' : '';
@@ -110,7 +88,7 @@ export function searchSql(shape: SearchShape, columns: string = eventColumns): s
     shape.cursor && '(ts, id) < (@cursorTs, @cursorId)',
     shape.refs && (shape.refsIndexed ? `credential_ref IN (${refsSet})` : `+credential_ref IN (${refsSet})`),
   ].filter((clause) => clause !== false);
-  return `SELECT ${columns} FROM events
+  return `SELECT id, ts, received_at AS receivedAt, event FROM events
     ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
     ORDER BY ts DESC, id DESC LIMIT @limit`;
 }
@@ -122,20 +100,12 @@ interface EventRow {
   readonly receivedAt: number;
   readonly event: string;
 }
-type SummaryRow = Omit<EventSummary, 'ts' | 'receivedAt' | 'passback' | 'passed' | 'clockTrusted'> & {
-  readonly ts: number;
-  readonly isoTs: string;
-  readonly receivedAt: number;
-  readonly passback: number;
-  readonly passed: number | null;
-  readonly clockTrusted: number;
-};
 
 export class SqliteEventReader {
   private readonly stats;
   private readonly histogram;
-  /** At most 2^10 shapes, times two column lists. */
-  private readonly searches = new Map<string, Statement<SearchParams, unknown>>();
+  /** At most 2^10 shapes. */
+  private readonly searches = new Map<string, Statement<SearchParams, EventRow>>();
 
   constructor(private readonly db: CentralDb) {
     this.stats = db.prepare<Record<string, string | number>, Windows & { decision: string }>(statsSql);
@@ -178,49 +148,6 @@ export class SqliteEventReader {
   }
 
   search(query: EventQuery): EventPage {
-    const { rows, nextCursor } = this.page<EventRow>(query, eventColumns);
-    // Rows of one ingestion batch share their receivedAt: converted once per run. The parsed
-    // object is fresh, so receivedAt is added to it rather than spread into a copy (the copy
-    // cost as much as the parse; a CSV export does this a million times).
-    const receivedAt = receivedAtConverter();
-    return {
-      events: rows.map((row) => {
-        const event = JSON.parse(row.event) as ScanEvent & { receivedAt: string };
-        event.receivedAt = receivedAt(row.receivedAt);
-        return event;
-      }),
-      nextCursor,
-    };
-  }
-
-  searchSummaries(query: EventQuery): EventSummaryPage {
-    const { rows, nextCursor } = this.page<SummaryRow>(query, summaryColumns);
-    const receivedAt = receivedAtConverter();
-    return {
-      events: rows.map(
-        (row): EventSummary => ({
-          id: row.id,
-          ts: row.isoTs,
-          checkpointCode: row.checkpointCode,
-          terminalId: row.terminalId,
-          lane: row.lane,
-          direction: row.direction,
-          decision: row.decision,
-          reason: row.reason,
-          credentialType: row.credentialType,
-          credentialRef: row.credentialRef,
-          passback: row.passback === 1,
-          passed: row.passed === null ? null : row.passed === 1,
-          clockTrusted: row.clockTrusted === 1,
-          receivedAt: receivedAt(row.receivedAt),
-        }),
-      ),
-      nextCursor,
-    };
-  }
-
-  /** One page of rows newest first, `columns` read from each, and the cursor after it. */
-  private page<R extends { readonly id: string; readonly ts: number }>(query: EventQuery, columns: string): { rows: R[]; nextCursor: string | null } {
     if (!Number.isInteger(query.limit) || query.limit < 1 || query.limit > maxEventsPerPage) {
       throw new StoreError('query-invalid', `limit must be a whole number from 1 to ${maxEventsPerPage}, got ${query.limit}`);
     }
@@ -238,7 +165,7 @@ export class SqliteEventReader {
       params.cursorTs = cursor.tsMs;
       params.cursorId = cursor.id;
     }
-    const rows = this.statement<R>(columns, {
+    const rows = this.statement({
       checkpoint: query.checkpoint !== undefined,
       checkpoints: query.checkpoints !== undefined,
       terminal: query.terminal !== undefined,
@@ -253,25 +180,31 @@ export class SqliteEventReader {
     // One row more than asked says whether another page exists, without a count.
     const page = rows.slice(0, query.limit);
     const last = page.at(-1);
-    return { rows: page, nextCursor: rows.length > query.limit && last ? encodeCursor({ tsMs: last.ts, id: last.id }) : null };
+    // Rows of one ingestion batch share their receivedAt: converted once per run. The parsed
+    // object is fresh, so receivedAt is added to it rather than spread into a copy (the copy
+    // cost as much as the parse; a CSV export does this a million times).
+    let receivedMs = Number.NaN;
+    let receivedIso = '';
+    return {
+      events: page.map((row) => {
+        if (row.receivedAt !== receivedMs) receivedIso = msToIso((receivedMs = row.receivedAt));
+        const event = JSON.parse(row.event) as ScanEvent & { receivedAt: string };
+        event.receivedAt = receivedIso;
+        return event;
+      }),
+      nextCursor: rows.length > query.limit && last ? encodeCursor({ tsMs: last.ts, id: last.id }) : null,
+    };
   }
 
-  private statement<R>(columns: string, shape: SearchShape): Statement<SearchParams, R> {
-    const sql = searchSql(shape, columns);
+  private statement(shape: SearchShape): Statement<SearchParams, EventRow> {
+    const sql = searchSql(shape);
     let statement = this.searches.get(sql);
     if (statement === undefined) {
-      statement = this.db.prepare<SearchParams, unknown>(sql);
+      statement = this.db.prepare<SearchParams, EventRow>(sql);
       this.searches.set(sql, statement);
     }
-    return statement as Statement<SearchParams, R>;
+    return statement;
   }
-}
-
-/** ms -> ISO, remembering the last: rows of one ingestion batch share their receivedAt. */
-function receivedAtConverter(): (ms: number) => string {
-  let lastMs = Number.NaN;
-  let lastIso = '';
-  return (ms) => (ms === lastMs ? lastIso : (lastIso = msToIso((lastMs = ms))));
 }
 
 function parseInstant(name: string, iso: string): number {

@@ -11,7 +11,6 @@ import type {
   EnrollmentRedemption,
   EventPage,
   EventQuery,
-  EventSummaryPage,
   FleetTerminal,
   InsertResult,
   MemberSummary,
@@ -171,10 +170,6 @@ export class SqliteCentralStore implements CentralStore {
 
   async searchEvents(query: EventQuery): Promise<EventPage> {
     return this.open().reader.search(query);
-  }
-
-  async searchEventSummaries(query: EventQuery): Promise<EventSummaryPage> {
-    return this.open().reader.searchSummaries(query);
   }
 
   async fleet(): Promise<FleetTerminal[]> {

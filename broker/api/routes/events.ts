@@ -133,13 +133,13 @@ type LoggedEvent = EventPage['events'][number];
 export type EventWithMember = LoggedEvent & { readonly member: MemberView | null };
 
 /** The registered people behind a page of events: one registry lookup for the whole page, not one per event. */
-export async function membersOf(store: Pick<CentralStore, 'membersByRefs'>, events: readonly Pick<LoggedEvent, 'credentialRef'>[]): Promise<Map<string, MemberSummary>> {
+export async function membersOf(store: Pick<CentralStore, 'membersByRefs'>, events: readonly LoggedEvent[]): Promise<Map<string, MemberSummary>> {
   const refs = events.flatMap((event) => (event.credentialRef === null ? [] : [event.credentialRef]));
   return refs.length === 0 ? new Map<string, MemberSummary>() : store.membersByRefs(refs);
 }
 
 /** What `principal` may see of the person behind `event` (null: nobody registered, or nothing to see). */
-export function memberOfEvent(members: ReadonlyMap<string, MemberSummary>, event: Pick<LoggedEvent, 'credentialRef'>, principal: Principal): MemberView | null {
+export function memberOfEvent(members: ReadonlyMap<string, MemberSummary>, event: LoggedEvent, principal: Principal): MemberView | null {
   const member = event.credentialRef === null ? undefined : members.get(event.credentialRef);
   return member === undefined ? null : memberViewFor(principal, member);
 }

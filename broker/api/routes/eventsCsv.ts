@@ -1,14 +1,14 @@
 import { Readable } from 'node:stream';
 import type { MemberView } from '../../access/memberView.js';
 import type { Principal } from '../../access/roles.js';
-import { maxEventsPerPage, type CentralStore, type EventSummary, type MemberSummary } from '../../store/centralStore.js';
+import { maxEventsPerPage, type CentralStore, type EventPage, type MemberSummary } from '../../store/centralStore.js';
 import { csvCell } from '../../../protocol/csvCell.js';
 import { parseQuery } from '../query.js';
 import { only, type ProtectedRoute } from '../route.js';
 import type { RouteDeps } from './deps.js';
 import { eventFilterSchema, memberOfEvent, membersOf, resolvedEventFilter, storeQueryError, type EventFilter } from './events.js';
 
-type LoggedEvent = EventSummary;
+type LoggedEvent = EventPage['events'][number];
 
 /** Excel reads a CSV as the machine's ANSI code page unless the file starts with a UTF-8 byte order mark. */
 const bom = '\uFEFF';
@@ -96,8 +96,7 @@ async function* csvChunks(store: CentralStore, principal: Principal, filter: Eve
   yield `${bom}${eventsCsvColumns.join(',')}\r\n`;
   let cursor: string | undefined;
   do {
-    // Summaries: the columns a row needs, without parsing each stored event's JSON in JS.
-    const page = await store.searchEventSummaries({ ...filter, limit: maxEventsPerPage, ...(cursor === undefined ? {} : { cursor }) });
+    const page = await store.searchEvents({ ...filter, limit: maxEventsPerPage, ...(cursor === undefined ? {} : { cursor }) });
     const members: Map<string, MemberSummary> = await membersOf(store, page.events);
     const memberText = new Map<string | null, string>();
     const placeText = new Map<string, string>();
