@@ -172,8 +172,9 @@ describe('SqliteCentralStore', () => {
   });
 });
 
-/** Takes a current database back to schema 3: no accounts (6), no enrollment tokens (5), no checkpoint details (4). */
+/** Takes a current database back to schema 3: no member photos (later), no accounts (6), no enrollment tokens (5), no checkpoint details (4). */
 function undoSchema4AndLater(db: Database.Database): void {
+  db.exec('DROP TABLE member_photos');
   for (const table of ['sessions', 'api_tokens', 'users', 'audit_log']) db.exec(`DROP TABLE ${table}`);
   db.exec('DROP TABLE enrollment_tokens');
   for (const column of ['unit', 'latitude', 'longitude', 'branch']) db.exec(`ALTER TABLE checkpoints DROP COLUMN ${column}`);
