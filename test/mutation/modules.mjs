@@ -33,7 +33,12 @@ export const mutationModules = {
   },
   listApply: {
     mutate: ['gateway/lists/applyFile.ts', 'gateway/lists/listApplier.ts'],
-    tests: ['test/gateway/lists/listWriter.test.ts', 'test/gateway/lists/listApplier.test.ts'],
+    tests: [
+      'test/gateway/lists/listWriter.test.ts',
+      'test/gateway/lists/listApplier.test.ts',
+      'test/gateway/lists/applyFileChecks.test.ts',
+      'test/gateway/lists/applyPhases.test.ts',
+    ],
   },
   access: {
     mutate: ['broker/access/roles.ts', 'broker/auth/acl.ts', 'broker/auth/authorizePublish.ts', 'broker/auth/authorizeSubscribe.ts'],

@@ -41,12 +41,18 @@ describe('an apply reports its time from before the file is checked', () => {
     const first = write(1, 20_000);
     applyListFile(writer, first, { ...options, expected: { sha256: sha256Hex(readFileSync(first)), version: 1, resultCount: 20_000 } });
     const second = write(2, 20_000);
-    const result = applyListFile(writer, second, { ...options, expected: { sha256: sha256Hex(readFileSync(second)), version: 2, resultCount: 20_000 } });
+    const expected = { sha256: sha256Hex(readFileSync(second)), version: 2, resultCount: 20_000 };
+    const before = performance.now();
+    const result = applyListFile(writer, second, { ...options, expected });
+    const outside = performance.now() - before;
     expect(result).toMatchObject({ version: 2, kind: 'snapshot', entries: 20_000 });
     expect(Object.keys(result.phases).sort()).toEqual(['commitMs', 'dropMs', 'verifyMs', 'writeMs']);
     expect(result.phases.verifyMs).toBeGreaterThan(0);
     expect(result.phases.writeMs).toBeGreaterThan(0);
     expect(result.applyMs).toBeGreaterThanOrEqual(sumOf(result.phases) - 0.001);
+    // Time inside the call, not a clock reading: no more than the caller saw pass.
+    expect(result.applyMs).toBeLessThanOrEqual(outside);
+    expect(result.phases.verifyMs).toBeLessThan(result.applyMs);
   });
 
   it('a file without a manifest: its signature check counts too', () => {

@@ -32,12 +32,14 @@ describe('the list applier (worker thread)', () => {
     for (const close of closing.splice(0).reverse()) await close();
   });
 
-  function setUp() {
+  function setUp(idleMs?: number) {
     const dir = tempDir();
     const keys = generateKeyFiles(join(dir, 'keys'));
     const dataDir = join(dir, 'data');
     const log = captureLogger();
     const workers: Worker[] = [];
+    /** What onRunning was told, in order: the terminal's "second heap held" signal. */
+    const running: boolean[] = [];
     const applier: ListApplier = createListApplier({
       dataDir,
       trustedKeyFiles: [keys.authorityPub],
@@ -45,6 +47,8 @@ describe('the list applier (worker thread)', () => {
       powerLossSafe: false,
       logger: log.logger,
       onWorker: (worker) => workers.push(worker),
+      onRunning: (state) => running.push(state),
+      ...(idleMs === undefined ? {} : { idleMs }),
     });
     const cache = new ListCache(dataDir);
     closing.push(
@@ -60,7 +64,7 @@ describe('the list applier (worker thread)', () => {
       resultCount,
     });
     const seen = (ref: Buffer) => cache.lookup(ref).map((e) => `${e.listVersion}:${e.status}`);
-    return { dataDir, applier, cache, workers, log, write, expected, seen };
+    return { dataDir, applier, cache, workers, running, log, write, expected, seen };
   }
 
   it('verifies and installs files one at a time, and rejects with the code of what is wrong', async () => {
@@ -139,7 +143,7 @@ describe('the list applier (worker thread)', () => {
   });
 
   it('rejects with io when its worker dies mid-apply, keeps the installed list, and applies again with a new worker', async () => {
-    const { dataDir, applier, workers, log, write, seen } = setUp();
+    const { dataDir, applier, workers, running, log, write, seen } = setUp();
     await applier.apply({ file: write({ version: 1 }, [{ ref: common, status: 'allow' }]) });
     const big = write({ version: 2 }, [...bulk(2, 'deny'), { ref: common, status: 'deny' }]);
 
@@ -163,6 +167,7 @@ describe('the list applier (worker thread)', () => {
     await workers[0]!.terminate();
     await failed;
     expect(log.messages('lists.apply-worker-exited')).toHaveLength(1);
+    expect(running).toEqual([true, false]);
     expect(seen(common)).toEqual(['1:allow']);
 
     // The dead worker's transaction rolled back and its lock went with it.
@@ -178,7 +183,33 @@ describe('the list applier (worker thread)', () => {
     const queued = [applier.apply({ file: v1 }), applier.apply({ file: v1 })];
     const settled = Promise.allSettled(queued);
     await applier.close();
-    expect((await settled).map((s) => (s.status === 'rejected' ? (s.reason as { code: string }).code : s.status))).toEqual(['io', 'io']);
-    await expect(applier.apply({ file: v1 })).rejects.toMatchObject({ code: 'io' });
+    expect((await settled).map((s) => (s.status === 'rejected' ? (s.reason as { code: string; message: string }) : s.status))).toEqual([
+      expect.objectContaining({ code: 'io', message: expect.stringContaining('closed before the list was applied') }),
+      expect.objectContaining({ code: 'io', message: expect.stringContaining('closed before the list was applied') }),
+    ]);
+    await expect(applier.apply({ file: v1 })).rejects.toMatchObject({ code: 'io', message: expect.stringContaining('applier is closed') });
+  });
+
+  it('tells when its worker runs: started on the first apply, gone once closed, never for an applier that did no work', async () => {
+    const idle = setUp();
+    await idle.applier.close();
+    expect(idle.running).toEqual([]);
+
+    const { applier, write, running } = setUp();
+    await applier.apply({ file: write({ version: 1 }, [{ ref: common, status: 'allow' }]) });
+    expect(running).toEqual([true]);
+    await applier.close();
+    expect(running).toEqual([true, false]);
+  });
+
+  it('stops its worker once idle, and starts a new one for the next list', async () => {
+    const { applier, write, workers, running, seen } = setUp(50);
+    await applier.apply({ file: write({ version: 1 }, [{ ref: common, status: 'allow' }]) });
+    await waitFor(() => running.length === 2, 10_000, 'the idle worker to stop');
+    expect(running).toEqual([true, false]);
+    await expect(applier.apply({ file: write({ version: 2 }, [{ ref: common, status: 'deny' }]) })).resolves.toMatchObject({ version: 2, previousVersion: 1 });
+    expect(workers).toHaveLength(2);
+    expect(running.slice(0, 3)).toEqual([true, false, true]);
+    expect(seen(common)).toEqual(['2:deny']);
   });
 });
