@@ -215,14 +215,6 @@ interface World {
   connect(who: Who, will?: string): Promise<MqttClient>;
 }
 
-/**
- * The table opens about 700 terminal connections (a will per row, a new connection after each
- * wildcard publish), and at the real scrypt cost (secrets.ts) their logins were nine tenths of
- * its time. What a logged-in principal may do does not depend on what its login cost; the
- * login itself is checked at full cost in test/broker/auth/ and test/broker/mqtt/.
- */
-const cheapSecret = { N: 1024, r: 8, p: 1 } as const;
-
 describe('ACL matrix: over real sockets against a real broker', () => {
   const startBroker = useBroker();
 
@@ -234,7 +226,7 @@ describe('ACL matrix: over real sockets against a real broker', () => {
     for (const who of everyone) {
       const p: Principal = principals[who];
       if (p.kind !== 'terminal') continue;
-      terminals[who] = await h.addTerminal(p.checkpointCode, p.terminalId, p.listScopes ?? [], cheapSecret);
+      terminals[who] = await h.addTerminal(p.checkpointCode, p.terminalId, p.listScopes ?? []);
       if (p.listScopes === null) h.store.forgetListScopes(p.terminalId); // as a row from before SQLite schema 3
     }
     let labClients = 0;

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { connectAsync, type IClientOptions, type MqttClient } from 'mqtt';
 import { afterEach } from 'vitest';
-import { hashSecret, generateSecret, type ScryptParams } from '../../../broker/auth/secrets.js';
+import { hashSecret, generateSecret } from '../../../broker/auth/secrets.js';
 import { centralConfigSchema, type CentralConfigInput } from '../../../broker/config.js';
 import { createBrokerMetrics } from '../../../broker/mqtt/brokerMetrics.js';
 import { MqttBroker } from '../../../broker/mqtt/createMqttBroker.js';
@@ -74,20 +74,15 @@ export class BrokerHarness<S extends CentralStore = TestCentralStore> {
     return code;
   }
 
-  /**
-   * `listScopes`: the list topics its ACL allows, as `terminals add --lists` would register them.
-   * `secretParams`: the scrypt cost of its stored secret (they travel with the hash), for a
-   * test that logs in hundreds of times to check something other than the login itself.
-   */
+  /** `listScopes`: the list topics its ACL allows, as `terminals add --lists` would register them. */
   async addTerminal(
     checkpointCode?: string,
     terminalId = `t-${Math.random().toString(36).slice(2, 10)}`,
     listScopes: readonly string[] = ['default'],
-    secretParams?: ScryptParams,
   ): Promise<TestTerminal> {
     const code = checkpointCode ?? (await this.addCheckpoint());
     const secret = generateSecret();
-    await this.store.addTerminal({ terminalId, checkpointCode: code, secretHash: await hashSecret(secret, secretParams), listScopes });
+    await this.store.addTerminal({ terminalId, checkpointCode: code, secretHash: await hashSecret(secret), listScopes });
     return { terminalId, checkpointCode: code, secret };
   }
 
