@@ -1,5 +1,7 @@
 import type { ScanEvent } from '../../protocol/event.js';
-import type { CentralDb } from './sqliteSchema.js';
+// The driver's own type, not sqliteSchema's CentralDb alias: the schema imports this module's
+// SQL for its migration, and the tie should run one way.
+import type Database from 'better-sqlite3';
 
 /**
  * A checkpoint's scans per UTC hour, by decision: the rollup that lets
@@ -41,7 +43,7 @@ export function ceilHourMs(ms: number): number {
   return Math.ceil(ms / hourMs) * hourMs;
 }
 
-export function rebuildHourlyCounts(db: CentralDb): void {
+export function rebuildHourlyCounts(db: Database.Database): void {
   db.transaction(() => db.exec(hourlyCountsBackfillSql)).immediate();
 }
 
@@ -67,7 +69,7 @@ export class HourlyTally {
 export class HourlyCountsWriter {
   private readonly upsert;
 
-  constructor(db: CentralDb) {
+  constructor(db: Database.Database) {
     this.upsert = db.prepare<[string, number, string, number]>(
       `INSERT INTO checkpoint_hourly_counts (checkpoint_code, hour_ms, decision, count) VALUES (?, ?, ?, ?)
        ON CONFLICT (checkpoint_code, hour_ms, decision) DO UPDATE SET count = count + excluded.count`,
