@@ -44,17 +44,17 @@ const isoish = fc
   .map(({ year, month, day, time, zone }) => `${year}-${month}-${day}${time ? `T${time.join(':')}${zone}` : ''}`);
 const nearValue = fc.oneof(
   isoish,
-  fc.constantFrom('in', 'out', 'granted', 'refused', 'duplicate', '', '0', '1', '1000', '1001', '-1', '1e3', '0x10', '00001', CP_A, '10000000000009'),
+  fc.constantFrom('in', 'out', 'granted', 'refused', 'duplicate', '', '0', '1', '1000', '1001', '-1', '1e3', '0x10', '00001', CP_A, '10000000000009', '046095000001', '090510', 'ba%20dinh', 'ab'.repeat(32)),
   fc.integer({ min: -2, max: 100_000 }).map(String),
   fuzzText,
 );
 
-const knownParameters = ['checkpoint', 'terminal', 'from', 'to', 'direction', 'decision', 'limit', 'cursor'];
+const knownParameters = ['checkpoint', 'terminal', 'from', 'to', 'direction', 'decision', 'limit', 'cursor', 'unit', 'residence', 'person', 'member'];
 const parameter = fc.tuple(fc.oneof(fc.constantFrom(...knownParameters), fuzzText), fc.oneof(nearValue, fc.constant(null)));
 const query = fc.array(parameter, { maxLength: 6 }).map((pairs) => pairs.map(([key, value]) => (value === null ? key : `${key}=${value}`)).join('&'));
 
 const path = fc.oneof(
-  fc.constantFrom('/api/events', '/api/checkpoints', '/api/terminals', '/healthz', '/metrics', '/', '/api', '/api/', '//api/events', '/api/events/', '/api/../api/events'),
+  fc.constantFrom('/api/events', '/api/checkpoints', '/api/terminals', '/healthz', '/metrics', '/', '/api', '/api/', '//api/events', '/api/events/', '/api/../api/events', '/api/inside', '/api/alarms', '/api/pending', '/events.csv'),
   fc.oneof(nearValue, fc.constant(CP_A)).map((code) => `/api/checkpoints/${code}/stats`),
   fc.array(fc.oneof(fc.constantFrom('api', 'checkpoints', 'stats', 'events', '..', '.', ''), fuzzText), { maxLength: 5 }).map((segments) => `/${segments.join('/')}`),
 );
