@@ -94,7 +94,9 @@ function expectCleanAnswer(method: string, response: RawResponse, target: string
   const body = JSON.parse(response.body) as { error: unknown; reason: unknown };
   expect(body.error).toBe(errorCodes[response.status]);
   expect(body.reason).toMatch(reasonShapes[response.status]!);
-  if (response.status === 400) expectNamesOwnParameter(target, body.reason as string);
+  // A POST, PUT or PATCH with no body is refused naming a field its body lacks (`name: required`),
+  // which no query parameter names: found by this fuzzer, 1 run in ~10.
+  if (response.status === 400 && !['POST', 'PUT', 'PATCH'].includes(method)) expectNamesOwnParameter(target, body.reason as string);
 }
 
 describe('central HTTP API under random request targets (fast-check)', () => {
