@@ -195,18 +195,33 @@ export class StoreUnavailableError extends Error {
 }
 
 /**
+ * Where the store's SQLite calls run. `worker`: a thread of their own, for the services
+ * (`qrgate central`, `qrgate ingest`) whose event loop carries MQTT and HTTP (DESIGN.md
+ * "Storage"). `caller`: the calling thread, for one-shot commands with no loop to protect
+ * and no reason to pay a thread's start-up.
+ */
+export type StoreThread = 'worker' | 'caller';
+
+/**
  * Opens and migrates the store the config names: the central, `checkpoints create` and
  * `terminals add` all go through here, so they always agree on where the data lives.
  */
-export async function openCentralStore(config: CentralConfig, deps: { readonly logger: Logger }): Promise<CentralStore> {
+export async function openCentralStore(
+  config: CentralConfig,
+  deps: { readonly logger: Logger },
+  options: { readonly thread?: StoreThread } = {},
+): Promise<CentralStore> {
   if (config.store.type === 'postgres') {
     throw new StoreUnavailableError('store.type "postgres" is not implemented yet: use {"type": "sqlite"} for now');
   }
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const file = join(config.dataDir, centralDbFileName);
   // Loaded on demand, so code that only needs the config (the broker's own tests, a future
   // PostgreSQL build) does not load the SQLite implementation.
-  const { SqliteCentralStore } = await import('./store/sqliteStore.js');
-  const store = new SqliteCentralStore({ file: join(config.dataDir, centralDbFileName), logger: deps.logger });
+  const store: CentralStore =
+    (options.thread ?? 'worker') === 'worker'
+      ? new (await import('./store/worker/workerCentralStore.js')).WorkerCentralStore({ file, logger: deps.logger })
+      : new (await import('./store/sqliteStore.js')).SqliteCentralStore({ file, logger: deps.logger });
   try {
     await store.migrate();
   } catch (err) {
@@ -216,9 +231,9 @@ export async function openCentralStore(config: CentralConfig, deps: { readonly l
   return store;
 }
 
-/** Opens the store, runs `work`, and closes the store whatever happens: for one-shot commands. */
+/** Opens the store in the calling thread, runs `work`, and closes the store whatever happens: for one-shot commands. */
 export async function withCentralStore<T>(config: CentralConfig, deps: { readonly logger: Logger }, work: (store: CentralStore) => Promise<T>): Promise<T> {
-  const store = await openCentralStore(config, deps);
+  const store = await openCentralStore(config, deps, { thread: 'caller' });
   try {
     return await work(store);
   } finally {

@@ -1,4 +1,5 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startSourceWorker } from '../../protocol/sourceWorker.js';
 import type { Logger } from 'pino';
 import type { ExpectedFile } from './applyFile.js';
 import { ListApplyError, type ApplyResult } from './applyResult.js';
@@ -49,29 +50,6 @@ const DEFAULT_IDLE_MS = 30_000;
  * same for the main thread).
  */
 const workerLimits = { maxYoungGenerationSizeMb: 2 };
-
-/**
- * A raw Worker is loaded by Node itself: no vitest transform, and in Node 20 no module hooks
- * registered in the main thread (bin/qrgate.js registers tsx there). So the worker starts
- * from this plain script, which registers tsx in the worker only when the entry is a .ts
- * source; the compiled build (dist/, .js) loads with no loader at all. It runs as CommonJS,
- * or as ESM when the process runs with --input-type=module (a worker inherits execArgv): so
- * no require and no top-level await.
- */
-const bootstrap = `
-(async () => {
-  const { workerData } = await import('node:worker_threads');
-  if (workerData.tsxApi) (await import(workerData.tsxApi)).register();
-  await import(workerData.entry);
-})();
-`;
-
-/** applyWorker.ts from sources (tsx, vitest), applyWorker.js in the compiled build. */
-function workerEntry(): { entry: string; tsxApi: string | null } {
-  const fromSources = new URL(import.meta.url).pathname.endsWith('.ts');
-  const entry = new URL(fromSources ? './applyWorker.ts' : './applyWorker.js', import.meta.url).href;
-  return { entry, tsxApi: fromSources ? import.meta.resolve('tsx/esm/api') : null };
-}
 
 interface Pending {
   readonly job: ApplyJob;
@@ -135,8 +113,8 @@ class WorkerListApplier implements ListApplier {
   private ensureWorker(): Running {
     if (this.running) return this.running;
     const { dataDir, trustedKeyFiles, scopes, powerLossSafe } = this.options;
-    const data: ApplyWorkerData & ReturnType<typeof workerEntry> = { dataDir, trustedKeyFiles, scopes, powerLossSafe, ...workerEntry() };
-    const worker = new Worker(bootstrap, { eval: true, workerData: data, resourceLimits: workerLimits });
+    const workerData: ApplyWorkerData = { dataDir, trustedKeyFiles, scopes, powerLossSafe };
+    const worker = startSourceWorker(import.meta.url, 'applyWorker', { workerData, resourceLimits: workerLimits });
     const running: Running = { worker, error: null };
     worker.on('message', (reply: ApplyReply) => this.settle(running, reply));
     worker.on('error', (err) => {

@@ -5,6 +5,7 @@ import { edgeCountsSql, histogramSql, hourlyHistogramSql, hourlyStatsSql, search
 import { presenceMigration, schemaVersion } from '../../../broker/store/sqliteSchema.js';
 import { insideSql } from '../../../broker/store/sqlitePresence.js';
 import { SqliteCentralStore } from '../../../broker/store/sqliteStore.js';
+import { WorkerCentralStore } from '../../../broker/store/worker/workerCentralStore.js';
 import { captureLogger, silentLogger } from '../../fakes/captureLogger.js';
 import { TestCentralStore } from '../../helpers/sqliteStore.js';
 import { useTempDir } from '../../helpers/tempDir.js';
@@ -16,6 +17,8 @@ const tempDir = useTempDir('qrgate-central-');
 describeCentralStore('sqlite', async () => new SqliteCentralStore({ file: join(tempDir(), 'central.db'), logger: silentLogger() }));
 // What the broker, ACL and API tests run on (test/helpers/sqliteStore.ts): its hooks idle, it is the real store.
 describeCentralStore('TestCentralStore', async () => new TestCentralStore(join(tempDir(), 'central.db')));
+// What `qrgate central` runs: the same SQLite store, answered from its worker thread.
+describeCentralStore('sqlite in a worker thread', async () => new WorkerCentralStore({ file: join(tempDir(), 'central.db'), logger: silentLogger() }));
 describeCentralStore(
   'sqlite, synchronous FULL',
   async () => new SqliteCentralStore({ file: join(tempDir(), 'central.db'), logger: silentLogger(), synchronous: 'FULL' }),

@@ -1,0 +1,80 @@
+import type { CentralStore } from '../centralStore.js';
+import type { StoreErrorCode } from '../storeError.js';
+
+/**
+ * The messages between the central's thread and the store's worker thread
+ * (workerCentralStore.ts, storeWorker.ts): a call by method name, answered once.
+ */
+
+/** Every CentralStore method a caller may send across; migrate and close are the lifecycle. */
+export const forwardedMethods = [
+  'createCheckpoint',
+  'getCheckpoint',
+  'listCheckpoints',
+  'updateCheckpoint',
+  'retireCheckpoint',
+  'addTerminal',
+  'getTerminalCredentials',
+  'removeTerminal',
+  'setTerminalSecret',
+  'createEnrollmentToken',
+  'redeemEnrollmentToken',
+  'insertEvents',
+  'gaps',
+  'recordStatus',
+  'recordTelemetry',
+  'recordConnection',
+  'checkpointStats',
+  'checkpointHistogram',
+  'searchEvents',
+  'fleet',
+  'membersByRefs',
+  'insideNow',
+  'takeOut',
+] as const satisfies ReadonlyArray<keyof CentralStore>;
+
+export type ForwardedMethod = (typeof forwardedMethods)[number];
+
+/**
+ * A method added to CentralStore and not listed above fails the type-check here, so the
+ * worker store can never lack one the interface promises.
+ */
+type Unforwarded = Exclude<keyof CentralStore, ForwardedMethod | 'migrate' | 'close'>;
+const everyMethodForwarded: [Unforwarded] extends [never] ? true : Unforwarded = true;
+void everyMethodForwarded;
+
+export interface StoreCall {
+  readonly id: number;
+  readonly method: ForwardedMethod | 'close';
+  readonly args: readonly unknown[];
+}
+
+/** An error as it crosses the thread boundary; a StoreError keeps its code. */
+export interface SentError {
+  readonly name: string;
+  readonly message: string;
+  readonly code?: StoreErrorCode | string;
+}
+
+export type StoreReply =
+  | { readonly kind: 'reply'; readonly id: number; readonly ok: true; readonly value: unknown }
+  | { readonly kind: 'reply'; readonly id: number; readonly ok: false; readonly error: SentError }
+  /** The store opened (or failed to): the answer to migrate(), sent once at start. */
+  | { readonly kind: 'opened'; readonly ok: true }
+  | { readonly kind: 'opened'; readonly ok: false; readonly error: SentError }
+  /** One pino line written in the worker, relayed to the central's own logger. */
+  | { readonly kind: 'log'; readonly line: string };
+
+export interface StoreWorkerData {
+  readonly file: string;
+  readonly synchronous: 'NORMAL' | 'FULL';
+  readonly logLevel: string;
+}
+
+export function sendableError(err: unknown): SentError {
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    return { name: err.name, message: err.message, ...(typeof code === 'string' ? { code } : {}) };
+  }
+  return { name: 'Error', message: String(err) };
+}
