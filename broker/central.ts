@@ -57,6 +57,14 @@ export class Central {
     private readonly deps: CentralDeps,
   ) {}
 
+  /**
+   * Rejects when the central can no longer work after a good start: its store was lost
+   * (cli/service.ts stops it and exits 1, so systemd starts a fresh one).
+   */
+  get failed(): Promise<never> | undefined {
+    return this.store?.lost;
+  }
+
   async start(): Promise<CentralPorts> {
     if (this.started) throw new Error('Central.start: already started');
     this.started = true;

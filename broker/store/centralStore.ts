@@ -200,6 +200,12 @@ export interface CentralStore {
   /** Creates or upgrades the schema. Safe to call on every start. */
   migrate(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Rejects once the store can no longer answer at all (its worker thread died): a service
+   * stops on it and its supervisor restarts it, rather than run on refusing every commit.
+   * Absent where that cannot happen; never settles on a close().
+   */
+  readonly lost?: Promise<never>;
 
   createCheckpoint(checkpoint: NewCheckpoint): Promise<Checkpoint>;
   getCheckpoint(code: string): Promise<Checkpoint | null>;

@@ -74,11 +74,19 @@ export const run: Command = async (ctx) => {
     () => logger.info({ clientId: worker.clientId }, 'ingest.ready'),
     () => undefined, // stopped before the first subscription: shutdown logs the rest
   );
-  const signal = await stopped;
-  logger.info({ signal }, 'ingest.stopping');
-  clearInterval(timer);
-  await worker.stop();
-  await store.close();
-  await logStats();
+  try {
+    // A store that is lost refuses every commit: stop, so the supervisor starts a fresh worker.
+    const signal = await (store.lost ? Promise.race([stopped, store.lost]) : stopped);
+    logger.info({ signal }, 'ingest.stopping');
+  } catch (err) {
+    logger.fatal({ err }, 'ingest.failed');
+    ctx.stderr.write(`qrgate ingest: ${(err as Error).message}\n`);
+    return 1;
+  } finally {
+    clearInterval(timer);
+    await worker.stop();
+    await store.close();
+    await logStats();
+  }
   return 0;
 };

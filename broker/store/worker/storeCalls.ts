@@ -39,7 +39,7 @@ export type ForwardedMethod = (typeof forwardedMethods)[number];
  * A method added to CentralStore and not listed above fails the type-check here, so the
  * worker store can never lack one the interface promises.
  */
-type Unforwarded = Exclude<keyof CentralStore, ForwardedMethod | 'migrate' | 'close'>;
+type Unforwarded = Exclude<keyof CentralStore, ForwardedMethod | 'migrate' | 'close' | 'lost'>;
 const everyMethodForwarded: [Unforwarded] extends [never] ? true : Unforwarded = true;
 void everyMethodForwarded;
 

@@ -40,9 +40,14 @@ export class WorkerCentralStore {
   /** Why the thread stopped on its own, for every call after. */
   private died: string | null = null;
   private readonly logger: Logger;
+  readonly lost: Promise<never>;
+  private markLost: (err: StoreError) => void = () => undefined;
 
   constructor(private readonly options: WorkerCentralStoreOptions) {
     this.logger = options.logger.child({ component: 'store' });
+    this.lost = new Promise<never>((_resolve, reject) => (this.markLost = reject));
+    // Nobody need be listening: a one-shot caller learns of it from its call failing.
+    this.lost.catch(() => undefined);
   }
 
   async migrate(): Promise<void> {
@@ -139,6 +144,7 @@ export class WorkerCentralStore {
       this.logger.error({ exitCode, inFlight: this.pending.size }, 'store.worker-exited');
     }
     const gone = new StoreError('store-closed', this.died ?? 'the central store was closed');
+    if (this.died !== null) this.markLost(gone);
     for (const pending of this.pending.values()) pending.reject(gone);
     this.pending.clear();
   }

@@ -77,6 +77,8 @@ describe('the SQLite store in a worker thread', () => {
     expect(isStoreError(err, 'store-closed')).toBe(true);
     await expect(store.gaps()).rejects.toSatisfy((e: unknown) => isStoreError(e, 'store-closed'));
     await waitFor(() => messages('store.worker-exited').length === 1, 10_000, 'store.worker-exited logged');
+    // What `qrgate central` and `qrgate ingest` stop on (cli/service.ts: exit 1, the supervisor restarts them).
+    await expect(store.lost).rejects.toSatisfy((e: unknown) => isStoreError(e, 'store-closed'));
     await store.close();
   });
 
