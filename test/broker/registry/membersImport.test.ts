@@ -206,6 +206,45 @@ describe('members import', () => {
     close(r.db);
   });
 
+  it('writes in chunks of its own transactions: the central commits between them, and the counts add up across chunks', async () => {
+    const r = registry();
+    const file = join(r.dir, 'people.csv');
+    await writeSampleMembersCsv(file, 12_000, { scopes: ['site-a'] });
+    // 2,000 of them already registered: updated (or unchanged), not added.
+    await writeSampleMembersCsv(join(r.dir, 'first.csv'), 2_000, { scopes: ['site-a'], seed: 2 });
+    await importMembers({ db: r.db, hasher: r.hasher, input: createReadStream(join(r.dir, 'first.csv')) });
+    const central = openRegistryDb(r.config);
+    // No waiting at all: a commit gets in only if the lock is free when it asks.
+    central.pragma('busy_timeout = 0');
+    const countMembers = central.prepare('SELECT count(*) FROM members').pluck();
+    const seen: number[] = [];
+    const committed: string[] = [];
+    let done = false;
+    const between = (): void => {
+      if (done) return;
+      seen.push(countMembers.get() as number);
+      const code = `9${String(committed.length).padStart(13, '0')}`;
+      try {
+        central.prepare("INSERT INTO checkpoints (code, name, direction, confirm, created_at_ms) VALUES (?, 'Gate', 'in', 'auto', 0)").run(code);
+        committed.push(code);
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'SQLITE_BUSY') throw err;
+      }
+      setImmediate(between);
+    };
+    setImmediate(between);
+    const result = await importMembers({ db: r.db, hasher: r.hasher, input: createReadStream(file), chunkRows: 1_000 });
+    done = true;
+    expect(result).toMatchObject({ rows: 12_000, added: 10_000 });
+    expect(result.updated + result.unchanged).toBe(2_000);
+    expect(countMembers.get()).toBe(12_000);
+    // Half-way states were visible, and the central's own writes went in while the import ran.
+    expect(seen.some((n) => n > 2_000 && n < 12_000)).toBe(true);
+    expect(committed.length).toBeGreaterThan(0);
+    central.close();
+    close(r.db);
+  });
+
   it('imports 20,000 sample people with progress, and the central can write to the file while the rows are read', async () => {
     const r = registry();
     const file = join(r.dir, 'people.csv');
