@@ -9,7 +9,6 @@ import {
   listStatuses,
   signManifest,
   verifySignedList,
-  type ListEntry,
   type ListHeaderInput,
 } from '../../protocol/lists/index.js';
 import type { CentralDb } from '../store/sqliteSchema.js';
@@ -27,21 +26,24 @@ import {
   type StagedFile,
 } from './listFiles.js';
 import { buildManifest, maxChainDeltas, type DeltaCandidate } from './manifestBuilder.js';
-import { walkScope } from './scopeDiff.js';
+import { walkScope, type PublishedEntry, type StatusCode } from './scopeDiff.js';
 
 /**
  * `qrgate lists publish`: the next version of a scope's list, built from the registry
  * (DESIGN.md "Signed card list", issue 4). One call:
  *
- * 1. reads the scope's entries and what was last published, in one read transaction, and
- *    builds in the same pass the snapshot (every entry, ascending ref: a terminal bulk-loads
- *    its B-tree by appending) and the delta from the previous version (new refs, changed
- *    statuses, `remove` for refs that left);
+ * 1. reads the scope's entries in one read transaction and, in the same pass, the entries
+ *    of the previous version's signed snapshot (its file, verified again), and builds the
+ *    snapshot (every entry, ascending ref: a terminal bulk-loads its B-tree by appending)
+ *    and the delta from the previous version (new refs, changed statuses, `remove` for refs
+ *    that left);
  * 2. signs both, verifies them as a terminal will, and writes them fsynced under temp names;
- * 3. in one IMMEDIATE transaction: checks no other publish got there first, renames the
- *    files into place, brings `list_published` to the new entries and records the version.
- *    Files are named before the commit, so a recorded version always has its files; a crash
- *    in between leaves an orphan file the next publish of that version overwrites;
+ * 3. in one short IMMEDIATE transaction: checks no other publish got there first, renames
+ *    the files into place and records the version. Files are named before the commit, so a
+ *    recorded version always has its files; a crash in between leaves an orphan file the
+ *    next publish of that version overwrites. What was published is the signed file itself,
+ *    so nothing else is written: a first publish of a million entries once held the write
+ *    lock ~2.5 s to copy them into a table, and the central's commits queued behind it;
  * 4. writes the signed manifest (snapshot + recent delta chain) and deletes the files it no
  *    longer names. The running central notices the new manifest and distributes it.
  */
@@ -78,6 +80,11 @@ export interface PublishListResult {
   readonly chain: readonly string[];
   /** Files deleted because the manifest no longer names them. */
   readonly deletedFiles: readonly string[];
+  /**
+   * Set when the previous version's snapshot could not be read back (deleted, damaged, or
+   * signed by a key since replaced): this version has no delta, terminals take the snapshot.
+   */
+  readonly previousSnapshotUnreadable?: string;
 }
 
 export const defaultExpiresInDays = 7;
@@ -86,6 +93,7 @@ const dayMs = 86_400_000;
 interface VersionRow {
   readonly version: number;
   readonly entry_count: number;
+  readonly snapshot_file: string;
 }
 
 interface Built {
@@ -95,6 +103,8 @@ interface Built {
   readonly added: number;
   readonly changed: number;
   readonly removed: number;
+  /** Why the previous snapshot could not be read back; null when it was (or there is none). */
+  readonly previousUnreadable: string | null;
 }
 
 function checkOptions(options: PublishListOptions): number {
@@ -127,7 +137,7 @@ function publishLocked(db: CentralDb, options: PublishListOptions, expiresInDays
   const issuedAt = new Date(nowMs).toISOString();
   const expiresAt = new Date(nowMs + expiresInDays * dayMs).toISOString();
 
-  const built = readAndBuild(db, scope, (header, builder) => builder.finish({ ...header, scope, issuedAt, expiresAt }, privateKey));
+  const built = readAndBuild(db, scope, { dir, publicKey }, (header, builder) => builder.finish({ ...header, scope, issuedAt, expiresAt }, privateKey));
   const buildSignMs = performance.now() - started;
   const version = (built.previous?.version ?? 0) + 1;
 
@@ -150,7 +160,6 @@ function publishLocked(db: CentralDb, options: PublishListOptions, expiresInDays
         );
       }
       commitStaged(staged);
-      applyPublished(db, scope, delta === null ? { replace: snapshot.entries() } : { apply: delta.entries() });
       db.prepare(
         `INSERT INTO list_versions (scope, version, issued_at_ms, expires_at_ms, entry_count, snapshot_file, delta_file, delta_count, published_at_ms)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -198,28 +207,53 @@ function publishLocked(db: CentralDb, options: PublishListOptions, expiresInDays
     expiresAt,
     chain: manifest.deltas.map((d) => d.name),
     deletedFiles,
+    ...(built.previousUnreadable === null ? {} : { previousSnapshotUnreadable: built.previousUnreadable }),
   };
 }
 
 function latestVersion(db: CentralDb, scope: string): VersionRow | null {
-  const row = db.prepare('SELECT version, entry_count FROM list_versions WHERE scope = ? ORDER BY version DESC LIMIT 1').get(scope);
+  const row = db.prepare('SELECT version, entry_count, snapshot_file FROM list_versions WHERE scope = ? ORDER BY version DESC LIMIT 1').get(scope);
   return (row as VersionRow | undefined) ?? null;
+}
+
+/**
+ * What the previous version published, as its verified snapshot's entries; or why it
+ * cannot be read, in which case the new version is built with no delta (a delta computed
+ * against a guess would desynchronise every terminal that applied it).
+ */
+function previousEntries(previous: VersionRow, where: { readonly dir: string; readonly publicKey: KeyObject }, scope: string): Iterable<PublishedEntry> | string {
+  const file = join(where.dir, previous.snapshot_file);
+  try {
+    const list = verifySignedList(readFileSync(file), { trustedKeys: [where.publicKey], scope });
+    if (list.header.version !== previous.version || list.header.count !== previous.entry_count) {
+      return `${previous.snapshot_file} holds version ${list.header.version} with ${list.header.count} entries, not version ${previous.version} with ${previous.entry_count}`;
+    }
+    return {
+      *[Symbol.iterator]() {
+        for (const entry of list.entries()) yield [entry.ref, listStatuses.indexOf(entry.status) as StatusCode] as const;
+      },
+    };
+  } catch (err) {
+    return `${previous.snapshot_file}: ${(err as Error).message}`;
+  }
 }
 
 type Finish = (header: Pick<ListHeaderInput, 'kind' | 'version' | 'baseVersion'>, builder: ListBodyBuilder) => Buffer;
 
 /** Step 1: one read transaction, one merged pass, both files. */
-function readAndBuild(db: CentralDb, scope: string, finish: Finish): Built {
+function readAndBuild(db: CentralDb, scope: string, where: { readonly dir: string; readonly publicKey: KeyObject }, finish: Finish): Built {
   db.exec('BEGIN');
   try {
     const previous = latestVersion(db, scope);
     const version = (previous?.version ?? 0) + 1;
+    const before = previous === null ? [] : previousEntries(previous, where, scope);
+    const previousUnreadable = typeof before === 'string' ? before : null;
     const snapshot = new ListBodyBuilder();
-    const delta = previous === null ? null : new ListBodyBuilder();
+    const delta = previous === null || previousUnreadable !== null ? null : new ListBodyBuilder();
     let added = 0;
     let changed = 0;
     let removed = 0;
-    walkScope(db, scope, (ref, current, published) => {
+    walkScope(db, scope, typeof before === 'string' ? [] : before, (ref, current, published) => {
       if (current !== null) snapshot.add({ ref, status: listStatuses[current] });
       if (current === published) return;
       if (published === null) added++;
@@ -240,27 +274,10 @@ function readAndBuild(db: CentralDb, scope: string, finish: Finish): Built {
       added,
       changed,
       removed,
+      previousUnreadable,
     };
   } finally {
     db.exec('COMMIT'); // read-only: ends the read transaction
-  }
-}
-
-/** Step 3: `list_published` becomes the entries of the new version. */
-function applyPublished(db: CentralDb, scope: string, change: { replace: Iterable<ListEntry> } | { apply: Iterable<ListEntry> }): void {
-  const upsert = db.prepare(
-    'INSERT INTO list_published (scope, ref, status) VALUES (?, ?, ?) ON CONFLICT (scope, ref) DO UPDATE SET status = excluded.status',
-  );
-  const remove = db.prepare('DELETE FROM list_published WHERE scope = ? AND ref = ?');
-  const code = (status: ListEntry['status']): number => listStatuses.indexOf(status);
-  if ('replace' in change) {
-    db.prepare('DELETE FROM list_published WHERE scope = ?').run(scope);
-    for (const entry of change.replace) upsert.run(scope, entry.ref, code(entry.status));
-    return;
-  }
-  for (const entry of change.apply) {
-    if (entry.status === 'remove') remove.run(scope, entry.ref);
-    else upsert.run(scope, entry.ref, code(entry.status));
   }
 }
 

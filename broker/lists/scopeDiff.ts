@@ -1,14 +1,16 @@
 import type { CentralDb } from '../store/sqliteSchema.js';
 
 /**
- * The registry's list of a scope, merged with what was last published for it, in one pass.
+ * The registry's list of a scope, merged with what was last published for it (the entries
+ * of the previous signed snapshot, read back from its file), in one pass.
  *
  * The list of scope S is: every member with scope S by their citizen ref (`id_ref`), each
  * of their live cards (`revoked_at_ms IS NULL`) by its card ref, all with the member's
  * status, and each of their revoked cards as revoked, so a gate tells a guard that a lost or
- * replaced card is being used instead of calling it unknown. Two cursors ordered by ref — that list, and `list_published` for S (its primary
- * key order, no sort) — are walked side by side, so a million-entry scope never becomes a
- * million JavaScript objects held at once: each ref is handed to the visitor and dropped.
+ * replaced card is being used instead of calling it unknown. Two cursors ordered by ref — that
+ * list, and the previous snapshot's entries (a snapshot is in ascending ref order) — are
+ * walked side by side, so a million-entry scope never becomes a million JavaScript objects
+ * held at once: each ref is handed to the visitor and dropped.
  * SQLite orders BLOBs with memcmp, the same order as Buffer.compare.
  *
  * Status codes are indexes into `listStatuses` (protocol/lists/format.ts): 0 allow, 1 deny,
@@ -35,19 +37,19 @@ const registrySql = `
   WHERE m.scope = @scope
   ORDER BY ref`;
 
-const publishedSql = 'SELECT ref, status FROM list_published WHERE scope = @scope ORDER BY ref';
-
+export type PublishedEntry = readonly [ref: Buffer, code: StatusCode];
 type Row = [Buffer, StatusCode];
 
 /**
- * Walks the merged scope. Run it inside a read transaction so both cursors see the same
- * moment of the database. A ref met twice on the registry side (a card ref equal to a
+ * Walks the merged scope. Run it inside a read transaction so the registry's statements
+ * see one moment of the database. `published`: the last version's entries in ascending ref
+ * order; empty for a scope never published. A ref met twice on the registry side (a card ref equal to a
  * citizen ref: two HMACs in different namespaces, never seen in practice) is visited once:
  * a list holds each ref once, and the terminal's bulk load relies on strictly rising refs.
  */
-export function walkScope(db: CentralDb, scope: string, visit: ScopeVisitor): void {
+export function walkScope(db: CentralDb, scope: string, publishedEntries: Iterable<PublishedEntry>, visit: ScopeVisitor): void {
   const registry = db.prepare(registrySql).raw(true).iterate({ scope }) as IterableIterator<Row>;
-  const published = db.prepare(publishedSql).raw(true).iterate({ scope }) as IterableIterator<Row>;
+  const published = publishedEntries[Symbol.iterator]();
   let previous: Buffer | null = null;
   let a = registry.next();
   let b = published.next();

@@ -7,7 +7,7 @@ import { MembersCsvError, readMembersCsv, type MembersCsvItem, type RowProblem }
 
 /**
  * `qrgate members import`: a members file becomes an upsert of the registry, keyed by the
- * ID number's credential ref, all or nothing.
+ * ID number's credential ref: the whole file checked before anything is written.
  *
  * Two phases, so the central keeps ingesting while a million rows are read:
  * 1. Read, check and hash every row into a TEMP table. Temp tables belong to this

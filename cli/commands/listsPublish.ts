@@ -34,7 +34,12 @@ export const run: Command = async (ctx) => {
     ctx.stdout.write(`${JSON.stringify(result)}\n`);
     return 0;
   }
-  const delta = result.deltaBytes === null ? 'no delta (first version)' : `delta ${result.deltaBytes} bytes`;
+  const delta =
+    result.previousSnapshotUnreadable !== undefined
+      ? `no delta (the previous snapshot could not be read back: ${result.previousSnapshotUnreadable}; terminals take the snapshot)`
+      : result.deltaBytes === null
+        ? 'no delta (first version)'
+        : `delta ${result.deltaBytes} bytes`;
   ctx.stdout.write(
     `list "${result.scope}" version ${result.version} published: ${result.count} entries ` +
       `(+${result.added} added, ${result.changed} changed, -${result.removed} removed), ` +

@@ -35,7 +35,7 @@ export function membersFileRunner(deps: Pick<RouteDeps, 'config' | 'logger' | 'n
   });
   return {
     preview: (principal: Principal, csv: string): Promise<ImportPreview> => withRegistryDb(deps.config, (db) => previewMembersImport(options(db, principal, csv))),
-    /** All or nothing, audited; throws MembersImportError (nothing written) on a bad file. */
+    /** Checked whole before anything is written, then written in chunks, audited; throws MembersImportError (nothing written) on a bad file. */
     async import(request: Pick<AuthorizedRequest, 'principal' | 'audit'>, csv: string): Promise<ImportResult> {
       const result = await withRegistryDb(deps.config, (db) => importMembers(options(db, request.principal, csv)));
       request.audit(membersImported(result, request.principal.role === 'manager' ? request.principal.unit! : null));
