@@ -117,7 +117,7 @@ ${scopes.length === 0 ? html`<p class="hint">${t('lists.none')}</p>` : scopes.ma
     readsQuery: true,
     async handle(request) {
       const context = pageContext(request);
-      const result = publishScopeFor(deps, request, request.params.scope);
+      const result = await publishScopeFor(deps, request, request.params.scope);
       return seeOther(`/lists?published=${encodeURIComponent(`${result.scope} v${result.version}`)}#scope-${result.scope}`, context.langCookie);
     },
   };

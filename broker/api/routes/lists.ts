@@ -1,8 +1,11 @@
+import { join } from 'node:path';
 import { z } from 'zod';
 import { loadAuthorityPrivateKey } from '../../../protocol/keys.js';
 import { listScopeSchema } from '../../../protocol/lists/index.js';
 import { publishedVersions } from '../../lists/listVersions.js';
-import { publishList, type PublishListResult } from '../../lists/publish.js';
+import type { PublishListResult } from '../../lists/publish.js';
+import { publishListInThread } from '../../lists/publishThread.js';
+import { centralDbFileName } from '../../config.js';
 import type { Principal } from '../../access/roles.js';
 import { scopesOfUnit } from '../../registry/memberQueries.js';
 import { listPublished } from '../../registry/registryAudit.js';
@@ -24,9 +27,15 @@ export function listScopesOf(db: RouteDeps['db'], principal: Principal): string[
 
 /**
  * Publishes the next version of a scope's list for a principal, audited: the API's
- * `POST /api/lists/{scope}/publish` and the console's "publish now".
+ * `POST /api/lists/{scope}/publish` and the console's "publish now". The publish itself
+ * runs in a thread of its own (publishThread.ts): seconds of CPU for a large scope.
  */
-export function publishScopeFor(deps: Pick<RouteDeps, 'db' | 'config' | 'now'>, request: Pick<AuthorizedRequest, 'principal' | 'audit'>, scopeParam: string | undefined, expiresInDays?: number): PublishListResult {
+export async function publishScopeFor(
+  deps: Pick<RouteDeps, 'db' | 'config' | 'now'>,
+  request: Pick<AuthorizedRequest, 'principal' | 'audit'>,
+  scopeParam: string | undefined,
+  expiresInDays?: number,
+): Promise<PublishListResult> {
   const { principal } = request;
   const scope = listScopeSchema.safeParse(scopeParam);
   if (!scope.success) throw badRequest(zodReason(scope.error, 'scope'));
@@ -34,7 +43,7 @@ export function publishScopeFor(deps: Pick<RouteDeps, 'db' | 'config' | 'now'>, 
     throw forbidden(`no member of ${principal.unit} is in scope "${scope.data}"`);
   }
   const privateKey = loadAuthorityPrivateKey(deps.config.keys.authorityKey);
-  const result = publishList(deps.db, {
+  const result = await publishListInThread(join(deps.config.dataDir, centralDbFileName), {
     dataDir: deps.config.dataDir,
     scope: scope.data,
     privateKey,
@@ -66,7 +75,7 @@ function publishRoute(deps: Pick<RouteDeps, 'db' | 'config' | 'now'>): Protected
     access: only('admin', 'manager'),
     async handle(request) {
       const { expiresInDays } = parseBody(request.body, publishBody);
-      return { status: 200, json: publishScopeFor(deps, request, request.params.scope, expiresInDays) };
+      return { status: 200, json: await publishScopeFor(deps, request, request.params.scope, expiresInDays) };
     },
   };
 }
