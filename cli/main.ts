@@ -152,6 +152,11 @@ export const commands: readonly Entry[] = [
     load: () => import('./commands/benchE2eTerminals.js'),
   },
   {
+    words: ['bench', 'bulk'],
+    summary: '[--json] [--members N] [--rate EVENTS/S] [--terminals N] [--batch N] [--baseline S]: publish-to-PUBACK while a members import and the first list publish run beside a live central',
+    load: () => import('./commands/benchBulk.js'),
+  },
+  {
     words: ['bench', 'lists'],
     summary: '[--json] [--members N] [--changes N]: list build, sign, distribution and apply benchmark',
     load: () => import('./commands/benchLists.js'),
@@ -168,7 +173,7 @@ export const commands: readonly Entry[] = [
   },
   {
     words: ['bench', 'report'],
-    summary: '[--runs N] [--only scan,lists,e2e,e2e-mosquitto,reconnect,console] [--quick] [--out FILE|-] [--json]: every benchmark, medians, targets and peer ratios into docs/benchmarks.md',
+    summary: '[--runs N] [--only scan,lists,e2e,e2e-mosquitto,reconnect,console,bulk] [--quick] [--out FILE|-] [--json]: every benchmark, medians, targets and peer ratios into docs/benchmarks.md',
     load: () => import('./commands/benchReport.js'),
   },
   { words: ['bench', 'scan'], summary: '[--json] [--entries N] [--scans N] [--burst N] [--power-loss-safe]: scan-path benchmark', load: () => import('./commands/benchScan.js') },
