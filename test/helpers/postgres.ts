@@ -47,6 +47,7 @@ export function usePostgresDatabase(): TestDatabase {
     }
   });
   afterAll(async () => {
+    await cleaner?.end();
     const admin = new pg.Client({ connectionString: adminUrl });
     await admin.connect();
     try {
@@ -56,12 +57,14 @@ export function usePostgresDatabase(): TestDatabase {
     }
   });
   const url = () => withDatabase(adminUrl, name);
+  // One connection for emptying schemas between tests: a new one per test cost more than the deletes.
+  let cleaner: pg.Pool | undefined;
   const newSchema = () => `s${++schemas}`;
   const free: string[] = [];
   const cleanSchema = async () => {
     const reused = free.pop();
     const schema = reused ?? newSchema();
-    if (reused !== undefined) await emptySchema(url(), schema);
+    if (reused !== undefined) await emptySchema((cleaner ??= new pg.Pool({ connectionString: url(), max: 1 })), schema);
     return { schema, release: () => void free.push(schema) };
   };
   return { url, newSchema, cleanSchema };
@@ -72,30 +75,29 @@ export function usePostgresDatabase(): TestDatabase {
  * TRUNCATE: on a few rows it takes ~10 ms where TRUNCATE's new files took ~600 ms here.
  * Tables go children first, so no foreign key refuses a delete.
  */
-async function emptySchema(url: string, schema: string): Promise<void> {
-  await withSchemaClient(url, schema, async (client) => {
-    const { rows: tables } = await client.query<{ name: string }>(
-      `SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-       WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND NOT c.relispartition AND c.relname <> 'schema_migrations'`,
-      [schema],
-    );
-    const { rows: references } = await client.query<{ child: string; parent: string }>(
-      `SELECT conrelid::regclass::text AS child, confrelid::regclass::text AS parent FROM pg_constraint c
-       JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname = $1 AND c.contype = 'f'`,
-      [schema],
-    );
-    const left = new Set(tables.map((t) => t.name));
-    const order: string[] = [];
-    while (left.size > 0) {
-      const leaves = [...left].filter((table) => !references.some((r) => r.parent === table && r.child !== table && left.has(r.child)));
-      if (leaves.length === 0) throw new Error(`foreign keys in a cycle among ${[...left].join(', ')}`);
-      for (const table of leaves) {
-        order.push(table);
-        left.delete(table);
-      }
+async function emptySchema(pool: pg.Pool, schema: string): Promise<void> {
+  const { rows: tables } = await pool.query<{ name: string }>(
+    `SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND NOT c.relispartition AND c.relname <> 'schema_migrations'`,
+    [schema],
+  );
+  const { rows: references } = await pool.query<{ child: string; parent: string }>(
+    `SELECT cr.relname AS child, pr.relname AS parent FROM pg_constraint c
+     JOIN pg_class cr ON cr.oid = c.conrelid JOIN pg_class pr ON pr.oid = c.confrelid
+     JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname = $1 AND c.contype = 'f'`,
+    [schema],
+  );
+  const left = new Set(tables.map((t) => t.name));
+  const order: string[] = [];
+  while (left.size > 0) {
+    const leaves = [...left].filter((table) => !references.some((r) => r.parent === table && r.child !== table && left.has(r.child)));
+    if (leaves.length === 0) throw new Error(`foreign keys in a cycle among ${[...left].join(', ')}`);
+    for (const table of leaves) {
+      order.push(table);
+      left.delete(table);
     }
-    await client.query(order.map((table) => `DELETE FROM ${table};`).join(' '));
-  });
+  }
+  await pool.query(order.map((table) => `DELETE FROM ${schema}.${table};`).join(' '));
 }
 
 /** Runs `work` with one connection to `schema` of the test database. */

@@ -169,19 +169,22 @@ export const pgSchemaVersion = pgMigrations.length;
 
 /**
  * Session advisory lock key for migrations, one per schema (hashtext of the schema name):
- * two stores on different schemas of one database do not wait for each other.
+ * two stores on different schemas of one database do not wait for each other. Taken before
+ * the schema is created: CREATE SCHEMA IF NOT EXISTS from two sessions at once can fail.
  */
-const migrationLockSql = `SELECT pg_advisory_lock(hashtext('qrgate.migrate.' || current_schema()))`;
-const migrationUnlockSql = `SELECT pg_advisory_unlock(hashtext('qrgate.migrate.' || current_schema()))`;
+const migrationLockSql = `SELECT pg_advisory_lock(hashtext('qrgate.migrate.' || $1))`;
+const migrationUnlockSql = `SELECT pg_advisory_unlock(hashtext('qrgate.migrate.' || $1))`;
 
 /**
  * Brings the schema up to date, then makes sure the current and next month's partitions of
  * events exist (the insert path creates others on demand). Safe on every start, from several
  * processes at once.
  */
-export async function migratePg(client: pg.ClientBase, nowMs: number): Promise<void> {
-  await client.query(migrationLockSql);
+export async function migratePg(client: pg.ClientBase, schema: string, nowMs: number): Promise<void> {
+  await client.query(migrationLockSql, [schema]);
   try {
+    // `schema` passed createPool's check (letters, digits, _); the connection's search_path already names it.
+    if (schema !== 'public') await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
     await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
       version integer PRIMARY KEY,
       name text NOT NULL,
@@ -205,7 +208,7 @@ export async function migratePg(client: pg.ClientBase, nowMs: number): Promise<v
       }
     }
   } finally {
-    await client.query(migrationUnlockSql);
+    await client.query(migrationUnlockSql, [schema]);
   }
   await ensureMonthPartitions(client, [nowMs, nextMonthStartMs(nowMs)]);
 }

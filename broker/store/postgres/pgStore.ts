@@ -24,7 +24,7 @@ import type {
   TerminalCredentials,
 } from '../centralStore.js';
 import { StoreError } from '../storeError.js';
-import { createPool, ensureSchema, type PgConnectionOptions } from './pgDb.js';
+import { createPool, type PgConnectionOptions } from './pgDb.js';
 import { PgEnrollmentTokens } from './pgEnrollment.js';
 import { PgEventReader } from './pgEventReader.js';
 import { PgEventWriter } from './pgEventWriter.js';
@@ -77,10 +77,9 @@ export class PostgresCentralStore implements CentralStore {
     // An idle client's error (the server restarted) must not crash the central: the next query reconnects.
     pool.on('error', (err) => this.logger.warn({ err }, 'store.connection-lost'));
     try {
-      await ensureSchema(pool, this.options.schema);
       const client = await pool.connect();
       try {
-        await migratePg(client, nowMs());
+        await migratePg(client, this.options.schema ?? 'public', nowMs());
       } finally {
         client.release();
       }
