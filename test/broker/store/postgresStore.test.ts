@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ScanEvent } from '../../../protocol/event.js';
+import { createCentralStore } from '../../../broker/config.js';
 import { monthStartMs, partitionName } from '../../../broker/store/postgres/pgPartitions.js';
 import { pgSchemaVersion } from '../../../broker/store/postgres/pgSchema.js';
 import { PostgresCentralStore } from '../../../broker/store/postgres/pgStore.js';
@@ -146,6 +147,17 @@ describe('PostgresCentralStore', () => {
     await store.close();
     const max = await withSchemaClient(db.url(), schema, async (client) => (await client.query<{ v: number }>('SELECT max(version) AS v FROM schema_migrations')).rows[0]!.v);
     expect(max).toBe(99);
+  });
+
+  it('is what createCentralStore builds from a config naming postgres (the public schema of its database)', async () => {
+    const store = await createCentralStore({ store: { type: 'postgres', url: db.url() }, dataDir: '/nonexistent' }, { logger: silentLogger() });
+    try {
+      expect(store).toBeInstanceOf(PostgresCentralStore);
+      await store.createCheckpoint({ code: CP_A, name: 'Gate A', direction: 'both', confirm: 'auto' });
+      expect(await withSchemaClient(db.url(), 'public', async (client) => (await client.query('SELECT code FROM checkpoints')).rows)).toEqual([{ code: CP_A }]);
+    } finally {
+      await store.close();
+    }
   });
 
   it('refuses calls before migrate() and after close(), with a code', async () => {
