@@ -6,7 +6,7 @@ import { overlapSize, planSequence, subtractRange, type SeqRange } from '../sequ
 import { HourlyTally } from '../sqliteHourlyCounts.js';
 import { inTransaction, pgErrorCode } from './pgDb.js';
 import { KnownPartitions, noPartitionErrorCode } from './pgPartitions.js';
-import { newestPassages, recordPassages } from './pgPresence.js';
+import { newestPassages, passageColumns, recordPassagesSql } from './pgPresence.js';
 
 /**
  * insertEvents on PostgreSQL: the semantics of sqliteEventWriter.ts (exactly once by event
@@ -27,22 +27,25 @@ const lockTerminalsSql = `
     SELECT DISTINCT hashtextextended('qrgate.terminal.' || t, 0) AS k FROM unnest($1::text[]) AS t ORDER BY k
   ) AS keys`;
 
+/**
+ * The events stored now (their ids), and the batch's terminals' previous max_seq, in one
+ * round trip. Runs after the terminal locks, so its snapshot holds every commit of the
+ * terminals' earlier writers; the CTE's SELECT reads that snapshot, not the INSERT's rows.
+ */
 const insertEventsSql = `
-  INSERT INTO events (id, checkpoint_code, terminal_id, lane, direction, decision, reason, credential_type, credential_ref, seq, boot_id, ts, received_at, event)
-  SELECT id, cp, t, lane, dir, dec, reason, ctype, decode(ref, 'hex'), seq, boot, ts, $13, ev
-  FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::bigint[], $11::text[], $12::bigint[], $14::json[])
-    AS u(id, cp, t, lane, dir, dec, reason, ctype, ref, seq, boot, ts, ev)
-  ON CONFLICT (id, ts) DO NOTHING
-  RETURNING id`;
+  WITH stored AS (
+    INSERT INTO events (id, checkpoint_code, terminal_id, lane, direction, decision, reason, credential_type, credential_ref, seq, boot_id, ts, received_at, event)
+    SELECT id, cp, t, lane, dir, dec, reason, ctype, decode(ref, 'hex'), seq, boot, ts, $13, ev
+    FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::bigint[], $11::text[], $12::bigint[], $14::json[])
+      AS u(id, cp, t, lane, dir, dec, reason, ctype, ref, seq, boot, ts, ev)
+    ON CONFLICT (id, ts) DO NOTHING
+    RETURNING id
+  )
+  SELECT id::text AS id, NULL::text AS "terminalId", NULL::bigint AS "maxSeq" FROM stored
+  UNION ALL
+  SELECT NULL, terminal_id, max_seq FROM terminal_sequence WHERE terminal_id = ANY($15::text[])`;
 
-const readMaxSeqSql = 'SELECT terminal_id AS "terminalId", max_seq AS "maxSeq" FROM terminal_sequence WHERE terminal_id = ANY($1::text[])';
 
-const upsertSequenceSql = `
-  INSERT INTO terminal_sequence (terminal_id, max_seq, last_event_at_ms)
-  SELECT t, m, $3 FROM unnest($1::text[], $2::bigint[]) AS u(t, m) ORDER BY t
-  ON CONFLICT (terminal_id) DO UPDATE SET
-    max_seq = greatest(terminal_sequence.max_seq, excluded.max_seq),
-    last_event_at_ms = greatest(terminal_sequence.last_event_at_ms, excluded.last_event_at_ms)`;
 
 const insertGapsSql = `
   INSERT INTO sequence_gaps (terminal_id, from_seq, to_seq)
@@ -59,10 +62,27 @@ const gapsOverlappingSql = `
 
 const deleteGapSql = 'DELETE FROM sequence_gaps WHERE terminal_id = $1 AND from_seq = $2';
 
-const upsertHourlySql = `
-  INSERT INTO checkpoint_hourly_counts (checkpoint_code, hour_ms, decision, count)
-  SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bigint[]) AS u(c, h, d, n) ORDER BY c, h, d
-  ON CONFLICT (checkpoint_code, hour_ms, decision) DO UPDATE SET count = checkpoint_hourly_counts.count + excluded.count`;
+/**
+ * Everything the newly stored events change besides themselves, in one round trip: new gaps,
+ * each terminal's max_seq, the hourly rollup, presence (pgPresence.ts). The tables differ, so
+ * the sub-statements cannot see or step on each other's rows.
+ */
+const recordSql = `
+  WITH opened AS (
+    INSERT INTO sequence_gaps (terminal_id, from_seq, to_seq)
+    SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[])
+  ), sequence AS (
+    INSERT INTO terminal_sequence (terminal_id, max_seq, last_event_at_ms)
+    SELECT t, m, $6 FROM unnest($4::text[], $5::bigint[]) AS u(t, m) ORDER BY t
+    ON CONFLICT (terminal_id) DO UPDATE SET
+      max_seq = greatest(terminal_sequence.max_seq, excluded.max_seq),
+      last_event_at_ms = greatest(terminal_sequence.last_event_at_ms, excluded.last_event_at_ms)
+  ), hourly AS (
+    INSERT INTO checkpoint_hourly_counts (checkpoint_code, hour_ms, decision, count)
+    SELECT * FROM unnest($7::text[], $8::bigint[], $9::text[], $10::bigint[]) AS u(c, h, d, n) ORDER BY c, h, d
+    ON CONFLICT (checkpoint_code, hour_ms, decision) DO UPDATE SET count = checkpoint_hourly_counts.count + excluded.count
+  )
+  ${recordPassagesSql(11)}`;
 
 export class PgEventWriter {
   private readonly partitions = new KnownPartitions();
@@ -100,16 +120,24 @@ export class PgEventWriter {
   private async write(tx: pg.PoolClient, events: readonly ScanEvent[], tsMs: readonly number[], receivedAtMs: number): Promise<InsertResult> {
     const terminals = [...new Set(events.map((e) => e.terminalId))];
     await tx.query(lockTerminalsSql, [terminals]);
-    const storedIds = new Set((await tx.query<{ id: string }>(insertEventsSql, eventColumns(events, tsMs, receivedAtMs))).rows.map((row) => row.id));
+    const { rows } = await tx.query<{ id: string | null; terminalId: string | null; maxSeq: number | null }>(insertEventsSql, [
+      ...eventColumns(events, tsMs, receivedAtMs),
+      terminals,
+    ]);
+    const storedIds = new Set<string>();
+    const previousMax = new Map<string, number>();
+    for (const row of rows) {
+      if (row.id !== null) storedIds.add(row.id);
+      else previousMax.set(row.terminalId!, row.maxSeq!);
+    }
 
     const stored: ScanEvent[] = [];
     const storedTs: number[] = [];
     const seqsByTerminal = new Map<string, number[]>();
     const hourly = new HourlyTally();
     events.forEach((e, i) => {
-      const id = e.id.toLowerCase();
       // A redelivery, or the second copy of an event repeated inside this batch.
-      if (!storedIds.delete(id)) return;
+      if (!storedIds.delete(e.id.toLowerCase())) return;
       stored.push(e);
       storedTs.push(tsMs[i]!);
       hourly.add(e);
@@ -117,23 +145,12 @@ export class PgEventWriter {
       if (seqs) seqs.push(e.seq);
       else seqsByTerminal.set(e.terminalId, [e.seq]);
     });
-    if (stored.length > 0) {
-      await this.trackSequences(tx, seqsByTerminal, receivedAtMs);
-      // The stats rollup, exactly the rows stored above (sqliteHourlyCounts.ts).
-      const buckets = [...hourly.buckets.values()];
-      await tx.query(upsertHourlySql, [buckets.map((b) => b.code), buckets.map((b) => b.hourMs), buckets.map((b) => b.decision), buckets.map((b) => b.count)]);
-      await recordPassages(tx, newestPassages(stored, storedTs));
-    }
-    return { inserted: stored.length, duplicates: events.length - stored.length, stored };
-  }
+    if (stored.length === 0) return { inserted: 0, duplicates: events.length, stored };
 
-  private async trackSequences(tx: pg.PoolClient, seqsByTerminal: Map<string, number[]>, receivedAtMs: number): Promise<void> {
-    const terminals = [...seqsByTerminal.keys()];
-    const previous = new Map((await tx.query<{ terminalId: string; maxSeq: number }>(readMaxSeqSql, [terminals])).rows.map((r) => [r.terminalId, r.maxSeq]));
     const opened: { terminalId: string; gap: SeqRange }[] = [];
     const maxSeqs: number[] = [];
-    for (const terminalId of terminals) {
-      const plan = planSequence(previous.get(terminalId) ?? 0, seqsByTerminal.get(terminalId)!);
+    for (const [terminalId, seqs] of seqsByTerminal) {
+      const plan = planSequence(previousMax.get(terminalId) ?? 0, seqs);
       for (const gap of plan.opened) opened.push({ terminalId, gap });
       let reused = 0;
       for (const run of plan.late) reused += await this.fillGaps(tx, terminalId, run);
@@ -144,10 +161,22 @@ export class PgEventWriter {
       }
       maxSeqs.push(plan.maxSeq);
     }
-    if (opened.length > 0) {
-      await tx.query(insertGapsSql, [opened.map((o) => o.terminalId), opened.map((o) => o.gap.fromSeq), opened.map((o) => o.gap.toSeq)]);
-    }
-    await tx.query(upsertSequenceSql, [terminals, maxSeqs, receivedAtMs]);
+    // The stats rollup counts exactly the rows stored above (sqliteHourlyCounts.ts).
+    const buckets = [...hourly.buckets.values()];
+    await tx.query(recordSql, [
+      opened.map((o) => o.terminalId),
+      opened.map((o) => o.gap.fromSeq),
+      opened.map((o) => o.gap.toSeq),
+      [...seqsByTerminal.keys()],
+      maxSeqs,
+      receivedAtMs,
+      buckets.map((b) => b.code),
+      buckets.map((b) => b.hourMs),
+      buckets.map((b) => b.decision),
+      buckets.map((b) => b.count),
+      ...passageColumns(newestPassages(stored, storedTs)),
+    ]);
+    return { inserted: stored.length, duplicates: events.length - stored.length, stored };
   }
 
   /** Cuts `run` out of the gaps it overlaps; returns how many of its numbers were in no gap. */

@@ -36,22 +36,25 @@ export function newestPassages(events: readonly ScanEvent[], tsMs: readonly numb
   return [...byRef.values()].sort((a, b) => (a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0));
 }
 
-const recordSql = `
+/** The upsert of a batch's passages, its five arrays bound from `$first` on (a statement of its own or a writer's last clause). */
+export function recordPassagesSql(first: number): string {
+  const [r, d, t, c, e] = [0, 1, 2, 3, 4].map((i) => `$${first + i}`);
+  return `
   INSERT INTO presence (ref, direction, ts, checkpoint_code, event_id)
-  SELECT decode(r, 'hex'), d, t, c, e FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::uuid[]) AS u(r, d, t, c, e)
+  SELECT decode(r, 'hex'), d, t, c, e FROM unnest(${r}::text[], ${d}::text[], ${t}::bigint[], ${c}::text[], ${e}::uuid[]) AS u(r, d, t, c, e)
   ON CONFLICT (ref) DO UPDATE SET direction = excluded.direction, ts = excluded.ts, checkpoint_code = excluded.checkpoint_code, event_id = excluded.event_id
   WHERE excluded.ts > presence.ts`;
+}
 
-/** Inside the event writer's transaction. */
-export async function recordPassages(tx: pg.ClientBase, passages: readonly Passage[]): Promise<void> {
-  if (passages.length === 0) return;
-  await tx.query(recordSql, [
+/** The passages as the five arrays recordPassagesSql binds. */
+export function passageColumns(passages: readonly Passage[]): unknown[] {
+  return [
     passages.map((p) => p.ref),
     passages.map((p) => p.direction),
     passages.map((p) => p.tsMs),
     passages.map((p) => p.checkpointCode),
     passages.map((p) => p.eventId),
-  ]);
+  ];
 }
 
 /** As sqlitePresence.ts's insideSql: the refs of one registered member are one person. */
