@@ -108,11 +108,13 @@ export class PgEventWriter {
   private async tryInsert(events: readonly ScanEvent[], tsMs: readonly number[], receivedAtMs: number): Promise<InsertResult> {
     // Outside the insert's transaction: creating a partition locks the events table briefly,
     // and must not wait behind (or hold up) the terminal locks below.
-    const client = await this.pool.connect();
-    try {
-      await this.partitions.ensure(client, tsMs);
-    } finally {
-      client.release();
+    if (this.partitions.unknown(tsMs).length > 0) {
+      const client = await this.pool.connect();
+      try {
+        await this.partitions.ensure(client, tsMs);
+      } finally {
+        client.release();
+      }
     }
     return inTransaction(this.pool, (tx) => this.write(tx, events, tsMs, receivedAtMs));
   }

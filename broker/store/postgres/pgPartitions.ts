@@ -59,9 +59,14 @@ export async function ensureMonthPartitions(client: pg.ClientBase, instantsMs: I
 export class KnownPartitions {
   private readonly months = new Set<number>();
 
-  /** Makes sure every month of these instants has a partition; one catalog query only for a month not seen before. */
+  /** The instants whose month this store has not seen partitioned yet. */
+  unknown(instantsMs: readonly number[]): number[] {
+    return instantsMs.filter((ms) => !this.months.has(monthStartMs(ms)));
+  }
+
+  /** Makes sure every month of these instants has a partition: one catalog query, and DDL only for a missing one. */
   async ensure(client: pg.ClientBase, instantsMs: readonly number[]): Promise<void> {
-    const unknown = instantsMs.filter((ms) => !this.months.has(monthStartMs(ms)));
+    const unknown = this.unknown(instantsMs);
     if (unknown.length === 0) return;
     for (const month of await ensureMonthPartitions(client, unknown)) this.months.add(month);
   }
