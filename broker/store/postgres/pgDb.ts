@@ -51,6 +51,11 @@ export function createPool(options: PgConnectionOptions): pg.Pool {
     // Every connection resolves the store's tables (and the partitions it creates) in its schema.
     options: `-c search_path=${schema} -c synchronous_commit=${options.synchronousCommit ?? 'on'}`,
     application_name: 'qrgate-central',
+    // A server that is down or unreachable fails the call (and ingestion's commit, which the
+    // terminal retries) instead of leaving it waiting for a connection forever.
+    connectionTimeoutMillis: 10_000,
+    // A connection through a NAT or firewall that silently dropped it is noticed.
+    keepAlive: true,
   });
 }
 
