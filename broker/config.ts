@@ -195,33 +195,61 @@ export class StoreUnavailableError extends Error {
 }
 
 /**
+ * Why `store.type: "postgres"` is refused at start, exactly: CentralStore is implemented on
+ * PostgreSQL (broker/store/postgres/, the same contract suite as SQLite), but everything
+ * else the central keeps still opens the SQLite file directly (broker/registry/registryDb.ts).
+ */
+export const postgresRefusal =
+  'store.type "postgres" is not usable by a central yet: the event store (checkpoints, terminals, events, stats, fleet, presence) ' +
+  'runs on PostgreSQL, but the registry (members, cards and photos, console users, sessions, API tokens, the audit log, ' +
+  'list publishing, roll calls, alarm acknowledgements) still needs the SQLite file in dataDir; use {"type": "sqlite"} for now (docs/postgres.md)';
+
+/**
  * Where the store's SQLite calls run. `worker`: a thread of their own, for the services
  * (`qrgate central`, `qrgate ingest`) whose event loop carries MQTT and HTTP (DESIGN.md
  * "Storage"). `caller`: the calling thread, for one-shot commands with no loop to protect
- * and no reason to pay a thread's start-up.
+ * and no reason to pay a thread's start-up. PostgreSQL is networked: its calls never block.
  */
 export type StoreThread = 'worker' | 'caller';
 
 /**
  * Opens and migrates the store the config names: the central, `checkpoints create` and
  * `terminals add` all go through here, so they always agree on where the data lives.
+ * Refuses PostgreSQL (postgresRefusal) until the registry runs on it too; tests and
+ * benches that need the PostgreSQL store itself use createCentralStore.
  */
 export async function openCentralStore(
   config: CentralConfig,
   deps: { readonly logger: Logger },
   options: { readonly thread?: StoreThread } = {},
 ): Promise<CentralStore> {
+  if (config.store.type === 'postgres') throw new StoreUnavailableError(postgresRefusal);
+  return createCentralStore(config, deps, options);
+}
+
+/**
+ * Builds and migrates either store from a config, PostgreSQL included: for code that uses
+ * CentralStore alone (the contract tests, `bench store`), never for a whole central.
+ */
+export async function createCentralStore(
+  config: Pick<CentralConfig, 'store' | 'dataDir'>,
+  deps: { readonly logger: Logger },
+  options: { readonly thread?: StoreThread } = {},
+): Promise<CentralStore> {
+  // Each implementation is loaded on demand: a SQLite central never loads pg, and code that
+  // only needs the config (the broker's own tests) loads neither.
+  let store: CentralStore;
   if (config.store.type === 'postgres') {
-    throw new StoreUnavailableError('store.type "postgres" is not implemented yet: use {"type": "sqlite"} for now');
+    const { PostgresCentralStore } = await import('./store/postgres/pgStore.js');
+    store = new PostgresCentralStore({ url: config.store.url, logger: deps.logger });
+  } else {
+    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+    const file = join(config.dataDir, centralDbFileName);
+    store =
+      (options.thread ?? 'worker') === 'worker'
+        ? new (await import('./store/worker/workerCentralStore.js')).WorkerCentralStore({ file, logger: deps.logger })
+        : new (await import('./store/sqliteStore.js')).SqliteCentralStore({ file, logger: deps.logger });
   }
-  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const file = join(config.dataDir, centralDbFileName);
-  // Loaded on demand, so code that only needs the config (the broker's own tests, a future
-  // PostgreSQL build) does not load the SQLite implementation.
-  const store: CentralStore =
-    (options.thread ?? 'worker') === 'worker'
-      ? new (await import('./store/worker/workerCentralStore.js')).WorkerCentralStore({ file, logger: deps.logger })
-      : new (await import('./store/sqliteStore.js')).SqliteCentralStore({ file, logger: deps.logger });
   try {
     await store.migrate();
   } catch (err) {

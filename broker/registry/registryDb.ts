@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { createRefHasher, type RefHasher } from '../../protocol/credentialRef.js';
 import { loadRefKey } from '../../protocol/keys.js';
-import { centralDbFileName, StoreUnavailableError, type CentralConfig } from '../config.js';
+import { centralDbFileName, postgresRefusal, StoreUnavailableError, type CentralConfig } from '../config.js';
 import { openCentralDb, type CentralDb } from '../store/sqliteSchema.js';
 
 /**
@@ -13,7 +13,7 @@ import { openCentralDb, type CentralDb } from '../store/sqliteSchema.js';
  */
 export function openRegistryDb(config: CentralConfig): CentralDb {
   if (config.store.type !== 'sqlite') {
-    throw new StoreUnavailableError(`the members registry needs store.type "sqlite"; "${config.store.type}" is not implemented yet`);
+    throw new StoreUnavailableError(postgresRefusal);
   }
   return openCentralDb(join(config.dataDir, centralDbFileName), { synchronous: 'NORMAL' });
 }

@@ -265,7 +265,8 @@ export class SqliteEventReader {
   }
 }
 
-function parseInstant(name: string, iso: string): number {
+/** An EventQuery bound as epoch ms; shared with the PostgreSQL reader so both refuse the same input. */
+export function parseInstant(name: string, iso: string): number {
   const ms = Date.parse(iso);
   if (Number.isNaN(ms)) throw new StoreError('query-invalid', `${name} is not an ISO 8601 time: ${JSON.stringify(iso.slice(0, 40))}`);
   return ms;

@@ -1,9 +1,8 @@
 import type Database from 'better-sqlite3';
-import { z } from 'zod';
-import { listScopeSchema } from '../../protocol/lists/index.js';
 import type { Checkpoint, CheckpointChanges, CheckpointDirection, NewCheckpoint, NewTerminal, TerminalCredentials } from './centralStore.js';
 import type { CentralDb } from './sqliteSchema.js';
 import { StoreError } from './storeError.js';
+import { parseStoredScopes } from './storedListScopes.js';
 import { msToIso, msToIsoOrNull } from './time.js';
 
 /** Checkpoints and terminal credentials: written by provisioning, read by the broker's auth. */
@@ -30,12 +29,6 @@ interface TerminalRow {
   /** JSON array; NULL for a terminal added before schema 3 (sqliteSchema.ts). */
   readonly listScopes: string | null;
 }
-
-/**
- * The scopes become ACL entries: read back through the same schema a terminal's config
- * uses, so a hand-edited row fails the connect (CONNACK 3) instead of widening the ACL.
- */
-const storedScopesSchema = z.array(listScopeSchema);
 
 const checkpointColumns = `SELECT code, name, direction, confirm, created_at_ms AS createdAtMs, retired_at_ms AS retiredAtMs,
   unit, latitude, longitude, branch FROM checkpoints`;
@@ -149,7 +142,7 @@ export class SqliteRegistry {
       checkpointCode: row.checkpointCode,
       secretHash: row.secretHash,
       removedAt: msToIsoOrNull(row.removedAtMs),
-      listScopes: row.listScopes === null ? null : parseScopes(row.terminalId, row.listScopes),
+      listScopes: row.listScopes === null ? null : parseStoredScopes(row.terminalId, JSON.parse(row.listScopes)),
     };
   }
 
@@ -157,12 +150,6 @@ export class SqliteRegistry {
   removeTerminal(terminalId: string): boolean {
     return this.markRemoved.run(this.nowMs(), terminalId).changes > 0;
   }
-}
-
-function parseScopes(terminalId: string, json: string): string[] {
-  const parsed = storedScopesSchema.safeParse(JSON.parse(json));
-  if (!parsed.success) throw new Error(`terminal ${terminalId}: stored list scopes ${json} are not list scopes`);
-  return parsed.data;
 }
 
 function toCheckpoint(row: CheckpointRow): Checkpoint {

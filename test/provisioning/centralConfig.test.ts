@@ -83,8 +83,10 @@ describe('central configuration', () => {
     expect((error as ConfigError).problems.find((p) => p.startsWith('mqtt:'))).toContain('prot');
   });
 
-  it('accepts postgres in the file, but opening it says it is not implemented yet', async () => {
+  it('accepts postgres in the file, but opening it for a central names what still needs SQLite', async () => {
     const config = loadCentralConfig(write({ dataDir: 'd', store: { type: 'postgres', url: 'postgres://db/qrgate' }, keys: { authorityKey: 'a', refKey: 'r' } }));
-    await expect(openCentralStore(config, { logger: silentLogger() })).rejects.toBeInstanceOf(StoreUnavailableError);
+    const refused = openCentralStore(config, { logger: silentLogger() });
+    await expect(refused).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(refused).rejects.toThrow(/registry \(members, cards.*list publishing.*still needs the SQLite file/);
   });
 });

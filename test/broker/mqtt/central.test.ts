@@ -85,7 +85,7 @@ describe('Central: store + broker + ingestion + API', () => {
 
   it('refuses postgres for now, with a clear message', async () => {
     const { central: c } = central({ store: { type: 'postgres', url: 'postgres://central@db/qrgate' } });
-    await expect(c.start()).rejects.toMatchObject({ code: 'store-unavailable', message: expect.stringContaining('not implemented yet') });
+    await expect(c.start()).rejects.toMatchObject({ code: 'store-unavailable', message: expect.stringContaining('still needs the SQLite file') });
   });
 
   it('refuses to start without its key files, naming the file', async () => {

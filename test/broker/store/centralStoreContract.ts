@@ -18,7 +18,7 @@ const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 
 /** Gaps a terminal must report after storing `stored` (distinct seqs): the holes below its maximum. */
-function expectedGaps(terminalId: string, stored: ReadonlySet<number>): SequenceGap[] {
+export function expectedGaps(terminalId: string, stored: ReadonlySet<number>): SequenceGap[] {
   const max = Math.max(0, ...stored);
   const missing: number[] = [];
   for (let seq = 1; seq <= max; seq++) if (!stored.has(seq)) missing.push(seq);

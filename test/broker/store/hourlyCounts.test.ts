@@ -1,118 +1,23 @@
 import Database from 'better-sqlite3';
-import fc from 'fast-check';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { HistogramBucket } from '../../../broker/store/centralStore.js';
-import { statsWindowsMs } from '../../../broker/store/sqliteEventReader.js';
 import { rebuildHourlyCounts } from '../../../broker/store/sqliteHourlyCounts.js';
 import { SqliteCentralStore } from '../../../broker/store/sqliteStore.js';
-import { bucketMs, bucketStart } from '../../../broker/store/time.js';
-import { decisions, directions, type ScanEvent } from '../../../protocol/event.js';
+import { decisions, directions } from '../../../protocol/event.js';
 import { silentLogger } from '../../fakes/captureLogger.js';
 import { useTempDir } from '../../helpers/tempDir.js';
-import { CP_A, CP_B, scanEvent } from './scanEvents.js';
+import { base, bruteStats, HOUR, itAgreesWithBruteForce, withCheckpoints } from './rollupProperty.js';
+import { CP_A, scanEvent } from './scanEvents.js';
 
-/**
- * The stats rollup (broker/store/sqliteHourlyCounts.ts) against a brute-force count over
- * the events themselves: random times clustered on hour boundaries (where whole hours and
- * partial edges meet), redeliveries inside and across batches, random "now"s and ranges.
- */
 const tempDir = useTempDir('qrgate-hourly-');
-const HOUR = 3_600_000;
-const base = Date.UTC(2025, 4, 1, 0);
-
-/** A time near an hour boundary (±2 ms) or anywhere in its hour, over ~35 days. */
-const instant = fc
-  .tuple(fc.integer({ min: 0, max: 35 * 24 }), fc.oneof(fc.integer({ min: -2, max: 2 }), fc.integer({ min: 0, max: HOUR - 1 })))
-  .map(([hour, offset]) => base + hour * HOUR + offset);
-
-const eventSpec = fc.record({
-  tsMs: instant,
-  code: fc.constantFrom(CP_A, CP_B),
-  decision: fc.constantFrom(...decisions),
-  direction: fc.constantFrom(...directions),
-});
-
-type Windows = { lastHour: number; lastDay: number; lastWeek: number; lastMonth: number };
-
-function bruteStats(events: readonly ScanEvent[], code: string, nowMs: number) {
-  const zero = (): Windows => ({ lastHour: 0, lastDay: 0, lastWeek: 0, lastMonth: 0 });
-  const total = zero();
-  const byDecision = Object.fromEntries(decisions.map((d) => [d, zero()])) as Record<(typeof decisions)[number], Windows>;
-  for (const e of events) {
-    const ts = Date.parse(e.ts);
-    if (e.checkpointCode !== code || ts > nowMs) continue;
-    for (const [window, length] of Object.entries(statsWindowsMs) as [keyof Windows, number][]) {
-      if (ts > nowMs - length) {
-        total[window]++;
-        byDecision[e.decision][window]++;
-      }
-    }
-  }
-  return { ...total, byDecision };
-}
-
-function bruteHistogram(events: readonly ScanEvent[], code: string, fromMs: number, toMs: number, bucket: HistogramBucket) {
-  const bars: { startMs: number; count: number }[] = [];
-  for (let start = bucketStart(fromMs, bucket); start < toMs; start += bucketMs[bucket]) {
-    const end = start + bucketMs[bucket];
-    const count = events.filter((e) => {
-      const ts = Date.parse(e.ts);
-      return e.checkpointCode === code && ts >= Math.max(start, fromMs) && ts < Math.min(end, toMs);
-    }).length;
-    bars.push({ startMs: start, count });
-  }
-  return bars;
-}
+let run = 0;
 
 async function openStore(file: string): Promise<SqliteCentralStore> {
-  const store = new SqliteCentralStore({ file, logger: silentLogger() });
-  await store.migrate();
-  await store.createCheckpoint({ code: CP_A, name: 'Gate A', direction: 'both', confirm: 'auto' });
-  await store.createCheckpoint({ code: CP_B, name: 'Gate B', direction: 'in', confirm: 'auto' });
-  return store;
-}
-
-/** Batches of the events with some delivered twice: again in the same batch and in a later one. */
-function deliveries(events: readonly ScanEvent[], repeats: readonly number[], batchSize: number): ScanEvent[][] {
-  const sent = [...events];
-  for (const [i, at] of repeats.entries()) if (events.length > 0) sent.splice(at % (sent.length + 1), 0, events[i % events.length]!);
-  const batches: ScanEvent[][] = [];
-  for (let i = 0; i < sent.length; i += batchSize) batches.push(sent.slice(i, i + batchSize));
-  return batches;
+  return withCheckpoints(new SqliteCentralStore({ file, logger: silentLogger() }));
 }
 
 describe('checkpoint stats from the hourly rollup', () => {
-  it('agree with a brute-force count over the events, redeliveries included', async () => {
-    let run = 0;
-    await fc.assert(
-      fc.asyncProperty(
-        fc.array(eventSpec, { maxLength: 120 }),
-        fc.array(fc.nat(), { maxLength: 40 }),
-        fc.integer({ min: 1, max: 50 }),
-        fc.array(instant, { minLength: 1, maxLength: 6 }),
-        fc.array(fc.tuple(instant, fc.integer({ min: 0, max: 40 * HOUR }), fc.constantFrom<HistogramBucket>('hour', 'day')), { minLength: 1, maxLength: 4 }),
-        async (specs, repeats, batchSize, nows, ranges) => {
-          const store = await openStore(join(tempDir(), `central-${run++}.db`));
-          try {
-            const events = specs.map((s, i) => scanEvent({ terminalId: s.code === CP_A ? 't1' : 't3', checkpointCode: s.code, seq: i + 1, tsMs: s.tsMs, decision: s.decision, direction: s.direction }, false));
-            let inserted = 0;
-            for (const batch of deliveries(events, repeats, batchSize)) inserted += (await store.insertEvents(batch, base)).inserted;
-            expect(inserted).toBe(events.length);
-            for (const nowMs of nows) {
-              for (const code of [CP_A, CP_B]) expect(await store.checkpointStats(code, nowMs)).toMatchObject(bruteStats(events, code, nowMs));
-            }
-            for (const [fromMs, lengthMs, bucket] of ranges) {
-              expect(await store.checkpointHistogram(CP_A, fromMs, fromMs + lengthMs, bucket)).toEqual(bruteHistogram(events, CP_A, fromMs, fromMs + lengthMs, bucket));
-            }
-          } finally {
-            await store.close();
-          }
-        },
-      ),
-      { numRuns: 40, seed: 15 },
-    );
-  });
+  itAgreesWithBruteForce(async () => new SqliteCentralStore({ file: join(tempDir(), `central-${run++}.db`), logger: silentLogger() }));
 
   it('are rebuilt from the stored events by the backfill the migration runs', async () => {
     const file = join(tempDir(), 'central.db');

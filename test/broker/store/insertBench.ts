@@ -4,6 +4,11 @@
  *
  *   npx tsx test/broker/store/insertBench.ts [--events 100000] [--batch 2000] [--terminals 200]
  *                                            [--synchronous NORMAL|FULL] [--late-percent 0] [--people 1]
+ *                                            [--store sqlite|postgres] [--url postgresql://…] [--in-flight 1]
+ *
+ * With `--store postgres` it creates a database of its own on `--url`'s server (default the
+ * machine's, as the tests use) and drops it at the end; `--in-flight` batches are inserted at
+ * once (several ingestion commits, or several centrals, writing together).
  *
  * Not a vitest file: timings on a shared CI machine make poor assertions. Prints one JSON object.
  */
@@ -14,7 +19,11 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import type { ScanEvent } from '../../../protocol/event.js';
+import pg from 'pg';
+import type { CentralStore } from '../../../broker/store/centralStore.js';
+import { PostgresCentralStore } from '../../../broker/store/postgres/pgStore.js';
 import { SqliteCentralStore } from '../../../broker/store/sqliteStore.js';
+import { adminUrl } from '../../helpers/postgres.js';
 import { checkpointCode, scanEvent, seededRandom } from './scanEvents.js';
 
 const { values } = parseArgs({
@@ -27,8 +36,12 @@ const { values } = parseArgs({
     // How many different people scan: their refs are random, as HMACs are, so with many
     // people each insert lands at a random place in events_credential (the realistic case).
     people: { type: 'string', default: '1' },
+    store: { type: 'string', default: 'sqlite' },
+    url: { type: 'string', default: adminUrl },
+    'in-flight': { type: 'string', default: '1' },
   },
 });
+const inFlight = Math.max(1, Number(values['in-flight']));
 const totalEvents = Number(values.events);
 const batchSize = Number(values.batch);
 const terminalCount = Number(values.terminals);
@@ -74,18 +87,46 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
 }
 
+/** A database of the bench's own on the server `url` names, dropped by the returned function. */
+async function scratchDatabase(url: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `qrgate_bench_${process.pid}_${Date.now()}`;
+  const admin = async (sql: string) => {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`CREATE DATABASE ${name}`);
+  const own = new URL(url);
+  own.pathname = `/${name}`;
+  return { url: own.toString(), drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+}
+
 const dir = mkdtempSync(join(tmpdir(), 'qrgate-insert-bench-'));
-const store = new SqliteCentralStore({ file: join(dir, 'central.db'), logger: pino({ level: 'silent' }), synchronous });
+const database = values.store === 'postgres' ? await scratchDatabase(values.url) : undefined;
+const store: CentralStore =
+  database === undefined
+    ? new SqliteCentralStore({ file: join(dir, 'central.db'), logger: pino({ level: 'silent' }), synchronous })
+    : new PostgresCentralStore({ url: database.url, logger: pino({ level: 'silent' }), maxConnections: inFlight + 2 });
 try {
   await store.migrate();
   const commitsMs: number[] = [];
   let inserted = 0;
   const wallStart = performance.now();
-  for (const batch of eventBatches()) {
-    const start = performance.now();
-    inserted += (await store.insertEvents(batch, Date.now())).inserted;
-    commitsMs.push(performance.now() - start);
-  }
+  const batchesLeft = eventBatches();
+  // `inFlight` writers, each taking the next batch as soon as its last one committed.
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      for (let next = batchesLeft.next(); !next.done; next = batchesLeft.next()) {
+        const start = performance.now();
+        inserted += (await store.insertEvents(next.value, Date.now())).inserted;
+        commitsMs.push(performance.now() - start);
+      }
+    }),
+  );
   const wallS = (performance.now() - wallStart) / 1000;
   const timed = async (read: () => Promise<unknown>): Promise<number> => {
     const start = performance.now();
@@ -104,6 +145,8 @@ try {
   console.log(
     JSON.stringify(
       {
+        store: values.store,
+        inFlight,
         events: totalEvents,
         inserted,
         batch: batchSize,
@@ -114,6 +157,7 @@ try {
         gapsLeft: (await store.gaps()).length,
         firstCommitMs: round(commitsMs[0]!),
         commitMs: { p50: round(percentile(sorted, 0.5)), p95: round(percentile(sorted, 0.95)), max: round(sorted.at(-1)!) },
+        // Summed commit time: with several in flight, the wall clock (below) is the number that counts.
         eventsPerSecond: Math.round(inserted / insertS),
         eventsPerSecondWithGeneration: Math.round(inserted / wallS),
         eventsAtBusiestCheckpoint: Math.ceil(totalEvents / Math.ceil(terminalCount / 4)),
@@ -125,5 +169,6 @@ try {
   );
 } finally {
   await store.close();
+  await database?.drop();
   rmSync(dir, { recursive: true, force: true });
 }
