@@ -141,8 +141,8 @@ function publishLocked(db: CentralDb, options: PublishListOptions, expiresInDays
   const buildSignMs = performance.now() - started;
   const version = (built.previous?.version ?? 0) + 1;
 
-  // Checked as a terminal will check them; the entries applied to list_published below are
-  // read back from these verified bytes, so the table holds exactly what was signed.
+  // Checked as a terminal will check them before anything is named or recorded: the next
+  // publish diffs against this snapshot's file, read back and verified again.
   const snapshot = verifySignedList(built.snapshot, { trustedKeys: [publicKey], scope });
   const delta = built.delta === null ? null : verifySignedList(built.delta, { trustedKeys: [publicKey], scope });
 
