@@ -796,14 +796,15 @@ export function describeCentralStore(name: string, makeStore: () => Promise<Cent
         return { store, all: all.sort(newestFirst) };
       }
 
-      it('deletes exactly the events stamped before the cutoff, in calls of at most maxRows, and keeps the rest', async () => {
+      it('deletes exactly the events stamped before the cutoff, call after call until done, and keeps the rest', async () => {
         const { store, all } = await openWithTwoMonths();
         const kept = all.filter((e) => Date.parse(e.ts) >= cutoff);
         expect(kept.length).toBeGreaterThan(0);
         expect(kept.length).toBeLessThan(all.length);
+        // A row-by-row store deletes 7 at most here; one that drops whole partitions may delete more at once.
         const first = await store.deleteEventsBefore(cutoff, 7);
-        expect(first).toEqual({ events: 7, done: false });
-        expect(7 + (await retain(store, cutoff, 7))).toBe(all.length - kept.length);
+        expect(first.events).toBeGreaterThan(0);
+        expect(first.events + (first.done ? 0 : await retain(store, cutoff, 7))).toBe(all.length - kept.length);
         const page = await store.searchEvents({ limit: 1000 });
         expect(page.events.map((e) => e.id)).toEqual(kept.map((e) => e.id));
         // Nothing left to do: a second pass deletes nothing.
