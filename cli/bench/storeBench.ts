@@ -52,10 +52,13 @@ export interface StoreBenchResult {
   readonly retentionBatchCpuP95Ms: number;
   readonly retentionBatchCpuMaxMs: number;
   readonly retentionEventsPerSec: number;
-  /** Events the insert loop stored during the pass, and how late its commits completed against their schedule. */
+  /** Events the insert loop stored during the pass. */
   readonly ingestEvents: number;
+  /** The longest time between two of its commits finishing during the pass (its 10 ms cadence included), ms. */
   readonly insertStallMaxMs: number;
   readonly insertStallP99Ms: number;
+  /** How far the loop fell behind its schedule: grows with the pass on a machine that cannot keep the rate. */
+  readonly insertBehindMaxMs: number;
   /** The same insert loop for 3 s before retention, alone: the machine's own share of any stall. */
   readonly baselineStallMaxMs: number;
   readonly baselineStallP99Ms: number;
@@ -78,7 +81,7 @@ const pageSize = 50;
  *    the same with a decision, a checkpoint's week by direction, a decision everywhere;
  * 4. retention of the older month (a 30-day retentionDays, the central's own EventRetention
  *    with its defaults) while an insert loop stores `ingestRatePerSec` events a second beside
- *    it: how late each insert finished against its schedule (target: never over 50 ms).
+ *    it: the longest time between two commits finishing (target: never over 50 ms).
  */
 export async function runStoreBench(options: StoreBenchOptions): Promise<StoreBenchResult> {
   if (options.store === 'postgres') {
@@ -145,7 +148,7 @@ export async function runStoreBench(options: StoreBenchOptions): Promise<StoreBe
       };
       // The same loop alone first: what the machine itself costs the schedule (a loaded machine is late without retention too).
       const { stalls: baseline } = await ingestAlongside({ ratePerSec: options.ingestRatePerSec, insert, during: () => sleep(3000) });
-      log(`inserts alone: ${baseline.events} events, latest ${baseline.maxMs} ms behind (p99 ${baseline.p99Ms} ms)`);
+      log(`inserts alone: ${baseline.events} events, longest gap between commits ${baseline.maxGapMs} ms (p99 ${baseline.p99GapMs} ms)`);
       // Each batch's wall time and the CPU the process spent in it: on a machine shared with
       // other work the wall time includes waiting for a core, the CPU time does not.
       const batchWallMs: number[] = [];
@@ -164,7 +167,7 @@ export async function runStoreBench(options: StoreBenchOptions): Promise<StoreBe
       const retention = new EventRetention({ retentionDays, intervalMs: 3_600_000 }, { store: timedStore, logger });
       const { result: pass, stalls } = await ingestAlongside({ ratePerSec: options.ingestRatePerSec, insert, during: () => retention.runOnce() });
       await retention.stop();
-      log(`retention: ${pass.events} events in ${pass.ms} ms, ${pass.batches} batches, longest ${pass.longestBatchMs} ms; inserts: ${stalls.events} events, latest ${stalls.maxMs} ms behind`);
+      log(`retention: ${pass.events} events in ${pass.ms} ms, ${pass.batches} batches, longest ${pass.longestBatchMs} ms; inserts: ${stalls.events} events, longest gap between commits ${stalls.maxGapMs} ms (p99 ${stalls.p99GapMs} ms), ${stalls.maxBehindMs} ms behind schedule at most`);
       batchWallMs.sort((a, b) => a - b);
       batchCpuMs.sort((a, b) => a - b);
       const batches = { wallP95Ms: round(percentile(batchWallMs, 95), 1), cpuP95Ms: round(percentile(batchCpuMs, 95), 1), cpuMaxMs: round(batchCpuMs.at(-1) ?? 0, 1) };
@@ -215,10 +218,11 @@ function result(options: StoreBenchOptions, m: Measured): StoreBenchResult {
     retentionBatchCpuMaxMs: m.batches.cpuMaxMs,
     retentionEventsPerSec: Math.round((m.pass.events / Math.max(1, m.pass.ms)) * 1000),
     ingestEvents: m.stalls.events,
-    insertStallMaxMs: m.stalls.maxMs,
-    insertStallP99Ms: m.stalls.p99Ms,
-    baselineStallMaxMs: m.baseline.maxMs,
-    baselineStallP99Ms: m.baseline.p99Ms,
+    insertStallMaxMs: m.stalls.maxGapMs,
+    insertStallP99Ms: m.stalls.p99GapMs,
+    insertBehindMaxMs: m.stalls.maxBehindMs,
+    baselineStallMaxMs: m.baseline.maxGapMs,
+    baselineStallP99Ms: m.baseline.p99GapMs,
   };
 }
 
