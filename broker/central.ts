@@ -19,6 +19,7 @@ import { createMqttBroker, type MqttBroker } from './mqtt/createMqttBroker.js';
 import { listen } from './mqtt/listen.js';
 import { openRegistryDb } from './registry/registryDb.js';
 import type { CentralStore } from './store/centralStore.js';
+import { createRetentionMetrics, EventRetention } from './store/eventRetention.js';
 import type { CentralDb } from './store/sqliteSchema.js';
 
 /**
@@ -49,6 +50,7 @@ export class Central {
   /** The HTTP side's own connection to the registry, accounts and audit log, as the CLI has (api/server.ts). */
   private apiDb: CentralDb | null = null;
   private sessionSweep: NodeJS.Timeout | null = null;
+  private retention: EventRetention | null = null;
   private stopping: Promise<void> | null = null;
   private started = false;
 
@@ -152,6 +154,15 @@ export class Central {
       }
     }, 600_000).unref();
 
+    // Old scan events go in short paced batches, on the same event loop as ingestion (eventRetention.ts).
+    const retentionDays = config.store.retentionDays;
+    if (retentionDays === null) {
+      logger.warn({ retentionDays }, 'store.retention-off');
+    } else {
+      this.retention = new EventRetention({ retentionDays }, { store, logger: logger.child({ component: 'store' }), metrics: createRetentionMetrics(metrics) });
+      this.retention.start();
+    }
+
     const ports: CentralPorts = { mqttPort: mqtt.port, ...(mqtt.tlsPort === undefined ? {} : { tlsPort: mqtt.tlsPort }), httpPort };
     logger.info(
       {
@@ -171,9 +182,11 @@ export class Central {
     return this.stopping;
   }
 
-  /** Reverse order: no new HTTP requests, no new list publishes, then the broker (which commits what waits), the store, the dataDir lock. */
+  /** Reverse order: retention, no new HTTP requests, no new list publishes, then the broker (which commits what waits), the store, the dataDir lock. */
   private async close(): Promise<void> {
     if (this.sessionSweep) clearInterval(this.sessionSweep);
+    // Between two batches: nothing half-done, and the store is still open for the batch that runs.
+    await this.retention?.stop();
     const api = this.api;
     if (api) {
       const closed = api.close();

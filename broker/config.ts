@@ -88,9 +88,17 @@ const httpSchema = z.strictObject({
   loginFailures: authFailuresSchema.default(() => authFailuresSchema.parse({})),
 });
 
+/**
+ * How long scan events are kept, days (docs/security.md "How long scans are kept"). 35 by
+ * default: the console's longest window (30 days) stays whole, and a calendar month can still
+ * be exported in the first days of the next. null keeps them for ever.
+ */
+export const defaultRetentionDays = 35;
+const retentionDaysSchema = z.number().int().min(1).max(3650).nullable().default(defaultRetentionDays);
+
 const storeSchema = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('sqlite') }),
-  z.strictObject({ type: z.literal('postgres'), url: z.string().min(1) }),
+  z.strictObject({ type: z.literal('sqlite'), retentionDays: retentionDaysSchema }),
+  z.strictObject({ type: z.literal('postgres'), url: z.string().min(1), retentionDays: retentionDaysSchema }),
 ]);
 
 const ingestSchema = z.strictObject({
@@ -140,7 +148,7 @@ export const centralConfigSchema = z.strictObject({
   dataDir: pathSchema,
   mqtt: mqttSchema.default(() => mqttSchema.parse({})),
   http: httpSchema.default(() => httpSchema.parse({})),
-  store: storeSchema.default({ type: 'sqlite' }),
+  store: storeSchema.default(() => storeSchema.parse({ type: 'sqlite' })),
   keys: z.strictObject({ authorityKey: pathSchema, refKey: pathSchema }),
   ingest: ingestSchema.default(() => ingestSchema.parse({})),
   metrics: metricsSchema.default(() => metricsSchema.parse({})),

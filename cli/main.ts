@@ -147,6 +147,11 @@ export const commands: readonly Entry[] = [
     load: () => import('./commands/benchConsole.js'),
   },
   {
+    words: ['bench', 'store'],
+    summary: '[--json] [--store sqlite|postgres] [--events N] [--checkpoints N] [--requests N] [--ingest-rate N]: the central store at size: stats, log pages, retention of a month while inserting',
+    load: () => import('./commands/benchStore.js'),
+  },
+  {
     words: ['bench', 'e2e-terminals'],
     summary: '--spec FILE: (internal) a share of bench e2e\'s simulated terminals, started by it',
     load: () => import('./commands/benchE2eTerminals.js'),
@@ -173,7 +178,7 @@ export const commands: readonly Entry[] = [
   },
   {
     words: ['bench', 'report'],
-    summary: '[--runs N] [--only scan,lists,e2e,e2e-mosquitto,reconnect,console,bulk] [--quick] [--out FILE|-] [--json]: every benchmark, medians, targets and peer ratios into docs/benchmarks.md',
+    summary: '[--runs N] [--only scan,lists,e2e,e2e-mosquitto,reconnect,console,bulk,store] [--quick] [--out FILE|-] [--json]: every benchmark, medians, targets and peer ratios into docs/benchmarks.md',
     load: () => import('./commands/benchReport.js'),
   },
   { words: ['bench', 'scan'], summary: '[--json] [--entries N] [--scans N] [--burst N] [--power-loss-safe]: scan-path benchmark', load: () => import('./commands/benchScan.js') },

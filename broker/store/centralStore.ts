@@ -196,6 +196,14 @@ export interface InsidePassage {
   readonly eventId: string;
 }
 
+/** What one deleteEventsBefore call did (retention, broker/store/eventRetention.ts). */
+export interface RetentionBatch {
+  /** Events deleted by this call. */
+  readonly events: number;
+  /** Nothing stamped before the cutoff is left (events, presence, hourly counts): the pass is over. */
+  readonly done: boolean;
+}
+
 export interface CentralStore {
   /** Creates or upgrades the schema. Safe to call on every start. */
   migrate(): Promise<void>;
@@ -246,6 +254,20 @@ export interface CentralStore {
    * Resolves only once the transaction is durable.
    */
   insertEvents(events: readonly ScanEvent[], receivedAtMs: number): Promise<InsertResult>;
+
+  /**
+   * Retention (issue 15 point 5, docs/security.md "How long scans are kept"): deletes events
+   * stamped before cutoffMs by the terminal's `ts`, oldest first, with what derives from them:
+   * their hourly counts (checkpointStats and checkpointHistogram keep agreeing with the events
+   * left), presence rows older than the cutoff (a passage past retention keeps nobody inside),
+   * and their index entries. Nothing stamped at or after the cutoff is touched. The sequence
+   * bookkeeping stays: a terminal's next event opens no gap where deleted events were.
+   *
+   * Each call is one short transaction of at most maxRows events (a row-by-row store) so a
+   * caller can pace a pass between ingestion's commits; a store that drops whole partitions
+   * may delete more in one call. Call again until `done`.
+   */
+  deleteEventsBefore(cutoffMs: number, maxRows: number): Promise<RetentionBatch>;
 
   /** Missing sequence ranges; a range disappears when its late events arrive. */
   gaps(terminalId?: string): Promise<SequenceGap[]>;

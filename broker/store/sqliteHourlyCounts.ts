@@ -58,11 +58,16 @@ export class HourlyTally {
   readonly buckets = new Map<string, { code: string; hourMs: number; decision: string; count: number }>();
 
   add(event: Pick<ScanEvent, 'checkpointCode' | 'ts' | 'decision'>): void {
-    const hour = hourStartMs(Date.parse(event.ts));
-    const key = `${event.checkpointCode}\u0000${hour}\u0000${event.decision}`;
+    this.addRow(event.checkpointCode, Date.parse(event.ts), event.decision);
+  }
+
+  /** A row as the events table holds it (retention tallies the rows it deletes: sqliteRetention.ts). */
+  addRow(checkpointCode: string, tsMs: number, decision: string): void {
+    const hour = hourStartMs(tsMs);
+    const key = `${checkpointCode}\u0000${hour}\u0000${decision}`;
     const bucket = this.buckets.get(key);
     if (bucket) bucket.count++;
-    else this.buckets.set(key, { code: event.checkpointCode, hourMs: hour, decision: event.decision, count: 1 });
+    else this.buckets.set(key, { code: checkpointCode, hourMs: hour, decision, count: 1 });
   }
 }
 

@@ -19,6 +19,7 @@ import type {
   NewEnrollmentToken,
   NewTerminal,
   RedeemOutcome,
+  RetentionBatch,
   SequenceGap,
   TerminalCredentials,
 } from './centralStore.js';
@@ -29,6 +30,7 @@ import { SqliteFleet } from './sqliteFleet.js';
 import { SqlitePresence } from './sqlitePresence.js';
 import { SqliteEnrollmentTokens } from './sqliteEnrollment.js';
 import { SqliteRegistry } from './sqliteRegistry.js';
+import { SqliteRetention } from './sqliteRetention.js';
 import { openCentralDb, schemaVersion, type CentralDb } from './sqliteSchema.js';
 import { StoreError } from './storeError.js';
 
@@ -51,6 +53,7 @@ interface OpenStore {
   readonly fleet: SqliteFleet;
   readonly members: SqliteMembersLookup;
   readonly presence: SqlitePresence;
+  readonly retention: SqliteRetention;
 }
 
 /**
@@ -85,6 +88,7 @@ export class SqliteCentralStore implements CentralStore {
       fleet: new SqliteFleet(db),
       members: new SqliteMembersLookup(db),
       presence,
+      retention: new SqliteRetention(db),
     };
     logger.info({ file: this.options.file, schema: schemaVersion }, 'store.opened');
   }
@@ -144,6 +148,10 @@ export class SqliteCentralStore implements CentralStore {
 
   async insertEvents(events: readonly ScanEvent[], receivedAtMs: number): Promise<InsertResult> {
     return this.open().writer.insert(events, receivedAtMs);
+  }
+
+  async deleteEventsBefore(cutoffMs: number, maxRows: number): Promise<RetentionBatch> {
+    return this.open().retention.deleteBefore(cutoffMs, maxRows);
   }
 
   async gaps(terminalId?: string): Promise<SequenceGap[]> {

@@ -31,6 +31,7 @@ export const forwardedMethods = [
   'membersByRefs',
   'insideNow',
   'takeOut',
+  'deleteEventsBefore',
 ] as const satisfies ReadonlyArray<keyof CentralStore>;
 
 export type ForwardedMethod = (typeof forwardedMethods)[number];

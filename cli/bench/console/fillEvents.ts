@@ -31,12 +31,54 @@ const outcomes: readonly { decision: Decision; reason: Reason; passed: boolean |
   { decision: 'duplicate', reason: 'debounce', passed: null },
 ];
 
+/** A bench terminal: its identity and the last sequence number it used. */
+export interface BenchTerminal {
+  readonly terminalId: string;
+  readonly code: string;
+  readonly bootId: string;
+  seq: number;
+}
+
+/** The distinct people of a bench's log (credential refs): refs repeat as they would at real gates. */
+export function benchPeople(): readonly string[] {
+  return Array.from({ length: peopleCount }, (_, i) => createHash('sha256').update(`bench person ${i}`).digest('hex'));
+}
+
+/**
+ * The i-th event of a bench's log at `terminal`, stamped tsMs: the mix of decisions in
+ * `outcomes`, in and out by turns. Takes the terminal's next sequence number.
+ */
+export function syntheticEvent(i: number, terminal: BenchTerminal, tsMs: number, people: readonly string[]): ScanEvent {
+  const outcome = outcomes[(i * 7919) % outcomes.length]!;
+  const direction: Direction = i % 2 === 0 ? 'in' : 'out';
+  return {
+    id: uuidv7(tsMs),
+    terminalId: terminal.terminalId,
+    checkpointCode: terminal.code,
+    lane: direction,
+    direction,
+    seq: ++terminal.seq,
+    bootId: terminal.bootId,
+    ts: new Date(tsMs).toISOString(),
+    clockTrusted: true,
+    credentialType: 'cccd',
+    credentialRef: people[(i * 104_729) % people.length]!,
+    listVersion: 7,
+    decision: outcome.decision,
+    reason: outcome.reason,
+    passback: false,
+    passed: outcome.passed,
+    latencyMs: 41.5,
+  };
+}
+
 /**
  * Fills a central store with `events` scan events straight through SQL, in the store's own
  * schema (sqliteSchema.ts migrates the file first) and in its own row format (the same
  * columns and event JSON sqliteEventWriter.ts writes), in large transactions: going
  * through insertEvents' group commits would take the bench's whole time budget at 10
- * million rows. The stats rollup is then rebuilt from the events with the migration's own
+ * million rows. Each row carries its credential ref column (events_credential, the log's
+ * filter by person) as the writer stores it. The stats rollup is then rebuilt from the events with the migration's own
  * backfill, and each terminal's sequence set to its last number (no gaps reported).
  */
 export function fillEvents(options: FillOptions): { readonly filledMs: number } {
@@ -46,11 +88,11 @@ export function fillEvents(options: FillOptions): { readonly filledMs: number } 
     // Nothing else has the file open: a crash here only loses a bench's scratch database.
     db.pragma('synchronous = OFF');
     db.pragma('cache_size = -262144');
-    const insert = db.prepare<[string, string, string, string, string, string, string, string, number, string, number, number, string]>(
-      `INSERT INTO events (id, checkpoint_code, terminal_id, lane, direction, decision, reason, credential_type, seq, boot_id, ts, received_at, event)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    const insert = db.prepare<[string, string, string, string, string, string, string, string, number, string, number, number, string, string | null]>(
+      `INSERT INTO events (id, checkpoint_code, terminal_id, lane, direction, decision, reason, credential_type, seq, boot_id, ts, received_at, event, credential_ref)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, unhex(?))`,
     );
-    const terminals = options.checkpoints.flatMap((code, c) =>
+    const terminals: BenchTerminal[] = options.checkpoints.flatMap((code, c) =>
       Array.from({ length: options.terminalsPerCheckpoint }, (_, t) => ({
         terminalId: `fill-${c}-${t}`,
         code,
@@ -58,35 +100,14 @@ export function fillEvents(options: FillOptions): { readonly filledMs: number } 
         seq: 0,
       })),
     );
-    const refs = Array.from({ length: peopleCount }, (_, i) => createHash('sha256').update(`bench person ${i}`).digest('hex'));
+    const people = benchPeople();
     const stepMs = options.spanMs / options.events;
     const firstMs = options.endMs - options.spanMs;
     const fillRange = db.transaction((from: number, to: number) => {
       for (let i = from; i < to; i++) {
-        const terminal = terminals[i % terminals.length]!;
         const tsMs = Math.floor(firstMs + (i + 1) * stepMs);
-        const outcome = outcomes[(i * 7919) % outcomes.length]!;
-        const direction: Direction = i % 2 === 0 ? 'in' : 'out';
-        const event: ScanEvent = {
-          id: uuidv7(tsMs),
-          terminalId: terminal.terminalId,
-          checkpointCode: terminal.code,
-          lane: direction,
-          direction,
-          seq: ++terminal.seq,
-          bootId: terminal.bootId,
-          ts: new Date(tsMs).toISOString(),
-          clockTrusted: true,
-          credentialType: 'cccd',
-          credentialRef: refs[(i * 104_729) % refs.length]!,
-          listVersion: 7,
-          decision: outcome.decision,
-          reason: outcome.reason,
-          passback: false,
-          passed: outcome.passed,
-          latencyMs: 41.5,
-        };
-        insert.run(event.id, event.checkpointCode, event.terminalId, event.lane, direction, event.decision, event.reason, event.credentialType, event.seq, event.bootId, tsMs, tsMs + 250, JSON.stringify(event));
+        const event = syntheticEvent(i, terminals[i % terminals.length]!, tsMs, people);
+        insert.run(event.id, event.checkpointCode, event.terminalId, event.lane, event.direction, event.decision, event.reason, event.credentialType, event.seq, event.bootId, tsMs, tsMs + 250, JSON.stringify(event), event.credentialRef);
       }
     });
     // The secondary indexes are built once at the end, from their own definitions: one sort

@@ -3,7 +3,7 @@
  * a row, and the targets the issues set (docs/benchmarks.md). Data only.
  */
 
-export type BenchName = 'scan' | 'lists' | 'e2e' | 'e2e-mosquitto' | 'reconnect' | 'console' | 'bulk';
+export type BenchName = 'scan' | 'lists' | 'e2e' | 'e2e-mosquitto' | 'reconnect' | 'console' | 'bulk' | 'store';
 
 export interface Target {
   readonly op: '<=' | '>=' | '==';
@@ -169,5 +169,23 @@ export const benchPlans: readonly BenchPlan[] = [
     ],
     note:
       'Terminals are MQTT clients with their own secrets publishing QoS 1 batches of 10 valid events, 100 of them in turn; our central PUBACKs only once a batch is stored, so publish to PUBACK is what a terminal waits on to empty its outbox. The import and the publish are the CLI, as an operator runs them, on the same central.db.',
+  },
+  {
+    name: 'store',
+    title: 'Central store at 10,000,000 events (SQLite): stats, log pages, retention of a month while inserting',
+    args: ['bench', 'store', '--json'],
+    quickArgs: ['bench', 'store', '--json', '--events', '200000', '--checkpoints', '20', '--requests', '50', '--ingest-rate', '500'],
+    figures: [
+      lower('statsP95Ms', 'ms', { op: '<=', value: 20 }),
+      lower('logPageP95Ms', 'ms', { op: '<=', value: 50 }),
+      lower('insertStallMaxMs', 'ms, longest time between two commits during retention', { op: '<=', value: 50 }),
+      lower('baselineStallMaxMs', 'ms, the same without retention (the machine alone)'),
+      lower('retentionLongestBatchMs', 'ms, the longest retention batch'),
+      lower('retentionBatchCpuP95Ms', 'ms of CPU in a retention batch (p95)'),
+      higher('retentionEventsPerSec', 'events/s deleted'),
+      lower('fillMs', 'ms to fill the store (not a target)'),
+    ],
+    note:
+      'Store calls in process, as the central makes them (no HTTP, no MQTT): on SQLite each is also how long it holds the event loop. 10,000,000 events over 60 days, 50 checkpoints, filled as bench console fills; log pages are the first 50 rows under the console\'s filters (checkpoint + day, + refused, checkpoint + week + out, duplicates over the month). Retention deletes the older month (retentionDays 30) with the central\'s own pacing while 1,000 events/s are inserted in commits every 10 ms; a stall is the longest time between two commits finishing (the 10 ms cadence included), beside the same loop run alone for 3 s first.',
   },
 ];

@@ -759,6 +759,126 @@ export function describeCentralStore(name: string, makeStore: () => Promise<Cent
       });
     });
 
+    describe('deleteEventsBefore (retention)', () => {
+      const now = Date.UTC(2026, 11, 3, 12);
+      const person = (n: number) => n.toString(16).padStart(64, '0');
+      // Not on an hour: the hour the cutoff falls in keeps its newer part only.
+      const cutoff = now - 35 * DAY + 17 * MINUTE;
+
+      /** Calls until done, as the retention timer does; the events deleted, summed. */
+      async function retain(store: CentralStore, cutoffMs: number, maxRows: number): Promise<number> {
+        let deleted = 0;
+        for (let call = 0; call < 10_000; call++) {
+          const batch = await store.deleteEventsBefore(cutoffMs, maxRows);
+          deleted += batch.events;
+          if (batch.done) return deleted;
+        }
+        throw new Error('deleteEventsBefore never said done');
+      }
+
+      /** 120 events over 60 days on t1, t2 (A) and t3 (B), five people, three decisions, newest first. */
+      async function openWithTwoMonths(): Promise<{ store: CentralStore; all: ScanEvent[] }> {
+        const store = await openWithFleet();
+        const seqs = new Map<string, number>();
+        const all: ScanEvent[] = [];
+        for (let i = 0; i < 120; i++) {
+          const terminalId = ['t1', 't2', 't3'][i % 3]!;
+          const seq = (seqs.get(terminalId) ?? 0) + 1;
+          seqs.set(terminalId, seq);
+          const tsMs = now - 60 * DAY + i * 12 * HOUR + (i % 7) * 5 * MINUTE;
+          const event = scanEvent({ terminalId, checkpointCode: terminalId === 't3' ? CP_B : CP_A, seq, tsMs, decision: (['granted', 'refused', 'duplicate'] as const)[i % 3] });
+          all.push({ ...event, credentialRef: person(i % 5) });
+        }
+        // Exactly on the cutoff: kept (only what is stamped before it goes).
+        const onCutoff = scanEvent({ terminalId: 't1', checkpointCode: CP_A, seq: seqs.get('t1')! + 1, tsMs: cutoff });
+        all.push(onCutoff);
+        for (const batch of batches(all, 25, seededRandom(15))) await store.insertEvents(batch, now);
+        return { store, all: all.sort(newestFirst) };
+      }
+
+      it('deletes exactly the events stamped before the cutoff, call after call until done, and keeps the rest', async () => {
+        const { store, all } = await openWithTwoMonths();
+        const kept = all.filter((e) => Date.parse(e.ts) >= cutoff);
+        expect(kept.length).toBeGreaterThan(0);
+        expect(kept.length).toBeLessThan(all.length);
+        // A row-by-row store deletes 7 at most here; one that drops whole partitions may delete more at once.
+        const first = await store.deleteEventsBefore(cutoff, 7);
+        expect(first.events).toBeGreaterThan(0);
+        expect(first.events + (first.done ? 0 : await retain(store, cutoff, 7))).toBe(all.length - kept.length);
+        const page = await store.searchEvents({ limit: 1000 });
+        expect(page.events.map((e) => e.id)).toEqual(kept.map((e) => e.id));
+        // Nothing left to do: a second pass deletes nothing.
+        expect(await store.deleteEventsBefore(cutoff, 7)).toEqual({ events: 0, done: true });
+      });
+
+      it('leaves nothing of the deleted events to a filter: by checkpoint, terminal, time, decision or person', async () => {
+        const { store, all } = await openWithTwoMonths();
+        await retain(store, cutoff, 1000);
+        const kept = all.filter((e) => Date.parse(e.ts) >= cutoff);
+        const ids = async (query: Omit<EventQuery, 'limit'>) => (await store.searchEvents({ ...query, limit: 1000 })).events.map((e) => e.id);
+        expect(await ids({ checkpoint: CP_A })).toEqual(kept.filter((e) => e.checkpointCode === CP_A).map((e) => e.id));
+        expect(await ids({ terminal: 't3' })).toEqual(kept.filter((e) => e.terminalId === 't3').map((e) => e.id));
+        expect(await ids({ to: new Date(cutoff).toISOString() })).toEqual([]);
+        expect(await ids({ decision: 'refused' })).toEqual(kept.filter((e) => e.decision === 'refused').map((e) => e.id));
+        expect(await ids({ credentialRefs: [person(2)] })).toEqual(kept.filter((e) => e.credentialRef === person(2)).map((e) => e.id));
+      });
+
+      it('keeps checkpoint stats and histograms equal to counts over the events left', async () => {
+        const { store, all } = await openWithTwoMonths();
+        await retain(store, cutoff, 4);
+        const kept = all.filter((e) => Date.parse(e.ts) >= cutoff);
+        const count = (code: string, fromMs: number, toMs: number) =>
+          kept.filter((e) => e.checkpointCode === code && Date.parse(e.ts) >= fromMs && Date.parse(e.ts) < toMs).length;
+        // 40 days ago, "now" then: the month window reaches back past the cutoff.
+        const then = now - 10 * DAY;
+        const stats = await store.checkpointStats(CP_A, then);
+        expect(stats).toMatchObject({ lastMonth: kept.filter((e) => e.checkpointCode === CP_A && Date.parse(e.ts) > then - 30 * DAY && Date.parse(e.ts) <= then).length });
+        const from = cutoff - 3 * HOUR - 5 * MINUTE;
+        const hours = await store.checkpointHistogram(CP_A, from, from + 2 * DAY, 'hour');
+        expect(hours.map((bar) => bar.count)).toEqual(hours.map((bar) => count(CP_A, Math.max(bar.startMs, from), Math.min(bar.startMs + HOUR, from + 2 * DAY))));
+        const days = await store.checkpointHistogram(CP_B, now - 60 * DAY, now, 'day');
+        expect(days.reduce((sum, bar) => sum + bar.count, 0)).toBe(count(CP_B, now - 60 * DAY, now));
+      });
+
+      it('lets no passage older than the cutoff keep a person inside', async () => {
+        const store = await openWithFleet();
+        let seq = 0;
+        const passage = (ref: string, direction: 'in' | 'out', tsMs: number): ScanEvent => ({
+          ...scanEvent({ terminalId: 't1', checkpointCode: CP_A, seq: ++seq, tsMs, direction }),
+          credentialRef: ref,
+        });
+        await store.insertEvents([passage(person(1), 'in', cutoff - HOUR), passage(person(2), 'in', cutoff - DAY), passage(person(2), 'in', cutoff + HOUR), passage(person(3), 'in', cutoff - 2 * HOUR)], now);
+        await store.takeOut(person(3), cutoff - HOUR);
+        expect((await store.insideNow(0)).map((p) => p.ref).sort()).toEqual([person(1), person(2)]);
+        await retain(store, cutoff, 1);
+        expect((await store.insideNow(0)).map((p) => p.ref)).toEqual([person(2)]);
+        // A late event from before the cutoff does not bring them back beyond the next pass.
+        await store.insertEvents([passage(person(1), 'in', cutoff - 30 * MINUTE)], now);
+        await retain(store, cutoff, 1);
+        expect((await store.insideNow(0)).map((p) => p.ref)).toEqual([person(2)]);
+      });
+
+      it('reports no gap where deleted events were, and the next events go on from the last number', async () => {
+        const store = await openWithFleet();
+        // t1: 1..10 old, 11..20 new but for 15 (a real gap); t2: every event old.
+        const t1 = eventRun('t1', CP_A, 1, 20, cutoff - 11_000).filter((e) => e.seq !== 15);
+        const t2 = eventRun('t2', CP_A, 1, 8, cutoff - 20 * DAY);
+        await store.insertEvents([...t1, ...t2], now);
+        expect(await store.gaps()).toEqual([{ terminalId: 't1', fromSeq: 15, toSeq: 15 }]);
+        expect(await retain(store, cutoff, 3)).toBe(10 + 8);
+        expect(await store.gaps()).toEqual([{ terminalId: 't1', fromSeq: 15, toSeq: 15 }]);
+        await store.insertEvents([...eventRun('t1', CP_A, 21, 21, now - HOUR), ...eventRun('t2', CP_A, 9, 9, now - HOUR)], now);
+        expect(await store.gaps()).toEqual([{ terminalId: 't1', fromSeq: 15, toSeq: 15 }]);
+        expect((await store.fleet()).find((t) => t.terminalId === 't2')).toMatchObject({ lastSeq: 9, gaps: [] });
+      });
+
+      it('is done at once on an empty store, and refuses a batch of no rows', async () => {
+        const store = await openWithFleet();
+        expect(await store.deleteEventsBefore(now, 100)).toEqual({ events: 0, done: true });
+        await expect(store.deleteEventsBefore(now, 0)).rejects.toThrow(/maxRows/);
+      });
+    });
+
     describe('membersByRefs', () => {
       it('answers an empty map for no refs and for refs nobody holds', async () => {
         const store = await open();

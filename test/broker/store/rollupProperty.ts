@@ -16,11 +16,11 @@ export const HOUR = 3_600_000;
 export const base = Date.UTC(2025, 4, 1, 0);
 
 /** A time near an hour boundary (±2 ms) or anywhere in its hour, over ~35 days. */
-const instant = fc
+export const instant = fc
   .tuple(fc.integer({ min: 0, max: 35 * 24 }), fc.oneof(fc.integer({ min: -2, max: 2 }), fc.integer({ min: 0, max: HOUR - 1 })))
   .map(([hour, offset]) => base + hour * HOUR + offset);
 
-const eventSpec = fc.record({
+export const eventSpec = fc.record({
   tsMs: instant,
   code: fc.constantFrom(CP_A, CP_B),
   decision: fc.constantFrom(...decisions),
@@ -46,7 +46,7 @@ export function bruteStats(events: readonly ScanEvent[], code: string, nowMs: nu
   return { ...total, byDecision };
 }
 
-function bruteHistogram(events: readonly ScanEvent[], code: string, fromMs: number, toMs: number, bucket: HistogramBucket) {
+export function bruteHistogram(events: readonly ScanEvent[], code: string, fromMs: number, toMs: number, bucket: HistogramBucket) {
   const bars: { startMs: number; count: number }[] = [];
   for (let start = bucketStart(fromMs, bucket); start < toMs; start += bucketMs[bucket]) {
     const end = start + bucketMs[bucket];

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { edgeCountsSql, histogramSql, hourlyHistogramSql, hourlyStatsSql, searchSql, type SearchShape } from '../../../broker/store/sqliteEventReader.js';
 import { presenceMigration, schemaVersion } from '../../../broker/store/sqliteSchema.js';
 import { insideSql } from '../../../broker/store/sqlitePresence.js';
+import { deleteOldestEventsSql, deleteOldPresenceSql } from '../../../broker/store/sqliteRetention.js';
 import { SqliteCentralStore } from '../../../broker/store/sqliteStore.js';
 import { WorkerCentralStore } from '../../../broker/store/worker/workerCentralStore.js';
 import { captureLogger, silentLogger } from '../../fakes/captureLogger.js';
@@ -227,6 +228,20 @@ describe('SqliteCentralStore', () => {
       db.close();
     });
 
+    it('finds what retention deletes from the start of events_ts and presence_ts, never a scan', async () => {
+      const file = join(tempDir(), 'central.db');
+      await (await opened(file)).close();
+      const db = new Database(file, { readonly: true });
+      const events = plan(db, deleteOldestEventsSql, { cutoff: 0, limit: 10 });
+      expect(events).toMatch(/SEARCH events USING COVERING INDEX events_ts \(ts<\?\)/);
+      expect(events).toMatch(/SEARCH events USING PRIMARY KEY \(id=\?\)/);
+      expect(events).not.toMatch(/SCAN|TEMP B-TREE/);
+      const presence = plan(db, deleteOldPresenceSql, { cutoff: 0, limit: 10 });
+      expect(presence).toMatch(/SEARCH presence USING COVERING INDEX presence_ts \(ts<\?\)/);
+      expect(presence).not.toMatch(/SCAN|TEMP B-TREE/);
+      db.close();
+    });
+
     it('reads who is inside through presence_ts and the members and cards keys, never a scan of events or presence', async () => {
       const file = join(tempDir(), 'central.db');
       await (await opened(file)).close();
@@ -236,6 +251,30 @@ describe('SqliteCentralStore', () => {
       expect(detail).not.toMatch(/SCAN (p|m|c|events)\b/);
       db.close();
     });
+  });
+
+  it('takes the deleted rows out of every index of a real file: the person filter finds only the rows kept', async () => {
+    const file = join(tempDir(), 'central.db');
+    const store = await opened(file);
+    const t0 = Date.UTC(2026, 0, 1);
+    const refOf = (seq: number) => (seq % 4).toString(16).padStart(64, '0');
+    const events = eventRun('t1', CP_A, 1, 500, t0).map((e) => ({ ...e, credentialRef: e.seq % 10 === 0 ? null : refOf(e.seq) }));
+    await store.insertEvents(events, t0);
+    const cutoff = t0 + 300_500; // seq 1..300 are stamped before it
+    let batches = 0;
+    for (let batch = await store.deleteEventsBefore(cutoff, 64); ; batch = await store.deleteEventsBefore(cutoff, 64)) {
+      batches++;
+      expect(batch.events).toBeLessThanOrEqual(64);
+      if (batch.done) break;
+    }
+    expect(batches).toBe(Math.ceil(300 / 64));
+    await store.close();
+    const db = new Database(file, { readonly: true });
+    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    const byIndex = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM events INDEXED BY events_credential WHERE credential_ref IS NOT NULL').get()!.n;
+    expect(byIndex).toBe(events.filter((e) => e.seq > 300 && e.credentialRef !== null).length);
+    expect(db.prepare<[], { n: number; oldest: number }>('SELECT count(*) AS n, min(ts) AS oldest FROM events').get()).toEqual({ n: 200, oldest: t0 + 301_000 });
+    db.close();
   });
 
   it('fills who is inside from the last 30 days of stored passages when a database from before it is upgraded', async () => {

@@ -31,6 +31,11 @@ describe('bench console store fill', () => {
     expect(a!.lastMonth + b!.lastMonth).toBe(3000);
     expect(a!.lastDay + b!.lastDay).toBe(100);
     expect(await filled.gaps()).toEqual([]);
+    // The credential ref column is filled as the writer fills it: the log's filter by person finds the rows.
+    const ref = page.events[0]!.credentialRef!;
+    const byPerson = await filled.searchEvents({ credentialRefs: [ref], limit: 1000 });
+    expect(byPerson.events.length).toBeGreaterThan(0);
+    expect(byPerson.events.every((e) => e.credentialRef === ref)).toBe(true);
     await filled.close();
   });
 });

@@ -1,0 +1,81 @@
+import type { RetentionBatch } from './centralStore.js';
+import { HourlyTally } from './sqliteHourlyCounts.js';
+import type { CentralDb } from './sqliteSchema.js';
+
+/**
+ * Retention on the SQLite store (issue 15 point 5; the contract is CentralStore.deleteEventsBefore).
+ * One call is one IMMEDIATE transaction over at most `maxRows` events, oldest first by the
+ * terminal's `ts`: the store runs on the central's event loop, so a batch holds up every
+ * MQTT and HTTP connection for as long as it runs, exactly as an insertEvents commit does.
+ * The caller (eventRetention.ts) keeps batches short and yields between them.
+ *
+ * Deleting a row from a WITHOUT ROWID table removes its entries from every secondary index
+ * (events_checkpoint, events_terminal, events_ts, events_credential) in the same statement.
+ * The oldest ids are found on events_ts, which is `(ts, id)`: a range read from its start,
+ * whatever the table's size.
+ */
+
+interface DeletedEvent {
+  readonly code: string;
+  readonly ts: number;
+  readonly decision: string;
+}
+
+export const deleteOldestEventsSql = `
+  DELETE FROM events WHERE id IN (SELECT id FROM events WHERE ts < @cutoff ORDER BY ts LIMIT @limit)
+  RETURNING checkpoint_code AS code, ts, decision`;
+
+/**
+ * The rollup loses exactly the rows deleted (sqliteHourlyCounts.ts keeps it equal to a count
+ * over events), so stats and histograms stay right for an hour the cutoff cuts in two.
+ */
+const decrementHourSql = `
+  UPDATE checkpoint_hourly_counts SET count = count - @count
+  WHERE checkpoint_code = @code AND hour_ms = @hour AND decision = @decision`;
+const dropEmptyHourSql = `
+  DELETE FROM checkpoint_hourly_counts
+  WHERE checkpoint_code = @code AND hour_ms = @hour AND decision = @decision AND count <= 0`;
+
+/**
+ * A person's last passage (or an operator's take-out) older than the cutoff: who passed and
+ * when is what retention removes, and a passage past retention must keep nobody "inside".
+ * presence_ts is `(ts, ref)`.
+ */
+export const deleteOldPresenceSql = `
+  DELETE FROM presence WHERE ref IN (SELECT ref FROM presence WHERE ts < @cutoff ORDER BY ts LIMIT @limit)`;
+
+export class SqliteRetention {
+  private readonly deleteEvents;
+  private readonly decrementHour;
+  private readonly dropEmptyHour;
+  private readonly deletePresence;
+  private readonly batch;
+
+  constructor(db: CentralDb) {
+    this.deleteEvents = db.prepare<{ cutoff: number; limit: number }, DeletedEvent>(deleteOldestEventsSql);
+    this.decrementHour = db.prepare<{ code: string; hour: number; decision: string; count: number }>(decrementHourSql);
+    this.dropEmptyHour = db.prepare<{ code: string; hour: number; decision: string }>(dropEmptyHourSql);
+    this.deletePresence = db.prepare<{ cutoff: number; limit: number }>(deleteOldPresenceSql);
+    this.batch = db.transaction((cutoffMs: number, maxRows: number) => this.deleteBatch(cutoffMs, maxRows));
+  }
+
+  /** Synchronous: returns once the batch has committed. */
+  deleteBefore(cutoffMs: number, maxRows: number): RetentionBatch {
+    if (!Number.isSafeInteger(maxRows) || maxRows < 1) throw new RangeError(`deleteEventsBefore: maxRows must be a positive integer, got ${maxRows}`);
+    if (!Number.isFinite(cutoffMs)) throw new RangeError(`deleteEventsBefore: cutoffMs must be a finite number, got ${cutoffMs}`);
+    return this.batch.immediate(cutoffMs, maxRows);
+  }
+
+  private deleteBatch(cutoffMs: number, maxRows: number): RetentionBatch {
+    const deleted = this.deleteEvents.all({ cutoff: cutoffMs, limit: maxRows });
+    const tally = new HourlyTally();
+    for (const row of deleted) tally.addRow(row.code, row.ts, row.decision);
+    for (const bucket of tally.buckets.values()) {
+      const key = { code: bucket.code, hour: bucket.hourMs, decision: bucket.decision };
+      this.decrementHour.run({ ...key, count: bucket.count });
+      this.dropEmptyHour.run(key);
+    }
+    const presence = this.deletePresence.run({ cutoff: cutoffMs, limit: maxRows }).changes;
+    return { events: deleted.length, done: deleted.length < maxRows && presence < maxRows };
+  }
+}

@@ -1,0 +1,39 @@
+import { runStoreBench, type BenchStoreType } from '../bench/storeBench.js';
+import { countOption as count, parseOptions, UsageError, type Command } from '../command.js';
+
+const storeTypes: readonly BenchStoreType[] = ['sqlite', 'postgres'];
+
+/**
+ * `qrgate bench store`: the central store's queries and retention at size
+ * (cli/bench/storeBench.ts). With --json, stdout is one JSON object; progress goes to stderr.
+ */
+export const run: Command = async (ctx) => {
+  const { values } = parseOptions(ctx.argv, {
+    json: { type: 'boolean' },
+    store: { type: 'string' },
+    events: { type: 'string' },
+    checkpoints: { type: 'string' },
+    requests: { type: 'string' },
+    'ingest-rate': { type: 'string' },
+  });
+  const store = (values.store ?? 'sqlite') as BenchStoreType;
+  if (!storeTypes.includes(store)) throw new UsageError(`--store must be one of ${storeTypes.join(', ')}`);
+  if (store === 'postgres') {
+    ctx.stderr.write('bench store: --store postgres is not implemented yet (the PostgreSQL store, issue 15 point 4, brings it); use --store sqlite\n');
+    return 2;
+  }
+  const result = await runStoreBench({
+    store,
+    events: count(values.events, 'events', 10_000_000),
+    checkpoints: count(values.checkpoints, 'checkpoints', 50),
+    requests: count(values.requests, 'requests', 200),
+    ingestRatePerSec: count(values['ingest-rate'], 'ingest-rate', 1000),
+    log: (line) => ctx.stderr.write(`bench store: ${line}\n`),
+  });
+  if (values.json) {
+    ctx.stdout.write(`${JSON.stringify(result)}\n`);
+  } else {
+    for (const [key, value] of Object.entries(result)) ctx.stdout.write(`${key.padEnd(26)} ${typeof value === 'object' ? JSON.stringify(value) : value}\n`);
+  }
+  return 0;
+};
