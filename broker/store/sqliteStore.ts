@@ -16,12 +16,16 @@ import type {
   InsertResult,
   MemberSummary,
   NewCheckpoint,
+  NewTerminalCommand,
   NewEnrollmentToken,
   NewTerminal,
   RedeemOutcome,
   SequenceGap,
+  TerminalCommand,
   TerminalCredentials,
 } from './centralStore.js';
+import type { CommandAck } from '../../protocol/messages.js';
+import { SqliteCommands } from './sqliteCommands.js';
 import { SqliteMembersLookup } from '../registry/membersByRefs.js';
 import { SqliteEventReader } from './sqliteEventReader.js';
 import { SqliteEventWriter } from './sqliteEventWriter.js';
@@ -51,6 +55,7 @@ interface OpenStore {
   readonly fleet: SqliteFleet;
   readonly members: SqliteMembersLookup;
   readonly presence: SqlitePresence;
+  readonly commands: SqliteCommands;
 }
 
 /**
@@ -85,6 +90,7 @@ export class SqliteCentralStore implements CentralStore {
       fleet: new SqliteFleet(db),
       members: new SqliteMembersLookup(db),
       presence,
+      commands: new SqliteCommands(db),
     };
     logger.info({ file: this.options.file, schema: schemaVersion }, 'store.opened');
   }
@@ -191,6 +197,26 @@ export class SqliteCentralStore implements CentralStore {
 
   async takeOut(ref: string, atMs: number): Promise<boolean> {
     return this.open().presence.takeOut(ref, atMs);
+  }
+
+  async queueCommand(command: NewTerminalCommand): Promise<void> {
+    this.open().commands.queue(command);
+  }
+
+  async getCommand(id: string): Promise<TerminalCommand | null> {
+    return this.open().commands.get(id);
+  }
+
+  async openCommands(nowMs: number): Promise<TerminalCommand[]> {
+    return this.open().commands.open(nowMs);
+  }
+
+  async commandSent(id: string, atMs: number): Promise<void> {
+    this.open().commands.sent(id, atMs);
+  }
+
+  async acknowledgeCommand(terminalId: string, ack: CommandAck, receivedAtMs: number): Promise<boolean> {
+    return this.open().commands.acknowledge(terminalId, ack, receivedAtMs);
   }
 
   private open(): OpenStore {

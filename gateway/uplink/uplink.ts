@@ -8,7 +8,7 @@ import type { ListCache } from '../listCache.js';
 import type { ListSync, SyncLink } from '../listSync/listSync.js';
 import type { Outbox } from '../outbox.js';
 import type { PendingBoard } from '../pendingBoard.js';
-import type { PendingMessage } from '../../protocol/messages.js';
+import type { CommandAck, PendingMessage } from '../../protocol/messages.js';
 import type { StorageHealth } from '../storageHealth.js';
 import { Backoff } from './backoff.js';
 import { BatchWindow } from './batchWindow.js';
@@ -77,6 +77,7 @@ export class Uplink {
   private readonly eventsTopic: string;
   private readonly statusTopic: string;
   private readonly pendingTopic: string;
+  private readonly commandAcksTopic: string;
   /** Pending-scan messages from the scan path, published right after it (schedulePending). */
   private pendingQueue: PendingMessage[] = [];
   private pendingImmediate: NodeJS.Immediate | null = null;
@@ -109,6 +110,7 @@ export class Uplink {
     this.eventsTopic = terminalTopic(deps.checkpointCode, deps.terminalId, 'events');
     this.statusTopic = terminalTopic(deps.checkpointCode, deps.terminalId, 'status');
     this.pendingTopic = terminalTopic(deps.checkpointCode, deps.terminalId, 'pending');
+    this.commandAcksTopic = terminalTopic(deps.checkpointCode, deps.terminalId, 'cmd-acks');
     this.broker = brokerForLogs(config.url);
     this.telemetry = {
       bootId: deps.bootId,
@@ -128,6 +130,7 @@ export class Uplink {
       lanes: deps.lanes,
       publishTelemetry: () => this.publishTelemetry(),
       syncLists: () => deps.listSync?.resync(),
+      publishAck: (ack) => this.publishCommandAck(ack),
       logger: deps.logger,
     });
   }
@@ -170,6 +173,19 @@ export class Uplink {
       this.deps.logger.error({ err }, 'uplink.telemetry-failed');
       return false;
     }
+  }
+
+  /**
+   * QoS 1, fire and forget, on the connection the command came in on. Not kept in the
+   * outbox: an ack lost with its connection is made good by the central sending the
+   * command again, which this terminal answers from memory without running it twice.
+   */
+  private publishCommandAck(ack: CommandAck): void {
+    const client = this.client;
+    if (!client || !this.connected) return;
+    client.publish(this.commandAcksTopic, JSON.stringify(ack), { qos: 1, retain: false }, (err) => {
+      if (err) this.deps.logger.debug({ reason: err.message, id: ack.id }, 'command.ack-unsent');
+    });
   }
 
   private attempt(): void {

@@ -255,6 +255,7 @@ describe('SqliteCentralStore', () => {
 
 /** Takes a current database back to schema 3: no accounts (6), no enrollment tokens (5), no checkpoint details (4), and none of the later tables and columns. */
 function undoSchema4AndLater(db: Database.Database): void {
+  db.exec('DROP TABLE terminal_commands'); // commands to terminals (issue 15 point 6)
   db.exec('DROP TABLE checkpoint_hourly_counts');
   // Later tables: the hourly stats rollup, alarm acknowledgements, members' photos.
   for (const table of ['alarm_acks', 'member_photos']) db.exec(`DROP TABLE ${table}`);

@@ -1,0 +1,116 @@
+import type { CommandAck, CommandIgnoreReason, CommandName } from '../../protocol/messages.js';
+import { maxOpenCommands, type NewTerminalCommand, type TerminalCommand } from './centralStore.js';
+import type { CentralDb } from './sqliteSchema.js';
+import { StoreError } from './storeError.js';
+import { msToIso, msToIsoOrNull } from './time.js';
+
+/**
+ * The command queue (schema table `terminal_commands`, centralStore.ts NewTerminalCommand):
+ * one row per command, written by the CLI, read by every central node's delivery poll
+ * (broker/commands/commandDelivery.ts), acknowledged by the terminal through its node.
+ */
+
+interface CommandRow {
+  readonly id: string;
+  readonly terminalId: string;
+  readonly checkpointCode: string;
+  readonly name: string;
+  readonly fields: string;
+  readonly issuedAtMs: number;
+  readonly expiresAtMs: number;
+  readonly issuedBy: string;
+  readonly attempts: number;
+  readonly lastSentAtMs: number | null;
+  readonly ackOutcome: 'executed' | 'ignored' | null;
+  readonly ackReason: string | null;
+  readonly ackEventId: string | null;
+  readonly ackTerminalAt: string | null;
+  readonly ackedAtMs: number | null;
+}
+
+const columns = `id, terminal_id AS terminalId, checkpoint_code AS checkpointCode, name, fields, issued_at_ms AS issuedAtMs,
+  expires_at_ms AS expiresAtMs, issued_by AS issuedBy, attempts, last_sent_at_ms AS lastSentAtMs, ack_outcome AS ackOutcome,
+  ack_reason AS ackReason, ack_event_id AS ackEventId, ack_terminal_at AS ackTerminalAt, acked_at_ms AS ackedAtMs`;
+
+function toCommand(row: CommandRow): TerminalCommand {
+  return {
+    id: row.id,
+    terminalId: row.terminalId,
+    checkpointCode: row.checkpointCode,
+    name: row.name as CommandName,
+    fields: JSON.parse(row.fields) as NewTerminalCommand['fields'],
+    issuedAt: msToIso(row.issuedAtMs),
+    expiresAt: msToIso(row.expiresAtMs),
+    issuedBy: row.issuedBy,
+    attempts: row.attempts,
+    lastSentAt: msToIsoOrNull(row.lastSentAtMs),
+    ack:
+      row.ackOutcome === null || row.ackedAtMs === null
+        ? null
+        : {
+            outcome: row.ackOutcome,
+            reason: row.ackReason as CommandIgnoreReason | null,
+            eventId: row.ackEventId,
+            terminalAt: row.ackTerminalAt ?? '',
+            receivedAt: msToIso(row.ackedAtMs),
+          },
+  };
+}
+
+export class SqliteCommands {
+  private readonly insert;
+  private readonly selectOne;
+  private readonly selectOpen;
+  private readonly markSent;
+  private readonly recordAck;
+
+  constructor(db: CentralDb) {
+    this.insert = db.prepare(
+      `INSERT INTO terminal_commands (id, terminal_id, checkpoint_code, name, fields, issued_at_ms, expires_at_ms, issued_by)
+       VALUES (@id, @terminalId, @checkpointCode, @name, @fields, @issuedAtMs, @expiresAtMs, @issuedBy)
+       ON CONFLICT (id) DO NOTHING`,
+    );
+    this.selectOne = db.prepare<[string], CommandRow>(`SELECT ${columns} FROM terminal_commands WHERE id = ?`);
+    // `acked_at_ms IS NULL` as written in the partial index, so the planner uses it.
+    this.selectOpen = db.prepare<[number, number], CommandRow>(
+      `SELECT ${columns} FROM terminal_commands WHERE acked_at_ms IS NULL AND expires_at_ms > ? ORDER BY issued_at_ms, id LIMIT ?`,
+    );
+    this.markSent = db.prepare<[number, string]>('UPDATE terminal_commands SET attempts = attempts + 1, last_sent_at_ms = ? WHERE id = ?');
+    this.recordAck = db.prepare(
+      `UPDATE terminal_commands SET ack_outcome = @outcome, ack_reason = @reason, ack_event_id = @eventId, ack_terminal_at = @at, acked_at_ms = @receivedAtMs
+       WHERE id = @id AND terminal_id = @terminalId AND acked_at_ms IS NULL`,
+    );
+  }
+
+  queue(command: NewTerminalCommand): void {
+    const { fields, ...row } = command;
+    const inserted = this.insert.run({ ...row, fields: JSON.stringify(fields) });
+    if (inserted.changes === 0) throw new StoreError('command-exists', `a command with id ${command.id} is queued already`);
+  }
+
+  get(id: string): TerminalCommand | null {
+    const row = this.selectOne.get(id);
+    return row === undefined ? null : toCommand(row);
+  }
+
+  open(nowMs: number): TerminalCommand[] {
+    return this.selectOpen.all(nowMs, maxOpenCommands).map(toCommand);
+  }
+
+  sent(id: string, atMs: number): void {
+    this.markSent.run(atMs, id);
+  }
+
+  acknowledge(terminalId: string, ack: CommandAck, receivedAtMs: number): boolean {
+    const recorded = this.recordAck.run({
+      id: ack.id,
+      terminalId,
+      outcome: ack.outcome,
+      reason: ack.outcome === 'ignored' ? ack.reason : null,
+      eventId: ack.outcome === 'executed' ? (ack.eventId ?? null) : null,
+      at: ack.at,
+      receivedAtMs,
+    });
+    return recorded.changes === 1;
+  }
+}
