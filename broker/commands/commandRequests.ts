@@ -62,7 +62,7 @@ function check(request: CommandRequest): void {
   }
   const maxTtlS = request.name === 'open' ? maxOpenTtlS : maxCommandTtlS;
   if (!Number.isInteger(request.ttlS) || request.ttlS < 1 || request.ttlS > maxTtlS) {
-    throw new CommandRequestError('invalid-ttl', `a ${request.name} command lives 1 to ${maxTtlS} seconds${request.name === 'open' ? ': a gate opening long after it was asked surprises the people at it' : ''}`);
+    throw new CommandRequestError('invalid-ttl', `--ttl for ${request.name} is 1 to ${maxTtlS} seconds${request.name === 'open' ? ': a gate opening long after it was asked surprises the people at it' : ''}`);
   }
 }
 

@@ -3,7 +3,7 @@ import { loadCentralConfig, withCentralStore } from '../../broker/config.js';
 import type { TerminalCommand } from '../../broker/store/centralStore.js';
 import { createLogger } from '../../protocol/logger.js';
 import { storedEvents } from '../helpers/centralApi.js';
-import { createCentralSite, qrgate, type CentralSite } from '../helpers/centralSite.js';
+import { createCentralSite, type CentralSite } from '../helpers/centralSite.js';
 import { freePort } from '../helpers/freePort.js';
 import { QrgateProcess, useQrgateProcesses } from '../helpers/qrgateProcess.js';
 import { checkRelay } from '../helpers/relayCheck.js';
@@ -47,7 +47,7 @@ describe('qrgate terminals command: queued in the store, acknowledged by the ter
     return withCentralStore(loadCentralConfig(site.centralConfig), { logger: createLogger({ level: 'silent' }) }, (store) => store.getCommand(id));
   }
 
-  it('opens the gate (one relay pulse, recorded with who and why), answers a ping, reports an unknown lane, refuses unknown and removed terminals', async () => {
+  it('opens the gate (one relay pulse, recorded with who and why), answers a ping, reports an unknown lane (exit 1)', async () => {
     const site = await createCentralSite(tempDir(), 0, { people: 1 });
     const central = await site.startCentral();
     track(central.proc);
@@ -63,24 +63,11 @@ describe('qrgate terminals command: queued in the store, acknowledged by the ter
     expect(remote).toMatchObject({ decision: 'granted', reason: 'remote-open', note: 'xe cứu thương vào', answeredBy: expect.stringMatching(/^cli:/) });
 
     expect(await command(site, gate.terminalId, ['ping'])).toMatchObject({ code: 0, answer: { name: 'ping', state: 'executed' } });
-    expect(await command(site, gate.terminalId, ['sync-lists'])).toMatchObject({ code: 0, answer: { name: 'sync-lists', state: 'executed' } });
     expect(await command(site, gate.terminalId, ['open', '--lane', 'side-door'])).toMatchObject({ code: 1, answer: { state: 'ignored', reason: 'unknown-lane' } });
 
     // One pulse in all, for the stored grant, and nothing else moved the relay.
     const report = checkRelay([{ proc: terminal, ended: null }], { stored: await storedEvents(central.api, gate.terminalId) });
     expect(report).toMatchObject({ pulses: 1, problems: [] });
-
-    const unknown = await command(site, 'no-such-gate', ['ping']);
-    expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toContain('terminal no-such-gate is not registered');
-    const spare = await site.addTerminal('spare');
-    await qrgate(['terminals', 'remove', '--central-config', site.centralConfig, '--terminal-id', spare.terminalId]);
-    const removed = await command(site, spare.terminalId, ['open']);
-    expect(removed.code).toBe(1);
-    expect(removed.stderr).toContain(`terminal ${spare.terminalId} was removed`);
-    const usage = await command(site, gate.terminalId, ['confirm']);
-    expect(usage.code).toBe(2);
-    expect(usage.stderr).toContain('one of open, ping, sync-lists');
   });
 
   it('delivers a command to a terminal that connects within its expiry, and reports one that expired undelivered (exit 3)', async () => {
