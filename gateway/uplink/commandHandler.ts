@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { commandNames, type Command, type CommandAck, type CommandName } from '../../protocol/messages.js';
 import type { TerminalClock } from '../clock.js';
 import { checkCommand, type IgnoreReason, type IncomingCommand } from './commandCheck.js';
+import { InMemoryCommandMemory, type CommandMemory } from './commandMemory.js';
 import type { UplinkLane } from './lanes.js';
 
 export interface CommandHandlerDeps {
@@ -18,15 +19,13 @@ export interface CommandHandlerDeps {
    * is lost, and the central sends the command again until it is acknowledged or expires).
    */
   readonly publishAck: (ack: CommandAck) => void;
+  /**
+   * QoS 1 is at-least-once, and the central sends a command again until it hears an ack: a
+   * redelivered `open` must not pulse the relay twice. Default: in memory (a restart forgets).
+   */
+  readonly memory?: CommandMemory;
   readonly logger: Logger;
 }
-
-/**
- * QoS 1 is at-least-once, and the central sends a command again until it hears an ack: a
- * redelivered `open` must not pulse the relay twice. Commands live seconds to minutes, so
- * the last few hundred ids cover every copy that can still arrive while this process runs.
- */
-const REMEMBERED_IDS = 256;
 
 const isCommandName = (name: string | null): name is CommandName => name !== null && (commandNames as readonly string[]).includes(name);
 
@@ -36,11 +35,13 @@ const isCommandName = (name: string | null): name is CommandName => name !== nul
  */
 export class CommandHandler {
   /** Each recent command's id and the ack its first run earned, answered again to every copy. */
-  private readonly recent = new Map<string, CommandAck>();
+  private readonly memory: CommandMemory;
   /** The command being run: its id and name, for the ack of its outcome. */
   private running: { readonly id: string; readonly name: CommandName } | null = null;
 
-  constructor(private readonly deps: CommandHandlerDeps) {}
+  constructor(private readonly deps: CommandHandlerDeps) {
+    this.memory = deps.memory ?? new InMemoryCommandMemory();
+  }
 
   handle(message: IncomingCommand): void {
     const check = checkCommand(message, this.deps, this.deps.clock.now().ms);
@@ -49,13 +50,15 @@ export class CommandHandler {
       return;
     }
     const { name, command } = check;
-    const earlier = this.recent.get(command.id);
-    if (earlier !== undefined) {
+    const earlier = this.memory.recall(command.id);
+    if (earlier !== null) {
       this.deps.logger.warn({ reason: 'duplicate', name, id: command.id }, 'command.ignored');
-      // The central sent it again because our first ack did not reach it: the same answer again.
-      this.deps.publishAck(earlier);
+      // The central sent it again because our first ack did not reach it: the same answer
+      // again. Unanswered: the first run was cut short (a crash), and is not run again.
+      this.send(earlier === 'unanswered' ? { v: 1, id: command.id, name, outcome: 'ignored', reason: 'duplicate', at: this.nowIso() } : earlier);
       return;
     }
+    this.memory.claim(command.id);
     this.running = { id: command.id, name };
     try {
       this.run(name, command);
@@ -130,11 +133,7 @@ export class CommandHandler {
     const running = this.running;
     if (running === null) return;
     const ack: CommandAck = { v: 1, id: running.id, name: running.name, at: this.nowIso(), ...outcome };
-    this.recent.set(running.id, ack);
-    if (this.recent.size > REMEMBERED_IDS) {
-      const oldest = this.recent.keys().next().value;
-      if (oldest !== undefined) this.recent.delete(oldest);
-    }
+    this.memory.answer(ack);
     this.send(ack);
   }
 

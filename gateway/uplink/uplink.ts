@@ -15,6 +15,7 @@ import { BatchWindow } from './batchWindow.js';
 import { buildClientOptions } from './clientOptions.js';
 import { systemdClockSynced } from './clockSync.js';
 import { CommandHandler } from './commandHandler.js';
+import type { CommandMemory } from './commandMemory.js';
 import type { UplinkConfig } from './config.js';
 import type { UplinkLane } from './lanes.js';
 import { statusPayload } from './payloads.js';
@@ -36,6 +37,8 @@ export interface UplinkDeps {
   readonly storage?: StorageHealth;
   /** The scans held for an operator, told to the central as they come and go (`…/pending`). */
   readonly pendingBoard?: PendingBoard;
+  /** The commands run, by id, so a copy is not run twice (commandMemory.ts); in memory without it. */
+  readonly commandMemory?: CommandMemory;
   /** Keeps the lists current over this connection; none in tests that do not need it. */
   readonly listSync?: ListSync;
   readonly logger: Logger;
@@ -131,6 +134,7 @@ export class Uplink {
       publishTelemetry: () => this.publishTelemetry(),
       syncLists: () => deps.listSync?.resync(),
       publishAck: (ack) => this.publishCommandAck(ack),
+      ...(deps.commandMemory ? { memory: deps.commandMemory } : {}),
       logger: deps.logger,
     });
   }
