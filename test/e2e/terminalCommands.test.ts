@@ -31,6 +31,9 @@ interface Answer {
 
 const quickReconnect = { reconnectMinMs: 100, reconnectMaxMs: 400 };
 
+/** Each test starts a dozen qrgate processes (site, central, terminal, CLI): ~2 s each on a loaded 2-core machine. */
+const e2eTimeoutMs = 240_000;
+
 describe('qrgate terminals command: queued in the store, acknowledged by the terminal', () => {
   const tempDir = useTempDir('qrgate-commands-');
   const { start, track } = useQrgateProcesses();
@@ -68,7 +71,7 @@ describe('qrgate terminals command: queued in the store, acknowledged by the ter
     // One pulse in all, for the stored grant, and nothing else moved the relay.
     const report = checkRelay([{ proc: terminal, ended: null }], { stored: await storedEvents(central.api, gate.terminalId) });
     expect(report).toMatchObject({ pulses: 1, problems: [] });
-  });
+  }, e2eTimeoutMs);
 
   it('delivers a command to a terminal that connects within its expiry, and reports one that expired undelivered (exit 3)', async () => {
     const site = await createCentralSite(tempDir(), 0, { people: 1 });
@@ -94,7 +97,7 @@ describe('qrgate terminals command: queued in the store, acknowledged by the ter
     expect(await command(site, gate.terminalId, ['ping'])).toMatchObject({ code: 0, answer: { state: 'executed' } });
     expect(back.linesWith('command.executed').map((l) => l.id)).not.toContain(expired.answer!.id);
     expect(back.linesWith('command.ignored')).toEqual([]);
-  });
+  }, e2eTimeoutMs);
 
   it('delivers an open queued while the central was SIGKILLed, once it is back, with one pulse', async () => {
     const site = await createCentralSite(tempDir(), await freePort(), { people: 1 });
@@ -119,7 +122,7 @@ describe('qrgate terminals command: queued in the store, acknowledged by the ter
       return events.some((e) => e.id === pulse.eventId) ? events : undefined;
     }, 20_000, 'the remote open in the store');
     expect(checkRelay([{ proc: terminal, ended: null }], { stored })).toMatchObject({ pulses: 1, problems: [] });
-  });
+  }, e2eTimeoutMs);
 
   it('sends an open again when its ack is lost with the connection; the terminal answers the copy without a second pulse', async () => {
     const site = await createCentralSite(tempDir(), 0, { people: 1 });
@@ -153,5 +156,5 @@ describe('qrgate terminals command: queued in the store, acknowledged by the ter
     } finally {
       await proxy.close();
     }
-  });
+  }, e2eTimeoutMs);
 });
