@@ -1,5 +1,5 @@
 import type { Logger } from '../../protocol/logger.js';
-import type { CentralStore, TerminalCommand } from '../store/centralStore.js';
+import { maxOpenCommands, type CentralStore, type TerminalCommand } from '../store/centralStore.js';
 import { commandEnvelope, type TerminalCommands } from '../guard/terminalCommands.js';
 import { Poller } from '../poller.js';
 
@@ -79,9 +79,8 @@ export class CommandDelivery {
   }
 
   private async deliverDue(): Promise<void> {
-    const { store } = this.deps;
     const nowMs = (this.deps.now ?? Date.now)();
-    const open = await store.openCommands(nowMs);
+    const open = await this.allOpen(nowMs);
     const stillOpen = new Set(open.map((c) => c.id));
     for (const id of this.sent.keys()) if (!stillOpen.has(id)) this.sent.delete(id);
     for (const command of open) {
@@ -91,6 +90,19 @@ export class CommandDelivery {
       const last = this.sent.get(command.id);
       if (last !== undefined && last.connection === connection && nowMs - last.atMs < (this.deps.resendAfterMs ?? defaultResendAfterMs)) continue;
       await this.send(command, connection, nowMs, last !== undefined);
+    }
+  }
+
+  /**
+   * Every open command, page by page: commands waiting for terminals that are offline (a
+   * script pinging the whole fleet) must not hide those of terminals connected here.
+   */
+  private async allOpen(nowMs: number): Promise<TerminalCommand[]> {
+    const open: TerminalCommand[] = [];
+    for (;;) {
+      const page = await this.deps.store.openCommands(nowMs, open.at(-1)?.id);
+      open.push(...page);
+      if (page.length < maxOpenCommands || this.poller.isStopped) return open;
     }
   }
 

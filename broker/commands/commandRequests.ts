@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { maxAnswererLength, maxNoteLength } from '../../protocol/event.js';
 import type { CommandIgnoreReason } from '../../protocol/messages.js';
+import { uuidv7 } from '../../protocol/uuidv7.js';
 import { liveTerminal } from '../registry/terminalLifecycle.js';
 import { TerminalProvisioningError } from '../registry/terminalProvisioning.js';
 import type { CentralStore, TerminalCommand } from '../store/centralStore.js';
@@ -82,7 +82,8 @@ export async function queueTerminalCommand(
   if (checkpoint === null || checkpoint.retiredAt !== null) {
     throw new TerminalProvisioningError('checkpoint-retired', `terminal ${terminal.terminalId}'s checkpoint ${terminal.checkpointCode} was retired: it is refused and cannot receive commands`);
   }
-  const id = randomUUID();
+  // Time-ordered: the store lists open commands by id, so by id is the order they were issued.
+  const id = uuidv7(nowMs);
   await store.queueCommand({
     id,
     terminalId: terminal.terminalId,

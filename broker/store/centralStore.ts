@@ -203,7 +203,7 @@ export interface InsidePassage {
  * nothing that must arrive rides on a pub/sub that may drop it.
  */
 export interface NewTerminalCommand {
-  /** A UUID, unique: the terminal's duplicate check and the ack name it. */
+  /** A UUID, unique: the terminal's duplicate check and the ack name it. UUIDv7 (time-ordered) from queueTerminalCommand. */
   readonly id: string;
   readonly terminalId: string;
   readonly checkpointCode: string;
@@ -351,10 +351,12 @@ export interface CentralStore {
   /** One command by id, acknowledged or not; null for an unknown id. */
   getCommand(id: string): Promise<TerminalCommand | null>;
   /**
-   * The commands still to deliver: not acknowledged and expiring after nowMs, oldest issued
-   * first (ties by id), at most maxOpenCommands. An expired command is never among them.
+   * The commands still to deliver: not acknowledged and expiring after nowMs, by id
+   * (lowercase hex order; UUIDv7 ids make it issue order), at most maxOpenCommands, only
+   * ids above `afterId` when given (the last id of the previous page). An expired command
+   * is never among them.
    */
-  openCommands(nowMs: number): Promise<TerminalCommand[]>;
+  openCommands(nowMs: number, afterId?: string): Promise<TerminalCommand[]>;
   /** A node published the command at atMs: attempts + 1, lastSentAt = atMs. An unknown id changes nothing. */
   commandSent(id: string, atMs: number): Promise<void>;
   /**

@@ -72,8 +72,8 @@ export class SqliteCommands {
     );
     this.selectOne = db.prepare<[string], CommandRow>(`SELECT ${columns} FROM terminal_commands WHERE id = ?`);
     // `acked_at_ms IS NULL` as written in the partial index, so the planner uses it.
-    this.selectOpen = db.prepare<[number, number], CommandRow>(
-      `SELECT ${columns} FROM terminal_commands WHERE acked_at_ms IS NULL AND expires_at_ms > ? ORDER BY issued_at_ms, id LIMIT ?`,
+    this.selectOpen = db.prepare<[number, string, number], CommandRow>(
+      `SELECT ${columns} FROM terminal_commands WHERE acked_at_ms IS NULL AND expires_at_ms > ? AND id > ? ORDER BY id LIMIT ?`,
     );
     this.markSent = db.prepare<[number, string]>('UPDATE terminal_commands SET attempts = attempts + 1, last_sent_at_ms = ? WHERE id = ?');
     this.recordAck = db.prepare(
@@ -93,8 +93,8 @@ export class SqliteCommands {
     return row === undefined ? null : toCommand(row);
   }
 
-  open(nowMs: number): TerminalCommand[] {
-    return this.selectOpen.all(nowMs, maxOpenCommands).map(toCommand);
+  open(nowMs: number, afterId = ''): TerminalCommand[] {
+    return this.selectOpen.all(nowMs, afterId, maxOpenCommands).map(toCommand);
   }
 
   sent(id: string, atMs: number): void {

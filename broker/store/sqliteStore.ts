@@ -207,8 +207,8 @@ export class SqliteCentralStore implements CentralStore {
     return this.open().commands.get(id);
   }
 
-  async openCommands(nowMs: number): Promise<TerminalCommand[]> {
-    return this.open().commands.open(nowMs);
+  async openCommands(nowMs: number, afterId?: string): Promise<TerminalCommand[]> {
+    return this.open().commands.open(nowMs, afterId);
   }
 
   async commandSent(id: string, atMs: number): Promise<void> {

@@ -5,7 +5,8 @@ import { CommandAcks } from '../../../broker/commands/commandAcks.js';
 import { CommandDelivery } from '../../../broker/commands/commandDelivery.js';
 import { TerminalCommands } from '../../../broker/guard/terminalCommands.js';
 import { brokerPublish } from '../../../broker/mqtt/brokerPublish.js';
-import type { NewTerminalCommand } from '../../../broker/store/centralStore.js';
+import { maxOpenCommands, type NewTerminalCommand } from '../../../broker/store/centralStore.js';
+import { uuidv7 } from '../../../protocol/uuidv7.js';
 import { commandSchema, type Command } from '../../../protocol/messages.js';
 import { commandFilter, commandTopic, terminalTopic } from '../../../protocol/topics.js';
 import { captureLogger } from '../../fakes/captureLogger.js';
@@ -140,6 +141,17 @@ describe('CommandDelivery: the store is the queue, the terminal ack closes a com
     await delivery.poll();
     expect(received).toEqual([]);
     expect((await h.store.getCommand(stale.id))?.attempts).toBe(0);
+  });
+
+  it(`delivers a connected terminal's command behind more than ${maxOpenCommands} waiting for an offline one`, async () => {
+    const { h, delivery, terminal, queue } = await setUp();
+    const offline = await h.addTerminal(terminal.checkpointCode);
+    for (let i = 0; i < maxOpenCommands + 1; i++) await queue({ id: uuidv7(t0 - 60_000 + i), terminalId: offline.terminalId, name: 'ping', fields: {} });
+    const mine = await queue({ id: uuidv7(t0), name: 'ping', fields: {} });
+    const { received } = await subscribed(h, terminal);
+    await delivery.poll();
+    await waitFor(() => received.length === 1, 10_000, 'the command after the offline terminal\'s');
+    expect(received[0]?.command.id).toBe(mine.id);
   });
 
   it('counts a malformed ack and records nothing; an ack from another terminal does not close the command', async () => {

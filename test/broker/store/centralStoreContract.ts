@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ScanEvent } from '../../../protocol/event.js';
-import type { CentralStore, EventQuery, MemberSummary, NewTerminalCommand, SequenceGap, TerminalCommand } from '../../../broker/store/centralStore.js';
+import { maxOpenCommands, type CentralStore, type EventQuery, type MemberSummary, type NewTerminalCommand, type SequenceGap, type TerminalCommand } from '../../../broker/store/centralStore.js';
+import { uuidv7 } from '../../../protocol/uuidv7.js';
 import type { CommandAck } from '../../../protocol/messages.js';
 import { toRuns } from '../../../broker/store/sequenceGaps.js';
 import { batches, CP_A, CP_B, eventRun, scanEvent, seededRandom, shuffled, telemetry } from './scanEvents.js';
@@ -772,7 +773,7 @@ export function describeCentralStore(name: string, makeStore: () => Promise<Cent
       const t0 = Date.parse('2026-12-03T08:00:00Z');
       const iso = (ms: number) => new Date(ms).toISOString();
       const command = (more: Partial<NewTerminalCommand> = {}): NewTerminalCommand => ({
-        id: randomUUID(),
+        id: uuidv7(),
         terminalId: 't1',
         checkpointCode: CP_A,
         name: 'open',
@@ -797,25 +798,33 @@ export function describeCentralStore(name: string, makeStore: () => Promise<Cent
         expect(await store.getCommand(randomUUID())).toBeNull();
       });
 
-      it('lists the open commands oldest first: never an expired one, never an acknowledged one', async () => {
+      it('lists the open commands by id (issue order for UUIDv7): never an expired one, never an acknowledged one', async () => {
         const store = await openWithFleet();
-        const [a, b, c] = [randomUUID(), randomUUID(), randomUUID()].sort();
+        const [a, b, c] = [uuidv7(t0 - 3000), uuidv7(t0 - 2000), uuidv7(t0 - 1000)];
         await store.queueCommand(command({ id: c!, issuedAtMs: t0 - 1000, terminalId: 't3', checkpointCode: CP_B, name: 'ping', fields: {} }));
-        await store.queueCommand(command({ id: b!, issuedAtMs: t0 }));
-        await store.queueCommand(command({ id: a!, issuedAtMs: t0, name: 'sync-lists', fields: {} }));
-        const expiring = command({ issuedAtMs: t0 - 2000, expiresAtMs: t0 + 10_000 });
-        await store.queueCommand(expiring);
-        const answered = command({ issuedAtMs: t0 - 3000 });
+        await store.queueCommand(command({ id: a!, issuedAtMs: t0 - 3000, expiresAtMs: t0 + 10_000 }));
+        await store.queueCommand(command({ id: b!, issuedAtMs: t0 - 2000, name: 'sync-lists', fields: {} }));
+        const answered = command({ id: uuidv7(t0 - 1500), issuedAtMs: t0 - 1500 });
         await store.queueCommand(answered);
         expect(await store.acknowledgeCommand('t1', executed(answered.id), t0)).toBe(true);
 
-        expect((await store.openCommands(t0)).map((o) => o.id)).toEqual([expiring.id, c, a, b]);
+        expect((await store.openCommands(t0)).map((o) => o.id)).toEqual([a, b, c]);
         // Open up to the expiry itself, not at it.
-        expect((await store.openCommands(t0 + 9_999)).map((o) => o.id)).toEqual([expiring.id, c, a, b]);
-        expect((await store.openCommands(t0 + 10_000)).map((o) => o.id)).toEqual([c, a, b]);
+        expect((await store.openCommands(t0 + 9_999)).map((o) => o.id)).toEqual([a, b, c]);
+        expect((await store.openCommands(t0 + 10_000)).map((o) => o.id)).toEqual([b, c]);
         expect(await store.openCommands(t0 + 30_000)).toEqual([]);
         // Expired, but still there to read with what became of it.
-        expect(await store.getCommand(expiring.id)).toMatchObject({ ack: null, attempts: 0 });
+        expect(await store.getCommand(a!)).toMatchObject({ ack: null, attempts: 0 });
+      });
+
+      it(`pages through more than ${maxOpenCommands} open commands by the last id seen`, async () => {
+        const store = await openWithFleet();
+        const ids = Array.from({ length: maxOpenCommands + 5 }, (_, i) => uuidv7(t0 - 10_000 + i));
+        for (const id of ids) await store.queueCommand(command({ id, name: 'ping', fields: {} }));
+        const first = await store.openCommands(t0);
+        expect(first.map((o) => o.id)).toEqual(ids.slice(0, maxOpenCommands));
+        expect((await store.openCommands(t0, first.at(-1)!.id)).map((o) => o.id)).toEqual(ids.slice(maxOpenCommands));
+        expect(await store.openCommands(t0, ids.at(-1))).toEqual([]);
       });
 
       it('counts each delivery, and ignores one for an unknown id', async () => {
