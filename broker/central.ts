@@ -104,7 +104,7 @@ export class Central {
         enrollment: new EnrollmentDesk({ store, authorityKey, refKey, logger: logger.child({ component: 'enroll' }) }),
         liveEvents,
         commandAcks: new CommandAcks({ store, logger: logger.child({ component: 'commands' }), malformed: brokerMetrics.malformed }),
-        onCommandSubscriber: () => this.commandDelivery?.terminalReady(),
+        onCommandSubscriber: (terminalId) => this.commandDelivery?.terminalReady(terminalId),
       },
     );
     this.broker = broker;

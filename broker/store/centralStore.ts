@@ -249,6 +249,12 @@ export interface TerminalCommand {
 /** The most openCommands returns in one call: a node's poll stays one bounded query. */
 export const maxOpenCommands = 1000;
 
+export interface OpenCommandsFilter {
+  readonly afterId?: string;
+  readonly terminalId?: string;
+  readonly issuedSinceMs?: number;
+}
+
 export interface CentralStore {
   /** Creates or upgrades the schema. Safe to call on every start. */
   migrate(): Promise<void>;
@@ -352,11 +358,12 @@ export interface CentralStore {
   getCommand(id: string): Promise<TerminalCommand | null>;
   /**
    * The commands still to deliver: not acknowledged and expiring after nowMs, by id
-   * (lowercase hex order; UUIDv7 ids make it issue order), at most maxOpenCommands, only
-   * ids above `afterId` when given (the last id of the previous page). An expired command
-   * is never among them.
+   * (lowercase hex order; UUIDv7 ids make it issue order), at most maxOpenCommands. An
+   * expired command is never among them. `filter` narrows it (all given conditions hold):
+   * ids above `afterId` (the last id of the previous page), one terminal's, or those issued
+   * at or after `issuedSinceMs`.
    */
-  openCommands(nowMs: number, afterId?: string): Promise<TerminalCommand[]>;
+  openCommands(nowMs: number, filter?: OpenCommandsFilter): Promise<TerminalCommand[]>;
   /** A node published the command at atMs: attempts + 1, lastSentAt = atMs. An unknown id changes nothing. */
   commandSent(id: string, atMs: number): Promise<void>;
   /**

@@ -1,5 +1,5 @@
 import type { CommandAck, CommandIgnoreReason, CommandName } from '../../protocol/messages.js';
-import { maxOpenCommands, type NewTerminalCommand, type TerminalCommand } from './centralStore.js';
+import { maxOpenCommands, type NewTerminalCommand, type OpenCommandsFilter, type TerminalCommand } from './centralStore.js';
 import type { CentralDb } from './sqliteSchema.js';
 import { StoreError } from './storeError.js';
 import { msToIso, msToIsoOrNull } from './time.js';
@@ -71,9 +71,13 @@ export class SqliteCommands {
        ON CONFLICT (id) DO NOTHING`,
     );
     this.selectOne = db.prepare<[string], CommandRow>(`SELECT ${columns} FROM terminal_commands WHERE id = ?`);
-    // `acked_at_ms IS NULL` as written in the partial index, so the planner uses it.
-    this.selectOpen = db.prepare<[number, string, number], CommandRow>(
-      `SELECT ${columns} FROM terminal_commands WHERE acked_at_ms IS NULL AND expires_at_ms > ? AND id > ? ORDER BY id LIMIT ?`,
+    // `acked_at_ms IS NULL` as written in the partial indexes, so the planner uses them. A
+    // condition not asked for is neutralised by its parameter (NULL), so one statement serves.
+    this.selectOpen = db.prepare<[{ nowMs: number; afterId: string; terminalId: string | null; issuedSinceMs: number | null; limit: number }], CommandRow>(
+      `SELECT ${columns} FROM terminal_commands
+       WHERE acked_at_ms IS NULL AND expires_at_ms > @nowMs AND id > @afterId
+         AND (@terminalId IS NULL OR terminal_id = @terminalId) AND (@issuedSinceMs IS NULL OR issued_at_ms >= @issuedSinceMs)
+       ORDER BY id LIMIT @limit`,
     );
     this.markSent = db.prepare<[number, string]>('UPDATE terminal_commands SET attempts = attempts + 1, last_sent_at_ms = ? WHERE id = ?');
     this.recordAck = db.prepare(
@@ -93,8 +97,10 @@ export class SqliteCommands {
     return row === undefined ? null : toCommand(row);
   }
 
-  open(nowMs: number, afterId = ''): TerminalCommand[] {
-    return this.selectOpen.all(nowMs, afterId, maxOpenCommands).map(toCommand);
+  open(nowMs: number, filter: OpenCommandsFilter = {}): TerminalCommand[] {
+    return this.selectOpen
+      .all({ nowMs, afterId: filter.afterId ?? '', terminalId: filter.terminalId ?? null, issuedSinceMs: filter.issuedSinceMs ?? null, limit: maxOpenCommands })
+      .map(toCommand);
   }
 
   sent(id: string, atMs: number): void {

@@ -327,8 +327,8 @@ const migrations: readonly string[] = [
   `,
   // Commands to terminals (issue 15 point 6, broker/store/sqliteCommands.ts): queued by
   // `qrgate terminals command`, delivered by whichever node holds the terminal's connection,
-  // acknowledged by the terminal. The partial index holds only commands not yet acknowledged,
-  // so a node's poll reads the few still open, not the history.
+  // acknowledged by the terminal. The partial indexes hold only commands not yet acknowledged,
+  // so a node's polls (recent ones, one terminal's, all) read the few still open, not the history.
   `
   CREATE TABLE terminal_commands (
     id TEXT PRIMARY KEY,
@@ -348,6 +348,8 @@ const migrations: readonly string[] = [
     acked_at_ms INTEGER
   ) WITHOUT ROWID;
   CREATE INDEX terminal_commands_open ON terminal_commands (expires_at_ms) WHERE acked_at_ms IS NULL;
+  CREATE INDEX terminal_commands_terminal ON terminal_commands (terminal_id, id) WHERE acked_at_ms IS NULL;
+  CREATE INDEX terminal_commands_issued ON terminal_commands (issued_at_ms) WHERE acked_at_ms IS NULL;
   `,
 ];
 

@@ -17,6 +17,7 @@ import type {
   MemberSummary,
   NewCheckpoint,
   NewTerminalCommand,
+  OpenCommandsFilter,
   NewEnrollmentToken,
   NewTerminal,
   RedeemOutcome,
@@ -207,8 +208,8 @@ export class SqliteCentralStore implements CentralStore {
     return this.open().commands.get(id);
   }
 
-  async openCommands(nowMs: number, afterId?: string): Promise<TerminalCommand[]> {
-    return this.open().commands.open(nowMs, afterId);
+  async openCommands(nowMs: number, filter?: OpenCommandsFilter): Promise<TerminalCommand[]> {
+    return this.open().commands.open(nowMs, filter);
   }
 
   async commandSent(id: string, atMs: number): Promise<void> {

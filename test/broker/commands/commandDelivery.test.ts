@@ -98,6 +98,20 @@ describe('CommandDelivery: the store is the queue, the terminal ack closes a com
     expect(received).toHaveLength(1);
   });
 
+  it("sends an older command to a terminal as soon as it subscribes, without waiting for the next full read", async () => {
+    const { h, delivery, terminal, queue, clock } = await setUp();
+    const old = await queue({ issuedAtMs: t0 - 120_000, expiresAtMs: t0 + 60_000, name: 'sync-lists', fields: {} });
+    await delivery.poll(); // the full read: nobody subscribed
+    clock.ms += 1_000;
+    const { received } = await subscribed(h, terminal);
+    await delivery.poll(); // a recent-only read: two minutes old is not recent
+    expect(received).toEqual([]);
+    delivery.terminalReady(terminal.terminalId);
+    await delivery.poll();
+    await waitFor(() => received.length === 1, 10_000, 'the old command on subscribe');
+    expect(received[0]?.command.id).toBe(old.id);
+  });
+
   it('sends an unacknowledged command again after the resend interval and on a new connection, never after its expiry', async () => {
     const { h, delivery, terminal, queue, clock, log } = await setUp();
     const queued = await queue();

@@ -823,8 +823,24 @@ export function describeCentralStore(name: string, makeStore: () => Promise<Cent
         for (const id of ids) await store.queueCommand(command({ id, name: 'ping', fields: {} }));
         const first = await store.openCommands(t0);
         expect(first.map((o) => o.id)).toEqual(ids.slice(0, maxOpenCommands));
-        expect((await store.openCommands(t0, first.at(-1)!.id)).map((o) => o.id)).toEqual(ids.slice(maxOpenCommands));
-        expect(await store.openCommands(t0, ids.at(-1))).toEqual([]);
+        expect((await store.openCommands(t0, { afterId: first.at(-1)!.id })).map((o) => o.id)).toEqual(ids.slice(maxOpenCommands));
+        expect(await store.openCommands(t0, { afterId: ids.at(-1)! })).toEqual([]);
+      });
+
+      it("narrows the open commands to one terminal's, or to those issued since a time", async () => {
+        const store = await openWithFleet();
+        const early = command({ id: uuidv7(t0 - 5000), issuedAtMs: t0 - 5000 });
+        const late = command({ id: uuidv7(t0 - 1000), issuedAtMs: t0 - 1000 });
+        const t3 = command({ id: uuidv7(t0 - 500), issuedAtMs: t0 - 500, terminalId: 't3', checkpointCode: CP_B });
+        for (const queued of [early, late, t3]) await store.queueCommand(queued);
+        const ids = async (filter: Parameters<CentralStore['openCommands']>[1]) => (await store.openCommands(t0, filter)).map((o) => o.id);
+        expect(await ids({ terminalId: 't1' })).toEqual([early.id, late.id]);
+        expect(await ids({ terminalId: 't2' })).toEqual([]);
+        expect(await ids({ issuedSinceMs: t0 - 1000 })).toEqual([late.id, t3.id]);
+        expect(await ids({ terminalId: 't1', issuedSinceMs: t0 - 1000 })).toEqual([late.id]);
+        expect(await ids({ terminalId: 't1', afterId: early.id })).toEqual([late.id]);
+        expect(await store.acknowledgeCommand('t1', executed(late.id), t0)).toBe(true);
+        expect(await ids({ terminalId: 't1' })).toEqual([early.id]);
       });
 
       it('counts each delivery, and ignores one for an unknown id', async () => {
