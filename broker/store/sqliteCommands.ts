@@ -28,6 +28,14 @@ interface CommandRow {
   readonly ackedAtMs: number | null;
 }
 
+interface OpenParams {
+  readonly nowMs: number;
+  readonly afterId: string;
+  readonly terminalId: string | null;
+  readonly issuedSinceMs: number | null;
+  readonly limit: number;
+}
+
 const columns = `id, terminal_id AS terminalId, checkpoint_code AS checkpointCode, name, fields, issued_at_ms AS issuedAtMs,
   expires_at_ms AS expiresAtMs, issued_by AS issuedBy, attempts, last_sent_at_ms AS lastSentAtMs, ack_outcome AS ackOutcome,
   ack_reason AS ackReason, ack_event_id AS ackEventId, ack_terminal_at AS ackTerminalAt, acked_at_ms AS ackedAtMs`;
@@ -71,14 +79,19 @@ export class SqliteCommands {
        ON CONFLICT (id) DO NOTHING`,
     );
     this.selectOne = db.prepare<[string], CommandRow>(`SELECT ${columns} FROM terminal_commands WHERE id = ?`);
-    // `acked_at_ms IS NULL` as written in the partial indexes, so the planner uses them. A
-    // condition not asked for is neutralised by its parameter (NULL), so one statement serves.
-    this.selectOpen = db.prepare<[{ nowMs: number; afterId: string; terminalId: string | null; issuedSinceMs: number | null; limit: number }], CommandRow>(
-      `SELECT ${columns} FROM terminal_commands
-       WHERE acked_at_ms IS NULL AND expires_at_ms > @nowMs AND id > @afterId
-         AND (@terminalId IS NULL OR terminal_id = @terminalId) AND (@issuedSinceMs IS NULL OR issued_at_ms >= @issuedSinceMs)
-       ORDER BY id LIMIT @limit`,
-    );
+    // `acked_at_ms IS NULL` as written in the partial indexes, so the planner may use them; one
+    // statement per shape, because a condition switched off by a NULL parameter (`@x IS NULL OR
+    // …`) keeps SQLite from using its index. Without statistics it prefers the primary key for
+    // ORDER BY id, which walks every open command: the recent read names its index.
+    const open = (from: string, where: string) =>
+      db.prepare<[OpenParams], CommandRow>(
+        `SELECT ${columns} FROM ${from} WHERE acked_at_ms IS NULL AND expires_at_ms > @nowMs AND id > @afterId ${where} ORDER BY id LIMIT @limit`,
+      );
+    this.selectOpen = {
+      all: open('terminal_commands', ''),
+      terminal: open('terminal_commands', 'AND terminal_id = @terminalId AND (@issuedSinceMs IS NULL OR issued_at_ms >= @issuedSinceMs)'),
+      recent: open('terminal_commands INDEXED BY terminal_commands_issued', 'AND issued_at_ms >= @issuedSinceMs'),
+    };
     this.markSent = db.prepare<[number, string]>('UPDATE terminal_commands SET attempts = attempts + 1, last_sent_at_ms = ? WHERE id = ?');
     this.recordAck = db.prepare(
       `UPDATE terminal_commands SET ack_outcome = @outcome, ack_reason = @reason, ack_event_id = @eventId, ack_terminal_at = @at, acked_at_ms = @receivedAtMs
@@ -98,9 +111,9 @@ export class SqliteCommands {
   }
 
   open(nowMs: number, filter: OpenCommandsFilter = {}): TerminalCommand[] {
-    return this.selectOpen
-      .all({ nowMs, afterId: filter.afterId ?? '', terminalId: filter.terminalId ?? null, issuedSinceMs: filter.issuedSinceMs ?? null, limit: maxOpenCommands })
-      .map(toCommand);
+    const params: OpenParams = { nowMs, afterId: filter.afterId ?? '', terminalId: filter.terminalId ?? null, issuedSinceMs: filter.issuedSinceMs ?? null, limit: maxOpenCommands };
+    const statement = filter.terminalId !== undefined ? this.selectOpen.terminal : filter.issuedSinceMs !== undefined ? this.selectOpen.recent : this.selectOpen.all;
+    return statement.all(params).map(toCommand);
   }
 
   sent(id: string, atMs: number): void {
