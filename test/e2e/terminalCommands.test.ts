@@ -27,6 +27,7 @@ interface Answer {
   readonly reason?: string;
   readonly eventId?: string;
   readonly attempts: number;
+  readonly issuedAt: string;
 }
 
 const quickReconnect = { reconnectMinMs: 100, reconnectMaxMs: 400 };
@@ -62,6 +63,8 @@ describe('qrgate terminals command: queued in the store, acknowledged by the ter
     expect(opened).toMatchObject({ code: 0, answer: { name: 'open', state: 'executed', terminalId: gate.terminalId, eventId: expect.any(String) } });
     const pulse = await terminal.waitForLine((l) => l.msg === 'relay.pulse');
     expect(pulse).toMatchObject({ eventId: opened.answer!.eventId, decision: 'granted' });
+    // Printed, not asserted (a loaded machine is not a benchmark): queued by the CLI -> the relay moving.
+    console.log(`terminals command: open queued -> relay pulse ${Date.parse(String(pulse.time)) - Date.parse(opened.answer!.issuedAt)} ms`);
     const remote = await waitFor(async () => (await storedEvents(central.api, gate.terminalId)).find((e) => e.id === opened.answer!.eventId), 10_000, 'the remote open in the store');
     expect(remote).toMatchObject({ decision: 'granted', reason: 'remote-open', note: 'xe cứu thương vào', answeredBy: expect.stringMatching(/^cli:/) });
 
