@@ -4,6 +4,8 @@ import { loadAuthorityPrivateKey, loadRefKey } from '../protocol/keys.js';
 import type { Logger } from '../protocol/logger.js';
 import { deleteExpiredSessions } from './access/sessions.js';
 import type { Pages } from './api/pages.js';
+import { CommandAcks } from './commands/commandAcks.js';
+import { CommandDelivery } from './commands/commandDelivery.js';
 import { createApiServer } from './api/server.js';
 import { EnrollmentDesk } from './enrollment/enrollmentDesk.js';
 import { PendingScans } from './guard/pendingScans.js';
@@ -46,6 +48,7 @@ export class Central {
   private store: CentralStore | null = null;
   private broker: MqttBroker | null = null;
   private lists: ListDistributor | null = null;
+  private commandDelivery: CommandDelivery | null = null;
   private api: FastifyInstance | null = null;
   /** The HTTP side's own connection to the registry, accounts and audit log, as the CLI has (api/server.ts). */
   private apiDb: CentralDb | null = null;
@@ -110,6 +113,8 @@ export class Central {
         logger: logger.child({ component: 'mqtt' }),
         enrollment: new EnrollmentDesk({ store, authorityKey, refKey, logger: logger.child({ component: 'enroll' }) }),
         liveEvents,
+        commandAcks: new CommandAcks({ store, logger: logger.child({ component: 'commands' }), malformed: brokerMetrics.malformed }),
+        onCommandSubscriber: (terminalId) => this.commandDelivery?.terminalReady(terminalId),
       },
     );
     this.broker = broker;
@@ -131,6 +136,17 @@ export class Central {
       publish: (topic, payload) => brokerPublish(aedes, topic, payload, { retain: false }),
       connected: (terminalId) => broker.terminalConnected(terminalId),
     });
+    // The queue of `qrgate terminals command`, read from the store: delivered here to the
+    // terminals connected here, whichever process queued them (issue 15 point 6).
+    const commandDelivery = new CommandDelivery({
+      store,
+      commands,
+      subscriber: (terminalId) => broker.commandSubscriber(terminalId),
+      logger: logger.child({ component: 'commands' }),
+    });
+    this.commandDelivery = commandDelivery;
+    commandDelivery.start();
+    void commandDelivery.poll();
     const api = await createApiServer({
       config,
       store,
@@ -194,6 +210,7 @@ export class Central {
       await closed;
     }
     this.apiDb?.close();
+    await this.commandDelivery?.stop();
     await this.lists?.stop();
     await this.broker?.stop();
     await this.store?.close();

@@ -117,6 +117,12 @@ export const commands: readonly Entry[] = [
     load: () => import('./commands/terminalsRemove.js'),
   },
   {
+    words: ['terminals', 'command'],
+    summary:
+      '--central-config F (--terminal T | --terminal-id T) open|ping|sync-lists [--lane L] [--reason TEXT] [--ttl S] [--wait | --no-wait] [--json]: send a command; waits for the terminal\'s answer (exit 0 done, 1 ignored, 3 expired)',
+    load: () => import('./commands/terminalsCommand.js'),
+  },
+  {
     words: ['users', 'add'],
     summary: '--central-config F --username U --role admin|manager|guard|inspector [--unit UNIT] [--checkpoint CODE,...] [--password-stdin] [--json]: a console user; a generated password is shown once',
     load: () => import('./commands/usersAdd.js'),

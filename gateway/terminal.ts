@@ -172,7 +172,11 @@ export class Terminal {
     // afterwards and connects in the background. start() never waits for the network
     // (STYLE.md habit 9), and an offline-only terminal never loads the MQTT client at all.
     if (config.central) {
-      const [{ Uplink }, { ListSync }] = await Promise.all([import('./uplink/uplink.js'), import('./listSync/listSync.js')]);
+      const [{ Uplink }, { ListSync }, { SqliteCommandMemory }] = await Promise.all([
+        import('./uplink/uplink.js'),
+        import('./listSync/listSync.js'),
+        import('./uplink/commandMemory.js'),
+      ]);
       if (this.stopping) return;
       this.listSync = new ListSync({
         scopes: config.lists,
@@ -184,6 +188,7 @@ export class Terminal {
         logger: logger.child({ component: 'lists' }),
       });
       this.uplink = new Uplink({
+        commandMemory: new SqliteCommandMemory(db),
         config: config.central,
         terminalId: config.terminalId,
         checkpointCode: config.checkpoint.code,

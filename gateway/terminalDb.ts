@@ -58,6 +58,15 @@ const migrations: readonly string[] = [
   DROP TABLE IF EXISTS list_entries;
   DROP TABLE IF EXISTS lists;
   `,
+  // The central's commands run here, by id, with the ack each earned (gateway/uplink/commandMemory.ts):
+  // a copy sent again after a lost ack, even after a restart, is answered and not run twice.
+  `
+  CREATE TABLE handled_commands (
+    n INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    ack TEXT
+  );
+  `,
 ];
 
 export interface OpenOptions {

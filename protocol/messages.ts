@@ -90,6 +90,53 @@ export const commandSchema = z.strictObject({
 export type Command = z.infer<typeof commandSchema>;
 
 /**
+ * Why a terminal did not run a command it received. Shared with the central, which records
+ * the reason on the command's row (`qrgate terminals command` prints it).
+ */
+export const commandIgnoreReasons = [
+  'foreign-topic',
+  'retained',
+  'unknown-command',
+  'too-large',
+  'malformed',
+  'expired',
+  'duplicate',
+  'unknown-lane',
+  'lane-stopped',
+  /** `confirm`/`reject` for a scan not pending here: answered already, timed out, or unknown. */
+  'not-pending',
+] as const;
+export type CommandIgnoreReason = (typeof commandIgnoreReasons)[number];
+
+/**
+ * `…/cmd-acks`, terminal -> central, QoS 1, not retained: what the terminal did with a
+ * command that carried an id (issue 15 point 6: a command is acknowledged end to end, not by
+ * a PUBACK, and sent again until acknowledged or expired). A command received twice is
+ * answered twice with the outcome of its first run, so an ack lost on the way changes nothing.
+ */
+export const commandAckSchema = z.union([
+  z.strictObject({
+    v: z.literal(1),
+    id: z.uuid(),
+    name: z.enum(commandNames),
+    outcome: z.literal('executed'),
+    /** Terminal clock, when it ran the command. */
+    at: z.iso.datetime(),
+    /** `open`, `confirm`, `reject`: the event the command was recorded as. */
+    eventId: z.uuid().optional(),
+  }),
+  z.strictObject({
+    v: z.literal(1),
+    id: z.uuid(),
+    name: z.enum(commandNames),
+    outcome: z.literal('ignored'),
+    at: z.iso.datetime(),
+    reason: z.enum(commandIgnoreReasons),
+  }),
+]);
+export type CommandAck = z.infer<typeof commandAckSchema>;
+
+/**
  * `…/pending`, terminal -> central, QoS 1, not retained: a scan held for an operator at a
  * manual-confirm lane, and its end. `id` is the id the decided event will carry. Only the
  * credential's keyed ref travels, never the raw ID number. A terminal publishes what is

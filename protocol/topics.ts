@@ -9,10 +9,13 @@ export const topicRoot = 'qrgate/v1';
 /** Longest topic we ever use has 8 levels (`qrgate/v1/cp/C/t/T/cmd/name`); the broker refuses deeper. */
 export const maxTopicLevels = 8;
 
-/** `pending`: manual-confirm scans waiting at a lane, and their resolutions (protocol/messages.ts pendingMessageSchema). */
-export type TerminalLeaf = 'events' | 'status' | 'telemetry' | 'pending';
+/**
+ * `pending`: manual-confirm scans waiting at a lane, and their resolutions (protocol/messages.ts pendingMessageSchema).
+ * `cmd-acks`: what the terminal did with each command (commandAckSchema).
+ */
+export type TerminalLeaf = 'events' | 'status' | 'telemetry' | 'pending' | 'cmd-acks';
 
-const terminalLeaves: readonly string[] = ['events', 'status', 'telemetry', 'pending'] satisfies TerminalLeaf[];
+const terminalLeaves: readonly string[] = ['events', 'status', 'telemetry', 'pending', 'cmd-acks'] satisfies TerminalLeaf[];
 const isTerminalLeaf = (leaf: string | undefined): leaf is TerminalLeaf => leaf !== undefined && terminalLeaves.includes(leaf);
 
 export function terminalPrefix(checkpointCode: string, terminalId: string): string {

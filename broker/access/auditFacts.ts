@@ -1,5 +1,5 @@
 import type { AuditChange } from './audit.js';
-import type { Checkpoint } from '../store/centralStore.js';
+import type { Checkpoint, TerminalCommand } from '../store/centralStore.js';
 import type { ApiToken } from './tokens.js';
 import type { User } from './users.js';
 
@@ -23,7 +23,8 @@ export type AdminAction =
   | 'terminal.add'
   | 'terminal.remove'
   | 'terminal.rotate-secret'
-  | 'terminal.enroll-qr';
+  | 'terminal.enroll-qr'
+  | 'terminal.command';
 
 /** An admin change: an audit change (broker/access/audit.ts) whose action is one of the above. */
 export interface AuditFact extends AuditChange {
@@ -73,6 +74,12 @@ export const auditFacts = {
   terminalRemoved: (terminalId: string): AuditFact => ({ action: 'terminal.remove', target: terminalId }),
   /** Where the new secret went (a config file or the answer), never the secret. */
   secretRotated: (terminalId: string, writtenToConfig: boolean): AuditFact => ({ action: 'terminal.rotate-secret', target: terminalId, details: { writtenToConfig } }),
+  /** A command queued for a terminal (`terminals command`): what, how long it may wait, and why. */
+  commandQueued: (command: TerminalCommand): AuditFact => ({
+    action: 'terminal.command',
+    target: command.terminalId,
+    details: { id: command.id, name: command.name, expiresAt: command.expiresAt, ...(command.fields.lane === undefined ? {} : { lane: command.fields.lane }), ...(command.fields.reason === undefined ? {} : { reason: command.fields.reason }) },
+  }),
   /** The target is the checkpoint: the terminal that will use the QR does not exist yet. */
   enrollQrMade: (made: { readonly checkpointCode: string; readonly expiresAt: string; readonly lists: readonly string[] }): AuditFact => ({
     action: 'terminal.enroll-qr',

@@ -2,6 +2,7 @@ import type { Client, PublishPacket } from 'aedes';
 import { enrollRequestSchema, type EnrollmentQr } from '../../protocol/enrollment.js';
 import type { Logger } from '../../protocol/logger.js';
 import { parseTopic } from '../../protocol/topics.js';
+import type { CommandAcks } from '../commands/commandAcks.js';
 import type { PendingScans } from '../guard/pendingScans.js';
 import type { Ingestion, Routing } from '../ingestion/ingestion.js';
 import type { AckOrder } from '../mqtt/ackOrder.js';
@@ -34,6 +35,8 @@ export interface AuthorizePublishDeps {
   readonly logger: Logger;
   /** Keeps the scans pending at manual-confirm lanes (the guard screen); without it they are dropped. */
   readonly pending?: PendingScans;
+  /** Records terminals' command acks on the queued commands (broker/commands); without it they are only routed. */
+  readonly commandAcks?: CommandAcks;
   /** Answers an enrolling device on its result topic (broker/enrollment); absent, no device is admitted to ask. */
   readonly enroll?: (clientId: string, qr: EnrollmentQr) => Promise<void>;
 }
@@ -96,6 +99,8 @@ export function createAuthorizePublish(deps: AuthorizePublishDeps) {
         // Routed like status and telemetry (only a lab client or the central's own workers may
         // subscribe there); a malformed one is counted and dropped.
         return Promise.resolve(deps.pending?.accept(parsed, packet.payload) === false ? 'drop' : 'forward');
+      case 'cmd-acks':
+        return deps.commandAcks?.accept(parsed, packet.payload) ?? Promise.resolve('forward');
       case 'enroll-request':
         return enrollRequest(client, principal, packet);
       default:

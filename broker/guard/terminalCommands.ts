@@ -50,16 +50,31 @@ export class TerminalCommands {
     if (publish === null) throw new NoBrokerError();
     if (this.deps.connected?.(target.terminalId) === false) throw new TerminalOfflineError(target.terminalId);
     const nowMs = (this.deps.now ?? Date.now)();
-    const command: Command = {
-      v: 1,
-      id: randomUUID(),
-      issuedAt: new Date(nowMs).toISOString(),
-      expiresAt: new Date(nowMs + commandLifetimeMs).toISOString(),
-      ...Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)),
-    };
+    const command = commandEnvelope({ id: randomUUID(), issuedAtMs: nowMs, expiresAtMs: nowMs + commandLifetimeMs, fields });
     await publish(commandTopic(target.checkpointCode, target.terminalId, name), Buffer.from(JSON.stringify(command)));
     return { id: command.id, terminalId: target.terminalId, name };
   }
+
+  /**
+   * Publishes a command whose envelope was fixed when it was queued (broker/commands): each
+   * copy carries the same id and expiry, so the terminal runs it once however often it arrives.
+   */
+  async deliver(target: { readonly checkpointCode: string; readonly terminalId: string }, name: CommandName, command: Command): Promise<void> {
+    const publish = this.deps.publish;
+    if (publish === null) throw new NoBrokerError();
+    await publish(commandTopic(target.checkpointCode, target.terminalId, name), Buffer.from(JSON.stringify(command)));
+  }
+}
+
+/** The message a terminal receives on `…/cmd/{name}` (protocol/messages.ts commandSchema); absent fields are left out. */
+export function commandEnvelope(command: { readonly id: string; readonly issuedAtMs: number; readonly expiresAtMs: number; readonly fields: CommandFields }): Command {
+  return {
+    v: 1,
+    id: command.id,
+    issuedAt: new Date(command.issuedAtMs).toISOString(),
+    expiresAt: new Date(command.expiresAtMs).toISOString(),
+    ...Object.fromEntries(Object.entries(command.fields).filter(([, value]) => value !== undefined)),
+  };
 }
 
 export class TerminalOfflineError extends Error {

@@ -5,7 +5,7 @@ import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type Client } from 'aedes';
 import type { EnrollmentQr } from '../../protocol/enrollment.js';
 import type { Logger } from '../../protocol/logger.js';
-import { enrollResultTopic } from '../../protocol/topics.js';
+import { enrollResultTopic, terminalPrefix } from '../../protocol/topics.js';
 import { createAuthenticate, createPreConnect } from '../auth/authenticate.js';
 import { FailureThrottle } from '../auth/failureThrottle.js';
 import { createAuthorizePublish } from '../auth/authorizePublish.js';
@@ -13,6 +13,7 @@ import { createAuthorizeSubscribe } from '../auth/authorizeSubscribe.js';
 import { RevocationWatcher } from '../auth/revocationWatcher.js';
 import { Sessions } from '../auth/sessions.js';
 import type { CentralConfig, CentralMqttConfig } from '../config.js';
+import type { CommandAcks } from '../commands/commandAcks.js';
 import type { EnrollmentDesk } from '../enrollment/enrollmentDesk.js';
 import type { PendingScans } from '../guard/pendingScans.js';
 import { Ingestion } from '../ingestion/ingestion.js';
@@ -52,6 +53,10 @@ export interface MqttBrokerDeps {
   readonly pendingScans?: PendingScans;
   /** Told of each event once stored, for the live in/out log (the HTTP API's). */
   readonly liveEvents?: LiveEvents;
+  /** Records terminals' `…/cmd-acks` on the queued commands (broker/commands). */
+  readonly commandAcks?: CommandAcks;
+  /** A terminal subscribed to its commands: what is queued for it can go out now (broker/commands/commandDelivery.ts). */
+  readonly onCommandSubscriber?: (terminalId: string) => void;
 }
 
 /**
@@ -91,6 +96,8 @@ export class MqttBroker {
   private revocations: RevocationWatcher | null = null;
   /** Clients past CONNACK and not yet disconnected, for the revocation watcher. */
   private readonly connected = new Set<Client>();
+  /** Each terminal's connection that subscribed to its own commands, by terminal id. */
+  private readonly commandSubscribers = new Map<string, Client>();
   private servers: Server[] = [];
   /** Open sockets, including those that never sent CONNECT (aedes only closes clients it registered). */
   private readonly sockets = new Set<Socket>();
@@ -119,6 +126,14 @@ export class MqttBroker {
     if (!sessions) return false;
     for (const client of this.connected) if (sessions.terminalId(client) === terminalId) return true;
     return false;
+  }
+
+  /**
+   * The terminal's connection to this broker that has subscribed to its commands, or null:
+   * a command published before the SUBSCRIBE would reach no one (clean sessions).
+   */
+  commandSubscriber(terminalId: string): Client | null {
+    return this.commandSubscribers.get(terminalId) ?? null;
   }
 
   async start(): Promise<MqttPorts> {
@@ -169,6 +184,7 @@ export class MqttBroker {
         metrics,
         logger,
         ...(this.deps.pendingScans ? { pending: this.deps.pendingScans } : {}),
+        ...(this.deps.commandAcks ? { commandAcks: this.deps.commandAcks } : {}),
         ...(this.deps.enrollment ? { enroll: (clientId: string, qr: EnrollmentQr) => this.answerEnrollment(clientId, qr) } : {}),
       }),
       authorizeSubscribe: createAuthorizeSubscribe({ sessions, metrics, logger }),
@@ -226,8 +242,11 @@ export class MqttBroker {
       connections();
       const terminalId = sessions.terminalId(client);
       if (terminalId !== null) ingestion.connection(terminalId, false);
+      if (terminalId !== null && this.commandSubscribers.get(terminalId) === client) this.commandSubscribers.delete(terminalId);
       logger.info({ clientId: printable(client.id) }, 'mqtt.client-disconnected');
     });
+    aedes.on('subscribe', (subscriptions, client: Client) => this.noteCommandSubscription(sessions, client, subscriptions, true));
+    aedes.on('unsubscribe', (topics: string[], client: Client) => this.noteCommandSubscription(sessions, client, topics.map((topic) => ({ topic, qos: 0 })), false));
     // A client's errors end its own connection (aedes closes it); they are news, not faults.
     // aedes repeats the error for every write still pending on it: log the first one.
     const reported = new WeakSet<Client>();
@@ -245,6 +264,20 @@ export class MqttBroker {
     // emits it (persistence failures, will sweeps) but its typings do not list it.
     const emitter: EventEmitter = aedes;
     emitter.on('error', (err: Error) => logger.error({ err }, 'mqtt.broker-error'));
+  }
+
+  /** Follows which connection of a terminal may receive its commands (SUBACK 0x80 grants nothing). */
+  private noteCommandSubscription(sessions: Sessions, client: Client, subscriptions: ReadonlyArray<{ readonly topic: string; readonly qos: number }>, subscribed: boolean): void {
+    const principal = sessions.principal(client);
+    if (principal?.kind !== 'terminal') return;
+    const ownCommands = `${terminalPrefix(principal.checkpointCode, principal.terminalId)}cmd/`;
+    if (!subscriptions.some((s) => s.topic.startsWith(ownCommands) && s.qos !== 128)) return;
+    if (subscribed) {
+      this.commandSubscribers.set(principal.terminalId, client);
+      this.deps.onCommandSubscriber?.(principal.terminalId);
+    } else if (this.commandSubscribers.get(principal.terminalId) === client) {
+      this.commandSubscribers.delete(principal.terminalId);
+    }
   }
 
   /**

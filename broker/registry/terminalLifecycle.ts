@@ -14,7 +14,7 @@ import { TerminalProvisioningError, writeSecretFile } from './terminalProvisioni
 type Store = Pick<CentralStore, 'getTerminalCredentials' | 'setTerminalSecret' | 'removeTerminal'>;
 
 /** The live terminal behind `input`: a malformed id, an unknown or a removed terminal are refused by name. */
-async function liveTerminal(store: Store, input: string): Promise<TerminalCredentials> {
+export async function liveTerminal(store: Pick<CentralStore, 'getTerminalCredentials'>, input: string): Promise<TerminalCredentials> {
   const parsed = terminalIdSchema.safeParse(input);
   if (!parsed.success) throw new TerminalProvisioningError('invalid-terminal-id', `terminal id "${input}": ${parsed.error.issues[0]?.message ?? 'invalid'}`);
   const credentials = await store.getTerminalCredentials(parsed.data);

@@ -1,5 +1,5 @@
 import type { Decision, Direction, ScanEvent } from '../../protocol/event.js';
-import type { Telemetry, TerminalStatus } from '../../protocol/messages.js';
+import type { Command, CommandAck, CommandIgnoreReason, CommandName, Telemetry, TerminalStatus } from '../../protocol/messages.js';
 
 /**
  * The central's storage (DESIGN.md "Storage"): one interface, SQLite by default and
@@ -204,6 +204,65 @@ export interface RetentionBatch {
   readonly done: boolean;
 }
 
+/**
+ * A command queued for a terminal (`qrgate terminals command`, issue 15 point 6). The queue
+ * is the store, not the broker: any central node holding the terminal's connection delivers
+ * it, again and again until the terminal acknowledges it (`…/cmd-acks`) or it expires, so
+ * nothing that must arrive rides on a pub/sub that may drop it.
+ */
+export interface NewTerminalCommand {
+  /** A UUID, unique: the terminal's duplicate check and the ack name it. UUIDv7 (time-ordered) from queueTerminalCommand. */
+  readonly id: string;
+  readonly terminalId: string;
+  readonly checkpointCode: string;
+  readonly name: CommandName;
+  /** What the command carries besides its envelope (protocol/messages.ts commandSchema). */
+  readonly fields: Pick<Command, 'lane' | 'pendingId' | 'by' | 'reason'>;
+  readonly issuedAtMs: number;
+  /** Never delivered from then on; later than issuedAtMs. */
+  readonly expiresAtMs: number;
+  /** Who asked for it, as the audit log names actors (`cli:root`, `user:lan`). */
+  readonly issuedBy: string;
+}
+
+/** What the terminal answered, as the central received it. */
+export interface TerminalCommandAck {
+  readonly outcome: 'executed' | 'ignored';
+  /** Why it was ignored; null when executed. */
+  readonly reason: CommandIgnoreReason | null;
+  /** The event an `open`, `confirm` or `reject` was recorded as; null otherwise. */
+  readonly eventId: string | null;
+  /** The terminal's clock when it handled the command, ISO 8601 as it sent it. */
+  readonly terminalAt: string;
+  /** The central's clock when the ack arrived, ISO 8601. */
+  readonly receivedAt: string;
+}
+
+export interface TerminalCommand {
+  readonly id: string;
+  readonly terminalId: string;
+  readonly checkpointCode: string;
+  readonly name: CommandName;
+  readonly fields: NewTerminalCommand['fields'];
+  readonly issuedAt: string;
+  readonly expiresAt: string;
+  readonly issuedBy: string;
+  /** Times a node published it (commandSent). */
+  readonly attempts: number;
+  readonly lastSentAt: string | null;
+  /** The first ack received; null until then. */
+  readonly ack: TerminalCommandAck | null;
+}
+
+/** The most openCommands returns in one call: a node's poll stays one bounded query. */
+export const maxOpenCommands = 1000;
+
+export interface OpenCommandsFilter {
+  readonly afterId?: string;
+  readonly terminalId?: string;
+  readonly issuedSinceMs?: number;
+}
+
 export interface CentralStore {
   /** Creates or upgrades the schema. Safe to call on every start. */
   migrate(): Promise<void>;
@@ -316,4 +375,30 @@ export interface CentralStore {
    * becomes an `out` at atMs. True when it was `in`; false for an unknown ref or one already out.
    */
   takeOut(ref: string, atMs: number): Promise<boolean>;
+
+  // Commands to terminals, delivered from the store by every central node (issue 15 point 6).
+  /**
+   * Queues a command. The caller has checked that the terminal exists and is not removed.
+   * Rejects with StoreError `command-exists` for an id already queued.
+   */
+  queueCommand(command: NewTerminalCommand): Promise<void>;
+  /** One command by id, acknowledged or not; null for an unknown id. */
+  getCommand(id: string): Promise<TerminalCommand | null>;
+  /**
+   * The commands still to deliver: not acknowledged and expiring after nowMs, by id
+   * (lowercase hex order; UUIDv7 ids make it issue order), at most maxOpenCommands. An
+   * expired command is never among them. `filter` narrows it (all given conditions hold):
+   * ids above `afterId` (the last id of the previous page), one terminal's, or those issued
+   * at or after `issuedSinceMs`.
+   */
+  openCommands(nowMs: number, filter?: OpenCommandsFilter): Promise<TerminalCommand[]>;
+  /** A node published the command at atMs: attempts + 1, lastSentAt = atMs. An unknown id changes nothing. */
+  commandSent(id: string, atMs: number): Promise<void>;
+  /**
+   * Records the terminal's ack on its command. Only the first ack counts (a command sent
+   * twice is answered twice), and only from the terminal the command was for: true when this
+   * ack was recorded, false for an unknown id, another terminal's command, or one acknowledged
+   * already. Recorded even after the expiry: the terminal did handle it.
+   */
+  acknowledgeCommand(terminalId: string, ack: CommandAck, receivedAtMs: number): Promise<boolean>;
 }

@@ -329,6 +329,32 @@ const migrations: readonly string[] = [
   // publish.ts), so the copy a publish wrote into this table in its write transaction (a
   // million rows, seconds of the file's write lock) goes (issue 15 point 3).
   `DROP TABLE list_published;`,
+  // Commands to terminals (issue 15 point 6, broker/store/sqliteCommands.ts): queued by
+  // `qrgate terminals command`, delivered by whichever node holds the terminal's connection,
+  // acknowledged by the terminal. The partial indexes hold only commands not yet acknowledged,
+  // so a node's polls (recent ones, one terminal's, all) read the few still open, not the history.
+  `
+  CREATE TABLE terminal_commands (
+    id TEXT PRIMARY KEY,
+    terminal_id TEXT NOT NULL,
+    checkpoint_code TEXT NOT NULL,
+    name TEXT NOT NULL,
+    fields TEXT NOT NULL,
+    issued_at_ms INTEGER NOT NULL,
+    expires_at_ms INTEGER NOT NULL,
+    issued_by TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_sent_at_ms INTEGER,
+    ack_outcome TEXT CHECK (ack_outcome IN ('executed', 'ignored')),
+    ack_reason TEXT,
+    ack_event_id TEXT,
+    ack_terminal_at TEXT,
+    acked_at_ms INTEGER
+  ) WITHOUT ROWID;
+  CREATE INDEX terminal_commands_open ON terminal_commands (expires_at_ms) WHERE acked_at_ms IS NULL;
+  CREATE INDEX terminal_commands_terminal ON terminal_commands (terminal_id, id) WHERE acked_at_ms IS NULL;
+  CREATE INDEX terminal_commands_issued ON terminal_commands (issued_at_ms) WHERE acked_at_ms IS NULL;
+  `,
 ];
 
 export const schemaVersion = migrations.length;

@@ -16,13 +16,18 @@ import type {
   InsertResult,
   MemberSummary,
   NewCheckpoint,
+  NewTerminalCommand,
+  OpenCommandsFilter,
   NewEnrollmentToken,
   NewTerminal,
   RedeemOutcome,
   RetentionBatch,
   SequenceGap,
+  TerminalCommand,
   TerminalCredentials,
 } from './centralStore.js';
+import type { CommandAck } from '../../protocol/messages.js';
+import { SqliteCommands } from './sqliteCommands.js';
 import { SqliteMembersLookup } from '../registry/membersByRefs.js';
 import { SqliteEventReader } from './sqliteEventReader.js';
 import { SqliteEventWriter } from './sqliteEventWriter.js';
@@ -54,6 +59,7 @@ interface OpenStore {
   readonly members: SqliteMembersLookup;
   readonly presence: SqlitePresence;
   readonly retention: SqliteRetention;
+  readonly commands: SqliteCommands;
 }
 
 /**
@@ -89,6 +95,7 @@ export class SqliteCentralStore implements CentralStore {
       members: new SqliteMembersLookup(db),
       presence,
       retention: new SqliteRetention(db),
+      commands: new SqliteCommands(db),
     };
     logger.info({ file: this.options.file, schema: schemaVersion }, 'store.opened');
   }
@@ -199,6 +206,26 @@ export class SqliteCentralStore implements CentralStore {
 
   async takeOut(ref: string, atMs: number): Promise<boolean> {
     return this.open().presence.takeOut(ref, atMs);
+  }
+
+  async queueCommand(command: NewTerminalCommand): Promise<void> {
+    this.open().commands.queue(command);
+  }
+
+  async getCommand(id: string): Promise<TerminalCommand | null> {
+    return this.open().commands.get(id);
+  }
+
+  async openCommands(nowMs: number, filter?: OpenCommandsFilter): Promise<TerminalCommand[]> {
+    return this.open().commands.open(nowMs, filter);
+  }
+
+  async commandSent(id: string, atMs: number): Promise<void> {
+    this.open().commands.sent(id, atMs);
+  }
+
+  async acknowledgeCommand(terminalId: string, ack: CommandAck, receivedAtMs: number): Promise<boolean> {
+    return this.open().commands.acknowledge(terminalId, ack, receivedAtMs);
   }
 
   private open(): OpenStore {

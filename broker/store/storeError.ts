@@ -12,6 +12,8 @@ export type StoreErrorCode =
   | 'checkpoint-retired'
   /** addTerminal: the terminal id is taken (removed terminals keep theirs: their events still name it). */
   | 'terminal-exists'
+  /** queueCommand: a command with this id is queued already. */
+  | 'command-exists'
   /** searchEvents: the cursor is not one this store handed out. */
   | 'cursor-invalid'
   /** searchEvents: a limit or time bound outside what the interface allows. */

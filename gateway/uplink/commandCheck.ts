@@ -1,4 +1,4 @@
-import { commandNames, commandSchema, type Command, type CommandName } from '../../protocol/messages.js';
+import { commandNames, commandSchema, type Command, type CommandIgnoreReason, type CommandName } from '../../protocol/messages.js';
 import { parseTopic } from '../../protocol/topics.js';
 
 export interface IncomingCommand {
@@ -8,18 +8,8 @@ export interface IncomingCommand {
   readonly retain: boolean;
 }
 
-export type IgnoreReason =
-  | 'foreign-topic'
-  | 'retained'
-  | 'unknown-command'
-  | 'too-large'
-  | 'malformed'
-  | 'expired'
-  | 'duplicate'
-  | 'unknown-lane'
-  | 'lane-stopped'
-  /** `confirm`/`reject` for a scan not pending here: answered already, timed out, or unknown. */
-  | 'not-pending';
+/** Why a command was not run (protocol/messages.ts commandIgnoreReasons). */
+export type IgnoreReason = CommandIgnoreReason;
 
 export type CommandCheck =
   | { readonly ok: true; readonly name: CommandName; readonly command: Command }

@@ -8,13 +8,14 @@ import type { ListCache } from '../listCache.js';
 import type { ListSync, SyncLink } from '../listSync/listSync.js';
 import type { Outbox } from '../outbox.js';
 import type { PendingBoard } from '../pendingBoard.js';
-import type { PendingMessage } from '../../protocol/messages.js';
+import type { CommandAck, PendingMessage } from '../../protocol/messages.js';
 import type { StorageHealth } from '../storageHealth.js';
 import { Backoff } from './backoff.js';
 import { BatchWindow } from './batchWindow.js';
 import { buildClientOptions } from './clientOptions.js';
 import { systemdClockSynced } from './clockSync.js';
 import { CommandHandler } from './commandHandler.js';
+import type { CommandMemory } from './commandMemory.js';
 import type { UplinkConfig } from './config.js';
 import type { UplinkLane } from './lanes.js';
 import { statusPayload } from './payloads.js';
@@ -36,6 +37,8 @@ export interface UplinkDeps {
   readonly storage?: StorageHealth;
   /** The scans held for an operator, told to the central as they come and go (`…/pending`). */
   readonly pendingBoard?: PendingBoard;
+  /** The commands run, by id, so a copy is not run twice (commandMemory.ts); in memory without it. */
+  readonly commandMemory?: CommandMemory;
   /** Keeps the lists current over this connection; none in tests that do not need it. */
   readonly listSync?: ListSync;
   readonly logger: Logger;
@@ -77,6 +80,7 @@ export class Uplink {
   private readonly eventsTopic: string;
   private readonly statusTopic: string;
   private readonly pendingTopic: string;
+  private readonly commandAcksTopic: string;
   /** Pending-scan messages from the scan path, published right after it (schedulePending). */
   private pendingQueue: PendingMessage[] = [];
   private pendingImmediate: NodeJS.Immediate | null = null;
@@ -109,6 +113,7 @@ export class Uplink {
     this.eventsTopic = terminalTopic(deps.checkpointCode, deps.terminalId, 'events');
     this.statusTopic = terminalTopic(deps.checkpointCode, deps.terminalId, 'status');
     this.pendingTopic = terminalTopic(deps.checkpointCode, deps.terminalId, 'pending');
+    this.commandAcksTopic = terminalTopic(deps.checkpointCode, deps.terminalId, 'cmd-acks');
     this.broker = brokerForLogs(config.url);
     this.telemetry = {
       bootId: deps.bootId,
@@ -128,6 +133,8 @@ export class Uplink {
       lanes: deps.lanes,
       publishTelemetry: () => this.publishTelemetry(),
       syncLists: () => deps.listSync?.resync(),
+      publishAck: (ack) => this.publishCommandAck(ack),
+      ...(deps.commandMemory ? { memory: deps.commandMemory } : {}),
       logger: deps.logger,
     });
   }
@@ -170,6 +177,19 @@ export class Uplink {
       this.deps.logger.error({ err }, 'uplink.telemetry-failed');
       return false;
     }
+  }
+
+  /**
+   * QoS 1, fire and forget, on the connection the command came in on. Not kept in the
+   * outbox: an ack lost with its connection is made good by the central sending the
+   * command again, which this terminal answers from memory without running it twice.
+   */
+  private publishCommandAck(ack: CommandAck): void {
+    const client = this.client;
+    if (!client || !this.connected) return;
+    client.publish(this.commandAcksTopic, JSON.stringify(ack), { qos: 1, retain: false }, (err) => {
+      if (err) this.deps.logger.debug({ reason: err.message, id: ack.id }, 'command.ack-unsent');
+    });
   }
 
   private attempt(): void {

@@ -32,6 +32,11 @@ export const forwardedMethods = [
   'insideNow',
   'takeOut',
   'deleteEventsBefore',
+  'queueCommand',
+  'getCommand',
+  'openCommands',
+  'commandSent',
+  'acknowledgeCommand',
 ] as const satisfies ReadonlyArray<keyof CentralStore>;
 
 export type ForwardedMethod = (typeof forwardedMethods)[number];

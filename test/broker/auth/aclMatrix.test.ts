@@ -4,7 +4,7 @@ import { describe, it, expect } from 'vitest';
 import { mayPublish, maySubscribe, mayUseWill, type Principal } from '../../../broker/auth/acl.js';
 import { parseTopic, terminalTopic } from '../../../protocol/topics.js';
 import { closed, useBroker, type BrokerHarness, type TestTerminal } from '../mqtt/brokerHarness.js';
-import { batch, pendingHeld, scanEvents, status, telemetry } from '../mqtt/fixtures.js';
+import { batch, commandAck, pendingHeld, scanEvents, status, telemetry } from '../mqtt/fixtures.js';
 import { pollDeadline } from '../../helpers/pollDeadline.js';
 
 /**
@@ -58,6 +58,9 @@ const matrix: readonly Row[] = [
   [`${tA}/telemetry`,                         'A lab',      'lab',           'lab'],
   [`${tA}/pending`,                           'A lab',      'lab',           'lab'],   // manual-confirm scans, for the guard screen
   [`${tA}/pending/x`,                         'lab',        'lab',           'lab'],
+  [`${tA}/cmd-acks`,                          'A lab',      'lab',           'lab'],   // what A did with each command (issue 15 point 6)
+  [`${tA}/cmd-acks/x`,                        'lab',        'lab',           'lab'],
+  [`${tB}/cmd-acks`,                          'B lab',      'lab',           'lab'],
   [`${tB}/events`,                            'B lab',      'lab',           'lab'],
   [`${tB}/status`,                            'B lab',      'lab',           'B lab'],
   [`${tB}/pending`,                           'B lab',      'lab',           'lab'],
@@ -202,6 +205,7 @@ function payloadFor(topic: string): string {
   if (parsed?.kind === 'status') return status('online');
   if (parsed?.kind === 'telemetry') return telemetry();
   if (parsed?.kind === 'pending') return pendingHeld();
+  if (parsed?.kind === 'cmd-acks') return commandAck();
   return '{}';
 }
 

@@ -18,8 +18,8 @@ import { batch, scanEvents } from '../mqtt/fixtures.js';
 const RUNS = 8;
 const PUBLISHES_PER_RUN = 60;
 
-/** The leaves ingestion stores; `pending` has its own checks (test/broker/guard). */
-type IngestedLeaf = Exclude<TerminalLeaf, 'pending'>;
+/** The leaves ingestion stores; `pending` and `cmd-acks` have their own checks (test/broker/guard, test/broker/commands). */
+type IngestedLeaf = Exclude<TerminalLeaf, 'pending' | 'cmd-acks'>;
 
 describe('ingestion: fuzzed publishes on a real socket (fast-check)', () => {
   const startBroker = useBroker();

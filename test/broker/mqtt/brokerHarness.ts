@@ -4,7 +4,7 @@ import { afterEach } from 'vitest';
 import { hashSecret, generateSecret } from '../../../broker/auth/secrets.js';
 import { centralConfigSchema, type CentralConfigInput } from '../../../broker/config.js';
 import { createBrokerMetrics } from '../../../broker/mqtt/brokerMetrics.js';
-import { MqttBroker } from '../../../broker/mqtt/createMqttBroker.js';
+import { MqttBroker, type MqttBrokerDeps } from '../../../broker/mqtt/createMqttBroker.js';
 import type { CentralStore } from '../../../broker/store/centralStore.js';
 import { generateCheckpointCode } from '../../../protocol/checkpointCode.js';
 import { captureLogger } from '../../fakes/captureLogger.js';
@@ -27,6 +27,8 @@ export interface BrokerOverrides {
   readonly lab?: boolean;
   readonly mqtt?: Partial<NonNullable<CentralConfigInput['mqtt']>>;
   readonly ingest?: NonNullable<CentralConfigInput['ingest']>;
+  /** The command queue's hooks (broker/commands), as the central wires them. */
+  readonly commands?: Pick<MqttBrokerDeps, 'commandAcks' | 'onCommandSubscriber'>;
 }
 
 export class BrokerHarness<S extends CentralStore = TestCentralStore> {
@@ -50,7 +52,7 @@ export class BrokerHarness<S extends CentralStore = TestCentralStore> {
     });
     this.broker = new MqttBroker(
       { mqtt: config.mqtt, ingest: config.ingest, lab: config.lab },
-      { store: this.store, metrics: createBrokerMetrics(this.registry), logger: this.log.logger },
+      { store: this.store, metrics: createBrokerMetrics(this.registry), logger: this.log.logger, ...overrides.commands },
     );
   }
 

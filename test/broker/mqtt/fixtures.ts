@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ScanEvent } from '../../../protocol/event.js';
-import type { PendingHeld, Telemetry, TerminalStatus } from '../../../protocol/messages.js';
+import type { CommandAck, PendingHeld, Telemetry, TerminalStatus } from '../../../protocol/messages.js';
 import { uuidv7 } from '../../../protocol/uuidv7.js';
 
 /** Valid payloads as a terminal would publish them. */
@@ -74,4 +74,10 @@ export function pendingHeld(overrides: Partial<PendingHeld> = {}): string {
     ...overrides,
   };
   return JSON.stringify(message);
+}
+
+/** A `…/cmd-acks` message: an `open` the terminal ran, by default one no central queued. */
+export function commandAck(overrides: Partial<Extract<CommandAck, { outcome: 'executed' }>> = {}): string {
+  const ack: CommandAck = { v: 1, id: randomUUID(), name: 'open', outcome: 'executed', at: new Date().toISOString(), ...overrides };
+  return JSON.stringify(ack);
 }

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ScanEvent } from '../../../protocol/event.js';
-import type { CentralStore, EventQuery, MemberSummary, SequenceGap } from '../../../broker/store/centralStore.js';
+import { maxOpenCommands, type CentralStore, type EventQuery, type MemberSummary, type NewTerminalCommand, type SequenceGap, type TerminalCommand } from '../../../broker/store/centralStore.js';
+import { uuidv7 } from '../../../protocol/uuidv7.js';
+import type { CommandAck } from '../../../protocol/messages.js';
 import { toRuns } from '../../../broker/store/sequenceGaps.js';
 import { batches, CP_A, CP_B, eventRun, scanEvent, seededRandom, shuffled, telemetry } from './scanEvents.js';
 
@@ -884,6 +886,118 @@ export function describeCentralStore(name: string, makeStore: () => Promise<Cent
         const store = await open();
         expect(await store.membersByRefs([])).toEqual(new Map());
         expect(await store.membersByRefs(['ab'.repeat(32), 'cd'.repeat(32)])).toEqual(new Map());
+      });
+    });
+
+    describe('commands to terminals (queueCommand, openCommands, commandSent, acknowledgeCommand)', () => {
+      const t0 = Date.parse('2026-12-03T08:00:00Z');
+      const iso = (ms: number) => new Date(ms).toISOString();
+      const command = (more: Partial<NewTerminalCommand> = {}): NewTerminalCommand => ({
+        id: uuidv7(),
+        terminalId: 't1',
+        checkpointCode: CP_A,
+        name: 'open',
+        fields: { lane: 'in', reason: 'xe cứu thương', by: 'cli:root' },
+        issuedAtMs: t0,
+        expiresAtMs: t0 + 30_000,
+        issuedBy: 'cli:root',
+        ...more,
+      });
+      const executed = (id: string, more: Partial<CommandAck> = {}): CommandAck => ({ v: 1, id, name: 'open', outcome: 'executed', at: iso(t0 + 500), ...more }) as CommandAck;
+
+      it('keeps a queued command as given, not yet sent or acknowledged, and refuses its id a second time', async () => {
+        const store = await openWithFleet();
+        const queued = command();
+        await store.queueCommand(queued);
+        expect(await store.getCommand(queued.id)).toEqual({
+          id: queued.id, terminalId: 't1', checkpointCode: CP_A, name: 'open', fields: { lane: 'in', reason: 'xe cứu thương', by: 'cli:root' },
+          issuedAt: iso(t0), expiresAt: iso(t0 + 30_000), issuedBy: 'cli:root', attempts: 0, lastSentAt: null, ack: null,
+        } satisfies TerminalCommand);
+        await expect(store.queueCommand({ ...command(), id: queued.id, name: 'ping' })).rejects.toMatchObject({ code: 'command-exists' });
+        expect((await store.getCommand(queued.id))?.name).toBe('open');
+        expect(await store.getCommand(randomUUID())).toBeNull();
+      });
+
+      it('lists the open commands by id (issue order for UUIDv7): never an expired one, never an acknowledged one', async () => {
+        const store = await openWithFleet();
+        const [a, b, c] = [uuidv7(t0 - 3000), uuidv7(t0 - 2000), uuidv7(t0 - 1000)];
+        await store.queueCommand(command({ id: c!, issuedAtMs: t0 - 1000, terminalId: 't3', checkpointCode: CP_B, name: 'ping', fields: {} }));
+        await store.queueCommand(command({ id: a!, issuedAtMs: t0 - 3000, expiresAtMs: t0 + 10_000 }));
+        await store.queueCommand(command({ id: b!, issuedAtMs: t0 - 2000, name: 'sync-lists', fields: {} }));
+        const answered = command({ id: uuidv7(t0 - 1500), issuedAtMs: t0 - 1500 });
+        await store.queueCommand(answered);
+        expect(await store.acknowledgeCommand('t1', executed(answered.id), t0)).toBe(true);
+
+        expect((await store.openCommands(t0)).map((o) => o.id)).toEqual([a, b, c]);
+        // Open up to the expiry itself, not at it.
+        expect((await store.openCommands(t0 + 9_999)).map((o) => o.id)).toEqual([a, b, c]);
+        expect((await store.openCommands(t0 + 10_000)).map((o) => o.id)).toEqual([b, c]);
+        expect(await store.openCommands(t0 + 30_000)).toEqual([]);
+        // Expired, but still there to read with what became of it.
+        expect(await store.getCommand(a!)).toMatchObject({ ack: null, attempts: 0 });
+      });
+
+      it(`pages through more than ${maxOpenCommands} open commands by the last id seen`, async () => {
+        const store = await openWithFleet();
+        const ids = Array.from({ length: maxOpenCommands + 5 }, (_, i) => uuidv7(t0 - 10_000 + i));
+        for (const id of ids) await store.queueCommand(command({ id, name: 'ping', fields: {} }));
+        const first = await store.openCommands(t0);
+        expect(first.map((o) => o.id)).toEqual(ids.slice(0, maxOpenCommands));
+        expect((await store.openCommands(t0, { afterId: first.at(-1)!.id })).map((o) => o.id)).toEqual(ids.slice(maxOpenCommands));
+        expect(await store.openCommands(t0, { afterId: ids.at(-1)! })).toEqual([]);
+      });
+
+      it("narrows the open commands to one terminal's, or to those issued since a time", async () => {
+        const store = await openWithFleet();
+        const early = command({ id: uuidv7(t0 - 5000), issuedAtMs: t0 - 5000 });
+        const late = command({ id: uuidv7(t0 - 1000), issuedAtMs: t0 - 1000 });
+        const t3 = command({ id: uuidv7(t0 - 500), issuedAtMs: t0 - 500, terminalId: 't3', checkpointCode: CP_B });
+        for (const queued of [early, late, t3]) await store.queueCommand(queued);
+        const ids = async (filter: Parameters<CentralStore['openCommands']>[1]) => (await store.openCommands(t0, filter)).map((o) => o.id);
+        expect(await ids({ terminalId: 't1' })).toEqual([early.id, late.id]);
+        expect(await ids({ terminalId: 't2' })).toEqual([]);
+        expect(await ids({ issuedSinceMs: t0 - 1000 })).toEqual([late.id, t3.id]);
+        expect(await ids({ terminalId: 't1', issuedSinceMs: t0 - 1000 })).toEqual([late.id]);
+        expect(await ids({ terminalId: 't1', afterId: early.id })).toEqual([late.id]);
+        expect(await store.acknowledgeCommand('t1', executed(late.id), t0)).toBe(true);
+        expect(await ids({ terminalId: 't1' })).toEqual([early.id]);
+      });
+
+      it('counts each delivery, and ignores one for an unknown id', async () => {
+        const store = await openWithFleet();
+        const queued = command();
+        await store.queueCommand(queued);
+        await store.commandSent(queued.id, t0 + 100);
+        await store.commandSent(queued.id, t0 + 5100);
+        await store.commandSent(randomUUID(), t0 + 5100);
+        expect(await store.getCommand(queued.id)).toMatchObject({ attempts: 2, lastSentAt: iso(t0 + 5100), ack: null });
+        expect((await store.openCommands(t0 + 6000)).map((o) => o.id)).toEqual([queued.id]);
+      });
+
+      it('records the first ack of the terminal the command was for, and nothing else', async () => {
+        const store = await openWithFleet();
+        const queued = command();
+        await store.queueCommand(queued);
+        const eventId = randomUUID();
+        expect(await store.acknowledgeCommand('t2', executed(queued.id), t0 + 600)).toBe(false); // another terminal's command
+        expect(await store.acknowledgeCommand('t1', executed(randomUUID()), t0 + 600)).toBe(false); // unknown id
+        expect(await store.acknowledgeCommand('t1', executed(queued.id, { eventId }), t0 + 700)).toBe(true);
+        // The answer to a copy sent again before the first ack arrived: harmless.
+        expect(await store.acknowledgeCommand('t1', { v: 1, id: queued.id, name: 'open', outcome: 'ignored', reason: 'duplicate', at: iso(t0 + 900) }, t0 + 950)).toBe(false);
+        expect((await store.getCommand(queued.id))?.ack).toEqual({ outcome: 'executed', reason: null, eventId, terminalAt: iso(t0 + 500), receivedAt: iso(t0 + 700) });
+        expect(await store.openCommands(t0 + 1000)).toEqual([]);
+      });
+
+      it('records an ignored outcome with its reason, and an ack that arrives after the expiry', async () => {
+        const store = await openWithFleet();
+        const refused = command({ fields: { lane: 'side-door' } });
+        const late = command({ name: 'ping', fields: {} });
+        await store.queueCommand(refused);
+        await store.queueCommand(late);
+        expect(await store.acknowledgeCommand('t1', { v: 1, id: refused.id, name: 'open', outcome: 'ignored', reason: 'unknown-lane', at: iso(t0 + 1) }, t0 + 2)).toBe(true);
+        expect((await store.getCommand(refused.id))?.ack).toEqual({ outcome: 'ignored', reason: 'unknown-lane', eventId: null, terminalAt: iso(t0 + 1), receivedAt: iso(t0 + 2) });
+        expect(await store.acknowledgeCommand('t1', executed(late.id, { name: 'ping' }), t0 + 31_000)).toBe(true);
+        expect((await store.getCommand(late.id))?.ack).toMatchObject({ outcome: 'executed', eventId: null, receivedAt: iso(t0 + 31_000) });
       });
     });
   });

@@ -299,6 +299,7 @@ describe('SqliteCentralStore', () => {
 function undoSchema4AndLater(db: Database.Database): void {
   // The published entries' table, dropped once lists were diffed against their snapshot files.
   db.exec('CREATE TABLE list_published (scope TEXT NOT NULL, ref BLOB NOT NULL, status INTEGER NOT NULL, PRIMARY KEY (scope, ref)) WITHOUT ROWID');
+  db.exec('DROP TABLE terminal_commands'); // commands to terminals (issue 15 point 6)
   db.exec('DROP TABLE checkpoint_hourly_counts');
   // Later tables: the hourly stats rollup, alarm acknowledgements, members' photos.
   for (const table of ['alarm_acks', 'member_photos']) db.exec(`DROP TABLE ${table}`);

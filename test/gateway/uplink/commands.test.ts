@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { PendingBoard } from '../../../gateway/pendingBoard.js';
 import type { UplinkLane } from '../../../gateway/uplink/lanes.js';
-import { pendingMessageSchema, type PendingHeld } from '../../../protocol/messages.js';
+import { commandAckSchema, pendingMessageSchema, type PendingHeld } from '../../../protocol/messages.js';
 import { uuidv7 } from '../../../protocol/uuidv7.js';
 import { statusSchema, telemetrySchema } from '../../../protocol/messages.js';
 import { commandTopic, terminalTopic } from '../../../protocol/topics.js';
@@ -9,6 +9,8 @@ import { captureLogger } from '../../fakes/captureLogger.js';
 import { useTempDir } from '../../helpers/tempDir.js';
 import { waitFor } from '../../helpers/waitFor.js';
 import { CHECKPOINT, Observer, TERMINAL_ID, TestBroker, statusTopic, telemetryTopic, uplinkRig } from './rig.js';
+
+const acksTopic = terminalTopic(CHECKPOINT, TERMINAL_ID, 'cmd-acks');
 
 describe('Uplink commands, status and telemetry', () => {
   const tempDir = useTempDir();
@@ -181,13 +183,45 @@ describe('Uplink commands, status and telemetry', () => {
     expect(log.messages('uplink.disconnected')).toEqual([]);
   });
 
-  it('runs a command redelivered with the same id only once', async () => {
+  it('runs a command redelivered with the same id only once, and answers each copy with the outcome of its run', async () => {
     const { observer, log, opened } = await setUp();
     const first = await observer.command('open');
     await observer.command('open', { id: first.id, issuedAt: first.issuedAt, expiresAt: first.expiresAt });
     await barrier(observer);
     expect(opened).toEqual(['in']);
     expect(log.messages('command.ignored')).toEqual([expect.objectContaining({ reason: 'duplicate', id: first.id })]);
+    const acks = await waitFor(() => {
+      const received = observer.on(acksTopic).map((m) => commandAckSchema.parse(JSON.parse(m.payload)));
+      return received.filter((a) => a.id === first.id).length === 2 ? received : undefined;
+    }, 10_000, 'an ack for each copy');
+    const eventId = await waitFor(() => observer.events()[0]?.id, 10_000, 'the remote-open event');
+    expect(acks.filter((a) => a.id === first.id)).toEqual([
+      { v: 1, id: first.id, name: 'open', outcome: 'executed', at: expect.any(String), eventId },
+      { v: 1, id: first.id, name: 'open', outcome: 'executed', at: expect.any(String), eventId },
+    ]);
+    expect(observer.on(acksTopic).every((m) => !m.retain)).toBe(true);
+  });
+
+  it('acknowledges every command that carried an id: executed, or ignored with the reason', async () => {
+    const { observer } = await setUp();
+    const ping = await observer.command('ping');
+    const expired = await observer.command('open', { expiresInMs: -1000 });
+    const sideDoor = await observer.command('open', { lane: 'side-door' });
+    const notPending = await observer.command('reject', { pendingId: uuidv7() });
+    const sync = await observer.command('sync-lists');
+    await observer.command('self-destruct'); // no command of ours: nothing to answer
+    const ids = [ping.id, expired.id, sideDoor.id, notPending.id, sync.id];
+    const acks = await waitFor(() => {
+      const received = observer.on(acksTopic).map((m) => commandAckSchema.parse(JSON.parse(m.payload)));
+      return received.length >= ids.length ? received : undefined;
+    }, 10_000, 'five acks');
+    expect(acks.map((a) => [a.id, a.name, a.outcome, a.outcome === 'ignored' ? a.reason : null])).toEqual([
+      [ping.id, 'ping', 'executed', null],
+      [expired.id, 'open', 'ignored', 'expired'],
+      [sideDoor.id, 'open', 'ignored', 'unknown-lane'],
+      [notPending.id, 'reject', 'ignored', 'not-pending'],
+      [sync.id, 'sync-lists', 'executed', null],
+    ]);
   });
 
   it('leaves a retained offline will when the connection is cut, and a clean offline status on stop', async () => {
