@@ -18,6 +18,16 @@ export interface BatchWindowDeps {
    * next connection, where the central's dedupe absorbs the copy.
    */
   readonly onRemoveFailed: (err: unknown) => void;
+  /**
+   * Receipts mode (`central.receipts`): rows leave on the central's receipt (`receipt()`),
+   * and a batch holds its place in the window until then, PUBACK or not. Absent: on PUBACK.
+   */
+  readonly receipts?: {
+    /** No receipt for this long while batches wait for one: send them all again, ms. */
+    readonly timeoutMs: number;
+    /** Told before such a resend. */
+    readonly onTimeout: (waitingEvents: number) => void;
+  };
 }
 
 /**
@@ -32,6 +42,15 @@ export interface BatchWindowDeps {
  * what is in flight. A row that became final late (its passage sensor spoke after later
  * rows were sent) sits below the cursor; the cursor goes back to 0 whenever nothing is in
  * flight, which picks it up without ever sending an in-flight row twice.
+ *
+ * With receipts (issue 15 point 1), PUBACK only says the broker took the batch: behind
+ * Mosquitto it may still drop it (a full queue, a restart). The batch stays in the window
+ * until the central's receipt names its seqs, so the window bounds the events sent and not
+ * yet stored, and the broker's queues with it. A receipt may name seqs of an earlier send
+ * or of rows already gone: deleting them again is harmless. If the receipts stop coming
+ * while batches wait (the broker dropped them, the worker died), after `timeoutMs` the
+ * window forgets what is in flight and sends the outbox again from its start: the store
+ * dedupes, the outbox never lets an unreceipted row go.
  */
 export class BatchWindow {
   private cursor = 0;
@@ -39,6 +58,9 @@ export class BatchWindow {
   private readonly inFlight = new Map<number, readonly number[]>();
   private sending = true;
   private closed = false;
+  /** Receipts mode: which in-flight batch each unreceipted seq belongs to. */
+  private readonly batchOfSeq = new Map<number, number>();
+  private receiptTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly deps: BatchWindowDeps) {}
 
@@ -63,8 +85,36 @@ export class BatchWindow {
       const id = this.nextId++;
       const seqs = rows.map((row) => row.seq);
       this.inFlight.set(id, seqs);
+      if (this.deps.receipts) {
+        for (const seq of seqs) this.batchOfSeq.set(seq, id);
+        this.receiptTimer ??= this.armReceiptTimer();
+      }
       this.deps.publish(batchPayload(rows), (err) => this.settled(id, err));
     }
+  }
+
+  /**
+   * Receipts mode: the central's store holds these seqs. Their rows leave the outbox, their
+   * batches leave the window once every seq of theirs is receipted, and the window refills.
+   */
+  receipt(seqs: readonly number[]): void {
+    if (this.closed || !this.deps.receipts) return;
+    let freed = 0;
+    for (const seq of seqs) {
+      const id = this.batchOfSeq.get(seq);
+      if (id === undefined) continue;
+      this.batchOfSeq.delete(seq);
+      const remaining = this.inFlight.get(id)!.filter((s) => s !== seq);
+      if (remaining.length > 0) this.inFlight.set(id, remaining);
+      else this.inFlight.delete(id);
+      freed++;
+    }
+    if (!this.removeRows(seqs)) return;
+    this.clearReceiptTimer();
+    if (this.inFlight.size > 0) this.receiptTimer = this.armReceiptTimer();
+    else this.cursor = 0;
+    if (freed > 0) this.deps.onAcked(freed);
+    this.pump();
   }
 
   /** No new batches; acknowledgements still remove rows (a clean stop wastes nothing). */
@@ -77,32 +127,67 @@ export class BatchWindow {
     this.sending = false;
     this.closed = true;
     this.inFlight.clear();
+    this.batchOfSeq.clear();
+    this.clearReceiptTimer();
   }
 
   private settled(id: number, err: Error | undefined): void {
     if (this.closed) return;
     const seqs = this.inFlight.get(id);
     if (!seqs) return;
-    this.inFlight.delete(id);
     if (err) {
       // mqtt.js reports an error only when it is giving up on the connection (and may do
       // so synchronously inside publish()): stop here rather than spin re-reading the
       // same rows. The next connection's window sends them.
+      this.inFlight.delete(id);
       this.sending = false;
       return;
     }
-    try {
-      this.deps.outbox.remove(seqs);
-    } catch (err) {
-      // This runs inside mqtt.js's PUBACK handler: a throw here was an uncaught exception
-      // that took the terminal down on every PUBACK while the disk was full (found by
-      // test/chaos/diskFull.test.ts). Stop instead; the connection's owner decides what next.
-      this.sending = false;
-      this.deps.onRemoveFailed(err);
-      return;
-    }
+    // With receipts a PUBACK is only the broker's word: the batch waits for its receipt.
+    if (this.deps.receipts) return;
+    this.inFlight.delete(id);
+    if (!this.removeRows(seqs)) return;
     if (this.inFlight.size === 0) this.cursor = 0;
     this.deps.onAcked(seqs.length);
+    this.pump();
+  }
+
+  private removeRows(seqs: readonly number[]): boolean {
+    try {
+      this.deps.outbox.remove(seqs);
+      return true;
+    } catch (err) {
+      // This runs inside mqtt.js's PUBACK or message handler: a throw here was an uncaught
+      // exception that took the terminal down on every PUBACK while the disk was full (found
+      // by test/chaos/diskFull.test.ts). Stop instead; the connection's owner decides what next.
+      this.sending = false;
+      this.clearReceiptTimer();
+      this.deps.onRemoveFailed(err);
+      return false;
+    }
+  }
+
+  private armReceiptTimer(): NodeJS.Timeout {
+    const { timeoutMs } = this.deps.receipts!;
+    const timer = setTimeout(() => this.receiptsOverdue(), timeoutMs);
+    timer.unref();
+    return timer;
+  }
+
+  private clearReceiptTimer(): void {
+    if (this.receiptTimer) clearTimeout(this.receiptTimer);
+    this.receiptTimer = null;
+  }
+
+  /** No receipt for a whole timeout: what is in flight was lost somewhere past the broker. */
+  private receiptsOverdue(): void {
+    this.receiptTimer = null;
+    if (this.closed || this.inFlight.size === 0) return;
+    const waiting = this.inFlightEvents;
+    this.inFlight.clear();
+    this.batchOfSeq.clear();
+    this.cursor = 0;
+    this.deps.receipts!.onTimeout(waiting);
     this.pump();
   }
 }
