@@ -23,7 +23,10 @@ export interface BatchWindowDeps {
    * and a batch holds its place in the window until then, PUBACK or not. Absent: on PUBACK.
    */
   readonly receipts?: {
-    /** No receipt for this long while batches wait for one: send them all again, ms. */
+    /**
+     * No receipt for this long while batches wait for one: send them all again, ms. Doubles
+     * after each resend that brought no receipt either (up to 4 times this), back on the next receipt.
+     */
     readonly timeoutMs: number;
     /** Told before such a resend. */
     readonly onTimeout: (waitingEvents: number) => void;
@@ -52,6 +55,9 @@ export interface BatchWindowDeps {
  * window forgets what is in flight and sends the outbox again from its start: the store
  * dedupes, the outbox never lets an unreceipted row go.
  */
+/** The receipt timeout grows to at most 2^2 = 4 times its setting. */
+const maxOverdueDoublings = 2;
+
 export class BatchWindow {
   private cursor = 0;
   private nextId = 1;
@@ -61,6 +67,8 @@ export class BatchWindow {
   /** Receipts mode: which in-flight batch each unreceipted seq belongs to. */
   private readonly batchOfSeq = new Map<number, number>();
   private receiptTimer: NodeJS.Timeout | null = null;
+  /** Resends in a row with no receipt between them: a saturated pipeline is not hammered with copies. */
+  private overdueStreak = 0;
 
   constructor(private readonly deps: BatchWindowDeps) {}
 
@@ -110,6 +118,7 @@ export class BatchWindow {
       freed++;
     }
     if (!this.removeRows(seqs)) return;
+    if (freed > 0) this.overdueStreak = 0;
     this.clearReceiptTimer();
     if (this.inFlight.size > 0) this.receiptTimer = this.armReceiptTimer();
     else this.cursor = 0;
@@ -168,7 +177,7 @@ export class BatchWindow {
   }
 
   private armReceiptTimer(): NodeJS.Timeout {
-    const { timeoutMs } = this.deps.receipts!;
+    const timeoutMs = this.deps.receipts!.timeoutMs * 2 ** Math.min(this.overdueStreak, maxOverdueDoublings);
     const timer = setTimeout(() => this.receiptsOverdue(), timeoutMs);
     timer.unref();
     return timer;
@@ -187,6 +196,7 @@ export class BatchWindow {
     this.inFlight.clear();
     this.batchOfSeq.clear();
     this.cursor = 0;
+    this.overdueStreak++;
     this.deps.receipts!.onTimeout(waiting);
     this.pump();
   }

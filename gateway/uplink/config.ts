@@ -32,8 +32,11 @@ export const uplinkConfigSchema = z
       .int()
       .min(1000)
       .max(600_000)
-      .default(30_000)
-      .describe('with `receipts`: no receipt for this long while events wait for one, and they are sent again, ms'),
+      // Long enough for a whole fleet's window to pass through a loaded worker: at 200
+      // terminals x 400 events in flight and ~1,600 events/s (bench e2e under load) a batch
+      // waited ~50 s for its turn, and 30 s sent 15 % of everything twice.
+      .default(120_000)
+      .describe('with `receipts`: no receipt for this long while events wait for one, and they are sent again, ms; doubles per fruitless resend, up to 4 times'),
     telemetryIntervalMs: z.number().int().min(1000).max(3_600_000).default(30_000).describe('how often the terminal reports its state (lists, outbox, scanners, clock), ms'),
     reconnectMinMs: z.number().int().min(50).max(600_000).default(500).describe('the first reconnect wait, ms; it doubles per failed attempt, with full jitter'),
     reconnectMaxMs: z.number().int().min(50).max(3_600_000).default(30_000).describe('the longest reconnect wait, ms'),

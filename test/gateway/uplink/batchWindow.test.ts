@@ -192,6 +192,26 @@ describe('BatchWindow', () => {
       db.close();
     });
 
+    it('waits longer after each resend that brought no receipt, up to 4 times the timeout, and starts over on a receipt', () => {
+      vi.useFakeTimers();
+      const { db, outbox, sent, window, timeouts } = setUp(5, 1, { receiptTimeoutMs: 1000 });
+      for (let i = 0; i < 10; i++) outbox.record(draft);
+      window.pump();
+      const overdueAt: number[] = [];
+      for (let ms = 1; ms <= 12_000; ms++) {
+        vi.advanceTimersByTime(1);
+        if (timeouts.length > overdueAt.length) overdueAt.push(ms);
+      }
+      // 1 s, then 2 s, then 4 s, 4 s: a saturated pipeline is not flooded with copies.
+      expect(overdueAt).toEqual([1000, 3000, 7000, 11_000]);
+      window.receipt(sent.at(-1)!.seqs);
+      const before = timeouts.length;
+      vi.advanceTimersByTime(1000);
+      expect(timeouts.length).toBe(before + 1); // back to the configured timeout
+      window.close();
+      db.close();
+    });
+
     it('ignores receipts once closed and never throws into the message handler on a full disk', () => {
       let diskFull = false;
       const { db, outbox, sent, window, removeFailures } = setUp(5, 2, { receiptTimeoutMs: 30_000, removeFails: () => diskFull });

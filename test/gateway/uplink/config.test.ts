@@ -15,7 +15,7 @@ describe('uplinkConfigSchema', () => {
       batchSize: 100,
       maxInFlightBatches: 4,
       receipts: false, // our own central stores before its PUBACK
-      receiptTimeoutMs: 30_000,
+      receiptTimeoutMs: 120_000,
       telemetryIntervalMs: 30_000,
       reconnectMinMs: 500,
       reconnectMaxMs: 30_000,
