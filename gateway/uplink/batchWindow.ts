@@ -33,6 +33,9 @@ export interface BatchWindowDeps {
   };
 }
 
+/** The receipt timeout grows to at most 2^2 = 4 times its setting. */
+const maxOverdueDoublings = 2;
+
 /**
  * The send window of one MQTT connection: at most `maxInFlight` batches published and not
  * yet acknowledged, read from the outbox in seq order, removed from it only on their
@@ -55,9 +58,6 @@ export interface BatchWindowDeps {
  * window forgets what is in flight and sends the outbox again from its start: the store
  * dedupes, the outbox never lets an unreceipted row go.
  */
-/** The receipt timeout grows to at most 2^2 = 4 times its setting. */
-const maxOverdueDoublings = 2;
-
 export class BatchWindow {
   private cursor = 0;
   private nextId = 1;
@@ -118,11 +118,14 @@ export class BatchWindow {
       freed++;
     }
     if (!this.removeRows(seqs)) return;
-    if (freed > 0) this.overdueStreak = 0;
+    // Only progress on this window's batches re-arms the timeout: a stream of stale receipts
+    // for rows long gone must not postpone a resend forever.
+    if (freed === 0) return;
+    this.overdueStreak = 0;
     this.clearReceiptTimer();
     if (this.inFlight.size > 0) this.receiptTimer = this.armReceiptTimer();
     else this.cursor = 0;
-    if (freed > 0) this.deps.onAcked(freed);
+    this.deps.onAcked(freed);
     this.pump();
   }
 
