@@ -47,7 +47,7 @@ export const telemetrySchema = z.strictObject({
   at: z.iso.datetime(),
   uptimeS: z.number().nonnegative(),
   outboxDepth: z.number().int().nonnegative(),
-  /** Events sent but not yet acknowledged. */
+  /** Events sent but not yet acknowledged (with the terminal's `central.receipts`: not yet receipted). */
   inFlight: z.number().int().nonnegative(),
   lists: z.array(
     z.strictObject({

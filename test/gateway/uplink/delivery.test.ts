@@ -180,6 +180,20 @@ describe('Uplink delivery: outbox -> MQTT, rows removed only on PUBACK', () => {
     expect(r.wire.maxUnacked).toBeLessThanOrEqual(2);
   });
 
+  it('with central.receipts behind a broker that refuses the receipts subscription: sends nothing, says why, and tries again', async () => {
+    const { broker: b, observer } = await broker({
+      authorizeSubscribe: (_client, subscription, callback) => callback(null, subscription.topic.endsWith('/receipts') ? null : subscription),
+    });
+    const r = rig(b.url, { batchSize: 10, receipts: true });
+    r.record(25);
+    r.uplink.start();
+    await waitFor(() => r.log.messages('uplink.receipts-refused').length >= 2, 20_000, 'refused on two connections');
+    expect(r.log.messages('uplink.receipts-refused')[0]).toMatchObject({ level: 50 });
+    // Without receipts nothing could ever leave the outbox: so nothing went out at all.
+    expect(observer.events()).toEqual([]);
+    expect(r.depth()).toBe(25);
+  });
+
   it('never has more than maxInFlightBatches unacknowledged, and keeps draining while scans continue', async () => {
     let delivering = 0;
     let maxDelivering = 0;
