@@ -28,8 +28,11 @@ export interface BatchWindowDeps {
      * after each resend that brought no receipt either (up to 4 times this), back on the next receipt.
      */
     readonly timeoutMs: number;
-    /** Told before such a resend. */
-    readonly onTimeout: (waitingEvents: number) => void;
+    /**
+     * Told before a resend: `overdue` after the timeout, `gap` when a later batch was
+     * receipted before an earlier one (see receipt()).
+     */
+    readonly onResend: (why: 'overdue' | 'gap', waitingEvents: number) => void;
   };
 }
 
@@ -57,6 +60,15 @@ const maxOverdueDoublings = 2;
  * while batches wait (the broker dropped them, the worker died), after `timeoutMs` the
  * window forgets what is in flight and sends the outbox again from its start: the store
  * dedupes, the outbox never lets an unreceipted row go.
+ *
+ * A batch dropped by the broker is usually noticed sooner. A broker delivers one client's
+ * messages to the worker in the order it took them, and the worker commits and receipts
+ * them in that order, so a receipt for a later batch while an earlier one still waits means
+ * the earlier one is gone (Mosquitto drops what exceeds a client's queue, 1,000 messages by
+ * default): the window resends at once instead of waiting out the timeout, much as TCP
+ * retransmits on duplicate ACKs. Receipts for the copies sent before that resend are still
+ * on their way and arrive out of the new order, so gaps are not looked for again until the
+ * first batch sent by the resend has its receipt.
  */
 export class BatchWindow {
   private cursor = 0;
@@ -69,6 +81,8 @@ export class BatchWindow {
   private receiptTimer: NodeJS.Timeout | null = null;
   /** Resends in a row with no receipt between them: a saturated pipeline is not hammered with copies. */
   private overdueStreak = 0;
+  /** After a resend: the id of its first batch; no gap is looked for until that batch is receipted. */
+  private recoveringFrom: number | null = null;
 
   constructor(private readonly deps: BatchWindowDeps) {}
 
@@ -108,6 +122,7 @@ export class BatchWindow {
   receipt(seqs: readonly number[]): void {
     if (this.closed || !this.deps.receipts) return;
     let freed = 0;
+    let newestFreedId = 0;
     for (const seq of seqs) {
       const id = this.batchOfSeq.get(seq);
       if (id === undefined) continue;
@@ -116,8 +131,15 @@ export class BatchWindow {
       if (remaining.length > 0) this.inFlight.set(id, remaining);
       else this.inFlight.delete(id);
       freed++;
+      newestFreedId = Math.max(newestFreedId, id);
     }
     if (!this.removeRows(seqs)) return;
+    if (this.recoveringFrom !== null && !this.inFlight.has(this.recoveringFrom)) this.recoveringFrom = null;
+    if (freed > 0 && this.recoveringFrom === null && [...this.inFlight.keys()].some((id) => id < newestFreedId)) {
+      this.overdueStreak = 0;
+      this.resend('gap');
+      return;
+    }
     // Only progress on this window's batches re-arms the timeout: a stream of stale receipts
     // for rows long gone must not postpone a resend forever.
     if (freed === 0) return;
@@ -195,12 +217,19 @@ export class BatchWindow {
   private receiptsOverdue(): void {
     this.receiptTimer = null;
     if (this.closed || this.inFlight.size === 0) return;
+    this.overdueStreak++;
+    this.resend('overdue');
+  }
+
+  /** Forgets what is in flight and sends the unreceipted rows again, from the outbox's start. */
+  private resend(why: 'overdue' | 'gap'): void {
     const waiting = this.inFlightEvents;
     this.inFlight.clear();
     this.batchOfSeq.clear();
+    this.clearReceiptTimer();
     this.cursor = 0;
-    this.overdueStreak++;
-    this.deps.receipts!.onTimeout(waiting);
+    this.recoveringFrom = this.nextId;
+    this.deps.receipts!.onResend(why, waiting);
     this.pump();
   }
 }

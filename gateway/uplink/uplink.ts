@@ -248,7 +248,14 @@ export class Uplink {
       onAcked: (events) => this.onAcked(events),
       onRemoveFailed: (err) => this.onRemoveFailed(client, err),
       ...(config.receipts
-        ? { receipts: { timeoutMs: config.receiptTimeoutMs, onTimeout: (events: number) => logger.warn({ events, timeoutMs: config.receiptTimeoutMs }, 'uplink.receipts-overdue') } }
+        ? {
+            receipts: {
+              timeoutMs: config.receiptTimeoutMs,
+              // A gap is the broker dropping a batch (a full queue): expected under a backlog, not an alarm.
+              onResend: (why: 'overdue' | 'gap', events: number) =>
+                why === 'overdue' ? logger.warn({ events, timeoutMs: config.receiptTimeoutMs }, 'uplink.receipts-overdue') : logger.info({ events }, 'uplink.receipts-gap'),
+            },
+          }
         : {}),
     });
     this.window.pump();

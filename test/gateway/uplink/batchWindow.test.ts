@@ -22,6 +22,7 @@ describe('BatchWindow', () => {
     const removeFailures: unknown[] = [];
     let acked = 0;
     const timeouts: number[] = [];
+    const gaps: number[] = [];
     const window = new BatchWindow({
       outbox: {
         pendingBatch: (limit, afterSeq) => outbox.pendingBatch(limit, afterSeq),
@@ -35,9 +36,9 @@ describe('BatchWindow', () => {
       publish: (payload, done) => sent.push({ seqs: eventBatchSchema.parse(JSON.parse(payload)).events.map((e) => e.seq), done }),
       onAcked: (events) => (acked += events),
       onRemoveFailed: (err) => removeFailures.push(err),
-      ...(options.receiptTimeoutMs === undefined ? {} : { receipts: { timeoutMs: options.receiptTimeoutMs, onTimeout: (events: number) => timeouts.push(events) } }),
+      ...(options.receiptTimeoutMs === undefined ? {} : { receipts: { timeoutMs: options.receiptTimeoutMs, onResend: (why: string, events: number) => (why === 'gap' ? gaps : timeouts).push(events) } }),
     });
-    return { db, outbox, sent, window, acked: () => acked, removeFailures, timeouts };
+    return { db, outbox, sent, window, acked: () => acked, removeFailures, timeouts, gaps };
   }
 
   it('keeps at most maxInFlight batches out and removes rows only when their batch is acknowledged', () => {
@@ -135,16 +136,37 @@ describe('BatchWindow', () => {
       expect(sent).toHaveLength(2);
       expect(window.inFlightEvents).toBe(20);
 
-      window.receipt(sent[1]!.seqs); // receipts may come in any order
+      window.receipt(sent[0]!.seqs);
       expect(outbox.depth()).toBe(25);
       expect(sent.map((s) => s.seqs[0])).toEqual([1, 11, 21]);
       expect(acked()).toBe(10);
-      window.receipt(sent[0]!.seqs); // before its PUBACK is fine too (our central sends it first)
-      window.receipt(sent[2]!.seqs);
+      window.receipt(sent[1]!.seqs);
+      window.receipt(sent[2]!.seqs); // before its PUBACK is fine too (our central sends it first)
       window.receipt(sent[3]!.seqs);
       expect(outbox.depth()).toBe(0);
       expect(acked()).toBe(35);
       expect(window.inFlightBatches).toBe(0);
+      db.close();
+    });
+
+    it('resends at once when a later batch is receipted before an earlier one (the broker dropped it), and not again for the late receipts of the old copies', () => {
+      const { db, outbox, sent, window, gaps, timeouts } = setUp(10, 3, { receiptTimeoutMs: 30_000 });
+      for (let i = 0; i < 50; i++) outbox.record(draft);
+      window.pump();
+      expect(sent.map((s) => s.seqs[0])).toEqual([1, 11, 21]);
+      window.receipt(sent[1]!.seqs); // 11..20 stored, 1..10 not: Mosquitto dropped it
+      expect(gaps).toEqual([20]);
+      expect(sent.map((s) => s.seqs[0])).toEqual([1, 11, 21, 1, 21, 31]);
+      window.receipt(sent[2]!.seqs); // the old copy of 21..30, receipted late: no second resend
+      expect(gaps).toEqual([20]);
+      expect(sent.map((s) => s.seqs[0])).toEqual([1, 11, 21, 1, 21, 31, 41]);
+      window.receipt(sent[3]!.seqs); // the resent 1..10: recovery over
+      window.receipt(sent[5]!.seqs);
+      window.receipt(sent[6]!.seqs);
+      expect(outbox.depth()).toBe(0);
+      expect(window.inFlightBatches).toBe(0);
+      expect(gaps).toEqual([20]);
+      expect(timeouts).toEqual([]);
       db.close();
     });
 
