@@ -69,6 +69,13 @@ const maxOverdueDoublings = 2;
  * retransmits on duplicate ACKs. Receipts for the copies sent before that resend are still
  * on their way and arrive out of the new order, so gaps are not looked for again until the
  * first batch sent by the resend has its receipt.
+ *
+ * A drop means the broker's queue is full: every terminal behind it holding its whole
+ * window there is what filled it (200 terminals x 4 batches overflow Mosquitto's default
+ * 1,000). So a resend also halves this window's limit (down to one batch), and each batch
+ * receipted grows it back by 1/limit, one batch per window's worth of receipts, up to
+ * `maxInFlight`: additive increase, multiplicative decrease, as TCP does for the same reason,
+ * so a fleet settles below what the broker holds instead of overflowing it again and again.
  */
 export class BatchWindow {
   private cursor = 0;
@@ -83,8 +90,17 @@ export class BatchWindow {
   private overdueStreak = 0;
   /** After a resend: the id of its first batch; no gap is looked for until that batch is receipted. */
   private recoveringFrom: number | null = null;
+  /** Receipts mode: batches allowed in flight now, between 1 and maxInFlight (see the class comment). */
+  private limit: number;
 
-  constructor(private readonly deps: BatchWindowDeps) {}
+  constructor(private readonly deps: BatchWindowDeps) {
+    this.limit = deps.maxInFlight;
+  }
+
+  /** Batches this window may have in flight now: maxInFlight, or less after drops (receipts mode). */
+  get inFlightLimit(): number {
+    return Math.floor(this.limit);
+  }
 
   get inFlightBatches(): number {
     return this.inFlight.size;
@@ -98,8 +114,8 @@ export class BatchWindow {
 
   /** Fills the window from the outbox. Each call reads at most `maxInFlight` batches. */
   pump(): void {
-    const { outbox, batchSize, maxInFlight } = this.deps;
-    while (this.sending && this.inFlight.size < maxInFlight) {
+    const { outbox, batchSize } = this.deps;
+    while (this.sending && this.inFlight.size < this.inFlightLimit) {
       const rows = outbox.pendingBatch(batchSize, this.cursor);
       const last = rows.at(-1);
       if (!last) return;
@@ -144,6 +160,7 @@ export class BatchWindow {
     // for rows long gone must not postpone a resend forever.
     if (freed === 0) return;
     this.overdueStreak = 0;
+    this.limit = Math.min(this.deps.maxInFlight, this.limit + freed / (this.deps.batchSize * Math.floor(this.limit)));
     this.clearReceiptTimer();
     if (this.inFlight.size > 0) this.receiptTimer = this.armReceiptTimer();
     else this.cursor = 0;
@@ -229,6 +246,7 @@ export class BatchWindow {
     this.clearReceiptTimer();
     this.cursor = 0;
     this.recoveringFrom = this.nextId;
+    this.limit = Math.max(1, Math.floor(this.limit / 2));
     this.deps.receipts!.onResend(why, waiting);
     this.pump();
   }

@@ -156,13 +156,18 @@ describe('BatchWindow', () => {
       expect(sent.map((s) => s.seqs[0])).toEqual([1, 11, 21]);
       window.receipt(sent[1]!.seqs); // 11..20 stored, 1..10 not: Mosquitto dropped it
       expect(gaps).toEqual([20]);
-      expect(sent.map((s) => s.seqs[0])).toEqual([1, 11, 21, 1, 21, 31]);
+      // Resent at once, with the window halved (3 -> 1): the broker's queue is full.
+      expect(sent.map((s) => s.seqs[0])).toEqual([1, 11, 21, 1]);
+      expect(window.inFlightLimit).toBe(1);
       window.receipt(sent[2]!.seqs); // the old copy of 21..30, receipted late: no second resend
       expect(gaps).toEqual([20]);
-      expect(sent.map((s) => s.seqs[0])).toEqual([1, 11, 21, 1, 21, 31, 41]);
-      window.receipt(sent[3]!.seqs); // the resent 1..10: recovery over
+      expect(outbox.depth()).toBe(30);
+      window.receipt(sent[3]!.seqs); // the resent 1..10: recovery over, the window grows by one
+      expect(window.inFlightLimit).toBe(2);
+      expect(sent.map((s) => s.seqs[0])).toEqual([1, 11, 21, 1, 31, 41]);
+      window.receipt(sent[4]!.seqs);
       window.receipt(sent[5]!.seqs);
-      window.receipt(sent[6]!.seqs);
+      expect(window.inFlightLimit).toBe(3); // a window's worth of receipts per batch, back to maxInFlight
       expect(outbox.depth()).toBe(0);
       expect(window.inFlightBatches).toBe(0);
       expect(gaps).toEqual([20]);
@@ -201,9 +206,13 @@ describe('BatchWindow', () => {
       vi.advanceTimersByTime(1);
       // Lost past the broker (a full queue, a restart): what waited goes out again from the outbox.
       expect(timeouts).toEqual([7]);
-      expect(sent.map((s) => s.seqs[0])).toEqual([1, 6, 11, 6, 11]);
+      // Half the window: a loss past the broker is a full queue until shown otherwise.
+      expect(window.inFlightLimit).toBe(1);
+      expect(sent.map((s) => s.seqs[0])).toEqual([1, 6, 11, 6]);
       expect(outbox.depth()).toBe(7);
       window.receipt(sent[1]!.seqs); // the first send's receipt after all
+      expect(sent.map((s) => s.seqs[0])).toEqual([1, 6, 11, 6, 11]);
+      expect(window.inFlightLimit).toBe(2);
       expect(outbox.depth()).toBe(2);
       expect(window.inFlightEvents).toBe(2);
       window.receipt(sent[4]!.seqs);
