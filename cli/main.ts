@@ -144,7 +144,7 @@ export const commands: readonly Entry[] = [
   { words: ['tokens', 'revoke'], summary: '--central-config F --id ID [--json]: refuse a token from now on', load: () => import('./commands/tokensRevoke.js') },
   {
     words: ['bench', 'e2e'],
-    summary: '[--json] [--terminals N] [--events N] [--rate N] [--burst N] [--load-processes N] [--backlog] [--broker URL | --mosquitto] [--drain-timeout-ms MS]: terminals -> broker -> store benchmark (--mosquitto: a Mosquitto of its own)',
+    summary: '[--json] [--terminals N] [--events N] [--rate N] [--burst N] [--load-processes N] [--backlog] [--broker URL | --mosquitto] [--no-receipts] [--drain-timeout-ms MS]: terminals -> broker -> store benchmark (--mosquitto: a Mosquitto of its own; behind either the terminals use receipts unless --no-receipts)',
     load: () => import('./commands/benchE2e.js'),
   },
   {

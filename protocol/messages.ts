@@ -16,6 +16,21 @@ export const eventBatchSchema = z.strictObject({
 });
 export type EventBatch = z.infer<typeof eventBatchSchema>;
 
+/**
+ * `…/receipts`, central -> terminal, QoS 1, never retained (issue 15 point 1): sent after the
+ * store's commit of one `…/events` batch, naming the per-terminal sequence numbers of its
+ * events, every one of which the store now holds. A batch received again (already stored)
+ * gets a receipt too, so a terminal that resent it can let it go. A terminal with
+ * `central.receipts` deletes outbox rows on this, not on the broker's PUBACK, which behind a
+ * third-party broker says nothing about the store (DESIGN.md "A PUBACK is not a receipt").
+ * Sequence numbers are enough: a terminal never hands the same one out twice.
+ */
+export const receiptSchema = z.strictObject({
+  v: z.literal(1),
+  seqs: z.array(z.number().int().positive()).min(1).max(maxEventsPerBatch),
+});
+export type Receipt = z.infer<typeof receiptSchema>;
+
 /** `…/status`, retained, QoS 1; the `offline` one is the terminal's MQTT will. */
 export const statusSchema = z.strictObject({
   v: z.literal(1),
@@ -32,7 +47,7 @@ export const telemetrySchema = z.strictObject({
   at: z.iso.datetime(),
   uptimeS: z.number().nonnegative(),
   outboxDepth: z.number().int().nonnegative(),
-  /** Events sent but not yet acknowledged. */
+  /** Events sent but not yet acknowledged (with the terminal's `central.receipts`: not yet receipted). */
   inFlight: z.number().int().nonnegative(),
   lists: z.array(
     z.strictObject({

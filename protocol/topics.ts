@@ -30,6 +30,15 @@ export function commandTopic(checkpointCode: string, terminalId: string, name: s
   return `${terminalPrefix(checkpointCode, terminalId)}cmd/${name}`;
 }
 
+/**
+ * `…/receipts`, central -> terminal, QoS 1, never retained: what the central's store now
+ * holds of the terminal's events (protocol/messages.ts receiptSchema). Not a TerminalLeaf:
+ * a terminal may only subscribe here, never publish (broker/auth/acl.ts).
+ */
+export function receiptsTopic(checkpointCode: string, terminalId: string): string {
+  return `${terminalPrefix(checkpointCode, terminalId)}receipts`;
+}
+
 /** What a terminal subscribes to for its commands. */
 export function commandFilter(checkpointCode: string, terminalId: string): string {
   return `${terminalPrefix(checkpointCode, terminalId)}cmd/#`;

@@ -1,11 +1,11 @@
 import type { EnrollmentQr } from '../../protocol/enrollment.js';
 import { listScopeSchema } from '../../protocol/lists/index.js';
-import { commandFilter, enrollRequestTopic, enrollResultTopic, parseTopic, terminalPrefix, topicRoot, type ParsedTopic } from '../../protocol/topics.js';
+import { enrollRequestTopic, enrollResultTopic, parseTopic, terminalPrefix, topicRoot, type ParsedTopic } from '../../protocol/topics.js';
 
 /**
  * Who may publish and subscribe where (DESIGN.md "MQTT"): a terminal publishes only under
- * its own `cp/{code}/t/{terminal}/` and subscribes only to its own `cmd/…` and to the
- * topics of its own list scopes. Pure functions of the principal and the topic, so the
+ * its own `cp/{code}/t/{terminal}/` and subscribes only to its own `cmd/…`, its own
+ * `receipts` and the topics of its own list scopes. Pure functions of the principal and the topic, so the
  * whole matrix is testable without a socket; the aedes hooks (authorizePublish.ts,
  * authorizeSubscribe.ts) only translate the answers into MQTT.
  */
@@ -73,6 +73,27 @@ export function mayUseWill(principal: Principal, topic: string): boolean {
 }
 
 /**
+ * What a terminal may subscribe to under its own `cp/{code}/t/{terminal}/`, as data, so that
+ * whoever writes another broker's ACL from ours (`qrgate mosquitto-config`) reads the same
+ * rows maySubscribe does. `filter` is relative to terminalPrefix(); a rule ending in `/#`
+ * also grants one named level below it (`cmd/open`), never a `+` there. The list scopes a
+ * terminal may read depend on its provisioning and are not in this table (see maySubscribe).
+ * What it may publish there is the TerminalLeaf list of protocol/topics.ts.
+ */
+export const terminalSubscribeRules: ReadonlyArray<{ readonly filter: string; readonly why: string }> = [
+  { filter: 'cmd/#', why: 'commands, central -> terminal (commandFilter)' },
+  { filter: 'receipts', why: "the store's receipts after each commit, central -> terminal (receiptsTopic)" },
+];
+
+/** `rest`: the filter below the terminal's own prefix. */
+function matchesOwnRule(rule: string, rest: string): boolean {
+  if (rest === rule) return true;
+  if (!rule.endsWith('/#')) return false;
+  const base = rule.slice(0, -1);
+  return rest.startsWith(base) && isLiteralLevel(rest.slice(base.length));
+}
+
+/**
  * A subscription filter (already syntax-checked by aedes: `#` last, `+` a whole level,
  * depth within maxTopicLevels). Wildcards are allowed only below a level that pins the
  * subscription to what is the terminal's: `cmd/#` of its own prefix, or one named list scope.
@@ -81,10 +102,8 @@ export function maySubscribe(principal: Principal, filter: string): boolean {
   if (principal.kind === 'lab') return true;
   if (principal.kind === 'enroll') return filter === enrollResultTopic(principal.clientId);
   if (!hasLiteralIds(principal)) return false;
-  const { terminalId, checkpointCode } = principal;
-  if (filter === commandFilter(checkpointCode, terminalId)) return true;
-  const ownCommands = `${terminalPrefix(checkpointCode, terminalId)}cmd/`;
-  if (filter.startsWith(ownCommands)) return isLiteralLevel(filter.slice(ownCommands.length));
+  const own = terminalPrefix(principal.checkpointCode, principal.terminalId);
+  if (filter.startsWith(own)) return terminalSubscribeRules.some((rule) => matchesOwnRule(rule.filter, filter.slice(own.length)));
   const listRoot = `${topicRoot}/lists/`;
   if (filter.startsWith(listRoot)) {
     const [scope, ...rest] = filter.slice(listRoot.length).split('/');

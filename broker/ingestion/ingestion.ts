@@ -1,4 +1,6 @@
+import type { ScanEvent } from '../../protocol/event.js';
 import type { Logger } from '../../protocol/logger.js';
+import type { Receipt } from '../../protocol/messages.js';
 import type { CentralStore } from '../store/centralStore.js';
 import type { BrokerMetrics } from '../mqtt/brokerMetrics.js';
 import { msToIso } from '../store/time.js';
@@ -26,6 +28,11 @@ export interface IngestionDeps {
   readonly now?: () => number;
   /** Told of every event stored, once its commit is durable (the live in/out log). */
   readonly liveEvents?: LiveEvents;
+  /**
+   * Sends the terminal its receipt (`…/receipts`) once a batch is durable (issue 15 point 1).
+   * Fire and forget: a receipt lost on the way costs the terminal a resend, never an event.
+   */
+  readonly sendReceipt?: (identity: TopicIdentity, receipt: Receipt) => void;
 }
 
 export class Ingestion {
@@ -75,6 +82,7 @@ export class Ingestion {
     }
     this.deps.logger.debug({ terminalId: identity.terminalId, events: batch.value.length }, 'ingest.batch-queued');
     await this.committer.submit(batch.value);
+    this.receipt(identity, batch.value);
     // Stored: nobody needs the message routed (DESIGN.md keeps the broker light).
     return 'drop';
   }
@@ -143,6 +151,17 @@ export class Ingestion {
     this.background.add(work);
     void work.finally(() => this.background.delete(work));
     return work;
+  }
+
+  /** Every event of the batch is in the store now, those received before included. */
+  private receipt(identity: TopicIdentity, events: readonly ScanEvent[]): void {
+    if (this.deps.sendReceipt === undefined) return;
+    try {
+      this.deps.sendReceipt(identity, { v: 1, seqs: events.map((event) => event.seq) });
+    } catch (err) {
+      // The events are stored whatever happens to their receipt: the terminal resends, we dedupe.
+      this.deps.logger.warn({ err, terminalId: identity.terminalId }, 'ingest.receipt-failed');
+    }
   }
 
   private malformed(kind: MessageKind, terminalId: string, reason: string): void {

@@ -2,12 +2,14 @@ import { connect as mqttConnect, type IClientOptions, type IPublishPacket, type 
 import { brokerForLogs } from '../../protocol/brokerUrl.js';
 import type { Logger } from '../../protocol/logger.js';
 import { refusedTopics } from '../../protocol/subscribeRefusal.js';
-import { parseTopic, topicRoot } from '../../protocol/topics.js';
+import type { Receipt } from '../../protocol/messages.js';
+import { parseTopic, receiptsTopic, topicRoot } from '../../protocol/topics.js';
 import type { BrokerMetrics } from '../mqtt/brokerMetrics.js';
 import type { CentralStore } from '../store/centralStore.js';
 import type { GroupCommitterOptions } from './groupCommitter.js';
 import { DeferredAcks } from './deferredAcks.js';
 import { Ingestion } from './ingestion.js';
+import type { TopicIdentity } from './validate.js';
 
 /**
  * Ingestion as an MQTT subscriber, for terminals that talk to a third-party broker
@@ -21,14 +23,15 @@ import { Ingestion } from './ingestion.js';
  *   client id), so messages that arrive while the worker is down wait in the broker, and a
  *   worker killed between receiving and committing gets them again on reconnect
  *   [MQTT-4.4.0-1]; the store dedupes by event id.
- * - Terminal side, NOT a receipt: the broker PUBACKs the terminal's publish as soon as it
- *   has taken it, before this worker has even seen it. A terminal's outbox therefore drops
- *   rows the store does not hold yet; if the broker loses its queue (restart without
- *   persistence, `max_queued_messages` exceeded — Mosquitto's default is 1000 messages per
- *   client, beyond which QoS 1 messages are DROPPED — or a session expired) those events are
- *   gone. DESIGN.md "A PUBACK is not a receipt": only a receipt sent after the commit closes
- *   that hole, and it is not built yet. Size the broker's per-client queue for the worker's
- *   worst outage, and watch `qrgate_events_ingested_total` against the terminals' counts.
+ * - Terminal side, a receipt: the broker PUBACKs the terminal's publish as soon as it has
+ *   taken it, before this worker has even seen it, so that PUBACK says nothing about the
+ *   store (DESIGN.md "A PUBACK is not a receipt"). After each commit the worker publishes a
+ *   receipt on the terminal's `…/receipts` (protocol/messages.ts receiptSchema), for a batch
+ *   stored before too. A terminal with `central.receipts` deletes outbox rows only on it, so
+ *   whatever the broker loses (a restart without persistence, `max_queued_messages`
+ *   exceeded — Mosquitto's default is 1000 messages per client, beyond which QoS 1 messages
+ *   are DROPPED — or an expired session) is sent again. A terminal WITHOUT `central.receipts`
+ *   behind this worker still drops rows on the broker's PUBACK and loses what the broker loses.
  * - The broker's ACL is the only thing tying a topic to its publisher: configure it so a
  *   terminal can publish under its own `cp/{code}/t/{terminal}/` only (ours does it in
  *   broker/auth/acl.ts). Connection events (`recordConnection`) are not visible from a
@@ -129,7 +132,13 @@ export class MqttIngestionWorker {
 
   constructor(private readonly deps: MqttIngestionWorkerDeps) {
     this.logger = deps.logger;
-    this.ingestion = new Ingestion({ store: deps.store, metrics: deps.metrics, logger: deps.logger, commit: deps.commit ?? defaultCommit });
+    this.ingestion = new Ingestion({
+      store: deps.store,
+      metrics: deps.metrics,
+      logger: deps.logger,
+      commit: deps.commit ?? defaultCommit,
+      sendReceipt: (identity, receipt) => this.sendReceipt(identity, receipt),
+    });
   }
 
   get clientId(): string {
@@ -235,6 +244,18 @@ export class MqttIngestionWorker {
       // unacknowledged message only on reconnect [MQTT-4.4.0-1]. mqtt.js reconnects.
       this.logger.error({ err, topic: packet.topic }, 'ingest.not-acknowledged');
       stream.destroy();
+    });
+  }
+
+  /**
+   * The receipt that makes this path safe (issue 15 point 1): the terminal's outbox lets the
+   * events go on this, not on the broker's PUBACK. QoS 1 through the current client; if the
+   * connection is down mqtt.js sends it on the next one, and if this process dies first the
+   * terminal, which has no receipt, sends the batch again.
+   */
+  private sendReceipt(identity: TopicIdentity, receipt: Receipt): void {
+    this.client?.publish(receiptsTopic(identity.checkpointCode, identity.terminalId), JSON.stringify(receipt), { qos: 1, retain: false }, (err) => {
+      if (err) this.logger.debug({ reason: err.message, terminalId: identity.terminalId }, 'ingest.receipt-unsent');
     });
   }
 

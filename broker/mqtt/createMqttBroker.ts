@@ -5,7 +5,8 @@ import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type Client } from 'aedes';
 import type { EnrollmentQr } from '../../protocol/enrollment.js';
 import type { Logger } from '../../protocol/logger.js';
-import { enrollResultTopic, terminalPrefix } from '../../protocol/topics.js';
+import type { Receipt } from '../../protocol/messages.js';
+import { enrollResultTopic, receiptsTopic, terminalPrefix } from '../../protocol/topics.js';
 import { createAuthenticate, createPreConnect } from '../auth/authenticate.js';
 import { FailureThrottle } from '../auth/failureThrottle.js';
 import { createAuthorizePublish } from '../auth/authorizePublish.js';
@@ -18,6 +19,7 @@ import type { EnrollmentDesk } from '../enrollment/enrollmentDesk.js';
 import type { PendingScans } from '../guard/pendingScans.js';
 import { Ingestion } from '../ingestion/ingestion.js';
 import type { LiveEvents } from '../ingestion/liveEvents.js';
+import type { TopicIdentity } from '../ingestion/validate.js';
 import type { CentralStore } from '../store/centralStore.js';
 import { AckOrder } from './ackOrder.js';
 import { brokerPublish } from './brokerPublish.js';
@@ -160,6 +162,7 @@ export class MqttBroker {
       logger: logger.child({ component: 'ingest' }),
       commit: { maxDelayMs: ingest.commitDelayMs, maxEvents: ingest.commitMaxEvents },
       ...(this.deps.liveEvents ? { liveEvents: this.deps.liveEvents } : {}),
+      sendReceipt: (identity, receipt) => this.sendReceipt(identity, receipt),
     });
     this.ingestion = ingestion;
     const throttle = new FailureThrottle(mqtt.authFailures, { logger: logger.child({ component: 'auth' }) });
@@ -216,6 +219,21 @@ export class MqttBroker {
     this.servers.push(tls);
     const tlsPort = await listen(tls, { host: mqtt.host, port: mqtt.tls.port, hostSetting: 'mqtt.host', portSetting: 'mqtt.tls.port' });
     return { port, tlsPort };
+  }
+
+  /**
+   * Our broker stores before its PUBACK, so its terminals need no receipt; one configured
+   * with `central.receipts` (the same config pointed at Mosquitto elsewhere) gets one all the
+   * same. Published even when nobody subscribed: one small publish per batch, cheaper than
+   * tracking who asked. Never retained: a retained receipt would be replayed to the
+   * terminal's next connection [MQTT-3.3.1-6], long after it meant anything.
+   */
+  private sendReceipt(identity: TopicIdentity, receipt: Receipt): void {
+    const aedes = this.aedes;
+    if (!aedes) return;
+    brokerPublish(aedes, receiptsTopic(identity.checkpointCode, identity.terminalId), Buffer.from(JSON.stringify(receipt)), { retain: false }).catch((err: unknown) =>
+      this.logger.warn({ err, terminalId: identity.terminalId }, 'ingest.receipt-failed'),
+    );
   }
 
   private async answerEnrollment(clientId: string, qr: EnrollmentQr): Promise<void> {

@@ -32,6 +32,12 @@ export interface E2eBenchOptions {
    * memory is not. Without it our central runs as a child process.
    */
   readonly broker?: { readonly url: string } | 'mosquitto';
+  /**
+   * Behind a third-party broker, the terminals run with `central.receipts` (outbox rows leave
+   * on the store's receipt) unless this is false: then they trust the broker's PUBACK, as
+   * before receipts, and lose what the broker loses. Our central needs none and gets none.
+   */
+  readonly receipts?: boolean;
   /** After the last decision, how long to wait for every event to be stored, ms. */
   readonly drainTimeoutMs: number;
   /** The qrgate entry for the child processes. Default: the one this process runs (`process.argv[1]`). */
@@ -41,6 +47,8 @@ export interface E2eBenchOptions {
 
 export interface E2eBenchResult {
   readonly broker: BenchTarget['kind'];
+  /** The terminals' `central.receipts`. */
+  readonly receipts: boolean;
   readonly runtime: 'node-dist' | 'tsx';
   readonly terminals: number;
   /** Decisions recorded in the outboxes. */
@@ -129,7 +137,7 @@ export async function runE2eBench(options: E2eBenchOptions): Promise<E2eBenchRes
     if (broker === 'mosquitto') mosquitto = await startMosquitto(dir, log);
     const external = mosquitto ? { url: mosquitto.url, brokerPid: mosquitto.pid } : broker && broker !== 'mosquitto' ? { url: broker.url, brokerPid: null } : null;
     target = external
-      ? await startExternalTarget({ ...targetOptions, ...external, clientId: `qrgate-bench-${run}` })
+      ? await startExternalTarget({ ...targetOptions, ...external, clientId: `qrgate-bench-${run}`, receipts: options.receipts ?? true })
       : await startCentralTarget({ ...targetOptions, logger });
     const server = target;
     sampler = new RssSampler(() => [server.brokerPid, server.ingestPid].filter((pid): pid is number => pid !== null));
@@ -173,6 +181,7 @@ export async function runE2eBench(options: E2eBenchOptions): Promise<E2eBenchRes
     const pct = (pid: number | null): number | null => (pid === null ? null : (cpuPct.get(pid) ?? null));
     return {
       broker: target.kind,
+      receipts: target.terminals.some((t) => t.central.receipts),
       runtime: benchRuntime(),
       terminals: options.terminals,
       events,
@@ -248,7 +257,7 @@ async function waitForStore(reader: StoreReader, shares: TerminalShares, total: 
   let lastCount = -1;
   let lastMoveMs = performance.now();
   for (;;) {
-    // An outbox empties only on PUBACKs; only then is the store worth counting.
+    // An outbox empties only on PUBACKs (receipts, with central.receipts); only then is the store worth counting.
     if ((await shares.depth()) === 0) {
       const count = reader.count();
       if (count >= total) return 'complete';

@@ -29,10 +29,14 @@ export const run: Command = async (ctx) => {
     'load-processes': { type: 'string' },
     broker: { type: 'string' },
     mosquitto: { type: 'boolean' },
+    'no-receipts': { type: 'boolean' },
     'drain-timeout-ms': { type: 'string' },
   });
   const url = brokerUrl(values.broker);
   if (url !== undefined && values.mosquitto) throw new UsageError('--broker and --mosquitto are two different brokers: give one');
+  // Behind a third-party broker the terminals use receipts (central.receipts) unless told not
+  // to; --no-receipts measures the PUBACK-only delivery that loses what the broker drops.
+  if (values['no-receipts'] && url === undefined && !values.mosquitto) throw new UsageError('--no-receipts needs --broker or --mosquitto: our central sends none to turn off');
   const result = await runE2eBench({
     terminals: count(values.terminals, 'terminals', 200),
     events: count(values.events, 'events', 200_000),
@@ -41,6 +45,7 @@ export const run: Command = async (ctx) => {
     backlog: values.backlog ?? false,
     loadProcesses: count(values['load-processes'], 'load-processes', 2),
     ...(values.mosquitto ? { broker: 'mosquitto' as const } : url === undefined ? {} : { broker: { url } }),
+    receipts: !values['no-receipts'],
     drainTimeoutMs: count(values['drain-timeout-ms'], 'drain-timeout-ms', 120_000),
     log: (line) => ctx.stderr.write(`bench e2e: ${line}\n`),
   });

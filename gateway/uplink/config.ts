@@ -19,8 +19,24 @@ export const uplinkConfigSchema = z
     rejectUnauthorized: z.boolean().default(true).describe('only for a lab broker with a self-signed certificate: false accepts any server'),
     batchSize: z.number().int().min(1).max(maxEventsPerBatch).default(100).describe('events per `…/events` publish'),
     // Through a third-party broker a PUBACK gives no backpressure (DESIGN.md "A PUBACK is
-    // not a receipt"), so this is the bound.
-    maxInFlightBatches: z.number().int().min(1).max(64).default(4).describe('batches published and not yet acknowledged'),
+    // not a receipt"), so this is the bound; with `receipts` a batch counts until its receipt.
+    maxInFlightBatches: z.number().int().min(1).max(64).default(4).describe('batches published and not yet acknowledged (with `receipts`: not yet receipted)'),
+    receipts: z
+      .boolean()
+      .default(false)
+      .describe(
+        "delete outbox rows only on the central store's receipt (`…/receipts`), not on the broker's PUBACK: required behind a third-party broker (Mosquitto, EMQX with `qrgate ingest`); our own central stores before its PUBACK and needs none",
+      ),
+    receiptTimeoutMs: z
+      .number()
+      .int()
+      .min(1000)
+      .max(600_000)
+      // Long enough for a whole fleet's window to pass through a loaded worker: at 200
+      // terminals x 400 events in flight and ~1,600 events/s (bench e2e under load) a batch
+      // waited ~50 s for its turn, and 30 s sent 15 % of everything twice.
+      .default(120_000)
+      .describe('with `receipts`: no receipt for this long while events wait for one, and they are sent again, ms; doubles per fruitless resend, up to 4 times'),
     telemetryIntervalMs: z.number().int().min(1000).max(3_600_000).default(30_000).describe('how often the terminal reports its state (lists, outbox, scanners, clock), ms'),
     reconnectMinMs: z.number().int().min(50).max(600_000).default(500).describe('the first reconnect wait, ms; it doubles per failed attempt, with full jitter'),
     reconnectMaxMs: z.number().int().min(50).max(3_600_000).default(30_000).describe('the longest reconnect wait, ms'),

@@ -2,13 +2,13 @@ import { connect as mqttConnect, type IClientOptions, type MqttClient } from 'mq
 import type { Logger } from 'pino';
 import { brokerForLogs } from '../../protocol/brokerUrl.js';
 import { subscribeRefused } from '../../protocol/subscribeRefusal.js';
-import { commandFilter, terminalTopic } from '../../protocol/topics.js';
+import { commandFilter, receiptsTopic, terminalTopic } from '../../protocol/topics.js';
 import type { TerminalClock } from '../clock.js';
 import type { ListCache } from '../listCache.js';
 import type { ListSync, SyncLink } from '../listSync/listSync.js';
 import type { Outbox } from '../outbox.js';
 import type { PendingBoard } from '../pendingBoard.js';
-import type { CommandAck, PendingMessage } from '../../protocol/messages.js';
+import { receiptSchema, type CommandAck, type PendingMessage } from '../../protocol/messages.js';
 import type { StorageHealth } from '../storageHealth.js';
 import { Backoff } from './backoff.js';
 import { BatchWindow } from './batchWindow.js';
@@ -81,6 +81,9 @@ export class Uplink {
   private readonly statusTopic: string;
   private readonly pendingTopic: string;
   private readonly commandAcksTopic: string;
+  private readonly receiptsTopic: string;
+  /** Receipts that failed receiptSchema: counted and dropped. */
+  private malformedReceiptCount = 0;
   /** Pending-scan messages from the scan path, published right after it (schedulePending). */
   private pendingQueue: PendingMessage[] = [];
   private pendingImmediate: NodeJS.Immediate | null = null;
@@ -114,6 +117,7 @@ export class Uplink {
     this.statusTopic = terminalTopic(deps.checkpointCode, deps.terminalId, 'status');
     this.pendingTopic = terminalTopic(deps.checkpointCode, deps.terminalId, 'pending');
     this.commandAcksTopic = terminalTopic(deps.checkpointCode, deps.terminalId, 'cmd-acks');
+    this.receiptsTopic = receiptsTopic(deps.checkpointCode, deps.terminalId);
     this.broker = brokerForLogs(config.url);
     this.telemetry = {
       bootId: deps.bootId,
@@ -143,9 +147,14 @@ export class Uplink {
     return this.connectedAtMs !== null;
   }
 
-  /** Events published and not yet acknowledged. */
+  /** Events published and not yet acknowledged (with `central.receipts`: not yet receipted). */
   get inFlight(): number {
     return this.window?.inFlightEvents ?? 0;
+  }
+
+  /** Receipts received that were not a valid receiptSchema payload, since start. */
+  get malformedReceipts(): number {
+    return this.malformedReceiptCount;
   }
 
   /** Starts connecting in the background; never waits for the network. One life: start, then stop. */
@@ -221,6 +230,7 @@ export class Uplink {
     client.on('close', () => this.guard('uplink.close-failed', () => this.onClose(client)));
     client.on('message', (topic, payload, packet) => {
       if (this.client !== client) return;
+      if (topic === this.receiptsTopic) return this.guard('uplink.receipt-failed', () => this.onReceipt(payload));
       if (this.deps.listSync?.handle(topic, payload)) return;
       this.guard('command.failed', () => this.commands.handle({ topic, payload, retain: packet.retain }));
     });
@@ -238,6 +248,18 @@ export class Uplink {
         logger.warn({ reason: err?.message ?? 'refused by the broker' }, 'uplink.subscribe-failed');
       }
     });
+    if (!this.deps.outbox.isEmpty()) this.backlog = true;
+    this.publishTelemetry();
+    // What is pending now, again: the central may have restarted, or missed it while we were away.
+    for (const held of this.deps.pendingBoard?.current() ?? []) this.publishPending(client, held);
+    if (config.receipts) this.subscribeReceipts(client);
+    else this.openWindow(client);
+    this.deps.listSync?.attach(this.syncLink(client));
+  }
+
+  /** The send window of this connection; it starts sending what the outbox holds at once. */
+  private openWindow(client: MqttClient): void {
+    const { config, logger } = this.deps;
     this.window = new BatchWindow({
       outbox: this.deps.outbox,
       batchSize: config.batchSize,
@@ -245,13 +267,58 @@ export class Uplink {
       publish: (payload, done) => client.publish(this.eventsTopic, payload, { qos: 1, retain: false }, (err) => done(err)),
       onAcked: (events) => this.onAcked(events),
       onRemoveFailed: (err) => this.onRemoveFailed(client, err),
+      ...(config.receipts
+        ? {
+            receipts: {
+              timeoutMs: config.receiptTimeoutMs,
+              // A gap is the broker dropping a batch (a full queue): expected under a backlog, not an alarm.
+              onResend: (why: 'overdue' | 'gap', events: number) =>
+                why === 'overdue' ? logger.warn({ events, timeoutMs: config.receiptTimeoutMs }, 'uplink.receipts-overdue') : logger.info({ events }, 'uplink.receipts-gap'),
+            },
+          }
+        : {}),
     });
-    if (!this.deps.outbox.isEmpty()) this.backlog = true;
-    this.publishTelemetry();
-    // What is pending now, again: the central may have restarted, or missed it while we were away.
-    for (const held of this.deps.pendingBoard?.current() ?? []) this.publishPending(client, held);
     this.window.pump();
-    this.deps.listSync?.attach(this.syncLink(client));
+  }
+
+  /**
+   * With `central.receipts` nothing is sent before the receipts subscription holds: a batch
+   * stored while we were not yet subscribed would get a receipt we never see, and wait for
+   * the timeout. Refused (a broker whose ACL lacks the topic, a central from before receipts),
+   * nothing is sent: the events stay safe in the outbox, the error says why, and the
+   * connection is dropped so the usual backoff tries again (an ACL fixed meanwhile is picked up).
+   */
+  private subscribeReceipts(client: MqttClient): void {
+    client.subscribe(this.receiptsTopic, { qos: 1 }, (err, granted) => {
+      if (this.client !== client || !this.running) return;
+      if (subscribeRefused(err, granted)) {
+        if (!client.connected) return; // the connection went first; the next one subscribes again
+        this.deps.logger.error({ reason: err?.message ?? 'refused by the broker' }, 'uplink.receipts-refused');
+        setImmediate(() => {
+          if (this.client === client) client.end(true);
+        });
+        return;
+      }
+      this.openWindow(client);
+    });
+  }
+
+  /** A receipt from the central (protocol/messages.ts receiptSchema); a bad one is counted and dropped. */
+  private onReceipt(payload: Buffer): void {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(payload.toString('utf8'));
+    } catch {
+      parsed = undefined;
+    }
+    const receipt = receiptSchema.safeParse(parsed);
+    if (!receipt.success) {
+      this.malformedReceiptCount++;
+      // The first one is worth a warning; a broken sender repeating it is not worth a flood.
+      this.deps.logger[this.malformedReceiptCount === 1 ? 'warn' : 'debug']({ count: this.malformedReceiptCount }, 'uplink.receipt-malformed');
+      return;
+    }
+    this.window?.receipt(receipt.data.seqs);
   }
 
   private syncLink(client: MqttClient): SyncLink {

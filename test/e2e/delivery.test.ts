@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { testCertificate, testCertificateKey } from '../broker/mqtt/centralFixture.js';
 import { createCentralSite, type CentralSite } from '../helpers/centralSite.js';
-import { expectExactlyOnce, outboxDepth as terminalOutboxDepth } from '../helpers/delivery.js';
+import { expectExactlyOnce, outboxDepth as terminalOutboxDepth, typeScans } from '../helpers/delivery.js';
 import { freePort } from '../helpers/freePort.js';
 import { useQrgateProcesses, type QrgateProcess } from '../helpers/qrgateProcess.js';
 import { useTempDir } from '../helpers/tempDir.js';
@@ -20,17 +20,6 @@ const outboxDepth = (site: CentralSite, name: string): number => terminalOutboxD
 describe('delivery: terminal -> MQTT -> central store', () => {
   const tempDir = useTempDir();
   const { start, track } = useQrgateProcesses();
-
-  /** Types `count` scans into a running terminal and waits until it has decided `already + count` in this run. */
-  async function typeScans(terminal: QrgateProcess, site: CentralSite, count: number, already: number): Promise<number> {
-    for (let i = 0; i < count; i++) {
-      // every tenth person is a stranger: refused events must arrive too
-      const id = i % 10 === 9 ? `0461${String(10_000_000 + i)}` : site.people[i % site.people.length]!;
-      terminal.stdin.write(`${id}\n`);
-    }
-    await terminal.waitForCount('scan.decided', already + count, 60_000);
-    return already + count;
-  }
 
   /** A provisioned terminal, running, that has decided `scans` scans with the central down. */
   async function terminalWithBacklog(site: CentralSite, scans: number, batchSize?: number) {

@@ -2,6 +2,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { expect } from 'vitest';
 import { getJson, storedEvents, type CentralApi, type Fleet } from './centralApi.js';
+import type { CentralSite } from './centralSite.js';
+import type { QrgateProcess } from './qrgateProcess.js';
 
 /** Reads a terminal's database read-only (safe while the terminal runs: WAL). */
 function readTerminalDb<T>(dataDir: string, read: (db: Database.Database) => T): T {
@@ -29,4 +31,18 @@ export async function expectExactlyOnce(api: CentralApi, terminalId: string, dec
   expect(new Set(events.map((e) => e.id)).size).toBe(decided);
   const fleet = await getJson<Fleet>(api, '/api/terminals');
   expect(fleet.terminals.find((t) => t.terminalId === terminalId)).toMatchObject({ lastSeq: decided, gaps: [] });
+}
+
+/**
+ * Types `count` scans into a running terminal's keyboard lane and waits until it has decided
+ * `already + count` in this run; returns that total.
+ */
+export async function typeScans(terminal: QrgateProcess, site: Pick<CentralSite, 'people'>, count: number, already: number): Promise<number> {
+  for (let i = 0; i < count; i++) {
+    // every tenth person is a stranger: refused events must arrive too
+    const id = i % 10 === 9 ? `0461${String(10_000_000 + i)}` : site.people[i % site.people.length]!;
+    terminal.stdin.write(`${id}\n`);
+  }
+  await terminal.waitForCount('scan.decided', already + count, 60_000);
+  return already + count;
 }

@@ -20,6 +20,8 @@ export interface ExternalTargetOptions {
   readonly brokerPid: number | null;
   /** Unique per run: the worker's persistent session on a shared broker. */
   readonly clientId: string;
+  /** The terminals' `central.receipts`: rows leave their outboxes on the worker's receipt, not on the broker's PUBACK. */
+  readonly receipts: boolean;
   readonly log: (line: string) => void;
 }
 
@@ -38,7 +40,7 @@ export async function startExternalTarget(options: ExternalTargetOptions): Promi
   const terminals: BenchTerminal[] = options.terminalIds.map((terminalId) => ({
     terminalId,
     checkpointCode,
-    central: uplinkConfigSchema.parse({ url: options.url, username: terminalId, password: 'anonymous' }),
+    central: uplinkConfigSchema.parse({ url: options.url, username: terminalId, password: 'anonymous', receipts: options.receipts }),
   }));
   const { brokerPid } = options;
   if (brokerPid === null) options.log('a broker the bench did not start: its memory is not reported');
@@ -55,7 +57,7 @@ export async function startExternalTarget(options: ExternalTargetOptions): Promi
     await cleanUp();
     throw err;
   }
-  options.log(`ingest worker subscribed at ${options.url} as ${options.clientId}`);
+  options.log(`ingest worker subscribed at ${options.url} as ${options.clientId}; terminals ${options.receipts ? 'with' : 'WITHOUT'} receipts`);
 
   return {
     kind: 'external',

@@ -60,10 +60,11 @@ function freePort(): Promise<number> {
   });
 }
 
-export async function startMosquitto(dir: string, log: (line: string) => void): Promise<MosquittoChild> {
+/** `port`: listen there instead of on a free one (a test restarting "the same" broker). */
+export async function startMosquitto(dir: string, log: (line: string) => void, options: { readonly port?: number } = {}): Promise<MosquittoChild> {
   const binary = findMosquitto();
   if (!binary) throw new Error('no mosquitto binary on PATH or in /usr/sbin (install the mosquitto package)');
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const configFile = join(dir, 'mosquitto.conf');
   writeFileSync(configFile, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'log_dest stderr', 'log_type error', 'log_type warning', ''].join('\n'));
   const child: ChildProcess = spawn(binary, ['-c', configFile], { stdio: ['ignore', 'ignore', 'pipe'] });

@@ -114,7 +114,9 @@ export const benchPlans: readonly BenchPlan[] = [
   },
   {
     name: 'e2e-mosquitto',
-    title: 'End to end: the same terminals -> Mosquitto -> `qrgate ingest` -> SQLite',
+    // With receipts (the bench's default behind a third-party broker): the configuration an
+    // operator must run there, so the one whose figures matter (issue 15 point 1).
+    title: 'End to end: the same terminals (with receipts) -> Mosquitto -> `qrgate ingest` -> SQLite',
     args: ['bench', 'e2e', '--json', '--mosquitto'],
     quickArgs: ['bench', 'e2e', '--json', '--terminals', '10', '--events', '2000', '--rate', '2000', '--burst', '10', '--mosquitto'],
     figures: e2eFigures,

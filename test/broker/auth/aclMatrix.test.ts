@@ -72,6 +72,11 @@ const matrix: readonly Row[] = [
   [`${tA}/events/extra`,                      'lab',        'lab',           'lab'],
   [`${tA}/cmd/open`,                          'lab',        'A lab',         'lab'],   // commands flow central -> terminal only
   [`${tA}/cmd/`,                              'lab',        'lab',           'lab'],   // an empty command level
+  [`${tA}/receipts`,                          'lab',        'A lab',         'lab'],   // the store's receipts flow central -> terminal only
+  [`${tA}/receipts/x`,                        'lab',        'lab',           'lab'],
+  [`${tA}/receipts/#`,                        '',           'lab',           ''],
+  [`${tB}/receipts`,                          'lab',        'B lab',         'lab'],
+  [`qrgate/v1/cp/${X}/t/+/receipts`,          '',           'lab',           ''],
   [`${tA}/other`,                             'lab',        'lab',           'lab'],
   [`${tA}/cmd/op\0en`,                        '',           'lab',           ''],      // NUL [MQTT-1.5.3-2]
   [`${tA}/cmd/#`,                             '',           'A lab',         ''],

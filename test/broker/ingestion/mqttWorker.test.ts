@@ -8,7 +8,8 @@ import { discardIngestSession, MqttIngestionWorker } from '../../../broker/inges
 import { createBrokerMetrics } from '../../../broker/mqtt/brokerMetrics.js';
 import { SqliteCentralStore } from '../../../broker/store/sqliteStore.js';
 import { generateCheckpointCode } from '../../../protocol/checkpointCode.js';
-import { terminalTopic } from '../../../protocol/topics.js';
+import { receiptSchema } from '../../../protocol/messages.js';
+import { receiptsTopic, terminalTopic } from '../../../protocol/topics.js';
 import { captureLogger, silentLogger } from '../../fakes/captureLogger.js';
 import { MemoryMetrics } from '../../fakes/memoryMetrics.js';
 import { QrgateProcess } from '../../helpers/qrgateProcess.js';
@@ -121,6 +122,29 @@ describe('MqttIngestionWorker through Mosquitto', () => {
     await client.publishAsync(eventsTopic(t), batch(events), { qos: 1 });
     await client.publishAsync(eventsTopic(t), batch(events), { qos: 1, dup: true });
     await waitFor(() => w.metric('qrgate_events_duplicate_total') >= 10, 20_000, 'the second copy to be judged');
+    expect(storedIds(w.file, t.terminalId)).toHaveLength(10);
+  });
+
+  it('publishes the terminal a receipt once the batch is stored, for a redelivered batch too (issue 15 point 1)', async () => {
+    const w = await startWorker();
+    const t = newTerminal();
+    const client = await publisher();
+    const receipts: number[][] = [];
+    /** Per receipt, how many of the terminal's events the file held when it arrived. */
+    const storedAtReceipt: number[] = [];
+    client.on('message', (topic, payload) => {
+      if (topic !== receiptsTopic(t.checkpointCode, t.terminalId)) return;
+      receipts.push(receiptSchema.parse(JSON.parse(payload.toString('utf8'))).seqs);
+      storedAtReceipt.push(storedIds(w.file, t.terminalId).length);
+    });
+    await client.subscribeAsync(receiptsTopic(t.checkpointCode, t.terminalId), { qos: 1 });
+    const events = scanEvents(t, 10);
+    await client.publishAsync(eventsTopic(t), batch(events), { qos: 1 });
+    await waitFor(() => receipts.length === 1, 20_000, 'the receipt');
+    await client.publishAsync(eventsTopic(t), batch(events.slice(0, 4)), { qos: 1, dup: true });
+    await waitFor(() => receipts.length === 2, 20_000, "the redelivery's receipt");
+    expect(receipts).toEqual([events.map((e) => e.seq), [1, 2, 3, 4]]);
+    expect(storedAtReceipt).toEqual([10, 10]); // a receipt says stored: the commit came first
     expect(storedIds(w.file, t.terminalId)).toHaveLength(10);
   });
 

@@ -14,6 +14,8 @@ describe('uplinkConfigSchema', () => {
       rejectUnauthorized: true,
       batchSize: 100,
       maxInFlightBatches: 4,
+      receipts: false, // our own central stores before its PUBACK
+      receiptTimeoutMs: 120_000,
       telemetryIntervalMs: 30_000,
       reconnectMinMs: 500,
       reconnectMaxMs: 30_000,
@@ -28,6 +30,8 @@ describe('uplinkConfigSchema', () => {
     expect(problems({ ...base, url: 'http://central.example' })[0]).toMatch(/^url: protocol must be mqtt: or mqtts:/);
     expect(problems({ ...base, pasword: 'typo' })[0]).toMatch(/^: Unrecognized key/);
     expect(problems({ ...base, batchSize: 201 })[0]).toMatch(/^batchSize:/);
+    expect(problems({ ...base, receipts: 'yes' })[0]).toMatch(/^receipts:/);
+    expect(problems({ ...base, receiptTimeoutMs: 999 })[0]).toMatch(/^receiptTimeoutMs:/);
     expect(problems({ ...base, reconnectMinMs: 5000, reconnectMaxMs: 1000 })).toEqual(['reconnectMaxMs: must be at least reconnectMinMs']);
     expect(problems({ ...base, cert: 'tls/client.crt' })).toEqual(['key: a client certificate needs both "cert" and "key"']);
     expect(problems({ ...base, url: 'mqtt://central.example', ca: 'tls/ca.pem' })).toEqual(['ca: TLS files need an mqtts:// url']);

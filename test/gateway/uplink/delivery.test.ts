@@ -1,10 +1,11 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { eventBatchSchema } from '../../../protocol/messages.js';
+import { receiptsTopic } from '../../../protocol/topics.js';
 import { captureLogger } from '../../fakes/captureLogger.js';
 import { freePort } from '../../helpers/freePort.js';
 import { useTempDir } from '../../helpers/tempDir.js';
 import { waitFor } from '../../helpers/waitFor.js';
-import { Observer, PublishGate, TestBroker, eventsTopic, uplinkRig, type UplinkRig } from './rig.js';
+import { CHECKPOINT, Observer, PublishGate, TERMINAL_ID, TestBroker, eventsTopic, uplinkRig, type UplinkRig } from './rig.js';
 
 type AuthorizePublish = NonNullable<NonNullable<Parameters<typeof TestBroker.start>[0]>['authorizePublish']>;
 
@@ -142,6 +143,55 @@ describe('Uplink delivery: outbox -> MQTT, rows removed only on PUBACK', () => {
     // after the restart the subscriber sees the whole rest, in order
     const afterRestart = second.observer.events().map((e) => e.seq);
     expect(afterRestart).toEqual([...afterRestart].sort((a, b) => a - b));
+  });
+
+  it('with central.receipts: keeps rows past their PUBACK until a receipt names them, drops a malformed receipt, and bounds the unreceipted', async () => {
+    // A broker that acknowledges and stores nothing, like Mosquitto with no worker behind it.
+    const { broker: b, observer } = await broker();
+    const r = rig(b.url, { batchSize: 10, maxInFlightBatches: 2, receipts: true });
+    r.record(45);
+    r.uplink.start();
+    await waitFor(() => r.wire.ackedSeqs.size === 20, 10_000, 'two batches PUBACKed');
+    await waitFor(() => observer.events().length === 20, 10_000, 'both at the observer');
+    // Acknowledged by the broker, not receipted: nothing leaves, nothing more goes out.
+    expect(r.depth()).toBe(45);
+    expect(r.uplink.inFlight).toBe(20);
+
+    const receipts = receiptsTopic(CHECKPOINT, TERMINAL_ID);
+    const send = (payload: string) => observer.client.publishAsync(receipts, payload, { qos: 1 });
+    for (const bad of ['not json', '{"v":1,"seqs":[]}', '{"v":2,"seqs":[1]}', '{"v":1,"seqs":[1],"extra":true}', '{"v":1,"seqs":[-1]}']) await send(bad);
+    await waitFor(() => r.uplink.malformedReceipts === 5, 10_000, 'five malformed receipts counted');
+    // The first one warns, the rest are debug: a broken sender must not flood the log.
+    expect(r.log.messages('uplink.receipt-malformed').map((line) => line.level)).toEqual([40, 20, 20, 20, 20]);
+    expect(r.depth()).toBe(45);
+
+    await send(JSON.stringify({ v: 1, seqs: seqRange(10) }));
+    await waitFor(() => r.depth() === 35, 10_000, 'the receipted batch left the outbox');
+    await waitFor(() => observer.events().length === 30, 10_000, 'the freed slot refilled');
+    expect(r.uplink.inFlight).toBe(20);
+    // Receipted at last, the rest drains as receipts come; a second receipt for gone rows is harmless.
+    await send(JSON.stringify({ v: 1, seqs: seqRange(10) }));
+    for (let next = 11; next <= 45; next += 10) {
+      await waitFor(() => observer.events().some((e) => e.seq === next), 10_000, `seq ${next} sent`);
+      await send(JSON.stringify({ v: 1, seqs: seqRange(Math.min(10, 46 - next)).map((i) => next - 1 + i) }));
+    }
+    await waitFor(() => r.depth() === 0, 10_000, 'outbox drained');
+    expect(observer.events().map((e) => e.seq)).toEqual(seqRange(45));
+    expect(r.wire.maxUnacked).toBeLessThanOrEqual(2);
+  });
+
+  it('with central.receipts behind a broker that refuses the receipts subscription: sends nothing, says why, and tries again', async () => {
+    const { broker: b, observer } = await broker({
+      authorizeSubscribe: (_client, subscription, callback) => callback(null, subscription.topic.endsWith('/receipts') ? null : subscription),
+    });
+    const r = rig(b.url, { batchSize: 10, receipts: true });
+    r.record(25);
+    r.uplink.start();
+    await waitFor(() => r.log.messages('uplink.receipts-refused').length >= 2, 20_000, 'refused on two connections');
+    expect(r.log.messages('uplink.receipts-refused')[0]).toMatchObject({ level: 50 });
+    // Without receipts nothing could ever leave the outbox: so nothing went out at all.
+    expect(observer.events()).toEqual([]);
+    expect(r.depth()).toBe(25);
   });
 
   it('never has more than maxInFlightBatches unacknowledged, and keeps draining while scans continue', async () => {
