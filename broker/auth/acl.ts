@@ -1,13 +1,15 @@
 import type { EnrollmentQr } from '../../protocol/enrollment.js';
 import { listScopeSchema } from '../../protocol/lists/index.js';
-import { commandFilter, enrollRequestTopic, enrollResultTopic, parseTopic, terminalPrefix, topicRoot, type ParsedTopic } from '../../protocol/topics.js';
+import { enrollRequestTopic, enrollResultTopic, parseTopic, terminalPrefix, topicRoot, type ParsedTopic } from '../../protocol/topics.js';
+import { terminalGrants, withinGrant, type GrantRoot, type TopicGrant } from './aclGrants.js';
 
 /**
  * Who may publish and subscribe where (DESIGN.md "MQTT"): a terminal publishes only under
  * its own `cp/{code}/t/{terminal}/` and subscribes only to its own `cmd/…` and to the
- * topics of its own list scopes. Pure functions of the principal and the topic, so the
- * whole matrix is testable without a socket; the aedes hooks (authorizePublish.ts,
- * authorizeSubscribe.ts) only translate the answers into MQTT.
+ * topics of its own list scopes. What a terminal may do is data (aclGrants.ts), shared with
+ * the ACL file written for Mosquitto; here it is read for aedes. Pure functions of the
+ * principal and the topic, so the whole matrix is testable without a socket; the aedes
+ * hooks (authorizePublish.ts, authorizeSubscribe.ts) only translate the answers into MQTT.
  */
 
 export type Principal =
@@ -56,9 +58,8 @@ export function authorizedPublishTopic(principal: Principal, topic: string): Par
   if (principal.kind === 'enroll') return topic === enrollRequestTopic(principal.clientId) ? { kind: 'enroll-request' } : null;
   const parsed = parseTopic(topic);
   if (principal.kind === 'lab') return parsed ?? { kind: 'other' };
-  if (!hasLiteralIds(principal)) return null;
-  if (parsed === null || parsed.kind === 'cmd' || parsed.kind === 'list') return null;
-  return parsed.terminalId === principal.terminalId && parsed.checkpointCode === principal.checkpointCode ? parsed : null;
+  if (!hasLiteralIds(principal) || parsed === null) return null;
+  return granted(principal, 'publish', topic) ? parsed : null;
 }
 
 export function mayPublish(principal: Principal, topic: string): boolean {
@@ -74,25 +75,42 @@ export function mayUseWill(principal: Principal, topic: string): boolean {
 
 /**
  * A subscription filter (already syntax-checked by aedes: `#` last, `+` a whole level,
- * depth within maxTopicLevels). Wildcards are allowed only below a level that pins the
- * subscription to what is the terminal's: `cmd/#` of its own prefix, or one named list scope.
+ * depth within maxTopicLevels). Allowed when it lies within one of the terminal's subscribe
+ * grants (aclGrants.ts `withinGrant`): wildcards only below a level that pins it to what is
+ * the terminal's, its own `cmd/` or one named list scope.
  */
 export function maySubscribe(principal: Principal, filter: string): boolean {
   if (principal.kind === 'lab') return true;
   if (principal.kind === 'enroll') return filter === enrollResultTopic(principal.clientId);
   if (!hasLiteralIds(principal)) return false;
-  const { terminalId, checkpointCode } = principal;
-  if (filter === commandFilter(checkpointCode, terminalId)) return true;
-  const ownCommands = `${terminalPrefix(checkpointCode, terminalId)}cmd/`;
-  if (filter.startsWith(ownCommands)) return isLiteralLevel(filter.slice(ownCommands.length));
-  const listRoot = `${topicRoot}/lists/`;
-  if (filter.startsWith(listRoot)) {
-    const [scope, ...rest] = filter.slice(listRoot.length).split('/');
-    // The scope level is checked first, so `+`, `#` or an invalid name never reach the lookup.
-    if (scope === undefined || !listScopeSchema.safeParse(scope).success || rest.length === 0 || rest[0] === '') return false;
-    return holdsScope(principal.listScopes, scope);
+  return granted(principal, 'subscribe', filter);
+}
+
+type TerminalPrincipal = Principal & { kind: 'terminal' };
+
+/** What `filter` is below `root` for this terminal, or null when it lies outside that root. */
+function belowRoot(principal: TerminalPrincipal, root: GrantRoot, filter: string): string | null {
+  if (root === 'own') {
+    const own = terminalPrefix(principal.checkpointCode, principal.terminalId);
+    return filter.startsWith(own) ? filter.slice(own.length) : null;
   }
-  return false;
+  const listRoot = `${topicRoot}/lists/`;
+  if (!filter.startsWith(listRoot)) return null;
+  const rest = filter.slice(listRoot.length);
+  const slash = rest.indexOf('/');
+  if (slash < 0) return null;
+  const scope = rest.slice(0, slash);
+  // The scope level is checked first, so `+`, `#` or an invalid name never reach the lookup.
+  if (!listScopeSchema.safeParse(scope).success || !holdsScope(principal.listScopes, scope)) return null;
+  return rest.slice(slash + 1);
+}
+
+function granted(principal: TerminalPrincipal, access: TopicGrant['access'], filter: string): boolean {
+  return terminalGrants.some((grant) => {
+    if (grant.access !== access) return false;
+    const below = belowRoot(principal, grant.root, filter);
+    return below !== null && withinGrant(grant.filter, below);
+  });
 }
 
 /**

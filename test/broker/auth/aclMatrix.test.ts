@@ -72,7 +72,7 @@ const matrix: readonly Row[] = [
   [`${tA}/other`,                             'lab',        'lab',           'lab'],
   [`${tA}/cmd/op\0en`,                        '',           'lab',           ''],      // NUL [MQTT-1.5.3-2]
   [`${tA}/cmd/#`,                             '',           'A lab',         ''],
-  [`${tA}/cmd/+`,                             '',           'lab',           ''],
+  [`${tA}/cmd/+`,                             '',           'A lab',         ''],      // within its cmd/# (aclGrants.ts): the same commands
   [`${tA}/#`,                                 '',           'lab',           ''],      // would include its own events
   [`${tB}/cmd/open`,                          'lab',        'B lab',         'lab'],
   [`${tB}/cmd/#`,                             '',           'B lab',         ''],
