@@ -98,7 +98,7 @@ export class Central {
         metrics: brokerMetrics,
         pendingScans,
         logger: logger.child({ component: 'mqtt' }),
-        enrollment: new EnrollmentDesk({ store, authorityKey, refKey, logger: logger.child({ component: 'enroll' }) }),
+        enrollment: new EnrollmentDesk({ store, authorityKey, refKey, logger: logger.child({ component: 'enroll' }), dataDir: config.dataDir }),
         liveEvents,
       },
     );
