@@ -1,3 +1,4 @@
+import { chownSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { commitStaged, discardStaged, stageFile, writeFileAtomically, type StagedFile } from '../../protocol/atomicFile.js';
 import { generateSecret } from '../auth/secrets.js';
@@ -57,6 +58,30 @@ export class MosquittoConfigError extends Error {
   }
 }
 
+/**
+ * Mosquitto reads these files as its own user (`mosquitto`, once it has dropped root), and
+ * reads them again at every reload; a rewrite must not take them away from it. So a file
+ * that exists keeps its owner and group: `chown mosquitto` once after the first run (docs/
+ * mosquitto.md), and every later run, as root or as that user, leaves them readable.
+ */
+function keepOwner(file: StagedFile): void {
+  let before: { uid: number; gid: number };
+  try {
+    before = statSync(file.path);
+  } catch {
+    return; // a first run: the operator's to hand over
+  }
+  const staged = statSync(file.temp);
+  if (staged.uid === before.uid && staged.gid === before.gid) return;
+  try {
+    chownSync(file.temp, before.uid, before.gid);
+  } catch (err) {
+    throw new MosquittoConfigError(
+      `cannot give the new ${file.path} its owner (uid ${before.uid}, gid ${before.gid}): ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; run the command as root or as that user`,
+    );
+  }
+}
+
 export async function writeMosquittoConfig(options: MosquittoConfigOptions): Promise<MosquittoConfigResult> {
   const outDir = resolve(options.outDir);
   const ledger = new MosquittoHashLedger(options.dataDir);
@@ -103,6 +128,7 @@ export async function writeMosquittoConfig(options: MosquittoConfigOptions): Pro
     staged.push(stageFile(files.passwordFile, passwordFileText(accounts), 0o600));
     staged.push(stageFile(files.aclFile, aclFileText(holders, central.username), 0o644));
     staged.push(stageFile(files.confFile, confFragmentText(files), 0o644));
+    for (const file of staged) keepOwner(file);
     commitStaged(staged);
   } finally {
     discardStaged(staged);
