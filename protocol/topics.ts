@@ -12,7 +12,8 @@ export const maxTopicLevels = 8;
 /** `pending`: manual-confirm scans waiting at a lane, and their resolutions (protocol/messages.ts pendingMessageSchema). */
 export type TerminalLeaf = 'events' | 'status' | 'telemetry' | 'pending';
 
-const terminalLeaves: readonly string[] = ['events', 'status', 'telemetry', 'pending'] satisfies TerminalLeaf[];
+/** What a terminal publishes under its own prefix: its publish grants (broker/auth/aclGrants.ts) are these. */
+export const terminalLeaves: readonly string[] = ['events', 'status', 'telemetry', 'pending'] satisfies TerminalLeaf[];
 const isTerminalLeaf = (leaf: string | undefined): leaf is TerminalLeaf => leaf !== undefined && terminalLeaves.includes(leaf);
 
 export function terminalPrefix(checkpointCode: string, terminalId: string): string {

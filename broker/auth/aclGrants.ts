@@ -1,4 +1,4 @@
-import { listTopicPrefix, terminalPrefix, topicRoot } from '../../protocol/topics.js';
+import { listTopicPrefix, terminalLeaves, terminalPrefix, topicRoot } from '../../protocol/topics.js';
 
 /**
  * A terminal's rights as data (DESIGN.md "MQTT"), read by both brokers we configure: our
@@ -25,11 +25,8 @@ export interface TopicGrant {
 }
 
 export const terminalGrants: readonly TopicGrant[] = [
-  { access: 'publish', root: 'own', filter: 'events' },
-  { access: 'publish', root: 'own', filter: 'status' },
-  { access: 'publish', root: 'own', filter: 'telemetry' },
-  /** Manual-confirm scans waiting at a lane, for the guard screen. */
-  { access: 'publish', root: 'own', filter: 'pending' },
+  /** events, status, telemetry, pending (manual-confirm scans for the guard screen): a new leaf there is published here too. */
+  ...terminalLeaves.map((leaf): TopicGrant => ({ access: 'publish', root: 'own', filter: leaf })),
   /** Commands, central -> terminal only. */
   { access: 'subscribe', root: 'own', filter: 'cmd/#' },
   /** The manifests and files of its lists. */
