@@ -9,9 +9,10 @@ import { listTopicPrefix, terminalLeaves, terminalPrefix, topicRoot } from '../.
  *   - `own`:  the terminal's own `qrgate/v1/cp/{code}/t/{terminal}/`
  *   - `list`: `qrgate/v1/lists/{scope}/` of each list scope it was provisioned with
  *
- * What a grant covers, in both brokers: a literal filter, that topic; `P/#`, what lies
- * below `P/` with a non-empty first level, never `P` itself nor `P/` (Mosquitto's `#` also
- * matches those, so the ACL file denies them explicitly).
+ * What a grant covers: a literal filter, that topic; `P/#`, what lies below `P/`, every
+ * level non-empty, never `P` itself nor `P/`. Mosquitto's `#` also matches those two, so the
+ * ACL file denies them by name; an empty level deeper down (`P/a//b`) it cannot deny, and
+ * only the central's account may publish there (docs/mosquitto.md).
  */
 
 export type GrantRoot = 'own' | 'list';
