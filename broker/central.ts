@@ -111,7 +111,7 @@ export class Central {
         metrics: brokerMetrics,
         pendingScans,
         logger: logger.child({ component: 'mqtt' }),
-        enrollment: new EnrollmentDesk({ store, authorityKey, refKey, logger: logger.child({ component: 'enroll' }) }),
+        enrollment: new EnrollmentDesk({ store, authorityKey, refKey, logger: logger.child({ component: 'enroll' }), dataDir: config.dataDir }),
         liveEvents,
         commandAcks: new CommandAcks({ store, logger: logger.child({ component: 'commands' }), malformed: brokerMetrics.malformed }),
         onCommandSubscriber: (terminalId) => this.commandDelivery?.terminalReady(terminalId),

@@ -156,6 +156,12 @@ export const centralConfigSchema = z.strictObject({
   alarms: alarmsSchema.default(() => alarmsSchema.parse({})),
   log: z.strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info') }).optional(),
   /**
+   * Terminals behind Mosquitto (docs/mosquitto.md): `out` is where `qrgate mosquitto-config`
+   * writes Mosquitto's password and ACL files, rewritten by `terminals add | remove |
+   * rotate-secret` after each change. Mosquitto still has to be reloaded to apply them.
+   */
+  mosquitto: z.strictObject({ out: pathSchema }).optional(),
+  /**
    * Interoperability testing only: clients without a username are admitted with full
    * access. Logged loudly at start (`central.lab-mode`).
    */
@@ -185,6 +191,7 @@ export function resolveCentralConfig(file: string, parsed: ParsedCentralConfig):
     mqtt: mqtt.tls ? { ...mqtt, tls: { ...mqtt.tls, cert: resolveFrom(file, mqtt.tls.cert), key: resolveFrom(file, mqtt.tls.key) } } : mqtt,
     http: parsed.http.tls ? { ...parsed.http, tls: { cert: resolveFrom(file, parsed.http.tls.cert), key: resolveFrom(file, parsed.http.tls.key) } } : parsed.http,
     keys: { authorityKey: resolveFrom(file, parsed.keys.authorityKey), refKey: resolveFrom(file, parsed.keys.refKey) },
+    ...(parsed.mosquitto ? { mosquitto: { out: resolveFrom(file, parsed.mosquitto.out) } } : {}),
   });
 }
 

@@ -76,6 +76,11 @@ export const commands: readonly Entry[] = [
     load: () => import('./commands/ingest.js'),
   },
   {
+    words: ['mosquitto-config'],
+    summary: '--central-config F [--out DIR] [--central-username U] [--new-central-password] [--json]: password file, ACL file and mosquitto.conf fragment giving each terminal the rights it has here (docs/mosquitto.md)',
+    load: () => import('./commands/mosquittoConfig.js'),
+  },
+  {
     words: ['checkpoints', 'create'],
     summary: '--central-config F --name N --direction in|out|both --confirm auto|manual [--unit U] [--lat DEG --lon DEG] [--branch] [--json]: a new checkpoint code',
     load: () => import('./commands/checkpoints.js'),

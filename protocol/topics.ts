@@ -15,7 +15,8 @@ export const maxTopicLevels = 8;
  */
 export type TerminalLeaf = 'events' | 'status' | 'telemetry' | 'pending' | 'cmd-acks';
 
-const terminalLeaves: readonly string[] = ['events', 'status', 'telemetry', 'pending', 'cmd-acks'] satisfies TerminalLeaf[];
+/** What a terminal publishes under its own prefix: its publish grants (broker/auth/aclGrants.ts) are these. */
+export const terminalLeaves: readonly string[] = ['events', 'status', 'telemetry', 'pending', 'cmd-acks'] satisfies TerminalLeaf[];
 const isTerminalLeaf = (leaf: string | undefined): leaf is TerminalLeaf => leaf !== undefined && terminalLeaves.includes(leaf);
 
 export function terminalPrefix(checkpointCode: string, terminalId: string): string {

@@ -2,6 +2,7 @@ import { createPublicKey } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { hashSecret, generateSecret } from '../broker/auth/secrets.js';
+import { recordMosquittoHash } from '../broker/mosquitto/recordHash.js';
 import type { CentralConfig } from '../broker/config.js';
 import { unusedTerminalId } from '../broker/registry/terminalIds.js';
 import type { CentralStore, Checkpoint } from '../broker/store/centralStore.js';
@@ -133,6 +134,8 @@ export async function addTerminal(options: AddTerminalOptions): Promise<AddedTer
   }
   const keyFiles = copyKeys(options.config, join(dirname(configFile), 'keys'));
   const secretHash = await hashSecret(secret);
+  // Before the store: the Mosquitto hash can only be made while the secret exists (docs/mosquitto.md).
+  await recordMosquittoHash(options.config.dataDir, terminalId, secretHash, secret);
   let added = false;
   try {
     // Written with every default filled in, so the technician sees each setting there is.

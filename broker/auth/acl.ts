@@ -1,13 +1,15 @@
 import type { EnrollmentQr } from '../../protocol/enrollment.js';
 import { listScopeSchema } from '../../protocol/lists/index.js';
 import { enrollRequestTopic, enrollResultTopic, parseTopic, terminalPrefix, topicRoot, type ParsedTopic } from '../../protocol/topics.js';
+import { terminalGrants, withinGrant, type GrantRoot, type TopicGrant } from './aclGrants.js';
 
 /**
  * Who may publish and subscribe where (DESIGN.md "MQTT"): a terminal publishes only under
  * its own `cp/{code}/t/{terminal}/` and subscribes only to its own `cmd/…`, its own
- * `receipts` and the topics of its own list scopes. Pure functions of the principal and the topic, so the
- * whole matrix is testable without a socket; the aedes hooks (authorizePublish.ts,
- * authorizeSubscribe.ts) only translate the answers into MQTT.
+ * `receipts` and the topics of its own list scopes. What a terminal may do is data (aclGrants.ts), shared with
+ * the ACL file written for Mosquitto; here it is read for aedes. Pure functions of the
+ * principal and the topic, so the whole matrix is testable without a socket; the aedes
+ * hooks (authorizePublish.ts, authorizeSubscribe.ts) only translate the answers into MQTT.
  */
 
 export type Principal =
@@ -56,9 +58,8 @@ export function authorizedPublishTopic(principal: Principal, topic: string): Par
   if (principal.kind === 'enroll') return topic === enrollRequestTopic(principal.clientId) ? { kind: 'enroll-request' } : null;
   const parsed = parseTopic(topic);
   if (principal.kind === 'lab') return parsed ?? { kind: 'other' };
-  if (!hasLiteralIds(principal)) return null;
-  if (parsed === null || parsed.kind === 'cmd' || parsed.kind === 'list') return null;
-  return parsed.terminalId === principal.terminalId && parsed.checkpointCode === principal.checkpointCode ? parsed : null;
+  if (!hasLiteralIds(principal) || parsed === null) return null;
+  return granted(principal, 'publish', topic) ? parsed : null;
 }
 
 export function mayPublish(principal: Principal, topic: string): boolean {
@@ -73,45 +74,43 @@ export function mayUseWill(principal: Principal, topic: string): boolean {
 }
 
 /**
- * What a terminal may subscribe to under its own `cp/{code}/t/{terminal}/`, as data, so that
- * whoever writes another broker's ACL from ours (`qrgate mosquitto-config`) reads the same
- * rows maySubscribe does. `filter` is relative to terminalPrefix(); a rule ending in `/#`
- * also grants one named level below it (`cmd/open`), never a `+` there. The list scopes a
- * terminal may read depend on its provisioning and are not in this table (see maySubscribe).
- * What it may publish there is the TerminalLeaf list of protocol/topics.ts.
- */
-export const terminalSubscribeRules: ReadonlyArray<{ readonly filter: string; readonly why: string }> = [
-  { filter: 'cmd/#', why: 'commands, central -> terminal (commandFilter)' },
-  { filter: 'receipts', why: "the store's receipts after each commit, central -> terminal (receiptsTopic)" },
-];
-
-/** `rest`: the filter below the terminal's own prefix. */
-function matchesOwnRule(rule: string, rest: string): boolean {
-  if (rest === rule) return true;
-  if (!rule.endsWith('/#')) return false;
-  const base = rule.slice(0, -1);
-  return rest.startsWith(base) && isLiteralLevel(rest.slice(base.length));
-}
-
-/**
  * A subscription filter (already syntax-checked by aedes: `#` last, `+` a whole level,
- * depth within maxTopicLevels). Wildcards are allowed only below a level that pins the
- * subscription to what is the terminal's: `cmd/#` of its own prefix, or one named list scope.
+ * depth within maxTopicLevels). Allowed when it lies within one of the terminal's subscribe
+ * grants (aclGrants.ts `withinGrant`): wildcards only below a level that pins it to what is
+ * the terminal's, its own `cmd/` or one named list scope.
  */
 export function maySubscribe(principal: Principal, filter: string): boolean {
   if (principal.kind === 'lab') return true;
   if (principal.kind === 'enroll') return filter === enrollResultTopic(principal.clientId);
   if (!hasLiteralIds(principal)) return false;
-  const own = terminalPrefix(principal.checkpointCode, principal.terminalId);
-  if (filter.startsWith(own)) return terminalSubscribeRules.some((rule) => matchesOwnRule(rule.filter, filter.slice(own.length)));
-  const listRoot = `${topicRoot}/lists/`;
-  if (filter.startsWith(listRoot)) {
-    const [scope, ...rest] = filter.slice(listRoot.length).split('/');
-    // The scope level is checked first, so `+`, `#` or an invalid name never reach the lookup.
-    if (scope === undefined || !listScopeSchema.safeParse(scope).success || rest.length === 0 || rest[0] === '') return false;
-    return holdsScope(principal.listScopes, scope);
+  return granted(principal, 'subscribe', filter);
+}
+
+type TerminalPrincipal = Principal & { kind: 'terminal' };
+
+/** What `filter` is below `root` for this terminal, or null when it lies outside that root. */
+function belowRoot(principal: TerminalPrincipal, root: GrantRoot, filter: string): string | null {
+  if (root === 'own') {
+    const own = terminalPrefix(principal.checkpointCode, principal.terminalId);
+    return filter.startsWith(own) ? filter.slice(own.length) : null;
   }
-  return false;
+  const listRoot = `${topicRoot}/lists/`;
+  if (!filter.startsWith(listRoot)) return null;
+  const rest = filter.slice(listRoot.length);
+  const slash = rest.indexOf('/');
+  if (slash < 0) return null;
+  const scope = rest.slice(0, slash);
+  // The scope level is checked first, so `+`, `#` or an invalid name never reach the lookup.
+  if (!listScopeSchema.safeParse(scope).success || !holdsScope(principal.listScopes, scope)) return null;
+  return rest.slice(slash + 1);
+}
+
+function granted(principal: TerminalPrincipal, access: TopicGrant['access'], filter: string): boolean {
+  return terminalGrants.some((grant) => {
+    if (grant.access !== access) return false;
+    const below = belowRoot(principal, grant.root, filter);
+    return below !== null && withinGrant(grant.filter, below);
+  });
 }
 
 /**

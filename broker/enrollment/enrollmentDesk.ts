@@ -5,6 +5,7 @@ import { keyId } from '../../protocol/keys.js';
 import { tokenHash } from '../../protocol/tokenHash.js';
 import type { Logger } from '../../protocol/logger.js';
 import { generateSecret, hashSecret } from '../auth/secrets.js';
+import { MosquittoHashLedger } from '../mosquitto/hashLedger.js';
 import { unusedTerminalId } from '../registry/terminalIds.js';
 import type { CentralStore } from '../store/centralStore.js';
 import { isStoreError } from '../store/storeError.js';
@@ -28,6 +29,8 @@ export interface EnrollmentDeskDeps {
   readonly logger: Logger;
   /** ms since the epoch; default Date.now. */
   readonly nowMs?: () => number;
+  /** The central's dataDir: each issued secret's Mosquitto hash is recorded there (broker/mosquitto/hashLedger.ts). */
+  readonly dataDir?: string;
 }
 
 const refusalMessages: Record<EnrollRefusalReason, string> = {
@@ -75,6 +78,7 @@ export class EnrollmentDesk {
     if (!outcome.ok) return refusal(outcome.reason === 'unknown' ? 'forged' : outcome.reason);
     const checkpoint = await store.getCheckpoint(outcome.checkpointCode);
     if (checkpoint === null) return refusal('unavailable');
+    await this.recordMosquittoHash(outcome.terminalId, secretHash, secret);
     logger.info({ terminalId: outcome.terminalId, checkpointCode: checkpoint.code, clientId, reissued: outcome.reissued }, 'enroll.enrolled');
     return {
       v: 1,
@@ -86,6 +90,18 @@ export class EnrollmentDesk {
       authorityPub: this.authorityPubPem,
       refKey: this.deps.refKey.toString('base64'),
     };
+  }
+
+  /**
+   * After the store, since the terminal id is only chosen there. A failure does not undo the
+   * enrollment (the device works with this central's broker); `mosquitto-config` then lists
+   * the terminal as needing `rotate-secret`, refused by Mosquitto meanwhile.
+   */
+  private async recordMosquittoHash(terminalId: string, secretHash: string, secret: string): Promise<void> {
+    if (this.deps.dataDir === undefined) return;
+    await new MosquittoHashLedger(this.deps.dataDir).recordTerminal(terminalId, secretHash, secret).catch((err: unknown) => {
+      this.deps.logger.warn({ err, terminalId }, 'enroll.mosquitto-hash-failed');
+    });
   }
 
   private async redeem(clientId: string, qr: EnrollmentQr, secretHash: string) {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { generateSecret, hashSecret } from '../auth/secrets.js';
+import { recordMosquittoHash } from '../mosquitto/recordHash.js';
 import type { CentralStore, TerminalCredentials } from '../store/centralStore.js';
 import { terminalIdSchema } from '../../protocol/terminalId.js';
 import { TerminalProvisioningError, writeSecretFile } from './terminalProvisioning.js';
@@ -31,17 +32,31 @@ export interface RotatedSecret {
   readonly configFile: string | null;
 }
 
+export interface RotateOptions {
+  /**
+   * The central's dataDir: the new secret's Mosquitto hash is recorded there
+   * (broker/mosquitto/hashLedger.ts). Without it none is, and `mosquitto-config` lists the
+   * terminal as needing another rotation: refused by Mosquitto, never let in on an old hash.
+   */
+  readonly dataDir?: string;
+  /** The terminal's config to write the new secret into. */
+  readonly configFile?: string;
+}
+
 /**
  * Replaces the terminal's secret. With `configFile` (a copy of that terminal's config,
  * lanes and all) the new secret goes into its `central.password` and nowhere else: staged
  * first, then the store is changed, then the file is renamed into place, so the file and
  * the central never disagree.
  */
-export async function rotateTerminalSecret(store: Store, terminalIdInput: string, configFile?: string): Promise<RotatedSecret> {
+export async function rotateTerminalSecret(store: Store, terminalIdInput: string, options: RotateOptions = {}): Promise<RotatedSecret> {
   const { terminalId } = await liveTerminal(store, terminalIdInput);
+  const { configFile } = options;
   const config = configFile === undefined ? null : readTerminalConfig(resolve(configFile), terminalId);
   const secret = generateSecret();
   const secretHash = await hashSecret(secret);
+  // Before the store: the Mosquitto hash can only be made while the secret exists (docs/mosquitto.md).
+  if (options.dataDir !== undefined) await recordMosquittoHash(options.dataDir, terminalId, secretHash, secret);
   const replace = async (): Promise<void> => {
     // False only when removed since liveTerminal: nothing was replaced.
     if (!(await store.setTerminalSecret(terminalId, secretHash))) throw new TerminalProvisioningError('terminal-removed', `terminal ${terminalId} was removed meanwhile`);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createLogger } from '../../protocol/logger.js';
 import { startCentralTarget } from './e2e/centralTarget.js';
 import { benchRuntime } from './e2e/child.js';
-import { startExternalTarget } from './e2e/externalTarget.js';
+import { startExternalTarget, startSecuredMosquittoTarget } from './e2e/externalTarget.js';
 import { startMosquitto, type MosquittoChild } from './e2e/mosquittoChild.js';
 import type { PacedRecordResult } from './e2e/load.js';
 import { CpuMeter, RssSampler } from './e2e/procStats.js';
@@ -28,7 +28,8 @@ export interface E2eBenchOptions {
   readonly backlog: boolean;
   /**
    * A third-party broker: `mosquitto` starts one of the bench's own (mosquittoChild.ts), whose
-   * memory is then reported; a URL (`mqtt://host:port`) uses one running already, whose
+   * memory is then reported, with the password and ACL files `qrgate mosquitto-config` writes
+   * for the terminals and the worker (docs/mosquitto.md); a URL (`mqtt://host:port`) uses one running already, whose
    * memory is not. Without it our central runs as a child process.
    */
   readonly broker?: { readonly url: string } | 'mosquitto';
@@ -126,7 +127,8 @@ export async function runE2eBench(options: E2eBenchOptions): Promise<E2eBenchRes
   // Provisioning warnings only, on stderr: stdout carries the result.
   const logger = createLogger({ level: 'warn', destination: process.stderr });
 
-  let mosquitto: MosquittoChild | null = null;
+  // Set inside startBroker below, which TypeScript's narrowing does not follow.
+  let mosquitto = null as MosquittoChild | null;
   let target: BenchTarget | null = null;
   let shares: TerminalShares | null = null;
   let sampler: RssSampler | null = null;
@@ -134,11 +136,17 @@ export async function runE2eBench(options: E2eBenchOptions): Promise<E2eBenchRes
   try {
     const targetOptions = { dir: join(dir, 'site'), entry, terminalIds, log };
     const { broker } = options;
-    if (broker === 'mosquitto') mosquitto = await startMosquitto(dir, log);
-    const external = mosquitto ? { url: mosquitto.url, brokerPid: mosquitto.pid } : broker && broker !== 'mosquitto' ? { url: broker.url, brokerPid: null } : null;
-    target = external
-      ? await startExternalTarget({ ...targetOptions, ...external, clientId: `qrgate-bench-${run}`, receipts: options.receipts ?? true })
-      : await startCentralTarget({ ...targetOptions, logger });
+    const clientId = `qrgate-bench-${run}`;
+    const receipts = options.receipts ?? true;
+    if (broker === 'mosquitto') {
+      // Per-terminal passwords and ACL from `mosquitto-config`: both sides authenticate.
+      const startBroker = async (security: string): Promise<MosquittoChild> => (mosquitto = await startMosquitto(dir, log, { security }));
+      target = await startSecuredMosquittoTarget({ ...targetOptions, clientId, logger, receipts, startBroker });
+    } else if (broker) {
+      target = await startExternalTarget({ ...targetOptions, url: broker.url, brokerPid: null, clientId, receipts });
+    } else {
+      target = await startCentralTarget({ ...targetOptions, logger });
+    }
     const server = target;
     sampler = new RssSampler(() => [server.brokerPid, server.ingestPid].filter((pid): pid is number => pid !== null));
     sampler.start();

@@ -4,6 +4,7 @@ import { addTerminal, realHardwareHint } from '../../provisioning/terminals.js';
 import { audited } from '../audited.js';
 import { parseOptions, requireOption, UsageError, type Command } from '../command.js';
 import { provisioningLogger } from './checkpoints.js';
+import { rewriteAfterChange } from './mosquittoConfig.js';
 
 /**
  * `qrgate terminals add`. The terminal's secret is written to the config file only and
@@ -52,5 +53,5 @@ export const run: Command = async (ctx) => {
           '',
         ].join('\n'),
   );
-  return 0;
+  return rewriteAfterChange(ctx, config);
 };

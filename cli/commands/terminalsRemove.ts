@@ -4,6 +4,7 @@ import { removeTerminal } from '../../broker/registry/terminalLifecycle.js';
 import { audited } from '../audited.js';
 import { parseOptions, requireOption, type Command } from '../command.js';
 import { provisioningLogger } from './checkpoints.js';
+import { rewriteAfterChange } from './mosquittoConfig.js';
 
 /**
  * `qrgate terminals remove`: for good. A running central disconnects the terminal within
@@ -26,5 +27,5 @@ export const run: Command = async (ctx) => {
   ctx.stdout.write(
     values.json ? `${JSON.stringify({ terminalId: removed, removed: true })}\n` : `terminal ${removed} removed: refused and disconnected from now on\n`,
   );
-  return 0;
+  return rewriteAfterChange(ctx, config);
 };

@@ -4,6 +4,7 @@ import { rotateTerminalSecret } from '../../broker/registry/terminalLifecycle.js
 import { audited } from '../audited.js';
 import { parseOptions, requireOption, type Command } from '../command.js';
 import { provisioningLogger } from './checkpoints.js';
+import { rewriteAfterChange } from './mosquittoConfig.js';
 
 /**
  * `qrgate terminals rotate-secret`. The old secret is refused from now on and a running
@@ -25,13 +26,13 @@ export const run: Command = async (ctx) => {
   const config = loadCentralConfig(requireOption(values, 'central-config'));
   const rotated = await audited(
     config,
-    () => withCentralStore(config, { logger: provisioningLogger(ctx) }, (store) => rotateTerminalSecret(store, terminalId, values.config)),
+    () => withCentralStore(config, { logger: provisioningLogger(ctx) }, (store) => rotateTerminalSecret(store, terminalId, { dataDir: config.dataDir, ...(values.config === undefined ? {} : { configFile: values.config }) })),
     (done) => auditFacts.secretRotated(done.terminalId, done.configFile !== null),
   );
   if (values.json) {
     const answer = rotated.configFile === null ? { terminalId: rotated.terminalId, password: rotated.secret } : { terminalId: rotated.terminalId, config: rotated.configFile };
     ctx.stdout.write(`${JSON.stringify(answer)}\n`);
-    return 0;
+    return rewriteAfterChange(ctx, config);
   }
   const change =
     rotated.configFile === null
@@ -48,5 +49,5 @@ export const run: Command = async (ctx) => {
       '',
     ].join('\n'),
   );
-  return 0;
+  return rewriteAfterChange(ctx, config);
 };

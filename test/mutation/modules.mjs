@@ -41,9 +41,10 @@ export const mutationModules = {
     ],
   },
   access: {
-    mutate: ['broker/access/roles.ts', 'broker/auth/acl.ts', 'broker/auth/authorizePublish.ts', 'broker/auth/authorizeSubscribe.ts'],
+    mutate: ['broker/access/roles.ts', 'broker/auth/acl.ts', 'broker/auth/aclGrants.ts', 'broker/auth/authorizePublish.ts', 'broker/auth/authorizeSubscribe.ts'],
     tests: [
       'test/broker/access/*.test.ts',
+      'test/broker/auth/aclGrants.test.ts',
       'test/broker/auth/aclMatrix.test.ts',
       'test/broker/auth/aclOwnTopics.test.ts',
       'test/broker/auth/authorizePublish.test.ts',

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
+import { userInfo } from 'node:os';
 import { delimiter, join } from 'node:path';
 
 /**
@@ -14,7 +15,19 @@ import { delimiter, join } from 'node:path';
 export interface MosquittoChild {
   readonly url: string;
   readonly pid: number;
+  /** SIGHUP: Mosquitto reads its password and ACL files again (the `systemctl reload` an operator runs). */
+  reload(): void;
   stop(): Promise<void>;
+}
+
+export interface MosquittoChildOptions {
+  /**
+   * mosquitto.conf lines for who may do what, such as the fragment `qrgate mosquitto-config`
+   * writes (broker/mosquitto). Default: anonymous access, anyone anywhere.
+   */
+  readonly security?: string;
+  /** Listen there instead of on a free port (a test restarting "the same" broker). */
+  readonly port?: number;
 }
 
 const readyTimeoutMs = 15_000;
@@ -60,13 +73,18 @@ function freePort(): Promise<number> {
   });
 }
 
-/** `port`: listen there instead of on a free one (a test restarting "the same" broker). */
-export async function startMosquitto(dir: string, log: (line: string) => void, options: { readonly port?: number } = {}): Promise<MosquittoChild> {
+export async function startMosquitto(dir: string, log: (line: string) => void, options: MosquittoChildOptions = {}): Promise<MosquittoChild> {
   const binary = findMosquitto();
   if (!binary) throw new Error('no mosquitto binary on PATH or in /usr/sbin (install the mosquitto package)');
   const port = options.port ?? (await freePort());
   const configFile = join(dir, 'mosquitto.conf');
-  writeFileSync(configFile, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'log_dest stderr', 'log_type error', 'log_type warning', ''].join('\n'));
+  // The security lines first: `per_listener_settings` must come before any listener.
+  const security = options.security ?? 'allow_anonymous true\n';
+  // Started by root, Mosquitto switches to the user `mosquitto` before it reads its password
+  // and ACL files, which the bench wrote 0600 as itself: it stays the bench's user instead.
+  // (Ignored when the bench is not root: Mosquitto cannot switch then.)
+  const user = `user ${userInfo().username}`;
+  writeFileSync(configFile, [security, user, `listener ${port} 127.0.0.1`, 'persistence false', 'log_dest stderr', 'log_type error', 'log_type warning', ''].join('\n'));
   const child: ChildProcess = spawn(binary, ['-c', configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderrTail = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderrTail = (stderrTail + chunk.toString('utf8')).slice(-1000)));
@@ -86,5 +104,8 @@ export async function startMosquitto(dir: string, log: (line: string) => void, o
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   log(`mosquitto ${binary} (pid ${child.pid}) listening on 127.0.0.1:${port}`);
-  return { url: `mqtt://127.0.0.1:${port}`, pid: child.pid!, stop };
+  const reload = (): void => {
+    child.kill('SIGHUP');
+  };
+  return { url: `mqtt://127.0.0.1:${port}`, pid: child.pid!, reload, stop };
 }
