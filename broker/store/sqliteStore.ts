@@ -126,6 +126,10 @@ export class SqliteCentralStore implements CentralStore {
     return this.open().registry.getTerminalCredentials(terminalId);
   }
 
+  async listTerminalCredentials(): Promise<TerminalCredentials[]> {
+    return this.open().registry.listTerminalCredentials();
+  }
+
   async removeTerminal(terminalId: string): Promise<boolean> {
     return this.open().registry.removeTerminal(terminalId);
   }

@@ -54,7 +54,7 @@ describe('RetainedIndexPersistence', () => {
     const packet = retained('cp/1/t/a/status', 'online');
     await indexed.storeRetained(packet);
     await indexed.storeRetained(retained('cp/1/t/a/status', 'offline'));
-    packet.payload = Buffer.from('changed');
+    (packet as { payload: Buffer }).payload = Buffer.from('changed');
     const found: RetainedPacket[] = [];
     for await (const each of indexed.createRetainedStream('cp/+/t/+/status')) found.push(each as RetainedPacket);
     expect(found.map((each) => each.payload.toString())).toEqual(['offline']);
