@@ -179,7 +179,7 @@ export const commands: readonly Entry[] = [
   },
   {
     words: ['bench', 'reconnect'],
-    summary: '[--json] [--terminals N] [--processes N]: a central with N terminals logged in is killed and restarted; time until the fleet is back',
+    summary: '[--json] [--terminals N] [--processes N] [--central-cpu-prof DIR]: a central with N terminals logged in is killed and restarted; time until the fleet is back',
     load: () => import('./commands/benchReconnect.js'),
   },
   {

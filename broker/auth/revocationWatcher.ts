@@ -12,8 +12,11 @@ import type { Sessions } from './sessions.js';
  * stays connected for weeks.
  *
  * Those commands run in another process and only write the store, so the store is polled:
- * once a second, the rows of the terminals connected now (two point lookups per terminal,
- * each checkpoint read once per pass). A client whose row no longer admits it is closed
+ * once a second, every terminal's row and every checkpoint, in two reads. (One lookup per
+ * connected terminal, ~20 µs each on a loaded machine, was the restarted central's largest
+ * store cost at 3,000 terminals: a fifth of every second at 10,000, on the event loop the
+ * logins need; docs/benchmarks.md, "Reconnect storm".)
+ * A client whose row no longer admits it is closed
  * (aedes publishes its will: the fleet shows it offline), and logged as
  * `auth.session-revoked {terminalId, reason}`; no secret or hash is ever logged.
  *
@@ -24,7 +27,7 @@ import type { Sessions } from './sessions.js';
 export type RevocationReason = 'terminal-removed' | 'terminal-unknown' | 'secret-rotated' | 'checkpoint-retired';
 
 export interface RevocationWatcherDeps {
-  readonly store: Pick<CentralStore, 'getTerminalCredentials' | 'getCheckpoint'>;
+  readonly store: Pick<CentralStore, 'listTerminalCredentials' | 'listCheckpoints'>;
   readonly sessions: Pick<Sessions, 'principal' | 'admittedSecretHash'>;
   /** The clients connected now (after CONNACK). */
   readonly clients: () => Iterable<Client>;
@@ -74,15 +77,15 @@ export class RevocationWatcher {
 
   private async pass(): Promise<void> {
     const { store, sessions, logger } = this.deps;
-    const checkpoints = new Map<string, Promise<Checkpoint | null>>();
+    const [terminals, checkpoints] = await Promise.all([store.listTerminalCredentials(), store.listCheckpoints()]);
+    const credentialsById = new Map<string, TerminalCredentials>(terminals.map((each) => [each.terminalId, each]));
+    const checkpointsByCode = new Map<string, Checkpoint>(checkpoints.map((each) => [each.code, each]));
     for (const client of [...this.deps.clients()]) {
       if (this.poller.isStopped) return;
       const principal = sessions.principal(client);
       if (principal?.kind !== 'terminal' || this.revoked.has(client)) continue;
-      const credentials = await store.getTerminalCredentials(principal.terminalId);
-      let checkpoint: Promise<Checkpoint | null> | undefined = checkpoints.get(principal.checkpointCode);
-      if (checkpoint === undefined) checkpoints.set(principal.checkpointCode, (checkpoint = store.getCheckpoint(principal.checkpointCode)));
-      const reason = revocationReason(sessions.admittedSecretHash(client), credentials, await checkpoint);
+      const credentials = credentialsById.get(principal.terminalId) ?? null;
+      const reason = revocationReason(sessions.admittedSecretHash(client), credentials, checkpointsByCode.get(principal.checkpointCode) ?? null);
       if (reason === null) continue;
       this.revoked.add(client);
       logger.warn({ terminalId: principal.terminalId, checkpointCode: principal.checkpointCode, reason }, 'auth.session-revoked');

@@ -28,6 +28,7 @@ import { aedesLimits, tcpKeepAliveDelayMs } from './limits.js';
 import { closeServer, listen } from './listen.js';
 import { guardConnection } from './packetSizeGuard.js';
 import { printable } from './printable.js';
+import { RetainedIndexPersistence } from './retainedIndexPersistence.js';
 
 /**
  * The central's MQTT side: aedes 1.x with our hooks (broker/auth), ingestion behind
@@ -169,6 +170,8 @@ export class MqttBroker {
     this.throttle = throttle;
     const aedes = await Aedes.createBroker({
       ...aedesLimits(mqtt),
+      // A retained status per terminal: the default store walked them all at every SUBSCRIBE.
+      persistence: new RetainedIndexPersistence(),
       preConnect: createPreConnect(sessions),
       authenticate: createAuthenticate({
         store,

@@ -33,6 +33,9 @@ interface TerminalRow {
 const checkpointColumns = `SELECT code, name, direction, confirm, created_at_ms AS createdAtMs, retired_at_ms AS retiredAtMs,
   unit, latitude, longitude, branch FROM checkpoints`;
 
+const terminalColumns = `SELECT terminal_id AS terminalId, checkpoint_code AS checkpointCode, secret_hash AS secretHash,
+  removed_at_ms AS removedAtMs, list_scopes AS listScopes FROM terminals`;
+
 /** The columns updateCheckpoint may write, as `:name` parameters (better-sqlite3 named binding). */
 const updatableColumns = { name: 'name', direction: 'direction', confirm: 'confirm', unit: 'unit', latitude: 'latitude', longitude: 'longitude', branch: 'branch' } as const;
 
@@ -42,6 +45,7 @@ export class SqliteRegistry {
   private readonly selectCheckpoints;
   private readonly insertTerminal;
   private readonly selectTerminal;
+  private readonly selectTerminals;
   private readonly markRemoved;
   private readonly addTerminalTx;
   private readonly updateCheckpointTx;
@@ -62,11 +66,8 @@ export class SqliteRegistry {
       `INSERT INTO terminals (terminal_id, checkpoint_code, secret_hash, list_scopes, created_at_ms) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (terminal_id) DO NOTHING`,
     );
-    this.selectTerminal = db.prepare<[string], TerminalRow>(
-      `SELECT terminal_id AS terminalId, checkpoint_code AS checkpointCode, secret_hash AS secretHash, removed_at_ms AS removedAtMs,
-              list_scopes AS listScopes
-       FROM terminals WHERE terminal_id = ?`,
-    );
+    this.selectTerminal = db.prepare<[string], TerminalRow>(`${terminalColumns} WHERE terminal_id = ?`);
+    this.selectTerminals = db.prepare<[], TerminalRow>(`${terminalColumns} ORDER BY terminal_id`);
     this.markRemoved = db.prepare<[number, string]>('UPDATE terminals SET removed_at_ms = ? WHERE terminal_id = ? AND removed_at_ms IS NULL');
     this.markRetired = db.prepare<[number, string]>('UPDATE checkpoints SET retired_at_ms = ? WHERE code = ? AND retired_at_ms IS NULL');
     this.replaceSecret = db.prepare<[string, string]>('UPDATE terminals SET secret_hash = ? WHERE terminal_id = ? AND removed_at_ms IS NULL');
@@ -136,14 +137,11 @@ export class SqliteRegistry {
 
   getTerminalCredentials(terminalId: string): TerminalCredentials | null {
     const row = this.selectTerminal.get(terminalId);
-    if (row === undefined) return null;
-    return {
-      terminalId: row.terminalId,
-      checkpointCode: row.checkpointCode,
-      secretHash: row.secretHash,
-      removedAt: msToIsoOrNull(row.removedAtMs),
-      listScopes: row.listScopes === null ? null : parseStoredScopes(row.terminalId, JSON.parse(row.listScopes)),
-    };
+    return row === undefined ? null : toCredentials(row);
+  }
+
+  listTerminalCredentials(): TerminalCredentials[] {
+    return this.selectTerminals.all().map(toCredentials);
   }
 
   /** True when the terminal was removed by this call; false if unknown or already removed. */
@@ -164,5 +162,15 @@ function toCheckpoint(row: CheckpointRow): Checkpoint {
     branch: row.branch === 1,
     createdAt: msToIso(row.createdAtMs),
     retiredAt: msToIsoOrNull(row.retiredAtMs),
+  };
+}
+
+function toCredentials(row: TerminalRow): TerminalCredentials {
+  return {
+    terminalId: row.terminalId,
+    checkpointCode: row.checkpointCode,
+    secretHash: row.secretHash,
+    removedAt: msToIsoOrNull(row.removedAtMs),
+    listScopes: row.listScopes === null ? null : parseStoredScopes(row.terminalId, JSON.parse(row.listScopes)),
   };
 }

@@ -38,6 +38,7 @@ import { SqliteRegistry } from './sqliteRegistry.js';
 import { SqliteRetention } from './sqliteRetention.js';
 import { openCentralDb, schemaVersion, type CentralDb } from './sqliteSchema.js';
 import { StoreError } from './storeError.js';
+import { SqliteWriteBatch } from './sqliteWriteBatch.js';
 
 export interface SqliteCentralStoreOptions {
   /** The database file, normally `central.db` in the central's dataDir. Its folder is created if missing. */
@@ -56,6 +57,8 @@ interface OpenStore {
   readonly writer: SqliteEventWriter;
   readonly reader: SqliteEventReader;
   readonly fleet: SqliteFleet;
+  /** Fleet-view writes, one transaction per event-loop turn (sqliteWriteBatch.ts). */
+  readonly fleetWrites: SqliteWriteBatch;
   readonly members: SqliteMembersLookup;
   readonly presence: SqlitePresence;
   readonly retention: SqliteRetention;
@@ -65,7 +68,9 @@ interface OpenStore {
 /**
  * The default central store (DESIGN.md "Storage"): one embedded SQLite file in WAL mode.
  * Every method answers synchronously inside its promise; a write blocks the event loop for
- * the length of its transaction (insertEvents: see sqliteEventWriter.ts).
+ * the length of its transaction (insertEvents: see sqliteEventWriter.ts). Fleet-view writes
+ * (status, telemetry, connections) are the exception: they are committed together at the
+ * end of the event-loop turn (sqliteWriteBatch.ts).
  *
  * Lifecycle: the constructor only keeps its options; migrate() opens the file (creating
  * or upgrading the schema) and must come first; close() may be called at any time, twice.
@@ -92,6 +97,7 @@ export class SqliteCentralStore implements CentralStore {
       writer: new SqliteEventWriter(db, logger, presence),
       reader: new SqliteEventReader(db),
       fleet: new SqliteFleet(db),
+      fleetWrites: new SqliteWriteBatch(db),
       members: new SqliteMembersLookup(db),
       presence,
       retention: new SqliteRetention(db),
@@ -105,6 +111,7 @@ export class SqliteCentralStore implements CentralStore {
     const opened = this.opened;
     this.opened = null;
     if (opened === null) return;
+    opened.fleetWrites.flush();
     opened.db.close();
     this.logger.info('store.closed');
   }
@@ -137,6 +144,10 @@ export class SqliteCentralStore implements CentralStore {
     return this.open().registry.getTerminalCredentials(terminalId);
   }
 
+  async listTerminalCredentials(): Promise<TerminalCredentials[]> {
+    return this.open().registry.listTerminalCredentials();
+  }
+
   async removeTerminal(terminalId: string): Promise<boolean> {
     return this.open().registry.removeTerminal(terminalId);
   }
@@ -166,15 +177,18 @@ export class SqliteCentralStore implements CentralStore {
   }
 
   async recordStatus(terminalId: string, status: TerminalStatus, atMs: number): Promise<void> {
-    this.open().fleet.recordStatus(terminalId, status, atMs);
+    const { fleet, fleetWrites } = this.open();
+    await fleetWrites.enqueue(() => fleet.recordStatus(terminalId, status, atMs));
   }
 
   async recordTelemetry(terminalId: string, telemetry: Telemetry, atMs: number): Promise<void> {
-    this.open().fleet.recordTelemetry(terminalId, telemetry, atMs);
+    const { fleet, fleetWrites } = this.open();
+    await fleetWrites.enqueue(() => fleet.recordTelemetry(terminalId, telemetry, atMs));
   }
 
   async recordConnection(terminalId: string, online: boolean, atMs: number): Promise<void> {
-    this.open().fleet.recordConnection(terminalId, online, atMs);
+    const { fleet, fleetWrites } = this.open();
+    await fleetWrites.enqueue(() => fleet.recordConnection(terminalId, online, atMs));
   }
 
   async checkpointStats(code: string, nowMs: number): Promise<CheckpointStats | null> {

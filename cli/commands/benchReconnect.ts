@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { runReconnectBench } from '../bench/reconnect/reconnectBench.js';
 import { countOption as count, parseOptions, type Command } from '../command.js';
 import { createLogger } from '../../protocol/logger.js';
@@ -8,10 +9,13 @@ export const run: Command = async (ctx) => {
     json: { type: 'boolean' },
     terminals: { type: 'string' },
     processes: { type: 'string' },
+    'central-cpu-prof': { type: 'string' },
   });
+  const profileDir = values['central-cpu-prof'];
   const result = await runReconnectBench({
     terminals: count(values.terminals, 'terminals', 10_000),
     processes: count(values.processes, 'processes', 4),
+    ...(profileDir === undefined ? {} : { centralCpuProfileDir: resolve(profileDir) }),
     logger: createLogger({ level: 'warn', destination: process.stderr }),
     log: (line) => ctx.stderr.write(`bench reconnect: ${line}\n`),
   });

@@ -15,6 +15,7 @@ export const forwardedMethods = [
   'retireCheckpoint',
   'addTerminal',
   'getTerminalCredentials',
+  'listTerminalCredentials',
   'removeTerminal',
   'setTerminalSecret',
   'createEnrollmentToken',

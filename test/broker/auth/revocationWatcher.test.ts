@@ -102,13 +102,13 @@ describe('RevocationWatcher', () => {
   it('logs a store failure and keeps watching', async () => {
     const { store, connect, watcher, log } = await setup();
     const client = await connect('t1');
-    const real = store.getTerminalCredentials.bind(store);
-    store.getTerminalCredentials = async () => {
+    const real = store.listTerminalCredentials.bind(store);
+    store.listTerminalCredentials = async () => {
       throw new Error('database is locked');
     };
     await watcher.poll();
     expect(log.messages('auth.revocation-check-failed')).toHaveLength(1);
-    store.getTerminalCredentials = real;
+    store.listTerminalCredentials = real;
     await store.removeTerminal('t1');
     await watcher.poll();
     expect(client.closes).toBe(1);

@@ -175,6 +175,17 @@ export function describeCentralStore(name: string, makeStore: () => Promise<Cent
         expect(await store.getTerminalCredentials('t2')).toMatchObject({ removedAt: expect.any(String), listScopes: ['site-a', 'province-46'] });
       });
 
+      it("lists every terminal's credentials in one read, removed ones included, as getTerminalCredentials gives them", async () => {
+        const store = await openWithFleet();
+        await store.removeTerminal('t2');
+        await store.setTerminalSecret('t3', `${HASH}x`);
+        const listed = await store.listTerminalCredentials();
+        expect(listed.map((c) => c.terminalId).sort()).toEqual(['t1', 't2', 't3']);
+        for (const credentials of listed) expect(credentials).toEqual(await store.getTerminalCredentials(credentials.terminalId));
+        expect(listed.find((c) => c.terminalId === 't2')?.removedAt).toEqual(expect.any(String));
+        expect(listed.find((c) => c.terminalId === 't3')?.secretHash).toBe(`${HASH}x`);
+      });
+
       it('removes a terminal once and never hands its id out again', async () => {
         const store = await openWithFleet();
         expect(await store.removeTerminal('t2')).toBe(true);
