@@ -496,4 +496,5 @@ export const en: Messages = {
   'memberPhoto.problem.photo-too-large': 'The photo is too large: {mb} MB at most.',
   'members.done.photo': 'Photo saved.',
   'members.done.photo-removed': 'Photo removed.',
+  'guard.photoAlt': 'Photo of',
 };

@@ -498,6 +498,7 @@ export const vi = {
   'memberPhoto.problem.photo-too-large': 'Ảnh quá lớn: tối đa {mb} MB.',
   'members.done.photo': 'Đã lưu ảnh.',
   'members.done.photo-removed': 'Đã xóa ảnh.',
+  'guard.photoAlt': 'Ảnh của',
 } as const;
 
 export type MessageKey = keyof typeof vi;

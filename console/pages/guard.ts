@@ -28,6 +28,7 @@ export function guardRoute(deps: Pick<RouteDeps, 'store'>): ProtectedRoute {
         waiting: t('guard.waiting'),
         seconds: t('guard.seconds'),
         unknownPerson: t('guard.unknownPerson'),
+        'photo-alt': t('guard.photoAlt'),
         otherUnit: t('guard.otherUnit'),
         offline: t('guard.offline'),
         answered: t('guard.answered'),
