@@ -52,6 +52,12 @@ function bruteStats(events: readonly ScanEvent[], code: string, nowMs: number) {
   return { ...total, byDecision };
 }
 
+/** The last hour and day of a brute-force count, as lastDayCounts answers them. */
+function lastDayOf(code: string, stats: ReturnType<typeof bruteStats>) {
+  const day = ({ lastHour, lastDay }: Windows) => ({ lastHour, lastDay });
+  return { code, ...day(stats), byDecision: Object.fromEntries(Object.entries(stats.byDecision).map(([decision, windows]) => [decision, day(windows)])) };
+}
+
 function bruteHistogram(events: readonly ScanEvent[], code: string, fromMs: number, toMs: number, bucket: HistogramBucket) {
   const bars: { startMs: number; count: number }[] = [];
   for (let start = bucketStart(fromMs, bucket); start < toMs; start += bucketMs[bucket]) {
@@ -83,7 +89,7 @@ function deliveries(events: readonly ScanEvent[], repeats: readonly number[], ba
 }
 
 describe('checkpoint stats from the hourly rollup', () => {
-  it('agree with a brute-force count over the events, redeliveries included', async () => {
+  it('agree with a brute-force count over the events, redeliveries included (checkpointStats, lastDayCounts, checkpointHistogram)', async () => {
     let run = 0;
     await fc.assert(
       fc.asyncProperty(
@@ -101,6 +107,7 @@ describe('checkpoint stats from the hourly rollup', () => {
             expect(inserted).toBe(events.length);
             for (const nowMs of nows) {
               for (const code of [CP_A, CP_B]) expect(await store.checkpointStats(code, nowMs)).toMatchObject(bruteStats(events, code, nowMs));
+              expect(await store.lastDayCounts(nowMs)).toEqual([CP_A, CP_B].sort().map((code) => lastDayOf(code, bruteStats(events, code, nowMs))));
             }
             for (const [fromMs, lengthMs, bucket] of ranges) {
               expect(await store.checkpointHistogram(CP_A, fromMs, fromMs + lengthMs, bucket)).toEqual(bruteHistogram(events, CP_A, fromMs, fromMs + lengthMs, bucket));
