@@ -497,4 +497,10 @@ export const en: Messages = {
   'members.done.photo': 'Photo saved.',
   'members.done.photo-removed': 'Photo removed.',
   'guard.photoAlt': 'Photo of',
+  'inside.replaceTitle': 'Start the roll call again?',
+  'inside.replaceExplain': 'A roll call for {unit} is under way: started {at} by {by}. {safe} marked safe so far, {missing} still missing.',
+  'inside.replaceWarning': 'A new roll call starts from nobody marked: every safe mark of this one leaves the list, and each person must be marked again.',
+  'inside.replaceConfirm': 'Start a new roll call and drop these marks',
+  'inside.replaceKeep': 'Keep the roll call under way',
+  'inside.replaceChanged': 'While you were looking, someone started another roll call. Check it before starting a new one.',
 };

@@ -499,6 +499,12 @@ export const vi = {
   'members.done.photo': 'Đã lưu ảnh.',
   'members.done.photo-removed': 'Đã xóa ảnh.',
   'guard.photoAlt': 'Ảnh của',
+  'inside.replaceTitle': 'Bắt đầu lại điểm danh?',
+  'inside.replaceExplain': 'Lượt điểm danh của {unit} đang diễn ra: bắt đầu lúc {at}, do {by}. Đã có {safe} người được đánh dấu an toàn, còn {missing} người chưa.',
+  'inside.replaceWarning': 'Lượt mới bắt đầu lại từ đầu: mọi dấu an toàn của lượt này sẽ không còn trên danh sách, phải đánh dấu lại từng người.',
+  'inside.replaceConfirm': 'Bắt đầu lượt mới, bỏ các dấu đã có',
+  'inside.replaceKeep': 'Giữ lượt đang điểm danh',
+  'inside.replaceChanged': 'Trong lúc bạn xem, đã có người bắt đầu một lượt điểm danh khác. Hãy xem lại trước khi bắt đầu lượt mới.',
 } as const;
 
 export type MessageKey = keyof typeof vi;
