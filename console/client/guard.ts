@@ -20,6 +20,9 @@ const root = document.getElementById('guard');
 const list = document.getElementById('pending');
 const state = document.getElementById('guard-state');
 
+/** Checkpoint names by code, from the page (a scan names its checkpoint by code only). */
+const checkpointNames = JSON.parse(root?.dataset.checkpoints ?? '{}') as Record<string, string>;
+
 function word(key: string): string {
   return root?.getAttribute(`data-t-${key}`) ?? key;
 }
@@ -75,7 +78,7 @@ function render(pending: readonly PendingView[]): void {
         facts.append(element('span', '', scan.member.unit), element('span', 'code', scan.member.idMasked), element('span', `status status-${scan.member.status}`, word(`status-${scan.member.status}`)));
         item.append(facts);
       }
-      item.append(element('p', 'hint', `${scan.checkpointCode} · ${scan.lane} · ${word(`direction-${scan.direction}`)}`));
+      item.append(element('p', 'hint', `${checkpointNames[scan.checkpointCode] ?? scan.checkpointCode} · ${word('lane')} ${scan.lane} · ${word(`direction-${scan.direction}`)}`));
       const left = Math.max(0, Math.round((Date.parse(scan.expiresAt) - (Date.now() + skewMs)) / 1000));
       item.append(element('p', 'countdown', `${left} ${word('seconds')}`));
       const done = answered.get(scan.id);

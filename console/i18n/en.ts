@@ -503,4 +503,8 @@ export const en: Messages = {
   'inside.replaceConfirm': 'Start a new roll call and drop these marks',
   'inside.replaceKeep': 'Keep the roll call under way',
   'inside.replaceChanged': 'While you were looking, someone started another roll call. Check it before starting a new one.',
+  'guard.status.allow': 'Allowed in and out',
+  'guard.status.deny': 'Barred',
+  'guard.status.check': 'Check at the gate',
+  'guard.lane': 'lane',
 };

@@ -505,6 +505,10 @@ export const vi = {
   'inside.replaceConfirm': 'Bắt đầu lượt mới, bỏ các dấu đã có',
   'inside.replaceKeep': 'Giữ lượt đang điểm danh',
   'inside.replaceChanged': 'Trong lúc bạn xem, đã có người bắt đầu một lượt điểm danh khác. Hãy xem lại trước khi bắt đầu lượt mới.',
+  'guard.status.allow': 'Được phép ra vào',
+  'guard.status.deny': 'Bị chặn ra vào',
+  'guard.status.check': 'Cần kiểm tra',
+  'guard.lane': 'làn',
 } as const;
 
 export type MessageKey = keyof typeof vi;

@@ -112,6 +112,9 @@ describe('the guard screen', () => {
 
     const hoa = await waitingCard(withPhoto, 'Lê Thị Hoa');
     expect(await hoa.card.locator('.person').textContent()).toBe('Lê Thị Hoa');
+    // The checkpoint by name, and a status that does not read like the confirm button ("Cho qua").
+    expect(await hoa.card.locator('p.hint').textContent()).toBe('Cổng chính · làn in · vào');
+    expect(await hoa.card.locator('.facts-line .status').textContent()).toBe('Được phép ra vào');
     const photo = hoa.card.locator('img.pending-photo');
     // Loaded, not merely present: a broken image has naturalWidth 0.
     await expect.poll(() => photo.evaluate((img) => (img as unknown as { complete: boolean; naturalWidth: number }).complete && (img as unknown as { naturalWidth: number }).naturalWidth), { timeout: 10_000 }).toBeGreaterThan(0);
