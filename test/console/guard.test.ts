@@ -5,7 +5,7 @@ import type { Locator } from 'playwright-core';
 import { cccdQr } from '../../provisioning/samplePeople.js';
 import { addConsoleUser, logInForm } from '../helpers/consoleUsers.js';
 import { newContext, screenshot, useBrowser, watchProblems } from '../helpers/browser.js';
-import { createCentralSite, qrgate } from '../helpers/centralSite.js';
+import { createCentralSite, qrgate, type CentralSite } from '../helpers/centralSite.js';
 import { photoWithGps } from '../helpers/photos.js';
 import { useQrgateProcesses } from '../helpers/qrgateProcess.js';
 import { useTempDir } from '../helpers/tempDir.js';
@@ -19,20 +19,28 @@ const tempDir = useTempDir('qrgate-console-guard-');
 const processes = useQrgateProcesses();
 const launch = useBrowser();
 
+/**
+ * A central (after `prepare`), one terminal whose keyboard lane waits for a manual confirm,
+ * connected to it, and a guard of its checkpoint.
+ */
+async function manualGate(prepare?: (site: CentralSite) => Promise<void>) {
+  const site = await createCentralSite(tempDir(), 0, { people: 2 });
+  await prepare?.(site);
+  const central = await site.startCentral();
+  processes.track(central.proc);
+  const gate = await site.addTerminal('gate', {
+    url: `mqtt://127.0.0.1:${central.mqttPort}`,
+    lanes: [{ name: 'in', direction: 'in', confirm: 'manual', scanner: { type: 'stdin' }, gpio: { type: 'sim', outputs: { relay: 4 } } }],
+  });
+  const guard = await addConsoleUser(site.centralConfig, 'baove', 'guard', { checkpoints: [gate.code] });
+  const terminal = processes.start(['terminal', '--config', gate.config], 'pipe');
+  await terminal.waitForLine((l) => l.msg === 'uplink.connected');
+  return { site, guard, terminal, base: `http://127.0.0.1:${central.httpPort}` };
+}
+
 describe('the guard screen', () => {
   it('shows a waiting scan without a reload, confirms it so the relay pulses for that scan, and opens the gate remotely with a reason', async () => {
-    const site = await createCentralSite(tempDir(), 0, { people: 2 });
-    const central = await site.startCentral();
-    processes.track(central.proc);
-    const gate = await site.addTerminal('gate', {
-      url: `mqtt://127.0.0.1:${central.mqttPort}`,
-      lanes: [{ name: 'in', direction: 'in', confirm: 'manual', scanner: { type: 'stdin' }, gpio: { type: 'sim', outputs: { relay: 4 } } }],
-    });
-    const guard = await addConsoleUser(site.centralConfig, 'baove', 'guard', { checkpoints: [gate.code] });
-    const terminal = processes.start(['terminal', '--config', gate.config], 'pipe');
-    await terminal.waitForLine((l) => l.msg === 'uplink.connected');
-
-    const base = `http://127.0.0.1:${central.httpPort}`;
+    const { site, guard, terminal, base } = await manualGate();
     const browser = await launch();
     const context = await newContext(browser, { viewport: 'phone' });
     const page = await context.newPage();
@@ -70,23 +78,14 @@ describe('the guard screen', () => {
   });
 
   it("shows the member's photo when the person has one, and no image at all when not", async () => {
-    const dir = tempDir();
-    const site = await createCentralSite(dir, 0, { people: 2 });
-    const [withPhoto, without] = site.people as [string, string];
-    const members = join(dir, 'members.csv');
-    writeFileSync(members, `name,phone,address,unit,scope,idNumber,status\nLê Thị Hoa,0905123456,Phường Phú Hội,xuong-may,default,${withPhoto},allow\nPhan Văn Dũng,0905654321,Phường Vĩnh Ninh,xuong-may,default,${without},check\n`);
-    await qrgate(['members', 'import', '--central-config', site.centralConfig, members]);
-    const central = await site.startCentral();
-    processes.track(central.proc);
-    const gate = await site.addTerminal('gate', {
-      url: `mqtt://127.0.0.1:${central.mqttPort}`,
-      lanes: [{ name: 'in', direction: 'in', confirm: 'manual', scanner: { type: 'stdin' }, gpio: { type: 'sim', outputs: { relay: 4 } } }],
+    const { site, guard, terminal, base } = await manualGate(async (site) => {
+      const [withPhoto, without] = site.people as [string, string];
+      const members = join(site.dir, 'members.csv');
+      writeFileSync(members, `name,phone,address,unit,scope,idNumber,status\nLê Thị Hoa,0905123456,Phường Phú Hội,xuong-may,default,${withPhoto},allow\nPhan Văn Dũng,0905654321,Phường Vĩnh Ninh,xuong-may,default,${without},check\n`);
+      await qrgate(['members', 'import', '--central-config', site.centralConfig, members]);
     });
+    const [withPhoto, without] = site.people as [string, string];
     const manager = await addConsoleUser(site.centralConfig, 'quanly', 'manager', { unit: 'xuong-may' });
-    const guard = await addConsoleUser(site.centralConfig, 'baove', 'guard', { checkpoints: [gate.code] });
-    const terminal = processes.start(['terminal', '--config', gate.config], 'pipe');
-    await terminal.waitForLine((l) => l.msg === 'uplink.connected');
-    const base = `http://127.0.0.1:${central.httpPort}`;
     const browser = await launch();
 
     // The unit's manager gives Hoa a photo on her member page, as members.test does.
