@@ -1,10 +1,9 @@
 import { z } from 'zod';
 import { only, type ProtectedRoute, type Route } from '../../broker/api/route.js';
 import type { RouteDeps } from '../../broker/api/routes/deps.js';
-import { insideNowFor, markSafeFor, mayStartRollCall, startRollCallFor, takeOutFor, takeOutSchema } from '../../broker/api/routes/inside.js';
+import { insideNowFor, markSafeFor, mayStartRollCall, requireMayStartRollCall, startRollCallFor, takeOutFor, takeOutSchema } from '../../broker/api/routes/inside.js';
 import { findInside, type InsideGroup, type InsidePerson } from '../../broker/inside/insideView.js';
 import { currentRollCalls } from '../../broker/inside/rollCalls.js';
-import { forbidden } from '../../broker/api/http.js';
 import { formatCount, formatDateTime } from '../format.js';
 import { html, type Html } from '../html.js';
 import { layout } from '../layout.js';
@@ -155,7 +154,7 @@ ${changed ? html`<p class="error" role="alert">${t('inside.replaceChanged')}</p>
     async handle(request) {
       const context = pageContext(request);
       const { unit, replaces } = startForm.parse(request.body ?? {});
-      if (!(await mayStartRollCall(deps, request.principal, unit))) throw forbidden(`you may not start a roll call for ${unit === '' ? 'checkpoints with no unit' : `unit ${unit}`}`);
+      await requireMayStartRollCall(deps, request.principal, unit);
       const open = currentRollCalls(deps.db, [unit]).get(unit) ?? null;
       const agreed = replaces === undefined ? undefined : replaces === 'none' ? null : Number(replaces);
       if (open !== null && agreed !== open.id) {

@@ -57,13 +57,17 @@ export async function mayStartRollCall(deps: Pick<RouteDeps, 'store'>, principal
   }
 }
 
+export async function requireMayStartRollCall(deps: Pick<RouteDeps, 'store'>, principal: Principal, unit: string): Promise<void> {
+  if (!(await mayStartRollCall(deps, principal, unit))) throw forbidden(`you may not start a roll call for ${unit === '' ? 'checkpoints with no unit' : `unit ${unit}`}`);
+}
+
 /**
  * Starts a new roll call for the unit. `replaces`, when given, is the roll call the person
  * agreed to end (the console asks first, since a new one starts from nobody marked): null for
  * "there was none". Another roll call started meanwhile is a 409, not a silent loss of its marks.
  */
 export async function startRollCallFor(deps: InsideRouteDeps, request: AuthorizedRequest, unit: string, replaces?: number | null): Promise<RollCall> {
-  if (!(await mayStartRollCall(deps, request.principal, unit))) throw forbidden(`you may not start a roll call for ${unit === '' ? 'checkpoints with no unit' : `unit ${unit}`}`);
+  await requireMayStartRollCall(deps, request.principal, unit);
   if (replaces !== undefined) {
     const open = currentRollCalls(deps.db, [unit]).get(unit)?.id ?? null;
     if (open !== replaces) throw conflict(`the roll call under way is ${open ?? 'none'}, not ${replaces ?? 'none'}: someone started another; look again before replacing it`);
