@@ -43,17 +43,23 @@ export function memberPhotoJpeg(db: CentralDb, idRef: Buffer): Buffer | null {
   return (db.prepare('SELECT p.jpeg FROM member_photos p JOIN members m ON m.member_id = p.member_id WHERE m.id_ref = ?').pluck().get(idRef) as Buffer | undefined) ?? null;
 }
 
-/** The photo of whoever a scanned credential (a citizen ref or a card ref, as a list holds it) belongs to. */
+/**
+ * Finds the photo of whoever a scanned credential (a citizen ref or a card ref, as a list holds
+ * it) belongs to; `what` is the column list to select from it (`p` is member_photos).
+ */
+function credentialPhotoSql(what: string): string {
+  return `SELECT ${what} FROM member_photos p JOIN members m ON m.member_id = p.member_id WHERE m.id_ref = @ref
+     UNION ALL
+     SELECT ${what} FROM member_photos p JOIN cards c ON c.member_id = p.member_id WHERE c.card_ref = @ref
+     LIMIT 1`;
+}
+
+/** The photo of whoever a scanned credential belongs to. */
 export function photoOfCredential(db: CentralDb, credentialRef: Buffer): Buffer | null {
-  return (
-    (db
-      .prepare(
-        `SELECT p.jpeg FROM member_photos p JOIN members m ON m.member_id = p.member_id WHERE m.id_ref = @ref
-         UNION ALL
-         SELECT p.jpeg FROM member_photos p JOIN cards c ON c.member_id = p.member_id WHERE c.card_ref = @ref
-         LIMIT 1`,
-      )
-      .pluck()
-      .get({ ref: credentialRef }) as Buffer | undefined) ?? null
-  );
+  return (db.prepare(credentialPhotoSql('p.jpeg')).pluck().get({ ref: credentialRef }) as Buffer | undefined) ?? null;
+}
+
+/** Whether whoever a scanned credential belongs to has a photo (the guard screen asks before it shows an <img>). */
+export function credentialHasPhoto(db: CentralDb, credentialRef: Buffer): boolean {
+  return db.prepare(credentialPhotoSql('1')).pluck().get({ ref: credentialRef }) !== undefined;
 }

@@ -117,6 +117,14 @@ export interface CheckpointStats {
   readonly byDecision: Record<Decision, { lastHour: number; lastDay: number; lastWeek: number; lastMonth: number }>;
 }
 
+/** A checkpoint's scans in the last hour and the last day, as checkpointStats counts them (CentralStore.lastDayCounts). */
+export interface LastDayCounts {
+  readonly code: string;
+  readonly lastHour: number;
+  readonly lastDay: number;
+  readonly byDecision: Record<Decision, { lastHour: number; lastDay: number }>;
+}
+
 /** The width of a checkpointHistogram bucket. */
 export type HistogramBucket = 'hour' | 'day';
 
@@ -348,6 +356,15 @@ export interface CentralStore {
    * unknown checkpoint.
    */
   checkpointStats(code: string, nowMs: number): Promise<CheckpointStats | null>;
+  /**
+   * The overview's table in one call, instead of checkpointStats once per checkpoint: one entry
+   * for every checkpoint listCheckpoints returns (retired included), sorted by code, whose
+   * lastHour, lastDay and byDecision's lastHour and lastDay equal checkpointStats(code, nowMs)'s
+   * (the same windows (nowMs - length, nowMs] by the terminal's `ts`); zeros where nothing was
+   * scanned. Its cost must not grow with the events in the day: whole hours come from the
+   * hourly rollup, only the partial hours at the windows' edges from the events.
+   */
+  lastDayCounts(nowMs: number): Promise<LastDayCounts[]>;
   /**
    * Scans at a checkpoint per hour or per Asia/Ho_Chi_Minh day (UTC+7, no DST), by the
    * terminal's `ts` in [fromMs, toMs): one bar for every bucket that overlaps the range, in

@@ -1,6 +1,6 @@
 import type { Statement } from 'better-sqlite3';
 import { decisions, type Decision, type ScanEvent } from '../../protocol/event.js';
-import { maxEventsPerPage, type CheckpointStats, type EventPage, type EventQuery, type HistogramBar, type HistogramBucket } from './centralStore.js';
+import { maxEventsPerPage, type CheckpointStats, type LastDayCounts, type EventPage, type EventQuery, type HistogramBar, type HistogramBucket } from './centralStore.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import type { CentralDb } from './sqliteSchema.js';
 import { StoreError } from './storeError.js';
@@ -26,7 +26,7 @@ const windowParam: Record<WindowName, string> = { lastHour: 'hour', lastDay: 'da
  * inside each window, `@end` the end of the last whole hour; the windows nest, so one pass.
  */
 export const hourlyStatsSql = `
-  SELECT decision,
+  SELECT @code AS code, decision,
     sum(count * (hour_ms >= @hour)) AS lastHour, sum(count * (hour_ms >= @day)) AS lastDay,
     sum(count * (hour_ms >= @week)) AS lastWeek, sum(count) AS lastMonth
   FROM checkpoint_hourly_counts
@@ -38,10 +38,26 @@ export const hourlyStatsSql = `
  * hour of one checkpoint, answered from events_checkpoint alone (it carries \`decision\`).
  */
 export const edgeCountsSql = `
-  SELECT decision, count(*) AS count
+  SELECT @code AS code, decision, count(*) AS count
   FROM events
   WHERE checkpoint_code = @code AND ts >= @from AND ts < @to
   GROUP BY decision`;
+
+/**
+ * lastDayCounts' two queries, the same as the two above for every registered checkpoint at
+ * once: the IN list drives one primary-key (or events_checkpoint) range per checkpoint, so
+ * neither reads outside the day's hours however long the history.
+ */
+export const allHourlyDaySql = `
+  SELECT checkpoint_code AS code, decision, sum(count * (hour_ms >= @hour)) AS lastHour, sum(count) AS lastDay
+  FROM checkpoint_hourly_counts
+  WHERE checkpoint_code IN (SELECT code FROM checkpoints) AND hour_ms >= @day AND hour_ms < @end
+  GROUP BY checkpoint_code, decision`;
+export const allEdgeCountsSql = `
+  SELECT checkpoint_code AS code, decision, count(*) AS count
+  FROM events
+  WHERE checkpoint_code IN (SELECT code FROM checkpoints) AND ts >= @from AND ts < @to
+  GROUP BY checkpoint_code, decision`;
 
 /**
  * Bars from the events themselves (partial hours at a range's edges) and from the rollup
@@ -132,6 +148,14 @@ export function searchSql(shape: SearchShape): string {
 }
 
 type SearchParams = Record<string, string | number>;
+type Params = Record<string, string | number>;
+/** A row of counts for one checkpoint and decision. */
+interface Counted {
+  readonly code: string;
+  readonly decision: string;
+}
+type WindowRow<W extends WindowName> = Counted & Record<W, number>;
+type EdgeRow = Counted & { readonly count: number };
 interface EventRow {
   readonly id: string;
   readonly ts: number;
@@ -144,12 +168,16 @@ export class SqliteEventReader {
   private readonly edgeCounts;
   private readonly histogram;
   private readonly hourlyHistogram;
+  private readonly allHourlyDay;
+  private readonly allEdgeCounts;
   /** At most 2^10 shapes. */
   private readonly searches = new Map<string, Statement<SearchParams, EventRow>>();
 
   constructor(private readonly db: CentralDb) {
-    this.hourlyStats = db.prepare<Record<string, string | number>, Windows & { decision: string }>(hourlyStatsSql);
-    this.edgeCounts = db.prepare<Record<string, string | number>, { decision: string; count: number }>(edgeCountsSql);
+    this.hourlyStats = db.prepare<Params, WindowRow<WindowName>>(hourlyStatsSql);
+    this.edgeCounts = db.prepare<Params, EdgeRow>(edgeCountsSql);
+    this.allHourlyDay = db.prepare<Params, WindowRow<'lastHour' | 'lastDay'>>(allHourlyDaySql);
+    this.allEdgeCounts = db.prepare<Params, EdgeRow>(allEdgeCountsSql);
     this.histogram = db.prepare<Record<string, string | number>, HistogramBar>(histogramSql);
     this.hourlyHistogram = db.prepare<Record<string, string | number>, HistogramBar>(hourlyHistogramSql);
   }
@@ -162,31 +190,72 @@ export class SqliteEventReader {
   checkpointCounts(code: string, nowMs: number): Pick<CheckpointStats, 'lastHour' | 'lastDay' | 'lastWeek' | 'lastMonth' | 'byDecision'> {
     const zero = (): Windows => ({ lastHour: 0, lastDay: 0, lastWeek: 0, lastMonth: 0 });
     const byDecision = Object.fromEntries(decisions.map((d) => [d, zero()])) as Record<Decision, Windows>;
-    const add = (decision: string, window: WindowName, count: number) => {
-      const windows = byDecision[decision as Decision];
-      if (windows !== undefined) windows[window] += count;
-    };
-    const end = nowMs + 1;
-    // Every window is a whole number of hours long, so each one's whole hours start at the
-    // first hour boundary inside it and all end at the last boundary before `end`.
-    const wholeEnd = hourStartMs(end);
-    const wholeFrom = (w: WindowName) => ceilHourMs(end - statsWindowsMs[w]);
-    const params: Record<string, string | number> = { code, end: wholeEnd };
-    for (const w of windowNames) params[windowParam[w]] = wholeFrom(w);
-    for (const row of this.hourlyStats.all(params)) for (const w of windowNames) add(row.decision, w, row[w]);
-    // The partial hour before `end`, shared by the four windows, then each window's partial first hour.
-    const tail = this.edges(code, wholeEnd, end);
-    for (const w of windowNames) {
-      for (const row of tail) add(row.decision, w, row.count);
-      for (const row of this.edges(code, end - statsWindowsMs[w], wholeFrom(w))) add(row.decision, w, row.count);
-    }
+    this.countWindows(
+      windowNames,
+      nowMs,
+      (params) => this.hourlyStats.all({ ...params, code }),
+      (from, to) => this.edgeCounts.all({ code, from, to }),
+      (_code, decision, window, count) => {
+        const windows = byDecision[decision as Decision];
+        if (windows !== undefined) windows[window] += count;
+      },
+    );
     const total = zero();
     for (const windows of Object.values(byDecision)) for (const w of windowNames) total[w] += windows[w];
     return { ...total, byDecision };
   }
 
-  private edges(code: string, fromMs: number, toMs: number): { decision: string; count: number }[] {
-    return toMs > fromMs ? this.edgeCounts.all({ code, from: fromMs, to: toMs }) : [];
+  /** CentralStore.lastDayCounts for these checkpoints (every registered one), in the order given. */
+  lastDayCounts(codes: readonly string[], nowMs: number): LastDayCounts[] {
+    type Day = { lastHour: number; lastDay: number };
+    const zero = (): Day => ({ lastHour: 0, lastDay: 0 });
+    const counts = new Map(codes.map((code) => [code, Object.fromEntries(decisions.map((d) => [d, zero()])) as Record<Decision, Day>]));
+    this.countWindows(
+      ['lastHour', 'lastDay'] as const,
+      nowMs,
+      (params) => this.allHourlyDay.all(params),
+      (from, to) => this.allEdgeCounts.all({ from, to }),
+      (code, decision, window, count) => {
+        const windows = counts.get(code)?.[decision as Decision];
+        if (windows !== undefined) windows[window] += count;
+      },
+    );
+    return codes.map((code) => {
+      const byDecision = counts.get(code)!;
+      const total = zero();
+      for (const windows of Object.values(byDecision)) for (const w of ['lastHour', 'lastDay'] as const) total[w] += windows[w];
+      return { code, ...total, byDecision };
+    });
+  }
+
+  /**
+   * Feeds `add` every count of the windows `names` ending at nowMs: each window's whole hours
+   * from `whole` (the rollup: one column per window, `@hour`..`@month` the first whole hour
+   * inside each window, `@end` the end of the last whole hour), and the partial hours at its
+   * two ends from `edges` (events in [from, to)).
+   */
+  private countWindows<W extends WindowName>(
+    names: readonly W[],
+    nowMs: number,
+    whole: (params: Params) => WindowRow<W>[],
+    edges: (fromMs: number, toMs: number) => EdgeRow[],
+    add: (code: string, decision: string, window: W, count: number) => void,
+  ): void {
+    const end = nowMs + 1;
+    // Every window is a whole number of hours long, so each one's whole hours start at the
+    // first hour boundary inside it and all end at the last boundary before `end`.
+    const wholeEnd = hourStartMs(end);
+    const wholeFrom = (w: W) => ceilHourMs(end - statsWindowsMs[w]);
+    const params: Params = { end: wholeEnd };
+    for (const w of names) params[windowParam[w]] = wholeFrom(w);
+    for (const row of whole(params)) for (const w of names) add(row.code, row.decision, w, row[w]);
+    const edgeRows = (fromMs: number, toMs: number) => (toMs > fromMs ? edges(fromMs, toMs) : []);
+    // The partial hour before `end`, shared by the windows, then each window's partial first hour.
+    const tail = edgeRows(wholeEnd, end);
+    for (const w of names) {
+      for (const row of tail) add(row.code, row.decision, w, row.count);
+      for (const row of edgeRows(end - statsWindowsMs[w], wholeFrom(w))) add(row.code, row.decision, w, row.count);
+    }
   }
 
   checkpointHistogram(code: string, fromMs: number, toMs: number, bucket: HistogramBucket): HistogramBar[] {

@@ -6,6 +6,7 @@ import type {
   Checkpoint,
   CheckpointChanges,
   CheckpointStats,
+  LastDayCounts,
   HistogramBar,
   HistogramBucket,
   InsidePassage,
@@ -196,6 +197,12 @@ export class SqliteCentralStore implements CentralStore {
     const checkpoint = store.registry.getCheckpoint(code);
     if (checkpoint === null) return null;
     return { code, name: checkpoint.name, ...store.reader.checkpointCounts(code, nowMs) };
+  }
+
+  async lastDayCounts(nowMs: number): Promise<LastDayCounts[]> {
+    const store = this.open();
+    const codes = store.registry.listCheckpoints().map((c) => c.code).sort();
+    return store.reader.lastDayCounts(codes, nowMs);
   }
 
   async checkpointHistogram(code: string, fromMs: number, toMs: number, bucket: HistogramBucket): Promise<HistogramBar[]> {

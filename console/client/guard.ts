@@ -11,12 +11,17 @@ interface PendingView {
   readonly direction: 'in' | 'out';
   readonly expiresAt: string;
   readonly terminalOnline: boolean;
+  /** The central has a photo of this person for this guard (GET /api/pending/{id}/photo answers 200). */
+  readonly photo: boolean;
   readonly member: null | { readonly otherUnit: true; readonly unit: string; readonly idMasked: string } | { readonly name: string; readonly unit: string; readonly idMasked: string; readonly status: string };
 }
 
 const root = document.getElementById('guard');
 const list = document.getElementById('pending');
 const state = document.getElementById('guard-state');
+
+/** Checkpoint names by code, from the page (a scan names its checkpoint by code only). */
+const checkpointNames = JSON.parse(root?.dataset.checkpoints ?? '{}') as Record<string, string>;
 
 function word(key: string): string {
   return root?.getAttribute(`data-t-${key}`) ?? key;
@@ -31,6 +36,22 @@ function element<K extends keyof HTMLElementTagNameMap>(tag: K, className: strin
 
 let skewMs = 0;
 const answered = new Map<string, string>();
+/**
+ * The list is rebuilt on every poll; each scan keeps its one <img>, so the photo is fetched
+ * once per scan rather than twice a second (it is served no-store) and does not flicker.
+ */
+const photos = new Map<string, HTMLImageElement>();
+
+function photoOf(scan: PendingView, name: string): HTMLImageElement {
+  let img = photos.get(scan.id);
+  if (!img) {
+    img = element('img', 'pending-photo');
+    img.src = `/api/pending/${encodeURIComponent(scan.id)}/photo`;
+    img.alt = `${word('photo-alt')} ${name}`;
+    photos.set(scan.id, img);
+  }
+  return img;
+}
 
 async function answer(id: string, action: 'confirm' | 'reject'): Promise<void> {
   const response = await fetch(`/api/pending/${encodeURIComponent(id)}/${action}`, {
@@ -44,18 +65,20 @@ async function answer(id: string, action: 'confirm' | 'reject'): Promise<void> {
 
 function render(pending: readonly PendingView[]): void {
   if (!list || !state) return;
+  for (const id of photos.keys()) if (!pending.some((scan) => scan.id === id)) photos.delete(id);
   list.replaceChildren(
     ...pending.map((scan) => {
       const item = element('li', 'pending-scan card');
       item.dataset.pendingId = scan.id;
       const who = scan.member === null ? word('unknownPerson') : 'otherUnit' in scan.member ? `${word('otherUnit')} ${scan.member.unit}` : scan.member.name;
+      if (scan.photo) item.append(photoOf(scan, who));
       item.append(element('p', 'person', who));
       if (scan.member !== null && !('otherUnit' in scan.member)) {
         const facts = element('p', 'facts-line');
         facts.append(element('span', '', scan.member.unit), element('span', 'code', scan.member.idMasked), element('span', `status status-${scan.member.status}`, word(`status-${scan.member.status}`)));
         item.append(facts);
       }
-      item.append(element('p', 'hint', `${scan.checkpointCode} · ${scan.lane} · ${word(`direction-${scan.direction}`)}`));
+      item.append(element('p', 'hint', `${checkpointNames[scan.checkpointCode] ?? scan.checkpointCode} · ${word('lane')} ${scan.lane} · ${word(`direction-${scan.direction}`)}`));
       const left = Math.max(0, Math.round((Date.parse(scan.expiresAt) - (Date.now() + skewMs)) / 1000));
       item.append(element('p', 'countdown', `${left} ${word('seconds')}`));
       const done = answered.get(scan.id);

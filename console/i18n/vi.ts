@@ -498,6 +498,17 @@ export const vi = {
   'memberPhoto.problem.photo-too-large': 'Ảnh quá lớn: tối đa {mb} MB.',
   'members.done.photo': 'Đã lưu ảnh.',
   'members.done.photo-removed': 'Đã xóa ảnh.',
+  'guard.photoAlt': 'Ảnh của',
+  'inside.replaceTitle': 'Bắt đầu lại điểm danh?',
+  'inside.replaceExplain': 'Lượt điểm danh của {unit} đang diễn ra: bắt đầu lúc {at}, do {by}. Đã có {safe} người được đánh dấu an toàn, còn {missing} người chưa.',
+  'inside.replaceWarning': 'Lượt mới bắt đầu lại từ đầu: mọi dấu an toàn của lượt này sẽ không còn trên danh sách, phải đánh dấu lại từng người.',
+  'inside.replaceConfirm': 'Bắt đầu lượt mới, bỏ các dấu đã có',
+  'inside.replaceKeep': 'Giữ lượt đang điểm danh',
+  'inside.replaceChanged': 'Trong lúc bạn xem, đã có người bắt đầu một lượt điểm danh khác. Hãy xem lại trước khi bắt đầu lượt mới.',
+  'guard.status.allow': 'Được phép ra vào',
+  'guard.status.deny': 'Bị chặn ra vào',
+  'guard.status.check': 'Cần kiểm tra',
+  'guard.lane': 'làn',
 } as const;
 
 export type MessageKey = keyof typeof vi;

@@ -28,22 +28,25 @@ export function guardRoute(deps: Pick<RouteDeps, 'store'>): ProtectedRoute {
         waiting: t('guard.waiting'),
         seconds: t('guard.seconds'),
         unknownPerson: t('guard.unknownPerson'),
+        'photo-alt': t('guard.photoAlt'),
         otherUnit: t('guard.otherUnit'),
         offline: t('guard.offline'),
         answered: t('guard.answered'),
         late: t('guard.late'),
         failed: t('guard.failed'),
         opened: t('guard.opened'),
-        'status-allow': t('member.status.allow'),
-        'status-deny': t('member.status.deny'),
-        'status-check': t('member.status.check'),
+        // Not the members page's words: there "allow" reads "Cho qua", the confirm button's own label.
+        'status-allow': t('guard.status.allow'),
+        'status-deny': t('guard.status.deny'),
+        'status-check': t('guard.status.check'),
+        lane: t('guard.lane'),
         'direction-in': t('guard.direction.in'),
         'direction-out': t('guard.direction.out'),
       };
       const page = layout(
         context,
         { title: t('guard.title'), path: '/guard', scripts: ['guard'] },
-        html`<div id="guard" data-csrf="${context.csrfToken ?? ''}" ${Object.entries(words).map(([key, text]) => html`data-t-${key}="${text}" `)}>
+        html`<div id="guard" data-csrf="${context.csrfToken ?? ''}" data-checkpoints="${JSON.stringify(Object.fromEntries(checkpoints.map((c) => [c.code, c.name])))}" ${Object.entries(words).map(([key, text]) => html`data-t-${key}="${text}" `)}>
 <p class="hint" id="guard-state" role="status" aria-live="polite">${t('guard.loading')}</p>
 <ul class="pending" id="pending" aria-label="${t('guard.title')}"></ul>
 </div>

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { only, type ProtectedRoute, type Route } from '../../broker/api/route.js';
 import type { RouteDeps } from '../../broker/api/routes/deps.js';
-import { insideNowFor, markSafeFor, mayStartRollCall, startRollCallFor, takeOutFor, takeOutSchema } from '../../broker/api/routes/inside.js';
+import { insideNowFor, markSafeFor, mayStartRollCall, requireMayStartRollCall, startRollCallFor, takeOutFor, takeOutSchema } from '../../broker/api/routes/inside.js';
 import { findInside, type InsideGroup, type InsidePerson } from '../../broker/inside/insideView.js';
+import { currentRollCalls } from '../../broker/inside/rollCalls.js';
 import { formatCount, formatDateTime } from '../format.js';
 import { html, type Html } from '../html.js';
 import { layout } from '../layout.js';
@@ -84,7 +85,8 @@ ${shown.length === 0 ? html`<p class="hint">${t('inside.allSafe')}</p>` : ''}
 </section>`;
 }
 
-const startForm = z.object({ unit: z.string().max(200) });
+/** `replaces`: the roll call under way that the person agreed to end, on the confirmation page. */
+const startForm = z.object({ unit: z.string().max(200), replaces: z.string().regex(/^(none|\d{1,15})$/).optional() });
 const safeForm = z.object({ rollCall: z.string().regex(/^\d{1,15}$/), ref: z.string().max(64), missing: z.string().optional() });
 
 export function insidePages(deps: Deps): Route[] {
@@ -120,14 +122,47 @@ ${view.groups.length === 0 ? html`<p class="hint" id="nobody-inside">${t('inside
     },
   };
 
+  /**
+   * A new roll call starts from nobody marked, so while one is under way the first press only
+   * asks (a page, no script needed); the answer names the roll call it ends, and if another
+   * was started meanwhile the question is asked again about that one.
+   */
+  const confirmReplace = async (request: Parameters<ProtectedRoute['handle']>[0], group: InsideGroup, changed: boolean) => {
+    const context = pageContext(request);
+    const { t, lang } = context;
+    const rollCall = group.rollCall!;
+    const body = html`<form method="post" action="/inside/roll-call" class="card narrow" id="replace-roll-call">
+${csrfField(context)}<input type="hidden" name="unit" value="${group.unit}"><input type="hidden" name="replaces" value="${rollCall.id}">
+${changed ? html`<p class="error" role="alert">${t('inside.replaceChanged')}</p>` : ''}
+<p>${t('inside.replaceExplain', {
+      unit: group.unit === '' ? t('inside.noUnit') : group.unit,
+      at: formatDateTime(lang, rollCall.startedAt),
+      by: rollCall.startedBy,
+      safe: formatCount(lang, group.people.length - group.missing),
+      missing: formatCount(lang, group.missing),
+    })}</p>
+<p class="replace-warning">${t('inside.replaceWarning')}</p>
+<div class="replace-actions"><button type="submit" class="danger">${t('inside.replaceConfirm')}</button> <a class="button secondary" href="/inside">${t('inside.replaceKeep')}</a></div>
+</form>`;
+    return htmlResponse(context, layout(context, { title: t('inside.replaceTitle'), path: '/inside' }, body), changed ? 409 : 200);
+  };
+
   const start: ProtectedRoute = {
     method: 'POST',
     path: '/inside/roll-call',
     access: viewers,
     async handle(request) {
       const context = pageContext(request);
-      const { unit } = startForm.parse(request.body ?? {});
-      await startRollCallFor(deps, request, unit);
+      const { unit, replaces } = startForm.parse(request.body ?? {});
+      await requireMayStartRollCall(deps, request.principal, unit);
+      const open = currentRollCalls(deps.db, [unit]).get(unit) ?? null;
+      const agreed = replaces === undefined ? undefined : replaces === 'none' ? null : Number(replaces);
+      if (open !== null && agreed !== open.id) {
+        const group = (await insideNowFor(deps, request.principal)).groups.find((g) => g.unit === unit && g.rollCall?.id === open.id);
+        if (group !== undefined) return confirmReplace(request, group, agreed !== undefined);
+        // Nobody of that group is inside now: no mark on the list would be lost.
+      }
+      await startRollCallFor(deps, request, unit, open?.id ?? null);
       return seeOther('/inside?started=1', context.langCookie);
     },
   };

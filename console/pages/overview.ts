@@ -32,7 +32,9 @@ export function overviewRoute(deps: Pick<RouteDeps, 'store' | 'db' | 'config' | 
       const visible = await visibleCheckpointCodes(deps.store, principal);
       const checkpoints = (await deps.store.listCheckpoints()).filter((c) => c.retiredAt === null && (visible === undefined || visible.includes(c.code)));
       const nowMs = deps.now();
-      const rows = await Promise.all(checkpoints.map(async (c) => ({ checkpoint: c, stats: await deps.store.checkpointStats(c.code, nowMs) })));
+      // One read for every checkpoint (the page used to ask checkpointStats once per checkpoint).
+      const counts = new Map((await deps.store.lastDayCounts(nowMs)).map((c) => [c.code, c]));
+      const rows = checkpoints.map((c) => ({ checkpoint: c, stats: counts.get(c.code) }));
       const seesFleet = principal.role !== 'inspector';
       const codes = new Set(checkpoints.map((c) => c.code));
       const terminals = seesFleet ? (await deps.store.fleet()).filter((f) => !f.removed && codes.has(f.checkpointCode)) : [];
@@ -48,11 +50,11 @@ export function overviewRoute(deps: Pick<RouteDeps, 'store' | 'db' | 'config' | 
 ${
   rows.length === 0
     ? html`<p class="hint">${t('overview.noCheckpoints')}</p>`
-    : html`<div class="table-wrap"><table>
+    : html`<div class="table-wrap"><table class="stack">
 <thead><tr><th scope="col">${t('col.code')}</th><th scope="col">${t('col.name')}</th><th scope="col" class="num">${t('col.granted')}</th><th scope="col" class="num">${t('col.refused')}</th><th scope="col" class="num">${t('col.duplicate')}</th><th scope="col" class="num">${t('col.lastHour')}</th></tr></thead>
 <tbody>${rows.map(
         ({ checkpoint, stats }) =>
-          html`<tr data-checkpoint="${checkpoint.code}"><td class="code">${checkpoint.code}</td><td>${checkpoint.name}</td><td class="num">${formatCount(lang, stats?.byDecision.granted.lastDay ?? 0)}</td><td class="num">${formatCount(lang, stats?.byDecision.refused.lastDay ?? 0)}</td><td class="num">${formatCount(lang, stats?.byDecision.duplicate.lastDay ?? 0)}</td><td class="num">${formatCount(lang, stats?.lastHour ?? 0)}</td></tr>`,
+          html`<tr data-checkpoint="${checkpoint.code}"><td class="code" data-label="${t('col.code')}">${checkpoint.code}</td><td data-label="${t('col.name')}">${checkpoint.name}</td><td class="num" data-label="${t('col.granted')}">${formatCount(lang, stats?.byDecision.granted.lastDay ?? 0)}</td><td class="num" data-label="${t('col.refused')}">${formatCount(lang, stats?.byDecision.refused.lastDay ?? 0)}</td><td class="num" data-label="${t('col.duplicate')}">${formatCount(lang, stats?.byDecision.duplicate.lastDay ?? 0)}</td><td class="num" data-label="${t('col.lastHour')}">${formatCount(lang, stats?.lastHour ?? 0)}</td></tr>`,
       )}</tbody></table></div>`
 }
 ${
@@ -62,11 +64,11 @@ ${
   terminals.length === 0
     ? html`<p class="hint">${t('overview.noTerminals')}</p>`
     : html`<p class="summary"><span class="state-online">${t('overview.online', { count: online })}</span><span class="state-offline">${t('overview.offline', { count: terminals.length - online })}</span></p>
-<div class="table-wrap"><table>
+<div class="table-wrap"><table class="stack">
 <thead><tr><th scope="col">${t('col.terminal')}</th><th scope="col">${t('col.checkpoint')}</th><th scope="col">${t('col.state')}</th><th scope="col">${t('col.lastSeen')}</th></tr></thead>
 <tbody>${terminals.map(
         (terminal) =>
-          html`<tr data-terminal="${terminal.terminalId}"><td class="code">${terminal.terminalId}</td><td>${names.get(terminal.checkpointCode) ?? terminal.checkpointCode}</td><td>${terminalState(context, terminal)}</td><td>${terminal.lastSeenAt === null ? '—' : formatDateTime(lang, terminal.lastSeenAt)}</td></tr>`,
+          html`<tr data-terminal="${terminal.terminalId}"><td class="code" data-label="${t('col.terminal')}">${terminal.terminalId}</td><td data-label="${t('col.checkpoint')}">${names.get(terminal.checkpointCode) ?? terminal.checkpointCode}</td><td data-label="${t('col.state')}">${terminalState(context, terminal)}</td><td data-label="${t('col.lastSeen')}">${terminal.lastSeenAt === null ? '—' : formatDateTime(lang, terminal.lastSeenAt)}</td></tr>`,
       )}</tbody></table></div>`
 }`
     : ''

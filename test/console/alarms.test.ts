@@ -1,12 +1,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { sampleIdNumber } from '../../provisioning/samplePeople.js';
-import { newContext, screenshot, unlabelledInputs, useBrowser, watchProblems } from '../helpers/browser.js';
-import { addConsoleUser, type ConsoleUser } from '../helpers/consoleUsers.js';
-import { createCentralSite, qrgate } from '../helpers/centralSite.js';
-import { freePort } from '../helpers/freePort.js';
+import { screenshot, useBrowser, watchProblems } from '../helpers/browser.js';
+import { screenshotsViEn, startConsoleCentral } from '../helpers/consoleCentral.js';
+import { qrgate, type CentralSite } from '../helpers/centralSite.js';
 import { useQrgateProcesses } from '../helpers/qrgateProcess.js';
 import { useTempDir } from '../helpers/tempDir.js';
 import { waitFor } from '../helpers/waitFor.js';
@@ -23,52 +21,31 @@ const processes = useQrgateProcesses();
 const launch = useBrowser();
 const scope = 'xuong-1';
 
-async function logIn(browser: Browser, base: string, user: ConsoleUser, viewport: 'desk' | 'phone' = 'desk'): Promise<Page> {
-  const context = await newContext(browser, { viewport });
-  const page = await context.newPage();
-  await page.goto(`${base}/login`);
-  await page.fill('#username', user.username);
-  await page.fill('#password', user.password);
-  await Promise.all([page.waitForURL(`${base}/`), page.click('form[action="/login"] button')]);
-  return page;
-}
-
-/** The four screenshots of the overview, leaving the browser in Vietnamese at desk size. */
-async function screenshots(page: Page, base: string, name: string): Promise<void> {
-  await page.goto(`${base}/?lang=vi`);
-  expect(await unlabelledInputs(page)).toEqual([]);
-  await screenshot(page, `${name}-vi-desk`);
-  await page.setViewportSize({ width: 390, height: 844 });
-  await screenshot(page, `${name}-vi-phone`);
-  await page.goto(`${base}/?lang=en`);
-  await screenshot(page, `${name}-en-phone`);
-  await page.setViewportSize({ width: 1366, height: 768 });
-  await screenshot(page, `${name}-en-desk`);
-  await page.goto(`${base}/?lang=vi`);
-}
-
 describe('the overview alarms', () => {
   it('raise a list expiry and an offline terminal; an operator acknowledges one with a note and the audit page shows it; another unit sees none', async () => {
-    const dir = tempDir();
-    const site = await createCentralSite(dir, await freePort(), { people: 1 });
-    // Two seconds instead of five minutes, so the test need not wait: the threshold is the central's config.
-    const config = JSON.parse(readFileSync(site.centralConfig, 'utf8')) as Record<string, unknown>;
-    writeFileSync(site.centralConfig, JSON.stringify({ ...config, alarms: { offlineAfterS: 2 } }));
-    const csv = join(dir, 'members.csv');
-    writeFileSync(csv, `name,phone,address,unit,scope,idNumber,status\n"Trần Văn Bảo",0905 123 001,"12 Lê Lợi, Huế",Xưởng 1,${scope},${sampleIdNumber(700_001)},allow\n`);
-    await qrgate(['members', 'import', '--central-config', site.centralConfig, csv]);
-    await qrgate(['lists', 'publish', '--central-config', site.centralConfig, '--scope', scope, '--expires-in-days', '0.5']);
-    const gate = await site.addTerminal('gate', { lists: [scope], central: { telemetryIntervalMs: 1000 } });
-    const admin = await addConsoleUser(site.centralConfig, 'vanhanh', 'admin');
-    const stranger = await addConsoleUser(site.centralConfig, 'quanly-to5', 'manager', { unit: 'Tổ 5' });
-    const central = await site.startCentral();
+    // Provisioned in prepare(), before the central starts.
+    let gate!: Awaited<ReturnType<CentralSite['addTerminal']>>;
+    const central = await startConsoleCentral(tempDir(), {
+      people: 1,
+      users: { vanhanh: { role: 'admin' }, 'quanly-to5': { role: 'manager', unit: 'Tổ 5' } },
+      async prepare(site) {
+        // Two seconds instead of five minutes, so the test need not wait: the threshold is the central's config.
+        const config = JSON.parse(readFileSync(site.centralConfig, 'utf8')) as Record<string, unknown>;
+        writeFileSync(site.centralConfig, JSON.stringify({ ...config, alarms: { offlineAfterS: 2 } }));
+        const csv = join(site.dir, 'members.csv');
+        writeFileSync(csv, `name,phone,address,unit,scope,idNumber,status\n"Trần Văn Bảo",0905 123 001,"12 Lê Lợi, Huế",Xưởng 1,${scope},${sampleIdNumber(700_001)},allow\n`);
+        await qrgate(['members', 'import', '--central-config', site.centralConfig, csv]);
+        await qrgate(['lists', 'publish', '--central-config', site.centralConfig, '--scope', scope, '--expires-in-days', '0.5']);
+        gate = await site.addTerminal('gate', { lists: [scope], central: { telemetryIntervalMs: 1000 } });
+      },
+    });
     processes.track(central.proc);
-    const base = `http://127.0.0.1:${central.httpPort}`;
+    const { base } = central;
     const terminal = processes.start(['terminal', '--config', gate.config], 'pipe');
     await terminal.waitForLine((l) => l.msg === 'lists.synced' && l.version === 1, 60_000);
 
     const browser = await launch();
-    const page = await logIn(browser, base, admin);
+    const page = await central.logIn(browser, 'vanhanh');
     const problems = watchProblems(page);
     const alarms = page.locator('article[data-alarm]');
     expect(await alarms.evaluateAll((cards) => cards.map((c) => [c.getAttribute('data-kind'), c.getAttribute('data-state')]))).toEqual([['list-expiring', 'new']]);
@@ -92,7 +69,7 @@ describe('the overview alarms', () => {
     expect(await offline.locator('[data-fact="where"]').textContent()).toBe(`Thiết bị ${gate.terminalId} · Cổng chính ${gate.code}`);
     expect(await offline.locator('[data-fact="since"]').textContent()).toMatch(/^\d\d:\d\d:\d\d \d\d\/\d\d\/\d{4}$/);
     expect(await offline.locator('[data-fact="detail"]').textContent()).toMatch(/^Thiết bị liên lạc lần cuối lúc .+\.$/);
-    await screenshots(page, base, 'overview-alarms');
+    await screenshotsViEn(page, `${base}/`, 'overview-alarms');
 
     // Acknowledge with a note: the browser asks for the note first (required), the central keeps who, when and what.
     const note = 'Đã gọi kỹ thuật viên, cổng đang mất điện';
@@ -111,7 +88,7 @@ describe('the overview alarms', () => {
     expect(await acked.locator('[data-fact="acknowledged"]').textContent()).toMatch(new RegExp(`^Đã ghi nhận bởi user:vanhanh lúc .+: ${note}$`));
     expect(await acked.locator('form').count()).toBe(0);
     expect(await page.textContent('[data-alarms="counts"]')).toBe('1 cảnh báo mới1 đã ghi nhận');
-    await screenshots(page, base, 'overview-alarms-acknowledged');
+    await screenshotsViEn(page, `${base}/`, 'overview-alarms-acknowledged');
 
     // The audit page has it, with the note.
     await page.goto(`${base}/audit?action=alarm.acknowledge`);
@@ -126,7 +103,7 @@ describe('the overview alarms', () => {
     await page.context().close();
 
     // A manager of another unit: no alarm of this site, on the page or through the API.
-    const other = await logIn(browser, base, stranger, 'phone');
+    const other = await central.logIn(browser, 'quanly-to5', { viewport: 'phone' });
     expect(await other.locator('article[data-alarm]').count()).toBe(0);
     expect(await other.textContent('[data-alarms="none"]')).toBe('Không có cảnh báo nào.');
     const api = await other.evaluate(async () => (await fetch('/api/alarms')).json());

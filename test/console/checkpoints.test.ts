@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import jsQRModule from 'jsqr';
 import { parseEnrollmentQr } from '../../protocol/enrollment.js';
@@ -8,16 +8,12 @@ import { centralDbFileName, loadCentralConfig } from '../../broker/config.js';
 import { SqliteCentralStore } from '../../broker/store/sqliteStore.js';
 import { scanEvent } from '../broker/store/scanEvents.js';
 import { silentLogger } from '../fakes/captureLogger.js';
-import { addConsoleUser, logInForm, type ConsoleUser } from '../helpers/consoleUsers.js';
+import { logInForm } from '../helpers/consoleUsers.js';
+import { adminAndManagers, useConsoleCentral } from '../helpers/consoleCentral.js';
 import { newContext, screenshot, unlabelledInputs, useBrowser, watchProblems } from '../helpers/browser.js';
-import { createCentralSite } from '../helpers/centralSite.js';
-import { freePort } from '../helpers/freePort.js';
 import { pdfTextLines } from '../helpers/pdfText.js';
-import { QrgateProcess } from '../helpers/qrgateProcess.js';
-import { useTempDir } from '../helpers/tempDir.js';
 
 /** The checkpoints pages in Debian's chromium against a real central. */
-const tempDir = useTempDir('qrgate-console-checkpoints-');
 const launch = useBrowser();
 
 const jsQR = jsQRModule.default;
@@ -25,48 +21,37 @@ const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 
-let base = '';
-let central: QrgateProcess | undefined;
 /** The site's own checkpoint, with scans stored before the central started. */
 let mainCode = '';
-const users: Record<string, ConsoleUser> = {};
 
-beforeAll(async () => {
-  const site = await createCentralSite(tempDir(), await freePort(), { people: 1 });
-  for (const [username, role, unit] of [['quantri', 'admin', undefined], ['quanly', 'manager', 'xuong-may'], ['donvikhac', 'manager', 'don-vi-khac']] as const) {
-    users[username] = await addConsoleUser(site.centralConfig, username, role, unit ? { unit } : {});
-  }
+const central = useConsoleCentral('qrgate-console-checkpoints-', {
+  people: 1,
+  users: adminAndManagers,
   // Scans as terminals would have sent them, minutes to weeks old, so the counts and charts have something to show.
-  const store = new SqliteCentralStore({ file: join(loadCentralConfig(site.centralConfig).dataDir, centralDbFileName), logger: silentLogger() });
-  await store.migrate();
-  mainCode = (await store.listCheckpoints())[0]!.code;
-  const now = Date.now();
-  const ages = [
-    [10 * MINUTE, 'granted'],
-    [11 * MINUTE, 'granted'],
-    [12 * MINUTE, 'refused'],
-    [3 * HOUR, 'granted'],
-    [3 * DAY, 'duplicate'],
-    [20 * DAY, 'granted'],
-  ] as const;
-  await store.insertEvents(
-    ages.map(([age, decision], i) => scanEvent({ terminalId: 'tm-cong-chinh', checkpointCode: mainCode, seq: i + 1, tsMs: now - age, decision })),
-    now,
-  );
-  await store.close();
-  const started = await site.startCentral();
-  central = started.proc;
-  base = `http://127.0.0.1:${started.httpPort}`;
-}, 120_000);
-afterAll(async () => {
-  central?.kill('SIGKILL');
-  await central?.exited;
+  async prepare(site) {
+    const store = new SqliteCentralStore({ file: join(loadCentralConfig(site.centralConfig).dataDir, centralDbFileName), logger: silentLogger() });
+    await store.migrate();
+    mainCode = (await store.listCheckpoints())[0]!.code;
+    const now = Date.now();
+    const ages = [
+      [10 * MINUTE, 'granted'],
+      [11 * MINUTE, 'granted'],
+      [12 * MINUTE, 'refused'],
+      [3 * HOUR, 'granted'],
+      [3 * DAY, 'duplicate'],
+      [20 * DAY, 'granted'],
+    ] as const;
+    await store.insertEvents(
+      ages.map(([age, decision], i) => scanEvent({ terminalId: 'tm-cong-chinh', checkpointCode: mainCode, seq: i + 1, tsMs: now - age, decision })),
+      now,
+    );
+    await store.close();
+  },
 });
 
 async function logIn(page: Page, username: string): Promise<void> {
-  await logInForm(page, base, users[username]!, '/checkpoints');
+  await logInForm(page, central().base, central().users[username]!, '/checkpoints');
 }
-
 
 const name = 'Cổng phụ — Xưởng may';
 
@@ -98,20 +83,20 @@ describe('the checkpoints pages', () => {
 
     // The sign: its text, as a printer gets it, carries the name with its diacritics.
     const [download] = await Promise.all([page.waitForEvent('download'), page.click(`a[href="/checkpoints/${code}/sign.pdf"]`)]);
-    const signFile = join(tempDir(), 'sign.pdf');
+    const signFile = join(central().site.dir, 'sign.pdf');
     await download.saveAs(signFile);
     expect(pdfTextLines(signFile)).toEqual(expect.arrayContaining([name, code, 'Xưởng may']));
 
     // Listed with its code, and renamed from its page.
-    await page.goto(`${base}/checkpoints`);
+    await page.goto(`${central().base}/checkpoints`);
     expect(await page.textContent(`tr[data-checkpoint="${code}"] td.code`)).toBe(code);
-    await page.goto(`${base}/checkpoints/${code}`);
+    await page.goto(`${central().base}/checkpoints/${code}`);
     await page.fill('#edit-name', `${name} (Cổng 2)`);
-    await Promise.all([page.waitForURL(`${base}/checkpoints/${code}?done=saved`), page.click(`form[action="/checkpoints/${code}"] button`)]);
+    await Promise.all([page.waitForURL(`${central().base}/checkpoints/${code}?done=saved`), page.click(`form[action="/checkpoints/${code}"] button`)]);
     expect(await page.textContent('h1')).toBe(`${name} (Cổng 2)`);
 
     // The site's checkpoint, with the scans stored before start: the inspector's counts by decision, and the charts.
-    await page.goto(`${base}/checkpoints/${mainCode}`);
+    await page.goto(`${central().base}/checkpoints/${mainCode}`);
     expect(await page.locator('.counts dd').allTextContents()).toEqual(['3', '4', '5', '6']);
     expect(await page.locator('tr[data-decision="granted"] td').allTextContents()).toEqual(['2', '3', '3', '4']);
     expect(await page.locator('tr[data-decision="refused"] td').allTextContents()).toEqual(['1', '1', '1', '1']);
@@ -123,22 +108,22 @@ describe('the checkpoints pages', () => {
     await screenshot(page, 'checkpoint-vi-desk');
     await page.setViewportSize({ width: 390, height: 844 });
     await screenshot(page, 'checkpoint-vi-phone');
-    await page.goto(`${base}/checkpoints/${mainCode}?lang=en`);
+    await page.goto(`${central().base}/checkpoints/${mainCode}?lang=en`);
     expect(await page.textContent('#charts-title')).toBe('Scans over time');
     await screenshot(page, 'checkpoint-en-phone');
     await page.setViewportSize({ width: 1366, height: 768 });
     await screenshot(page, 'checkpoint-en-desk');
-    await page.goto(`${base}/checkpoints`);
+    await page.goto(`${central().base}/checkpoints`);
     await screenshot(page, 'checkpoints-en-desk');
     await page.setViewportSize({ width: 390, height: 844 });
     await screenshot(page, 'checkpoints-en-phone');
-    await page.goto(`${base}/checkpoints?lang=vi`);
+    await page.goto(`${central().base}/checkpoints?lang=vi`);
     await screenshot(page, 'checkpoints-vi-phone');
     await page.setViewportSize({ width: 1366, height: 768 });
     await screenshot(page, 'checkpoints-vi-desk');
 
     // A technician's enrollment QR: a typo in the address is caught on the field; then the image, with the name and expiry under it.
-    await page.goto(`${base}/checkpoints/${mainCode}`);
+    await page.goto(`${central().base}/checkpoints/${mainCode}`);
     const url = await page.inputValue('#enroll-url');
     expect(url).toMatch(/^mqtt:\/\/127\.0\.0\.1:\d+$/);
     await page.fill('#enroll-url', 'http://127.0.0.1');
@@ -160,10 +145,10 @@ describe('the checkpoints pages', () => {
     await screenshot(page, 'checkpoint-enroll-vi-desk');
 
     // Retired from its page: kept in the list, marked, its counts still readable.
-    await page.goto(`${base}/checkpoints/${code}`);
-    await Promise.all([page.waitForURL(`${base}/checkpoints/${code}?done=retired`), page.click(`form[action="/checkpoints/${code}/retire"] button`)]);
+    await page.goto(`${central().base}/checkpoints/${code}`);
+    await Promise.all([page.waitForURL(`${central().base}/checkpoints/${code}?done=retired`), page.click(`form[action="/checkpoints/${code}/retire"] button`)]);
     expect(await page.locator(`form[action="/checkpoints/${code}"]`).count()).toBe(0);
-    await page.goto(`${base}/checkpoints`);
+    await page.goto(`${central().base}/checkpoints`);
     expect(await page.getAttribute(`tr[data-checkpoint="${code}"]`, 'class')).toBe('retired');
 
     expect(problems).toEqual([]);
@@ -176,11 +161,11 @@ describe('the checkpoints pages', () => {
     const page = await context.newPage();
     await logIn(page, 'donvikhac');
     expect(await page.locator('tr[data-checkpoint]').count()).toBe(0);
-    const refused = await page.goto(`${base}/checkpoints/${mainCode}`);
+    const refused = await page.goto(`${central().base}/checkpoints/${mainCode}`);
     expect(refused?.status()).toBe(403);
     expect(await page.textContent('.error')).toBe('Bạn không có quyền xem trang này.');
     expect(await page.content()).not.toContain('Cổng chính');
-    const sign = await page.goto(`${base}/checkpoints/${mainCode}/sign.pdf`);
+    const sign = await page.goto(`${central().base}/checkpoints/${mainCode}/sign.pdf`);
     expect(sign?.status()).toBe(403);
     await context.close();
   });
@@ -197,10 +182,10 @@ describe('the checkpoints pages', () => {
     await page.fill('#new-name', 'Cổng kho vải');
     await Promise.all([page.waitForURL(/\/checkpoints\/\d{14}\?done=created$/), page.click('form[action="/checkpoints"] button')]);
     expect(await page.textContent('.checkpoint-head')).toContain('xuong-may');
-    await page.goto(`${base}/checkpoints`);
+    await page.goto(`${central().base}/checkpoints`);
     expect(await page.locator('tr[data-checkpoint] td:first-child').allTextContents()).toEqual(['Cổng kho vải']);
     // The site's checkpoint has no unit: not this manager's to see.
-    expect((await page.goto(`${base}/checkpoints/${mainCode}`))?.status()).toBe(403);
+    expect((await page.goto(`${central().base}/checkpoints/${mainCode}`))?.status()).toBe(403);
     expect(problems.filter((p) => !p.includes('403'))).toEqual([]);
     await context.close();
   });

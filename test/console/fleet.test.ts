@@ -1,12 +1,11 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { sampleIdNumber } from '../../provisioning/samplePeople.js';
-import { newContext, screenshot, unlabelledInputs, useBrowser, watchProblems } from '../helpers/browser.js';
-import { addConsoleUser } from '../helpers/consoleUsers.js';
-import { createCentralSite, qrgate, type CentralSite } from '../helpers/centralSite.js';
-import { freePort } from '../helpers/freePort.js';
+import { screenshot, unlabelledInputs, useBrowser, watchProblems } from '../helpers/browser.js';
+import { screenshotsViEn, startConsoleCentral } from '../helpers/consoleCentral.js';
+import { qrgate, type CentralSite } from '../helpers/centralSite.js';
 import { useQrgateProcesses } from '../helpers/qrgateProcess.js';
 import { useTempDir } from '../helpers/tempDir.js';
 import { waitFor } from '../helpers/waitFor.js';
@@ -23,37 +22,6 @@ const processes = useQrgateProcesses();
 const launch = useBrowser();
 const scope = 'xuong-1';
 
-interface Login {
-  readonly username: string;
-  readonly password: string;
-}
-
-
-async function logIn(browser: Browser, base: string, user: Login, viewport: 'desk' | 'phone' = 'desk'): Promise<Page> {
-  const context = await newContext(browser, { viewport });
-  const page = await context.newPage();
-  await page.goto(`${base}/login`);
-  await page.fill('#username', user.username);
-  await page.fill('#password', user.password);
-  await Promise.all([page.waitForURL(`${base}/`), page.click('form[action="/login"] button')]);
-  return page;
-}
-
-
-/** The four screenshots of a page, leaving the browser in Vietnamese. */
-async function screenshots(page: Page, url: string, name: string): Promise<void> {
-  await page.goto(`${url}?lang=vi`);
-  expect(await unlabelledInputs(page)).toEqual([]);
-  await screenshot(page, `${name}-vi-desk`);
-  await page.setViewportSize({ width: 390, height: 844 });
-  await screenshot(page, `${name}-vi-phone`);
-  await page.goto(`${url}?lang=en`);
-  await screenshot(page, `${name}-en-phone`);
-  await page.setViewportSize({ width: 1366, height: 768 });
-  await screenshot(page, `${name}-en-desk`);
-  await page.goto(`${url}?lang=vi`);
-}
-
 /** Reloads `url` until `condition` holds on the page: the fleet changes without the page asking. */
 async function reloadUntil(page: Page, url: string, condition: () => Promise<boolean>, what: string): Promise<void> {
   await waitFor(
@@ -68,32 +36,33 @@ async function reloadUntil(page: Page, url: string, condition: () => Promise<boo
 }
 
 async function world() {
-  const dir = tempDir();
-  const site = await createCentralSite(dir, await freePort(), { people: 1 });
-  const csv = join(dir, 'members.csv');
-  writeFileSync(csv, `name,phone,address,unit,scope,idNumber,status\n"Trần Văn Bảo",0905 123 001,"12 Lê Lợi, Huế",Xưởng 1,${scope},${sampleIdNumber(700_001)},allow\n`);
-  await qrgate(['members', 'import', '--central-config', site.centralConfig, csv]);
-  await qrgate(['lists', 'publish', '--central-config', site.centralConfig, '--scope', scope]);
-  const gate = await site.addTerminal('gate', { lists: [scope], central: { telemetryIntervalMs: 1000 } });
-  const spare = await site.addTerminal('spare', { lists: [scope] });
-  const users = {
-    admin: await addConsoleUser(site.centralConfig, 'quantri', 'admin'),
-    guard: await addConsoleUser(site.centralConfig, 'baove', 'guard', { checkpoints: [gate.code] }),
-    inspector: await addConsoleUser(site.centralConfig, 'thanhtra', 'inspector'),
-  };
-  const central = await site.startCentral();
+  // Provisioned in prepare(), before the central starts.
+  let gate!: Awaited<ReturnType<CentralSite['addTerminal']>>;
+  let spare!: Awaited<ReturnType<CentralSite['addTerminal']>>;
+  const central = await startConsoleCentral(tempDir(), {
+    people: 1,
+    async prepare(site) {
+      const csv = join(site.dir, 'members.csv');
+      writeFileSync(csv, `name,phone,address,unit,scope,idNumber,status\n"Trần Văn Bảo",0905 123 001,"12 Lê Lợi, Huế",Xưởng 1,${scope},${sampleIdNumber(700_001)},allow\n`);
+      await qrgate(['members', 'import', '--central-config', site.centralConfig, csv]);
+      await qrgate(['lists', 'publish', '--central-config', site.centralConfig, '--scope', scope]);
+      gate = await site.addTerminal('gate', { lists: [scope], central: { telemetryIntervalMs: 1000 } });
+      spare = await site.addTerminal('spare', { lists: [scope] });
+    },
+    users: () => ({ quantri: { role: 'admin' }, baove: { role: 'guard', checkpoints: [gate.code] }, thanhtra: { role: 'inspector' } }),
+  });
   processes.track(central.proc);
-  return { site, gate, spare, users, base: `http://127.0.0.1:${central.httpPort}` };
+  return { site: central.site, gate, spare, central, base: central.base };
 }
 
 describe('the fleet, lists and audit pages', () => {
   it('show a terminal online with its list, then offline when it dies; the admin publishes, rotates its secret and removes it, and the audit log has it all', async () => {
-    const { site, gate, users, base } = await world();
+    const { site, gate, central, base } = await world();
     const terminal = processes.start(['terminal', '--config', gate.config], 'pipe');
     await terminal.waitForLine((l) => l.msg === 'lists.synced' && l.version === 1, 60_000);
 
     const browser = await launch();
-    const page = await logIn(browser, base, users.admin);
+    const page = await central.logIn(browser, 'quantri');
     const problems = watchProblems(page);
     const row = page.locator(`article[data-terminal="${gate.terminalId}"]`);
     await reloadUntil(page, `${base}/fleet`, async () => (await row.getAttribute('data-online')) === 'true' && (await row.locator(`[data-list="${scope}"]`).textContent())?.includes('v1') === true, 'the terminal online with list v1');
@@ -103,7 +72,7 @@ describe('the fleet, lists and audit pages', () => {
     expect(await row.locator('[data-fact="outbox"]').textContent()).toBe('0');
     expect(await row.locator('[data-fact="scanners"]').textContent()).toBe('in: đã kết nối');
     expect(await row.locator('a', { hasText: 'Gỡ bỏ' }).count()).toBe(1);
-    await screenshots(page, `${base}/fleet`, 'fleet');
+    await screenshotsViEn(page, `${base}/fleet`, 'fleet');
 
     // Lists: v1 published, the terminal on it; "publish now" makes v2 and the terminal follows.
     await page.goto(`${base}/lists`);
@@ -116,7 +85,7 @@ describe('the fleet, lists and audit pages', () => {
     await terminal.waitForLine((l) => l.msg === 'lists.applied' && l.version === 2, 60_000);
     await reloadUntil(page, `${base}/lists`, async () => (await card.locator(`tr[data-terminal="${gate.terminalId}"] td`).nth(2).textContent()) === 'v2', 'the terminal reported on v2');
     expect(await card.locator('[data-warning="lag"]').count()).toBe(0);
-    await screenshots(page, `${base}/lists`, 'lists');
+    await screenshotsViEn(page, `${base}/lists`, 'lists');
 
     // The terminal's process dies: the fleet shows it offline.
     terminal.kill('SIGKILL');
@@ -175,15 +144,15 @@ describe('the fleet, lists and audit pages', () => {
       ['list.publish', scope],
       ['list.publish', scope],
     ]);
-    await screenshots(page, `${base}/audit`, 'audit');
+    await screenshotsViEn(page, `${base}/audit`, 'audit');
     expect(problems).toEqual([]);
     await page.context().close();
   });
 
   it('shows a guard the fleet of its checkpoint without the admin buttons, and an inspector the refusal page', async () => {
-    const { gate, spare, users, base } = await world();
+    const { gate, spare, central, base } = await world();
     const browser = await launch();
-    const guard = await logIn(browser, base, users.guard, 'phone');
+    const guard = await central.logIn(browser, 'baove', { viewport: 'phone' });
     const problems = watchProblems(guard);
     await guard.goto(`${base}/fleet`);
     expect(await guard.locator('article[data-terminal] h2 .code').allTextContents()).toEqual(expect.arrayContaining([gate.terminalId, spare.terminalId]));
@@ -196,7 +165,7 @@ describe('the fleet, lists and audit pages', () => {
     expect(refused?.status()).toBe(403);
     await guard.context().close();
 
-    const inspector = await logIn(browser, base, users.inspector);
+    const inspector = await central.logIn(browser, 'thanhtra');
     expect(await inspector.locator('nav a[href="/fleet"]').count()).toBe(0);
     for (const path of ['/fleet', '/lists', '/audit']) {
       const answer = await inspector.goto(`${base}${path}`);

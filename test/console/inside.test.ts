@@ -98,6 +98,14 @@ describe('the who-is-inside page', () => {
     // Guards correct nothing: no take-out for them.
     expect(await guardPage.locator('a.take-out').count()).toBe(0);
     await screenshot(guardPage, 'inside-vi-phone');
+    // Pressing "new roll call" again only asks: Lan's mark would be lost. Keeping it changes nothing.
+    await Promise.all([guardPage.waitForURL(`${base}/inside/roll-call`), guardPage.click('section.inside-group form[action="/inside/roll-call"] button')]);
+    expect(await guardPage.locator('h1').textContent()).toBe('Bắt đầu lại điểm danh?');
+    expect(await guardPage.textContent('#replace-roll-call')).toContain('Đã có 1 người được đánh dấu an toàn, còn 2 người chưa.');
+    await screenshot(guardPage, 'inside-replace-vi-phone');
+    await Promise.all([guardPage.waitForURL(`${base}/inside`), guardPage.click('#replace-roll-call a')]);
+    expect(await guardPage.locator('#inside-missing').textContent()).toBe('2');
+    expect(await guardPage.locator('tr.safe', { hasText: 'Nguyễn Thị Lan' }).count()).toBe(1);
     await guardPage.goto(`${base}/inside?missing=1`);
     expect(await guardPage.locator('tr[data-ref] td.person').allTextContents()).toEqual(['Trần Văn Hùng', 'Thẻ chưa đăng ký']);
     await guardPage.goto(`${base}/inside?lang=en`);
@@ -142,6 +150,26 @@ describe('the who-is-inside page', () => {
     mkdirSync(screenshotDir, { recursive: true });
     const pdf = await adminPage.pdf({ path: join(screenshotDir, 'inside-vi-print.pdf'), format: 'A4', printBackground: true });
     expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
+
+    // Replacing the roll call: an answer about a roll call that is no longer the one under way
+    // asks again; confirmed, the new one starts from nobody marked.
+    await adminPage.emulateMedia({ media: 'screen' });
+    await adminPage.setViewportSize(viewports.desk);
+    await adminPage.goto(`${base}/inside?lang=en`);
+    await Promise.all([adminPage.waitForURL(`${base}/inside/roll-call`), adminPage.click('section.inside-group form[action="/inside/roll-call"] button')]);
+    expect(await adminPage.textContent('#replace-roll-call')).toContain('1 marked safe so far, 1 still missing.');
+    await screenshot(adminPage, 'inside-replace-en-desk');
+    const stale = await adminPage.request.post(`${base}/inside/roll-call`, {
+      form: { unit: (await adminPage.inputValue('#replace-roll-call input[name="unit"]'))!, replaces: '999', _csrf: await adminPage.inputValue('#replace-roll-call input[name="_csrf"]') },
+    });
+    expect(stale.status()).toBe(409);
+    expect(await stale.text()).toContain('someone started another roll call');
+    await adminPage.goto(`${base}/inside`);
+    expect(await adminPage.locator('tr.safe').count()).toBe(1);
+    await Promise.all([adminPage.waitForURL(`${base}/inside/roll-call`), adminPage.click('section.inside-group form[action="/inside/roll-call"] button')]);
+    await Promise.all([adminPage.waitForURL(/started=1/), adminPage.click('#replace-roll-call button.danger')]);
+    expect(await adminPage.locator('tr.safe').count()).toBe(0);
+    expect(await adminPage.locator('#inside-missing').textContent()).toBe('2');
     expect(problems).toEqual([]);
     await adminContext.close();
   });

@@ -1,37 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { cardIdFromNumber } from '../../broker/registry/cards.js';
-import { addConsoleUser, logInForm, type ConsoleUser } from '../helpers/consoleUsers.js';
+import { logInForm } from '../helpers/consoleUsers.js';
+import { adminAndManagers, useConsoleCentral } from '../helpers/consoleCentral.js';
 import { newContext, screenshot, unlabelledInputs, useBrowser, watchProblems } from '../helpers/browser.js';
-import { createCentralSite } from '../helpers/centralSite.js';
-import { freePort } from '../helpers/freePort.js';
-import { QrgateProcess } from '../helpers/qrgateProcess.js';
-import { useTempDir } from '../helpers/tempDir.js';
 
 /** The members page in Debian's chromium against a real central: a unit manager's day. */
-const tempDir = useTempDir('qrgate-console-members-');
+const central = useConsoleCentral('qrgate-console-members-', { people: 1, users: adminAndManagers });
 const launch = useBrowser();
 
-let base = '';
-let central: QrgateProcess | undefined;
-const users: Record<string, ConsoleUser> = {};
-
-beforeAll(async () => {
-  const site = await createCentralSite(tempDir(), await freePort(), { people: 1 });
-  for (const [username, role, unit] of [['quantri', 'admin', undefined], ['quanly', 'manager', 'xuong-may'], ['donvikhac', 'manager', 'don-vi-khac']] as const) {
-    users[username] = await addConsoleUser(site.centralConfig, username, role, unit ? { unit } : {});
-  }
-  const started = await site.startCentral();
-  central = started.proc;
-  base = `http://127.0.0.1:${started.httpPort}`;
-}, 120_000);
-afterAll(async () => {
-  central?.kill('SIGKILL');
-  await central?.exited;
-});
-
 async function logIn(page: Page, username: string): Promise<void> {
-  await logInForm(page, base, users[username]!, '/members');
+  await logInForm(page, central().base, central().users[username]!, '/members');
 }
 
 const idNumber = '046095000001';
@@ -67,7 +46,7 @@ describe('the members page', () => {
     expect(await page.textContent('.facts')).toContain('*********001');
     expect(await page.textContent('.facts')).toContain('xuong-may');
 
-    await page.goto(`${base}/members?q=nguyen+thi+anh`);
+    await page.goto(`${central().base}/members?q=nguyen+thi+anh`);
     expect(await page.locator('tr[data-member] td').first().textContent()).toBe('Nguyễn Thị Ánh');
 
     await page.fill('#idNumber', idNumber);
@@ -93,7 +72,7 @@ describe('the members page', () => {
     await screenshot(page, 'member-en-phone');
 
     await page.check('form[action$="/remove"] input[name="confirm"]');
-    await Promise.all([page.waitForURL(`${base}/members`), page.click('form[action$="/remove"] button')]);
+    await Promise.all([page.waitForURL(`${central().base}/members`), page.click('form[action$="/remove"] button')]);
     expect(await page.locator('tr[data-member]').count()).toBe(0);
     await page.setViewportSize({ width: 1366, height: 768 });
     await screenshot(page, 'members-en-desk');

@@ -1,55 +1,36 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { groupCardNumber } from '../../protocol/credentials/card.js';
-import { addConsoleUser, logInForm, type ConsoleUser } from '../helpers/consoleUsers.js';
+import { logInForm } from '../helpers/consoleUsers.js';
+import { adminAndManagers, useConsoleCentral } from '../helpers/consoleCentral.js';
 import { newContext, screenshot, unlabelledInputs, useBrowser, watchProblems } from '../helpers/browser.js';
-import { createCentralSite, qrgate } from '../helpers/centralSite.js';
-import { freePort } from '../helpers/freePort.js';
+import { qrgate } from '../helpers/centralSite.js';
 import { exifMarkers, photoWithGps } from '../helpers/photos.js';
-import { QrgateProcess } from '../helpers/qrgateProcess.js';
 
 /**
  * The members page's other jobs in Debian's chromium against a real central: reporting a lost
  * card by its printed number, importing a members file after a preview of its bad lines, and a
  * member's photo.
  */
-// One folder for the whole file: the central runs from it across the tests.
-const dir = mkdtempSync(join(tmpdir(), 'qrgate-console-members-more-'));
-const launch = useBrowser();
-
-let base = '';
-let central: QrgateProcess | undefined;
-let centralConfig = '';
-const users: Record<string, ConsoleUser> = {};
-
 const an = { name: 'Nguyễn Văn An', idNumber: '046095100001' };
 let anCardId = '';
 
-beforeAll(async () => {
-  const site = await createCentralSite(dir, await freePort(), { people: 1 });
-  centralConfig = site.centralConfig;
-  for (const [username, role, unit] of [['quantri', 'admin', undefined], ['quanly', 'manager', 'xuong-may'], ['donvikhac', 'manager', 'don-vi-khac']] as const) {
-    users[username] = await addConsoleUser(centralConfig, username, role, unit ? { unit } : {});
-  }
-  const file = join(dir, 'seed.csv');
-  writeFileSync(file, `name,phone,address,unit,scope,idNumber,status\n${an.name},0905100001,Phường Phú Hội,xuong-may,default,${an.idNumber},allow\n`);
-  await qrgate(['members', 'import', '--central-config', centralConfig, file]);
-  anCardId = (JSON.parse(await qrgate(['cards', 'issue', '--central-config', centralConfig, '--id-number', an.idNumber, '--json'])) as { cardId: string }).cardId;
-  const started = await site.startCentral();
-  central = started.proc;
-  base = `http://127.0.0.1:${started.httpPort}`;
-}, 120_000);
-afterAll(async () => {
-  central?.kill('SIGKILL');
-  await central?.exited;
-  rmSync(dir, { recursive: true, force: true });
+const central = useConsoleCentral('qrgate-console-members-more-', {
+  people: 1,
+  users: adminAndManagers,
+  async prepare(site) {
+    const file = join(site.dir, 'seed.csv');
+    writeFileSync(file, `name,phone,address,unit,scope,idNumber,status\n${an.name},0905100001,Phường Phú Hội,xuong-may,default,${an.idNumber},allow\n`);
+    await qrgate(['members', 'import', '--central-config', site.centralConfig, file]);
+    anCardId = (JSON.parse(await qrgate(['cards', 'issue', '--central-config', site.centralConfig, '--id-number', an.idNumber, '--json'])) as { cardId: string }).cardId;
+  },
 });
+const launch = useBrowser();
 
 async function logIn(page: Page, username: string, next = '/members'): Promise<void> {
-  await logInForm(page, base, users[username]!, next);
+  await logInForm(page, central().base, central().users[username]!, next);
 }
 
 /** The same id with one character changed, as a hurried hand types it. */
@@ -67,7 +48,7 @@ describe('reporting a lost card', () => {
     const visited: string[] = [];
     page.on('request', (request) => visited.push(request.url()));
     await logIn(page, 'quanly');
-    await Promise.all([page.waitForURL(`${base}/members/lost-card`), page.click('a[href="/members/lost-card"]')]);
+    await Promise.all([page.waitForURL(`${central().base}/members/lost-card`), page.click('a[href="/members/lost-card"]')]);
     expect(await unlabelledInputs(page)).toEqual([]);
 
     await page.fill('#card-number', '1234');
@@ -96,9 +77,9 @@ describe('reporting a lost card', () => {
     expect(await page.textContent('.notice')).toContain('default v1');
 
     // The registry refuses it at once: the member has no live card, and a second report says when it was revoked.
-    await page.goto(`${base}/members?q=${encodeURIComponent(an.name)}`);
+    await page.goto(`${central().base}/members?q=${encodeURIComponent(an.name)}`);
     expect(await page.locator('tr[data-member] td').nth(5).textContent()).toBe('—');
-    await page.goto(`${base}/members/lost-card?lang=en`);
+    await page.goto(`${central().base}/members/lost-card?lang=en`);
     await page.fill('#card-number', groupCardNumber(anCardId));
     await page.click('form[action="/members/lost-card"] button');
     expect(await page.textContent('#card-number-problem')).toMatch(/^This card was already revoked at .+\.$/);
@@ -118,7 +99,7 @@ describe('reporting a lost card', () => {
   });
 
   it('a manager of another unit learns only that the card is not theirs', async () => {
-    const cardId = (JSON.parse(await qrgate(['cards', 'issue', '--central-config', centralConfig, '--id-number', an.idNumber, '--json'])) as { cardId: string }).cardId;
+    const cardId = (JSON.parse(await qrgate(['cards', 'issue', '--central-config', central().site.centralConfig, '--id-number', an.idNumber, '--json'])) as { cardId: string }).cardId;
     const browser = await launch();
     const context = await newContext(browser);
     const page = await context.newPage();
@@ -128,12 +109,12 @@ describe('reporting a lost card', () => {
     expect(await page.textContent('#card-number-problem')).toBe('Thẻ này thuộc một thành viên của đơn vị khác; hãy báo quản lý đơn vị đó hoặc quản trị viên.');
     expect(await page.content()).not.toContain(an.name);
     // Even a hand-made confirmation is refused, and the card stays live.
-    const forged = await page.request.post(`${base}/members/lost-card`, {
+    const forged = await page.request.post(`${central().base}/members/lost-card`, {
       form: { number: cardId, confirm: 'yes', _csrf: await page.inputValue('input[name="_csrf"]') },
     });
     expect(await forged.text()).toContain('Thẻ này thuộc một thành viên của đơn vị khác');
     expect(await forged.text()).not.toContain(an.name);
-    const cards = JSON.parse(await qrgate(['cards', 'list', '--central-config', centralConfig, '--json'])) as { cards: { cardNumber: string; revokedAt: string | null }[] };
+    const cards = JSON.parse(await qrgate(['cards', 'list', '--central-config', central().site.centralConfig, '--json'])) as { cards: { cardNumber: string; revokedAt: string | null }[] };
     expect(cards.cards.find((card) => card.cardNumber === groupCardNumber(cardId))?.revokedAt).toBeNull();
     await context.close();
   });
@@ -155,7 +136,7 @@ describe('importing a members file', () => {
     const page = await context.newPage();
     const problems = watchProblems(page);
     await logIn(page, 'quanly');
-    await Promise.all([page.waitForURL(`${base}/members/import`), page.click('a[href="/members/import"]')]);
+    await Promise.all([page.waitForURL(`${central().base}/members/import`), page.click('a[href="/members/import"]')]);
     expect(await unlabelledInputs(page)).toEqual([]);
 
     const bad = Buffer.concat([
@@ -188,10 +169,10 @@ describe('importing a members file', () => {
     await screenshot(page, 'members-import-problems-vi-phone');
     await page.setViewportSize({ width: 1366, height: 768 });
     // Nothing was written.
-    await page.goto(`${base}/members?q=${encodeURIComponent('Phạm Thị Lan')}`);
+    await page.goto(`${central().base}/members?q=${encodeURIComponent('Phạm Thị Lan')}`);
     expect(await page.locator('tr[data-member]').count()).toBe(0);
 
-    await page.goto(`${base}/members/import?lang=en`);
+    await page.goto(`${central().base}/members/import?lang=en`);
     await checkFile(page, csvFile('members.csv', bad));
     expect(await page.textContent('#import-problems tbody tr[data-line="4"]')).toContain('The same ID number as line 2.');
     await screenshot(page, 'members-import-problems-en-desk');
@@ -199,7 +180,7 @@ describe('importing a members file', () => {
     await screenshot(page, 'members-import-problems-en-phone');
 
     const good = [header, 'Phạm Thị Lan,0905200001,Phường Vĩnh Ninh,xuong-may,default,046095200001,allow', 'Hồ Văn Minh,0905200002,,xuong-may,default,046095200002,check', `${an.name},0905100001,Phường Phú Hội,xuong-may,default,${an.idNumber},deny`, ''].join('\n');
-    await page.goto(`${base}/members/import?lang=vi`);
+    await page.goto(`${central().base}/members/import?lang=vi`);
     await checkFile(page, csvFile('thanh-vien.csv', good));
     expect(await page.textContent('#import-result [data-summary]')).toBe('Cả 3 dòng đều hợp lệ: 2 người mới, 1 người đã có (được cập nhật nếu thông tin khác). Chưa ghi gì.');
     await screenshot(page, 'members-import-good-vi-phone');
@@ -255,7 +236,7 @@ describe("a member's photo", () => {
     expect(await page.textContent('.notice')).toBe('Đã lưu ảnh.');
     await expect.poll(() => page.$eval('img.member-photo', (img) => (img as unknown as { naturalWidth: number }).naturalWidth), { timeout: 10_000 }).toBe(640);
     const src = (await page.getAttribute('img.member-photo', 'src'))!;
-    const served = await page.request.get(`${base}${src}`);
+    const served = await page.request.get(`${central().base}${src}`);
     expect(served.headers()['content-type']).toBe('image/jpeg');
     const body = await served.body();
     for (const marker of exifMarkers) expect(body.includes(marker)).toBe(false);
@@ -271,12 +252,12 @@ describe("a member's photo", () => {
     // Another unit's manager gets no face, and neither the photo's address nor the member page works for them.
     const stranger = await (await newContext(browser)).newPage();
     await logIn(stranger, 'donvikhac');
-    expect((await stranger.request.get(`${base}${src}`)).status()).toBe(403);
+    expect((await stranger.request.get(`${central().base}${src}`)).status()).toBe(403);
     await stranger.context().close();
 
     await Promise.all([page.waitForURL(`${memberUrl}?done=photo-removed`), page.click(`form[action$="/photo/remove"] button`)]);
     expect(await page.textContent('[data-photo="none"]')).toBe('No photo yet.');
-    expect((await page.request.get(`${base}${src}`)).status()).toBe(404);
+    expect((await page.request.get(`${central().base}${src}`)).status()).toBe(404);
     expect(problems).toEqual([]);
     await context.close();
 

@@ -1,8 +1,8 @@
 import type { Browser, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { newContext, screenshot, unlabelledInputs, useBrowser, watchProblems } from '../helpers/browser.js';
-import { createCentralSite, qrgate } from '../helpers/centralSite.js';
-import { freePort } from '../helpers/freePort.js';
+import type { CentralSite } from '../helpers/centralSite.js';
+import { startConsoleCentral } from '../helpers/consoleCentral.js';
 import { useQrgateProcesses } from '../helpers/qrgateProcess.js';
 import { useTempDir } from '../helpers/tempDir.js';
 
@@ -28,15 +28,20 @@ async function logIn(browser: Browser, base: string, username: string, password:
 
 describe('the users page', () => {
   it('adds a guard with a password shown once that logs in, refuses a taken name, disables the guard, and creates and revokes an API token', async () => {
-    const site = await createCentralSite(tempDir(), await freePort(), { people: 1 });
-    const gate = await site.addTerminal('gate');
-    const admin = JSON.parse(await qrgate(['users', 'add', '--central-config', site.centralConfig, '--username', 'quantri', '--role', 'admin', '--json'])) as { password: string };
-    const central = await site.startCentral();
+    // Provisioned in prepare(), before the central starts.
+    let gate!: Awaited<ReturnType<CentralSite['addTerminal']>>;
+    const central = await startConsoleCentral(tempDir(), {
+      people: 1,
+      async prepare(site) {
+        gate = await site.addTerminal('gate');
+      },
+      users: { quantri: { role: 'admin' } },
+    });
     processes.track(central.proc);
-    const base = `http://127.0.0.1:${central.httpPort}`;
+    const { base } = central;
     const browser = await launch();
 
-    const page = await logIn(browser, base, 'quantri', admin.password);
+    const page = await central.logIn(browser, 'quantri');
     const problems = watchProblems(page);
     await page.goto(`${base}/users`);
     expect(await page.textContent('h1')).toBe('Người dùng');

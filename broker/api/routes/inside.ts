@@ -3,7 +3,7 @@ import { hex64 } from '../../../protocol/event.js';
 import { actorOf, unitSchema, type Principal } from '../../access/roles.js';
 import { auditTarget, findInside, insideFor, type InsideNow } from '../../inside/insideView.js';
 import { currentRollCalls, markSafe, rollCallById, startRollCall, type RollCall, type SafeMark } from '../../inside/rollCalls.js';
-import { conflict, forbidden, notFound } from '../http.js';
+import { conflict, forbidden, notFound, type ApiResponse } from '../http.js';
 import { parseBody } from '../query.js';
 import { only, type AuthorizedRequest, type ProtectedRoute } from '../route.js';
 import type { RouteDeps } from './deps.js';
@@ -25,7 +25,8 @@ export const maxTakeOutReasonLength = 200;
 
 /** '' is the group of checkpoints with no unit. */
 const groupUnit = z.union([z.literal(''), unitSchema]);
-export const startRollCallSchema = z.strictObject({ unit: groupUnit });
+/** `replaces`: the roll call under way the caller means to end (null: none); without it, a new one starts regardless. */
+export const startRollCallSchema = z.strictObject({ unit: groupUnit, replaces: z.number().int().positive().nullable().optional() });
 export const markSafeSchema = z.strictObject({ ref: hex64 });
 export const takeOutSchema = z.strictObject({
   ref: hex64,
@@ -56,8 +57,21 @@ export async function mayStartRollCall(deps: Pick<RouteDeps, 'store'>, principal
   }
 }
 
-export async function startRollCallFor(deps: InsideRouteDeps, request: AuthorizedRequest, unit: string): Promise<RollCall> {
-  if (!(await mayStartRollCall(deps, request.principal, unit))) throw forbidden(`you may not start a roll call for ${unit === '' ? 'checkpoints with no unit' : `unit ${unit}`}`);
+export async function requireMayStartRollCall(deps: Pick<RouteDeps, 'store'>, principal: Principal, unit: string): Promise<void> {
+  if (!(await mayStartRollCall(deps, principal, unit))) throw forbidden(`you may not start a roll call for ${unit === '' ? 'checkpoints with no unit' : `unit ${unit}`}`);
+}
+
+/**
+ * Starts a new roll call for the unit. `replaces`, when given, is the roll call the person
+ * agreed to end (the console asks first, since a new one starts from nobody marked): null for
+ * "there was none". Another roll call started meanwhile is a 409, not a silent loss of its marks.
+ */
+export async function startRollCallFor(deps: InsideRouteDeps, request: AuthorizedRequest, unit: string, replaces?: number | null): Promise<RollCall> {
+  await requireMayStartRollCall(deps, request.principal, unit);
+  if (replaces !== undefined) {
+    const open = currentRollCalls(deps.db, [unit]).get(unit)?.id ?? null;
+    if (open !== replaces) throw conflict(`the roll call under way is ${open ?? 'none'}, not ${replaces ?? 'none'}: someone started another; look again before replacing it`);
+  }
   const rollCall = startRollCall(deps.db, unit, actorOf(request.principal), deps.now());
   request.audit({ action: 'rollcall.start', target: unit, details: { rollCall: rollCall.id } });
   deps.logger.info({ rollCall: rollCall.id, actor: rollCall.startedBy }, 'inside.roll-call-started');
@@ -88,6 +102,17 @@ export async function takeOutFor(deps: InsideRouteDeps, request: AuthorizedReque
   deps.logger.info({ checkpoint: person.checkpointCode, actor: actorOf(request.principal) }, 'inside.taken-out');
 }
 
+/** A change to "inside": a small JSON body checked by `schema`, then one of the functions above. */
+function insideAction<S extends z.ZodType>(path: string, access: ProtectedRoute['access'], schema: S, run: (request: AuthorizedRequest, body: z.output<S>) => Promise<ApiResponse>): ProtectedRoute {
+  return {
+    method: 'POST',
+    path,
+    access,
+    bodyLimit,
+    handle: (request) => run(request, parseBody(request.body, schema)),
+  };
+}
+
 export function insideRoutes(deps: InsideRouteDeps): ProtectedRoute[] {
   return [
     {
@@ -97,38 +122,18 @@ export function insideRoutes(deps: InsideRouteDeps): ProtectedRoute[] {
         return { status: 200, json: await insideNowFor(deps, principal), headers: { 'cache-control': 'no-store' } };
       },
     },
-    {
-      method: 'POST',
-      path: '/api/inside/roll-calls',
-      access: viewers,
-      bodyLimit,
-      async handle(request) {
-        const { unit } = parseBody(request.body, startRollCallSchema);
-        return { status: 201, json: { rollCall: await startRollCallFor(deps, request, unit) } };
-      },
-    },
-    {
-      method: 'POST',
-      path: '/api/inside/roll-calls/{id}/safe',
-      access: viewers,
-      bodyLimit,
-      async handle(request) {
-        const { ref } = parseBody(request.body, markSafeSchema);
-        const id = /^\d{1,15}$/.test(request.params.id ?? '') ? Number(request.params.id) : null;
-        if (id === null) throw notFound(`no roll call ${String(request.params.id).slice(0, 20)}`);
-        return { status: 200, json: { ref, ...(await markSafeFor(deps, request, id, ref)) } };
-      },
-    },
-    {
-      method: 'POST',
-      path: '/api/inside/take-out',
-      access: operators,
-      bodyLimit,
-      async handle(request) {
-        const { ref, reason } = parseBody(request.body, takeOutSchema);
-        await takeOutFor(deps, request, ref, reason);
-        return { status: 200, json: { ref, takenOut: true } };
-      },
-    },
+    insideAction('/api/inside/roll-calls', viewers, startRollCallSchema, async (request, { unit, replaces }) => ({
+      status: 201,
+      json: { rollCall: await startRollCallFor(deps, request, unit, replaces) },
+    })),
+    insideAction('/api/inside/roll-calls/{id}/safe', viewers, markSafeSchema, async (request, { ref }) => {
+      const id = /^\d{1,15}$/.test(request.params.id ?? '') ? Number(request.params.id) : null;
+      if (id === null) throw notFound(`no roll call ${String(request.params.id).slice(0, 20)}`);
+      return { status: 200, json: { ref, ...(await markSafeFor(deps, request, id, ref)) } };
+    }),
+    insideAction('/api/inside/take-out', operators, takeOutSchema, async (request, { ref, reason }) => {
+      await takeOutFor(deps, request, ref, reason);
+      return { status: 200, json: { ref, takenOut: true } };
+    }),
   ];
 }

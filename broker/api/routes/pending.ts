@@ -4,6 +4,7 @@ import { maxNoteLength } from '../../../protocol/event.js';
 import { memberViewFor } from '../../access/memberView.js';
 import { actorOf, seesCheckpoint, type Principal } from '../../access/roles.js';
 import type { PendingScan } from '../../guard/pendingScans.js';
+import { credentialHasPhoto } from '../../registry/memberPhotos.js';
 import { NoBrokerError, TerminalOfflineError, type CommandFields, type TerminalCommands } from '../../guard/terminalCommands.js';
 import type { CommandName } from '../../../protocol/messages.js';
 import type { CentralStore, MemberSummary } from '../../store/centralStore.js';
@@ -37,15 +38,22 @@ const openSchema = z.strictObject({
   lane: z.string().min(1).max(32).optional(),
 });
 
-/** A scan as the guard screen shows it: the person as far as the caller may see them. */
-async function withMembers(store: CentralStore, scans: readonly PendingScan[], principal: Principal, commands: TerminalCommands | undefined) {
+/**
+ * A scan as the guard screen shows it: the person as far as the caller may see them, and
+ * `photo`: true when GET /api/pending/{id}/photo has a face for this caller (the same rule as
+ * that route: a registered person with a photo, whose name the caller may see), so the screen
+ * asks for an image only then and never shows a broken one.
+ */
+async function withMembers(deps: Pick<RouteDeps, 'store' | 'db' | 'commands'>, scans: readonly PendingScan[], principal: Principal) {
   const refs = scans.flatMap((scan) => (scan.credentialRef === null ? [] : [scan.credentialRef]));
-  const members = refs.length === 0 ? new Map<string, MemberSummary>() : await store.membersByRefs(refs);
+  const members = refs.length === 0 ? new Map<string, MemberSummary>() : await deps.store.membersByRefs(refs);
   return scans.map((scan) => {
     const member = scan.credentialRef === null ? undefined : members.get(scan.credentialRef);
+    const view = member === undefined ? null : memberViewFor(principal, member);
+    const photo = scan.credentialRef !== null && view !== null && !('otherUnit' in view) && credentialHasPhoto(deps.db, Buffer.from(scan.credentialRef, 'hex'));
     // false: an answer cannot reach the terminal now; the person is answered at the gate.
-    const terminalOnline = commands?.reachable(scan.terminalId) ?? false;
-    return { ...scan, terminalOnline, member: member === undefined ? null : memberViewFor(principal, member) };
+    const terminalOnline = deps.commands?.reachable(scan.terminalId) ?? false;
+    return { ...scan, terminalOnline, member: view, photo };
   });
 }
 
@@ -96,7 +104,7 @@ function answerRoute(deps: Pick<RouteDeps, 'store' | 'pending' | 'commands' | 'l
   };
 }
 
-export function pendingRoutes(deps: Pick<RouteDeps, 'store' | 'pending' | 'commands' | 'logger' | 'now'>): ProtectedRoute[] {
+export function pendingRoutes(deps: Pick<RouteDeps, 'store' | 'db' | 'pending' | 'commands' | 'logger' | 'now'>): ProtectedRoute[] {
   return [
     {
       path: '/api/pending',
@@ -109,7 +117,7 @@ export function pendingRoutes(deps: Pick<RouteDeps, 'store' | 'pending' | 'comma
         const codes = checkpoint !== undefined ? [checkpoint] : visible;
         const scans = deps.pending?.list(codes) ?? [];
         // The countdown runs on the central's clock: the screen need not trust its own.
-        return { status: 200, json: { now: new Date(deps.now()).toISOString(), pending: await withMembers(deps.store, scans, principal, deps.commands) }, headers: { 'cache-control': 'no-store' } };
+        return { status: 200, json: { now: new Date(deps.now()).toISOString(), pending: await withMembers(deps, scans, principal) }, headers: { 'cache-control': 'no-store' } };
       },
     },
     answerRoute(deps, 'confirm'),

@@ -26,6 +26,7 @@ export const forwardedMethods = [
   'recordTelemetry',
   'recordConnection',
   'checkpointStats',
+  'lastDayCounts',
   'checkpointHistogram',
   'searchEvents',
   'fleet',

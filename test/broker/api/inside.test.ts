@@ -75,7 +75,13 @@ describe('/api/inside', () => {
     expect(await marked.json()).toMatchObject({ marked: true, safe: { by: expect.stringMatching(/^token:/) } });
     expect(await (await post(world, `/api/inside/roll-calls/${rollCall.id}/safe`, 'admin', { ref: world.ownRef })).json()).toMatchObject({ marked: false });
     expect((await view(world, 'admin')).groups[0]!.missing).toBe(0);
-    const again = (await (await post(world, '/api/inside/roll-calls', 'managerOwn', { unit: site.units.own })).json()) as { rollCall: { id: number } };
+    // `replaces` names the roll call the caller means to end: a stale one (or "none" while one is under way) is refused.
+    for (const replaces of [rollCall.id + 1, null]) {
+      const refused = await post(world, '/api/inside/roll-calls', 'managerOwn', { unit: site.units.own, replaces });
+      expect(refused.status).toBe(409);
+    }
+    expect((await view(world, 'admin')).groups[0]).toMatchObject({ rollCall: { id: rollCall.id }, missing: 0 });
+    const again = (await (await post(world, '/api/inside/roll-calls', 'managerOwn', { unit: site.units.own, replaces: rollCall.id })).json()) as { rollCall: { id: number } };
     expect((await view(world, 'admin')).groups[0]).toMatchObject({ rollCall: { id: again.rollCall.id }, missing: 1 });
     expect((await post(world, `/api/inside/roll-calls/${rollCall.id}/safe`, 'guard', { ref: world.ownRef })).status).toBe(409);
     expect(searchAudit(world.api.db, { limit: 10, action: 'rollcall.mark' }).entries).toHaveLength(1);

@@ -150,7 +150,10 @@ describe('GET /api/pending and the answers to a pending scan', () => {
     const world = await newWorld();
     const id = holdOwnScan(world);
     const photo = (who: TokenHolder) => world.api.get(`/api/pending/${id}/photo`, { token: world.tokens[who] });
+    // GET /api/pending says whether there is a face to ask for (the guard screen adds an <img> only then).
+    const flag = async (who: TokenHolder) => ((await listed(world, who)).pending.find((p) => p.id === id) as { photo?: boolean } | undefined)?.photo;
     expect((await photo('guard')).status).toBe(404); // no photo yet
+    expect(await flag('guard')).toBe(false);
     const idRef = registryRefHasher(world.api.config)('citizen', site.members.own.idNumber);
     expect(setMemberPhoto(world.api.db, idRef, reencodePhoto(photoWithGps(320, 240)), world.clock.t)).toBe(true);
     const seen = await photo('guard');
@@ -159,6 +162,7 @@ describe('GET /api/pending and the answers to a pending scan', () => {
     expect(seen.headers.get('cache-control')).toContain('no-store');
     expect(Buffer.from(await seen.arrayBuffer()).subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
     expect((await photo('managerOwn')).status).toBe(200);
+    expect([await flag('guard'), await flag('managerOwn'), await flag('admin')]).toEqual([true, true, true]);
     expect((await photo('guardOther')).status).toBe(403);
     expect((await photo('managerOther')).status).toBe(403);
     expect((await photo('inspector')).status).toBe(403);

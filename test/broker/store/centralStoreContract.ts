@@ -5,7 +5,7 @@ import { maxOpenCommands, type CentralStore, type EventQuery, type MemberSummary
 import { uuidv7 } from '../../../protocol/uuidv7.js';
 import type { CommandAck } from '../../../protocol/messages.js';
 import { toRuns } from '../../../broker/store/sequenceGaps.js';
-import { batches, CP_A, CP_B, eventRun, scanEvent, seededRandom, shuffled, telemetry } from './scanEvents.js';
+import { batches, CP_A, CP_B, CP_C, eventRun, scanEvent, seededRandom, shuffled, telemetry } from './scanEvents.js';
 
 /**
  * The CentralStore contract (STYLE.md habit 3, as aedes-persistence's abstract suite): one
@@ -412,6 +412,64 @@ export function describeCentralStore(name: string, makeStore: () => Promise<Cent
           byDecision: { granted: zero, refused: zero, duplicate: zero },
         });
         expect(await store.checkpointStats('12345678901234', now)).toBeNull();
+      });
+    });
+
+    describe('lastDayCounts', () => {
+      const now = Date.UTC(2025, 4, 31, 12, 20);
+
+      it("answers every checkpoint's last hour and day by decision in one call, as checkpointStats counts them", async () => {
+        const store = await openWithFleet();
+        await store.createCheckpoint({ code: CP_C, name: 'Gate C (no scans, retired)', direction: 'in', confirm: 'auto' });
+        await store.retireCheckpoint(CP_C);
+        let seq = 0;
+        const at = (offsetMs: number, decision: 'granted' | 'refused' | 'duplicate', terminalId = 't1') =>
+          scanEvent({ terminalId, checkpointCode: terminalId === 't3' ? CP_B : CP_A, seq: ++seq, tsMs: now + offsetMs, decision });
+        await store.insertEvents(
+          [
+            at(0, 'granted'), // the newest moment counted
+            at(-20 * MINUTE - 1, 'refused'), // before the current whole hour began
+            at(-59 * MINUTE, 'granted'),
+            at(-HOUR, 'granted'), // on the boundary: outside the hour, inside the day
+            at(-2 * HOUR, 'duplicate'),
+            at(-23 * HOUR - 59 * MINUTE, 'refused'),
+            at(-DAY, 'granted'), // on the boundary: outside the day
+            at(-25 * HOUR, 'granted'),
+            at(MINUTE, 'granted'), // a clock running ahead: in no window
+            at(-MINUTE, 'granted', 't3'), // another checkpoint
+            at(-3 * HOUR, 'refused', 't3'),
+          ],
+          now,
+        );
+        const zero = { lastHour: 0, lastDay: 0 };
+        const expected = [
+          {
+            code: CP_A,
+            lastHour: 3,
+            lastDay: 6,
+            byDecision: { granted: { lastHour: 2, lastDay: 3 }, refused: { lastHour: 1, lastDay: 2 }, duplicate: { lastHour: 0, lastDay: 1 } },
+          },
+          { code: CP_B, lastHour: 1, lastDay: 2, byDecision: { granted: { lastHour: 1, lastDay: 1 }, refused: { lastHour: 0, lastDay: 1 }, duplicate: zero } },
+          { code: CP_C, ...zero, byDecision: { granted: zero, refused: zero, duplicate: zero } },
+        ].sort((a, b) => (a.code < b.code ? -1 : 1));
+        expect(await store.lastDayCounts(now)).toEqual(expected);
+        // The same numbers checkpointStats gives, at a `now` on an hour boundary and off one.
+        for (const nowMs of [now, now + 40 * MINUTE, now + 5 * HOUR + 1]) {
+          for (const counts of await store.lastDayCounts(nowMs)) {
+            const stats = (await store.checkpointStats(counts.code, nowMs))!;
+            expect(counts).toEqual({
+              code: stats.code,
+              lastHour: stats.lastHour,
+              lastDay: stats.lastDay,
+              byDecision: Object.fromEntries(Object.entries(stats.byDecision).map(([d, w]) => [d, { lastHour: w.lastHour, lastDay: w.lastDay }])),
+            });
+          }
+        }
+      });
+
+      it('answers an empty list when there are no checkpoints', async () => {
+        const store = await open();
+        expect(await store.lastDayCounts(now)).toEqual([]);
       });
     });
 

@@ -46,6 +46,12 @@ export function bruteStats(events: readonly ScanEvent[], code: string, nowMs: nu
   return { ...total, byDecision };
 }
 
+/** The last hour and day of a brute-force count, as lastDayCounts answers them. */
+function lastDayOf(code: string, stats: ReturnType<typeof bruteStats>) {
+  const day = ({ lastHour, lastDay }: Windows) => ({ lastHour, lastDay });
+  return { code, ...day(stats), byDecision: Object.fromEntries(Object.entries(stats.byDecision).map(([decision, windows]) => [decision, day(windows)])) };
+}
+
 export function bruteHistogram(events: readonly ScanEvent[], code: string, fromMs: number, toMs: number, bucket: HistogramBucket) {
   const bars: { startMs: number; count: number }[] = [];
   for (let start = bucketStart(fromMs, bucket); start < toMs; start += bucketMs[bucket]) {
@@ -81,7 +87,7 @@ function deliveries(events: readonly ScanEvent[], repeats: readonly number[], ba
  * fewer runs suit a store whose every call is a round trip to a server.
  */
 export function itAgreesWithBruteForce(makeStore: () => Promise<CentralStore>, numRuns = 40): void {
-  it('agree with a brute-force count over the events, redeliveries included', async () => {
+  it('agree with a brute-force count over the events, redeliveries included (checkpointStats, lastDayCounts, checkpointHistogram)', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.array(eventSpec, { maxLength: 120 }),
@@ -98,6 +104,7 @@ export function itAgreesWithBruteForce(makeStore: () => Promise<CentralStore>, n
             expect(inserted).toBe(events.length);
             for (const nowMs of nows) {
               for (const code of [CP_A, CP_B]) expect(await store.checkpointStats(code, nowMs)).toMatchObject(bruteStats(events, code, nowMs));
+              expect(await store.lastDayCounts(nowMs)).toEqual([CP_A, CP_B].sort().map((code) => lastDayOf(code, bruteStats(events, code, nowMs))));
             }
             for (const [fromMs, lengthMs, bucket] of ranges) {
               expect(await store.checkpointHistogram(CP_A, fromMs, fromMs + lengthMs, bucket)).toEqual(bruteHistogram(events, CP_A, fromMs, fromMs + lengthMs, bucket));

@@ -12,6 +12,7 @@ export function checkpointCode(body13: string): string {
 
 export const CP_A = checkpointCode('1000000000000');
 export const CP_B = checkpointCode('1000000000001');
+export const CP_C = checkpointCode('1000000000002');
 
 const reasonFor: Record<Decision, Reason> = { granted: 'allowed', refused: 'unknown', duplicate: 'debounce' };
 const bootIds = new Map<string, string>();

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { edgeCountsSql, histogramSql, hourlyHistogramSql, hourlyStatsSql, searchSql, type SearchShape } from '../../../broker/store/sqliteEventReader.js';
+import { allEdgeCountsSql, allHourlyDaySql, edgeCountsSql, histogramSql, hourlyHistogramSql, hourlyStatsSql, searchSql, type SearchShape } from '../../../broker/store/sqliteEventReader.js';
 import { presenceMigration, schemaVersion } from '../../../broker/store/sqliteSchema.js';
 import { insideSql } from '../../../broker/store/sqlitePresence.js';
 import { deleteOldestEventsSql, deleteOldPresenceSql } from '../../../broker/store/sqliteRetention.js';
@@ -198,6 +198,10 @@ describe('SqliteCentralStore', () => {
           /SEARCH checkpoint_hourly_counts USING PRIMARY KEY \(checkpoint_code=\? AND hour_ms>\? AND hour_ms<\?\)/,
         );
       }
+
+      // lastDayCounts: one range per registered checkpoint, never the whole rollup or a day of events by time alone.
+      expect(plan(db, allHourlyDaySql, { end: 0, hour: 0, day: 0 })).toMatch(/SEARCH checkpoint_hourly_counts USING PRIMARY KEY \(checkpoint_code=\? AND hour_ms>\? AND hour_ms<\?\)/);
+      expect(plan(db, allEdgeCountsSql, { from: 0, to: 1 })).toMatch(/SEARCH events USING COVERING INDEX events_checkpoint \(checkpoint_code=\? AND ts>\? AND ts<\?\)/);
 
       const keys = ['checkpoint', 'checkpoints', 'terminal', 'from', 'to', 'direction', 'decision', 'cursor', 'refs', 'refsIndexed'] as const;
       const params = {
