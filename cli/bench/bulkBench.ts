@@ -18,6 +18,7 @@ export interface BulkBenchOptions {
   /** Events per second the terminals publish throughout. */
   readonly eventsPerSec: number;
   readonly terminals: number;
+  /** Most events per publish (the uplink's batchSize). */
   readonly batchSize: number;
   /** Seconds of load measured before the bulk work starts (the baseline). */
   readonly baselineSeconds: number;
@@ -52,6 +53,9 @@ export interface BulkBenchResult {
   readonly connectionsDropped: number;
   /** Publishes refused or failed at the terminal. */
   readonly publishesFailed: number;
+  /** Decisions made over the run, and of them, still waiting in an outbox at the end (the central fell behind). */
+  readonly eventsDecided: number;
+  readonly eventsWaiting: number;
   /** Events the terminals saw acknowledged. */
   readonly eventsAcked: number;
   /** Events in central.db at the end: at least every acknowledged one (a PUBACK means stored). */
@@ -99,7 +103,7 @@ export async function runBulkBench(options: BulkBenchOptions): Promise<BulkBench
       if (line.msg === 'ingest.commit-failed') commitsFailed += 1;
     });
 
-    publishers = new EventPublishers({ url, terminals, eventsPerSec: options.eventsPerSec, batchSize: options.batchSize });
+    publishers = new EventPublishers({ url, terminals, eventsPerSec: options.eventsPerSec, batchSize: options.batchSize, maxInFlight: 4 });
     await publishers.connect();
     publishers.start();
     options.log(`${options.terminals} terminals publishing ${options.eventsPerSec} events/s`);
@@ -115,6 +119,8 @@ export async function runBulkBench(options: BulkBenchOptions): Promise<BulkBench
     const bulkEnded = performance.now();
     options.log(`lists publish: ${Math.round(publishMs)} ms`);
 
+    const eventsDecided = publishers.decided;
+    const eventsWaiting = publishers.waiting;
     await publishers.stop();
     await central.stop();
     const samples = publishers.samples;
@@ -129,6 +135,8 @@ export async function runBulkBench(options: BulkBenchOptions): Promise<BulkBench
       commitsFailed,
       connectionsDropped: publishers.dropped,
       publishesFailed: publishers.failed,
+      eventsDecided,
+      eventsWaiting,
       eventsAcked: publishers.acked,
       eventsStored: storedEvents(join(config.dataDir, centralDbFileName)),
     };

@@ -16,7 +16,7 @@ export const run: Command = async (ctx) => {
     members: count(values.members, 'members', 1_000_000),
     eventsPerSec: count(values.rate, 'rate', 5_000),
     terminals: count(values.terminals, 'terminals', 100),
-    batchSize: count(values.batch, 'batch', 10),
+    batchSize: count(values.batch, 'batch', 100),
     baselineSeconds: count(values.baseline, 'baseline', 10),
     logger: createLogger({ level: 'warn', destination: process.stderr }),
     log: (line) => ctx.stderr.write(`bench bulk: ${line}\n`),

@@ -16,8 +16,10 @@ export interface EventPublishersOptions {
   readonly terminals: readonly PublisherTerminal[];
   /** Events per second over all terminals. */
   readonly eventsPerSec: number;
-  /** Events in each publish (a terminal's batch). */
+  /** Most events in one publish (the uplink's `batchSize`). */
   readonly batchSize: number;
+  /** Publishes not yet acknowledged per terminal (the uplink's `maxInFlightBatches`). */
+  readonly maxInFlight: number;
 }
 
 /** One acknowledged publish: when it was sent (performance clock, ms) and how long its PUBACK took. */
@@ -27,10 +29,12 @@ export interface AckSample {
 }
 
 /**
- * Terminals reduced to their uplink's wire behaviour: each logs in with its own secret and
- * publishes QoS 1 batches of valid scan events in sequence, at an even aggregate rate; the
- * time from publish to PUBACK is recorded per batch. With our central a PUBACK means
- * stored (DESIGN.md "A PUBACK is not a receipt"), so this is what a terminal waits on to
+ * Terminals reduced to their uplink's wire behaviour: each logs in with its own secret, its
+ * decisions come due at an even aggregate rate, and it publishes what is due as QoS 1
+ * batches of valid scan events in sequence, at most `maxInFlight` unacknowledged, as the
+ * uplink's window does (what waits stays "in the outbox" and goes in the next batch). The
+ * time from publish to PUBACK is recorded per batch: with our central a PUBACK means
+ * stored (DESIGN.md "A PUBACK is not a receipt"), so it is what a terminal waits on to
  * empty its outbox. Connections that drop are counted, not hidden.
  */
 export class EventPublishers {
@@ -43,6 +47,9 @@ export class EventPublishers {
   acked = 0;
   private readonly clients: MqttClient[] = [];
   private readonly seqs: number[] = [];
+  /** Per terminal: decisions due and not yet published, and publishes not yet acknowledged. */
+  private readonly due: number[] = [];
+  private readonly inFlight: number[] = [];
   private readonly bootId = randomUUID();
   private timer: NodeJS.Timeout | null = null;
   private stopping = false;
@@ -78,23 +85,36 @@ export class EventPublishers {
             });
             this.clients.push(client);
             this.seqs.push(0);
+            this.due.push(0);
+            this.inFlight.push(0);
           }),
       ),
     );
   }
 
-  /** Starts publishing at the configured rate, terminals in turn. */
+  /** Decisions that came due; those still waiting in the "outboxes" at the end are in `waiting`. */
+  decided = 0;
+
+  get waiting(): number {
+    return this.due.reduce((sum, n) => sum + n, 0);
+  }
+
+  /** Starts deciding at the configured rate, terminals in turn, and publishing what is due. */
   start(): void {
-    const { eventsPerSec, batchSize } = this.options;
-    const batchesPerSec = eventsPerSec / batchSize;
     const started = performance.now();
-    let sent = 0;
     let next = 0;
     this.timer = setInterval(() => {
-      const due = Math.floor(((performance.now() - started) / 1000) * batchesPerSec);
-      for (; sent < due; sent++) {
-        this.publish(next);
+      const dueNow = Math.floor(((performance.now() - started) / 1000) * this.options.eventsPerSec);
+      for (; this.decided < dueNow; this.decided++) {
+        this.due[next]! += 1;
         next = (next + 1) % this.clients.length;
+      }
+      for (let i = 0; i < this.clients.length; i++) {
+        while (this.due[i]! > 0 && this.inFlight[i]! < this.options.maxInFlight && this.clients[i]!.connected) {
+          const size = Math.min(this.due[i]!, this.options.batchSize);
+          this.due[i]! -= size;
+          this.publish(i, size);
+        }
       }
     }, 5);
   }
@@ -106,13 +126,12 @@ export class EventPublishers {
     await Promise.all(this.clients.map((client) => client.endAsync()));
   }
 
-  private publish(index: number): void {
+  private publish(index: number, size: number): void {
     const client = this.clients[index]!;
     const terminal = this.options.terminals[index]!;
-    if (!client.connected) return;
     const events: ScanEvent[] = [];
     const nowMs = Date.now();
-    for (let i = 0; i < this.options.batchSize; i++) {
+    for (let i = 0; i < size; i++) {
       const seq = ++this.seqs[index]!;
       events.push({
         id: uuidv7(nowMs),
@@ -136,7 +155,9 @@ export class EventPublishers {
     }
     const batch: EventBatch = { v: 1, events };
     const sentAtMs = performance.now();
+    this.inFlight[index]! += 1;
     client.publish(terminalTopic(terminal.checkpointCode, terminal.terminalId, 'events'), JSON.stringify(batch), { qos: 1 }, (err) => {
+      this.inFlight[index]! -= 1;
       if (err) {
         this.failed += 1;
         return;

@@ -168,9 +168,10 @@ export const benchPlans: readonly BenchPlan[] = [
       lower('connectionsDropped', 'connections', { op: '==', value: 0 }),
       lower('importMs', 'ms (members import, wall)'),
       lower('publishMs', 'ms (first lists publish, wall)'),
+      lower('eventsWaiting', 'events still waiting in outboxes at the end (the central fell behind)'),
     ],
     note:
-      'Terminals are MQTT clients with their own secrets publishing QoS 1 batches of 10 valid events, 100 of them in turn; our central PUBACKs only once a batch is stored, so publish to PUBACK is what a terminal waits on to empty its outbox. The import and the publish are the CLI, as an operator runs them, on the same central.db.',
+      'Terminals are 100 MQTT clients with their own secrets; each publishes the valid events due to it as QoS 1 batches of up to 100, at most 4 unacknowledged, as the uplink does; our central PUBACKs only once a batch is stored, so publish to PUBACK is what a terminal waits on to empty its outbox. The import and the publish are the CLI, as an operator runs them, on the same central.db.',
   },
   {
     name: 'store',

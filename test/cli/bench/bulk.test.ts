@@ -12,7 +12,7 @@ describe('bench bulk', () => {
       members: 3_000,
       eventsPerSec: 200,
       terminals: 4,
-      batchSize: 5,
+      batchSize: 20,
       baselineSeconds: 1,
       entry,
       logger: silentLogger(),
