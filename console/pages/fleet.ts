@@ -3,6 +3,7 @@ import { only, type ProtectedRoute, type Route } from '../../broker/api/route.js
 import type { RouteDeps } from '../../broker/api/routes/deps.js';
 import { noStore, recordFact } from '../../broker/api/routes/auditFact.js';
 import { visibleFleet } from '../../broker/api/routes/terminals.js';
+import { rewriteMosquittoFiles } from '../../broker/mosquitto/followChanges.js';
 import { removeTerminal, rotateTerminalSecret } from '../../broker/registry/terminalLifecycle.js';
 import type { FleetTerminal } from '../../broker/store/centralStore.js';
 import { missingSeqCount } from '../../broker/store/sequenceGaps.js';
@@ -119,7 +120,7 @@ ${csrfField(context)}
   );
 }
 
-export function fleetPages(deps: Pick<RouteDeps, 'store' | 'logger' | 'now'>): Route[] {
+export function fleetPages(deps: Pick<RouteDeps, 'config' | 'store' | 'logger' | 'now'>): Route[] {
   const list: ProtectedRoute = {
     path: '/fleet',
     access: only('admin', 'manager', 'guard'),
@@ -163,6 +164,7 @@ ${
       const context = pageContext(request);
       const terminalId = await removeTerminal(deps.store, request.params.id ?? '');
       recordFact(request, deps.logger, auditFacts.terminalRemoved(terminalId));
+      await rewriteMosquittoFiles(deps);
       return seeOther(`/fleet?removed=${encodeURIComponent(terminalId)}`, context.langCookie);
     },
   };
@@ -174,8 +176,10 @@ ${
     async handle(request) {
       const context = pageContext(request);
       const { t } = context;
-      const rotated = await rotateTerminalSecret(deps.store, request.params.id ?? '');
+      // The Mosquitto hash can only be made while the secret exists (docs/mosquitto.md).
+      const rotated = await rotateTerminalSecret(deps.store, request.params.id ?? '', { dataDir: deps.config.dataDir });
       recordFact(request, deps.logger, auditFacts.secretRotated(rotated.terminalId, false));
+      await rewriteMosquittoFiles(deps);
       // Answered once, as `terminals rotate-secret` prints it: a reload posts nothing and shows nothing.
       const page = layout(
         context,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { makeEnrollmentQrImage } from '../../enrollment/enrollmentQr.js';
-import { writeMosquittoConfig } from '../../mosquitto/mosquittoConfig.js';
+import { rewriteMosquittoFiles } from '../../mosquitto/followChanges.js';
 import { removeTerminal, rotateTerminalSecret } from '../../registry/terminalLifecycle.js';
 import { auditFacts } from '../../access/auditFacts.js';
 import { noParameters, parseBody } from '../query.js';
@@ -23,19 +23,6 @@ const enrollSchema = z.strictObject({
   ttlS: z.number().int().optional(),
   format: z.enum(['png', 'svg'], { message: 'expected png or svg' }),
 });
-
-/**
- * With `mosquitto.out` in the central config, Mosquitto's files follow the change as they do
- * after the CLI's (docs/mosquitto.md). Logged, not answered: the change itself is done.
- */
-async function rewriteMosquittoFiles(deps: Pick<RouteDeps, 'config' | 'store' | 'logger'>): Promise<void> {
-  const outDir = deps.config.mosquitto?.out;
-  if (outDir === undefined) return;
-  await writeMosquittoConfig({ store: deps.store, dataDir: deps.config.dataDir, outDir }).then(
-    (result) => deps.logger.info({ outDir, terminals: result.terminals, needRotation: result.needRotation.length }, 'mosquitto.files-rewritten'),
-    (err: unknown) => deps.logger.error({ err, outDir }, 'mosquitto.files-not-rewritten'),
-  );
-}
 
 export function terminalChangeRoutes(deps: Pick<RouteDeps, 'config' | 'store' | 'logger' | 'now'>): ProtectedRoute[] {
   const access = only('admin');
