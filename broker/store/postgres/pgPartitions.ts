@@ -28,6 +28,9 @@ export function partitionName(monthStart: number): string {
 /** PostgreSQL's "no partition of relation found for row": a partition dropped behind a cache's back. */
 export const noPartitionErrorCode = '23514';
 
+/** The transaction advisory lock under which partitions are made and dropped (one schema's). */
+export const partitionsLockSql = `SELECT pg_advisory_xact_lock(hashtext('qrgate.partitions.' || current_schema()))`;
+
 /**
  * Creates the partitions holding these instants that do not exist yet, under a transaction
  * advisory lock so two stores creating the same month cannot race (CREATE TABLE IF NOT EXISTS
@@ -41,7 +44,7 @@ export async function ensureMonthPartitions(client: pg.ClientBase, instantsMs: I
   if (rows.length === 0) return months;
   await client.query('BEGIN');
   try {
-    await client.query(`SELECT pg_advisory_xact_lock(hashtext('qrgate.partitions.' || current_schema()))`);
+    await client.query(partitionsLockSql);
     for (const month of months) {
       if (!rows.some((row) => row.name === partitionName(month))) continue;
       // Bounds are integers computed here, never text from outside.
@@ -75,4 +78,22 @@ export class KnownPartitions {
   forget(): void {
     this.months.clear();
   }
+}
+
+const partitionNamePattern = /^events_p(\d{4})(\d{2})$/;
+
+/** The UTC month a partition named by partitionName holds, [startMs, endMs); null for any other table. */
+export function partitionMonth(name: string): { readonly startMs: number; readonly endMs: number } | null {
+  const match = partitionNamePattern.exec(name);
+  if (match === null) return null;
+  const startMs = Date.UTC(Number(match[1]), Number(match[2]) - 1, 1);
+  return { startMs, endMs: nextMonthMs(startMs) };
+}
+
+/** The partitions of `events` in the session's schema, by name (the month order). */
+export async function listPartitions(client: pg.ClientBase): Promise<string[]> {
+  const { rows } = await client.query<{ name: string }>(
+    `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'events'::regclass ORDER BY 1`,
+  );
+  return rows.map((row) => row.name);
 }
