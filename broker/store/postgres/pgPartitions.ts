@@ -44,18 +44,25 @@ export async function ensureMonthPartitions(client: pg.ClientBase, instantsMs: I
   if (rows.length === 0) return months;
   await client.query('BEGIN');
   try {
-    await client.query(partitionsLockSql);
-    for (const month of months) {
-      if (!rows.some((row) => row.name === partitionName(month))) continue;
-      // Bounds are integers computed here, never text from outside.
-      await client.query(`CREATE TABLE IF NOT EXISTS ${partitionName(month)} PARTITION OF events FOR VALUES FROM (${month}) TO (${nextMonthMs(month)})`);
-    }
+    await makePartitionsLocked(client, months.filter((month) => rows.some((row) => row.name === partitionName(month))));
     await client.query('COMMIT');
   } catch (err) {
     await client.query('ROLLBACK');
     throw err;
   }
   return months;
+}
+
+/**
+ * Inside the caller's transaction: takes the partitions lock (held to its end, so retention
+ * cannot drop these months before it commits) and makes the months' missing partitions.
+ */
+export async function makePartitionsLocked(tx: pg.ClientBase, instantsMs: Iterable<number>): Promise<void> {
+  await tx.query(partitionsLockSql);
+  for (const month of new Set([...instantsMs].map(monthStartMs))) {
+    // Bounds are integers computed here, never text from outside.
+    await tx.query(`CREATE TABLE IF NOT EXISTS ${partitionName(month)} PARTITION OF events FOR VALUES FROM (${month}) TO (${nextMonthMs(month)})`);
+  }
 }
 
 /** The months this store knows have a partition, so the hot path asks the catalog once a month. */

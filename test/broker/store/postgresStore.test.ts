@@ -200,6 +200,41 @@ describe('PostgresCentralStore', () => {
     await store.close();
   });
 
+  it('keeps the rollup equal to the events left when retention drops a month while another central stores into it', async () => {
+    const schema = db.newSchema();
+    const [a, b] = await Promise.all([opened(schema), opened(schema)]);
+    await withFleet(a);
+    const cutoff = Date.UTC(2026, 9, 1, 7);
+    // t1 and t2 store late events, in batches, into September (wholly before the cutoff: its
+    // partition is dropped and made again under them) and October (the boundary month).
+    const random = seededRandom(15);
+    const events = ['t1', 't2'].flatMap((terminalId) =>
+      Array.from({ length: 240 }, (_, i) => scanEvent({ terminalId, checkpointCode: CP_A, seq: i + 1, tsMs: Date.UTC(2026, 8, 20) + i * HOUR + random(HOUR), decision: (['granted', 'refused', 'duplicate'] as const)[i % 3] })),
+    );
+    const writer = async () => {
+      for (const batch of batches(shuffled(events, random), 12, random)) await b.insertEvents(batch, Date.UTC(2026, 11, 1));
+    };
+    const retention = async () => {
+      for (let pass = 0; pass < 30; pass++) while (!(await a.deleteEventsBefore(cutoff, 7)).done);
+    };
+    await Promise.all([writer(), retention()]);
+    while (!(await a.deleteEventsBefore(cutoff, 50)).done);
+
+    const kept = events.filter((e) => Date.parse(e.ts) >= cutoff);
+    expect((await a.searchEvents({ limit: 1000 })).events.map((e) => e.id).sort()).toEqual(kept.map((e) => e.id).sort());
+    const counts = await withSchemaClient(db.url(), schema, async (client) =>
+      (await client.query<{ rollup: string; events: string }>('SELECT (SELECT coalesce(sum(count), 0) FROM checkpoint_hourly_counts) AS rollup, (SELECT count(*) FROM events) AS events')).rows[0]!,
+    );
+    expect({ rollup: Number(counts.rollup), events: Number(counts.events) }).toEqual({ rollup: kept.length, events: kept.length });
+    const from = Date.UTC(2026, 8, 20);
+    const to = Date.UTC(2026, 9, 5);
+    expect((await a.checkpointHistogram(CP_A, from, to, 'hour')).map((bar) => [bar.startMs, bar.count])).toEqual(
+      bruteHistogram(kept, CP_A, from, to, 'hour').map((bar) => [bar.startMs, bar.count]),
+    );
+    await a.close();
+    await b.close();
+  });
+
   it('refuses a database written by a newer qrgate and leaves it untouched', async () => {
     const schema = db.newSchema();
     await (await opened(schema)).close();
