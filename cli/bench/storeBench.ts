@@ -1,16 +1,13 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { join } from 'node:path';
 import type { CentralStore, EventQuery } from '../../broker/store/centralStore.js';
 import { dayMs, EventRetention } from '../../broker/store/eventRetention.js';
-import { SqliteCentralStore } from '../../broker/store/sqliteStore.js';
 import { createCheckpoint } from '../../broker/registry/checkpoints.js';
 import { createLogger } from '../../protocol/logger.js';
 import { uuidv7 } from '../../protocol/uuidv7.js';
-import { benchPeople, fillEvents, syntheticEvent, type BenchTerminal } from './console/fillEvents.js';
+import { benchPeople, syntheticEvent, type BenchTerminal } from './console/fillEvents.js';
 import { benchRuntime } from './e2e/child.js';
 import { percentile, round } from './stats.js';
+import { postgresBenchStores, sqliteBenchStores } from './store/benchStores.js';
 import { ingestAlongside, type IngestStalls } from './store/ingestAlongside.js';
 
 export type BenchStoreType = 'sqlite' | 'postgres';
@@ -24,8 +21,16 @@ export interface StoreBenchOptions {
   readonly requests: number;
   /** Events a second the insert loop stores while retention runs, in commits every 10 ms. */
   readonly ingestRatePerSec: number;
+  /**
+   * With store postgres: the server the bench makes a database of its own on (and drops at
+   * the end), as a connection string to a database its user may CREATE DATABASE from.
+   * Default QRGATE_BENCH_PG_URL, else the machine's `postgresql://postgres@127.0.0.1:5432/postgres`.
+   */
+  readonly postgresUrl?: string;
   readonly log?: (line: string) => void;
 }
+
+export const defaultBenchPostgresUrl = process.env.QRGATE_BENCH_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 
 export interface StoreBenchResult {
   readonly store: BenchStoreType;
@@ -74,6 +79,8 @@ const pageSize = 50;
  * `qrgate bench store`: the central store's queries at size (issue 15 "Store queries at
  * size"), called in process exactly as the central calls them: no HTTP, no MQTT, so the
  * figures are the store's own, and on SQLite also the time each call holds the event loop.
+ * On PostgreSQL (`postgresUrl`) the bench makes a database of its own, fills it through
+ * insertEvents (slower than SQLite's direct fill) and drops it at the end.
  * 1. `events` scan events over 60 days, 4 terminals per checkpoint (fillEvents.ts, the same
  *    fill as `bench console`);
  * 2. checkpointStats of random checkpoints, `requests` times;
@@ -84,26 +91,22 @@ const pageSize = 50;
  *    it: the longest time between two commits finishing (target: never over 50 ms).
  */
 export async function runStoreBench(options: StoreBenchOptions): Promise<StoreBenchResult> {
-  if (options.store === 'postgres') {
-    throw new StoreBenchUnavailable('bench store --store postgres is not implemented yet: the PostgreSQL store (issue 15 point 4) brings it; use --store sqlite');
-  }
   const log = options.log ?? (() => {});
-  const dir = mkdtempSync(join(tmpdir(), 'qrgate-bench-store-'));
   const logger = createLogger({ level: 'warn', destination: process.stderr });
-  const file = join(dir, 'central.db');
+  const stores = options.store === 'postgres' ? await postgresBenchStores(options.postgresUrl ?? defaultBenchPostgresUrl) : sqliteBenchStores();
   const endMs = Date.now();
   try {
-    const codes = await withStore(file, async (store) => {
+    const codes = await stores.withStore(async (store) => {
       const made: string[] = [];
       for (let i = 0; i < options.checkpoints; i++) made.push((await createCheckpoint(store, { name: `Cổng ${i + 1}`, direction: 'both', confirm: 'auto' })).code);
       return made;
     });
     log(`filling the store with ${options.events} events over ${codes.length} checkpoints and 60 days`);
-    const { filledMs } = fillEvents({ storeFile: file, checkpoints: codes, terminalsPerCheckpoint: 4, events: options.events, endMs, spanMs, log });
-    const storeMb = round(statSync(file).size / 2 ** 20, 0);
+    const { filledMs } = await stores.fill({ checkpoints: codes, terminalsPerCheckpoint: 4, events: options.events, endMs, spanMs, log });
+    const storeMb = round(await stores.sizeMb(), 0);
     log(`store filled in ${Math.round(filledMs)} ms: ${storeMb} MB`);
 
-    return await withStore(file, async (store) => {
+    return await stores.withStore(async (store) => {
       const random = seeded(15);
       const pick = <T>(items: readonly T[]): T => items[random(items.length)]!;
       const nowMs = Date.now();
@@ -175,12 +178,8 @@ export async function runStoreBench(options: StoreBenchOptions): Promise<StoreBe
       return result(options, { codes, filledMs, storeMb, stats, all, shapesP95, pass, stalls, baseline, batches });
     });
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    await stores.dispose();
   }
-}
-
-export class StoreBenchUnavailable extends Error {
-  readonly code = 'store-unavailable';
 }
 
 interface Measured {
@@ -242,16 +241,6 @@ async function timeCalls(requests: number, call: () => Promise<unknown>): Promis
   }
   samples.sort((a, b) => a - b);
   return { p50: round(percentile(samples, 50), 2), p95: round(percentile(samples, 95), 2), samples };
-}
-
-async function withStore<T>(file: string, work: (store: CentralStore) => Promise<T>): Promise<T> {
-  const store = new SqliteCentralStore({ file, logger: createLogger({ level: 'warn', destination: process.stderr }) });
-  await store.migrate();
-  try {
-    return await work(store);
-  } finally {
-    await store.close();
-  }
 }
 
 function iso(ms: number): string {

@@ -5,7 +5,7 @@ import type { InsertResult } from '../centralStore.js';
 import { overlapSize, planSequence, subtractRange, type SeqRange } from '../sequenceGaps.js';
 import { HourlyTally } from '../sqliteHourlyCounts.js';
 import { inTransaction, pgErrorCode } from './pgDb.js';
-import { KnownPartitions, noPartitionErrorCode } from './pgPartitions.js';
+import { KnownPartitions, makePartitionsLocked, noPartitionErrorCode } from './pgPartitions.js';
 import { newestPassages, passageColumns, recordPassagesSql } from './pgPresence.js';
 
 /**
@@ -98,10 +98,13 @@ export class PgEventWriter {
     try {
       return await this.tryInsert(events, tsMs, receivedAtMs);
     } catch (err) {
-      // A partition this store had cached was dropped since (retention): look again, once.
+      // Retention dropped a month this batch stores into (a late event from before its cutoff)
+      // since the partition was seen. Again, making the months inside the insert's transaction
+      // under the partitions lock: retention drops under that lock too, so no drop can come
+      // between this time. The slow path: the partition's creation holds the events table.
       if (pgErrorCode(err) !== noPartitionErrorCode) throw err;
       this.partitions.forget();
-      return this.tryInsert(events, tsMs, receivedAtMs);
+      return inTransaction(this.pool, (tx) => this.write(tx, events, tsMs, receivedAtMs, true));
     }
   }
 
@@ -119,9 +122,12 @@ export class PgEventWriter {
     return inTransaction(this.pool, (tx) => this.write(tx, events, tsMs, receivedAtMs));
   }
 
-  private async write(tx: pg.PoolClient, events: readonly ScanEvent[], tsMs: readonly number[], receivedAtMs: number): Promise<InsertResult> {
+  private async write(tx: pg.PoolClient, events: readonly ScanEvent[], tsMs: readonly number[], receivedAtMs: number, makePartitions = false): Promise<InsertResult> {
     const terminals = [...new Set(events.map((e) => e.terminalId))];
     await tx.query(lockTerminalsSql, [terminals]);
+    // After the terminal locks, as every writer takes them before touching events: the
+    // creation's lock on events then never waits on a writer that waits on this one.
+    if (makePartitions) await makePartitionsLocked(tx, tsMs);
     const { rows } = await tx.query<{ id: string | null; terminalId: string | null; maxSeq: number | null }>(insertEventsSql, [
       ...eventColumns(events, tsMs, receivedAtMs),
       terminals,

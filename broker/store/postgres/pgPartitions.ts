@@ -28,6 +28,9 @@ export function partitionName(monthStart: number): string {
 /** PostgreSQL's "no partition of relation found for row": a partition dropped behind a cache's back. */
 export const noPartitionErrorCode = '23514';
 
+/** The transaction advisory lock under which partitions are made and dropped (one schema's). */
+export const partitionsLockSql = `SELECT pg_advisory_xact_lock(hashtext('qrgate.partitions.' || current_schema()))`;
+
 /**
  * Creates the partitions holding these instants that do not exist yet, under a transaction
  * advisory lock so two stores creating the same month cannot race (CREATE TABLE IF NOT EXISTS
@@ -41,18 +44,25 @@ export async function ensureMonthPartitions(client: pg.ClientBase, instantsMs: I
   if (rows.length === 0) return months;
   await client.query('BEGIN');
   try {
-    await client.query(`SELECT pg_advisory_xact_lock(hashtext('qrgate.partitions.' || current_schema()))`);
-    for (const month of months) {
-      if (!rows.some((row) => row.name === partitionName(month))) continue;
-      // Bounds are integers computed here, never text from outside.
-      await client.query(`CREATE TABLE IF NOT EXISTS ${partitionName(month)} PARTITION OF events FOR VALUES FROM (${month}) TO (${nextMonthMs(month)})`);
-    }
+    await makePartitionsLocked(client, months.filter((month) => rows.some((row) => row.name === partitionName(month))));
     await client.query('COMMIT');
   } catch (err) {
     await client.query('ROLLBACK');
     throw err;
   }
   return months;
+}
+
+/**
+ * Inside the caller's transaction: takes the partitions lock (held to its end, so retention
+ * cannot drop these months before it commits) and makes the months' missing partitions.
+ */
+export async function makePartitionsLocked(tx: pg.ClientBase, instantsMs: Iterable<number>): Promise<void> {
+  await tx.query(partitionsLockSql);
+  for (const month of new Set([...instantsMs].map(monthStartMs))) {
+    // Bounds are integers computed here, never text from outside.
+    await tx.query(`CREATE TABLE IF NOT EXISTS ${partitionName(month)} PARTITION OF events FOR VALUES FROM (${month}) TO (${nextMonthMs(month)})`);
+  }
 }
 
 /** The months this store knows have a partition, so the hot path asks the catalog once a month. */
@@ -75,4 +85,22 @@ export class KnownPartitions {
   forget(): void {
     this.months.clear();
   }
+}
+
+const partitionNamePattern = /^events_p(\d{4})(\d{2})$/;
+
+/** The UTC month a partition named by partitionName holds, [startMs, endMs); null for any other table. */
+export function partitionMonth(name: string): { readonly startMs: number; readonly endMs: number } | null {
+  const match = partitionNamePattern.exec(name);
+  if (match === null) return null;
+  const startMs = Date.UTC(Number(match[1]), Number(match[2]) - 1, 1);
+  return { startMs, endMs: nextMonthMs(startMs) };
+}
+
+/** The partitions of `events` in the session's schema, by name (the month order). */
+export async function listPartitions(client: pg.ClientBase): Promise<string[]> {
+  const { rows } = await client.query<{ name: string }>(
+    `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'events'::regclass ORDER BY 1`,
+  );
+  return rows.map((row) => row.name);
 }

@@ -163,6 +163,36 @@ export const pgMigrations: readonly { readonly name: string; readonly sql: strin
   CREATE INDEX cards_member ON cards (member_id);
   `,
   },
+  {
+    // Commands to terminals (issue 15 point 6, pgCommands.ts), as sqliteSchema.ts has them. The
+    // id is text COLLATE "C": openCommands pages by id in byte order, which for lowercase UUIDv7
+    // is issue order; the database's default collation (en_US and the like) would not keep it.
+    // The partial indexes hold only commands not yet acknowledged: a node's polls read the
+    // few still open, not the history.
+    name: 'terminal commands',
+    sql: `
+  CREATE TABLE terminal_commands (
+    id text COLLATE "C" PRIMARY KEY,
+    terminal_id text NOT NULL,
+    checkpoint_code text NOT NULL,
+    name text NOT NULL,
+    fields jsonb NOT NULL CHECK (jsonb_typeof(fields) = 'object'),
+    issued_at_ms bigint NOT NULL,
+    expires_at_ms bigint NOT NULL,
+    issued_by text NOT NULL,
+    attempts integer NOT NULL DEFAULT 0,
+    last_sent_at_ms bigint,
+    ack_outcome text CHECK (ack_outcome IN ('executed', 'ignored')),
+    ack_reason text,
+    ack_event_id text,
+    ack_terminal_at text,
+    acked_at_ms bigint
+  );
+  CREATE INDEX terminal_commands_open ON terminal_commands (expires_at_ms) WHERE acked_at_ms IS NULL;
+  CREATE INDEX terminal_commands_terminal ON terminal_commands (terminal_id, id) WHERE acked_at_ms IS NULL;
+  CREATE INDEX terminal_commands_issued ON terminal_commands (issued_at_ms) WHERE acked_at_ms IS NULL;
+  `,
+  },
 ];
 
 export const pgSchemaVersion = pgMigrations.length;

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { ScanEvent } from '../../../protocol/event.js';
 import type { Logger } from '../../../protocol/logger.js';
-import type { Telemetry, TerminalStatus } from '../../../protocol/messages.js';
+import type { CommandAck, Telemetry, TerminalStatus } from '../../../protocol/messages.js';
 import type {
   CentralStore,
   Checkpoint,
@@ -16,6 +16,10 @@ import type {
   InsertResult,
   InsidePassage,
   MemberSummary,
+  NewTerminalCommand,
+  OpenCommandsFilter,
+  RetentionBatch,
+  TerminalCommand,
   NewCheckpoint,
   NewEnrollmentToken,
   NewTerminal,
@@ -24,6 +28,7 @@ import type {
   TerminalCredentials,
 } from '../centralStore.js';
 import { StoreError } from '../storeError.js';
+import { PgCommands } from './pgCommands.js';
 import { createPool, type PgConnectionOptions } from './pgDb.js';
 import { PgEnrollmentTokens } from './pgEnrollment.js';
 import { PgEventReader } from './pgEventReader.js';
@@ -32,6 +37,7 @@ import { PgFleet } from './pgFleet.js';
 import { PgMembersLookup } from './pgMembers.js';
 import { PgPresence } from './pgPresence.js';
 import { PgRegistry } from './pgRegistry.js';
+import { PgRetention } from './pgRetention.js';
 import { migratePg, pgSchemaVersion } from './pgSchema.js';
 
 export interface PostgresCentralStoreOptions extends PgConnectionOptions {
@@ -49,6 +55,8 @@ interface OpenStore {
   readonly fleet: PgFleet;
   readonly members: PgMembersLookup;
   readonly presence: PgPresence;
+  readonly retention: PgRetention;
+  readonly commands: PgCommands;
 }
 
 /**
@@ -101,6 +109,8 @@ export class PostgresCentralStore implements CentralStore {
       fleet: new PgFleet(pool),
       members: new PgMembersLookup(pool),
       presence: new PgPresence(pool),
+      retention: new PgRetention(pool, this.logger),
+      commands: new PgCommands(pool),
     };
     this.logger.info({ database: describeUrl(this.options.url), schema: this.options.schema ?? 'public', version: pgSchemaVersion }, 'store.opened');
   }
@@ -162,6 +172,10 @@ export class PostgresCentralStore implements CentralStore {
     return this.open().writer.insert(events, receivedAtMs);
   }
 
+  async deleteEventsBefore(cutoffMs: number, maxRows: number): Promise<RetentionBatch> {
+    return this.open().retention.deleteBefore(cutoffMs, maxRows);
+  }
+
   async gaps(terminalId?: string): Promise<SequenceGap[]> {
     return this.open().fleet.gaps(terminalId);
   }
@@ -207,6 +221,26 @@ export class PostgresCentralStore implements CentralStore {
 
   async takeOut(ref: string, atMs: number): Promise<boolean> {
     return this.open().presence.takeOut(ref, atMs);
+  }
+
+  async queueCommand(command: NewTerminalCommand): Promise<void> {
+    return this.open().commands.queue(command);
+  }
+
+  async getCommand(id: string): Promise<TerminalCommand | null> {
+    return this.open().commands.get(id);
+  }
+
+  async openCommands(nowMs: number, filter?: OpenCommandsFilter): Promise<TerminalCommand[]> {
+    return this.open().commands.open(nowMs, filter);
+  }
+
+  async commandSent(id: string, atMs: number): Promise<void> {
+    return this.open().commands.sent(id, atMs);
+  }
+
+  async acknowledgeCommand(terminalId: string, ack: CommandAck, receivedAtMs: number): Promise<boolean> {
+    return this.open().commands.acknowledge(terminalId, ack, receivedAtMs);
   }
 
   private open(): OpenStore {

@@ -19,10 +19,10 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import type { ScanEvent } from '../../../protocol/event.js';
-import pg from 'pg';
 import type { CentralStore } from '../../../broker/store/centralStore.js';
 import { PostgresCentralStore } from '../../../broker/store/postgres/pgStore.js';
 import { SqliteCentralStore } from '../../../broker/store/sqliteStore.js';
+import { scratchDatabase } from '../../../cli/bench/store/scratchDatabase.js';
 import { adminUrl } from '../../helpers/postgres.js';
 import { checkpointCode, scanEvent, seededRandom } from './scanEvents.js';
 
@@ -85,24 +85,6 @@ const lastTsMs = startTsMs + totalEvents;
 
 function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
-}
-
-/** A database of the bench's own on the server `url` names, dropped by the returned function. */
-async function scratchDatabase(url: string): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `qrgate_bench_${process.pid}_${Date.now()}`;
-  const admin = async (sql: string) => {
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  };
-  await admin(`CREATE DATABASE ${name}`);
-  const own = new URL(url);
-  own.pathname = `/${name}`;
-  return { url: own.toString(), drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'qrgate-insert-bench-'));

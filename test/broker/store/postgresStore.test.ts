@@ -7,7 +7,7 @@ import { PostgresCentralStore } from '../../../broker/store/postgres/pgStore.js'
 import { captureLogger, silentLogger } from '../../fakes/captureLogger.js';
 import { registerPgMember, usePostgresDatabase, withSchemaClient } from '../../helpers/postgres.js';
 import { describeCentralStore, describeMemberJoin, expectedGaps } from './centralStoreContract.js';
-import { itAgreesWithBruteForce } from './rollupProperty.js';
+import { bruteHistogram, itAgreesWithBruteForce } from './rollupProperty.js';
 import { batches, CP_A, eventRun, scanEvent, seededRandom, shuffled } from './scanEvents.js';
 
 const db = usePostgresDatabase();
@@ -142,6 +142,95 @@ describe('PostgresCentralStore', () => {
     for (const e of delivered) last.set(e.credentialRef!, e);
     const inside = [...last.values()].filter((e) => e.direction === 'in').sort((x, y) => Date.parse(y.ts) - Date.parse(x.ts));
     expect((await b.insideNow(now - HOUR)).map((p) => [p.ref, p.eventId])).toEqual(inside.map((e) => [e.credentialRef, e.id]));
+    await a.close();
+    await b.close();
+  });
+
+  it('retention drops the months wholly before the cutoff, rollup hours and all, and batches the month the cutoff cuts', async () => {
+    const schema = db.newSchema();
+    const store = await opened(schema);
+    await withFleet(store);
+    const person = (n: number) => n.toString(16).padStart(64, '0');
+    // t1: one event every 5 hours from August to late November 2026, but for seq 7 (a real gap, in August).
+    const start = Date.UTC(2026, 7, 1, 3);
+    const all = Array.from({ length: 560 }, (_, i) => ({
+      ...scanEvent({ terminalId: 't1', checkpointCode: CP_A, seq: i + 1, tsMs: start + i * 5 * HOUR + (i % 11) * 60_000, decision: (['granted', 'refused', 'duplicate'] as const)[i % 3] }),
+      credentialRef: person(i % 9),
+    })).filter((e) => e.seq !== 7);
+    for (const batch of batches(all, 40, seededRandom(15))) await store.insertEvents(batch, Date.UTC(2026, 11, 1));
+    const cutoff = Date.UTC(2026, 9, 14, 5, 17);
+    const kept = all.filter((e) => Date.parse(e.ts) >= cutoff);
+    expect(await store.gaps()).toEqual([{ terminalId: 't1', fromSeq: 7, toSeq: 7 }]);
+
+    // August and September go whole in the first call: more than its 5 rows.
+    const first = await store.deleteEventsBefore(cutoff, 5);
+    const wholeMonths = all.filter((e) => Date.parse(e.ts) < Date.UTC(2026, 9, 1)).length;
+    expect(first).toEqual({ events: wholeMonths + 5, done: false });
+    expect(await partitions(schema)).not.toContain('events_p202608');
+    expect(await partitions(schema)).not.toContain('events_p202609');
+    expect(await partitions(schema)).toContain('events_p202610');
+    let deleted = first.events;
+    for (let batch = await store.deleteEventsBefore(cutoff, 5); ; batch = await store.deleteEventsBefore(cutoff, 5)) {
+      expect(batch.events).toBeLessThanOrEqual(5);
+      deleted += batch.events;
+      if (batch.done) break;
+    }
+    expect(deleted).toBe(all.length - kept.length);
+    expect((await store.searchEvents({ limit: 1000 })).events.map((e) => e.id).sort()).toEqual(kept.map((e) => e.id).sort());
+
+    // The rollup agrees with the events left, day by day over the four months and hour by hour around the cutoff.
+    const bars = async (fromMs: number, toMs: number, bucket: 'hour' | 'day') => (await store.checkpointHistogram(CP_A, fromMs, toMs, bucket)).map((b) => [b.startMs, b.count]);
+    expect(await bars(start, Date.UTC(2026, 11, 1), 'day')).toEqual(bruteHistogram(kept, CP_A, start, Date.UTC(2026, 11, 1), 'day').map((b) => [b.startMs, b.count]));
+    expect(await bars(cutoff - 6 * HOUR, cutoff + 6 * HOUR, 'hour')).toEqual(bruteHistogram(kept, CP_A, cutoff - 6 * HOUR, cutoff + 6 * HOUR, 'hour').map((b) => [b.startMs, b.count]));
+    const rollupTotal = await withSchemaClient(db.url(), schema, async (client) => (await client.query<{ n: string }>('SELECT sum(count) AS n FROM checkpoint_hourly_counts')).rows[0]!.n);
+    expect(Number(rollupTotal)).toBe(kept.length);
+
+    // No passage before the cutoff is left in presence; the sequence goes on with no new gap.
+    const presenceTs = await withSchemaClient(db.url(), schema, async (client) => (await client.query<{ ts: string }>('SELECT min(ts) AS ts FROM presence')).rows[0]!.ts);
+    expect(Number(presenceTs)).toBeGreaterThanOrEqual(cutoff);
+    await store.insertEvents(eventRun('t1', CP_A, 561, 561, Date.UTC(2026, 10, 30)), Date.UTC(2026, 11, 1));
+    expect(await store.gaps()).toEqual([{ terminalId: 't1', fromSeq: 7, toSeq: 7 }]);
+
+    // A late event from a dropped month is stored (its month made again), and goes with the next pass.
+    const late = scanEvent({ terminalId: 't2', checkpointCode: CP_A, seq: 1, tsMs: Date.UTC(2026, 7, 20) });
+    expect((await store.insertEvents([late], Date.UTC(2026, 11, 1))).inserted).toBe(1);
+    expect(await store.deleteEventsBefore(cutoff, 5)).toEqual({ events: 1, done: true });
+    expect(await partitions(schema)).not.toContain('events_p202608');
+    expect((await store.checkpointHistogram(CP_A, Date.UTC(2026, 7, 1), Date.UTC(2026, 8, 1), 'day')).reduce((n, b) => n + b.count, 0)).toBe(0);
+    await store.close();
+  });
+
+  it('keeps the rollup equal to the events left when retention drops a month while another central stores into it', async () => {
+    const schema = db.newSchema();
+    const [a, b] = await Promise.all([opened(schema), opened(schema)]);
+    await withFleet(a);
+    const cutoff = Date.UTC(2026, 9, 1, 7);
+    // t1 and t2 store late events, in batches, into September (wholly before the cutoff: its
+    // partition is dropped and made again under them) and October (the boundary month).
+    const random = seededRandom(15);
+    const events = ['t1', 't2'].flatMap((terminalId) =>
+      Array.from({ length: 240 }, (_, i) => scanEvent({ terminalId, checkpointCode: CP_A, seq: i + 1, tsMs: Date.UTC(2026, 8, 20) + i * HOUR + random(HOUR), decision: (['granted', 'refused', 'duplicate'] as const)[i % 3] })),
+    );
+    const writer = async () => {
+      for (const batch of batches(shuffled(events, random), 12, random)) await b.insertEvents(batch, Date.UTC(2026, 11, 1));
+    };
+    const retention = async () => {
+      for (let pass = 0; pass < 30; pass++) while (!(await a.deleteEventsBefore(cutoff, 7)).done);
+    };
+    await Promise.all([writer(), retention()]);
+    while (!(await a.deleteEventsBefore(cutoff, 50)).done);
+
+    const kept = events.filter((e) => Date.parse(e.ts) >= cutoff);
+    expect((await a.searchEvents({ limit: 1000 })).events.map((e) => e.id).sort()).toEqual(kept.map((e) => e.id).sort());
+    const counts = await withSchemaClient(db.url(), schema, async (client) =>
+      (await client.query<{ rollup: string; events: string }>('SELECT (SELECT coalesce(sum(count), 0) FROM checkpoint_hourly_counts) AS rollup, (SELECT count(*) FROM events) AS events')).rows[0]!,
+    );
+    expect({ rollup: Number(counts.rollup), events: Number(counts.events) }).toEqual({ rollup: kept.length, events: kept.length });
+    const from = Date.UTC(2026, 8, 20);
+    const to = Date.UTC(2026, 9, 5);
+    expect((await a.checkpointHistogram(CP_A, from, to, 'hour')).map((bar) => [bar.startMs, bar.count])).toEqual(
+      bruteHistogram(kept, CP_A, from, to, 'hour').map((bar) => [bar.startMs, bar.count]),
+    );
     await a.close();
     await b.close();
   });
