@@ -61,7 +61,7 @@ describe('the guard screen', () => {
     expect(pulse).toMatchObject({ eventId: held.pendingId, decision: 'granted' });
     const decided = await terminal.waitForLine((l) => l.msg === 'scan.decided');
     expect(decided).toMatchObject({ eventId: held.pendingId, reason: 'confirmed', answeredBy: 'user:baove' });
-    await card.waitFor({ state: 'detached', timeout: 10_000 });
+    await card.waitFor({ state: 'detached', timeout: 30_000 });
 
     await page.fill('#open-reason', 'Xe cứu thương vào');
     await page.click('form[data-remote-open] button');
@@ -124,7 +124,7 @@ describe('the guard screen', () => {
     await screenshot(page, 'guard-photo-vi-desk');
     await page.setViewportSize({ width: 390, height: 844 });
     await hoa.card.locator('button.danger').click();
-    await hoa.card.waitFor({ state: 'detached', timeout: 10_000 });
+    await hoa.card.waitFor({ state: 'detached', timeout: 30_000 });
 
     await page.goto(`${base}/guard?lang=en`);
     const dung = await waitingCard(without, 'Phan Văn Dũng');

@@ -93,21 +93,15 @@ export class PgRegistry {
   }
 
   async getTerminalCredentials(terminalId: string): Promise<TerminalCredentials | null> {
-    const { rows } = await this.pool.query<{ terminalId: string; checkpointCode: string; secretHash: string; removedAtMs: number | null; listScopes: unknown }>(
-      `SELECT terminal_id AS "terminalId", checkpoint_code AS "checkpointCode", secret_hash AS "secretHash", removed_at_ms AS "removedAtMs",
-              list_scopes AS "listScopes"
-       FROM terminals WHERE terminal_id = $1`,
-      [terminalId],
-    );
+    const { rows } = await this.pool.query<TerminalRow>(`${terminalColumns} WHERE terminal_id = $1`, [terminalId]);
     const row = rows[0];
-    if (row === undefined) return null;
-    return {
-      terminalId: row.terminalId,
-      checkpointCode: row.checkpointCode,
-      secretHash: row.secretHash,
-      removedAt: msToIsoOrNull(row.removedAtMs),
-      listScopes: row.listScopes === null ? null : parseStoredScopes(row.terminalId, row.listScopes),
-    };
+    return row === undefined ? null : toCredentials(row);
+  }
+
+  /** Every terminal, removed ones included, by id: the revocation watcher's one read per pass. */
+  async listTerminalCredentials(): Promise<TerminalCredentials[]> {
+    const { rows } = await this.pool.query<TerminalRow>(`${terminalColumns} ORDER BY terminal_id`);
+    return rows.map(toCredentials);
   }
 
   async removeTerminal(terminalId: string): Promise<boolean> {
@@ -133,5 +127,26 @@ function toCheckpoint(row: CheckpointRow): Checkpoint {
     branch: row.branch,
     createdAt: msToIso(row.createdAtMs),
     retiredAt: msToIsoOrNull(row.retiredAtMs),
+  };
+}
+
+interface TerminalRow {
+  readonly terminalId: string;
+  readonly checkpointCode: string;
+  readonly secretHash: string;
+  readonly removedAtMs: number | null;
+  readonly listScopes: unknown;
+}
+
+const terminalColumns = `SELECT terminal_id AS "terminalId", checkpoint_code AS "checkpointCode", secret_hash AS "secretHash",
+  removed_at_ms AS "removedAtMs", list_scopes AS "listScopes" FROM terminals`;
+
+function toCredentials(row: TerminalRow): TerminalCredentials {
+  return {
+    terminalId: row.terminalId,
+    checkpointCode: row.checkpointCode,
+    secretHash: row.secretHash,
+    removedAt: msToIsoOrNull(row.removedAtMs),
+    listScopes: row.listScopes === null ? null : parseStoredScopes(row.terminalId, row.listScopes),
   };
 }

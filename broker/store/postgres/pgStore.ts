@@ -15,6 +15,7 @@ import type {
   HistogramBucket,
   InsertResult,
   InsidePassage,
+  LastDayCounts,
   MemberSummary,
   NewTerminalCommand,
   OpenCommandsFilter,
@@ -152,6 +153,10 @@ export class PostgresCentralStore implements CentralStore {
     return this.open().registry.getTerminalCredentials(terminalId);
   }
 
+  async listTerminalCredentials(): Promise<TerminalCredentials[]> {
+    return this.open().registry.listTerminalCredentials();
+  }
+
   async removeTerminal(terminalId: string): Promise<boolean> {
     return this.open().registry.removeTerminal(terminalId);
   }
@@ -197,6 +202,23 @@ export class PostgresCentralStore implements CentralStore {
     const [checkpoint, counts] = await Promise.all([store.registry.getCheckpoint(code), store.reader.checkpointCounts(code, nowMs)]);
     if (checkpoint === null) return null;
     return { code, name: checkpoint.name, ...counts };
+  }
+
+  /**
+   * Each checkpoint's stats query (whole hours from the rollup, the edges from the events),
+   * over the pool at once: one round trip per checkpoint, not per event.
+   */
+  async lastDayCounts(nowMs: number): Promise<LastDayCounts[]> {
+    const store = this.open();
+    const codes = (await store.registry.listCheckpoints()).map((c) => c.code).sort();
+    const day = ({ lastHour, lastDay }: { lastHour: number; lastDay: number }) => ({ lastHour, lastDay });
+    return Promise.all(
+      codes.map(async (code) => {
+        const counts = await store.reader.checkpointCounts(code, nowMs);
+        const byDecision = Object.fromEntries(Object.entries(counts.byDecision).map(([decision, windows]) => [decision, day(windows)])) as LastDayCounts['byDecision'];
+        return { code, ...day(counts), byDecision };
+      }),
+    );
   }
 
   async checkpointHistogram(code: string, fromMs: number, toMs: number, bucket: HistogramBucket): Promise<HistogramBar[]> {

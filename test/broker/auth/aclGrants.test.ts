@@ -33,9 +33,14 @@ describe('aclGrants: what a grant covers', () => {
 
   it('makes absolute filters for a terminal, its own prefix and each of its list scopes; any scope when unknown', () => {
     const gate = { terminalId: 'gate-a', checkpointCode: '10000000000008', listScopes: ['site-a', 'site-b'] };
-    expect(absoluteGrants(gate, 'publish')).toEqual(['events', 'status', 'telemetry', 'pending'].map((leaf) => `qrgate/v1/cp/10000000000008/t/gate-a/${leaf}`));
-    expect(absoluteGrants(gate, 'subscribe')).toEqual(['qrgate/v1/cp/10000000000008/t/gate-a/cmd/#', 'qrgate/v1/lists/site-a/#', 'qrgate/v1/lists/site-b/#']);
+    expect(absoluteGrants(gate, 'publish')).toEqual(['events', 'status', 'telemetry', 'pending', 'cmd-acks'].map((leaf) => `qrgate/v1/cp/10000000000008/t/gate-a/${leaf}`));
+    expect(absoluteGrants(gate, 'subscribe')).toEqual([
+      'qrgate/v1/cp/10000000000008/t/gate-a/cmd/#',
+      'qrgate/v1/cp/10000000000008/t/gate-a/receipts',
+      'qrgate/v1/lists/site-a/#',
+      'qrgate/v1/lists/site-b/#',
+    ]);
     expect(absoluteGrants({ ...gate, listScopes: null }, 'subscribe')).toContain('qrgate/v1/lists/+/#');
-    expect(absoluteGrants({ ...gate, listScopes: [] }, 'subscribe')).toEqual(['qrgate/v1/cp/10000000000008/t/gate-a/cmd/#']);
+    expect(absoluteGrants({ ...gate, listScopes: [] }, 'subscribe')).toEqual(['qrgate/v1/cp/10000000000008/t/gate-a/cmd/#', 'qrgate/v1/cp/10000000000008/t/gate-a/receipts']);
   });
 });
