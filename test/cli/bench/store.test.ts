@@ -20,13 +20,13 @@ describe('bench store', () => {
     expect(lines.some((line) => line.startsWith('retention:'))).toBe(true);
   }, 120_000);
 
-  it('refuses --store postgres for now with a clear message, and an unknown store as a usage error', async () => {
-    const postgres = cliContext(['--store', 'postgres', '--json']);
-    expect(await run(postgres.ctx)).toBe(2);
-    expect(postgres.err()).toMatch(/--store postgres is not implemented yet/);
-    expect(postgres.out()).toBe('');
+  it('runs on PostgreSQL in a database of its own, and refuses an unknown store or a --url without postgres as usage errors', async () => {
+    const postgres = cliContext(['--store', 'postgres', '--events', '2000', '--checkpoints', '2', '--requests', '3', '--ingest-rate', '100', '--json']);
+    expect(await run(postgres.ctx)).toBe(0);
+    expect(JSON.parse(postgres.out())).toMatchObject({ store: 'postgres', statsP95Ms: expect.any(Number), logPageP95Ms: expect.any(Number) });
     await expect(run(cliContext(['--store', 'mysql']).ctx)).rejects.toMatchObject({ code: 'usage', message: '--store must be one of sqlite, postgres' });
-  });
+    await expect(run(cliContext(['--url', 'postgresql://x/y']).ctx)).rejects.toMatchObject({ code: 'usage' });
+  }, 180_000);
 
   it('lets the measured work run even when every insert overruns its period (no loop on microtasks alone)', async () => {
     let inserts = 0;
