@@ -6,6 +6,7 @@ import { ListPublishError } from '../../../broker/lists/errors.js';
 import { publishListInThread } from '../../../broker/lists/publishThread.js';
 import { openCentralDb } from '../../../broker/store/sqliteSchema.js';
 import { verifySignedList } from '../../../protocol/lists/index.js';
+import { loopTurnsDuring } from '../../helpers/loopTurns.js';
 import { useTempDir } from '../../helpers/tempDir.js';
 import { addMembers, expectedList } from './registryRows.js';
 
@@ -20,16 +21,10 @@ describe("publishing from the central's own process (the console's publish now)"
     const dbFile = join(dataDir, 'central.db');
     const db = openCentralDb(dbFile, { synchronous: 'NORMAL' });
     addMembers(db, scope, 30_000);
-    let turns = 0;
-    let done = false;
-    const spin = (): void => {
-      if (done) return;
-      turns += 1;
-      setImmediate(spin);
-    };
-    setImmediate(spin);
-    const result = await publishListInThread(dbFile, { dataDir, scope, privateKey, now: () => Date.parse('2026-12-01T00:00:00Z') });
-    done = true;
+    let result: Awaited<ReturnType<typeof publishListInThread>> | null = null;
+    const turns = await loopTurnsDuring(async () => {
+      result = await publishListInThread(dbFile, { dataDir, scope, privateKey, now: () => Date.parse('2026-12-01T00:00:00Z') });
+    });
     expect(result).toMatchObject({ scope, version: 1, count: 30_000, issuedAt: '2026-12-01T00:00:00.000Z' });
     // Building and signing 30,000 entries took the thread a while; the caller's loop kept turning.
     expect(turns).toBeGreaterThan(0);

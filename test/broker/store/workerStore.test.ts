@@ -7,25 +7,11 @@ import { SqliteCentralStore } from '../../../broker/store/sqliteStore.js';
 import { WorkerCentralStore } from '../../../broker/store/worker/workerCentralStore.js';
 import { captureLogger, silentLogger } from '../../fakes/captureLogger.js';
 import { waitFor } from '../../helpers/waitFor.js';
+import { loopTurnsDuring } from '../../helpers/loopTurns.js';
 import { useTempDir } from '../../helpers/tempDir.js';
 import { CP_A, eventRun } from './scanEvents.js';
 
 const tempDir = useTempDir('qrgate-worker-store-');
-
-/** How many times the calling thread's event loop turned while `work` was out. */
-async function loopTurnsDuring(work: () => Promise<unknown>): Promise<number> {
-  let turns = 0;
-  let done = false;
-  const spin = (): void => {
-    if (done) return;
-    turns += 1;
-    setImmediate(spin);
-  };
-  setImmediate(spin);
-  await work();
-  done = true;
-  return turns;
-}
 
 async function withCheckpoint(store: CentralStore): Promise<CentralStore> {
   await store.migrate();
