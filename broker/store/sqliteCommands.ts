@@ -1,8 +1,8 @@
-import type { CommandAck, CommandIgnoreReason, CommandName } from '../../protocol/messages.js';
+import { toTerminalCommand, type CommandRow as SharedCommandRow } from './commandRow.js';
+import type { CommandAck } from '../../protocol/messages.js';
 import { maxOpenCommands, type NewTerminalCommand, type OpenCommandsFilter, type TerminalCommand } from './centralStore.js';
 import type { CentralDb } from './sqliteSchema.js';
 import { StoreError } from './storeError.js';
-import { msToIso, msToIsoOrNull } from './time.js';
 
 /**
  * The command queue (schema table `terminal_commands`, centralStore.ts NewTerminalCommand):
@@ -10,23 +10,7 @@ import { msToIso, msToIsoOrNull } from './time.js';
  * (broker/commands/commandDelivery.ts), acknowledged by the terminal through its node.
  */
 
-interface CommandRow {
-  readonly id: string;
-  readonly terminalId: string;
-  readonly checkpointCode: string;
-  readonly name: string;
-  readonly fields: string;
-  readonly issuedAtMs: number;
-  readonly expiresAtMs: number;
-  readonly issuedBy: string;
-  readonly attempts: number;
-  readonly lastSentAtMs: number | null;
-  readonly ackOutcome: 'executed' | 'ignored' | null;
-  readonly ackReason: string | null;
-  readonly ackEventId: string | null;
-  readonly ackTerminalAt: string | null;
-  readonly ackedAtMs: number | null;
-}
+type CommandRow = SharedCommandRow<string>;
 
 interface OpenParams {
   readonly nowMs: number;
@@ -40,30 +24,7 @@ const columns = `id, terminal_id AS terminalId, checkpoint_code AS checkpointCod
   expires_at_ms AS expiresAtMs, issued_by AS issuedBy, attempts, last_sent_at_ms AS lastSentAtMs, ack_outcome AS ackOutcome,
   ack_reason AS ackReason, ack_event_id AS ackEventId, ack_terminal_at AS ackTerminalAt, acked_at_ms AS ackedAtMs`;
 
-function toCommand(row: CommandRow): TerminalCommand {
-  return {
-    id: row.id,
-    terminalId: row.terminalId,
-    checkpointCode: row.checkpointCode,
-    name: row.name as CommandName,
-    fields: JSON.parse(row.fields) as NewTerminalCommand['fields'],
-    issuedAt: msToIso(row.issuedAtMs),
-    expiresAt: msToIso(row.expiresAtMs),
-    issuedBy: row.issuedBy,
-    attempts: row.attempts,
-    lastSentAt: msToIsoOrNull(row.lastSentAtMs),
-    ack:
-      row.ackOutcome === null || row.ackedAtMs === null
-        ? null
-        : {
-            outcome: row.ackOutcome,
-            reason: row.ackReason as CommandIgnoreReason | null,
-            eventId: row.ackEventId,
-            terminalAt: row.ackTerminalAt ?? '',
-            receivedAt: msToIso(row.ackedAtMs),
-          },
-  };
-}
+const toCommand = (row: CommandRow): TerminalCommand => toTerminalCommand(row, JSON.parse(row.fields) as NewTerminalCommand['fields']);
 
 export class SqliteCommands {
   private readonly insert;

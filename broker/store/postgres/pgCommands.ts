@@ -1,8 +1,8 @@
+import { toTerminalCommand, type CommandRow as SharedCommandRow } from '../commandRow.js';
 import type pg from 'pg';
-import type { CommandAck, CommandIgnoreReason, CommandName } from '../../../protocol/messages.js';
+import type { CommandAck } from '../../../protocol/messages.js';
 import { maxOpenCommands, type NewTerminalCommand, type OpenCommandsFilter, type TerminalCommand } from '../centralStore.js';
 import { StoreError } from '../storeError.js';
-import { msToIso, msToIsoOrNull } from '../time.js';
 
 /**
  * The command queue on PostgreSQL (table `terminal_commands`, pgSchema.ts migration 2): the
@@ -11,24 +11,7 @@ import { msToIso, msToIsoOrNull } from '../time.js';
  * first's row lock, then finds `acked_at_ms` set and changes nothing; only the first counts.
  */
 
-interface CommandRow {
-  readonly id: string;
-  readonly terminalId: string;
-  readonly checkpointCode: string;
-  readonly name: string;
-  /** jsonb: node-postgres hands it back parsed. */
-  readonly fields: NewTerminalCommand['fields'];
-  readonly issuedAtMs: number;
-  readonly expiresAtMs: number;
-  readonly issuedBy: string;
-  readonly attempts: number;
-  readonly lastSentAtMs: number | null;
-  readonly ackOutcome: 'executed' | 'ignored' | null;
-  readonly ackReason: string | null;
-  readonly ackEventId: string | null;
-  readonly ackTerminalAt: string | null;
-  readonly ackedAtMs: number | null;
-}
+type CommandRow = SharedCommandRow<NewTerminalCommand['fields']>;
 
 const columns = `id, terminal_id AS "terminalId", checkpoint_code AS "checkpointCode", name, fields, issued_at_ms AS "issuedAtMs",
   expires_at_ms AS "expiresAtMs", issued_by AS "issuedBy", attempts, last_sent_at_ms AS "lastSentAtMs", ack_outcome AS "ackOutcome",
@@ -45,30 +28,7 @@ const recordAckSql = `
   UPDATE terminal_commands SET ack_outcome = $3, ack_reason = $4, ack_event_id = $5, ack_terminal_at = $6, acked_at_ms = $7
   WHERE id = $1 AND terminal_id = $2 AND acked_at_ms IS NULL`;
 
-function toCommand(row: CommandRow): TerminalCommand {
-  return {
-    id: row.id,
-    terminalId: row.terminalId,
-    checkpointCode: row.checkpointCode,
-    name: row.name as CommandName,
-    fields: row.fields,
-    issuedAt: msToIso(row.issuedAtMs),
-    expiresAt: msToIso(row.expiresAtMs),
-    issuedBy: row.issuedBy,
-    attempts: row.attempts,
-    lastSentAt: msToIsoOrNull(row.lastSentAtMs),
-    ack:
-      row.ackOutcome === null || row.ackedAtMs === null
-        ? null
-        : {
-            outcome: row.ackOutcome,
-            reason: row.ackReason as CommandIgnoreReason | null,
-            eventId: row.ackEventId,
-            terminalAt: row.ackTerminalAt ?? '',
-            receivedAt: msToIso(row.ackedAtMs),
-          },
-  };
-}
+const toCommand = (row: CommandRow): TerminalCommand => toTerminalCommand(row, row.fields);
 
 export class PgCommands {
   constructor(private readonly pool: pg.Pool) {}
