@@ -2,6 +2,8 @@ import { join } from 'node:path';
 import { createRefHasher, type RefHasher } from '../../protocol/credentialRef.js';
 import { loadRefKey } from '../../protocol/keys.js';
 import { centralDbFileName, postgresRefusal, StoreUnavailableError, type CentralConfig } from '../config.js';
+import type { RegistryDb, RegistryHandle } from '../store/sql/registryDb.js';
+import { SqliteRegistryDb } from '../store/sql/sqliteRegistryDb.js';
 import { openCentralDb, type CentralDb } from '../store/sqliteSchema.js';
 
 /**
@@ -25,6 +27,53 @@ export async function withRegistryDb<T>(config: CentralConfig, work: (db: Centra
     return await work(db);
   } finally {
     db.close();
+  }
+}
+
+/**
+ * The registry on whichever engine the config's store names (issue 15 point 4): the SQLite
+ * file in dataDir, or the PostgreSQL database, migrated. Registry modules take its `db`
+ * (RegistryDb) and run the same SQL on both. The central keeps one open for the API; a
+ * CLI command opens one for its run (withRegistry).
+ */
+export async function openRegistry(config: Pick<CentralConfig, 'store' | 'dataDir'>): Promise<RegistryHandle> {
+  if (config.store.type === 'postgres') {
+    const [{ createPool }, { migratePg }, { pgRegistryDb }] = await Promise.all([
+      import('../store/postgres/pgDb.js'),
+      import('../store/postgres/pgSchema.js'),
+      import('../store/sql/pgRegistryDb.js'),
+    ]);
+    // A few connections: the API's registry reads and writes, and a CLI command's, are short.
+    const pool = createPool({ url: config.store.url, maxConnections: 4 });
+    try {
+      const client = await pool.connect();
+      try {
+        await migratePg(client, 'public', Date.now());
+      } finally {
+        client.release();
+      }
+    } catch (err) {
+      await pool.end();
+      throw err;
+    }
+    return { db: pgRegistryDb(pool), close: () => pool.end() };
+  }
+  const connection = openCentralDb(join(config.dataDir, centralDbFileName), { synchronous: 'NORMAL' });
+  return {
+    db: new SqliteRegistryDb(connection),
+    close: async () => {
+      connection.close();
+    },
+  };
+}
+
+/** Opens the registry, runs `work`, closes it whatever happens: for one-shot commands. */
+export async function withRegistry<T>(config: Pick<CentralConfig, 'store' | 'dataDir'>, work: (db: RegistryDb) => T | Promise<T>): Promise<T> {
+  const registry = await openRegistry(config);
+  try {
+    return await work(registry.db);
+  } finally {
+    await registry.close();
   }
 }
 
