@@ -14,6 +14,8 @@ import type { MetricsRegistry } from '../metrics.js';
 import { PendingScans } from '../guard/pendingScans.js';
 import { TerminalCommands } from '../guard/terminalCommands.js';
 import type { CentralStore } from '../store/centralStore.js';
+import type { RegistryDb } from '../store/sql/registryDb.js';
+import { SqliteRegistryDb } from '../store/sql/sqliteRegistryDb.js';
 import type { CentralDb } from '../store/sqliteSchema.js';
 import { authenticate, checkCsrf, type RequestAuth } from './authenticate.js';
 import { domainHttpError } from './domainErrors.js';
@@ -33,6 +35,12 @@ export interface ApiServerDeps {
    * as the CLI's, so the API and the CLI run the very same functions (issue 12 point 7).
    */
   readonly db: CentralDb;
+  /**
+   * The same registry through RegistryDb (issue 15 point 4), which runs on SQLite and
+   * PostgreSQL alike. Default: `db` wrapped. Modules move from `db` to this one by one; when
+   * none is left on `db`, it goes.
+   */
+  readonly registry?: RegistryDb;
   /** The central's one registry; the store gauges (storeGauges.ts) are registered on it here. */
   readonly metrics: MetricsRegistry;
   readonly logger: Logger;
@@ -147,6 +155,7 @@ export async function createApiServer(deps: ApiServerDeps): Promise<FastifyInsta
     config: deps.config,
     store: deps.store,
     db: deps.db,
+    registry: deps.registry ?? new SqliteRegistryDb(deps.db),
     metrics: deps.metrics,
     logger,
     now,

@@ -6,6 +6,7 @@ import type { TerminalCommands } from '../../guard/terminalCommands.js';
 import type { LiveEvents } from '../../ingestion/liveEvents.js';
 import type { MetricsRegistry } from '../../metrics.js';
 import type { CentralStore } from '../../store/centralStore.js';
+import type { RegistryDb } from '../../store/sql/registryDb.js';
 import type { CentralDb } from '../../store/sqliteSchema.js';
 
 /** What every route group is built from (routes/index.ts). */
@@ -14,6 +15,8 @@ export interface RouteDeps {
   readonly store: CentralStore;
   /** The registry, accounts and audit log: the same database functions the CLI runs. */
   readonly db: CentralDb;
+  /** The same registry on either engine (RegistryDb, issue 15 point 4): what `db`'s users move to. */
+  readonly registry: RegistryDb;
   readonly metrics: MetricsRegistry;
   readonly logger: Logger;
   readonly now: () => number;

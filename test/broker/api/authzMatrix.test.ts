@@ -29,6 +29,7 @@ import { adminRoutes } from './authz/adminRoutes.js';
 import { guardRoutes } from './authz/guardRoutes.js';
 import { insideRoutes } from './authz/insideRoutes.js';
 import { alarmRoutes } from './authz/alarmRoutes.js';
+import { SqliteRegistryDb } from '../../../broker/store/sql/sqliteRegistryDb.js';
 const tables: Readonly<Record<string, readonly Row[]>> = {
   coreRoutes,
   registryRoutes,
@@ -182,7 +183,7 @@ describe('authorization matrix: every route x every caller over a real socket', 
     const api = await startApi();
     const logger = silentLogger();
     const logins = new LoginDesk({ db: api.db, logger, now: Date.now, failures: api.config.http.loginFailures });
-    return apiRoutes({ config: api.config, store: api.store, db: api.db, metrics: api.metrics, logger, now: Date.now, logins, liveEvents: new LiveEvents() });
+    return apiRoutes({ config: api.config, store: api.store, db: api.db, registry: new SqliteRegistryDb(api.db), metrics: api.metrics, logger, now: Date.now, logins, liveEvents: new LiveEvents() });
   }
 
   it('has a row for every route the central serves, and no row for a route it does not', async () => {
