@@ -20,6 +20,7 @@ import { createBrokerMetrics } from './mqtt/brokerMetrics.js';
 import { createMqttBroker, type MqttBroker } from './mqtt/createMqttBroker.js';
 import { listen } from './mqtt/listen.js';
 import { openRegistryDb } from './registry/registryDb.js';
+import { SqliteRegistryDb } from './store/sql/sqliteRegistryDb.js';
 import type { CentralStore } from './store/centralStore.js';
 import { createRetentionMetrics, EventRetention } from './store/eventRetention.js';
 import type { CentralDb } from './store/sqliteSchema.js';
@@ -131,6 +132,8 @@ export class Central {
 
     const apiDb = openRegistryDb(config);
     this.apiDb = apiDb;
+    // The API's and the session sweep's one RegistryDb on that connection (its transactions queue the rest).
+    const registry = new SqliteRegistryDb(apiDb);
     const aedes = broker.broker!;
     const commands = new TerminalCommands({
       publish: (topic, payload) => brokerPublish(aedes, topic, payload, { retain: false }),
@@ -151,6 +154,7 @@ export class Central {
       config,
       store,
       db: apiDb,
+      registry,
       metrics,
       logger,
       guard: { pending: pendingScans, commands },
@@ -163,11 +167,7 @@ export class Central {
     // Expired sessions are refused on sight; this only keeps the table from growing.
     const sessions = { idleMs: config.http.sessions.idleMinutes * 60_000, absoluteMs: config.http.sessions.absoluteHours * 3_600_000 };
     this.sessionSweep = setInterval(() => {
-      try {
-        deleteExpiredSessions(apiDb, sessions);
-      } catch (err) {
-        logger.warn({ err }, 'central.session-sweep-failed');
-      }
+      deleteExpiredSessions(registry, sessions).catch((err: unknown) => logger.warn({ err }, 'central.session-sweep-failed'));
     }, 600_000).unref();
 
     // Old scan events go in short paced batches, on the same event loop as ingestion (eventRetention.ts).

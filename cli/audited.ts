@@ -1,7 +1,7 @@
 import { recordCliAudit } from '../broker/access/audit.js';
 import type { AuditFact } from '../broker/access/auditFacts.js';
 import type { CentralConfig } from '../broker/config.js';
-import { withRegistryDb } from '../broker/registry/registryDb.js';
+import { withRegistry } from '../broker/registry/registryDb.js';
 
 /**
  * Runs a state-changing command's operation, then records it in the central's audit log as
@@ -13,6 +13,6 @@ import { withRegistryDb } from '../broker/registry/registryDb.js';
  */
 export async function audited<T>(config: CentralConfig, operation: () => Promise<T>, fact: (result: T) => AuditFact): Promise<T> {
   const result = await operation();
-  await withRegistryDb(config, (db) => recordCliAudit(db, fact(result)));
+  await withRegistry(config, (db) => recordCliAudit(db, fact(result)));
   return result;
 }

@@ -1,4 +1,5 @@
 import { userInfo } from 'node:os';
+import type { RegistryDb } from '../store/sql/registryDb.js';
 import type { CentralDb } from '../store/sqliteSchema.js';
 import { msToIso } from '../store/time.js';
 
@@ -24,9 +25,17 @@ export interface AuditEntry {
 /** What changed, without who and from where: the part the API and the CLI share for one action. */
 export type AuditChange = Pick<AuditEntry, 'action' | 'target' | 'details'>;
 
-/** The CLI's front door: the same entry the API writes, as the OS user, from `cli`. */
-export function recordCliAudit(db: CentralDb, change: AuditChange, nowMs = Date.now()): void {
-  recordAudit(db, { ...change, actor: cliActor(), source: 'cli' }, nowMs);
+/**
+ * The CLI's front door: the same entry the API writes, as the OS user, from `cli`.
+ * Transition (issue 15 point 4): commands not yet on RegistryDb still pass the SQLite handle
+ * and get the synchronous write; that overload goes when the last of them has moved.
+ */
+export function recordCliAudit(db: RegistryDb, change: AuditChange, nowMs?: number): Promise<void>;
+export function recordCliAudit(db: CentralDb, change: AuditChange, nowMs?: number): void;
+export function recordCliAudit(db: RegistryDb | CentralDb, change: AuditChange, nowMs = Date.now()): Promise<void> | void {
+  const entry = { ...change, actor: cliActor(), source: 'cli' };
+  if (isRegistryDb(db)) return recordAudit(db, entry, nowMs);
+  db.prepare(insertAudit).run(...auditValues(entry, nowMs));
 }
 
 export interface AuditRecord extends Required<AuditEntry> {
@@ -34,15 +43,12 @@ export interface AuditRecord extends Required<AuditEntry> {
   readonly at: string;
 }
 
-export function recordAudit(db: CentralDb, entry: AuditEntry, nowMs = Date.now()): void {
-  db.prepare('INSERT INTO audit_log (at_ms, actor, action, target, details, source) VALUES (?, ?, ?, ?, ?, ?)').run(
-    nowMs,
-    entry.actor,
-    entry.action,
-    entry.target,
-    JSON.stringify(entry.details ?? {}),
-    entry.source,
-  );
+const insertAudit = 'INSERT INTO audit_log (at_ms, actor, action, target, details, source) VALUES (?, ?, ?, ?, ?, ?)';
+const auditValues = (entry: AuditEntry, nowMs: number) => [nowMs, entry.actor, entry.action, entry.target, JSON.stringify(entry.details ?? {}), entry.source] as const;
+const isRegistryDb = (db: RegistryDb | CentralDb): db is RegistryDb => 'dialect' in db;
+
+export async function recordAudit(db: RegistryDb, entry: AuditEntry, nowMs = Date.now()): Promise<void> {
+  await db.run(insertAudit, auditValues(entry, nowMs));
 }
 
 /** Who runs a CLI command: the OS user, as `cli:<name>`. */
@@ -65,26 +71,25 @@ export interface AuditQuery {
 }
 
 /** Newest first, keyset paging on the id. */
-export function searchAudit(db: CentralDb, query: AuditQuery): { readonly entries: AuditRecord[]; readonly nextBefore: number | null } {
-  const where = ['1'];
-  const params: Record<string, string | number> = { limit: query.limit + 1 };
+export async function searchAudit(db: RegistryDb, query: AuditQuery): Promise<{ readonly entries: AuditRecord[]; readonly nextBefore: number | null }> {
+  const where = ['1 = 1'];
+  const params: (string | number)[] = [];
   if (query.before !== undefined) {
-    where.push('id < @before');
-    params.before = query.before;
+    where.push('id < ?');
+    params.push(query.before);
   }
   if (query.actor !== undefined) {
-    where.push('actor = @actor');
-    params.actor = query.actor;
+    where.push('actor = ?');
+    params.push(query.actor);
   }
   if (query.action !== undefined) {
-    where.push('action = @action');
-    params.action = query.action;
+    where.push('action = ?');
+    params.push(query.action);
   }
-  const rows = db
-    .prepare<Record<string, string | number>, { id: number; atMs: number; actor: string; action: string; target: string; details: string; source: string }>(
-      `SELECT id, at_ms AS atMs, actor, action, target, details, source FROM audit_log WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT @limit`,
-    )
-    .all(params);
+  const rows = await db.all<{ id: number; atMs: number; actor: string; action: string; target: string; details: string; source: string }>(
+    `SELECT id, at_ms AS "atMs", actor, action, target, details, source FROM audit_log WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`,
+    [...params, query.limit + 1],
+  );
   const page = rows.slice(0, query.limit);
   return {
     entries: page.map((row) => ({ id: row.id, at: msToIso(row.atMs), actor: row.actor, action: row.action, target: row.target, details: JSON.parse(row.details) as Record<string, unknown>, source: row.source })),

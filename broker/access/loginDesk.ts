@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from '../../protocol/logger.js';
 import { FailureThrottle, type FailureThrottleOptions } from '../auth/failureThrottle.js';
-import type { CentralDb } from '../store/sqliteSchema.js';
+import type { RegistryDb } from '../store/sql/registryDb.js';
 import { recordAudit } from './audit.js';
 import { actorOf, type Principal } from './roles.js';
 import { createSession, endSession } from './sessions.js';
@@ -30,7 +30,7 @@ export class LoginDesk {
   private readonly throttle: FailureThrottle;
 
   constructor(
-    private readonly deps: { readonly db: CentralDb; readonly logger: Logger; readonly now: () => number; readonly failures: FailureThrottleOptions },
+    private readonly deps: { readonly db: RegistryDb; readonly logger: Logger; readonly now: () => number; readonly failures: FailureThrottleOptions },
   ) {
     this.throttle = new FailureThrottle(deps.failures, { logger: deps.logger, now: deps.now });
   }
@@ -40,7 +40,7 @@ export class LoginDesk {
     const { username, password, address } = attempt;
     // The throttle names the usernames it slows in its log line; a password typed into the
     // username field must not land there, so unknown names are counted by a hash.
-    const known = usernameSchema.safeParse(username).success && getUser(db, username) !== null;
+    const known = usernameSchema.safeParse(username).success && (await getUser(db, username)) !== null;
     const sources = { address, username: known ? username : `unknown#${createHash('sha256').update(username).digest('hex').slice(0, 12)}` };
     const waitMs = this.throttle.waitOwed(sources);
     if (waitMs > 0) return { ok: false, refusal: 'throttled', retryAfterS: Math.ceil(waitMs / 1000) };
@@ -53,10 +53,10 @@ export class LoginDesk {
     this.throttle.recordSuccess(user.username);
     // Always a new id: whatever cookie the browser brought is not promoted to a session
     // (fixation); a live session it brought ends, so switching user leaves nothing behind.
-    if (attempt.sessionId !== null) endSession(db, attempt.sessionId);
-    const session = createSession(db, user.username, address, now());
+    if (attempt.sessionId !== null) await endSession(db, attempt.sessionId);
+    const session = await createSession(db, user.username, address, now());
     const principal: Principal = { kind: 'user', id: user.username, role: user.role, unit: user.unit, checkpoints: user.checkpoints, readOnly: false };
-    recordAudit(db, { actor: actorOf(principal), action: 'session.login', target: user.username, source: address }, now());
+    await recordAudit(db, { actor: actorOf(principal), action: 'session.login', target: user.username, source: address }, now());
     logger.info({ username: user.username, role: user.role }, 'api.login');
     return { ok: true, principal, session };
   }

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { CentralDb } from '../store/sqliteSchema.js';
+import type { RegistryDb } from '../store/sql/registryDb.js';
 import type { Principal, Role } from './roles.js';
 
 /**
@@ -33,14 +33,14 @@ export function csrfTokenMatches(sessionId: string, presented: string): boolean 
 }
 
 /** A new session, always with a fresh id: an id planted before login never becomes a session (fixation). */
-export function createSession(db: CentralDb, username: string, address: string, nowMs = Date.now()): { readonly id: string; readonly csrfToken: string } {
+export async function createSession(db: RegistryDb, username: string, address: string, nowMs = Date.now()): Promise<{ readonly id: string; readonly csrfToken: string }> {
   const id = randomBytes(32).toString('base64url');
-  db.prepare('INSERT INTO sessions (session_hash, username, created_at_ms, last_seen_at_ms, address) VALUES (?, ?, ?, ?, ?)').run(sessionHash(id), username, nowMs, nowMs, address.slice(0, 100));
+  await db.run('INSERT INTO sessions (session_hash, username, created_at_ms, last_seen_at_ms, address) VALUES (?, ?, ?, ?, ?)', [sessionHash(id), username, nowMs, nowMs, address.slice(0, 100)]);
   return { id, csrfToken: csrfTokenFor(id) };
 }
 
-export function endSession(db: CentralDb, id: string): boolean {
-  return db.prepare('DELETE FROM sessions WHERE session_hash = ?').run(sessionHash(id)).changes > 0;
+export async function endSession(db: RegistryDb, id: string): Promise<boolean> {
+  return (await db.run('DELETE FROM sessions WHERE session_hash = ?', [sessionHash(id)])) > 0;
 }
 
 interface SessionRow {
@@ -63,21 +63,20 @@ export interface ActiveSession {
  * long, too old, user disabled). An expired session is deleted on sight. `last_seen` is
  * written at most every 30 s: a page firing ten requests is not ten writes.
  */
-export function resolveSession(db: CentralDb, id: string, policy: SessionPolicy, nowMs = Date.now()): ActiveSession | null {
+export async function resolveSession(db: RegistryDb, id: string, policy: SessionPolicy, nowMs = Date.now()): Promise<ActiveSession | null> {
   if (!/^[A-Za-z0-9_-]{43}$/.test(id)) return null;
   const hash = sessionHash(id);
-  const row = db
-    .prepare<[string], SessionRow>(
-      `SELECT s.username, s.created_at_ms AS createdAtMs, s.last_seen_at_ms AS lastSeenAtMs, u.role, u.unit, u.checkpoints, u.disabled_at_ms AS disabledAtMs
-       FROM sessions s JOIN users u ON u.username = s.username WHERE s.session_hash = ?`,
-    )
-    .get(hash);
+  const row = await db.get<SessionRow>(
+    `SELECT s.username, s.created_at_ms AS "createdAtMs", s.last_seen_at_ms AS "lastSeenAtMs", u.role, u.unit, u.checkpoints, u.disabled_at_ms AS "disabledAtMs"
+     FROM sessions s JOIN users u ON u.username = s.username WHERE s.session_hash = ?`,
+    [hash],
+  );
   if (row === undefined) return null;
   if (row.disabledAtMs !== null || nowMs - row.lastSeenAtMs >= policy.idleMs || nowMs - row.createdAtMs >= policy.absoluteMs) {
-    db.prepare('DELETE FROM sessions WHERE session_hash = ?').run(hash);
+    await db.run('DELETE FROM sessions WHERE session_hash = ?', [hash]);
     return null;
   }
-  if (nowMs - row.lastSeenAtMs > 30_000) db.prepare('UPDATE sessions SET last_seen_at_ms = ? WHERE session_hash = ?').run(nowMs, hash);
+  if (nowMs - row.lastSeenAtMs > 30_000) await db.run('UPDATE sessions SET last_seen_at_ms = ? WHERE session_hash = ?', [nowMs, hash]);
   const expiresAtMs = Math.min(nowMs + policy.idleMs, row.createdAtMs + policy.absoluteMs);
   return {
     principal: { kind: 'user', id: row.username, role: row.role, unit: row.unit, checkpoints: JSON.parse(row.checkpoints) as string[], readOnly: false },
@@ -86,6 +85,6 @@ export function resolveSession(db: CentralDb, id: string, policy: SessionPolicy,
 }
 
 /** Sessions past either limit, deleted in one statement; the central runs it now and then so the table stays small. */
-export function deleteExpiredSessions(db: CentralDb, policy: SessionPolicy, nowMs = Date.now()): number {
-  return db.prepare('DELETE FROM sessions WHERE last_seen_at_ms <= ? OR created_at_ms <= ?').run(nowMs - policy.idleMs, nowMs - policy.absoluteMs).changes;
+export function deleteExpiredSessions(db: RegistryDb, policy: SessionPolicy, nowMs = Date.now()): Promise<number> {
+  return db.run('DELETE FROM sessions WHERE last_seen_at_ms <= ? OR created_at_ms <= ?', [nowMs - policy.idleMs, nowMs - policy.absoluteMs]);
 }

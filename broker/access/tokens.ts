@@ -1,7 +1,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { z } from 'zod';
 import { tokenHash } from '../../protocol/tokenHash.js';
-import type { CentralDb } from '../store/sqliteSchema.js';
+import type { RegistryDb } from '../store/sql/registryDb.js';
 import { msToIso, msToIsoOrNull } from '../store/time.js';
 import { checkCheckpointsRegistered } from './users.js';
 import { checkRoleScope, type Principal, type Role, type RoleScope } from './roles.js';
@@ -58,8 +58,8 @@ interface TokenRow {
   readonly lastUsedAtMs: number | null;
 }
 
-const tokenColumns = `SELECT token_id AS tokenId, name, role, unit, checkpoints, read_only AS readOnly, created_by AS createdBy,
-  created_at_ms AS createdAtMs, expires_at_ms AS expiresAtMs, revoked_at_ms AS revokedAtMs, last_used_at_ms AS lastUsedAtMs FROM api_tokens`;
+const tokenColumns = `SELECT token_id AS "tokenId", name, role, unit, checkpoints, read_only AS "readOnly", created_by AS "createdBy",
+  created_at_ms AS "createdAtMs", expires_at_ms AS "expiresAtMs", revoked_at_ms AS "revokedAtMs", last_used_at_ms AS "lastUsedAtMs" FROM api_tokens`;
 
 function toToken(row: TokenRow): ApiToken {
   return {
@@ -95,7 +95,7 @@ const dayMs = 86_400_000;
 const idAlphabet = 'abcdefghijkmnpqrstuvwxyz23456789';
 const newTokenId = (): string => Array.from({ length: 10 }, () => idAlphabet[randomInt(idAlphabet.length)]).join('');
 
-export function createToken(db: CentralDb, input: NewToken, nowMs = Date.now()): { readonly token: string; readonly info: ApiToken } {
+export async function createToken(db: RegistryDb, input: NewToken, nowMs = Date.now()): Promise<{ readonly token: string; readonly info: ApiToken }> {
   const problems: string[] = [];
   const name = tokenNameSchema.safeParse(input.name);
   if (!name.success) problems.push(`name ${name.error.issues[0]?.message ?? 'is invalid'}`);
@@ -108,31 +108,33 @@ export function createToken(db: CentralDb, input: NewToken, nowMs = Date.now()):
     problems.push((err as Error).message);
   }
   if (problems.length > 0 || scope === null || !name.success) throw new TokenError('token-invalid', problems.join('; '));
-  checkCheckpointsRegistered(db, scope.checkpoints);
+  await checkCheckpointsRegistered(db, scope.checkpoints);
   const tokenId = newTokenId();
   const token = `qrg_${tokenId}_${randomBytes(32).toString('base64url')}`;
-  db.prepare(
+  await db.run(
     `INSERT INTO api_tokens (token_id, token_hash, name, role, unit, checkpoints, read_only, created_by, created_at_ms, expires_at_ms)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  ).run(tokenId, tokenHash(token), name.data, scope.role, scope.unit, JSON.stringify(scope.checkpoints), input.readOnly ? 1 : 0, input.createdBy, nowMs, days === undefined ? null : Math.round(nowMs + days * dayMs));
-  return { token, info: getToken(db, tokenId)! };
+    [tokenId, tokenHash(token), name.data, scope.role, scope.unit, JSON.stringify(scope.checkpoints), input.readOnly ? 1 : 0, input.createdBy, nowMs, days === undefined ? null : Math.round(nowMs + days * dayMs)],
+  );
+  return { token, info: (await getToken(db, tokenId))! };
 }
 
-export function getToken(db: CentralDb, tokenId: string): ApiToken | null {
-  const row = db.prepare<[string], TokenRow>(`${tokenColumns} WHERE token_id = ?`).get(tokenId);
+export async function getToken(db: RegistryDb, tokenId: string): Promise<ApiToken | null> {
+  const row = await db.get<TokenRow>(`${tokenColumns} WHERE token_id = ?`, [tokenId]);
   return row === undefined ? null : toToken(row);
 }
 
-export function listTokens(db: CentralDb): ApiToken[] {
-  return db.prepare<[], TokenRow>(`${tokenColumns} ORDER BY created_at_ms, token_id`).all().map(toToken);
+/** Oldest first; ids (lower-case ASCII) tie-break the same on both engines. */
+export async function listTokens(db: RegistryDb): Promise<ApiToken[]> {
+  return (await db.all<TokenRow>(`${tokenColumns} ORDER BY created_at_ms, token_id`)).map(toToken);
 }
 
 /** Revoked at once: the next request carrying it is refused. Revoking twice is not an error. */
-export function revokeToken(db: CentralDb, tokenIdInput: string, nowMs = Date.now()): ApiToken {
+export async function revokeToken(db: RegistryDb, tokenIdInput: string, nowMs = Date.now()): Promise<ApiToken> {
   const id = tokenIdSchema.safeParse(tokenIdInput);
   if (!id.success) throw new TokenError('token-invalid', `token id: ${id.error.issues[0]?.message ?? 'invalid'}`);
-  db.prepare('UPDATE api_tokens SET revoked_at_ms = coalesce(revoked_at_ms, ?) WHERE token_id = ?').run(nowMs, id.data);
-  const token = getToken(db, id.data);
+  await db.run('UPDATE api_tokens SET revoked_at_ms = coalesce(revoked_at_ms, CAST(? AS bigint)) WHERE token_id = ?', [nowMs, id.data]);
+  const token = await getToken(db, id.data);
   if (token === null) throw new TokenError('token-unknown', `no token ${id.data} at this central`);
   return token;
 }
@@ -144,14 +146,14 @@ export type TokenRefusal = 'malformed' | 'unknown' | 'revoked' | 'expired';
  * The principal behind a presented token, or why not. `last_used_at_ms` is written at most
  * once a minute per token: a scrape every 15 s must not turn into a write every 15 s.
  */
-export function principalForToken(db: CentralDb, presented: string, nowMs = Date.now()): Principal | TokenRefusal {
+export async function principalForToken(db: RegistryDb, presented: string, nowMs = Date.now()): Promise<Principal | TokenRefusal> {
   if (!tokenPattern.test(presented)) return 'malformed';
-  const row = db.prepare<[string], TokenRow>(`${tokenColumns} WHERE token_hash = ?`).get(tokenHash(presented));
+  const row = await db.get<TokenRow>(`${tokenColumns} WHERE token_hash = ?`, [tokenHash(presented)]);
   if (row === undefined) return 'unknown';
   if (row.revokedAtMs !== null) return 'revoked';
   if (row.expiresAtMs !== null && row.expiresAtMs <= nowMs) return 'expired';
   if (row.lastUsedAtMs === null || nowMs - row.lastUsedAtMs > 60_000) {
-    db.prepare('UPDATE api_tokens SET last_used_at_ms = ? WHERE token_id = ?').run(nowMs, row.tokenId);
+    await db.run('UPDATE api_tokens SET last_used_at_ms = ? WHERE token_id = ?', [nowMs, row.tokenId]);
   }
   return { kind: 'token', id: row.tokenId, role: row.role, unit: row.unit, checkpoints: JSON.parse(row.checkpoints) as string[], readOnly: row.readOnly === 1 };
 }

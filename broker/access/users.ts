@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { CentralDb } from '../store/sqliteSchema.js';
+import { placeholders, type RegistryDb } from '../store/sql/registryDb.js';
 import { msToIso, msToIsoOrNull } from '../store/time.js';
 import { generatePassword, hashPassword, verifyPassword } from './passwords.js';
 import { checkRoleScope, type Role, type RoleScope } from './roles.js';
@@ -44,8 +44,8 @@ interface UserRow {
   readonly disabledAtMs: number | null;
 }
 
-const userColumns = `SELECT username, password_hash AS passwordHash, role, unit, checkpoints, created_at_ms AS createdAtMs,
-  password_changed_at_ms AS passwordChangedAtMs, disabled_at_ms AS disabledAtMs FROM users`;
+const userColumns = `SELECT username, password_hash AS "passwordHash", role, unit, checkpoints, created_at_ms AS "createdAtMs",
+  password_changed_at_ms AS "passwordChangedAtMs", disabled_at_ms AS "disabledAtMs" FROM users`;
 
 function toUser(row: UserRow): User {
   return {
@@ -66,9 +66,10 @@ function checkUsername(input: string): string {
 }
 
 /** A guard's checkpoints must exist: a typo'd code would give a guard an empty screen, silently. */
-export function checkCheckpointsRegistered(db: CentralDb, codes: readonly string[]): void {
-  const select = db.prepare<[string], number>('SELECT 1 FROM checkpoints WHERE code = ?').pluck();
-  const unknown = codes.filter((code) => select.get(code) === undefined);
+export async function checkCheckpointsRegistered(db: RegistryDb, codes: readonly string[]): Promise<void> {
+  if (codes.length === 0) return;
+  const known = new Set(await db.column<string>(`SELECT code FROM checkpoints WHERE code IN (${placeholders(codes.length)})`, codes));
+  const unknown = codes.filter((code) => !known.has(code));
   if (unknown.length > 0) throw new AccountError('checkpoint-unknown', `checkpoint${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} not registered at this central`);
 }
 
@@ -87,63 +88,66 @@ export interface AddedUser {
   readonly generatedPassword: string | null;
 }
 
-export async function addUser(db: CentralDb, input: NewUser, nowMs = Date.now()): Promise<AddedUser> {
+export async function addUser(db: RegistryDb, input: NewUser, nowMs = Date.now()): Promise<AddedUser> {
   const username = checkUsername(input.username);
   const scope = checkRoleScope(input);
-  checkCheckpointsRegistered(db, scope.checkpoints);
+  await checkCheckpointsRegistered(db, scope.checkpoints);
   const generatedPassword = input.password === undefined ? generatePassword() : null;
   const passwordHash = await hashPassword(input.password ?? generatedPassword!);
-  const { changes } = db
-    .prepare(
-      `INSERT INTO users (username, password_hash, role, unit, checkpoints, created_at_ms, password_changed_at_ms)
-       VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (username) DO NOTHING`,
-    )
-    .run(username, passwordHash, scope.role, scope.unit, JSON.stringify(scope.checkpoints), nowMs, nowMs);
+  const changes = await db.run(
+    `INSERT INTO users (username, password_hash, role, unit, checkpoints, created_at_ms, password_changed_at_ms)
+     VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (username) DO NOTHING`,
+    [username, passwordHash, scope.role, scope.unit, JSON.stringify(scope.checkpoints), nowMs, nowMs],
+  );
   if (changes === 0) throw new AccountError('user-exists', `user ${username} already exists`);
-  return { user: getUser(db, username)!, generatedPassword };
+  return { user: (await getUser(db, username))!, generatedPassword };
 }
 
-export function getUser(db: CentralDb, username: string): User | null {
-  const row = db.prepare<[string], UserRow>(`${userColumns} WHERE username = ?`).get(username);
+export async function getUser(db: RegistryDb, username: string): Promise<User | null> {
+  const row = await db.get<UserRow>(`${userColumns} WHERE username = ?`, [username]);
   return row === undefined ? null : toUser(row);
 }
 
-export function listUsers(db: CentralDb): User[] {
-  return db.prepare<[], UserRow>(`${userColumns} ORDER BY username`).all().map(toUser);
+/**
+ * By username, byte order on both engines (PostgreSQL would sort by its collation, which
+ * weighs `.`, `_` and `-` differently from SQLite).
+ */
+export async function listUsers(db: RegistryDb): Promise<User[]> {
+  return (await db.all<UserRow>(`${userColumns} ORDER BY username${db.dialect === 'postgres' ? ' COLLATE "C"' : ''}`)).map(toUser);
 }
 
-function existing(db: CentralDb, input: string): User {
-  const user = getUser(db, checkUsername(input));
+async function existing(db: RegistryDb, input: string): Promise<User> {
+  const user = await getUser(db, checkUsername(input));
   if (user === null) throw new AccountError('user-unknown', `no user ${input} at this central`);
   return user;
 }
 
 /** A new password (generated when absent) ends every session the user holds. */
-export async function setUserPassword(db: CentralDb, usernameInput: string, password?: string, nowMs = Date.now()): Promise<{ user: User; generatedPassword: string | null }> {
-  const { username } = existing(db, usernameInput);
+export async function setUserPassword(db: RegistryDb, usernameInput: string, password?: string, nowMs = Date.now()): Promise<{ user: User; generatedPassword: string | null }> {
+  const { username } = await existing(db, usernameInput);
   const generatedPassword = password === undefined ? generatePassword() : null;
   const passwordHash = await hashPassword(password ?? generatedPassword!);
-  db.transaction(() => {
-    db.prepare('UPDATE users SET password_hash = ?, password_changed_at_ms = ? WHERE username = ?').run(passwordHash, nowMs, username);
-    db.prepare('DELETE FROM sessions WHERE username = ?').run(username);
-  }).immediate();
-  return { user: getUser(db, username)!, generatedPassword };
+  await db.transaction(async (tx) => {
+    await tx.run('UPDATE users SET password_hash = ?, password_changed_at_ms = ? WHERE username = ?', [passwordHash, nowMs, username]);
+    await tx.run('DELETE FROM sessions WHERE username = ?', [username]);
+  });
+  return { user: (await getUser(db, username))!, generatedPassword };
 }
 
 /** A disabled user cannot log in and loses every session at once; the account and its history stay. */
-export function disableUser(db: CentralDb, usernameInput: string, nowMs = Date.now()): User {
-  const { username } = existing(db, usernameInput);
-  db.transaction(() => {
-    db.prepare('UPDATE users SET disabled_at_ms = coalesce(disabled_at_ms, ?) WHERE username = ?').run(nowMs, username);
-    db.prepare('DELETE FROM sessions WHERE username = ?').run(username);
-  }).immediate();
-  return getUser(db, username)!;
+export async function disableUser(db: RegistryDb, usernameInput: string, nowMs = Date.now()): Promise<User> {
+  const { username } = await existing(db, usernameInput);
+  await db.transaction(async (tx) => {
+    await tx.run('UPDATE users SET disabled_at_ms = coalesce(disabled_at_ms, CAST(? AS bigint)) WHERE username = ?', [nowMs, username]);
+    await tx.run('DELETE FROM sessions WHERE username = ?', [username]);
+  });
+  return (await getUser(db, username))!;
 }
 
 /** Sessions go with the user (ON DELETE CASCADE); the audit log keeps naming them. */
-export function removeUser(db: CentralDb, usernameInput: string): User {
-  const user = existing(db, usernameInput);
-  db.prepare('DELETE FROM users WHERE username = ?').run(user.username);
+export async function removeUser(db: RegistryDb, usernameInput: string): Promise<User> {
+  const user = await existing(db, usernameInput);
+  await db.run('DELETE FROM users WHERE username = ?', [user.username]);
   return user;
 }
 
@@ -151,8 +155,8 @@ export function removeUser(db: CentralDb, usernameInput: string): User {
  * The user behind a login, or null: unknown, disabled and wrong password all answer null
  * after the same scrypt work, so none can be told from another.
  */
-export async function checkLogin(db: CentralDb, username: string, password: string): Promise<User | null> {
-  const row = usernameSchema.safeParse(username).success ? db.prepare<[string], UserRow>(`${userColumns} WHERE username = ?`).get(username) : undefined;
+export async function checkLogin(db: RegistryDb, username: string, password: string): Promise<User | null> {
+  const row = usernameSchema.safeParse(username).success ? await db.get<UserRow>(`${userColumns} WHERE username = ?`, [username]) : undefined;
   const ok = await verifyPassword(password, row?.passwordHash ?? null);
   if (!ok || row === undefined || row.disabledAtMs !== null) return null;
   return toUser(row);

@@ -1,5 +1,5 @@
 import type { AuditChange } from '../access/audit.js';
-import type { CentralDb } from '../store/sqliteSchema.js';
+import { placeholders, type RegistryDb } from '../store/sql/registryDb.js';
 import { msToIso } from '../store/time.js';
 import type { Alarm } from './alarms.js';
 
@@ -32,27 +32,31 @@ interface AckRow {
 const toAck = (row: AckRow): AlarmAck => ({ by: row.by, at: msToIso(row.atMs), note: row.note });
 
 /** The acknowledgements of these alarm ids that exist. */
-export function alarmAcks(db: CentralDb, alarmIds: readonly string[]): Map<string, AlarmAck> {
-  if (alarmIds.length === 0) return new Map();
-  const rows = db
-    .prepare<string[], AckRow>(
-      `SELECT alarm_id AS alarmId, acknowledged_by AS by, acknowledged_at_ms AS atMs, note FROM alarm_acks
-       WHERE alarm_id IN (SELECT value FROM json_each(?))`,
-    )
-    .all(JSON.stringify(alarmIds));
-  return new Map(rows.map((row) => [row.alarmId, toAck(row)]));
+export async function alarmAcks(db: RegistryDb, alarmIds: readonly string[]): Promise<Map<string, AlarmAck>> {
+  const acks = new Map<string, AlarmAck>();
+  // In slices: an IN list of thousands of parameters is past what either engine binds comfortably.
+  for (let start = 0; start < alarmIds.length; start += 500) {
+    const ids = alarmIds.slice(start, start + 500);
+    const rows = await db.all<AckRow>(
+      `SELECT alarm_id AS "alarmId", acknowledged_by AS "by", acknowledged_at_ms AS "atMs", note FROM alarm_acks WHERE alarm_id IN (${placeholders(ids.length)})`,
+      ids,
+    );
+    for (const row of rows) acks.set(row.alarmId, toAck(row));
+  }
+  return acks;
 }
 
 /**
  * Records an acknowledgement; the first one stands (two operators pressing at once: the
  * second learns who was first). `note` is trimmed and 1..maxAlarmNoteLength long: the caller validates it.
  */
-export function acknowledgeAlarm(db: CentralDb, alarm: Pick<Alarm, 'id' | 'kind'>, by: string, note: string, nowMs: number): AckOutcome {
-  const inserted = db
-    .prepare('INSERT INTO alarm_acks (alarm_id, kind, acknowledged_by, acknowledged_at_ms, note) VALUES (?, ?, ?, ?, ?) ON CONFLICT (alarm_id) DO NOTHING')
-    .run(alarm.id, alarm.kind, by, nowMs, note);
-  const ack = alarmAcks(db, [alarm.id]).get(alarm.id)!;
-  return inserted.changes === 1 ? { ok: true, ack } : { ok: false, reason: 'already-acknowledged', ack };
+export async function acknowledgeAlarm(db: RegistryDb, alarm: Pick<Alarm, 'id' | 'kind'>, by: string, note: string, nowMs: number): Promise<AckOutcome> {
+  const inserted = await db.run(
+    'INSERT INTO alarm_acks (alarm_id, kind, acknowledged_by, acknowledged_at_ms, note) VALUES (?, ?, ?, ?, ?) ON CONFLICT (alarm_id) DO NOTHING',
+    [alarm.id, alarm.kind, by, nowMs, note],
+  );
+  const ack = (await alarmAcks(db, [alarm.id])).get(alarm.id)!;
+  return inserted === 1 ? { ok: true, ack } : { ok: false, reason: 'already-acknowledged', ack };
 }
 
 /**

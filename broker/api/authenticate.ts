@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import { csrfTokenMatches, resolveSession, sessionCookieName, type SessionPolicy } from '../access/sessions.js';
 import { principalForToken, type TokenRefusal } from '../access/tokens.js';
 import type { Principal } from '../access/roles.js';
-import type { CentralDb } from '../store/sqliteSchema.js';
+import type { RegistryDb } from '../store/sql/registryDb.js';
 import { forbidden, HttpError } from './http.js';
 import type { Route } from './route.js';
 
@@ -21,7 +21,8 @@ export interface RequestAuth {
 }
 
 export interface AuthenticateDeps {
-  readonly db: CentralDb;
+  /** Accounts, sessions and tokens: one query per request (plus a rare last-seen write). */
+  readonly db: RegistryDb;
   readonly sessions: SessionPolicy;
   readonly now: () => number;
 }
@@ -37,27 +38,27 @@ const tokenReasons: Record<TokenRefusal, string> = {
 
 const unauthorized = (reason: string, challenge = 'Bearer'): HttpError => new HttpError(401, 'unauthorized', reason, { 'www-authenticate': challenge });
 
-function fromCredentials(request: FastifyRequest, deps: AuthenticateDeps): RequestAuth | HttpError {
+async function fromCredentials(request: FastifyRequest, deps: AuthenticateDeps): Promise<RequestAuth | HttpError> {
   const header = request.headers.authorization;
   if (header !== undefined) {
     const match = /^Bearer ([^\s]+)$/i.exec(header);
     if (match === null) return unauthorized('Authorization: expected "Bearer <token>"');
-    const principal = principalForToken(deps.db, match[1]!, deps.now());
+    const principal = await principalForToken(deps.db, match[1]!, deps.now());
     if (typeof principal === 'string') return unauthorized(tokenReasons[principal], 'Bearer error="invalid_token"');
     return { principal, via: 'token', sessionId: null };
   }
   const sessionId = request.cookies[sessionCookieName];
   if (sessionId === undefined || sessionId === '') return anonymous;
-  const session = resolveSession(deps.db, sessionId, deps.sessions, deps.now());
+  const session = await resolveSession(deps.db, sessionId, deps.sessions, deps.now());
   if (session === null) return unauthorized('your session has ended (too long idle, too long since login, or logged out): log in again', 'Cookie');
   return { principal: session.principal, via: 'session', sessionId };
 }
 
 /** Throws the 401 or 403 a protected route answers; returns who is asking otherwise. */
-export function authenticate(request: FastifyRequest, route: Route | undefined, deps: AuthenticateDeps): RequestAuth {
+export async function authenticate(request: FastifyRequest, route: Route | undefined, deps: AuthenticateDeps): Promise<RequestAuth> {
   // 404 and 405 answers reveal nothing and need no credentials.
   if (route === undefined) return anonymous;
-  const auth = fromCredentials(request, deps);
+  const auth = await fromCredentials(request, deps);
   if (route.access === 'public') return auth instanceof HttpError ? anonymous : auth;
   if (auth instanceof HttpError) throw auth;
   const principal = auth.principal;

@@ -20,7 +20,10 @@ export interface RouteRequest {
   readonly sessionId: string | null;
   /** Who is asking; null on a public route without credentials. */
   readonly principal: Principal | null;
-  /** Records a state change in the audit log as this request's principal, from its address (the CLI's twin: recordCliAudit). */
+  /**
+   * Records a state change in the audit log as this request's principal, from its address (the
+   * CLI's twin: recordCliAudit). Written when the handler settles, before the answer is sent.
+   */
   audit(change: AuditChange): void;
 }
 

@@ -5,7 +5,7 @@ import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from '../../protocol/logger.js';
-import { recordAudit, type AuditChange } from '../access/audit.js';
+import { recordAudit, type AuditChange, type AuditEntry } from '../access/audit.js';
 import { LoginDesk } from '../access/loginDesk.js';
 import { actorOf } from '../access/roles.js';
 import type { CentralConfig } from '../config.js';
@@ -85,6 +85,8 @@ const fastifyPath = (path: string): string => path.replace(/\{(\w+)\}/g, ':$1');
 export async function createApiServer(deps: ApiServerDeps): Promise<FastifyInstance> {
   const logger = deps.logger.child({ component: 'api' });
   const now = deps.now ?? Date.now;
+  // One for the server: on SQLite its transactions queue the other calls on the connection.
+  const registry = deps.registry ?? new SqliteRegistryDb(deps.db);
   const maxUrlLength = deps.maxUrlLength ?? 4096;
   const http = deps.config.http;
   registerStoreGauges(deps.metrics, deps.store);
@@ -144,7 +146,7 @@ export async function createApiServer(deps: ApiServerDeps): Promise<FastifyInsta
   app.addHook('onRequest', async (request) => {
     if (request.raw.url !== undefined && request.raw.url.length > maxUrlLength) throw new HttpError(414, 'uri-too-long', `the request target is longer than ${maxUrlLength} characters`);
     if (request.url === unparsableTarget) throw badRequest('the request target is not a valid URL');
-    request.qrgateAuth = authenticate(request, request.routeOptions.config.qrgateRoute, { db: deps.db, sessions: sessionPolicy(deps.config), now });
+    request.qrgateAuth = await authenticate(request, request.routeOptions.config.qrgateRoute, { db: registry, sessions: sessionPolicy(deps.config), now });
   });
   app.addHook('preHandler', async (request) => {
     checkCsrf(request, request.qrgateAuth, request.routeOptions.config.qrgateRoute);
@@ -155,11 +157,11 @@ export async function createApiServer(deps: ApiServerDeps): Promise<FastifyInsta
     config: deps.config,
     store: deps.store,
     db: deps.db,
-    registry: deps.registry ?? new SqliteRegistryDb(deps.db),
+    registry,
     metrics: deps.metrics,
     logger,
     now,
-    logins: new LoginDesk({ db: deps.db, logger, now, failures: http.loginFailures }),
+    logins: new LoginDesk({ db: registry, logger, now, failures: http.loginFailures }),
     ...guard,
     liveEvents: deps.liveEvents ?? new LiveEvents(),
   };
@@ -171,7 +173,7 @@ export async function createApiServer(deps: ApiServerDeps): Promise<FastifyInsta
         url: fastifyPath(path),
         bodyLimit: route.bodyLimit ?? defaultBodyLimit,
         config: { qrgateRoute: route, ...(route.rateLimitPerMinute ? { rateLimit: { max: route.rateLimitPerMinute, timeWindow: 60_000 } } : {}) },
-        handler: async (request, reply) => sendResponse(reply, await handle(route, request, deps.db, now), http.secureCookies || http.tls !== undefined),
+        handler: async (request, reply) => sendResponse(reply, await handle(route, request, registry, now), http.secureCookies || http.tls !== undefined),
       });
     }
     const served = routes.map((r) => r.method ?? 'GET');
@@ -252,8 +254,15 @@ function groupByPath(routes: readonly Route[]): Map<string, Route[]> {
   return byPath;
 }
 
-async function handle(route: Route, request: FastifyRequest, db: CentralDb, now: () => number): Promise<ApiResponse> {
+/**
+ * Runs a route. What it records with `audit` is written when its handler settles, before the
+ * answer leaves (an entry recorded before a failure is kept, as the change it names may have
+ * happened): the handler calls `audit` without awaiting, whichever engine holds the log.
+ */
+async function handle(route: Route, request: FastifyRequest, registry: RegistryDb, now: () => number): Promise<ApiResponse> {
   const auth = request.qrgateAuth;
+  const recorded: AuditEntry[] = [];
+  const atMs: number[] = [];
   const common = {
     params: request.params as Record<string, string>,
     query: new URL(request.url, 'http://api.invalid').searchParams,
@@ -264,13 +273,18 @@ async function handle(route: Route, request: FastifyRequest, db: CentralDb, now:
     sessionId: auth.sessionId,
     audit(change: AuditChange) {
       if (auth.principal === null) throw new Error(`audit ${change.action}: a public route has no principal to record`);
-      recordAudit(db, { ...change, actor: actorOf(auth.principal), source: request.ip }, now());
+      recorded.push({ ...change, actor: actorOf(auth.principal), source: request.ip });
+      atMs.push(now());
     },
   };
   if (route.readsQuery !== true) parseQuery(common.query, noParameters);
-  if (route.access === 'public') return route.handle({ ...common, principal: auth.principal });
-  // authenticate() has refused a protected route without a principal already.
-  return route.handle({ ...common, principal: auth.principal! });
+  try {
+    if (route.access === 'public') return await route.handle({ ...common, principal: auth.principal });
+    // authenticate() has refused a protected route without a principal already.
+    return await route.handle({ ...common, principal: auth.principal! });
+  } finally {
+    for (const [i, entry] of recorded.entries()) await recordAudit(registry, entry, atMs[i]);
+  }
 }
 
 /** fastify's own refusals (bad JSON, wrong content type, body too large, bad URL) in our `{error, reason}` shape. */

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { addUser } from '../../broker/access/users.js';
 import { withCentralStore } from '../../broker/config.js';
 import { createCheckpoint } from '../../broker/registry/checkpoints.js';
-import { withRegistryDb } from '../../broker/registry/registryDb.js';
+import { withRegistry } from '../../broker/registry/registryDb.js';
 import { createLogger } from '../../protocol/logger.js';
 import { fillEvents } from './console/fillEvents.js';
 import { liveLatency, type LiveLatency } from './console/liveLatency.js';
@@ -92,7 +92,7 @@ export async function runConsoleBench(options: ConsoleBenchOptions): Promise<Con
         for (let i = 0; i < options.checkpoints; i++) made.push((await createCheckpoint(store, { name: `Cổng ${i + 1}`, direction: 'both', confirm: 'auto' })).code);
         return made;
       });
-      await withRegistryDb(site.config, (db) => addUser(db, { username: 'bench-admin', role: 'admin', password }));
+      await withRegistry(site.config, (db) => addUser(db, { username: 'bench-admin', role: 'admin', password }));
       log(`filling the store with ${options.events} events over ${codes.length} checkpoints`);
       fillMs = fillEvents({ storeFile: site.storeFile, checkpoints: codes, terminalsPerCheckpoint: 4, events: options.events, endMs, spanMs: monthMs, log }).filledMs;
       storeMb = round(statSync(site.storeFile).size / 2 ** 20, 0);

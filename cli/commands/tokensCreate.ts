@@ -2,7 +2,7 @@ import { cliActor } from '../../broker/access/audit.js';
 import { auditFacts } from '../../broker/access/auditFacts.js';
 import { createToken } from '../../broker/access/tokens.js';
 import { tokenView } from '../../broker/access/tokenView.js';
-import { withRegistryDb } from '../../broker/registry/registryDb.js';
+import { withRegistry } from '../../broker/registry/registryDb.js';
 import { audited } from '../audited.js';
 import { parseOptions, requireOption, type Command } from '../command.js';
 import { centralConfigOf, centralOption, describeScope, jsonOption, scopeFromOptions, scopeOptions } from './accountOptions.js';
@@ -28,7 +28,7 @@ export const run: Command = async (ctx) => {
   const { token, info } = await audited(
     config,
     () =>
-      withRegistryDb(config, (db) =>
+      withRegistry(config, (db) =>
         createToken(db, { name, ...scope, readOnly: values['read-only'], ...(expiresDays === undefined ? {} : { expiresDays }), createdBy: cliActor() }),
       ),
     (created) => auditFacts.tokenCreated(created.info),

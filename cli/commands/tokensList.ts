@@ -1,13 +1,13 @@
 import { listTokens } from '../../broker/access/tokens.js';
 import { tokenView } from '../../broker/access/tokenView.js';
-import { withRegistryDb } from '../../broker/registry/registryDb.js';
+import { withRegistry } from '../../broker/registry/registryDb.js';
 import { parseOptions, type Command } from '../command.js';
 import { centralConfigOf, centralOption, describeScope, jsonOption } from './accountOptions.js';
 
 /** `qrgate tokens list`: every token by id and name, never the token itself (the central does not have it). */
 export const run: Command = async (ctx) => {
   const { values } = parseOptions(ctx.argv, { ...centralOption, ...jsonOption });
-  const tokens = (await withRegistryDb(centralConfigOf(values), (db) => listTokens(db))).map(tokenView);
+  const tokens = (await withRegistry(centralConfigOf(values), (db) => listTokens(db))).map(tokenView);
   if (values.json) {
     ctx.stdout.write(`${JSON.stringify({ tokens })}\n`);
     return 0;

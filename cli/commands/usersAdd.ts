@@ -1,6 +1,6 @@
 import { auditFacts } from '../../broker/access/auditFacts.js';
 import { addUser } from '../../broker/access/users.js';
-import { withRegistryDb } from '../../broker/registry/registryDb.js';
+import { withRegistry } from '../../broker/registry/registryDb.js';
 import { audited } from '../audited.js';
 import { parseOptions, requireOption, type Command } from '../command.js';
 import { centralConfigOf, centralOption, describeScope, jsonOption, readPasswordLine, scopeFromOptions, scopeOptions, shownOnce } from './accountOptions.js';
@@ -24,7 +24,7 @@ export const run: Command = async (ctx) => {
   const password = values['password-stdin'] ? await readPasswordLine(ctx) : undefined;
   const { user, generatedPassword } = await audited(
     config,
-    () => withRegistryDb(config, (db) => addUser(db, { username, ...scope, ...(password === undefined ? {} : { password }) })),
+    () => withRegistry(config, (db) => addUser(db, { username, ...scope, ...(password === undefined ? {} : { password }) })),
     (added) => auditFacts.userAdded(added.user, added.generatedPassword !== null),
   );
   if (values.json) {

@@ -1,12 +1,12 @@
 import { listUsers } from '../../broker/access/users.js';
-import { withRegistryDb } from '../../broker/registry/registryDb.js';
+import { withRegistry } from '../../broker/registry/registryDb.js';
 import { parseOptions, type Command } from '../command.js';
 import { centralConfigOf, centralOption, describeScope, jsonOption } from './accountOptions.js';
 
 /** `qrgate users list`: who may log in, with role and scope; disabled ones marked. */
 export const run: Command = async (ctx) => {
   const { values } = parseOptions(ctx.argv, { ...centralOption, ...jsonOption });
-  const users = await withRegistryDb(centralConfigOf(values), (db) => listUsers(db));
+  const users = await withRegistry(centralConfigOf(values), (db) => listUsers(db));
   if (values.json) {
     ctx.stdout.write(`${JSON.stringify({ users })}\n`);
     return 0;

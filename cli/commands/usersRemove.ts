@@ -1,6 +1,6 @@
 import { auditFacts } from '../../broker/access/auditFacts.js';
 import { removeUser } from '../../broker/access/users.js';
-import { withRegistryDb } from '../../broker/registry/registryDb.js';
+import { withRegistry } from '../../broker/registry/registryDb.js';
 import { audited } from '../audited.js';
 import { parseOptions, requireOption, type Command } from '../command.js';
 import { centralConfigOf, centralOption, jsonOption } from './accountOptions.js';
@@ -10,7 +10,7 @@ export const run: Command = async (ctx) => {
   const { values } = parseOptions(ctx.argv, { ...centralOption, username: { type: 'string' }, ...jsonOption });
   const username = requireOption(values, 'username');
   const config = centralConfigOf(values);
-  const user = await audited(config, () => withRegistryDb(config, (db) => removeUser(db, username)), auditFacts.userRemoved);
+  const user = await audited(config, () => withRegistry(config, (db) => removeUser(db, username)), auditFacts.userRemoved);
   ctx.stdout.write(values.json ? `${JSON.stringify({ username: user.username, removed: true })}\n` : `user ${user.username} removed\n`);
   return 0;
 };

@@ -1,6 +1,6 @@
 import { auditFacts } from '../../broker/access/auditFacts.js';
 import { setUserPassword } from '../../broker/access/users.js';
-import { withRegistryDb } from '../../broker/registry/registryDb.js';
+import { withRegistry } from '../../broker/registry/registryDb.js';
 import { audited } from '../audited.js';
 import { parseOptions, requireOption, type Command } from '../command.js';
 import { centralConfigOf, centralOption, jsonOption, readPasswordLine, shownOnce } from './accountOptions.js';
@@ -13,7 +13,7 @@ export const run: Command = async (ctx) => {
   const password = values['password-stdin'] ? await readPasswordLine(ctx) : undefined;
   const { user, generatedPassword } = await audited(
     config,
-    () => withRegistryDb(config, (db) => setUserPassword(db, username, password)),
+    () => withRegistry(config, (db) => setUserPassword(db, username, password)),
     (set) => auditFacts.passwordSet(set.user, set.generatedPassword !== null),
   );
   if (values.json) {

@@ -6,8 +6,8 @@ import { Central, type CentralPorts } from '../../broker/central.js';
 import { createToken } from '../../broker/access/tokens.js';
 import { addUser } from '../../broker/access/users.js';
 import { loadCentralConfig, withCentralStore } from '../../broker/config.js';
-import { withRegistryDb } from '../../broker/registry/registryDb.js';
-import type { CentralDb } from '../../broker/store/sqliteSchema.js';
+import { withRegistry } from '../../broker/registry/registryDb.js';
+import type { RegistryDb } from '../../broker/store/sql/registryDb.js';
 import { loadTerminalConfig } from '../../gateway/config.js';
 import { importListFile } from '../../gateway/listImport.js';
 import { buildLaneHardware, Terminal } from '../../gateway/terminal.js';
@@ -110,7 +110,7 @@ export class CentralDemo {
       await terminal.start();
       this.startCrowd(new Crowd(people, strangers, [...scanners.keys()]), scanners, gpios);
     }
-    const access = await withRegistryDb(centralConfig, (db) => demoAccess(db, provisioned[0]!.code));
+    const access = await withRegistry(centralConfig, (db) => demoAccess(db, provisioned[0]!.code));
     return { ports, checkpoints: provisioned.map(({ code, name, terminalId }) => ({ code, name, terminalId })), access };
   }
 
@@ -161,10 +161,10 @@ export class CentralDemo {
 }
 
 /** An admin, a guard of the first gate (generated passwords) and a read-only token, as an operator would make them with `qrgate users add` / `tokens create`. */
-async function demoAccess(db: CentralDb, guardCheckpoint: string): Promise<DemoAccess> {
+async function demoAccess(db: RegistryDb, guardCheckpoint: string): Promise<DemoAccess> {
   const admin = await addUser(db, { username: 'admin', role: 'admin' });
   const guard = await addUser(db, { username: 'guard', role: 'guard', checkpoints: [guardCheckpoint] });
-  const { token } = createToken(db, { name: 'demo read-only', role: 'admin', readOnly: true, createdBy: 'demo' });
+  const { token } = await createToken(db, { name: 'demo read-only', role: 'admin', readOnly: true, createdBy: 'demo' });
   return {
     admin: { username: admin.user.username, password: admin.generatedPassword! },
     guard: { username: guard.user.username, password: guard.generatedPassword!, checkpoint: guardCheckpoint },

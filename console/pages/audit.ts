@@ -29,7 +29,7 @@ function detailsText(details: Readonly<Record<string, unknown>>): string {
     .join(' · ');
 }
 
-export function auditPage(deps: Pick<RouteDeps, 'db'>): ProtectedRoute {
+export function auditPage(deps: Pick<RouteDeps, 'registry'>): ProtectedRoute {
   return {
     path: '/audit',
     access: only('admin'),
@@ -40,7 +40,7 @@ export function auditPage(deps: Pick<RouteDeps, 'db'>): ProtectedRoute {
       const query = auditPageQuery.parse(Object.fromEntries(request.query));
       const actor = query.actor || undefined;
       const action = query.action || undefined;
-      const { entries, nextBefore } = searchAudit(deps.db, { limit: pageSize, before: query.before, actor, action });
+      const { entries, nextBefore } = await searchAudit(deps.registry, { limit: pageSize, before: query.before, actor, action });
       const next = new URLSearchParams();
       if (actor !== undefined) next.set('actor', actor);
       if (action !== undefined) next.set('action', action);

@@ -74,7 +74,7 @@ export function loginRoutes(deps: Pick<RouteDeps, 'config' | 'logins'>): Route[]
   ];
 }
 
-export function logoutRoute(deps: Pick<RouteDeps, 'db'>): Route {
+export function logoutRoute(deps: Pick<RouteDeps, 'registry'>): Route {
   return {
     method: 'POST',
     path: '/logout',
@@ -82,7 +82,7 @@ export function logoutRoute(deps: Pick<RouteDeps, 'db'>): Route {
     readsQuery: true,
     async handle({ sessionId, principal, audit }) {
       if (sessionId !== null) {
-        endSession(deps.db, sessionId);
+        await endSession(deps.registry, sessionId);
         audit({ action: 'session.logout', target: principal.id });
       }
       return seeOther('/login', [{ name: sessionCookieName, value: null }]);

@@ -88,7 +88,7 @@ function refusal(context: PageContext, err: unknown): string {
   throw err;
 }
 
-export function tokenPages(deps: Pick<RouteDeps, 'db' | 'logger' | 'now'>): Route[] {
+export function tokenPages(deps: Pick<RouteDeps, 'registry' | 'logger' | 'now'>): Route[] {
   const show: ProtectedRoute = {
     path: '/tokens',
     access: admins,
@@ -96,7 +96,7 @@ export function tokenPages(deps: Pick<RouteDeps, 'db' | 'logger' | 'now'>): Rout
     async handle(request) {
       const context = pageContext(request);
       const revoked = request.query.get('revoked');
-      return htmlResponse(context, tokensPage(context, listTokens(deps.db), revoked === null ? {} : { notice: context.t('tokens.revokedNow', { token: revoked }) }));
+      return htmlResponse(context, tokensPage(context, await listTokens(deps.registry), revoked === null ? {} : { notice: context.t('tokens.revokedNow', { token: revoked }) }));
     },
   };
   const create: ProtectedRoute = {
@@ -109,11 +109,11 @@ export function tokenPages(deps: Pick<RouteDeps, 'db' | 'logger' | 'now'>): Rout
       const form = createForm.parse(request.body ?? {});
       const days = form.expiresDays.trim() === '' ? undefined : Number(form.expiresDays);
       try {
-        const { token, info } = createToken(deps.db, { name: form.name, ...roleScopeInput(form), readOnly: form.readOnly === 'yes', expiresDays: days, createdBy: actorOf(request.principal) }, deps.now());
+        const { token, info } = await createToken(deps.registry, { name: form.name, ...roleScopeInput(form), readOnly: form.readOnly === 'yes', expiresDays: days, createdBy: actorOf(request.principal) }, deps.now());
         recordFact(request, deps.logger, auditFacts.tokenCreated(info));
-        return { ...htmlResponse(context, tokensPage(context, listTokens(deps.db), { created: token })), headers: noStore };
+        return { ...htmlResponse(context, tokensPage(context, await listTokens(deps.registry), { created: token })), headers: noStore };
       } catch (err) {
-        return htmlResponse(context, tokensPage(context, listTokens(deps.db), { form, problem: refusal(context, err) }));
+        return htmlResponse(context, tokensPage(context, await listTokens(deps.registry), { form, problem: refusal(context, err) }));
       }
     },
   };
@@ -124,7 +124,7 @@ export function tokenPages(deps: Pick<RouteDeps, 'db' | 'logger' | 'now'>): Rout
     readsQuery: true,
     async handle(request) {
       const context = pageContext(request);
-      const token = revokeToken(deps.db, request.params.id ?? '', deps.now());
+      const token = await revokeToken(deps.registry, request.params.id ?? '', deps.now());
       recordFact(request, deps.logger, auditFacts.tokenRevoked(token));
       return seeOther(`/tokens?revoked=${encodeURIComponent(token.tokenId)}`, context.langCookie);
     },

@@ -114,7 +114,7 @@ function refusal(context: PageContext, err: unknown): string {
   throw err;
 }
 
-export function userPages(deps: Pick<RouteDeps, 'db' | 'logger' | 'now'>): Route[] {
+export function userPages(deps: Pick<RouteDeps, 'registry' | 'logger' | 'now'>): Route[] {
   const show: ProtectedRoute = {
     path: '/users',
     access: admins,
@@ -122,7 +122,7 @@ export function userPages(deps: Pick<RouteDeps, 'db' | 'logger' | 'now'>): Route
     async handle(request) {
       const context = pageContext(request);
       const disabled = request.query.get('disabled');
-      return htmlResponse(context, usersPage(context, request.principal.id, listUsers(deps.db), disabled === null ? {} : { notice: context.t('users.disabledNow', { user: disabled }) }));
+      return htmlResponse(context, usersPage(context, request.principal.id, await listUsers(deps.registry), disabled === null ? {} : { notice: context.t('users.disabledNow', { user: disabled }) }));
     },
   };
   const add: ProtectedRoute = {
@@ -134,12 +134,12 @@ export function userPages(deps: Pick<RouteDeps, 'db' | 'logger' | 'now'>): Route
       const context = pageContext(request);
       const form = addForm.parse(request.body ?? {});
       try {
-        const { user, generatedPassword } = await addUser(deps.db, { username: form.username, ...roleScopeInput(form) }, deps.now());
+        const { user, generatedPassword } = await addUser(deps.registry, { username: form.username, ...roleScopeInput(form) }, deps.now());
         recordFact(request, deps.logger, auditFacts.userAdded(user, generatedPassword !== null));
-        const page = usersPage(context, request.principal.id, listUsers(deps.db), { created: { username: user.username, password: generatedPassword ?? '' } });
+        const page = usersPage(context, request.principal.id, await listUsers(deps.registry), { created: { username: user.username, password: generatedPassword ?? '' } });
         return { ...htmlResponse(context, page), headers: noStore };
       } catch (err) {
-        return htmlResponse(context, usersPage(context, request.principal.id, listUsers(deps.db), { form, problem: refusal(context, err) }));
+        return htmlResponse(context, usersPage(context, request.principal.id, await listUsers(deps.registry), { form, problem: refusal(context, err) }));
       }
     },
   };
@@ -150,7 +150,7 @@ export function userPages(deps: Pick<RouteDeps, 'db' | 'logger' | 'now'>): Route
     readsQuery: true,
     async handle(request) {
       const context = pageContext(request);
-      const user = disableUser(deps.db, notSelf(request.principal, request.params.username, 'disable'), deps.now());
+      const user = await disableUser(deps.registry, notSelf(request.principal, request.params.username, 'disable'), deps.now());
       recordFact(request, deps.logger, auditFacts.userDisabled(user));
       return seeOther(`/users?disabled=${encodeURIComponent(user.username)}`, context.langCookie);
     },

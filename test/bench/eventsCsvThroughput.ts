@@ -18,6 +18,7 @@ import { createApiServer } from '../../broker/api/server.js';
 import { centralDbFileName, loadCentralConfig } from '../../broker/config.js';
 import { MetricsRegistry } from '../../broker/metrics.js';
 import { openRegistryDb } from '../../broker/registry/registryDb.js';
+import { SqliteRegistryDb } from '../../broker/store/sql/sqliteRegistryDb.js';
 import { SqliteCentralStore } from '../../broker/store/sqliteStore.js';
 import { writeLocalCentral } from '../../provisioning/localCentral.js';
 import { captureLogger, silentLogger } from '../fakes/captureLogger.js';
@@ -31,13 +32,14 @@ const store = new SqliteCentralStore({ file: join(config.dataDir, centralDbFileN
 await store.migrate();
 const db = openRegistryDb(config);
 const metrics = new MetricsRegistry({ logger: silentLogger(), processMetrics: false });
-const app = await createApiServer({ config, store, db, metrics, logger: silentLogger() });
+const registry = new SqliteRegistryDb(db);
+const app = await createApiServer({ config, store, db, registry, metrics, logger: silentLogger() });
 await app.listen({ port: 0, host: '127.0.0.1' });
 const { port } = app.server.address() as AddressInfo;
-const adminToken = createToken(db, { name: 'bench', role: 'admin', createdBy: 'bench' }).token;
+const adminToken = (await createToken(registry, { name: 'bench', role: 'admin', createdBy: 'bench' })).token;
 const base = `http://127.0.0.1:${port}`;
 // The fixture seeds checkpoints and members through an Api; this server is one without the test helpers.
-const api = { config, store, db, metrics, log: captureLogger('silent'), base, port, adminToken } as unknown as Api;
+const api = { config, store, db, registry, metrics, log: captureLogger('silent'), base, port, adminToken } as unknown as Api;
 const { ref } = await seededApi(async () => api);
 const events = eventMaker(ref);
 let started = performance.now();

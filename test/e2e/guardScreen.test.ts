@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createToken } from '../../broker/access/tokens.js';
 import { loadCentralConfig } from '../../broker/config.js';
-import { withRegistryDb } from '../../broker/registry/registryDb.js';
+import { withRegistry } from '../../broker/registry/registryDb.js';
 import type { ScanEvent } from '../../protocol/event.js';
 import { cccdQr } from '../../provisioning/samplePeople.js';
 import { storedEvents, type CentralApi } from '../helpers/centralApi.js';
@@ -42,7 +42,7 @@ describe('the guard screen: a manual lane answered from the central', () => {
       url: `mqtt://127.0.0.1:${central.mqttPort}`,
       lanes: [{ name: 'in', direction: 'in', confirm: 'manual', scanner: { type: 'stdin' }, gpio: { type: 'sim', outputs: { relay: 4 } } }],
     });
-    const { token: guardToken } = await withRegistryDb(loadCentralConfig(site.centralConfig), (db) =>
+    const { token: guardToken } = await withRegistry(loadCentralConfig(site.centralConfig), (db) =>
       createToken(db, { name: 'gate guard', role: 'guard', checkpoints: [gate.code], createdBy: 'test' }),
     );
     const api = (path: string, init: RequestInit = {}) =>

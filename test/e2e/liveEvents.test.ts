@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createToken } from '../../broker/access/tokens.js';
 import { loadCentralConfig } from '../../broker/config.js';
-import { withRegistryDb } from '../../broker/registry/registryDb.js';
+import { withRegistry } from '../../broker/registry/registryDb.js';
 import type { ScanEvent } from '../../protocol/event.js';
 import { createCentralSite } from '../helpers/centralSite.js';
 import { freePort } from '../helpers/freePort.js';
@@ -29,7 +29,7 @@ describe('live in/out log: terminal -> MQTT -> central -> server-sent events', (
     const gate2 = await site.addTerminal('gate-2');
     const central = await site.startCentral();
     track(central.proc);
-    const otherUnitManager = await withRegistryDb(loadCentralConfig(site.centralConfig), (db) =>
+    const otherUnitManager = await withRegistry(loadCentralConfig(site.centralConfig), (db) =>
       createToken(db, { name: 'other unit', role: 'manager', unit: 'Tổ dân phố 5', createdBy: 'test' }),
     );
 

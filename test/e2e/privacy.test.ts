@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { addUser } from '../../broker/access/users.js';
 import { createToken } from '../../broker/access/tokens.js';
 import { loadCentralConfig } from '../../broker/config.js';
-import { withRegistryDb } from '../../broker/registry/registryDb.js';
+import { withRegistry } from '../../broker/registry/registryDb.js';
 import { VirtualSerialPair } from '../../hardware/scanners/virtualSerialPair.js';
 import { refToHex } from '../../protocol/credentialRef.js';
 import type { ScanEvent } from '../../protocol/event.js';
@@ -159,9 +159,9 @@ describe('privacy: raw ID numbers and secrets stay out of logs, stores and MQTT'
     // HTTP for a session, a failed login, and requests with each.
     const userPassword = 'privacy passphrase 7319 Huế';
     const wrongPassword = 'privacy wrong guess 4402 Huế';
-    const token = await withRegistryDb(loadCentralConfig(site.centralConfig), async (db) => {
+    const token = await withRegistry(loadCentralConfig(site.centralConfig), async (db) => {
       await addUser(db, { username: 'lan.nguyen', role: 'admin', password: userPassword });
-      return createToken(db, { name: 'privacy scraper', role: 'admin', createdBy: 'cli:test' }).token;
+      return (await createToken(db, { name: 'privacy scraper', role: 'admin', createdBy: 'cli:test' })).token;
     });
     const api = `http://127.0.0.1:${central.httpPort}`;
     const loginWith = (password: string) =>

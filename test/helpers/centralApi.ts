@@ -1,6 +1,6 @@
 import { createToken } from '../../broker/access/tokens.js';
 import { loadCentralConfig } from '../../broker/config.js';
-import { withRegistryDb } from '../../broker/registry/registryDb.js';
+import { withRegistry } from '../../broker/registry/registryDb.js';
 import type { ScanEvent } from '../../protocol/event.js';
 
 /** What the tests read of `GET /api/terminals`. */
@@ -20,7 +20,7 @@ export interface CentralApi {
  */
 export async function centralApi(port: number, centralConfigFile: string): Promise<CentralApi> {
   const config = loadCentralConfig(centralConfigFile);
-  const { token } = await withRegistryDb(config, (db) => createToken(db, { name: 'test reader', role: 'admin', readOnly: true, createdBy: 'test' }));
+  const { token } = await withRegistry(config, (db) => createToken(db, { name: 'test reader', role: 'admin', readOnly: true, createdBy: 'test' }));
   return { port, token };
 }
 

@@ -28,7 +28,7 @@ export interface AlarmsAnswer {
   readonly counts: { readonly new: number; readonly acknowledged: number };
 }
 
-type AlarmDeps = Pick<RouteDeps, 'store' | 'db' | 'config' | 'now'>;
+type AlarmDeps = Pick<RouteDeps, 'store' | 'db' | 'registry' | 'config' | 'now'>;
 
 /** The roles that see and acknowledge alarms: those who run gates. Inspectors read counts only. */
 export const alarmRoles = only('admin', 'manager', 'guard');
@@ -49,8 +49,8 @@ async function raisedFor(deps: AlarmDeps, principal: Principal): Promise<Alarm[]
 /** The alarms a principal sees now, each with its acknowledgement. */
 export async function alarmsFor(deps: AlarmDeps, principal: Principal): Promise<AlarmsAnswer> {
   const raised = await raisedFor(deps, principal);
-  const acks = alarmAcks(
-    deps.db,
+  const acks = await alarmAcks(
+    deps.registry,
     raised.map((alarm) => alarm.id),
   );
   const alarms = raised.map((alarm) => ({ ...alarm, acknowledged: acks.get(alarm.id) ?? null }));
@@ -72,7 +72,7 @@ export const alarmNoteSchema = z
 export async function acknowledgeFor(deps: AlarmDeps & Pick<RouteDeps, 'logger'>, request: Pick<AuthorizedRequest, 'principal' | 'audit'>, alarmId: string, note: string): Promise<AlarmView> {
   const alarm = (await raisedFor(deps, request.principal)).find((raised) => raised.id === alarmId);
   if (alarm === undefined) throw notFound(`alarm ${alarmId} is not raised now, or not one you may see`);
-  const outcome = acknowledgeAlarm(deps.db, alarm, actorOf(request.principal), note, deps.now());
+  const outcome = await acknowledgeAlarm(deps.registry, alarm, actorOf(request.principal), note, deps.now());
   if (!outcome.ok) throw conflict(`alarm ${alarmId} was already acknowledged by ${outcome.ack.by} at ${outcome.ack.at}`);
   request.audit(alarmAcknowledged(alarm, note));
   // The note stays in the audit log: operators type free text, and a log line is no place for it.

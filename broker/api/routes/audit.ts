@@ -19,13 +19,13 @@ const auditQuery = z.strictObject({
  * Keyset paging on the entry id (`nextBefore`), so a page is as quick at the millionth
  * entry as at the first and a new entry never shifts the next page.
  */
-export function auditRoute(deps: Pick<RouteDeps, 'db'>): ProtectedRoute {
+export function auditRoute(deps: Pick<RouteDeps, 'registry'>): ProtectedRoute {
   return {
     path: '/api/audit',
     readsQuery: true,
     access: only('admin'),
     async handle({ query }) {
-      return { status: 200, json: searchAudit(deps.db, parseQuery(query, auditQuery)) };
+      return { status: 200, json: await searchAudit(deps.registry, parseQuery(query, auditQuery)) };
     },
   };
 }

@@ -31,7 +31,7 @@ function whoAmI(principal: Principal, sessionId: string | null) {
  * LoginDesk (429 with Retry-After), shared with the console's login form. `DELETE` ends the session; `GET`
  * answers who the cookie or token belongs to.
  */
-export function sessionRoutes(deps: Pick<RouteDeps, 'db' | 'config' | 'logins'>): Route[] {
+export function sessionRoutes(deps: Pick<RouteDeps, 'registry' | 'config' | 'logins'>): Route[] {
   const cookieMaxAgeS = deps.config.http.sessions.absoluteHours * 3600;
   return [
     {
@@ -61,7 +61,7 @@ export function sessionRoutes(deps: Pick<RouteDeps, 'db' | 'config' | 'logins'>)
       access: everyRole,
       async handle({ sessionId, principal, audit }) {
         if (sessionId === null) throw badRequest('no session to end: this request came with a bearer token, not a session cookie');
-        endSession(deps.db, sessionId);
+        await endSession(deps.registry, sessionId);
         audit({ action: 'session.logout', target: principal.id });
         return { status: 200, json: { ok: true }, cookies: [{ name: sessionCookieName, value: null }] };
       },

@@ -18,14 +18,14 @@ const createSchema = z.strictObject({
   expiresDays: z.number().optional(),
 });
 
-export function tokenRoutes(deps: Pick<RouteDeps, 'db' | 'logger' | 'now'>): ProtectedRoute[] {
+export function tokenRoutes(deps: Pick<RouteDeps, 'registry' | 'logger' | 'now'>): ProtectedRoute[] {
   const access = only('admin');
   return [
     {
       path: '/api/tokens',
       access,
       async handle() {
-        return { status: 200, json: { tokens: listTokens(deps.db).map(tokenView) } };
+        return { status: 200, json: { tokens: (await listTokens(deps.registry)).map(tokenView) } };
       },
     },
     {
@@ -35,7 +35,7 @@ export function tokenRoutes(deps: Pick<RouteDeps, 'db' | 'logger' | 'now'>): Pro
       bodyLimit: 16 * 1024,
       async handle(request) {
         const input = parseBody(request.body, createSchema);
-        const { token, info } = createToken(deps.db, { ...input, createdBy: actorOf(request.principal) }, deps.now());
+        const { token, info } = await createToken(deps.registry, { ...input, createdBy: actorOf(request.principal) }, deps.now());
         recordFact(request, deps.logger, auditFacts.tokenCreated(info));
         return { status: 201, json: { token, ...tokenView(info) }, headers: noStore };
       },
@@ -45,7 +45,7 @@ export function tokenRoutes(deps: Pick<RouteDeps, 'db' | 'logger' | 'now'>): Pro
       path: '/api/tokens/{id}',
       access,
       async handle(request) {
-        const token = revokeToken(deps.db, request.params.id ?? '', deps.now());
+        const token = await revokeToken(deps.registry, request.params.id ?? '', deps.now());
         recordFact(request, deps.logger, auditFacts.tokenRevoked(token));
         return { status: 200, json: { tokenId: token.tokenId, revokedAt: token.revokedAt } };
       },

@@ -31,14 +31,14 @@ export function notSelf(principal: Principal, username: string | undefined, doin
   return username ?? '';
 }
 
-export function userRoutes(deps: Pick<RouteDeps, 'db' | 'logger' | 'now'>): ProtectedRoute[] {
+export function userRoutes(deps: Pick<RouteDeps, 'registry' | 'logger' | 'now'>): ProtectedRoute[] {
   const access = only('admin');
   return [
     {
       path: '/api/users',
       access,
       async handle() {
-        return { status: 200, json: { users: listUsers(deps.db) } };
+        return { status: 200, json: { users: await listUsers(deps.registry) } };
       },
     },
     {
@@ -48,7 +48,7 @@ export function userRoutes(deps: Pick<RouteDeps, 'db' | 'logger' | 'now'>): Prot
       bodyLimit,
       async handle(request) {
         const input = parseBody(request.body, addSchema);
-        const { user, generatedPassword } = await addUser(deps.db, input, deps.now());
+        const { user, generatedPassword } = await addUser(deps.registry, input, deps.now());
         recordFact(request, deps.logger, auditFacts.userAdded(user, generatedPassword !== null));
         return { status: 201, json: { user, ...(generatedPassword === null ? {} : { password: generatedPassword }) }, headers: noStore };
       },
@@ -60,7 +60,7 @@ export function userRoutes(deps: Pick<RouteDeps, 'db' | 'logger' | 'now'>): Prot
       bodyLimit,
       async handle(request) {
         const input = parseBody(request.body, passwordSchema);
-        const { user, generatedPassword } = await setUserPassword(deps.db, request.params.username ?? '', input.password, deps.now());
+        const { user, generatedPassword } = await setUserPassword(deps.registry, request.params.username ?? '', input.password, deps.now());
         recordFact(request, deps.logger, auditFacts.passwordSet(user, generatedPassword !== null));
         return { status: 200, json: { username: user.username, ...(generatedPassword === null ? {} : { password: generatedPassword }) }, headers: noStore };
       },
@@ -72,7 +72,7 @@ export function userRoutes(deps: Pick<RouteDeps, 'db' | 'logger' | 'now'>): Prot
       bodyLimit: 1024,
       async handle(request) {
         parseBody(request.body, noParameters);
-        const user = disableUser(deps.db, notSelf(request.principal, request.params.username, 'disable'), deps.now());
+        const user = await disableUser(deps.registry, notSelf(request.principal, request.params.username, 'disable'), deps.now());
         recordFact(request, deps.logger, auditFacts.userDisabled(user));
         return { status: 200, json: { user } };
       },
@@ -82,7 +82,7 @@ export function userRoutes(deps: Pick<RouteDeps, 'db' | 'logger' | 'now'>): Prot
       path: '/api/users/{username}',
       access,
       async handle(request) {
-        const user = removeUser(deps.db, notSelf(request.principal, request.params.username, 'remove'));
+        const user = await removeUser(deps.registry, notSelf(request.principal, request.params.username, 'remove'));
         recordFact(request, deps.logger, auditFacts.userRemoved(user));
         return { status: 200, json: { username: user.username, removed: true } };
       },

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { createToken } from '../../../broker/access/tokens.js';
 import { withCentralStore } from '../../../broker/config.js';
-import { withRegistryDb } from '../../../broker/registry/registryDb.js';
+import { withRegistry } from '../../../broker/registry/registryDb.js';
 import { loadTerminalConfig } from '../../../gateway/config.js';
 import type { Logger } from '../../../protocol/logger.js';
 import { createCheckpoint } from '../../../broker/registry/checkpoints.js';
@@ -67,7 +67,7 @@ export async function startCentralTarget(options: CentralTargetOptions): Promise
     });
     options.log(`central up on ${url}; ${terminals.length} terminals provisioned in ${Math.round(performance.now() - started)} ms`);
     // The bench reads /metrics as Prometheus would: with a read-only token of its own.
-    const metricsToken = await withRegistryDb(site.config, (db) => createToken(db, { name: 'bench e2e', role: 'inspector', readOnly: true, createdBy: 'bench' }).token);
+    const metricsToken = (await withRegistry(site.config, (db) => createToken(db, { name: 'bench e2e', role: 'inspector', readOnly: true, createdBy: 'bench' }))).token;
 
     return {
       kind: 'qrgate-central',

@@ -61,14 +61,14 @@ describe('admin routes', () => {
     api.db
       .prepare("INSERT INTO users (username, password_hash, role, unit, checkpoints, created_at_ms, password_changed_at_ms) VALUES (?, ?, 'inspector', NULL, '[]', ?, ?)")
       .run(f.username, hashes.password, NOW, NOW);
-    const token = (role: string, scope: { unit?: string; checkpoints?: string[] } = {}) => createToken(api.db, { name: role, role, ...scope, createdBy: 'test' }).token;
+    const token = async (role: string, scope: { unit?: string; checkpoints?: string[] } = {}) => (await createToken(api.registry, { name: role, role, ...scope, createdBy: 'test' })).token;
     const tokens: Record<Caller, string | null> = {
       anonymous: null,
       admin: api.adminToken,
-      managerOwn: token('manager', { unit: f.ownUnit }),
-      managerOther: token('manager', { unit: f.otherUnit }),
-      guard: token('guard', { checkpoints: [f.guardCheckpoint] }),
-      inspector: token('inspector'),
+      managerOwn: await token('manager', { unit: f.ownUnit }),
+      managerOther: await token('manager', { unit: f.otherUnit }),
+      guard: await token('guard', { checkpoints: [f.guardCheckpoint] }),
+      inspector: await token('inspector'),
     };
     const call = async (method: string, path: string, body?: unknown, bearer: string | null = api.adminToken): Promise<Answer> => {
       const response = await api.get(path, {
@@ -242,7 +242,7 @@ describe('admin routes', () => {
 
     it('an admin cannot disable or remove themself (409); another admin can', async () => {
       const api = await startSeeded();
-      await addUser(api.db, { username: 'root.admin', role: 'admin', password: 'mật khẩu quản trị' });
+      await addUser(api.registry, { username: 'root.admin', role: 'admin', password: 'mật khẩu quản trị' });
       const me = await login(api, 'root.admin', 'mật khẩu quản trị');
       const asMe = (method: string, path: string) => fetch(`${api.base}${path}`, { method, headers: { cookie: me.cookie, 'x-csrf-token': me.csrf } });
       const disabled = await asMe('POST', '/api/users/root.admin/disable');

@@ -11,6 +11,8 @@ import { centralDbFileName, loadCentralConfig, type CentralConfig, type CentralC
 import type { LiveEvents } from '../../../broker/ingestion/liveEvents.js';
 import { MetricsRegistry } from '../../../broker/metrics.js';
 import { openRegistryDb } from '../../../broker/registry/registryDb.js';
+import type { RegistryDb } from '../../../broker/store/sql/registryDb.js';
+import { SqliteRegistryDb } from '../../../broker/store/sql/sqliteRegistryDb.js';
 import type { CentralDb } from '../../../broker/store/sqliteSchema.js';
 import { SqliteCentralStore } from '../../../broker/store/sqliteStore.js';
 import { writeLocalCentral } from '../../../provisioning/localCentral.js';
@@ -28,6 +30,8 @@ export interface Api {
   readonly store: SqliteCentralStore;
   /** The API's own connection to the registry and accounts, as the central gives it. */
   readonly db: CentralDb;
+  /** The same registry as the server's RegistryDb (one queue for both: a test's write never lands inside the server's transaction). */
+  readonly registry: RegistryDb;
   readonly metrics: MetricsRegistry;
   readonly log: ReturnType<typeof captureLogger>;
   readonly base: string;
@@ -95,12 +99,13 @@ export function useApi(): (options?: ApiOptions) => Promise<Api> {
         commands.push({ topic, command: JSON.parse(payload.toString('utf8')) as Record<string, unknown> });
       },
     });
-    const app = await createApiServer({ config, store, db, metrics, logger: log.logger, now, guard: { pending, commands: sender }, ...(options.liveEvents ? { liveEvents: options.liveEvents } : {}) });
+    const registry = new SqliteRegistryDb(db);
+    const app = await createApiServer({ config, store, db, registry, metrics, logger: log.logger, now, guard: { pending, commands: sender }, ...(options.liveEvents ? { liveEvents: options.liveEvents } : {}) });
     await app.listen({ port: 0, host: '127.0.0.1' });
     cleanups.push(() => app.close());
     const { port } = app.server.address() as AddressInfo;
     const base = `${config.http.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
-    const adminToken = createToken(db, { name: 'test admin', role: 'admin', createdBy: 'test' }).token;
+    const adminToken = (await createToken(registry, { name: 'test admin', role: 'admin', createdBy: 'test' })).token;
 
     const raw = (target: string, method = 'GET', headers: Record<string, string> = { authorization: `Bearer ${adminToken}` }): Promise<RawResponse> =>
       new Promise((resolve, reject) => {
@@ -121,6 +126,6 @@ export function useApi(): (options?: ApiOptions) => Promise<Api> {
       return fetch(`${base}${path}`, { ...rest, headers });
     };
 
-    return { config, store, db, metrics, log, base, port, adminToken, pending, commands, get, raw };
+    return { config, store, db, registry, metrics, log, base, port, adminToken, pending, commands, get, raw };
   };
 }

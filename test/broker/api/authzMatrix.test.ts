@@ -29,7 +29,6 @@ import { adminRoutes } from './authz/adminRoutes.js';
 import { guardRoutes } from './authz/guardRoutes.js';
 import { insideRoutes } from './authz/insideRoutes.js';
 import { alarmRoutes } from './authz/alarmRoutes.js';
-import { SqliteRegistryDb } from '../../../broker/store/sql/sqliteRegistryDb.js';
 const tables: Readonly<Record<string, readonly Row[]>> = {
   coreRoutes,
   registryRoutes,
@@ -133,8 +132,8 @@ const whoAmI = async (world: SiteWorld, session: { id: string; csrfToken: string
  * after 61 minutes of use every 25 minutes, 11 of them quiet.
  */
 async function endedSessions(world: SiteWorld, row: Row, which: readonly ('idleSession' | 'oldSession')[]): Promise<Partial<Record<Column, Sent>>> {
-  const idle = startSession(world);
-  const old = startSession(world);
+  const idle = await startSession(world);
+  const old = await startSession(world);
   expect([await whoAmI(world, idle), await whoAmI(world, old)]).toEqual([200, 200]);
   const answers: Partial<Record<Column, Sent>> = {};
   world.advance(25 * MINUTE);
@@ -182,8 +181,8 @@ describe('authorization matrix: every route x every caller over a real socket', 
   async function servedRoutes(): Promise<Route[]> {
     const api = await startApi();
     const logger = silentLogger();
-    const logins = new LoginDesk({ db: api.db, logger, now: Date.now, failures: api.config.http.loginFailures });
-    return apiRoutes({ config: api.config, store: api.store, db: api.db, registry: new SqliteRegistryDb(api.db), metrics: api.metrics, logger, now: Date.now, logins, liveEvents: new LiveEvents() });
+    const logins = new LoginDesk({ db: api.registry, logger, now: Date.now, failures: api.config.http.loginFailures });
+    return apiRoutes({ config: api.config, store: api.store, db: api.db, registry: api.registry, metrics: api.metrics, logger, now: Date.now, logins, liveEvents: new LiveEvents() });
   }
 
   it('has a row for every route the central serves, and no row for a route it does not', async () => {

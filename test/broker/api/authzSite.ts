@@ -9,6 +9,7 @@ import { addUser } from '../../../broker/access/users.js';
 import { centralDbFileName, loadCentralConfig, type CentralConfigInput } from '../../../broker/config.js';
 import { importMembers } from '../../../broker/registry/membersImport.js';
 import { openRegistryDb, registryRefHasher } from '../../../broker/registry/registryDb.js';
+import { SqliteRegistryDb } from '../../../broker/store/sql/sqliteRegistryDb.js';
 import { SqliteCentralStore } from '../../../broker/store/sqliteStore.js';
 import { refToHex } from '../../../protocol/credentialRef.js';
 import type { ScanEvent } from '../../../protocol/event.js';
@@ -88,20 +89,22 @@ async function writeSite(dir: string, http: CentralConfigInput['http']): Promise
       }
     }
     await store.insertEvents(events, T0);
-    await addUser(db, { username: site.user.username, role: site.user.role, password: site.user.password }, T0);
+    const registry = new SqliteRegistryDb(db);
+    await addUser(registry, { username: site.user.username, role: site.user.role, password: site.user.password }, T0);
 
-    const token = (scope: Omit<NewToken, 'name' | 'createdBy'>, nowMs = T0) => createToken(db, { name: 'matrix', createdBy: 'test', ...scope }, nowMs);
-    const tokens = Object.fromEntries(Object.entries(scopes).map(([holder, scope]) => [holder, token(scope).token])) as Record<TokenHolder, string>;
-    const revoked = token({ role: 'admin' });
-    revokeToken(db, revoked.info.tokenId, T0);
+    const token = (scope: Omit<NewToken, 'name' | 'createdBy'>, nowMs = T0) => createToken(registry, { name: 'matrix', createdBy: 'test', ...scope }, nowMs);
+    const tokens: Record<string, string> = {};
+    for (const [holder, scope] of Object.entries(scopes)) tokens[holder] = (await token(scope)).token;
+    const revoked = await token({ role: 'admin' });
+    await revokeToken(registry, revoked.info.tokenId, T0);
     const badTokens = {
       malformed: 'qrg_not-a-token',
       unknown: `qrg_abcdefghij_${'A'.repeat(43)}`,
       revoked: revoked.token,
       // Valid for one day, from two days before T0.
-      expired: token({ role: 'admin', expiresDays: 1 }, T0 - 2 * 24 * 60 * MINUTE).token,
+      expired: (await token({ role: 'admin', expiresDays: 1 }, T0 - 2 * 24 * 60 * MINUTE)).token,
     };
-    return { tokens, badTokens };
+    return { tokens: tokens as Record<TokenHolder, string>, badTokens };
   } finally {
     db.close();
     await store.close();
@@ -136,6 +139,6 @@ export function useSite(startApi: (options?: ApiOptions) => Promise<Api>, http: 
 }
 
 /** A session for `site.user` started now by the server's clock, as a login makes one. */
-export function startSession(world: SiteWorld): { readonly id: string; readonly csrfToken: string } {
-  return createSession(world.api.db, site.user.username, '127.0.0.1', world.clock.t);
+export function startSession(world: SiteWorld): Promise<{ readonly id: string; readonly csrfToken: string }> {
+  return createSession(world.api.registry, site.user.username, '127.0.0.1', world.clock.t);
 }

@@ -58,7 +58,7 @@ describe('GET /events.csv', () => {
       ],
       NOW,
     );
-    await addUser(api.db, { username: 'ops', role: 'admin', password: 'correct horse battery staple' }, NOW);
+    await addUser(api.registry, { username: 'ops', role: 'admin', password: 'correct horse battery staple' }, NOW);
     const login = await api.get('/api/session', {
       token: null,
       method: 'POST',
@@ -125,7 +125,7 @@ describe('GET /events.csv', () => {
   it("gives a manager its own unit's checkpoints only, another unit's people only as such; a guard its gate; an inspector nothing", async () => {
     const { api, ref } = await seededApi(startApi);
     await api.store.insertEvents(eventMaker(ref)(60), NOW);
-    const managerOther = createToken(api.db, { name: 't', createdBy: 'test', role: 'manager', unit: DUC.unit }).token;
+    const managerOther = (await createToken(api.registry, { name: 't', createdBy: 'test', role: 'manager', unit: DUC.unit })).token;
     const { rows, bytes } = await csvOf(api, '/events.csv', managerOther);
     expect(rows.length).toBe(20);
     expect(new Set(rows.map((r) => r.checkpoint))).toEqual(new Set([CP_B]));
@@ -137,10 +137,10 @@ describe('GET /events.csv', () => {
     for (const secret of [ANH.name, '0905123456', 'Lê Lợi', ANH.id, DUC.id]) expect(text).not.toContain(secret);
     expect((await csvOf(api, `/events.csv?checkpoint=${CP_A}`, managerOther)).response.status).toBe(403);
 
-    const guard = createToken(api.db, { name: 't', createdBy: 'test', role: 'guard', checkpoints: [CP_A] }).token;
+    const guard = (await createToken(api.registry, { name: 't', createdBy: 'test', role: 'guard', checkpoints: [CP_A] })).token;
     const asGuard = await csvOf(api, '/events.csv?direction=in', guard);
     expect(asGuard.rows.map((r) => r.event_id)).toEqual(await idsFromLog(api, `checkpoint=${CP_A}&direction=in`));
-    const inspector = createToken(api.db, { name: 't', createdBy: 'test', role: 'inspector' }).token;
+    const inspector = (await createToken(api.registry, { name: 't', createdBy: 'test', role: 'inspector' })).token;
     expect((await csvOf(api, '/events.csv', inspector)).response.status).toBe(403);
   });
 

@@ -37,7 +37,7 @@ async function liveApi() {
     liveEvents.publish(stored);
     return stored;
   };
-  const token = (scope: Omit<NewToken, 'name' | 'createdBy'>) => createToken(api.db, { name: 'live', createdBy: 'test', ...scope }).token;
+  const token = async (scope: Omit<NewToken, 'name' | 'createdBy'>) => (await createToken(api.registry, { name: 'live', createdBy: 'test', ...scope })).token;
   const watch = async (path: string, bearer = api.adminToken): Promise<SseClient> => {
     const client = await openSse(`${api.base}${path}`, { authorization: `Bearer ${bearer}` });
     clients.push(client);
@@ -53,7 +53,7 @@ describe('GET /api/events/live', () => {
     const { api, makeEvents, commit, token, watch } = await liveApi();
     const ofAnh = await watch('/api/events/live?residence=le%20loi');
     const ofDuc = await watch(`/api/events/live?person=${encodeURIComponent('đức lộc')}`);
-    const anhAtB = await watch(`/api/events/live?unit=${encodeURIComponent(ANH.unit)}`, token({ role: 'manager', unit: DUC.unit }));
+    const anhAtB = await watch(`/api/events/live?unit=${encodeURIComponent(ANH.unit)}`, await token({ role: 'manager', unit: DUC.unit }));
     const stored = [...(await commit(makeEvents(30))), ...(await commit(makeEvents(30)))];
     const anh = (await api.get(`/api/events?limit=1&person=${encodeURIComponent(ANH.name)}`).then((r) => r.json())) as { events: LiveEvent[] };
     const anhRef = anh.events[0]!.credentialRef;
@@ -72,8 +72,8 @@ describe('GET /api/events/live', () => {
     const { api, makeEvents, commit, token, watch } = await liveApi();
     const all = await watch('/api/events/live');
     const refusedAtA = await watch(`/api/events/live?checkpoint=${CP_A}&decision=refused`);
-    const managerOfB = await watch('/api/events/live', token({ role: 'manager', unit: DUC.unit }));
-    const guardOfA = await watch('/api/events/live', token({ role: 'guard', checkpoints: [CP_A] }));
+    const managerOfB = await watch('/api/events/live', await token({ role: 'manager', unit: DUC.unit }));
+    const guardOfA = await watch('/api/events/live', await token({ role: 'guard', checkpoints: [CP_A] }));
     expect(all.status).toBe(200);
     expect(all.contentType).toBe('text/event-stream; charset=utf-8');
 
@@ -110,7 +110,7 @@ describe('GET /api/events/live', () => {
 
   it('serves a browser logged in with a session cookie, as EventSource sends it', async () => {
     const { api, makeEvents, commit } = await liveApi();
-    await addUser(api.db, { username: 'guard.a', role: 'guard', checkpoints: [CP_A], password: 'correct horse battery staple' });
+    await addUser(api.registry, { username: 'guard.a', role: 'guard', checkpoints: [CP_A], password: 'correct horse battery staple' });
     const login = await api.get('/api/session', {
       token: null,
       method: 'POST',
@@ -130,9 +130,9 @@ describe('GET /api/events/live', () => {
 
   it('refuses what /api/events refuses, before the feed opens', async () => {
     const { token, watch } = await liveApi();
-    const managerOfB = token({ role: 'manager', unit: DUC.unit });
+    const managerOfB = await token({ role: 'manager', unit: DUC.unit });
     expect((await watch(`/api/events/live?checkpoint=${CP_A}`, managerOfB)).status).toBe(403);
-    expect((await watch('/api/events/live', token({ role: 'inspector' }))).status).toBe(403);
+    expect((await watch('/api/events/live', await token({ role: 'inspector' }))).status).toBe(403);
     expect((await watch('/api/events/live?limit=5')).status).toBe(400);
     expect((await watch('/api/events/live?direction=sideways')).status).toBe(400);
   });
@@ -203,7 +203,7 @@ describe('GET /api/events/live', () => {
     "sends a heartbeat every 15 s, and ends a manager's feed of a checkpoint moved to another unit at the next one",
     async () => {
       const { api, token, watch } = await liveApi();
-      const managerOfB = token({ role: 'manager', unit: DUC.unit });
+      const managerOfB = await token({ role: 'manager', unit: DUC.unit });
       const ofB = await watch(`/api/events/live?checkpoint=${CP_B}`, managerOfB);
       expect(ofB.status).toBe(200);
       await waitFor(() => ofB.comments.includes('ping'), 40_000, 'a heartbeat');

@@ -9,6 +9,7 @@ import { centralDbFileName, loadCentralConfig } from '../../../broker/config.js'
 import { MetricsRegistry } from '../../../broker/metrics.js';
 import { openRegistryDb, registryRefHasher, withRegistryDb } from '../../../broker/registry/registryDb.js';
 import type { CentralStore, MemberSummary } from '../../../broker/store/centralStore.js';
+import { SqliteRegistryDb } from '../../../broker/store/sql/sqliteRegistryDb.js';
 import { SqliteCentralStore } from '../../../broker/store/sqliteStore.js';
 import { run as membersImport } from '../../../cli/commands/membersImport.js';
 import type { ScanEvent } from '../../../protocol/event.js';
@@ -38,7 +39,8 @@ describe('GET /api/events with the registry', () => {
   async function serve(store: CentralStore, centralConfig = writeLocalCentral(tempDir())) {
     const config = loadCentralConfig(centralConfig);
     const db = openRegistryDb(config);
-    const app = await createApiServer({ config, store, db, metrics: new MetricsRegistry({ logger: silentLogger(), processMetrics: false }), logger: silentLogger(), now: () => NOW });
+    const registry = new SqliteRegistryDb(db);
+    const app = await createApiServer({ config, store, db, registry, metrics: new MetricsRegistry({ logger: silentLogger(), processMetrics: false }), logger: silentLogger(), now: () => NOW });
     await app.listen({ port: 0, host: '127.0.0.1' });
     cleanups.push(async () => {
       await app.close();
@@ -46,13 +48,13 @@ describe('GET /api/events with the registry', () => {
     });
     const { port } = app.server.address() as AddressInfo;
     const tokens = new Map<string, string>();
-    const tokenFor = (scope: NewToken) => {
+    const tokenFor = async (scope: NewToken) => {
       const key = JSON.stringify(scope);
-      if (!tokens.has(key)) tokens.set(key, createToken(db, scope).token);
+      if (!tokens.has(key)) tokens.set(key, (await createToken(registry, scope)).token);
       return tokens.get(key)!;
     };
     return async (path: string, scope: Omit<NewToken, 'name' | 'createdBy'> = { role: 'admin' }): Promise<{ events: LoggedEvent[]; nextCursor: string | null }> => {
-      const response = await fetch(`http://127.0.0.1:${port}${path}`, { headers: { authorization: `Bearer ${tokenFor({ name: 'test', createdBy: 'test', ...scope })}` } });
+      const response = await fetch(`http://127.0.0.1:${port}${path}`, { headers: { authorization: `Bearer ${await tokenFor({ name: 'test', createdBy: 'test', ...scope })}` } });
       expect(response.status).toBe(200);
       return (await response.json()) as { events: LoggedEvent[]; nextCursor: string | null };
     };

@@ -87,7 +87,7 @@ describe('the in/out log filtered by who scanned', () => {
   it('matches a manager on their own unit’s people only, by unit on anyone’s; a guard on names and units only', async () => {
     const { api, events, anh, duc } = await seeded();
     // Lộc's unit runs checkpoint B: its manager sees B's log, Ánh there as "another unit".
-    const manager = createToken(api.db, { name: 't', createdBy: 'test', role: 'manager', unit: DUC.unit }).token;
+    const manager = (await createToken(api.registry, { name: 't', createdBy: 'test', role: 'manager', unit: DUC.unit })).token;
     const atB = (ref: string) => (e: ScanEvent) => e.checkpointCode === CP_B && e.credentialRef === ref;
     expect(await ids(api, 'person=anh', manager)).toEqual([]);
     expect(await ids(api, 'residence=hue', manager)).toEqual([]);
@@ -95,7 +95,7 @@ describe('the in/out log filtered by who scanned', () => {
     expect(await ids(api, `unit=${encodeURIComponent(ANH.unit)}`, manager)).toEqual(expected(events, atB(anh)));
     expect(await ids(api, 'person=0914', manager)).toEqual(expected(events, atB(duc)));
 
-    const guard = createToken(api.db, { name: 't', createdBy: 'test', role: 'guard', checkpoints: [CP_A] }).token;
+    const guard = (await createToken(api.registry, { name: 't', createdBy: 'test', role: 'guard', checkpoints: [CP_A] })).token;
     const atA = (ref: string) => (e: ScanEvent) => e.checkpointCode === CP_A && e.credentialRef === ref;
     expect(await ids(api, `person=${encodeURIComponent('Lộc')}`, guard)).toEqual(expected(events, atA(duc)));
     expect(await ids(api, 'person=0914', guard)).toEqual([]);

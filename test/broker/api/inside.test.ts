@@ -84,7 +84,7 @@ describe('/api/inside', () => {
     const again = (await (await post(world, '/api/inside/roll-calls', 'managerOwn', { unit: site.units.own, replaces: rollCall.id })).json()) as { rollCall: { id: number } };
     expect((await view(world, 'admin')).groups[0]).toMatchObject({ rollCall: { id: again.rollCall.id }, missing: 1 });
     expect((await post(world, `/api/inside/roll-calls/${rollCall.id}/safe`, 'guard', { ref: world.ownRef })).status).toBe(409);
-    expect(searchAudit(world.api.db, { limit: 10, action: 'rollcall.mark' }).entries).toHaveLength(1);
+    expect((await searchAudit(world.api.registry, { limit: 10, action: 'rollcall.mark' })).entries).toHaveLength(1);
   });
 
   it('lets the manager of a person take them out with a reason, audited; not another unit, not a guard', async () => {
@@ -95,7 +95,7 @@ describe('/api/inside', () => {
     expect((await post(world, '/api/inside/take-out', 'managerOwn', { ref: world.ownRef, reason: '  ' })).status).toBe(400);
     expect((await post(world, '/api/inside/take-out', 'managerOwn', body)).status).toBe(200);
     expect((await view(world, 'admin')).groups.flatMap((g) => g.people.map((p) => p.ref))).toEqual([world.otherRef]);
-    const [entry] = searchAudit(world.api.db, { limit: 10, action: 'inside.take-out' }).entries;
+    const [entry] = (await searchAudit(world.api.registry, { limit: 10, action: 'inside.take-out' })).entries;
     expect(entry).toMatchObject({ target: `*********${site.members.own.idNumber.slice(-3)}`, details: { reason: body.reason, checkpointCode: site.checkpoints.own } });
     expect(entry!.actor).toMatch(/^token:/);
     expect((await post(world, '/api/inside/take-out', 'managerOwn', body)).status).toBe(404);

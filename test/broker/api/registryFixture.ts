@@ -20,14 +20,14 @@ export const peopleCsv =
 /** Tokens of each role (the guard's checkpoint registered first), and JSON requests with one of them. */
 export async function registryClient(api: Api) {
   if ((await api.store.getCheckpoint(CP_A)) === null) await api.store.createCheckpoint({ code: CP_A, name: 'Cổng A', direction: 'both', confirm: 'auto' });
-  const token = (role: 'manager' | 'guard' | 'inspector', unit?: string) =>
-    createToken(api.db, { name: `test ${role}`, role, createdBy: 'test', ...(unit ? { unit } : {}), ...(role === 'guard' ? { checkpoints: [CP_A] } : {}) }).token;
+  const token = async (role: 'manager' | 'guard' | 'inspector', unit?: string) =>
+    (await createToken(api.registry, { name: `test ${role}`, role, createdBy: 'test', ...(unit ? { unit } : {}), ...(role === 'guard' ? { checkpoints: [CP_A] } : {}) })).token;
   const tokens = {
     admin: api.adminToken,
-    managerOwn: token('manager', MAY_HUE),
-    managerOther: token('manager', TO_5),
-    guard: token('guard'),
-    inspector: token('inspector'),
+    managerOwn: await token('manager', MAY_HUE),
+    managerOther: await token('manager', TO_5),
+    guard: await token('guard'),
+    inspector: await token('inspector'),
   };
   type Who = keyof typeof tokens | null;
   const send = (method: string, path: string, body?: unknown, who: Who = 'admin') =>

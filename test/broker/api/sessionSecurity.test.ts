@@ -213,7 +213,7 @@ describe('login throttle', () => {
 
   async function withSecondUser(): Promise<SiteWorld> {
     const world = await newWorld();
-    await addUser(world.api.db, { username: other.username, role: 'guard', checkpoints: [site.checkpoints.own], password: other.password });
+    await addUser(world.api.registry, { username: other.username, role: 'guard', checkpoints: [site.checkpoints.own], password: other.password });
     return world;
   }
 

@@ -1,5 +1,5 @@
 import { createToken } from '../../../broker/access/tokens.js';
-import { withRegistryDb } from '../../../broker/registry/registryDb.js';
+import { withRegistry } from '../../../broker/registry/registryDb.js';
 import { connectAsync } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateSecret, hashSecret } from '../../../broker/auth/secrets.js';
@@ -58,7 +58,7 @@ describe('qrgate_scans_total', () => {
     }
 
     // Prometheus scrapes with a bearer token; an inspector's will do.
-    const token = await withRegistryDb(config, (db) => createToken(db, { name: 'prometheus', role: 'inspector', readOnly: true, createdBy: 'test' }).token);
+    const { token } = await withRegistry(config, (db) => createToken(db, { name: 'prometheus', role: 'inspector', readOnly: true, createdBy: 'test' }));
     async function scrape(): Promise<Sample[]> {
       const response = await fetch(`http://127.0.0.1:${ports.httpPort}/metrics`, { headers: { authorization: `Bearer ${token}` } });
       expect(response.status).toBe(200);
