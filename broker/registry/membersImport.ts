@@ -143,7 +143,7 @@ function importSql(table: string) {
       WHERE s.unit = ? AND m.unit <> ? ORDER BY s.line LIMIT ?`,
     /** The last ref of the chunk that starts after the first `?`: the chunk is (after, that ref]. */
     chunkEnd: `SELECT id_ref FROM ${table} WHERE id_ref > ? ORDER BY id_ref LIMIT 1 OFFSET ?`,
-    lastRef: `SELECT max(id_ref) FROM ${table}`,
+    lastRef: `SELECT id_ref FROM ${table} ORDER BY id_ref DESC LIMIT 1`,
     /** Rows of a chunk whose ref nobody holds yet: what the chunk adds rather than updates. */
     chunkNew: `
       SELECT count(*) FROM ${table} s
@@ -305,7 +305,7 @@ async function mergeStaged(db: RegistryDb, sql: ImportSql, nowMs: number, chunkR
   let after: Buffer = Buffer.alloc(0); // sorts before every ref, bytewise on both engines
   let added = 0;
   let changed = 0;
-  const last = (await db.value<Buffer | null>(sql.lastRef)) ?? null;
+  const last = (await db.value<Buffer>(sql.lastRef)) ?? null;
   while (last !== null && Buffer.compare(after, last) < 0) {
     const upto = (await db.value<Buffer>(sql.chunkEnd, [after, chunkRows - 1])) ?? last;
     const started = performance.now();
