@@ -1,7 +1,7 @@
 import { memberViewFor, type MemberView } from '../access/memberView.js';
 import type { Principal } from '../access/roles.js';
 import type { Checkpoint, CentralStore, InsidePassage, MemberSummary } from '../store/centralStore.js';
-import type { CentralDb } from '../store/sqliteSchema.js';
+import type { RegistryDb } from '../store/sql/registryDb.js';
 import { currentRollCalls, marksOf, type RollCall, type SafeMark } from './rollCalls.js';
 
 /**
@@ -47,7 +47,7 @@ export interface InsideNow {
 
 export interface InsideDeps {
   readonly store: Pick<CentralStore, 'insideNow' | 'membersByRefs' | 'listCheckpoints'>;
-  readonly db: CentralDb;
+  readonly registry: RegistryDb;
   readonly expiryHours: number;
 }
 
@@ -91,13 +91,14 @@ export async function insideFor(deps: InsideDeps, principal: Principal, nowMs: n
     byUnit.set(unit, people);
   }
   const units = [...byUnit.keys()].sort((a, b) => (a === '' ? 1 : b === '' ? -1 : collator.compare(a, b)));
-  const rollCalls = currentRollCalls(deps.db, units);
-  const groups = units.map((unit): InsideGroup => {
+  const rollCalls = await currentRollCalls(deps.registry, units);
+  const groups: InsideGroup[] = [];
+  for (const unit of units) {
     const rollCall = rollCalls.get(unit) ?? null;
-    const marks = rollCall === null ? new Map<string, SafeMark>() : marksOf(deps.db, rollCall.id);
+    const marks = rollCall === null ? new Map<string, SafeMark>() : await marksOf(deps.registry, rollCall.id);
     const people = byUnit.get(unit)!.map((person) => ({ ...person, safe: marks.get(person.ref) ?? null })).sort(rollOrder);
-    return { unit, rollCall, people, missing: people.filter((person) => person.safe === null).length };
-  });
+    groups.push({ unit, rollCall, people, missing: people.filter((person) => person.safe === null).length });
+  }
   return { now: new Date(nowMs).toISOString(), expiryHours: deps.expiryHours, total: groups.reduce((sum, group) => sum + group.people.length, 0), groups };
 }
 

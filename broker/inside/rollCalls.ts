@@ -1,4 +1,4 @@
-import type { CentralDb } from '../store/sqliteSchema.js';
+import type { RegistryDb } from '../store/sql/registryDb.js';
 import { msToIso } from '../store/time.js';
 
 /**
@@ -31,37 +31,37 @@ interface RollCallRow {
 
 const toRollCall = (row: RollCallRow): RollCall => ({ id: row.id, unit: row.unit, startedAt: msToIso(row.startedAtMs), startedBy: row.startedBy });
 
-export function startRollCall(db: CentralDb, unit: string, by: string, atMs: number): RollCall {
-  const { lastInsertRowid } = db.prepare('INSERT INTO roll_calls (unit, started_at_ms, started_by) VALUES (?, ?, ?)').run(unit, atMs, by);
-  return { id: Number(lastInsertRowid), unit, startedAt: msToIso(atMs), startedBy: by };
+const selectRollCall = 'SELECT id, unit, started_at_ms AS "startedAtMs", started_by AS "startedBy" FROM roll_calls';
+
+export async function startRollCall(db: RegistryDb, unit: string, by: string, atMs: number): Promise<RollCall> {
+  const id = (await db.value<number>('INSERT INTO roll_calls (unit, started_at_ms, started_by) VALUES (?, ?, ?) RETURNING id', [unit, atMs, by]))!;
+  return { id, unit, startedAt: msToIso(atMs), startedBy: by };
 }
 
 /** The current roll call of each of these units that has one (roll_calls_unit: one probe each). */
-export function currentRollCalls(db: CentralDb, units: readonly string[]): Map<string, RollCall> {
-  const latest = db.prepare<[string], RollCallRow>(
-    'SELECT id, unit, started_at_ms AS startedAtMs, started_by AS startedBy FROM roll_calls WHERE unit = ? ORDER BY id DESC LIMIT 1',
-  );
+export async function currentRollCalls(db: RegistryDb, units: readonly string[]): Promise<Map<string, RollCall>> {
   const found = new Map<string, RollCall>();
   for (const unit of new Set(units)) {
-    const row = latest.get(unit);
+    const row = await db.get<RollCallRow>(`${selectRollCall} WHERE unit = ? ORDER BY id DESC LIMIT 1`, [unit]);
     if (row !== undefined) found.set(unit, toRollCall(row));
   }
   return found;
 }
 
-export function rollCallById(db: CentralDb, id: number): RollCall | null {
-  const row = db.prepare<[number], RollCallRow>('SELECT id, unit, started_at_ms AS startedAtMs, started_by AS startedBy FROM roll_calls WHERE id = ?').get(id);
+export async function rollCallById(db: RegistryDb, id: number): Promise<RollCall | null> {
+  const row = await db.get<RollCallRow>(`${selectRollCall} WHERE id = ?`, [id]);
   return row === undefined ? null : toRollCall(row);
 }
 
 /** True when marked now; false when someone had already marked this person in this roll call (their mark stands). */
-export function markSafe(db: CentralDb, rollCallId: number, ref: string, by: string, atMs: number): boolean {
-  return db.prepare('INSERT INTO roll_call_marks (roll_call_id, ref, marked_at_ms, marked_by) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING').run(rollCallId, ref, atMs, by).changes > 0;
+export async function markSafe(db: RegistryDb, rollCallId: number, ref: string, by: string, atMs: number): Promise<boolean> {
+  return (await db.run('INSERT INTO roll_call_marks (roll_call_id, ref, marked_at_ms, marked_by) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING', [rollCallId, ref, atMs, by])) > 0;
 }
 
-export function marksOf(db: CentralDb, rollCallId: number): Map<string, SafeMark> {
-  const rows = db
-    .prepare<[number], { ref: string; atMs: number; by: string }>('SELECT ref, marked_at_ms AS atMs, marked_by AS by FROM roll_call_marks WHERE roll_call_id = ?')
-    .all(rollCallId);
+export async function marksOf(db: RegistryDb, rollCallId: number): Promise<Map<string, SafeMark>> {
+  const rows = await db.all<{ ref: string; atMs: number; by: string }>(
+    'SELECT ref, marked_at_ms AS "atMs", marked_by AS "by" FROM roll_call_marks WHERE roll_call_id = ?',
+    [rollCallId],
+  );
   return new Map(rows.map((row) => [row.ref, { at: msToIso(row.atMs), by: row.by }]));
 }

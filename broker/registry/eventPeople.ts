@@ -1,5 +1,5 @@
-import type { CentralDb } from '../store/sqliteSchema.js';
-import { foldForSearch, likePattern, nameOrPhoneMatch, registerFold } from './memberQueries.js';
+import type { RegistryDb, SqlValue } from '../store/sql/registryDb.js';
+import { foldForSearch, foldSql, likePattern, nameOrPhoneMatch } from './memberQueries.js';
 
 /**
  * The in/out log's filters by who scanned (issue 14 point 4), turned into the credential
@@ -36,36 +36,35 @@ export function hasPeopleFilter(filter: EventPeopleFilter): boolean {
 }
 
 /** The hex refs (as events carry them) of everyone the filter picks; empty when it picks nobody. */
-export function credentialRefsOfPeople(db: CentralDb, filter: EventPeopleFilter, reach: PeopleReach = {}): string[] {
+export async function credentialRefsOfPeople(db: RegistryDb, filter: EventPeopleFilter, reach: PeopleReach = {}): Promise<string[]> {
   const where: string[] = [];
-  const params: Record<string, string | number | Buffer> = {};
+  const params: SqlValue[] = [];
   if (filter.unit !== undefined) {
-    where.push('m.unit = @unit');
-    params.unit = filter.unit;
+    where.push('m.unit = ?');
+    params.push(filter.unit);
   }
   const personal = filter.residence !== undefined || filter.person !== undefined || filter.memberRef !== undefined;
   if (personal && reach.withinUnit !== undefined) {
-    where.push('m.unit = @withinUnit');
-    params.withinUnit = reach.withinUnit;
+    where.push('m.unit = ?');
+    params.push(reach.withinUnit);
   }
-  if (filter.residence !== undefined || filter.person !== undefined) registerFold(db);
   if (filter.residence !== undefined) {
-    where.push("qrgate_fold(m.address) LIKE @residence ESCAPE '\\'");
-    params.residence = likePattern(foldForSearch(filter.residence));
+    where.push(`${foldSql(db, 'm.address')} LIKE ? ESCAPE '\\'`);
+    params.push(likePattern(foldForSearch(filter.residence)));
   }
-  if (filter.person !== undefined) where.push(nameOrPhoneMatch(filter.person, params as Record<string, string | number>, reach.namesOnly !== true));
+  if (filter.person !== undefined) where.push(nameOrPhoneMatch(db, filter.person, params, reach.namesOnly !== true));
   if (filter.memberRef !== undefined) {
-    where.push('m.id_ref = @memberRef');
-    params.memberRef = filter.memberRef;
+    where.push('m.id_ref = ?');
+    params.push(filter.memberRef);
   }
   const picked = `SELECT m.member_id, m.id_ref FROM members m${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''}`;
-  return db
-    .prepare<Record<string, string | number | Buffer>, string>(
-      `WITH picked AS (${picked})
-       SELECT lower(hex(id_ref)) FROM picked
-       UNION ALL
-       SELECT lower(hex(c.card_ref)) FROM cards c JOIN picked ON c.member_id = picked.member_id`,
-    )
-    .pluck()
-    .all(params);
+  // Refs come back as bytes and are written as hex here: the engines spell hex() differently.
+  const refs = await db.column<Buffer>(
+    `WITH picked AS (${picked})
+     SELECT id_ref FROM picked
+     UNION ALL
+     SELECT c.card_ref FROM cards c JOIN picked ON c.member_id = picked.member_id`,
+    params,
+  );
+  return refs.map((ref) => ref.toString('hex'));
 }

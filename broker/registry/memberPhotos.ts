@@ -1,4 +1,4 @@
-import type { CentralDb } from '../store/sqliteSchema.js';
+import type { RegistryDb } from '../store/sql/registryDb.js';
 import type { StoredPhoto } from './memberPhotoImage.js';
 
 /**
@@ -14,33 +14,36 @@ export interface PhotoInfo {
 }
 
 /** Stores (or replaces) the member's photo; false when nobody has that ref. */
-export function setMemberPhoto(db: CentralDb, idRef: Buffer, photo: StoredPhoto, nowMs: number): boolean {
-  const changed = db
-    .prepare(
-      `INSERT INTO member_photos (member_id, jpeg, width, height, updated_at_ms)
-       SELECT member_id, @jpeg, @width, @height, @nowMs FROM members WHERE id_ref = @idRef
+export async function setMemberPhoto(db: RegistryDb, idRef: Buffer, photo: StoredPhoto, nowMs: number): Promise<boolean> {
+  // The member first, then a plain VALUES upsert: parameters in a SELECT list would need a
+  // cast to bytea, which SQLite reads as NUMERIC and would turn the JPEG into a number.
+  return db.transaction(async (tx) => {
+    const memberId = await tx.value<number>('SELECT member_id FROM members WHERE id_ref = ?', [idRef]);
+    if (memberId === undefined) return false;
+    await tx.run(
+      `INSERT INTO member_photos (member_id, jpeg, width, height, updated_at_ms) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (member_id) DO UPDATE SET jpeg = excluded.jpeg, width = excluded.width, height = excluded.height, updated_at_ms = excluded.updated_at_ms`,
-    )
-    .run({ idRef, jpeg: photo.jpeg, width: photo.width, height: photo.height, nowMs }).changes;
-  return changed > 0;
+      [memberId, photo.jpeg, photo.width, photo.height, nowMs],
+    );
+    return true;
+  });
 }
 
-export function removeMemberPhoto(db: CentralDb, idRef: Buffer): boolean {
-  return db.prepare('DELETE FROM member_photos WHERE member_id = (SELECT member_id FROM members WHERE id_ref = ?)').run(idRef).changes > 0;
+export async function removeMemberPhoto(db: RegistryDb, idRef: Buffer): Promise<boolean> {
+  return (await db.run('DELETE FROM member_photos WHERE member_id = (SELECT member_id FROM members WHERE id_ref = ?)', [idRef])) > 0;
 }
 
-export function memberPhotoInfo(db: CentralDb, idRef: Buffer): PhotoInfo | null {
+export async function memberPhotoInfo(db: RegistryDb, idRef: Buffer): Promise<PhotoInfo | null> {
   return (
-    db
-      .prepare<[Buffer], PhotoInfo>(
-        'SELECT p.width, p.height, p.updated_at_ms AS updatedAtMs FROM member_photos p JOIN members m ON m.member_id = p.member_id WHERE m.id_ref = ?',
-      )
-      .get(idRef) ?? null
+    (await db.get<PhotoInfo>(
+      'SELECT p.width, p.height, p.updated_at_ms AS "updatedAtMs" FROM member_photos p JOIN members m ON m.member_id = p.member_id WHERE m.id_ref = ?',
+      [idRef],
+    )) ?? null
   );
 }
 
-export function memberPhotoJpeg(db: CentralDb, idRef: Buffer): Buffer | null {
-  return (db.prepare('SELECT p.jpeg FROM member_photos p JOIN members m ON m.member_id = p.member_id WHERE m.id_ref = ?').pluck().get(idRef) as Buffer | undefined) ?? null;
+export async function memberPhotoJpeg(db: RegistryDb, idRef: Buffer): Promise<Buffer | null> {
+  return (await db.value<Buffer>('SELECT p.jpeg FROM member_photos p JOIN members m ON m.member_id = p.member_id WHERE m.id_ref = ?', [idRef])) ?? null;
 }
 
 /**
@@ -48,18 +51,18 @@ export function memberPhotoJpeg(db: CentralDb, idRef: Buffer): Buffer | null {
  * it) belongs to; `what` is the column list to select from it (`p` is member_photos).
  */
 function credentialPhotoSql(what: string): string {
-  return `SELECT ${what} FROM member_photos p JOIN members m ON m.member_id = p.member_id WHERE m.id_ref = @ref
+  return `SELECT ${what} FROM member_photos p JOIN members m ON m.member_id = p.member_id WHERE m.id_ref = ?
      UNION ALL
-     SELECT ${what} FROM member_photos p JOIN cards c ON c.member_id = p.member_id WHERE c.card_ref = @ref
+     SELECT ${what} FROM member_photos p JOIN cards c ON c.member_id = p.member_id WHERE c.card_ref = ?
      LIMIT 1`;
 }
 
 /** The photo of whoever a scanned credential belongs to. */
-export function photoOfCredential(db: CentralDb, credentialRef: Buffer): Buffer | null {
-  return (db.prepare(credentialPhotoSql('p.jpeg')).pluck().get({ ref: credentialRef }) as Buffer | undefined) ?? null;
+export async function photoOfCredential(db: RegistryDb, credentialRef: Buffer): Promise<Buffer | null> {
+  return (await db.value<Buffer>(credentialPhotoSql('p.jpeg'), [credentialRef, credentialRef])) ?? null;
 }
 
 /** Whether whoever a scanned credential belongs to has a photo (the guard screen asks before it shows an <img>). */
-export function credentialHasPhoto(db: CentralDb, credentialRef: Buffer): boolean {
-  return db.prepare(credentialPhotoSql('1')).pluck().get({ ref: credentialRef }) !== undefined;
+export async function credentialHasPhoto(db: RegistryDb, credentialRef: Buffer): Promise<boolean> {
+  return (await db.value(credentialPhotoSql('1'), [credentialRef, credentialRef])) !== undefined;
 }

@@ -1,5 +1,5 @@
 import type { RefHasher } from '../../protocol/credentialRef.js';
-import type { CentralDb } from '../store/sqliteSchema.js';
+import type { RegistryDb } from '../store/sql/registryDb.js';
 import { checkMemberField, checkMemberRow, maskIdNumber, memberDetailFields, type MemberColumn, type MemberDetails } from './memberRow.js';
 
 /**
@@ -72,26 +72,18 @@ const unknown = (key: MemberKey) => new MemberError('member-unknown', `no member
  * Sets the given fields. `updated_at_ms` moves only when a value really changes, as in an
  * import. The values must come from checkMemberField (the CLI's options are checked there).
  */
-export function updateMember(db: CentralDb, key: MemberKey, changes: MemberChanges, nowMs: number): UpdateResult {
-  return db
-    .transaction((): UpdateResult => {
-      const current = db
-        .prepare('SELECT member_id, name, phone, address, unit, scope, status FROM members WHERE id_ref = ?')
-        .get(key.ref) as MemberRecord | undefined;
-      if (current === undefined) throw unknown(key);
-      const changed = memberDetailFields.filter((field) => changes[field] !== undefined && changes[field] !== current[field]);
-      if (changed.length > 0) {
-        // Column names come from memberDetailFields, never from input.
-        const set = changed.map((field) => `${field} = @${field}`).join(', ');
-        db.prepare(`UPDATE members SET ${set}, updated_at_ms = @nowMs WHERE member_id = @memberId`).run({
-          ...Object.fromEntries(changed.map((field) => [field, changes[field]])),
-          nowMs,
-          memberId: current.member_id,
-        });
-      }
-      return { idMasked: key.idMasked, changed };
-    })
-    .immediate();
+export async function updateMember(db: RegistryDb, key: MemberKey, changes: MemberChanges, nowMs: number): Promise<UpdateResult> {
+  return db.transaction(async (tx): Promise<UpdateResult> => {
+    const current = await tx.get<MemberRecord>('SELECT member_id, name, phone, address, unit, scope, status FROM members WHERE id_ref = ?', [key.ref]);
+    if (current === undefined) throw unknown(key);
+    const changed = memberDetailFields.filter((field) => changes[field] !== undefined && changes[field] !== current[field]);
+    if (changed.length > 0) {
+      // Column names come from memberDetailFields, never from input.
+      const set = changed.map((field) => `${field} = ?`).join(', ');
+      await tx.run(`UPDATE members SET ${set}, updated_at_ms = ? WHERE member_id = ?`, [...changed.map((field) => changes[field]!), nowMs, current.member_id]);
+    }
+    return { idMasked: key.idMasked, changed };
+  });
 }
 
 export interface RemoveResult {
@@ -100,17 +92,15 @@ export interface RemoveResult {
   readonly cards: number;
 }
 
-/** Deletes the member; their cards go with them (ON DELETE CASCADE; openCentralDb enables foreign keys). */
-export function removeMember(db: CentralDb, key: MemberKey): RemoveResult {
-  return db
-    .transaction((): RemoveResult => {
-      const memberId = db.prepare('SELECT member_id FROM members WHERE id_ref = ?').pluck().get(key.ref) as number | undefined;
-      if (memberId === undefined) throw unknown(key);
-      const cards = db.prepare('SELECT count(*) FROM cards WHERE member_id = ?').pluck().get(memberId) as number;
-      db.prepare('DELETE FROM members WHERE member_id = ?').run(memberId);
-      return { idMasked: key.idMasked, cards };
-    })
-    .immediate();
+/** Deletes the member; their cards go with them (ON DELETE CASCADE on both engines; openCentralDb enables foreign keys). */
+export async function removeMember(db: RegistryDb, key: MemberKey): Promise<RemoveResult> {
+  return db.transaction(async (tx): Promise<RemoveResult> => {
+    const memberId = await tx.value<number>('SELECT member_id FROM members WHERE id_ref = ?', [key.ref]);
+    if (memberId === undefined) throw unknown(key);
+    const cards = (await tx.value<number>('SELECT count(*) FROM cards WHERE member_id = ?', [memberId]))!;
+    await tx.run('DELETE FROM members WHERE member_id = ?', [memberId]);
+    return { idMasked: key.idMasked, cards };
+  });
 }
 
 export interface AddResult {
@@ -126,17 +116,16 @@ export interface AddResult {
  * registered is refused rather than overwritten: changing someone is `updateMember`'s job,
  * and a typo in a new person's number must not silently replace another person.
  */
-export function addMember(db: CentralDb, hasher: RefHasher, raw: Readonly<Record<MemberColumn, string>>, nowMs: number): AddResult {
+export async function addMember(db: RegistryDb, hasher: RefHasher, raw: Readonly<Record<MemberColumn, string>>, nowMs: number): Promise<AddResult> {
   const checked = checkMemberRow(raw);
   if (!checked.ok) throw new MemberError('member-invalid', checked.problems.map((p) => `${p.field} ${p.message}`).join('; '));
   const { idNumber, ...details } = checked.row;
   const key = { ref: hasher('citizen', idNumber), idMasked: maskIdNumber(idNumber) };
-  const inserted = db
-    .prepare(
-      `INSERT INTO members (id_ref, id_masked, name, phone, address, unit, scope, status, created_at_ms, updated_at_ms)
-       VALUES (@ref, @idMasked, @name, @phone, @address, @unit, @scope, @status, @nowMs, @nowMs) ON CONFLICT (id_ref) DO NOTHING`,
-    )
-    .run({ ...key, ...details, nowMs });
-  if (inserted.changes === 0) throw new MemberError('member-exists', `a member is already registered with ID number ${key.idMasked}`);
+  const inserted = await db.run(
+    `INSERT INTO members (id_ref, id_masked, name, phone, address, unit, scope, status, created_at_ms, updated_at_ms)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id_ref) DO NOTHING`,
+    [key.ref, key.idMasked, details.name, details.phone, details.address, details.unit, details.scope, details.status, nowMs, nowMs],
+  );
+  if (inserted === 0) throw new MemberError('member-exists', `a member is already registered with ID number ${key.idMasked}`);
   return { ...key, unit: details.unit, scope: details.scope, status: details.status };
 }

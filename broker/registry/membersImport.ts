@@ -1,34 +1,38 @@
+import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { RefHasher } from '../../protocol/credentialRef.js';
 import type { Logger } from '../../protocol/logger.js';
-import type { CentralDb } from '../store/sqliteSchema.js';
+import { placeholders, type RegistryDb, type SqlValue } from '../store/sql/registryDb.js';
 import { maskIdNumber } from './memberRow.js';
 import { MembersCsvError, readMembersCsv, type MembersCsvItem, type RowProblem } from './membersCsv.js';
 
 /**
  * `qrgate members import`: a members file becomes an upsert of the registry, keyed by the
- * ID number's credential ref: the whole file checked before anything is written.
+ * ID number's credential ref: the whole file checked before anything is written. The same
+ * statements run on SQLite and PostgreSQL (RegistryDb).
  *
  * Two phases, so the central keeps ingesting while a million rows are read:
- * 1. Read, check and hash every row into a TEMP table. Temp tables belong to this
- *    connection; writing them takes no lock on the shared file. Rows are appended in file
- *    order: keyed by ref, each insert would land on a random page, and with a million rows
- *    that was 3x slower than everything else together (measured: 20 s against 3 s). A
- *    repeated ID number is then found with one sorted pass.
- * 2. Only if no row was bad: the temp table is merged into `members` with INSERT … ON
+ * 1. Read, check and hash every row into a staging table of this import's own: on SQLite a
+ *    TEMP table (it belongs to the connection, and writing it takes no lock on the shared
+ *    file), on PostgreSQL an UNLOGGED table (a pool has no one connection a TEMP table would
+ *    live on; unlogged, its rows skip the WAL). Rows go in as multi-row INSERTs of
+ *    `stageRowsPerStatement`, in file order (keyed by ref, each insert would land on a random
+ *    page: 3x slower on SQLite), with the next batch parsed while one is written. A repeated
+ *    ID number is then found with one sorted pass.
+ * 2. Only if no row was bad: the staged rows are merged into `members` with INSERT … ON
  *    CONFLICT DO UPDATE, in ref order, so new refs go into `members`' unique index in order
- *    rather than at random; in chunks of `mergeChunkRows`, each its own IMMEDIATE
- *    transaction, with a pause after each as long as it took. One transaction for a million
- *    rows held the file's write lock for seconds, and the central's commits queued behind it
- *    past their busy timeout (issue 15). The price: a run stopped half-way leaves the first
- *    chunks written; the file is checked whole before the first, and running it again
- *    finishes the job (an upsert by ref changes nothing twice).
- * The raw ID number exists only in the parser's buffers: the temp table holds its ref and
+ *    rather than at random; in chunks of `mergeChunkRows`, each its own transaction. On SQLite
+ *    a pause as long as the chunk follows each: one transaction for a million rows held the
+ *    file's write lock for seconds, and the central's commits queued behind it past their
+ *    busy timeout (issue 15). The price: a run stopped half-way leaves the first chunks
+ *    written; the file is checked whole before the first, and running it again finishes the
+ *    job (an upsert by ref changes nothing twice).
+ * The raw ID number exists only in the parser's buffers: the staging table holds its ref and
  * masked form.
  */
 
 export interface ImportMembersOptions {
-  readonly db: CentralDb;
+  readonly db: RegistryDb;
   readonly hasher: RefHasher;
   readonly input: Readable;
   readonly logger?: Logger;
@@ -80,12 +84,20 @@ export class MembersImportError extends Error {
   }
 }
 
-const stagingSql = `
-  CREATE TEMP TABLE IF NOT EXISTS member_import (
+const stagedColumns = 'line, bad, id_ref, id_masked, name, phone, address, unit, scope, status';
+
+/**
+ * The staging table of one import, named at random: two imports at once (two managers, or
+ * the console and the CLI) never share one, on the API's connection or on PostgreSQL.
+ */
+function createStagingSql(db: RegistryDb, table: string): string {
+  const temp = db.dialect === 'sqlite' ? 'TEMP' : 'UNLOGGED';
+  const bytes = db.dialect === 'sqlite' ? 'BLOB' : 'bytea';
+  return `CREATE ${temp} TABLE ${table} (
     line INTEGER NOT NULL,
     -- 1: the row has a problem of its own and is staged only for the repeated-ID check.
     bad INTEGER NOT NULL,
-    id_ref BLOB NOT NULL,
+    id_ref ${bytes} NOT NULL,
     id_masked TEXT NOT NULL,
     name TEXT NOT NULL,
     phone TEXT NOT NULL,
@@ -93,50 +105,78 @@ const stagingSql = `
     unit TEXT NOT NULL,
     scope TEXT NOT NULL,
     status TEXT NOT NULL
-  );
-  DELETE FROM temp.member_import;
-`;
-
-/** Every row whose ID number an earlier row already had, with that first line, by line. */
-const duplicatesSql = `
-  SELECT line, first FROM (
-    SELECT line, first_value(line) OVER (PARTITION BY id_ref ORDER BY line) AS first FROM temp.member_import
-  ) WHERE line <> first ORDER BY line
-`;
+  )`;
+}
 
 /**
- * ~15 ms of writing on this kind of machine (measured: a million rows merge in ~3 s): short
- * enough that a commit waiting for the lock stays well inside the central's busy timeout.
+ * Rows per staging INSERT: 10 parameters each, well inside both engines' limits (SQLite
+ * 32,766, PostgreSQL 65,535); a thousand round trips for a million rows.
+ */
+export const stageRowsPerStatement = 1_000;
+
+/**
+ * ~15 ms of writing on this kind of machine (measured: a million rows merge in ~3 s on
+ * SQLite): short enough that a commit waiting for the lock stays well inside the central's
+ * busy timeout.
  */
 export const mergeChunkRows = 5_000;
 
-/** The last ref of the chunk that starts after @after: the chunk is (@after, that ref]. */
-const chunkEndSql = `SELECT id_ref FROM temp.member_import WHERE id_ref > @after ORDER BY id_ref LIMIT 1 OFFSET @offset`;
+/** The SQL of an import on its staging table. */
+function importSql(table: string) {
+  const staging = `INSERT INTO ${table} (${stagedColumns}) VALUES `;
+  const rowValues = `(${placeholders(10)})`;
+  return {
+    stage: (rows: number) => staging + Array.from({ length: rows }, () => rowValues).join(', '),
+    index: `CREATE INDEX ${table}_ref ON ${table} (id_ref)`,
+    drop: `DROP TABLE IF EXISTS ${table}`,
+    /**
+     * Every row whose ID number an earlier row already had, with that first line, by line:
+     * the first `?`, and how many there are in all.
+     */
+    duplicates: `
+      SELECT line, first_line AS "firstLine", count(*) OVER () AS total FROM (
+        SELECT line, first_value(line) OVER (PARTITION BY id_ref ORDER BY line) AS first_line FROM ${table}
+      ) d WHERE line <> first_line ORDER BY line LIMIT ?`,
+    /** Rows of a manager's import (unit `?`, twice) whose ID number is registered in another unit, by line. */
+    otherUnit: `
+      SELECT s.line, count(*) OVER () AS total FROM ${table} s JOIN members m ON m.id_ref = s.id_ref
+      WHERE s.unit = ? AND m.unit <> ? ORDER BY s.line LIMIT ?`,
+    /** The last ref of the chunk that starts after the first `?`: the chunk is (after, that ref]. */
+    chunkEnd: `SELECT id_ref FROM ${table} WHERE id_ref > ? ORDER BY id_ref LIMIT 1 OFFSET ?`,
+    lastRef: `SELECT id_ref FROM ${table} ORDER BY id_ref DESC LIMIT 1`,
+    /** Rows of a chunk whose ref nobody holds yet: what the chunk adds rather than updates. */
+    chunkNew: `
+      SELECT count(*) FROM ${table} s
+      WHERE s.id_ref > ? AND s.id_ref <= ? AND NOT EXISTS (SELECT 1 FROM members m WHERE m.id_ref = s.id_ref)`,
+    // The DO UPDATE's WHERE leaves an identical row alone, so updated_at_ms moves only on a
+    // change (the columns are NOT NULL: <> is enough). A WHERE before ON CONFLICT is what
+    // tells SQLite the upsert's ON from a join's (sqlite.org/lang_upsert.html). The time is
+    // cast: PostgreSQL would type a bare parameter in a select list as text.
+    merge: `
+      INSERT INTO members (id_ref, id_masked, name, phone, address, unit, scope, status, created_at_ms, updated_at_ms)
+      SELECT id_ref, id_masked, name, phone, address, unit, scope, status, CAST(? AS bigint), CAST(? AS bigint) FROM ${table}
+      WHERE id_ref > ? AND id_ref <= ? ORDER BY id_ref
+      ON CONFLICT (id_ref) DO UPDATE SET
+        name = excluded.name, phone = excluded.phone, address = excluded.address, unit = excluded.unit,
+        scope = excluded.scope, status = excluded.status, updated_at_ms = excluded.updated_at_ms
+      WHERE members.name <> excluded.name OR members.phone <> excluded.phone OR members.address <> excluded.address
+        OR members.unit <> excluded.unit OR members.scope <> excluded.scope OR members.status <> excluded.status`,
+    /**
+     * Rows that would be written as they are: no problem of their own, not repeating an
+     * earlier row's ID number, not taking over a person registered in another unit (`?`: a
+     * manager's unit; NULL for a whole-registry import, where `m.unit <> NULL` never holds).
+     */
+    goodRows: `
+      SELECT count(*) FROM (
+        SELECT line, bad, id_ref, first_value(line) OVER (PARTITION BY id_ref ORDER BY line) AS first_line FROM ${table}
+      ) s WHERE s.bad = 0 AND s.line = s.first_line AND NOT EXISTS (SELECT 1 FROM members m WHERE m.id_ref = s.id_ref AND m.unit <> CAST(? AS text))`,
+    /** Good rows whose ID number nobody is registered under yet (in a file with no problem: the people the import adds). */
+    newMembers: `
+      SELECT count(*) FROM ${table} s WHERE s.bad = 0 AND NOT EXISTS (SELECT 1 FROM members m WHERE m.id_ref = s.id_ref)`,
+  };
+}
 
-/** Rows of a chunk whose ref nobody holds yet: what the chunk adds rather than updates. */
-const chunkNewSql = `
-  SELECT count(*) FROM temp.member_import s
-  WHERE s.id_ref > @after AND s.id_ref <= @upto AND NOT EXISTS (SELECT 1 FROM members m WHERE m.id_ref = s.id_ref)
-`;
-
-// The DO UPDATE's WHERE leaves an identical row alone, so updated_at_ms moves only on a change.
-// (A WHERE before ON CONFLICT is what tells SQLite the upsert's ON from a join's: sqlite.org/lang_upsert.html.)
-const mergeSql = `
-  INSERT INTO members (id_ref, id_masked, name, phone, address, unit, scope, status, created_at_ms, updated_at_ms)
-  SELECT id_ref, id_masked, name, phone, address, unit, scope, status, @nowMs, @nowMs FROM temp.member_import
-  WHERE id_ref > @after AND id_ref <= @upto ORDER BY id_ref
-  ON CONFLICT (id_ref) DO UPDATE SET
-    name = excluded.name, phone = excluded.phone, address = excluded.address, unit = excluded.unit,
-    scope = excluded.scope, status = excluded.status, updated_at_ms = excluded.updated_at_ms
-  WHERE members.name IS NOT excluded.name OR members.phone IS NOT excluded.phone OR members.address IS NOT excluded.address
-    OR members.unit IS NOT excluded.unit OR members.scope IS NOT excluded.scope OR members.status IS NOT excluded.status
-`;
-
-/** Rows of a manager's import whose ID number is registered in another unit, by line. */
-const otherUnitSql = `
-  SELECT s.line FROM temp.member_import s JOIN members m ON m.id_ref = s.id_ref
-  WHERE s.unit = @unit AND m.unit <> @unit ORDER BY s.line
-`;
+type ImportSql = ReturnType<typeof importSql>;
 
 /** The first `max` problems by line, and how many there were in all. */
 class ProblemList {
@@ -157,63 +197,100 @@ interface Staged {
   readonly stoppedBy: RowProblem | null;
 }
 
-/** Phase 1: every row read, checked, hashed and appended to the temp table. */
-async function stageFile(options: ImportMembersOptions, elapsedMs: () => number, maxProblems: number): Promise<Staged> {
-  const { db, hasher } = options;
+/**
+ * Staged rows collected into multi-row INSERTs. One INSERT is in flight while the reader
+ * parses the next batch (on PostgreSQL the server works meanwhile); the reader waits only
+ * when a second batch is full before the first is written.
+ */
+class Stager {
+  private params: SqlValue[] = [];
+  private rows = 0;
+  private inFlight: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly db: RegistryDb,
+    private readonly sql: ImportSql,
+  ) {}
+
+  /** Stages one row; a promise when the reader must wait for the batch before to be written. */
+  add(values: readonly SqlValue[]): Promise<void> | undefined {
+    for (const value of values) this.params.push(value);
+    return ++this.rows === stageRowsPerStatement ? this.flush() : undefined;
+  }
+
+  /** Writes what is left and waits for every INSERT. */
+  async finish(): Promise<void> {
+    if (this.rows > 0) void this.flush();
+    await this.inFlight;
+  }
+
+  private flush(): Promise<void> {
+    const [params, rows] = [this.params, this.rows];
+    this.params = [];
+    this.rows = 0;
+    const previous = this.inFlight;
+    const next = previous.then(async () => {
+      await this.db.run(this.sql.stage(rows), params);
+    });
+    // Seen by the next flush or by finish(); a failure is not left unhandled meanwhile.
+    next.catch(() => undefined);
+    this.inFlight = next;
+    return previous;
+  }
+}
+
+/** Phase 1: every row read, checked, hashed and staged. */
+async function stageFile(options: ImportMembersOptions, sql: ImportSql, elapsedMs: () => number, maxProblems: number): Promise<Staged> {
+  const { hasher } = options;
   const progressEvery = options.progressEveryRows ?? 100_000;
   const problems = new ProblemList(maxProblems);
-  const stage = db.prepare(
-    `INSERT INTO temp.member_import (line, bad, id_ref, id_masked, name, phone, address, unit, scope, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
+  const stager = new Stager(options.db, sql);
+  const badRow = (line: number, idNumber: string) => [line, 1, hasher('citizen', idNumber), '', '', '', '', '', '', ''];
   let rows = 0;
-  const visit = (item: MembersCsvItem): void => {
+  const visit = (item: MembersCsvItem): Promise<void> | undefined => {
+    let staged: Promise<void> | undefined;
     if ('row' in item && options.onlyUnit !== undefined && item.row.unit !== options.onlyUnit) {
       // The unit is named by the person who sent the file, not quoted from it.
       problems.add({ line: item.line, field: 'unit', kind: 'not-your-unit', message: `is not ${options.onlyUnit}, the unit you manage` });
-      stage.run(item.line, 1, hasher('citizen', item.row.idNumber), '', '', '', '', '', '', '');
+      staged = stager.add(badRow(item.line, item.row.idNumber));
     } else if ('row' in item) {
       const { row } = item;
-      stage.run(item.line, 0, hasher('citizen', row.idNumber), maskIdNumber(row.idNumber), row.name, row.phone, row.address, row.unit, row.scope, row.status);
+      staged = stager.add([item.line, 0, hasher('citizen', row.idNumber), maskIdNumber(row.idNumber), row.name, row.phone, row.address, row.unit, row.scope, row.status]);
     } else {
       for (const problem of item.problems) problems.add(problem);
       // Staged for the repeated-ID check only: with a problem found, nothing is merged.
-      if (item.idNumber !== null) stage.run(item.line, 1, hasher('citizen', item.idNumber), '', '', '', '', '', '', '');
+      if (item.idNumber !== null) staged = stager.add(badRow(item.line, item.idNumber));
     }
     rows++;
     if (rows % progressEvery === 0) options.onProgress?.({ phase: 'reading', rows, elapsedMs: elapsedMs() });
+    return staged;
   };
-  // One transaction for speed; it writes only the temp table, so the shared file is not locked.
-  db.exec('BEGIN');
   try {
     await readMembersCsv(options.input, visit);
-    db.exec('COMMIT');
+    await stager.finish();
     return { rows, problems, stoppedBy: null };
   } catch (err) {
-    if (!(err instanceof MembersCsvError) || err.code === 'unreadable') throw err;
+    if (!(err instanceof MembersCsvError) || err.code === 'unreadable') {
+      await stager.finish().catch(() => undefined);
+      throw err;
+    }
     // Keep what was staged: repeated ID numbers before the broken line are reported too.
-    db.exec('COMMIT');
+    await stager.finish();
     const kind = err.code === 'header' ? 'header' : 'syntax';
     return { rows, problems, stoppedBy: { line: err.line ?? 1, field: null, kind, message: err.detail } };
-  } finally {
-    if (db.inTransaction) db.exec('ROLLBACK');
   }
 }
 
 /** Row problems and repeated ID numbers together, by line; the error that stopped the reading last. */
-function allProblems(db: CentralDb, staged: Staged, maxProblems: number, onlyUnit: string | undefined): ProblemList {
-  const duplicates = new ProblemList(maxProblems);
-  for (const { line, first } of db.prepare(duplicatesSql).iterate() as IterableIterator<{ line: number; first: number }>) {
-    duplicates.add({ line, field: 'idNumber', kind: 'repeated', message: `is the same ID number as line ${first}`, firstLine: first });
-  }
-  const taken = new ProblemList(maxProblems);
-  if (onlyUnit !== undefined) {
-    for (const line of db.prepare(otherUnitSql).pluck().iterate({ unit: onlyUnit }) as IterableIterator<number>) {
-      taken.add({ line, field: 'idNumber', kind: 'other-unit', message: 'is registered in another unit; its manager or an admin can move the person' });
-    }
-  }
+async function allProblems(db: RegistryDb, sql: ImportSql, staged: Staged, maxProblems: number, onlyUnit: string | undefined): Promise<ProblemList> {
+  const duplicates = await db.all<{ line: number; firstLine: number; total: number }>(sql.duplicates, [maxProblems]);
+  const repeated = duplicates.map(({ line, firstLine }): RowProblem => ({ line, field: 'idNumber', kind: 'repeated', message: `is the same ID number as line ${firstLine}`, firstLine }));
+  const taken =
+    onlyUnit === undefined ? [] : await db.all<{ line: number; total: number }>(sql.otherUnit, [onlyUnit, onlyUnit, maxProblems]);
+  const otherUnit = taken.map(({ line }): RowProblem => ({ line, field: 'idNumber', kind: 'other-unit', message: 'is registered in another unit; its manager or an admin can move the person' }));
   const merged = new ProblemList(maxProblems);
-  for (const problem of [...staged.problems.kept, ...duplicates.kept, ...taken.kept].sort((a, b) => a.line - b.line)) merged.add(problem);
-  merged.count = staged.problems.count + duplicates.count + taken.count;
+  for (const problem of [...staged.problems.kept, ...repeated, ...otherUnit].sort((a, b) => a.line - b.line)) merged.add(problem);
+  merged.count = staged.problems.count + Number(duplicates[0]?.total ?? 0) + Number(taken[0]?.total ?? 0);
   if (staged.stoppedBy !== null) {
     merged.kept.push(staged.stoppedBy);
     merged.count++;
@@ -221,80 +298,58 @@ function allProblems(db: CentralDb, staged: Staged, maxProblems: number, onlyUni
   return merged;
 }
 
-/** Phase 2: chunk after chunk in ref order, each its own write transaction, pausing between. */
-async function mergeStaged(
-  db: CentralDb,
-  nowMs: number,
-  chunkRows: number,
-): Promise<{ added: number; changed: number }> {
-  // Built after the reading, on the connection's own temp file: no lock on the shared one.
-  db.exec('CREATE INDEX IF NOT EXISTS temp.member_import_ref ON member_import (id_ref)');
-  const chunkEnd = db.prepare(chunkEndSql).pluck();
-  const lastRef = db.prepare('SELECT max(id_ref) FROM temp.member_import').pluck();
-  const chunkNew = db.prepare(chunkNewSql).pluck();
-  const merge = db.prepare(mergeSql);
-  const writeChunk = db.transaction((after: Buffer, upto: Buffer) => {
-    const added = chunkNew.get({ after, upto }) as number;
-    return { added, changed: merge.run({ nowMs, after, upto }).changes };
-  });
-  let after: Buffer = Buffer.alloc(0); // sorts before every ref
+/** Phase 2: chunk after chunk in ref order, each its own write transaction. */
+async function mergeStaged(db: RegistryDb, sql: ImportSql, nowMs: number, chunkRows: number): Promise<{ added: number; changed: number }> {
+  // Built after the reading: appending to an indexed table would cost more than this sort.
+  await db.run(sql.index);
+  let after: Buffer = Buffer.alloc(0); // sorts before every ref, bytewise on both engines
   let added = 0;
   let changed = 0;
-  const last = lastRef.get() as Buffer | null;
+  const last = (await db.value<Buffer>(sql.lastRef)) ?? null;
   while (last !== null && Buffer.compare(after, last) < 0) {
-    const upto = (chunkEnd.get({ after, offset: chunkRows - 1 }) as Buffer | undefined) ?? last;
+    const upto = (await db.value<Buffer>(sql.chunkEnd, [after, chunkRows - 1])) ?? last;
     const started = performance.now();
-    const chunk = writeChunk.immediate(after, upto);
+    const chunk = await db.transaction(async (tx) => ({
+      added: Number(await tx.value<number>(sql.chunkNew, [after, upto])),
+      changed: await tx.run(sql.merge, [nowMs, nowMs, after, upto]),
+    }));
     added += chunk.added;
     changed += chunk.changed;
     after = upto;
-    // As long as the chunk took: a writer sleeping in its busy handler wakes to a free lock.
-    await new Promise((resolve) => setTimeout(resolve, Math.max(1, performance.now() - started)));
+    // SQLite: as long as the chunk took, so a writer sleeping in its busy handler wakes to a
+    // free lock. PostgreSQL locks only the rows written: others' commits never wait for ours.
+    if (db.dialect === 'sqlite') await new Promise((resolve) => setTimeout(resolve, Math.max(1, performance.now() - started)));
   }
   return { added, changed };
 }
 
-/**
- * Rows that would be written as they are: no problem of their own, not repeating an earlier
- * row's ID number, not taking over a person registered in another unit (`@unit`: a manager's
- * import; NULL for a whole-registry one, where `m.unit <> NULL` never holds).
- */
-const goodRowsSql = `
-  SELECT count(*) FROM (
-    SELECT line, bad, id_ref, first_value(line) OVER (PARTITION BY id_ref ORDER BY line) AS first FROM temp.member_import
-  ) s WHERE s.bad = 0 AND s.line = s.first AND NOT EXISTS (SELECT 1 FROM members m WHERE m.id_ref = s.id_ref AND m.unit <> @unit)
-`;
-
-/** Good rows whose ID number nobody is registered under yet (in a file with no problem: the people the import adds). */
-const newMembersSql = `
-  SELECT count(*) FROM temp.member_import s WHERE s.bad = 0 AND NOT EXISTS (SELECT 1 FROM members m WHERE m.id_ref = s.id_ref)
-`;
-
-/** Reads and checks the whole file into the temp table, hands it to `then`, and drops it whatever happens. */
+/** Reads and checks the whole file into a staging table, hands it to `then`, and drops it whatever happens. */
 async function withCheckedFile<T>(
   options: ImportMembersOptions,
-  then: (staged: Staged, problems: ProblemList, elapsedMs: () => number) => T | Promise<T>,
+  then: (sql: ImportSql, staged: Staged, problems: ProblemList, elapsedMs: () => number) => T | Promise<T>,
 ): Promise<T> {
   const { db } = options;
   const startedMs = performance.now();
   const elapsedMs = () => Math.round(performance.now() - startedMs);
   const maxProblems = options.maxProblems ?? 50;
-  db.exec(stagingSql);
+  const table = `member_import_${randomBytes(8).toString('hex')}`;
+  const sql = importSql(table);
+  await db.run(createStagingSql(db, table));
   try {
-    const staged = await stageFile(options, elapsedMs, maxProblems);
-    return await then(staged, allProblems(db, staged, maxProblems, options.onlyUnit), elapsedMs);
+    const staged = await stageFile(options, sql, elapsedMs, maxProblems);
+    return await then(sql, staged, await allProblems(db, sql, staged, maxProblems, options.onlyUnit), elapsedMs);
   } finally {
-    db.exec('DROP TABLE IF EXISTS temp.member_import');
+    await db.run(sql.drop);
   }
 }
 
 export async function importMembers(options: ImportMembersOptions): Promise<ImportResult> {
   const { db } = options;
-  return withCheckedFile(options, async (staged, problems, elapsedMs) => {
+  return withCheckedFile(options, async (sql, staged, problems, elapsedMs) => {
     if (problems.count > 0) throw new MembersImportError(problems.kept, problems.count, staged.rows);
     const { rows } = staged;
     options.onProgress?.({ phase: 'writing', rows, elapsedMs: elapsedMs() });
-    const { added, changed } = await mergeStaged(db, (options.nowMs ?? Date.now)(), options.chunkRows ?? mergeChunkRows);
+    const { added, changed } = await mergeStaged(db, sql, (options.nowMs ?? Date.now)(), options.chunkRows ?? mergeChunkRows);
     const result: ImportResult = { rows, added, updated: changed - added, unchanged: rows - changed, elapsedMs: elapsedMs() };
     options.logger?.info({ rows, added, updated: result.updated, unchanged: result.unchanged, ms: result.elapsedMs }, 'members.imported');
     return result;
@@ -320,10 +375,10 @@ export interface ImportPreview {
  */
 export async function previewMembersImport(options: ImportMembersOptions): Promise<ImportPreview> {
   const { db } = options;
-  return withCheckedFile(options, (staged, problems) => ({
+  return withCheckedFile(options, async (sql, staged, problems) => ({
     rows: staged.rows,
-    goodRows: db.prepare(goodRowsSql).pluck().get({ unit: options.onlyUnit ?? null }) as number,
-    newMembers: db.prepare(newMembersSql).pluck().get() as number,
+    goodRows: Number(await db.value<number>(sql.goodRows, [options.onlyUnit ?? null])),
+    newMembers: Number(await db.value<number>(sql.newMembers)),
     problems: problems.kept,
     problemCount: problems.count,
   }));

@@ -3,6 +3,7 @@ import { loadCentralConfig } from '../../broker/config.js';
 import { checkMemberChanges, memberKey, updateMember, type MemberChanges, type UpdateResult } from '../../broker/registry/members.js';
 import { registryRefHasher, withRegistryDb } from '../../broker/registry/registryDb.js';
 import { memberUpdated } from '../../broker/registry/registryAudit.js';
+import { SqliteRegistryDb } from '../../broker/store/sql/sqliteRegistryDb.js';
 import { parseOptions, requireOption, UsageError, type CliContext, type Command } from '../command.js';
 
 /** Shared by `update` and `set-status`: the answer names the person by the masked ID only. */
@@ -14,8 +15,10 @@ export async function changeMember(
 ) {
   const config = loadCentralConfig(requireOption(values, 'central-config'));
   const key = memberKey(registryRefHasher(config), requireOption(values, 'id-number'));
-  const result: UpdateResult = await withRegistryDb(config, (db) => {
-    const updated = updateMember(db, key, changes, Date.now());
+  const result: UpdateResult = await withRegistryDb(config, async (db) => {
+    // The audit log is written through the SQLite connection until recordCliAudit takes a
+    // RegistryDb (the access area's port); then this opens withRegistry(config, …) as members list does.
+    const updated = await updateMember(new SqliteRegistryDb(db), key, changes, Date.now());
     if (updated.changed.length > 0) recordCliAudit(db, memberUpdated(updated, action));
     return updated;
   });

@@ -40,7 +40,7 @@ function localToIso(value: string): string {
  * /api/events/live), and the same filters as a CSV download (/events.csv). The filters, the
  * scope and what is shown of a person are /api/events's own functions.
  */
-export function eventsPage(deps: Pick<RouteDeps, 'store' | 'db'>): ProtectedRoute {
+export function eventsPage(deps: Pick<RouteDeps, 'store' | 'registry'>): ProtectedRoute {
   return {
     path: '/events',
     access: only('admin', 'manager', 'guard'),
@@ -86,7 +86,7 @@ export function eventsPage(deps: Pick<RouteDeps, 'store' | 'db'>): ProtectedRout
           (o) => html`<option value="${o}"${typed[name] === o ? html` selected` : ''}>${label(o)}</option>`,
         )}</select>`;
       const guard = request.principal.role === 'guard';
-      const units = unitsWithMembers(deps.db);
+      const units = await unitsWithMembers(deps.registry);
       const text = (name: 'unit' | 'residence' | 'person', options: { list?: string; hint?: boolean } = {}) =>
         html`<input id="f-${name}" name="${name}" type="text" autocomplete="off" value="${typed[name]}"${options.list ? html` list="${options.list}"` : ''}${options.hint ? html` aria-describedby="f-hints"` : ''}>`;
       const withoutMember = new URLSearchParams(Object.entries(typed).filter(([k, v]) => v !== '' && k !== 'member') as [string, string][]).toString();

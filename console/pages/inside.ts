@@ -16,7 +16,7 @@ import { csrfField, htmlResponse, pageContext, seeOther, type PageContext } from
  * guards' marks as they come). The data, scope and actions are /api/inside's own functions.
  */
 
-type Deps = Pick<RouteDeps, 'store' | 'db' | 'config' | 'now' | 'logger'>;
+type Deps = Pick<RouteDeps, 'store' | 'registry' | 'config' | 'now' | 'logger'>;
 const viewers = only('admin', 'manager', 'guard');
 const operators = only('admin', 'manager');
 
@@ -155,7 +155,7 @@ ${changed ? html`<p class="error" role="alert">${t('inside.replaceChanged')}</p>
       const context = pageContext(request);
       const { unit, replaces } = startForm.parse(request.body ?? {});
       await requireMayStartRollCall(deps, request.principal, unit);
-      const open = currentRollCalls(deps.db, [unit]).get(unit) ?? null;
+      const open = (await currentRollCalls(deps.registry, [unit])).get(unit) ?? null;
       const agreed = replaces === undefined ? undefined : replaces === 'none' ? null : Number(replaces);
       if (open !== null && agreed !== open.id) {
         const group = (await insideNowFor(deps, request.principal)).groups.find((g) => g.unit === unit && g.rollCall?.id === open.id);

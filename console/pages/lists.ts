@@ -81,7 +81,7 @@ ${csrfField(context)}
 </section>`;
 }
 
-export function listPages(deps: Pick<RouteDeps, 'db' | 'store' | 'config' | 'now'>): Route[] {
+export function listPages(deps: Pick<RouteDeps, 'db' | 'registry' | 'store' | 'config' | 'now'>): Route[] {
   const show: ProtectedRoute = {
     path: '/lists',
     access: managers,
@@ -89,13 +89,13 @@ export function listPages(deps: Pick<RouteDeps, 'db' | 'store' | 'config' | 'now
     async handle(request) {
       const context = pageContext(request);
       const { t } = context;
-      const allowed = listScopesOf(deps.db, request.principal);
+      const allowed = await listScopesOf(deps.registry, request.principal);
       const published = publishedVersions(deps.db, allowed);
       const terminals = (await visibleFleet(deps.store, request.principal)).filter((terminal) => !terminal.removed);
       // Scopes terminals run but this registry neither published nor has members in (a hand-built list) are shown without
       // "publish now": publishing would replace that list with an empty one and refuse everyone on it.
       const reported = terminals.flatMap((terminal) => (terminal.telemetry?.lists ?? []).map((list) => list.scope));
-      const registered = allowed ?? scopesWithMembers(deps.db);
+      const registered = allowed ?? (await scopesWithMembers(deps.registry));
       const scopes = [...new Set([...published.map((s) => s.scope), ...reported.filter((scope) => allowed === undefined || allowed.includes(scope)), ...registered])].sort();
       const publishable = new Set([...published.map((s) => s.scope), ...registered]);
       const versionsOf = new Map(published.map((s) => [s.scope, s.versions]));

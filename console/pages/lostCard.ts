@@ -89,7 +89,7 @@ function page(context: PageContext, step: Step) {
   return htmlResponse(context, layout(context, { title: context.t('lostCard.title'), path: '/members' }, stepBody(context, step)));
 }
 
-export function lostCardPages(deps: Pick<RouteDeps, 'db' | 'now'>): Route[] {
+export function lostCardPages(deps: Pick<RouteDeps, 'db' | 'registry' | 'now'>): Route[] {
   const show: ProtectedRoute = {
     path: '/members/lost-card',
     access: managers,
@@ -117,13 +117,13 @@ export function lostCardPages(deps: Pick<RouteDeps, 'db' | 'now'>): Route[] {
         if (!(err instanceof CardsError)) throw err;
         return err.code === 'card-invalid' ? ask(t('lostCard.problem.invalid')) : ask(t('lostCard.problem.unknown'));
       }
-      const member = findMember(deps.db, Buffer.from(owner.memberRef, 'hex'));
+      const member = await findMember(deps.registry, Buffer.from(owner.memberRef, 'hex'));
       // Another unit's card: the manager learns that much (so they send the person to the right office), never whose it is.
       if (member === null || !managesMember(request.principal, member)) return ask(t('lostCard.problem.otherUnit'));
       if (owner.revokedAt !== null) return ask(t('lostCard.problem.revoked', { at: formatDateTime(lang, owner.revokedAt) }));
       if (confirm !== 'yes') return page(context, { kind: 'confirm', cardId, member });
       request.audit(cardRevoked(revokeCard(deps.db, cardId, deps.now())));
-      const scopes = listScopesOf(deps.db, request.principal);
+      const scopes = await listScopesOf(deps.registry, request.principal);
       return page(context, { kind: 'revoked', cardId, member, publishable: scopes === undefined || scopes.includes(member.scope) });
     },
   };

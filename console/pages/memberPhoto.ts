@@ -51,7 +51,7 @@ ${csrfField(context)}
 </section>`;
 }
 
-export function memberPhotoPages(deps: Pick<RouteDeps, 'db' | 'now'>): Route[] {
+export function memberPhotoPages(deps: Pick<RouteDeps, 'registry' | 'now'>): Route[] {
   const back = (ref: string, query: string) => seeOther(`/members/${ref}?${query}`);
   const upload: ProtectedRoute = {
     method: 'POST',
@@ -61,7 +61,7 @@ export function memberPhotoPages(deps: Pick<RouteDeps, 'db' | 'now'>): Route[] {
     // Room for the multipart-free file itself; fastify refuses more with 413 before reading it all.
     bodyLimit: maxPhotoUploadBytes,
     async handle(request) {
-      const member = memberInScope(deps.db, request.principal, request.params.ref!);
+      const member = await memberInScope(deps.registry, request.principal, request.params.ref!);
       if (!Buffer.isBuffer(request.body)) return back(member.ref, 'photo=photo-unreadable');
       let photo;
       try {
@@ -70,7 +70,7 @@ export function memberPhotoPages(deps: Pick<RouteDeps, 'db' | 'now'>): Route[] {
         if (err instanceof PhotoError) return back(member.ref, `photo=${err.code}`);
         throw err;
       }
-      setMemberPhoto(deps.db, Buffer.from(member.ref, 'hex'), photo, deps.now());
+      await setMemberPhoto(deps.registry, Buffer.from(member.ref, 'hex'), photo, deps.now());
       request.audit(memberPhotoChanged(member.idMasked, 'member.photo', photo));
       return back(member.ref, 'done=photo');
     },
@@ -81,8 +81,8 @@ export function memberPhotoPages(deps: Pick<RouteDeps, 'db' | 'now'>): Route[] {
     access: managers,
     readsQuery: true,
     async handle(request) {
-      const member = memberInScope(deps.db, request.principal, request.params.ref!);
-      if (removeMemberPhoto(deps.db, Buffer.from(member.ref, 'hex'))) request.audit(memberPhotoChanged(member.idMasked, 'member.photo-remove'));
+      const member = await memberInScope(deps.registry, request.principal, request.params.ref!);
+      if (await removeMemberPhoto(deps.registry, Buffer.from(member.ref, 'hex'))) request.audit(memberPhotoChanged(member.idMasked, 'member.photo-remove'));
       return back(member.ref, 'done=photo-removed');
     },
   };
@@ -91,8 +91,8 @@ export function memberPhotoPages(deps: Pick<RouteDeps, 'db' | 'now'>): Route[] {
     access: managers,
     readsQuery: true,
     async handle(request) {
-      const member = memberInScope(deps.db, request.principal, request.params.ref!);
-      const jpeg = memberPhotoJpeg(deps.db, Buffer.from(member.ref, 'hex'));
+      const member = await memberInScope(deps.registry, request.principal, request.params.ref!);
+      const jpeg = await memberPhotoJpeg(deps.registry, Buffer.from(member.ref, 'hex'));
       if (jpeg === null) throw notFound('this member has no photo');
       return photoResponse(jpeg);
     },

@@ -189,7 +189,7 @@ function refusal(context: PageContext, err: unknown): string {
   throw err;
 }
 
-export function memberPages(deps: Pick<RouteDeps, 'db' | 'config' | 'now'>): Route[] {
+export function memberPages(deps: Pick<RouteDeps, 'db' | 'registry' | 'config' | 'now'>): Route[] {
   const hasher = lazyRefHasher(deps);
   const list: ProtectedRoute = {
     path: '/members',
@@ -199,7 +199,7 @@ export function memberPages(deps: Pick<RouteDeps, 'db' | 'config' | 'now'>): Rou
       const context = pageContext(request);
       const query = listQuery.parse(Object.fromEntries(request.query));
       const after = query.after === undefined ? undefined : (decodePageCursor('m', query.after) ?? undefined);
-      const page = listMembers(deps.db, { unit: unitInScope(request.principal, query.unit || undefined), status: query.status, q: query.q || undefined }, { limit: pageSize, after });
+      const page = await listMembers(deps.registry, { unit: unitInScope(request.principal, query.unit || undefined), status: query.status, q: query.q || undefined }, { limit: pageSize, after });
       return htmlResponse(context, listPage(context, request.principal, query, page));
     },
   };
@@ -214,7 +214,7 @@ export function memberPages(deps: Pick<RouteDeps, 'db' | 'config' | 'now'>): Rou
       const empty = { items: [], nextCursor: null };
       try {
         const { ref } = memberKey(hasher(), idNumber.success ? idNumber.data.idNumber : '', 'idNumber');
-        const member = memberByRef(deps.db, request.principal, ref);
+        const member = await memberByRef(deps.registry, request.principal, ref);
         return seeOther(`/members/${member.ref}`, context.langCookie);
       } catch (err) {
         const problem = err instanceof MemberError ? context.t('member.problem.idNumber') : err instanceof HttpError ? context.t('members.notFound') : undefined;
@@ -245,9 +245,9 @@ export function memberPages(deps: Pick<RouteDeps, 'db' | 'config' | 'now'>): Rou
       const checked = checkMemberRow(raw);
       if (!checked.ok) return htmlResponse(context, newPage(context, request.principal, form, problemsOf(context, raw)));
       try {
-        const added = addMember(deps.db, hasher(), raw, deps.now());
+        const added = await addMember(deps.registry, hasher(), raw, deps.now());
         request.audit(memberAdded(added));
-        const member = findMember(deps.db, added.ref)!;
+        const member = (await findMember(deps.registry, added.ref))!;
         return seeOther(`/members/${member.ref}`, context.langCookie);
       } catch (err) {
         return htmlResponse(context, newPage(context, request.principal, form, { form: refusal(context, err) }));
@@ -258,61 +258,61 @@ export function memberPages(deps: Pick<RouteDeps, 'db' | 'config' | 'now'>): Rou
   const onMember = (
     method: 'GET' | 'POST',
     path: string,
-    handle: (context: PageContext, member: RegistryMember, key: { ref: Buffer; idMasked: string }, request: AuthorizedRequest) => ApiResponse,
+    handle: (context: PageContext, member: RegistryMember, key: { ref: Buffer; idMasked: string }, request: AuthorizedRequest) => Promise<ApiResponse>,
   ): ProtectedRoute => ({
     method,
     path: `/members/{ref}${path}`,
     access: managers,
     readsQuery: true,
     async handle(request) {
-      const member = memberInScope(deps.db, request.principal, request.params.ref!);
+      const member = await memberInScope(deps.registry, request.principal, request.params.ref!);
       const key = { ref: Buffer.from(member.ref, 'hex'), idMasked: member.idMasked };
       return handle(pageContext(request), member, key, request);
     },
   });
   /** The member's page; the photo card reads the `photo=` problem an upload was sent back with. */
-  const page = (context: PageContext, member: RegistryMember, request: AuthorizedRequest, form: Form, problems: Problems, notice?: string) =>
-    memberPage(context, member, photoCard(context, member, memberPhotoInfo(deps.db, Buffer.from(member.ref, 'hex')), request.query.get('photo')), form, problems, notice);
+  const page = async (context: PageContext, member: RegistryMember, request: AuthorizedRequest, form: Form, problems: Problems, notice?: string) =>
+    memberPage(context, member, photoCard(context, member, await memberPhotoInfo(deps.registry, Buffer.from(member.ref, 'hex')), request.query.get('photo')), form, problems, notice);
   const done = (context: PageContext, member: RegistryMember, what: string) => seeOther(`/members/${member.ref}?done=${what}`, context.langCookie);
   const editable = ['name', 'phone', 'address', 'scope'] as const;
 
-  const show = onMember('GET', '', (context, member, _key, request) => {
+  const show = onMember('GET', '', async (context, member, _key, request) => {
     const what = request.query.get('done');
     const notice =
       what === 'saved' || what === 'status' || what === 'card' || what === 'added' || what === 'photo' || what === 'photo-removed' ? context.t(`members.done.${what}`) : undefined;
-    return htmlResponse(context, page(context, member, request, {}, {}, notice));
+    return htmlResponse(context, await page(context, member, request, {}, {}, notice));
   });
-  const edit = onMember('POST', '', (context, member, key, request) => {
+  const edit = onMember('POST', '', async (context, member, key, request) => {
     const form = parseForm(request.body);
     const fields: Form = { name: form.name, phone: form.phone, address: form.address ?? '', scope: form.scope };
     const problems = problemsOf(context, fields, editable);
-    if (Object.keys(problems).length > 0) return htmlResponse(context, page(context, member, request, fields, problems));
+    if (Object.keys(problems).length > 0) return htmlResponse(context, await page(context, member, request, fields, problems));
     const changes = Object.fromEntries(
       editable.flatMap((name) => {
         const checked = fields[name] === undefined ? null : checkMemberField(name, fields[name]);
         return checked?.ok ? [[name, checked.value]] : [];
       }),
     );
-    const result = updateMember(deps.db, key, changes, deps.now());
+    const result = await updateMember(deps.registry, key, changes, deps.now());
     if (result.changed.length > 0) request.audit(memberUpdated(result, 'member.update'));
     return done(context, member, 'saved');
   });
-  const setStatus = onMember('POST', '/status', (context, member, key, request) => {
+  const setStatus = onMember('POST', '/status', async (context, member, key, request) => {
     const status = checkMemberField('status', z.object({ status: z.string().max(20) }).catch({ status: '' }).parse(request.body ?? {}).status);
-    if (!status.ok) return htmlResponse(context, page(context, member, request, {}, {}));
-    const result = updateMember(deps.db, key, { status: status.value as MemberStatus }, deps.now());
+    if (!status.ok) return htmlResponse(context, await page(context, member, request, {}, {}));
+    const result = await updateMember(deps.registry, key, { status: status.value as MemberStatus }, deps.now());
     if (result.changed.length > 0) request.audit(memberUpdated(result, 'member.set-status'));
     return done(context, member, 'status');
   });
-  const card = onMember('POST', '/card', (context, member, key, request) => {
+  const card = onMember('POST', '/card', async (context, member, key, request) => {
     const selection = { by: 'member', idRef: key.ref } as const;
     const counts = issueCards(deps.db, { hasher: hasher(), now: deps.now }, selection, { reissue: member.cardNumber !== null });
     if (counts.issued + counts.reissued > 0) request.audit(cardsIssued(selection, counts, member.idMasked));
     return done(context, member, 'card');
   });
-  const remove = onMember('POST', '/remove', (context, member, key, request) => {
-    if (!z.object({ confirm: z.literal('yes') }).safeParse(request.body ?? {}).success) return htmlResponse(context, page(context, member, request, {}, {}));
-    request.audit(memberRemoved(removeMember(deps.db, key)));
+  const remove = onMember('POST', '/remove', async (context, member, key, request) => {
+    if (!z.object({ confirm: z.literal('yes') }).safeParse(request.body ?? {}).success) return htmlResponse(context, await page(context, member, request, {}, {}));
+    request.audit(memberRemoved(await removeMember(deps.registry, key)));
     return seeOther('/members', context.langCookie);
   });
   return [list, find, showNew, add, show, edit, setStatus, card, remove];

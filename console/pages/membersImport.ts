@@ -109,7 +109,7 @@ ${principal?.role === 'manager' ? html`<p class="hint">${t('membersImport.onlyUn
   );
 }
 
-export function membersImportPages(deps: Pick<RouteDeps, 'config' | 'logger' | 'now'>): Route[] {
+export function membersImportPages(deps: Pick<RouteDeps, 'registry' | 'config' | 'logger' | 'now'>): Route[] {
   const runner = membersFileRunner(deps);
   const show: ProtectedRoute = {
     path: '/members/import',

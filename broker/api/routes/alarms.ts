@@ -39,7 +39,7 @@ async function raisedFor(deps: AlarmDeps, principal: Principal): Promise<Alarm[]
   // A scope's own alarm (its newest version nearing expiry) reaches whoever has a terminal on
   // it, and a manager whose unit's members are in it.
   const run = terminals.flatMap((terminal) => (terminal.telemetry?.lists ?? []).map((list) => list.scope));
-  const ownScopes = principal.role === 'guard' ? [] : listScopesOf(deps.db, principal);
+  const ownScopes = principal.role === 'guard' ? [] : await listScopesOf(deps.registry, principal);
   const scopes = principal.role === 'admin' ? undefined : [...new Set([...run, ...(ownScopes ?? [])])];
   const terminalIds = new Set(terminals.map((terminal) => terminal.terminalId));
   const gaps = (await deps.store.gaps()).filter((gap) => terminalIds.has(gap.terminalId));

@@ -51,7 +51,7 @@ const issueBody = z
     message: 'choose the members with exactly one of memberRef, unit, scope, all',
   });
 
-function issueRoute(deps: Pick<RouteDeps, 'db' | 'config' | 'now'>): ProtectedRoute {
+function issueRoute(deps: Pick<RouteDeps, 'db' | 'registry' | 'config' | 'now'>): ProtectedRoute {
   const hasher = lazyRefHasher(deps);
   return {
     method: 'POST',
@@ -59,7 +59,7 @@ function issueRoute(deps: Pick<RouteDeps, 'db' | 'config' | 'now'>): ProtectedRo
     access: only('admin', 'manager'),
     async handle({ body, principal, audit }) {
       const { reissue, ...picked } = parseBody(body, issueBody);
-      const { selection, idMasked } = selectionInScope(deps, principal, picked);
+      const { selection, idMasked } = await selectionInScope(deps, principal, picked);
       const { cardId, ...counts } = issueCards(deps.db, { hasher: hasher(), now: deps.now }, selection, { reissue });
       if (counts.issued + counts.reissued > 0) audit(cardsIssued(selection, counts, idMasked));
       return { status: 200, json: { ...counts, ...(cardId === undefined ? {} : { cardNumber: groupCardNumber(cardId) }) } };

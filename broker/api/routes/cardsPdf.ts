@@ -24,7 +24,7 @@ const pdfQuery = z.strictObject({
  * one must stay free for other requests), closed when the PDF ends or the client leaves.
  * An empty selection is refused (404) before the first byte.
  */
-export function cardsPdfRoute(deps: Pick<RouteDeps, 'db' | 'config' | 'logger'>): ProtectedRoute {
+export function cardsPdfRoute(deps: Pick<RouteDeps, 'db' | 'registry' | 'config' | 'logger'>): ProtectedRoute {
   const logger = deps.logger.child({ route: 'cards.pdf' });
   return {
     path: '/api/cards.pdf',
@@ -32,7 +32,7 @@ export function cardsPdfRoute(deps: Pick<RouteDeps, 'db' | 'config' | 'logger'>)
     access: only('admin', 'manager'),
     async handle({ query, principal }) {
       const { unit, scope, sheet } = parseQuery(query, pdfQuery);
-      const { selection } = selectionInScope(deps, principal, { unit, scope });
+      const { selection } = await selectionInScope(deps, principal, { unit, scope });
       const db = openRegistryDb(deps.config);
       let live: ReturnType<typeof openLiveCards>;
       try {

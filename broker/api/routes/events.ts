@@ -170,7 +170,7 @@ export async function scopedEventFilter<F extends EventFilter>(store: Pick<Centr
  * names but no phone, address or ID, filters by name and unit only.
  */
 export async function resolvedEventFilter<A extends EventFilter & { readonly [K in PeopleFilterKeys]?: string | undefined }>(
-  deps: Pick<RouteDeps, 'store' | 'db'>,
+  deps: Pick<RouteDeps, 'store' | 'registry'>,
   principal: Principal,
   asked: A,
 ): Promise<Omit<A, PeopleFilterKeys>> {
@@ -182,7 +182,7 @@ export async function resolvedEventFilter<A extends EventFilter & { readonly [K 
     throw forbidden('a guard filters people by name or unit only: addresses and ID numbers are not shown to guards');
   }
   const reach = { withinUnit: principal.role === 'manager' ? (principal.unit ?? '') : undefined, namesOnly: principal.role === 'guard' };
-  return { ...scoped, credentialRefs: credentialRefsOfPeople(deps.db, people, reach) };
+  return { ...scoped, credentialRefs: await credentialRefsOfPeople(deps.registry, people, reach) };
 }
 
 /** The store's refusals of a query as the 400 they are. */
@@ -198,7 +198,7 @@ export function storeQueryError(err: unknown): unknown {
  * reads the log of the unit's checkpoints, a guard of its own; what each sees of a person
  * is broker/access/memberView.ts's to say.
  */
-export function eventsRoute(deps: Pick<RouteDeps, 'store' | 'db'>): ProtectedRoute {
+export function eventsRoute(deps: Pick<RouteDeps, 'store' | 'registry'>): ProtectedRoute {
   return {
     path: '/api/events',
     readsQuery: true,

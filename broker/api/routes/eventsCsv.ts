@@ -129,7 +129,7 @@ export function eventsCsvFileName(nowMs: number): string {
  * "Nguyễn Thị Ánh" as written; RFC 4180 (CRLF, quotes doubled). Bad filters and scope are
  * refused (400, 403) before the first byte; a store failure mid-way cuts the download off.
  */
-export function eventsCsvRoute(deps: Pick<RouteDeps, 'store' | 'db' | 'logger' | 'now'>): ProtectedRoute {
+export function eventsCsvRoute(deps: Pick<RouteDeps, 'store' | 'registry' | 'logger' | 'now'>): ProtectedRoute {
   const logger = deps.logger.child({ route: 'events.csv' });
   return {
     path: '/events.csv',

@@ -15,7 +15,7 @@ import type { RouteDeps } from './deps.js';
  * every change is audited (`rollcall.start`, `rollcall.mark`, `inside.take-out`).
  */
 
-export type InsideRouteDeps = Pick<RouteDeps, 'store' | 'db' | 'config' | 'now' | 'logger'>;
+export type InsideRouteDeps = Pick<RouteDeps, 'store' | 'registry' | 'config' | 'now' | 'logger'>;
 
 const viewers = only('admin', 'manager', 'guard');
 /** Taking someone out corrects the record: an operator's act, not a guard's. */
@@ -37,7 +37,7 @@ export const takeOutSchema = z.strictObject({
 });
 
 export function insideNowFor(deps: InsideRouteDeps, principal: Principal): Promise<InsideNow> {
-  return insideFor({ store: deps.store, db: deps.db, expiryHours: deps.config.inside.expiryHours }, principal, deps.now());
+  return insideFor({ store: deps.store, registry: deps.registry, expiryHours: deps.config.inside.expiryHours }, principal, deps.now());
 }
 
 /**
@@ -69,10 +69,10 @@ export async function requireMayStartRollCall(deps: Pick<RouteDeps, 'store'>, pr
 export async function startRollCallFor(deps: InsideRouteDeps, request: AuthorizedRequest, unit: string, replaces?: number | null): Promise<RollCall> {
   await requireMayStartRollCall(deps, request.principal, unit);
   if (replaces !== undefined) {
-    const open = currentRollCalls(deps.db, [unit]).get(unit)?.id ?? null;
+    const open = (await currentRollCalls(deps.registry, [unit])).get(unit)?.id ?? null;
     if (open !== replaces) throw conflict(`the roll call under way is ${open ?? 'none'}, not ${replaces ?? 'none'}: someone started another; look again before replacing it`);
   }
-  const rollCall = startRollCall(deps.db, unit, actorOf(request.principal), deps.now());
+  const rollCall = await startRollCall(deps.registry, unit, actorOf(request.principal), deps.now());
   request.audit({ action: 'rollcall.start', target: unit, details: { rollCall: rollCall.id } });
   deps.logger.info({ rollCall: rollCall.id, actor: rollCall.startedBy }, 'inside.roll-call-started');
   return rollCall;
@@ -80,15 +80,15 @@ export async function startRollCallFor(deps: InsideRouteDeps, request: Authorize
 
 /** Marked now, or already by someone else (their mark stands): either way the person is safe. */
 export async function markSafeFor(deps: InsideRouteDeps, request: AuthorizedRequest, rollCallId: number, ref: string): Promise<{ marked: boolean; safe: SafeMark }> {
-  const rollCall = rollCallById(deps.db, rollCallId);
+  const rollCall = await rollCallById(deps.registry, rollCallId);
   if (rollCall === null) throw notFound(`no roll call ${rollCallId}`);
-  if (currentRollCalls(deps.db, [rollCall.unit]).get(rollCall.unit)?.id !== rollCall.id) throw conflict(`roll call ${rollCallId} is over: a newer one started for its unit`);
+  if ((await currentRollCalls(deps.registry, [rollCall.unit])).get(rollCall.unit)?.id !== rollCall.id) throw conflict(`roll call ${rollCallId} is over: a newer one started for its unit`);
   const found = findInside(await insideNowFor(deps, request.principal), ref);
   if (found === null || found.group.unit !== rollCall.unit) throw notFound('this person is not inside in this roll call, as far as you may see');
   if (found.person.safe !== null) return { marked: false, safe: found.person.safe };
   const by = actorOf(request.principal);
   const atMs = deps.now();
-  const marked = markSafe(deps.db, rollCall.id, ref, by, atMs);
+  const marked = await markSafe(deps.registry, rollCall.id, ref, by, atMs);
   if (marked) request.audit({ action: 'rollcall.mark', target: auditTarget(found.person), details: { rollCall: rollCall.id, unit: rollCall.unit } });
   return { marked, safe: { at: new Date(atMs).toISOString(), by } };
 }

@@ -21,8 +21,8 @@ import type { RouteDeps } from './deps.js';
  */
 
 /** The scopes a principal works with: undefined for all (admin), else its unit's members' scopes. */
-export function listScopesOf(db: RouteDeps['db'], principal: Principal): string[] | undefined {
-  return principal.role === 'manager' ? scopesOfUnit(db, principal.unit!) : undefined;
+export async function listScopesOf(registry: RouteDeps['registry'], principal: Principal): Promise<string[] | undefined> {
+  return principal.role === 'manager' ? scopesOfUnit(registry, principal.unit!) : undefined;
 }
 
 /**
@@ -31,7 +31,7 @@ export function listScopesOf(db: RouteDeps['db'], principal: Principal): string[
  * runs in a thread of its own (publishThread.ts): seconds of CPU for a large scope.
  */
 export async function publishScopeFor(
-  deps: Pick<RouteDeps, 'db' | 'config' | 'now'>,
+  deps: Pick<RouteDeps, 'db' | 'registry' | 'config' | 'now'>,
   request: Pick<AuthorizedRequest, 'principal' | 'audit'>,
   scopeParam: string | undefined,
   expiresInDays?: number,
@@ -39,7 +39,7 @@ export async function publishScopeFor(
   const { principal } = request;
   const scope = listScopeSchema.safeParse(scopeParam);
   if (!scope.success) throw badRequest(zodReason(scope.error, 'scope'));
-  if (principal.role === 'manager' && !scopesOfUnit(deps.db, principal.unit!).includes(scope.data)) {
+  if (principal.role === 'manager' && !(await scopesOfUnit(deps.registry, principal.unit!)).includes(scope.data)) {
     throw forbidden(`no member of ${principal.unit} is in scope "${scope.data}"`);
   }
   const privateKey = loadAuthorityPrivateKey(deps.config.keys.authorityKey);
@@ -54,12 +54,12 @@ export async function publishScopeFor(
   return result;
 }
 
-function listsRoute(deps: Pick<RouteDeps, 'db'>): ProtectedRoute {
+function listsRoute(deps: Pick<RouteDeps, 'db' | 'registry'>): ProtectedRoute {
   return {
     path: '/api/lists',
     access: only('admin', 'manager'),
     async handle({ principal }) {
-      return { status: 200, json: { scopes: publishedVersions(deps.db, listScopesOf(deps.db, principal)) } };
+      return { status: 200, json: { scopes: publishedVersions(deps.db, await listScopesOf(deps.registry, principal)) } };
     },
   };
 }
@@ -68,7 +68,7 @@ const publishBody = z.strictObject({
   expiresInDays: z.number({ message: 'expected a number of days' }).positive({ message: 'must be above 0' }).max(3650, { message: 'at most 3650' }).optional(),
 });
 
-function publishRoute(deps: Pick<RouteDeps, 'db' | 'config' | 'now'>): ProtectedRoute {
+function publishRoute(deps: Pick<RouteDeps, 'db' | 'registry' | 'config' | 'now'>): ProtectedRoute {
   return {
     method: 'POST',
     path: '/api/lists/{scope}/publish',

@@ -37,20 +37,20 @@ const statusBody = z.strictObject({ status: text });
 const plainLabel = (field: string) => field;
 
 /** Applies checked changes to the member at `{ref}`; a manager may not send a member to another unit. */
-function change(deps: Pick<RouteDeps, 'db' | 'now'>, request: AuthorizedRequest, changes: MemberChanges, action: 'member.update' | 'member.set-status') {
-  const member = memberInScope(deps.db, request.principal, request.params.ref!);
+async function change(deps: Pick<RouteDeps, 'registry' | 'now'>, request: AuthorizedRequest, changes: MemberChanges, action: 'member.update' | 'member.set-status') {
+  const member = await memberInScope(deps.registry, request.principal, request.params.ref!);
   if (request.principal.role === 'manager' && changes.unit !== undefined && changes.unit !== request.principal.unit) {
     throw forbidden(`a manager cannot move a member to another unit than ${request.principal.unit}`);
   }
   const ref = Buffer.from(member.ref, 'hex');
-  const result = updateMember(deps.db, { ref, idMasked: member.idMasked }, changes, deps.now());
+  const result = await updateMember(deps.registry, { ref, idMasked: member.idMasked }, changes, deps.now());
   if (result.changed.length > 0) {
     request.audit(memberUpdated(result, action));
   }
-  return { status: 200, json: { changed: result.changed, member: findMember(deps.db, ref) } };
+  return { status: 200, json: { changed: result.changed, member: await findMember(deps.registry, ref) } };
 }
 
-export function memberChangeRoutes(deps: Pick<RouteDeps, 'db' | 'config' | 'now'>): ProtectedRoute[] {
+export function memberChangeRoutes(deps: Pick<RouteDeps, 'registry' | 'config' | 'now'>): ProtectedRoute[] {
   const hasher = lazyRefHasher(deps);
   return [
     {
@@ -59,9 +59,9 @@ export function memberChangeRoutes(deps: Pick<RouteDeps, 'db' | 'config' | 'now'
       access: only('admin', 'manager'),
       async handle(request) {
         const { unit, ...fields } = parseBody(request.body, addBody);
-        const added = addMember(deps.db, hasher(), { ...fields, unit: unitInScope(request.principal, unit) ?? '' }, deps.now());
+        const added = await addMember(deps.registry, hasher(), { ...fields, unit: unitInScope(request.principal, unit) ?? '' }, deps.now());
         request.audit(memberAdded(added));
-        return { status: 201, json: { member: findMember(deps.db, added.ref) } };
+        return { status: 201, json: { member: await findMember(deps.registry, added.ref) } };
       },
     },
     {
@@ -85,8 +85,8 @@ export function memberChangeRoutes(deps: Pick<RouteDeps, 'db' | 'config' | 'now'
       path: '/api/members/{ref}',
       access: only('admin', 'manager'),
       async handle(request) {
-        const member = memberInScope(deps.db, request.principal, request.params.ref!);
-        const removed = removeMember(deps.db, { ref: Buffer.from(member.ref, 'hex'), idMasked: member.idMasked });
+        const member = await memberInScope(deps.registry, request.principal, request.params.ref!);
+        const removed = await removeMember(deps.registry, { ref: Buffer.from(member.ref, 'hex'), idMasked: member.idMasked });
         request.audit(memberRemoved(removed));
         return { status: 200, json: { ...removed, removed: true } };
       },

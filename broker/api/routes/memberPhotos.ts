@@ -17,7 +17,7 @@ export function photoResponse(jpeg: Buffer): ApiResponse {
  * the person's name there (memberView.ts: a guard, the person's manager, an admin; another
  * unit's manager sees no face). Only while the scan is pending: a photo is not a lookup service.
  */
-export function pendingPhotoRoute(deps: Pick<RouteDeps, 'db' | 'store' | 'pending'>): ProtectedRoute {
+export function pendingPhotoRoute(deps: Pick<RouteDeps, 'registry' | 'store' | 'pending'>): ProtectedRoute {
   return {
     path: '/api/pending/{id}/photo',
     access: only('admin', 'manager', 'guard'),
@@ -32,7 +32,7 @@ export function pendingPhotoRoute(deps: Pick<RouteDeps, 'db' | 'store' | 'pendin
       if (ref === null || member === undefined) throw notFound('nobody registered is behind this scan');
       const view = memberViewFor(principal, member);
       if (view === null || 'otherUnit' in view) throw forbidden('this person belongs to another unit than yours');
-      const jpeg = photoOfCredential(deps.db, Buffer.from(ref, 'hex'));
+      const jpeg = await photoOfCredential(deps.registry, Buffer.from(ref, 'hex'));
       if (jpeg === null) throw notFound('this person has no photo');
       return photoResponse(jpeg);
     },

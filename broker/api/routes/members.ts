@@ -29,14 +29,14 @@ const listQuery = z.strictObject({
 });
 
 /** `GET /api/members`: a page of people, oldest registration first, with their live card's number. */
-function listRoute(deps: Pick<RouteDeps, 'db'>): ProtectedRoute {
+function listRoute(deps: Pick<RouteDeps, 'registry'>): ProtectedRoute {
   return {
     path: '/api/members',
     readsQuery: true,
     access: only('admin', 'manager'),
     async handle({ query, principal }) {
       const { unit, scope, status, q, limit, cursor } = parseQuery(query, listQuery);
-      const page = listMembers(deps.db, { unit: unitInScope(principal, unit), scope, status, q }, { limit, after: cursor });
+      const page = await listMembers(deps.registry, { unit: unitInScope(principal, unit), scope, status, q }, { limit, after: cursor });
       return { status: 200, json: { members: page.items, nextCursor: page.nextCursor } };
     },
   };
@@ -46,7 +46,7 @@ function listRoute(deps: Pick<RouteDeps, 'db'>): ProtectedRoute {
 const searchBody = z.strictObject({ idNumber: z.string().max(64, { message: 'is too long for an ID number' }) });
 
 /** `POST /api/members/search {idNumber}`: one person by ID number, in a body so the number never sits in a URL or a log. */
-function searchRoute(deps: Pick<RouteDeps, 'db' | 'config'>): ProtectedRoute {
+function searchRoute(deps: Pick<RouteDeps, 'registry' | 'config'>): ProtectedRoute {
   const hasher = lazyRefHasher(deps);
   return {
     method: 'POST',
@@ -54,18 +54,18 @@ function searchRoute(deps: Pick<RouteDeps, 'db' | 'config'>): ProtectedRoute {
     access: only('admin', 'manager'),
     async handle({ body, principal }) {
       const { ref } = memberKey(hasher(), parseBody(body, searchBody).idNumber, 'idNumber');
-      return { status: 200, json: { member: memberByRef(deps.db, principal, ref) } };
+      return { status: 200, json: { member: await memberByRef(deps.registry, principal, ref) } };
     },
   };
 }
 
 /** `GET /api/members/{ref}`. */
-function getRoute(deps: Pick<RouteDeps, 'db'>): ProtectedRoute {
+function getRoute(deps: Pick<RouteDeps, 'registry'>): ProtectedRoute {
   return {
     path: '/api/members/{ref}',
     access: only('admin', 'manager'),
     async handle({ params, principal }) {
-      return { status: 200, json: { member: memberInScope(deps.db, principal, params.ref!) } };
+      return { status: 200, json: { member: await memberInScope(deps.registry, principal, params.ref!) } };
     },
   };
 }

@@ -1,8 +1,6 @@
 import { Readable } from 'node:stream';
 import type { Principal } from '../../access/roles.js';
 import { importMembers, MembersImportError, previewMembersImport, type ImportMembersOptions, type ImportPreview, type ImportResult } from '../../registry/membersImport.js';
-import type { CentralDb } from '../../store/sqliteSchema.js';
-import { withRegistryDb } from '../../registry/registryDb.js';
 import { membersImported } from '../../registry/registryAudit.js';
 import { HttpError } from '../http.js';
 import { only, type AuthorizedRequest, type ProtectedRoute } from '../route.js';
@@ -18,14 +16,13 @@ const maxProblemsListed = 1000;
 /**
  * The members file of a request, checked or imported as its principal: a manager's rows must
  * all be of their unit. The API's import and the console's preview and import run these.
- * Each runs on a connection of its own: the import stages rows in a temp table inside a
- * transaction while it reads, and on the API's shared connection other requests' writes
- * would land in that transaction (and share its fate).
+ * They run on the central's registry: the import stages rows in a table of its own and
+ * holds no transaction while it reads, so other requests go on meanwhile.
  */
-export function membersFileRunner(deps: Pick<RouteDeps, 'config' | 'logger' | 'now'>) {
+export function membersFileRunner(deps: Pick<RouteDeps, 'registry' | 'config' | 'logger' | 'now'>) {
   const hasher = lazyRefHasher(deps);
-  const options = (db: CentralDb, principal: Principal, csv: string): ImportMembersOptions => ({
-    db,
+  const options = (principal: Principal, csv: string): ImportMembersOptions => ({
+    db: deps.registry,
     hasher: hasher(),
     input: Readable.from([csv]),
     logger: deps.logger,
@@ -34,10 +31,10 @@ export function membersFileRunner(deps: Pick<RouteDeps, 'config' | 'logger' | 'n
     ...(principal.role === 'manager' ? { onlyUnit: principal.unit! } : {}),
   });
   return {
-    preview: (principal: Principal, csv: string): Promise<ImportPreview> => withRegistryDb(deps.config, (db) => previewMembersImport(options(db, principal, csv))),
+    preview: (principal: Principal, csv: string): Promise<ImportPreview> => previewMembersImport(options(principal, csv)),
     /** Checked whole before anything is written, then written in chunks, audited; throws MembersImportError (nothing written) on a bad file. */
     async import(request: Pick<AuthorizedRequest, 'principal' | 'audit'>, csv: string): Promise<ImportResult> {
-      const result = await withRegistryDb(deps.config, (db) => importMembers(options(db, request.principal, csv)));
+      const result = await importMembers(options(request.principal, csv));
       request.audit(membersImported(result, request.principal.role === 'manager' ? request.principal.unit! : null));
       return result;
     },
@@ -48,7 +45,7 @@ export function membersFileRunner(deps: Pick<RouteDeps, 'config' | 'logger' | 'n
  * `POST /api/members/import`, body text/csv: `qrgate members import` over HTTP, all or
  * nothing. A bad file is a 400 listing each problem by line and field, never quoting a cell.
  */
-export function membersImportRoute(deps: Pick<RouteDeps, 'config' | 'logger' | 'now'>): ProtectedRoute {
+export function membersImportRoute(deps: Pick<RouteDeps, 'registry' | 'config' | 'logger' | 'now'>): ProtectedRoute {
   const runner = membersFileRunner(deps);
   return {
     method: 'POST',

@@ -44,17 +44,17 @@ const openSchema = z.strictObject({
  * that route: a registered person with a photo, whose name the caller may see), so the screen
  * asks for an image only then and never shows a broken one.
  */
-async function withMembers(deps: Pick<RouteDeps, 'store' | 'db' | 'commands'>, scans: readonly PendingScan[], principal: Principal) {
+async function withMembers(deps: Pick<RouteDeps, 'store' | 'registry' | 'commands'>, scans: readonly PendingScan[], principal: Principal) {
   const refs = scans.flatMap((scan) => (scan.credentialRef === null ? [] : [scan.credentialRef]));
   const members = refs.length === 0 ? new Map<string, MemberSummary>() : await deps.store.membersByRefs(refs);
-  return scans.map((scan) => {
+  return Promise.all(scans.map(async (scan) => {
     const member = scan.credentialRef === null ? undefined : members.get(scan.credentialRef);
     const view = member === undefined ? null : memberViewFor(principal, member);
-    const photo = scan.credentialRef !== null && view !== null && !('otherUnit' in view) && credentialHasPhoto(deps.db, Buffer.from(scan.credentialRef, 'hex'));
+    const photo = scan.credentialRef !== null && view !== null && !('otherUnit' in view) && (await credentialHasPhoto(deps.registry, Buffer.from(scan.credentialRef, 'hex')));
     // false: an answer cannot reach the terminal now; the person is answered at the gate.
     const terminalOnline = deps.commands?.reachable(scan.terminalId) ?? false;
     return { ...scan, terminalOnline, member: view, photo };
-  });
+  }));
 }
 
 async function sendCommand(commands: TerminalCommands | undefined, target: { checkpointCode: string; terminalId: string }, name: CommandName, fields: CommandFields) {
@@ -104,7 +104,7 @@ function answerRoute(deps: Pick<RouteDeps, 'store' | 'pending' | 'commands' | 'l
   };
 }
 
-export function pendingRoutes(deps: Pick<RouteDeps, 'store' | 'db' | 'pending' | 'commands' | 'logger' | 'now'>): ProtectedRoute[] {
+export function pendingRoutes(deps: Pick<RouteDeps, 'store' | 'registry' | 'pending' | 'commands' | 'logger' | 'now'>): ProtectedRoute[] {
   return [
     {
       path: '/api/pending',

@@ -5,7 +5,7 @@ import { findMember, type RegistryMember } from '../../registry/memberQueries.js
 import { decodePageCursor } from '../../registry/pageCursor.js';
 import { registryRefHasher } from '../../registry/registryDb.js';
 import type { CardSelection } from '../../registry/cards.js';
-import type { CentralDb } from '../../store/sqliteSchema.js';
+import type { RegistryDb } from '../../store/sql/registryDb.js';
 import { badRequest, forbidden, notFound } from '../http.js';
 import type { RouteDeps } from './deps.js';
 
@@ -27,13 +27,13 @@ export function unitInScope(principal: Principal, unit: string | undefined): str
 const refPattern = /^[0-9a-f]{64}$/i;
 
 /** The member a `{ref}` path names: 400 when it is not a ref, 404 when nobody has it, 403 when another unit's. */
-export function memberInScope(db: CentralDb, principal: Principal, refHex: string): RegistryMember {
+export async function memberInScope(db: RegistryDb, principal: Principal, refHex: string): Promise<RegistryMember> {
   if (!refPattern.test(refHex)) throw badRequest('ref: expected the 64 hex digits of a member ref, as GET /api/members gives it');
   return memberByRef(db, principal, Buffer.from(refHex, 'hex'));
 }
 
-export function memberByRef(db: CentralDb, principal: Principal, ref: Buffer): RegistryMember {
-  const member = findMember(db, ref);
+export async function memberByRef(db: RegistryDb, principal: Principal, ref: Buffer): Promise<RegistryMember> {
+  const member = await findMember(db, ref);
   if (member === null) throw notFound('no member is registered under that ref');
   if (!managesMember(principal, member)) throw forbidden(`member ${member.idMasked} belongs to another unit than ${principal.unit}`);
   return member;
@@ -75,9 +75,13 @@ export function lazyRefHasher(deps: Pick<RouteDeps, 'config'>): () => RefHasher 
  * The members a request picks, narrowed to what the principal manages: a manager's "all"
  * or "scope" means within its unit, and a member of another unit is refused.
  */
-export function selectionInScope(deps: Pick<RouteDeps, 'db'>, principal: Principal, picked: { memberRef?: string | undefined; unit?: string | undefined; scope?: string | undefined }): { selection: CardSelection; idMasked?: string } {
+export async function selectionInScope(
+  deps: Pick<RouteDeps, 'registry'>,
+  principal: Principal,
+  picked: { memberRef?: string | undefined; unit?: string | undefined; scope?: string | undefined },
+): Promise<{ selection: CardSelection; idMasked?: string }> {
   if (picked.memberRef !== undefined) {
-    const member = memberInScope(deps.db, principal, picked.memberRef);
+    const member = await memberInScope(deps.registry, principal, picked.memberRef);
     return { selection: { by: 'member', idRef: Buffer.from(member.ref, 'hex') }, idMasked: member.idMasked };
   }
   const unit = unitInScope(principal, picked.unit);

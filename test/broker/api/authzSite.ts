@@ -7,6 +7,7 @@ import { createSession } from '../../../broker/access/sessions.js';
 import { createToken, revokeToken, type NewToken } from '../../../broker/access/tokens.js';
 import { addUser } from '../../../broker/access/users.js';
 import { centralDbFileName, loadCentralConfig, type CentralConfigInput } from '../../../broker/config.js';
+import { SqliteRegistryDb } from '../../../broker/store/sql/sqliteRegistryDb.js';
 import { importMembers } from '../../../broker/registry/membersImport.js';
 import { openRegistryDb, registryRefHasher } from '../../../broker/registry/registryDb.js';
 import { SqliteRegistryDb } from '../../../broker/store/sql/sqliteRegistryDb.js';
@@ -77,7 +78,7 @@ async function writeSite(dir: string, http: CentralConfigInput['http']): Promise
     await store.addTerminal({ terminalId: site.terminals.other, checkpointCode: site.checkpoints.other, secretHash: 'h', listScopes: ['site-a'] });
 
     const hasher = registryRefHasher(config);
-    await importMembers({ db, hasher, input: Readable.from([membersCsv]), nowMs: () => T0 });
+    await importMembers({ db: new SqliteRegistryDb(db), hasher, input: Readable.from([membersCsv]), nowMs: () => T0 });
     const events: ScanEvent[] = [];
     for (const [terminalId, code] of [
       [site.terminals.own, site.checkpoints.own],

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import type { LiveEvents } from '../../../broker/ingestion/liveEvents.js';
+import { SqliteRegistryDb } from '../../../broker/store/sql/sqliteRegistryDb.js';
 import { importMembers } from '../../../broker/registry/membersImport.js';
 import { registryRefHasher } from '../../../broker/registry/registryDb.js';
 import { refToHex } from '../../../protocol/credentialRef.js';
@@ -31,7 +32,7 @@ export async function seededApi(
   await api.store.createCheckpoint({ code: CP_A, name: 'Cổng "Bắc", khu A', direction: 'both', confirm: 'auto', unit: ANH.unit });
   await api.store.createCheckpoint({ code: CP_B, name: 'Cổng Tổ 5', direction: 'both', confirm: 'auto', unit: DUC.unit });
   const hasher = registryRefHasher(api.config);
-  await importMembers({ db: api.db, hasher, input: Readable.from([membersCsv]), nowMs: () => NOW });
+  await importMembers({ db: new SqliteRegistryDb(api.db), hasher, input: Readable.from([membersCsv]), nowMs: () => NOW });
   return { api, ref: (idNumber) => refToHex(hasher('citizen', idNumber)) };
 }
 

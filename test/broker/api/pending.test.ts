@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { reencodePhoto } from '../../../broker/registry/memberPhotoImage.js';
+import { SqliteRegistryDb } from '../../../broker/store/sql/sqliteRegistryDb.js';
 import { setMemberPhoto } from '../../../broker/registry/memberPhotos.js';
 import { registryRefHasher } from '../../../broker/registry/registryDb.js';
 import { refToHex } from '../../../protocol/credentialRef.js';
@@ -155,7 +156,7 @@ describe('GET /api/pending and the answers to a pending scan', () => {
     expect((await photo('guard')).status).toBe(404); // no photo yet
     expect(await flag('guard')).toBe(false);
     const idRef = registryRefHasher(world.api.config)('citizen', site.members.own.idNumber);
-    expect(setMemberPhoto(world.api.db, idRef, reencodePhoto(photoWithGps(320, 240)), world.clock.t)).toBe(true);
+    expect(await setMemberPhoto(new SqliteRegistryDb(world.api.db), idRef, reencodePhoto(photoWithGps(320, 240)), world.clock.t)).toBe(true);
     const seen = await photo('guard');
     expect(seen.status).toBe(200);
     expect(seen.headers.get('content-type')).toBe('image/jpeg');

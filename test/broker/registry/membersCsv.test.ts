@@ -10,7 +10,9 @@ const good = { name: 'Nguyễn Văn An', phone: '0905123456', address: '12 Lê L
 
 async function read(text: string | Buffer): Promise<{ items: MembersCsvItem[]; rows: number }> {
   const items: MembersCsvItem[] = [];
-  const rows = await readMembersCsv(Readable.from([typeof text === 'string' ? Buffer.from(text, 'utf8') : text]), (item) => items.push(item));
+  const rows = await readMembersCsv(Readable.from([typeof text === 'string' ? Buffer.from(text, 'utf8') : text]), (item) => {
+    items.push(item);
+  });
   return { items, rows };
 }
 

@@ -1,15 +1,16 @@
+import { randomBytes } from 'node:crypto';
 import { createReadStream, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
-import { describe, expect, it } from 'vitest';
-import { loadCentralConfig, type CentralConfig } from '../../../broker/config.js';
+import { expect, it } from 'vitest';
 import { importMembers, MembersImportError, previewMembersImport, type ImportProgress } from '../../../broker/registry/membersImport.js';
-import { openRegistryDb, registryRefHasher } from '../../../broker/registry/registryDb.js';
-import type { CentralDb } from '../../../broker/store/sqliteSchema.js';
-import { refToHex } from '../../../protocol/credentialRef.js';
-import { writeLocalCentral } from '../../../provisioning/localCentral.js';
+import type { RegistryDb, SqlDialect } from '../../../broker/store/sql/registryDb.js';
+import { SqliteRegistryDb } from '../../../broker/store/sql/sqliteRegistryDb.js';
+import { openCentralDb } from '../../../broker/store/sqliteSchema.js';
+import { createRefHasher, refKeyLength, refToHex } from '../../../protocol/credentialRef.js';
 import { sampleMemberLine, writeSampleMembersCsv } from '../../../provisioning/membersSample.js';
 import { sampleIdNumber } from '../../../provisioning/samplePeople.js';
+import { describeOnEachRegistry } from '../../helpers/registryEngines.js';
 import { useTempDir } from '../../helpers/tempDir.js';
 
 const HEADER = 'name,phone,address,unit,scope,idNumber,status';
@@ -28,19 +29,42 @@ interface StoredMember {
   updated_at_ms: number;
 }
 
-function registry() {
+const memberColumns = 'id_ref, id_masked, name, phone, address, unit, scope, status, created_at_ms, updated_at_ms';
+
+function importer(db: RegistryDb) {
   const dir = tempDir();
-  const config: CentralConfig = loadCentralConfig(writeLocalCentral(dir));
-  const db = openRegistryDb(config);
-  const hasher = registryRefHasher(config);
+  const hasher = createRefHasher(randomBytes(refKeyLength));
   const run = (csv: string, nowMs = 1_000) => importMembers({ db, hasher, input: Readable.from([Buffer.from(csv)]), nowMs: () => nowMs });
-  const members = () => db.prepare('SELECT * FROM members ORDER BY name').all() as StoredMember[];
+  // Byte order, the same on both engines (PostgreSQL would sort text by its collation).
+  const members = async () => (await db.all<StoredMember>(`SELECT ${memberColumns} FROM members`)).sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
+  const count = async () => Number(await db.value<number>('SELECT count(*) FROM members'));
   const refuse = async (csv: string): Promise<MembersImportError> => {
     const failure = await run(csv).catch((err: unknown) => err);
     expect(failure).toBeInstanceOf(MembersImportError);
     return failure as MembersImportError;
   };
-  return { dir, config, db, hasher, run, members, refuse };
+  return { dir, db, hasher, run, members, count, refuse };
+}
+
+/** Staging tables left behind by an import: none, whatever happened. */
+async function stagingTables(db: RegistryDb): Promise<number> {
+  const sql =
+    db.dialect === 'sqlite'
+      ? "SELECT count(*) FROM sqlite_temp_master WHERE type = 'table' AND name LIKE 'member_import%'"
+      : "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name LIKE 'member_import%'";
+  return Number(await db.value<number>(sql));
+}
+
+/**
+ * Another writer to the same registry, as the central is to a CLI import: on SQLite its own
+ * connection that never waits for the lock (a commit gets in only if the lock is free when it
+ * asks); on PostgreSQL the pool's other connections.
+ */
+function centralWriter(db: RegistryDb, engine: SqlDialect): { db: RegistryDb; close: () => void } {
+  if (engine === 'postgres') return { db, close: () => undefined };
+  const connection = openCentralDb((db as SqliteRegistryDb).connection.name, { synchronous: 'NORMAL' });
+  connection.pragma('busy_timeout = 0');
+  return { db: new SqliteRegistryDb(connection), close: () => connection.close() };
 }
 
 const person = (name: string, id: string, extra: Partial<Record<'phone' | 'address' | 'unit' | 'scope' | 'status', string>> = {}) =>
@@ -48,32 +72,27 @@ const person = (name: string, id: string, extra: Partial<Record<'phone' | 'addre
 
 const ids = ['046085000101', '046185000102', '046085000103', '191234567'];
 
-function close(db: CentralDb) {
-  db.close();
-}
-
-describe('members import', () => {
+describeOnEachRegistry('members import', (registry, engine) => {
   it('stores refs and masked ids, with names, phones and addresses exactly as written in Vietnamese', async () => {
-    const r = registry();
+    const r = importer(registry());
     const csv = [HEADER, person('Nguyễn Văn An', ids[0]!), person('Trần Thị Bích Hằng', ids[1]!, { phone: '+84 914.000-111', address: '' }), person('Đặng Hữu Phúc', ids[3]!, { status: 'check' })].join('\r\n');
     expect(await r.run(csv)).toMatchObject({ rows: 3, added: 3, updated: 0, unchanged: 0 });
-    expect(r.members()).toEqual([
+    expect((await r.members())).toEqual([
       expect.objectContaining({ name: 'Nguyễn Văn An', id_masked: '*********101', phone: '0905123456', address: '1 Lê Lợi, Huế', unit: 'Công ty May Huế', scope: 'site-a', status: 'allow' }),
       expect.objectContaining({ name: 'Trần Thị Bích Hằng', id_masked: '*********102', phone: '+84914000111', address: '' }),
       expect.objectContaining({ name: 'Đặng Hữu Phúc', id_masked: '******567', status: 'check' }),
     ]);
     // The ref is the one a terminal computes from a CCCD scan of the same number.
-    const an = r.members().find((m) => m.name === 'Nguyễn Văn An')!;
+    const an = (await r.members()).find((m) => m.name === 'Nguyễn Văn An')!;
     expect(refToHex(an.id_ref)).toBe(refToHex(r.hasher('citizen', ids[0]!)));
-    close(r.db);
   });
 
   it('upserts by ID number: counts added, updated and unchanged, and moves updated_at only on a change', async () => {
-    const r = registry();
+    const r = importer(registry());
     await r.run([HEADER, person('An', ids[0]!), person('Bình', ids[1]!), person('Châu', ids[2]!)].join('\n'), 1_000);
     const second = [HEADER, person('An', ids[0]!), person('Bình', ids[1]!, { status: 'deny' }), person('Châu', ids[2]!, { unit: 'Tổ 5' }), person('Dũng', ids[3]!)].join('\n');
     expect(await r.run(second, 2_000)).toMatchObject({ rows: 4, added: 1, updated: 2, unchanged: 1 });
-    expect(r.members().map((m) => [m.name, m.status, m.unit, m.created_at_ms, m.updated_at_ms])).toEqual([
+    expect((await r.members()).map((m) => [m.name, m.status, m.unit, m.created_at_ms, m.updated_at_ms])).toEqual([
       ['An', 'allow', 'Công ty May Huế', 1_000, 1_000],
       ['Bình', 'deny', 'Công ty May Huế', 1_000, 2_000],
       ['Châu', 'allow', 'Tổ 5', 1_000, 2_000],
@@ -82,13 +101,12 @@ describe('members import', () => {
     // The same name written with combining marks is the same name: unchanged.
     const decomposed = [HEADER, person('An', ids[0]!), person('Bi\u0300nh', ids[1]!, { status: 'deny' })].join('\n');
     expect(await r.run(decomposed, 3_000)).toMatchObject({ rows: 2, added: 0, updated: 0, unchanged: 2 });
-    close(r.db);
   });
 
   it('reports every bad row by line and field, imports nothing, and leaves the registry as it was', async () => {
-    const r = registry();
+    const r = importer(registry());
     await r.run([HEADER, person('An', ids[0]!)].join('\n'));
-    const before = r.members();
+    const before = await r.members();
     const csv = [
       HEADER,
       person('An changed', ids[0]!),
@@ -106,14 +124,13 @@ describe('members import', () => {
       { line: 5, field: 'status', kind: 'invalid', message: 'must be allow, deny, check' },
     ]);
     expect(failure.rows).toBe(4);
-    expect(r.members()).toEqual(before);
-    close(r.db);
+    expect(await r.members()).toEqual(before);
   });
 
   it('previews a file with the same checks and writes nothing: every bad line, the good lines counted, the new people among them', async () => {
-    const r = registry();
+    const r = importer(registry());
     await r.run([HEADER, person('An', ids[0]!), person('Bình', ids[1]!, { unit: 'Đơn vị khác' })].join('\n'));
-    const before = r.members();
+    const before = await r.members();
     const preview = (csv: string, onlyUnit?: string) =>
       previewMembersImport({ db: r.db, hasher: r.hasher, input: Readable.from([Buffer.from(csv)]), ...(onlyUnit === undefined ? {} : { onlyUnit }) });
     const bad = [
@@ -140,27 +157,26 @@ describe('members import', () => {
     // The same rows from an admin: moving Bình and adding Dũng are fine; the previous import's refusal is the same.
     const good = [HEADER, person('An changed', ids[0]!), person('Bình moved', ids[1]!), person('Châu', ids[2]!), person('Dũng', ids[3]!)].join('\n');
     expect(await preview(good)).toEqual({ rows: 4, goodRows: 4, newMembers: 2, problemCount: 0, problems: [] });
-    expect(r.members()).toEqual(before);
-    // The temp table is gone: the real import after a preview starts from a clean slate.
+    expect(await r.members()).toEqual(before);
+    // The staging table is gone: the real import after a preview starts from a clean slate.
+    expect(await stagingTables(r.db)).toBe(0);
     expect(await r.run(good, 2_000)).toMatchObject({ rows: 4, added: 2, updated: 2, unchanged: 0 });
     expect(await preview('name,phone\n')).toMatchObject({ rows: 0, goodRows: 0, problemCount: 1, problems: [{ line: 1, kind: 'header' }] });
-    close(r.db);
   });
 
   it('names both lines of a repeated ID number, however it was written', async () => {
-    const r = registry();
+    const r = importer(registry());
     const csv = [HEADER, person('An', ids[0]!), person('Bình', ids[1]!), person('An again', `${ids[0]!.slice(0, 6)} ${ids[0]!.slice(6)}`), person('Bình again', ids[1]!)].join('\n');
     const failure = await r.refuse(csv);
     expect(failure.problems).toEqual([
       { line: 4, field: 'idNumber', kind: 'repeated', message: 'is the same ID number as line 2', firstLine: 2 },
       { line: 5, field: 'idNumber', kind: 'repeated', message: 'is the same ID number as line 3', firstLine: 3 },
     ]);
-    expect(r.members()).toEqual([]);
-    close(r.db);
+    expect(await r.members()).toEqual([]);
   });
 
   it('keeps the first 50 problems in line order and counts the rest', async () => {
-    const r = registry();
+    const r = importer(registry());
     const lines = [HEADER];
     // Every third row good, then one with a bad phone, then one repeating the good row's ID.
     const bad: number[] = [];
@@ -177,81 +193,83 @@ describe('members import', () => {
       { line: 3, field: 'phone', kind: 'invalid', message: 'has 1 digit, expected 8 to 15' },
       { line: 4, field: 'idNumber', kind: 'repeated', message: 'is the same ID number as line 2', firstLine: 2 },
     ]);
-    close(r.db);
   });
 
   it('imports nothing from a file whose CSV breaks half way, naming the broken line', async () => {
-    const r = registry();
+    const r = importer(registry());
     const csv = [HEADER, person('An', ids[0]!), 'Bình,0905123456,"a"b,Unit,site-a,046185000102,allow', person('Châu', ids[2]!)].join('\n');
     const failure = await r.refuse(csv);
     expect(failure.problems.at(-1)).toMatchObject({ line: 3, field: null, message: expect.stringContaining('not valid CSV') });
-    expect(r.members()).toEqual([]);
+    expect(await r.members()).toEqual([]);
     const header = await r.refuse('name,phone\nAn,0905123456\n');
     expect(header.problems).toEqual([{ line: 1, field: null, kind: 'header', message: `the header must be exactly ${HEADER}` }]);
-    close(r.db);
   });
 
-  it('never writes a raw ID number into the database files, and never puts one in a problem', async () => {
-    const r = registry();
+  it('never writes a raw ID number into the registry (nor, on SQLite, into its files), and never puts one in a problem', async () => {
+    const r = importer(registry());
     const good = [HEADER, ...ids.map((id, i) => person(`Người ${i}`, id))].join('\n');
     await r.run(good);
     const bad = [HEADER, person('X', '046085000999', { status: 'no' }), person('Y', '046085000999')].join('\n');
     const failure = await r.refuse(bad);
     expect(JSON.stringify(failure.problems)).not.toContain('046085000999');
-    r.db.pragma('wal_checkpoint(PASSIVE)');
-    const dataDir = r.config.dataDir;
-    const bytes = readdirSync(dataDir).map((file) => readFileSync(join(dataDir, file)).toString('latin1')).join('');
-    expect(bytes).toContain('*********101');
-    for (const id of [...ids, '046085000999']) expect(bytes).not.toContain(id);
-    close(r.db);
+    const stored = JSON.stringify(await r.members());
+    expect(stored).toContain('*********101');
+    for (const id of [...ids, '046085000999']) expect(stored).not.toContain(id);
+    if (engine === 'sqlite') {
+      const connection = (r.db as SqliteRegistryDb).connection;
+      connection.pragma('wal_checkpoint(PASSIVE)');
+      const dataDir = dirname(connection.name);
+      const bytes = readdirSync(dataDir).map((file) => readFileSync(join(dataDir, file)).toString('latin1')).join('');
+      expect(bytes).toContain('*********101');
+      for (const id of [...ids, '046085000999']) expect(bytes).not.toContain(id);
+    }
+    expect(await stagingTables(r.db)).toBe(0);
   });
 
   it('writes in chunks of its own transactions: the central commits between them, and the counts add up across chunks', async () => {
-    const r = registry();
+    const r = importer(registry());
     const file = join(r.dir, 'people.csv');
     await writeSampleMembersCsv(file, 12_000, { scopes: ['site-a'] });
     // 2,000 of them already registered: updated (or unchanged), not added.
     await writeSampleMembersCsv(join(r.dir, 'first.csv'), 2_000, { scopes: ['site-a'], seed: 2 });
     await importMembers({ db: r.db, hasher: r.hasher, input: createReadStream(join(r.dir, 'first.csv')) });
-    const central = openRegistryDb(r.config);
-    // No waiting at all: a commit gets in only if the lock is free when it asks.
-    central.pragma('busy_timeout = 0');
-    const countMembers = central.prepare('SELECT count(*) FROM members').pluck();
-    const seen: number[] = [];
-    const committed: string[] = [];
+    const central = centralWriter(r.db, engine);
+    // Each of the central's commits with the member count just before and just after it.
+    const commits: { before: number; after: number }[] = [];
     let done = false;
-    const between = (): void => {
-      if (done) return;
-      seen.push(countMembers.get() as number);
-      const code = `9${String(committed.length).padStart(13, '0')}`;
-      try {
-        central.prepare("INSERT INTO checkpoints (code, name, direction, confirm, created_at_ms) VALUES (?, 'Gate', 'in', 'auto', 0)").run(code);
-        committed.push(code);
-      } catch (err) {
-        if ((err as { code?: string }).code !== 'SQLITE_BUSY') throw err;
+    const writeMeanwhile = async (): Promise<void> => {
+      while (!done) {
+        const before = Number(await central.db.value<number>('SELECT count(*) FROM members'));
+        try {
+          await central.db.run('INSERT INTO roll_calls (unit, started_at_ms, started_by) VALUES (?, ?, ?)', ['Tổ 1', commits.length, 'central']);
+          commits.push({ before, after: Number(await central.db.value<number>('SELECT count(*) FROM members')) });
+        } catch (err) {
+          if ((err as { code?: string }).code !== 'SQLITE_BUSY') throw err;
+        }
+        await new Promise((resolve) => setImmediate(resolve));
       }
-      setImmediate(between);
     };
-    setImmediate(between);
-    const result = await importMembers({ db: r.db, hasher: r.hasher, input: createReadStream(file), chunkRows: 1_000 });
-    done = true;
+    const meanwhile = writeMeanwhile();
+    const result = await importMembers({ db: r.db, hasher: r.hasher, input: createReadStream(file), chunkRows: 1_000 }).finally(() => {
+      done = true;
+    });
+    await meanwhile;
+    central.close();
     expect(result).toMatchObject({ rows: 12_000, added: 10_000 });
     expect(result.updated + result.unchanged).toBe(2_000);
-    expect(countMembers.get()).toBe(12_000);
-    // Half-way states were visible, and the central's own writes went in while the import ran.
-    expect(seen.some((n) => n > 2_000 && n < 12_000)).toBe(true);
-    expect(committed.length).toBeGreaterThan(0);
-    central.close();
-    close(r.db);
+    expect(await r.count()).toBe(12_000);
+    // A commit of the central's went in after some chunks were written and before the last:
+    // between two chunks, not before or after one long transaction.
+    expect(commits.some((c) => c.before > 2_000 && c.after < 12_000)).toBe(true);
   });
 
-  it('imports 20,000 sample people with progress, and the central can write to the file while the rows are read', async () => {
-    const r = registry();
+  it('imports 20,000 sample people with progress, and the central can write while the rows are read', async () => {
+    const r = importer(registry());
     const file = join(r.dir, 'people.csv');
     await writeSampleMembersCsv(file, 20_000, { scopes: ['site-a', 'site-b'], crlf: true });
-    const central = openRegistryDb(r.config);
-    central.pragma('busy_timeout = 0');
+    const central = centralWriter(r.db, engine);
     const progress: ImportProgress[] = [];
+    const writes: Promise<number>[] = [];
     const result = await importMembers({
       db: r.db,
       hasher: r.hasher,
@@ -259,10 +277,11 @@ describe('members import', () => {
       progressEveryRows: 5_000,
       onProgress: (p) => {
         progress.push(p);
-        // Would throw SQLITE_BUSY at once if the import held the write lock while reading.
-        if (p.phase === 'reading') central.prepare("INSERT INTO checkpoints (code, name, direction, confirm, created_at_ms) VALUES (?, 'Gate', 'in', 'auto', 0)").run(`9${String(p.rows).padStart(13, '0')}`);
+        // On SQLite this rejects with SQLITE_BUSY if the import held the write lock while reading.
+        if (p.phase === 'reading') writes.push(central.db.run('INSERT INTO roll_calls (unit, started_at_ms, started_by) VALUES (?, ?, ?)', ['Tổ 1', p.rows, 'central']));
       },
     });
+    expect(await Promise.all(writes)).toEqual([1, 1, 1, 1]);
     central.close();
     expect(result).toMatchObject({ rows: 20_000, added: 20_000, updated: 0, unchanged: 0 });
     expect(progress.map((p) => [p.phase, p.rows])).toEqual([
@@ -272,13 +291,14 @@ describe('members import', () => {
       ['reading', 20_000],
       ['writing', 20_000],
     ]);
-    expect(r.db.prepare('SELECT scope, count(*) AS n FROM members GROUP BY scope').all()).toEqual([
+    const scopes = await r.db.all<{ scope: string; n: number }>('SELECT scope, count(*) AS n FROM members GROUP BY scope ORDER BY scope');
+    expect(scopes.map(({ scope, n }) => ({ scope, n: Number(n) }))).toEqual([
       { scope: 'site-a', n: 10_000 },
       { scope: 'site-b', n: 10_000 },
     ]);
     // Row 7 of the file is person 6: the same text comes back out of the registry.
     const [name] = sampleMemberLine(6).split(',');
-    const stored = r.db.prepare('SELECT name, id_masked FROM members WHERE id_ref = ?').get(r.hasher('citizen', sampleIdNumber(6)));
+    const stored = await r.db.get('SELECT name, id_masked FROM members WHERE id_ref = ?', [r.hasher('citizen', sampleIdNumber(6))]);
     expect(stored).toEqual({ name, id_masked: `*********${sampleIdNumber(6).slice(-3)}` });
 
     // The same people with other details: every row an update or unchanged, none added.
@@ -287,6 +307,5 @@ describe('members import', () => {
     expect(again.added).toBe(0);
     expect(again.updated + again.unchanged).toBe(20_000);
     expect(again.updated).toBeGreaterThan(19_000);
-    close(r.db);
   });
 });
