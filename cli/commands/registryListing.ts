@@ -13,7 +13,7 @@ const pageSize = 1000;
 export async function writeListing<T>(
   ctx: CliContext,
   options: { readonly key: string; readonly json: boolean; readonly empty: string; readonly line: (item: T) => string },
-  read: (page: { limit: number; after?: number }) => Page<T>,
+  read: (page: { limit: number; after?: number }) => Page<T> | Promise<Page<T>>,
   decodeCursor: (cursor: string) => number,
 ): Promise<void> {
   const write = async (text: string) => {
@@ -23,7 +23,7 @@ export async function writeListing<T>(
   let count = 0;
   if (options.json) await write(`{${JSON.stringify(options.key)}:[`);
   for (;;) {
-    const page = read(after === undefined ? { limit: pageSize } : { limit: pageSize, after });
+    const page = await read(after === undefined ? { limit: pageSize } : { limit: pageSize, after });
     const text = options.json ? page.items.map((item, i) => `${count + i > 0 ? ',' : ''}${JSON.stringify(item)}`).join('') : page.items.map((item) => `${options.line(item)}\n`).join('');
     count += page.items.length;
     await write(text);

@@ -189,7 +189,7 @@ function refusal(context: PageContext, err: unknown): string {
   throw err;
 }
 
-export function memberPages(deps: Pick<RouteDeps, 'db' | 'config' | 'now'>): Route[] {
+export function memberPages(deps: Pick<RouteDeps, 'db' | 'registry' | 'config' | 'now'>): Route[] {
   const hasher = lazyRefHasher(deps);
   const list: ProtectedRoute = {
     path: '/members',
@@ -258,7 +258,7 @@ export function memberPages(deps: Pick<RouteDeps, 'db' | 'config' | 'now'>): Rou
   const onMember = (
     method: 'GET' | 'POST',
     path: string,
-    handle: (context: PageContext, member: RegistryMember, key: { ref: Buffer; idMasked: string }, request: AuthorizedRequest) => ApiResponse,
+    handle: (context: PageContext, member: RegistryMember, key: { ref: Buffer; idMasked: string }, request: AuthorizedRequest) => ApiResponse | Promise<ApiResponse>,
   ): ProtectedRoute => ({
     method,
     path: `/members/{ref}${path}`,
@@ -304,9 +304,9 @@ export function memberPages(deps: Pick<RouteDeps, 'db' | 'config' | 'now'>): Rou
     if (result.changed.length > 0) request.audit(memberUpdated(result, 'member.set-status'));
     return done(context, member, 'status');
   });
-  const card = onMember('POST', '/card', (context, member, key, request) => {
+  const card = onMember('POST', '/card', async (context, member, key, request) => {
     const selection = { by: 'member', idRef: key.ref } as const;
-    const counts = issueCards(deps.db, { hasher: hasher(), now: deps.now }, selection, { reissue: member.cardNumber !== null });
+    const counts = await issueCards(deps.registry, { hasher: hasher(), now: deps.now }, selection, { reissue: member.cardNumber !== null });
     if (counts.issued + counts.reissued > 0) request.audit(cardsIssued(selection, counts, member.idMasked));
     return done(context, member, 'card');
   });
