@@ -45,6 +45,7 @@ const statusByCode: Readonly<Record<string, readonly [number, ApiErrorCode]>> = 
   // lists publish: a scope with no one in it is refused rather than published empty
   'empty-scope': [409, 'conflict'],
   'concurrent-publish': [409, 'conflict'],
+  'concurrent-issue': [409, 'conflict'],
   // rare enough to retry by hand
   'no-free-code': [503, 'unavailable'],
 };

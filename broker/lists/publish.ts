@@ -11,7 +11,7 @@ import {
   verifySignedList,
   type ListHeaderInput,
 } from '../../protocol/lists/index.js';
-import type { CentralDb } from '../store/sqliteSchema.js';
+import { isUniqueViolation, type RegistryDb } from '../store/sql/registryDb.js';
 import { ListPublishError } from './errors.js';
 import {
   commitStaged,
@@ -32,14 +32,16 @@ import { walkScope, type PublishedEntry, type StatusCode } from './scopeDiff.js'
  * `qrgate lists publish`: the next version of a scope's list, built from the registry
  * (DESIGN.md "Signed card list", issue 4). One call:
  *
- * 1. reads the scope's entries in one read transaction and, in the same pass, the entries
+ * 1. reads the scope's entries in keyset pages in one read transaction (a snapshot that
+ *    takes no write lock, on SQLite and PostgreSQL alike) and, in the same pass, the entries
  *    of the previous version's signed snapshot (its file, verified again), and builds the
  *    snapshot (every entry, ascending ref: a terminal bulk-loads its B-tree by appending)
  *    and the delta from the previous version (new refs, changed statuses, `remove` for refs
  *    that left);
  * 2. signs both, verifies them as a terminal will, and writes them fsynced under temp names;
- * 3. in one short IMMEDIATE transaction: checks no other publish got there first, renames
- *    the files into place and records the version. Files are named before the commit, so a
+ * 3. in one short write transaction: checks no other publish got there first, records the
+ *    version (its primary key holds off a concurrent one), and renames the files into place
+ *    before the commit. Files are named before the commit, so a
  *    recorded version always has its files; a crash in between leaves an orphan file the
  *    next publish of that version overwrites. What was published is the signed file itself,
  *    so nothing else is written: a first publish of a million entries once held the write
@@ -117,17 +119,17 @@ function checkOptions(options: PublishListOptions): number {
   return days;
 }
 
-export function publishList(db: CentralDb, options: PublishListOptions): PublishListResult {
+export async function publishList(db: RegistryDb, options: PublishListOptions): Promise<PublishListResult> {
   const expiresInDays = checkOptions(options);
   const release = lockScope(options.dataDir, options.scope);
   try {
-    return publishLocked(db, options, expiresInDays);
+    return await publishLocked(db, options, expiresInDays);
   } finally {
     release();
   }
 }
 
-function publishLocked(db: CentralDb, options: PublishListOptions, expiresInDays: number): PublishListResult {
+async function publishLocked(db: RegistryDb, options: PublishListOptions, expiresInDays: number): Promise<PublishListResult> {
   const { scope, privateKey } = options;
   const publicKey = createPublicKey(privateKey);
   const chunkBytes = options.chunkBytes ?? defaultChunkBytes;
@@ -137,7 +139,7 @@ function publishLocked(db: CentralDb, options: PublishListOptions, expiresInDays
   const issuedAt = new Date(nowMs).toISOString();
   const expiresAt = new Date(nowMs + expiresInDays * dayMs).toISOString();
 
-  const built = readAndBuild(db, scope, { dir, publicKey }, (header, builder) => builder.finish({ ...header, scope, issuedAt, expiresAt }, privateKey));
+  const built = await readAndBuild(db, scope, { dir, publicKey }, (header, builder) => builder.finish({ ...header, scope, issuedAt, expiresAt }, privateKey));
   const buildSignMs = performance.now() - started;
   const version = (built.previous?.version ?? 0) + 1;
 
@@ -151,30 +153,34 @@ function publishLocked(db: CentralDb, options: PublishListOptions, expiresInDays
   const staged: StagedFile[] = [stageFile(join(dir, listFileName(snapshotName)), built.snapshot)];
   try {
     if (built.delta !== null && deltaName !== null) staged.push(stageFile(join(dir, listFileName(deltaName)), built.delta));
-    db.transaction(() => {
-      const latest = latestVersion(db, scope);
-      if ((latest?.version ?? null) !== (built.previous?.version ?? null)) {
-        throw new ListPublishError(
-          'concurrent-publish',
-          `another publish of "${scope}" recorded version ${latest?.version ?? '?'} while this one ran; nothing was recorded: run it again`,
+    const concurrent = (latest: number | null) =>
+      new ListPublishError('concurrent-publish', `another publish of "${scope}" recorded version ${latest ?? '?'} while this one ran; nothing was recorded: run it again`);
+    try {
+      await db.transaction(async (tx) => {
+        const latest = await latestVersion(tx, scope);
+        if ((latest?.version ?? null) !== (built.previous?.version ?? null)) throw concurrent(latest?.version ?? null);
+        await tx.run(
+          `INSERT INTO list_versions (scope, version, issued_at_ms, expires_at_ms, entry_count, snapshot_file, delta_file, delta_count, published_at_ms)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          [
+            scope,
+            version,
+            nowMs,
+            Date.parse(expiresAt),
+            snapshot.header.count,
+            listFileName(snapshotName),
+            deltaName === null ? null : listFileName(deltaName),
+            delta === null ? null : delta.header.count,
+            Date.now(),
+          ],
         );
-      }
-      commitStaged(staged);
-      db.prepare(
-        `INSERT INTO list_versions (scope, version, issued_at_ms, expires_at_ms, entry_count, snapshot_file, delta_file, delta_count, published_at_ms)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(
-        scope,
-        version,
-        nowMs,
-        Date.parse(expiresAt),
-        snapshot.header.count,
-        listFileName(snapshotName),
-        deltaName === null ? null : listFileName(deltaName),
-        delta === null ? null : delta.header.count,
-        Date.now(),
-      );
-    }).immediate();
+        // After the insert: once it holds the version's key, no other publish can name these files.
+        commitStaged(staged);
+      });
+    } catch (err) {
+      if (isUniqueViolation(err)) throw concurrent(version);
+      throw err;
+    }
   } finally {
     discardStaged(staged); // a no-op for files already renamed
   }
@@ -186,7 +192,7 @@ function publishLocked(db: CentralDb, options: PublishListOptions, expiresInDays
     expiresAt,
     count: snapshot.header.count,
     snapshot: built.snapshot,
-    deltas: deltaCandidates(db, dir, scope, version, built.delta),
+    deltas: deltaCandidates(await recordedDeltas(db, scope, version), dir, version, built.delta),
     chunkBytes,
   });
   writeFileAtomically(join(dir, manifestFileName), signManifest(manifest, privateKey));
@@ -211,9 +217,8 @@ function publishLocked(db: CentralDb, options: PublishListOptions, expiresInDays
   };
 }
 
-function latestVersion(db: CentralDb, scope: string): VersionRow | null {
-  const row = db.prepare('SELECT version, entry_count, snapshot_file FROM list_versions WHERE scope = ? ORDER BY version DESC LIMIT 1').get(scope);
-  return (row as VersionRow | undefined) ?? null;
+async function latestVersion(db: RegistryDb, scope: string): Promise<VersionRow | null> {
+  return (await db.get<VersionRow>('SELECT version, entry_count, snapshot_file FROM list_versions WHERE scope = ? ORDER BY version DESC LIMIT 1', [scope])) ?? null;
 }
 
 /**
@@ -241,10 +246,9 @@ function previousEntries(previous: VersionRow, where: { readonly dir: string; re
 type Finish = (header: Pick<ListHeaderInput, 'kind' | 'version' | 'baseVersion'>, builder: ListBodyBuilder) => Buffer;
 
 /** Step 1: one read transaction, one merged pass, both files. */
-function readAndBuild(db: CentralDb, scope: string, where: { readonly dir: string; readonly publicKey: KeyObject }, finish: Finish): Built {
-  db.exec('BEGIN');
-  try {
-    const previous = latestVersion(db, scope);
+function readAndBuild(db: RegistryDb, scope: string, where: { readonly dir: string; readonly publicKey: KeyObject }, finish: Finish): Promise<Built> {
+  return db.readTransaction(async (tx): Promise<Built> => {
+    const previous = await latestVersion(tx, scope);
     const version = (previous?.version ?? 0) + 1;
     const before = previous === null ? [] : previousEntries(previous, where, scope);
     const previousUnreadable = typeof before === 'string' ? before : null;
@@ -253,7 +257,7 @@ function readAndBuild(db: CentralDb, scope: string, where: { readonly dir: strin
     let added = 0;
     let changed = 0;
     let removed = 0;
-    walkScope(db, scope, typeof before === 'string' ? [] : before, (ref, current, published) => {
+    await walkScope(tx, scope, typeof before === 'string' ? [] : before, (ref, current, published) => {
       if (current !== null) snapshot.add({ ref, status: listStatuses[current] });
       if (current === published) return;
       if (published === null) added++;
@@ -276,19 +280,26 @@ function readAndBuild(db: CentralDb, scope: string, where: { readonly dir: strin
       removed,
       previousUnreadable,
     };
-  } finally {
-    db.exec('COMMIT'); // read-only: ends the read transaction
-  }
+  });
 }
 
-/** The recorded deltas of a scope, newest first, their files read from disk only when the chain gets that far. */
-function* deltaCandidates(db: CentralDb, dir: string, scope: string, version: number, newest: Buffer | null): Generator<DeltaCandidate> {
-  const rows = db
-    .prepare(
-      `SELECT version, entry_count, delta_file FROM list_versions
-       WHERE scope = ? AND version <= ? AND delta_file IS NOT NULL ORDER BY version DESC LIMIT ?`,
-    )
-    .all(scope, version, maxChainDeltas) as { version: number; entry_count: number; delta_file: string }[];
+interface DeltaRow {
+  readonly version: number;
+  readonly entry_count: number;
+  readonly delta_file: string;
+}
+
+/** The recorded deltas of a scope up to `version`, newest first, as many as a manifest may offer. */
+function recordedDeltas(db: RegistryDb, scope: string, version: number): Promise<DeltaRow[]> {
+  return db.all<DeltaRow>(
+    `SELECT version, entry_count, delta_file FROM list_versions
+     WHERE scope = ? AND version <= ? AND delta_file IS NOT NULL ORDER BY version DESC LIMIT ?`,
+    [scope, version, maxChainDeltas],
+  );
+}
+
+/** The recorded deltas as candidates, their files read from disk only when the chain gets that far. */
+function* deltaCandidates(rows: readonly DeltaRow[], dir: string, version: number, newest: Buffer | null): Generator<DeltaCandidate> {
   for (const row of rows) {
     const path = join(dir, row.delta_file);
     yield {

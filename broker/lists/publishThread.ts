@@ -1,10 +1,11 @@
 import { startSourceWorker } from '../../protocol/sourceWorker.js';
+import type { RegistryLocation } from '../registry/registryLocation.js';
 import { ListPublishError, type ListPublishProblem } from './errors.js';
 import type { PublishListOptions, PublishListResult } from './publish.js';
 
 /** What publishWorker.ts is given: the options with the clock read once (a function cannot cross threads). */
 export interface PublishJob {
-  readonly dbFile: string;
+  readonly registry: RegistryLocation;
   readonly options: Omit<PublishListOptions, 'now'> & { readonly nowMs: number };
 }
 
@@ -15,11 +16,13 @@ export type PublishReply =
 /**
  * publishList in a worker thread, for the central's own process (the API's and the
  * console's "publish now"): the same publish as `qrgate lists publish`, with the seconds of
- * reading and signing a large scope kept off the event loop that serves MQTT and HTTP.
+ * reading and signing a large scope kept off the event loop that serves MQTT and HTTP. The
+ * thread opens the registry at `registry` itself (its own SQLite connection, or its own
+ * small PostgreSQL pool) and closes it when done.
  */
-export function publishListInThread(dbFile: string, options: PublishListOptions): Promise<PublishListResult> {
+export function publishListInThread(registry: RegistryLocation, options: PublishListOptions): Promise<PublishListResult> {
   const { now, ...rest } = options;
-  const job: PublishJob = { dbFile, options: { ...rest, nowMs: (now ?? Date.now)() } };
+  const job: PublishJob = { registry, options: { ...rest, nowMs: (now ?? Date.now)() } };
   return new Promise((resolve, reject) => {
     const worker = startSourceWorker(import.meta.url, 'publishWorker', { workerData: job });
     let answered = false;

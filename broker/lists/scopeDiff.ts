@@ -1,4 +1,4 @@
-import type { CentralDb } from '../store/sqliteSchema.js';
+import type { RegistryDb } from '../store/sql/registryDb.js';
 
 /**
  * The registry's list of a scope, merged with what was last published for it (the entries
@@ -7,11 +7,13 @@ import type { CentralDb } from '../store/sqliteSchema.js';
  * The list of scope S is: every member with scope S by their citizen ref (`id_ref`), each
  * of their live cards (`revoked_at_ms IS NULL`) by its card ref, all with the member's
  * status, and each of their revoked cards as revoked, so a gate tells a guard that a lost or
- * replaced card is being used instead of calling it unknown. Two cursors ordered by ref — that
- * list, and the previous snapshot's entries (a snapshot is in ascending ref order) — are
- * walked side by side, so a million-entry scope never becomes a million JavaScript objects
- * held at once: each ref is handed to the visitor and dropped.
- * SQLite orders BLOBs with memcmp, the same order as Buffer.compare.
+ * replaced card is being used instead of calling it unknown. Three cursors ordered by ref —
+ * the scope's members, their cards, and the previous snapshot's entries (a snapshot is in
+ * ascending ref order) — are walked side by side, so a million-entry scope never becomes a
+ * million JavaScript objects held at once: the registry is read in keyset pages
+ * (`ref > last ORDER BY ref LIMIT n`, on the (scope, id_ref) index and the cards' primary
+ * key), each ref is handed to the visitor and dropped.
+ * Both engines order BLOB/bytea bytewise, the same order as Buffer.compare.
  *
  * Status codes are indexes into `listStatuses` (protocol/lists/format.ts): 0 allow, 1 deny,
  * 2 check, 4 revoked (3 is remove, a delta's, never stored).
@@ -25,58 +27,102 @@ export type StatusCode = 0 | 1 | 2 | 4;
  */
 export type ScopeVisitor = (ref: Buffer, current: StatusCode | null, published: StatusCode | null) => void;
 
+export type PublishedEntry = readonly [ref: Buffer, code: StatusCode];
+
+interface RefRow {
+  readonly ref: Buffer;
+  readonly code: StatusCode;
+}
+
+/** Rows per keyset page: large enough that round trips to PostgreSQL are a small part of the time. */
+export const scopePageRows = 10_000;
+
 const statusCode = (column: string): string => `CASE ${column} WHEN 'allow' THEN 0 WHEN 'deny' THEN 1 ELSE 2 END`;
 
-// The compound SELECT is merged by SQLite (each arm sorted, then merged), and hands back
-// rows as arrays: per-row marshalling is most of the cost at a million rows.
-const registrySql = `
-  SELECT id_ref AS ref, ${statusCode('status')} AS code FROM members WHERE scope = @scope
-  UNION ALL
-  SELECT c.card_ref, CASE WHEN c.revoked_at_ms IS NULL THEN ${statusCode('m.status')} ELSE 4 END
-  FROM cards c JOIN members m ON m.member_id = c.member_id
-  WHERE m.scope = @scope
-  ORDER BY ref`;
+const memberPage = (after: boolean) =>
+  `SELECT id_ref AS ref, ${statusCode('status')} AS code FROM members
+   WHERE scope = ?${after ? ' AND id_ref > ?' : ''} ORDER BY id_ref LIMIT ?`;
 
-export type PublishedEntry = readonly [ref: Buffer, code: StatusCode];
-type Row = [Buffer, StatusCode];
+const cardPage = (after: boolean) =>
+  `SELECT c.card_ref AS ref, CASE WHEN c.revoked_at_ms IS NULL THEN ${statusCode('m.status')} ELSE 4 END AS code
+   FROM cards c JOIN members m ON m.member_id = c.member_id
+   WHERE m.scope = ?${after ? ' AND c.card_ref > ?' : ''} ORDER BY c.card_ref LIMIT ?`;
 
 /**
- * Walks the merged scope. Run it inside a read transaction so the registry's statements
- * see one moment of the database. `published`: the last version's entries in ascending ref
- * order; empty for a scope never published. A ref met twice on the registry side (a card ref equal to a
- * citizen ref: two HMACs in different namespaces, never seen in practice) is visited once:
- * a list holds each ref once, and the terminal's bulk load relies on strictly rising refs.
+ * One keyset-paged read, consumed a row at a time. `advance` returns a promise only when it
+ * had to fetch the next page, so the merge below awaits once per page, not once per row.
  */
-export function walkScope(db: CentralDb, scope: string, publishedEntries: Iterable<PublishedEntry>, visit: ScopeVisitor): void {
-  const registry = db.prepare(registrySql).raw(true).iterate({ scope }) as IterableIterator<Row>;
+class PagedRefs {
+  current: RefRow | undefined;
+  private rows: RefRow[] = [];
+  private index = 0;
+
+  private constructor(private readonly fetch: (after: Buffer | null) => Promise<RefRow[]>) {}
+
+  static async open(fetch: (after: Buffer | null) => Promise<RefRow[]>): Promise<PagedRefs> {
+    const cursor = new PagedRefs(fetch);
+    cursor.take(await fetch(null));
+    return cursor;
+  }
+
+  advance(): Promise<void> | undefined {
+    this.index++;
+    if (this.index < this.rows.length) {
+      this.current = this.rows[this.index];
+      return undefined;
+    }
+    if (this.rows.length < scopePageRows) {
+      this.current = undefined;
+      return undefined;
+    }
+    return this.fetch(this.rows[this.rows.length - 1]!.ref).then((rows) => this.take(rows));
+  }
+
+  private take(rows: RefRow[]): void {
+    this.rows = rows;
+    this.index = 0;
+    this.current = rows[0];
+  }
+}
+
+/**
+ * Walks the merged scope. Run it inside `db.readTransaction` so its pages see one moment of
+ * the database. `published`: the last version's entries in ascending ref order; empty for a
+ * scope never published. A ref met twice on the registry side (a card ref equal to a citizen
+ * ref: two HMACs in different namespaces, never seen in practice) is visited once: a list
+ * holds each ref once, and the terminal's bulk load relies on strictly rising refs.
+ */
+export async function walkScope(db: RegistryDb, scope: string, publishedEntries: Iterable<PublishedEntry>, visit: ScopeVisitor): Promise<void> {
+  const pageOf = (sql: (after: boolean) => string) => (after: Buffer | null) =>
+    db.all<RefRow>(sql(after !== null), after === null ? [scope, scopePageRows] : [scope, after, scopePageRows]);
+  const members = await PagedRefs.open(pageOf(memberPage));
+  const cards = await PagedRefs.open(pageOf(cardPage));
   const published = publishedEntries[Symbol.iterator]();
   let previous: Buffer | null = null;
-  let a = registry.next();
   let b = published.next();
   try {
-    while (!a.done || !b.done) {
-      if (!a.done && previous !== null && a.value[0].equals(previous)) {
-        a = registry.next();
+    for (;;) {
+      const m = members.current;
+      const c = cards.current;
+      const from = m !== undefined && (c === undefined || Buffer.compare(m.ref, c.ref) <= 0) ? members : c !== undefined ? cards : null;
+      const a = from?.current;
+      if (a !== undefined && previous !== null && a.ref.equals(previous)) {
+        await from!.advance();
         continue;
       }
-      const order = a.done ? 1 : b.done ? -1 : Buffer.compare(a.value[0], b.value[0]);
-      if (order < 0) {
-        visit(a.value[0], a.value[1], null);
-      } else if (order > 0) {
-        visit(b.value[0], null, b.value[1]);
-      } else {
-        visit(a.value[0], a.value[1], b.value[1]);
-      }
+      if (a === undefined && b.done) return;
+      const order = a === undefined ? 1 : b.done ? -1 : Buffer.compare(a.ref, b.value[0]);
+      if (order < 0) visit(a!.ref, a!.code, null);
+      else if (order > 0) visit(b.value![0], null, b.value![1]);
+      else visit(a!.ref, a!.code, b.value![1]);
       if (order <= 0) {
-        previous = a.value![0];
-        a = registry.next();
+        previous = a!.ref;
+        const fetching = from!.advance();
+        if (fetching !== undefined) await fetching;
       }
       if (order >= 0) b = published.next();
     }
   } finally {
-    // An exception from the visitor must not leave a statement open: it would hold the
-    // read transaction (and the WAL) until the connection closes.
-    registry.return?.();
     published.return?.();
   }
 }

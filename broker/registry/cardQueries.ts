@@ -1,6 +1,6 @@
 import { refToHex } from '../../protocol/credentialRef.js';
 import { groupCardNumber } from '../../protocol/credentials/card.js';
-import type { CentralDb } from '../store/sqliteSchema.js';
+import type { RegistryDb, SqlValue } from '../store/sql/registryDb.js';
 import { msToIso, msToIsoOrNull } from '../store/time.js';
 import type { PageRequest } from './memberQueries.js';
 import { toPage, type Page } from './pageCursor.js';
@@ -45,30 +45,35 @@ interface CardRow {
   readonly revokedAtMs: number | null;
 }
 
-export function listCards(db: CentralDb, filter: CardFilter, page: PageRequest): Page<RegistryCard> {
+/** The cards' issue order as an integer key: SQLite's rowid, PostgreSQL's card_seq (pgSchema.ts). */
+function cardKey(db: RegistryDb): string {
+  return db.dialect === 'sqlite' ? 'c.rowid' : 'c.card_seq';
+}
+
+export async function listCards(db: RegistryDb, filter: CardFilter, page: PageRequest): Promise<Page<RegistryCard>> {
+  const key = cardKey(db);
   const where: string[] = [];
-  const params: Record<string, string | number> = { limit: page.limit + 1 };
+  const params: SqlValue[] = [];
   if (filter.unit !== undefined) {
-    where.push('m.unit = @unit');
-    params.unit = filter.unit;
+    where.push('m.unit = ?');
+    params.push(filter.unit);
   }
   if (filter.scope !== undefined) {
-    where.push('m.scope = @scope');
-    params.scope = filter.scope;
+    where.push('m.scope = ?');
+    params.push(filter.scope);
   }
   if (filter.status !== undefined) where.push(filter.status === 'live' ? 'c.revoked_at_ms IS NULL' : 'c.revoked_at_ms IS NOT NULL');
   if (page.after !== undefined) {
-    where.push('c.rowid > @after');
-    params.after = page.after;
+    where.push(`${key} > ?`);
+    params.push(page.after);
   }
-  const rows = db
-    .prepare<Record<string, string | number>, CardRow>(
-      `SELECT c.rowid AS rowId, m.id_ref AS idRef, m.id_masked AS idMasked, m.name, m.unit, m.scope, c.card_id AS cardId,
-         c.issued_at_ms AS issuedAtMs, c.revoked_at_ms AS revokedAtMs
-       FROM cards c JOIN members m ON m.member_id = c.member_id
-       ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY c.rowid LIMIT @limit`,
-    )
-    .all(params);
+  const rows = await db.all<CardRow>(
+    `SELECT ${key} AS "rowId", m.id_ref AS "idRef", m.id_masked AS "idMasked", m.name, m.unit, m.scope, c.card_id AS "cardId",
+       c.issued_at_ms AS "issuedAtMs", c.revoked_at_ms AS "revokedAtMs"
+     FROM cards c JOIN members m ON m.member_id = c.member_id
+     ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${key} LIMIT ?`,
+    [...params, page.limit + 1],
+  );
   return toPage('c', rows, page.limit, (row) => row.rowId, (row) => ({
     memberRef: refToHex(row.idRef),
     idMasked: row.idMasked,

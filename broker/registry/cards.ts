@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { refToHex, type RefHasher } from '../../protocol/credentialRef.js';
 import { generateCardId, parseCardId } from '../../protocol/credentials/card.js';
-import type { CentralDb } from '../store/sqliteSchema.js';
+import { isUniqueViolation, placeholders, type RegistryDb, type SqlValue } from '../store/sql/registryDb.js';
 import { msToIso } from '../store/time.js';
 
 /**
@@ -19,7 +19,7 @@ export type CardSelection =
   | { readonly by: 'scope'; readonly scope: string }
   | { readonly by: 'all' };
 
-export type CardsErrorCode = 'unknown-member' | 'no-members' | 'no-cards' | 'card-invalid' | 'card-unknown' | 'card-revoked';
+export type CardsErrorCode = 'unknown-member' | 'no-members' | 'no-cards' | 'card-invalid' | 'card-unknown' | 'card-revoked' | 'concurrent-issue';
 
 export class CardsError extends Error {
   constructor(
@@ -31,7 +31,7 @@ export class CardsError extends Error {
   }
 }
 
-function memberFilter(selection: CardSelection): { readonly where: string; readonly params: readonly (string | Buffer)[] } {
+function memberFilter(selection: CardSelection): { readonly where: string; readonly params: readonly SqlValue[] } {
   switch (selection.by) {
     case 'member':
       return { where: 'm.id_ref = ?', params: [selection.idRef] };
@@ -42,7 +42,7 @@ function memberFilter(selection: CardSelection): { readonly where: string; reado
     case 'scope':
       return { where: 'm.scope = ?', params: [selection.scope] };
     case 'all':
-      return { where: '1', params: [] };
+      return { where: '1 = 1', params: [] };
   }
 }
 
@@ -111,30 +111,38 @@ interface SelectedMember {
   readonly liveCardId: string | null;
 }
 
+/** Rows per multi-row INSERT or IN list: well under both engines' parameter limits. */
+const rowsPerStatement = 1000;
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
 /**
- * Issues cards to the selected members in one IMMEDIATE transaction: the selection is
- * read and written under the same lock, so a concurrent `members import` or a second
- * `cards issue` cannot slip a card in between (two live cards for one member). Statements
- * are prepared once and run per member: 100k new cards take about 2 s on a 2-core machine
- * (HMAC, id encoding and two random-key index inserts per card).
+ * Issues cards to the selected members in one transaction: the selection is read and
+ * written together, so a failure halfway leaves every member as they were. Two issues at
+ * once cannot give a member two live cards: SQLite's transaction holds the write lock, and
+ * on both engines the `cards_one_live` index refuses a second one ('concurrent-issue', run
+ * it again). Old cards are revoked and new ones stored a thousand rows per statement
+ * (PostgreSQL is a network hop away; 100k cards are 200 statements, not 200,000).
  */
-export function issueCards(db: CentralDb, deps: IssueCardsDeps, selection: CardSelection, options: IssueCardsOptions): IssueCardsResult {
+export async function issueCards(db: RegistryDb, deps: IssueCardsDeps, selection: CardSelection, options: IssueCardsOptions): Promise<IssueCardsResult> {
   const { hasher, now = Date.now, generateId = pooledCardIds() } = deps;
   const { where, params } = memberFilter(selection);
-  const selectMembers = db.prepare<unknown[], SelectedMember>(`
-    SELECT m.member_id AS memberId,
-      (SELECT c.card_id FROM cards c WHERE c.member_id = m.member_id AND c.revoked_at_ms IS NULL LIMIT 1) AS liveCardId
-    FROM members m WHERE ${where} ORDER BY m.member_id`);
-  const revoke = db.prepare('UPDATE cards SET revoked_at_ms = ? WHERE member_id = ? AND revoked_at_ms IS NULL');
-  const insert = db.prepare('INSERT INTO cards (card_ref, card_id, member_id, issued_at_ms, revoked_at_ms) VALUES (?, ?, ?, ?, NULL)');
-
-  return db
-    .transaction((): IssueCardsResult => {
-      const members = selectMembers.all(...params);
+  try {
+    return await db.transaction(async (tx): Promise<IssueCardsResult> => {
+      const members = await tx.all<SelectedMember>(
+        `SELECT m.member_id AS "memberId",
+          (SELECT c.card_id FROM cards c WHERE c.member_id = m.member_id AND c.revoked_at_ms IS NULL LIMIT 1) AS "liveCardId"
+        FROM members m WHERE ${where} ORDER BY m.member_id`,
+        params,
+      );
       if (members.length === 0) throw noMembers(selection);
       const atMs = now();
-      let issued = 0;
-      let reissued = 0;
+      const revoked: number[] = [];
+      const cards: (readonly [Buffer, string, number])[] = [];
       let skipped = 0;
       let lastCardId: string | null = null;
       for (const member of members) {
@@ -143,19 +151,28 @@ export function issueCards(db: CentralDb, deps: IssueCardsDeps, selection: CardS
           lastCardId = member.liveCardId;
           continue;
         }
-        if (member.liveCardId !== null) {
-          revoke.run(atMs, member.memberId);
-          reissued++;
-        } else {
-          issued++;
-        }
+        if (member.liveCardId !== null) revoked.push(member.memberId);
         const cardId = generateId();
-        insert.run(hasher('card', cardId), cardId, member.memberId, atMs);
+        cards.push([hasher('card', cardId), cardId, member.memberId]);
         lastCardId = cardId;
       }
-      return { issued, reissued, skipped, ...(selection.by === 'member' && lastCardId !== null ? { cardId: lastCardId } : {}) };
-    })
-    .immediate();
+      // Revoked first: the new live card would otherwise meet the old one in cards_one_live.
+      for (const chunk of chunks(revoked, rowsPerStatement)) {
+        await tx.run(`UPDATE cards SET revoked_at_ms = ? WHERE revoked_at_ms IS NULL AND member_id IN (${placeholders(chunk.length)})`, [atMs, ...chunk]);
+      }
+      for (const chunk of chunks(cards, rowsPerStatement)) {
+        await tx.run(
+          `INSERT INTO cards (card_ref, card_id, member_id, issued_at_ms, revoked_at_ms) VALUES ${chunk.map(() => '(?, ?, ?, ?, NULL)').join(', ')}`,
+          chunk.flatMap(([cardRef, cardId, memberId]) => [cardRef, cardId, memberId, atMs]),
+        );
+      }
+      const reissued = revoked.length;
+      return { issued: cards.length - reissued, reissued, skipped, ...(selection.by === 'member' && lastCardId !== null ? { cardId: lastCardId } : {}) };
+    });
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new CardsError('concurrent-issue', `another card issue ${describeSelection(selection)} ran at the same time; nothing was changed by this one: run it again`);
+    throw err;
+  }
 }
 
 /** A live card with what is printed on it. */
@@ -166,31 +183,45 @@ export interface LiveCard {
   readonly scope: string;
 }
 
+/** Live cards read per statement while a PDF is painted: a few pages of a card printer's work. */
+const liveCardsPerPage = 500;
+
 /**
  * The live cards of the selection, ordered by unit then name (the order they are handed
- * out in), read lazily so 100k cards are never all in memory at once. Refuses an empty
- * selection up front, so a command fails before it creates its output file.
- *
- * The connection stays busy until `cards` ends: run no other statement on it meanwhile,
- * and call `cards.return()` in a `finally` (a `for…of` that breaks or throws does it), or
- * the database cannot be closed.
+ * out in), read in keyset pages as they are consumed, so 100k cards are never all in memory
+ * at once and no statement or transaction stays open while a slow client downloads the PDF
+ * (the connection is the API's shared one). A card reissued while the pages are read may
+ * be printed in its old or new form, as a print started a moment earlier or later would.
+ * Refuses an empty selection up front, so a command fails before it creates its output file.
  */
-export function openLiveCards(db: CentralDb, selection: CardSelection): { readonly count: number; readonly cards: IterableIterator<LiveCard> } {
+export async function openLiveCards(db: RegistryDb, selection: CardSelection): Promise<{ readonly count: number; readonly cards: AsyncIterableIterator<LiveCard> }> {
   const { where, params } = memberFilter(selection);
   const from = 'FROM cards c JOIN members m ON m.member_id = c.member_id WHERE c.revoked_at_ms IS NULL AND ' + where;
-  const count = (db.prepare(`SELECT count(*) AS n ${from}`).get(...params) as { n: number }).n;
+  const count = Number((await db.value<number | string>(`SELECT count(*) ${from}`, params)) ?? 0);
   if (count === 0) {
-    const known = selection.by !== 'member' || db.prepare('SELECT 1 FROM members WHERE id_ref = ?').get(selection.idRef) !== undefined;
+    const known = selection.by !== 'member' || (await db.value('SELECT 1 FROM members WHERE id_ref = ?', [selection.idRef])) !== undefined;
     throw known
       ? new CardsError('no-cards', `no live card ${describeSelection(selection)}: issue them first with \`qrgate cards issue\``)
       : noMembers(selection);
   }
-  const cards = db
-    .prepare<unknown[], LiveCard>(
-      `SELECT c.card_id AS cardId, m.name AS name, m.unit AS unit, m.scope AS scope ${from} ORDER BY m.unit, m.name, c.card_id`,
-    )
-    .iterate(...params);
-  return { count, cards };
+  const select = `SELECT c.card_id AS "cardId", m.name AS name, m.unit AS unit, m.scope AS scope ${from}`;
+  const order = 'ORDER BY m.unit, m.name, c.card_id LIMIT ?';
+  async function* pages(): AsyncGenerator<LiveCard> {
+    let page = await db.all<LiveCard>(`${select} ${order}`, [...params, liveCardsPerPage]);
+    while (page.length > 0) {
+      yield* page;
+      if (page.length < liveCardsPerPage) return;
+      const last = page[page.length - 1]!;
+      page = await db.all<LiveCard>(`${select} AND (m.unit, m.name, c.card_id) > (CAST(? AS text), CAST(? AS text), CAST(? AS text)) ${order}`, [
+        ...params,
+        last.unit,
+        last.name,
+        last.cardId,
+        liveCardsPerPage,
+      ]);
+    }
+  }
+  return { count, cards: pages() };
 }
 
 /** A card found by its number, and whose it is (for the caller's scope check). */
@@ -219,13 +250,12 @@ export function cardTail(cardId: string): string {
   return cardId.slice(-4);
 }
 
-export function findCard(db: CentralDb, cardId: string): CardOwner {
-  const row = db
-    .prepare<[string], { cardId: string; idRef: Buffer; idMasked: string; unit: string; revokedAtMs: number | null }>(
-      `SELECT c.card_id AS cardId, m.id_ref AS idRef, m.id_masked AS idMasked, m.unit, c.revoked_at_ms AS revokedAtMs
-       FROM cards c JOIN members m ON m.member_id = c.member_id WHERE c.card_id = ?`,
-    )
-    .get(cardId);
+export async function findCard(db: RegistryDb, cardId: string): Promise<CardOwner> {
+  const row = await db.get<{ cardId: string; idRef: Buffer; idMasked: string; unit: string; revokedAtMs: number | null }>(
+    `SELECT c.card_id AS "cardId", m.id_ref AS "idRef", m.id_masked AS "idMasked", m.unit, c.revoked_at_ms AS "revokedAtMs"
+     FROM cards c JOIN members m ON m.member_id = c.member_id WHERE c.card_id = ?`,
+    [cardId],
+  );
   if (row === undefined) throw new CardsError('card-unknown', `no card ending in ${cardTail(cardId)} was issued`);
   return { cardId: row.cardId, memberRef: refToHex(row.idRef), idMasked: row.idMasked, unit: row.unit, revokedAt: row.revokedAtMs === null ? null : msToIso(row.revokedAtMs) };
 }
@@ -243,13 +273,16 @@ export interface RevokeCardResult {
  * learn it with the next published list of the member's scope, so publish soon after. The
  * member keeps no live card until `issueCards` gives a new one.
  */
-export function revokeCard(db: CentralDb, cardId: string, nowMs: number): RevokeCardResult {
-  return db
-    .transaction((): RevokeCardResult => {
-      const card = findCard(db, cardId);
-      if (card.revokedAt !== null) throw new CardsError('card-revoked', `card ending in ${cardTail(cardId)} was already revoked at ${card.revokedAt}`);
-      db.prepare('UPDATE cards SET revoked_at_ms = ? WHERE card_id = ?').run(nowMs, cardId);
-      return { cardTail: cardTail(cardId), idMasked: card.idMasked, unit: card.unit, revokedAt: msToIso(nowMs) };
-    })
-    .immediate();
+export async function revokeCard(db: RegistryDb, cardId: string, nowMs: number): Promise<RevokeCardResult> {
+  return db.transaction(async (tx): Promise<RevokeCardResult> => {
+    const card = await findCard(tx, cardId);
+    // `revoked_at_ms IS NULL` in the update itself: on PostgreSQL two revokes at once both
+    // read it live, and only the one that changed the row may say it revoked it.
+    const changed = card.revokedAt === null ? await tx.run('UPDATE cards SET revoked_at_ms = ? WHERE card_id = ? AND revoked_at_ms IS NULL', [nowMs, cardId]) : 0;
+    if (changed === 0) {
+      const at = card.revokedAt ?? (await findCard(tx, cardId)).revokedAt;
+      throw new CardsError('card-revoked', `card ending in ${cardTail(cardId)} was already revoked at ${at}`);
+    }
+    return { cardTail: cardTail(cardId), idMasked: card.idMasked, unit: card.unit, revokedAt: msToIso(nowMs) };
+  });
 }

@@ -105,12 +105,13 @@ async function drained(doc: Readable, out: Writable, failed: () => unknown): Pro
 }
 
 /**
- * Paints the cards into `out` page by page, waiting for `out` to take each page before the
+ * Paints the cards into `out` page by page (read as they come: an async source is read a
+ * page of the registry at a time), waiting for `out` to take each page before the
  * next is made: a slow reader (an HTTP client) holds back the painting instead of letting
  * pages pile up in memory. Ends `out` when done; on failure destroys the document and
  * rejects (`out` is the caller's to clean up).
  */
-export async function paintCardsPdf(cards: Iterable<CardContent>, sheet: SheetKind, out: Writable): Promise<{ readonly cards: number; readonly pages: number }> {
+export async function paintCardsPdf(cards: Iterable<CardContent> | AsyncIterable<CardContent>, sheet: SheetKind, out: Writable): Promise<{ readonly cards: number; readonly pages: number }> {
   const layout = sheetLayout(sheet);
   const doc = createCardsDocument();
   const measure = documentMeasure(doc);
@@ -121,7 +122,7 @@ export async function paintCardsPdf(cards: Iterable<CardContent>, sheet: SheetKi
   let count = 0;
   let pages = 0;
   try {
-    for (const card of cards) {
+    for await (const card of cards) {
       const slot = count % layout.slots.length;
       if (slot === 0) {
         await drained(doc, out, () => failure);
@@ -143,7 +144,7 @@ export async function paintCardsPdf(cards: Iterable<CardContent>, sheet: SheetKi
   return { cards: count, pages };
 }
 
-export async function writeCardsPdf(cards: Iterable<CardContent>, options: CardsPdfOptions): Promise<CardsPdfResult> {
+export async function writeCardsPdf(cards: Iterable<CardContent> | AsyncIterable<CardContent>, options: CardsPdfOptions): Promise<CardsPdfResult> {
   const partFile = `${options.file}.part`;
   // The cards in it work at the gates: readable by the operator only.
   const out = createWriteStream(partFile, { mode: 0o600 });

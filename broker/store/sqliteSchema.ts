@@ -357,6 +357,17 @@ const migrations: readonly string[] = [
   `,
   // Retention of commands (sqliteRetention.ts): the oldest, acknowledged or not, found by age.
   `CREATE INDEX terminal_commands_age ON terminal_commands (issued_at_ms);`,
+  // The registry on RegistryDb (issue 15 point 4), as pgSchema.ts has it too. A list publish
+  // reads a scope's members in keyset pages by ref (`scope = ? AND id_ref > ? ORDER BY id_ref`):
+  // (scope, id_ref) answers each page from the index, where (scope) alone sorted the whole
+  // scope for every page; it serves every `scope = ?` the old index did. At most one live card
+  // per member: a transaction's lock kept it on SQLite, PostgreSQL's READ COMMITTED would
+  // not, so the database keeps it on both.
+  `
+  CREATE INDEX members_scope_ref ON members (scope, id_ref);
+  DROP INDEX members_scope;
+  CREATE UNIQUE INDEX cards_one_live ON cards (member_id) WHERE revoked_at_ms IS NULL;
+  `,
 ];
 
 export const schemaVersion = migrations.length;

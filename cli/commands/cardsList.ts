@@ -1,7 +1,7 @@
 import { loadCentralConfig } from '../../broker/config.js';
 import { listCards, type RegistryCard } from '../../broker/registry/cardQueries.js';
 import { decodePageCursor } from '../../broker/registry/pageCursor.js';
-import { withRegistryDb } from '../../broker/registry/registryDb.js';
+import { withRegistry } from '../../broker/registry/registryDb.js';
 import { parseOptions, requireOption, type Command } from '../command.js';
 import { writeListing } from './registryListing.js';
 
@@ -20,7 +20,7 @@ export const run: Command = async (ctx) => {
     json: { type: 'boolean', default: false },
   });
   const config = loadCentralConfig(requireOption(values, 'central-config'));
-  await withRegistryDb(config, (db) =>
+  await withRegistry(config, (db) =>
     writeListing(
       ctx,
       { key: 'cards', json: values.json, empty: 'no cards: issue them with qrgate cards issue', line },

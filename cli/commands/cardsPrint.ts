@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { loadCentralConfig } from '../../broker/config.js';
 import { openLiveCards } from '../../broker/registry/cards.js';
 import { memberKey } from '../../broker/registry/members.js';
-import { registryRefHasher, withRegistryDb } from '../../broker/registry/registryDb.js';
+import { registryRefHasher, withRegistry } from '../../broker/registry/registryDb.js';
 import { sheetKinds, type SheetKind } from '../../broker/registry/cardSheet.js';
 import { writeCardsPdf } from '../../broker/registry/cardsPdf.js';
 import { parseOptions, requireOption, UsageError, type Command } from '../command.js';
@@ -30,14 +30,7 @@ export const run: Command = async (ctx) => {
   const sheet = sheetKind(values.sheet);
   const config = loadCentralConfig(requireOption(values, 'central-config'));
   const selection = cardSelectionFromOptions(values, (raw) => memberKey(registryRefHasher(config), raw).ref, true);
-  const result = await withRegistryDb(config, async (db) => {
-    const { cards } = openLiveCards(db, selection);
-    try {
-      return await writeCardsPdf(cards, { sheet, file });
-    } finally {
-      cards.return?.();
-    }
-  });
+  const result = await withRegistry(config, async (db) => writeCardsPdf((await openLiveCards(db, selection)).cards, { sheet, file }));
   ctx.stdout.write(
     values.json
       ? `${JSON.stringify({ file, sheet, ...result })}\n`

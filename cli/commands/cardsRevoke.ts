@@ -1,7 +1,7 @@
-import { recordCliAudit } from '../../broker/access/audit.js';
 import { loadCentralConfig } from '../../broker/config.js';
 import { cardIdFromNumber, revokeCard } from '../../broker/registry/cards.js';
-import { withRegistryDb } from '../../broker/registry/registryDb.js';
+import { recordCliAudit } from '../../broker/access/audit.js';
+import { withRegistry, withRegistryDb } from '../../broker/registry/registryDb.js';
 import { cardRevoked } from '../../broker/registry/registryAudit.js';
 import { parseOptions, requireOption, type Command } from '../command.js';
 
@@ -19,11 +19,8 @@ export const run: Command = async (ctx) => {
   });
   const cardId = cardIdFromNumber(requireOption(values, 'number'));
   const config = loadCentralConfig(requireOption(values, 'central-config'));
-  const revoked = await withRegistryDb(config, (db) => {
-    const result = revokeCard(db, cardId, Date.now());
-    recordCliAudit(db, cardRevoked(result));
-    return result;
-  });
+  const revoked = await withRegistry(config, (db) => revokeCard(db, cardId, Date.now()));
+  await withRegistryDb(config, (db) => recordCliAudit(db, cardRevoked(revoked)));
   ctx.stdout.write(
     values.json
       ? `${JSON.stringify(revoked)}\n`

@@ -1,7 +1,7 @@
-import { recordCliAudit } from '../../broker/access/audit.js';
 import { loadCentralConfig } from '../../broker/config.js';
 import { publishList } from '../../broker/lists/publish.js';
-import { withRegistryDb } from '../../broker/registry/registryDb.js';
+import { recordCliAudit } from '../../broker/access/audit.js';
+import { withRegistry, withRegistryDb } from '../../broker/registry/registryDb.js';
 import { listPublished } from '../../broker/registry/registryAudit.js';
 import { loadAuthorityPrivateKey } from '../../protocol/keys.js';
 import { parseOptions, requireOption, UsageError, type Command } from '../command.js';
@@ -25,11 +25,11 @@ export const run: Command = async (ctx) => {
   const config = loadCentralConfig(requireOption(values, 'central-config'));
   // The key first: a wrong path fails before a million rows are read.
   const privateKey = loadAuthorityPrivateKey(config.keys.authorityKey);
-  const result = await withRegistryDb(config, (db) => {
-    const published = publishList(db, { dataDir: config.dataDir, scope, privateKey, ...(days === undefined ? {} : { expiresInDays: Number(days) }) });
-    recordCliAudit(db, listPublished(published));
-    return published;
-  });
+  const result = await withRegistry(config, (db) =>
+    publishList(db, { dataDir: config.dataDir, scope, privateKey, ...(days === undefined ? {} : { expiresInDays: Number(days) }) }),
+  );
+  // Recorded once the version is, as cli/audited.ts does.
+  await withRegistryDb(config, (db) => recordCliAudit(db, listPublished(result)));
   if (values.json) {
     ctx.stdout.write(`${JSON.stringify(result)}\n`);
     return 0;

@@ -90,7 +90,7 @@ export function listPages(deps: Pick<RouteDeps, 'db' | 'registry' | 'store' | 'c
       const context = pageContext(request);
       const { t } = context;
       const allowed = await listScopesOf(deps.registry, request.principal);
-      const published = publishedVersions(deps.db, allowed);
+      const published = await publishedVersions(deps.registry, allowed);
       const terminals = (await visibleFleet(deps.store, request.principal)).filter((terminal) => !terminal.removed);
       // Scopes terminals run but this registry neither published nor has members in (a hand-built list) are shown without
       // "publish now": publishing would replace that list with an empty one and refuse everyone on it.

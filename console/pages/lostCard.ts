@@ -109,10 +109,10 @@ export function lostCardPages(deps: Pick<RouteDeps, 'db' | 'registry' | 'now'>):
       const { number, confirm } = form.parse(request.body ?? {});
       const ask = (problem: string) => page(context, { kind: 'ask', number, problem });
       let cardId: string;
-      let owner: ReturnType<typeof findCard>;
+      let owner: Awaited<ReturnType<typeof findCard>>;
       try {
         cardId = cardIdFromNumber(number);
-        owner = findCard(deps.db, cardId);
+        owner = await findCard(deps.registry, cardId);
       } catch (err) {
         if (!(err instanceof CardsError)) throw err;
         return err.code === 'card-invalid' ? ask(t('lostCard.problem.invalid')) : ask(t('lostCard.problem.unknown'));
@@ -122,7 +122,7 @@ export function lostCardPages(deps: Pick<RouteDeps, 'db' | 'registry' | 'now'>):
       if (member === null || !managesMember(request.principal, member)) return ask(t('lostCard.problem.otherUnit'));
       if (owner.revokedAt !== null) return ask(t('lostCard.problem.revoked', { at: formatDateTime(lang, owner.revokedAt) }));
       if (confirm !== 'yes') return page(context, { kind: 'confirm', cardId, member });
-      request.audit(cardRevoked(revokeCard(deps.db, cardId, deps.now())));
+      request.audit(cardRevoked(await revokeCard(deps.registry, cardId, deps.now())));
       const scopes = await listScopesOf(deps.registry, request.principal);
       return page(context, { kind: 'revoked', cardId, member, publishable: scopes === undefined || scopes.includes(member.scope) });
     },

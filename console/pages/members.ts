@@ -306,7 +306,7 @@ export function memberPages(deps: Pick<RouteDeps, 'db' | 'registry' | 'config' |
   });
   const card = onMember('POST', '/card', async (context, member, key, request) => {
     const selection = { by: 'member', idRef: key.ref } as const;
-    const counts = issueCards(deps.db, { hasher: hasher(), now: deps.now }, selection, { reissue: member.cardNumber !== null });
+    const counts = await issueCards(deps.registry, { hasher: hasher(), now: deps.now }, selection, { reissue: member.cardNumber !== null });
     if (counts.issued + counts.reissued > 0) request.audit(cardsIssued(selection, counts, member.idMasked));
     return done(context, member, 'card');
   });

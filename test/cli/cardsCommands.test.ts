@@ -6,6 +6,7 @@ import { run as issue } from '../../cli/commands/cardsIssue.js';
 import { run as print } from '../../cli/commands/cardsPrint.js';
 import { cardQrSymbol, groupCardNumber, pointsPerMm } from '../../broker/registry/cardSheet.js';
 import { parseCredential } from '../../protocol/credentials/index.js';
+import { withRegistry } from '../../broker/registry/registryDb.js';
 import { cardRows, people, registrySite } from '../broker/registry/cardsFixture.js';
 import { cliContext } from '../helpers/cliContext.js';
 import { useTempDir } from '../helpers/tempDir.js';
@@ -14,10 +15,10 @@ import { pdfStructure } from '../provisioning/cardsPdfStructure.js';
 describe('qrgate cards issue | print', () => {
   const tempDir = useTempDir('qrgate-cards-cli-');
 
-  function site() {
+  async function site() {
     const dir = tempDir();
     const s = registrySite(dir);
-    s.insertMembers([
+    await s.insertMembers([
       { idNumber: '046190001234', name: 'Nguyễn Thị Ngọc Hà', unit: 'Tổ dân phố 5', scope: 'phu-hoi' },
       ...people(4, 'Tổ dân phố 5', 'phu-hoi', 10),
       ...people(3, 'Tổ dân phố 7', 'phu-hoi', 20),
@@ -33,7 +34,7 @@ describe('qrgate cards issue | print', () => {
   }
 
   it('issue: a unit, then the rest of the scope, then a reissue; counts as one JSON object', async () => {
-    const s = site();
+    const s = await site();
     const base = ['--central-config', s.centralConfig, '--json'];
     const unit = await cards(issue, [...base, '--unit', 'Tổ dân phố 5']);
     expect(unit.code).toBe(0);
@@ -43,18 +44,13 @@ describe('qrgate cards issue | print', () => {
 
     const human = await cards(issue, ['--central-config', s.centralConfig, '--all']);
     expect(human.out).toBe('cards: 0 issued, 0 reissued (previous cards revoked), 10 skipped (they hold a live card; --reissue replaces it)\n');
-    const db = s.open();
-    try {
-      const rows = cardRows(db);
-      expect(rows).toHaveLength(18);
-      expect(rows.filter((r) => r.revokedAtMs === null)).toHaveLength(10);
-    } finally {
-      db.close();
-    }
+    const rows = await withRegistry(s.config, cardRows);
+    expect(rows).toHaveLength(18);
+    expect(rows.filter((r) => r.revokedAtMs === null)).toHaveLength(10);
   });
 
   it('issue --id-number: finds the person by the ref of the number, prints the card number, never the ID number', async () => {
-    const s = site();
+    const s = await site();
     const first = await cards(issue, ['--central-config', s.centralConfig, '--id-number', '046 190 001 234']);
     const [, number] = /^card ((?:[0-9A-Z]{1,4} ?){7}) issued\n$/.exec(first.out) ?? [];
     expect(number).toBeDefined();
@@ -76,14 +72,14 @@ describe('qrgate cards issue | print', () => {
   });
 
   it('issue refuses a missing or doubled selection as a usage error', async () => {
-    const s = site();
+    const s = await site();
     await expect(issue(cliContext(['--central-config', s.centralConfig]).ctx)).rejects.toThrow(UsageError);
     await expect(issue(cliContext(['--central-config', s.centralConfig, '--unit', 'A', '--all']).ctx)).rejects.toThrow('choose one of --unit, --all');
     await expect(issue(cliContext(['--all']).ctx)).rejects.toThrow('missing --central-config');
   });
 
   it('print: the live cards of a unit on CR80 pages, or everyone on A4 sheets, the file holding the QR of each card', async () => {
-    const s = site();
+    const s = await site();
     await cards(issue, ['--central-config', s.centralConfig, '--all']);
     const unitPdf = join(s.dir, 'to5.pdf');
     const unit = await cards(print, ['--central-config', s.centralConfig, '--unit', 'Tổ dân phố 5', '--out', unitPdf]);
@@ -100,7 +96,7 @@ describe('qrgate cards issue | print', () => {
   });
 
   it('print refuses a bad sheet, a selection without cards, and writes no file then', async () => {
-    const s = site();
+    const s = await site();
     const out = join(s.dir, 'cards.pdf');
     await expect(print(cliContext(['--central-config', s.centralConfig, '--out', out, '--sheet', 'a5']).ctx)).rejects.toThrow('--sheet must be cr80 | a4, got "a5"');
     await expect(print(cliContext(['--central-config', s.centralConfig, '--unit', 'Tổ dân phố 5']).ctx)).rejects.toThrow('missing --out');

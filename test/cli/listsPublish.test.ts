@@ -6,7 +6,7 @@ import { UsageError } from '../../cli/command.js';
 import { run } from '../../cli/commands/listsPublish.js';
 import { Central } from '../../broker/central.js';
 import { loadCentralConfig } from '../../broker/config.js';
-import { openRegistryDb } from '../../broker/registry/registryDb.js';
+import { withRegistry } from '../../broker/registry/registryDb.js';
 import { loadPublicKey } from '../../protocol/keys.js';
 import { verifyManifest } from '../../protocol/lists/index.js';
 import { listManifestTopic } from '../../protocol/topics.js';
@@ -27,13 +27,11 @@ describe('qrgate lists publish', () => {
     for (const step of cleanup.splice(0).reverse()) await step();
   });
 
-  function site(members = 25) {
+  async function site(members = 25) {
     const dir = tempDir();
     const centralConfig = writeCentralSite(dir, { lab: true });
     const config = loadCentralConfig(centralConfig);
-    const db = openRegistryDb(config);
-    addMembers(db, scope, members);
-    db.close();
+    await withRegistry(config, (db) => addMembers(db, scope, members));
     return { dir, centralConfig, config };
   }
 
@@ -44,7 +42,7 @@ describe('qrgate lists publish', () => {
   }
 
   it('prints the new version as one JSON object, then a human line for the next one', async () => {
-    const s = site();
+    const s = await site();
     const first = await publish(['--central-config', s.centralConfig, '--scope', scope, '--json']);
     expect(first.code).toBe(0);
     const result = JSON.parse(first.out);
@@ -61,14 +59,14 @@ describe('qrgate lists publish', () => {
   });
 
   it('refuses bad arguments with a usage error and an unknown scope with the reason', async () => {
-    const s = site();
+    const s = await site();
     await expect(publish(['--central-config', s.centralConfig])).rejects.toThrow(UsageError);
     await expect(publish(['--central-config', s.centralConfig, '--scope', scope, '--expires-in-days', 'soon'])).rejects.toThrow(UsageError);
     await expect(publish(['--central-config', s.centralConfig, '--scope', 'phu-hoj'])).rejects.toMatchObject({ code: 'empty-scope' });
   });
 
   it('run by an operator in another process, it reaches the running central and its subscribers', async () => {
-    const s = site();
+    const s = await site();
     const central = new Central(s.config, { logger: silentLogger() });
     const { mqttPort } = await central.start();
     cleanup.push(() => central.stop());

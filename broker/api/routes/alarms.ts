@@ -43,7 +43,7 @@ async function raisedFor(deps: AlarmDeps, principal: Principal): Promise<Alarm[]
   const scopes = principal.role === 'admin' ? undefined : [...new Set([...run, ...(ownScopes ?? [])])];
   const terminalIds = new Set(terminals.map((terminal) => terminal.terminalId));
   const gaps = (await deps.store.gaps()).filter((gap) => terminalIds.has(gap.terminalId));
-  return computeAlarms({ terminals, gaps, lists: publishedVersions(deps.db, scopes), nowMs: deps.now(), thresholds: deps.config.alarms });
+  return computeAlarms({ terminals, gaps, lists: await publishedVersions(deps.registry, scopes), nowMs: deps.now(), thresholds: deps.config.alarms });
 }
 
 /** The alarms a principal sees now, each with its acknowledgement. */

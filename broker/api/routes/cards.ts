@@ -26,14 +26,14 @@ const listQuery = z.strictObject({
   cursor: pageCursor('c'),
 });
 
-function listRoute(deps: Pick<RouteDeps, 'db'>): ProtectedRoute {
+function listRoute(deps: Pick<RouteDeps, 'registry'>): ProtectedRoute {
   return {
     path: '/api/cards',
     readsQuery: true,
     access: only('admin', 'manager'),
     async handle({ query, principal }) {
       const { unit, scope, status, limit, cursor } = parseQuery(query, listQuery);
-      const page = listCards(deps.db, { unit: unitInScope(principal, unit), scope, status }, { limit, after: cursor });
+      const page = await listCards(deps.registry, { unit: unitInScope(principal, unit), scope, status }, { limit, after: cursor });
       return { status: 200, json: { cards: page.items, nextCursor: page.nextCursor } };
     },
   };
@@ -60,7 +60,7 @@ function issueRoute(deps: Pick<RouteDeps, 'db' | 'registry' | 'config' | 'now'>)
     async handle({ body, principal, audit }) {
       const { reissue, ...picked } = parseBody(body, issueBody);
       const { selection, idMasked } = await selectionInScope(deps, principal, picked);
-      const { cardId, ...counts } = issueCards(deps.db, { hasher: hasher(), now: deps.now }, selection, { reissue });
+      const { cardId, ...counts } = await issueCards(deps.registry, { hasher: hasher(), now: deps.now }, selection, { reissue });
       if (counts.issued + counts.reissued > 0) audit(cardsIssued(selection, counts, idMasked));
       return { status: 200, json: { ...counts, ...(cardId === undefined ? {} : { cardNumber: groupCardNumber(cardId) }) } };
     },
@@ -69,16 +69,16 @@ function issueRoute(deps: Pick<RouteDeps, 'db' | 'registry' | 'config' | 'now'>)
 
 const revokeBody = z.strictObject({ number: z.string().max(64, { message: 'is too long for a card number' }) });
 
-function revokeRoute(deps: Pick<RouteDeps, 'db' | 'now'>): ProtectedRoute {
+function revokeRoute(deps: Pick<RouteDeps, 'registry' | 'now'>): ProtectedRoute {
   return {
     method: 'POST',
     path: '/api/cards/revoke',
     access: only('admin', 'manager'),
     async handle({ body, principal, audit }) {
       const cardId = cardIdFromNumber(parseBody(body, revokeBody).number);
-      const card = findCard(deps.db, cardId);
+      const card = await findCard(deps.registry, cardId);
       if (principal.role === 'manager' && card.unit !== principal.unit) throw forbidden(`that card belongs to a member of another unit than ${principal.unit}`);
-      const revoked = revokeCard(deps.db, cardId, deps.now());
+      const revoked = await revokeCard(deps.registry, cardId, deps.now());
       audit(cardRevoked(revoked));
       return { status: 200, json: revoked };
     },

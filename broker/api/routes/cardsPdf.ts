@@ -5,7 +5,6 @@ import { listScopeSchema } from '../../../protocol/lists/index.js';
 import { sheetKinds } from '../../registry/cardSheet.js';
 import { paintCardsPdf } from '../../registry/cardsPdf.js';
 import { openLiveCards } from '../../registry/cards.js';
-import { openRegistryDb } from '../../registry/registryDb.js';
 import { parseQuery } from '../query.js';
 import { only, type ProtectedRoute } from '../route.js';
 import type { RouteDeps } from './deps.js';
@@ -19,12 +18,12 @@ const pdfQuery = z.strictObject({
 
 /**
  * `GET /api/cards.pdf`: `qrgate cards print` as a download, painted while it is sent so
- * 100k cards never sit in memory. The live cards are read lazily on a connection of the
- * route's own (a statement being iterated keeps its connection busy, and the API's shared
- * one must stay free for other requests), closed when the PDF ends or the client leaves.
+ * 100k cards never sit in memory. The live cards are read a page at a time from the API's
+ * registry as the painting needs them (openLiveCards): no statement or transaction stays
+ * open while a slow client downloads, so the registry stays free for other requests.
  * An empty selection is refused (404) before the first byte.
  */
-export function cardsPdfRoute(deps: Pick<RouteDeps, 'db' | 'registry' | 'config' | 'logger'>): ProtectedRoute {
+export function cardsPdfRoute(deps: Pick<RouteDeps, 'db' | 'registry' | 'logger'>): ProtectedRoute {
   const logger = deps.logger.child({ route: 'cards.pdf' });
   return {
     path: '/api/cards.pdf',
@@ -33,14 +32,7 @@ export function cardsPdfRoute(deps: Pick<RouteDeps, 'db' | 'registry' | 'config'
     async handle({ query, principal }) {
       const { unit, scope, sheet } = parseQuery(query, pdfQuery);
       const { selection } = await selectionInScope(deps, principal, { unit, scope });
-      const db = openRegistryDb(deps.config);
-      let live: ReturnType<typeof openLiveCards>;
-      try {
-        live = openLiveCards(db, selection);
-      } catch (err) {
-        db.close();
-        throw err;
-      }
+      const live = await openLiveCards(deps.registry, selection);
       const out = new PassThrough();
       paintCardsPdf(live.cards, sheet, out)
         .then(({ cards, pages }) => logger.info({ cards, pages, sheet }, 'api.cards-pdf-sent'))
@@ -50,8 +42,7 @@ export function cardsPdfRoute(deps: Pick<RouteDeps, 'db' | 'registry' | 'config'
           out.destroy();
         })
         .finally(() => {
-          live.cards.return?.();
-          db.close();
+          void live.cards.return?.();
         });
       return {
         status: 200,

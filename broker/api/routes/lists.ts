@@ -1,13 +1,12 @@
-import { join } from 'node:path';
 import { z } from 'zod';
 import { loadAuthorityPrivateKey } from '../../../protocol/keys.js';
 import { listScopeSchema } from '../../../protocol/lists/index.js';
 import { publishedVersions } from '../../lists/listVersions.js';
 import type { PublishListResult } from '../../lists/publish.js';
 import { publishListInThread } from '../../lists/publishThread.js';
-import { centralDbFileName } from '../../config.js';
 import type { Principal } from '../../access/roles.js';
 import { scopesOfUnit } from '../../registry/memberQueries.js';
+import { registryLocation } from '../../registry/registryLocation.js';
 import { listPublished } from '../../registry/registryAudit.js';
 import { badRequest, forbidden } from '../http.js';
 import { parseBody, zodReason } from '../query.js';
@@ -28,7 +27,8 @@ export async function listScopesOf(registry: RouteDeps['registry'], principal: P
 /**
  * Publishes the next version of a scope's list for a principal, audited: the API's
  * `POST /api/lists/{scope}/publish` and the console's "publish now". The publish itself
- * runs in a thread of its own (publishThread.ts): seconds of CPU for a large scope.
+ * runs in a thread of its own (publishThread.ts): seconds of CPU for a large scope; the
+ * thread opens the registry the config names (its own PostgreSQL pool on PostgreSQL).
  */
 export async function publishScopeFor(
   deps: Pick<RouteDeps, 'db' | 'registry' | 'config' | 'now'>,
@@ -43,7 +43,7 @@ export async function publishScopeFor(
     throw forbidden(`no member of ${principal.unit} is in scope "${scope.data}"`);
   }
   const privateKey = loadAuthorityPrivateKey(deps.config.keys.authorityKey);
-  const result = await publishListInThread(join(deps.config.dataDir, centralDbFileName), {
+  const result = await publishListInThread(registryLocation(deps.config), {
     dataDir: deps.config.dataDir,
     scope: scope.data,
     privateKey,
@@ -59,7 +59,7 @@ function listsRoute(deps: Pick<RouteDeps, 'db' | 'registry'>): ProtectedRoute {
     path: '/api/lists',
     access: only('admin', 'manager'),
     async handle({ principal }) {
-      return { status: 200, json: { scopes: publishedVersions(deps.db, await listScopesOf(deps.registry, principal)) } };
+      return { status: 200, json: { scopes: await publishedVersions(deps.registry, await listScopesOf(deps.registry, principal)) } };
     },
   };
 }

@@ -9,19 +9,23 @@ import type { RegistryDb, SqlValue } from './registryDb.js';
  * must do nothing outside `tx` that cannot be done twice.
  */
 export function pgRegistryDb(pool: pg.Pool): RegistryDb {
-  return onQueryable(pool, (work) => inTransaction(pool, (client) => work(inOneTransaction(client))));
+  return onQueryable(
+    pool,
+    (work) => inTransaction(pool, (client) => work(inOneTransaction(client))),
+    (work) => inTransaction(pool, (client) => work(inOneTransaction(client)), 'REPEATABLE READ READ ONLY'),
+  );
 }
 
 /** What a transaction's work runs on: its connection; a transaction inside joins it. */
 function inOneTransaction(client: pg.PoolClient): RegistryDb {
-  const db: RegistryDb = onQueryable(client, (work) => work(db));
+  const db: RegistryDb = onQueryable(client, (work) => work(db), (work) => work(db));
   return db;
 }
 
 type Queryable = Pick<pg.Pool, 'query'> | Pick<pg.PoolClient, 'query'>;
 type Transact = <T>(work: (tx: RegistryDb) => Promise<T>) => Promise<T>;
 
-function onQueryable(target: Queryable, transaction: Transact): RegistryDb {
+function onQueryable(target: Queryable, transaction: Transact, readTransaction: Transact): RegistryDb {
   const rows = async <Row>(sql: string, params?: readonly SqlValue[]): Promise<Row[]> =>
     (await target.query<Row & pg.QueryResultRow>(toPgPlaceholders(sql), params as unknown[] | undefined)).rows;
   const firstColumn = async <T>(sql: string, params?: readonly SqlValue[]): Promise<T[]> => {
@@ -36,6 +40,7 @@ function onQueryable(target: Queryable, transaction: Transact): RegistryDb {
     value: async (sql, params) => (await firstColumn<never>(sql, params))[0],
     run: async (sql, params) => (await target.query(toPgPlaceholders(sql), params as unknown[] | undefined)).rowCount ?? 0,
     transaction,
+    readTransaction,
   };
 }
 

@@ -41,6 +41,14 @@ export interface RegistryDb {
    * transaction joins the outer one. Do no slow I/O inside: on SQLite the write lock is held.
    */
   transaction<T>(work: (tx: RegistryDb) => Promise<T>): Promise<T>;
+  /**
+   * Runs `work`'s reads on one moment of the database, taking no write lock: for a read of
+   * many statements (keyset pages of a million rows) that must add up, such as a list
+   * publish, while imports and the API go on writing. SQLite: a deferred transaction (WAL
+   * snapshot from the first read; nothing else runs on this connection meanwhile).
+   * PostgreSQL: REPEATABLE READ READ ONLY. Inside a transaction it joins that one. No writes.
+   */
+  readTransaction<T>(work: (tx: RegistryDb) => Promise<T>): Promise<T>;
 }
 
 /** An open registry database and how to let it go. */

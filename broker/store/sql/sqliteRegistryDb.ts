@@ -7,7 +7,7 @@ import type { RegistryDb, SqlValue } from './registryDb.js';
  * once; prepared statements are kept per SQL text, as the modules run the same few again
  * and again.
  *
- * A transaction is BEGIN IMMEDIATE … COMMIT around async work, so the connection is shared
+ * A transaction is BEGIN IMMEDIATE … COMMIT (a read transaction BEGIN … COMMIT) around async work, so the connection is shared
  * over time with callers that are not in it: while one is open (or waiting), every other
  * call waits its turn, or its statements would silently run inside someone else's
  * transaction and be committed or rolled back with it.
@@ -32,6 +32,7 @@ export class SqliteRegistryDb implements RegistryDb {
       value: (sql, params) => settle(() => self.pluckedStatement(sql).get(...(params ?? [])) as never),
       run: (sql, params) => settle(() => self.statement(sql).run(...(params ?? [])).changes),
       transaction: (work) => work(self.direct),
+      readTransaction: (work) => work(self.direct),
     };
   }
 
@@ -56,9 +57,18 @@ export class SqliteRegistryDb implements RegistryDb {
   }
 
   transaction<T>(work: (tx: RegistryDb) => Promise<T>): Promise<T> {
+    return this.inOwnTurn('BEGIN IMMEDIATE', work);
+  }
+
+  readTransaction<T>(work: (tx: RegistryDb) => Promise<T>): Promise<T> {
+    // Deferred: the WAL snapshot is taken at the first read and no write lock at all.
+    return this.inOwnTurn('BEGIN', work);
+  }
+
+  private inOwnTurn<T>(begin: string, work: (tx: RegistryDb) => Promise<T>): Promise<T> {
     this.transactions++;
     const turn = this.queue.then(async () => {
-      this.connection.exec('BEGIN IMMEDIATE');
+      this.connection.exec(begin);
       try {
         const result = await work(this.direct);
         this.connection.exec('COMMIT');

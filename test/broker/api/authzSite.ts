@@ -7,7 +7,6 @@ import { createSession } from '../../../broker/access/sessions.js';
 import { createToken, revokeToken, type NewToken } from '../../../broker/access/tokens.js';
 import { addUser } from '../../../broker/access/users.js';
 import { centralDbFileName, loadCentralConfig, type CentralConfigInput } from '../../../broker/config.js';
-import { SqliteRegistryDb } from '../../../broker/store/sql/sqliteRegistryDb.js';
 import { importMembers } from '../../../broker/registry/membersImport.js';
 import { openRegistryDb, registryRefHasher } from '../../../broker/registry/registryDb.js';
 import { SqliteRegistryDb } from '../../../broker/store/sql/sqliteRegistryDb.js';

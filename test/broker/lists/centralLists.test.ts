@@ -6,8 +6,7 @@ import { generateSecret, hashSecret } from '../../../broker/auth/secrets.js';
 import { Central } from '../../../broker/central.js';
 import { loadCentralConfig, withCentralStore } from '../../../broker/config.js';
 import { publishList } from '../../../broker/lists/publish.js';
-import { openRegistryDb } from '../../../broker/registry/registryDb.js';
-import type { CentralDb } from '../../../broker/store/sqliteSchema.js';
+import { openRegistry } from '../../../broker/registry/registryDb.js';
 import { generateCheckpointCode } from '../../../protocol/checkpointCode.js';
 import { loadAuthorityPrivateKey, loadPublicKey } from '../../../protocol/keys.js';
 import { defaultChunkBytes, verifyManifest, type ListManifest } from '../../../protocol/lists/index.js';
@@ -62,10 +61,9 @@ describe('the central distributes published lists over MQTT', () => {
       await store.addTerminal({ terminalId: 'gate-a-1', checkpointCode: code, secretHash: await hashSecret(secret), listScopes: [scope] });
       return { terminalId: 'gate-a-1', secret };
     });
-    const db: CentralDb = openRegistryDb(config);
-    cleanup.push(() => {
-      db.close();
-    });
+    const registry = await openRegistry(config);
+    const db = registry.db;
+    cleanup.push(() => registry.close());
     const privateKey = loadAuthorityPrivateKey(config.keys.authorityKey);
     const publicKey = loadPublicKey(join(dir, 'keys', 'authority.pub'));
     const publish = (chunkBytes = 4096) => publishList(db, { dataDir: config.dataDir, scope, privateKey, chunkBytes });
@@ -90,8 +88,8 @@ describe('the central distributes published lists over MQTT', () => {
   it('a terminal reads the retained manifest, fetches the snapshot chunk by chunk and gets the file byte for byte', async () => {
     const s = await site();
     // The default 64 KiB chunks: nothing between the broker and the terminal may refuse a packet that size.
-    addMembers(s.db, scope, 5000);
-    s.publish(defaultChunkBytes);
+    await addMembers(s.db, scope, 5000);
+    await s.publish(defaultChunkBytes);
     const terminal = await s.start();
     expect(s.log.messages('lists.distributed')).toMatchObject([{ scope, version: 1, files: 1 }]);
 
@@ -104,16 +102,16 @@ describe('the central distributes published lists over MQTT', () => {
 
   it('a version published while the central runs reaches a subscribed terminal without a restart, and the old chunks are cleared', async () => {
     const s = await site();
-    const people = addMembers(s.db, scope, 300);
-    s.publish();
+    const people = await addMembers(s.db, scope, 300);
+    await s.publish();
     const terminal = await s.start();
     await terminal.client.subscribeAsync(listManifestTopic(scope), { qos: 1 });
     const v1 = s.verify(await waitFor(() => terminal.latest(listManifestTopic(scope)), 10_000, 'manifest v1'));
     await terminal.fetch(v1, 's1');
 
-    setStatus(s.db, people[7]!, 'deny');
+    await setStatus(s.db, people[7]!, 'deny');
     const publishedAt = Date.now();
-    s.publish(); // what `qrgate lists publish` does from another process
+    await s.publish(); // what `qrgate lists publish` does from another process
     const v2 = s.verify(
       await waitFor(() => {
         const latest = terminal.latest(listManifestTopic(scope));

@@ -5,6 +5,7 @@ import type { PublishPacket } from 'aedes';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ListDistributor } from '../../../broker/lists/distributor.js';
 import { publishList } from '../../../broker/lists/publish.js';
+import { SqliteRegistryDb } from '../../../broker/store/sql/sqliteRegistryDb.js';
 import { openCentralDb, type CentralDb } from '../../../broker/store/sqliteSchema.js';
 import { verifyManifest } from '../../../protocol/lists/index.js';
 import { listChunkTopic, listManifestTopic } from '../../../protocol/topics.js';
@@ -45,8 +46,9 @@ describe('ListDistributor: published lists onto retained topics', () => {
 
   function setup() {
     const dataDir = tempDir();
-    const db = openCentralDb(join(dataDir, 'central.db'), { synchronous: 'NORMAL' });
-    open.push(db);
+    const connection = openCentralDb(join(dataDir, 'central.db'), { synchronous: 'NORMAL' });
+    open.push(connection);
+    const db = new SqliteRegistryDb(connection);
     const broker = new RecordingBroker();
     const log = captureLogger('info');
     // Polled by hand: the timer would only add waiting.
@@ -69,8 +71,8 @@ describe('ListDistributor: published lists onto retained topics', () => {
 
   it('retains every chunk, then the manifest; the chunks reassemble into the file', async () => {
     const s = setup();
-    addMembers(s.db, scope, 200);
-    s.publish();
+    await addMembers(s.db, scope, 200);
+    await s.publish();
     await s.distributor.start();
 
     const order = s.broker.taken();
@@ -86,17 +88,17 @@ describe('ListDistributor: published lists onto retained topics', () => {
 
   it('a new version: sends only the new files, then the manifest, then clears the files it dropped', async () => {
     const s = setup();
-    const people = addMembers(s.db, scope, 200);
-    s.publish();
+    const people = await addMembers(s.db, scope, 200);
+    await s.publish();
     await s.distributor.start();
     s.broker.taken();
     const v1Chunks = s.manifest().snapshot.chunks.length;
 
-    setStatus(s.db, people[0]!, 'deny');
-    s.publish();
+    await setStatus(s.db, people[0]!, 'deny');
+    await s.publish();
     await s.distributor.poll();
-    setStatus(s.db, people[1]!, 'deny');
-    s.publish();
+    await setStatus(s.db, people[1]!, 'deny');
+    await s.publish();
     s.broker.taken();
     await s.distributor.poll();
 
@@ -114,8 +116,8 @@ describe('ListDistributor: published lists onto retained topics', () => {
 
   it('logs a manifest it cannot read or verify and carries on with the other scopes', async () => {
     const s = setup();
-    addMembers(s.db, scope, 20);
-    s.publish();
+    await addMembers(s.db, scope, 20);
+    await s.publish();
     mkdirSync(join(s.dataDir, 'lists', 'broken'));
     writeFileSync(join(s.dataDir, 'lists', 'broken', 'manifest.json'), '{"not": "a manifest"');
     mkdirSync(join(s.dataDir, 'lists', 'other'));
@@ -133,8 +135,8 @@ describe('ListDistributor: published lists onto retained topics', () => {
 
   it('does not put out the manifest when a file on disk does not match it', async () => {
     const s = setup();
-    addMembers(s.db, scope, 100);
-    s.publish();
+    await addMembers(s.db, scope, 100);
+    await s.publish();
     const path = join(s.dataDir, 'lists', scope, 's1.qgl');
     const damaged = readFileSync(path);
     damaged[damaged.length - 1]! ^= 0xff;

@@ -1,12 +1,13 @@
 import { loadCentralConfig, type CentralConfig } from '../../../broker/config.js';
-import { openRegistryDb, registryRefHasher } from '../../../broker/registry/registryDb.js';
-import type { CentralDb } from '../../../broker/store/sqliteSchema.js';
+import { registryRefHasher, withRegistry } from '../../../broker/registry/registryDb.js';
+import type { RegistryDb } from '../../../broker/store/sql/registryDb.js';
 import type { RefHasher } from '../../../protocol/credentialRef.js';
 import { writeLocalCentral } from '../../../provisioning/localCentral.js';
 
 /**
- * A central folder with registered people, written straight into the `members` table (the
- * cards tests do not depend on `qrgate members import`).
+ * Registered people written straight into the `members` table (the cards tests do not
+ * depend on `qrgate members import`), on either engine; and a central folder holding them,
+ * for the commands' tests.
  */
 
 export interface TestMember {
@@ -18,36 +19,34 @@ export interface TestMember {
   readonly status?: 'allow' | 'deny' | 'check';
 }
 
+/** Inserts `members`, a thousand rows per statement. */
+export async function insertMembers(db: RegistryDb, hasher: RefHasher, members: readonly TestMember[]): Promise<void> {
+  for (let start = 0; start < members.length; start += 1000) {
+    const chunk = members.slice(start, start + 1000);
+    await db.run(
+      `INSERT INTO members (id_ref, id_masked, name, phone, address, unit, scope, status, created_at_ms, updated_at_ms)
+       VALUES ${chunk.map(() => "(?, ?, ?, '0900000000', 'Huế', ?, ?, ?, 0, 0)").join(', ')}`,
+      chunk.flatMap((m) => [hasher('citizen', m.idNumber), `*********${m.idNumber.slice(-3)}`, m.name, m.unit, m.scope, m.status ?? 'allow']),
+    );
+  }
+}
+
 export interface RegistrySite {
   readonly centralConfig: string;
   readonly config: CentralConfig;
   readonly hasher: RefHasher;
-  open(): CentralDb;
-  insertMembers(members: readonly TestMember[]): void;
+  insertMembers(members: readonly TestMember[]): Promise<void>;
 }
 
 export function registrySite(dir: string): RegistrySite {
   const centralConfig = writeLocalCentral(dir);
   const config = loadCentralConfig(centralConfig);
   const hasher = registryRefHasher(config);
-  const open = () => openRegistryDb(config);
   return {
     centralConfig,
     config,
     hasher,
-    open,
-    insertMembers(members) {
-      const db = open();
-      try {
-        const insert = db.prepare(`INSERT INTO members (id_ref, id_masked, name, phone, address, unit, scope, status, created_at_ms, updated_at_ms)
-          VALUES (?, ?, ?, '0900000000', 'Huế', ?, ?, ?, 0, 0)`);
-        db.transaction(() => {
-          for (const m of members) insert.run(hasher('citizen', m.idNumber), `*********${m.idNumber.slice(-3)}`, m.name, m.unit, m.scope, m.status ?? 'allow');
-        })();
-      } finally {
-        db.close();
-      }
-    },
+    insertMembers: (members) => withRegistry(config, (db) => insertMembers(db, hasher, members)),
   };
 }
 
@@ -69,10 +68,10 @@ export interface CardRow {
   readonly revokedAtMs: number | null;
 }
 
-export function cardRows(db: CentralDb): CardRow[] {
-  return db
-    .prepare<[], CardRow>(
-      'SELECT card_ref AS cardRef, card_id AS cardId, member_id AS memberId, issued_at_ms AS issuedAtMs, revoked_at_ms AS revokedAtMs FROM cards ORDER BY rowid',
-    )
-    .all();
+/** Every card, in issue order (issueCards stores a batch by member). */
+export function cardRows(db: RegistryDb): Promise<CardRow[]> {
+  return db.all<CardRow>(
+    `SELECT card_ref AS "cardRef", card_id AS "cardId", member_id AS "memberId", issued_at_ms AS "issuedAtMs", revoked_at_ms AS "revokedAtMs"
+     FROM cards ORDER BY issued_at_ms, member_id`,
+  );
 }

@@ -301,6 +301,8 @@ describe('SqliteCentralStore', () => {
 
 /** Takes a current database back to schema 3: no accounts (6), no enrollment tokens (5), no checkpoint details (4), and none of the later tables and columns. */
 function undoSchema4AndLater(db: Database.Database): void {
+  // The registry's keyset and live-card indexes (RegistryDb port).
+  db.exec('DROP INDEX cards_one_live; DROP INDEX members_scope_ref; CREATE INDEX members_scope ON members (scope)');
   // The published entries' table, dropped once lists were diffed against their snapshot files.
   db.exec('CREATE TABLE list_published (scope TEXT NOT NULL, ref BLOB NOT NULL, status INTEGER NOT NULL, PRIMARY KEY (scope, ref)) WITHOUT ROWID');
   db.exec('DROP TABLE terminal_commands'); // commands to terminals (issue 15 point 6)
