@@ -98,7 +98,19 @@ const retentionDaysSchema = z.number().int().min(1).max(3650).nullable().default
 
 const storeSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('sqlite'), retentionDays: retentionDaysSchema }),
-  z.strictObject({ type: z.literal('postgres'), url: z.string().min(1), retentionDays: retentionDaysSchema }),
+  z.strictObject({
+    type: z.literal('postgres'),
+    url: z.string().min(1),
+    /**
+     * The schema the central's tables live in (default `public`), created if missing: several
+     * deployments, or a deployment and its staging copy, can share one database.
+     */
+    schema: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]{0,62}$/, { message: 'expected lower-case letters, digits and _, starting with a letter or _' })
+      .default('public'),
+    retentionDays: retentionDaysSchema,
+  }),
 ]);
 
 const ingestSchema = z.strictObject({
@@ -256,7 +268,7 @@ export async function createCentralStore(
   let store: CentralStore;
   if (config.store.type === 'postgres') {
     const { PostgresCentralStore } = await import('./store/postgres/pgStore.js');
-    store = new PostgresCentralStore({ url: config.store.url, logger: deps.logger });
+    store = new PostgresCentralStore({ url: config.store.url, schema: config.store.schema, logger: deps.logger });
   } else {
     mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
     const file = join(config.dataDir, centralDbFileName);

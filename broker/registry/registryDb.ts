@@ -44,11 +44,11 @@ export async function openRegistry(config: Pick<CentralConfig, 'store' | 'dataDi
       import('../store/sql/pgRegistryDb.js'),
     ]);
     // A few connections: the API's registry reads and writes, and a CLI command's, are short.
-    const pool = createPool({ url: config.store.url, maxConnections: 4 });
+    const pool = createPool({ url: config.store.url, schema: config.store.schema, maxConnections: 4 });
     try {
       const client = await pool.connect();
       try {
-        await migratePg(client, 'public', Date.now());
+        await migratePg(client, config.store.schema, Date.now());
       } finally {
         client.release();
       }

@@ -44,11 +44,21 @@ const dropEmptyHourSql = `
 export const deleteOldPresenceSql = `
   DELETE FROM presence WHERE ref IN (SELECT ref FROM presence WHERE ts < @cutoff ORDER BY ts LIMIT @limit)`;
 
+/**
+ * Commands to terminals issued before the cutoff (a guard's confirm names who answered, a
+ * remote open carries its typed reason): kept no longer than the scans they acted on, read
+ * oldest first on terminal_commands_age.
+ */
+export const deleteOldCommandsSql = `
+  DELETE FROM terminal_commands WHERE id IN (
+    SELECT id FROM terminal_commands WHERE issued_at_ms < @cutoff ORDER BY issued_at_ms LIMIT @limit)`;
+
 export class SqliteRetention {
   private readonly deleteEvents;
   private readonly decrementHour;
   private readonly dropEmptyHour;
   private readonly deletePresence;
+  private readonly deleteCommands;
   private readonly batch;
 
   constructor(db: CentralDb) {
@@ -56,6 +66,7 @@ export class SqliteRetention {
     this.decrementHour = db.prepare<{ code: string; hour: number; decision: string; count: number }>(decrementHourSql);
     this.dropEmptyHour = db.prepare<{ code: string; hour: number; decision: string }>(dropEmptyHourSql);
     this.deletePresence = db.prepare<{ cutoff: number; limit: number }>(deleteOldPresenceSql);
+    this.deleteCommands = db.prepare<{ cutoff: number; limit: number }>(deleteOldCommandsSql);
     this.batch = db.transaction((cutoffMs: number, maxRows: number) => this.deleteBatch(cutoffMs, maxRows));
   }
 
@@ -76,6 +87,7 @@ export class SqliteRetention {
       this.dropEmptyHour.run(key);
     }
     const presence = this.deletePresence.run({ cutoff: cutoffMs, limit: maxRows }).changes;
-    return { events: deleted.length, done: deleted.length < maxRows && presence < maxRows };
+    const commands = this.deleteCommands.run({ cutoff: cutoffMs, limit: maxRows }).changes;
+    return { events: deleted.length, done: deleted.length < maxRows && presence < maxRows && commands < maxRows };
   }
 }

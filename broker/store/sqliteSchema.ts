@@ -355,6 +355,8 @@ const migrations: readonly string[] = [
   CREATE INDEX terminal_commands_terminal ON terminal_commands (terminal_id, id) WHERE acked_at_ms IS NULL;
   CREATE INDEX terminal_commands_issued ON terminal_commands (issued_at_ms) WHERE acked_at_ms IS NULL;
   `,
+  // Retention of commands (sqliteRetention.ts): the oldest, acknowledged or not, found by age.
+  `CREATE INDEX terminal_commands_age ON terminal_commands (issued_at_ms);`,
 ];
 
 export const schemaVersion = migrations.length;

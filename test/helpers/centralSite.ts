@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { CentralConfigInput } from '../../broker/config.js';
 import type { TerminalConfigInput } from '../../gateway/config.js';
 import { writeLocalCentral } from '../../provisioning/localCentral.js';
 import { centralApi, type CentralApi } from './centralApi.js';
@@ -53,16 +54,19 @@ export interface CentralSiteOptions {
   readonly denied?: number;
   /** Adds a TLS listener on this port with this PEM certificate and key; terminals then use mqtts:// and trust `cert`. */
   readonly tls?: { readonly port: number; readonly cert: string; readonly key: string };
+  /** The central's store; default the SQLite file in its dataDir. */
+  readonly store?: CentralConfigInput['store'];
 }
 
 export async function createCentralSite(dir: string, mqttPort: number, options: CentralSiteOptions = {}): Promise<CentralSite> {
-  const { people = 50, denied = 0, tls } = options;
+  const { people = 50, denied = 0, tls, store } = options;
   if (tls) {
     writeFileSync(join(dir, 'server.crt'), tls.cert);
     writeFileSync(join(dir, 'server.key'), tls.key);
   }
   const centralConfig = writeLocalCentral(dir, {
     mqtt: { host: '127.0.0.1', port: mqttPort, ...(tls ? { tls: { port: tls.port, cert: 'server.crt', key: 'server.key' } } : {}) },
+    ...(store ? { store } : {}),
   });
   const ids = Array.from({ length: people }, (_, i) => `0460${String(90_000_000 + i)}`);
   const deniedIds = Array.from({ length: denied }, (_, i) => `0460${String(91_000_000 + i)}`);

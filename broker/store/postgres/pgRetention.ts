@@ -70,6 +70,11 @@ const dropEmptyHoursSql = `
 const deleteOldPresenceSql = `
   DELETE FROM presence WHERE ref IN (SELECT ref FROM presence WHERE ts < $1 ORDER BY ts LIMIT $2) AND ts < $1`;
 
+/** As sqliteRetention.ts's. */
+const deleteOldCommandsSql = `
+  DELETE FROM terminal_commands WHERE id IN (
+    SELECT id FROM terminal_commands WHERE issued_at_ms < $1 ORDER BY issued_at_ms LIMIT $2)`;
+
 export class PgRetention {
   constructor(
     private readonly pool: pg.Pool,
@@ -116,6 +121,7 @@ export class PgRetention {
     if (rows.length > 0) await tx.query(dropEmptyHoursSql, [rows.map((r) => r.code), rows.map((r) => r.hour), rows.map((r) => r.decision)]);
     const events = rows.reduce((sum, r) => sum + r.n, 0);
     const presence = (await tx.query(deleteOldPresenceSql, [cutoffMs, maxRows])).rowCount ?? 0;
-    return { events, done: events < maxRows && presence < maxRows };
+    const commands = (await tx.query(deleteOldCommandsSql, [cutoffMs, maxRows])).rowCount ?? 0;
+    return { events, done: events < maxRows && presence < maxRows && commands < maxRows };
   }
 }

@@ -295,6 +295,11 @@ export const pgMigrations: readonly { readonly name: string; readonly sql: strin
   );
   `,
   },
+  {
+    // Retention of commands (pgRetention.ts): the oldest, acknowledged or not, found by age.
+    name: 'commands by age',
+    sql: `CREATE INDEX terminal_commands_age ON terminal_commands (issued_at_ms);`,
+  },
 ];
 
 export const pgSchemaVersion = pgMigrations.length;

@@ -58,7 +58,7 @@ const pgFillBatch = 5000;
  */
 export async function postgresBenchStores(serverUrl: string): Promise<BenchStores> {
   const database = await scratchDatabase(serverUrl, 'qrgate_bench_store');
-  const open = () => createCentralStore({ store: { type: 'postgres', url: database.url, retentionDays: null }, dataDir: '/nonexistent' }, { logger: benchLogger() });
+  const open = () => createCentralStore({ store: { type: 'postgres', url: database.url, schema: 'public', retentionDays: null }, dataDir: '/nonexistent' }, { logger: benchLogger() });
   const query = async <T extends pg.QueryResultRow>(sql: string): Promise<T[]> => {
     const client = new pg.Client({ connectionString: database.url });
     await client.connect();

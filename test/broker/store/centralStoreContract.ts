@@ -943,6 +943,21 @@ export function describeCentralStore(name: string, makeStore: () => Promise<Cent
         expect((await store.fleet()).find((t) => t.terminalId === 't2')).toMatchObject({ lastSeq: 9, gaps: [] });
       });
 
+      it('deletes the commands to terminals issued before the cutoff, acknowledged or not, and keeps the later ones', async () => {
+        const store = await openWithFleet();
+        const queue = async (issuedAtMs: number, ack: boolean) => {
+          const id = uuidv7(issuedAtMs);
+          await store.queueCommand({ id, terminalId: 't1', checkpointCode: CP_A, name: 'open', fields: { lane: 'in', reason: 'xe cứu thương', by: 'user:lan' }, issuedAtMs, expiresAtMs: issuedAtMs + 30_000, issuedBy: 'user:lan' });
+          if (ack) await store.acknowledgeCommand('t1', { v: 1, id, name: 'open', outcome: 'executed', at: new Date(issuedAtMs + 500).toISOString() } as CommandAck, issuedAtMs + 600);
+          return id;
+        };
+        const old = [await queue(cutoff - 20 * DAY, true), await queue(cutoff - 2 * DAY, false), await queue(cutoff - 1, true)];
+        const kept = [await queue(cutoff, true), await queue(cutoff + HOUR, false)];
+        await retain(store, cutoff, 1);
+        for (const id of old) expect(await store.getCommand(id)).toBeNull();
+        for (const id of kept) expect((await store.getCommand(id))?.id).toBe(id);
+      });
+
       it('is done at once on an empty store, and refuses a batch of no rows', async () => {
         const store = await openWithFleet();
         expect(await store.deleteEventsBefore(now, 100)).toEqual({ events: 0, done: true });

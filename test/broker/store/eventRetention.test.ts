@@ -94,7 +94,7 @@ describe('store.retentionDays in the central config', () => {
     expect(loadCentralConfig(writeCentralSite(tempDir())).store.retentionDays).toBe(defaultRetentionDays);
     expect(loadCentralConfig(configWith({ type: 'sqlite', retentionDays: 25 })).store.retentionDays).toBe(25);
     expect(loadCentralConfig(configWith({ type: 'sqlite', retentionDays: null })).store.retentionDays).toBeNull();
-    expect(loadCentralConfig(configWith({ type: 'postgres', url: 'postgresql://db/qrgate', retentionDays: 60 })).store).toEqual({ type: 'postgres', url: 'postgresql://db/qrgate', retentionDays: 60 });
+    expect(loadCentralConfig(configWith({ type: 'postgres', url: 'postgresql://db/qrgate', retentionDays: 60 })).store).toEqual({ type: 'postgres', url: 'postgresql://db/qrgate', schema: 'public', retentionDays: 60 });
   });
 
   it.each([0, -5, 1.5, '35', 10_000, true])('refuses retentionDays %j, naming store.retentionDays', (bad) => {

@@ -247,7 +247,7 @@ describe('PostgresCentralStore', () => {
   });
 
   it('is what createCentralStore builds from a config naming postgres (the public schema of its database)', async () => {
-    const store = await createCentralStore({ store: { type: 'postgres', url: db.url(), retentionDays: null }, dataDir: '/nonexistent' }, { logger: silentLogger() });
+    const store = await createCentralStore({ store: { type: 'postgres', url: db.url(), schema: 'public', retentionDays: null }, dataDir: '/nonexistent' }, { logger: silentLogger() });
     try {
       expect(store).toBeInstanceOf(PostgresCentralStore);
       await store.createCheckpoint({ code: CP_A, name: 'Gate A', direction: 'both', confirm: 'auto' });
