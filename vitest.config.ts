@@ -5,6 +5,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // Long chaos runs are `npm run test:chaos`, never part of `npm test`.
     exclude: ['test/chaos/**', 'node_modules/**'],
+    // The sources compiled once, for the qrgate processes the tests start (see the file).
+    globalSetup: ['test/setup/compiledQrgate.ts'],
     // Integration tests start real processes on a loaded 2-core machine; they wait for
     // conditions with deadlines of their own, this is only the outer bound.
     testTimeout: 120_000,

@@ -21,9 +21,15 @@ describe('delivery: terminal -> MQTT -> central store', () => {
   const tempDir = useTempDir();
   const { start, track } = useQrgateProcesses();
 
-  /** A provisioned terminal, running, that has decided `scans` scans with the central down. */
+  /**
+   * A provisioned terminal, running, that has decided `scans` scans with the central down.
+   * It redials within half a second: with the default backoff (doubling to 30 s, full
+   * jitter) a terminal that has been failing for a while sat out up to 30 s after each
+   * central start, so the drain waited on the backoff, and a central-kill round (~5 s)
+   * could end before the terminal redialled, its kill then hitting no ingestion at all.
+   */
   async function terminalWithBacklog(site: CentralSite, scans: number, batchSize?: number) {
-    const t = await site.addTerminal('gate-1', batchSize ? { batchSize } : {});
+    const t = await site.addTerminal('gate-1', { ...(batchSize ? { batchSize } : {}), central: { reconnectMinMs: 100, reconnectMaxMs: 500 } });
     const terminal = start(['terminal', '--config', t.config], 'pipe');
     await terminal.waitForLine((l) => l.msg === 'terminal.ready');
     const decided = await typeScans(terminal, site, scans, 0);

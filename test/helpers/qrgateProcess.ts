@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { afterEach } from 'vitest';
+import { afterEach, inject } from 'vitest';
 
-const bin = resolve(import.meta.dirname, '../../bin/qrgate.js');
+// The run's compiled sources (test/setup/compiledQrgate.ts) where that setup ran, else the sources under tsx.
+const bin = inject('qrgateCli') ?? resolve(import.meta.dirname, '../../bin/qrgate.js');
 
 export interface LogLine {
   readonly msg: string;
