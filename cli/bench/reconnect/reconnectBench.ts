@@ -118,7 +118,11 @@ export async function runReconnectBench(options: ReconnectBenchOptions): Promise
     central = await startCentral(entry, configFile, profileFlags);
     const readyAt = performance.now();
     let logLines = 0;
-    const stopCounting = central.onLine(() => logLines++);
+    const linesByMessage = new Map<string, number>();
+    const stopCounting = central.onLine((line) => {
+      logLines++;
+      linesByMessage.set(line.msg, (linesByMessage.get(line.msg) ?? 0) + 1);
+    });
     const cpuBefore = await cpuSeconds(central.pid);
     await until(() => loggedIn() === terminals.length, 'every terminal logged in again');
     const allLoggedInMs = performance.now() - readyAt;
@@ -127,6 +131,7 @@ export async function runReconnectBench(options: ReconnectBenchOptions): Promise
     const cpuAfter = await cpuSeconds(central.pid);
     const memory = await central.memory();
     stopCounting();
+    options.log(`the restarted central's log lines until all online: ${[...linesByMessage].map(([msg, n]) => `${msg} ${n}`).join(', ') || 'none'}`);
     options.log(`restart: ready ${Math.round(readyAt - killedAt)} ms after the kill; all logged in ${Math.round(allLoggedInMs)} ms, all online ${Math.round(allOnlineMs)} ms after ready`);
 
     return {
