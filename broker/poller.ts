@@ -9,9 +9,16 @@ export class Poller {
   private running: Promise<void> | null = null;
   private stopped = false;
 
+  /**
+   * `maxShare` (0–1, optional): the passes take at most this share of the time. A pass that
+   * took d ms is followed by the next no sooner than d / maxShare ms after it started (and
+   * never sooner than intervalMs): a watcher whose pass grows with the fleet slows down
+   * instead of taking the event loop from the logins (docs/benchmarks.md, "Reconnect storm").
+   */
   constructor(
     private readonly pass: () => Promise<void>,
     private readonly intervalMs: number,
+    private readonly options: { readonly maxShare?: number } = {},
   ) {}
 
   /** True once stop() was called: a long pass checks it between steps. */
@@ -21,14 +28,33 @@ export class Poller {
 
   start(): void {
     if (this.timer !== null || this.stopped) return;
-    this.timer = setInterval(() => void this.poll(), this.intervalMs);
-    this.timer.unref();
+    const maxShare = this.options.maxShare;
+    if (maxShare === undefined) {
+      this.timer = setInterval(() => void this.poll(), this.intervalMs);
+      this.timer.unref();
+      return;
+    }
+    const schedule = (waitMs: number): void => {
+      if (this.stopped) return;
+      this.timer = setTimeout(() => {
+        const startedMs = performance.now();
+        // A pass handles its own errors; should one escape, polling goes on all the same.
+        void this.poll()
+          .catch(() => undefined)
+          .then(() => {
+            const tookMs = performance.now() - startedMs;
+            schedule(Math.max(this.intervalMs, tookMs / maxShare) - tookMs);
+          });
+      }, waitMs);
+      this.timer.unref();
+    };
+    schedule(this.intervalMs);
   }
 
   /** Stops polling and waits for a pass in progress. Safe to call twice. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer !== null) clearInterval(this.timer);
+    if (this.timer !== null) clearTimeout(this.timer); // an interval's handle too
     this.timer = null;
     await this.running;
   }

@@ -1,7 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { notFound } from '../broker/api/http.js';
 import type { PublicRoute } from '../broker/api/route.js';
 
@@ -31,15 +30,20 @@ export function assetRoute(): PublicRoute {
   const bundle = (name: string): Promise<string> => {
     let built = bundles.get(name);
     if (built === undefined) {
-      built = build({
-        entryPoints: [join(root, 'console', 'client', `${name}.ts`)],
-        bundle: true,
-        write: false,
-        format: 'esm',
-        target: 'es2020',
-        minify: true,
-        logLevel: 'silent',
-      }).then((result) => result.outputFiles[0]!.text);
+      // esbuild loads with the first script asked for, not at the central's start.
+      built = import('esbuild')
+        .then(({ build }) =>
+          build({
+            entryPoints: [join(root, 'console', 'client', `${name}.ts`)],
+            bundle: true,
+            write: false,
+            format: 'esm',
+            target: 'es2020',
+            minify: true,
+            logLevel: 'silent',
+          }),
+        )
+        .then((result) => result.outputFiles[0]!.text);
       // A failed build is retried on the next request instead of being remembered.
       built.catch(() => bundles.delete(name));
       bundles.set(name, built);

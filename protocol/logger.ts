@@ -1,6 +1,10 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
-import pinoPretty from 'pino-pretty';
+import type pinoPrettyModule from 'pino-pretty';
 import { HeldLogDestination } from './heldLogLines.js';
+import { lazyRequire } from './lazyRequire.js';
+
+/** Only `--log-format pretty` needs it: a service (JSON) does not load it at start. */
+const pinoPretty = lazyRequire<typeof pinoPrettyModule>('pino-pretty');
 
 export type { Logger };
 
@@ -80,7 +84,7 @@ function stdoutDestination(format: LogFormat): DestinationStream {
   if (format === 'json') return pino.destination({ dest: 1, sync: true });
   // In this thread and synchronous, like the JSON path (not a worker transport): a line is
   // on screen before the next scan, and a crash loses none.
-  return pinoPretty({
+  return pinoPretty()({
     destination: 1,
     sync: true,
     colorize: process.stdout.isTTY === true,

@@ -26,6 +26,13 @@ const defaultResendAfterMs = 5_000;
  * the machine that queued them. Clocks differing by more are caught by the next full read.
  */
 const recentWindowMs = 60_000;
+/**
+ * More terminals than this subscribed since the last pass: one read of every open command
+ * serves them all. After a central restart the whole fleet subscribes within seconds, and one
+ * store read per terminal was ten thousand reads where one does (docs/benchmarks.md,
+ * "Reconnect storm").
+ */
+export const maxReadsPerTerminal = 8;
 
 /**
  * Delivers the command queue (issue 15 point 6): every central node runs one, reads the
@@ -85,7 +92,8 @@ export class CommandDelivery {
    * just subscribed; on every poll, those issued within recentWindowMs (what is new); and
    * every resendAfterMs, all of them (copies due again, and anything the others missed).
    * Only the last reads every open command, so a fleet-wide script's commands waiting for
-   * offline terminals cost one full read per resend interval, not one per poll.
+   * offline terminals cost one full read per resend interval, not one per poll. When more
+   * than maxReadsPerTerminal terminals are waiting, the full read comes early and serves them.
    */
   private async pass(): Promise<void> {
     do {
@@ -93,8 +101,9 @@ export class CommandDelivery {
       const nowMs = (this.deps.now ?? Date.now)();
       const ready = [...this.ready];
       this.ready.clear();
-      for (const terminalId of ready) await this.deliver(await this.open(nowMs, { terminalId }), nowMs);
-      if (nowMs - this.lastFullPassMs >= this.resendAfterMs) {
+      const fullRead = ready.length > maxReadsPerTerminal || nowMs - this.lastFullPassMs >= this.resendAfterMs;
+      if (!fullRead) for (const terminalId of ready) await this.deliver(await this.open(nowMs, { terminalId }), nowMs);
+      if (fullRead) {
         this.lastFullPassMs = nowMs;
         const open = await this.open(nowMs, {});
         const stillOpen = new Set(open.map((c) => c.id));

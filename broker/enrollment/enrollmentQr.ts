@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { extname, resolve } from 'node:path';
-import { toBuffer as qrPng, toString as qrString } from 'qrcode';
 import type { z } from 'zod';
 import type { CentralConfig } from '../config.js';
 import type { CentralStore } from '../store/centralStore.js';
@@ -62,6 +61,8 @@ export const maxEnrollTtlS = 7 * 24 * 3600;
 async function renderQr(payload: string, format: QrImageFormat): Promise<Buffer | string> {
   // Level M survives a crease or a glare spot; a phone screen shown to the scanner is the usual case.
   const options = { errorCorrectionLevel: 'M', margin: 4 } as const;
+  // Loaded on first use: the central's start (and so a restart's first login) does not wait for it.
+  const { toBuffer: qrPng, toString: qrString } = await import('qrcode');
   return format === 'png' ? qrPng(payload, { ...options, type: 'png', width: 512 }) : qrString(payload, { ...options, type: 'svg' });
 }
 

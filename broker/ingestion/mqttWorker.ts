@@ -1,3 +1,4 @@
+import { defaultIngestClientId } from './ingestClientId.js';
 import { connect as mqttConnect, type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import { brokerForLogs } from '../../protocol/brokerUrl.js';
 import type { Logger } from '../../protocol/logger.js';
@@ -62,7 +63,7 @@ import type { TopicIdentity } from './validate.js';
 /** The three topics terminals publish on; QoS 1 so the broker keeps them for us. */
 export const ingestFilters: readonly string[] = ['events', 'status', 'telemetry'].map((leaf) => `${topicRoot}/cp/+/t/+/${leaf}`);
 
-export const defaultIngestClientId = 'qrgate-ingest';
+export { defaultIngestClientId };
 
 export interface MqttIngestionWorkerDeps {
   readonly store: Pick<CentralStore, 'insertEvents' | 'recordStatus' | 'recordTelemetry' | 'recordConnection'>;

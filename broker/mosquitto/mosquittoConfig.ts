@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { commitStaged, discardStaged, stageFile, writeFileAtomically, type StagedFile } from '../../protocol/atomicFile.js';
 import { generateSecret } from '../auth/secrets.js';
 import type { GrantHolder } from '../auth/aclGrants.js';
-import { defaultIngestClientId } from '../ingestion/mqttWorker.js';
+import { defaultIngestClientId } from '../ingestion/ingestClientId.js';
 import type { CentralStore } from '../store/centralStore.js';
 import { MosquittoHashLedger } from './hashLedger.js';
 import { aclFileText, confFragmentText, passwordFileText, type MosquittoAccount } from './mosquittoFiles.js';

@@ -25,6 +25,7 @@ import { AckOrder } from './ackOrder.js';
 import { brokerPublish } from './brokerPublish.js';
 import type { BrokerMetrics } from './brokerMetrics.js';
 import { aedesLimits, tcpKeepAliveDelayMs } from './limits.js';
+import { ConnectionTally } from './connectionTally.js';
 import { closeServer, listen } from './listen.js';
 import { guardConnection } from './packetSizeGuard.js';
 import { printable } from './printable.js';
@@ -97,6 +98,7 @@ export class MqttBroker {
   private aedes: Aedes | null = null;
   private ingestion: Ingestion | null = null;
   private revocations: RevocationWatcher | null = null;
+  private tally: ConnectionTally | null = null;
   /** Clients past CONNACK and not yet disconnected, for the revocation watcher. */
   private readonly connected = new Set<Client>();
   /** Each terminal's connection that subscribed to its own commands, by terminal id. */
@@ -250,13 +252,20 @@ export class MqttBroker {
   private observe(aedes: Aedes, sessions: Sessions, ingestion: Ingestion): void {
     const { logger, metrics } = this.deps;
     const connections = (): void => metrics.clientsConnected.set(aedes.connectedClients);
+    // Per-client lines are debug: a restart's login storm gets one summary line per period.
+    const tally = new ConnectionTally(logger, { connected: () => aedes.connectedClients });
+    this.tally = tally;
+    const perClient = (client: Client, msg: string): void => {
+      if (logger.isLevelEnabled('debug')) logger.debug({ clientId: printable(client.id) }, msg);
+    };
     aedes.on('clientReady', (client: Client) => {
       this.connected.add(client);
       connections();
       const terminalId = sessions.terminalId(client);
       if (terminalId !== null) ingestion.connection(terminalId, true);
       if (sessions.principal(client)?.kind === 'enroll') setTimeout(() => client.close(), enrollSessionMs).unref();
-      logger.info({ clientId: printable(client.id) }, 'mqtt.client-connected');
+      tally.login();
+      perClient(client, 'mqtt.client-connected');
     });
     aedes.on('clientDisconnect', (client: Client) => {
       this.connected.delete(client);
@@ -264,7 +273,8 @@ export class MqttBroker {
       const terminalId = sessions.terminalId(client);
       if (terminalId !== null) ingestion.connection(terminalId, false);
       if (terminalId !== null && this.commandSubscribers.get(terminalId) === client) this.commandSubscribers.delete(terminalId);
-      logger.info({ clientId: printable(client.id) }, 'mqtt.client-disconnected');
+      tally.disconnect();
+      perClient(client, 'mqtt.client-disconnected');
     });
     aedes.on('subscribe', (subscriptions, client: Client) => this.noteCommandSubscription(sessions, client, subscriptions, true));
     aedes.on('unsubscribe', (topics: string[], client: Client) => this.noteCommandSubscription(sessions, client, topics.map((topic) => ({ topic, qos: 0 })), false));
@@ -318,6 +328,7 @@ export class MqttBroker {
     const aedes = this.aedes;
     if (aedes) await new Promise<void>((resolve) => aedes.close(() => resolve()));
     for (const socket of this.sockets) socket.destroy();
+    this.tally?.stop();
     await Promise.all(closed);
     await this.ingestion?.stop();
   }

@@ -16,8 +16,9 @@ export const cardHeightMm = 54;
 const cardWidth = mm(cardWidthMm);
 const cardHeight = mm(cardHeightMm);
 
-export const sheetKinds = ['cr80', 'a4'] as const;
-export type SheetKind = (typeof sheetKinds)[number];
+import { sheetKinds, type SheetKind } from './sheetKinds.js';
+
+export { sheetKinds, type SheetKind };
 
 export interface Point {
   readonly x: number;

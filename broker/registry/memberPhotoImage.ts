@@ -1,5 +1,10 @@
-import jpeg from 'jpeg-js';
-import { PNG } from 'pngjs';
+import type jpegJs from 'jpeg-js';
+import type { PNG as PngJs } from 'pngjs';
+import { lazyRequire } from '../../protocol/lazyRequire.js';
+
+// The codecs load with the first photo, not at the central's start.
+const jpegCodec = lazyRequire<typeof jpegJs>('jpeg-js');
+const pngCodec = lazyRequire<{ readonly PNG: typeof PngJs }>('pngjs');
 
 /**
  * A member's photo as the central keeps it: whatever was uploaded (JPEG or PNG) is decoded to
@@ -51,7 +56,7 @@ function tooLarge(width: number, height: number): boolean {
 function decode(bytes: Buffer): Rgba {
   if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) {
     try {
-      return jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: maxSourceMegapixels, maxMemoryUsageInMB: 512 });
+      return jpegCodec().decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: maxSourceMegapixels, maxMemoryUsageInMB: 512 });
     } catch (err) {
       if (/maxResolutionInMP|maxMemoryUsageInMB/.test((err as Error).message)) throw new PhotoError('photo-too-large', `the image has more than ${maxSourceMegapixels} megapixels`);
       throw new PhotoError('photo-unreadable', 'the JPEG file is damaged or in a form this central cannot read');
@@ -61,7 +66,7 @@ function decode(bytes: Buffer): Rgba {
     // IHDR is the first chunk: its width and height decide the memory before pngjs allocates any.
     if (tooLarge(bytes.readUInt32BE(16), bytes.readUInt32BE(20))) throw new PhotoError('photo-too-large', `the image has more than ${maxSourceMegapixels} megapixels`);
     try {
-      return PNG.sync.read(bytes);
+      return pngCodec().PNG.sync.read(bytes);
     } catch {
       throw new PhotoError('photo-unreadable', 'the PNG file is damaged');
     }
@@ -110,5 +115,5 @@ function fitWithin(image: Rgba, longSide: number): Rgba {
 export function reencodePhoto(bytes: Buffer): StoredPhoto {
   if (bytes.length > maxPhotoUploadBytes) throw new PhotoError('photo-too-large', `the file is larger than ${maxPhotoUploadBytes / 1024 / 1024} MB`);
   const image = fitWithin(decode(bytes), photoLongSide);
-  return { jpeg: jpeg.encode({ data: image.data, width: image.width, height: image.height }, jpegQuality).data, width: image.width, height: image.height };
+  return { jpeg: jpegCodec().encode({ data: image.data, width: image.width, height: image.height }, jpegQuality).data, width: image.width, height: image.height };
 }

@@ -8,7 +8,6 @@ import type { RouteDeps } from '../../broker/api/routes/deps.js';
 import { checkpointInScope } from '../../broker/api/routes/scope.js';
 import { CheckpointFieldsError } from '../../broker/registry/checkpointFields.js';
 import { checkpointDirections, confirmModes, createCheckpoint, retireCheckpoint, updateCheckpoint, type NewCheckpoint } from '../../broker/registry/checkpoints.js';
-import { checkpointSignPdf } from '../../broker/registry/checkpointSignPdf.js';
 import { defaultEnrollTtlS, makeEnrollmentQrImage, maxEnrollTtlS } from '../../broker/enrollment/enrollmentQr.js';
 import { brokerUrlSchema } from '../../protocol/brokerUrl.js';
 import { listScopeSchema } from '../../protocol/lists/index.js';
@@ -318,6 +317,8 @@ export function checkpointPages(deps: Pick<RouteDeps, 'store' | 'now' | 'logger'
     async handle(request) {
       const { t } = pageContext(request);
       const checkpoint = await managedCheckpoint(deps, request.principal, request.params.code);
+      // pdfkit and its fonts load on the first sign printed, not at the central's start.
+      const { checkpointSignPdf } = await import('../../broker/registry/checkpointSignPdf.js');
       const pdf = await checkpointSignPdf(checkpoint, { heading: t('sign.heading'), code: t('sign.code'), unit: t('sign.unit'), hint: t('sign.hint') });
       return { status: 200, stream: pdf, contentType: 'application/pdf', headers: { 'content-disposition': `attachment; filename="qrgate-checkpoint-${checkpoint.code}.pdf"` } };
     },

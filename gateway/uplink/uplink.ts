@@ -10,7 +10,7 @@ import type { Outbox } from '../outbox.js';
 import type { PendingBoard } from '../pendingBoard.js';
 import { receiptSchema, type CommandAck, type PendingMessage } from '../../protocol/messages.js';
 import type { StorageHealth } from '../storageHealth.js';
-import { Backoff } from './backoff.js';
+import { Backoff, stableConnectionMs } from './backoff.js';
 import { BatchWindow } from './batchWindow.js';
 import { buildClientOptions } from './clientOptions.js';
 import { systemdClockSynced } from './clockSync.js';
@@ -56,7 +56,6 @@ export interface UplinkDeps {
   readonly stopTimeoutMs?: number;
 }
 
-const STABLE_CONNECTION_MS = 10_000;
 const STOP_TIMEOUT_MS = 2_000;
 
 /**
@@ -110,7 +109,7 @@ export class Uplink {
     this.backoff = new Backoff({
       minMs: config.reconnectMinMs,
       maxMs: config.reconnectMaxMs,
-      stableMs: deps.stableConnectionMs ?? STABLE_CONNECTION_MS,
+      stableMs: deps.stableConnectionMs ?? stableConnectionMs,
       random: deps.random,
     });
     this.eventsTopic = terminalTopic(deps.checkpointCode, deps.terminalId, 'events');

@@ -2,8 +2,7 @@ import { PassThrough } from 'node:stream';
 import { z } from 'zod';
 import { unitSchema } from '../../access/roles.js';
 import { listScopeSchema } from '../../../protocol/lists/index.js';
-import { sheetKinds } from '../../registry/cardSheet.js';
-import { paintCardsPdf } from '../../registry/cardsPdf.js';
+import { sheetKinds } from '../../registry/sheetKinds.js';
 import { openLiveCards } from '../../registry/cards.js';
 import { parseQuery } from '../query.js';
 import { only, type ProtectedRoute } from '../route.js';
@@ -34,6 +33,8 @@ export function cardsPdfRoute(deps: Pick<RouteDeps, 'db' | 'registry' | 'logger'
       const { selection } = await selectionInScope(deps, principal, { unit, scope });
       const live = await openLiveCards(deps.registry, selection);
       const out = new PassThrough();
+      // pdfkit, its fonts and the QR encoder load on the first PDF, not at the central's start.
+      const { paintCardsPdf } = await import('../../registry/cardsPdf.js');
       paintCardsPdf(live.cards, sheet, out)
         .then(({ cards, pages }) => logger.info({ cards, pages, sheet }, 'api.cards-pdf-sent'))
         .catch((err: unknown) => {

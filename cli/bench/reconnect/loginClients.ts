@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { connect as mqttConnect, type MqttClient } from 'mqtt';
-import { Backoff } from '../../../gateway/uplink/backoff.js';
+import { Backoff, stableConnectionMs } from '../../../gateway/uplink/backoff.js';
 import { buildClientOptions } from '../../../gateway/uplink/clientOptions.js';
 import { uplinkConfigSchema } from '../../../gateway/uplink/config.js';
 import { statusPayload } from '../../../gateway/uplink/payloads.js';
@@ -46,7 +46,7 @@ export function runLoginClients(specFile: string, write: (line: string) => void)
 
   for (const terminal of spec.terminals) {
     const config = uplinkConfigSchema.parse({ url: spec.url, username: terminal.terminalId, password: terminal.secret });
-    const backoff = new Backoff({ minMs: config.reconnectMinMs, maxMs: config.reconnectMaxMs, stableMs: 60_000 });
+    const backoff = new Backoff({ minMs: config.reconnectMinMs, maxMs: config.reconnectMaxMs, stableMs: stableConnectionMs });
     const bootId = randomUUID();
     const statusTopic = terminalTopic(terminal.checkpointCode, terminal.terminalId, 'status');
     const attempt = (): void => {

@@ -45,6 +45,8 @@ export interface ReconnectBenchResult {
   readonly centralPeakRssMb: number | null;
   /** Its CPU time over that period, s (user + system). */
   readonly centralCpuS: number | null;
+  /** Log lines it wrote over that period (info and above, as a service logs): a login storm must not be a log flood. */
+  readonly centralLogLines: number;
 }
 
 const deadlineMs = 600_000;
@@ -115,6 +117,12 @@ export async function runReconnectBench(options: ReconnectBenchOptions): Promise
     const profileFlags = options.centralCpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.centralCpuProfileDir}`];
     central = await startCentral(entry, configFile, profileFlags);
     const readyAt = performance.now();
+    let logLines = 0;
+    const linesByMessage = new Map<string, number>();
+    const stopCounting = central.onLine((line) => {
+      logLines++;
+      linesByMessage.set(line.msg, (linesByMessage.get(line.msg) ?? 0) + 1);
+    });
     const cpuBefore = await cpuSeconds(central.pid);
     await until(() => loggedIn() === terminals.length, 'every terminal logged in again');
     const allLoggedInMs = performance.now() - readyAt;
@@ -122,6 +130,8 @@ export async function runReconnectBench(options: ReconnectBenchOptions): Promise
     const allOnlineMs = performance.now() - readyAt;
     const cpuAfter = await cpuSeconds(central.pid);
     const memory = await central.memory();
+    stopCounting();
+    options.log(`the restarted central's log lines until all online: ${[...linesByMessage].map(([msg, n]) => `${msg} ${n}`).join(', ') || 'none'}`);
     options.log(`restart: ready ${Math.round(readyAt - killedAt)} ms after the kill; all logged in ${Math.round(allLoggedInMs)} ms, all online ${Math.round(allOnlineMs)} ms after ready`);
 
     return {
@@ -134,6 +144,7 @@ export async function runReconnectBench(options: ReconnectBenchOptions): Promise
       allOnlineMs: round(allOnlineMs, 0),
       centralPeakRssMb: memory ? round(memory.peakRssMb, 1) : null,
       centralCpuS: cpuBefore !== null && cpuAfter !== null ? round(cpuAfter - cpuBefore, 2) : null,
+      centralLogLines: logLines,
     };
   } finally {
     await Promise.all(children.map((child) => child.stop()));

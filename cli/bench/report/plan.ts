@@ -135,7 +135,7 @@ export const benchPlans: readonly BenchPlan[] = [
       lower('centralPeakRssMb', 'MB'),
     ],
     note:
-      "The terminals reconnect with the uplink's own backoff (from 0.5 s, doubling, full jitter, 30 s at most): the longer the central is down, the longer the last terminal waits after it is back, whatever the central costs.",
+      "The terminals reconnect with the uplink's own backoff (from 0.5 s, doubling, full jitter; at most 4 s for the first minute of an outage, then 30 s): a restart under a minute is found again within ~4 s, a longer outage within 30 s, whatever the central costs.",
   },
   {
     name: 'console',

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
 import { describe, expect, it } from 'vitest';
 import { CommandAcks } from '../../../broker/commands/commandAcks.js';
-import { CommandDelivery } from '../../../broker/commands/commandDelivery.js';
+import { CommandDelivery, maxReadsPerTerminal } from '../../../broker/commands/commandDelivery.js';
 import { TerminalCommands } from '../../../broker/guard/terminalCommands.js';
 import { brokerPublish } from '../../../broker/mqtt/brokerPublish.js';
 import { maxOpenCommands, type NewTerminalCommand } from '../../../broker/store/centralStore.js';
@@ -110,6 +110,56 @@ describe('CommandDelivery: the store is the queue, the terminal ack closes a com
     await delivery.poll();
     await waitFor(() => received.length === 1, 10_000, 'the old command on subscribe');
     expect(received[0]?.command.id).toBe(old.id);
+  });
+
+  it(`serves more than ${maxReadsPerTerminal} terminals subscribing at once (a restart's fleet) with one read of the queue, not one each`, async () => {
+    const { h, log, terminal, queue, clock } = await setUp();
+    const reads: unknown[] = [];
+    const delivery = new CommandDelivery({
+      store: { openCommands: (...args) => (reads.push(args[1]), h.store.openCommands(...args)), commandSent: (...args) => h.store.commandSent(...args) },
+      commands: new TerminalCommands({ publish: (topic, payload) => brokerPublish(h.broker.broker!, topic, payload, { retain: false }) }),
+      subscriber: (terminalId) => h.broker.commandSubscriber(terminalId),
+      logger: log.logger,
+      resendAfterMs: 5_000,
+      now: () => clock.ms,
+    });
+    await delivery.poll(); // the first full read, before anyone is connected
+    clock.ms += 1_000; // the next scheduled full read is 4 s away
+    const fleet = [terminal, ...(await Promise.all(Array.from({ length: maxReadsPerTerminal + 3 }, () => h.addTerminal(terminal.checkpointCode))))];
+    const queued = new Map<string, string>();
+    for (const each of fleet) queued.set(each.terminalId, (await queue({ terminalId: each.terminalId, issuedAtMs: t0 - 120_000, name: 'ping', fields: {} })).id);
+    const inboxes = await Promise.all(fleet.map((each) => subscribed(h, each)));
+    reads.length = 0;
+    for (const each of fleet) delivery.terminalReady(each.terminalId);
+    await delivery.poll();
+    await waitFor(() => inboxes.every((inbox) => inbox.received.length === 1), 10_000, 'every terminal its command');
+    expect(fleet.map((each, i) => inboxes[i]!.received[0]!.command.id)).toEqual(fleet.map((each) => queued.get(each.terminalId)));
+    // The first to subscribe starts a pass at once (its own read, then the recent one); the
+    // rest, arriving meanwhile, are served by one read of every open command, not one each.
+    expect(reads).toEqual([{ terminalId: terminal.terminalId }, { issuedSinceMs: clock.ms - 60_000 }, {}]);
+  });
+
+  it('reads the queue per terminal when a few subscribe', async () => {
+    const { h, log, terminal, queue, clock } = await setUp();
+    const reads: unknown[] = [];
+    const delivery = new CommandDelivery({
+      store: { openCommands: (...args) => (reads.push(args[1]), h.store.openCommands(...args)), commandSent: (...args) => h.store.commandSent(...args) },
+      commands: new TerminalCommands({ publish: (topic, payload) => brokerPublish(h.broker.broker!, topic, payload, { retain: false }) }),
+      subscriber: (terminalId) => h.broker.commandSubscriber(terminalId),
+      logger: log.logger,
+      resendAfterMs: 5_000,
+      now: () => clock.ms,
+    });
+    await delivery.poll();
+    clock.ms += 1_000;
+    const old = await queue({ issuedAtMs: t0 - 120_000, name: 'ping', fields: {} });
+    const { received } = await subscribed(h, terminal);
+    reads.length = 0;
+    delivery.terminalReady(terminal.terminalId);
+    await delivery.poll();
+    await waitFor(() => received.length === 1, 10_000, 'the command');
+    expect(received[0]!.command.id).toBe(old.id);
+    expect(reads).toEqual([{ terminalId: terminal.terminalId }, { issuedSinceMs: clock.ms - 60_000 }]);
   });
 
   it('sends an unacknowledged command again after the resend interval and on a new connection, never after its expiry', async () => {

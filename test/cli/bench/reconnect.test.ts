@@ -16,7 +16,7 @@ describe('bench reconnect', () => {
     const result = await runReconnectBench({ terminals: 12, processes: 2, entry, logger: silentLogger(), log: (line) => lines.push(line), centralCpuProfileDir: profiles });
     expect(result).toMatchObject({ terminals: 12, processes: 2 });
     // Every figure measured: the bench waits for all twelve to be back before it answers.
-    for (const key of ['provisionMs', 'coldStartMs', 'restartReadyMs', 'allLoggedInMs', 'allOnlineMs', 'centralPeakRssMb', 'centralCpuS'] as const) {
+    for (const key of ['provisionMs', 'coldStartMs', 'restartReadyMs', 'allLoggedInMs', 'allOnlineMs', 'centralPeakRssMb', 'centralCpuS', 'centralLogLines'] as const) {
       expect(result[key], key).toEqual(expect.any(Number));
     }
     // A status is stored only after its terminal logged in.
