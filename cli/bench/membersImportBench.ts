@@ -4,6 +4,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
+import type { CentralConfig } from '../../broker/config.js';
 import { importMembers, type ImportResult } from '../../broker/registry/membersImport.js';
 import { withRegistry } from '../../broker/registry/registryDb.js';
 import { createRefHasher, refKeyLength } from '../../protocol/credentialRef.js';
@@ -47,15 +48,15 @@ async function main(): Promise<void> {
     const again = join(dir, 'again.csv');
     await writeSampleMembersCsv(first, rows, { scopes: ['site-a', 'site-b'] });
     await writeSampleMembersCsv(again, rows, { scopes: ['site-a', 'site-b'], seed: 2 });
-    let store: { type: 'sqlite'; retentionDays: number } | { type: 'postgres'; url: string; retentionDays: number } = { type: 'sqlite', retentionDays: 90 };
+    let store: CentralConfig['store'] = { type: 'sqlite', retentionDays: 90 };
     if (engine === 'postgres') {
       await onAdmin(`CREATE DATABASE ${database}`);
       const url = new URL(adminUrl);
       url.pathname = `/${database}`;
-      store = { type: 'postgres', url: url.toString(), retentionDays: 90 };
+      store = { type: 'postgres', url: url.toString(), schema: 'public', retentionDays: 90 };
     }
     const hasher = createRefHasher(randomBytes(refKeyLength));
-    await withRegistry({ store, dataDir: dir } as Parameters<typeof withRegistry>[0], async (db) => {
+    await withRegistry({ store, dataDir: dir }, async (db) => {
       for (const [label, file] of [
         ['first import (all added)', first],
         ['second import (all updated)', again],
