@@ -19,11 +19,10 @@ import { MetricsRegistry } from './metrics.js';
 import { createBrokerMetrics } from './mqtt/brokerMetrics.js';
 import { createMqttBroker, type MqttBroker } from './mqtt/createMqttBroker.js';
 import { listen } from './mqtt/listen.js';
-import { openRegistryDb } from './registry/registryDb.js';
-import { SqliteRegistryDb } from './store/sql/sqliteRegistryDb.js';
+import { openRegistry } from './registry/registryDb.js';
+import type { RegistryHandle } from './store/sql/registryDb.js';
 import type { CentralStore } from './store/centralStore.js';
 import { createRetentionMetrics, EventRetention } from './store/eventRetention.js';
-import type { CentralDb } from './store/sqliteSchema.js';
 
 /**
  * `qrgate central`: the store, the MQTT broker with ingestion, and the HTTP API in one
@@ -51,8 +50,8 @@ export class Central {
   private lists: ListDistributor | null = null;
   private commandDelivery: CommandDelivery | null = null;
   private api: FastifyInstance | null = null;
-  /** The HTTP side's own connection to the registry, accounts and audit log, as the CLI has (api/server.ts). */
-  private apiDb: CentralDb | null = null;
+  /** The HTTP side's own connection (SQLite) or pool (PostgreSQL) to the registry, accounts and audit log, as the CLI has (api/server.ts). */
+  private apiRegistry: RegistryHandle | null = null;
   private sessionSweep: NodeJS.Timeout | null = null;
   private retention: EventRetention | null = null;
   private stopping: Promise<void> | null = null;
@@ -130,10 +129,10 @@ export class Central {
     this.lists = lists;
     await lists.start();
 
-    const apiDb = openRegistryDb(config);
-    this.apiDb = apiDb;
-    // The API's and the session sweep's one RegistryDb on that connection (its transactions queue the rest).
-    const registry = new SqliteRegistryDb(apiDb);
+    const apiRegistry = await openRegistry(config);
+    this.apiRegistry = apiRegistry;
+    // The API's and the session sweep's one RegistryDb (on SQLite its transactions queue the rest).
+    const registry = apiRegistry.db;
     const aedes = broker.broker!;
     const commands = new TerminalCommands({
       publish: (topic, payload) => brokerPublish(aedes, topic, payload, { retain: false }),
@@ -153,7 +152,6 @@ export class Central {
     const api = await createApiServer({
       config,
       store,
-      db: apiDb,
       registry,
       metrics,
       logger,
@@ -209,7 +207,7 @@ export class Central {
       api.server.closeAllConnections(); // idle keep-alive connections would hold close() open
       await closed;
     }
-    this.apiDb?.close();
+    await this.apiRegistry?.close();
     await this.commandDelivery?.stop();
     await this.lists?.stop();
     await this.broker?.stop();

@@ -1,6 +1,5 @@
 import { userInfo } from 'node:os';
 import type { RegistryDb } from '../store/sql/registryDb.js';
-import type { CentralDb } from '../store/sqliteSchema.js';
 import { msToIso } from '../store/time.js';
 
 /**
@@ -25,17 +24,9 @@ export interface AuditEntry {
 /** What changed, without who and from where: the part the API and the CLI share for one action. */
 export type AuditChange = Pick<AuditEntry, 'action' | 'target' | 'details'>;
 
-/**
- * The CLI's front door: the same entry the API writes, as the OS user, from `cli`.
- * Transition (issue 15 point 4): commands not yet on RegistryDb still pass the SQLite handle
- * and get the synchronous write; that overload goes when the last of them has moved.
- */
-export function recordCliAudit(db: RegistryDb, change: AuditChange, nowMs?: number): Promise<void>;
-export function recordCliAudit(db: CentralDb, change: AuditChange, nowMs?: number): void;
-export function recordCliAudit(db: RegistryDb | CentralDb, change: AuditChange, nowMs = Date.now()): Promise<void> | void {
-  const entry = { ...change, actor: cliActor(), source: 'cli' };
-  if (isRegistryDb(db)) return recordAudit(db, entry, nowMs);
-  db.prepare(insertAudit).run(...auditValues(entry, nowMs));
+/** The CLI's front door: the same entry the API writes, as the OS user, from `cli`. */
+export function recordCliAudit(db: RegistryDb, change: AuditChange, nowMs = Date.now()): Promise<void> {
+  return recordAudit(db, { ...change, actor: cliActor(), source: 'cli' }, nowMs);
 }
 
 export interface AuditRecord extends Required<AuditEntry> {
@@ -45,7 +36,6 @@ export interface AuditRecord extends Required<AuditEntry> {
 
 const insertAudit = 'INSERT INTO audit_log (at_ms, actor, action, target, details, source) VALUES (?, ?, ?, ?, ?, ?)';
 const auditValues = (entry: AuditEntry, nowMs: number) => [nowMs, entry.actor, entry.action, entry.target, JSON.stringify(entry.details ?? {}), entry.source] as const;
-const isRegistryDb = (db: RegistryDb | CentralDb): db is RegistryDb => 'dialect' in db;
 
 export async function recordAudit(db: RegistryDb, entry: AuditEntry, nowMs = Date.now()): Promise<void> {
   await db.run(insertAudit, auditValues(entry, nowMs));

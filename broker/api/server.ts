@@ -15,8 +15,6 @@ import { PendingScans } from '../guard/pendingScans.js';
 import { TerminalCommands } from '../guard/terminalCommands.js';
 import type { CentralStore } from '../store/centralStore.js';
 import type { RegistryDb } from '../store/sql/registryDb.js';
-import { SqliteRegistryDb } from '../store/sql/sqliteRegistryDb.js';
-import type { CentralDb } from '../store/sqliteSchema.js';
 import { authenticate, checkCsrf, type RequestAuth } from './authenticate.js';
 import { domainHttpError } from './domainErrors.js';
 import { badRequest, HttpError, notFound, type ApiResponse } from './http.js';
@@ -31,16 +29,12 @@ export interface ApiServerDeps {
   readonly config: CentralConfig;
   readonly store: CentralStore;
   /**
-   * The central's database for the registry, accounts and audit log: its own connection,
-   * as the CLI's, so the API and the CLI run the very same functions (issue 12 point 7).
+   * The registry, accounts and audit log, on SQLite or PostgreSQL (RegistryDb, issue 15
+   * point 4): a connection or pool of the API's own, as the CLI's, so the API and the CLI
+   * run the very same functions (issue 12 point 7). One for the whole server: on SQLite its
+   * transactions queue the other calls on the connection.
    */
-  readonly db: CentralDb;
-  /**
-   * The same registry through RegistryDb (issue 15 point 4), which runs on SQLite and
-   * PostgreSQL alike. Default: `db` wrapped. Modules move from `db` to this one by one; when
-   * none is left on `db`, it goes.
-   */
-  readonly registry?: RegistryDb;
+  readonly registry: RegistryDb;
   /** The central's one registry; the store gauges (storeGauges.ts) are registered on it here. */
   readonly metrics: MetricsRegistry;
   readonly logger: Logger;
@@ -85,8 +79,7 @@ const fastifyPath = (path: string): string => path.replace(/\{(\w+)\}/g, ':$1');
 export async function createApiServer(deps: ApiServerDeps): Promise<FastifyInstance> {
   const logger = deps.logger.child({ component: 'api' });
   const now = deps.now ?? Date.now;
-  // One for the server: on SQLite its transactions queue the other calls on the connection.
-  const registry = deps.registry ?? new SqliteRegistryDb(deps.db);
+  const registry = deps.registry;
   const maxUrlLength = deps.maxUrlLength ?? 4096;
   const http = deps.config.http;
   registerStoreGauges(deps.metrics, deps.store);
@@ -156,7 +149,6 @@ export async function createApiServer(deps: ApiServerDeps): Promise<FastifyInsta
   const routeDeps = {
     config: deps.config,
     store: deps.store,
-    db: deps.db,
     registry,
     metrics: deps.metrics,
     logger,

@@ -15,7 +15,7 @@ export type RegistryLocation =
   | { readonly engine: 'postgres'; readonly url: string; readonly schema?: string };
 
 export function registryLocation(config: Pick<CentralConfig, 'store' | 'dataDir'>): RegistryLocation {
-  return config.store.type === 'postgres' ? { engine: 'postgres', url: config.store.url } : { engine: 'sqlite', file: join(config.dataDir, centralDbFileName) };
+  return config.store.type === 'postgres' ? { engine: 'postgres', url: config.store.url, schema: config.store.schema } : { engine: 'sqlite', file: join(config.dataDir, centralDbFileName) };
 }
 
 /** Opens the registry at `location` on a connection (SQLite) or small pool (PostgreSQL) of the caller's own. */

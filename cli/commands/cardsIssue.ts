@@ -2,7 +2,7 @@ import { recordCliAudit } from '../../broker/access/audit.js';
 import { loadCentralConfig } from '../../broker/config.js';
 import { issueCards, type CardSelection, type IssueCardsResult } from '../../broker/registry/cards.js';
 import { memberKey } from '../../broker/registry/members.js';
-import { registryRefHasher, withRegistry, withRegistryDb } from '../../broker/registry/registryDb.js';
+import { registryRefHasher, withRegistry } from '../../broker/registry/registryDb.js';
 import { cardsIssued } from '../../broker/registry/registryAudit.js';
 import { groupCardNumber } from '../../broker/registry/cardSheet.js';
 import { formatCardQr } from '../../protocol/credentials/card.js';
@@ -82,7 +82,7 @@ export const run: Command = async (ctx) => {
   );
   const result = await withRegistry(config, (db) => issueCards(db, { hasher }, selection, { reissue: values.reissue }));
   // Recorded after the change, as cli/audited.ts does, and only when something changed.
-  if (result.issued + result.reissued > 0) await withRegistryDb(config, (db) => recordCliAudit(db, cardsIssued(selection, result, idMasked)));
+  if (result.issued + result.reissued > 0) await withRegistry(config, (db) => recordCliAudit(db, cardsIssued(selection, result, idMasked)));
   ctx.stdout.write(values.json ? `${JSON.stringify(withQrText(result))}\n` : describe(result, values.reissue));
   return 0;
 };

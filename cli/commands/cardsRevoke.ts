@@ -1,7 +1,7 @@
 import { loadCentralConfig } from '../../broker/config.js';
 import { cardIdFromNumber, revokeCard } from '../../broker/registry/cards.js';
 import { recordCliAudit } from '../../broker/access/audit.js';
-import { withRegistry, withRegistryDb } from '../../broker/registry/registryDb.js';
+import { withRegistry } from '../../broker/registry/registryDb.js';
 import { cardRevoked } from '../../broker/registry/registryAudit.js';
 import { parseOptions, requireOption, type Command } from '../command.js';
 
@@ -20,7 +20,7 @@ export const run: Command = async (ctx) => {
   const cardId = cardIdFromNumber(requireOption(values, 'number'));
   const config = loadCentralConfig(requireOption(values, 'central-config'));
   const revoked = await withRegistry(config, (db) => revokeCard(db, cardId, Date.now()));
-  await withRegistryDb(config, (db) => recordCliAudit(db, cardRevoked(revoked)));
+  await withRegistry(config, (db) => recordCliAudit(db, cardRevoked(revoked)));
   ctx.stdout.write(
     values.json
       ? `${JSON.stringify(revoked)}\n`

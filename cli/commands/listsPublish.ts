@@ -1,7 +1,7 @@
 import { loadCentralConfig } from '../../broker/config.js';
 import { publishList } from '../../broker/lists/publish.js';
 import { recordCliAudit } from '../../broker/access/audit.js';
-import { withRegistry, withRegistryDb } from '../../broker/registry/registryDb.js';
+import { withRegistry } from '../../broker/registry/registryDb.js';
 import { listPublished } from '../../broker/registry/registryAudit.js';
 import { loadAuthorityPrivateKey } from '../../protocol/keys.js';
 import { parseOptions, requireOption, UsageError, type Command } from '../command.js';
@@ -29,7 +29,7 @@ export const run: Command = async (ctx) => {
     publishList(db, { dataDir: config.dataDir, scope, privateKey, ...(days === undefined ? {} : { expiresInDays: Number(days) }) }),
   );
   // Recorded once the version is, as cli/audited.ts does.
-  await withRegistryDb(config, (db) => recordCliAudit(db, listPublished(result)));
+  await withRegistry(config, (db) => recordCliAudit(db, listPublished(result)));
   if (values.json) {
     ctx.stdout.write(`${JSON.stringify(result)}\n`);
     return 0;

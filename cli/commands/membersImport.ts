@@ -3,9 +3,8 @@ import { recordCliAudit } from '../../broker/access/audit.js';
 import { loadCentralConfig } from '../../broker/config.js';
 import { describeProblem } from '../../broker/registry/memberRow.js';
 import { importMembers, MembersImportError, type ImportProgress } from '../../broker/registry/membersImport.js';
-import { registryRefHasher, withRegistryDb } from '../../broker/registry/registryDb.js';
+import { registryRefHasher, withRegistry } from '../../broker/registry/registryDb.js';
 import { membersImported } from '../../broker/registry/registryAudit.js';
-import { SqliteRegistryDb } from '../../broker/store/sql/sqliteRegistryDb.js';
 import { parseOptions, requireOption, UsageError, type CliContext, type Command } from '../command.js';
 import { provisioningLogger } from './checkpoints.js';
 
@@ -45,11 +44,9 @@ export const run: Command = async (ctx) => {
   const config = loadCentralConfig(requireOption(values, 'central-config'));
   const hasher = registryRefHasher(config);
   try {
-    const result = await withRegistryDb(config, async (db) => {
-      // The audit log is written through the SQLite connection until recordCliAudit takes a
-      // RegistryDb (the access area's port); then this opens withRegistry(config, …) as members list does.
-      const imported = await importMembers({ db: new SqliteRegistryDb(db), hasher, input: createReadStream(file), logger: provisioningLogger(ctx), onProgress: showProgress(ctx) });
-      recordCliAudit(db, membersImported(imported, null));
+    const result = await withRegistry(config, async (db) => {
+      const imported = await importMembers({ db, hasher, input: createReadStream(file), logger: provisioningLogger(ctx), onProgress: showProgress(ctx) });
+      await recordCliAudit(db, membersImported(imported, null));
       return imported;
     });
     ctx.stdout.write(

@@ -1,9 +1,8 @@
 import { recordCliAudit } from '../../broker/access/audit.js';
 import { loadCentralConfig } from '../../broker/config.js';
 import { memberKey, removeMember } from '../../broker/registry/members.js';
-import { registryRefHasher, withRegistryDb } from '../../broker/registry/registryDb.js';
+import { registryRefHasher, withRegistry } from '../../broker/registry/registryDb.js';
 import { memberRemoved } from '../../broker/registry/registryAudit.js';
-import { SqliteRegistryDb } from '../../broker/store/sql/sqliteRegistryDb.js';
 import { parseOptions, requireOption, type Command } from '../command.js';
 
 /** `qrgate members remove`: deletes a person and their cards; the next published list drops them. */
@@ -15,11 +14,9 @@ export const run: Command = async (ctx) => {
   });
   const config = loadCentralConfig(requireOption(values, 'central-config'));
   const key = memberKey(registryRefHasher(config), requireOption(values, 'id-number'));
-  const removed = await withRegistryDb(config, async (db) => {
-    // The audit log is written through the SQLite connection until recordCliAudit takes a
-    // RegistryDb (the access area's port); then this opens withRegistry(config, …) as members list does.
-    const result = await removeMember(new SqliteRegistryDb(db), key);
-    recordCliAudit(db, memberRemoved(result));
+  const removed = await withRegistry(config, async (db) => {
+    const result = await removeMember(db, key);
+    await recordCliAudit(db, memberRemoved(result));
     return result;
   });
   ctx.stdout.write(

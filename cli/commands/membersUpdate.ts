@@ -1,9 +1,8 @@
 import { recordCliAudit } from '../../broker/access/audit.js';
 import { loadCentralConfig } from '../../broker/config.js';
 import { checkMemberChanges, memberKey, updateMember, type MemberChanges, type UpdateResult } from '../../broker/registry/members.js';
-import { registryRefHasher, withRegistryDb } from '../../broker/registry/registryDb.js';
+import { registryRefHasher, withRegistry } from '../../broker/registry/registryDb.js';
 import { memberUpdated } from '../../broker/registry/registryAudit.js';
-import { SqliteRegistryDb } from '../../broker/store/sql/sqliteRegistryDb.js';
 import { parseOptions, requireOption, UsageError, type CliContext, type Command } from '../command.js';
 
 /** Shared by `update` and `set-status`: the answer names the person by the masked ID only. */
@@ -15,11 +14,9 @@ export async function changeMember(
 ) {
   const config = loadCentralConfig(requireOption(values, 'central-config'));
   const key = memberKey(registryRefHasher(config), requireOption(values, 'id-number'));
-  const result: UpdateResult = await withRegistryDb(config, async (db) => {
-    // The audit log is written through the SQLite connection until recordCliAudit takes a
-    // RegistryDb (the access area's port); then this opens withRegistry(config, …) as members list does.
-    const updated = await updateMember(new SqliteRegistryDb(db), key, changes, Date.now());
-    if (updated.changed.length > 0) recordCliAudit(db, memberUpdated(updated, action));
+  const result: UpdateResult = await withRegistry(config, async (db) => {
+    const updated = await updateMember(db, key, changes, Date.now());
+    if (updated.changed.length > 0) await recordCliAudit(db, memberUpdated(updated, action));
     return updated;
   });
   ctx.stdout.write(

@@ -81,7 +81,7 @@ ${csrfField(context)}
 </section>`;
 }
 
-export function listPages(deps: Pick<RouteDeps, 'db' | 'registry' | 'store' | 'config' | 'now'>): Route[] {
+export function listPages(deps: Pick<RouteDeps, 'registry' | 'store' | 'config' | 'now'>): Route[] {
   const show: ProtectedRoute = {
     path: '/lists',
     access: managers,

@@ -89,7 +89,7 @@ function page(context: PageContext, step: Step) {
   return htmlResponse(context, layout(context, { title: context.t('lostCard.title'), path: '/members' }, stepBody(context, step)));
 }
 
-export function lostCardPages(deps: Pick<RouteDeps, 'db' | 'registry' | 'now'>): Route[] {
+export function lostCardPages(deps: Pick<RouteDeps, 'registry' | 'now'>): Route[] {
   const show: ProtectedRoute = {
     path: '/members/lost-card',
     access: managers,

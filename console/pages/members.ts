@@ -189,7 +189,7 @@ function refusal(context: PageContext, err: unknown): string {
   throw err;
 }
 
-export function memberPages(deps: Pick<RouteDeps, 'db' | 'registry' | 'config' | 'now'>): Route[] {
+export function memberPages(deps: Pick<RouteDeps, 'registry' | 'config' | 'now'>): Route[] {
   const hasher = lazyRefHasher(deps);
   const list: ProtectedRoute = {
     path: '/members',

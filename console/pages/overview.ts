@@ -20,7 +20,7 @@ function terminalState(context: PageContext, terminal: FleetTerminal) {
  * by decision, which terminals are online, and the alarms (overviewAlarms.ts). Inspectors see
  * counts only; the fleet and its alarms are for those who run gates.
  */
-export function overviewRoute(deps: Pick<RouteDeps, 'store' | 'db' | 'registry' | 'config' | 'now'>): ProtectedRoute {
+export function overviewRoute(deps: Pick<RouteDeps, 'store' | 'registry' | 'config' | 'now'>): ProtectedRoute {
   return {
     path: '/',
     access: everyRole,

@@ -108,7 +108,7 @@ ${
 const ackForm = z.object({ note: z.unknown() });
 
 /** `POST /alarms/{id}/acknowledge`: the console's form, through the API's own acknowledgeFor. */
-export function acknowledgeAlarmRoute(deps: Pick<RouteDeps, 'store' | 'db' | 'registry' | 'config' | 'now' | 'logger'>): ProtectedRoute {
+export function acknowledgeAlarmRoute(deps: Pick<RouteDeps, 'store' | 'registry' | 'config' | 'now' | 'logger'>): ProtectedRoute {
   return {
     method: 'POST',
     path: '/alarms/{id}/acknowledge',

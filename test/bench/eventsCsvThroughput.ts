@@ -33,7 +33,7 @@ await store.migrate();
 const db = openRegistryDb(config);
 const metrics = new MetricsRegistry({ logger: silentLogger(), processMetrics: false });
 const registry = new SqliteRegistryDb(db);
-const app = await createApiServer({ config, store, db, registry, metrics, logger: silentLogger() });
+const app = await createApiServer({ config, store, registry, metrics, logger: silentLogger() });
 await app.listen({ port: 0, host: '127.0.0.1' });
 const { port } = app.server.address() as AddressInfo;
 const adminToken = (await createToken(registry, { name: 'bench', role: 'admin', createdBy: 'bench' })).token;

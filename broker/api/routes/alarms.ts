@@ -28,7 +28,7 @@ export interface AlarmsAnswer {
   readonly counts: { readonly new: number; readonly acknowledged: number };
 }
 
-type AlarmDeps = Pick<RouteDeps, 'store' | 'db' | 'registry' | 'config' | 'now'>;
+type AlarmDeps = Pick<RouteDeps, 'store' | 'registry' | 'config' | 'now'>;
 
 /** The roles that see and acknowledge alarms: those who run gates. Inspectors read counts only. */
 export const alarmRoles = only('admin', 'manager', 'guard');

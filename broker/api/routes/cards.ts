@@ -51,7 +51,7 @@ const issueBody = z
     message: 'choose the members with exactly one of memberRef, unit, scope, all',
   });
 
-function issueRoute(deps: Pick<RouteDeps, 'db' | 'registry' | 'config' | 'now'>): ProtectedRoute {
+function issueRoute(deps: Pick<RouteDeps, 'registry' | 'config' | 'now'>): ProtectedRoute {
   const hasher = lazyRefHasher(deps);
   return {
     method: 'POST',

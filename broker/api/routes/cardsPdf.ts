@@ -22,7 +22,7 @@ const pdfQuery = z.strictObject({
  * open while a slow client downloads, so the registry stays free for other requests.
  * An empty selection is refused (404) before the first byte.
  */
-export function cardsPdfRoute(deps: Pick<RouteDeps, 'db' | 'registry' | 'logger'>): ProtectedRoute {
+export function cardsPdfRoute(deps: Pick<RouteDeps, 'registry' | 'logger'>): ProtectedRoute {
   const logger = deps.logger.child({ route: 'cards.pdf' });
   return {
     path: '/api/cards.pdf',

@@ -7,15 +7,12 @@ import type { LiveEvents } from '../../ingestion/liveEvents.js';
 import type { MetricsRegistry } from '../../metrics.js';
 import type { CentralStore } from '../../store/centralStore.js';
 import type { RegistryDb } from '../../store/sql/registryDb.js';
-import type { CentralDb } from '../../store/sqliteSchema.js';
 
 /** What every route group is built from (routes/index.ts). */
 export interface RouteDeps {
   readonly config: CentralConfig;
   readonly store: CentralStore;
-  /** The registry, accounts and audit log: the same database functions the CLI runs. */
-  readonly db: CentralDb;
-  /** The same registry on either engine (RegistryDb, issue 15 point 4): what `db`'s users move to. */
+  /** The registry, accounts and audit log on SQLite or PostgreSQL: the same functions the CLI runs. */
   readonly registry: RegistryDb;
   readonly metrics: MetricsRegistry;
   readonly logger: Logger;

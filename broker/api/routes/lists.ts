@@ -31,7 +31,7 @@ export async function listScopesOf(registry: RouteDeps['registry'], principal: P
  * thread opens the registry the config names (its own PostgreSQL pool on PostgreSQL).
  */
 export async function publishScopeFor(
-  deps: Pick<RouteDeps, 'db' | 'registry' | 'config' | 'now'>,
+  deps: Pick<RouteDeps, 'registry' | 'config' | 'now'>,
   request: Pick<AuthorizedRequest, 'principal' | 'audit'>,
   scopeParam: string | undefined,
   expiresInDays?: number,
@@ -54,7 +54,7 @@ export async function publishScopeFor(
   return result;
 }
 
-function listsRoute(deps: Pick<RouteDeps, 'db' | 'registry'>): ProtectedRoute {
+function listsRoute(deps: Pick<RouteDeps, 'registry'>): ProtectedRoute {
   return {
     path: '/api/lists',
     access: only('admin', 'manager'),
@@ -68,7 +68,7 @@ const publishBody = z.strictObject({
   expiresInDays: z.number({ message: 'expected a number of days' }).positive({ message: 'must be above 0' }).max(3650, { message: 'at most 3650' }).optional(),
 });
 
-function publishRoute(deps: Pick<RouteDeps, 'db' | 'registry' | 'config' | 'now'>): ProtectedRoute {
+function publishRoute(deps: Pick<RouteDeps, 'registry' | 'config' | 'now'>): ProtectedRoute {
   return {
     method: 'POST',
     path: '/api/lists/{scope}/publish',

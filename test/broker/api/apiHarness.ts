@@ -100,7 +100,7 @@ export function useApi(): (options?: ApiOptions) => Promise<Api> {
       },
     });
     const registry = new SqliteRegistryDb(db);
-    const app = await createApiServer({ config, store, db, registry, metrics, logger: log.logger, now, guard: { pending, commands: sender }, ...(options.liveEvents ? { liveEvents: options.liveEvents } : {}) });
+    const app = await createApiServer({ config, store, registry, metrics, logger: log.logger, now, guard: { pending, commands: sender }, ...(options.liveEvents ? { liveEvents: options.liveEvents } : {}) });
     await app.listen({ port: 0, host: '127.0.0.1' });
     cleanups.push(() => app.close());
     const { port } = app.server.address() as AddressInfo;

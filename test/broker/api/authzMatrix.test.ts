@@ -182,7 +182,7 @@ describe('authorization matrix: every route x every caller over a real socket', 
     const api = await startApi();
     const logger = silentLogger();
     const logins = new LoginDesk({ db: api.registry, logger, now: Date.now, failures: api.config.http.loginFailures });
-    return apiRoutes({ config: api.config, store: api.store, db: api.db, registry: api.registry, metrics: api.metrics, logger, now: Date.now, logins, liveEvents: new LiveEvents() });
+    return apiRoutes({ config: api.config, store: api.store, registry: api.registry, metrics: api.metrics, logger, now: Date.now, logins, liveEvents: new LiveEvents() });
   }
 
   it('has a row for every route the central serves, and no row for a route it does not', async () => {

@@ -40,7 +40,7 @@ describe('GET /api/events with the registry', () => {
     const config = loadCentralConfig(centralConfig);
     const db = openRegistryDb(config);
     const registry = new SqliteRegistryDb(db);
-    const app = await createApiServer({ config, store, db, registry, metrics: new MetricsRegistry({ logger: silentLogger(), processMetrics: false }), logger: silentLogger(), now: () => NOW });
+    const app = await createApiServer({ config, store, registry, metrics: new MetricsRegistry({ logger: silentLogger(), processMetrics: false }), logger: silentLogger(), now: () => NOW });
     await app.listen({ port: 0, host: '127.0.0.1' });
     cleanups.push(async () => {
       await app.close();
