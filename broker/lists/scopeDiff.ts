@@ -10,9 +10,13 @@ import type { RegistryDb } from '../store/sql/registryDb.js';
  * replaced card is being used instead of calling it unknown. Three cursors ordered by ref —
  * the scope's members, their cards, and the previous snapshot's entries (a snapshot is in
  * ascending ref order) — are walked side by side, so a million-entry scope never becomes a
- * million JavaScript objects held at once: the registry is read in keyset pages
- * (`ref > last ORDER BY ref LIMIT n`, on the (scope, id_ref) index and the cards' primary
- * key), each ref is handed to the visitor and dropped.
+ * million JavaScript objects held at once: the registry is read a page at a time, each ref
+ * handed to the visitor and dropped. SQLite: keyset pages (`ref > last ORDER BY ref LIMIT n`
+ * on the (scope, id_ref) index and the cards' primary key). PostgreSQL: one cursor per side,
+ * FETCHed a page at a time: a keyset page's plan depends on the table's statistics, and right
+ * after a million-row import (the first publish) they still say the table is small, so each
+ * page was planned as "take every row of the scope and sort it" — 4.8 s a page, 100 pages.
+ * A cursor runs the query once, whatever the plan.
  * Both engines order BLOB/bytea bytewise, the same order as Buffer.compare.
  *
  * Status codes are indexes into `listStatuses` (protocol/lists/format.ts): 0 allow, 1 deny,
@@ -39,14 +43,40 @@ export const scopePageRows = 10_000;
 
 const statusCode = (column: string): string => `CASE ${column} WHEN 'allow' THEN 0 WHEN 'deny' THEN 1 ELSE 2 END`;
 
-const memberPage = (after: boolean) =>
-  `SELECT id_ref AS ref, ${statusCode('status')} AS code FROM members
-   WHERE scope = ?${after ? ' AND id_ref > ?' : ''} ORDER BY id_ref LIMIT ?`;
+/** One side of the scope's list: its rows of one scope (`?`), and the ref column they are ordered by. */
+interface ScopeQuery {
+  readonly select: string;
+  readonly key: string;
+  /** The PostgreSQL cursor's name. */
+  readonly cursor: string;
+}
 
-const cardPage = (after: boolean) =>
-  `SELECT c.card_ref AS ref, CASE WHEN c.revoked_at_ms IS NULL THEN ${statusCode('m.status')} ELSE 4 END AS code
-   FROM cards c JOIN members m ON m.member_id = c.member_id
-   WHERE m.scope = ?${after ? ' AND c.card_ref > ?' : ''} ORDER BY c.card_ref LIMIT ?`;
+const memberRows: ScopeQuery = {
+  select: `SELECT id_ref AS ref, ${statusCode('status')} AS code FROM members WHERE scope = ?`,
+  key: 'id_ref',
+  cursor: 'qrgate_scope_members',
+};
+
+const cardRows: ScopeQuery = {
+  select: `SELECT c.card_ref AS ref, CASE WHEN c.revoked_at_ms IS NULL THEN ${statusCode('m.status')} ELSE 4 END AS code
+   FROM cards c JOIN members m ON m.member_id = c.member_id WHERE m.scope = ?`,
+  key: 'c.card_ref',
+  cursor: 'qrgate_scope_cards',
+};
+
+/** The rows of `query` for `scope` in ref order, a page at a time (see the header for why two ways). */
+async function readInPages(db: RegistryDb, query: ScopeQuery, scope: string): Promise<PagedRefs> {
+  if (db.dialect === 'postgres') {
+    await db.run(`DECLARE ${query.cursor} NO SCROLL CURSOR FOR ${query.select} ORDER BY ${query.key}`, [scope]);
+    return PagedRefs.open(() => db.all<RefRow>(`FETCH ${scopePageRows} FROM ${query.cursor}`));
+  }
+  return PagedRefs.open((after) =>
+    db.all<RefRow>(
+      `${query.select}${after === null ? '' : ` AND ${query.key} > ?`} ORDER BY ${query.key} LIMIT ?`,
+      after === null ? [scope, scopePageRows] : [scope, after, scopePageRows],
+    ),
+  );
+}
 
 /**
  * One keyset-paged read, consumed a row at a time. `advance` returns a promise only when it
@@ -86,17 +116,15 @@ class PagedRefs {
 }
 
 /**
- * Walks the merged scope. Run it inside `db.readTransaction` so its pages see one moment of
- * the database. `published`: the last version's entries in ascending ref order; empty for a
+ * Walks the merged scope. Run it inside `db.readTransaction` (`db` being its `tx`): its pages
+ * see one moment of the database, and PostgreSQL's cursors live in a transaction. `published`: the last version's entries in ascending ref order; empty for a
  * scope never published. A ref met twice on the registry side (a card ref equal to a citizen
  * ref: two HMACs in different namespaces, never seen in practice) is visited once: a list
  * holds each ref once, and the terminal's bulk load relies on strictly rising refs.
  */
 export async function walkScope(db: RegistryDb, scope: string, publishedEntries: Iterable<PublishedEntry>, visit: ScopeVisitor): Promise<void> {
-  const pageOf = (sql: (after: boolean) => string) => (after: Buffer | null) =>
-    db.all<RefRow>(sql(after !== null), after === null ? [scope, scopePageRows] : [scope, after, scopePageRows]);
-  const members = await PagedRefs.open(pageOf(memberPage));
-  const cards = await PagedRefs.open(pageOf(cardPage));
+  const members = await readInPages(db, memberRows, scope);
+  const cards = await readInPages(db, cardRows, scope);
   const published = publishedEntries[Symbol.iterator]();
   let previous: Buffer | null = null;
   let b = published.next();
@@ -110,7 +138,7 @@ export async function walkScope(db: RegistryDb, scope: string, publishedEntries:
         await from!.advance();
         continue;
       }
-      if (a === undefined && b.done) return;
+      if (a === undefined && b.done) break;
       const order = a === undefined ? 1 : b.done ? -1 : Buffer.compare(a.ref, b.value[0]);
       if (order < 0) visit(a!.ref, a!.code, null);
       else if (order > 0) visit(b.value![0], null, b.value![1]);
@@ -125,4 +153,6 @@ export async function walkScope(db: RegistryDb, scope: string, publishedEntries:
   } finally {
     published.return?.();
   }
+  // Closed for a walk that may follow in the same transaction; a failed one's go with its rollback.
+  if (db.dialect === 'postgres') for (const query of [memberRows, cardRows]) await db.run(`CLOSE ${query.cursor}`);
 }
