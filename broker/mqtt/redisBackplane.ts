@@ -1,0 +1,108 @@
+import { Redis, type RedisOptions } from 'ioredis';
+import mqemitterRedis from 'mqemitter-redis';
+import AsyncRedisPersistence from 'aedes-persistence-redis/asyncPersistence.js';
+import type { Logger } from '../../protocol/logger.js';
+import type { ClusterConfig } from '../config.js';
+
+/**
+ * What several aedes nodes share through one Redis (aedes README "Clusters"; docs/scale-out.md):
+ *
+ * - the emitter (mqemitter-redis): a PUBLISH that arrives on one node reaches subscribers on
+ *   every node. A persistence shared WITHOUT a shared emitter delivers nothing across nodes
+ *   (aedes issue #531), so the two always come together.
+ * - the persistence (aedes-persistence-redis): retained messages (list manifests and chunks,
+ *   terminal statuses), subscriptions, wills and in-flight QoS 1 packets.
+ *
+ * Redis pub/sub promises no delivery (a message can be dropped silently, redis issue
+ * #10862), so nothing that must arrive rides on the emitter alone: events are stored on
+ * the node they arrive on before their PUBACK, commands go through the store's queue and are
+ * acknowledged end to end (broker/commands/commandDelivery.ts), revocations are read from
+ * the store by every node (broker/auth/revocationWatcher.ts). What crosses the emitter is
+ * what MQTT itself would lose on a reconnect anyway: live status and list news, and the
+ * retained copies a new SUBSCRIBE reads from Redis again.
+ *
+ * Every key and channel starts with `cluster.keyPrefix`: keys through ioredis's `keyPrefix`,
+ * channels through MQEmitterRedisPrefix (pub/sub ignores database numbers).
+ */
+
+// The prefixed emitter is exported beside the default one but missing from its typings.
+const { MQEmitterRedisPrefix } = mqemitterRedis as unknown as {
+  MQEmitterRedisPrefix: new (prefix: string, options: Record<string, unknown>) => ReturnType<typeof mqemitterRedis>;
+};
+
+export interface RedisBackplane {
+  /** aedes `mq`. */
+  readonly mq: unknown;
+  /** aedes `persistence`. */
+  readonly persistence: AsyncRedisPersistence;
+  /** A connection for our own keys (the auth throttle, the terminal holders), already prefixed. */
+  readonly redis: Redis;
+  /** Closes what aedes.close() leaves open: it closes the emitter but never destroys the persistence. */
+  close(): Promise<void>;
+}
+
+/** The Redis server for logs: scheme, host, port and database, never the password. */
+export function redisForLogs(url: string): string {
+  const parsed = new URL(url);
+  return `${parsed.protocol}//${parsed.host}${parsed.pathname === '/' ? '' : parsed.pathname}`;
+}
+
+/**
+ * ioredis options every connection shares. `maxRetriesPerRequest: 1`: a command on a lost
+ * Redis fails within a second or two instead of queueing for ever (ioredis's default is 20
+ * retries), so a login on a node cut off from Redis is answered, not hung.
+ */
+function connectionOptions(role: string): RedisOptions {
+  return {
+    maxRetriesPerRequest: 1,
+    connectTimeout: 5_000,
+    // Capped: a Redis back after an outage is found within 2 s.
+    retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 10), 2_000),
+    connectionName: `qrgate-${role}`,
+  };
+}
+
+export function openRedisBackplane(cluster: ClusterConfig, logger: Logger): RedisBackplane {
+  const where = redisForLogs(cluster.redisUrl);
+  const connections: Redis[] = [];
+  const open = (role: string, options: RedisOptions = {}): Redis => {
+    const connection = new Redis(cluster.redisUrl, { ...connectionOptions(role), ...options });
+    // Without a listener ioredis prints every failed reconnect to stderr; one line per state change is enough.
+    let down = false;
+    connection.on('error', (err: Error) => {
+      if (down) return;
+      down = true;
+      logger.error({ redis: where, role, reason: err.message }, 'cluster.redis-unreachable');
+    });
+    connection.on('ready', () => {
+      if (!down) return;
+      down = false;
+      logger.info({ redis: where, role }, 'cluster.redis-back');
+    });
+    connections.push(connection);
+    return connection;
+  };
+  // Pub/sub connections keep no key prefix: the channel prefix is MQEmitterRedisPrefix's.
+  const mq = new MQEmitterRedisPrefix(cluster.keyPrefix, { subConn: open('mq-sub'), pubConn: open('mq-pub'), matchEmptyLevels: true });
+  const persistence = new AsyncRedisPersistence({
+    conn: open('persistence', { keyPrefix: cluster.keyPrefix }),
+    // Terminals start clean sessions (gateway/uplink/clientOptions.ts): nothing should wait
+    // offline for them; a third-party client with a persistent session gets at most a day.
+    packetTTL: () => 86_400,
+  });
+  const redis = open('state', { keyPrefix: cluster.keyPrefix });
+  let closing: Promise<void> | null = null;
+  return {
+    mq,
+    persistence,
+    redis,
+    close() {
+      closing ??= (async () => {
+        await persistence.destroy().catch(() => undefined);
+        // quit() waits for a reply a dead Redis never sends; disconnect() does not.
+        for (const connection of connections) connection.disconnect();
+      })();
+      return closing;
+    },
+  };
+}
