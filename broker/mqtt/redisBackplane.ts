@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { Redis, type RedisOptions } from 'ioredis';
 import mqemitterRedis from 'mqemitter-redis';
 import AsyncRedisPersistence from 'aedes-persistence-redis/asyncPersistence.js';
@@ -29,6 +30,21 @@ import type { ClusterConfig } from '../config.js';
 const { MQEmitterRedisPrefix } = mqemitterRedis as unknown as {
   MQEmitterRedisPrefix: new (prefix: string, options: Record<string, unknown>) => ReturnType<typeof mqemitterRedis>;
 };
+
+/**
+ * aedes 1.2 pipes the retained messages of a SUBSCRIBE (`stream.pipe`, lib/handlers/
+ * subscribe.js), while aedes-persistence-redis 11 answers with an async generator: without
+ * this a SUBSCRIBE matching anything throws inside aedes and takes the process down.
+ */
+class RedisPersistence extends AsyncRedisPersistence {
+  override createRetainedStreamCombi(patterns: readonly string[]): Readable & AsyncIterable<unknown> {
+    return Readable.from(super.createRetainedStreamCombi(patterns));
+  }
+
+  override createRetainedStream(pattern: string): Readable & AsyncIterable<unknown> {
+    return Readable.from(super.createRetainedStream(pattern));
+  }
+}
 
 export interface RedisBackplane {
   /** aedes `mq`. */
@@ -84,7 +100,7 @@ export function openRedisBackplane(cluster: ClusterConfig, logger: Logger): Redi
   };
   // Pub/sub connections keep no key prefix: the channel prefix is MQEmitterRedisPrefix's.
   const mq = new MQEmitterRedisPrefix(cluster.keyPrefix, { subConn: open('mq-sub'), pubConn: open('mq-pub'), matchEmptyLevels: true });
-  const persistence = new AsyncRedisPersistence({
+  const persistence = new RedisPersistence({
     conn: open('persistence', { keyPrefix: cluster.keyPrefix }),
     // Terminals start clean sessions (gateway/uplink/clientOptions.ts): nothing should wait
     // offline for them; a third-party client with a persistent session gets at most a day.
