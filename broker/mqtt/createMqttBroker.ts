@@ -9,6 +9,7 @@ import type { Receipt } from '../../protocol/messages.js';
 import { enrollResultTopic, receiptsTopic, terminalPrefix } from '../../protocol/topics.js';
 import { createAuthenticate, createPreConnect } from '../auth/authenticate.js';
 import { FailureThrottle } from '../auth/failureThrottle.js';
+import { SharedFailureCounts } from '../auth/sharedFailureCounts.js';
 import { createAuthorizePublish } from '../auth/authorizePublish.js';
 import { createAuthorizeSubscribe } from '../auth/authorizeSubscribe.js';
 import { RevocationWatcher } from '../auth/revocationWatcher.js';
@@ -180,8 +181,6 @@ export class MqttBroker {
       sendReceipt: (identity, receipt) => this.sendReceipt(identity, receipt),
     });
     this.ingestion = ingestion;
-    const throttle = new FailureThrottle(mqtt.authFailures, { logger: logger.child({ component: 'auth' }) });
-    this.throttle = throttle;
     const cluster = this.options.cluster;
     // In a cluster retained messages, subscriptions and wills live in Redis, shared by every
     // node; alone, in memory, with retained messages in our topic tree (a retained status
@@ -190,6 +189,13 @@ export class MqttBroker {
     this.backplane = backplane;
     const holders = cluster && backplane ? new TerminalHolders(backplane.redis, cluster.nodeId, logger.child({ component: 'cluster' })) : null;
     this.holdersOf = holders;
+    const authLogger = logger.child({ component: 'auth' });
+    const throttle = new FailureThrottle(mqtt.authFailures, {
+      logger: authLogger,
+      // Shared by the nodes, so spreading guesses over them gains nothing (sharedFailureCounts.ts).
+      ...(backplane ? { shared: new SharedFailureCounts(backplane.redis, authLogger) } : {}),
+    });
+    this.throttle = throttle;
     const aedes = await Aedes.createBroker({
       ...aedesLimits(mqtt),
       ...(cluster && backplane

@@ -37,6 +37,21 @@ const { MQEmitterRedisPrefix } = mqemitterRedis as unknown as {
  * this a SUBSCRIBE matching anything throws inside aedes and takes the process down.
  */
 class RedisPersistence extends AsyncRedisPersistence {
+  constructor(private readonly conn: Redis) {
+    // Terminals start clean sessions (gateway/uplink/clientOptions.ts): nothing should wait
+    // offline for them; a third-party client with a persistent session gets at most a day.
+    super({ conn: handledRejections(conn), packetTTL: () => 86_400 });
+  }
+
+  /**
+   * A PING first: Redis answers in order, so the will deletions aedes fired while closing its
+   * clients are done before the connection goes (they would fail as "Connection is closed").
+   */
+  override async destroy(): Promise<void> {
+    await this.conn.ping().catch(() => undefined);
+    await super.destroy();
+  }
+
   override createRetainedStreamCombi(patterns: readonly string[]): Readable & AsyncIterable<unknown> {
     return Readable.from(super.createRetainedStreamCombi(patterns));
   }
@@ -44,6 +59,27 @@ class RedisPersistence extends AsyncRedisPersistence {
   override createRetainedStream(pattern: string): Readable & AsyncIterable<unknown> {
     return Readable.from(super.createRetainedStream(pattern));
   }
+}
+
+/**
+ * The connection with every command's promise marked handled. aedes-persistence-redis fires
+ * some commands without awaiting them (putWill's and delWill's LREM, RPUSH); with Redis
+ * away each would be an unhandled rejection, which ends a Node process. A caller that awaits
+ * still gets the rejection: only the unawaited ones are silenced, and the next awaited
+ * command on the same lost Redis reports the outage (`mqtt.broker-error`).
+ */
+function handledRejections(conn: Redis): Redis {
+  return new Proxy(conn, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property, target);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        const result: unknown = (value as (...a: unknown[]) => unknown).apply(target, args);
+        if (result instanceof Promise) result.catch(() => undefined);
+        return result;
+      };
+    },
+  });
 }
 
 export interface RedisBackplane {
@@ -99,13 +135,8 @@ export function openRedisBackplane(cluster: ClusterConfig, logger: Logger): Redi
     return connection;
   };
   // Pub/sub connections keep no key prefix: the channel prefix is MQEmitterRedisPrefix's.
-  const mq = new MQEmitterRedisPrefix(cluster.keyPrefix, { subConn: open('mq-sub'), pubConn: open('mq-pub'), matchEmptyLevels: true });
-  const persistence = new RedisPersistence({
-    conn: open('persistence', { keyPrefix: cluster.keyPrefix }),
-    // Terminals start clean sessions (gateway/uplink/clientOptions.ts): nothing should wait
-    // offline for them; a third-party client with a persistent session gets at most a day.
-    packetTTL: () => 86_400,
-  });
+  const mq = new MQEmitterRedisPrefix(cluster.keyPrefix, { subConn: handledRejections(open('mq-sub')), pubConn: handledRejections(open('mq-pub')), matchEmptyLevels: true });
+  const persistence = new RedisPersistence(open('persistence', { keyPrefix: cluster.keyPrefix }));
   const redis = open('state', { keyPrefix: cluster.keyPrefix });
   let closing: Promise<void> | null = null;
   return {
