@@ -69,7 +69,7 @@ export const uplinkConfigSchema = z
       const urls = [central.url, ...(Array.isArray(central.urls) ? central.urls : [])].filter((url): url is string => typeof url === 'string');
       if (!urls.some((url) => !url.startsWith('mqtts:'))) return;
       for (const field of ['ca', 'cert', 'key'] as const) {
-        if (central[field] !== undefined) ctx.addIssue({ code: 'custom', path: [field], message: 'TLS files need mqtts:// urls' });
+        if (central[field] !== undefined) ctx.addIssue({ code: 'custom', path: [field], message: 'TLS files need an mqtts:// url' });
       }
     },
     { when: () => true },
