@@ -29,7 +29,7 @@ import { aedesLimits, tcpKeepAliveDelayMs } from './limits.js';
 import { closeServer, listen } from './listen.js';
 import { guardConnection } from './packetSizeGuard.js';
 import { printable } from './printable.js';
-import { openRedisBackplane, type RedisBackplane } from './redisBackplane.js';
+import type { RedisBackplane } from './redisBackplane.js';
 import { RetainedIndexPersistence } from './retainedIndexPersistence.js';
 import { TerminalHolders } from './terminalHolders.js';
 
@@ -185,7 +185,8 @@ export class MqttBroker {
     // In a cluster retained messages, subscriptions and wills live in Redis, shared by every
     // node; alone, in memory, with retained messages in our topic tree (a retained status
     // per terminal: aedes's default store walked them all at every SUBSCRIBE).
-    const backplane = cluster ? openRedisBackplane(cluster, logger.child({ component: 'cluster' })) : null;
+    // Loaded only for a cluster: a central alone never loads ioredis.
+    const backplane = cluster ? (await import('./redisBackplane.js')).openRedisBackplane(cluster, logger.child({ component: 'cluster' })) : null;
     this.backplane = backplane;
     const holders = cluster && backplane ? new TerminalHolders(backplane.redis, cluster.nodeId, logger.child({ component: 'cluster' })) : null;
     this.holdersOf = holders;

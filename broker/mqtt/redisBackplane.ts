@@ -4,6 +4,7 @@ import mqemitterRedis from 'mqemitter-redis';
 import AsyncRedisPersistence from 'aedes-persistence-redis/asyncPersistence.js';
 import type { Logger } from '../../protocol/logger.js';
 import type { ClusterConfig } from '../config.js';
+import { redisForLogs } from './redisForLogs.js';
 
 /**
  * What several aedes nodes share through one Redis (aedes README "Clusters"; docs/scale-out.md):
@@ -93,11 +94,6 @@ export interface RedisBackplane {
   close(): Promise<void>;
 }
 
-/** The Redis server for logs: scheme, host, port and database, never the password. */
-export function redisForLogs(url: string): string {
-  const parsed = new URL(url);
-  return `${parsed.protocol}//${parsed.host}${parsed.pathname === '/' ? '' : parsed.pathname}`;
-}
 
 /**
  * ioredis options every connection shares. `maxRetriesPerRequest: 1`: a command on a lost
