@@ -38,7 +38,10 @@ const { MQEmitterRedisPrefix } = mqemitterRedis as unknown as {
  * this a SUBSCRIBE matching anything throws inside aedes and takes the process down.
  */
 class RedisPersistence extends AsyncRedisPersistence {
-  constructor(private readonly conn: Redis) {
+  constructor(
+    private readonly conn: Redis,
+    private readonly logger: Logger,
+  ) {
     // Terminals start clean sessions (gateway/uplink/clientOptions.ts): nothing should wait
     // offline for them; a third-party client with a persistent session gets at most a day.
     super({ conn: handledRejections(conn), packetTTL: () => 86_400 });
@@ -54,11 +57,22 @@ class RedisPersistence extends AsyncRedisPersistence {
   }
 
   override createRetainedStreamCombi(patterns: readonly string[]): Readable & AsyncIterable<unknown> {
-    return Readable.from(super.createRetainedStreamCombi(patterns));
+    return this.guarded(Readable.from(super.createRetainedStreamCombi(patterns)));
   }
 
   override createRetainedStream(pattern: string): Readable & AsyncIterable<unknown> {
-    return Readable.from(super.createRetainedStream(pattern));
+    return this.guarded(Readable.from(super.createRetainedStream(pattern)));
+  }
+
+  /**
+   * aedes `pipe`s the stream, and pipe() forwards no error: Redis lost during a SUBSCRIBE's
+   * retained read would be an unhandled 'error' event, which ends the process (seen when a
+   * node closed mid-read). Logged instead; that SUBSCRIBE gets no retained copies, and the
+   * terminal's list sync asks again on its next connection.
+   */
+  private guarded(stream: Readable): Readable {
+    stream.on('error', (err: Error) => this.logger.warn({ reason: err.message }, 'cluster.retained-read-failed'));
+    return stream;
   }
 }
 
@@ -132,7 +146,7 @@ export function openRedisBackplane(cluster: ClusterConfig, logger: Logger): Redi
   };
   // Pub/sub connections keep no key prefix: the channel prefix is MQEmitterRedisPrefix's.
   const mq = new MQEmitterRedisPrefix(cluster.keyPrefix, { subConn: handledRejections(open('mq-sub')), pubConn: handledRejections(open('mq-pub')), matchEmptyLevels: true });
-  const persistence = new RedisPersistence(open('persistence', { keyPrefix: cluster.keyPrefix }));
+  const persistence = new RedisPersistence(open('persistence', { keyPrefix: cluster.keyPrefix }), logger);
   const redis = open('state', { keyPrefix: cluster.keyPrefix });
   let closing: Promise<void> | null = null;
   return {
