@@ -282,12 +282,19 @@ export class MqttBroker {
   private observe(aedes: Aedes, sessions: Sessions, ingestion: Ingestion): void {
     const { logger, metrics } = this.deps;
     const connections = (): void => metrics.clientsConnected.set(aedes.connectedClients);
+    // Held from aedes's 'client' event, emitted just BEFORE it tells the other nodes of the new
+    // connection ($SYS/+/new/clients), which makes the previous node close its copy and ask
+    // whether it still held the terminal: the HSET is issued first. (Two Redis connections
+    // keep no order between them, so this narrows the race; the will sweep's check is later still.)
+    aedes.on('client', (client: Client) => {
+      const terminalId = sessions.terminalId(client);
+      if (terminalId !== null) void this.holdersOf?.hold(terminalId);
+    });
     aedes.on('clientReady', (client: Client) => {
       this.connected.add(client);
       connections();
       const terminalId = sessions.terminalId(client);
       if (terminalId !== null) ingestion.connection(terminalId, true);
-      if (terminalId !== null) void this.holdersOf?.hold(terminalId);
       if (sessions.principal(client)?.kind === 'enroll') setTimeout(() => client.close(), enrollSessionMs).unref();
       logger.info({ clientId: printable(client.id) }, 'mqtt.client-connected');
     });
