@@ -18,6 +18,7 @@ import { ListDistributor } from './lists/distributor.js';
 import { MetricsRegistry } from './metrics.js';
 import { createBrokerMetrics } from './mqtt/brokerMetrics.js';
 import { createMqttBroker, type MqttBroker } from './mqtt/createMqttBroker.js';
+import { redisForLogs } from './mqtt/redisForLogs.js';
 import { listen } from './mqtt/listen.js';
 import { openRegistry } from './registry/registryDb.js';
 import type { RegistryHandle } from './store/sql/registryDb.js';
@@ -105,7 +106,7 @@ export class Central {
     // Ingestion tells it of each stored event; the API's live log listens (GET /api/events/live).
     const liveEvents = new LiveEvents(logger.child({ component: 'live' }));
     const broker = createMqttBroker(
-      { mqtt: config.mqtt, ingest: config.ingest, lab: config.lab },
+      { mqtt: config.mqtt, ingest: config.ingest, lab: config.lab, ...(config.cluster ? { cluster: config.cluster } : {}) },
       {
         store,
         metrics: brokerMetrics,
@@ -158,6 +159,7 @@ export class Central {
       guard: { pending: pendingScans, commands },
       liveEvents,
       ...(this.deps.pages ? { pages: this.deps.pages } : {}),
+      ...(broker.holders ? { holders: broker.holders } : {}),
     });
     this.api = api;
     await api.ready();
@@ -185,6 +187,7 @@ export class Central {
         store: config.store.type,
         dataDir: config.dataDir,
         lab: config.lab,
+        ...(config.cluster ? { cluster: { node: config.cluster.nodeId, redis: redisForLogs(config.cluster.redisUrl), keyPrefix: config.cluster.keyPrefix } } : {}),
       },
       'central.ready',
     );

@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { deepFreeze, loadJsonConfig, resolveFrom } from '../protocol/configFile.js';
@@ -156,6 +157,57 @@ export const alarmsSchema = z.strictObject({
 });
 export type AlarmThresholds = z.output<typeof alarmsSchema>;
 
+/**
+ * A node's name in the cluster: aedes's broker id (it keys the node's wills and in-flight
+ * packets in Redis, so it must stay the same across restarts: a random one leaves the
+ * dead one's keys behind, aedes-persistence-redis issue #73), the `node` of every log line,
+ * and the holder the fleet shows for each terminal.
+ */
+export const nodeIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'letters, digits, ".", "_" or "-", starting with a letter or digit, at most 63 characters');
+
+/** `redis://` or `rediss://` (TLS), with an optional `/db` number; a password in it is never logged. */
+export const redisUrlSchema = z.string().superRefine((value, ctx) => {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'not a URL (expected redis://host:port or rediss://host:port)' });
+    return;
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') ctx.addIssue({ code: 'custom', message: `protocol must be redis: or rediss:, got ${url.protocol}` });
+  if (!url.hostname) ctx.addIssue({ code: 'custom', message: 'no host' });
+  if (url.pathname && url.pathname !== '/' && !/^\/\d{1,2}$/.test(url.pathname)) ctx.addIssue({ code: 'custom', message: 'the path may only be a database number, e.g. /0' });
+});
+
+/**
+ * Several centrals behind one name (docs/scale-out.md): MQTT state shared through Redis
+ * (mqemitter-redis, aedes-persistence-redis), everything else through the PostgreSQL store.
+ */
+export const clusterSchema = z.strictObject({
+  redisUrl: redisUrlSchema,
+  /** Defaults to the machine's host name: one central per machine is what an operator runs. */
+  nodeId: nodeIdSchema.default(() => defaultNodeId()),
+  /**
+   * Put before every Redis key and pub/sub channel of this deployment, so one Redis can
+   * serve several (or a test suite's parallel files) without mixing them. Redis pub/sub
+   * ignores the database number, so a separate `/db` alone does not separate deployments.
+   */
+  keyPrefix: z
+    .string()
+    .regex(/^[A-Za-z0-9._:-]{1,64}$/, 'letters, digits, ".", "_", ":" or "-", at most 64 characters (no glob characters: it starts a pub/sub pattern)')
+    .default('qrgate:'),
+});
+
+/** The host name cut to what nodeIdSchema accepts; "central" if nothing usable is left. */
+export function defaultNodeId(name: string = hostname()): string {
+  const cleaned = name.split('.')[0]!.replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 63);
+  return cleaned === '' ? 'central' : cleaned;
+}
+
+export type ClusterConfig = z.output<typeof clusterSchema>;
+
 export const centralConfigSchema = z.strictObject({
   dataDir: pathSchema,
   mqtt: mqttSchema.default(() => mqttSchema.parse({})),
@@ -173,12 +225,25 @@ export const centralConfigSchema = z.strictObject({
    * rotate-secret` after each change. Mosquitto still has to be reloaded to apply them.
    */
   mosquitto: z.strictObject({ out: pathSchema }).optional(),
+  /** Several centrals sharing one PostgreSQL store and one Redis (docs/scale-out.md); without it, one central alone. */
+  cluster: clusterSchema.optional(),
   /**
    * Interoperability testing only: clients without a username are admitted with full
    * access. Logged loudly at start (`central.lab-mode`).
    */
   lab: z.boolean().default(false),
-});
+})
+  // Two SQLite files are two stores: each node would hold half the events and its own
+  // registry. Runs even when other fields are bad, so one pass names every problem.
+  .superRefine(
+    (value, ctx) => {
+      const config = (value ?? {}) as { cluster?: unknown; store?: { type?: unknown } };
+      if (config.cluster !== undefined && config.store?.type !== 'postgres') {
+        ctx.addIssue({ code: 'custom', path: ['cluster'], message: 'several nodes need one shared store: set store.type "postgres" (docs/scale-out.md)' });
+      }
+    },
+    { when: () => true },
+  );
 
 export type CentralConfigInput = z.input<typeof centralConfigSchema>;
 type ParsedCentralConfig = z.output<typeof centralConfigSchema>;

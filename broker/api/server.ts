@@ -18,6 +18,7 @@ import type { RegistryDb } from '../store/sql/registryDb.js';
 import { authenticate, checkCsrf, type RequestAuth } from './authenticate.js';
 import { domainHttpError } from './domainErrors.js';
 import { badRequest, HttpError, notFound, type ApiResponse } from './http.js';
+import type { RouteDeps } from './routes/deps.js';
 import type { Pages } from './pages.js';
 import { noParameters, parseQuery } from './query.js';
 import { apiRoutes } from './routes/index.js';
@@ -51,6 +52,8 @@ export interface ApiServerDeps {
   readonly maxUrlLength?: number;
   /** Pages for people served beside the API (the console); none by default. */
   readonly pages?: Pages;
+  /** In a cluster, which node holds each terminal: `node` in GET /api/terminals. */
+  readonly holders?: RouteDeps['holders'];
 }
 
 /** What the server keeps per request between its hooks and the handler. */
@@ -156,6 +159,7 @@ export async function createApiServer(deps: ApiServerDeps): Promise<FastifyInsta
     logins: new LoginDesk({ db: registry, logger, now, failures: http.loginFailures }),
     ...guard,
     liveEvents: deps.liveEvents ?? new LiveEvents(),
+    ...(deps.holders ? { holders: deps.holders } : {}),
   };
   const pageRoutes = new Set(deps.pages?.routes(routeDeps) ?? []);
   for (const [path, routes] of groupByPath([...apiRoutes(routeDeps), ...pageRoutes])) {

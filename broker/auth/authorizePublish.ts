@@ -5,8 +5,10 @@ import { parseTopic } from '../../protocol/topics.js';
 import type { CommandAcks } from '../commands/commandAcks.js';
 import type { PendingScans } from '../guard/pendingScans.js';
 import type { Ingestion, Routing } from '../ingestion/ingestion.js';
+import { validateStatus, type TopicIdentity } from '../ingestion/validate.js';
 import type { AckOrder } from '../mqtt/ackOrder.js';
 import type { BrokerMetrics } from '../mqtt/brokerMetrics.js';
+import type { TerminalHolders } from '../mqtt/terminalHolders.js';
 import { dropPublish } from '../mqtt/dropPublish.js';
 import { printable } from '../mqtt/printable.js';
 import { authorizedPublishTopic, type Principal } from './acl.js';
@@ -39,6 +41,8 @@ export interface AuthorizePublishDeps {
   readonly commandAcks?: CommandAcks;
   /** Answers an enrolling device on its result topic (broker/enrollment); absent, no device is admitted to ask. */
   readonly enroll?: (clientId: string, qr: EnrollmentQr) => Promise<void>;
+  /** In a cluster: which node holds each terminal, so an offline status from a node that lost it is dropped (broker/mqtt/terminalHolders.ts). */
+  readonly holders?: Pick<TerminalHolders, 'outdated' | 'nodeId'>;
 }
 
 type Callback = (error?: Error | null) => void;
@@ -66,7 +70,26 @@ export function createAuthorizePublish(deps: AuthorizePublishDeps) {
   function routeOrphanWill(packet: PublishPacket): Promise<Routing> {
     const parsed = parseTopic(packet.topic);
     if (parsed?.kind !== 'status') return Promise.resolve(refuse(null, packet, 'will without a client outside a status topic'));
-    return ingestion.status(parsed, packet.payload, { offlineOnly: true });
+    // The node that stored the will, which died: aedes-persistence-redis keeps it on the packet.
+    const brokerId = (packet as PublishPacket & { brokerId?: unknown }).brokerId;
+    return status(parsed, packet, typeof brokerId === 'string' ? brokerId : undefined, { offlineOnly: true });
+  }
+
+  /**
+   * A status, unless it says offline and was published on a node that no longer holds the
+   * terminal (a cluster only): the terminal is connected elsewhere, so that news is old.
+   * Dropped, not refused: it is acknowledged, retained nowhere and recorded nowhere.
+   */
+  async function status(parsed: TopicIdentity, packet: PublishPacket, publisherNode: string | undefined, options: { readonly offlineOnly?: boolean } = {}): Promise<Routing> {
+    const holders = deps.holders;
+    if (holders !== undefined) {
+      const said = validateStatus(packet.payload);
+      if (said.ok && said.value.state === 'offline' && (await holders.outdated(parsed.terminalId, publisherNode))) {
+        logger.info({ terminalId: parsed.terminalId, publisherNode }, 'cluster.status-outdated');
+        return 'drop';
+      }
+    }
+    return ingestion.status(parsed, packet.payload, options);
   }
 
   /** The answer goes to the device's own result topic; the request itself is for nobody. */
@@ -92,7 +115,7 @@ export function createAuthorizePublish(deps: AuthorizePublishDeps) {
       case 'events':
         return ingestion.events(parsed, packet.payload);
       case 'status':
-        return ingestion.status(parsed, packet.payload);
+        return status(parsed, packet, deps.holders?.nodeId);
       case 'telemetry':
         return ingestion.telemetry(parsed, packet.payload);
       case 'pending':

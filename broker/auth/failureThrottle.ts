@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from '../../protocol/logger.js';
 import { printable } from '../mqtt/printable.js';
+import type { SharedFailureCounts } from './sharedFailureCounts.js';
 
 /**
  * Slows down repeated CONNECT failures (issue 6: "repeated failures slowed down and logged,
@@ -38,6 +39,12 @@ export interface FailureThrottleDeps {
   readonly logger: Logger;
   /** ms since the epoch; injected so tests drive time. */
   readonly now?: () => number;
+  /**
+   * In a cluster, counts shared by every node through Redis (sharedFailureCounts.ts):
+   * `refuse` waits as long as the larger of the two counts earns. The in-memory counts are
+   * kept all the same: they are the fallback when Redis is unreachable.
+   */
+  readonly shared?: Pick<SharedFailureCounts, 'increment' | 'forget'>;
 }
 
 /** Who a failure is counted against. Either may be missing (no username, an unknown address). */
@@ -61,11 +68,20 @@ function keyOf(kind: 'address' | 'username', value: string): string {
   return `${kind}:${short}`;
 }
 
+/** The keys `sources` are counted under, as `recordFailure` counts them. */
+function sourceKeys(sources: FailureSources): string[] {
+  const keys: string[] = [];
+  if (sources.address) keys.push(keyOf('address', sources.address));
+  if (sources.username) keys.push(keyOf('username', sources.username));
+  return keys;
+}
+
 export class FailureThrottle {
   /** Insertion order = order of last failure: the first entry is the one to forget first. */
   private readonly entries = new Map<string, Entry>();
   private readonly pending = new Set<NodeJS.Timeout>();
   private readonly now: () => number;
+  private stopped = false;
 
   constructor(
     private readonly options: FailureThrottleOptions,
@@ -129,7 +145,9 @@ export class FailureThrottle {
    * guesser behind the same NAT as a working terminal must not be forgiven by its logins.
    */
   recordSuccess(username: string | undefined): void {
-    if (username) this.entries.delete(keyOf('username', username));
+    if (!username) return;
+    this.entries.delete(keyOf('username', username));
+    this.deps.shared?.forget(keyOf('username', username));
   }
 
   /**
@@ -138,6 +156,18 @@ export class FailureThrottle {
    */
   refuse(sources: FailureSources, refuseNow: () => void, drop: () => void): void {
     const delayMs = this.recordFailure(sources);
+    const shared = this.deps.shared;
+    if (!shared) return this.hold(delayMs, refuseNow, drop);
+    const keys = sourceKeys(sources);
+    void shared.increment(keys, this.options.windowMs).then((counts) => {
+      const sharedDelayMs = counts === null ? 0 : Math.max(0, ...counts.map((failures) => this.delayFor(failures)));
+      this.hold(Math.max(delayMs, sharedDelayMs), refuseNow, drop);
+    });
+  }
+
+  /** Refuses now, after `delayMs`, or by `drop()` when too many refusals already wait. */
+  private hold(delayMs: number, refuseNow: () => void, drop: () => void): void {
+    if (this.stopped) return drop(); // the shared count came back after stop(): the broker is closing
     if (delayMs === 0) return refuseNow();
     if (this.pending.size >= this.options.maxPendingRefusals) return drop();
     const timer = setTimeout(() => {
@@ -150,6 +180,7 @@ export class FailureThrottle {
 
   /** Drops every held refusal (their connections close with the broker); safe to call twice. */
   stop(): void {
+    this.stopped = true;
     for (const timer of this.pending) clearTimeout(timer);
     this.pending.clear();
   }

@@ -9,11 +9,12 @@ import type { Receipt } from '../../protocol/messages.js';
 import { enrollResultTopic, receiptsTopic, terminalPrefix } from '../../protocol/topics.js';
 import { createAuthenticate, createPreConnect } from '../auth/authenticate.js';
 import { FailureThrottle } from '../auth/failureThrottle.js';
+import { SharedFailureCounts } from '../auth/sharedFailureCounts.js';
 import { createAuthorizePublish } from '../auth/authorizePublish.js';
 import { createAuthorizeSubscribe } from '../auth/authorizeSubscribe.js';
 import { RevocationWatcher } from '../auth/revocationWatcher.js';
 import { Sessions } from '../auth/sessions.js';
-import type { CentralConfig, CentralMqttConfig } from '../config.js';
+import type { CentralConfig, CentralMqttConfig, ClusterConfig } from '../config.js';
 import type { CommandAcks } from '../commands/commandAcks.js';
 import type { EnrollmentDesk } from '../enrollment/enrollmentDesk.js';
 import type { PendingScans } from '../guard/pendingScans.js';
@@ -29,7 +30,9 @@ import { ConnectionTally } from './connectionTally.js';
 import { closeServer, listen } from './listen.js';
 import { guardConnection } from './packetSizeGuard.js';
 import { printable } from './printable.js';
+import type { RedisBackplane } from './redisBackplane.js';
 import { RetainedIndexPersistence } from './retainedIndexPersistence.js';
+import { TerminalHolders } from './terminalHolders.js';
 
 /**
  * The central's MQTT side: aedes 1.x with our hooks (broker/auth), ingestion behind
@@ -45,6 +48,8 @@ export interface MqttBrokerOptions {
   readonly mqtt: CentralMqttConfig;
   readonly ingest: CentralConfig['ingest'];
   readonly lab: boolean;
+  /** One node of several sharing Redis (broker/mqtt/redisBackplane.ts); without it, a broker alone in memory. */
+  readonly cluster?: ClusterConfig;
 }
 
 export interface MqttBrokerDeps {
@@ -68,6 +73,9 @@ export interface MqttBrokerDeps {
  * long is closed, so a login with a well-formed but worthless QR cannot squat a connection.
  */
 const enrollSessionMs = 60_000;
+
+/** How long a stop waits for aedes to close over Redis before the connections are cut. */
+const closeBackplaneMs = 5_000;
 
 export interface MqttPorts {
   readonly port: number;
@@ -110,6 +118,8 @@ export class MqttBroker {
   private readonly remoteAddresses = new WeakMap<object, string>();
   private throttle: FailureThrottle | null = null;
   private sessions: Sessions | null = null;
+  private backplane: RedisBackplane | null = null;
+  private holdersOf: TerminalHolders | null = null;
   private stopping: Promise<void> | null = null;
   private readonly logger: Logger;
 
@@ -123,6 +133,11 @@ export class MqttBroker {
   /** The running aedes instance, for the central's own publishes (commands, lists). */
   get broker(): Aedes | null {
     return this.aedes;
+  }
+
+  /** In a cluster, which node holds each terminal (the fleet's `node`); null alone. */
+  get holders(): TerminalHolders | null {
+    return this.holdersOf;
   }
 
   /** Whether the terminal is connected to this broker now: a command to it would reach it. */
@@ -168,12 +183,28 @@ export class MqttBroker {
       sendReceipt: (identity, receipt) => this.sendReceipt(identity, receipt),
     });
     this.ingestion = ingestion;
-    const throttle = new FailureThrottle(mqtt.authFailures, { logger: logger.child({ component: 'auth' }) });
+    const cluster = this.options.cluster;
+    // In a cluster retained messages, subscriptions and wills live in Redis, shared by every
+    // node; alone, in memory, with retained messages in our topic tree (a retained status
+    // per terminal: aedes's default store walked them all at every SUBSCRIBE).
+    // Loaded only for a cluster: a central alone never loads ioredis.
+    const backplane = cluster ? (await import('./redisBackplane.js')).openRedisBackplane(cluster, logger.child({ component: 'cluster' })) : null;
+    this.backplane = backplane;
+    const holders = cluster && backplane ? new TerminalHolders(backplane.redis, cluster.nodeId, logger.child({ component: 'cluster' })) : null;
+    this.holdersOf = holders;
+    const authLogger = logger.child({ component: 'auth' });
+    const throttle = new FailureThrottle(mqtt.authFailures, {
+      logger: authLogger,
+      // Shared by the nodes, so spreading guesses over them gains nothing (sharedFailureCounts.ts).
+      ...(backplane ? { shared: new SharedFailureCounts(backplane.redis, authLogger) } : {}),
+    });
     this.throttle = throttle;
     const aedes = await Aedes.createBroker({
       ...aedesLimits(mqtt),
-      // A retained status per terminal: the default store walked them all at every SUBSCRIBE.
-      persistence: new RetainedIndexPersistence(),
+      ...(cluster && backplane
+        ? // A stable id: aedes keys this node's wills and in-flight packets by it in Redis.
+          { id: cluster.nodeId, mq: backplane.mq, persistence: backplane.persistence }
+        : { persistence: new RetainedIndexPersistence() }),
       preConnect: createPreConnect(sessions),
       authenticate: createAuthenticate({
         store,
@@ -194,6 +225,7 @@ export class MqttBroker {
         ...(this.deps.pendingScans ? { pending: this.deps.pendingScans } : {}),
         ...(this.deps.commandAcks ? { commandAcks: this.deps.commandAcks } : {}),
         ...(this.deps.enrollment ? { enroll: (clientId: string, qr: EnrollmentQr) => this.answerEnrollment(clientId, qr) } : {}),
+        ...(holders ? { holders } : {}),
       }),
       authorizeSubscribe: createAuthorizeSubscribe({ sessions, metrics, logger }),
     });
@@ -258,6 +290,14 @@ export class MqttBroker {
     const perClient = (client: Client, msg: string): void => {
       if (logger.isLevelEnabled('debug')) logger.debug({ clientId: printable(client.id) }, msg);
     };
+    // Held from aedes's 'client' event, emitted just BEFORE it tells the other nodes of the new
+    // connection ($SYS/+/new/clients), which makes the previous node close its copy and ask
+    // whether it still held the terminal: the HSET is issued first. (Two Redis connections
+    // keep no order between them, so this narrows the race; the will sweep's check is later still.)
+    aedes.on('client', (client: Client) => {
+      const terminalId = sessions.terminalId(client);
+      if (terminalId !== null) void this.holdersOf?.hold(terminalId);
+    });
     aedes.on('clientReady', (client: Client) => {
       this.connected.add(client);
       connections();
@@ -271,7 +311,7 @@ export class MqttBroker {
       this.connected.delete(client);
       connections();
       const terminalId = sessions.terminalId(client);
-      if (terminalId !== null) ingestion.connection(terminalId, false);
+      if (terminalId !== null) this.recordDisconnection(ingestion, terminalId);
       if (terminalId !== null && this.commandSubscribers.get(terminalId) === client) this.commandSubscribers.delete(terminalId);
       tally.disconnect();
       perClient(client, 'mqtt.client-disconnected');
@@ -295,6 +335,16 @@ export class MqttBroker {
     // emits it (persistence failures, will sweeps) but its typings do not list it.
     const emitter: EventEmitter = aedes;
     emitter.on('error', (err: Error) => logger.error({ err }, 'mqtt.broker-error'));
+  }
+
+  /** Alone, at once; in a cluster, only if no other node holds the terminal now (terminalHolders.ts). */
+  private recordDisconnection(ingestion: Ingestion, terminalId: string): void {
+    const holders = this.holdersOf;
+    if (!holders) return ingestion.connection(terminalId, false);
+    void holders.release(terminalId).then((news) => {
+      if (news) ingestion.connection(terminalId, false);
+      else this.logger.info({ terminalId }, 'cluster.disconnect-outdated');
+    });
   }
 
   /** Follows which connection of a terminal may receive its commands (SUBACK 0x80 grants nothing). */
@@ -326,10 +376,15 @@ export class MqttBroker {
     this.throttle?.stop();
     await this.ingestion?.flush();
     const aedes = this.aedes;
-    if (aedes) await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    // With Redis gone aedes's close would wait for ever on the emitter's QUIT: bounded.
+    if (aedes) {
+      const closedAedes = new Promise<void>((resolve) => aedes.close(() => resolve()));
+      await (this.backplane ? Promise.race([closedAedes, new Promise<void>((resolve) => setTimeout(resolve, closeBackplaneMs).unref())]) : closedAedes);
+    }
     for (const socket of this.sockets) socket.destroy();
     this.tally?.stop();
     await Promise.all(closed);
+    await this.backplane?.close();
     await this.ingestion?.stop();
   }
 }

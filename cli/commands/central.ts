@@ -16,6 +16,8 @@ export const run: Command = async (ctx) => {
   const format = logFormatFrom(values);
   // Throws ConfigError naming every bad field, before anything is opened.
   const config = loadCentralConfig(requireOption(values, 'config'));
-  const logger = createLogger({ level: config.log?.level, format });
+  const base = createLogger({ level: config.log?.level, format });
+  // In a cluster every line says which node wrote it: three nodes' logs end up side by side.
+  const logger = config.cluster ? base.child({ node: config.cluster.nodeId }) : base;
   return runUntilSignal('central', new Central(config, { logger, pages: consolePages }), logger, ctx);
 };

@@ -1,7 +1,7 @@
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import { brokerForLogs } from '../../protocol/brokerUrl.js';
 import { buildClientOptions } from '../uplink/clientOptions.js';
-import type { UplinkConfig } from '../uplink/config.js';
+import { brokerUrls, type UplinkConfig } from '../uplink/config.js';
 import { fail, pass, skip, type CheckResult } from './report.js';
 
 /** CONNACK return codes a technician can act on (MQTT 3.1.1, 3.2.2.3). */
@@ -19,7 +19,9 @@ const refusals: Record<number, string> = {
  */
 export async function centralCheck(config: UplinkConfig | undefined, terminalId: string, timeoutMs = 15_000): Promise<CheckResult> {
   if (!config) return skip('central', 'no central in the config: an offline terminal');
-  const where = brokerForLogs(config.url);
+  // With several nodes, the first one: each takes the same credentials from the same store.
+  const url = brokerUrls(config)[0]!;
+  const where = brokerForLogs(url);
   let options: IClientOptions;
   try {
     options = buildClientOptions(config, { terminalId, statusTopic: '', willPayload: '' });
@@ -27,7 +29,7 @@ export async function centralCheck(config: UplinkConfig | undefined, terminalId:
     return fail('central', `${where}: ${(err as Error).message}`);
   }
   const { will: _, ...withoutWill } = options;
-  const client: MqttClient = connect(config.url, { ...withoutWill, connectTimeout: timeoutMs });
+  const client: MqttClient = connect(url, { ...withoutWill, connectTimeout: timeoutMs });
   const outcome = await new Promise<CheckResult>((resolve) => {
     const timer = setTimeout(() => resolve(fail('central', `${where}: no answer within ${timeoutMs / 1000} s`)), timeoutMs);
     const done = (result: CheckResult) => {

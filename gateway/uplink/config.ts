@@ -10,7 +10,13 @@ import { maxEventsPerBatch } from '../../protocol/messages.js';
 
 export const uplinkConfigSchema = z
   .strictObject({
-    url: brokerUrlSchema.describe('the broker, `mqtt://host:port` or `mqtts://host:port`'),
+    url: brokerUrlSchema.optional().describe('the broker, `mqtt://host:port` or `mqtts://host:port`; or `urls` for several'),
+    urls: z
+      .array(brokerUrlSchema)
+      .min(1)
+      .max(16)
+      .optional()
+      .describe('several central nodes (docs/scale-out.md), instead of `url`: after a failed attempt or a lost connection the terminal tries the next one, with backoff and jitter'),
     username: z.string().min(1).max(256).describe("the terminal's MQTT username: its terminal id"),
     password: z.string().min(1).max(1024).describe("the terminal's secret, written by `terminals add` or enrollment"),
     ca: z.string().min(1).optional().describe("PEM file of the CA that signed the broker's certificate (mqtts only); relative to the config file's folder"),
@@ -57,8 +63,11 @@ export const uplinkConfigSchema = z
       if (paired && (central.cert === undefined) !== (central.key === undefined)) {
         ctx.addIssue({ code: 'custom', path: [central.cert === undefined ? 'cert' : 'key'], message: 'a client certificate needs both "cert" and "key"' });
       }
+      if (central.url === undefined && central.urls === undefined) ctx.addIssue({ code: 'custom', path: ['url'], message: 'where is the central? give "url" (or "urls" for several nodes)' });
+      if (central.url !== undefined && central.urls !== undefined) ctx.addIssue({ code: 'custom', path: ['urls'], message: 'give "url" or "urls", not both' });
       // An unreadable url is reported by itself; only a readable non-TLS one makes TLS files wrong.
-      if (typeof central.url !== 'string' || central.url.startsWith('mqtts:')) return;
+      const urls = [central.url, ...(Array.isArray(central.urls) ? central.urls : [])].filter((url): url is string => typeof url === 'string');
+      if (!urls.some((url) => !url.startsWith('mqtts:'))) return;
       for (const field of ['ca', 'cert', 'key'] as const) {
         if (central[field] !== undefined) ctx.addIssue({ code: 'custom', path: [field], message: 'TLS files need an mqtts:// url' });
       }
@@ -67,6 +76,11 @@ export const uplinkConfigSchema = z
   );
 
 export type UplinkConfig = z.output<typeof uplinkConfigSchema>;
+
+/** The brokers to try, in config order: `urls`, or the one `url`. Never empty for a parsed config. */
+export function brokerUrls(config: Pick<UplinkConfig, 'url' | 'urls'>): readonly string[] {
+  return config.urls ?? (config.url === undefined ? [] : [config.url]);
+}
 
 /** The TLS file paths made absolute against the config file, like every other path. */
 export function resolveUplinkPaths(configFile: string, central: UplinkConfig): UplinkConfig {

@@ -16,7 +16,7 @@ import { buildClientOptions } from './clientOptions.js';
 import { systemdClockSynced } from './clockSync.js';
 import { CommandHandler } from './commandHandler.js';
 import type { CommandMemory } from './commandMemory.js';
-import type { UplinkConfig } from './config.js';
+import { brokerUrls, type UplinkConfig } from './config.js';
 import type { UplinkLane } from './lanes.js';
 import { statusPayload } from './payloads.js';
 import { buildTelemetry, type TelemetrySources } from './telemetry.js';
@@ -87,7 +87,9 @@ export class Uplink {
   private pendingQueue: PendingMessage[] = [];
   private pendingImmediate: NodeJS.Immediate | null = null;
   private unsubscribePending: (() => void) | null = null;
-  private readonly broker: string;
+  /** The brokers to try (`central.urls`, or the one `url`), and the one the next attempt uses. */
+  private readonly urls: readonly string[];
+  private urlIndex: number;
   private started = false;
   private running = false;
   private stopping: Promise<void> | null = null;
@@ -117,7 +119,10 @@ export class Uplink {
     this.pendingTopic = terminalTopic(deps.checkpointCode, deps.terminalId, 'pending');
     this.commandAcksTopic = terminalTopic(deps.checkpointCode, deps.terminalId, 'cmd-acks');
     this.receiptsTopic = receiptsTopic(deps.checkpointCode, deps.terminalId);
-    this.broker = brokerForLogs(config.url);
+    this.urls = brokerUrls(config);
+    // Each terminal starts at its own place in the list (its id's hash), so a fleet given the
+    // same list spreads over the nodes instead of all knocking at the first.
+    this.urlIndex = startingIndex(deps.terminalId, this.urls.length);
     this.telemetry = {
       bootId: deps.bootId,
       clock: deps.clock,
@@ -140,6 +145,16 @@ export class Uplink {
       ...(deps.commandMemory ? { memory: deps.commandMemory } : {}),
       logger: deps.logger,
     });
+  }
+
+  /** The broker this attempt uses, or the connection is on. */
+  private get url(): string {
+    return this.urls[this.urlIndex]!;
+  }
+
+  /** The broker in use, for logs: scheme, host and port. */
+  get broker(): string {
+    return brokerForLogs(this.url);
   }
 
   get connected(): boolean {
@@ -211,7 +226,7 @@ export class Uplink {
         statusTopic: this.statusTopic,
         willPayload: statusPayload('offline', this.deps.bootId, this.deps.clock.now().ms),
       });
-      client = (this.deps.connect ?? mqttConnect)(config.url, options);
+      client = (this.deps.connect ?? mqttConnect)(this.url, options);
     } catch (err) {
       // e.g. an unreadable TLS file: this attempt fails, the terminal goes on deciding offline
       this.attemptFailed(err instanceof Error ? err.message : String(err));
@@ -373,7 +388,8 @@ export class Uplink {
       const upMs = Math.round(performance.now() - this.connectedAtMs);
       this.connectedAtMs = null;
       this.backoff.connectionEnded(upMs);
-      this.deps.logger.warn({ reason, upMs }, 'uplink.disconnected');
+      this.deps.logger.warn({ broker: this.broker, reason, upMs }, 'uplink.disconnected');
+      this.nextBroker();
       this.scheduleReconnect();
       return;
     }
@@ -385,13 +401,23 @@ export class Uplink {
     // The first failure of a streak is worth a warning; the next thousand offline are not.
     const level = this.failedAttempts === 1 ? 'warn' : 'debug';
     this.deps.logger[level]({ broker: this.broker, reason, attempt: this.failedAttempts }, 'uplink.connect-failed');
+    this.nextBroker();
     if (this.running) this.scheduleReconnect();
+  }
+
+  /**
+   * After a failed attempt or a lost connection, the next broker in the list: a node that
+   * died is left at once, and the backoff's jittered wait still spaces the attempts, so a
+   * fleet leaving a dead node does not land on the next one in the same millisecond.
+   */
+  private nextBroker(): void {
+    this.urlIndex = (this.urlIndex + 1) % this.urls.length;
   }
 
   private scheduleReconnect(): void {
     if (this.reconnectTimer) return;
     const delayMs = this.backoff.next();
-    this.deps.logger.debug({ delayMs, attempt: this.backoff.attempt }, 'uplink.reconnect-scheduled');
+    this.deps.logger.debug({ delayMs, attempt: this.backoff.attempt, broker: this.broker }, 'uplink.reconnect-scheduled');
     this.reconnectTimer = setTimeout(() => this.guard('uplink.connect-failed', () => this.attempt()), delayMs);
   }
 
@@ -508,4 +534,12 @@ export class Uplink {
       begin(finish);
     });
   }
+}
+
+/** FNV-1a of the terminal id, modulo `count`: stable across restarts, spread across a fleet. */
+function startingIndex(terminalId: string, count: number): number {
+  if (count <= 1) return 0;
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < terminalId.length; i++) hash = Math.imul(hash ^ terminalId.charCodeAt(i), 0x01000193) >>> 0;
+  return hash % count;
 }

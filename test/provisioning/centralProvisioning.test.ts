@@ -216,7 +216,7 @@ describe('central provisioning: checkpoints create, terminals add', () => {
       const c = cliContext(['--central-config', s.centralConfig, '--checkpoint', s.code, '--url', `mqtt://127.0.0.1:${ports.mqttPort}`, '--out', out, '--json']);
       expect(await terminals(c.ctx)).toBe(0);
       const config = loadTerminalConfig(out);
-      const client = await connectAsync(config.central!.url, { clientId: config.terminalId, username: config.central!.username, password: config.central!.password, reconnectPeriod: 0 }, false);
+      const client = await connectAsync(config.central!.url!, { clientId: config.terminalId, username: config.central!.username, password: config.central!.password, reconnectPeriod: 0 }, false);
       const who = { terminalId: config.terminalId, checkpointCode: s.code };
       await client.publishAsync(terminalTopic(s.code, config.terminalId, 'events'), batch(scanEvents(who, 3)), { qos: 1 });
       await client.endAsync();

@@ -5,6 +5,7 @@ import type { PendingScans } from '../../guard/pendingScans.js';
 import type { TerminalCommands } from '../../guard/terminalCommands.js';
 import type { LiveEvents } from '../../ingestion/liveEvents.js';
 import type { MetricsRegistry } from '../../metrics.js';
+import type { TerminalHolders } from '../../mqtt/terminalHolders.js';
 import type { CentralStore } from '../../store/centralStore.js';
 import type { RegistryDb } from '../../store/sql/registryDb.js';
 
@@ -25,4 +26,6 @@ export interface RouteDeps {
   readonly commands?: TerminalCommands;
   /** Each event as ingestion stores it (the live log). */
   readonly liveEvents: LiveEvents;
+  /** In a cluster, which node holds each terminal (broker/mqtt/terminalHolders.ts); absent alone. */
+  readonly holders?: Pick<TerminalHolders, 'all'>;
 }

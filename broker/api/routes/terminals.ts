@@ -15,13 +15,16 @@ export async function visibleFleet(store: Pick<CentralStore, 'fleet' | 'listChec
   return (await store.fleet()).filter((terminal) => visible === undefined || visible.includes(terminal.checkpointCode));
 }
 
-export function terminalsRoute(deps: Pick<RouteDeps, 'store'>): ProtectedRoute {
+export function terminalsRoute(deps: Pick<RouteDeps, 'store' | 'holders'>): ProtectedRoute {
   return {
     path: '/api/terminals',
     access: only('admin', 'manager', 'guard'),
     async handle({ principal }) {
       const terminals = await visibleFleet(deps.store, principal);
-      return { status: 200, json: { terminals } };
+      if (!deps.holders) return { status: 200, json: { terminals } };
+      // A cluster: the node each terminal last connected to (null: none since the holders began).
+      const holders = await deps.holders.all();
+      return { status: 200, json: { terminals: terminals.map((terminal) => ({ ...terminal, node: holders.get(terminal.terminalId) ?? null })) } };
     },
   };
 }

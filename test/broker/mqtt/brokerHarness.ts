@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { connectAsync, type IClientOptions, type MqttClient } from 'mqtt';
 import { afterEach } from 'vitest';
 import { hashSecret, generateSecret } from '../../../broker/auth/secrets.js';
-import { centralConfigSchema, type CentralConfigInput } from '../../../broker/config.js';
+import { centralConfigSchema, type CentralConfigInput, type ClusterConfig } from '../../../broker/config.js';
 import { createBrokerMetrics } from '../../../broker/mqtt/brokerMetrics.js';
 import { MqttBroker, type MqttBrokerDeps } from '../../../broker/mqtt/createMqttBroker.js';
 import type { CentralStore } from '../../../broker/store/centralStore.js';
@@ -29,6 +29,8 @@ export interface BrokerOverrides {
   readonly ingest?: NonNullable<CentralConfigInput['ingest']>;
   /** The command queue's hooks (broker/commands), as the central wires them. */
   readonly commands?: Pick<MqttBrokerDeps, 'commandAcks' | 'onCommandSubscriber'>;
+  /** One node of a cluster sharing Redis (test/helpers/redis.ts gives each test its own prefix). */
+  readonly cluster?: ClusterConfig;
 }
 
 export class BrokerHarness<S extends CentralStore = TestCentralStore> {
@@ -51,7 +53,7 @@ export class BrokerHarness<S extends CentralStore = TestCentralStore> {
       ...(overrides.ingest ? { ingest: overrides.ingest } : {}),
     });
     this.broker = new MqttBroker(
-      { mqtt: config.mqtt, ingest: config.ingest, lab: config.lab },
+      { mqtt: config.mqtt, ingest: config.ingest, lab: config.lab, ...(overrides.cluster ? { cluster: overrides.cluster } : {}) },
       { store: this.store, metrics: createBrokerMetrics(this.registry), logger: this.log.logger, ...overrides.commands },
     );
   }
@@ -129,11 +131,12 @@ export class BrokerHarness<S extends CentralStore = TestCentralStore> {
     this.beforeStop.push(action);
   }
 
-  async stop(): Promise<void> {
+  /** `closeStore: false` for nodes sharing one store: it is closed once, after the last node. */
+  async stop(closeStore = true): Promise<void> {
     for (const action of this.beforeStop.splice(0)) action();
     await Promise.all(this.clients.splice(0).map((client) => client.endAsync(true).catch(() => undefined)));
     await this.broker.stop();
-    await this.store.close();
+    if (closeStore) await this.store.close();
   }
 }
 
@@ -153,6 +156,25 @@ function useHarness<S extends CentralStore>(makeStore: () => S): (overrides?: Br
 export function useBroker(): (overrides?: BrokerOverrides) => Promise<BrokerHarness<TestCentralStore>> {
   const tempDir = useTempDir('qrgate-broker-');
   return useHarness(() => new TestCentralStore(join(tempDir(), 'central.db')));
+}
+
+/**
+ * Nodes of one cluster in this process: one store shared by all (as PostgreSQL is shared by
+ * real nodes), each node its own aedes with the cluster's Redis prefix. All stopped, then
+ * the store closed, after each test.
+ */
+export function useClusterNodes(): (cluster: ClusterConfig, store: TestCentralStore, overrides?: BrokerOverrides) => Promise<BrokerHarness<TestCentralStore>> {
+  const started: BrokerHarness<TestCentralStore>[] = [];
+  afterEach(async () => {
+    const nodes = started.splice(0);
+    await Promise.all(nodes.map((node) => node.stop(false)));
+    await Promise.all([...new Set(nodes.map((node) => node.store))].map((store) => store.close()));
+  });
+  return async (cluster, store, overrides = {}) => {
+    const node = new BrokerHarness(store, { ...overrides, cluster });
+    started.push(node);
+    return node.start();
+  };
 }
 
 /** Resolves when `client` closes (the broker dropped it), rejects after `timeoutMs`. */
