@@ -1,6 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadPublicKeys } from '../../protocol/keys.js';
-import { lowerThisThreadPriority } from '../threadPriority.js';
 import { applyListFile, asApplyError, type ExpectedFile } from './applyFile.js';
 import type { ApplyResult, ListApplyProblem } from './applyResult.js';
 import { openListWriter, type ListWriter } from './listWriter.js';
@@ -28,20 +27,9 @@ export type ApplyReply =
   | { readonly id: number; readonly ok: true; readonly result: ApplyResult }
   | { readonly id: number; readonly ok: false; readonly code: ListApplyProblem; readonly message: string };
 
-/**
- * Nice levels the apply gives way by. A scan waits for the CPU, not for the apply's
- * database (docs/benchmarks.md, "What a scan waited on"): on two cores the apply is a whole
- * core of work for seconds, and a scan thread woken on that core waited its turn behind it.
- * Lower, the apply still gets every cycle the scan thread does not want; the terminal's own
- * threads share the group the kernel schedules the process by (autogroup), so this reorders
- * the terminal's threads and takes no CPU from anything else.
- */
-export const APPLY_NICE_STEPS = 10;
-
 const port = parentPort;
 if (port) {
   const data = workerData as ApplyWorkerData;
-  lowerThisThreadPriority(APPLY_NICE_STEPS);
   let writer: ListWriter | null = null;
   port.on('message', (job: ApplyJob) => {
     let reply: ApplyReply;
