@@ -6,3 +6,12 @@
 export function propertyRuns(runs: number): number {
   return process.env.QRGATE_MUTATION_MODULE ? Math.max(10, Math.ceil(runs / 10)) : runs;
 }
+
+/**
+ * How many entries a bulk-data test builds whose property holds at any size (a list applied
+ * while scans read it, old or new and never a mix). Under `npm run test:mutation` it runs once
+ * per mutant it covers, so a tenth there; the full size in `npm test`.
+ */
+export function bulkEntries(count: number): number {
+  return process.env.QRGATE_MUTATION_MODULE ? Math.ceil(count / 10) : count;
+}

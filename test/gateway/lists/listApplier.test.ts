@@ -10,10 +10,14 @@ import { generateKeyFiles } from '../../../protocol/keys.js';
 import { sha256Hex, type ListEntry, type ListStatus } from '../../../protocol/lists/index.js';
 import { captureLogger } from '../../fakes/captureLogger.js';
 import { sequentialRef, writeList } from '../../helpers/lists.js';
+import { bulkEntries } from '../../helpers/propertyRuns.js';
 import { useTempDir } from '../../helpers/tempDir.js';
 import { waitFor } from '../../helpers/waitFor.js';
 
-const BULK = 200_000;
+/** The snapshot the scan-consistency test applies (a tenth under mutation testing). */
+const BULK = bulkEntries(200_000);
+/** Long enough for the apply's write transaction to be caught open and the worker killed in it. */
+const LONG_APPLY = 200_000;
 /** In every version; its status tells the versions apart. */
 const common = sequentialRef(0, 7);
 /** Only in version 1. */
@@ -68,7 +72,7 @@ describe('the list applier (worker thread)', () => {
   }
 
   it('verifies and installs files one at a time, and rejects with the code of what is wrong', async () => {
-    const { applier, write, expected, seen } = setUp();
+    const { applier, write, expected, seen, workers } = setUp();
     const v1 = write({ version: 1 }, [{ ref: common, status: 'allow' }]);
     const v2 = write({ version: 2, kind: 'delta', baseVersion: 1 }, [{ ref: common, status: 'deny' }, { ref: onlyV2, status: 'allow' }]);
     // queued back to back: the delta runs after the snapshot it needs
@@ -77,6 +81,7 @@ describe('the list applier (worker thread)', () => {
       applier.apply({ file: v2, expected: expected(v2, 2, 2) }),
     ]);
     expect(first).toMatchObject({ scope: 'site-a', version: 1, previousVersion: null, kind: 'snapshot', entries: 1, changed: true });
+    expect(workers).toHaveLength(1);
     expect(second).toMatchObject({ version: 2, previousVersion: 1, kind: 'delta', entries: 2, changed: true });
     expect(second.applyMs).toBeGreaterThan(0);
     expect([seen(common), seen(onlyV2)]).toEqual([['2:deny'], ['2:allow']]);
@@ -93,10 +98,11 @@ describe('the list applier (worker thread)', () => {
   });
 
   it('keeps the scan thread answering, old list or new and never a mix, while it applies a 200k-entry snapshot and a 20k delta', async () => {
+    // (20k and 2k under mutation testing: the property holds at any size.)
     const { applier, write, seen, cache } = setUp();
     const v1 = write({ version: 1 }, [...bulk(1, 'allow'), { ref: common, status: 'allow' }, { ref: onlyV1, status: 'allow' }]);
     const v2 = write({ version: 2 }, [...bulk(2, 'deny'), { ref: common, status: 'deny' }, { ref: onlyV2, status: 'deny' }]);
-    const v3 = write({ version: 3, kind: 'delta', baseVersion: 2 }, [...bulk(2, 'allow', 20_000), { ref: common, status: 'check' }]);
+    const v3 = write({ version: 3, kind: 'delta', baseVersion: 2 }, [...bulk(2, 'allow', BULK / 10), { ref: common, status: 'check' }]);
     await applier.apply({ file: v1 });
 
     // What a scan may see of `common`, by version; anything else is a mix or a half state.
@@ -133,7 +139,7 @@ describe('the list applier (worker thread)', () => {
     // The apply runs on another thread: scans were answered while it ran. How fast they were
     // answered is a speed, measured by `bench lists` (scan p99 during a full apply), not here.
     expect(lookupsDuringSnapshot).toBeGreaterThan(0);
-    expect([seen(common), seen(onlyV2), seen(sequentialRef(5, 2)), seen(sequentialRef(25_000, 2))]).toEqual([
+    expect([seen(common), seen(onlyV2), seen(sequentialRef(5, 2)), seen(sequentialRef(BULK - 1, 2))]).toEqual([
       ['3:check'],
       ['3:deny'],
       ['3:allow'],
@@ -145,7 +151,7 @@ describe('the list applier (worker thread)', () => {
   it('rejects with io when its worker dies mid-apply, keeps the installed list, and applies again with a new worker', async () => {
     const { dataDir, applier, workers, running, log, write, seen } = setUp();
     await applier.apply({ file: write({ version: 1 }, [{ ref: common, status: 'allow' }]) });
-    const big = write({ version: 2 }, [...bulk(2, 'deny'), { ref: common, status: 'deny' }]);
+    const big = write({ version: 2 }, [...bulk(2, 'deny', LONG_APPLY), { ref: common, status: 'deny' }]);
 
     // Another writer's view: the apply's write transaction is open while this is refused.
     const probe = new Database(listsDbPath(dataDir));
@@ -195,18 +201,87 @@ describe('the list applier (worker thread)', () => {
     await idle.applier.close();
     expect(idle.running).toEqual([]);
 
-    const { applier, write, running } = setUp();
+    const { applier, write, running, log } = setUp();
     await applier.apply({ file: write({ version: 1 }, [{ ref: common, status: 'allow' }]) });
     expect(running).toEqual([true]);
     await applier.close();
     expect(running).toEqual([true, false]);
+    // Stopped on purpose: no warning for the operator.
+    expect(log.messages('lists.apply-worker-exited')).toEqual([]);
+  });
+
+  it('keeps one worker for lists that come one after another', async () => {
+    const { applier, write, workers, running } = setUp();
+    const v1 = write({ version: 1 }, [{ ref: common, status: 'allow' }]);
+    const v2 = write({ version: 2 }, [{ ref: common, status: 'deny' }]);
+    await applier.apply({ file: v1 });
+    // Longer than a mistaken idle time of "none", far shorter than the default 30 s: the
+    // worker that did v1 is the one that does v2.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await expect(applier.apply({ file: v2 })).resolves.toMatchObject({ version: 2, previousVersion: 1 });
+    expect(workers).toHaveLength(1);
+    expect(running).toEqual([true]);
+  });
+
+  it('works without the worker callbacks, as the terminal may start it: applies, stops when idle, starts again', async () => {
+    const dir = tempDir();
+    const keys = generateKeyFiles(join(dir, 'keys'));
+    const log = captureLogger();
+    const applier = createListApplier({ dataDir: join(dir, 'data'), trustedKeyFiles: [keys.authorityPub], scopes: ['site-a'], powerLossSafe: false, logger: log.logger, idleMs: 20 });
+    closing.push(() => applier.close());
+    const file = writeList(join(dir, 'keys'), join(dir, 'list-1'), { scope: 'site-a', version: 1 }, [{ ref: common, status: 'allow' }]);
+    await expect(applier.apply({ file })).resolves.toMatchObject({ version: 1, changed: true });
+    // Once the first worker has stopped idle, the next apply starts a second one.
+    await waitFor(
+      async () => {
+        await expect(applier.apply({ file })).resolves.toMatchObject({ version: 1, changed: false });
+        return log.messages('lists.apply-worker-started').length === 2;
+      },
+      10_000,
+      'a second worker after the idle stop',
+      30,
+    );
+    await applier.close();
+    expect(log.messages('lists.apply-worker-exited')).toEqual([]);
+  });
+
+  it('replaces a worker that died while idle, with one warning and no list refused', async () => {
+    const { applier, write, workers, running, log, seen } = setUp();
+    await applier.apply({ file: write({ version: 1 }, [{ ref: common, status: 'allow' }]) });
+    await workers[0]!.terminate();
+    await waitFor(() => running.length === 2, 10_000, 'the dead worker noticed');
+    expect(running).toEqual([true, false]);
+    expect(log.messages('lists.apply-worker-exited')).toEqual([expect.objectContaining({ level: 40, exitCode: expect.any(Number) })]);
+    await expect(applier.apply({ file: write({ version: 2 }, [{ ref: common, status: 'deny' }]) })).resolves.toMatchObject({ version: 2, previousVersion: 1 });
+    expect(workers).toHaveLength(2);
+    expect(running).toEqual([true, false, true]);
+    expect(seen(common)).toEqual(['2:deny']);
+  });
+
+  it('still installs the list queued behind one whose worker died, and says why the first was not applied', async () => {
+    const { applier, write, workers, seen } = setUp();
+    const v1 = write({ version: 1 }, [{ ref: common, status: 'allow' }]);
+    const v2 = write({ version: 2 }, [{ ref: common, status: 'deny' }]);
+    const first = applier.apply({ file: v1 });
+    const second = applier.apply({ file: v2 });
+    const firstFailed = expect(first).rejects.toMatchObject({
+      code: 'io',
+      message: expect.stringMatching(/^the list apply worker stopped before it answered \(exit code \d+\); the next sync checks/),
+    });
+    // Started on the first apply, synchronously: killed before it could answer.
+    await workers[0]!.terminate();
+    await firstFailed;
+    await expect(second).resolves.toMatchObject({ version: 2, previousVersion: null });
+    expect(workers).toHaveLength(2);
+    expect(seen(common)).toEqual(['2:deny']);
   });
 
   it('stops its worker once idle, and starts a new one for the next list', async () => {
-    const { applier, write, workers, running, seen } = setUp(50);
+    const { applier, write, workers, running, seen, log } = setUp(50);
     await applier.apply({ file: write({ version: 1 }, [{ ref: common, status: 'allow' }]) });
     await waitFor(() => running.length === 2, 10_000, 'the idle worker to stop');
     expect(running).toEqual([true, false]);
+    expect(log.messages('lists.apply-worker-exited')).toEqual([]);
     await expect(applier.apply({ file: write({ version: 2 }, [{ ref: common, status: 'deny' }]) })).resolves.toMatchObject({ version: 2, previousVersion: 1 });
     expect(workers).toHaveLength(2);
     expect(running.slice(0, 3)).toEqual([true, false, true]);
