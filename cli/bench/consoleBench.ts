@@ -46,8 +46,10 @@ export interface ConsoleBenchResult {
   readonly csvRows: number;
   readonly csvRowsPerSec: number;
   readonly csvMb: number;
-  /** The central's resident set before the download, and its peak (VmHWM) after it. */
+  /** The central's resident set before the download; its peak (VmHWM) since it started, read after the download. */
   readonly csvRssBeforeMb: number | null;
+  /** The largest resident set sampled every 200 ms during the download. */
+  readonly csvRssMaxMb: number | null;
   readonly centralPeakRssMb: number | null;
   readonly live: LiveLatency;
   readonly liveP50Ms: number;
@@ -119,9 +121,17 @@ export async function runConsoleBench(options: ConsoleBenchOptions): Promise<Con
     const csvRows = Math.min(options.csvRows, options.events);
     const fromMs = endMs - Math.ceil((monthMs * csvRows) / Math.max(1, options.events));
     const rssBefore = await processMemoryMb(target.brokerPid!).catch(() => null);
-    const csv = await session.download(`/events.csv?from=${new Date(fromMs).toISOString()}`);
+    // VmHWM after the download also holds any earlier peak: the resident set is sampled during it too.
+    let csvRssMaxMb = rssBefore?.rssMb ?? 0;
+    const rssSampler = setInterval(() => {
+      processMemoryMb(target.brokerPid!).then(
+        (now) => (csvRssMaxMb = Math.max(csvRssMaxMb, now.rssMb)),
+        () => undefined,
+      );
+    }, 200);
+    const csv = await session.download(`/events.csv?from=${new Date(fromMs).toISOString()}`).finally(() => clearInterval(rssSampler));
     const peak = await processMemoryMb(target.brokerPid!).catch(() => null);
-    log(`/events.csv: ${csv.rows} rows in ${Math.round(csv.ms)} ms`);
+    log(`/events.csv: ${csv.rows} rows in ${Math.round(csv.ms)} ms; central RSS ${rssBefore?.rssMb ?? '?'} MB before, at most ${csvRssMaxMb} MB during`);
 
     const live = await liveLatency({ session, entry, dir: join(dir, 'live'), terminals: target.terminals, ratePerSec: options.liveRatePerSec, seconds: options.liveSeconds, log });
     log(`live log: ${live.received}/${live.decided} events seen, p95 ${live.p95Ms} ms`);
@@ -141,6 +151,7 @@ export async function runConsoleBench(options: ConsoleBenchOptions): Promise<Con
       csvRowsPerSec: Math.round((csv.rows / csv.ms) * 1000),
       csvMb: round(csv.bytes / 2 ** 20, 1),
       csvRssBeforeMb: rssBefore?.rssMb ?? null,
+      csvRssMaxMb: rssBefore === null ? null : csvRssMaxMb,
       centralPeakRssMb: peak?.peakRssMb ?? null,
       live,
       liveP50Ms: live.p50Ms,
