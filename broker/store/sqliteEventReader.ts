@@ -5,7 +5,7 @@ import { decodeCursor, encodeCursor } from './cursor.js';
 import type { CentralDb } from './sqliteSchema.js';
 import { StoreError } from './storeError.js';
 import { ceilHourMs, hourStartMs } from './sqliteHourlyCounts.js';
-import { bucketMs, bucketStart, localOffsetMs, msToIso } from './time.js';
+import { bucketMs, bucketStart, isoFormatter, localOffsetMs } from './time.js';
 
 /** The stats windows (CentralStore.checkpointStats): a month is 30 days. */
 export const statsWindowsMs = {
@@ -307,14 +307,16 @@ export class SqliteEventReader {
     // One row more than asked says whether another page exists, without a count.
     const page = rows.slice(0, query.limit);
     const last = page.at(-1);
-    // Rows of one ingestion batch share their receivedAt: converted once per run. The parsed
-    // object is fresh, so receivedAt is added to it rather than spread into a copy (the copy
-    // cost as much as the parse; a CSV export does this a million times).
+    // Rows of one ingestion batch share their receivedAt: converted once per run, and a run's
+    // neighbours within the hour without a Date each. The parsed object is fresh, so
+    // receivedAt is added to it rather than spread into a copy (the copy cost as much as the
+    // parse; a CSV export does this a million times).
+    const receivedIsoOf = isoFormatter();
     let receivedMs = Number.NaN;
     let receivedIso = '';
     return {
       events: page.map((row) => {
-        if (row.receivedAt !== receivedMs) receivedIso = msToIso((receivedMs = row.receivedAt));
+        if (row.receivedAt !== receivedMs) receivedIso = receivedIsoOf((receivedMs = row.receivedAt));
         const event = JSON.parse(row.event) as ScanEvent & { receivedAt: string };
         event.receivedAt = receivedIso;
         return event;

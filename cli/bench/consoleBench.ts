@@ -12,6 +12,7 @@ import { liveLatency, type LiveLatency } from './console/liveLatency.js';
 import { ConsoleSession } from './console/session.js';
 import { startCentralTarget } from './e2e/centralTarget.js';
 import { benchRuntime } from './e2e/child.js';
+import { cpuSeconds } from './e2e/procStats.js';
 import { percentile, processMemoryMb, round } from './stats.js';
 
 export interface ConsoleBenchOptions {
@@ -46,8 +47,13 @@ export interface ConsoleBenchResult {
   readonly csvRows: number;
   readonly csvRowsPerSec: number;
   readonly csvMb: number;
-  /** The central's resident set before the download, and its peak (VmHWM) after it. */
+  /** The central's CPU seconds (all its threads) during the download, and rows per such second. */
+  readonly csvCentralCpuS: number | null;
+  readonly csvRowsPerCentralCpuS: number | null;
+  /** The central's resident set before the download; its peak (VmHWM) since it started, read after the download. */
   readonly csvRssBeforeMb: number | null;
+  /** The largest resident set sampled every 200 ms during the download. */
+  readonly csvRssMaxMb: number | null;
   readonly centralPeakRssMb: number | null;
   readonly live: LiveLatency;
   readonly liveP50Ms: number;
@@ -119,9 +125,21 @@ export async function runConsoleBench(options: ConsoleBenchOptions): Promise<Con
     const csvRows = Math.min(options.csvRows, options.events);
     const fromMs = endMs - Math.ceil((monthMs * csvRows) / Math.max(1, options.events));
     const rssBefore = await processMemoryMb(target.brokerPid!).catch(() => null);
-    const csv = await session.download(`/events.csv?from=${new Date(fromMs).toISOString()}`);
+    const cpuBefore = await cpuSeconds(target.brokerPid!);
+    // VmHWM after the download also holds any earlier peak: the resident set is sampled during it too.
+    let csvRssMaxMb = rssBefore?.rssMb ?? 0;
+    const rssSampler = setInterval(() => {
+      processMemoryMb(target.brokerPid!).then(
+        (now) => (csvRssMaxMb = Math.max(csvRssMaxMb, now.rssMb)),
+        () => undefined,
+      );
+    }, 200);
+    const csv = await session.download(`/events.csv?from=${new Date(fromMs).toISOString()}`).finally(() => clearInterval(rssSampler));
     const peak = await processMemoryMb(target.brokerPid!).catch(() => null);
-    log(`/events.csv: ${csv.rows} rows in ${Math.round(csv.ms)} ms`);
+    const cpuAfter = await cpuSeconds(target.brokerPid!);
+    // Its CPU time, both threads: what the export costs whatever share of the cores the load leaves it.
+    const csvCentralCpuS = cpuBefore === null || cpuAfter === null ? null : round(cpuAfter - cpuBefore, 2);
+    log(`/events.csv: ${csv.rows} rows in ${Math.round(csv.ms)} ms; central RSS ${rssBefore?.rssMb ?? '?'} MB before, at most ${csvRssMaxMb} MB during`);
 
     const live = await liveLatency({ session, entry, dir: join(dir, 'live'), terminals: target.terminals, ratePerSec: options.liveRatePerSec, seconds: options.liveSeconds, log });
     log(`live log: ${live.received}/${live.decided} events seen, p95 ${live.p95Ms} ms`);
@@ -140,7 +158,10 @@ export async function runConsoleBench(options: ConsoleBenchOptions): Promise<Con
       csvRows: csv.rows,
       csvRowsPerSec: Math.round((csv.rows / csv.ms) * 1000),
       csvMb: round(csv.bytes / 2 ** 20, 1),
+      csvCentralCpuS,
+      csvRowsPerCentralCpuS: csvCentralCpuS === null || csvCentralCpuS === 0 ? null : Math.round(csv.rows / csvCentralCpuS),
       csvRssBeforeMb: rssBefore?.rssMb ?? null,
+      csvRssMaxMb: rssBefore === null ? null : csvRssMaxMb,
       centralPeakRssMb: peak?.peakRssMb ?? null,
       live,
       liveP50Ms: live.p50Ms,

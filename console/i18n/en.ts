@@ -109,7 +109,7 @@ export const en: Messages = {
   'member.status': 'Status',
   'member.card': 'Card',
   'member.status.allow': 'Allowed',
-  'member.status.deny': 'Denied',
+  'member.status.deny': 'Barred',
   'member.status.check': 'Check at the gate',
   'member.problem.name': 'Enter the full name (at most 100 characters).',
   'member.problem.idNumber': 'A CCCD number has 12 digits; check it again.',
@@ -309,6 +309,8 @@ export const en: Messages = {
   'audit.none': 'No entries.',
   'audit.older': 'Older',
   'audit.newest': 'Newest',
+  'actor.token': 'token: {name}',
+  'actor.cli': 'command line: {user}',
   // users (issue 14 page 11)
   'nav.users': 'Users',
   'users.title': 'Users',

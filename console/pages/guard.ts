@@ -35,7 +35,7 @@ export function guardRoute(deps: Pick<RouteDeps, 'store'>): ProtectedRoute {
         late: t('guard.late'),
         failed: t('guard.failed'),
         opened: t('guard.opened'),
-        // Not the members page's words: there "allow" reads "Cho qua", the confirm button's own label.
+        // Fuller than the members page's words: beside Confirm / Reject a short status could be read as a verdict.
         'status-allow': t('guard.status.allow'),
         'status-deny': t('guard.status.deny'),
         'status-check': t('guard.status.check'),

@@ -3,6 +3,7 @@ import { everyRole, type ProtectedRoute } from '../../broker/api/route.js';
 import type { RouteDeps } from '../../broker/api/routes/deps.js';
 import { visibleCheckpointCodes } from '../../broker/api/routes/scope.js';
 import { alarmsFor } from '../../broker/api/routes/alarms.js';
+import { actorNames } from '../actorName.js';
 import { alarmSection } from './overviewAlarms.js';
 import { formatCount, formatDateTime } from '../format.js';
 import { html } from '../html.js';
@@ -41,7 +42,7 @@ export function overviewRoute(deps: Pick<RouteDeps, 'store' | 'registry' | 'conf
       const names = new Map(checkpoints.map((c) => [c.code, c.name]));
       const online = terminals.filter((f) => f.online).length;
       // Alarms (issue 14 point 1): for those who run gates; inspectors read counts only.
-      const alarms = seesFleet ? alarmSection(context, await alarmsFor(deps, principal), checkpoints, request.query) : '';
+      const alarms = seesFleet ? alarmSection(context, await alarmsFor(deps, principal), checkpoints, request.query, actorNames(context, deps.db)) : '';
       const page = layout(
         context,
         { title: t('overview.title'), path: '/' },

@@ -57,7 +57,7 @@ function problemText(context: PageContext, problem: AckProblem): string {
   return context.t(`alarms.problem.${problem}` as MessageKey, { max: maxAlarmNoteLength });
 }
 
-function alarmCard(context: PageContext, alarm: AlarmView, names: ReadonlyMap<string, string>, problem: AckProblem | undefined): Html {
+function alarmCard(context: PageContext, alarm: AlarmView, names: ReadonlyMap<string, string>, actorName: (actor: string) => string, problem: AckProblem | undefined): Html {
   const { t, lang } = context;
   const anchor = anchorOf(alarm.id);
   const ack = alarm.acknowledged;
@@ -70,7 +70,7 @@ function alarmCard(context: PageContext, alarm: AlarmView, names: ReadonlyMap<st
 </dl>
 ${
   ack !== null
-    ? html`<p class="acknowledged" data-fact="acknowledged">${t('alarms.acknowledgedBy', { by: ack.by, at: formatDateTime(lang, ack.at) })} <q>${ack.note}</q></p>`
+    ? html`<p class="acknowledged" data-fact="acknowledged">${t('alarms.acknowledgedBy', { by: actorName(ack.by), at: formatDateTime(lang, ack.at) })} <q>${ack.note}</q></p>`
     : html`<form method="post" action="/alarms/${encodeURIComponent(alarm.id)}/acknowledge" class="ack">
 ${csrfField(context)}
 <label for="${anchor}-note">${t('alarms.note')}</label>
@@ -82,8 +82,11 @@ ${problem === undefined ? '' : html`<p class="problem" id="${anchor}-problem" ro
 </article>`;
 }
 
-/** The section for the overview; empty for a visitor who sees no alarms at all (inspectors). */
-export function alarmSection(context: PageContext, answer: AlarmsAnswer, checkpoints: readonly Checkpoint[], query: URLSearchParams): Html {
+/**
+ * The section for the overview; empty for a visitor who sees no alarms at all (inspectors).
+ * `actorName` says who acknowledged an alarm as a person reads it (actorName.ts).
+ */
+export function alarmSection(context: PageContext, answer: AlarmsAnswer, checkpoints: readonly Checkpoint[], query: URLSearchParams, actorName: (actor: string) => string): Html {
   const { t } = context;
   const names = new Map(checkpoints.map((c) => [c.code, c.name]));
   const problemParam = query.get('problem');
@@ -100,7 +103,7 @@ ${
   answer.alarms.length === 0
     ? html`<p class="hint" data-alarms="none">${t('alarms.none')}</p>`
     : html`<p class="summary" data-alarms="counts"><span class="state-offline">${t('alarms.countNew', { count: formatCount(context.lang, answer.counts.new) })}</span><span>${t('alarms.countAcknowledged', { count: formatCount(context.lang, answer.counts.acknowledged) })}</span></p>
-<div class="alarm-list">${answer.alarms.map((alarm) => alarmCard(context, alarm, names, alarm.id === problemAlarm ? problem : undefined))}</div>`
+<div class="alarm-list">${answer.alarms.map((alarm) => alarmCard(context, alarm, names, actorName, alarm.id === problemAlarm ? problem : undefined))}</div>`
 }
 </section>`;
 }

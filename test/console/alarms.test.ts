@@ -85,7 +85,8 @@ describe('the overview alarms', () => {
     expect(await page.textContent('.alarms .notice')).toBe('Đã ghi nhận cảnh báo.');
     const acked = page.locator(`article[data-alarm="${alarmId}"]`);
     expect(await acked.getAttribute('data-state')).toBe('acknowledged');
-    expect(await acked.locator('[data-fact="acknowledged"]').textContent()).toMatch(new RegExp(`^Đã ghi nhận bởi user:vanhanh lúc .+: ${note}$`));
+    // Who, as a person reads it: the username, not the audit log's `user:vanhanh`.
+    expect(await acked.locator('[data-fact="acknowledged"]').textContent()).toMatch(new RegExp(`^Đã ghi nhận bởi vanhanh lúc .+: ${note}$`));
     expect(await acked.locator('form').count()).toBe(0);
     expect(await page.textContent('[data-alarms="counts"]')).toBe('1 cảnh báo mới1 đã ghi nhận');
     await screenshotsViEn(page, `${base}/`, 'overview-alarms-acknowledged');
@@ -94,7 +95,7 @@ describe('the overview alarms', () => {
     await page.goto(`${base}/audit?action=alarm.acknowledge`);
     const row = page.locator('tr[data-audit][data-action="alarm.acknowledge"]');
     expect(await row.count()).toBe(1);
-    expect(await row.locator('td').nth(1).textContent()).toBe('user:vanhanh');
+    expect(await row.locator('td').nth(1).textContent()).toBe('vanhanh');
     expect(await row.locator('td').nth(3).textContent()).toBe(gate.terminalId);
     expect(await row.textContent()).toContain(alarmId);
     expect(await row.textContent()).toContain(note);

@@ -123,19 +123,26 @@ describe('the fleet, lists and audit pages', () => {
     // The audit log, newest first: the admin's changes among the CLI's; filtered by actor, then by action.
     await page.goto(`${base}/audit`);
     const entries = () => page.locator('tr[data-audit]').evaluateAll((rows) => rows.map((r) => [r.getAttribute('data-action'), r.children[1]!.textContent, r.children[3]!.textContent]));
+    // Actors as people read them: a username, the command line with its OS user.
     expect((await entries()).slice(0, 3)).toEqual([
-      ['terminal.remove', 'user:quantri', gate.terminalId],
-      ['terminal.rotate-secret', 'user:quantri', gate.terminalId],
-      ['list.publish', expect.stringMatching(/^cli:/), scope],
+      ['terminal.remove', 'quantri', gate.terminalId],
+      ['terminal.rotate-secret', 'quantri', gate.terminalId],
+      ['list.publish', expect.stringMatching(/^dòng lệnh: .+/), scope],
     ]);
-    await page.fill('#audit-actor', 'user:quantri');
-    await Promise.all([page.waitForURL(/actor=user%3Aquantri/), page.click('form.search button')]);
-    expect(await entries()).toEqual([
-      ['terminal.remove', 'user:quantri', gate.terminalId],
-      ['terminal.rotate-secret', 'user:quantri', gate.terminalId],
-      ['list.publish', 'user:quantri', scope],
-      ['session.login', 'user:quantri', 'quantri'],
-    ]);
+    // Filtered by typing the username alone.
+    await page.fill('#audit-actor', 'quantri');
+    await Promise.all([page.waitForURL(/actor=quantri/), page.click('form.search button')]);
+    const byQuantri = [
+      ['terminal.remove', 'quantri', gate.terminalId],
+      ['terminal.rotate-secret', 'quantri', gate.terminalId],
+      ['list.publish', 'quantri', scope],
+      ['session.login', 'quantri', 'quantri'],
+    ];
+    expect(await entries()).toEqual(byQuantri);
+    // Or by following an actor's name from a row.
+    await page.goto(`${base}/audit`);
+    await Promise.all([page.waitForURL(/actor=user%3Aquantri/), page.locator('tr[data-audit] td[data-actor="user:quantri"] a').first().click()]);
+    expect(await entries()).toEqual(byQuantri);
     await page.fill('#audit-actor', '');
     await page.fill('#audit-action', 'list.publish');
     await Promise.all([page.waitForURL(/action=list.publish/), page.click('form.search button')]);
@@ -144,6 +151,8 @@ describe('the fleet, lists and audit pages', () => {
       ['list.publish', scope],
       ['list.publish', scope],
     ]);
+    await page.goto(`${base}/audit?action=list.publish&lang=en`);
+    expect((await entries()).map(([, actor]) => actor)).toEqual([expect.stringMatching(/^command line: .+/), 'quantri', expect.stringMatching(/^command line: .+/)]);
     await screenshotsViEn(page, `${base}/audit`, 'audit');
     expect(problems).toEqual([]);
     await page.context().close();

@@ -48,6 +48,7 @@ describe('the members page', () => {
 
     await page.goto(`${central().base}/members?q=nguyen+thi+anh`);
     expect(await page.locator('tr[data-member] td').first().textContent()).toBe('Nguyễn Thị Ánh');
+    expect(await page.locator('tr[data-member] td').nth(4).textContent()).toBe('Được phép');
 
     await page.fill('#idNumber', idNumber);
     await Promise.all([page.waitForURL(memberUrl), page.click('form[action="/members/find"] button')]);
@@ -65,10 +66,11 @@ describe('the members page', () => {
 
     await page.selectOption('#member-status', 'deny');
     await Promise.all([page.waitForURL(`${memberUrl}?done=status`), page.click('form[action$="/status"] button')]);
-    expect(await page.textContent('[data-status]')).toBe('Chặn');
+    // A status, not the gate's verdict ("Cho qua" is the guard's Confirm button).
+    expect(await page.textContent('[data-status]')).toBe('Bị chặn');
 
     await page.goto(`${memberUrl}?lang=en`);
-    expect(await page.textContent('[data-status]')).toBe('Denied');
+    expect(await page.textContent('[data-status]')).toBe('Barred');
     await screenshot(page, 'member-en-phone');
 
     await page.check('form[action$="/remove"] input[name="confirm"]');

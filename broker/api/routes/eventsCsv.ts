@@ -4,6 +4,7 @@ import type { Principal } from '../../access/roles.js';
 import { maxEventsPerPage, type CentralStore, type EventPage, type MemberSummary } from '../../store/centralStore.js';
 import { csvCell } from '../../../protocol/csvCell.js';
 import { parseQuery } from '../query.js';
+import { Utf8Lines } from '../utf8Lines.js';
 import { only, type ProtectedRoute } from '../route.js';
 import type { RouteDeps } from './deps.js';
 import { eventFilterSchema, memberOfEvent, membersOf, resolvedEventFilter, storeQueryError, type EventFilter } from './events.js';
@@ -86,21 +87,29 @@ function csvLine(event: LoggedEvent, place: string, member: string): string {
 
 /**
  * The whole filtered log, newest first, one store page at a time (keyset, as `/api/events`
- * pages): a page is read only when the previous one has been taken by the socket
+ * pages): a page is formatted only when the previous one has been taken by the socket
  * (Readable.from pulls on demand), so a million rows never sit in memory and a slow
- * download holds nothing but its cursor. Each page is its own short query: a download
- * never keeps the store's connection busy between pages.
+ * download holds nothing but its cursor and one page read ahead. Each page is its own short
+ * query: a download never keeps the store's connection busy between pages. The next page
+ * is asked for before this one is formatted, so the store's thread reads it meanwhile.
  */
-async function* csvChunks(store: CentralStore, principal: Principal, filter: EventFilter): AsyncGenerator<string> {
+async function* csvChunks(store: CentralStore, principal: Principal, filter: EventFilter): AsyncGenerator<string | Buffer> {
   const checkpointNames = new Map((await store.listCheckpoints()).map((checkpoint) => [checkpoint.code, spreadsheetText(checkpoint.name)]));
   yield `${bom}${eventsCsvColumns.join(',')}\r\n`;
-  let cursor: string | undefined;
-  do {
+  type PageWithMembers = { readonly page: EventPage; readonly members: Map<string, MemberSummary> };
+  const pageWithMembers = async (cursor: string | undefined): Promise<PageWithMembers> => {
     const page = await store.searchEvents({ ...filter, limit: maxEventsPerPage, ...(cursor === undefined ? {} : { cursor }) });
-    const members: Map<string, MemberSummary> = await membersOf(store, page.events);
+    return { page, members: await membersOf(store, page.events) };
+  };
+  const lines = new Utf8Lines();
+  let next: Promise<PageWithMembers> | null = pageWithMembers(undefined);
+  while (next !== null) {
+    const { page, members }: PageWithMembers = await next;
+    next = page.nextCursor === null ? null : pageWithMembers(page.nextCursor);
+    // A download the client dropped stops pulling: the page read ahead is then never awaited.
+    next?.catch(() => undefined);
     const memberText = new Map<string | null, string>();
     const placeText = new Map<string, string>();
-    let chunk = '';
     for (const event of page.events) {
       let member = memberText.get(event.credentialRef);
       if (member === undefined) memberText.set(event.credentialRef, (member = memberCells(memberOfEvent(members, event, principal))));
@@ -110,11 +119,10 @@ async function* csvChunks(store: CentralStore, principal: Principal, filter: Eve
         place = `${event.checkpointCode},${checkpointNames.get(event.checkpointCode) ?? ''},${spreadsheetText(event.terminalId)},${spreadsheetText(event.lane)}`;
         placeText.set(placeKey, place);
       }
-      chunk += csvLine(event, place, member);
+      lines.add(csvLine(event, place, member));
     }
-    if (chunk !== '') yield chunk;
-    cursor = page.nextCursor ?? undefined;
-  } while (cursor !== undefined);
+    if (page.events.length > 0) yield lines.take();
+  }
 }
 
 /** `qrgate-events-20250531.csv`, dated by the Vietnam calendar day of the download. */
@@ -138,7 +146,7 @@ export function eventsCsvRoute(deps: Pick<RouteDeps, 'store' | 'registry' | 'log
     async handle({ query, principal }) {
       const filter: EventFilter = await resolvedEventFilter(deps, principal, parseQuery(query, eventFilterSchema));
       const chunks = csvChunks(deps.store, principal, filter);
-      async function* logged(): AsyncGenerator<string> {
+      async function* logged(): AsyncGenerator<string | Buffer> {
         try {
           yield* chunks;
         } catch (err) {
