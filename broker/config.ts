@@ -287,16 +287,6 @@ export class StoreUnavailableError extends Error {
 }
 
 /**
- * Why `store.type: "postgres"` is refused at start, exactly: CentralStore is implemented on
- * PostgreSQL (broker/store/postgres/, the same contract suite as SQLite), but everything
- * else the central keeps still opens the SQLite file directly (broker/registry/registryDb.ts).
- */
-export const postgresRefusal =
-  'store.type "postgres" is not usable by a central yet: the event store (checkpoints, terminals, events, stats, fleet, presence) ' +
-  'runs on PostgreSQL, but the registry (members, cards and photos, console users, sessions, API tokens, the audit log, ' +
-  'list publishing, roll calls, alarm acknowledgements) still needs the SQLite file in dataDir; use {"type": "sqlite"} for now (docs/postgres.md)';
-
-/**
  * Where the store's SQLite calls run. `worker`: a thread of their own, for the services
  * (`qrgate central`, `qrgate ingest`) whose event loop carries MQTT and HTTP (DESIGN.md
  * "Storage"). `caller`: the calling thread, for one-shot commands with no loop to protect
@@ -306,16 +296,14 @@ export type StoreThread = 'worker' | 'caller';
 
 /**
  * Opens and migrates the store the config names: the central, `checkpoints create` and
- * `terminals add` all go through here, so they always agree on where the data lives.
- * Refuses PostgreSQL (postgresRefusal) until the registry runs on it too; tests and
- * benches that need the PostgreSQL store itself use createCentralStore.
+ * `terminals add` all go through here, so they always agree on where the data lives. The
+ * registry beside it opens from the same config (broker/registry/registryDb.ts openRegistry).
  */
 export async function openCentralStore(
   config: CentralConfig,
   deps: { readonly logger: Logger },
   options: { readonly thread?: StoreThread } = {},
 ): Promise<CentralStore> {
-  if (config.store.type === 'postgres') throw new StoreUnavailableError(postgresRefusal);
   return createCentralStore(config, deps, options);
 }
 

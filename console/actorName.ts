@@ -1,5 +1,5 @@
 import { getToken } from '../broker/access/tokens.js';
-import type { CentralDb } from '../broker/store/sqliteSchema.js';
+import type { RegistryDb } from '../broker/store/sql/registryDb.js';
 import type { PageContext } from './pageContext.js';
 
 /**
@@ -7,15 +7,16 @@ import type { PageContext } from './pageContext.js';
  * the actor as actorOf wrote it (`user:lan`, `token:k3j9…`, `cli:root`, broker/access/roles.ts):
  * a page shows the username alone, a token by its name ("token: nightly export"; by its id
  * once it no longer exists), and the command line's OS user as such. Anything else is shown
- * as stored. One lookup per page: call the returned function for each row.
+ * as stored. `actors` are the ones the page will show: their tokens are looked up once, here,
+ * and the returned function names each row without another query.
  */
-export function actorNames(context: Pick<PageContext, 't'>, db: CentralDb): (actor: string) => string {
+export async function actorNames(context: Pick<PageContext, 't'>, db: RegistryDb, actors: Iterable<string>): Promise<(actor: string) => string> {
   const tokenNames = new Map<string, string>();
-  const tokenName = (tokenId: string): string => {
-    let name = tokenNames.get(tokenId);
-    if (name === undefined) tokenNames.set(tokenId, (name = getToken(db, tokenId)?.name ?? tokenId));
-    return name;
-  };
+  for (const actor of actors) {
+    const tokenId = actor.startsWith('token:') ? actor.slice('token:'.length) : '';
+    if (tokenId !== '' && !tokenNames.has(tokenId)) tokenNames.set(tokenId, (await getToken(db, tokenId))?.name ?? tokenId);
+  }
+  const tokenName = (tokenId: string): string => tokenNames.get(tokenId) ?? tokenId;
   return (actor) => {
     const colon = actor.indexOf(':');
     const kind = actor.slice(0, colon);

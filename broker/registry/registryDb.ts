@@ -1,21 +1,18 @@
 import { join } from 'node:path';
 import { createRefHasher, type RefHasher } from '../../protocol/credentialRef.js';
 import { loadRefKey } from '../../protocol/keys.js';
-import { centralDbFileName, postgresRefusal, StoreUnavailableError, type CentralConfig } from '../config.js';
+import { centralDbFileName, StoreUnavailableError, type CentralConfig } from '../config.js';
 import type { RegistryDb, RegistryHandle } from '../store/sql/registryDb.js';
 import { SqliteRegistryDb } from '../store/sql/sqliteRegistryDb.js';
 import { openCentralDb, type CentralDb } from '../store/sqliteSchema.js';
 
 /**
- * The people registry, cards and published lists live in the central's SQLite file beside
- * the events (schema migration 2). They are worked on in bulk (a million rows per import
- * or publish), so the commands use the database directly and synchronously rather than
- * through the async, row-at-a-time CentralStore interface. The running central and these
- * commands share the file through WAL; busy_timeout covers the short overlaps.
+ * The central's SQLite file itself, for what reads or checks it raw (tests, bench tools):
+ * the registry's modules take a RegistryDb from openRegistry instead, on either engine.
  */
 export function openRegistryDb(config: CentralConfig): CentralDb {
   if (config.store.type !== 'sqlite') {
-    throw new StoreUnavailableError(postgresRefusal);
+    throw new StoreUnavailableError('the central keeps its data in PostgreSQL (store.type "postgres"): there is no SQLite file to open');
   }
   return openCentralDb(join(config.dataDir, centralDbFileName), { synchronous: 'NORMAL' });
 }

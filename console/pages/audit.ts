@@ -48,7 +48,7 @@ export function auditPage(deps: Pick<RouteDeps, 'registry'>): ProtectedRoute {
       if (actor !== undefined) next.set('actor', actor);
       if (action !== undefined) next.set('action', action);
       const first = next.toString();
-      const actorName = actorNames(context, deps.db);
+      const actorName = await actorNames(context, deps.registry, entries.map((entry) => entry.actor));
       if (nextBefore !== null) next.set('before', String(nextBefore));
       const page = layout(
         context,

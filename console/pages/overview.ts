@@ -42,7 +42,9 @@ export function overviewRoute(deps: Pick<RouteDeps, 'store' | 'registry' | 'conf
       const names = new Map(checkpoints.map((c) => [c.code, c.name]));
       const online = terminals.filter((f) => f.online).length;
       // Alarms (issue 14 point 1): for those who run gates; inspectors read counts only.
-      const alarms = seesFleet ? alarmSection(context, await alarmsFor(deps, principal), checkpoints, request.query, actorNames(context, deps.db)) : '';
+      const alarmAnswer = seesFleet ? await alarmsFor(deps, principal) : null;
+      const ackedBy = alarmAnswer?.alarms.flatMap((alarm) => (alarm.acknowledged === null ? [] : [alarm.acknowledged.by])) ?? [];
+      const alarms = alarmAnswer === null ? '' : alarmSection(context, alarmAnswer, checkpoints, request.query, await actorNames(context, deps.registry, ackedBy));
       const page = layout(
         context,
         { title: t('overview.title'), path: '/' },

@@ -1,9 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it, expect } from 'vitest';
-import { loadCentralConfig, openCentralStore, StoreUnavailableError } from '../../broker/config.js';
+import { loadCentralConfig } from '../../broker/config.js';
 import { ConfigError } from '../../protocol/configFile.js';
-import { silentLogger } from '../fakes/captureLogger.js';
 import { useTempDir } from '../helpers/tempDir.js';
 
 describe('central configuration', () => {
@@ -83,10 +82,10 @@ describe('central configuration', () => {
     expect((error as ConfigError).problems.find((p) => p.startsWith('mqtt:'))).toContain('prot');
   });
 
-  it('accepts postgres in the file, but opening it for a central names what still needs SQLite', async () => {
-    const config = loadCentralConfig(write({ dataDir: 'd', store: { type: 'postgres', url: 'postgres://db/qrgate' }, keys: { authorityKey: 'a', refKey: 'r' } }));
-    const refused = openCentralStore(config, { logger: silentLogger() });
-    await expect(refused).rejects.toBeInstanceOf(StoreUnavailableError);
-    await expect(refused).rejects.toThrow(/registry \(members, cards.*list publishing.*still needs the SQLite file/);
+  it('takes a postgres store with its schema, public by default, and names a bad schema name', () => {
+    const keys = { authorityKey: 'a', refKey: 'r' };
+    expect(loadCentralConfig(write({ dataDir: 'd', store: { type: 'postgres', url: 'postgres://db/qrgate' }, keys })).store).toMatchObject({ type: 'postgres', schema: 'public' });
+    expect(loadCentralConfig(write({ dataDir: 'd', store: { type: 'postgres', url: 'postgres://db/qrgate', schema: 'site_hue' }, keys })).store).toMatchObject({ schema: 'site_hue' });
+    expect(() => loadCentralConfig(write({ dataDir: 'd', store: { type: 'postgres', url: 'postgres://db/qrgate', schema: 'Site-Huế' }, keys }))).toThrow(/store\.schema/);
   });
 });
