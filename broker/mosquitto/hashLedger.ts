@@ -1,5 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomically } from '../../protocol/atomicFile.js';
 import { tryExclusiveFileLock } from '../../protocol/fileLock.js';
@@ -93,6 +93,8 @@ export class MosquittoHashLedger {
   }
 
   private async update(change: (ledger: MosquittoLedger) => void): Promise<void> {
+    // On PostgreSQL nothing else may have made the central's dataDir yet.
+    mkdirSync(dirname(this.file), { recursive: true, mode: 0o700 });
     const release = await this.lock();
     try {
       const ledger = this.read();
