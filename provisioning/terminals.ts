@@ -1,5 +1,5 @@
-import { createPublicKey } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createPublicKey, randomBytes } from 'node:crypto';
+import { existsSync, linkSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { hashSecret, generateSecret } from '../broker/auth/secrets.js';
 import { recordMosquittoHash } from '../broker/mosquitto/recordHash.js';
@@ -99,11 +99,18 @@ function terminalConfig(terminalId: string, checkpoint: Checkpoint, url: string,
  * overwritten.
  */
 function placeKeyFile(file: string, data: Buffer | string, mode: number, same: () => boolean): void {
-  if (existsSync(file)) {
+  // Written whole under another name, then linked into place: link() fails if the file exists,
+  // so two `terminals add` into one folder at once never see each other's half-written key.
+  const staged = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  writeFileSync(staged, data, { flag: 'wx', mode });
+  try {
+    linkSync(staged, file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     if (!same()) throw new TerminalProvisioningError('keys-conflict', `${file} holds a different key: choose another --out folder`);
-    return;
+  } finally {
+    rmSync(staged, { force: true });
   }
-  writeFileSync(file, data, { flag: 'wx', mode });
 }
 
 function copyKeys(config: CentralConfig, keysDir: string): AddedTerminal['keyFiles'] {

@@ -1,10 +1,4 @@
 /**
- * WAITING FOR THE REGISTRY PORT (issue 15 point 4): a central refuses `store.type
- * "postgres"` until the registry runs on PostgreSQL, and a cluster refuses SQLite, so no
- * node of this test can start today. Rename to `cluster.test.ts` (test:chaos picks up
- * test/chaos/**\/*.test.ts) once `openCentralStore` accepts PostgreSQL. It compiles with the
- * rest (tsc) but has never run: expect to fix details on its first run.
- *
  * The issue's proof: three `qrgate central` processes on one PostgreSQL and one Redis,
  * twenty terminals under load (in this process: real outboxes on SQLite files, real uplinks
  * with `central.urls`, real sockets), SIGKILL one node, then another once the first is back;
@@ -102,10 +96,11 @@ describe('a cluster of three centrals (issue 15 point 6)', () => {
         return { terminalId: added.terminalId, db, outbox, uplink, decided: [] as string[] };
       }),
     );
+    // Load: every terminal decides a scan every 20 ms until told to stop.
+    let loading = true;
+    let load: Promise<void> = Promise.resolve();
     try {
-      // Load: every terminal decides a scan every 20 ms until told to stop.
-      let loading = true;
-      const load = (async () => {
+      load = (async () => {
         while (loading) {
           for (const t of terminals) t.decided.push(t.outbox.record(draft).id);
           await new Promise((resolve) => setTimeout(resolve, 20));
@@ -134,7 +129,7 @@ describe('a cluster of three centrals (issue 15 point 6)', () => {
       // A command queued through node 3's config reaches a terminal wherever it is.
       const target = terminals[0]!;
       await qrgate(['terminals', 'command', '--central-config', configs[2]!, '--terminal', target.terminalId, 'ping']);
-      await waitFor(() => log.lines.some((l) => l.msg === 'command.done' && l.terminalId === target.terminalId), 30_000, 'the ping ran on its terminal');
+      await waitFor(() => log.lines.some((l) => l.msg === 'command.executed' && l.terminalId === target.terminalId && l.name === 'ping'), 30_000, 'the ping ran on its terminal');
 
       // A removed terminal is cut off within 2 s, whichever node holds it.
       const removed = terminals[1]!;
@@ -162,6 +157,8 @@ describe('a cluster of three centrals (issue 15 point 6)', () => {
       }
       console.info(`cluster: moved within ${firstMove} ms and ${secondMove} ms of the kills; removed terminal cut off in ${cutOffMs} ms`);
     } finally {
+      loading = false;
+      await load;
       await Promise.all(terminals.map((t) => t.uplink.stop()));
       for (const t of terminals) t.db.close();
     }
