@@ -4,10 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { sampleIdNumber } from '../../provisioning/samplePeople.js';
 import { createCentralSite, qrgate, type CentralSite } from '../helpers/centralSite.js';
 import { addConsoleUser } from '../helpers/consoleUsers.js';
-import { expectExactlyOnce, outboxDepth, typeScans } from '../helpers/delivery.js';
+import { expectExactlyOnce, outboxDepth, scanOnce, typeScans } from '../helpers/delivery.js';
 import { freePort } from '../helpers/freePort.js';
 import { usePostgresDatabase } from '../helpers/postgres.js';
-import { useQrgateProcesses, type LogLine, type QrgateProcess } from '../helpers/qrgateProcess.js';
+import { useQrgateProcesses } from '../helpers/qrgateProcess.js';
 import { useTempDir } from '../helpers/tempDir.js';
 import { waitFor } from '../helpers/waitFor.js';
 
@@ -29,13 +29,6 @@ describe('a central on PostgreSQL', () => {
     return createCentralSite(tempDir(), await freePort(), { people, store: { type: 'postgres', url: database.url(), schema: database.newSchema() } });
   }
 
-  /** Types an id at the keyboard lane and returns the decision it got. */
-  async function scan(terminal: QrgateProcess, id: string): Promise<LogLine> {
-    const before = terminal.linesWith('scan.decided').length;
-    terminal.stdin.write(`${id}\n`);
-    const lines = await terminal.waitForCount('scan.decided', before + 1);
-    return lines[before]!;
-  }
 
   it('takes members, publishes their list to a terminal, and serves the console from the database', async () => {
     const s = await site();
@@ -51,12 +44,12 @@ describe('a central on PostgreSQL', () => {
     track(central.proc);
     const terminal = start(['terminal', '--config', gate.config], 'pipe');
     await terminal.waitForLine((l) => l.msg === 'lists.synced' && l.version === 1, 60_000);
-    expect(await scan(terminal, ids[3]!)).toMatchObject({ decision: 'granted', reason: 'allowed', listVersion: 1 });
+    expect(await scanOnce(terminal, ids[3]!)).toMatchObject({ decision: 'granted', reason: 'allowed', listVersion: 1 });
 
     await qrgate(['members', 'set-status', '--central-config', s.centralConfig, '--id-number', ids[3]!, '--status', 'deny']);
     await qrgate(['lists', 'publish', '--central-config', s.centralConfig, '--scope', scope]);
     await terminal.waitForLine((l) => l.msg === 'lists.applied' && l.version === 2, 30_000);
-    expect(await scan(terminal, ids[3]!)).toMatchObject({ decision: 'refused', reason: 'denied', listVersion: 2 });
+    expect(await scanOnce(terminal, ids[3]!)).toMatchObject({ decision: 'refused', reason: 'denied', listVersion: 2 });
 
     // The console's account, made by the CLI, logs in to the running central and reads the registry.
     const login = await fetch(`http://127.0.0.1:${central.httpPort}/api/session`, {

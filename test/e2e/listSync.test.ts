@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { sampleIdNumber } from '../../provisioning/samplePeople.js';
 import { createCentralSite, qrgate, type CentralSite } from '../helpers/centralSite.js';
 import { freePort } from '../helpers/freePort.js';
-import { useQrgateProcesses, type LogLine, type QrgateProcess } from '../helpers/qrgateProcess.js';
+import { scanOnce } from '../helpers/delivery.js';
+import { useQrgateProcesses, type LogLine } from '../helpers/qrgateProcess.js';
 import { useTempDir } from '../helpers/tempDir.js';
 
 /**
@@ -36,13 +37,6 @@ describe('list sync from the registry to a terminal', () => {
     return { site, ids, terminalConfig: terminal.config };
   }
 
-  /** Types an id at the keyboard lane and returns the decision it got. */
-  async function scan(terminal: QrgateProcess, id: string): Promise<LogLine> {
-    const before = terminal.linesWith('scan.decided').length;
-    terminal.stdin.write(`${id}\n`);
-    const lines = await terminal.waitForCount('scan.decided', before + 1);
-    return lines[before]!;
-  }
 
   const publish = (site: CentralSite) => qrgate(['lists', 'publish', '--central-config', site.centralConfig, '--scope', scope]);
 
@@ -51,14 +45,14 @@ describe('list sync from the registry to a terminal', () => {
     start(['central', '--config', site.centralConfig]);
     let terminal = start(['terminal', '--config', terminalConfig], 'pipe');
     await terminal.waitForLine((l) => l.msg === 'lists.synced' && l.version === 1, 60_000);
-    expect(await scan(terminal, ids[0]!)).toMatchObject({ decision: 'granted', reason: 'allowed', listVersion: 1 });
-    expect(await scan(terminal, sampleIdNumber(900_000))).toMatchObject({ decision: 'refused', reason: 'unknown' });
+    expect(await scanOnce(terminal, ids[0]!)).toMatchObject({ decision: 'granted', reason: 'allowed', listVersion: 1 });
+    expect(await scanOnce(terminal, sampleIdNumber(900_000))).toMatchObject({ decision: 'refused', reason: 'unknown' });
 
     await qrgate(['members', 'set-status', '--central-config', site.centralConfig, '--id-number', ids[0]!, '--status', 'deny']);
     await publish(site);
     const delta = await terminal.waitForLine((l) => l.msg === 'lists.applied' && l.version === 2, 30_000);
     expect(delta).toMatchObject({ kind: 'delta', entries: 300 });
-    expect(await scan(terminal, ids[0]!)).toMatchObject({ decision: 'refused', reason: 'denied', listVersion: 2 });
+    expect(await scanOnce(terminal, ids[0]!)).toMatchObject({ decision: 'refused', reason: 'denied', listVersion: 2 });
 
     // Off for two releases: it comes back and applies the two deltas it missed, in order.
     terminal.kill('SIGTERM');
@@ -73,8 +67,8 @@ describe('list sync from the registry to a terminal', () => {
       ['delta', 3, 299],
       ['delta', 4, 299],
     ]);
-    expect(await scan(terminal, ids[1]!)).toMatchObject({ decision: 'refused', reason: 'unknown', listVersion: 4 });
-    expect(await scan(terminal, ids[0]!)).toMatchObject({ decision: 'granted', listVersion: 4 });
+    expect(await scanOnce(terminal, ids[1]!)).toMatchObject({ decision: 'refused', reason: 'unknown', listVersion: 4 });
+    expect(await scanOnce(terminal, ids[0]!)).toMatchObject({ decision: 'granted', listVersion: 4 });
   });
 
   it('never decides on a mix of two versions while scans run during a sync', async () => {
@@ -89,7 +83,7 @@ describe('list sync from the registry to a terminal', () => {
     let typing = true;
     const decisions: LogLine[] = [];
     const typer = (async () => {
-      while (typing) decisions.push(await scan(terminal, flipper));
+      while (typing) decisions.push(await scanOnce(terminal, flipper));
     })();
     for (let version = 2; version <= 5; version++) {
       const status = version % 2 === 0 ? 'deny' : 'allow';

@@ -5,7 +5,8 @@ import { formatCardQr, generateCardId } from '../../protocol/credentials/card.js
 import { sampleIdNumber } from '../../provisioning/samplePeople.js';
 import { createCentralSite, qrgate } from '../helpers/centralSite.js';
 import { freePort } from '../helpers/freePort.js';
-import { useQrgateProcesses, type LogLine, type QrgateProcess } from '../helpers/qrgateProcess.js';
+import { scanOnce } from '../helpers/delivery.js';
+import { useQrgateProcesses } from '../helpers/qrgateProcess.js';
 import { useTempDir } from '../helpers/tempDir.js';
 
 /**
@@ -21,12 +22,6 @@ describe('a reissued card at a real terminal', () => {
   const tempDir = useTempDir('qrgate-e2e-revoked-');
   const { start } = useQrgateProcesses();
 
-  async function scan(terminal: QrgateProcess, text: string): Promise<LogLine> {
-    const before = terminal.linesWith('scan.decided').length;
-    terminal.stdin.write(`${text}\n`);
-    const lines = await terminal.waitForCount('scan.decided', before + 1);
-    return lines[before]!;
-  }
 
   it('refuses the old card as revoked after the reissue is published, and opens for the new one', async () => {
     const dir = tempDir();
@@ -43,7 +38,7 @@ describe('a reissued card at a real terminal', () => {
     start(['central', '--config', site.centralConfig]);
     const gate = start(['terminal', '--config', terminal.config], 'pipe');
     await gate.waitForLine((l) => l.msg === 'lists.synced' && l.version === 1, 60_000);
-    expect(await scan(gate, first.qrText)).toMatchObject({ decision: 'granted', reason: 'allowed', credentialType: 'card', listVersion: 1 });
+    expect(await scanOnce(gate, first.qrText)).toMatchObject({ decision: 'granted', reason: 'allowed', credentialType: 'card', listVersion: 1 });
 
     const second = JSON.parse(await qrgate([...cards, '--reissue'])) as { cardId: string; qrText: string; reissued: number };
     expect(second).toMatchObject({ reissued: 1 });
@@ -51,9 +46,9 @@ describe('a reissued card at a real terminal', () => {
     await qrgate(['lists', 'publish', '--central-config', site.centralConfig, '--scope', scope]);
     await gate.waitForLine((l) => l.msg === 'lists.applied' && l.version === 2, 60_000);
 
-    expect(await scan(gate, first.qrText)).toMatchObject({ decision: 'refused', reason: 'revoked', credentialType: 'card', listVersion: 2 });
-    expect(await scan(gate, second.qrText)).toMatchObject({ decision: 'granted', reason: 'allowed', credentialType: 'card', listVersion: 2 });
+    expect(await scanOnce(gate, first.qrText)).toMatchObject({ decision: 'refused', reason: 'revoked', credentialType: 'card', listVersion: 2 });
+    expect(await scanOnce(gate, second.qrText)).toMatchObject({ decision: 'granted', reason: 'allowed', credentialType: 'card', listVersion: 2 });
     // A card never issued is still unknown: revoked is news only about a card that was ours.
-    expect(await scan(gate, formatCardQr(generateCardId()))).toMatchObject({ decision: 'refused', reason: 'unknown', credentialType: 'card' });
+    expect(await scanOnce(gate, formatCardQr(generateCardId()))).toMatchObject({ decision: 'refused', reason: 'unknown', credentialType: 'card' });
   });
 });

@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import { expect } from 'vitest';
 import { getJson, storedEvents, type CentralApi, type Fleet } from './centralApi.js';
 import type { CentralSite } from './centralSite.js';
-import type { QrgateProcess } from './qrgateProcess.js';
+import type { LogLine, QrgateProcess } from './qrgateProcess.js';
 
 /** Reads a terminal's database read-only (safe while the terminal runs: WAL). */
 function readTerminalDb<T>(dataDir: string, read: (db: Database.Database) => T): T {
@@ -45,4 +45,12 @@ export async function typeScans(terminal: QrgateProcess, site: Pick<CentralSite,
   }
   await terminal.waitForCount('scan.decided', already + count, 60_000);
   return already + count;
+}
+
+/** Types one scan (a QR text or an ID number) at a running terminal's keyboard lane and returns the decision it logged. */
+export async function scanOnce(terminal: QrgateProcess, text: string): Promise<LogLine> {
+  const before = terminal.linesWith('scan.decided').length;
+  terminal.stdin.write(`${text}\n`);
+  const lines = await terminal.waitForCount('scan.decided', before + 1);
+  return lines[before]!;
 }
