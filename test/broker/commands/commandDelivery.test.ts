@@ -112,8 +112,8 @@ describe('CommandDelivery: the store is the queue, the terminal ack closes a com
     expect(received[0]?.command.id).toBe(old.id);
   });
 
-  it(`serves more than ${maxReadsPerTerminal} terminals subscribing at once (a restart's fleet) with one read of the queue, not one each`, async () => {
-    const { h, log, terminal, queue, clock } = await setUp();
+  /** A delivery over the harness's store that records the filter of every queue read it makes. */
+  function deliveryCountingReads(h: Awaited<ReturnType<typeof setUp>>['h'], log: Awaited<ReturnType<typeof setUp>>['log'], clock: { ms: number }) {
     const reads: unknown[] = [];
     const delivery = new CommandDelivery({
       store: { openCommands: (...args) => (reads.push(args[1]), h.store.openCommands(...args)), commandSent: (...args) => h.store.commandSent(...args) },
@@ -123,6 +123,12 @@ describe('CommandDelivery: the store is the queue, the terminal ack closes a com
       resendAfterMs: 5_000,
       now: () => clock.ms,
     });
+    return { reads, delivery };
+  }
+
+  it(`serves more than ${maxReadsPerTerminal} terminals subscribing at once (a restart's fleet) with one read of the queue, not one each`, async () => {
+    const { h, log, terminal, queue, clock } = await setUp();
+    const { reads, delivery } = deliveryCountingReads(h, log, clock);
     await delivery.poll(); // the first full read, before anyone is connected
     clock.ms += 1_000; // the next scheduled full read is 4 s away
     const fleet = [terminal, ...(await Promise.all(Array.from({ length: maxReadsPerTerminal + 3 }, () => h.addTerminal(terminal.checkpointCode))))];
@@ -141,15 +147,7 @@ describe('CommandDelivery: the store is the queue, the terminal ack closes a com
 
   it('reads the queue per terminal when a few subscribe', async () => {
     const { h, log, terminal, queue, clock } = await setUp();
-    const reads: unknown[] = [];
-    const delivery = new CommandDelivery({
-      store: { openCommands: (...args) => (reads.push(args[1]), h.store.openCommands(...args)), commandSent: (...args) => h.store.commandSent(...args) },
-      commands: new TerminalCommands({ publish: (topic, payload) => brokerPublish(h.broker.broker!, topic, payload, { retain: false }) }),
-      subscriber: (terminalId) => h.broker.commandSubscriber(terminalId),
-      logger: log.logger,
-      resendAfterMs: 5_000,
-      now: () => clock.ms,
-    });
+    const { reads, delivery } = deliveryCountingReads(h, log, clock);
     await delivery.poll();
     clock.ms += 1_000;
     const old = await queue({ issuedAtMs: t0 - 120_000, name: 'ping', fields: {} });
