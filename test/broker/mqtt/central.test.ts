@@ -83,9 +83,11 @@ describe('Central: store + broker + ingestion + API', () => {
     }
   });
 
-  it('refuses postgres for now, with a clear message', async () => {
-    const { central: c } = central({ store: { type: 'postgres', url: 'postgres://central@db/qrgate' } });
-    await expect(c.start()).rejects.toMatchObject({ code: 'store-unavailable', message: expect.stringContaining('still needs the SQLite file') });
+  it('fails to start when its PostgreSQL server does not answer, and releases everything', async () => {
+    const closed = await closedPort();
+    const { central: c } = central({ store: { type: 'postgres', url: `postgresql://postgres@127.0.0.1:${closed}/qrgate` } });
+    await expect(c.start()).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    await c.stop();
   });
 
   it('refuses to start without its key files, naming the file', async () => {
@@ -98,3 +100,12 @@ describe('Central: store + broker + ingestion + API', () => {
     await expect(c.start()).rejects.toMatchObject({ code: 'tls-files-unreadable', setting: 'mqtt.tls.cert' });
   });
 });
+
+/** A loopback port nobody listens on: bound, then let go. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
