@@ -65,8 +65,10 @@ describe('bench e2e store audit', () => {
     const a = { terminalId: 'bx-00001', checkpointCode: '10000000000008' };
     const b = { terminalId: 'bx-00002', checkpointCode: '10000000000008' };
     const other = { terminalId: 'by-00001', checkpointCode: '10000000000008' };
+    const events = [...scanEvents(a, 3), ...scanEvents(b, 2), ...scanEvents(b, 1, 2), ...scanEvents(b, 1, 9), ...scanEvents(other, 4)];
+    // Received after every event was stamped (making them can take milliseconds on a loaded machine).
     const receivedAtMs = Date.now() + 5;
-    await store.insertEvents([...scanEvents(a, 3), ...scanEvents(b, 2), ...scanEvents(b, 1, 2), ...scanEvents(b, 1, 9), ...scanEvents(other, 4)], receivedAtMs);
+    await store.insertEvents(events, receivedAtMs);
     await store.close();
 
     const reader = new StoreReader(file, 'bx');
