@@ -130,7 +130,7 @@ describe('the who-is-inside page', () => {
     expect(await adminPage.locator('tr[data-ref] td.person').allTextContents()).toEqual(['Nguyễn Thị Lan', 'Thẻ chưa đăng ký']);
     await adminPage.goto(`${base}/audit?action=inside.take-out`);
     const audit = await adminPage.locator('tbody tr').first().locator('td').allTextContents();
-    expect(audit.join(' | ')).toContain('user:quantri');
+    expect(audit.join(' | ')).toContain(' | quantri | ');
     expect(audit.join(' | ')).toContain(`*********${hung.slice(-3)}`);
     expect(audit.join(' | ')).toContain('Ra cổng sau, quên quẹt thẻ');
 

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startMosquitto, type MosquittoChild } from '../../cli/bench/e2e/mosquittoChild.js';
 import { storedEvents } from '../helpers/centralApi.js';
@@ -20,6 +21,16 @@ import { waitFor } from '../helpers/waitFor.js';
  */
 
 const outboxDepth = (site: CentralSite, name: string): number => terminalOutboxDepth(join(site.dir, `${name}-data`));
+
+/** Events of one terminal in the central's SQLite file, read beside the running ingest worker (WAL). */
+function storedCount(site: CentralSite, terminalId: string): number {
+  const db = new Database(join(site.dir, 'central-data', 'central.db'), { readonly: true, fileMustExist: true });
+  try {
+    return db.prepare<[string], number>('SELECT count(*) FROM events WHERE terminal_id = ?').pluck().get(terminalId)!;
+  } finally {
+    db.close();
+  }
+}
 
 describe('receipts through Mosquitto and qrgate ingest', () => {
   const tempDir = useTempDir('qrgate-receipts-');
@@ -100,6 +111,9 @@ describe('receipts through Mosquitto and qrgate ingest', () => {
     const decidedP = await typeScans(withoutReceipts.proc, site, 50, 0);
     await drained(site, 'gate-r');
     await drained(site, 'gate-p');
+    // Drained means Mosquitto acknowledged them; the control's first 50 must be in the store
+    // before the worker dies, or they are lost with Mosquitto's queue as the next 100 are.
+    await waitFor(() => storedCount(site, withoutReceipts.terminalId) === decidedP, 60_000, 'gate-p: first scans stored', 100);
 
     // No worker: Mosquitto takes every batch, acknowledges it and queues it for the worker's session.
     worker.kill('SIGKILL');
