@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import type { Checkpoint, CheckpointChanges, CheckpointDirection, NewCheckpoint, NewTerminal, TerminalCredentials } from './centralStore.js';
 import type { CentralDb } from './sqliteSchema.js';
 import { StoreError } from './storeError.js';
-import { parseStoredScopes } from './storedListScopes.js';
+import { toCredentials } from './storedListScopes.js';
 import { msToIso, msToIsoOrNull } from './time.js';
 
 /** Checkpoints and terminal credentials: written by provisioning, read by the broker's auth. */
@@ -137,11 +137,11 @@ export class SqliteRegistry {
 
   getTerminalCredentials(terminalId: string): TerminalCredentials | null {
     const row = this.selectTerminal.get(terminalId);
-    return row === undefined ? null : toCredentials(row);
+    return row === undefined ? null : terminalCredentials(row);
   }
 
   listTerminalCredentials(): TerminalCredentials[] {
-    return this.selectTerminals.all().map(toCredentials);
+    return this.selectTerminals.all().map(terminalCredentials);
   }
 
   /** True when the terminal was removed by this call; false if unknown or already removed. */
@@ -165,12 +165,7 @@ function toCheckpoint(row: CheckpointRow): Checkpoint {
   };
 }
 
-function toCredentials(row: TerminalRow): TerminalCredentials {
-  return {
-    terminalId: row.terminalId,
-    checkpointCode: row.checkpointCode,
-    secretHash: row.secretHash,
-    removedAt: msToIsoOrNull(row.removedAtMs),
-    listScopes: row.listScopes === null ? null : parseStoredScopes(row.terminalId, JSON.parse(row.listScopes)),
-  };
+/** SQLite keeps the scopes as JSON text; the shared mapper takes them parsed. */
+function terminalCredentials(row: TerminalRow): TerminalCredentials {
+  return toCredentials({ ...row, listScopes: row.listScopes === null ? null : (JSON.parse(row.listScopes) as unknown) });
 }

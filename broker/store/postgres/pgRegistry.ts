@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { Checkpoint, CheckpointChanges, CheckpointDirection, NewCheckpoint, NewTerminal, TerminalCredentials } from '../centralStore.js';
 import { StoreError } from '../storeError.js';
-import { parseStoredScopes } from '../storedListScopes.js';
+import { toCredentials, type StoredTerminalRow as TerminalRow } from '../storedListScopes.js';
 import { msToIso, msToIsoOrNull } from '../time.js';
 import { inTransaction } from './pgDb.js';
 
@@ -130,23 +130,7 @@ function toCheckpoint(row: CheckpointRow): Checkpoint {
   };
 }
 
-interface TerminalRow {
-  readonly terminalId: string;
-  readonly checkpointCode: string;
-  readonly secretHash: string;
-  readonly removedAtMs: number | null;
-  readonly listScopes: unknown;
-}
 
 const terminalColumns = `SELECT terminal_id AS "terminalId", checkpoint_code AS "checkpointCode", secret_hash AS "secretHash",
   removed_at_ms AS "removedAtMs", list_scopes AS "listScopes" FROM terminals`;
 
-function toCredentials(row: TerminalRow): TerminalCredentials {
-  return {
-    terminalId: row.terminalId,
-    checkpointCode: row.checkpointCode,
-    secretHash: row.secretHash,
-    removedAt: msToIsoOrNull(row.removedAtMs),
-    listScopes: row.listScopes === null ? null : parseStoredScopes(row.terminalId, row.listScopes),
-  };
-}
