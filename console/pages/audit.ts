@@ -3,6 +3,7 @@ import { searchAudit } from '../../broker/access/audit.js';
 import { only, type ProtectedRoute } from '../../broker/api/route.js';
 import type { RouteDeps } from '../../broker/api/routes/deps.js';
 import { actorNames } from '../actorName.js';
+import { auditDetailsText } from '../auditDetails.js';
 import { formatDateTime } from '../format.js';
 import { html } from '../html.js';
 import { layout } from '../layout.js';
@@ -22,14 +23,6 @@ const auditPageQuery = z.object({
   action: filter,
   before: z.coerce.number().int().min(1).optional().catch(undefined),
 });
-
-/** `version 2 · count 1 · lists default, staff`: the details as a person reads them, not as JSON. */
-function detailsText(details: Readonly<Record<string, unknown>>): string {
-  const show = (value: unknown): string => (Array.isArray(value) ? value.map(show).join(', ') : value !== null && typeof value === 'object' ? JSON.stringify(value) : String(value));
-  return Object.entries(details)
-    .map(([key, value]) => `${key} ${show(value)}`)
-    .join(' · ');
-}
 
 export function auditPage(deps: Pick<RouteDeps, 'registry'>): ProtectedRoute {
   return {
@@ -69,7 +62,7 @@ ${
         (entry) =>
           html`<tr data-audit="${entry.id}" data-action="${entry.action}"><td data-label="${t('audit.at')}">${formatDateTime(lang, entry.at)}</td><td data-label="${t('audit.actor')}" data-actor="${entry.actor}"><a href="/audit?${new URLSearchParams({ actor: entry.actor }).toString()}">${actorName(entry.actor)}</a></td><td class="code" data-label="${t('audit.action')}">${
             entry.action
-          }</td><td class="code" data-label="${t('audit.target')}">${entry.target}</td><td class="details" data-label="${t('audit.details')}">${detailsText(entry.details)}</td><td data-label="${t('audit.source')}">${entry.source}</td></tr>`,
+          }</td><td class="code" data-label="${t('audit.target')}">${entry.target}</td><td class="details" data-label="${t('audit.details')}">${auditDetailsText(t, lang, entry.details)}</td><td data-label="${t('audit.source')}">${entry.source}</td></tr>`,
       )}</tbody></table></div>`
 }
 <p class="paging">${query.before === undefined ? '' : html`<a href="/audit${first === '' ? '' : `?${first}`}">${t('audit.newest')}</a> `}${
