@@ -323,6 +323,35 @@ async function mergeStaged(db: RegistryDb, sql: ImportSql, nowMs: number, chunkR
   return { added, changed };
 }
 
+/**
+ * Staging tables carry their start time in their name (base 36 ms) so that a later import can
+ * tell one left by a run that was killed: on PostgreSQL the table is UNLOGGED, not TEMP (the
+ * import's statements may use any of the pool's connections), so nothing drops it with its
+ * session, and it holds names, phones and addresses. SQLite's TEMP table dies with its file
+ * handle.
+ */
+const stagingPrefix = 'member_import_';
+/** Far longer than any import runs (a million rows: minutes), so a live one is never dropped. */
+export const abandonedStagingAfterMs = 6 * 3600_000;
+
+export const stagingTableName = (nowMs: number): string => `${stagingPrefix}${nowMs.toString(36)}_${randomBytes(6).toString('hex')}`;
+
+/** When a staging table was made, from its name; a name of the older form (no time) counts as long dead. */
+function stagingStartedMs(table: string): number {
+  const [time, rest] = table.slice(stagingPrefix.length).split('_');
+  return rest === undefined || time === undefined ? 0 : parseInt(time, 36);
+}
+
+async function dropAbandonedStaging(db: RegistryDb, nowMs: number, logger: Logger | undefined): Promise<void> {
+  if (db.dialect !== 'postgres') return;
+  const tables = await db.column<string>("SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE 'member\\_import\\_%'");
+  for (const table of tables) {
+    if (!/^member_import_[0-9a-z_]+$/.test(table) || nowMs - stagingStartedMs(table) < abandonedStagingAfterMs) continue;
+    await db.run(`DROP TABLE IF EXISTS ${table}`);
+    logger?.warn({ table }, 'members.import-staging-dropped');
+  }
+}
+
 /** Reads and checks the whole file into a staging table, hands it to `then`, and drops it whatever happens. */
 async function withCheckedFile<T>(
   options: ImportMembersOptions,
@@ -332,7 +361,9 @@ async function withCheckedFile<T>(
   const startedMs = performance.now();
   const elapsedMs = () => Math.round(performance.now() - startedMs);
   const maxProblems = options.maxProblems ?? 50;
-  const table = `member_import_${randomBytes(8).toString('hex')}`;
+  const nowMs = Date.now();
+  await dropAbandonedStaging(db, nowMs, options.logger);
+  const table = stagingTableName(nowMs);
   const sql = importSql(table);
   await db.run(createStagingSql(db, table));
   try {

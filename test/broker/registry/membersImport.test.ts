@@ -3,13 +3,14 @@ import { createReadStream, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { expect, it } from 'vitest';
-import { importMembers, MembersImportError, previewMembersImport, type ImportProgress } from '../../../broker/registry/membersImport.js';
+import { abandonedStagingAfterMs, importMembers, MembersImportError, previewMembersImport, stagingTableName, type ImportProgress } from '../../../broker/registry/membersImport.js';
 import type { RegistryDb, SqlDialect } from '../../../broker/store/sql/registryDb.js';
 import { SqliteRegistryDb } from '../../../broker/store/sql/sqliteRegistryDb.js';
 import { openCentralDb } from '../../../broker/store/sqliteSchema.js';
 import { createRefHasher, refKeyLength, refToHex } from '../../../protocol/credentialRef.js';
 import { sampleMemberLine, writeSampleMembersCsv } from '../../../provisioning/membersSample.js';
 import { sampleIdNumber } from '../../../provisioning/samplePeople.js';
+import { captureLogger } from '../../fakes/captureLogger.js';
 import { describeOnEachRegistry } from '../../helpers/registryEngines.js';
 import { useTempDir } from '../../helpers/tempDir.js';
 
@@ -308,4 +309,23 @@ describeOnEachRegistry('members import', (registry, engine) => {
     expect(again.updated + again.unchanged).toBe(20_000);
     expect(again.updated).toBeGreaterThan(19_000);
   });
+
+  // PostgreSQL's staging table is UNLOGGED, not TEMP: one left by an import that was killed
+  // (it holds names, phones and addresses) outlives the process. SQLite's TEMP table cannot.
+  if (engine === 'postgres') {
+    it('drops the staging table a killed import left behind, and never a running import\'s', async () => {
+      const r = importer(registry());
+      const staging = (table: string) => r.db.run(`CREATE UNLOGGED TABLE ${table} (name TEXT NOT NULL)`).then(() => r.db.run(`INSERT INTO ${table} VALUES ('Nguyễn Văn An')`));
+      const dead = stagingTableName(Date.now() - abandonedStagingAfterMs - 60_000);
+      const olderForm = `member_import_${randomBytes(8).toString('hex')}`;
+      const running = stagingTableName(Date.now() - 60_000);
+      for (const table of [dead, olderForm, running]) await staging(table);
+      const log = captureLogger();
+      await importMembers({ db: r.db, hasher: r.hasher, input: Readable.from([Buffer.from([HEADER, person('An', ids[0]!)].join('\n'))]), logger: log.logger });
+      const left = await r.db.column<string>("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_name LIKE 'member_import%'");
+      expect(left).toEqual([running]);
+      expect(log.messages('members.import-staging-dropped').map((entry) => entry.table).sort()).toEqual([dead, olderForm].sort());
+      await r.db.run(`DROP TABLE ${running}`);
+    });
+  }
 });
