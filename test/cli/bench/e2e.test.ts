@@ -3,7 +3,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SqliteCentralStore } from '../../../broker/store/sqliteStore.js';
 import { DraftSource, recordPaced } from '../../../cli/bench/e2e/load.js';
-import { StoreReader } from '../../../cli/bench/e2e/storeAudit.js';
+import { openStoreReader, type AuditedStore } from '../../../cli/bench/e2e/storeAudit.js';
+import { createCentralStore } from '../../../broker/config.js';
+import type { CentralStore } from '../../../broker/store/centralStore.js';
+import { usePostgresDatabase } from '../../helpers/postgres.js';
 import { proportional } from '../../../cli/bench/e2e/terminalShares.js';
 import { scanEventSchema } from '../../../protocol/event.js';
 import { uuidv7 } from '../../../protocol/uuidv7.js';
@@ -57,30 +60,51 @@ describe('bench e2e load', () => {
 
 describe('bench e2e store audit', () => {
   const tempDir = useTempDir('qrgate-audit-');
+  const database = usePostgresDatabase();
 
-  it('finds missing, doubled and foreign rows of the bench terminals only', async () => {
-    const file = join(tempDir(), 'central.db');
-    const store = new SqliteCentralStore({ file, logger: silentLogger() });
-    await store.migrate();
-    const a = { terminalId: 'bx-00001', checkpointCode: '10000000000008' };
-    const b = { terminalId: 'bx-00002', checkpointCode: '10000000000008' };
-    const other = { terminalId: 'by-00001', checkpointCode: '10000000000008' };
-    const events = [...scanEvents(a, 3), ...scanEvents(b, 2), ...scanEvents(b, 1, 2), ...scanEvents(b, 1, 9), ...scanEvents(other, 4)];
-    // Received after every event was stamped (making them can take milliseconds on a loaded machine).
-    const receivedAtMs = Date.now() + 5;
-    await store.insertEvents(events, receivedAtMs);
-    await store.close();
+  const stores: { name: string; open: () => Promise<{ store: CentralStore; audited: AuditedStore }> }[] = [
+    {
+      name: 'SQLite',
+      open: async () => {
+        const file = join(tempDir(), 'central.db');
+        const store = new SqliteCentralStore({ file, logger: silentLogger() });
+        await store.migrate();
+        return { store, audited: { type: 'sqlite', file } };
+      },
+    },
+    {
+      name: 'PostgreSQL',
+      open: async () => {
+        // As bench e2e --store postgres sets the central up: the public schema of a database of its own.
+        const store = await createCentralStore({ store: { type: 'postgres', url: database.url(), schema: 'public', retentionDays: null }, dataDir: '/nonexistent' }, { logger: silentLogger() });
+        return { store, audited: { type: 'postgres', url: database.url() } };
+      },
+    },
+  ];
 
-    const reader = new StoreReader(file, 'bx');
-    try {
-      expect(reader.count()).toBe(7);
-      // a recorded 4 (seq 4 missing), b recorded 3 (seq 3 missing, seq 2 twice, seq 9 never recorded).
-      const audit = reader.audit(new Map([['bx-00001', 4], ['bx-00002', 3]]));
-      expect(audit).toMatchObject({ stored: 7, lost: 2, duplicated: 1, unexpected: 1, lastReceivedMs: receivedAtMs });
-      expect(audit.latenciesMs).toHaveLength(7);
-      expect(audit.latenciesMs[0]).toBeGreaterThanOrEqual(0);
-    } finally {
-      reader.close();
-    }
-  });
+  for (const { name, open } of stores) {
+    it(`finds missing, doubled and foreign rows of the bench terminals only (${name})`, async () => {
+      const { store, audited } = await open();
+      const a = { terminalId: 'bx-00001', checkpointCode: '10000000000008' };
+      const b = { terminalId: 'bx-00002', checkpointCode: '10000000000008' };
+      const other = { terminalId: 'by-00001', checkpointCode: '10000000000008' };
+      const events = [...scanEvents(a, 3), ...scanEvents(b, 2), ...scanEvents(b, 1, 2), ...scanEvents(b, 1, 9), ...scanEvents(other, 4)];
+      // Received after every event was stamped (making them can take milliseconds on a loaded machine).
+      const receivedAtMs = Date.now() + 5;
+      await store.insertEvents(events, receivedAtMs);
+      await store.close();
+
+      const reader = openStoreReader(audited, 'bx', ['bx-00001', 'bx-00002']);
+      try {
+        expect(await reader.count()).toBe(7);
+        // a recorded 4 (seq 4 missing), b recorded 3 (seq 3 missing, seq 2 twice, seq 9 never recorded).
+        const audit = await reader.audit(new Map([['bx-00001', 4], ['bx-00002', 3]]));
+        expect(audit).toMatchObject({ stored: 7, lost: 2, duplicated: 1, unexpected: 1, lastReceivedMs: receivedAtMs });
+        expect(audit.latenciesMs).toHaveLength(7);
+        expect(audit.latenciesMs[0]).toBeGreaterThanOrEqual(0);
+      } finally {
+        await reader.close();
+      }
+    });
+  }
 });
