@@ -54,12 +54,12 @@ export async function runE2ePairBench(options: E2ePairOptions, run: (options: E2
   const log = options.log ?? (() => {});
   const runs = new Map<string, E2ePairRun[]>();
   const key = (store: BenchStoreType, side: Side): string => `${store}/${side}`;
+  const { rounds: _rounds, stores: _stores, ...single } = options;
   for (let round = 1; round <= options.rounds; round++) {
     const sides: Side[] = round % 2 === 1 ? ['central', 'mosquitto'] : ['mosquitto', 'central'];
     for (const store of options.stores) {
       for (const side of sides) {
         log(`round ${round}/${options.rounds}: ${side} on ${store}`);
-        const { rounds: _rounds, stores: _stores, ...single } = options;
         const outcome = await run({ ...single, store, ...(side === 'mosquitto' ? { broker: 'mosquitto' as const, receipts: true } : {}) }).catch((err: Error): E2ePairRun => {
           log(`${side} on ${store} failed: ${err.message}`);
           return { error: err.message };
