@@ -149,7 +149,7 @@ export const commands: readonly Entry[] = [
   { words: ['tokens', 'revoke'], summary: '--central-config F --id ID [--json]: refuse a token from now on', load: () => import('./commands/tokensRevoke.js') },
   {
     words: ['bench', 'e2e'],
-    summary: '[--json] [--terminals N] [--events N] [--rate N] [--burst N] [--load-processes N] [--backlog] [--broker URL | --mosquitto] [--no-receipts] [--drain-timeout-ms MS]: terminals -> broker -> store benchmark (--mosquitto: a Mosquitto of its own; behind either the terminals use receipts unless --no-receipts)',
+    summary: '[--json] [--terminals N] [--events N] [--rate N] [--burst N] [--load-processes N] [--backlog] [--broker URL | --mosquitto] [--no-receipts] [--drain-timeout-ms MS] [--store sqlite|postgres] [--pg-url URL] [--pair [--rounds N]]: terminals -> broker -> store benchmark (--mosquitto: a Mosquitto of its own; behind either the terminals use receipts unless --no-receipts; --pair: our central and that Mosquitto in turn, ratio of the medians; --store postgres: a database of its own on --pg-url, sqlite,postgres with --pair)',
     load: () => import('./commands/benchE2e.js'),
   },
   {

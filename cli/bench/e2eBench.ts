@@ -9,8 +9,10 @@ import { startExternalTarget, startSecuredMosquittoTarget } from './e2e/external
 import { startMosquitto, type MosquittoChild } from './e2e/mosquittoChild.js';
 import type { PacedRecordResult } from './e2e/load.js';
 import { CpuMeter, RssSampler } from './e2e/procStats.js';
-import { StoreReader, type StoreAudit } from './e2e/storeAudit.js';
-import type { BenchTarget } from './e2e/target.js';
+import { openStoreReader, type StoreAudit, type StoreReader } from './e2e/storeAudit.js';
+import type { BenchSiteStore, BenchTarget } from './e2e/target.js';
+import { scratchDatabase } from './store/scratchDatabase.js';
+import { defaultBenchPostgresUrl, type BenchStoreType } from './storeBench.js';
 import { TerminalShares } from './e2e/terminalShares.js';
 import { percentile, processMemoryMb, round } from './stats.js';
 
@@ -41,6 +43,16 @@ export interface E2eBenchOptions {
   readonly receipts?: boolean;
   /** After the last decision, how long to wait for every event to be stored, ms. */
   readonly drainTimeoutMs: number;
+  /**
+   * The central store, on both targets (our central's, and `qrgate ingest`'s behind a
+   * third-party broker). Default sqlite.
+   */
+  readonly store?: BenchStoreType;
+  /**
+   * With store postgres: the server the bench makes a database of its own on (and drops at
+   * the end), a connection string to a database its user may CREATE DATABASE from.
+   */
+  readonly postgresUrl?: string;
   /** The qrgate entry for the child processes. Default: the one this process runs (`process.argv[1]`). */
   readonly entry?: string;
   readonly log?: (line: string) => void;
@@ -48,6 +60,7 @@ export interface E2eBenchOptions {
 
 export interface E2eBenchResult {
   readonly broker: BenchTarget['kind'];
+  readonly store: BenchStoreType;
   /** The terminals' `central.receipts`. */
   readonly receipts: boolean;
   readonly runtime: 'node-dist' | 'tsx';
@@ -133,8 +146,12 @@ export async function runE2eBench(options: E2eBenchOptions): Promise<E2eBenchRes
   let shares: TerminalShares | null = null;
   let sampler: RssSampler | null = null;
   let stopped = false;
+  let database: Awaited<ReturnType<typeof scratchDatabase>> | null = null;
   try {
-    const targetOptions = { dir: join(dir, 'site'), entry, terminalIds, log };
+    const storeType = options.store ?? 'sqlite';
+    if (storeType === 'postgres') database = await scratchDatabase(options.postgresUrl ?? defaultBenchPostgresUrl, 'qrgate_bench_e2e');
+    const store: BenchSiteStore = database ? { type: 'postgres', url: database.url } : { type: 'sqlite' };
+    const targetOptions = { dir: join(dir, 'site'), entry, terminalIds, log, store };
     const { broker } = options;
     const clientId = `qrgate-bench-${run}`;
     const receipts = options.receipts ?? true;
@@ -169,7 +186,7 @@ export async function runE2eBench(options: E2eBenchOptions): Promise<E2eBenchRes
     }
     log(`${options.events} decisions recorded in ${Math.round(recorded.durationMs)} ms; waiting for the store`);
 
-    const reader = new StoreReader(target.storeFile, prefix);
+    const reader = openStoreReader(target.store, prefix, terminalIds);
     const drain = await waitForStore(reader, shares, options.events, options.drainTimeoutMs).finally(() => reader.close());
     const cpuPct = await cpu.stop();
     log(`drain ${drain}`);
@@ -182,13 +199,14 @@ export async function runE2eBench(options: E2eBenchOptions): Promise<E2eBenchRes
     await sampler.stop();
 
     // After the run, from the file, on a connection of our own.
-    const audit = withReader(new StoreReader(target.storeFile, prefix), (r) => r.audit(recordedByTerminal));
+    const audit = await withReader(openStoreReader(target.store, prefix, terminalIds), (r) => r.audit(recordedByTerminal));
     const events = [...recordedByTerminal.values()].reduce((a, b) => a + b, 0);
     const windowStartMs = options.backlog ? audit.firstReceivedMs : recorded.firstMs;
     const windowMs = Math.max(1, audit.lastReceivedMs - windowStartMs);
     const pct = (pid: number | null): number | null => (pid === null ? null : (cpuPct.get(pid) ?? null));
     return {
       broker: target.kind,
+      store: storeType,
       receipts: target.terminals.some((t) => t.central.receipts),
       runtime: benchRuntime(),
       terminals: options.terminals,
@@ -227,6 +245,7 @@ export async function runE2eBench(options: E2eBenchOptions): Promise<E2eBenchRes
     }
     await sampler?.stop();
     await mosquitto?.stop();
+    await database?.drop().catch((err: Error) => log(`could not drop the bench database: ${err.message}`));
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -248,11 +267,11 @@ function latency(audit: StoreAudit): { p50Ms: number; p99Ms: number; maxMs: numb
   };
 }
 
-function withReader<T>(reader: StoreReader, read: (reader: StoreReader) => T): T {
+async function withReader<T>(reader: StoreReader, read: (reader: StoreReader) => Promise<T>): Promise<T> {
   try {
-    return read(reader);
+    return await read(reader);
   } finally {
-    reader.close();
+    await reader.close();
   }
 }
 
@@ -267,7 +286,7 @@ async function waitForStore(reader: StoreReader, shares: TerminalShares, total: 
   for (;;) {
     // An outbox empties only on PUBACKs (receipts, with central.receipts); only then is the store worth counting.
     if ((await shares.depth()) === 0) {
-      const count = reader.count();
+      const count = await reader.count();
       if (count >= total) return 'complete';
       if (count !== lastCount) {
         lastCount = count;

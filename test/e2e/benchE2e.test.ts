@@ -49,4 +49,13 @@ describe('qrgate bench e2e', () => {
     const result = await bench(['--terminals', '3', '--events', '300', '--backlog', '--load-processes', '1']);
     expect(result).toMatchObject({ events: 300, stored: 300, lost: 0, duplicated: 0, windowStart: 'first-stored', loadProcesses: 1 });
   });
+
+  it('--pair on PostgreSQL: our central and its own Mosquitto store the same backlog once each, and give their ratio', async () => {
+    const result = await bench(['--pair', '--rounds', '1', '--store', 'postgres', '--terminals', '3', '--events', '300', '--backlog', '--load-processes', '1']);
+    expect(result).toMatchObject({ mode: 'pair', rounds: 1, backlog: true, stores: [{ store: 'postgres', ratio: expect.any(Number) }] });
+    const [postgres] = result.stores as { central: { runs: Record<string, unknown>[] }; mosquitto: { runs: Record<string, unknown>[] } }[];
+    const once = { store: 'postgres', events: 300, stored: 300, lost: 0, duplicated: 0, unexpected: 0 };
+    expect(postgres!.central.runs).toEqual([expect.objectContaining({ ...once, broker: 'qrgate-central' })]);
+    expect(postgres!.mosquitto.runs).toEqual([expect.objectContaining({ ...once, broker: 'external', receipts: true })]);
+  });
 });

@@ -7,7 +7,7 @@ import type { Logger } from '../../../protocol/logger.js';
 import { createCheckpoint } from '../../../broker/registry/checkpoints.js';
 import { addTerminal } from '../../../provisioning/terminals.js';
 import { BenchChild } from './child.js';
-import { mapConcurrently, writeBenchSite, type BenchTarget, type BenchTerminal } from './target.js';
+import { mapConcurrently, writeBenchSite, type BenchSiteStore, type BenchTarget, type BenchTerminal } from './target.js';
 
 export interface CentralTargetOptions {
   readonly dir: string;
@@ -17,6 +17,8 @@ export interface CentralTargetOptions {
   /** For the provisioning's store log lines (warnings only). */
   readonly logger: Logger;
   readonly log: (line: string) => void;
+  /** The central store the events go into; default SQLite. */
+  readonly store?: BenchSiteStore;
   /** Runs on the site before the central starts (bench console fills its store here). */
   readonly beforeStart?: (site: ReturnType<typeof writeBenchSite>) => Promise<void>;
 }
@@ -35,7 +37,7 @@ const readyTimeoutMs = 60_000;
  * terminal config written to disk). The terminals use the credentials from those configs.
  */
 export async function startCentralTarget(options: CentralTargetOptions): Promise<BenchTarget & { readonly httpPort: number }> {
-  const site = writeBenchSite(options.dir);
+  const site = writeBenchSite(options.dir, options.store);
   await options.beforeStart?.(site);
   const central = new BenchChild(options.entry, ['central', '--config', site.configFile]);
   try {
@@ -73,7 +75,7 @@ export async function startCentralTarget(options: CentralTargetOptions): Promise
       kind: 'qrgate-central',
       httpPort,
       terminals,
-      storeFile: site.storeFile,
+      store: site.store,
       brokerPid: central.pid,
       ingestPid: null,
       async memory() {

@@ -14,7 +14,7 @@ import { generateCheckpointCode } from '../../../protocol/checkpointCode.js';
 import { terminalTopic } from '../../../protocol/topics.js';
 import { processMemoryMb } from '../stats.js';
 import { BenchChild } from './child.js';
-import { mapConcurrently, writeBenchSite, type BenchTarget, type BenchTerminal } from './target.js';
+import { mapConcurrently, writeBenchSite, type BenchSiteStore, type BenchTarget, type BenchTerminal } from './target.js';
 
 export interface ExternalTargetOptions {
   readonly dir: string;
@@ -32,6 +32,8 @@ export interface ExternalTargetOptions {
   /** The terminals' `central.receipts`: rows leave their outboxes on the worker's receipt, not on the broker's PUBACK. */
   readonly receipts: boolean;
   readonly log: (line: string) => void;
+  /** The central store the events go into; default SQLite. */
+  readonly store?: BenchSiteStore;
 }
 
 /**
@@ -46,6 +48,8 @@ export interface SecuredBrokerOptions {
   readonly clientId: string;
   readonly logger: Logger;
   readonly log: (line: string) => void;
+  /** The central store the events go into; default SQLite. */
+  readonly store?: BenchSiteStore;
   /** The terminals' `central.receipts` (ExternalTargetOptions). */
   readonly receipts: boolean;
   /** Starts the broker with these mosquitto.conf security lines (mosquittoChild.ts). */
@@ -53,7 +57,7 @@ export interface SecuredBrokerOptions {
 }
 
 export async function startSecuredMosquittoTarget(options: SecuredBrokerOptions): Promise<BenchTarget> {
-  const site = writeBenchSite(options.dir);
+  const site = writeBenchSite(options.dir, options.store);
   const started = performance.now();
   const { terminals, files } = await withCentralStore(site.config, { logger: options.logger }, async (store) => {
     const checkpoint = await createCheckpoint(store, { name: 'Bench e2e', direction: 'in', confirm: 'auto' });
@@ -97,7 +101,7 @@ const readyTimeoutMs = 60_000;
  * session is discarded and the retained statuses the terminals left are deleted.
  */
 export async function startExternalTarget(options: ExternalTargetOptions): Promise<BenchTarget> {
-  const site = writeBenchSite(options.dir);
+  const site = writeBenchSite(options.dir, options.store);
   const checkpointCode = generateCheckpointCode();
   const terminals: BenchTerminal[] = options.terminalIds.map((terminalId) => ({
     terminalId,
@@ -147,7 +151,7 @@ async function runWorker(options: WorkerOptions): Promise<BenchTarget> {
   return {
     kind: 'external',
     terminals,
-    storeFile: site.storeFile,
+    store: site.store,
     brokerPid,
     ingestPid: worker.pid,
     async memory() {

@@ -2,6 +2,10 @@ import { join } from 'node:path';
 import { centralDbFileName, loadCentralConfig, type CentralConfig } from '../../../broker/config.js';
 import type { UplinkConfig } from '../../../gateway/uplink/config.js';
 import { writeLocalCentral } from '../../../provisioning/localCentral.js';
+import type { AuditedStore } from './storeAudit.js';
+
+/** The central store a bench site uses: SQLite in its data folder, or a PostgreSQL database (the bench's own, e2eBench.ts). */
+export type BenchSiteStore = { readonly type: 'sqlite' } | { readonly type: 'postgres'; readonly url: string };
 
 /** One simulated terminal as the target set it up: identity and its `central` section. */
 export interface BenchTerminal {
@@ -24,8 +28,8 @@ export interface ProcessMemory {
 export interface BenchTarget {
   readonly kind: 'qrgate-central' | 'external';
   readonly terminals: readonly BenchTerminal[];
-  /** The central SQLite file holding the stored events. */
-  readonly storeFile: string;
+  /** The store holding the events, for the audit. */
+  readonly store: AuditedStore;
   /** Pids to sample while the bench runs: the broker's, and the worker's when it is separate. */
   readonly brokerPid: number | null;
   readonly ingestPid: number | null;
@@ -35,11 +39,15 @@ export interface BenchTarget {
   stop(): Promise<{ redeliveries: number | null }>;
 }
 
-/** A loopback central folder (provisioning/localCentral.ts), with its store's path. */
-export function writeBenchSite(dir: string): { configFile: string; config: CentralConfig; storeFile: string } {
-  const configFile = writeLocalCentral(dir, { log: { level: 'info' } });
+/**
+ * A loopback central folder (provisioning/localCentral.ts), with its store's path (the SQLite
+ * file, where a SQLite store would be) and where the audit reads the events.
+ */
+export function writeBenchSite(dir: string, store: BenchSiteStore = { type: 'sqlite' }): { configFile: string; config: CentralConfig; storeFile: string; store: AuditedStore } {
+  const configFile = writeLocalCentral(dir, { log: { level: 'info' }, store: store.type === 'sqlite' ? store : { ...store, schema: 'public' } });
   const config = loadCentralConfig(configFile);
-  return { configFile, config, storeFile: join(config.dataDir, centralDbFileName) };
+  const storeFile = join(config.dataDir, centralDbFileName);
+  return { configFile, config, storeFile, store: store.type === 'sqlite' ? { type: 'sqlite', file: storeFile } : store };
 }
 
 /** Runs `work` over `items` with at most `limit` at a time, results in input order. */
