@@ -20,7 +20,7 @@ import { PendingBoard } from './pendingBoard.js';
 import { Presence } from './presence.js';
 import { StorageHealth } from './storageHealth.js';
 import { openTerminalDb, terminalDbPath, type TerminalDb } from './terminalDb.js';
-import { startWalCheckpointer, type WalCheckpointer } from './walCheckpointer.js';
+import { startWalCheckpointer, type WalCheckpointer } from '../protocol/walCheckpointer.js';
 import type { ListSync } from './listSync/listSync.js';
 import type { Uplink } from './uplink/uplink.js';
 

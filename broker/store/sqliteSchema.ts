@@ -390,6 +390,10 @@ export function openCentralDb(file: string, options: CentralDbOptions): CentralD
     db.pragma('busy_timeout = 5000');
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${options.synchronous}`);
+    // A retention pass or a large import can grow the WAL far past its usual few MB while a
+    // checkpoint is held back by a reader; once it is checkpointed, the file is cut back to
+    // this instead of keeping its largest size on disk for good.
+    db.pragma(`journal_size_limit = ${64 * 2 ** 20}`);
     db.pragma('foreign_keys = ON');
     migrate(db);
     return db;

@@ -40,6 +40,7 @@ import { SqliteRetention } from './sqliteRetention.js';
 import { openCentralDb, schemaVersion, type CentralDb } from './sqliteSchema.js';
 import { StoreError } from './storeError.js';
 import { SqliteWriteBatch } from './sqliteWriteBatch.js';
+import { startWalCheckpointer, type WalCheckpointer } from '../../protocol/walCheckpointer.js';
 
 export interface SqliteCentralStoreOptions {
   /** The database file, normally `central.db` in the central's dataDir. Its folder is created if missing. */
@@ -64,7 +65,19 @@ interface OpenStore {
   readonly presence: SqlitePresence;
   readonly retention: SqliteRetention;
   readonly commands: SqliteCommands;
+  readonly checkpointer: WalCheckpointer;
 }
+
+/**
+ * The central's checkpoints run on a connection and thread of their own (walCheckpointer.ts),
+ * not inside whichever ingestion commit takes the WAL past 1,000 pages: at 1,000 events/s the
+ * events' indexes add ~6 random pages an event (events_credential and presence by person), so
+ * that was every ~20th commit writing ~1,000 pages back and syncing the file (docs/benchmarks.md,
+ * "The store at size and retention"). Every half second keeps the WAL to ~3,000 pages at that rate;
+ * the committing connection checkpoints itself only past the backstop, ~80 MB, if the worker lags.
+ */
+const checkpointIntervalMs = 500;
+const checkpointBackstopPages = 20_000;
 
 /**
  * The default central store (DESIGN.md "Storage"): one embedded SQLite file in WAL mode.
@@ -88,8 +101,20 @@ export class SqliteCentralStore implements CentralStore {
   async migrate(): Promise<void> {
     if (this.closed) throw new StoreError('store-closed', 'the central store was closed');
     if (this.opened !== null) return;
-    const db = openCentralDb(this.options.file, { synchronous: this.options.synchronous ?? 'NORMAL' });
+    const synchronous = this.options.synchronous ?? 'NORMAL';
+    const db = openCentralDb(this.options.file, { synchronous });
+    // SQLite's default cache is 2 MB: at millions of events, the inner pages of the events'
+    // five b-trees no longer fit, and every insert and retention delete reads them again from
+    // the OS (retention's CPU per deleted row: ~80 µs with 2 MB, ~50 µs with 64 MB, loaded machine).
+    db.pragma(`cache_size = ${-64 * 1024}`);
     const logger = this.logger;
+    const checkpointer = startWalCheckpointer(db, {
+      file: this.options.file,
+      powerLossSafe: synchronous === 'FULL',
+      logger,
+      intervalMs: checkpointIntervalMs,
+      backstopPages: checkpointBackstopPages,
+    });
     const presence = new SqlitePresence(db);
     this.opened = {
       db,
@@ -103,6 +128,7 @@ export class SqliteCentralStore implements CentralStore {
       presence,
       retention: new SqliteRetention(db),
       commands: new SqliteCommands(db),
+      checkpointer,
     };
     logger.info({ file: this.options.file, schema: schemaVersion }, 'store.opened');
   }
@@ -113,6 +139,7 @@ export class SqliteCentralStore implements CentralStore {
     this.opened = null;
     if (opened === null) return;
     opened.fleetWrites.flush();
+    await opened.checkpointer.close();
     opened.db.close();
     this.logger.info('store.closed');
   }

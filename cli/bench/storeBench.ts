@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CentralStore, EventQuery } from '../../broker/store/centralStore.js';
-import { dayMs, EventRetention } from '../../broker/store/eventRetention.js';
+import { dayMs, EventRetention, type RetentionPass } from '../../broker/store/eventRetention.js';
 import { createCheckpoint } from '../../broker/registry/checkpoints.js';
 import { createLogger } from '../../protocol/logger.js';
 import { uuidv7 } from '../../protocol/uuidv7.js';
@@ -21,6 +21,12 @@ export interface StoreBenchOptions {
   readonly requests: number;
   /** Events a second the insert loop stores while retention runs, in commits every 10 ms. */
   readonly ingestRatePerSec: number;
+  /**
+   * Stop the retention pass after this long, ms (between two batches): at 10 M events the
+   * whole older month (5 M rows) takes longer than a run can wait, so the stall and the delete
+   * rate are those of this window. Default: the whole pass.
+   */
+  readonly retentionWindowMs?: number;
   /**
    * With store postgres: the server the bench makes a database of its own on (and drops at
    * the end), as a connection string to a database its user may CREATE DATABASE from.
@@ -49,6 +55,10 @@ export interface StoreBenchResult {
   readonly logPageShapesP95Ms: Record<string, number>;
   /** The first retention pass after a month's events aged out, while the insert loop ran. */
   readonly retentionEvents: number;
+  /** The pass deleted everything past the cutoff; false when it was stopped at retentionWindowMs. */
+  readonly retentionWholePass: boolean;
+  /** The window the pass was stopped at, ms; null when it ran to its end. */
+  readonly retentionWindowMs: number | null;
   readonly retentionMs: number;
   readonly retentionBatches: number;
   readonly retentionLongestBatchMs: number;
@@ -168,9 +178,11 @@ export async function runStoreBench(options: StoreBenchOptions): Promise<StoreBe
         },
       };
       const retention = new EventRetention({ retentionDays, intervalMs: 3_600_000 }, { store: timedStore, logger });
+      const window = options.retentionWindowMs === undefined ? null : setTimeout(() => void retention.stop(), options.retentionWindowMs);
       const { result: pass, stalls } = await ingestAlongside({ ratePerSec: options.ingestRatePerSec, insert, during: () => retention.runOnce() });
+      if (window !== null) clearTimeout(window);
       await retention.stop();
-      log(`retention: ${pass.events} events in ${pass.ms} ms, ${pass.batches} batches, longest ${pass.longestBatchMs} ms; inserts: ${stalls.events} events, longest gap between commits ${stalls.maxGapMs} ms (p99 ${stalls.p99GapMs} ms), ${stalls.maxBehindMs} ms behind schedule at most`);
+      log(`retention${pass.interrupted ? ` (stopped at the ${options.retentionWindowMs} ms window)` : ''}: ${pass.events} events in ${pass.ms} ms, ${pass.batches} batches, longest ${pass.longestBatchMs} ms; inserts: ${stalls.events} events, longest gap between commits ${stalls.maxGapMs} ms (p99 ${stalls.p99GapMs} ms), ${stalls.maxBehindMs} ms behind schedule at most`);
       batchWallMs.sort((a, b) => a - b);
       batchCpuMs.sort((a, b) => a - b);
       const batches = { wallP95Ms: round(percentile(batchWallMs, 95), 1), cpuP95Ms: round(percentile(batchCpuMs, 95), 1), cpuMaxMs: round(batchCpuMs.at(-1) ?? 0, 1) };
@@ -189,7 +201,7 @@ interface Measured {
   readonly stats: Timed;
   readonly all: readonly number[];
   readonly shapesP95: Record<string, number>;
-  readonly pass: { events: number; ms: number; batches: number; longestBatchMs: number };
+  readonly pass: RetentionPass;
   readonly stalls: IngestStalls;
   readonly baseline: IngestStalls;
   readonly batches: { wallP95Ms: number; cpuP95Ms: number; cpuMaxMs: number };
@@ -209,6 +221,8 @@ function result(options: StoreBenchOptions, m: Measured): StoreBenchResult {
     logPageP95Ms: round(percentile(m.all, 95), 2),
     logPageShapesP95Ms: m.shapesP95,
     retentionEvents: m.pass.events,
+    retentionWholePass: !m.pass.interrupted,
+    retentionWindowMs: options.retentionWindowMs ?? null,
     retentionMs: m.pass.ms,
     retentionBatches: m.pass.batches,
     retentionLongestBatchMs: m.pass.longestBatchMs,

@@ -15,6 +15,7 @@ export const run: Command = async (ctx) => {
     checkpoints: { type: 'string' },
     requests: { type: 'string' },
     'ingest-rate': { type: 'string' },
+    'retention-seconds': { type: 'string' },
     url: { type: 'string' },
   });
   const store = (values.store ?? 'sqlite') as BenchStoreType;
@@ -26,6 +27,8 @@ export const run: Command = async (ctx) => {
     checkpoints: count(values.checkpoints, 'checkpoints', 50),
     requests: count(values.requests, 'requests', 200),
     ingestRatePerSec: count(values['ingest-rate'], 'ingest-rate', 1000),
+    // At 10 M the older month's 5 M deletes outlast a run: the stall of a window says as much.
+    ...(values['retention-seconds'] === undefined ? {} : { retentionWindowMs: count(values['retention-seconds'], 'retention-seconds', 0) * 1000 }),
     // The bench makes a database of its own on that server and drops it at the end.
     ...(values.url === undefined ? {} : { postgresUrl: values.url }),
     log: (line) => ctx.stderr.write(`bench store: ${line}\n`),

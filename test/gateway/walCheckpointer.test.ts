@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openTerminalDb, terminalDbPath, type TerminalDb } from '../../gateway/terminalDb.js';
-import { backstopPages, startWalCheckpointer, type WalCheckpointer } from '../../gateway/walCheckpointer.js';
+import { backstopPages, startWalCheckpointer, type WalCheckpointer } from '../../protocol/walCheckpointer.js';
 import { captureLogger } from '../fakes/captureLogger.js';
 import { useTempDir } from '../helpers/tempDir.js';
 import { waitFor } from '../helpers/waitFor.js';

@@ -20,6 +20,13 @@ describe('bench store', () => {
     expect(lines.some((line) => line.startsWith('retention:'))).toBe(true);
   }, 120_000);
 
+  it('stops retention at --retention-seconds and says the pass was not whole', async () => {
+    const result = await runStoreBench({ store: 'sqlite', events: 4000, checkpoints: 4, requests: 3, ingestRatePerSec: 200, retentionWindowMs: 1 });
+    expect(result).toMatchObject({ retentionWholePass: false, retentionWindowMs: 1 });
+    expect(result.retentionEvents).toBeGreaterThan(0);
+    expect(result.retentionEvents).toBeLessThan(1900);
+  }, 120_000);
+
   it('runs on PostgreSQL in a database of its own, and refuses an unknown store or a --url without postgres as usage errors', async () => {
     const postgres = cliContext(['--store', 'postgres', '--events', '2000', '--checkpoints', '2', '--requests', '3', '--ingest-rate', '100', '--json']);
     expect(await run(postgres.ctx)).toBe(0);

@@ -1,9 +1,11 @@
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import type { TerminalDb } from './terminalDb.js';
+import type Database from 'better-sqlite3';
 
 /**
- * terminal.db's WAL checkpoints, off the scan thread.
+ * A SQLite database's WAL checkpoints, off the thread that commits: terminal.db's scan
+ * thread, and the central store's (broker/store/sqliteStore.ts), whose ingestion commits
+ * would otherwise each pay for ~1,000 random page writes and an fsync every ~20 commits.
  *
  * SQLite checkpoints inside the commit that takes the WAL past `wal_autocheckpoint` pages
  * (1,000 by default). On a terminal that commit is a scan's outbox insert, and a checkpoint
@@ -36,6 +38,8 @@ export interface WalCheckpointerOptions {
   readonly logger: Logger;
   /** How often the worker checkpoints. Default 2 s: ~10 scans a second add ~50 pages a second. */
   readonly intervalMs?: number;
+  /** The committing connection's own threshold, pages. Default backstopPages. */
+  readonly backstopPages?: number;
 }
 
 /** The scan thread's own threshold, pages: ~40 MB of WAL, reached only if the worker is not doing its job. */
@@ -83,8 +87,8 @@ interface CheckpointMessage {
  * Takes `db`'s checkpoints over: its own automatic checkpoint moves up to the backstop, and
  * a worker thread checkpoints on a timer. The worker does not keep the process alive.
  */
-export function startWalCheckpointer(db: TerminalDb, options: WalCheckpointerOptions): WalCheckpointer {
-  db.pragma(`wal_autocheckpoint = ${backstopPages}`);
+export function startWalCheckpointer(db: Database.Database, options: WalCheckpointerOptions): WalCheckpointer {
+  db.pragma(`wal_autocheckpoint = ${options.backstopPages ?? backstopPages}`);
   let running: { worker: Worker; exited: Promise<void> } | null = null;
   let stopping: Promise<void> = Promise.resolve();
   let closed = false;
