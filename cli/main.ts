@@ -169,7 +169,7 @@ export const commands: readonly Entry[] = [
   },
   {
     words: ['bench', 'bulk'],
-    summary: '[--json] [--members N] [--rate EVENTS/S] [--terminals N] [--batch N] [--baseline S]: publish-to-PUBACK while a members import and the first list publish run beside a live central',
+    summary: '[--json] [--members N] [--rate EVENTS/S] [--terminals N] [--batch N] [--baseline S] [--central-cpu-prof DIR]: publish-to-PUBACK while a members import and the first list publish run beside a live central',
     load: () => import('./commands/benchBulk.js'),
   },
   {

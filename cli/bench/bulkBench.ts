@@ -9,6 +9,7 @@ import type { Logger } from '../../protocol/logger.js';
 import { writeLocalCentral } from '../../provisioning/localCentral.js';
 import { writeSampleMembersCsv } from '../../provisioning/membersSample.js';
 import { EventPublishers, type AckSample, type PublisherTerminal } from './bulk/eventPublishers.js';
+import { childProbeFlags, LoopProbe, probeLineMsg, type LoopSample } from './bulk/loopProbe.js';
 import { BenchChild, runQrgate } from './e2e/child.js';
 import { percentile, round } from './stats.js';
 
@@ -24,6 +25,8 @@ export interface BulkBenchOptions {
   readonly baselineSeconds: number;
   /** The qrgate entry for the children. Default: the one this process runs. */
   readonly entry?: string;
+  /** A folder for a V8 CPU profile of the central (`node --cpu-prof`), written when the bench stops it. */
+  readonly centralCpuProfileDir?: string;
   readonly logger: Logger;
   readonly log: (line: string) => void;
 }
@@ -60,6 +63,14 @@ export interface BulkBenchResult {
   readonly eventsAcked: number;
   /** Events in central.db at the end: at least every acknowledged one (a PUBACK means stored). */
   readonly eventsStored: number;
+  /**
+   * Event-loop delay and CPU of the central and of the bench's terminals, over the baseline and
+   * over the bulk work: a PUBACK is timed on the terminals' loop, so their lag is in it.
+   */
+  readonly centralBaseline: LoopSample;
+  readonly centralBulk: LoopSample;
+  readonly clientsBaseline: LoopSample;
+  readonly clientsBulk: LoopSample;
 }
 
 const scope = 'bulk';
@@ -95,7 +106,8 @@ export async function runBulkBench(options: BulkBenchOptions): Promise<BulkBench
       return list;
     });
 
-    central = new BenchChild(entry, ['central', '--config', configFile]);
+    const profileFlags = options.centralCpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.centralCpuProfileDir}`];
+    central = new BenchChild(entry, ['central', '--config', configFile], { nodeFlags: [...childProbeFlags(), ...profileFlags] });
     const ready = await central.waitForLine((line) => line.msg === 'central.ready', 60_000, 'central.ready');
     const url = `mqtt://127.0.0.1:${(ready.mqtt as { port: number }).port}`;
     let commitsFailed = 0;
@@ -107,9 +119,13 @@ export async function runBulkBench(options: BulkBenchOptions): Promise<BulkBench
     await publishers.connect();
     publishers.start();
     options.log(`${options.terminals} terminals publishing ${options.eventsPerSec} events/s`);
+    const clientProbe = new LoopProbe();
+    await probe(central);
     await new Promise((resolve) => setTimeout(resolve, options.baselineSeconds * 1000));
 
     const bulkStarted = performance.now();
+    const centralBaseline = await probe(central);
+    const clientsBaseline = clientProbe.take();
     await runQrgate(entry, ['members', 'import', '--central-config', configFile, membersCsv, '--json']);
     const importMs = performance.now() - bulkStarted;
     options.log(`members import: ${Math.round(importMs)} ms`);
@@ -117,6 +133,9 @@ export async function runBulkBench(options: BulkBenchOptions): Promise<BulkBench
     await runQrgate(entry, ['lists', 'publish', '--central-config', configFile, '--scope', scope, '--json']);
     const publishMs = performance.now() - publishStarted;
     const bulkEnded = performance.now();
+    const centralBulk = await probe(central);
+    const clientsBulk = clientProbe.take();
+    clientProbe.stop();
     options.log(`lists publish: ${Math.round(publishMs)} ms`);
 
     const eventsDecided = publishers.decided;
@@ -139,12 +158,34 @@ export async function runBulkBench(options: BulkBenchOptions): Promise<BulkBench
       eventsWaiting,
       eventsAcked: publishers.acked,
       eventsStored: storedEvents(join(config.dataDir, centralDbFileName)),
+      centralBaseline,
+      centralBulk,
+      clientsBaseline,
+      clientsBulk,
     };
   } finally {
     await publishers?.stop().catch(() => undefined);
     await central?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The central's loop and CPU since the previous call (its probe answers SIGUSR2, loopProbe.ts). */
+function probe(central: BenchChild): Promise<LoopSample> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      stop();
+      reject(new Error('the central did not answer its loop probe within 10 s'));
+    }, 10_000);
+    const stop = central.onLine((line) => {
+      if (line.msg !== probeLineMsg) return;
+      clearTimeout(timer);
+      stop();
+      const { msg: _msg, ...sample } = line;
+      resolve(sample as unknown as LoopSample);
+    });
+    process.kill(central.pid, 'SIGUSR2');
+  });
 }
 
 function storedEvents(file: string): number {

@@ -11,13 +11,16 @@ export const run: Command = async (ctx) => {
     terminals: { type: 'string' },
     batch: { type: 'string' },
     baseline: { type: 'string' },
+    'central-cpu-prof': { type: 'string' },
   });
+  const profileDir = values['central-cpu-prof'];
   const result = await runBulkBench({
     members: count(values.members, 'members', 1_000_000),
     eventsPerSec: count(values.rate, 'rate', 5_000),
     terminals: count(values.terminals, 'terminals', 100),
     batchSize: count(values.batch, 'batch', 100),
     baselineSeconds: count(values.baseline, 'baseline', 10),
+    ...(profileDir === undefined ? {} : { centralCpuProfileDir: profileDir }),
     logger: createLogger({ level: 'warn', destination: process.stderr }),
     log: (line) => ctx.stderr.write(`bench bulk: ${line}\n`),
   });

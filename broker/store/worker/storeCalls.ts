@@ -1,4 +1,5 @@
-import type { CentralStore } from '../centralStore.js';
+import type { ScanEvent } from '../../../protocol/event.js';
+import type { CentralStore, InsertResult } from '../centralStore.js';
 import type { StoreErrorCode } from '../storeError.js';
 
 /**
@@ -85,4 +86,35 @@ export function sendableError(err: unknown): SentError {
     return { name: err.name, message: err.message, ...(typeof code === 'string' ? { code } : {}) };
   }
   return { name: 'Error', message: String(err) };
+}
+
+/**
+ * `insertEvents`'s answer as it crosses back: the stored events are some of those the
+ * central just sent, in order, so their positions do instead of a copy of each (under load
+ * that copy was a second structured clone of every event, and garbage on the broker's
+ * thread). `storedAt` null means all of them, the usual case.
+ */
+export interface SentInsertResult {
+  readonly inserted: number;
+  readonly duplicates: number;
+  readonly storedAt: readonly number[] | null;
+}
+
+export function sendableInsertResult(events: readonly ScanEvent[], result: InsertResult): SentInsertResult {
+  const { inserted, duplicates, stored } = result;
+  if (stored.length === events.length) return { inserted, duplicates, storedAt: null };
+  const storedAt: number[] = [];
+  // `stored` is a subsequence of `events` (the same objects): one pass finds the positions.
+  for (let i = 0, j = 0; i < events.length && j < stored.length; i++) {
+    if (events[i] === stored[j]) {
+      storedAt.push(i);
+      j++;
+    }
+  }
+  return { inserted, duplicates, storedAt };
+}
+
+export function receivedInsertResult(events: readonly ScanEvent[], sent: SentInsertResult): InsertResult {
+  const stored = sent.storedAt === null ? events : sent.storedAt.map((i) => events[i]!);
+  return { inserted: sent.inserted, duplicates: sent.duplicates, stored };
 }

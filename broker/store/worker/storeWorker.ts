@@ -1,7 +1,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
+import type { ScanEvent } from '../../../protocol/event.js';
+import type { InsertResult } from '../centralStore.js';
 import { SqliteCentralStore } from '../sqliteStore.js';
-import { forwardedMethods, sendableError, type StoreCall, type StoreReply, type StoreWorkerData } from './storeCalls.js';
+import { forwardedMethods, sendableError, sendableInsertResult, type StoreCall, type StoreReply, type StoreWorkerData } from './storeCalls.js';
 
 /**
  * The store's thread (started by workerCentralStore.ts): the one SQLite connection that
@@ -36,6 +38,9 @@ if (port) {
       if (!callable.has(call.method)) throw new Error(`the store has no method ${String(call.method)}`);
       const method = store[call.method] as (...args: unknown[]) => Promise<unknown>;
       const value = await method.apply(store, [...call.args]);
+      if (call.method === 'insertEvents') {
+        return { kind: 'reply', id: call.id, ok: true, value: sendableInsertResult(call.args[0] as readonly ScanEvent[], value as InsertResult) };
+      }
       return { kind: 'reply', id: call.id, ok: true, value };
     } catch (err) {
       return { kind: 'reply', id: call.id, ok: false, error: sendableError(err) };

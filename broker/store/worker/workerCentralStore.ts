@@ -2,9 +2,10 @@ import type { Worker } from 'node:worker_threads';
 import { pino } from 'pino';
 import type { Logger } from '../../../protocol/logger.js';
 import { startSourceWorker } from '../../../protocol/sourceWorker.js';
-import type { CentralStore } from '../centralStore.js';
+import type { ScanEvent } from '../../../protocol/event.js';
+import type { CentralStore, InsertResult } from '../centralStore.js';
 import { StoreError, type StoreErrorCode } from '../storeError.js';
-import { forwardedMethods, type ForwardedMethod, type SentError, type StoreCall, type StoreReply, type StoreWorkerData } from './storeCalls.js';
+import { forwardedMethods, receivedInsertResult, type ForwardedMethod, type SentError, type SentInsertResult, type StoreCall, type StoreReply, type StoreWorkerData } from './storeCalls.js';
 
 export interface WorkerCentralStoreOptions {
   /** The database file, normally `central.db` in the central's dataDir. */
@@ -163,6 +164,7 @@ export class WorkerCentralStore {
 }
 
 for (const method of forwardedMethods) {
+  if (method === 'insertEvents') continue;
   Object.defineProperty(WorkerCentralStore.prototype, method, {
     value(this: WorkerCentralStore, ...args: unknown[]) {
       return this.call(method, args);
@@ -172,7 +174,15 @@ for (const method of forwardedMethods) {
   });
 }
 
-// The loop above gives the class every forwarded method; storeCalls.ts checks the list is whole.
+Object.defineProperty(WorkerCentralStore.prototype, 'insertEvents', {
+  async value(this: WorkerCentralStore, events: readonly ScanEvent[], receivedAtMs: number): Promise<InsertResult> {
+    return receivedInsertResult(events, (await this.call('insertEvents', [events, receivedAtMs])) as SentInsertResult);
+  },
+  writable: true,
+  configurable: true,
+});
+
+// The loop and insertEvents above give the class every forwarded method; storeCalls.ts checks the list is whole.
 export interface WorkerCentralStore extends Pick<CentralStore, ForwardedMethod> {}
 
 function receivedError(error: SentError): Error {
