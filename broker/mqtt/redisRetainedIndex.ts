@@ -30,7 +30,7 @@ interface Codec {
   decode(bytes: Buffer): RetainedPacket;
 }
 // Resolved from the library's folder: the codec its hash is written in, not a copy of ours.
-const codec = createRequire(createRequire(import.meta.url).resolve('aedes-persistence-redis'))('msgpack-lite') as Codec;
+export const libraryCodec = createRequire(createRequire(import.meta.url).resolve('aedes-persistence-redis'))('msgpack-lite') as Codec;
 
 /**
  * The levels of a filter before its first wildcard, joined again; null for a filter without
@@ -50,7 +50,7 @@ export class RedisRetainedIndex {
   async store(packet: RetainedPacket): Promise<void> {
     const multi = this.db.multi();
     if (packet.payload.length === 0) multi.hdel(valuesKey, packet.topic).zrem(topicsKey, packet.topic);
-    else multi.hset(valuesKey, packet.topic, codec.encode(packet)).zadd(topicsKey, 0, packet.topic);
+    else multi.hset(valuesKey, packet.topic, libraryCodec.encode(packet)).zadd(topicsKey, 0, packet.topic);
     for (const [err] of (await multi.exec()) ?? []) if (err) throw err;
   }
 
@@ -124,7 +124,7 @@ export class RedisRetainedIndex {
       const gone: string[] = [];
       for (let i = 0; i < batch.length; i++) {
         const value = values[i];
-        if (value) yield codec.decode(value);
+        if (value) yield libraryCodec.decode(value);
         else if (indexed) gone.push(batch[i]!);
       }
       // A topic removed while the index was rebuilt; a removal never leaves one otherwise.

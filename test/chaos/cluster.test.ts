@@ -195,7 +195,9 @@ describe('a cluster of three centrals (issue 15 point 6)', () => {
       await waitFor(
         async () => {
           const { keys } = await redisFigures(keyPrefix);
-          return perTerminal.every((kind) => (keys[kind] ?? 0) === 0);
+          const left = perTerminal.filter((kind) => (keys[kind] ?? 0) > 0);
+          if (left.length > 0) throw new Error(`left: ${JSON.stringify(keys)}`);
+          return true;
         },
         30_000,
         'no per-terminal keys left in Redis once the terminals left',
