@@ -14,6 +14,7 @@ import { brokerPublish } from './mqtt/brokerPublish.js';
 import { openCentralStore, type CentralConfig } from './config.js';
 import { lockDataDir, type DataDirLock } from './dataDirLock.js';
 import { LiveEvents } from './ingestion/liveEvents.js';
+import { SharedLists } from './lists/sharedLists.js';
 import { ListDistributor } from './lists/distributor.js';
 import { MetricsRegistry } from './metrics.js';
 import { createBrokerMetrics } from './mqtt/brokerMetrics.js';
@@ -121,17 +122,22 @@ export class Central {
     this.broker = broker;
     const mqtt = await broker.start();
     // Published lists go out once the broker listens (broker/lists/distributor.ts).
+    const apiRegistry = await openRegistry(config);
+    this.apiRegistry = apiRegistry;
+    const trustedKeys = [createPublicKey(authorityKey)];
+    const listsLogger = logger.child({ component: 'lists' });
+    // A cluster's nodes serve the same signed files: each brings the shared version into its folder first.
+    const shared = config.cluster ? new SharedLists({ db: apiRegistry.db, dataDir: config.dataDir, trustedKeys, logger: listsLogger }) : null;
     const lists = new ListDistributor({
       dataDir: config.dataDir,
-      trustedKeys: [createPublicKey(authorityKey)],
+      trustedKeys,
       broker: broker.broker!,
-      logger: logger.child({ component: 'lists' }),
+      logger: listsLogger,
+      ...(shared ? { beforePass: () => shared.materialise() } : {}),
     });
     this.lists = lists;
     await lists.start();
 
-    const apiRegistry = await openRegistry(config);
-    this.apiRegistry = apiRegistry;
     // The API's and the session sweep's one RegistryDb (on SQLite its transactions queue the rest).
     const registry = apiRegistry.db;
     const aedes = broker.broker!;

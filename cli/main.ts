@@ -168,6 +168,11 @@ export const commands: readonly Entry[] = [
     load: () => import('./commands/benchE2eTerminals.js'),
   },
   {
+    words: ['bench', 'retained'],
+    summary: '[--json] [--redis URL] [--retained N] [--subscribes N]: a terminal\'s login SUBSCRIBE against N retained statuses in a cluster\'s Redis, library scan against our prefix index',
+    load: () => import('./commands/benchRetained.js'),
+  },
+  {
     words: ['bench', 'bulk'],
     summary: '[--json] [--members N] [--rate EVENTS/S] [--terminals N] [--batch N] [--baseline S] [--central-cpu-prof DIR]: publish-to-PUBACK while a members import and the first list publish run beside a live central',
     load: () => import('./commands/benchBulk.js'),

@@ -39,6 +39,8 @@ export interface ListDistributorDeps {
   readonly pollMs?: number;
   /** After a failure, try the same manifest again this much later, ms. Default 30000. */
   readonly retryMs?: number;
+  /** A cluster node's materialising of the shared versions (sharedLists.ts), before each pass. */
+  readonly beforePass?: () => Promise<void>;
 }
 
 interface PublishedFile {
@@ -87,6 +89,7 @@ export class ListDistributor {
   }
 
   private async pass(): Promise<void> {
+    await this.deps.beforePass?.().catch((err: unknown) => this.deps.logger.error({ err }, 'lists.materialise-failed'));
     let entries: string[];
     try {
       entries = await readdir(listsRoot(this.deps.dataDir));

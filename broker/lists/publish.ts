@@ -26,6 +26,7 @@ import {
   type StagedFile,
 } from './listFiles.js';
 import { buildManifest, maxChainDeltas, type DeltaCandidate } from './manifestBuilder.js';
+import { shareManifest } from './sharedLists.js';
 import { walkScope, type PublishedEntry, type StatusCode } from './scopeDiff.js';
 
 /**
@@ -195,7 +196,13 @@ async function publishLocked(db: RegistryDb, options: PublishListOptions, expire
     deltas: deltaCandidates(await recordedDeltas(db, scope, version), dir, version, built.delta),
     chunkBytes,
   });
-  writeFileAtomically(join(dir, manifestFileName), signManifest(manifest, privateKey));
+  const signedManifest = signManifest(manifest, privateKey);
+  writeFileAtomically(join(dir, manifestFileName), signedManifest);
+  // In a cluster every node serves these bytes (sharedLists.ts); the older deltas of the chain
+  // were shared by their own publish, or are read from this folder as the manifest was built.
+  await shareManifest(db, scope, signedManifest, manifest, (name) =>
+    name === snapshotName ? built.snapshot : name === deltaName && built.delta !== null ? built.delta : readFileSync(join(dir, listFileName(name))),
+  );
   const deletedFiles = removeUnreferenced(dir, new Set([manifest.snapshot.name, ...manifest.deltas.map((d) => d.name)]), Date.now());
 
   return {

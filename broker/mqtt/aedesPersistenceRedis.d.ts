@@ -16,6 +16,7 @@ declare module 'aedes-persistence-redis/asyncPersistence.js' {
   export default class AsyncRedisPersistence {
     constructor(options: AsyncRedisPersistenceOptions);
     setup(broker: unknown): Promise<void>;
+    storeRetained(packet: import('aedes-persistence/asyncPersistence.js').RetainedPacket): Promise<void>;
     /** An async generator, not the Readable aedes 1.x pipes from (redisBackplane.ts wraps it). */
     createRetainedStreamCombi(patterns: readonly string[]): AsyncIterable<unknown>;
     createRetainedStream(pattern: string): AsyncIterable<unknown>;

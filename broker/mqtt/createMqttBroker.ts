@@ -27,6 +27,7 @@ import { brokerPublish } from './brokerPublish.js';
 import type { BrokerMetrics } from './brokerMetrics.js';
 import { aedesLimits, tcpKeepAliveDelayMs } from './limits.js';
 import { ConnectionTally } from './connectionTally.js';
+import { publishLeftoverWills } from './leftoverWills.js';
 import { closeServer, listen } from './listen.js';
 import { guardConnection } from './packetSizeGuard.js';
 import { printable } from './printable.js';
@@ -231,6 +232,8 @@ export class MqttBroker {
     });
     this.aedes = aedes;
     this.observe(aedes, sessions, ingestion);
+    // Before the listener opens: every will under this node's id is from before this start.
+    if (cluster && backplane) await publishLeftoverWills(aedes, backplane.persistence, cluster.nodeId, logger);
     // Removed terminals, rotated secrets and retired checkpoints end live connections too.
     this.revocations = new RevocationWatcher({ store, sessions, clients: () => this.connected, logger: logger.child({ component: 'auth' }) });
     this.revocations.start();

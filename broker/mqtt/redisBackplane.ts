@@ -5,6 +5,8 @@ import AsyncRedisPersistence from 'aedes-persistence-redis/asyncPersistence.js';
 import type { Logger } from '../../protocol/logger.js';
 import type { ClusterConfig } from '../config.js';
 import { redisForLogs } from './redisForLogs.js';
+import { RedisRetainedIndex } from './redisRetainedIndex.js';
+import type { RetainedPacket } from 'aedes-persistence/asyncPersistence.js';
 
 /**
  * What several aedes nodes share through one Redis (aedes README "Clusters"; docs/scale-out.md):
@@ -38,6 +40,8 @@ const { MQEmitterRedisPrefix } = mqemitterRedis as unknown as {
  * this a SUBSCRIBE matching anything throws inside aedes and takes the process down.
  */
 class RedisPersistence extends AsyncRedisPersistence {
+  private readonly retained: RedisRetainedIndex;
+
   constructor(
     private readonly conn: Redis,
     private readonly logger: Logger,
@@ -45,6 +49,19 @@ class RedisPersistence extends AsyncRedisPersistence {
     // Terminals start clean sessions (gateway/uplink/clientOptions.ts): nothing should wait
     // offline for them; a third-party client with a persistent session gets at most a day.
     super({ conn: handledRejections(conn), packetTTL: () => 86_400 });
+    this.retained = new RedisRetainedIndex(conn);
+  }
+
+  /** Indexes what an earlier version stored before this node answers any SUBSCRIBE. */
+  override async setup(broker: unknown): Promise<void> {
+    await super.setup(broker);
+    const added = await this.retained.rebuild();
+    if (added > 0) this.logger.info({ topics: added }, 'cluster.retained-indexed');
+  }
+
+  /** Retained messages go through the prefix index (redisRetainedIndex.ts), not the library's HSCAN. */
+  override async storeRetained(packet: RetainedPacket): Promise<void> {
+    await this.retained.store(packet);
   }
 
   /**
@@ -57,11 +74,11 @@ class RedisPersistence extends AsyncRedisPersistence {
   }
 
   override createRetainedStreamCombi(patterns: readonly string[]): Readable & AsyncIterable<unknown> {
-    return this.guarded(Readable.from(super.createRetainedStreamCombi(patterns)));
+    return this.guarded(Readable.from(this.retained.match(patterns)));
   }
 
   override createRetainedStream(pattern: string): Readable & AsyncIterable<unknown> {
-    return this.guarded(Readable.from(super.createRetainedStream(pattern)));
+    return this.createRetainedStreamCombi([pattern]);
   }
 
   /**

@@ -67,7 +67,7 @@ async function selfTest(ctx: CliContext, config: TerminalConfig, options: { yes:
   } finally {
     prompt?.close();
   }
-  results.push(await centralCheck(config.central, config.terminalId));
+  results.push(...(await centralCheck(config.central, config.terminalId)));
   results.push(...stateChecks(config, { nowMs: Date.now(), clockSynced: systemdClockSynced }));
 
   ctx.stdout.write(options.json ? `${JSON.stringify({ ok: !anyFailed(results), checks: results })}\n` : formatReport(results));

@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { TerminalClock } from '../../gateway/clock.js';
@@ -26,6 +27,24 @@ import { testRedisUrl, useRedisPrefix } from '../helpers/redis.js';
 import { useTempDir } from '../helpers/tempDir.js';
 import { waitFor } from '../helpers/waitFor.js';
 import { draft } from '../gateway/uplink/rig.js';
+
+/** Redis `used_memory` now, and how many keys under `prefix` by their first segment (`client`, `will`, `retained`, …). */
+async function redisFigures(prefix: string): Promise<{ usedMemory: number; keys: Record<string, number> }> {
+  const redis = new Redis(testRedisUrl, { maxRetriesPerRequest: 1 });
+  try {
+    const usedMemory = Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1]);
+    const keys: Record<string, number> = {};
+    for await (const page of redis.scanStream({ match: `${prefix}*`, count: 1000 }) as AsyncIterable<string[]>) {
+      for (const key of page) {
+        const kind = /^[^:/]+/.exec(key.slice(prefix.length))?.[0] ?? key;
+        keys[kind] = (keys[kind] ?? 0) + 1;
+      }
+    }
+    return { usedMemory, keys };
+  } finally {
+    redis.disconnect();
+  }
+}
 
 describe('a cluster of three centrals (issue 15 point 6)', () => {
   const tempDir = useTempDir('qrgate-cluster-chaos-');
@@ -64,6 +83,7 @@ describe('a cluster of three centrals (issue 15 point 6)', () => {
       // Port 0 the first time; the same port again after a kill, so the terminals' urls hold.
       mqttPorts[i] = (ready.mqtt as { port: number }).port;
     };
+    const redisBefore = await redisFigures(keyPrefix);
     for (let i = 0; i < 3; i++) await startNode(i);
 
     const code = (JSON.parse(await qrgate(['checkpoints', 'create', '--central-config', first, '--name', 'Cluster gate', '--direction', 'both', '--confirm', 'auto', '--json'])) as { code: string }).code;
@@ -99,6 +119,15 @@ describe('a cluster of three centrals (issue 15 point 6)', () => {
     // Load: every terminal decides a scan every 20 ms until told to stop.
     let loading = true;
     let load: Promise<void> = Promise.resolve();
+    // Redis's memory through the run: its peak is what a deployment sizes for.
+    let redisPeak = redisBefore.usedMemory;
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        redisPeak = Math.max(redisPeak, (await redisFigures(keyPrefix)).usedMemory);
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    })();
     try {
       load = (async () => {
         while (loading) {
@@ -156,7 +185,39 @@ describe('a cluster of three centrals (issue 15 point 6)', () => {
         await client.end();
       }
       console.info(`cluster: moved within ${firstMove} ms and ${secondMove} ms of the kills; removed terminal cut off in ${cutOffMs} ms`);
+
+      // Nothing per terminal outlives it: with every terminal gone, no subscription (client:*),
+      // will or in-flight packet of theirs is left in Redis; what stays is one retained status
+      // each (their last word, `offline`) and the nodes' own keys.
+      const redisLoaded = await redisFigures(keyPrefix);
+      await Promise.all(terminals.map((t) => t.uplink.stop()));
+      const perTerminal = ['client', 'will', 'outgoing', 'outgoing-id', 'incoming', 'packet'];
+      await waitFor(
+        async () => {
+          const { keys } = await redisFigures(keyPrefix);
+          const left = perTerminal.filter((kind) => (keys[kind] ?? 0) > 0);
+          if (left.length > 0) throw new Error(`left: ${JSON.stringify(keys)}`);
+          return true;
+        },
+        30_000,
+        'no per-terminal keys left in Redis once the terminals left',
+      );
+      const redisAfter = await redisFigures(keyPrefix);
+      const retained = new Redis(testRedisUrl, { keyPrefix, maxRetriesPerRequest: 1 });
+      try {
+        // The 19 live terminals' statuses and the removed one's (its will or last word), nothing else.
+        expect(await retained.hlen('retained')).toBeLessThanOrEqual(terminals.length);
+        expect(await retained.zcard('retained-topics')).toBe(await retained.hlen('retained'));
+      } finally {
+        retained.disconnect();
+      }
+      console.info(
+        `cluster redis: used_memory before ${redisBefore.usedMemory}, loaded ${redisLoaded.usedMemory}, peak ${redisPeak}, after ${redisAfter.usedMemory}; ` +
+          `keys loaded ${JSON.stringify(redisLoaded.keys)}, after the terminals left ${JSON.stringify(redisAfter.keys)}`,
+      );
     } finally {
+      sampling = false;
+      await sampler;
       loading = false;
       await load;
       await Promise.all(terminals.map((t) => t.uplink.stop()));

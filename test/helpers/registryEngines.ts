@@ -60,7 +60,7 @@ function openSqliteRegistry(file: string): RegistryHandle & { readonly location:
   };
 }
 
-async function openPgRegistry(database: ReturnType<typeof usePostgresDatabase>): Promise<RegistryHandle & { readonly location: RegistryLocation }> {
+export async function openPgRegistry(database: ReturnType<typeof usePostgresDatabase>): Promise<RegistryHandle & { readonly location: RegistryLocation }> {
   const { schema, release } = await database.cleanSchema();
   const pool = createPool({ url: database.url(), schema, maxConnections: 4, synchronousCommit: 'off' });
   const client = await pool.connect();

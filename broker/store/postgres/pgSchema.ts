@@ -314,6 +314,24 @@ export const pgMigrations: readonly { readonly name: string; readonly sql: strin
   CREATE UNIQUE INDEX cards_one_live ON cards (member_id) WHERE revoked_at_ms IS NULL;
   `,
   },
+  {
+    // The signed list files and manifest of each scope's current version, which every node
+    // of a cluster materialises into its own folder (broker/lists/sharedLists.ts).
+    name: 'shared list files',
+    sql: `
+  CREATE TABLE list_files (
+    scope text NOT NULL,
+    name text NOT NULL,
+    bytes bytea NOT NULL,
+    PRIMARY KEY (scope, name)
+  );
+  CREATE TABLE list_manifests (
+    scope text PRIMARY KEY,
+    version bigint NOT NULL,
+    manifest bytea NOT NULL
+  );
+  `,
+  },
 ];
 
 export const pgSchemaVersion = pgMigrations.length;
