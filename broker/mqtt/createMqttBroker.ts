@@ -12,6 +12,7 @@ import { FailureThrottle } from '../auth/failureThrottle.js';
 import { SharedFailureCounts } from '../auth/sharedFailureCounts.js';
 import { createAuthorizePublish } from '../auth/authorizePublish.js';
 import { createAuthorizeSubscribe } from '../auth/authorizeSubscribe.js';
+import { RegistrySnapshot } from '../auth/registrySnapshot.js';
 import { RevocationWatcher } from '../auth/revocationWatcher.js';
 import { Sessions } from '../auth/sessions.js';
 import type { CentralConfig, CentralMqttConfig, ClusterConfig } from '../config.js';
@@ -199,6 +200,10 @@ export class MqttBroker {
       ...(backplane ? { shared: new SharedFailureCounts(backplane.redis, authLogger) } : {}),
     });
     this.throttle = throttle;
+    // Loaded before the listener opens, so a restart's logins are served from it; should the
+    // read fail, logins ask the store until the revocation watcher's next pass.
+    const registry = new RegistrySnapshot(store);
+    await registry.refresh().catch((err: unknown) => authLogger.error({ err }, 'auth.registry-read-failed'));
     const aedes = await Aedes.createBroker({
       ...aedesLimits(mqtt),
       ...(cluster && backplane
@@ -208,6 +213,7 @@ export class MqttBroker {
       preConnect: createPreConnect(sessions),
       authenticate: createAuthenticate({
         store,
+        registry,
         sessions,
         lab,
         enrollment: this.deps.enrollment !== undefined,
@@ -232,7 +238,7 @@ export class MqttBroker {
     this.aedes = aedes;
     this.observe(aedes, sessions, ingestion);
     // Removed terminals, rotated secrets and retired checkpoints end live connections too.
-    this.revocations = new RevocationWatcher({ store, sessions, clients: () => this.connected, logger: logger.child({ component: 'auth' }) });
+    this.revocations = new RevocationWatcher({ registry, sessions, clients: () => this.connected, logger: logger.child({ component: 'auth' }) });
     this.revocations.start();
 
     const onConnection = (socket: Socket): void => {
