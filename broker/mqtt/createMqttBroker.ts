@@ -115,8 +115,6 @@ export class MqttBroker {
   private servers: Server[] = [];
   /** Open sockets, including those that never sent CONNECT (aedes only closes clients it registered). */
   private readonly sockets = new Set<Socket>();
-  /** The peer address behind each connection aedes gets: the guard's stream has none of its own. */
-  private readonly remoteAddresses = new WeakMap<object, string>();
   private throttle: FailureThrottle | null = null;
   private sessions: Sessions | null = null;
   private backplane: RedisBackplane | null = null;
@@ -220,7 +218,8 @@ export class MqttBroker {
         logger,
         refused: metrics.authRefused,
         throttle,
-        remoteAddress: (client) => this.remoteAddresses.get(client.conn),
+        // Read only for a refusal: the peer's address costs a system call.
+        remoteAddress: (client) => (client.conn as Socket).remoteAddress,
       }),
       authorizePublish: createAuthorizePublish({
         sessions,
@@ -246,9 +245,7 @@ export class MqttBroker {
       socket.once('close', () => this.sockets.delete(socket));
       socket.setNoDelay(true); // a PUBACK should not wait for Nagle
       socket.setKeepAlive(true, tcpKeepAliveDelayMs);
-      const connection = guardConnection(socket, mqtt.maxPacketBytes);
-      if (socket.remoteAddress !== undefined) this.remoteAddresses.set(connection, socket.remoteAddress);
-      aedes.handle(connection);
+      aedes.handle(guardConnection(socket, mqtt.maxPacketBytes));
     };
     const tcp = createServer(onConnection);
     tcp.maxConnections = mqtt.maxConnections;
