@@ -25,6 +25,7 @@ export const forwardedMethods = [
   'recordStatus',
   'recordTelemetry',
   'recordConnection',
+  'recordFleet',
   'checkpointStats',
   'lastDayCounts',
   'checkpointHistogram',
