@@ -331,7 +331,8 @@ export class MqttBroker {
       logger.info(line, 'mqtt.client-error');
     });
     aedes.on('connectionError', (_client: Client, err: Error) => {
-      logger.info({ reason: err.message, code: (err as { code?: unknown }).code }, 'mqtt.connection-error');
+      tally.connectionError();
+      if (logger.isLevelEnabled('debug')) logger.debug({ reason: err.message, code: (err as { code?: unknown }).code }, 'mqtt.connection-error');
     });
     aedes.on('keepaliveTimeout', (client: Client) => logger.info({ clientId: printable(client.id) }, 'mqtt.keepalive-timeout'));
     // Without a listener an 'error' event would throw and take the process down. aedes
