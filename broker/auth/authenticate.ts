@@ -1,11 +1,12 @@
 import type { AuthenticateError, AuthErrorCode, Client, ConnectPacket } from 'aedes';
 import { enrollClientIdPattern, enrollUsername, parseEnrollmentQr } from '../../protocol/enrollment.js';
 import type { Logger } from '../../protocol/logger.js';
-import type { CentralStore } from '../store/centralStore.js';
+import type { CentralStore, TerminalCredentials } from '../store/centralStore.js';
 import type { CounterLike } from '../mqtt/brokerMetrics.js';
 import type { FailureThrottle } from './failureThrottle.js';
 import { printable } from '../mqtt/printable.js';
 import { isLiteralLevel, mayUseWill, type Principal } from './acl.js';
+import type { RegistrySnapshot } from './registrySnapshot.js';
 import { verifyAgainstDecoy, verifySecret } from './secrets.js';
 import type { ConnectFacts, Sessions } from './sessions.js';
 
@@ -75,6 +76,8 @@ export type ConnectDecision =
 
 export interface AuthenticateDeps {
   readonly store: Pick<CentralStore, 'getTerminalCredentials' | 'getCheckpoint'>;
+  /** Logins it admits skip the store (registrySnapshot.ts); without it every login asks the store. */
+  readonly registry?: Pick<RegistrySnapshot, 'terminal' | 'checkpoint'>;
   readonly sessions: Sessions;
   readonly lab: boolean;
   /** Whether this broker answers enrollment requests (it needs the deployment's keys). Default false. */
@@ -93,13 +96,34 @@ interface ConnectAttempt {
   readonly password: Buffer | undefined;
 }
 
-async function checkTerminal(attempt: ConnectAttempt, username: string, store: AuthenticateDeps['store']): Promise<ConnectDecision> {
+function admitted(credentials: TerminalCredentials): ConnectDecision {
+  const { terminalId, checkpointCode, listScopes, secretHash } = credentials;
+  return { ok: true, principal: { kind: 'terminal', terminalId, checkpointCode, listScopes }, secretHash };
+}
+
+/**
+ * Admits from the main thread's snapshot when it can (registrySnapshot.ts); any other answer
+ * is the store's, so a terminal added or a secret rotated since the snapshot gets in at once
+ * and a refusal always rests on the current row.
+ */
+async function fromSnapshot(secret: string | null, username: string, registry: AuthenticateDeps['registry']): Promise<ConnectDecision | null> {
+  const known = registry?.terminal(username) ?? null;
+  if (known === null || secret === null || known.removedAt !== null) return null;
+  const checkpoint = registry!.checkpoint(known.checkpointCode);
+  if (checkpoint === null || checkpoint.retiredAt !== null) return null;
+  return (await verifySecret(secret, known.secretHash)) ? admitted(known) : null;
+}
+
+async function checkTerminal(attempt: ConnectAttempt, username: string, deps: Pick<AuthenticateDeps, 'store' | 'registry'>): Promise<ConnectDecision> {
   // The id becomes a level of the terminal's own topics: one holding `/`, `+`, `#` or NUL
   // was never provisioned (terminalIdSchema) and would widen its ACL prefix. Identifier
   // rejected [MQTT-3.1.3-9], before the store or the hash check are asked.
   if (!isLiteralLevel(username)) return { ok: false, reason: 'client-id-invalid' };
   const password = attempt.password;
   const secret = password && password.length <= maxPasswordBytes ? password.toString('utf8') : null;
+  const cached = await fromSnapshot(secret, username, deps.registry);
+  if (cached !== null) return cached;
+  const { store } = deps;
   const credentials = await store.getTerminalCredentials(username);
   if (credentials === null) {
     if (secret !== null) await verifyAgainstDecoy(secret);
@@ -109,8 +133,7 @@ async function checkTerminal(attempt: ConnectAttempt, username: string, store: A
   if (credentials.removedAt !== null) return { ok: false, reason: 'terminal-removed' };
   const checkpoint = await store.getCheckpoint(credentials.checkpointCode);
   if (checkpoint === null || checkpoint.retiredAt !== null) return { ok: false, reason: 'checkpoint-retired' };
-  const { terminalId, checkpointCode, listScopes, secretHash } = credentials;
-  return { ok: true, principal: { kind: 'terminal', terminalId, checkpointCode, listScopes }, secretHash };
+  return admitted(credentials);
 }
 
 function checkEnrollment(attempt: ConnectAttempt, enabled: boolean): ConnectDecision {
@@ -123,7 +146,7 @@ function checkEnrollment(attempt: ConnectAttempt, enabled: boolean): ConnectDeci
 }
 
 /** The whole decision, without aedes: unit-testable, and the hook below only translates it. */
-export async function decideConnect(attempt: ConnectAttempt, deps: Pick<AuthenticateDeps, 'store' | 'lab' | 'enrollment'>): Promise<ConnectDecision> {
+export async function decideConnect(attempt: ConnectAttempt, deps: Pick<AuthenticateDeps, 'store' | 'registry' | 'lab' | 'enrollment'>): Promise<ConnectDecision> {
   const { clientId, clean, willTopic } = attempt.facts;
   // [MQTT-3.1.3-8]: aedes 1.2 accepts this and invents an id (moscajs/aedes#1095).
   if (clientId.length === 0 && !clean) return { ok: false, reason: 'client-id-empty' };
@@ -137,7 +160,7 @@ export async function decideConnect(attempt: ConnectAttempt, deps: Pick<Authenti
   } else if (clientId !== username) {
     return { ok: false, reason: 'client-id-mismatch' };
   } else {
-    decision = await checkTerminal(attempt, username, deps.store);
+    decision = await checkTerminal(attempt, username, deps);
   }
   // A will is published later on the terminal's behalf; refuse now a will it could not publish itself.
   if (decision.ok && willTopic !== null && !mayUseWill(decision.principal, willTopic)) return { ok: false, reason: 'will-not-allowed' };

@@ -1,7 +1,8 @@
 import type { Client } from 'aedes';
 import type { Logger } from '../../protocol/logger.js';
-import type { Checkpoint, CentralStore, TerminalCredentials } from '../store/centralStore.js';
+import type { Checkpoint, TerminalCredentials } from '../store/centralStore.js';
 import { Poller } from '../poller.js';
+import type { RegistrySnapshot } from './registrySnapshot.js';
 import type { Sessions } from './sessions.js';
 
 /**
@@ -15,7 +16,8 @@ import type { Sessions } from './sessions.js';
  * once a second, every terminal's row and every checkpoint, in two reads. (One lookup per
  * connected terminal, ~20 µs each on a loaded machine, was the restarted central's largest
  * store cost at 3,000 terminals: a fifth of every second at 10,000, on the event loop the
- * logins need; docs/benchmarks.md, "Reconnect storm".)
+ * logins need; docs/benchmarks.md, "Reconnect storm".) The same read refreshes the snapshot
+ * the logins are checked against (registrySnapshot.ts), before any client is looked at.
  * A client whose row no longer admits it is closed
  * (aedes publishes its will: the fleet shows it offline), and logged as
  * `auth.session-revoked {terminalId, reason}`; no secret or hash is ever logged.
@@ -27,7 +29,8 @@ import type { Sessions } from './sessions.js';
 export type RevocationReason = 'terminal-removed' | 'terminal-unknown' | 'secret-rotated' | 'checkpoint-retired';
 
 export interface RevocationWatcherDeps {
-  readonly store: Pick<CentralStore, 'listTerminalCredentials' | 'listCheckpoints'>;
+  /** Refreshed at every pass; the logins read it too. */
+  readonly registry: Pick<RegistrySnapshot, 'refresh' | 'terminal' | 'checkpoint'>;
   readonly sessions: Pick<Sessions, 'principal' | 'admittedSecretHash'>;
   /** The clients connected now (after CONNACK). */
   readonly clients: () => Iterable<Client>;
@@ -83,16 +86,13 @@ export class RevocationWatcher {
   }
 
   private async pass(): Promise<void> {
-    const { store, sessions, logger } = this.deps;
-    const [terminals, checkpoints] = await Promise.all([store.listTerminalCredentials(), store.listCheckpoints()]);
-    const credentialsById = new Map<string, TerminalCredentials>(terminals.map((each) => [each.terminalId, each]));
-    const checkpointsByCode = new Map<string, Checkpoint>(checkpoints.map((each) => [each.code, each]));
+    const { registry, sessions, logger } = this.deps;
+    await registry.refresh();
     for (const client of [...this.deps.clients()]) {
       if (this.poller.isStopped) return;
       const principal = sessions.principal(client);
       if (principal?.kind !== 'terminal' || this.revoked.has(client)) continue;
-      const credentials = credentialsById.get(principal.terminalId) ?? null;
-      const reason = revocationReason(sessions.admittedSecretHash(client), credentials, checkpointsByCode.get(principal.checkpointCode) ?? null);
+      const reason = revocationReason(sessions.admittedSecretHash(client), registry.terminal(principal.terminalId), registry.checkpoint(principal.checkpointCode));
       if (reason === null) continue;
       this.revoked.add(client);
       logger.warn({ terminalId: principal.terminalId, checkpointCode: principal.checkpointCode, reason }, 'auth.session-revoked');

@@ -4,6 +4,7 @@ import type { Receipt } from '../../protocol/messages.js';
 import type { CentralStore } from '../store/centralStore.js';
 import type { BrokerMetrics } from '../mqtt/brokerMetrics.js';
 import { msToIso } from '../store/time.js';
+import { FleetBatch } from './fleetBatch.js';
 import { GroupCommitter, type GroupCommitterOptions } from './groupCommitter.js';
 import type { LiveEvents } from './liveEvents.js';
 import { validateEventBatch, validateStatus, validateTelemetry, type TopicIdentity } from './validate.js';
@@ -21,7 +22,7 @@ export type Routing = 'forward' | 'drop';
 export type MessageKind = 'events' | 'status' | 'telemetry';
 
 export interface IngestionDeps {
-  readonly store: Pick<CentralStore, 'insertEvents' | 'recordStatus' | 'recordTelemetry' | 'recordConnection'>;
+  readonly store: Pick<CentralStore, 'insertEvents' | 'recordFleet' | 'recordTelemetry'>;
   readonly metrics: BrokerMetrics;
   readonly logger: Logger;
   readonly commit: GroupCommitterOptions;
@@ -37,12 +38,14 @@ export interface IngestionDeps {
 
 export class Ingestion {
   private readonly committer: GroupCommitter;
+  private readonly fleet: FleetBatch;
   private readonly now: () => number;
   /** Fleet-view store writes under way; `stop()` waits for them before the store closes. */
   private readonly background = new Set<Promise<void>>();
 
   constructor(private readonly deps: IngestionDeps) {
     this.now = deps.now ?? Date.now;
+    this.fleet = new FleetBatch(deps.store);
     const { metrics, logger } = deps;
     this.committer = new GroupCommitter(deps.commit, {
       insert: (events, receivedAtMs) => deps.store.insertEvents(events, receivedAtMs),
@@ -107,7 +110,7 @@ export class Ingestion {
     }
     const nowMs = this.now();
     const atMs = options.retainedCopy ? Math.min(nowMs, Date.parse(status.value.at)) : nowMs;
-    await this.record('status', () => this.deps.store.recordStatus(identity.terminalId, status.value, atMs), identity.terminalId);
+    await this.record('status', () => this.fleet.add({ kind: 'status', terminalId: identity.terminalId, status: status.value, atMs }), identity.terminalId);
     return 'forward';
   }
 
@@ -124,7 +127,7 @@ export class Ingestion {
   /** A terminal's connection opened or closed; recorded without holding anything up. */
   connection(terminalId: string, online: boolean): void {
     const atMs = this.now();
-    void this.record('connection', () => this.deps.store.recordConnection(terminalId, online, atMs), terminalId);
+    void this.record('connection', () => this.fleet.add({ kind: 'connection', terminalId, online, atMs }), terminalId);
   }
 
   /** Commits the events waiting now; their publishes are acknowledged once it is done. */

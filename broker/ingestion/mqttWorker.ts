@@ -9,7 +9,7 @@ import type { BrokerMetrics } from '../mqtt/brokerMetrics.js';
 import type { CentralStore } from '../store/centralStore.js';
 import type { GroupCommitterOptions } from './groupCommitter.js';
 import { DeferredAcks } from './deferredAcks.js';
-import { Ingestion } from './ingestion.js';
+import { Ingestion, type IngestionDeps } from './ingestion.js';
 import type { TopicIdentity } from './validate.js';
 
 /**
@@ -66,7 +66,7 @@ export const ingestFilters: readonly string[] = ['events', 'status', 'telemetry'
 export { defaultIngestClientId };
 
 export interface MqttIngestionWorkerDeps {
-  readonly store: Pick<CentralStore, 'insertEvents' | 'recordStatus' | 'recordTelemetry' | 'recordConnection'>;
+  readonly store: IngestionDeps['store'];
   readonly metrics: BrokerMetrics;
   readonly logger: Logger;
   /** `mqtt://host:port` or `mqtts://host:port`, no credentials in it. */

@@ -12,6 +12,7 @@ import { FailureThrottle } from '../auth/failureThrottle.js';
 import { SharedFailureCounts } from '../auth/sharedFailureCounts.js';
 import { createAuthorizePublish } from '../auth/authorizePublish.js';
 import { createAuthorizeSubscribe } from '../auth/authorizeSubscribe.js';
+import { RegistrySnapshot } from '../auth/registrySnapshot.js';
 import { RevocationWatcher } from '../auth/revocationWatcher.js';
 import { Sessions } from '../auth/sessions.js';
 import type { CentralConfig, CentralMqttConfig, ClusterConfig } from '../config.js';
@@ -115,8 +116,6 @@ export class MqttBroker {
   private servers: Server[] = [];
   /** Open sockets, including those that never sent CONNECT (aedes only closes clients it registered). */
   private readonly sockets = new Set<Socket>();
-  /** The peer address behind each connection aedes gets: the guard's stream has none of its own. */
-  private readonly remoteAddresses = new WeakMap<object, string>();
   private throttle: FailureThrottle | null = null;
   private sessions: Sessions | null = null;
   private backplane: RedisBackplane | null = null;
@@ -200,6 +199,10 @@ export class MqttBroker {
       ...(backplane ? { shared: new SharedFailureCounts(backplane.redis, authLogger) } : {}),
     });
     this.throttle = throttle;
+    // Loaded before the listener opens, so a restart's logins are served from it; should the
+    // read fail, logins ask the store until the revocation watcher's next pass.
+    const registry = new RegistrySnapshot(store);
+    await registry.refresh().catch((err: unknown) => authLogger.error({ err }, 'auth.registry-read-failed'));
     const aedes = await Aedes.createBroker({
       ...aedesLimits(mqtt),
       ...(cluster && backplane
@@ -209,13 +212,15 @@ export class MqttBroker {
       preConnect: createPreConnect(sessions),
       authenticate: createAuthenticate({
         store,
+        registry,
         sessions,
         lab,
         enrollment: this.deps.enrollment !== undefined,
         logger,
         refused: metrics.authRefused,
         throttle,
-        remoteAddress: (client) => this.remoteAddresses.get(client.conn),
+        // Read only for a refusal: the peer's address costs a system call.
+        remoteAddress: (client) => (client.conn as Socket).remoteAddress,
       }),
       authorizePublish: createAuthorizePublish({
         sessions,
@@ -235,7 +240,7 @@ export class MqttBroker {
     // Before the listener opens: every will under this node's id is from before this start.
     if (cluster && backplane) await publishLeftoverWills(aedes, backplane.persistence, cluster.nodeId, logger);
     // Removed terminals, rotated secrets and retired checkpoints end live connections too.
-    this.revocations = new RevocationWatcher({ store, sessions, clients: () => this.connected, logger: logger.child({ component: 'auth' }) });
+    this.revocations = new RevocationWatcher({ registry, sessions, clients: () => this.connected, logger: logger.child({ component: 'auth' }) });
     this.revocations.start();
 
     const onConnection = (socket: Socket): void => {
@@ -243,9 +248,7 @@ export class MqttBroker {
       socket.once('close', () => this.sockets.delete(socket));
       socket.setNoDelay(true); // a PUBACK should not wait for Nagle
       socket.setKeepAlive(true, tcpKeepAliveDelayMs);
-      const connection = guardConnection(socket, mqtt.maxPacketBytes);
-      if (socket.remoteAddress !== undefined) this.remoteAddresses.set(connection, socket.remoteAddress);
-      aedes.handle(connection);
+      aedes.handle(guardConnection(socket, mqtt.maxPacketBytes));
     };
     const tcp = createServer(onConnection);
     tcp.maxConnections = mqtt.maxConnections;
@@ -331,7 +334,8 @@ export class MqttBroker {
       logger.info(line, 'mqtt.client-error');
     });
     aedes.on('connectionError', (_client: Client, err: Error) => {
-      logger.info({ reason: err.message, code: (err as { code?: unknown }).code }, 'mqtt.connection-error');
+      tally.connectionError();
+      if (logger.isLevelEnabled('debug')) logger.debug({ reason: err.message, code: (err as { code?: unknown }).code }, 'mqtt.connection-error');
     });
     aedes.on('keepaliveTimeout', (client: Client) => logger.info({ clientId: printable(client.id) }, 'mqtt.keepalive-timeout'));
     // Without a listener an 'error' event would throw and take the process down. aedes

@@ -1,3 +1,4 @@
+import type { FleetUpdate } from './fleetUpdates.js';
 import type { Decision, Direction, ScanEvent } from '../../protocol/event.js';
 import type { Command, CommandAck, CommandIgnoreReason, CommandName, Telemetry, TerminalStatus } from '../../protocol/messages.js';
 
@@ -349,6 +350,12 @@ export interface CentralStore {
   recordTelemetry(terminalId: string, telemetry: Telemetry, atMs: number): Promise<void>;
   /** Connection-level view: a terminal connected or disconnected (the status message may lag). */
   recordConnection(terminalId: string, online: boolean, atMs: number): Promise<void>;
+  /**
+   * Several connects and statuses in one call (fleetUpdates.ts): a restart's logins each
+   * write both, and one call each to the store's worker thread was a share of the restarted
+   * central's CPU (docs/benchmarks.md, "Reconnect storm"). Rejects if any write failed.
+   */
+  recordFleet(updates: readonly FleetUpdate[]): Promise<void>;
 
   /**
    * Counts by the terminal's `ts`: a window is (nowMs - length, nowMs], a month is 30 days,

@@ -38,6 +38,7 @@ import { SqliteEnrollmentTokens } from './sqliteEnrollment.js';
 import { SqliteRegistry } from './sqliteRegistry.js';
 import { SqliteRetention } from './sqliteRetention.js';
 import { openCentralDb, schemaVersion, type CentralDb } from './sqliteSchema.js';
+import { recordFleetUpdates, type FleetUpdate } from './fleetUpdates.js';
 import { StoreError } from './storeError.js';
 import { SqliteWriteBatch } from './sqliteWriteBatch.js';
 import { startWalCheckpointer, type WalCheckpointer } from '../../protocol/walCheckpointer.js';
@@ -217,6 +218,10 @@ export class SqliteCentralStore implements CentralStore {
   async recordConnection(terminalId: string, online: boolean, atMs: number): Promise<void> {
     const { fleet, fleetWrites } = this.open();
     await fleetWrites.enqueue(() => fleet.recordConnection(terminalId, online, atMs));
+  }
+
+  async recordFleet(updates: readonly FleetUpdate[]): Promise<void> {
+    await recordFleetUpdates(this, updates);
   }
 
   async checkpointStats(code: string, nowMs: number): Promise<CheckpointStats | null> {

@@ -28,6 +28,7 @@ import type {
   SequenceGap,
   TerminalCredentials,
 } from '../centralStore.js';
+import { recordFleetUpdates, type FleetUpdate } from '../fleetUpdates.js';
 import { StoreError } from '../storeError.js';
 import { PgCommands } from './pgCommands.js';
 import { createPool, type PgConnectionOptions } from './pgDb.js';
@@ -195,6 +196,10 @@ export class PostgresCentralStore implements CentralStore {
 
   async recordConnection(terminalId: string, online: boolean, atMs: number): Promise<void> {
     return this.open().fleet.recordConnection(terminalId, online, atMs);
+  }
+
+  async recordFleet(updates: readonly FleetUpdate[]): Promise<void> {
+    await recordFleetUpdates(this, updates);
   }
 
   async checkpointStats(code: string, nowMs: number): Promise<CheckpointStats | null> {

@@ -26,6 +26,7 @@ export const forwardedMethods = [
   'recordStatus',
   'recordTelemetry',
   'recordConnection',
+  'recordFleet',
   'checkpointStats',
   'lastDayCounts',
   'checkpointHistogram',

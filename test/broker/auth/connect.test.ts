@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { useBroker } from '../mqtt/brokerHarness.js';
+import { hashSecret, generateSecret } from '../../../broker/auth/secrets.js';
+import { closed, useBroker, type BrokerHarness } from '../mqtt/brokerHarness.js';
 import { status } from '../mqtt/fixtures.js';
 import { connectPacket, rawConnect } from '../mqtt/rawMqtt.js';
 import { terminalTopic } from '../../../protocol/topics.js';
@@ -118,5 +119,46 @@ describe('CONNECT: who gets in', () => {
     raw.socket.write(connectPacket('', true));
     await expect.poll(() => [...raw.received()], pollDeadline).toEqual([0x20, 0x02, 0x00, 0x00]);
     raw.socket.destroy();
+  });
+
+  /**
+   * Logins are checked against the registry as the revocation watcher last read it
+   * (broker/auth/registrySnapshot.ts), and against the store for whatever that snapshot
+   * cannot admit. Resolves once a read that began after now has finished: the snapshot then
+   * holds every change made before the call.
+   */
+  async function snapshotRefreshed(h: BrokerHarness): Promise<void> {
+    let reads = 0;
+    const real = h.store.listTerminalCredentials.bind(h.store);
+    h.store.listTerminalCredentials = async () => {
+      reads++;
+      return real();
+    };
+    await expect.poll(() => reads, pollDeadline).toBeGreaterThanOrEqual(2);
+    h.store.listTerminalCredentials = real;
+  }
+
+  it('admits a terminal added after the start at once, and one whose secret was rotated with its new secret at once', async () => {
+    const h = await startBroker();
+    const t = await h.addTerminal();
+    (await h.connectTerminal(t)).end(true);
+    await snapshotRefreshed(h);
+    const secret = generateSecret();
+    await h.store.setTerminalSecret(t.terminalId, await hashSecret(secret));
+    const client = await h.connectTerminal({ ...t, secret });
+    expect(client.connected).toBe(true);
+  });
+
+  it('does not let a removed terminal stay: refused, or cut off by the next revocation pass, then refused with CONNACK 5', async () => {
+    const h = await startBroker();
+    const t = await h.addTerminal();
+    (await h.connectTerminal(t)).end(true);
+    await snapshotRefreshed(h);
+    await h.store.removeTerminal(t.terminalId);
+    // The snapshot may still hold the terminal as it was: a login it admits lasts one pass at most.
+    const admitted = await h.connectTerminal(t).catch(() => null);
+    if (admitted) await closed(admitted, pollDeadline.timeout);
+    expect(await h.connackCode(h.terminalOptions(t))).toBe(5);
+    expect(await h.connackCode(h.terminalOptions({ ...t, secret: 'not-the-secret' }))).toBe(4);
   });
 });

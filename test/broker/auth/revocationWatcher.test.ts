@@ -1,5 +1,6 @@
 import type { Client, ConnectPacket } from 'aedes';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { RegistrySnapshot } from '../../../broker/auth/registrySnapshot.js';
 import { RevocationWatcher, revocationReason } from '../../../broker/auth/revocationWatcher.js';
 import { Sessions } from '../../../broker/auth/sessions.js';
 import type { Checkpoint, TerminalCredentials } from '../../../broker/store/centralStore.js';
@@ -55,7 +56,7 @@ describe('RevocationWatcher', () => {
       return client;
     };
     const log = captureLogger('info');
-    const watcher = new RevocationWatcher({ store, sessions, clients: () => clients, logger: log.logger, ...(defaultPoll ? {} : { pollMs: 60_000 }) });
+    const watcher = new RevocationWatcher({ registry: new RegistrySnapshot(store), sessions, clients: () => clients, logger: log.logger, ...(defaultPoll ? {} : { pollMs: 60_000 }) });
     watchers.push(watcher);
     return { store, connect, watcher, log };
   }

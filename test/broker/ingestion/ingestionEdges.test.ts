@@ -1,3 +1,4 @@
+import { recordFleetUpdates, type FleetUpdate } from '../../../broker/store/fleetUpdates.js';
 import { describe, expect, it } from 'vitest';
 import { Ingestion } from '../../../broker/ingestion/ingestion.js';
 import { createBrokerMetrics } from '../../../broker/mqtt/brokerMetrics.js';
@@ -37,6 +38,9 @@ class Store {
   async recordConnection(terminalId: string, online: boolean, atMs: number): Promise<void> {
     if (this.failWith) throw this.failWith;
     this.connections.push({ terminalId, online, atMs });
+  }
+  async recordFleet(updates: readonly FleetUpdate[]): Promise<void> {
+    await recordFleetUpdates(this, updates);
   }
 }
 

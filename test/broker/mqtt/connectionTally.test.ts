@@ -18,12 +18,15 @@ describe('ConnectionTally', () => {
     tally.flush();
     tally.flush(); // nothing happened since
     tally.login();
+    tally.flush();
+    tally.connectionError(); // a client gone before its CONNECT completed is counted too
     tally.stop(); // the last period's line
     tally.flush(); // stopped: nothing more is counted, nothing more written
     const lines = log.messages('mqtt.connections');
-    expect(lines.map(({ connected: now, logins, disconnects }) => ({ now, logins, disconnects }))).toEqual([
-      { now: 2, logins: 3, disconnects: 1 },
-      { now: 2, logins: 1, disconnects: 0 },
+    expect(lines.map(({ connected: now, logins, disconnects, connectionErrors }) => ({ now, logins, disconnects, connectionErrors }))).toEqual([
+      { now: 2, logins: 3, disconnects: 1, connectionErrors: 0 },
+      { now: 2, logins: 1, disconnects: 0, connectionErrors: 0 },
+      { now: 2, logins: 0, disconnects: 0, connectionErrors: 1 },
     ]);
     expect(lines.every((line) => line.level === 30 && typeof line.periodMs === 'number')).toBe(true);
   });
