@@ -19,6 +19,29 @@ function* mixed(count: number): Generator<ListEntry> {
   }
 }
 
+/**
+ * Where two entry lists first differ (ref bytes, status, window, which fields are set), or
+ * null. The same verdict as `toEqual`, which spends ~6 s of CPU on 100,000 entries with their
+ * Buffers: the whole test's cost, paid again for every mutant it covers.
+ */
+function firstDifference(read: readonly ListEntry[], expected: readonly ListEntry[]): { at: number; read?: ListEntry; expected?: ListEntry } | null {
+  const fields = (entry: ListEntry) => Object.keys(entry).sort().join();
+  for (let at = 0; at < Math.max(read.length, expected.length); at++) {
+    const a = read[at];
+    const b = expected[at];
+    const same =
+      a !== undefined &&
+      b !== undefined &&
+      fields(a) === fields(b) &&
+      a.ref.equals(b.ref) &&
+      a.status === b.status &&
+      a.validFrom === b.validFrom &&
+      a.validUntil === b.validUntil;
+    if (!same) return { at, ...(a ? { read: a } : {}), ...(b ? { expected: b } : {}) };
+  }
+  return null;
+}
+
 describe('a list file vouched for by its manifest, read a block at a time', () => {
   const tempDir = useTempDir();
 
@@ -48,7 +71,7 @@ describe('a list file vouched for by its manifest, read a block at a time', () =
     expect(vouched.byteLength).toBe(bytes.length);
     const read = [...vouched.entries({ views: true })];
     expect(read).toHaveLength(whole.header.count);
-    expect(read).toEqual([...whole.entries()]);
+    expect(firstDifference(read, [...whole.entries()])).toBeNull();
   });
 
   it('refuses a file whose hash is not the one the manifest names, before parsing a byte of it', () => {
