@@ -51,7 +51,7 @@ describe('a list file vouched for by its manifest, read a block at a time', () =
     const keys = generateKeyFiles(keysDir);
     const trustedKeys = loadPublicKeys([keys.authorityPub]);
     const file = writeList(keysDir, join(dir, 'list'), { scope: 'site-a', version: 4 }, mixed(count));
-    const options = (bytes = readFileSync(file)): VouchedListOptions => ({
+    const options = (bytes: Buffer = readFileSync(file)): VouchedListOptions => ({
       sha256: sha256Hex(bytes),
       trustedKeys,
       scopes: ['site-a'],
@@ -96,11 +96,22 @@ describe('a list file vouched for by its manifest, read a block at a time', () =
   it('refuses entries that break the format even when the hash matches, naming what is wrong', () => {
     const { file, options } = setUp(1000);
     const bytes = readFileSync(file);
+    const body = bytes.subarray(0, bytes.length - 72);
     const trailer = bytes.subarray(bytes.length - 72);
-    // Drop the last entry (a 41-byte one: 999 % 4 === 3) but keep the trailer: the count no longer fits.
-    const short = Buffer.concat([bytes.subarray(0, bytes.length - 72 - 41), trailer]);
-    writeFileSync(file, short);
-    expect(() => [...openVouchedList(file, options(short)).entries()]).toThrow(expect.objectContaining({ code: 'malformed' }));
+    // What the terminal logs when it refuses the file: the rule broken, not only "malformed".
+    const refusalOf = (changed: Buffer) => {
+      writeFileSync(file, changed);
+      return () => [...openVouchedList(file, options(changed)).entries()];
+    };
+    const malformedWith = (text: string) => expect.objectContaining({ code: 'malformed', message: expect.stringContaining(text) });
+    // The last entry (a 41-byte one: 999 % 4 === 3) dropped, the trailer kept: the count no longer fits.
+    expect(refusalOf(Buffer.concat([body.subarray(0, body.length - 41), trailer]))).toThrow(malformedWith('header says 1000 entries, the file holds 999'));
+    // Its validUntil cut short: the entry runs into the trailer.
+    expect(refusalOf(Buffer.concat([body.subarray(0, body.length - 4), trailer]))).toThrow(malformedWith('entry 1000 runs past the entries'));
+    // An entry more than the header counts.
+    expect(refusalOf(Buffer.concat([body, body.subarray(body.length - 33), trailer]))).toThrow(malformedWith('bytes left over after 1000 entries'));
+    // Shorter than a list's fixed parts, whatever its hash.
+    expect(refusalOf(Buffer.from('QGL1'))).toThrow(malformedWith('4 bytes is too short to be a list'));
     // Unknown flag bits on the first entry.
     const flagged = Buffer.from(bytes);
     flagged[8 + flagged.readUInt32BE(4) + 32]! |= 0x80;
