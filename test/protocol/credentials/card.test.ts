@@ -69,6 +69,9 @@ describe('qrgate card QR', () => {
 
   it('explains refusals without repeating the id', () => {
     expect(refused(`QG2:${fixedQr.slice(4)}`)).toBe('card QR format version 2 is not supported, only 1');
+    // Up to three digits are a version number and named; four or more may be part of an ID.
+    expect(refused(`QG100:${fixedQr.slice(4)}`)).toBe('card QR format version 100 is not supported, only 1');
+    expect(refused(`QG1000:${fixedQr.slice(4)}`)).toBe('card QR format version is not supported, only 1');
     // Found by fast-check: the version digits were echoed whatever their length.
     expect(refused(`QG046199001234:${fixedQr.slice(4)}`)).toBe('card QR format version is not supported, only 1');
     expect(refused(fixedQr.slice(0, -1))).toContain('31 characters after the prefix, expected 32');
