@@ -516,7 +516,7 @@ describe('Lane', () => {
     it("decides on its own scopes' lists only, and a scope with no list installed yet does not stop it", async () => {
       const elsewhere = await rig({}, {}, {}, logger, ['other-site']);
       elsewhere.scanner.scan(cccdQr(elsewhere.person('allow')));
-      expect(elsewhere.events()).toMatchObject([{ decision: 'refused', listVersion: null }]);
+      expect(elsewhere.events()).toMatchObject([{ decision: 'refused', reason: 'no-list', listVersion: null }]);
       const both = await rig({}, {}, {}, logger, ['other-site', elsewhere.config.lists[0]!]);
       both.scanner.scan(cccdQr(both.person('allow')));
       expect(both.events()).toMatchObject([{ decision: 'granted', reason: 'allowed', listVersion: 1 }]);
