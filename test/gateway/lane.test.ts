@@ -523,6 +523,9 @@ describe('Lane', () => {
     });
 
     it('counts a list as stale from the very millisecond of its expiry', async () => {
+      // The terminal clock adds the monotonic time elapsed between readings: frozen too, or the
+      // second scan would land some real milliseconds past the expiry and prove nothing.
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date', 'performance'] });
       const expiresAtMs = Date.now() + 60_000;
       const r = await rig({}, {}, { expiresAt: new Date(expiresAtMs).toISOString() });
       vi.setSystemTime(expiresAtMs - 1);
