@@ -74,6 +74,8 @@ describe('Lane', () => {
     policyOverrides: Partial<TerminalConfig['policy']> = {},
     listHeader: { expiresAt?: string } = {},
     laneLogger = logger,
+    /** The list scopes the lane serves, when not the config's. */
+    scopes?: readonly string[],
   ): Promise<Rig> {
     const dir = tempDir();
     const site = createDemoSite(dir, { people: 30 });
@@ -114,7 +116,7 @@ describe('Lane', () => {
     const lane = new Lane({
       config: laneConfig,
       policy: { ...config.policy, ...policyOverrides },
-      scopes: config.lists,
+      scopes: scopes ?? config.lists,
       scanner,
       signals: laneSignals({ relay: relayOutput, green: gpio.output('green', 1), red: gpio.output('red', 2), buzzer: gpio.output('buzzer', 3) }, laneLines),
       inputs,
@@ -201,6 +203,9 @@ describe('Lane', () => {
     // One alarm for the episode, however many scans it refused, and one all-clear.
     expect(r.storageLog.lines.map((l) => l.msg)).toEqual(['storage.write-failed', 'storage.recovered']);
     expect(r.storageLog.lines[0]).toMatchObject({ code: 'SQLITE_FULL' });
+    // The lane's own journal: a warning for the expected full disk, never a lane failure.
+    expect(r.laneLog.messages('scan.unrecorded')).toMatchObject([{ level: 40, reason: 'storage-full' }]);
+    expect(r.laneLog.messages('lane.failed')).toEqual([]);
   });
 
   it('does not pulse twice for a card held on the glass', async () => {
@@ -362,6 +367,8 @@ describe('Lane', () => {
       expect(event).toMatchObject({ id, decision: 'granted', reason: 'confirmed', answeredBy: 'user:guard-a' });
       expect(r.relayPulses()).toBe(1);
       expect(r.told[1]).toMatchObject({ state: 'resolved', id, answeredBy: 'user:guard-a' });
+      // The operator's journal says who answered from the central.
+      expect(r.laneLog.messages('scan.decided')).toMatchObject([{ eventId: id, reason: 'confirmed', answeredBy: 'user:guard-a' }]);
       // A second answer, and the gate's button after it: decided once, opened once.
       expect(r.lane.answerPending(id, 'refused', 'user:guard-b')).toBeNull();
       r.gpio.press('confirm');
@@ -506,7 +513,19 @@ describe('Lane', () => {
       ]);
     });
 
+    it("decides on its own scopes' lists only, and a scope with no list installed yet does not stop it", async () => {
+      const elsewhere = await rig({}, {}, {}, logger, ['other-site']);
+      elsewhere.scanner.scan(cccdQr(elsewhere.person('allow')));
+      expect(elsewhere.events()).toMatchObject([{ decision: 'refused', reason: 'no-list', listVersion: null }]);
+      const both = await rig({}, {}, {}, logger, ['other-site', elsewhere.config.lists[0]!]);
+      both.scanner.scan(cccdQr(both.person('allow')));
+      expect(both.events()).toMatchObject([{ decision: 'granted', reason: 'allowed', listVersion: 1 }]);
+    });
+
     it('counts a list as stale from the very millisecond of its expiry', async () => {
+      // The terminal clock adds the monotonic time elapsed between readings: frozen too, or the
+      // second scan would land some real milliseconds past the expiry and prove nothing.
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date', 'performance'] });
       const expiresAtMs = Date.now() + 60_000;
       const r = await rig({}, {}, { expiresAt: new Date(expiresAtMs).toISOString() });
       vi.setSystemTime(expiresAtMs - 1);

@@ -20,6 +20,23 @@ describe('parseCredential', () => {
     }
   });
 
+  it('names where the control character is, counting from 1', () => {
+    expect(detailOf('\u0000QG1:')).toBe('input has a control character at position 1');
+    expect(detailOf('abc\u001bdef')).toBe('input has a control character at position 4');
+  });
+
+  it('accepts a QR of exactly the length limit, also with the scanner suffix and spaces around it', () => {
+    // A CCCD QR with a long address: the limit is on the text, not on what the scanner wraps it in.
+    const head = '046199001234||Nguyen Van A|12031999|Nam|';
+    const tail = '|20042021';
+    const atLimit = head + 'A'.repeat(maxCredentialLength - head.length - tail.length) + tail;
+    expect(atLimit).toHaveLength(maxCredentialLength);
+    for (const text of [atLimit, `  ${atLimit}  \r\n`]) {
+      expect(parseCredential(text, { typed: false })).toMatchObject({ ok: true, credential: { id: '046199001234' } });
+    }
+    expect(detailOf(`${head}A${atLimit.slice(head.length)}`)).toBe(`input is ${maxCredentialLength + 1} characters, limit ${maxCredentialLength}`);
+  });
+
   it('refuses over-long input', () => {
     const long = `046199001234||${'A'.repeat(maxCredentialLength)}|12031999|Nam|Huế|20042021`;
     expect(detailOf(long)).toContain(`limit ${maxCredentialLength}`);
