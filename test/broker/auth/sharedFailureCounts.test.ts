@@ -4,13 +4,7 @@ import { FailureThrottle, type FailureThrottleOptions } from '../../../broker/au
 import { SharedFailureCounts } from '../../../broker/auth/sharedFailureCounts.js';
 import { captureLogger } from '../../fakes/captureLogger.js';
 import { testRedisUrl, useRedisPrefix } from '../../helpers/redis.js';
-
-/**
- * A held refusal waits its delay by libuv's clock, which is the loop's time cached at the start
- * of its turn: measured from performance.now() inside the turn it can end a millisecond or two
- * early. Held back means "at least the delay less that slack"; a free refusal waits no timer.
- */
-const timerSlackMs = 5;
+import { timerSlackMs } from '../../helpers/timerSlack.js';
 
 const options: FailureThrottleOptions = { freeFailures: 2, baseDelayMs: 40, maxDelayMs: 1000, windowMs: 60_000, maxSources: 100, maxPendingRefusals: 100 };
 
