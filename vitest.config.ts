@@ -49,9 +49,9 @@ export default defineConfig({
     // Vitest's default on 2 cores is one fork (cores - 1): the suite ran file after file while
     // most files wait on child processes, sockets and browsers, not on a core. Two forks
     // overlap those waits (on a clean clone: 764 s with one fork, 528 s with two); every wait has a deadline sized for a loaded machine.
-    // By 3 December evening two forks took 669 s with the cores ~75 % busy (user+sys over wall):
-    // a third overlaps more of the waiting (docs/testing.md "How long npm test takes").
-    maxWorkers: 3,
+    // A third fork was tried on a clean clone (3 December evening): 651 s against 669 s with two,
+    // within the noise, and each test slower for the contention: not worth the flake risk.
+    maxWorkers: 2,
     projects: [
       {
         extends: true,
