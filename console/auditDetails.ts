@@ -14,7 +14,8 @@ export function auditDetailsText(t: Translate, lang: Lang, details: Readonly<Rec
     return isMessageKey(key) ? t(key) : field;
   };
   const show = (value: unknown, isChange = false): string => {
-    if (value === null || value === undefined) return '—';
+    // '' is how the registry writes a field not given (a checkpoint's unit): shown as nothing given.
+    if (value === null || value === undefined || value === '') return '—';
     if (typeof value === 'boolean') return t(value ? 'audit.yes' : 'audit.no');
     if (typeof value === 'string' && isoInstant.test(value)) return formatDateTime(lang, value);
     if (Array.isArray(value)) return isChange && value.length === 2 ? `${show(value[0])} → ${show(value[1])}` : value.map((item) => show(item)).join(', ');

@@ -22,6 +22,8 @@ describe('audit details as a person reads them', () => {
     expect(auditDetailsText(t, 'vi', { changed: { unit: ['xuong-a', 'xuong-b'], latitude: [null, 10.76] } })).toBe('Thay đổi: Đơn vị: xuong-a → xuong-b, Vĩ độ: — → 10.76');
     // Outside `changed`, a two-item array is a list, not a change.
     expect(auditDetailsText(t, 'vi', { lists: ['default', 'staff'] })).toBe('Danh sách: default, staff');
+    // A field not given reads as such, not as an empty gap before the next dot.
+    expect(auditDetailsText(t, 'vi', { name: 'Cổng chính', unit: '' })).toBe('Tên: Cổng chính · Đơn vị: —');
   });
 
   it('shows a field it has no label for under its own name rather than hiding it', () => {
