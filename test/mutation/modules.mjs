@@ -28,6 +28,7 @@ export const mutationModules = {
       'test/protocol/lists/signedList.test.ts',
       'test/protocol/lists/manifest.test.ts',
       'test/protocol/lists/listFuzz.test.ts',
+      'test/protocol/lists/verifyEdges.test.ts',
       'test/gateway/lists/vouchedList.test.ts',
     ],
   },

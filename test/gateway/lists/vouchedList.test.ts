@@ -82,7 +82,11 @@ describe('a list file vouched for by its manifest, read a block at a time', () =
     writeFileSync(file, bytes);
     expect(() => openVouchedList(file, expected)).toThrow(expect.objectContaining({ code: 'hash-mismatch' }));
     writeFileSync(file, 'not a list at all');
-    expect(() => openVouchedList(file, expected)).toThrow(expect.objectContaining({ code: 'hash-mismatch' }));
+    // The technician's log line names both hashes: which file arrived, and which was announced.
+    const arrived = sha256Hex(Buffer.from('not a list at all'));
+    expect(() => openVouchedList(file, expected)).toThrow(
+      expect.objectContaining({ code: 'hash-mismatch', message: `list file has SHA-256 ${arrived}, the manifest says ${expected.sha256}` }),
+    );
   });
 
   it('still refuses another scope, a rollback and a key it does not trust', () => {
