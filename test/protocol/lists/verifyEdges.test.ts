@@ -1,7 +1,7 @@
 import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { keyId } from '../../../protocol/keys.js';
-import { ListError, encodeSignedList, verifySignedList, type ListHeaderInput } from '../../../protocol/lists/index.js';
+import { ListError, encodeSignedList, verifySignedList, type ListHeaderInput, type VerifyOptions } from '../../../protocol/lists/index.js';
 import { maxHeaderBytes, prefixBytes, trailerBytes } from '../../../protocol/lists/format.js';
 import { listFrame } from '../../../protocol/lists/verify.js';
 
@@ -36,7 +36,7 @@ function signed(fields: object, body: Buffer): Buffer {
   return signRaw(Buffer.from(JSON.stringify(fields)), body);
 }
 
-function refusal(bytes: Buffer, options = trust): ListError {
+function refusal(bytes: Buffer, options: VerifyOptions = trust): ListError {
   try {
     verifySignedList(bytes, options);
   } catch (err) {
