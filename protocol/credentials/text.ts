@@ -23,7 +23,3 @@ export function cleanCredentialText(input: string): CleanText {
   if (control >= 0) return { ok: false, detail: `input has a control character at position ${control + 1}` };
   return { ok: true, text };
 }
-
-export function isAllDigits(text: string): boolean {
-  return /^\d+$/.test(text);
-}
