@@ -135,7 +135,6 @@ describe('the list applier (worker thread)', () => {
 
     expect(violations).toEqual([]);
     expect(seenVersions).toEqual(new Set(['1:allow', '2:deny', '3:check']));
-    expect(lookups).toBeGreaterThan(50);
     // The apply runs on another thread: scans were answered while it ran. How fast they were
     // answered is a speed, measured by `bench lists` (scan p99 during a full apply), not here.
     expect(lookupsDuringSnapshot).toBeGreaterThan(0);
