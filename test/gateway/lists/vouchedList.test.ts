@@ -123,6 +123,16 @@ describe('a list file vouched for by its manifest, read a block at a time', () =
     expect(() => [...openVouchedList(file, options(flagged)).entries()]).toThrow(/entry 1 has unknown flags/);
   });
 
+  it('reads a list whose last entry is a plain one, ending the entries on its very byte', () => {
+    // mixed(n) ends on a dated entry whenever n is a multiple of 4; here the last is 33 bytes.
+    for (const count of [1, 5]) {
+      const { file, options } = setUp(count);
+      const entries = [...openVouchedList(file, options()).entries()];
+      expect(firstDifference(entries, [...mixed(count)])).toBeNull();
+      expect(Object.keys(entries.at(-1)!).sort()).toEqual(['ref', 'status']);
+    }
+  });
+
   it('reads an empty list', () => {
     const { dir, keysDir } = setUp(1);
     const file = writeList(keysDir, join(dir, 'empty'), { scope: 'site-a', version: 1 }, []);
