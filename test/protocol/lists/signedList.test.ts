@@ -246,6 +246,9 @@ describe('verifySignedList refuses', () => {
     Buffer.from(keyId(authorityB.publicKey), 'hex').copy(forged, forged.length - 72);
     const err = listError(() => verifySignedList(forged, { trustedKeys: [authorityA.publicKey, authorityB.publicKey], scope: 'site-a' }));
     expect(err.code).toBe('bad-signature');
+    // The message names the key the file claims, so a technician can tell which authority's
+    // file it was meant to be.
+    expect(err.message).toBe(`list signature does not verify with key ${keyId(authorityB.publicKey)}: the file was altered or damaged`);
   });
 
   it('truncated files and garbage', () => {
