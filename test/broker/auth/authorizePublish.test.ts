@@ -1,6 +1,8 @@
 import type { Client, PublishPacket } from 'aedes';
 import { describe, it, expect, vi } from 'vitest';
-import { createAuthorizePublish } from '../../../broker/auth/authorizePublish.js';
+import { createAuthorizePublish, type AuthorizePublishDeps } from '../../../broker/auth/authorizePublish.js';
+import type { CommandAcks } from '../../../broker/commands/commandAcks.js';
+import type { PendingScans } from '../../../broker/guard/pendingScans.js';
 import { Sessions } from '../../../broker/auth/sessions.js';
 import { Ingestion } from '../../../broker/ingestion/ingestion.js';
 import { AckOrder } from '../../../broker/mqtt/ackOrder.js';
@@ -20,14 +22,14 @@ import { batch, scanEvents, status, telemetry } from '../mqtt/fixtures.js';
  */
 const testStore = useTestStore();
 
-async function setup(enroll?: (clientId: string, qr: EnrollmentQr) => Promise<void>) {
+async function setup(extra: Partial<Pick<AuthorizePublishDeps, 'enroll' | 'holders' | 'pending' | 'commandAcks'>> = {}) {
   const store = await testStore();
   const registry = new MemoryMetrics();
   const log = captureLogger();
   const metrics = createBrokerMetrics(registry);
   const sessions = new Sessions();
   const ingestion = new Ingestion({ store, metrics, logger: log.logger, commit: { maxDelayMs: 1, maxEvents: 100 } });
-  const hook = createAuthorizePublish({ sessions, ingestion, ackOrder: new AckOrder<Client>(), metrics, logger: log.logger, ...(enroll ? { enroll } : {}) });
+  const hook = createAuthorizePublish({ sessions, ingestion, ackOrder: new AckOrder<Client>(), metrics, logger: log.logger, ...extra });
   const authorize = (client: Client | null, packet: PublishPacket) =>
     new Promise<Error | null>((resolve) => hook(client, packet, (error) => resolve(error ?? null)));
   return { store, registry, sessions, authorize, log };
@@ -130,9 +132,11 @@ describe('authorizePublish: routing and what the log says (edges found by mutati
 
   it('hands a well-formed enrollment request to the desk, refuses a malformed one, and never routes either', async () => {
     const asked: string[] = [];
-    const s = await setup(async (clientId) => {
-      asked.push(clientId);
-      throw new Error('desk down');
+    const s = await setup({
+      enroll: async (clientId) => {
+        asked.push(clientId);
+        throw new Error('desk down');
+      },
     });
     const device = { id: 'qrgate-enroll-1' } as Client;
     s.sessions.admit(device, { kind: 'enroll', clientId: 'qrgate-enroll-1', qr: {} as EnrollmentQr });
@@ -155,5 +159,104 @@ describe('authorizePublish: routing and what the log says (edges found by mutati
     s.sessions.admit(device, { kind: 'enroll', clientId: 'qrgate-enroll-1', qr: {} as EnrollmentQr });
     expect(await s.authorize(device, publish(enrollRequestTopic('qrgate-enroll-1'), JSON.stringify({ v: 1 }), false))).toBeNull();
     expect(s.log.messages('mqtt.publish-refused')[0]).toMatchObject({ why: 'enrollment not available' });
+  });
+});
+
+describe('authorizePublish: pending scans, command acks and a cluster\'s outdated news', () => {
+  const terminal = () => ({ id: who.terminalId }) as Client;
+  const admitTerminal = (s: Awaited<ReturnType<typeof setup>>) => {
+    const client = terminal();
+    s.sessions.admit(client, { kind: 'terminal', ...who, listScopes: ['default'] });
+    return client;
+  };
+
+  it('routes a pending scan the guard screen kept, drops one it refused, and routes it with no screen attached', async () => {
+    const kept: boolean[] = [true, false];
+    const s = await setup({ pending: { accept: () => kept.shift()! } as unknown as PendingScans });
+    const client = admitTerminal(s);
+    const topic = terminalTopic(who.checkpointCode, who.terminalId, 'pending');
+    const good = publish(topic, '{}', false);
+    expect(await s.authorize(client, good)).toBeNull();
+    expect(good.topic).toBe(topic);
+    const bad = publish(topic, '{}', false);
+    expect(await s.authorize(client, bad)).toBeNull();
+    expect(bad.topic).toBe(droppedTopic);
+
+    const bare = await setup();
+    const plain = publish(topic, '{}', false);
+    expect(await bare.authorize(admitTerminal(bare), plain)).toBeNull();
+    expect(plain.topic).toBe(topic);
+  });
+
+  it('lets the command queue decide a command ack, and routes it with no queue attached', async () => {
+    const asked: string[] = [];
+    const s = await setup({
+      commandAcks: {
+        accept: (identity: { terminalId: string }) => {
+          asked.push(identity.terminalId);
+          return Promise.resolve('drop');
+        },
+      } as unknown as CommandAcks,
+    });
+    const topic = terminalTopic(who.checkpointCode, who.terminalId, 'cmd-acks');
+    const ack = publish(topic, '{}', false);
+    expect(await s.authorize(admitTerminal(s), ack)).toBeNull();
+    expect([asked, ack.topic]).toEqual([[who.terminalId], droppedTopic]);
+
+    const bare = await setup();
+    const plain = publish(topic, '{}', false);
+    expect(await bare.authorize(admitTerminal(bare), plain)).toBeNull();
+    expect(plain.topic).toBe(topic);
+  });
+
+  it('drops an offline status from a node that no longer holds the terminal, and asks about nothing else', async () => {
+    const asked: [string, string | undefined][] = [];
+    let outdated = true;
+    const holders = {
+      nodeId: 'node-a',
+      outdated: (terminalId: string, publisherNode: string | undefined) => {
+        asked.push([terminalId, publisherNode]);
+        return Promise.resolve(outdated);
+      },
+    };
+    const s = await setup({ holders });
+
+    // A will restored by another node's persistence carries the node that stored it.
+    const will = { ...publish(statusTopic, status('offline')), brokerId: 'node-b' } as PublishPacket;
+    expect(await s.authorize(null, will)).toBeNull();
+    expect(will.topic).toBe(droppedTopic);
+    expect(s.log.messages('cluster.status-outdated')).toMatchObject([{ terminalId: who.terminalId, publisherNode: 'node-b' }]);
+    expect(s.store.statuses).toEqual([]);
+
+    const client = admitTerminal(s);
+    const online = publish(statusTopic, status('online'));
+    expect(await s.authorize(client, online)).toBeNull();
+    expect(asked).toEqual([[who.terminalId, 'node-b']]);
+
+    outdated = false;
+    const own = publish(statusTopic, status('offline'));
+    expect(await s.authorize(client, own)).toBeNull();
+    expect(own.topic).toBe(statusTopic);
+    expect(asked.at(-1)).toEqual([who.terminalId, 'node-a']);
+    const unnamed = { ...publish(statusTopic, status('offline')), brokerId: 7 } as PublishPacket;
+    expect(await s.authorize(null, unnamed)).toBeNull();
+    expect(asked.at(-1)).toEqual([who.terminalId, undefined]);
+    expect(s.store.statuses.map((row) => row.status.state)).toEqual(['online', 'offline', 'offline']);
+  });
+
+  it('says nothing about acknowledgements that went out, and names why a stranger\'s publish failed', async () => {
+    const s = await setup();
+    const client = admitTerminal(s);
+    expect(await s.authorize(client, publish(statusTopic, status('online')))).toBeNull();
+    expect(s.log.messages('mqtt.publish-not-acknowledged')).toEqual([]);
+    expect(await s.authorize({ id: 'ghost' } as Client, publish(statusTopic, status('online')))).toMatchObject({
+      message: 'publish from a client that has not authenticated',
+    });
+  });
+
+  it('refuses a will outside a status topic, and says so', async () => {
+    const s = await setup();
+    await s.authorize(null, publish('some/topic', 'x'));
+    expect(s.log.messages('mqtt.publish-refused')).toMatchObject([{ clientId: null, why: 'will without a client outside a status topic' }]);
   });
 });
