@@ -42,6 +42,8 @@ describe('the list applier (worker thread)', () => {
     const dataDir = join(dir, 'data');
     const log = captureLogger();
     const workers: Worker[] = [];
+    /** Each worker's thread id as it started (a worker that has exited reads -1). */
+    const threadIds: number[] = [];
     /** What onRunning was told, in order: the terminal's "second heap held" signal. */
     const running: boolean[] = [];
     const applier: ListApplier = createListApplier({
@@ -50,7 +52,10 @@ describe('the list applier (worker thread)', () => {
       scopes: ['site-a'],
       powerLossSafe: false,
       logger: log.logger,
-      onWorker: (worker) => workers.push(worker),
+      onWorker: (worker) => {
+        workers.push(worker);
+        threadIds.push(worker.threadId);
+      },
       onRunning: (state) => running.push(state),
       ...(idleMs === undefined ? {} : { idleMs }),
     });
@@ -68,7 +73,7 @@ describe('the list applier (worker thread)', () => {
       resultCount,
     });
     const seen = (ref: Buffer) => cache.lookup(ref).map((e) => `${e.listVersion}:${e.status}`);
-    return { dataDir, applier, cache, workers, running, log, write, expected, seen };
+    return { dataDir, applier, cache, workers, threadIds, running, log, write, expected, seen };
   }
 
   it('verifies and installs files one at a time, and rejects with the code of what is wrong', async () => {
@@ -245,15 +250,20 @@ describe('the list applier (worker thread)', () => {
   });
 
   it('replaces a worker that died while idle, with one warning and no list refused', async () => {
-    const { applier, write, workers, running, log, seen } = setUp();
+    const { applier, write, workers, threadIds, running, log, seen } = setUp();
     await applier.apply({ file: write({ version: 1 }, [{ ref: common, status: 'allow' }]) });
     await workers[0]!.terminate();
     await waitFor(() => running.length === 2, 10_000, 'the dead worker noticed');
     expect(running).toEqual([true, false]);
-    expect(log.messages('lists.apply-worker-exited')).toEqual([expect.objectContaining({ level: 40, exitCode: expect.any(Number) })]);
+    const [exited] = log.messages('lists.apply-worker-exited');
+    expect(exited).toEqual(expect.objectContaining({ level: 40, exitCode: expect.any(Number) }));
+    // Stopped from outside, not by an error: the line has no err field, not an empty one.
+    expect(exited).not.toHaveProperty('err');
     await expect(applier.apply({ file: write({ version: 2 }, [{ ref: common, status: 'deny' }]) })).resolves.toMatchObject({ version: 2, previousVersion: 1 });
     expect(workers).toHaveLength(2);
     expect(running).toEqual([true, false, true]);
+    // Which thread is which, for a technician reading a debug log of a worker that died.
+    expect(log.messages('lists.apply-worker-started').map((line) => line.threadId)).toEqual(threadIds);
     expect(seen(common)).toEqual(['2:deny']);
   });
 
@@ -273,6 +283,20 @@ describe('the list applier (worker thread)', () => {
     await expect(second).resolves.toMatchObject({ version: 2, previousVersion: null });
     expect(workers).toHaveLength(2);
     expect(seen(common)).toEqual(['2:deny']);
+  });
+
+  it('keeps an idle worker for the whole idle time after the last list, not after the first', async () => {
+    // A delta that comes soon after a snapshot restarts the idle time; the worker is not
+    // stopped on the snapshot's schedule. Timers never fire early, so the bound below holds
+    // on a loaded machine; the snapshot's old schedule would stop it ~300 ms after the delta.
+    const { applier, write, running } = setUp(1_000);
+    await applier.apply({ file: write({ version: 1 }, [{ ref: common, status: 'allow' }]) });
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    await applier.apply({ file: write({ version: 2 }, [{ ref: common, status: 'deny' }]) });
+    const lastDoneMs = performance.now();
+    await waitFor(() => running.length === 2, 10_000, 'the idle worker to stop');
+    expect(running).toEqual([true, false]);
+    expect(performance.now() - lastDoneMs).toBeGreaterThanOrEqual(850);
   });
 
   it('stops its worker once idle, and starts a new one for the next list', async () => {
