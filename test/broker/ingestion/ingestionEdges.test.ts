@@ -1,6 +1,9 @@
 import { recordFleetUpdates, type FleetUpdate } from '../../../broker/store/fleetUpdates.js';
 import { describe, expect, it } from 'vitest';
-import { Ingestion } from '../../../broker/ingestion/ingestion.js';
+import { Ingestion, type IngestionDeps } from '../../../broker/ingestion/ingestion.js';
+import { LiveEvents, type StoredEvent } from '../../../broker/ingestion/liveEvents.js';
+import type { TopicIdentity } from '../../../broker/ingestion/validate.js';
+import type { Receipt } from '../../../protocol/messages.js';
 import { createBrokerMetrics } from '../../../broker/mqtt/brokerMetrics.js';
 import type { InsertResult } from '../../../broker/store/centralStore.js';
 import type { ScanEvent } from '../../../protocol/event.js';
@@ -44,7 +47,7 @@ class Store {
   }
 }
 
-function setup() {
+function setup(extra: Partial<Pick<IngestionDeps, 'liveEvents' | 'sendReceipt'>> = {}) {
   const store = new Store();
   const registry = new MemoryMetrics();
   const log = captureLogger();
@@ -54,6 +57,7 @@ function setup() {
     logger: log.logger,
     commit: { maxDelayMs: 1, maxEvents: 1000 },
     now: () => 42_000,
+    ...extra,
   });
   return { store, registry, log, ingestion };
 }
@@ -70,6 +74,8 @@ describe('Ingestion', () => {
     expect(s.registry.value('qrgate_ingest_commits_total')).toBe(2);
     expect(s.log.messages('ingest.committed')[0]).toMatchObject({ inserted: 3, duplicates: 0, submissions: 1 });
     expect(JSON.stringify(s.log.lines)).not.toContain(events[0]!.credentialRef);
+    // No receipts asked for (a central without them): nothing tried, nothing failed.
+    expect(s.log.messages('ingest.receipt-failed')).toEqual([]);
     await s.ingestion.stop();
   });
 
@@ -142,5 +148,61 @@ describe('Ingestion', () => {
     expect(await stored).toBe('drop');
     expect(s.store.events.size).toBe(1);
     await slow.stop();
+  });
+});
+
+describe('Ingestion: after the commit (receipts, the live log, a retained status)', () => {
+  it('sends the terminal a receipt naming every event of a stored batch, redeliveries included, and none for a malformed one', async () => {
+    const receipts: Array<[TopicIdentity, Receipt]> = [];
+    const s = setup({ sendReceipt: (identity, receipt) => void receipts.push([identity, receipt]) });
+    const events = scanEvents(who, 2);
+    await s.ingestion.events(who, batch(events));
+    await s.ingestion.events(who, batch([events[1]!, ...scanEvents(who, 1, 3)]));
+    await s.ingestion.events(who, 'not json');
+    expect(receipts).toEqual([
+      [who, { v: 1, seqs: [1, 2] }],
+      [who, { v: 1, seqs: [2, 3] }],
+    ]);
+  });
+
+  it('still acknowledges a stored batch whose receipt could not be sent, and says so', async () => {
+    const s = setup({
+      sendReceipt: () => {
+        throw new Error('client gone');
+      },
+    });
+    expect(await s.ingestion.events(who, batch(scanEvents(who, 1)))).toBe('drop');
+    expect(s.store.events.size).toBe(1);
+    expect(s.log.messages('ingest.receipt-failed')).toMatchObject([{ level: 40, terminalId: who.terminalId, err: { message: 'client gone' } }]);
+  });
+
+  it('shows live watchers each newly stored event once, stamped with the time it was received', async () => {
+    const live = new LiveEvents();
+    const seen: StoredEvent[][] = [];
+    const s = setup({ liveEvents: live });
+    const events = scanEvents(who, 2);
+    await s.ingestion.events(who, batch(events));
+    live.subscribe((stored) => seen.push([...stored]));
+    await s.ingestion.events(who, batch([events[0]!, ...scanEvents(who, 1, 3)]));
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!.map((event) => [event.seq, event.receivedAt])).toEqual([[3, '1970-01-01T00:00:42.000Z']]);
+    expect(seen[0]![0]).toMatchObject({ id: expect.any(String), terminalId: who.terminalId, credentialRef: expect.any(String) });
+  });
+
+  it('builds nothing for the live log while nobody watches', async () => {
+    const published: unknown[] = [];
+    const s = setup({ liveEvents: { listenerCount: 0, publish: (events: unknown) => void published.push(events) } as unknown as LiveEvents });
+    await s.ingestion.events(who, batch(scanEvents(who, 1)));
+    expect(s.store.events.size).toBe(1);
+    expect(published).toEqual([]);
+  });
+
+  it('records the broker\'s retained copy of a status as of the time it states, never later than now', async () => {
+    const s = setup();
+    const stated = (at: string) => JSON.stringify({ ...JSON.parse(status('online')), at });
+    await s.ingestion.status(who, stated('1970-01-01T00:00:10.000Z'), { retainedCopy: true });
+    await s.ingestion.status(who, stated(new Date().toISOString()), { retainedCopy: true });
+    await s.ingestion.status(who, stated('1970-01-01T00:00:10.000Z'));
+    expect(s.store.statuses.map((row) => row.atMs)).toEqual([10_000, 42_000, 42_000]);
   });
 });
