@@ -1,3 +1,5 @@
+import { missingNodeFlags } from '../protocol/nodeFlags.js';
+
 /**
  * The V8 flags a terminal runs with on a device:
  *
@@ -16,6 +18,5 @@ export const terminalNodeFlags: readonly string[] = ['--max-semi-space-size=1'];
 
 /** The flags of terminalNodeFlags that this process was not started with. */
 export function missingTerminalNodeFlags(execArgv: readonly string[] = process.execArgv, nodeOptions = process.env.NODE_OPTIONS ?? ''): string[] {
-  const given = new Set([...execArgv, ...nodeOptions.split(/\s+/)].map((flag) => flag.replaceAll('_', '-')));
-  return terminalNodeFlags.filter((flag) => !given.has(flag));
+  return missingNodeFlags(terminalNodeFlags, execArgv, nodeOptions);
 }

@@ -12,6 +12,7 @@ import { EventPublishers, type AckSample, type PublisherTerminal } from './bulk/
 import { childProbeFlags, LoopProbe, probeLineMsg, type LoopSample } from './bulk/loopProbe.js';
 import { BenchChild, runQrgate } from './e2e/child.js';
 import { percentile, round } from './stats.js';
+import { centralNodeFlags } from '../../broker/nodeFlags.js';
 
 export interface BulkBenchOptions {
   /** Rows of the members file imported while the load runs. */
@@ -107,7 +108,7 @@ export async function runBulkBench(options: BulkBenchOptions): Promise<BulkBench
     });
 
     const profileFlags = options.centralCpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.centralCpuProfileDir}`];
-    central = new BenchChild(entry, ['central', '--config', configFile], { nodeFlags: [...childProbeFlags(), ...profileFlags] });
+    central = new BenchChild(entry, ['central', '--config', configFile], { nodeFlags: [...centralNodeFlags, ...childProbeFlags(), ...profileFlags] });
     const ready = await central.waitForLine((line) => line.msg === 'central.ready', 60_000, 'central.ready');
     const url = `mqtt://127.0.0.1:${(ready.mqtt as { port: number }).port}`;
     let commitsFailed = 0;

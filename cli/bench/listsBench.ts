@@ -12,6 +12,7 @@ import { BenchChild, benchRuntime, runQrgate, type ChildLogLine } from './e2e/ch
 import type { ApplyPhases } from '../../gateway/lists/applyResult.js';
 import { PeakRss } from './e2e/procStats.js';
 import { percentile, round } from './stats.js';
+import { centralNodeFlags } from '../../broker/nodeFlags.js';
 
 export interface ListsBenchOptions {
   /** People in the registry, all in one scope: the size of the full list. */
@@ -168,7 +169,7 @@ export async function runListsBench(options: ListsBenchOptions): Promise<ListsBe
     const first = await qrgate(['lists', 'publish', '--central-config', centralConfig, '--scope', scope]);
     log(`published version ${first.version}: ${first.snapshotBytes} bytes in ${first.buildSignMs} ms`);
 
-    const central = new BenchChild(entry, ['central', '--config', centralConfig]);
+    const central = new BenchChild(entry, ['central', '--config', centralConfig], { nodeFlags: centralNodeFlags });
     children.push(central);
     const ready = await central.waitForLine((l) => l.msg === 'central.ready', 60_000, 'central.ready');
     const mqttPort = (ready.mqtt as { port: number }).port;

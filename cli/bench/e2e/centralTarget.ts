@@ -8,6 +8,7 @@ import { createCheckpoint } from '../../../broker/registry/checkpoints.js';
 import { addTerminal } from '../../../provisioning/terminals.js';
 import { BenchChild } from './child.js';
 import { mapConcurrently, writeBenchSite, type BenchSiteStore, type BenchTarget, type BenchTerminal } from './target.js';
+import { centralNodeFlags } from '../../../broker/nodeFlags.js';
 
 export interface CentralTargetOptions {
   readonly dir: string;
@@ -39,7 +40,7 @@ const readyTimeoutMs = 60_000;
 export async function startCentralTarget(options: CentralTargetOptions): Promise<BenchTarget & { readonly httpPort: number }> {
   const site = writeBenchSite(options.dir, options.store);
   await options.beforeStart?.(site);
-  const central = new BenchChild(options.entry, ['central', '--config', site.configFile]);
+  const central = new BenchChild(options.entry, ['central', '--config', site.configFile], { nodeFlags: centralNodeFlags });
   try {
     const ready = await central.waitForLine((line) => line.msg === 'central.ready', readyTimeoutMs, 'central.ready');
     const mqttPort = (ready.mqtt as { port: number }).port;

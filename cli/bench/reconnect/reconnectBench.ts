@@ -12,6 +12,7 @@ import { BenchChild } from '../e2e/child.js';
 import { cpuSeconds } from '../e2e/procStats.js';
 import { round } from '../stats.js';
 import type { LoginClientsReport, LoginClientsSpec } from './loginClients.js';
+import { centralNodeFlags } from '../../../broker/nodeFlags.js';
 
 export interface ReconnectBenchOptions {
   readonly terminals: number;
@@ -154,7 +155,7 @@ export async function runReconnectBench(options: ReconnectBenchOptions): Promise
 }
 
 async function startCentral(entry: string, configFile: string, nodeFlags: readonly string[] = []): Promise<BenchChild> {
-  const central = new BenchChild(entry, ['central', '--config', configFile], { nodeFlags });
+  const central = new BenchChild(entry, ['central', '--config', configFile], { nodeFlags: [...centralNodeFlags, ...nodeFlags] });
   await central.waitForLine((line) => line.msg === 'central.ready', 60_000, 'central.ready');
   return central;
 }

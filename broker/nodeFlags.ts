@@ -1,0 +1,20 @@
+import { missingNodeFlags } from '../protocol/nodeFlags.js';
+
+/**
+ * The V8 flags the central runs with:
+ *
+ *   NODE_OPTIONS=--max-semi-space-size=32 qrgate central --config F
+ *
+ * The opposite of a terminal's (gateway/nodeFlags.ts): the central allocates fast and briefly
+ * (MQTT packets, parsed batches, the store's messages), and V8's default young generation
+ * made it scavenge so often that its main thread, not its store, set the ingest rate. With
+ * 32 MB semi-spaces `bench e2e --backlog` (200 terminals, 200,000 events, SQLite) stored
+ * ~15 % more events per second for ~20 MB more resident memory, and 64 MB bought nothing more
+ * (docs/benchmarks.md, "The central's young generation").
+ */
+export const centralNodeFlags: readonly string[] = ['--max-semi-space-size=32'];
+
+/** The flags of centralNodeFlags this process was not started with. */
+export function missingCentralNodeFlags(execArgv: readonly string[] = process.execArgv, nodeOptions = process.env.NODE_OPTIONS ?? ''): string[] {
+  return missingNodeFlags(centralNodeFlags, execArgv, nodeOptions);
+}

@@ -1,0 +1,12 @@
+/**
+ * V8 flags a qrgate process is meant to run with. V8 sizes its heap when the isolate starts
+ * (`v8.setFlagsFromString` comes too late), so they must be on the command line or in
+ * NODE_OPTIONS; a process started without them works the same, and says so once
+ * (`terminal.node-flags-missing`, `central.node-flags-missing`).
+ */
+
+/** The flags of `wanted` this process was not started with (`_` and `-` read alike, as node does). */
+export function missingNodeFlags(wanted: readonly string[], execArgv: readonly string[] = process.execArgv, nodeOptions = process.env.NODE_OPTIONS ?? ''): string[] {
+  const given = new Set([...execArgv, ...nodeOptions.split(/\s+/)].map((flag) => flag.replaceAll('_', '-')));
+  return wanted.filter((flag) => !given.has(flag));
+}
