@@ -1,0 +1,20 @@
+import { describe, expect, it } from 'vitest';
+import { centralNodeFlags, missingCentralNodeFlags } from '../../broker/nodeFlags.js';
+import { missingTerminalNodeFlags, terminalNodeFlags } from '../../gateway/nodeFlags.js';
+
+describe.each([
+  ['terminal', missingTerminalNodeFlags, terminalNodeFlags, '--max-semi-space-size=1', '--max-semi-space-size=16'],
+  ['central', missingCentralNodeFlags, centralNodeFlags, '--max-semi-space-size=32', '--max-semi-space-size=1'],
+])('the %s\'s V8 flags check', (_who, missing, wanted, flag, otherValue) => {
+  it('finds the flag on the command line or in NODE_OPTIONS, spelt with dashes or underscores', () => {
+    expect(wanted).toEqual([flag]);
+    expect(missing([flag], '')).toEqual([]);
+    expect(missing([], `--enable-source-maps ${flag}`)).toEqual([]);
+    expect(missing([flag.replaceAll('-', '_').replace(/^__/, '--')], '')).toEqual([]);
+  });
+
+  it('names what is missing, including another value of the same flag', () => {
+    expect(missing([], '')).toEqual([flag]);
+    expect(missing([otherValue], '')).toEqual([flag]);
+  });
+});
