@@ -1,5 +1,3 @@
-import { missingNodeFlags } from '../protocol/nodeFlags.js';
-
 /**
  * The V8 flags the central runs with:
  *
@@ -13,8 +11,3 @@ import { missingNodeFlags } from '../protocol/nodeFlags.js';
  * bought no more speed (docs/benchmarks.md, "The central's young generation").
  */
 export const centralNodeFlags: readonly string[] = ['--max-semi-space-size=32'];
-
-/** The flags of centralNodeFlags this process was not started with. */
-export function missingCentralNodeFlags(execArgv: readonly string[] = process.execArgv, nodeOptions = process.env.NODE_OPTIONS ?? ''): string[] {
-  return missingNodeFlags(centralNodeFlags, execArgv, nodeOptions);
-}

@@ -1,5 +1,3 @@
-import { missingNodeFlags } from '../protocol/nodeFlags.js';
-
 /**
  * The V8 flags a terminal runs with on a device:
  *
@@ -15,8 +13,3 @@ import { missingNodeFlags } from '../protocol/nodeFlags.js';
  * own limit in code (gateway/lists/listApplier.ts).
  */
 export const terminalNodeFlags: readonly string[] = ['--max-semi-space-size=1'];
-
-/** The flags of terminalNodeFlags that this process was not started with. */
-export function missingTerminalNodeFlags(execArgv: readonly string[] = process.execArgv, nodeOptions = process.env.NODE_OPTIONS ?? ''): string[] {
-  return missingNodeFlags(terminalNodeFlags, execArgv, nodeOptions);
-}

@@ -1,8 +1,9 @@
 import { consolePages } from '../../console/index.js';
 import { Central } from '../../broker/central.js';
 import { loadCentralConfig } from '../../broker/config.js';
-import { missingCentralNodeFlags } from '../../broker/nodeFlags.js';
+import { centralNodeFlags } from '../../broker/nodeFlags.js';
 import { createLogger } from '../../protocol/logger.js';
+import { warnMissingNodeFlags } from '../../protocol/nodeFlags.js';
 import { parseOptions, requireOption, type Command } from '../command.js';
 import { logFormatFrom, logFormatOption } from '../logFormat.js';
 import { runUntilSignal } from '../service.js';
@@ -20,8 +21,7 @@ export const run: Command = async (ctx) => {
   const base = createLogger({ level: config.log?.level, format });
   // In a cluster every line says which node wrote it: three nodes' logs end up side by side.
   const logger = config.cluster ? base.child({ node: config.cluster.nodeId }) : base;
-  const missing = missingCentralNodeFlags();
-  // Runs without them, at a lower ingest rate: worth a line, not a refusal.
-  if (missing.length > 0) logger.warn({ missing }, 'central.node-flags-missing');
+  // Runs without them, at a lower ingest rate.
+  warnMissingNodeFlags(logger, centralNodeFlags, 'central.node-flags-missing');
   return runUntilSignal('central', new Central(config, { logger, pages: consolePages }), logger, ctx);
 };

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { loadHardwareConfig, loadTerminalConfig, type TerminalConfig } from '../../gateway/config.js';
 import { EnrollingTerminal } from '../../gateway/enroll/enrollingTerminal.js';
-import { missingTerminalNodeFlags } from '../../gateway/nodeFlags.js';
+import { terminalNodeFlags } from '../../gateway/nodeFlags.js';
+import { warnMissingNodeFlags } from '../../protocol/nodeFlags.js';
 import { Terminal } from '../../gateway/terminal.js';
 import { createLogger, type LogFormat, type Logger } from '../../protocol/logger.js';
 import { parseOptions, requireOption, type Command } from '../command.js';
@@ -23,9 +24,8 @@ function awaitsEnrollment(file: string): boolean {
 
 function terminalLogger(config: TerminalConfig, format: LogFormat): Logger {
   const logger = createLogger({ level: config.log?.level, base: { terminalId: config.terminalId }, format });
-  const missing = missingTerminalNodeFlags();
-  // Runs without them, with more memory during a list sync: worth a line, not a refusal.
-  if (missing.length > 0) logger.warn({ missing }, 'terminal.node-flags-missing');
+  // Runs without them, with more memory during a list sync.
+  warnMissingNodeFlags(logger, terminalNodeFlags, 'terminal.node-flags-missing');
   return logger;
 }
 

@@ -52,8 +52,8 @@ export interface EntryReadOptions {
    * Each ref a view into the file's bytes rather than a copy: for a consumer that copies it
    * at once (an SQLite bind). A million 32-byte copies are 32 MB of buffer garbage that the
    * garbage collector reclaims late, and a terminal's memory grows by as much while it
-   * installs a list. A file read a block at a time reuses its buffers: a view is valid
-   * until the entry after the next is read, no longer (gateway/lists/vouchedList.ts).
+   * installs a list. A file read a block at a time reuses its buffers: a view stays valid
+   * while the next entry is read, not beyond the block after next (gateway/lists/vouchedList.ts).
    */
   readonly views?: boolean;
 }

@@ -123,13 +123,15 @@ describe('qrgate doctor against the simulated GPIO and a pty scanner', () => {
     // The central admits logins from its copy of the registry, read at every revocation pass
     // (docs/central.md "Cut-off"): right after a removal by another process the copy may still
     // admit the terminal, until the next pass (1 s, plus the pass). From then on, doctor fails.
-    let removed: QrgateProcess | null = null;
-    const deadline = Date.now() + 20_000;
-    while (removed === null || (await removed.exited).code === 0) {
-      if (Date.now() > deadline) throw new Error('doctor still passed 20 s after the terminal was removed');
-      if (removed !== null) await new Promise((resolve) => setTimeout(resolve, 250));
-      removed = track(new QrgateProcess(['doctor', '--config', terminal.config, '--yes', '--json']));
-    }
+    const removed = await waitFor(
+      async () => {
+        const run = track(new QrgateProcess(['doctor', '--config', terminal.config, '--yes', '--json']));
+        return (await run.exited).code === 0 ? null : run;
+      },
+      20_000,
+      'doctor to fail once the central has read the removal',
+      250,
+    );
     expect((await removed.exited).code).toBe(1);
     expect(row(report(removed), 'central')).toMatchObject({ status: 'FAIL', detail: expect.stringContaining('terminal removed') });
   });

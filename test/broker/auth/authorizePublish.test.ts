@@ -42,6 +42,13 @@ function publish(topic: string, payload: string, retain = true): PublishPacket {
 const who = { terminalId: 'gate-a-1', checkpointCode: '10000000000008' };
 const statusTopic = terminalTopic(who.checkpointCode, who.terminalId, 'status');
 
+/** `who`'s connection, logged in. */
+function admitTerminal(s: Awaited<ReturnType<typeof setup>>): Client {
+  const client = { id: who.terminalId } as Client;
+  s.sessions.admit(client, { kind: 'terminal', ...who, listScopes: ['default'] });
+  return client;
+}
+
 describe('authorizePublish with client === null (a will aedes restored)', () => {
   it('lets a terminal\'s offline status through and records it', async () => {
     const s = await setup();
@@ -82,12 +89,10 @@ describe('authorizePublish: a refused retained publish', () => {
 });
 
 describe('authorizePublish: routing and what the log says (edges found by mutation testing)', () => {
-  const terminal = () => ({ id: who.terminalId }) as Client;
 
   it('stores events, records status and telemetry, and lets a lab client route anything else', async () => {
     const s = await setup();
-    const client = terminal();
-    s.sessions.admit(client, { kind: 'terminal', ...who, listScopes: ['default'] });
+    const client = admitTerminal(s);
     const events = publish(terminalTopic(who.checkpointCode, who.terminalId, 'events'), batch(scanEvents(who, 2)), false);
     expect(await s.authorize(client, events)).toBeNull();
     expect(events.topic).toBe(droppedTopic);
@@ -111,8 +116,7 @@ describe('authorizePublish: routing and what the log says (edges found by mutati
 
   it('warns once per client about refused publishes, then keeps it to debug', async () => {
     const s = await setup();
-    const client = terminal();
-    s.sessions.admit(client, { kind: 'terminal', ...who, listScopes: ['default'] });
+    const client = admitTerminal(s);
     for (let i = 0; i < 3; i++) await s.authorize(client, publish('qrgate/v1/elsewhere', 'x', false));
     const refused = s.log.messages('mqtt.publish-refused');
     expect(refused.map((l) => l.level)).toEqual([40, 20, 20]);
@@ -122,8 +126,7 @@ describe('authorizePublish: routing and what the log says (edges found by mutati
 
   it('withholds the acknowledgement of a batch the store failed, and says so', async () => {
     const s = await setup();
-    const client = terminal();
-    s.sessions.admit(client, { kind: 'terminal', ...who, listScopes: ['default'] });
+    const client = admitTerminal(s);
     s.store.failInsertsWith = new Error('disk I/O error');
     const error = await s.authorize(client, publish(terminalTopic(who.checkpointCode, who.terminalId, 'events'), batch(scanEvents(who, 1)), false));
     expect(error).toMatchObject({ message: 'disk I/O error' });
@@ -163,12 +166,6 @@ describe('authorizePublish: routing and what the log says (edges found by mutati
 });
 
 describe('authorizePublish: pending scans, command acks and a cluster\'s outdated news', () => {
-  const terminal = () => ({ id: who.terminalId }) as Client;
-  const admitTerminal = (s: Awaited<ReturnType<typeof setup>>) => {
-    const client = terminal();
-    s.sessions.admit(client, { kind: 'terminal', ...who, listScopes: ['default'] });
-    return client;
-  };
 
   it('routes a pending scan the guard screen kept, drops one it refused, and routes it with no screen attached', async () => {
     const kept: boolean[] = [true, false];
