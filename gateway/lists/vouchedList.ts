@@ -109,8 +109,10 @@ function* streamEntries(file: string, frame: { bodyStart: number; bodyEnd: numbe
   const { bodyStart, bodyEnd } = frame;
   const fd = openSync(file, 'r');
   try {
-    let spare = Buffer.allocUnsafe(maxEntryBytes + blockBytes);
-    let current = Buffer.allocUnsafe(maxEntryBytes + blockBytes);
+    // A small list (a delta of a few entries) needs no 1 MB buffers.
+    const bufferBytes = maxEntryBytes + Math.min(blockBytes, bodyEnd - bodyStart);
+    let spare = Buffer.allocUnsafe(bufferBytes);
+    let current = Buffer.allocUnsafe(bufferBytes);
     let block = current.subarray(0, 0);
     let blockStart = bodyStart;
     let at = bodyStart;
