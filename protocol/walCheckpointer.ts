@@ -40,6 +40,12 @@ export interface WalCheckpointerOptions {
   readonly intervalMs?: number;
   /** The committing connection's own threshold, pages. Default backstopPages. */
   readonly backstopPages?: number;
+  /**
+   * After a pass that leaves the WAL at least this long, pages, the worker restarts it (a
+   * RESTART checkpoint). Default: never, which suits a writer that pauses, as a terminal's scans
+   * do. Why a writer that commits every few milliseconds needs it: see the worker's script below.
+   */
+  readonly restartPages?: number;
 }
 
 /** The scan thread's own threshold, pages: ~40 MB of WAL, reached only if the worker is not doing its job. */
@@ -50,15 +56,34 @@ const DEFAULT_INTERVAL_MS = 2_000;
  * Plain CommonJS with better-sqlite3 the only module, handed over as a resolved URL: no
  * TypeScript loader, nothing of the terminal's own code, the smallest isolate (~4 MB).
  */
+/**
+ * Why a restart: SQLite starts the WAL again from its first frame only when a write begins
+ * with every frame already copied back. A PASSIVE pass copies the frames there were when it
+ * began, then syncs the file (tens of ms here); a writer committing every 10 ms has always
+ * added frames by then, so the WAL never starts again, grows to the committing connection's
+ * backstop, and that connection checkpoints inside a commit: the frames left plus an fsync of
+ * central.db, 50–90 ms of a 1,000 events/s ingestion loop every ~2 s, and inside retention
+ * batches more often (docs/benchmarks.md, "The WAL that never started again").
+ *
+ * RESTART holds the write lock while it copies and syncs, so it comes after two PASSIVE
+ * passes, the second copying what was committed during the first: only the frames of the
+ * last few commits are left to it. It waits at most `restartWaitMs` for the lock and for
+ * readers, then gives up (busy 1) until the next pass: never a long hold on the writer.
+ */
+const restartWaitMs = 10;
 const script = `
 const { parentPort, workerData } = require('node:worker_threads');
 (async () => {
   const Database = (await import(workerData.sqlite)).default;
-  const db = new Database(workerData.file);
+  const db = new Database(workerData.file, { timeout: workerData.restartWaitMs });
   db.pragma('synchronous = ' + (workerData.powerLossSafe ? 'FULL' : 'NORMAL'));
   const checkpoint = () => {
     try {
-      const [result] = db.pragma('wal_checkpoint(PASSIVE)');
+      let [result] = db.pragma('wal_checkpoint(PASSIVE)');
+      if (workerData.restartPages > 0 && result.log >= workerData.restartPages) {
+        db.pragma('wal_checkpoint(PASSIVE)');
+        [result] = db.pragma('wal_checkpoint(RESTART)');
+      }
       parentPort.postMessage({ type: 'checkpointed', ...result });
     } catch (err) {
       parentPort.postMessage({ type: 'failed', message: String(err && err.message) });
@@ -98,7 +123,7 @@ export function startWalCheckpointer(db: Database.Database, options: WalCheckpoi
     if (running || closed) return;
     const worker = new Worker(script, {
       eval: true,
-      workerData: { file: options.file, powerLossSafe: options.powerLossSafe, intervalMs: options.intervalMs ?? DEFAULT_INTERVAL_MS, sqlite: import.meta.resolve('better-sqlite3') },
+      workerData: { file: options.file, powerLossSafe: options.powerLossSafe, intervalMs: options.intervalMs ?? DEFAULT_INTERVAL_MS, restartPages: options.restartPages ?? 0, restartWaitMs, sqlite: import.meta.resolve('better-sqlite3') },
       resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 16 },
     });
     worker.unref();

@@ -79,6 +79,12 @@ interface OpenStore {
  */
 const checkpointIntervalMs = 500;
 const checkpointBackstopPages = 20_000;
+/**
+ * The worker starts the WAL again once it holds ~16 MB (walCheckpointer.ts): ingestion commits
+ * every few ms, so the WAL would otherwise never start again and would reach the backstop,
+ * where a commit checkpoints inside itself.
+ */
+const checkpointRestartPages = 4_000;
 
 /**
  * The default central store (DESIGN.md "Storage"): one embedded SQLite file in WAL mode.
@@ -115,6 +121,7 @@ export class SqliteCentralStore implements CentralStore {
       logger,
       intervalMs: checkpointIntervalMs,
       backstopPages: checkpointBackstopPages,
+      restartPages: checkpointRestartPages,
     });
     const presence = new SqlitePresence(db);
     this.opened = {

@@ -1,4 +1,5 @@
 import { statSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openTerminalDb, terminalDbPath, type TerminalDb } from '../../gateway/terminalDb.js';
 import { backstopPages, startWalCheckpointer, type WalCheckpointer } from '../../protocol/walCheckpointer.js';
@@ -23,13 +24,14 @@ describe("terminal.db's checkpoints run off the scan thread", () => {
     }
   });
 
-  function setUp(intervalMs: number) {
+  function setUp(intervalMs: number, more: { backstopPages?: number; restartPages?: number } = {}) {
     const dataDir = tempDir();
     const db = openTerminalDb(dataDir);
-    const checkpointer = startWalCheckpointer(db, { file: terminalDbPath(dataDir), powerLossSafe: false, logger: captureLogger().logger, intervalMs });
+    const checkpointer = startWalCheckpointer(db, { file: terminalDbPath(dataDir), powerLossSafe: false, logger: captureLogger().logger, intervalMs, ...more });
     open.push({ db, checkpointer });
     const dbBytes = () => statSync(terminalDbPath(dataDir)).size;
-    return { db, dbBytes, checkpointer };
+    const walBytes = () => statSync(`${terminalDbPath(dataDir)}-wal`).size;
+    return { db, dbBytes, walBytes, checkpointer };
   }
 
   it('a commit on the terminal\'s connection never copies the WAL into the database itself', () => {
@@ -58,5 +60,28 @@ describe("terminal.db's checkpoints run off the scan thread", () => {
     expect(dbBytes()).toBe(before);
     checkpointer.resume();
     await waitFor(() => dbBytes() > 1_500 * 4000, 20_000, 'the resumed worker to copy the WAL into terminal.db');
+  });
+
+  it('with restartPages, a writer that barely pauses keeps a short WAL without checkpointing itself', async () => {
+    // The central's case: a PASSIVE pass takes longer than the pauses between commits, so it
+    // never finishes with the last commit copied, the WAL never starts again on its own, and
+    // without the restart its file would grow by every commit up to the backstop.
+    const { db, walBytes } = setUp(20, { backstopPages: 100_000, restartPages: 200 });
+    db.exec('CREATE TABLE filler (body BLOB)');
+    const insert = db.prepare('INSERT INTO filler (body) VALUES (?)');
+    const commit = db.transaction((from: number) => {
+      for (let i = from; i < from + 20; i++) insert.run(Buffer.alloc(4000, i % 251));
+    });
+    const commits = 300;
+    let largestWal = 0;
+    for (let c = 0; c < commits; c++) {
+      commit(c * 20);
+      largestWal = Math.max(largestWal, walBytes());
+      await sleep(1);
+    }
+    // 300 commits of 20 rows are over 6,000 pages (24 MB) of frames; restarted from 200 pages
+    // on, the file holds a fraction of that.
+    expect(largestWal).toBeLessThan(2_000 * 4096);
+    expect(db.prepare('SELECT count(*) FROM filler').pluck().get()).toBe(commits * 20);
   });
 });
