@@ -65,12 +65,16 @@ const DEFAULT_INTERVAL_MS = 2_000;
  * central.db, 50–90 ms of a 1,000 events/s ingestion loop every ~2 s, and inside retention
  * batches more often (docs/benchmarks.md, "The WAL that never started again").
  *
- * RESTART holds the write lock while it copies and syncs, so it comes after two PASSIVE
- * passes, the second copying what was committed during the first: only the frames of the
- * last few commits are left to it. It waits at most `restartWaitMs` for the lock and for
- * readers, then gives up (busy 1) until the next pass: never a long hold on the writer.
+ * RESTART holds the write lock while it copies and syncs what is left, ~50 µs a frame here,
+ * so PASSIVE passes come first, each copying what was committed during the one before, until
+ * one finds fewer than `restartTailFrames` new frames (a pass copies several times faster
+ * than even retention writes, so two or three do): the RESTART then holds the writer for a
+ * few ms. It waits at most `restartWaitMs` for the lock and for readers, then gives up (busy
+ * 1) until the next pass: never a long hold on the writer.
  */
 const restartWaitMs = 10;
+const restartTailFrames = 256;
+const maxCatchUpPasses = 5;
 const script = `
 const { parentPort, workerData } = require('node:worker_threads');
 (async () => {
@@ -81,7 +85,11 @@ const { parentPort, workerData } = require('node:worker_threads');
     try {
       let [result] = db.pragma('wal_checkpoint(PASSIVE)');
       if (workerData.restartPages > 0 && result.log >= workerData.restartPages) {
-        db.pragma('wal_checkpoint(PASSIVE)');
+        for (let pass = 0; pass < workerData.maxCatchUpPasses; pass++) {
+          const copiedBefore = result.log;
+          [result] = db.pragma('wal_checkpoint(PASSIVE)');
+          if (result.log - copiedBefore < workerData.restartTailFrames) break;
+        }
         [result] = db.pragma('wal_checkpoint(RESTART)');
       }
       parentPort.postMessage({ type: 'checkpointed', ...result });
@@ -123,7 +131,7 @@ export function startWalCheckpointer(db: Database.Database, options: WalCheckpoi
     if (running || closed) return;
     const worker = new Worker(script, {
       eval: true,
-      workerData: { file: options.file, powerLossSafe: options.powerLossSafe, intervalMs: options.intervalMs ?? DEFAULT_INTERVAL_MS, restartPages: options.restartPages ?? 0, restartWaitMs, sqlite: import.meta.resolve('better-sqlite3') },
+      workerData: { file: options.file, powerLossSafe: options.powerLossSafe, intervalMs: options.intervalMs ?? DEFAULT_INTERVAL_MS, restartPages: options.restartPages ?? 0, restartWaitMs, restartTailFrames, maxCatchUpPasses, sqlite: import.meta.resolve('better-sqlite3') },
       resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 16 },
     });
     worker.unref();

@@ -14,6 +14,11 @@ import type { CentralStore } from './centralStore.js';
  * adapts to what the last one took, since the machine's load and the table's shape move it),
  * and the pass sleeps `pauseMs` between batches, during which ingestion's commits and every
  * connection's packets run. A first pass on a year of events then takes minutes, not a stall.
+ * The pause is long beside the batch because of what the batch leaves behind: each deleted
+ * row rewrites ~3 random pages into the WAL (its person's page of events_credential among
+ * them), and with 10 ms pauses retention wrote ~30,000 WAL pages a second at 1 M events,
+ * whose checkpoints then held ingestion's commits up to 90 ms; at 40 ms, under 55 ms
+ * (docs/benchmarks.md, "The WAL that never started again").
  *
  * Lifecycle: the constructor keeps its arguments; start() runs a first pass at once (a central
  * restarted after days catches up at start) and then one per interval; stop() is safe twice,
@@ -27,7 +32,7 @@ export interface EventRetentionOptions {
   readonly intervalMs?: number;
   /** The batch duration aimed at, ms. Default 15: well under the 50 ms stall the issue allows. */
   readonly targetBatchMs?: number;
-  /** Sleep between batches, ms. Default 10. */
+  /** Sleep between batches, ms. Default 40: retention gets about a quarter of the store's time. */
   readonly pauseMs?: number;
   /** Rows in the first batch of a pass. Default 500 (about 10 ms of CPU here); then adapted between 100 and 10,000. */
   readonly initialBatchRows?: number;
@@ -112,7 +117,7 @@ export class EventRetention {
   private async pass(): Promise<RetentionPass> {
     const { store, logger, metrics } = this.deps;
     const targetMs = this.options.targetBatchMs ?? 15;
-    const pauseMs = this.options.pauseMs ?? 10;
+    const pauseMs = this.options.pauseMs ?? 40;
     const started = performance.now();
     const cutoffMs = (this.deps.nowMs ?? Date.now)() - this.options.retentionDays * dayMs;
     let rows = this.options.initialBatchRows ?? 500;
