@@ -53,10 +53,6 @@ export const backstopPages = 10_000;
 const DEFAULT_INTERVAL_MS = 2_000;
 
 /**
- * Plain CommonJS with better-sqlite3 the only module, handed over as a resolved URL: no
- * TypeScript loader, nothing of the terminal's own code, the smallest isolate (~4 MB).
- */
-/**
  * Why a restart: SQLite starts the WAL again from its first frame only when a write begins
  * with every frame already copied back. A PASSIVE pass copies the frames there were when it
  * began, then syncs the file (tens of ms here); a writer committing every 10 ms has always
@@ -75,12 +71,19 @@ const DEFAULT_INTERVAL_MS = 2_000;
 const restartWaitMs = 10;
 const restartTailFrames = 256;
 const maxCatchUpPasses = 5;
+
+/**
+ * Plain CommonJS with better-sqlite3 the only module, handed over as a resolved URL: no
+ * TypeScript loader, nothing of the terminal's own code, the smallest isolate (~4 MB).
+ */
 const script = `
 const { parentPort, workerData } = require('node:worker_threads');
 (async () => {
   const Database = (await import(workerData.sqlite)).default;
-  const db = new Database(workerData.file, { timeout: workerData.restartWaitMs });
+  const db = new Database(workerData.file);
   db.pragma('synchronous = ' + (workerData.powerLossSafe ? 'FULL' : 'NORMAL'));
+  // PASSIVE never waits; only the RESTART does, and only this long.
+  if (workerData.restartPages > 0) db.pragma('busy_timeout = ' + workerData.restartWaitMs);
   const checkpoint = () => {
     try {
       let [result] = db.pragma('wal_checkpoint(PASSIVE)');
