@@ -64,9 +64,10 @@ const DEFAULT_INTERVAL_MS = 2_000;
  * RESTART holds the write lock while it copies and syncs what is left, ~50 µs a frame here,
  * so PASSIVE passes come first, each copying what was committed during the one before, until
  * one finds fewer than `restartTailFrames` new frames (a pass copies several times faster
- * than even retention writes, so two or three do): the RESTART then holds the writer for a
- * few ms. It waits at most `restartWaitMs` for the lock and for readers, then gives up (busy
- * 1) until the next pass: never a long hold on the writer.
+ * than even retention writes, so two or three do): the RESTART then holds the writer for the
+ * last commits' frames and a sync, 0.1–25 ms measured beside retention at 1 M events. It waits
+ * at most `restartWaitMs` for the lock and for readers, then gives up (busy 1) until the next
+ * pass: never a long hold on the writer.
  */
 const restartWaitMs = 10;
 const restartTailFrames = 256;
