@@ -90,9 +90,9 @@ const { parentPort, workerData } = require('node:worker_threads');
       let [result] = db.pragma('wal_checkpoint(PASSIVE)');
       if (workerData.restartPages > 0 && result.log >= workerData.restartPages) {
         for (let pass = 0; pass < workerData.maxCatchUpPasses; pass++) {
-          const copiedBefore = result.log;
+          const framesBefore = result.log;
           [result] = db.pragma('wal_checkpoint(PASSIVE)');
-          if (result.log - copiedBefore < workerData.restartTailFrames) break;
+          if (result.log - framesBefore < workerData.restartTailFrames) break;
         }
         [result] = db.pragma('wal_checkpoint(RESTART)');
       }

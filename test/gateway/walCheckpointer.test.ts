@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openTerminalDb, terminalDbPath, type TerminalDb } from '../../gateway/terminalDb.js';
-import { backstopPages, startWalCheckpointer, type WalCheckpointer } from '../../protocol/walCheckpointer.js';
+import { backstopPages, startWalCheckpointer, type WalCheckpointer, type WalCheckpointerOptions } from '../../protocol/walCheckpointer.js';
 import { captureLogger } from '../fakes/captureLogger.js';
 import { useTempDir } from '../helpers/tempDir.js';
 import { waitFor } from '../helpers/waitFor.js';
@@ -24,7 +24,7 @@ describe("terminal.db's checkpoints run off the scan thread", () => {
     }
   });
 
-  function setUp(intervalMs: number, more: { backstopPages?: number; restartPages?: number } = {}) {
+  function setUp(intervalMs: number, more: Pick<WalCheckpointerOptions, 'backstopPages' | 'restartPages'> = {}) {
     const dataDir = tempDir();
     const db = openTerminalDb(dataDir);
     const checkpointer = startWalCheckpointer(db, { file: terminalDbPath(dataDir), powerLossSafe: false, logger: captureLogger().logger, intervalMs, ...more });
