@@ -8,9 +8,9 @@ import type { CentralStore } from './centralStore.js';
  * `intervalMs`, the events stamped more than `retentionDays` ago are deleted through
  * CentralStore.deleteEventsBefore, batch by batch.
  *
- * The SQLite store answers on the central's event loop, so a batch stalls every MQTT and HTTP
- * connection while it runs, as a group commit does (~34 ms for 2,000 inserted rows, DESIGN.md).
- * So a pass never runs one long transaction: each batch aims at `targetBatchMs` (its size
+ * SQLite has one writer: in the central its store runs on a worker thread, so a batch holds up
+ * every ingestion commit (and so every terminal's PUBACK) while it runs, as a group commit does
+ * (~34 ms for 2,000 inserted rows, DESIGN.md). So a pass never runs one long transaction: each batch aims at `targetBatchMs` (its size
  * adapts to what the last one took, since the machine's load and the table's shape move it),
  * and the pass sleeps `pauseMs` between batches, during which ingestion's commits and every
  * connection's packets run. A first pass on a year of events then takes minutes, not a stall.

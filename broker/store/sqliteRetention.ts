@@ -5,8 +5,8 @@ import type { CentralDb } from './sqliteSchema.js';
 /**
  * Retention on the SQLite store (issue 15 point 5; the contract is CentralStore.deleteEventsBefore).
  * One call is one IMMEDIATE transaction over at most `maxRows` events, oldest first by the
- * terminal's `ts`: the store runs on the central's event loop, so a batch holds up every
- * MQTT and HTTP connection for as long as it runs, exactly as an insertEvents commit does.
+ * terminal's `ts`: SQLite has one writer, so a batch holds up every ingestion commit for as
+ * long as it runs, exactly as an insertEvents commit does.
  * The caller (eventRetention.ts) keeps batches short and yields between them.
  *
  * Deleting a row from a WITHOUT ROWID table removes its entries from every secondary index
