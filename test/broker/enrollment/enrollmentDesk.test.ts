@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { verifySecret } from '../../../broker/auth/secrets.js';
 import { loadCentralConfig } from '../../../broker/config.js';
 import { EnrollmentDesk } from '../../../broker/enrollment/enrollmentDesk.js';
@@ -17,12 +17,19 @@ const device = (n: number) => `enroll-${String(n).padStart(32, '0')}`;
 
 describe('EnrollmentDesk — the central judging enrollment QRs against a real SQLite store', () => {
   const tempDir = useTempDir();
+  const stores: SqliteCentralStore[] = [];
+  // Registered after useTempDir's, so it runs first: a store left open keeps its checkpoint
+  // worker writing the WAL while the folder is removed (ENOTEMPTY, seen once in CI).
+  afterEach(async () => {
+    for (const store of stores.splice(0)) await store.close();
+  });
 
   async function site(options: { lists?: string[] } = {}) {
     const dir = tempDir();
     const config = loadCentralConfig(writeLocalCentral(dir));
     let nowMs = Date.parse('2026-12-01T08:00:00Z');
     const store = new SqliteCentralStore({ file: join(dir, 'central.db'), logger: silentLogger(), nowMs: () => nowMs });
+    stores.push(store);
     await store.migrate();
     await store.createCheckpoint({ code: CP, name: 'Cổng A', direction: 'in', confirm: 'manual' });
     const authorityKey = loadAuthorityPrivateKey(config.keys.authorityKey);
