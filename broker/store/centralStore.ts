@@ -339,9 +339,11 @@ export interface CentralStore {
    *
    * Each call is one short transaction of at most maxRows events (a row-by-row store) so a
    * caller can pace a pass between ingestion's commits; a store that drops whole partitions
-   * may delete more in one call. Call again until `done`.
+   * may delete more in one call. A store with one writer also stops deleting once the call has
+   * run `budgetMs` (it still commits what it deleted): rows cost unevenly, and the budget, not
+   * the row count, is what bounds how long ingestion waits. Call again until `done`.
    */
-  deleteEventsBefore(cutoffMs: number, maxRows: number): Promise<RetentionBatch>;
+  deleteEventsBefore(cutoffMs: number, maxRows: number, budgetMs?: number): Promise<RetentionBatch>;
 
   /** Missing sequence ranges; a range disappears when its late events arrive. */
   gaps(terminalId?: string): Promise<SequenceGap[]>;

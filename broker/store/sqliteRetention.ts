@@ -7,7 +7,12 @@ import type { CentralDb } from './sqliteSchema.js';
  * One call is one IMMEDIATE transaction over at most `maxRows` events, oldest first by the
  * terminal's `ts`: SQLite has one writer, so a batch holds up every ingestion commit for as
  * long as it runs, exactly as an insertEvents commit does.
- * The caller (eventRetention.ts) keeps batches short and yields between them.
+ * The caller (eventRetention.ts) keeps batches short and yields between them; within a batch
+ * the events go in chunks of `chunkRows`, and the batch stops at the first chunk that ends past
+ * its time budget. Rows cost unevenly (a row's pages of events_credential may be cold, the
+ * WAL's checkpoint may hold the file), so a batch sized by the last one's time could still run
+ * several times its target: at 10 M events one ran 69 ms against a 15 ms target, and the
+ * ingestion commit waiting behind it 91 ms (docs/benchmarks.md).
  *
  * Deleting a row from a WITHOUT ROWID table removes its entries from every secondary index
  * (events_checkpoint, events_terminal, events_ts, events_credential) in the same statement.
@@ -20,6 +25,9 @@ interface DeletedEvent {
   readonly ts: number;
   readonly decision: string;
 }
+
+/** A few ms of deletes at most: a batch overshoots its budget by no more than one chunk. */
+export const chunkRows = 100;
 
 export const deleteOldestEventsSql = `
   DELETE FROM events WHERE id IN (SELECT id FROM events WHERE ts < @cutoff ORDER BY ts LIMIT @limit)
@@ -67,20 +75,33 @@ export class SqliteRetention {
     this.dropEmptyHour = db.prepare<{ code: string; hour: number; decision: string }>(dropEmptyHourSql);
     this.deletePresence = db.prepare<{ cutoff: number; limit: number }>(deleteOldPresenceSql);
     this.deleteCommands = db.prepare<{ cutoff: number; limit: number }>(deleteOldCommandsSql);
-    this.batch = db.transaction((cutoffMs: number, maxRows: number) => this.deleteBatch(cutoffMs, maxRows));
+    this.batch = db.transaction((cutoffMs: number, maxRows: number, budgetMs: number) => this.deleteBatch(cutoffMs, maxRows, budgetMs));
   }
 
   /** Synchronous: returns once the batch has committed. */
-  deleteBefore(cutoffMs: number, maxRows: number): RetentionBatch {
+  deleteBefore(cutoffMs: number, maxRows: number, budgetMs = Infinity): RetentionBatch {
     if (!Number.isSafeInteger(maxRows) || maxRows < 1) throw new RangeError(`deleteEventsBefore: maxRows must be a positive integer, got ${maxRows}`);
     if (!Number.isFinite(cutoffMs)) throw new RangeError(`deleteEventsBefore: cutoffMs must be a finite number, got ${cutoffMs}`);
-    return this.batch.immediate(cutoffMs, maxRows);
+    if (Number.isNaN(budgetMs) || budgetMs < 0) throw new RangeError(`deleteEventsBefore: budgetMs must be 0 or more, got ${budgetMs}`);
+    return this.batch.immediate(cutoffMs, maxRows, budgetMs);
   }
 
-  private deleteBatch(cutoffMs: number, maxRows: number): RetentionBatch {
-    const deleted = this.deleteEvents.all({ cutoff: cutoffMs, limit: maxRows });
+  private deleteBatch(cutoffMs: number, maxRows: number, budgetMs: number): RetentionBatch {
+    const started = performance.now();
     const tally = new HourlyTally();
-    for (const row of deleted) tally.addRow(row.code, row.ts, row.decision);
+    let events = 0;
+    let eventsLeft = true;
+    while (events < maxRows) {
+      const limit = Math.min(chunkRows, maxRows - events);
+      const deleted = this.deleteEvents.all({ cutoff: cutoffMs, limit });
+      for (const row of deleted) tally.addRow(row.code, row.ts, row.decision);
+      events += deleted.length;
+      if (deleted.length < limit) {
+        eventsLeft = false;
+        break;
+      }
+      if (performance.now() - started >= budgetMs) break;
+    }
     for (const bucket of tally.buckets.values()) {
       const key = { code: bucket.code, hour: bucket.hourMs, decision: bucket.decision };
       this.decrementHour.run({ ...key, count: bucket.count });
@@ -88,6 +109,6 @@ export class SqliteRetention {
     }
     const presence = this.deletePresence.run({ cutoff: cutoffMs, limit: maxRows }).changes;
     const commands = this.deleteCommands.run({ cutoff: cutoffMs, limit: maxRows }).changes;
-    return { events: deleted.length, done: deleted.length < maxRows && presence < maxRows && commands < maxRows };
+    return { events, done: !eventsLeft && presence < maxRows && commands < maxRows };
   }
 }

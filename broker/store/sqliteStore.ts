@@ -204,8 +204,8 @@ export class SqliteCentralStore implements CentralStore {
     return this.open().writer.insert(events, receivedAtMs);
   }
 
-  async deleteEventsBefore(cutoffMs: number, maxRows: number): Promise<RetentionBatch> {
-    return this.open().retention.deleteBefore(cutoffMs, maxRows);
+  async deleteEventsBefore(cutoffMs: number, maxRows: number, budgetMs?: number): Promise<RetentionBatch> {
+    return this.open().retention.deleteBefore(cutoffMs, maxRows, budgetMs);
   }
 
   async gaps(terminalId?: string): Promise<SequenceGap[]> {

@@ -167,10 +167,10 @@ export async function runStoreBench(options: StoreBenchOptions): Promise<StoreBe
       const batchWallMs: number[] = [];
       const batchCpuMs: number[] = [];
       const timedStore: Pick<CentralStore, 'deleteEventsBefore'> = {
-        async deleteEventsBefore(cutoffMs, maxRows) {
+        async deleteEventsBefore(cutoffMs, maxRows, budgetMs) {
           const cpu = process.cpuUsage();
           const started = performance.now();
-          const batch = await store.deleteEventsBefore(cutoffMs, maxRows);
+          const batch = await store.deleteEventsBefore(cutoffMs, maxRows, budgetMs);
           batchWallMs.push(performance.now() - started);
           const used = process.cpuUsage(cpu);
           batchCpuMs.push((used.user + used.system) / 1000);

@@ -21,6 +21,9 @@ import { listPartitions, partitionMonth, partitionsLockSql } from './pgPartition
  *
  * The sequence bookkeeping (terminal_sequence, sequence_gaps) is never touched: a terminal's
  * next event opens no gap where deleted events were.
+ *
+ * The caller's time budget is not used: the batch is one statement, and PostgreSQL's writers
+ * do not queue behind it as SQLite's one writer does (they wait only on the rows it deletes).
  */
 
 /**

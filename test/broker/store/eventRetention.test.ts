@@ -17,14 +17,14 @@ const tempDir = useTempDir('qrgate-retention-');
 /** A store that deletes `total` old events, `maxRows` at a time, and remembers every call. */
 function countingStore(total: number) {
   let left = total;
-  const calls: { cutoffMs: number; maxRows: number }[] = [];
+  const calls: { cutoffMs: number; maxRows: number; budgetMs: number | undefined }[] = [];
   return {
     calls,
     refill(events: number) {
       left += events;
     },
-    async deleteEventsBefore(cutoffMs: number, maxRows: number): Promise<RetentionBatch> {
-      calls.push({ cutoffMs, maxRows });
+    async deleteEventsBefore(cutoffMs: number, maxRows: number, budgetMs?: number): Promise<RetentionBatch> {
+      calls.push({ cutoffMs, maxRows, budgetMs });
       const events = Math.min(left, maxRows);
       left -= events;
       return { events, done: left === 0 && events < maxRows };
@@ -41,6 +41,8 @@ describe('EventRetention', () => {
     const pass = await retention.runOnce();
     expect(pass).toMatchObject({ cutoffMs: now - 35 * dayMs, events: 2500, interrupted: false });
     expect(store.calls.every((call) => call.cutoffMs === now - 35 * dayMs)).toBe(true);
+    // Each batch may run the time aimed at (15 ms by default) and no longer.
+    expect(new Set(store.calls.map((call) => call.budgetMs))).toEqual(new Set([15]));
     expect(log.messages('store.retention-batch').reduce((sum, line) => sum + (line.events as number), 0)).toBe(2500);
     expect(log.messages('store.retention-pass')).toEqual([expect.objectContaining({ events: 2500, batches: store.calls.length, cutoff: new Date(now - 35 * dayMs).toISOString() })]);
     await retention.stop();

@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { allEdgeCountsSql, allHourlyDaySql, edgeCountsSql, histogramSql, hourlyHistogramSql, hourlyStatsSql, searchSql, type SearchShape } from '../../../broker/store/sqliteEventReader.js';
 import { presenceMigration, schemaVersion } from '../../../broker/store/sqliteSchema.js';
 import { insideSql } from '../../../broker/store/sqlitePresence.js';
-import { deleteOldestEventsSql, deleteOldPresenceSql } from '../../../broker/store/sqliteRetention.js';
+import { chunkRows, deleteOldestEventsSql, deleteOldPresenceSql } from '../../../broker/store/sqliteRetention.js';
+import { rebuildHourlyCounts } from '../../../broker/store/sqliteHourlyCounts.js';
 import { SqliteCentralStore } from '../../../broker/store/sqliteStore.js';
 import { WorkerCentralStore } from '../../../broker/store/worker/workerCentralStore.js';
 import { captureLogger, silentLogger } from '../../fakes/captureLogger.js';
@@ -278,6 +279,26 @@ describe('SqliteCentralStore', () => {
     const byIndex = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM events INDEXED BY events_credential WHERE credential_ref IS NOT NULL').get()!.n;
     expect(byIndex).toBe(events.filter((e) => e.seq > 300 && e.credentialRef !== null).length);
     expect(db.prepare<[], { n: number; oldest: number }>('SELECT count(*) AS n, min(ts) AS oldest FROM events').get()).toEqual({ n: 200, oldest: t0 + 301_000 });
+    db.close();
+  });
+
+  it('ends a batch at its time budget after a whole chunk, keeps what it deleted and the counts right, and the next call goes on', async () => {
+    const file = join(tempDir(), 'central.db');
+    const store = await opened(file);
+    const t0 = Date.UTC(2026, 0, 1);
+    const old = 3 * chunkRows;
+    await store.insertEvents(eventRun('t1', CP_A, 1, old + 50, t0), t0);
+    const cutoff = t0 + old * 1000 + 500;
+    // A budget of 0 is spent by the first chunk, whatever maxRows allows.
+    expect(await store.deleteEventsBefore(cutoff, 10 * old, 0)).toEqual({ events: chunkRows, done: false });
+    expect(await store.deleteEventsBefore(cutoff, 10 * old)).toEqual({ events: old - chunkRows, done: true });
+    await store.close();
+    const db = new Database(file);
+    expect(db.prepare<[], { n: number; oldest: number }>('SELECT count(*) AS n, min(ts) AS oldest FROM events').get()).toEqual({ n: 50, oldest: t0 + (old + 1) * 1000 });
+    const rollup = () => db.prepare('SELECT checkpoint_code, hour_ms, decision, count FROM checkpoint_hourly_counts ORDER BY 1, 2, 3').all();
+    const kept = rollup();
+    rebuildHourlyCounts(db);
+    expect(kept).toEqual(rollup());
     db.close();
   });
 
