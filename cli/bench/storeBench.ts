@@ -8,6 +8,7 @@ import { benchPeople, syntheticEvent, type BenchTerminal } from './console/fillE
 import { benchRuntime } from './e2e/child.js';
 import { percentile, round } from './stats.js';
 import { postgresBenchStores, sqliteBenchStores } from './store/benchStores.js';
+import { attributeGaps, type AttributedGap, type TimedRetentionCall } from './store/gapCauses.js';
 import { ingestAlongside, type IngestStalls } from './store/ingestAlongside.js';
 
 export type BenchStoreType = 'sqlite' | 'postgres';
@@ -74,6 +75,8 @@ export interface StoreBenchResult {
   readonly insertStallP99Ms: number;
   /** How far the loop fell behind its schedule: grows with the pass on a machine that cannot keep the rate. */
   readonly insertBehindMaxMs: number;
+  /** The longest gaps beside retention, longest first, each with what it overlapped: where the stall comes from. */
+  readonly insertStallLongest: readonly AttributedGap[];
   /** The same insert loop for 3 s before retention, alone: the machine's own share of any stall. */
   readonly baselineStallMaxMs: number;
   readonly baselineStallP99Ms: number;
@@ -166,12 +169,15 @@ export async function runStoreBench(options: StoreBenchOptions): Promise<StoreBe
       // other work the wall time includes waiting for a core, the CPU time does not.
       const batchWallMs: number[] = [];
       const batchCpuMs: number[] = [];
+      const calls: TimedRetentionCall[] = [];
       const timedStore: Pick<CentralStore, 'deleteEventsBefore'> = {
         async deleteEventsBefore(cutoffMs, maxRows, budgetMs) {
           const cpu = process.cpuUsage();
           const started = performance.now();
           const batch = await store.deleteEventsBefore(cutoffMs, maxRows, budgetMs);
-          batchWallMs.push(performance.now() - started);
+          const ended = performance.now();
+          batchWallMs.push(ended - started);
+          calls.push({ startedAtMs: started, endedAtMs: ended, events: batch.events, maxRows });
           const used = process.cpuUsage(cpu);
           batchCpuMs.push((used.user + used.system) / 1000);
           return batch;
@@ -187,7 +193,9 @@ export async function runStoreBench(options: StoreBenchOptions): Promise<StoreBe
       batchCpuMs.sort((a, b) => a - b);
       const batches = { wallP95Ms: round(percentile(batchWallMs, 95), 1), cpuP95Ms: round(percentile(batchCpuMs, 95), 1), cpuMaxMs: round(batchCpuMs.at(-1) ?? 0, 1) };
       log(`retention batches: wall p95 ${batches.wallP95Ms} ms; CPU p95 ${batches.cpuP95Ms} ms, max ${batches.cpuMaxMs} ms`);
-      return result(options, { codes, filledMs, storeMb, stats, all, shapesP95, pass, stalls, baseline, batches });
+      const longestGaps = attributeGaps(stalls.longestGaps, calls);
+      log(`longest gaps beside retention: ${longestGaps.map((gap) => `${gap.gapMs} ms (${gap.cause})`).join(', ')}`);
+      return result(options, { codes, filledMs, storeMb, stats, all, shapesP95, pass, stalls, longestGaps, baseline, batches });
     });
   } finally {
     await stores.dispose();
@@ -203,6 +211,7 @@ interface Measured {
   readonly shapesP95: Record<string, number>;
   readonly pass: RetentionPass;
   readonly stalls: IngestStalls;
+  readonly longestGaps: readonly AttributedGap[];
   readonly baseline: IngestStalls;
   readonly batches: { wallP95Ms: number; cpuP95Ms: number; cpuMaxMs: number };
 }
@@ -234,6 +243,7 @@ function result(options: StoreBenchOptions, m: Measured): StoreBenchResult {
     insertStallMaxMs: m.stalls.maxGapMs,
     insertStallP99Ms: m.stalls.p99GapMs,
     insertBehindMaxMs: m.stalls.maxBehindMs,
+    insertStallLongest: m.longestGaps,
     baselineStallMaxMs: m.baseline.maxGapMs,
     baselineStallP99Ms: m.baseline.p99GapMs,
   };

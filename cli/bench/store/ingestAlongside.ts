@@ -21,7 +21,17 @@ export interface IngestStalls {
   readonly p99GapMs: number;
   /** The most a commit finished behind its planned start, ms. */
   readonly maxBehindMs: number;
+  /** The longest gaps, longest first, each with when it ended (performance.now()): what ran meanwhile is the culprit. */
+  readonly longestGaps: readonly Gap[];
 }
+
+export interface Gap {
+  readonly endedAtMs: number;
+  readonly gapMs: number;
+}
+
+/** The gaps kept with their times: enough to tell a one-off from a pattern. */
+const longestGapsKept = 5;
 
 export interface IngestAlongsideOptions<T> {
   readonly ratePerSec: number;
@@ -36,7 +46,7 @@ export interface IngestAlongsideOptions<T> {
 export async function ingestAlongside<T>(options: IngestAlongsideOptions<T>): Promise<{ result: T; stalls: IngestStalls }> {
   const periodMs = options.periodMs ?? 10;
   let finished = false;
-  const gaps: number[] = [];
+  const gaps: Gap[] = [];
   let maxBehindMs = 0;
   let events = 0;
   let commits = 0;
@@ -58,7 +68,7 @@ export async function ingestAlongside<T>(options: IngestAlongsideOptions<T>): Pr
       }
       const done = performance.now();
       commits++;
-      gaps.push(done - lastDone);
+      gaps.push({ endedAtMs: done, gapMs: done - lastDone });
       maxBehindMs = Math.max(maxBehindMs, done - planned);
       lastDone = done;
       planned += periodMs;
@@ -71,6 +81,10 @@ export async function ingestAlongside<T>(options: IngestAlongsideOptions<T>): Pr
     finished = true;
     await loop;
   }
-  gaps.sort((a, b) => a - b);
-  return { result, stalls: { events, commits, maxGapMs: round(gaps.at(-1) ?? 0, 1), p99GapMs: round(percentile(gaps, 99), 1), maxBehindMs: round(maxBehindMs, 1) } };
+  const sorted = gaps.map((gap) => gap.gapMs).sort((a, b) => a - b);
+  const longestGaps = gaps.sort((a, b) => b.gapMs - a.gapMs).slice(0, longestGapsKept);
+  return {
+    result,
+    stalls: { events, commits, maxGapMs: round(sorted.at(-1) ?? 0, 1), p99GapMs: round(percentile(sorted, 99), 1), maxBehindMs: round(maxBehindMs, 1), longestGaps },
+  };
 }

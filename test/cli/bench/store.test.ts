@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { runStoreBench } from '../../../cli/bench/storeBench.js';
 import { run } from '../../../cli/commands/benchStore.js';
+import { attributeGaps } from '../../../cli/bench/store/gapCauses.js';
 import { ingestAlongside } from '../../../cli/bench/store/ingestAlongside.js';
 import { cliContext } from '../../helpers/cliContext.js';
 import { withDeadline } from '../../helpers/waitFor.js';
@@ -51,5 +52,24 @@ describe('bench store', () => {
     expect(stalls.commits).toBe(inserts);
     expect(stalls.events).toBe(inserts * 10);
     expect(stalls.maxGapMs).toBeGreaterThanOrEqual(15);
+    expect(stalls.longestGaps[0]!.gapMs).toBeCloseTo(stalls.maxGapMs, 0);
+    expect(stalls.longestGaps.map((gap) => gap.gapMs)).toEqual([...stalls.longestGaps.map((gap) => gap.gapMs)].sort((a, b) => b - a));
+  });
+
+  it('names what each long gap overlapped: whole months dropped, a batch of row deletes, or the pause between them', () => {
+    const calls = [
+      { startedAtMs: 100, endedAtMs: 900, events: 4_000_000, maxRows: 500 }, // dropped a month
+      { startedAtMs: 1000, endedAtMs: 1020, events: 500, maxRows: 500 },
+    ];
+    const gaps = [
+      { endedAtMs: 950, gapMs: 120 }, // 830–950: overlaps the drop's end
+      { endedAtMs: 1030, gapMs: 40 }, // 990–1030: the row batch
+      { endedAtMs: 1500, gapMs: 60 }, // 1440–1500: no call
+    ];
+    expect(attributeGaps(gaps, calls)).toEqual([
+      { gapMs: 120, cause: 'whole months' },
+      { gapMs: 40, cause: 'row batch' },
+      { gapMs: 60, cause: 'between batches' },
+    ]);
   });
 });
