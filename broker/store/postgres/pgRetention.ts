@@ -10,11 +10,12 @@ import { listPartitions, partitionMonth, partitionsLockSql } from './pgPartition
  * the row-by-row twin is sqliteRetention.ts). Nothing here runs on the central's event loop,
  * but each call is still one short transaction, so a pass never holds locks for long:
  *
- * - Each month partition lying wholly before the cutoff goes with DROP TABLE, oldest first,
- *   one transaction each: no dead rows, no index to clean, no VACUUM after a month of deletes. Months
- *   are whole UTC hours, so that month's hourly rollup rows count exactly its events: they go
- *   too, and their sum is the number of events the drop deleted (more than maxRows in a call,
- *   which the contract allows a partition-dropping store). An empty month goes the same way.
+ * - Each month partition lying wholly before the cutoff goes with DROP TABLE, oldest first:
+ *   no dead rows, no index to clean, no VACUUM after a month of deletes. Months are whole UTC
+ *   hours, so that month's hourly rollup rows count exactly its events: they go first, at most
+ *   maxRows of them a call, and their counts are the events the drop then deletes (more than
+ *   maxRows in a call, which the contract allows a partition-dropping store). An empty month
+ *   goes the same way.
  * - Then the partition the cutoff falls in: at most maxRows events, oldest first on the
  *   events_ts index, with their rollup rows decremented by exactly what was deleted, as the
  *   SQLite store does; and presence rows older than the cutoff, maxRows at most.
@@ -35,10 +36,31 @@ import { listPartitions, partitionMonth, partitionsLockSql } from './pgPartition
 const dropLockTimeout = '2s';
 
 /**
- * The drop comes before the rollup's delete: once it holds the events table, every writer
- * that stored events in that month has committed its rollup increments (same transaction),
- * and a writer after it finds no partition, makes the month again (pgEventWriter.ts) and
- * counts its events afresh. The events-then-rollup order is the writers' own: no deadlock.
+ * A month's rollup rows go before its partition, in chunks of at most $3 rows, each its own
+ * short transaction: the drop holds the events table, so every writer waits while it runs,
+ * and a month of rollup rows deleted under it (~75,000 rows at 50 checkpoints, 200 ms here)
+ * held ingestion as long (docs/benchmarks.md, "PostgreSQL retention without the month's
+ * stall"). Meanwhile the month's events are still there and its hours count fewer of them:
+ * hours wholly past the cutoff, whose events this pass deletes.
+ *
+ * By ctid, since the table is not partitioned: a row a writer updates meanwhile moves to a
+ * new ctid, is skipped on the recheck, and goes with the next chunk.
+ */
+const clearMonthHoursChunkSql = `
+  WITH gone AS (
+    DELETE FROM checkpoint_hourly_counts WHERE ctid = ANY(ARRAY(
+      SELECT ctid FROM checkpoint_hourly_counts WHERE hour_ms >= $1 AND hour_ms < $2 LIMIT $3))
+    RETURNING count
+  )
+  SELECT count(*) AS rows, coalesce(sum(count), 0) AS events FROM gone`;
+
+/**
+ * Under the drop, what writers counted into the month since its last chunk: usually nothing,
+ * found on the hour index. Once the drop holds the events table, every writer that stored
+ * events in that month has committed its rollup increments (same transaction), so these rows
+ * and the chunks before them count exactly the events dropped; a writer after it finds no
+ * partition, makes the month again (pgEventWriter.ts) and counts its events afresh. The
+ * events-then-rollup order is the writers' own: no deadlock.
  */
 const deleteMonthHoursSql = `
   WITH gone AS (DELETE FROM checkpoint_hourly_counts WHERE hour_ms >= $1 AND hour_ms < $2 RETURNING count)
@@ -48,10 +70,19 @@ const deleteMonthHoursSql = `
  * One batch of the boundary partition, and its rollup decremented, in one statement: the
  * UPDATE sees only the rows this DELETE removed (a second node deleting the same rows at once
  * waits on them, then finds them gone and returns nothing for them).
+ *
+ * This delete and those after it pick their rows as `key = ANY(ARRAY(subquery))`, not
+ * `key IN (subquery)`: the array is computed once and probed through the primary key, a plan
+ * that cannot turn. With IN the planner may choose a semi join over the materialized
+ * subquery, and when it misjudged the rows past the cutoff (2 planned) a presence delete
+ * compared every old row with every selected one: 394 ms for one batch (docs/benchmarks.md,
+ * "PostgreSQL at 10,000,000 events"). Events go by id, the primary key's first column, and
+ * `ts < $1`: should one id be stored under two stamps (a terminal's clock reset between two
+ * sends of one event), both past the cutoff go together and RETURNING counts each.
  */
 const deleteOldestEventsSql = `
   WITH gone AS (
-    DELETE FROM events WHERE (id, ts) IN (SELECT id, ts FROM events WHERE ts < $1 ORDER BY ts LIMIT $2)
+    DELETE FROM events WHERE id = ANY(ARRAY(SELECT id FROM events WHERE ts < $1 ORDER BY ts LIMIT $2)) AND ts < $1
     RETURNING checkpoint_code, ts, decision
   ), tally AS (
     SELECT checkpoint_code AS code, ts - ((ts % ${hourMs}) + ${hourMs}) % ${hourMs} AS hour, decision, count(*) AS n
@@ -71,14 +102,17 @@ const dropEmptyHoursSql = `
  * (a newer ts on the same ref) is re-checked against it after the row lock, and stays.
  */
 const deleteOldPresenceSql = `
-  DELETE FROM presence WHERE ref IN (SELECT ref FROM presence WHERE ts < $1 ORDER BY ts LIMIT $2) AND ts < $1`;
+  DELETE FROM presence WHERE ref = ANY(ARRAY(SELECT ref FROM presence WHERE ts < $1 ORDER BY ts LIMIT $2)) AND ts < $1`;
 
 /** As sqliteRetention.ts's. */
 const deleteOldCommandsSql = `
-  DELETE FROM terminal_commands WHERE id IN (
-    SELECT id FROM terminal_commands WHERE issued_at_ms < $1 ORDER BY issued_at_ms LIMIT $2)`;
+  DELETE FROM terminal_commands WHERE id = ANY(ARRAY(
+    SELECT id FROM terminal_commands WHERE issued_at_ms < $1 ORDER BY issued_at_ms LIMIT $2))`;
 
 export class PgRetention {
+  /** Per month being cleared, the events its rollup chunks have counted so far in this process: the drop's log line reports the whole month. */
+  private readonly countedByMonth = new Map<string, number>();
+
   constructor(
     private readonly pool: pg.Pool,
     private readonly logger: Logger,
@@ -89,8 +123,17 @@ export class PgRetention {
     if (!Number.isFinite(cutoffMs)) throw new RangeError(`deleteEventsBefore: cutoffMs must be a finite number, got ${cutoffMs}`);
     let dropped = 0;
     for (const month of await this.wholeMonthsBefore(cutoffMs)) {
+      const chunk = (await this.pool.query<{ rows: number; events: number }>(clearMonthHoursChunkSql, [month.startMs, month.endMs, maxRows])).rows[0]!;
+      dropped += chunk.events;
+      const counted = (this.countedByMonth.get(month.name) ?? 0) + chunk.events;
+      // A full chunk: more of the month's rollup may be left, for the next call.
+      if (chunk.rows >= maxRows) {
+        this.countedByMonth.set(month.name, counted);
+        return { events: dropped, done: false };
+      }
       const events = await inTransaction(this.pool, (tx) => this.dropMonth(tx, month));
-      this.logger.info({ partition: month.name, events }, 'store.retention-partition-dropped');
+      this.countedByMonth.delete(month.name);
+      this.logger.info({ partition: month.name, events: counted + events }, 'store.retention-partition-dropped');
       dropped += events;
     }
     // ts is integer ms: ts < ceil(cutoff) is ts < cutoff, and binds as a bigint.

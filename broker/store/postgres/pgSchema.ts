@@ -332,6 +332,13 @@ export const pgMigrations: readonly { readonly name: string; readonly sql: strin
   );
   `,
   },
+  {
+    // Retention clears a month's hourly rollup by hour before it drops the month's partition
+    // (pgRetention.ts): in chunks, then what writers added since, under the drop's lock. The
+    // primary key leads with the checkpoint and cannot find an hour range without a full scan.
+    name: 'rollup by hour',
+    sql: `CREATE INDEX checkpoint_hourly_counts_hour ON checkpoint_hourly_counts (hour_ms);`,
+  },
 ];
 
 export const pgSchemaVersion = pgMigrations.length;
