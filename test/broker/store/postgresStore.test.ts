@@ -279,6 +279,15 @@ describe('PostgresCentralStore', () => {
     await expect(store.migrate()).rejects.toMatchObject({ code: 'store-closed' });
   });
 
+  it('says at open whether the server vacuums, and warns when it does not', async () => {
+    const log = captureLogger();
+    const store = await opened(db.newSchema(), log.logger);
+    await store.close();
+    const server = await withSchemaClient(db.url(), 'public', async (client) => (await client.query<{ autovacuum: string }>('SHOW autovacuum')).rows[0]!.autovacuum);
+    expect(log.messages('store.opened')).toMatchObject([{ autovacuum: server }]);
+    expect(log.messages('store.autovacuum-off')).toHaveLength(server === 'on' ? 0 : 1);
+  });
+
   it('logs a terminal that reuses sequence numbers', async () => {
     const log = captureLogger();
     const store = await opened(db.newSchema(), log.logger);
