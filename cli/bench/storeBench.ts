@@ -75,6 +75,8 @@ export interface StoreBenchResult {
   readonly insertStallP99Ms: number;
   /** How far the loop fell behind its schedule: grows with the pass on a machine that cannot keep the rate. */
   readonly insertBehindMaxMs: number;
+  /** The longest the bench's own event loop was late during the pass, ms: the part of a gap spent in the client, not the store. */
+  readonly insertEventLoopDelayMaxMs: number;
   /** The longest gaps beside retention, longest first, each with what it overlapped: where the stall comes from. */
   readonly insertStallLongest: readonly AttributedGap[];
   /** The same insert loop for 3 s before retention, alone: the machine's own share of any stall. */
@@ -194,7 +196,7 @@ export async function runStoreBench(options: StoreBenchOptions): Promise<StoreBe
       const batches = { wallP95Ms: round(percentile(batchWallMs, 95), 1), cpuP95Ms: round(percentile(batchCpuMs, 95), 1), cpuMaxMs: round(batchCpuMs.at(-1) ?? 0, 1) };
       log(`retention batches: wall p95 ${batches.wallP95Ms} ms; CPU p95 ${batches.cpuP95Ms} ms, max ${batches.cpuMaxMs} ms`);
       const longestGaps = attributeGaps(stalls.longestGaps, calls);
-      log(`longest gaps beside retention: ${longestGaps.map((gap) => `${gap.gapMs} ms (${gap.cause})`).join(', ')}`);
+      log(`longest gaps beside retention: ${longestGaps.map((gap) => `${gap.gapMs} ms (${gap.cause})`).join(', ')}; the event loop was late ${stalls.eventLoopDelayMaxMs} ms at most`);
       return result(options, { codes, filledMs, storeMb, stats, all, shapesP95, pass, stalls, longestGaps, baseline, batches });
     });
   } finally {
@@ -243,6 +245,7 @@ function result(options: StoreBenchOptions, m: Measured): StoreBenchResult {
     insertStallMaxMs: m.stalls.maxGapMs,
     insertStallP99Ms: m.stalls.p99GapMs,
     insertBehindMaxMs: m.stalls.maxBehindMs,
+    insertEventLoopDelayMaxMs: m.stalls.eventLoopDelayMaxMs,
     insertStallLongest: m.longestGaps,
     baselineStallMaxMs: m.baseline.maxGapMs,
     baselineStallP99Ms: m.baseline.p99GapMs,

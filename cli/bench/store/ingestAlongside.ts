@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { LoopProbe } from '../bulk/loopProbe.js';
 import { percentile, round } from '../stats.js';
 
 /**
@@ -21,6 +22,11 @@ export interface IngestStalls {
   readonly p99GapMs: number;
   /** The most a commit finished behind its planned start, ms. */
   readonly maxBehindMs: number;
+  /**
+   * The longest the process's event loop was late meanwhile, ms: a gap about this long was
+   * spent in this process (a garbage collection, a synchronous stretch), not waiting on the store.
+   */
+  readonly eventLoopDelayMaxMs: number;
   /** The longest gaps, longest first, each with when it ended (performance.now()): what ran meanwhile is the culprit. */
   readonly longestGaps: readonly Gap[];
 }
@@ -45,6 +51,7 @@ export interface IngestAlongsideOptions<T> {
 
 export async function ingestAlongside<T>(options: IngestAlongsideOptions<T>): Promise<{ result: T; stalls: IngestStalls }> {
   const periodMs = options.periodMs ?? 10;
+  const probe = new LoopProbe();
   let finished = false;
   const gaps: Gap[] = [];
   let maxBehindMs = 0;
@@ -75,16 +82,19 @@ export async function ingestAlongside<T>(options: IngestAlongsideOptions<T>): Pr
     }
   })();
   let result: T;
+  let loopMaxMs: number;
   try {
     result = await options.during();
   } finally {
     finished = true;
     await loop;
+    loopMaxMs = probe.take().loopMaxMs;
+    probe.stop();
   }
   const sorted = gaps.map((gap) => gap.gapMs).sort((a, b) => a - b);
   const longestGaps = gaps.sort((a, b) => b.gapMs - a.gapMs).slice(0, longestGapsKept);
   return {
     result,
-    stalls: { events, commits, maxGapMs: round(sorted.at(-1) ?? 0, 1), p99GapMs: round(percentile(sorted, 99), 1), maxBehindMs: round(maxBehindMs, 1), longestGaps },
+    stalls: { events, commits, maxGapMs: round(sorted.at(-1) ?? 0, 1), p99GapMs: round(percentile(sorted, 99), 1), maxBehindMs: round(maxBehindMs, 1), eventLoopDelayMaxMs: loopMaxMs, longestGaps },
   };
 }
