@@ -39,8 +39,8 @@ const dropLockTimeout = '2s';
  * A month's rollup rows go before its partition, in chunks of at most $3 rows, each its own
  * short transaction: the drop holds the events table, so every writer waits while it runs,
  * and a month of rollup rows deleted under it (~75,000 rows at 50 checkpoints, 200 ms here)
- * held ingestion as long (docs/benchmarks.md, "PostgreSQL retention without the month's
- * stall"). Meanwhile the month's events are still there and its hours count fewer of them:
+ * held ingestion as long (commit fdb8931; docs/benchmarks.md, "Retention at 10,000,000
+ * events, 2026-12-05"). Meanwhile the month's events are still there and its hours count fewer of them:
  * hours wholly past the cutoff, whose events this pass deletes.
  *
  * By ctid, since the table is not partitioned: a row a writer updates meanwhile moves to a

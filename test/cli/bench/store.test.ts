@@ -53,8 +53,9 @@ describe('bench store', () => {
     expect(stalls.events).toBe(inserts * 10);
     expect(stalls.maxGapMs).toBeGreaterThanOrEqual(15);
     expect(stalls.longestGaps[0]!.gapMs).toBeCloseTo(stalls.maxGapMs, 0);
-    // Each slow insert blocks the loop itself: the probe sees it late by about as long.
-    expect(stalls.eventLoopDelayMaxMs).toBeGreaterThanOrEqual(10);
+    // Each slow insert blocks the loop itself for 15 ms: a 10 ms probe tick due inside it runs
+    // at least 5 ms late, however the two line up.
+    expect(stalls.eventLoopDelayMaxMs).toBeGreaterThanOrEqual(5);
     expect(stalls.longestGaps.map((gap) => gap.gapMs)).toEqual([...stalls.longestGaps.map((gap) => gap.gapMs)].sort((a, b) => b - a));
   });
 
