@@ -195,7 +195,7 @@ export async function runStoreBench(options: StoreBenchOptions): Promise<StoreBe
       batchCpuMs.sort((a, b) => a - b);
       const batches = { wallP95Ms: round(percentile(batchWallMs, 95), 1), cpuP95Ms: round(percentile(batchCpuMs, 95), 1), cpuMaxMs: round(batchCpuMs.at(-1) ?? 0, 1) };
       log(`retention batches: wall p95 ${batches.wallP95Ms} ms; CPU p95 ${batches.cpuP95Ms} ms, max ${batches.cpuMaxMs} ms`);
-      const longestGaps = attributeGaps(stalls.longestGaps, calls);
+      const longestGaps = attributeGaps(stalls.longestGaps, calls, performance.timeOrigin);
       log(`longest gaps beside retention: ${longestGaps.map((gap) => `${gap.gapMs} ms (${gap.cause})`).join(', ')}; the event loop was late ${stalls.eventLoopDelayMaxMs} ms at most`);
       return result(options, { codes, filledMs, storeMb, stats, all, shapesP95, pass, stalls, longestGaps, baseline, batches });
     });

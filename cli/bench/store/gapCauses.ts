@@ -21,14 +21,17 @@ export type GapCause = 'whole months' | 'row batch' | 'between batches';
 export interface AttributedGap {
   readonly gapMs: number;
   readonly cause: GapCause;
+  /** When the gap ended, wall clock (ISO 8601): to find it in the server's log or a trace. */
+  readonly endedAt: string;
 }
 
-export function attributeGaps(gaps: readonly Gap[], calls: readonly TimedRetentionCall[]): AttributedGap[] {
+/** `timeOriginMs`: the epoch ms of performance.now()'s zero (performance.timeOrigin). */
+export function attributeGaps(gaps: readonly Gap[], calls: readonly TimedRetentionCall[], timeOriginMs: number): AttributedGap[] {
   return gaps.map((gap) => {
     const startedAtMs = gap.endedAtMs - gap.gapMs;
     const overlapping = calls.filter((call) => call.startedAtMs < gap.endedAtMs && call.endedAtMs > startedAtMs);
     const cause: GapCause =
       overlapping.length === 0 ? 'between batches' : overlapping.some((call) => call.events > call.maxRows) ? 'whole months' : 'row batch';
-    return { gapMs: round(gap.gapMs, 1), cause };
+    return { gapMs: round(gap.gapMs, 1), cause, endedAt: new Date(timeOriginMs + gap.endedAtMs).toISOString() };
   });
 }

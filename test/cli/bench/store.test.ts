@@ -69,10 +69,11 @@ describe('bench store', () => {
       { endedAtMs: 1030, gapMs: 40 }, // 990–1030: the row batch
       { endedAtMs: 1500, gapMs: 60 }, // 1440–1500: no call
     ];
-    expect(attributeGaps(gaps, calls)).toEqual([
-      { gapMs: 120, cause: 'whole months' },
-      { gapMs: 40, cause: 'row batch' },
-      { gapMs: 60, cause: 'between batches' },
+    const origin = Date.UTC(2026, 11, 5, 9, 0, 0);
+    expect(attributeGaps(gaps, calls, origin)).toEqual([
+      { gapMs: 120, cause: 'whole months', endedAt: '2026-12-05T09:00:00.950Z' },
+      { gapMs: 40, cause: 'row batch', endedAt: '2026-12-05T09:00:01.030Z' },
+      { gapMs: 60, cause: 'between batches', endedAt: '2026-12-05T09:00:01.500Z' },
     ]);
   });
 });
