@@ -141,7 +141,9 @@ export class EventRetention {
         done = true;
         break;
       }
-      rows = nextBatchRows(rows, ms, targetMs);
+      // A call that deleted nothing and is not done was told to wait (a store's WAL behind its
+      // checkpoints, sqliteRetention.ts): its time says nothing about the next batch's size.
+      if (batch.events > 0) rows = nextBatchRows(rows, ms, targetMs);
       await sleep(pauseMs);
     }
     const result: RetentionPass = { cutoffMs, events, batches, ms: Math.round(performance.now() - started), longestBatchMs: Math.round(longestBatchMs * 10) / 10, interrupted: !done };

@@ -18,6 +18,15 @@ import type { CentralDb } from './sqliteSchema.js';
  * (events_checkpoint, events_terminal, events_ts, events_credential) in the same statement.
  * The oldest ids are found on events_ts, which is `(ts, id)`: a range read from its start,
  * whatever the table's size.
+ *
+ * A batch also waits for the WAL's checkpoints: a call finding more than `maxWalBacklogPages`
+ * frames not yet copied back deletes nothing (`{ events: 0, done: false }`, call again). Each
+ * deleted row rewrites ~3 random pages, so retention can write the WAL faster than the
+ * checkpointer's worker copies it back; the WAL then grows to the committing connection's
+ * backstop, where an ingestion commit checkpoints inside itself: at 10 M events, 31 such
+ * checkpoints (each an fsync of the database on the committing thread) in five minutes of
+ * retention, and 200 ms gaps between ingestion's commits (docs/benchmarks.md). Paced by the
+ * backlog, retention deletes as fast as the disk takes it back and no faster.
  */
 
 interface DeletedEvent {
@@ -61,6 +70,13 @@ export const deleteOldCommandsSql = `
   DELETE FROM terminal_commands WHERE id IN (
     SELECT id FROM terminal_commands WHERE issued_at_ms < @cutoff ORDER BY issued_at_ms LIMIT @limit)`;
 
+export interface SqliteRetentionOptions {
+  /** Frames in the WAL not yet copied back into the database (protocol/walBacklog.ts). */
+  readonly walBacklogPages: () => number;
+  /** Above this backlog a call deletes nothing. */
+  readonly maxWalBacklogPages: number;
+}
+
 export class SqliteRetention {
   private readonly deleteEvents;
   private readonly decrementHour;
@@ -69,7 +85,10 @@ export class SqliteRetention {
   private readonly deleteCommands;
   private readonly batch;
 
-  constructor(db: CentralDb) {
+  constructor(
+    db: CentralDb,
+    private readonly options: SqliteRetentionOptions,
+  ) {
     this.deleteEvents = db.prepare<{ cutoff: number; limit: number }, DeletedEvent>(deleteOldestEventsSql);
     this.decrementHour = db.prepare<{ code: string; hour: number; decision: string; count: number }>(decrementHourSql);
     this.dropEmptyHour = db.prepare<{ code: string; hour: number; decision: string }>(dropEmptyHourSql);
@@ -83,6 +102,7 @@ export class SqliteRetention {
     if (!Number.isSafeInteger(maxRows) || maxRows < 1) throw new RangeError(`deleteEventsBefore: maxRows must be a positive integer, got ${maxRows}`);
     if (!Number.isFinite(cutoffMs)) throw new RangeError(`deleteEventsBefore: cutoffMs must be a finite number, got ${cutoffMs}`);
     if (Number.isNaN(budgetMs) || budgetMs < 0) throw new RangeError(`deleteEventsBefore: budgetMs must be 0 or more, got ${budgetMs}`);
+    if (this.options.walBacklogPages() > this.options.maxWalBacklogPages) return { events: 0, done: false };
     return this.batch.immediate(cutoffMs, maxRows, budgetMs);
   }
 

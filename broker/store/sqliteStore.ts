@@ -42,6 +42,7 @@ import { recordFleetUpdates, type FleetUpdate } from './fleetUpdates.js';
 import { StoreError } from './storeError.js';
 import { SqliteWriteBatch } from './sqliteWriteBatch.js';
 import { startWalCheckpointer, type WalCheckpointer } from '../../protocol/walCheckpointer.js';
+import { openWalBacklog, type WalBacklog } from '../../protocol/walBacklog.js';
 
 export interface SqliteCentralStoreOptions {
   /** The database file, normally `central.db` in the central's dataDir. Its folder is created if missing. */
@@ -67,6 +68,7 @@ interface OpenStore {
   readonly retention: SqliteRetention;
   readonly commands: SqliteCommands;
   readonly checkpointer: WalCheckpointer;
+  readonly walBacklog: WalBacklog;
 }
 
 /**
@@ -85,6 +87,12 @@ const checkpointBackstopPages = 20_000;
  * where a commit checkpoints inside itself.
  */
 const checkpointRestartPages = 4_000;
+/**
+ * Retention writes no more while the WAL holds more than the worker restarts at
+ * (sqliteRetention.ts): it then runs as fast as the checkpoints copy its pages back, and the
+ * WAL never reaches the backstop on its account.
+ */
+const retentionMaxWalBacklogPages = checkpointRestartPages;
 
 /**
  * The default central store (DESIGN.md "Storage"): one embedded SQLite file in WAL mode.
@@ -124,6 +132,7 @@ export class SqliteCentralStore implements CentralStore {
       restartPages: checkpointRestartPages,
     });
     const presence = new SqlitePresence(db);
+    const walBacklog = openWalBacklog(this.options.file);
     this.opened = {
       db,
       registry: new SqliteRegistry(db, this.options.nowMs ?? Date.now),
@@ -134,9 +143,10 @@ export class SqliteCentralStore implements CentralStore {
       fleetWrites: new SqliteWriteBatch(db),
       members: new SqliteMembersLookup(db),
       presence,
-      retention: new SqliteRetention(db),
+      retention: new SqliteRetention(db, { walBacklogPages: () => walBacklog.pages(), maxWalBacklogPages: retentionMaxWalBacklogPages }),
       commands: new SqliteCommands(db),
       checkpointer,
+      walBacklog,
     };
     logger.info({ file: this.options.file, schema: schemaVersion }, 'store.opened');
   }
@@ -148,6 +158,7 @@ export class SqliteCentralStore implements CentralStore {
     if (opened === null) return;
     opened.fleetWrites.flush();
     await opened.checkpointer.close();
+    opened.walBacklog.close();
     opened.db.close();
     this.logger.info('store.closed');
   }

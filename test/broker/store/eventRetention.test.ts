@@ -77,6 +77,26 @@ describe('EventRetention', () => {
     await retention.stop();
   });
 
+  it('calls again with the same batch size after a store told it to wait (nothing deleted, not done)', async () => {
+    const store = countingStore(300);
+    let waits = 3;
+    const deferring = {
+      calls: store.calls,
+      deleteEventsBefore(cutoffMs: number, maxRows: number, budgetMs?: number): Promise<RetentionBatch> {
+        if (waits-- > 0) {
+          store.calls.push({ cutoffMs, maxRows, budgetMs });
+          return Promise.resolve({ events: 0, done: false });
+        }
+        return store.deleteEventsBefore(cutoffMs, maxRows, budgetMs);
+      },
+    };
+    const retention = new EventRetention({ retentionDays: 1, initialBatchRows: 200, pauseMs: 0 }, { store: deferring, logger: silentLogger() });
+    const pass = await retention.runOnce();
+    expect(pass).toMatchObject({ events: 300, interrupted: false });
+    // The three refusals took no time: sized by it, the batch would have grown to 391 rows.
+    expect(store.calls.slice(0, 4).map((call) => call.maxRows)).toEqual([200, 200, 200, 200]);
+  });
+
   it('sizes the next batch from how long the last took: halved over the target, grown well under it, within bounds', () => {
     expect(nextBatchRows(1000, 30, 15)).toBe(500);
     expect(nextBatchRows(1000, 2, 15)).toBe(1250);

@@ -11,6 +11,7 @@ import { WorkerCentralStore } from '../../../broker/store/worker/workerCentralSt
 import { captureLogger, silentLogger } from '../../fakes/captureLogger.js';
 import { TestCentralStore } from '../../helpers/sqliteStore.js';
 import { useTempDir } from '../../helpers/tempDir.js';
+import { waitFor } from '../../helpers/waitFor.js';
 import { describeCentralStore } from './centralStoreContract.js';
 import { CP_A, eventRun, scanEvent } from './scanEvents.js';
 
@@ -280,6 +281,36 @@ describe('SqliteCentralStore', () => {
     expect(byIndex).toBe(events.filter((e) => e.seq > 300 && e.credentialRef !== null).length);
     expect(db.prepare<[], { n: number; oldest: number }>('SELECT count(*) AS n, min(ts) AS oldest FROM events').get()).toEqual({ n: 200, oldest: t0 + 301_000 });
     db.close();
+  });
+
+  it('deletes nothing while the WAL is thousands of pages behind its checkpoints, and goes on once they catch up', async () => {
+    const file = join(tempDir(), 'central.db');
+    const store = await opened(file);
+    const t0 = Date.UTC(2026, 0, 1);
+    await store.insertEvents(eventRun('t1', CP_A, 1, 300, t0), t0);
+    const cutoff = t0 + 100_500;
+    // Another connection's open read holds the checkpoints back while 40 MB go into the WAL.
+    const other = new Database(file);
+    other.pragma('busy_timeout = 5000');
+    other.exec('CREATE TABLE filler (b BLOB)');
+    const reader = new Database(file, { readonly: true });
+    reader.exec('BEGIN');
+    reader.prepare('SELECT count(*) FROM filler').get();
+    const fill = other.prepare('INSERT INTO filler VALUES (?)');
+    other.transaction(() => {
+      for (let i = 0; i < 10_000; i++) fill.run(Buffer.alloc(4000, i));
+    })();
+    expect(await store.deleteEventsBefore(cutoff, 1000)).toEqual({ events: 0, done: false });
+    reader.exec('COMMIT');
+    reader.close();
+    other.close();
+    // The store's checkpointer copies the backlog back within a few passes (every 500 ms).
+    const batch = await waitFor(async () => {
+      const next = await store.deleteEventsBefore(cutoff, 1000);
+      return next.events > 0 ? next : null;
+    }, 20_000, 'a retention batch after the checkpoints caught up');
+    expect(batch).toEqual({ events: 100, done: true });
+    await store.close();
   });
 
   it('ends a batch at its time budget after a whole chunk, keeps what it deleted and the counts right, and the next call goes on', async () => {
