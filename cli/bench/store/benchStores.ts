@@ -100,6 +100,10 @@ export async function postgresBenchStores(serverUrl: string): Promise<BenchStore
     // server whose autovacuum runs (the default) cleans those versions up as they come. This
     // machine's PostgreSQL runs with autovacuum off; without the VACUUM the queries timed
     // after would walk ten million dead versions no production store keeps.
+    // Then a CHECKPOINT, as the SQLite fill's fsync: the VACUUM dirties every page it visits,
+    // and the kernel wrote them out ~30 s later (its dirty_expire), in the middle of the
+    // retention measured next. Commits then waited on their WAL sync (IO:WALSync, sampled from
+    // pg_stat_activity) 180–360 ms behind that writeback (3 M events, 2026-12-05).
     async fill(options) {
       const started = performance.now();
       await withStore(async (store) => {
@@ -118,6 +122,9 @@ export async function postgresBenchStores(serverUrl: string): Promise<BenchStore
         }
       });
       await query('VACUUM ANALYZE');
+      const checkpointStarted = performance.now();
+      await query('CHECKPOINT');
+      options.log(`the fill's pages written out (CHECKPOINT) in ${Math.round(performance.now() - checkpointStarted)} ms`);
       return { filledMs: performance.now() - started };
     },
     sizeMb: async () => Number((await query<{ bytes: string }>('SELECT pg_database_size(current_database()) AS bytes'))[0]!.bytes) / 2 ** 20,
