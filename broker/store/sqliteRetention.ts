@@ -1,3 +1,4 @@
+import type { WalBacklog } from '../../protocol/walBacklog.js';
 import type { RetentionBatch } from './centralStore.js';
 import { HourlyTally } from './sqliteHourlyCounts.js';
 import type { CentralDb } from './sqliteSchema.js';
@@ -25,8 +26,9 @@ import type { CentralDb } from './sqliteSchema.js';
  * checkpointer's worker copies it back; the WAL then grows to the committing connection's
  * backstop, where an ingestion commit checkpoints inside itself: at 10 M events, 31 such
  * checkpoints (each an fsync of the database on the committing thread) in five minutes of
- * retention, and 200 ms gaps between ingestion's commits (docs/benchmarks.md). Paced by the
- * backlog, retention deletes as fast as the disk takes it back and no faster.
+ * retention. Paced by the backlog, retention deletes as fast as the disk takes it back and no
+ * faster; the longest gap between ingestion's commits beside it fell from 124 to 76 ms
+ * (docs/benchmarks.md, "What the commits waited on beside retention").
  */
 
 interface DeletedEvent {
@@ -71,8 +73,8 @@ export const deleteOldCommandsSql = `
     SELECT id FROM terminal_commands WHERE issued_at_ms < @cutoff ORDER BY issued_at_ms LIMIT @limit)`;
 
 export interface SqliteRetentionOptions {
-  /** Frames in the WAL not yet copied back into the database (protocol/walBacklog.ts). */
-  readonly walBacklogPages: () => number;
+  /** Frames in the WAL not yet copied back into the database. */
+  readonly walBacklog: Pick<WalBacklog, 'pages'>;
   /** Above this backlog a call deletes nothing. */
   readonly maxWalBacklogPages: number;
 }
@@ -102,7 +104,7 @@ export class SqliteRetention {
     if (!Number.isSafeInteger(maxRows) || maxRows < 1) throw new RangeError(`deleteEventsBefore: maxRows must be a positive integer, got ${maxRows}`);
     if (!Number.isFinite(cutoffMs)) throw new RangeError(`deleteEventsBefore: cutoffMs must be a finite number, got ${cutoffMs}`);
     if (Number.isNaN(budgetMs) || budgetMs < 0) throw new RangeError(`deleteEventsBefore: budgetMs must be 0 or more, got ${budgetMs}`);
-    if (this.options.walBacklogPages() > this.options.maxWalBacklogPages) return { events: 0, done: false };
+    if (this.options.walBacklog.pages() > this.options.maxWalBacklogPages) return { events: 0, done: false };
     return this.batch.immediate(cutoffMs, maxRows, budgetMs);
   }
 

@@ -143,7 +143,7 @@ export class SqliteCentralStore implements CentralStore {
       fleetWrites: new SqliteWriteBatch(db),
       members: new SqliteMembersLookup(db),
       presence,
-      retention: new SqliteRetention(db, { walBacklogPages: () => walBacklog.pages(), maxWalBacklogPages: retentionMaxWalBacklogPages }),
+      retention: new SqliteRetention(db, { walBacklog, maxWalBacklogPages: retentionMaxWalBacklogPages }),
       commands: new SqliteCommands(db),
       checkpointer,
       walBacklog,
