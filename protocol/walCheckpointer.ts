@@ -61,15 +61,22 @@ const DEFAULT_INTERVAL_MS = 2_000;
  * central.db, 50–90 ms of a 1,000 events/s ingestion loop every ~2 s, and inside retention
  * batches more often (docs/benchmarks.md, "The WAL that never started again").
  *
- * RESTART holds the write lock while it copies and syncs what is left, ~50 µs a frame here,
- * so PASSIVE passes come first, each copying what was committed during the one before, until
- * one finds fewer than `restartTailFrames` new frames (a pass copies several times faster
- * than even retention writes, so two or three do): the RESTART then holds the writer for the
- * last commits' frames and a sync, 0.1–25 ms measured beside retention at 1 M events. It waits
- * at most `restartWaitMs` for the lock and for readers, then gives up (busy 1) until the next
- * pass: never a long hold on the writer.
+ * A RESTART holds the write lock while it copies and syncs what is left (a sync costs ~20 µs
+ * a page written here), so PASSIVE passes come first, each copying what was committed during
+ * the one before, until one finds fewer than `restartTailFrames` new frames (a pass copies
+ * several times faster than even retention writes, so two or three do).
+ *
+ * The RESTART itself runs on the committing thread, between two of its transactions, not on
+ * the worker: a writer waiting for a lock another connection holds sleeps in SQLite's fixed
+ * busy steps (1, 2, 5, 10, 15, 20, 25 ms…) and wakes up to one step after the lock is free,
+ * and at 10 M events the insert loop's longest gaps beside retention were those sleeps behind
+ * the worker's RESTART (docs/benchmarks.md, "What the commits waited on beside retention").
+ * On its own thread the RESTART simply runs between two commits. The worker sends
+ * `restart-due` and passes no more until the committing thread answers `restarted`, so the two
+ * connections never contend for the checkpoint lock; the committing thread does not wait for
+ * any other connection either (busy_timeout 0 for the call): a reader elsewhere that keeps the
+ * WAL in use makes the RESTART end as a plain checkpoint, and the next one restarts it.
  */
-const restartWaitMs = 10;
 const restartTailFrames = 256;
 const maxCatchUpPasses = 5;
 
@@ -83,9 +90,9 @@ const { parentPort, workerData } = require('node:worker_threads');
   const Database = (await import(workerData.sqlite)).default;
   const db = new Database(workerData.file);
   db.pragma('synchronous = ' + (workerData.powerLossSafe ? 'FULL' : 'NORMAL'));
-  // PASSIVE never waits; only the RESTART does, and only this long.
-  if (workerData.restartPages > 0) db.pragma('busy_timeout = ' + workerData.restartWaitMs);
+  let restartAsked = false;
   const checkpoint = () => {
+    if (restartAsked) return;
     try {
       let [result] = db.pragma('wal_checkpoint(PASSIVE)');
       if (workerData.restartPages > 0 && result.log >= workerData.restartPages) {
@@ -94,7 +101,9 @@ const { parentPort, workerData } = require('node:worker_threads');
           [result] = db.pragma('wal_checkpoint(PASSIVE)');
           if (result.log - framesBefore < workerData.restartTailFrames) break;
         }
-        [result] = db.pragma('wal_checkpoint(RESTART)');
+        restartAsked = true;
+        parentPort.postMessage({ type: 'restart-due', ...result });
+        return;
       }
       parentPort.postMessage({ type: 'checkpointed', ...result });
     } catch (err) {
@@ -103,6 +112,7 @@ const { parentPort, workerData } = require('node:worker_threads');
   };
   const timer = setInterval(checkpoint, workerData.intervalMs);
   parentPort.on('message', (message) => {
+    if (message === 'restarted') restartAsked = false;
     if (message !== 'close') return;
     clearInterval(timer);
     db.close();
@@ -113,11 +123,30 @@ const { parentPort, workerData } = require('node:worker_threads');
 `;
 
 interface CheckpointMessage {
-  readonly type: 'ready' | 'checkpointed' | 'failed';
+  readonly type: 'ready' | 'checkpointed' | 'restart-due' | 'failed';
   readonly message?: string;
   readonly busy?: number;
   readonly log?: number;
   readonly checkpointed?: number;
+}
+
+/**
+ * The RESTART the worker found due, on the committing connection (see restartTailFrames).
+ * Message handlers run between the thread's synchronous transactions; a registry transaction
+ * left open across an await is the exception, and its RESTART is skipped (the worker asks
+ * again after its next pass).
+ */
+function restartWal(db: Database.Database, logger: Logger): void {
+  if (!db.open || db.inTransaction) return;
+  const busyTimeoutMs = db.pragma('busy_timeout', { simple: true }) as number;
+  db.pragma('busy_timeout = 0');
+  try {
+    db.pragma('wal_checkpoint(RESTART)');
+  } catch (err) {
+    logger.warn({ err }, 'storage.checkpoint-failed');
+  } finally {
+    db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+  }
 }
 
 /**
@@ -135,7 +164,7 @@ export function startWalCheckpointer(db: Database.Database, options: WalCheckpoi
     if (running || closed) return;
     const worker = new Worker(script, {
       eval: true,
-      workerData: { file: options.file, powerLossSafe: options.powerLossSafe, intervalMs: options.intervalMs ?? DEFAULT_INTERVAL_MS, restartPages: options.restartPages ?? 0, restartWaitMs, restartTailFrames, maxCatchUpPasses, sqlite: import.meta.resolve('better-sqlite3') },
+      workerData: { file: options.file, powerLossSafe: options.powerLossSafe, intervalMs: options.intervalMs ?? DEFAULT_INTERVAL_MS, restartPages: options.restartPages ?? 0, restartTailFrames, maxCatchUpPasses, sqlite: import.meta.resolve('better-sqlite3') },
       resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 16 },
     });
     worker.unref();
@@ -145,6 +174,9 @@ export function startWalCheckpointer(db: Database.Database, options: WalCheckpoi
         if (failures++ === 0) options.logger.warn({ reason: message.message }, 'storage.checkpoint-failed');
       } else if (message.type === 'checkpointed') {
         failures = 0;
+      } else if (message.type === 'restart-due') {
+        restartWal(db, options.logger);
+        if (running?.worker === worker) worker.postMessage('restarted');
       }
     });
     worker.on('error', (err) => options.logger.warn({ err }, 'storage.checkpointer-stopped'));
