@@ -82,7 +82,8 @@ interface OpenStore {
 const checkpointIntervalMs = 500;
 const checkpointBackstopPages = 20_000;
 /**
- * The worker starts the WAL again once it holds ~16 MB (walCheckpointer.ts): ingestion commits
+ * The WAL is started again once it holds ~16 MB (walCheckpointer.ts: the worker catches up,
+ * then this connection's thread runs the RESTART between two transactions): ingestion commits
  * every few ms, so the WAL would otherwise never start again and would reach the backstop,
  * where a commit checkpoints inside itself.
  */
