@@ -14,6 +14,25 @@ function writePages(db: TerminalDb, count = 1_500): void {
   for (let i = 0; i < count; i++) insert.run(Buffer.alloc(4000, i % 251));
 }
 
+/**
+ * `commits` commits of `rowsPerCommit` one-page rows, 1 ms apart, as a busy writer makes them;
+ * returns the largest the WAL file was after any of them.
+ */
+async function commitSteadily(db: TerminalDb, walBytes: () => number, commits: number, rowsPerCommit: number): Promise<number> {
+  db.exec('CREATE TABLE filler (body BLOB)');
+  const insert = db.prepare('INSERT INTO filler (body) VALUES (?)');
+  const commit = db.transaction((from: number) => {
+    for (let i = from; i < from + rowsPerCommit; i++) insert.run(Buffer.alloc(4000, i % 251));
+  });
+  let largestWal = 0;
+  for (let c = 0; c < commits; c++) {
+    commit.immediate(c * rowsPerCommit);
+    largestWal = Math.max(largestWal, walBytes());
+    await sleep(1);
+  }
+  return largestWal;
+}
+
 describe("terminal.db's checkpoints run off the scan thread", () => {
   const tempDir = useTempDir();
   const open: Array<{ db: TerminalDb; checkpointer: WalCheckpointer }> = [];
@@ -68,18 +87,8 @@ describe("terminal.db's checkpoints run off the scan thread", () => {
     // never finishes with the last commit copied, the WAL never starts again on its own, and
     // without the restart its file would grow by every commit up to the backstop.
     const { db, walBytes } = setUp(20, { backstopPages: 100_000, restartPages: 200 });
-    db.exec('CREATE TABLE filler (body BLOB)');
-    const insert = db.prepare('INSERT INTO filler (body) VALUES (?)');
-    const commit = db.transaction((from: number) => {
-      for (let i = from; i < from + 20; i++) insert.run(Buffer.alloc(4000, i % 251));
-    });
     const commits = 300;
-    let largestWal = 0;
-    for (let c = 0; c < commits; c++) {
-      commit(c * 20);
-      largestWal = Math.max(largestWal, walBytes());
-      await sleep(1);
-    }
+    const largestWal = await commitSteadily(db, walBytes, commits, 20);
     // 300 commits of 20 rows are over 6,000 pages (24 MB) of frames; restarted from 200 pages
     // on, the file holds a fraction of that.
     expect(largestWal).toBeLessThan(2_000 * 4096);
@@ -93,18 +102,8 @@ describe("terminal.db's checkpoints run off the scan thread", () => {
     // waited in SQLite's busy steps (or, as here, failed).
     const { db, walBytes } = setUp(5, { backstopPages: 100_000, restartPages: 100 });
     db.pragma('busy_timeout = 0');
-    db.exec('CREATE TABLE filler (body BLOB)');
-    const insert = db.prepare('INSERT INTO filler (body) VALUES (?)');
-    const commit = db.transaction((from: number) => {
-      for (let i = from; i < from + 10; i++) insert.run(Buffer.alloc(4000, i % 251));
-    });
     const commits = 600;
-    let largestWal = 0;
-    for (let c = 0; c < commits; c++) {
-      commit.immediate(c * 10);
-      largestWal = Math.max(largestWal, walBytes());
-      await sleep(1);
-    }
+    const largestWal = await commitSteadily(db, walBytes, commits, 10);
     expect(db.prepare('SELECT count(*) FROM filler').pluck().get()).toBe(commits * 10);
     // Restarted all along: 6,000 pages of frames in all, never more than a fraction in the file.
     expect(largestWal).toBeLessThan(2_000 * 4096);
