@@ -41,8 +41,8 @@ export interface WalCheckpointerOptions {
   /** The committing connection's own threshold, pages. Default backstopPages. */
   readonly backstopPages?: number;
   /**
-   * After a pass that leaves the WAL at least this long, pages, the worker restarts it (a
-   * RESTART checkpoint). Default: never, which suits a writer that pauses, as a terminal's scans
+   * After a pass that leaves the WAL at least this long, pages, it is started again (a RESTART
+   * checkpoint, run on the committing thread when the worker asks). Default: never, which suits a writer that pauses, as a terminal's scans
    * do. Why a writer that commits every few milliseconds needs it: see the worker's script below.
    */
   readonly restartPages?: number;
@@ -131,19 +131,20 @@ interface CheckpointMessage {
 }
 
 /**
- * The RESTART the worker found due, on the committing connection (see restartTailFrames).
- * Message handlers run between the thread's synchronous transactions; a registry transaction
- * left open across an await is the exception, and its RESTART is skipped (the worker asks
- * again after its next pass).
+ * The RESTART the worker found due, on the committing connection (see restartTailFrames);
+ * what it failed with, if it did. Message handlers run between the thread's synchronous
+ * transactions; a registry transaction left open across an await is the exception, and its
+ * RESTART is skipped (the worker asks again after its next pass).
  */
-function restartWal(db: Database.Database, logger: Logger): void {
-  if (!db.open || db.inTransaction) return;
+function restartWal(db: Database.Database): string | null {
+  if (!db.open || db.inTransaction) return null;
   const busyTimeoutMs = db.pragma('busy_timeout', { simple: true }) as number;
   db.pragma('busy_timeout = 0');
   try {
     db.pragma('wal_checkpoint(RESTART)');
+    return null;
   } catch (err) {
-    logger.warn({ err }, 'storage.checkpoint-failed');
+    return String((err as Error).message);
   } finally {
     db.pragma(`busy_timeout = ${busyTimeoutMs}`);
   }
@@ -168,14 +169,19 @@ export function startWalCheckpointer(db: Database.Database, options: WalCheckpoi
       resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 16 },
     });
     worker.unref();
+    // A busy or failing checkpoint, the worker's or the restart here, is retried on the next
+    // tick; say so once, not every tick.
+    const outcome = (failure: string | null): void => {
+      if (failure === null) failures = 0;
+      else if (failures++ === 0) options.logger.warn({ reason: failure }, 'storage.checkpoint-failed');
+    };
     worker.on('message', (message: CheckpointMessage) => {
       if (message.type === 'failed') {
-        // A busy or failing checkpoint is retried on the next tick; say so once, not every tick.
-        if (failures++ === 0) options.logger.warn({ reason: message.message }, 'storage.checkpoint-failed');
+        outcome(message.message ?? 'unknown');
       } else if (message.type === 'checkpointed') {
-        failures = 0;
+        outcome(null);
       } else if (message.type === 'restart-due') {
-        restartWal(db, options.logger);
+        outcome(restartWal(db));
         if (running?.worker === worker) worker.postMessage('restarted');
       }
     });
