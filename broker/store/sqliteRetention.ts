@@ -1,4 +1,5 @@
 import type { WalBacklog } from '../../protocol/walBacklog.js';
+import type { WalCheckpointer } from '../../protocol/walCheckpointer.js';
 import type { RetentionBatch } from './centralStore.js';
 import { HourlyTally } from './sqliteHourlyCounts.js';
 import type { CentralDb } from './sqliteSchema.js';
@@ -28,7 +29,11 @@ import type { CentralDb } from './sqliteSchema.js';
  * checkpoints (each an fsync of the database on the committing thread) in five minutes of
  * retention. Paced by the backlog, retention deletes as fast as the disk takes it back and no
  * faster; the longest gap between ingestion's commits beside it fell from 124 to 76 ms
- * (docs/benchmarks.md, "What the commits waited on beside retention").
+ * (docs/benchmarks.md, "What the commits waited on beside retention"). Nor does a call write
+ * while the checkpointer catches up for a RESTART: the RESTART copies and syncs, on the
+ * committing thread, whatever was written after the worker's last pass, and one batch is
+ * ~1,000 frames, 15–34 ms of that thread at 1 M events (docs/benchmarks.md, "The RESTART's
+ * tail").
  */
 
 interface DeletedEvent {
@@ -77,6 +82,8 @@ export interface SqliteRetentionOptions {
   readonly walBacklog: Pick<WalBacklog, 'pages'>;
   /** Above this backlog a call deletes nothing. */
   readonly maxWalBacklogPages: number;
+  /** While a RESTART is pending a call deletes nothing. */
+  readonly checkpointer: Pick<WalCheckpointer, 'restartPending'>;
 }
 
 export class SqliteRetention {
@@ -104,7 +111,7 @@ export class SqliteRetention {
     if (!Number.isSafeInteger(maxRows) || maxRows < 1) throw new RangeError(`deleteEventsBefore: maxRows must be a positive integer, got ${maxRows}`);
     if (!Number.isFinite(cutoffMs)) throw new RangeError(`deleteEventsBefore: cutoffMs must be a finite number, got ${cutoffMs}`);
     if (Number.isNaN(budgetMs) || budgetMs < 0) throw new RangeError(`deleteEventsBefore: budgetMs must be 0 or more, got ${budgetMs}`);
-    if (this.options.walBacklog.pages() > this.options.maxWalBacklogPages) return { events: 0, done: false };
+    if (this.options.checkpointer.restartPending() || this.options.walBacklog.pages() > this.options.maxWalBacklogPages) return { events: 0, done: false };
     return this.batch.immediate(cutoffMs, maxRows, budgetMs);
   }
 

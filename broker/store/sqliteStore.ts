@@ -144,7 +144,7 @@ export class SqliteCentralStore implements CentralStore {
       fleetWrites: new SqliteWriteBatch(db),
       members: new SqliteMembersLookup(db),
       presence,
-      retention: new SqliteRetention(db, { walBacklog, maxWalBacklogPages: retentionMaxWalBacklogPages }),
+      retention: new SqliteRetention(db, { walBacklog, maxWalBacklogPages: retentionMaxWalBacklogPages, checkpointer }),
       commands: new SqliteCommands(db),
       checkpointer,
       walBacklog,

@@ -18,7 +18,7 @@ function writePages(db: TerminalDb, count = 1_500): void {
  * `commits` commits of `rowsPerCommit` one-page rows, 1 ms apart, as a busy writer makes them;
  * returns the largest the WAL file was after any of them.
  */
-async function commitSteadily(db: TerminalDb, walBytes: () => number, commits: number, rowsPerCommit: number): Promise<number> {
+async function commitSteadily(db: TerminalDb, walBytes: () => number, commits: number, rowsPerCommit: number, afterCommit = () => {}): Promise<number> {
   db.exec('CREATE TABLE filler (body BLOB)');
   const insert = db.prepare('INSERT INTO filler (body) VALUES (?)');
   const commit = db.transaction((from: number) => {
@@ -28,6 +28,7 @@ async function commitSteadily(db: TerminalDb, walBytes: () => number, commits: n
   for (let c = 0; c < commits; c++) {
     commit.immediate(c * rowsPerCommit);
     largestWal = Math.max(largestWal, walBytes());
+    afterCommit();
     await sleep(1);
   }
   return largestWal;
@@ -133,5 +134,26 @@ describe("terminal.db's checkpoints run off the scan thread", () => {
     }, 10_000, 'the WAL to start again after the transaction');
     expect(log.messages('storage.checkpoint-failed')).toEqual([]);
     expect(db.prepare('SELECT count(*) FROM filler').pluck().get()).toBe(400 + 20 + after);
+  });
+
+  it('with restartPages, the restart waits for another pass while many frames are left to copy, and says when one is pending', async () => {
+    // What the RESTART copies and syncs holding the write lock is what was committed after the
+    // worker's last pass: the committing thread runs it with at most 64 such frames, or after
+    // four more passes, however heavily it writes. Here every commit adds over 150 frames, and
+    // one lands during most of the worker's passes.
+    const { db, walBytes, checkpointer, log } = setUp(5, { backstopPages: 100_000, restartPages: 400 });
+    let sawPending = false;
+    await commitSteadily(db, walBytes, 100, 150, () => {
+      sawPending ||= checkpointer.restartPending();
+    });
+    expect(sawPending).toBe(true);
+    await waitFor(() => !checkpointer.restartPending(), 10_000, 'the pending restart to run once the writer stopped');
+    const restarts = log.messages('storage.wal-restarted');
+    expect(restarts.length).toBeGreaterThan(0);
+    for (const restart of restarts) {
+      if (restart.deferrals !== 4) expect(restart.framesLeft).toBeLessThanOrEqual(64);
+    }
+    expect(log.messages('storage.checkpoint-failed')).toEqual([]);
+    expect(db.prepare('SELECT count(*) FROM filler').pluck().get()).toBe(100 * 150);
   });
 });

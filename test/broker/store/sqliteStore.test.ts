@@ -2,9 +2,9 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { allEdgeCountsSql, allHourlyDaySql, edgeCountsSql, histogramSql, hourlyHistogramSql, hourlyStatsSql, searchSql, type SearchShape } from '../../../broker/store/sqliteEventReader.js';
-import { presenceMigration, schemaVersion } from '../../../broker/store/sqliteSchema.js';
+import { openCentralDb, presenceMigration, schemaVersion } from '../../../broker/store/sqliteSchema.js';
 import { insideSql } from '../../../broker/store/sqlitePresence.js';
-import { chunkRows, deleteOldestEventsSql, deleteOldPresenceSql } from '../../../broker/store/sqliteRetention.js';
+import { chunkRows, deleteOldestEventsSql, deleteOldPresenceSql, SqliteRetention } from '../../../broker/store/sqliteRetention.js';
 import { rebuildHourlyCounts } from '../../../broker/store/sqliteHourlyCounts.js';
 import { SqliteCentralStore } from '../../../broker/store/sqliteStore.js';
 import { WorkerCentralStore } from '../../../broker/store/worker/workerCentralStore.js';
@@ -311,6 +311,25 @@ describe('SqliteCentralStore', () => {
     }, 20_000, 'a retention batch after the checkpoints caught up');
     expect(batch).toEqual({ events: 100, done: true });
     await store.close();
+  });
+
+  it('deletes nothing while the checkpointer catches up for a RESTART, and goes on once it has run', async () => {
+    const file = join(tempDir(), 'central.db');
+    const store = await opened(file);
+    const t0 = Date.UTC(2026, 0, 1);
+    await store.insertEvents(eventRun('t1', CP_A, 1, 300, t0), t0);
+    await store.close();
+    const db = openCentralDb(file, { synchronous: 'NORMAL' });
+    let restartPending = true;
+    const retention = new SqliteRetention(db, { walBacklog: { pages: () => 0 }, maxWalBacklogPages: 4_000, checkpointer: { restartPending: () => restartPending } });
+    const cutoff = t0 + 100_500;
+    const events = () => db.prepare('SELECT count(*) FROM events').pluck().get();
+    expect(retention.deleteBefore(cutoff, 1000)).toEqual({ events: 0, done: false });
+    expect(events()).toBe(300);
+    restartPending = false;
+    expect(retention.deleteBefore(cutoff, 1000)).toEqual({ events: 100, done: true });
+    expect(events()).toBe(200);
+    db.close();
   });
 
   it('ends a batch at its time budget after a whole chunk, keeps what it deleted and the counts right, and the next call goes on', async () => {
