@@ -87,14 +87,17 @@ const DEFAULT_INTERVAL_MS = 2_000;
 const restartTailFrames = 256;
 const maxCatchUpPasses = 5;
 /**
- * The committing thread runs the RESTART only once the frames not yet copied back are this
- * few; otherwise the worker passes again first (at most `maxRestartDeferrals` times). What the
- * RESTART leaves to copy is what was committed since the worker's last pass, and it copies
- * and syncs that holding the write lock: with ~1,000 frames left (one retention batch), 15–34
- * ms of the committing thread at 1 M events; with none left it syncs nothing (0.1 ms).
+ * The committing thread runs the RESTART only once every frame is copied back; otherwise the
+ * worker passes again first (at most `maxRestartDeferrals` times, then it restarts anyway).
+ * What the RESTART leaves to copy is what was committed since the worker's last pass, and it
+ * copies it and syncs both files holding the write lock: with ~1,000 frames left (one
+ * retention batch) 15–34 ms of the committing thread at 1 M events, and even with a few
+ * frames the database's sync took 30–40 ms while the disk was busy. With none left it copies
+ * and syncs nothing: 0.1 ms (docs/benchmarks.md, "The RESTART's tail"). A pass copies what one
+ * ingestion commit added in a few ms, so one to three passes get there.
  */
-const restartMaxBacklogFrames = 64;
-const maxRestartDeferrals = 4;
+const restartMaxBacklogFrames = 0;
+const maxRestartDeferrals = 8;
 
 /**
  * Plain CommonJS with better-sqlite3 the only module, handed over as a resolved URL: no

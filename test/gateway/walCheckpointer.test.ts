@@ -138,9 +138,9 @@ describe("terminal.db's checkpoints run off the scan thread", () => {
 
   it('with restartPages, the restart waits for another pass while many frames are left to copy, and says when one is pending', async () => {
     // What the RESTART copies and syncs holding the write lock is what was committed after the
-    // worker's last pass: the committing thread runs it with at most 64 such frames, or after
-    // four more passes, however heavily it writes. Here every commit adds over 150 frames, and
-    // one lands during most of the worker's passes.
+    // worker's last pass: the committing thread runs it with no such frame, or after eight more
+    // passes, however heavily it writes. Here every commit adds over 150 frames, and one lands
+    // during most of the worker's passes.
     const { db, walBytes, checkpointer, log } = setUp(5, { backstopPages: 100_000, restartPages: 400 });
     let sawPending = false;
     await commitSteadily(db, walBytes, 100, 150, () => {
@@ -151,7 +151,7 @@ describe("terminal.db's checkpoints run off the scan thread", () => {
     const restarts = log.messages('storage.wal-restarted');
     expect(restarts.length).toBeGreaterThan(0);
     for (const restart of restarts) {
-      if (restart.deferrals !== 4) expect(restart.framesLeft).toBeLessThanOrEqual(64);
+      if (restart.deferrals !== 8) expect(restart.framesLeft).toBe(0);
     }
     expect(log.messages('storage.checkpoint-failed')).toEqual([]);
     expect(db.prepare('SELECT count(*) FROM filler').pluck().get()).toBe(100 * 150);
