@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type Database from 'better-sqlite3';
-import { openWalBacklog } from './walBacklog.js';
+import type { WalBacklog } from './walBacklog.js';
 
 /**
  * A SQLite database's WAL checkpoints, off the thread that commits: terminal.db's scan
@@ -53,6 +53,12 @@ export interface WalCheckpointerOptions {
    * do. Why a writer that commits every few milliseconds needs it: see the worker's script below.
    */
   readonly restartPages?: number;
+  /**
+   * The WAL's frames not yet copied back, read before each RESTART (the caller's reader of the
+   * `-shm` file, which it keeps and closes): with it, the RESTART waits for a pass that leaves
+   * none. Without it, the RESTART runs as soon as the worker asks.
+   */
+  readonly walBacklog?: Pick<WalBacklog, 'pages'>;
 }
 
 /** The scan thread's own threshold, pages: ~40 MB of WAL, reached only if the worker is not doing its job. */
@@ -192,8 +198,6 @@ export function startWalCheckpointer(db: Database.Database, options: WalCheckpoi
   let failures = 0;
   let restartPending = false;
   let restartDeferrals = 0;
-  const restarts = (options.restartPages ?? 0) > 0;
-  const walBacklog = restarts ? openWalBacklog(options.file) : null;
 
   const start = (): void => {
     if (running || closed) return;
@@ -220,7 +224,7 @@ export function startWalCheckpointer(db: Database.Database, options: WalCheckpoi
         restartPending = true;
       } else if (message.type === 'restart-due') {
         if (running?.worker !== worker) return;
-        const framesLeft = walBacklog?.pages() ?? 0;
+        const framesLeft = options.walBacklog?.pages() ?? 0;
         if (framesLeft > restartMaxBacklogFrames && restartDeferrals < maxRestartDeferrals) {
           restartDeferrals++;
           worker.postMessage('pass-again');
@@ -272,7 +276,6 @@ export function startWalCheckpointer(db: Database.Database, options: WalCheckpoi
     resume: start,
     close() {
       closed = true;
-      walBacklog?.close();
       return stop();
     },
     restartPending: () => restartPending,

@@ -124,6 +124,7 @@ export class SqliteCentralStore implements CentralStore {
     // the OS (retention's CPU per deleted row: ~80 µs with 2 MB, ~50 µs with 64 MB, loaded machine).
     db.pragma(`cache_size = ${-64 * 1024}`);
     const logger = this.logger;
+    const walBacklog = openWalBacklog(this.options.file);
     const checkpointer = startWalCheckpointer(db, {
       file: this.options.file,
       powerLossSafe: synchronous === 'FULL',
@@ -131,9 +132,9 @@ export class SqliteCentralStore implements CentralStore {
       intervalMs: checkpointIntervalMs,
       backstopPages: checkpointBackstopPages,
       restartPages: checkpointRestartPages,
+      walBacklog,
     });
     const presence = new SqlitePresence(db);
-    const walBacklog = openWalBacklog(this.options.file);
     this.opened = {
       db,
       registry: new SqliteRegistry(db, this.options.nowMs ?? Date.now),

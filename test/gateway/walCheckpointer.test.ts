@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openTerminalDb, terminalDbPath, type TerminalDb } from '../../gateway/terminalDb.js';
+import { openWalBacklog, type WalBacklog } from '../../protocol/walBacklog.js';
 import { backstopPages, startWalCheckpointer, type WalCheckpointer, type WalCheckpointerOptions } from '../../protocol/walCheckpointer.js';
 import { captureLogger } from '../fakes/captureLogger.js';
 import { useTempDir } from '../helpers/tempDir.js';
@@ -36,10 +37,11 @@ async function commitSteadily(db: TerminalDb, walBytes: () => number, commits: n
 
 describe("terminal.db's checkpoints run off the scan thread", () => {
   const tempDir = useTempDir();
-  const open: Array<{ db: TerminalDb; checkpointer: WalCheckpointer }> = [];
+  const open: Array<{ db: TerminalDb; checkpointer: WalCheckpointer; walBacklog: WalBacklog | undefined }> = [];
   afterEach(async () => {
-    for (const { db, checkpointer } of open.splice(0)) {
+    for (const { db, checkpointer, walBacklog } of open.splice(0)) {
       await checkpointer.close();
+      walBacklog?.close();
       db.close();
     }
   });
@@ -48,8 +50,10 @@ describe("terminal.db's checkpoints run off the scan thread", () => {
     const dataDir = tempDir();
     const db = openTerminalDb(dataDir);
     const log = captureLogger();
-    const checkpointer = startWalCheckpointer(db, { file: terminalDbPath(dataDir), powerLossSafe: false, logger: log.logger, intervalMs, ...more });
-    open.push({ db, checkpointer });
+    // As the central store gives it: the restart then waits for a pass that leaves no frame.
+    const walBacklog = more.restartPages ? openWalBacklog(terminalDbPath(dataDir)) : undefined;
+    const checkpointer = startWalCheckpointer(db, { file: terminalDbPath(dataDir), powerLossSafe: false, logger: log.logger, intervalMs, ...more, walBacklog });
+    open.push({ db, checkpointer, walBacklog });
     const dbBytes = () => statSync(terminalDbPath(dataDir)).size;
     const walBytes = () => statSync(`${terminalDbPath(dataDir)}-wal`).size;
     return { db, dbBytes, walBytes, checkpointer, log };
