@@ -122,7 +122,7 @@ export class Central {
     this.broker = broker;
     const mqtt = await broker.start();
     // Published lists go out once the broker listens (broker/lists/distributor.ts).
-    const apiRegistry = await openRegistry(config);
+    const apiRegistry = await openRegistry(config, (err) => logger.warn({ err }, 'registry.connection-lost'));
     this.apiRegistry = apiRegistry;
     const trustedKeys = [createPublicKey(authorityKey)];
     const listsLogger = logger.child({ component: 'lists' });

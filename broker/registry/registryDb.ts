@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { createRefHasher, type RefHasher } from '../../protocol/credentialRef.js';
 import { loadRefKey } from '../../protocol/keys.js';
 import { centralDbFileName, StoreUnavailableError, type CentralConfig } from '../config.js';
+import type { OnConnectionLost } from '../store/postgres/pgDb.js';
 import type { RegistryDb, RegistryHandle } from '../store/sql/registryDb.js';
 import { SqliteRegistryDb } from '../store/sql/sqliteRegistryDb.js';
 import { openCentralDb, type CentralDb } from '../store/sqliteSchema.js';
@@ -31,17 +32,18 @@ export async function withRegistryDb<T>(config: CentralConfig, work: (db: Centra
  * The registry on whichever engine the config's store names (issue 15 point 4): the SQLite
  * file in dataDir, or the PostgreSQL database, migrated. Registry modules take its `db`
  * (RegistryDb) and run the same SQL on both. The central keeps one open for the API; a
- * CLI command opens one for its run (withRegistry).
+ * CLI command opens one for its run (withRegistry). `onConnectionLost` hears of a PostgreSQL
+ * connection the server ended while idle (createPool): a long-lived owner logs it.
  */
-export async function openRegistry(config: Pick<CentralConfig, 'store' | 'dataDir'>): Promise<RegistryHandle> {
+export async function openRegistry(config: Pick<CentralConfig, 'store' | 'dataDir'>, onConnectionLost?: OnConnectionLost): Promise<RegistryHandle> {
   if (config.store.type === 'postgres') {
-    const [{ createPool }, { migratePg }, { pgRegistryDb }] = await Promise.all([
+    const [{ createPool, ignoreConnectionLost }, { migratePg }, { pgRegistryDb }] = await Promise.all([
       import('../store/postgres/pgDb.js'),
       import('../store/postgres/pgSchema.js'),
       import('../store/sql/pgRegistryDb.js'),
     ]);
     // A few connections: the API's registry reads and writes, and a CLI command's, are short.
-    const pool = createPool({ url: config.store.url, schema: config.store.schema, maxConnections: 4 });
+    const pool = createPool({ url: config.store.url, schema: config.store.schema, maxConnections: 4 }, onConnectionLost ?? ignoreConnectionLost);
     try {
       const client = await pool.connect();
       try {

@@ -21,9 +21,10 @@ export function registryLocation(config: Pick<CentralConfig, 'store' | 'dataDir'
 /** Opens the registry at `location` on a connection (SQLite) or small pool (PostgreSQL) of the caller's own. */
 export async function openRegistryAt(location: RegistryLocation): Promise<RegistryHandle> {
   if (location.engine === 'postgres') {
-    const [{ createPool }, { pgRegistryDb }] = await Promise.all([import('../store/postgres/pgDb.js'), import('../store/sql/pgRegistryDb.js')]);
-    // A publish holds one connection for its read and one briefly for its write.
-    const pool = createPool({ url: location.url, maxConnections: 2, ...(location.schema === undefined ? {} : { schema: location.schema }) });
+    const [{ createPool, ignoreConnectionLost }, { pgRegistryDb }] = await Promise.all([import('../store/postgres/pgDb.js'), import('../store/sql/pgRegistryDb.js')]);
+    // A publish holds one connection for its read and one briefly for its write; a connection
+    // lost while idle fails its next query, which fails the publish with the reason.
+    const pool = createPool({ url: location.url, maxConnections: 2, ...(location.schema === undefined ? {} : { schema: location.schema }) }, ignoreConnectionLost);
     return { db: pgRegistryDb(pool), close: () => pool.end() };
   }
   const connection = openCentralDb(location.file, { synchronous: 'NORMAL' });

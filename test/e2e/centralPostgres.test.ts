@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { sampleIdNumber } from '../../provisioning/samplePeople.js';
 import { createCentralSite, qrgate, type CentralSite } from '../helpers/centralSite.js';
@@ -62,6 +63,43 @@ describe('a central on PostgreSQL', () => {
       await fetch(`http://127.0.0.1:${central.httpPort}/api/members?q=${encodeURIComponent('Trần Thị Ánh 199')}`, { headers: { authorization: `Bearer ${central.api.token}` } })
     ).json()) as { members: Array<{ name: string; idMasked: string }> };
     expect(members.members.map((m) => m.name)).toEqual(['Trần Thị Ánh 199']);
+  });
+
+  it('keeps running when PostgreSQL ends its connections: says so, and the next scans and console reads go through', async () => {
+    const s = await site(20);
+    const gate = await s.addTerminal('gate-1', { batchSize: 5 });
+    const central = await s.startCentral();
+    track(central.proc);
+    let stopped = false;
+    void central.proc.exited.then(() => (stopped = true));
+    const terminal = start(['terminal', '--config', gate.config], 'pipe');
+    await terminal.waitForLine((l) => l.msg === 'terminal.ready');
+    let decided = await typeScans(terminal, s, 20, 0);
+    await waitFor(() => outboxDepth(join(s.dir, 'gate-1-data')) === 0, 60_000, 'outbox drained', 100);
+    const readMembers = () => fetch(`http://127.0.0.1:${central.httpPort}/api/members?q=x`, { headers: { authorization: `Bearer ${central.api.token}` } });
+    // Both pools now hold an idle connection (the pool closes one idle for 10 s): the store's
+    // from the commits just made, the registry's from this read.
+    expect((await readMembers()).status).toBe(200);
+
+    // What a server restart or an administrator does to every session of the central.
+    const admin = new pg.Client({ connectionString: database.url() });
+    await admin.connect();
+    try {
+      const { rows } = await admin.query<{ ended: boolean }>(
+        `SELECT pg_terminate_backend(pid) AS ended FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'qrgate-central'`,
+      );
+      expect(rows.filter((r) => r.ended).length).toBeGreaterThanOrEqual(2);
+    } finally {
+      await admin.end();
+    }
+    await central.proc.waitForLine((l) => l.msg === 'store.connection-lost');
+    await central.proc.waitForLine((l) => l.msg === 'registry.connection-lost');
+
+    expect((await readMembers()).status).toBe(200);
+    decided = await typeScans(terminal, s, 20, decided);
+    await waitFor(() => outboxDepth(join(s.dir, 'gate-1-data')) === 0, 60_000, 'outbox drained after the connections were ended', 100);
+    await expectExactlyOnce(central.api, gate.terminalId, decided);
+    expect(stopped).toBe(false);
   });
 
   it('stores every decided event exactly once while the central is killed with SIGKILL, 3 times', async () => {

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe } from 'vitest';
-import { createPool } from '../../broker/store/postgres/pgDb.js';
+import { createPool, ignoreConnectionLost } from '../../broker/store/postgres/pgDb.js';
 import { migratePg } from '../../broker/store/postgres/pgSchema.js';
 import { pgRegistryDb } from '../../broker/store/sql/pgRegistryDb.js';
 import type { RegistryLocation } from '../../broker/registry/registryLocation.js';
@@ -62,7 +62,7 @@ function openSqliteRegistry(file: string): RegistryHandle & { readonly location:
 
 export async function openPgRegistry(database: ReturnType<typeof usePostgresDatabase>): Promise<RegistryHandle & { readonly location: RegistryLocation }> {
   const { schema, release } = await database.cleanSchema();
-  const pool = createPool({ url: database.url(), schema, maxConnections: 4, synchronousCommit: 'off' });
+  const pool = createPool({ url: database.url(), schema, maxConnections: 4, synchronousCommit: 'off' }, ignoreConnectionLost);
   const client = await pool.connect();
   try {
     await migratePg(client, schema, Date.now());

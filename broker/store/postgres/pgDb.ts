@@ -41,10 +41,22 @@ const types = {
 
 const schemaPattern = /^[a-z_][a-z0-9_]{0,62}$/;
 
-export function createPool(options: PgConnectionOptions): pg.Pool {
+/**
+ * What a pool does with an idle connection the server ended (a restart, a failover, an
+ * administrator's pg_terminate_backend): the pool has already dropped it and the next query
+ * opens a new one, so this only reports it. The pool says so as an 'error' event, which Node
+ * throws when nobody listens: without a listener, one idle connection ended on the server
+ * stopped the whole central. Every pool gets one, hence a parameter, not an option.
+ */
+export type OnConnectionLost = (err: Error) => void;
+
+/** For a pool whose owner has no log (a one-shot command, a publish thread): the next query says it if the server is gone. */
+export const ignoreConnectionLost: OnConnectionLost = () => {};
+
+export function createPool(options: PgConnectionOptions, onConnectionLost: OnConnectionLost): pg.Pool {
   const schema = options.schema ?? 'public';
   if (!schemaPattern.test(schema)) throw new Error(`PostgreSQL schema name ${JSON.stringify(schema)}: use lower-case letters, digits and _`);
-  return new pg.Pool({
+  const pool = new pg.Pool({
     connectionString: options.url,
     max: options.maxConnections ?? 10,
     types,
@@ -57,6 +69,8 @@ export function createPool(options: PgConnectionOptions): pg.Pool {
     // A connection through a NAT or firewall that silently dropped it is noticed.
     keepAlive: true,
   });
+  pool.on('error', onConnectionLost);
+  return pool;
 }
 
 /** serialization_failure and deadlock_detected: the transaction rolled back whole and may be run again. */

@@ -83,9 +83,7 @@ export class PostgresCentralStore implements CentralStore {
     if (this.closed) throw new StoreError('store-closed', 'the central store was closed');
     if (this.opened !== null) return;
     const nowMs = this.options.nowMs ?? Date.now;
-    const pool = createPool(this.options);
-    // An idle client's error (the server restarted) must not crash the central: the next query reconnects.
-    pool.on('error', (err) => this.logger.warn({ err }, 'store.connection-lost'));
+    const pool = createPool(this.options, (err) => this.logger.warn({ err }, 'store.connection-lost'));
     let autovacuum: string;
     try {
       const client = await pool.connect();
