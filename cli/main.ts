@@ -159,7 +159,7 @@ export const commands: readonly Entry[] = [
   },
   {
     words: ['bench', 'store'],
-    summary: '[--json] [--store sqlite|postgres] [--events N] [--checkpoints N] [--requests N] [--ingest-rate N] [--retention-seconds N] [--url URL]: the central store at size: stats, log pages, retention of a month while inserting',
+    summary: '[--json] [--store sqlite|postgres] [--events N] [--checkpoints N] [--requests N] [--ingest-rate N] [--retention-seconds N] [--baseline-seconds N] [--url URL]: the central store at size: stats, log pages, retention of a month while inserting',
     load: () => import('./commands/benchStore.js'),
   },
   {

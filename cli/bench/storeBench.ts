@@ -29,6 +29,12 @@ export interface StoreBenchOptions {
    */
   readonly retentionWindowMs?: number;
   /**
+   * How long the insert loop runs alone before retention, ms. Default 3,000. The longest gap
+   * of a window grows with its length (a rare slow fsync is more likely met in 300 s than in
+   * 3 s): give it the retention window's length to tell retention's stalls from the machine's.
+   */
+  readonly baselineMs?: number;
+  /**
    * With store postgres: the server the bench makes a database of its own on (and drops at
    * the end), as a connection string to a database its user may CREATE DATABASE from.
    * Default QRGATE_BENCH_PG_URL, else the machine's `postgresql://postgres@127.0.0.1:5432/postgres`.
@@ -79,12 +85,16 @@ export interface StoreBenchResult {
   readonly insertEventLoopDelayMaxMs: number;
   /** The longest gaps beside retention, longest first, each with what it overlapped: where the stall comes from. */
   readonly insertStallLongest: readonly AttributedGap[];
-  /** The same insert loop for 3 s before retention, alone: the machine's own share of any stall. */
+  /** The same insert loop before retention, alone, for `baselineMs`: the machine's own share of any stall. */
+  readonly baselineMs: number;
   readonly baselineStallMaxMs: number;
   readonly baselineStallP99Ms: number;
+  /** The loop's longest gaps alone, longest first, ms. */
+  readonly baselineStallLongestMs: readonly number[];
 }
 
 const warmupRequests = 5;
+const defaultBaselineMs = 3000;
 const spanMs = 60 * dayMs;
 const retentionDays = 30;
 /** The console's log page (console/pages/events.ts). */
@@ -165,8 +175,8 @@ export async function runStoreBench(options: StoreBenchOptions): Promise<StoreBe
         return store.insertEvents(events, at);
       };
       // The same loop alone first: what the machine itself costs the schedule (a loaded machine is late without retention too).
-      const { stalls: baseline } = await ingestAlongside({ ratePerSec: options.ingestRatePerSec, insert, during: () => sleep(3000) });
-      log(`inserts alone: ${baseline.events} events, longest gap between commits ${baseline.maxGapMs} ms (p99 ${baseline.p99GapMs} ms)`);
+      const { stalls: baseline } = await ingestAlongside({ ratePerSec: options.ingestRatePerSec, insert, during: () => sleep(options.baselineMs ?? defaultBaselineMs) });
+      log(`inserts alone: ${baseline.events} events, longest gaps between commits ${baseline.longestGaps.map((gap) => `${round(gap.gapMs, 1)}`).join(', ')} ms (p99 ${baseline.p99GapMs} ms)`);
       // Each batch's wall time and the CPU the process spent in it: on a machine shared with
       // other work the wall time includes waiting for a core, the CPU time does not.
       const batchWallMs: number[] = [];
@@ -247,8 +257,10 @@ function result(options: StoreBenchOptions, m: Measured): StoreBenchResult {
     insertBehindMaxMs: m.stalls.maxBehindMs,
     insertEventLoopDelayMaxMs: m.stalls.eventLoopDelayMaxMs,
     insertStallLongest: m.longestGaps,
+    baselineMs: options.baselineMs ?? defaultBaselineMs,
     baselineStallMaxMs: m.baseline.maxGapMs,
     baselineStallP99Ms: m.baseline.p99GapMs,
+    baselineStallLongestMs: m.baseline.longestGaps.map((gap) => round(gap.gapMs, 1)),
   };
 }
 

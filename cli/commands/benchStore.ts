@@ -16,6 +16,7 @@ export const run: Command = async (ctx) => {
     requests: { type: 'string' },
     'ingest-rate': { type: 'string' },
     'retention-seconds': { type: 'string' },
+    'baseline-seconds': { type: 'string' },
     url: { type: 'string' },
   });
   const store = (values.store ?? 'sqlite') as BenchStoreType;
@@ -29,6 +30,8 @@ export const run: Command = async (ctx) => {
     ingestRatePerSec: count(values['ingest-rate'], 'ingest-rate', 1000),
     // At 10 M the older month's 5 M deletes outlast a run: the stall of a window says as much.
     ...(values['retention-seconds'] === undefined ? {} : { retentionWindowMs: count(values['retention-seconds'], 'retention-seconds', 0) * 1000 }),
+    // As long as the retention window, to compare like with like (storeBench.ts).
+    ...(values['baseline-seconds'] === undefined ? {} : { baselineMs: count(values['baseline-seconds'], 'baseline-seconds', 3) * 1000 }),
     // The bench makes a database of its own on that server and drops it at the end.
     ...(values.url === undefined ? {} : { postgresUrl: values.url }),
     log: (line) => ctx.stderr.write(`bench store: ${line}\n`),

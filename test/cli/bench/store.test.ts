@@ -28,6 +28,18 @@ describe('bench store', () => {
     expect(result.retentionEvents).toBeLessThan(1900);
   }, 120_000);
 
+  it('runs the insert loop alone for --baseline-seconds first, and reports its longest gaps', async () => {
+    const cli = cliContext(['--events', '4000', '--checkpoints', '4', '--requests', '3', '--ingest-rate', '200', '--retention-seconds', '1', '--baseline-seconds', '2', '--json']);
+    expect(await run(cli.ctx)).toBe(0);
+    const result = JSON.parse(cli.out()) as { baselineMs: number; baselineStallMaxMs: number; baselineStallLongestMs: number[] };
+    expect(result.baselineMs).toBe(2000);
+    expect(result.baselineStallLongestMs[0]).toBe(result.baselineStallMaxMs);
+    // 200 events a second for 2 s, not the default 3 s.
+    const alone = Number(/inserts alone: (\d+) events/.exec(cli.err())?.[1]);
+    expect(alone).toBeGreaterThanOrEqual(300);
+    expect(alone).toBeLessThanOrEqual(480);
+  }, 120_000);
+
   it('runs on PostgreSQL in a database of its own, and refuses an unknown store or a --url without postgres as usage errors', async () => {
     const postgres = cliContext(['--store', 'postgres', '--events', '2000', '--checkpoints', '2', '--requests', '3', '--ingest-rate', '100', '--json']);
     expect(await run(postgres.ctx)).toBe(0);
