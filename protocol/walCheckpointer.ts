@@ -102,7 +102,6 @@ const maxCatchUpPasses = 5;
  * and syncs nothing: 0.1 ms (docs/benchmarks.md, "The RESTART's tail"). A pass copies what one
  * ingestion commit added in a few ms, so one to three passes get there.
  */
-const restartMaxBacklogFrames = 0;
 const maxRestartDeferrals = 8;
 
 /**
@@ -198,6 +197,11 @@ export function startWalCheckpointer(db: Database.Database, options: WalCheckpoi
   let failures = 0;
   let restartPending = false;
   let restartDeferrals = 0;
+  // No RESTART is on its way: it ran, or the worker that asked for it is gone.
+  const clearRestart = (): void => {
+    restartPending = false;
+    restartDeferrals = 0;
+  };
 
   const start = (): void => {
     if (running || closed) return;
@@ -225,7 +229,7 @@ export function startWalCheckpointer(db: Database.Database, options: WalCheckpoi
       } else if (message.type === 'restart-due') {
         if (running?.worker !== worker) return;
         const framesLeft = options.walBacklog?.pages() ?? 0;
-        if (framesLeft > restartMaxBacklogFrames && restartDeferrals < maxRestartDeferrals) {
+        if (framesLeft > 0 && restartDeferrals < maxRestartDeferrals) {
           restartDeferrals++;
           worker.postMessage('pass-again');
           return;
@@ -238,8 +242,7 @@ export function startWalCheckpointer(db: Database.Database, options: WalCheckpoi
           options.logger.debug({ framesLeft, deferrals: restartDeferrals, ms }, 'storage.wal-restarted');
           outcome(failure);
         }
-        restartDeferrals = 0;
-        restartPending = false;
+        clearRestart();
         worker.postMessage('restarted');
       }
     });
@@ -249,15 +252,14 @@ export function startWalCheckpointer(db: Database.Database, options: WalCheckpoi
     void exited.then(() => {
       if (running?.worker !== worker) return;
       running = null;
-      restartPending = false;
+      clearRestart();
     });
   };
 
   const stop = (): Promise<void> => {
     const current = running;
     running = null;
-    restartPending = false;
-    restartDeferrals = 0;
+    clearRestart();
     if (!current) return stopping;
     // Held while it stops: a shutdown awaiting it must not find an empty event loop (Node
     // would end the process there, exit code 13, before the rest of the shutdown).
