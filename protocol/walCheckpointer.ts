@@ -59,11 +59,21 @@ export interface WalCheckpointerOptions {
    * none. Without it, the RESTART runs as soon as the worker asks.
    */
   readonly walBacklog?: Pick<WalBacklog, 'pages'>;
+  /** Called with each thread it starts: tests end one to see it come back. */
+  readonly onWorker?: (worker: Worker) => void;
 }
 
 /** The scan thread's own threshold, pages: ~40 MB of WAL, reached only if the worker is not doing its job. */
 export const backstopPages = 10_000;
 const DEFAULT_INTERVAL_MS = 2_000;
+/**
+ * A worker that ends on its own (out of memory, a file it could not open) is started again
+ * after 1 s, doubling up to a minute while it keeps ending before a pass succeeds. Left dead,
+ * every checkpoint fell to the committing connection's backstop: the central's 1 M-event
+ * store bench then had ~210 ms gaps in ingestion, with one warning to show for it.
+ */
+const firstRestartDelayMs = 1_000;
+const maxRestartDelayMs = 60_000;
 
 /**
  * Why a restart: SQLite starts the WAL again from its first frame only when a write begins
@@ -195,6 +205,9 @@ export function startWalCheckpointer(db: Database.Database, options: WalCheckpoi
   let stopping: Promise<void> = Promise.resolve();
   let closed = false;
   let failures = 0;
+  /** Workers that ended on their own since the last pass that succeeded. */
+  let exits = 0;
+  let restartTimer: NodeJS.Timeout | null = null;
   let restartPending = false;
   let restartDeferrals = 0;
   // No RESTART is on its way: it ran, or the worker that asked for it is gone.
@@ -204,6 +217,8 @@ export function startWalCheckpointer(db: Database.Database, options: WalCheckpoi
   };
 
   const start = (): void => {
+    if (restartTimer) clearTimeout(restartTimer);
+    restartTimer = null;
     if (running || closed) return;
     const worker = new Worker(script, {
       eval: true,
@@ -211,6 +226,7 @@ export function startWalCheckpointer(db: Database.Database, options: WalCheckpoi
       resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 16 },
     });
     worker.unref();
+    options.onWorker?.(worker);
     // A busy or failing checkpoint, the worker's or the restart here, is retried on the next
     // tick; say so once, not every tick.
     const outcome = (failure: string | null): void => {
@@ -223,6 +239,7 @@ export function startWalCheckpointer(db: Database.Database, options: WalCheckpoi
         restartPending = false;
         outcome(message.message ?? 'unknown');
       } else if (message.type === 'checkpointed') {
+        exits = 0;
         outcome(null);
       } else if (message.type === 'catching-up') {
         restartPending = true;
@@ -249,14 +266,20 @@ export function startWalCheckpointer(db: Database.Database, options: WalCheckpoi
     worker.on('error', (err) => options.logger.warn({ err }, 'storage.checkpointer-stopped'));
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
     running = { worker, exited };
-    void exited.then(() => {
+    worker.once('exit', (exitCode) => {
       if (running?.worker !== worker) return;
       running = null;
       clearRestart();
+      const delayMs = Math.min(maxRestartDelayMs, firstRestartDelayMs * 2 ** Math.min(exits++, 16));
+      options.logger.warn({ exitCode, restartInMs: delayMs }, 'storage.checkpointer-exited');
+      restartTimer = setTimeout(start, delayMs);
+      restartTimer.unref();
     });
   };
 
   const stop = (): Promise<void> => {
+    if (restartTimer) clearTimeout(restartTimer);
+    restartTimer = null;
     const current = running;
     running = null;
     clearRestart();

@@ -1,5 +1,6 @@
 import { statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openTerminalDb, terminalDbPath, type TerminalDb } from '../../gateway/terminalDb.js';
 import { openWalBacklog, type WalBacklog } from '../../protocol/walBacklog.js';
@@ -46,7 +47,7 @@ describe("terminal.db's checkpoints run off the scan thread", () => {
     }
   });
 
-  function setUp(intervalMs: number, more: Pick<WalCheckpointerOptions, 'backstopPages' | 'restartPages'> = {}) {
+  function setUp(intervalMs: number, more: Pick<WalCheckpointerOptions, 'backstopPages' | 'restartPages' | 'onWorker'> = {}) {
     const dataDir = tempDir();
     const db = openTerminalDb(dataDir);
     const log = captureLogger();
@@ -85,6 +86,28 @@ describe("terminal.db's checkpoints run off the scan thread", () => {
     expect(dbBytes()).toBe(before);
     checkpointer.resume();
     await waitFor(() => dbBytes() > 1_500 * 4000, 20_000, 'the resumed worker to copy the WAL into terminal.db');
+  });
+
+  it('a worker that ends on its own is started again and checkpoints again, with a warning', async () => {
+    const workers: Worker[] = [];
+    const { db, dbBytes, log } = setUp(50, { onWorker: (worker) => workers.push(worker) });
+    await waitFor(() => workers.length === 1, 10_000, 'the first worker');
+    await workers[0]!.terminate();
+    await waitFor(() => workers.length === 2, 10_000, 'a second worker after the first ended');
+    const before = dbBytes();
+    writePages(db);
+    await waitFor(() => dbBytes() > before + 1_000 * 4000, 20_000, 'the second worker to copy the WAL into terminal.db');
+    expect(log.messages('storage.checkpointer-exited')).toMatchObject([{ level: 40, exitCode: expect.any(Number), restartInMs: 1_000 }]);
+  });
+
+  it('a worker stopped on purpose is not started again', async () => {
+    const workers: Worker[] = [];
+    const { checkpointer, log } = setUp(50, { onWorker: (worker) => workers.push(worker) });
+    await checkpointer.pause();
+    checkpointer.resume();
+    await checkpointer.close();
+    expect(workers).toHaveLength(2);
+    expect(log.messages('storage.checkpointer-exited')).toEqual([]);
   });
 
   it('with restartPages, a writer that barely pauses keeps a short WAL without checkpointing itself', async () => {
