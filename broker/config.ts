@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { deepFreeze, loadJsonConfig, resolveFrom } from '../protocol/configFile.js';
 import type { Logger } from '../protocol/logger.js';
+import { defaultGroupMaxEvents } from './ingestion/groupCommitter.js';
 import type { CentralStore } from './store/centralStore.js';
 
 /**
@@ -120,11 +121,8 @@ const ingestSchema = z.strictObject({
    * Every PUBACK for `…/events` waits for its commit, so this is added to each ack.
    */
   commitDelayMs: z.number().int().min(0).max(1000).default(5),
-  /**
-   * A commit starts early once this many events are waiting. A synchronous SQLite commit
-   * stalls every connection while it runs (~34 ms for 2,000 rows, DESIGN.md), so keep it modest.
-   */
-  commitMaxEvents: z.number().int().min(1).max(20_000).default(2000),
+  /** A commit starts early once this many events are waiting (see defaultGroupMaxEvents). */
+  commitMaxEvents: z.number().int().min(1).max(20_000).default(defaultGroupMaxEvents),
 });
 
 const metricsSchema = z.strictObject({

@@ -7,7 +7,7 @@ import type { Receipt } from '../../protocol/messages.js';
 import { parseTopic, receiptsTopic, topicRoot } from '../../protocol/topics.js';
 import type { BrokerMetrics } from '../mqtt/brokerMetrics.js';
 import type { CentralStore } from '../store/centralStore.js';
-import type { GroupCommitterOptions } from './groupCommitter.js';
+import { defaultGroupMaxEvents, type GroupCommitterOptions } from './groupCommitter.js';
 import { DeferredAcks } from './deferredAcks.js';
 import { Ingestion, type IngestionDeps } from './ingestion.js';
 import type { TopicIdentity } from './validate.js';
@@ -84,7 +84,7 @@ export interface MqttIngestionWorkerDeps {
   readonly subscribeRetryMaxMs?: number;
   /** How long `stop()` waits for the commit under way and the DISCONNECT, ms each. Default 5000. */
   readonly stopTimeoutMs?: number;
-  /** Group commit of events; default: at once, up to 2000 events. */
+  /** Group commit of events; default: at once, up to defaultGroupMaxEvents. */
   readonly commit?: GroupCommitterOptions;
   /** Defaults to mqtt.js `connect`. */
   readonly connect?: (url: string, options: IClientOptions) => MqttClient;
@@ -103,7 +103,7 @@ export class WorkerStoppedError extends Error {
  * runs after them): waiting longer gains nothing, the broker sends no more than its
  * in-flight window until we acknowledge.
  */
-const defaultCommit: GroupCommitterOptions = { maxDelayMs: 0, maxEvents: 2000 };
+const defaultCommit: GroupCommitterOptions = { maxDelayMs: 0, maxEvents: defaultGroupMaxEvents };
 
 /** The callback error that tells mqtt.js to write no PUBACK: ours follows the commit. */
 class AckDeferred extends Error {

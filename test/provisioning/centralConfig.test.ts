@@ -31,7 +31,7 @@ describe('central configuration', () => {
       dataDir: '/var/lib/qrgate-central',
       mqtt: { port: 1883, tls: { port: 8883, cert: join(dir, 'tls/server.crt'), key: join(dir, 'tls/server.key') }, maxPacketBytes: 256 * 1024, queueLimit: 42 },
       keys: { authorityKey: join(dir, 'keys/authority.key'), refKey: join(dir, 'keys/ref.key') },
-      ingest: { commitDelayMs: 5, commitMaxEvents: 2000 },
+      ingest: { commitDelayMs: 5, commitMaxEvents: 8000 },
       lab: false,
     });
     expect(Object.isFrozen(config.mqtt)).toBe(true);
