@@ -48,6 +48,8 @@ export interface ApiServerDeps {
   readonly guard?: { readonly pending: PendingScans; readonly commands: TerminalCommands };
   /** Newly stored events for `GET /api/events/live`; default a feed nobody publishes to (an API without ingestion). */
   readonly liveEvents?: LiveEvents;
+  /** The live log's heartbeat, buffer and age limits (a test's shorter heartbeat); default theirs. */
+  readonly live?: RouteDeps['live'];
   /** Longer request targets get 414. Default 4096 characters, far above any real query. */
   readonly maxUrlLength?: number;
   /** Pages for people served beside the API (the console); none by default. */
@@ -159,6 +161,7 @@ export async function createApiServer(deps: ApiServerDeps): Promise<FastifyInsta
     logins: new LoginDesk({ db: registry, logger, now, failures: http.loginFailures }),
     ...guard,
     liveEvents: deps.liveEvents ?? new LiveEvents(),
+    ...(deps.live ? { live: deps.live } : {}),
     ...(deps.holders ? { holders: deps.holders } : {}),
   };
   const pageRoutes = new Set(deps.pages?.routes(routeDeps) ?? []);

@@ -7,6 +7,7 @@ import type { LiveEvents } from '../../ingestion/liveEvents.js';
 import type { MetricsRegistry } from '../../metrics.js';
 import type { TerminalHolders } from '../../mqtt/terminalHolders.js';
 import type { CentralStore } from '../../store/centralStore.js';
+import type { LiveOptions } from './eventsLive.js';
 import type { RegistryDb } from '../../store/sql/registryDb.js';
 
 /** What every route group is built from (routes/index.ts). */
@@ -26,6 +27,8 @@ export interface RouteDeps {
   readonly commands?: TerminalCommands;
   /** Each event as ingestion stores it (the live log). */
   readonly liveEvents: LiveEvents;
+  /** The live log's heartbeat, buffer and age limits; absent, their defaults. */
+  readonly live?: LiveOptions;
   /** In a cluster, which node holds each terminal (broker/mqtt/terminalHolders.ts); absent alone. */
   readonly holders?: Pick<TerminalHolders, 'all'>;
 }

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
 import { createToken } from '../../../broker/access/tokens.js';
+import type { LiveOptions } from '../../../broker/api/routes/eventsLive.js';
 import { createApiServer } from '../../../broker/api/server.js';
 import { PendingScans } from '../../../broker/guard/pendingScans.js';
 import { TerminalCommands } from '../../../broker/guard/terminalCommands.js';
@@ -66,6 +67,8 @@ export interface ApiOptions {
   readonly copyOf?: string;
   /** The stored-events feed the live log listens to, for a test to publish on. */
   readonly liveEvents?: LiveEvents;
+  /** The live log's limits, such as a heartbeat shorter than its 15 s. */
+  readonly live?: LiveOptions;
 }
 
 export function useApi(): (options?: ApiOptions) => Promise<Api> {
@@ -100,7 +103,7 @@ export function useApi(): (options?: ApiOptions) => Promise<Api> {
       },
     });
     const registry = new SqliteRegistryDb(db);
-    const app = await createApiServer({ config, store, registry, metrics, logger: log.logger, now, guard: { pending, commands: sender }, ...(options.liveEvents ? { liveEvents: options.liveEvents } : {}) });
+    const app = await createApiServer({ config, store, registry, metrics, logger: log.logger, now, guard: { pending, commands: sender }, ...(options.liveEvents ? { liveEvents: options.liveEvents } : {}), ...(options.live ? { live: options.live } : {}) });
     await app.listen({ port: 0, host: '127.0.0.1' });
     cleanups.push(() => app.close());
     const { port } = app.server.address() as AddressInfo;
