@@ -201,7 +201,7 @@ function restartWal(db: Database.Database): string | null {
  */
 export function startWalCheckpointer(db: Database.Database, options: WalCheckpointerOptions): WalCheckpointer {
   db.pragma(`wal_autocheckpoint = ${options.backstopPages ?? backstopPages}`);
-  let running: { worker: Worker; exited: Promise<void> } | null = null;
+  let running: { worker: Worker; exited: Promise<void>; ready: boolean } | null = null;
   let stopping: Promise<void> = Promise.resolve();
   let closed = false;
   let failures = 0;
@@ -234,7 +234,9 @@ export function startWalCheckpointer(db: Database.Database, options: WalCheckpoi
       else if (failures++ === 0) options.logger.warn({ reason: failure }, 'storage.checkpoint-failed');
     };
     worker.on('message', (message: CheckpointMessage) => {
-      if (message.type === 'failed') {
+      if (message.type === 'ready') {
+        if (running?.worker === worker) running.ready = true;
+      } else if (message.type === 'failed') {
         // A catch-up that failed half-way asks for no RESTART: retention must not wait for one.
         restartPending = false;
         outcome(message.message ?? 'unknown');
@@ -265,7 +267,7 @@ export function startWalCheckpointer(db: Database.Database, options: WalCheckpoi
     });
     worker.on('error', (err) => options.logger.warn({ err }, 'storage.checkpointer-stopped'));
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-    running = { worker, exited };
+    running = { worker, exited, ready: false };
     worker.once('exit', (exitCode) => {
       if (running?.worker !== worker) return;
       running = null;
@@ -287,6 +289,14 @@ export function startWalCheckpointer(db: Database.Database, options: WalCheckpoi
     // Held while it stops: a shutdown awaiting it must not find an empty event loop (Node
     // would end the process there, exit code 13, before the rest of the shutdown).
     current.worker.ref();
+    stopping = current.exited;
+    // Not ready yet, it has run no checkpoint, and a connection it may have opened closes as its
+    // thread ends. Sent 'close', it would first finish loading SQLite: ~60 ms on every close of
+    // a young store (a short test, a command that opens the store and goes).
+    if (!current.ready) {
+      void current.worker.terminate();
+      return stopping;
+    }
     current.worker.postMessage('close');
     // A worker stuck in a checkpoint is not worth waiting for.
     const timer = setTimeout(() => void current.worker.terminate(), 5_000);

@@ -110,6 +110,26 @@ describe("terminal.db's checkpoints run off the scan thread", () => {
     expect(log.messages('storage.checkpointer-exited')).toEqual([]);
   });
 
+  it('closed before its worker has loaded SQLite, ends the worker there; once it runs, lets it close its connection', async () => {
+    const watch = (seen: { said: string[]; exitCode?: number }) => (worker: Worker) => {
+      worker.on('message', (message: { type: string }) => seen.said.push(message.type));
+      worker.once('exit', (code) => (seen.exitCode = code));
+    };
+    // Closed in the tick it started in: the worker cannot have said it is ready. Asked to
+    // close instead, it would first load SQLite, open the file and say so.
+    const young: { said: string[]; exitCode?: number } = { said: [] };
+    await setUp(50, { onWorker: watch(young) }).checkpointer.close();
+    expect(young).toEqual({ said: [], exitCode: 0 });
+    const running: { said: string[]; exitCode?: number } = { said: [] };
+    const { db, dbBytes, checkpointer, log } = setUp(50, { onWorker: watch(running) });
+    writePages(db);
+    await waitFor(() => dbBytes() > 1_000 * 4000, 20_000, 'the worker to checkpoint');
+    await checkpointer.close();
+    expect(running.said).toContain('checkpointed');
+    expect(running.exitCode).toBe(0);
+    expect(log.messages('storage.checkpointer-exited')).toEqual([]);
+  });
+
   it('with restartPages, a writer that barely pauses keeps a short WAL without checkpointing itself', async () => {
     // The central's case: a PASSIVE pass takes longer than the pauses between commits, so it
     // never finishes with the last commit copied, the WAL never starts again on its own, and
