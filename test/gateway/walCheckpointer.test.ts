@@ -53,11 +53,19 @@ describe("terminal.db's checkpoints run off the scan thread", () => {
     const log = captureLogger();
     // As the central store gives it: the restart then waits for a pass that leaves no frame.
     const walBacklog = more.restartPages ? openWalBacklog(terminalDbPath(dataDir)) : undefined;
-    const checkpointer = startWalCheckpointer(db, { file: terminalDbPath(dataDir), powerLossSafe: false, logger: log.logger, intervalMs, ...more, walBacklog });
+    // The first worker's start, for a test that measures the WAL from there: still loading
+    // SQLite on a loaded machine (hundreds of ms), a worker checkpoints nothing.
+    let workerReady!: () => void;
+    const ready = new Promise<void>((resolve) => (workerReady = resolve));
+    const onWorker = (worker: Worker) => {
+      worker.on('message', (message: { type: string }) => message.type === 'ready' && workerReady());
+      more.onWorker?.(worker);
+    };
+    const checkpointer = startWalCheckpointer(db, { file: terminalDbPath(dataDir), powerLossSafe: false, logger: log.logger, intervalMs, ...more, onWorker, walBacklog });
     open.push({ db, checkpointer, walBacklog });
     const dbBytes = () => statSync(terminalDbPath(dataDir)).size;
     const walBytes = () => statSync(`${terminalDbPath(dataDir)}-wal`).size;
-    return { db, dbBytes, walBytes, checkpointer, log };
+    return { db, dbBytes, walBytes, checkpointer, log, ready };
   }
 
   it('a commit on the terminal\'s connection never copies the WAL into the database itself', () => {
@@ -134,7 +142,8 @@ describe("terminal.db's checkpoints run off the scan thread", () => {
     // The central's case: a PASSIVE pass takes longer than the pauses between commits, so it
     // never finishes with the last commit copied, the WAL never starts again on its own, and
     // without the restart its file would grow by every commit up to the backstop.
-    const { db, walBytes } = setUp(20, { backstopPages: 100_000, restartPages: 200 });
+    const { db, walBytes, ready } = setUp(20, { backstopPages: 100_000, restartPages: 200 });
+    await ready;
     const commits = 300;
     const largestWal = await commitSteadily(db, walBytes, commits, 20);
     // 300 commits of 20 rows are over 6,000 pages (24 MB) of frames; restarted from 200 pages
@@ -148,7 +157,8 @@ describe("terminal.db's checkpoints run off the scan thread", () => {
     // timeout at all, none of its commits may meet SQLITE_BUSY. A restart on the worker's
     // connection held the write lock while it copied and synced, and a commit arriving then
     // waited in SQLite's busy steps (or, as here, failed).
-    const { db, walBytes } = setUp(5, { backstopPages: 100_000, restartPages: 100 });
+    const { db, walBytes, ready } = setUp(5, { backstopPages: 100_000, restartPages: 100 });
+    await ready;
     db.pragma('busy_timeout = 0');
     const commits = 600;
     const largestWal = await commitSteadily(db, walBytes, commits, 10);
