@@ -7,8 +7,8 @@ import type { LiveEvents } from '../../ingestion/liveEvents.js';
 import type { MetricsRegistry } from '../../metrics.js';
 import type { TerminalHolders } from '../../mqtt/terminalHolders.js';
 import type { CentralStore } from '../../store/centralStore.js';
-import type { LiveOptions } from './eventsLive.js';
 import type { RegistryDb } from '../../store/sql/registryDb.js';
+import type { LiveOptions } from './eventsLive.js';
 
 /** What every route group is built from (routes/index.ts). */
 export interface RouteDeps {
