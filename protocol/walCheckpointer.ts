@@ -289,19 +289,19 @@ export function startWalCheckpointer(db: Database.Database, options: WalCheckpoi
     // Held while it stops: a shutdown awaiting it must not find an empty event loop (Node
     // would end the process there, exit code 13, before the rest of the shutdown).
     current.worker.ref();
-    stopping = current.exited;
-    // Not ready yet, it has run no checkpoint, and a connection it may have opened closes as its
-    // thread ends. Sent 'close', it would first finish loading SQLite: ~60 ms on every close of
-    // a young store (a short test, a command that opens the store and goes).
-    if (!current.ready) {
+    if (current.ready) {
+      current.worker.postMessage('close');
+      // A worker stuck in a checkpoint is not worth waiting for.
+      const timer = setTimeout(() => void current.worker.terminate(), 5_000);
+      timer.unref();
+      stopping = current.exited.finally(() => clearTimeout(timer));
+    } else {
+      // Not ready yet, it has run no checkpoint, and a connection it may have opened closes as
+      // its thread ends. Sent 'close', it would first finish loading SQLite: ~60 ms on every
+      // close of a young store (a short test, a command that opens the store and goes).
       void current.worker.terminate();
-      return stopping;
+      stopping = current.exited;
     }
-    current.worker.postMessage('close');
-    // A worker stuck in a checkpoint is not worth waiting for.
-    const timer = setTimeout(() => void current.worker.terminate(), 5_000);
-    timer.unref();
-    stopping = current.exited.finally(() => clearTimeout(timer));
     return stopping;
   };
 

@@ -119,16 +119,17 @@ describe("terminal.db's checkpoints run off the scan thread", () => {
   });
 
   it('closed before its worker has loaded SQLite, ends the worker there; once it runs, lets it close its connection', async () => {
-    const watch = (seen: { said: string[]; exitCode?: number }) => (worker: Worker) => {
+    type Seen = { said: string[]; exitCode?: number };
+    const watch = (seen: Seen) => (worker: Worker) => {
       worker.on('message', (message: { type: string }) => seen.said.push(message.type));
       worker.once('exit', (code) => (seen.exitCode = code));
     };
     // Closed in the tick it started in: the worker cannot have said it is ready. Asked to
     // close instead, it would first load SQLite, open the file and say so.
-    const young: { said: string[]; exitCode?: number } = { said: [] };
+    const young: Seen = { said: [] };
     await setUp(50, { onWorker: watch(young) }).checkpointer.close();
     expect(young).toEqual({ said: [], exitCode: 0 });
-    const running: { said: string[]; exitCode?: number } = { said: [] };
+    const running: Seen = { said: [] };
     const { db, dbBytes, checkpointer, log } = setUp(50, { onWorker: watch(running) });
     writePages(db);
     await waitFor(() => dbBytes() > 1_000 * 4000, 20_000, 'the worker to checkpoint');

@@ -89,8 +89,8 @@ function sseEvent(event: EventWithMember): string {
  * 1 MiB waits for it, never buffered for without bound. Only new events: a page that
  * (re)connects reads `/api/events` for what came before.
  */
-export function eventsLiveRoute(deps: Pick<RouteDeps, 'store' | 'registry' | 'liveEvents' | 'logger'>, options: LiveOptions = {}): ProtectedRoute {
-  const { heartbeatMs = 15_000, maxBufferedBytes = 1024 * 1024, maxAgeMs = 5 * 60_000 } = options;
+export function eventsLiveRoute(deps: Pick<RouteDeps, 'store' | 'registry' | 'liveEvents' | 'logger' | 'live'>): ProtectedRoute {
+  const { heartbeatMs = 15_000, maxBufferedBytes = 1024 * 1024, maxAgeMs = 5 * 60_000 } = deps.live ?? {};
   const logger = deps.logger.child({ route: 'events.live' });
   const fanOut = new LiveFanOut(deps);
   return {

@@ -33,7 +33,7 @@ export function apiRoutes(deps: RouteDeps): Route[] {
     checkpointStatsRoute(deps),
     eventsRoute(deps),
     eventsCsvRoute(deps),
-    eventsLiveRoute(deps, deps.live),
+    eventsLiveRoute(deps),
     terminalsRoute(deps),
     metricsRoute(deps),
     ...memberRoutes(deps),

@@ -158,10 +158,12 @@ async function cell(world: SiteWorld, row: Row, column: Exclude<Column, 'idleSes
   return send(world, row, { token: world.tokens[column as TokenHolder] });
 }
 
+/** The columns a single request answers; the ended sessions need the clock moved (endedSessions). */
+const cells = columns.filter((column): column is Exclude<Column, 'idleSession' | 'oldSession'> => column !== 'idleSession' && column !== 'oldSession');
+
 /** Every column's answer to one row; the bodies too, for the personal-data check. */
 async function answersTo(newWorld: () => Promise<SiteWorld>, row: Row, expects: Answers, isPublic: boolean): Promise<Record<Column, Sent>> {
   const answers: Partial<Record<Column, Sent>> = {};
-  const cells = columns.filter((column): column is Exclude<Column, 'idleSession' | 'oldSession'> => column !== 'idleSession' && column !== 'oldSession');
   if (row.method === 'GET') {
     const world = await newWorld();
     for (const column of cells) answers[column] = await cell(world, row, column);

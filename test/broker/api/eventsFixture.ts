@@ -25,9 +25,9 @@ const membersCsv =
 /** Checkpoint A belongs to Ánh's unit, B to Lộc's; both people are registered. */
 export async function seededApi(
   startApi: (options?: ApiOptions) => Promise<Api>,
-  live: Pick<ApiOptions, 'liveEvents' | 'live'> = {},
+  liveLog: Pick<ApiOptions, 'liveEvents' | 'live'> = {},
 ): Promise<{ api: Api; ref: (idNumber: string) => string }> {
-  const api = await startApi({ ...live, nowMs: NOW });
+  const api = await startApi({ ...liveLog, nowMs: NOW });
   await api.store.createCheckpoint({ code: CP_A, name: 'Cổng "Bắc", khu A', direction: 'both', confirm: 'auto', unit: ANH.unit });
   await api.store.createCheckpoint({ code: CP_B, name: 'Cổng Tổ 5', direction: 'both', confirm: 'auto', unit: DUC.unit });
   const hasher = registryRefHasher(api.config);
